@@ -1,0 +1,154 @@
+/**
+ * The hypervisor's ABI: hypercall numbers, the logical register convention,
+ * status codes, capability types and rights, and message labels.
+ *
+ * This header is the single definition shared by the kernel, every service,
+ * every test partition and the host tools. It is freestanding C11 and has no
+ * dependency other than <stdint.h>. docs/abi.md explains it in prose.
+ *
+ * Logical registers r0..r8 (see IPC_REG_* below) are mapped onto machine
+ * registers by each platform:
+ *
+ *            r0   r1   r2   r3   r4   r5   r6   r7   r8
+ *   arm64    x0   x1   x2   x3   x4   x5   x6   x7   x8    (HVC #0)
+ *   x86_64   rax  rdi  rsi  rdx  r8   r9   r10  r11  r12   (VMMCALL)
+ *
+ * On entry r0 holds the hypercall number and r1 a capability slot (or the
+ * first argument); on return r0 holds a status and r1..r8 the results. An IPC
+ * message is a label (r2) plus IPC_MSG_WORDS words (r3..r8); on delivery r1
+ * carries the badge of the capability the sender used.
+ */
+#ifndef IPC_ABI_H
+#define IPC_ABI_H
+
+#include <stdint.h>
+
+/** Number of logical hypercall registers. */
+#define IPC_REG_COUNT 9u
+#define IPC_REG_NR 0u     /**< in: hypercall number; out: status */
+#define IPC_REG_CAP 1u    /**< in: capability slot; out: badge / result */
+#define IPC_REG_LABEL 2u  /**< in/out: message label */
+#define IPC_REG_WORD0 3u  /**< in/out: first of the message words */
+
+/** Words of payload carried by one message, besides the label. */
+#define IPC_MSG_WORDS 6u
+
+/** Hypercall numbers. Gaps leave room for related calls. */
+enum hc_number {
+	HC_NULL = 0,          /**< no-op round trip; returns STATUS_OK */
+	HC_CONSOLE_WRITE = 1, /**< r1 = byte count (<= 56), r2..r8 = bytes */
+	HC_EXIT = 2,          /**< r1 = exit code; stops the calling partition */
+	HC_YIELD = 3,         /**< give up the rest of the time slice */
+
+	HC_CALL = 8,        /**< r1 = endpoint slot; send and wait for reply */
+	HC_REPLY_RECV = 9,  /**< reply to the last caller, then receive on r1 */
+	HC_RECV = 10,       /**< r1 = endpoint slot; wait for a message */
+	HC_SEND = 11,       /**< r1 = endpoint slot; deliver only if a receiver waits */
+	HC_REPLY = 12,      /**< reply to the last caller without receiving */
+
+	HC_SIGNAL = 16, /**< r1 = notification slot; OR the badge into its word */
+	HC_WAIT = 17,   /**< r1 = notification slot; block until bits, return and clear */
+	HC_POLL = 18,   /**< r1 = notification slot; return and clear, never block */
+
+	HC_CAP_INFO = 24,     /**< r1 = slot -> r1 type, r2 rights, r3 badge */
+	HC_CAP_DERIVE = 25,   /**< r1 = src, r2 = free dst slot, r3 = rights, r4 = badge */
+	HC_CAP_DROP = 26,     /**< r1 = slot; empty it */
+	HC_CAP_RESTRICT = 27, /**< r1 = slot, r2 = rights; narrow in place, for good */
+
+	HC_NUMBER_LIMIT = 32 /**< numbers at or above this are invalid */
+};
+
+/** The one status enum of the whole ABI, returned in r0. */
+enum status {
+	STATUS_OK = 0,
+	STATUS_INVALID_CALL = 1,  /**< unknown hypercall number */
+	STATUS_INVALID_CAP = 2,   /**< slot out of range or empty */
+	STATUS_WRONG_TYPE = 3,    /**< the capability names another kind of object */
+	STATUS_NO_RIGHTS = 4,     /**< the capability lacks a needed right */
+	STATUS_INVALID_ARG = 5,   /**< an argument is out of range or malformed */
+	STATUS_WOULD_BLOCK = 6,   /**< a non-blocking operation found no partner */
+	STATUS_BUSY = 7,          /**< the target slot or object is in use */
+	STATUS_BAD_STATE = 8,     /**< the caller is not in a state that allows this */
+	STATUS_PEER_STOPPED = 9,  /**< the partner partition stopped mid-operation */
+	STATUS_LIMIT
+};
+
+/** Capability (object) types. */
+enum cap_type {
+	CAP_NULL = 0,
+	CAP_ENDPOINT = 1,
+	CAP_NOTIFICATION = 2,
+	CAP_MEMORY = 3, /**< a memory region */
+	CAP_VCPUS = 4,  /**< a set of vCPUs the holder may schedule */
+	CAP_GUEST = 5,  /**< a guest partition the holder may monitor/serve */
+	CAP_TYPE_LIMIT
+};
+
+/*
+ * Rights. Each type has its own small set; a right outside the type's mask
+ * is invalid wherever rights are passed in.
+ */
+#define RIGHT_EP_SEND (1u << 0)  /**< send and call */
+#define RIGHT_EP_RECV (1u << 1)  /**< receive */
+#define RIGHT_EP_GRANT (1u << 2) /**< reserved: pass capabilities along */
+#define RIGHTS_EP_ALL (RIGHT_EP_SEND | RIGHT_EP_RECV | RIGHT_EP_GRANT)
+
+#define RIGHT_NTF_SIGNAL (1u << 0)
+#define RIGHT_NTF_WAIT (1u << 1)
+#define RIGHTS_NTF_ALL (RIGHT_NTF_SIGNAL | RIGHT_NTF_WAIT)
+
+#define RIGHT_MEM_READ (1u << 0)
+#define RIGHT_MEM_WRITE (1u << 1)
+#define RIGHT_MEM_EXEC (1u << 2)
+#define RIGHT_MEM_MAP (1u << 3)
+#define RIGHTS_MEM_ALL (RIGHT_MEM_READ | RIGHT_MEM_WRITE | RIGHT_MEM_EXEC | RIGHT_MEM_MAP)
+
+#define RIGHT_VCPUS_SCHEDULE (1u << 0)
+#define RIGHTS_VCPUS_ALL RIGHT_VCPUS_SCHEDULE
+
+#define RIGHT_GUEST_MONITOR (1u << 0)
+#define RIGHT_GUEST_EMULATE (1u << 1)
+#define RIGHT_GUEST_INJECT (1u << 2)
+#define RIGHT_GUEST_DM (1u << 3)
+#define RIGHTS_GUEST_ALL (RIGHT_GUEST_MONITOR | RIGHT_GUEST_EMULATE | RIGHT_GUEST_INJECT | RIGHT_GUEST_DM)
+
+/** Capability slots per partition (fixed at build time). */
+#define CAP_SLOT_COUNT 32u
+
+/**
+ * Labels with this bit set are produced only by the kernel (fault and event
+ * messages); a partition that tries to send one gets STATUS_INVALID_ARG, so a
+ * receiver can trust the bit.
+ */
+#define IPC_LABEL_KERNEL (UINT64_C(1) << 63)
+
+/**
+ * A memory access outside the partition's map, delivered to its fault
+ * handler endpoint: w0 = faulting IPA, w1 = access (IPC_ACCESS_*),
+ * w2 = guest PC, w3 = vCPU index, w4 = platform syndrome.
+ * The handler replies with w0 = IPC_FAULT_RESUME (retry the access) or
+ * IPC_FAULT_STOP (stop the partition).
+ */
+#define IPC_LABEL_FAULT_MEM (IPC_LABEL_KERNEL | 1u)
+/** A guest exception it cannot handle (undefined instruction, ...): same words. */
+#define IPC_LABEL_FAULT_EXC (IPC_LABEL_KERNEL | 2u)
+
+#define IPC_ACCESS_READ (1u << 0)
+#define IPC_ACCESS_WRITE (1u << 1)
+#define IPC_ACCESS_EXEC (1u << 2)
+
+#define IPC_FAULT_RESUME 0u
+#define IPC_FAULT_STOP 1u
+
+/** Largest HC_CONSOLE_WRITE: seven registers of bytes. */
+#define IPC_CONSOLE_MAX 56u
+
+/** Partition types, as named in the manifest. */
+enum partition_type {
+	PARTITION_SERVICE = 0,
+	PARTITION_VM = 1,
+	PARTITION_PVH = 2, /**< x86 only */
+	PARTITION_TYPE_LIMIT
+};
+
+#endif /* IPC_ABI_H */

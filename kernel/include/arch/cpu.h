@@ -1,0 +1,19 @@
+/**
+ * Platform seam: the CPU. Implemented in platform/<arch>/ and, for host
+ * unit tests, platform/fake/.
+ */
+#ifndef ARCH_CPU_H
+#define ARCH_CPU_H
+
+#include <kernel/types.h>
+
+/** Index of the calling physical CPU, 0..cpu_count-1. */
+u32 arch_cpu_index(void);
+
+/** Sleep until an interrupt or event arrives (WFI / HLT); may return at once. */
+void arch_wait_for_interrupt(void);
+
+/** Stop every CPU for good (after a kernel panic). */
+_Noreturn void arch_halt_all(void);
+
+#endif /* ARCH_CPU_H */

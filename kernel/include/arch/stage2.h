@@ -1,0 +1,34 @@
+/**
+ * Platform seam: descriptor encodings for the stage-2 (arm64) / nested
+ * (x86 NPT) tables. kernel/stage2.c owns the walk: 4 levels of 512 entries,
+ * 4 KiB granule, 48-bit guest-physical space, page entries at level 3 only.
+ * The platform says only how an entry is encoded and how the tables are
+ * made live.
+ */
+#ifndef ARCH_STAGE2_H
+#define ARCH_STAGE2_H
+
+#include <kernel/types.h>
+
+/** Entry pointing at the next-level table at pa. */
+u64 arch_stage2_table_entry(paddr_t pa);
+
+/**
+ * Level-3 entry mapping the page at pa with RIGHT_MEM_READ/WRITE/EXEC
+ * rights, as normal memory or device memory.
+ */
+u64 arch_stage2_page_entry(paddr_t pa, u32 rights, bool device);
+
+/** Whether an entry (at any level) is valid. */
+bool arch_stage2_entry_valid(u64 entry);
+
+/** The physical address an entry points to (table or page). */
+paddr_t arch_stage2_entry_pa(u64 entry);
+
+/** The RIGHT_MEM_* rights a valid level-3 entry grants. */
+u32 arch_stage2_entry_rights(u64 entry);
+
+/** Make table writes visible to the walker and drop stale TLB entries of vmid. */
+void arch_stage2_flush(u32 vmid);
+
+#endif /* ARCH_STAGE2_H */

@@ -1,0 +1,131 @@
+/**
+ * The boot description of a whole system: what the manifest says, in plain
+ * C structs. kernel/manifest.c fills it from the device-tree manifest (with
+ * libfdt) and validates it; kernel/boot.c builds every kernel object from it.
+ * The host tool tools/manifest uses the very same parser and validator.
+ *
+ * Everything is fixed-size: limits below are the kernel's object counts.
+ * Cross references are indexes into the arrays of struct config.
+ *
+ *   config
+ *    +- regions[]        memory: private RAM, shared RAM, device MMIO
+ *    +- endpoints[]      IPC endpoints (names only; objects are built at boot)
+ *    +- notifications[]
+ *    +- devices[]        passthrough devices: a device region + interrupts
+ *    +- partitions[]
+ *         +- mappings[]  region -> IPA with rights (stage-2 / NPT entries)
+ *         +- vcpus[]     hard/soft affinity
+ *         +- caps[]      slot -> object + rights + badge
+ */
+#ifndef KERNEL_CONFIG_H
+#define KERNEL_CONFIG_H
+
+#include <ipc/abi.h>
+#include <kernel/types.h>
+
+#define CFG_NAME_MAX 32u
+#define CFG_PARTITION_MAX 16u
+#define CFG_REGION_MAX 64u
+#define CFG_MAPPING_MAX 16u
+#define CFG_ENDPOINT_MAX 32u
+#define CFG_NOTIFICATION_MAX 32u
+#define CFG_VCPU_MAX 8u /**< per partition */
+#define CFG_CPU_MAX 8u
+#define CFG_DEVICE_MAX 16u
+#define CFG_DEVICE_IRQ_MAX 4u
+#define CFG_EMULATED_MAX 16u
+#define CFG_NONE 0xffffffffu /**< "no index" */
+
+enum region_kind {
+	REGION_RAM = 0,    /**< private RAM of one partition, allocated at boot */
+	REGION_SHARED = 1, /**< RAM mapped into every partition the manifest names */
+	REGION_DEVICE = 2, /**< fixed physical MMIO range passed through to one owner */
+};
+
+/** A memory region. pa is fixed for devices and assigned at boot for RAM. */
+struct cfg_region {
+	char name[CFG_NAME_MAX];
+	enum region_kind kind;
+	u64 size;   /**< bytes, a multiple of PAGE_SIZE */
+	u64 pa;     /**< REGION_DEVICE: physical base; else 0 until boot assigns it */
+	u32 rights; /**< the most any mapping of it may have (RIGHT_MEM_*) */
+	u32 owner;  /**< RAM/DEVICE: owning partition index; SHARED: CFG_NONE */
+};
+
+/** One stage-2 mapping of a region into a partition at an IPA. */
+struct cfg_mapping {
+	u32 region;
+	u64 ipa;
+	u32 rights; /**< RIGHT_MEM_*; must be a subset of the region's rights */
+};
+
+struct cfg_vcpu {
+	u64 hard_affinity; /**< CPU bit mask; the vCPU may only run there */
+	u64 soft_affinity; /**< preferred CPUs; defaults to hard_affinity */
+};
+
+/** A capability as the manifest grants it. */
+struct cfg_cap {
+	u32 slot;
+	enum cap_type type;
+	u32 object; /**< index into endpoints/notifications/regions/partitions */
+	u32 rights;
+	u64 badge;
+};
+
+struct cfg_partition {
+	char name[CFG_NAME_MAX];
+	enum partition_type type;
+	char image[CFG_NAME_MAX]; /**< image name in the boot package; "" = none */
+	u32 image_mapping;        /**< mapping whose IPA the image is loaded at */
+	u64 entry;                /**< IPA of the first instruction */
+	u32 weight;               /**< scheduling weight, 1..65535 (default 256) */
+	u32 cap_percent;          /**< scheduling cap, 0 = none */
+	u32 vcpu_count;
+	struct cfg_vcpu vcpus[CFG_VCPU_MAX];
+	u32 mapping_count;
+	struct cfg_mapping mappings[CFG_MAPPING_MAX];
+	u32 cap_count;
+	struct cfg_cap caps[CAP_SLOT_COUNT];
+	u32 fault_endpoint; /**< endpoint that receives this partition's faults, or CFG_NONE */
+	u64 fault_badge;    /**< badge the handler sees on those messages */
+};
+
+/** A device passed through: its MMIO region and its interrupts. */
+struct cfg_device {
+	char name[CFG_NAME_MAX];
+	u32 region; /**< a REGION_DEVICE region */
+	u32 owner;  /**< partition index */
+	u32 irq_count;
+	u32 irqs[CFG_DEVICE_IRQ_MAX];
+};
+
+/** A guest MMIO range emulated by a service (routed by later issues). */
+struct cfg_emulated {
+	char name[CFG_NAME_MAX];
+	u32 guest;    /**< partition whose accesses trap */
+	u64 ipa;
+	u64 size;
+	u32 service;  /**< emulating partition */
+	u32 endpoint; /**< where the kernel delivers the trapped accesses */
+};
+
+struct config {
+	u32 cpu_count;    /**< CPUs the system uses */
+	u32 log_level;    /**< boot-time runtime parameter */
+	u32 sched_policy[CFG_CPU_MAX]; /**< policy partition per CPU, or CFG_NONE */
+	u32 partition_count;
+	struct cfg_partition partitions[CFG_PARTITION_MAX];
+	u32 region_count;
+	struct cfg_region regions[CFG_REGION_MAX];
+	u32 endpoint_count;
+	char endpoint_names[CFG_ENDPOINT_MAX][CFG_NAME_MAX];
+	u32 notification_count;
+	char notification_names[CFG_NOTIFICATION_MAX][CFG_NAME_MAX];
+	u32 device_count;
+	struct cfg_device devices[CFG_DEVICE_MAX];
+	u32 emulated_count;
+	struct cfg_emulated emulated[CFG_EMULATED_MAX];
+};
+
+#endif /* KERNEL_CONFIG_H */

@@ -1,0 +1,37 @@
+/**
+ * The kernel's global state: every object, in fixed arrays, built once at
+ * boot from the configuration (kernel/boot.c). Nothing is allocated later.
+ *
+ * Locking: one big kernel lock (kernel/lock.c) is held from the moment a
+ * trap enters the core until it returns the next vCPU, as in seL4's SMP
+ * kernel. Kernel entries are short and bounded, so contention stays low
+ * and the core stays simple to reason about.
+ */
+#ifndef KERNEL_KERNEL_H
+#define KERNEL_KERNEL_H
+
+#include <kernel/config.h>
+#include <kernel/endpoint.h>
+#include <kernel/notification.h>
+#include <kernel/partition.h>
+#include <kernel/vcpu.h>
+
+#define KERNEL_VCPU_MAX 64u
+#define KERNEL_VERSION "0.1.0"
+
+struct kernel_state {
+	struct config cfg;
+	u32 cpu_count;
+	u32 partition_count;
+	struct partition partitions[CFG_PARTITION_MAX];
+	u32 vcpu_count;
+	struct vcpu vcpus[KERNEL_VCPU_MAX];
+	struct endpoint endpoints[CFG_ENDPOINT_MAX];
+	struct notification notifications[CFG_NOTIFICATION_MAX];
+	u32 running_partitions; /**< the system powers off when this reaches 0 */
+	int exit_status;        /**< 0 unless some partition failed */
+};
+
+extern struct kernel_state kernel;
+
+#endif /* KERNEL_KERNEL_H */

@@ -1,0 +1,16 @@
+/**
+ * Notifications: a word of bits that signalers OR their badge into, and at
+ * most a queue of waiters that take (and clear) the whole word.
+ */
+#ifndef KERNEL_NOTIFICATION_H
+#define KERNEL_NOTIFICATION_H
+
+#include <kernel/endpoint.h>
+#include <kernel/types.h>
+
+struct notification {
+	u64 word;
+	struct vcpu_queue waiters;
+};
+
+#endif /* KERNEL_NOTIFICATION_H */

@@ -1,0 +1,34 @@
+/**
+ * Partitions: the unit of isolation. Each has its capability table, its
+ * stage-2 tables, and its vCPUs; all are built at boot from the manifest.
+ */
+#ifndef KERNEL_PARTITION_H
+#define KERNEL_PARTITION_H
+
+#include <ipc/abi.h>
+#include <kernel/cap.h>
+#include <kernel/config.h>
+#include <kernel/stage2.h>
+#include <kernel/types.h>
+
+struct vcpu;
+
+#define CONSOLE_LINE_MAX 120u
+
+struct partition {
+	u32 id;
+	const char *name;
+	enum partition_type type;
+	struct cap_table caps;
+	struct stage2 s2;
+	struct vcpu *vcpus; /**< vcpu_count consecutive entries of the kernel array */
+	u32 vcpu_count;
+	bool stopped;
+	u64 exit_code;
+	u32 fault_endpoint; /**< CFG_NONE: a fault stops the partition */
+	u64 fault_badge;
+	u32 line_len; /**< console output is line-buffered per partition */
+	char line[CONSOLE_LINE_MAX];
+};
+
+#endif /* KERNEL_PARTITION_H */

@@ -1,0 +1,41 @@
+/**
+ * Stage-2 (arm64) / nested (x86 NPT) translation of one partition.
+ *
+ *   root (level 0) -> level 1 -> level 2 -> level 3 -> 4 KiB page
+ *   512 entries each, IPA bits [47:39] [38:30] [29:21] [20:12]
+ *
+ * Tables come from a fixed pool in the kernel image; nothing is allocated
+ * after boot. Only kernel/boot.c maps, and only regions the partition owns
+ * or is named for (stage2_map_checked; proved in proofs/wp/stage2.c).
+ */
+#ifndef KERNEL_STAGE2_H
+#define KERNEL_STAGE2_H
+
+#include <ipc/abi.h>
+#include <kernel/types.h>
+
+#define STAGE2_POOL_PAGES 512u
+#define STAGE2_IPA_BITS 48u
+
+struct stage2 {
+	paddr_t root; /**< level-0 table */
+	u32 vmid;     /**< TLB tag: VMID (arm64) / ASID (x86) */
+};
+
+/** Take a fresh, zeroed root table; false if the pool is exhausted. */
+bool stage2_init(struct stage2 *s2, u32 vmid);
+
+/**
+ * Map [ipa, ipa+size) to [pa, pa+size) with rights. Both addresses and size
+ * must be page aligned and the IPA range below 2^STAGE2_IPA_BITS; false if a
+ * page is already mapped or the pool runs out.
+ */
+bool stage2_map(struct stage2 *s2, ipaddr_t ipa, paddr_t pa, u64 size, u32 rights, bool device);
+
+/** Look an IPA up: the physical page and rights, or false if unmapped. */
+bool stage2_lookup(const struct stage2 *s2, ipaddr_t ipa, paddr_t *pa, u32 *rights);
+
+/** Pages left in the table pool (for the boot report and tests). */
+u32 stage2_pool_free(void);
+
+#endif /* KERNEL_STAGE2_H */

@@ -1,0 +1,64 @@
+/**
+ * The kernel core's entry points from the platform. The platform turns
+ * every exit from a vCPU (a trap, an exception, an interrupt) into a
+ * struct trap, calls kernel_trap(), and resumes whatever vCPU that returns.
+ *
+ *    platform                         kernel core
+ *    --------                         -----------
+ *    reset -> early init -> kernel_boot(boot_info) -> first vCPU or NULL
+ *    secondary CPU online -> kernel_cpu_start(cpu) -> first vCPU or NULL
+ *    vCPU exits -> struct trap -> kernel_trap(cur, trap) -> next vCPU or NULL
+ *    idle CPU woke up -> kernel_idle(cpu) -> vCPU or NULL (wait again)
+ *
+ * A NULL result means "nothing to run here": the platform waits for an
+ * interrupt and calls kernel_idle() (or kernel_trap() with a NULL vCPU for
+ * the interrupt itself).
+ */
+#ifndef KERNEL_TRAP_H
+#define KERNEL_TRAP_H
+
+#include <kernel/types.h>
+
+struct vcpu;
+
+enum trap_kind {
+	TRAP_HYPERCALL,       /**< HVC / VMMCALL; arguments in the vCPU registers */
+	TRAP_MEM_FAULT,       /**< stage-2 / nested page fault */
+	TRAP_GUEST_EXCEPTION, /**< the guest took an exception it cannot handle */
+	TRAP_TIMER,           /**< this CPU's hypervisor timer expired */
+	TRAP_IRQ,             /**< another physical interrupt (or an IPI) */
+	TRAP_WFI,             /**< the guest waits for an interrupt */
+};
+
+struct trap {
+	enum trap_kind kind;
+	u64 address;      /**< TRAP_MEM_FAULT: faulting guest-physical address */
+	u32 access;       /**< TRAP_MEM_FAULT: IPC_ACCESS_* */
+	u64 syndrome;     /**< platform syndrome (ESR_EL2, VMCB exit code) for reports */
+	const char *what; /**< short static description for reports, may be NULL */
+};
+
+struct boot_mem_range {
+	u64 base;
+	u64 size;
+};
+
+#define BOOT_RANGE_MAX 8u
+
+/** What the platform found before the kernel core starts. */
+struct boot_info {
+	const void *package; /**< the boot package (manifest + images) */
+	u64 package_size;
+	u32 cpu_count; /**< CPUs online or about to come online */
+	u32 ram_count;
+	struct boot_mem_range ram[BOOT_RANGE_MAX];
+	u32 reserved_count; /**< kernel image, package, firmware tables, ... */
+	struct boot_mem_range reserved[BOOT_RANGE_MAX];
+};
+
+struct vcpu *kernel_boot(const struct boot_info *bi);
+struct vcpu *kernel_cpu_start(u32 cpu);
+struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t);
+struct vcpu *kernel_idle(u32 cpu);
+
+#endif /* KERNEL_TRAP_H */

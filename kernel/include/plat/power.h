@@ -1,0 +1,14 @@
+/** Platform seam: ending the system. */
+#ifndef PLAT_POWER_H
+#define PLAT_POWER_H
+
+/**
+ * Power the machine off. status is 0 when every partition finished cleanly;
+ * the platform makes it visible to the test runner (QEMU exit code).
+ */
+_Noreturn void plat_system_off(int status);
+
+/** Wake another CPU that may be idle (an IPI or an event); may be a no-op. */
+void plat_cpu_kick(unsigned cpu);
+
+#endif /* PLAT_POWER_H */
