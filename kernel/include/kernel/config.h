@@ -35,6 +35,27 @@
 #define CFG_DEVICE_IRQ_MAX 4u
 #define CFG_EMULATED_MAX 16u
 #define CFG_NONE 0xffffffffu /**< "no index" */
+/** vCPUs of the whole system (the kernel's vCPU array, KERNEL_VCPU_MAX). */
+#define CFG_VCPU_TOTAL_MAX 64u
+/** Guest-physical addresses must lie below this (40-bit IPA space). */
+#define CFG_IPA_LIMIT (UINT64_C(1) << 40)
+
+/** Boot-time log level, manifest property hypervisor/log-level. */
+enum cfg_log_level {
+	CFG_LOG_NONE = 0,
+	CFG_LOG_ERROR = 1,
+	CFG_LOG_WARNING = 2,
+	CFG_LOG_INFO = 3,
+	CFG_LOG_DEBUG = 4,
+	CFG_LOG_ALL = 5,
+};
+
+/** What a policy partition does with the CPUs it schedules (sched-policy). */
+enum cfg_sched_kind {
+	CFG_SCHED_NONE = 0,    /**< not a scheduling policy partition */
+	CFG_SCHED_SHARED = 1,  /**< time-shares its CPUs (credit2-like): any vCPU count */
+	CFG_SCHED_STATIC = 2,  /**< one vCPU per CPU (null scheduler): placement checked */
+};
 
 enum region_kind {
 	REGION_RAM = 0,    /**< private RAM of one partition, allocated at boot */
@@ -50,6 +71,7 @@ struct cfg_region {
 	u64 pa;     /**< REGION_DEVICE: physical base; else 0 until boot assigns it */
 	u32 rights; /**< the most any mapping of it may have (RIGHT_MEM_*) */
 	u32 owner;  /**< RAM/DEVICE: owning partition index; SHARED: CFG_NONE */
+	bool pa_fixed; /**< the manifest gave reg: pa is that; else manifest_load placed it */
 };
 
 /** One stage-2 mapping of a region into a partition at an IPA. */
@@ -89,6 +111,8 @@ struct cfg_partition {
 	struct cfg_cap caps[CAP_SLOT_COUNT];
 	u32 fault_endpoint; /**< endpoint that receives this partition's faults, or CFG_NONE */
 	u64 fault_badge;    /**< badge the handler sees on those messages */
+	u32 sched_kind;     /**< enum cfg_sched_kind: is this a scheduling policy partition */
+	u64 sched_cpus;     /**< CPU mask it schedules (also in config.sched_policy[]) */
 };
 
 /** A device passed through: its MMIO region and its interrupts. */
