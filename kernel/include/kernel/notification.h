@@ -13,4 +13,11 @@ struct notification {
 	struct vcpu_queue waiters;
 };
 
+struct vcpu;
+
+/* Hypercalls (decode, then invoke; see ipc.h for the return convention). */
+struct vcpu *notification_signal(struct vcpu *v);
+struct vcpu *notification_wait(struct vcpu *v);
+struct vcpu *notification_poll(struct vcpu *v);
+
 #endif /* KERNEL_NOTIFICATION_H */

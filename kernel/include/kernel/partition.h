@@ -28,7 +28,7 @@ struct partition {
 	u32 fault_endpoint; /**< CFG_NONE: a fault stops the partition */
 	u64 fault_badge;
 	u32 line_len; /**< console output is line-buffered per partition */
-	char line[CONSOLE_LINE_MAX];
+	char line[CONSOLE_LINE_MAX + 1];
 };
 
 #endif /* KERNEL_PARTITION_H */

@@ -1,0 +1,172 @@
+/**
+ * kernel_boot: turn the boot package into a running system.
+ *
+ *   package -> manifest (libfdt) -> struct config (validated)
+ *           -> regions zeroed -> partitions, caps, endpoints,
+ *              notifications -> stage-2 tables -> images copied in
+ *           -> vCPUs reset and placed -> first vCPU
+ *
+ * manifest_load also places every region in free RAM and checks that each
+ * image is in the package and fits. Any failure stops the boot before a
+ * partition runs: nothing half starts.
+ */
+#include <arch/cpu.h>
+#include <arch/vcpu.h>
+#include <kernel/boot.h>
+#include <kernel/kernel.h>
+#include <kernel/lock.h>
+#include <kernel/manifest.h>
+#include <kernel/package.h>
+#include <kernel/print.h>
+#include <kernel/region.h>
+#include <kernel/sched.h>
+#include <plat/memory.h>
+#include <plat/power.h>
+#include <string.h>
+
+struct kernel_state kernel;
+static bool boot_done;
+static struct manifest_errors boot_errors;
+
+bool boot_complete(void)
+{
+	return __atomic_load_n(&boot_done, __ATOMIC_ACQUIRE);
+}
+
+_Noreturn static void boot_fail(const char *what)
+{
+	kprintf("[hyp] boot failed: %s\n", what);
+	kprintf("[hyp] system off: status=1\n");
+	plat_system_off(1);
+}
+
+static void boot_load_manifest(const struct boot_info *bi)
+{
+	const void *fdt;
+	u64 fdt_size;
+	if (!package_valid(bi->package, bi->package_size))
+		boot_fail("no valid boot package after the kernel image");
+	if (!package_find(bi->package, "manifest", &fdt, &fdt_size))
+		boot_fail("the boot package has no manifest");
+	if (manifest_load(fdt, fdt_size, bi, &kernel.cfg, &boot_errors))
+		return;
+	u32 shown = boot_errors.count < MANIFEST_ERROR_MAX ? boot_errors.count : MANIFEST_ERROR_MAX;
+	for (u32 i = 0; i < shown; i++) {
+		char line[MANIFEST_PATH_MAX + CFG_NAME_MAX + MANIFEST_MESSAGE_MAX + 32];
+		manifest_error_format(&boot_errors.errors[i], line, sizeof(line));
+		kprintf("[hyp] %s\n", line);
+	}
+	if (boot_errors.count > shown)
+		kprintf("[hyp] manifest error: ... and %u more\n", boot_errors.count - shown);
+	boot_fail("invalid manifest");
+}
+
+/**
+ * Zero every RAM and shared region (manifest_load placed them in free RAM),
+ * so no partition sees what memory held before.
+ */
+static void boot_clear_regions(void)
+{
+	const struct config *cfg = &kernel.cfg;
+	for (u32 i = 0; i < cfg->region_count; i++) {
+		const struct cfg_region *r = &cfg->regions[i];
+		if (r->kind != REGION_DEVICE)
+			memset(plat_phys_to_virt(pa_init(r->pa)), 0, r->size);
+	}
+}
+
+/** Map a partition's regions and copy its image in. */
+static void boot_build_memory(struct partition *p, const struct cfg_partition *cp, const struct boot_info *bi)
+{
+	const struct config *cfg = &kernel.cfg;
+	if (!stage2_init(&p->s2, p->id + 1u))
+		boot_fail("stage-2 table pool exhausted");
+	for (u32 m = 0; m < cp->mapping_count; m++) {
+		const struct cfg_mapping *map = &cp->mappings[m];
+		const struct cfg_region *r = &cfg->regions[map->region];
+		if (!region_mapping_allowed(r, p->id, map->rights))
+			boot_fail("a mapping the validator let through is not allowed");
+		if (!stage2_map(&p->s2, ipa_init(map->ipa), pa_init(r->pa), r->size, map->rights,
+				r->kind == REGION_DEVICE))
+			boot_fail("stage-2 mapping failed (overlap or table pool exhausted)");
+	}
+	if (cp->image[0] == '\0')
+		return;
+	const void *image;
+	u64 image_size;
+	if (!package_find(bi->package, cp->image, &image, &image_size)) {
+		kprintf("[hyp] partition '%s': image '%s' is not in the boot package\n", cp->name, cp->image);
+		boot_fail("missing image");
+	}
+	const struct cfg_region *r = &cfg->regions[cp->mappings[cp->image_mapping].region];
+	if (image_size > r->size) {
+		kprintf("[hyp] partition '%s': image '%s' (%llu bytes) is larger than region '%s'\n", cp->name,
+			cp->image, (unsigned long long)image_size, r->name);
+		boot_fail("image does not fit");
+	}
+	memcpy(plat_phys_to_virt(pa_init(r->pa)), image, image_size);
+}
+
+static void boot_build_partition(u32 index, const struct boot_info *bi)
+{
+	const struct cfg_partition *cp = &kernel.cfg.partitions[index];
+	struct partition *p = &kernel.partitions[index];
+	p->id = index;
+	p->name = cp->name;
+	p->type = cp->type;
+	p->fault_endpoint = cp->fault_endpoint;
+	p->fault_badge = cp->fault_badge;
+	for (u32 c = 0; c < cp->cap_count; c++) {
+		const struct cfg_cap *cc = &cp->caps[c];
+		p->caps.slots[cc->slot] = (struct cap){
+			.type = cc->type, .rights = cc->rights, .object = cc->object, .badge = cc->badge
+		};
+	}
+	boot_build_memory(p, cp, bi);
+	if (kernel.vcpu_count + cp->vcpu_count > KERNEL_VCPU_MAX)
+		boot_fail("too many vCPUs in the system");
+	p->vcpus = &kernel.vcpus[kernel.vcpu_count];
+	p->vcpu_count = cp->vcpu_count;
+	for (u32 i = 0; i < cp->vcpu_count; i++) {
+		struct vcpu *v = &kernel.vcpus[kernel.vcpu_count];
+		v->part = p;
+		v->index = i;
+		v->id = kernel.vcpu_count++;
+		v->hard_affinity = cp->vcpus[i].hard_affinity;
+		v->soft_affinity = cp->vcpus[i].soft_affinity;
+		v->cpu = sched_place(v->hard_affinity, v->soft_affinity, kernel.cpu_count);
+		if (v->cpu == CFG_NONE)
+			boot_fail("a vCPU has no usable CPU in its affinity");
+		arch_vcpu_reset(&v->arch, cp->type, cp->entry, i, p->s2.vmid);
+	}
+}
+
+struct vcpu *boot_build_system(const struct boot_info *bi)
+{
+	boot_clear_regions();
+	kernel.partition_count = kernel.cfg.partition_count;
+	kernel.running_partitions = kernel.partition_count;
+	for (u32 i = 0; i < kernel.partition_count; i++)
+		boot_build_partition(i, bi);
+	for (u32 i = 0; i < kernel.vcpu_count; i++)
+		sched_make_ready(&kernel.vcpus[i]);
+	kprintf("[hyp] %u partitions, %u vCPUs, %u endpoints, %u notifications; %u stage-2 pages free\n",
+		kernel.partition_count, kernel.vcpu_count, kernel.cfg.endpoint_count,
+		kernel.cfg.notification_count, stage2_pool_free());
+	__atomic_store_n(&boot_done, true, __ATOMIC_RELEASE);
+	return sched_next(arch_cpu_index(), NULL, false);
+}
+
+struct vcpu *kernel_boot(const struct boot_info *bi)
+{
+	spin_lock(&kernel_lock);
+	kprintf("[hyp] kernel core %s: %u CPUs, package %llu bytes\n", KERNEL_VERSION, bi->cpu_count,
+		(unsigned long long)bi->package_size);
+	kernel.cpu_count = bi->cpu_count < CFG_CPU_MAX ? bi->cpu_count : CFG_CPU_MAX;
+	boot_load_manifest(bi);
+	if (kernel.cfg.cpu_count < kernel.cpu_count)
+		kernel.cpu_count = kernel.cfg.cpu_count;
+	struct vcpu *first = boot_build_system(bi);
+	spin_unlock(&kernel_lock);
+	return first;
+}

@@ -1,0 +1,133 @@
+/**
+ * Hypercall dispatch. Each call decodes (validates every argument; may
+ * fail with a status in r0) before it invokes (cannot fail). The IPC and
+ * notification calls live in ipc.c and notification.c; the small ones are
+ * here.
+ */
+#include <kernel/cap.h>
+#include <kernel/console.h>
+#include <kernel/hypercall.h>
+#include <kernel/ipc.h>
+#include <kernel/kernel.h>
+#include <kernel/notification.h>
+#include <kernel/partition_ops.h>
+#include <kernel/print.h>
+#include <kernel/regs.h>
+#include <kernel/sched.h>
+
+static struct vcpu *hc_console_write(struct vcpu *v)
+{
+	u64 count = reg_get(v, IPC_REG_CAP);
+	if (count > IPC_CONSOLE_MAX) {
+		reg_status(v, STATUS_INVALID_ARG);
+		return v;
+	}
+	char bytes[IPC_CONSOLE_MAX];
+	for (u32 i = 0; i < count; i++)
+		bytes[i] = (char)(reg_get(v, IPC_REG_LABEL + i / 8u) >> (8u * (i % 8u)));
+	console_partition_write(v->part, bytes, (u32)count);
+	reg_status(v, STATUS_OK);
+	return v;
+}
+
+static struct vcpu *hc_exit(struct vcpu *v)
+{
+	struct partition *p = v->part;
+	u64 code = reg_get(v, IPC_REG_CAP);
+	char why[48];
+	ksnprintf(why, sizeof(why), "exited with code %llu", (unsigned long long)code);
+	p->exit_code = code;
+	partition_stop(p, why, code != 0);
+	return sched_next(v->cpu, v, false);
+}
+
+static struct vcpu *hc_cap_info(struct vcpu *v)
+{
+	u64 slot = reg_get(v, IPC_REG_CAP);
+	if (slot >= CAP_SLOT_COUNT || v->part->caps.slots[slot].type == CAP_NULL) {
+		reg_status(v, STATUS_INVALID_CAP);
+		return v;
+	}
+	const struct cap *c = &v->part->caps.slots[slot];
+	reg_set(v, IPC_REG_CAP, c->type);
+	reg_set(v, IPC_REG_LABEL, c->rights);
+	reg_set(v, IPC_REG_WORD0, c->badge);
+	reg_status(v, STATUS_OK);
+	return v;
+}
+
+static struct vcpu *hc_cap_derive(struct vcpu *v)
+{
+	struct cap_table *t = &v->part->caps;
+	u64 src = reg_get(v, 1), dst = reg_get(v, 2), rights = reg_get(v, 3), badge = reg_get(v, 4);
+	enum status s = cap_derive_decode(t, src, dst, rights, badge);
+	if (s == STATUS_OK)
+		cap_derive_invoke(t, (u32)src, (u32)dst, (u32)rights, badge);
+	reg_status(v, s);
+	return v;
+}
+
+static struct vcpu *hc_cap_restrict(struct vcpu *v)
+{
+	struct cap_table *t = &v->part->caps;
+	u64 slot = reg_get(v, 1), rights = reg_get(v, 2);
+	enum status s = cap_restrict_decode(t, slot, rights);
+	if (s == STATUS_OK)
+		cap_restrict_invoke(t, (u32)slot, (u32)rights);
+	reg_status(v, s);
+	return v;
+}
+
+static struct vcpu *hc_cap_drop(struct vcpu *v)
+{
+	struct cap_table *t = &v->part->caps;
+	u64 slot = reg_get(v, 1);
+	enum status s = cap_drop_decode(t, slot);
+	if (s == STATUS_OK)
+		cap_drop_invoke(t, (u32)slot);
+	reg_status(v, s);
+	return v;
+}
+
+struct vcpu *hypercall_dispatch(struct vcpu *v)
+{
+	switch (reg_get(v, IPC_REG_NR)) {
+	case HC_NULL:
+		reg_status(v, STATUS_OK);
+		return v;
+	case HC_CONSOLE_WRITE:
+		return hc_console_write(v);
+	case HC_EXIT:
+		return hc_exit(v);
+	case HC_YIELD:
+		reg_status(v, STATUS_OK);
+		return sched_next(v->cpu, v, true);
+	case HC_CALL:
+		return ipc_call(v);
+	case HC_REPLY_RECV:
+		return ipc_reply_recv(v);
+	case HC_RECV:
+		return ipc_recv(v);
+	case HC_SEND:
+		return ipc_send(v);
+	case HC_REPLY:
+		return ipc_reply(v);
+	case HC_SIGNAL:
+		return notification_signal(v);
+	case HC_WAIT:
+		return notification_wait(v);
+	case HC_POLL:
+		return notification_poll(v);
+	case HC_CAP_INFO:
+		return hc_cap_info(v);
+	case HC_CAP_DERIVE:
+		return hc_cap_derive(v);
+	case HC_CAP_DROP:
+		return hc_cap_drop(v);
+	case HC_CAP_RESTRICT:
+		return hc_cap_restrict(v);
+	default:
+		reg_status(v, STATUS_INVALID_CALL);
+		return v;
+	}
+}

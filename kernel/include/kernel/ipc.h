@@ -1,0 +1,36 @@
+/**
+ * Synchronous IPC over endpoints. Each function decodes the calling vCPU's
+ * arguments first (any failure leaves every object untouched and returns
+ * a status in r0) and then invokes, and returns the vCPU to run next on
+ * this CPU (the caller itself, a partner reached by direct switch, another
+ * ready vCPU, or NULL for idle).
+ *
+ *   caller                 endpoint                 server
+ *   HC_CALL ----------->  [senders]  <----------- HC_RECV / HC_REPLY_RECV
+ *   BLOCKED_REPLY  <--- one-shot reply right (server->caller) --- HC_REPLY(_RECV)
+ *
+ * A call that finds a receiver waiting on the same CPU switches straight
+ * to it, and its reply_recv switches straight back: the fast path, with the
+ * caller's time slice donated to the server.
+ */
+#ifndef KERNEL_IPC_H
+#define KERNEL_IPC_H
+
+#include <kernel/vcpu.h>
+
+struct vcpu *ipc_call(struct vcpu *v);
+struct vcpu *ipc_recv(struct vcpu *v);
+struct vcpu *ipc_reply_recv(struct vcpu *v);
+struct vcpu *ipc_send(struct vcpu *v);
+struct vcpu *ipc_reply(struct vcpu *v);
+
+/**
+ * Deliver a kernel-made message (a fault report) to endpoint on v's behalf,
+ * as if v had called it; v waits in VCPU_BLOCKED_FAULT for the answer.
+ */
+struct vcpu *ipc_kernel_call(struct vcpu *v, u32 endpoint, const struct kernel_msg *m);
+
+/** Detach a stopping vCPU from every IPC relation, releasing its partners. */
+void ipc_cancel(struct vcpu *v);
+
+#endif /* KERNEL_IPC_H */

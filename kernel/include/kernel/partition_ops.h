@@ -1,0 +1,15 @@
+/** Partition life cycle after boot. */
+#ifndef KERNEL_PARTITION_OPS_H
+#define KERNEL_PARTITION_OPS_H
+
+#include <kernel/partition.h>
+
+/**
+ * Stop every vCPU of p for good, detach them from IPC (partners are
+ * released with STATUS_PEER_STOPPED) and report why, once. failed marks
+ * the system's final status as failed. Stopping a stopped partition does
+ * nothing, so a guest cannot make the kernel log twice.
+ */
+void partition_stop(struct partition *p, const char *why, bool failed);
+
+#endif /* KERNEL_PARTITION_OPS_H */

@@ -1,0 +1,235 @@
+/** Synchronous IPC (see ipc.h). */
+#include <arch/cpu.h>
+#include <kernel/ipc.h>
+#include <kernel/kernel.h>
+#include <kernel/partition_ops.h>
+#include <kernel/regs.h>
+#include <kernel/sched.h>
+
+/** Copy a message (label and words) from one vCPU's registers to another's. */
+static void ipc_transfer(const struct vcpu *from, struct vcpu *to, u64 badge)
+{
+	for (u32 i = IPC_REG_LABEL; i < IPC_REG_COUNT; i++)
+		reg_set(to, i, reg_get(from, i));
+	reg_set(to, IPC_REG_CAP, badge);
+	reg_status(to, STATUS_OK);
+}
+
+static void ipc_transfer_kernel(const struct kernel_msg *m, struct vcpu *to)
+{
+	reg_set(to, IPC_REG_LABEL, m->label);
+	for (u32 i = 0; i < IPC_MSG_WORDS; i++)
+		reg_set(to, IPC_REG_WORD0 + i, m->words[i]);
+	reg_set(to, IPC_REG_CAP, m->badge);
+	reg_status(to, STATUS_OK);
+}
+
+/** Move a queued sender's message into receiver; the receiver now holds its reply right. */
+static void ipc_take_sender(struct vcpu *s, struct vcpu *r)
+{
+	if (s->kernel_sender)
+		ipc_transfer_kernel(&s->kmsg, r);
+	else
+		ipc_transfer(s, r, s->send_badge);
+	s->queued_on = NULL;
+	s->state = s->kernel_sender ? VCPU_BLOCKED_FAULT : VCPU_BLOCKED_REPLY;
+	r->caller = s;
+}
+
+/** Run r next: directly if it lives on this CPU, else wake its CPU and pick here. */
+static struct vcpu *ipc_switch(u32 cpu, struct vcpu *cur, struct vcpu *r)
+{
+	if (r->cpu == cpu)
+		return sched_switch_to(cpu, r);
+	sched_make_ready(r);
+	return sched_next(cpu, cur, false);
+}
+
+/** Decode an endpoint capability in r1 and a partition-made label in r2. */
+static enum status ipc_decode_endpoint(const struct vcpu *v, u32 need, bool check_label, const struct cap **c)
+{
+	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_ENDPOINT, need, c);
+	if (s == STATUS_OK && check_label && (reg_get(v, IPC_REG_LABEL) & IPC_LABEL_KERNEL) != 0)
+		s = STATUS_INVALID_ARG;
+	return s;
+}
+
+struct vcpu *ipc_call(struct vcpu *v)
+{
+	const struct cap *c;
+	enum status s = ipc_decode_endpoint(v, RIGHT_EP_SEND, true, &c);
+	if (s != STATUS_OK) {
+		reg_status(v, s);
+		return v;
+	}
+	u32 cpu = v->cpu;
+	struct endpoint *ep = &kernel.endpoints[c->object];
+	struct vcpu *r = vcpu_queue_pop(&ep->receivers);
+	v->kernel_sender = false;
+	if (r == NULL) {
+		v->state = VCPU_BLOCKED_SEND;
+		v->send_badge = c->badge;
+		v->queued_on = ep;
+		vcpu_queue_push(&ep->senders, v);
+		return sched_next(cpu, v, false);
+	}
+	r->queued_on = NULL;
+	ipc_transfer(v, r, c->badge);
+	r->caller = v;
+	v->state = VCPU_BLOCKED_REPLY;
+	return ipc_switch(cpu, v, r);
+}
+
+struct vcpu *ipc_kernel_call(struct vcpu *v, u32 endpoint, const struct kernel_msg *m)
+{
+	u32 cpu = v->cpu;
+	struct endpoint *ep = &kernel.endpoints[endpoint];
+	v->kmsg = *m;
+	v->kernel_sender = true;
+	struct vcpu *r = vcpu_queue_pop(&ep->receivers);
+	if (r == NULL) {
+		v->state = VCPU_BLOCKED_SEND;
+		v->queued_on = ep;
+		vcpu_queue_push(&ep->senders, v);
+		return sched_next(cpu, v, false);
+	}
+	r->queued_on = NULL;
+	ipc_take_sender(v, r);
+	return ipc_switch(cpu, v, r);
+}
+
+/**
+ * Release a caller whose reply right is being given up without a reply
+ * (the server received again, or stopped): it gets STATUS_PEER_STOPPED.
+ * A faulted vCPU whose handler gave up stays stopped with its partition.
+ */
+static void ipc_release_caller(struct vcpu *caller)
+{
+	if (caller->state == VCPU_BLOCKED_FAULT) {
+		partition_stop(caller->part, "fault handler gave no answer", true);
+		return;
+	}
+	reg_status(caller, STATUS_PEER_STOPPED);
+	sched_make_ready(caller);
+}
+
+/** Hand the reply in v's registers to caller; true if caller may run now. */
+static bool ipc_deliver_reply(struct vcpu *v, struct vcpu *caller)
+{
+	if (caller->state == VCPU_BLOCKED_FAULT) {
+		if (reg_get(v, IPC_REG_WORD0) == IPC_FAULT_RESUME)
+			return true;
+		partition_stop(caller->part, "stopped by its fault handler", true);
+		return false;
+	}
+	ipc_transfer(v, caller, 0);
+	return true;
+}
+
+/** The receive half: take a queued sender or block. v stays current if it got one. */
+static struct vcpu *ipc_recv_invoke(struct vcpu *v, struct endpoint *ep, struct vcpu *woken)
+{
+	u32 cpu = v->cpu;
+	struct vcpu *s = vcpu_queue_pop(&ep->senders);
+	if (s != NULL) {
+		ipc_take_sender(s, v);
+		if (woken != NULL)
+			sched_make_ready(woken);
+		return v;
+	}
+	v->state = VCPU_BLOCKED_RECV;
+	v->queued_on = ep;
+	vcpu_queue_push(&ep->receivers, v);
+	if (woken != NULL)
+		return ipc_switch(cpu, v, woken);
+	return sched_next(cpu, v, false);
+}
+
+struct vcpu *ipc_recv(struct vcpu *v)
+{
+	const struct cap *c;
+	enum status s = ipc_decode_endpoint(v, RIGHT_EP_RECV, false, &c);
+	if (s != STATUS_OK) {
+		reg_status(v, s);
+		return v;
+	}
+	if (v->caller != NULL) {
+		ipc_release_caller(v->caller);
+		v->caller = NULL;
+	}
+	return ipc_recv_invoke(v, &kernel.endpoints[c->object], NULL);
+}
+
+struct vcpu *ipc_reply_recv(struct vcpu *v)
+{
+	const struct cap *c;
+	enum status s = ipc_decode_endpoint(v, RIGHT_EP_RECV, v->caller != NULL, &c);
+	if (s != STATUS_OK) {
+		reg_status(v, s);
+		return v;
+	}
+	struct vcpu *caller = v->caller;
+	v->caller = NULL;
+	if (caller != NULL && !ipc_deliver_reply(v, caller))
+		caller = NULL;
+	return ipc_recv_invoke(v, &kernel.endpoints[c->object], caller);
+}
+
+struct vcpu *ipc_reply(struct vcpu *v)
+{
+	if (v->caller == NULL) {
+		reg_status(v, STATUS_BAD_STATE);
+		return v;
+	}
+	if ((reg_get(v, IPC_REG_LABEL) & IPC_LABEL_KERNEL) != 0) {
+		reg_status(v, STATUS_INVALID_ARG);
+		return v;
+	}
+	struct vcpu *caller = v->caller;
+	v->caller = NULL;
+	if (ipc_deliver_reply(v, caller))
+		sched_make_ready(caller);
+	reg_status(v, STATUS_OK);
+	return v;
+}
+
+struct vcpu *ipc_send(struct vcpu *v)
+{
+	const struct cap *c;
+	enum status s = ipc_decode_endpoint(v, RIGHT_EP_SEND, true, &c);
+	if (s != STATUS_OK) {
+		reg_status(v, s);
+		return v;
+	}
+	struct endpoint *ep = &kernel.endpoints[c->object];
+	struct vcpu *r = vcpu_queue_pop(&ep->receivers);
+	if (r == NULL) {
+		reg_status(v, STATUS_WOULD_BLOCK);
+		return v;
+	}
+	r->queued_on = NULL;
+	ipc_transfer(v, r, c->badge);
+	sched_make_ready(r);
+	reg_status(v, STATUS_OK);
+	return v;
+}
+
+void ipc_cancel(struct vcpu *v)
+{
+	if (v->queued_on != NULL) {
+		if (!vcpu_queue_remove(&v->queued_on->senders, v))
+			vcpu_queue_remove(&v->queued_on->receivers, v);
+		v->queued_on = NULL;
+	}
+	if (v->caller != NULL) {
+		struct vcpu *caller = v->caller;
+		v->caller = NULL;
+		if (caller->part != v->part)
+			ipc_release_caller(caller);
+	}
+	/* Servers holding v's reply right just lose it. */
+	for (u32 i = 0; i < kernel.vcpu_count; i++) {
+		if (kernel.vcpus[i].caller == v)
+			kernel.vcpus[i].caller = NULL;
+	}
+}

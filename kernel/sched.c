@@ -1,0 +1,87 @@
+/** The scheduling mechanism (see sched.h). */
+#include <kernel/kernel.h>
+#include <kernel/sched.h>
+#include <plat/power.h>
+#include <plat/timer.h>
+#include <arch/cpu.h>
+
+struct cpu_sched cpu_sched[CFG_CPU_MAX];
+
+u32 sched_place(u64 hard, u64 soft, u32 cpu_count)
+{
+	u64 usable = cpu_count >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << cpu_count) - 1u;
+	u64 masks[2] = { soft & hard & usable, hard & usable };
+	for (u32 m = 0; m < 2; m++) {
+		for (u32 cpu = 0; cpu < cpu_count && cpu < 64; cpu++) {
+			if (masks[m] & (UINT64_C(1) << cpu))
+				return cpu;
+		}
+	}
+	return CFG_NONE;
+}
+
+void sched_make_ready(struct vcpu *v)
+{
+	v->state = VCPU_READY;
+	vcpu_queue_push(&cpu_sched[v->cpu].ready, v);
+	if (v->cpu != arch_cpu_index())
+		plat_cpu_kick(v->cpu);
+}
+
+void sched_remove(struct vcpu *v)
+{
+	vcpu_queue_remove(&cpu_sched[v->cpu].ready, v);
+	if (cpu_sched[v->cpu].current == v)
+		cpu_sched[v->cpu].current = NULL;
+}
+
+/** Account the time cur used and start a fresh slice for next. */
+static void sched_dispatch(u32 cpu, struct vcpu *next)
+{
+	struct cpu_sched *cs = &cpu_sched[cpu];
+	u64 now = plat_timer_now_ns();
+	if (cs->current != NULL)
+		cs->current->run_ns += now - cs->slice_start_ns;
+	cs->slice_start_ns = now;
+	cs->current = next;
+	if (next == NULL) {
+		plat_timer_cancel();
+		return;
+	}
+	next->state = VCPU_RUNNING;
+	plat_timer_set(now + SCHED_SLICE_NS);
+}
+
+struct vcpu *sched_next(u32 cpu, struct vcpu *cur, bool preempt)
+{
+	struct cpu_sched *cs = &cpu_sched[cpu];
+	if (cur != NULL && cur->state == VCPU_RUNNING) {
+		if (!preempt || cs->ready.head == NULL) {
+			if (preempt)
+				sched_dispatch(cpu, cur);
+			return cur;
+		}
+		vcpu_queue_push(&cs->ready, cur);
+		cur->state = VCPU_READY;
+	}
+	struct vcpu *next = vcpu_queue_pop(&cs->ready);
+	sched_dispatch(cpu, next);
+	return next;
+}
+
+struct vcpu *sched_switch_to(u32 cpu, struct vcpu *next)
+{
+	next->state = VCPU_RUNNING;
+	cpu_sched[cpu].current = next;
+	return next;
+}
+
+bool sched_any_runnable(void)
+{
+	for (u32 i = 0; i < kernel.vcpu_count; i++) {
+		enum vcpu_state s = kernel.vcpus[i].state;
+		if (s == VCPU_READY || s == VCPU_RUNNING)
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,114 @@
+/**
+ * The core's entry from the platform (see trap.h): one big kernel lock
+ * around each entry, then hypercalls, faults and scheduling events.
+ */
+#include <arch/cpu.h>
+#include <kernel/boot.h>
+#include <kernel/hypercall.h>
+#include <kernel/ipc.h>
+#include <kernel/kernel.h>
+#include <kernel/lock.h>
+#include <kernel/partition_ops.h>
+#include <kernel/print.h>
+#include <kernel/sched.h>
+#include <kernel/trap.h>
+#include <plat/power.h>
+
+static const char *access_name(u32 access)
+{
+	if (access & IPC_ACCESS_EXEC)
+		return "exec";
+	if (access & IPC_ACCESS_WRITE)
+		return "write";
+	return "read";
+}
+
+/**
+ * A vCPU faulted: send the fault to its partition's handler if it has one,
+ * else stop the partition with a report. The report is printed once per
+ * partition (a stopped partition cannot fault again), so a guest cannot
+ * flood the log.
+ */
+static struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
+{
+	struct partition *p = v->part;
+	if (p->fault_endpoint != CFG_NONE) {
+		struct kernel_msg m = {
+			.label = t->kind == TRAP_MEM_FAULT ? IPC_LABEL_FAULT_MEM : IPC_LABEL_FAULT_EXC,
+			.words = { t->address, t->access, arch_vcpu_pc(&v->arch), v->index, t->syndrome, 0 },
+			.badge = p->fault_badge,
+		};
+		return ipc_kernel_call(v, p->fault_endpoint, &m);
+	}
+	char why[160];
+	if (t->kind == TRAP_MEM_FAULT)
+		ksnprintf(why, sizeof(why), "vcpu %u: %s fault at 0x%llx (%s), pc 0x%llx", v->index,
+			  t->what != NULL ? t->what : "stage-2", (unsigned long long)t->address, access_name(t->access),
+			  (unsigned long long)arch_vcpu_pc(&v->arch));
+	else
+		ksnprintf(why, sizeof(why), "vcpu %u: %s, pc 0x%llx, syndrome 0x%llx", v->index,
+			  t->what != NULL ? t->what : "guest exception", (unsigned long long)arch_vcpu_pc(&v->arch),
+			  (unsigned long long)t->syndrome);
+	partition_stop(p, why, true);
+	return sched_next(v->cpu, v, false);
+}
+
+/** Nothing to run on cpu: if nothing can run anywhere, the system is done. */
+static struct vcpu *trap_nothing_to_run(u32 cpu)
+{
+	if (!boot_complete() || sched_any_runnable())
+		return NULL;
+	(void)cpu;
+	kprintf("[hyp] system off: status=%d\n", kernel.exit_status);
+	plat_system_off(kernel.exit_status);
+}
+
+struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
+{
+	spin_lock(&kernel_lock);
+	u32 cpu = arch_cpu_index();
+	struct vcpu *next;
+	if (cur != NULL && cur->state == VCPU_STOPPED) {
+		/* Stopped from another CPU while it ran here. */
+		next = sched_next(cpu, NULL, false);
+	} else if (cur == NULL) {
+		next = sched_next(cpu, NULL, false);
+	} else {
+		switch (t->kind) {
+		case TRAP_HYPERCALL:
+			next = hypercall_dispatch(cur);
+			break;
+		case TRAP_MEM_FAULT:
+		case TRAP_GUEST_EXCEPTION:
+			next = trap_fault(cur, t);
+			break;
+		case TRAP_TIMER:
+		case TRAP_WFI:
+			next = sched_next(cpu, cur, true);
+			break;
+		case TRAP_IRQ:
+		default:
+			next = sched_next(cpu, cur, false);
+			break;
+		}
+	}
+	if (next == NULL)
+		next = trap_nothing_to_run(cpu);
+	spin_unlock(&kernel_lock);
+	return next;
+}
+
+struct vcpu *kernel_idle(u32 cpu)
+{
+	spin_lock(&kernel_lock);
+	struct vcpu *next = boot_complete() ? sched_next(cpu, NULL, false) : NULL;
+	if (next == NULL)
+		next = trap_nothing_to_run(cpu);
+	spin_unlock(&kernel_lock);
+	return next;
+}
+
+struct vcpu *kernel_cpu_start(u32 cpu)
+{
+	return kernel_idle(cpu);
+}

@@ -1,0 +1,147 @@
+/**
+ * The fake platform: every arch_* and plat_* function of the seam,
+ * implemented on the host so the kernel core runs in unit tests under
+ * ASan and UBSan (the approach of Hafnium's arch/fake).
+ *
+ * Stage-2 entries use a made-up encoding: bit 0 valid, bits 1-3 rights,
+ * bit 4 device, bits 12+ the address.
+ */
+#include <arch/cpu.h>
+#include <arch/stage2.h>
+#include <arch/vcpu.h>
+#include <fake.h>
+#include <plat/console.h>
+#include <plat/memory.h>
+#include <plat/power.h>
+#include <plat/timer.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+u32 fake_cpu;
+u64 fake_now_ns;
+u64 fake_timer_deadline;
+u32 fake_kicks;
+u32 fake_flushes;
+jmp_buf fake_exit_jmp;
+bool fake_exit_armed;
+int fake_exit_status;
+
+static char console_buf[1 << 16];
+static size_t console_len;
+
+const char *fake_console(void)
+{
+	return console_buf;
+}
+
+void fake_console_clear(void)
+{
+	console_len = 0;
+	console_buf[0] = '\0';
+}
+
+void plat_console_putc(char c)
+{
+	if (getenv("FAKE_CONSOLE_ECHO") != NULL)
+		fputc(c, stderr);
+	if (c == '\r' || console_len + 1 >= sizeof(console_buf))
+		return;
+	console_buf[console_len++] = c;
+	console_buf[console_len] = '\0';
+}
+
+u32 arch_cpu_index(void)
+{
+	return fake_cpu;
+}
+
+void arch_wait_for_interrupt(void)
+{
+}
+
+static _Noreturn void fake_exit(int status)
+{
+	fake_exit_status = status;
+	if (fake_exit_armed)
+		longjmp(fake_exit_jmp, 1);
+	fprintf(stderr, "fake platform: unexpected exit (status %d)\n%s", status, console_buf);
+	abort();
+}
+
+_Noreturn void arch_halt_all(void)
+{
+	fake_exit(-1);
+}
+
+_Noreturn void plat_system_off(int status)
+{
+	fake_exit(status);
+}
+
+void plat_cpu_kick(unsigned cpu)
+{
+	(void)cpu;
+	fake_kicks++;
+}
+
+void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid)
+{
+	*a = (struct vcpu_arch){ .pc = entry, .type = type, .vmid = vmid, .arg = arg,
+				 .reset_count = a->reset_count + 1 };
+}
+
+void *plat_phys_to_virt(paddr_t pa)
+{
+	return (void *)(uintptr_t)pa.pa;
+}
+
+paddr_t plat_virt_to_phys(const void *p)
+{
+	return pa_init((u64)(uintptr_t)p);
+}
+
+u64 plat_timer_now_ns(void)
+{
+	return fake_now_ns;
+}
+
+void plat_timer_set(u64 deadline_ns)
+{
+	fake_timer_deadline = deadline_ns;
+}
+
+void plat_timer_cancel(void)
+{
+	fake_timer_deadline = 0;
+}
+
+u64 arch_stage2_table_entry(paddr_t pa)
+{
+	return pa.pa | 1u;
+}
+
+u64 arch_stage2_page_entry(paddr_t pa, u32 rights, bool device)
+{
+	return pa.pa | 1u | ((u64)(rights & 7u) << 1) | (device ? 0x10u : 0u);
+}
+
+bool arch_stage2_entry_valid(u64 entry)
+{
+	return (entry & 1u) != 0;
+}
+
+paddr_t arch_stage2_entry_pa(u64 entry)
+{
+	return pa_init(entry & ~UINT64_C(0xfff));
+}
+
+u32 arch_stage2_entry_rights(u64 entry)
+{
+	return (u32)(entry >> 1) & 7u;
+}
+
+void arch_stage2_flush(u32 vmid)
+{
+	(void)vmid;
+	fake_flushes++;
+}
