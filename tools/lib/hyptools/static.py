@@ -86,30 +86,72 @@ def cppcheck(build_dirs=BUILD_DIRS):
     return False, '%d findings' % len(findings), (findings or lines)[-40:]
 
 
+def _clang_target(compiler):
+    """The clang --target for a cross gcc named <triple>-gcc, or None for the native compiler."""
+    name = os.path.basename(compiler)
+    match = re.match(r'^(\w+-[\w-]*?)-(?:gcc|cc)(?:-\d+)?$', name)
+    return match.group(1) if match else None
+
+
+def _retarget(entries):
+    """Give cross entries an explicit clang --target.
+
+    analyze-build replays each command through clang, whose default target is
+    the host's: arm64 code would be parsed as x86 (unknown CPU, wrong inline
+    asm) and fail to analyse. The triple comes from the gcc's name.
+    """
+    import shlex
+    out = []
+    for entry in entries:
+        entry = dict(entry)
+        argv = entry.get('arguments') or shlex.split(entry['command'])
+        target = _clang_target(argv[0])
+        if target and not any(a.startswith('--target') or a == '-target' for a in argv):
+            argv = [argv[0], '--target=' + target] + argv[1:]
+        entry.pop('arguments', None)
+        entry['command'] = shlex.join(argv)
+        out.append(entry)
+    return out
+
+
 def analyze_build(build_dir):
     """The clang static analyzer over one build directory's compilation database.
 
     analyze-build (not scan-build) because scan-build analyses nothing in a
-    cross build: it replays the recorded compiler commands through clang.
+    cross build: it replays the recorded compiler commands through clang. A
+    file clang cannot compile is a failure too (it would otherwise go unanalysed).
     """
-    cdb = os.path.join(REPO, build_dir, 'compile_commands.json')
-    if not os.path.exists(cdb):
-        return False, 'no %s' % os.path.relpath(cdb, REPO), []
+    try:
+        entries = _entries(build_dir)
+    except OSError:
+        return False, 'no %s/compile_commands.json' % build_dir, []
     tool = shutil.which('analyze-build-14') or shutil.which('analyze-build')
     if not tool:
         return False, 'analyze-build-14 not installed (tools/setup installs clang-tools-14)', []
+    entries = [e for e in _retarget(entries) if not _under(e['file'], [build_dir])]
+    if not entries:
+        return False, 'no sources in %s/compile_commands.json' % build_dir, []
     with tempfile.TemporaryDirectory() as tmp:
-        argv = [tool, '--cdb', cdb, '--status-bugs', '--output', tmp, '--plist',
-                '--exclude', os.path.join(REPO, build_dir)]
+        cdb = os.path.join(tmp, 'compile_commands.json')
+        with open(cdb, 'w', encoding='utf-8') as handle:
+            json.dump(entries, handle)
+        out_dir = os.path.join(tmp, 'reports')
+        argv = [tool, '--cdb', cdb, '--status-bugs', '--output', out_dir, '--plist']
         code, out = _run(argv, ANALYZER_TIMEOUT_S)
-        reports = []
-        for dirpath, _, names in os.walk(tmp):
-            reports += [os.path.join(dirpath, n) for n in names if n.endswith('.plist')]
         findings = []
-        for report in reports:
-            findings += _plist_findings(report)
+        for dirpath, _, names in os.walk(out_dir):
+            for name in sorted(names):
+                path = os.path.join(dirpath, name)
+                if name.endswith('.plist') and os.path.getsize(path) > 0:
+                    findings += _plist_findings(path)
+                elif name.endswith('.info.txt'):
+                    with open(path, encoding='utf-8', errors='replace') as handle:
+                        first = handle.readline().strip()
+                    findings.append('%s: clang could not analyse it (%s)'
+                                    % (os.path.relpath(first, REPO) if first.startswith('/')
+                                       else first, name.split('_')[1] + ' error'))
     if code == 0 and not findings:
-        return True, 'no findings', []
+        return True, '%d files, no findings' % len(entries), []
     detail = findings or [line for line in out.splitlines() if line.strip()][-30:]
     return False, '%d findings' % len(findings), detail[:40]
 
