@@ -1,0 +1,425 @@
+/**
+ * Rules across objects, run on a cleanly parsed manifest: memory against
+ * the machine, ownership, rights, placement of vCPUs, emulated ranges,
+ * images. Every rule names the node whose property is wrong.
+ *
+ * Also places each RAM or shared region without a fixed reg in free RAM
+ * (first fit, 2 MiB aligned when at least 2 MiB so stage-2 can use block
+ * mappings, ARM DDI 0487 D8.3 / AMD APM vol 2 15.25.5), so that the
+ * placement is part of what the host tool checks.
+ */
+#include <libfdt.h>
+#include <string.h>
+
+#include <kernel/package.h>
+
+#include "manifest_internal.h"
+
+#define MF_BLOCK (UINT64_C(2) << 20)
+
+static bool mf_overlap(u64 a, u64 as, u64 b, u64 bs)
+{
+	return a < b + bs && b < a + as;
+}
+
+static const char *mf_name_of(const struct manifest_ctx *c, int node)
+{
+	const char *n = fdt_get_name(c->fdt, node, NULL);
+	return n != NULL ? n : "?";
+}
+
+/** Fixed regions against the machine's RAM, reserved ranges and each other. */
+static void mf_check_fixed(struct manifest_ctx *c)
+{
+	const struct boot_info *bi = c->bi;
+	const struct config *cfg = c->cfg;
+
+	for (u32 i = 0; i < cfg->region_count; i++) {
+		const struct cfg_region *r = &cfg->regions[i];
+		int node = c->region_node[i];
+		if (!r->pa_fixed)
+			continue;
+		bool in_ram = false;
+		for (u32 k = 0; k < bi->ram_count && k < BOOT_RANGE_MAX; k++) {
+			const struct boot_mem_range *m = &bi->ram[k];
+			if (r->kind == REGION_DEVICE && mf_overlap(r->pa, r->size, m->base, m->size))
+				mf_error(c, node, "reg", "device range 0x%llx+0x%llx overlaps RAM",
+					 (unsigned long long)r->pa, (unsigned long long)r->size);
+			if (r->pa >= m->base && r->pa - m->base <= m->size && r->size <= m->size - (r->pa - m->base))
+				in_ram = true;
+		}
+		if (r->kind == REGION_DEVICE)
+			continue;
+		if (!in_ram) {
+			mf_error(c, node, "reg", "0x%llx+0x%llx is outside RAM", (unsigned long long)r->pa,
+				 (unsigned long long)r->size);
+			continue;
+		}
+		for (u32 k = 0; k < bi->reserved_count && k < BOOT_RANGE_MAX; k++) {
+			const struct boot_mem_range *m = &bi->reserved[k];
+			if (mf_overlap(r->pa, r->size, m->base, m->size))
+				mf_error(c, node, "reg", "overlaps the kernel or boot data at 0x%llx+0x%llx",
+					 (unsigned long long)m->base, (unsigned long long)m->size);
+		}
+	}
+	for (u32 i = 0; i < cfg->region_count; i++) {
+		for (u32 k = 0; k < i; k++) {
+			const struct cfg_region *a = &cfg->regions[i], *b = &cfg->regions[k];
+			if (a->pa_fixed && b->pa_fixed && mf_overlap(a->pa, a->size, b->pa, b->size))
+				mf_error(c, c->region_node[i], "reg", "overlaps region %s", b->name);
+		}
+	}
+}
+
+/** The first busy range (reserved, fixed or placed) that [base, base+size) hits. */
+static bool mf_busy(const struct manifest_ctx *c, u32 upto, u64 base, u64 size, u64 *end)
+{
+	const struct boot_info *bi = c->bi;
+	const struct config *cfg = c->cfg;
+	for (u32 k = 0; k < bi->reserved_count && k < BOOT_RANGE_MAX; k++) {
+		if (mf_overlap(base, size, bi->reserved[k].base, bi->reserved[k].size)) {
+			*end = bi->reserved[k].base + bi->reserved[k].size;
+			return true;
+		}
+	}
+	for (u32 k = 0; k < cfg->region_count; k++) {
+		const struct cfg_region *r = &cfg->regions[k];
+		bool taken = r->kind != REGION_DEVICE && (r->pa_fixed || k < upto);
+		if (taken && mf_overlap(base, size, r->pa, r->size)) {
+			*end = r->pa + r->size;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void mf_place(struct manifest_ctx *c)
+{
+	const struct boot_info *bi = c->bi;
+	struct config *cfg = c->cfg;
+
+	for (u32 i = 0; i < cfg->region_count; i++) {
+		struct cfg_region *r = &cfg->regions[i];
+		if (r->pa_fixed || r->kind == REGION_DEVICE)
+			continue;
+		u64 align = r->size >= MF_BLOCK ? MF_BLOCK : PAGE_SIZE;
+		bool placed = false;
+		for (u32 k = 0; k < bi->ram_count && k < BOOT_RANGE_MAX && !placed; k++) {
+			u64 lo = bi->ram[k].base, hi = bi->ram[k].base + bi->ram[k].size;
+			u64 at = (lo + align - 1u) & ~(align - 1u);
+			u64 end;
+			/* Each step passes one busy range, so this ends. */
+			while (at >= lo && at < hi && r->size <= hi - at) {
+				if (!mf_busy(c, i, at, r->size, &end)) {
+					r->pa = at;
+					placed = true;
+					break;
+				}
+				at = (end + align - 1u) & ~(align - 1u);
+			}
+		}
+		if (!placed)
+			mf_error(c, c->region_node[i], "size", "0x%llx bytes do not fit in free RAM",
+				 (unsigned long long)r->size);
+	}
+}
+
+/** Give region ri to partition pi; error if another partition already has it. */
+static void mf_own(struct manifest_ctx *c, u32 pi, u32 ri, int node, const char *prop)
+{
+	struct config *cfg = c->cfg;
+	struct cfg_region *r = &cfg->regions[ri];
+	if (r->kind == REGION_SHARED)
+		return;
+	if (r->owner == CFG_NONE) {
+		r->owner = pi;
+		for (u32 d = 0; d < cfg->device_count; d++) {
+			if (cfg->devices[d].region == ri)
+				cfg->devices[d].owner = pi;
+		}
+	} else if (r->owner != pi) {
+		if (r->kind == REGION_DEVICE)
+			mf_error(c, node, prop, "device %s is already given to partition %s", r->name,
+				 cfg->partitions[r->owner].name);
+		else
+			mf_error(c, node, prop,
+				 "private region %s already belongs to partition %s (use sephyp,shared)",
+				 r->name, cfg->partitions[r->owner].name);
+	}
+}
+
+static void mf_check_mappings(struct manifest_ctx *c, u32 pi)
+{
+	struct config *cfg = c->cfg;
+	struct cfg_partition *p = &cfg->partitions[pi];
+
+	for (u32 i = 0; i < p->mapping_count; i++) {
+		const struct cfg_mapping *m = &p->mappings[i];
+		const struct cfg_region *r = &cfg->regions[m->region];
+		int node = c->mapping_node[pi][i];
+		if ((m->rights & ~r->rights) != 0) {
+			char want[4], have[4];
+			mf_mem_string(m->rights, want);
+			mf_mem_string(r->rights, have);
+			mf_error(c, node, "rights", "\"%s\" exceeds what region %s grants (\"%s\")", want,
+				 r->name, have);
+		}
+		for (u32 k = 0; k < i; k++) {
+			const struct cfg_mapping *o = &p->mappings[k];
+			if (mf_overlap(m->ipa, r->size, o->ipa, cfg->regions[o->region].size))
+				mf_error(c, node, "ipa", "0x%llx+0x%llx overlaps mapping %s",
+					 (unsigned long long)m->ipa, (unsigned long long)r->size,
+					 mf_name_of(c, c->mapping_node[pi][k]));
+		}
+		if (i == p->image_mapping && r->kind == REGION_DEVICE)
+			mf_error(c, node, "load-image", "an image cannot be loaded into device %s", r->name);
+		mf_own(c, pi, m->region, node, "region");
+	}
+	if (p->image_mapping == CFG_NONE)
+		return;
+	bool entry_ok = false;
+	for (u32 i = 0; i < p->mapping_count; i++) {
+		const struct cfg_mapping *m = &p->mappings[i];
+		u64 size = cfg->regions[m->region].size;
+		if ((m->rights & RIGHT_MEM_EXEC) != 0 && p->entry >= m->ipa && p->entry - m->ipa < size)
+			entry_ok = true;
+	}
+	if (!entry_ok)
+		mf_error(c, c->partition_node[pi], "entry", "0x%llx is not inside an executable mapping",
+			 (unsigned long long)p->entry);
+}
+
+/** True when partition pi holds a capability of type on object with all of rights. */
+static bool mf_holds(const struct config *cfg, u32 pi, enum cap_type type, u32 object, u32 rights)
+{
+	const struct cfg_partition *p = &cfg->partitions[pi];
+	for (u32 i = 0; i < p->cap_count; i++) {
+		const struct cfg_cap *cap = &p->caps[i];
+		if (cap->type == type && cap->object == object && (cap->rights & rights) == rights)
+			return true;
+	}
+	return false;
+}
+
+static void mf_check_caps(struct manifest_ctx *c, u32 pi)
+{
+	struct config *cfg = c->cfg;
+	struct cfg_partition *p = &cfg->partitions[pi];
+	for (u32 i = 0; i < p->cap_count; i++) {
+		const struct cfg_cap *cap = &p->caps[i];
+		if (cap->type != CAP_MEMORY)
+			continue;
+		const struct cfg_region *r = &cfg->regions[cap->object];
+		u32 rwx = cap->rights & (RIGHT_MEM_READ | RIGHT_MEM_WRITE | RIGHT_MEM_EXEC);
+		if ((rwx & ~r->rights) != 0) {
+			char have[4];
+			mf_mem_string(r->rights, have);
+			mf_error(c, c->cap_node[pi][i], "rights", "exceed what region %s grants (\"%s\")",
+				 r->name, have);
+		}
+		mf_own(c, pi, cap->object, c->cap_node[pi][i], "object");
+	}
+	if (p->fault_endpoint != CFG_NONE) {
+		bool ok = false;
+		for (u32 k = 0; k < cfg->partition_count; k++) {
+			if (k != pi && mf_holds(cfg, k, CAP_ENDPOINT, p->fault_endpoint, RIGHT_EP_RECV))
+				ok = true;
+		}
+		if (!ok)
+			mf_error(c, c->partition_node[pi], "fault-handler",
+				 "no other partition holds a recv capability on endpoint %s",
+				 cfg->endpoint_names[p->fault_endpoint]);
+	}
+}
+
+/** Static (null) policies: Hall's condition, every CPU subset fits its confined vCPUs. */
+static void mf_check_static(struct manifest_ctx *c, u32 pi)
+{
+	const struct config *cfg = c->cfg;
+	u64 cpus = cfg->partitions[pi].sched_cpus;
+	for (u64 s = cpus;; s = (s - 1u) & cpus) {
+		u32 need = 0, have = 0;
+		for (u32 k = 0; k < cfg->partition_count; k++) {
+			const struct cfg_partition *q = &cfg->partitions[k];
+			for (u32 v = 0; v < q->vcpu_count; v++) {
+				if ((q->vcpus[v].hard_affinity & ~s) == 0)
+					need++;
+			}
+		}
+		for (u32 b = 0; b < CFG_CPU_MAX; b++)
+			have += (u32)((s >> b) & 1u);
+		if (need > have) {
+			mf_error(c, c->partition_node[pi], "sched-policy",
+				 "null policy cannot place %u vCPUs on %u CPUs (mask 0x%llx)", need, have,
+				 (unsigned long long)s);
+			return;
+		}
+		if (s == 0)
+			return;
+	}
+}
+
+static void mf_check_sched(struct manifest_ctx *c)
+{
+	struct config *cfg = c->cfg;
+	u32 total = 0;
+	for (u32 pi = 0; pi < cfg->partition_count; pi++) {
+		const struct cfg_partition *p = &cfg->partitions[pi];
+		total += p->vcpu_count;
+		for (u32 v = 0; v < p->vcpu_count; v++) {
+			if ((p->vcpus[v].soft_affinity & p->vcpus[v].hard_affinity) == 0)
+				mf_error(c, c->vcpu_node[pi][v], "soft-affinity",
+					 "no CPU in common with the hard affinity");
+		}
+		if (p->sched_kind == CFG_SCHED_NONE)
+			continue;
+		if (p->type != PARTITION_SERVICE)
+			mf_error(c, c->partition_node[pi], "sched-policy",
+				 "only a service partition can be a scheduling policy");
+		for (u32 cpu = 0; cpu < CFG_CPU_MAX; cpu++) {
+			if ((p->sched_cpus & (UINT64_C(1) << cpu)) == 0)
+				continue;
+			if (cfg->sched_policy[cpu] != CFG_NONE)
+				mf_error(c, c->partition_node[pi], "sched-cpus",
+					 "CPU %u is already scheduled by %s", cpu,
+					 cfg->partitions[cfg->sched_policy[cpu]].name);
+			else
+				cfg->sched_policy[cpu] = pi;
+		}
+		if (p->sched_kind == CFG_SCHED_STATIC)
+			mf_check_static(c, pi);
+	}
+	if (total > CFG_VCPU_TOTAL_MAX)
+		mf_error(c, -1, NULL, "%u vCPUs in the system, at most %u", total, CFG_VCPU_TOTAL_MAX);
+}
+
+static void mf_check_devices(struct manifest_ctx *c)
+{
+	const struct config *cfg = c->cfg;
+	for (u32 d = 0; d < cfg->device_count; d++) {
+		const struct cfg_device *dev = &cfg->devices[d];
+		for (u32 e = 0; e < d; e++) {
+			for (u32 i = 0; i < dev->irq_count; i++) {
+				for (u32 k = 0; k < cfg->devices[e].irq_count; k++) {
+					if (dev->irqs[i] == cfg->devices[e].irqs[k])
+						mf_error(c, c->region_node[dev->region], "interrupts",
+							 "interrupt %u is already used by device %s",
+							 dev->irqs[i], cfg->devices[e].name);
+				}
+			}
+		}
+	}
+}
+
+static void mf_check_emulated(struct manifest_ctx *c)
+{
+	const struct config *cfg = c->cfg;
+	for (u32 i = 0; i < cfg->emulated_count; i++) {
+		const struct cfg_emulated *e = &cfg->emulated[i];
+		const struct cfg_partition *g = &cfg->partitions[e->guest];
+		int node = c->emulated_node[i];
+		for (u32 m = 0; m < g->mapping_count; m++) {
+			const struct cfg_mapping *map = &g->mappings[m];
+			if (mf_overlap(e->ipa, e->size, map->ipa, cfg->regions[map->region].size))
+				mf_error(c, node, "reg", "overlaps mapping %s of guest %s",
+					 mf_name_of(c, c->mapping_node[e->guest][m]), g->name);
+		}
+		for (u32 k = 0; k < i; k++) {
+			const struct cfg_emulated *o = &cfg->emulated[k];
+			if (o->guest == e->guest && mf_overlap(e->ipa, e->size, o->ipa, o->size))
+				mf_error(c, node, "reg", "overlaps emulated range %s", o->name);
+		}
+		if (cfg->partitions[e->service].type != PARTITION_SERVICE)
+			mf_error(c, node, "service", "%s is not a service partition",
+				 cfg->partitions[e->service].name);
+		else if (!mf_holds(cfg, e->service, CAP_GUEST, e->guest, RIGHT_GUEST_EMULATE))
+			mf_error(c, node, "service", "%s holds no guest capability with emulate over %s",
+				 cfg->partitions[e->service].name, g->name);
+		if (!mf_holds(cfg, e->service, CAP_ENDPOINT, e->endpoint, RIGHT_EP_RECV))
+			mf_error(c, node, "endpoint", "%s holds no recv capability on endpoint %s",
+				 cfg->partitions[e->service].name, cfg->endpoint_names[e->endpoint]);
+	}
+}
+
+/** Images from the boot package: present, and no larger than the mapping they load into. */
+static void mf_check_images(struct manifest_ctx *c)
+{
+	const struct boot_info *bi = c->bi;
+	const struct config *cfg = c->cfg;
+	if (bi->package == NULL)
+		return;
+	if (!package_valid(bi->package, bi->package_size)) {
+		mf_error(c, -1, NULL, "the boot package is malformed");
+		return;
+	}
+	for (u32 pi = 0; pi < cfg->partition_count; pi++) {
+		const struct cfg_partition *p = &cfg->partitions[pi];
+		const void *data;
+		u64 size;
+		if (p->image[0] == '\0' || p->image_mapping == CFG_NONE)
+			continue;
+		if (!package_find(bi->package, p->image, &data, &size)) {
+			mf_error(c, c->partition_node[pi], "image", "\"%s\" is not in the boot package",
+				 p->image);
+			continue;
+		}
+		const struct cfg_mapping *m = &p->mappings[p->image_mapping];
+		u64 room = cfg->regions[m->region].size;
+		if (size > room)
+			mf_error(c, c->partition_node[pi], "image",
+				 "\"%s\" is 0x%llx bytes, larger than mapping %s (0x%llx bytes)", p->image,
+				 (unsigned long long)size,
+				 mf_name_of(c, c->mapping_node[pi][p->image_mapping]),
+				 (unsigned long long)room);
+	}
+}
+
+/** Duplicate names among regions, among IPC objects, and among partitions. */
+static void mf_check_names(struct manifest_ctx *c)
+{
+	const struct config *cfg = c->cfg;
+	for (u32 i = 0; i < cfg->region_count; i++) {
+		for (u32 k = 0; k < i; k++) {
+			if (mf_streq(cfg->regions[i].name, cfg->regions[k].name))
+				mf_error(c, c->region_node[i], NULL, "duplicate region name %s",
+					 cfg->regions[i].name);
+		}
+	}
+	for (u32 i = 0; i < cfg->partition_count; i++) {
+		for (u32 k = 0; k < i; k++) {
+			if (mf_streq(cfg->partitions[i].name, cfg->partitions[k].name))
+				mf_error(c, c->partition_node[i], NULL, "duplicate partition name %s",
+					 cfg->partitions[i].name);
+		}
+	}
+	for (u32 i = 0; i < cfg->endpoint_count + cfg->notification_count; i++) {
+		for (u32 k = 0; k < i; k++) {
+			const char *a = i < cfg->endpoint_count ? cfg->endpoint_names[i]
+				: cfg->notification_names[i - cfg->endpoint_count];
+			const char *b = k < cfg->endpoint_count ? cfg->endpoint_names[k]
+				: cfg->notification_names[k - cfg->endpoint_count];
+			int node = i < cfg->endpoint_count ? c->endpoint_node[i]
+				: c->notification_node[i - cfg->endpoint_count];
+			if (mf_streq(a, b))
+				mf_error(c, node, NULL, "duplicate IPC object name %s", a);
+		}
+	}
+}
+
+void manifest_check(struct manifest_ctx *c)
+{
+	struct config *cfg = c->cfg;
+	mf_check_names(c);
+	mf_check_fixed(c);
+	mf_check_devices(c);
+	for (u32 pi = 0; pi < cfg->partition_count; pi++)
+		mf_check_mappings(c, pi);
+	for (u32 pi = 0; pi < cfg->partition_count; pi++)
+		mf_check_caps(c, pi);
+	mf_check_sched(c);
+	mf_check_emulated(c);
+	if (c->errs->count == 0)
+		mf_place(c);
+	if (c->errs->count == 0)
+		mf_check_images(c);
+}
