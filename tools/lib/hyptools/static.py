@@ -20,6 +20,7 @@ SOURCE_DIRS = ('kernel', 'ipc', 'services', 'platform')
 FORMAT_DIRS = ('kernel', 'ipc', 'services', 'platform', 'tests', 'proofs')
 BUILD_DIRS = ('build/host', 'build/arm64', 'build/x86_64')
 SUPPRESSIONS = os.path.join(REPO, 'tools', 'lib', 'cppcheck-suppressions.txt')
+LIBFDT_CFG = os.path.join(REPO, 'tools', 'lib', 'cppcheck-libfdt.cfg')
 
 ANALYZER_TIMEOUT_S = 900
 CPPCHECK_TIMEOUT_S = 900
@@ -74,11 +75,11 @@ def cppcheck(build_dirs=BUILD_DIRS):
             json.dump(entries, handle)
         argv = ['cppcheck', '--project=' + cdb, '--quiet', '--error-exitcode=1', '--inline-suppr',
                 '--enable=warning,style,performance,portability', '--std=c11',
-                '--suppressions-list=' + SUPPRESSIONS, '-j', str(os.cpu_count() or 2),
+                '--suppressions-list=' + SUPPRESSIONS, '--library=' + LIBFDT_CFG, '-j', str(os.cpu_count() or 2),
                 '--template={file}:{line}: {severity}: {message} [{id}]',
                 '--cppcheck-build-dir=' + tmp]
         code, out = _run(argv, CPPCHECK_TIMEOUT_S)
-    lines = [line for line in out.splitlines() if line.strip()]
+    lines = [line.replace(REPO + os.sep, '') for line in out.splitlines() if line.strip()]
     findings = [line for line in lines if re.search(r':\d+: \w+: ', line)]
     files = len({e['file'] for e in entries})
     if code == 0:
