@@ -19,7 +19,7 @@ PLAN_RE = re.compile(r'^1\.\.(\d+)(?:\s*#.*)?$')
 RESULT_RE = re.compile(r'^(not )?ok\b\s*(\d+)?\s*(?:-\s*)?([^#]*?)\s*(?:#\s*(.*))?$')
 BAIL_RE = re.compile(r'^Bail out!(.*)$')
 # Terminal control sequences QEMU or firmware may write to the serial line.
-ANSI_RE = re.compile(r'\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_]|\][^\x07]*\x07)')
+ANSI_RE = re.compile(r'\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[ -/]*[0-~])')
 CONTROL_RE = re.compile(r'[\x00-\x08\x0b-\x1f\x7f]')
 
 PANIC_MARK = 'KERNEL PANIC'

@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Self-tests of the harness itself (the `tools` suite of tools/test); prints TAP.
+
+The runner decides whether every other in-QEMU test passes, so its rules are
+tested here on canned consoles, and once on a real QEMU boot of a tiny arm64
+image assembled on the fly. The packer is checked against the layout of
+kernel/include/kernel/package.h.
+"""
+
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, HERE)
+
+from hyptools import console, qemu  # noqa: E402
+
+REPO = qemu.REPO
+GOOD = """SeaBIOS (version 1.16)
+[hyp] boot
+[svc] 1..2
+[svc] ok 1 - first
+[svc] some output
+[svc] ok 2 - second
+[hyp] system off: status=0
+"""
+
+
+def evaluate(text, patterns=(), status=0, panic=False):
+    expect = console.Expectations()
+    for pattern in patterns:
+        expect.add_pattern(pattern, 'test')
+    expect.status, expect.panic = status, panic
+    return console.evaluate(console.clean_lines(text), expect)
+
+
+def failed(checks):
+    return [c.name for c in checks if not c.ok]
+
+
+class ConsoleRules(unittest.TestCase):
+    def test_good_console_passes(self):
+        self.assertEqual(failed(evaluate(GOOD, [r'\[svc\] some output'])), [])
+
+    def test_not_ok_fails(self):
+        self.assertTrue(failed(evaluate(GOOD.replace('ok 2', 'not ok 2'))))
+
+    def test_todo_not_ok_passes(self):
+        self.assertEqual(failed(evaluate(GOOD.replace('ok 2 - second', 'not ok 2 - x # TODO'))), [])
+
+    def test_missing_plan_fails(self):
+        self.assertTrue(failed(evaluate(GOOD.replace('[svc] 1..2\n', ''))))
+
+    def test_fewer_results_than_planned_fails(self):
+        self.assertTrue(failed(evaluate(GOOD.replace('1..2', '1..3'))))
+
+    def test_bail_out_fails(self):
+        self.assertTrue(failed(evaluate(GOOD.replace('[svc] some output', '[svc] Bail out! no'))))
+
+    def test_panic_fails(self):
+        self.assertTrue(failed(evaluate(GOOD + '[hyp] KERNEL PANIC at x.c:1\n')))
+
+    def test_expected_panic_passes_without_status(self):
+        text = '[hyp] boot\n[hyp] KERNEL PANIC at x.c:1\n'
+        self.assertEqual(failed(evaluate(text, panic=True)), [])
+        self.assertTrue(failed(evaluate('[hyp] boot\n', panic=True)))
+
+    def test_missing_system_off_fails(self):
+        self.assertTrue(failed(evaluate(GOOD.replace('[hyp] system off: status=0\n', ''))))
+
+    def test_status_must_match(self):
+        self.assertTrue(failed(evaluate(GOOD)) == [] and failed(evaluate(GOOD, status=3)))
+        text = GOOD.replace('status=0', 'status=3')
+        self.assertEqual(failed(evaluate(text, status=3)), [])
+
+    def test_unprefixed_line_after_boot_fails(self):
+        self.assertTrue(failed(evaluate(GOOD.replace('[svc] some output', 'some output'))))
+
+    def test_unmatched_expect_fails(self):
+        self.assertTrue(failed(evaluate(GOOD, [r'\[svc\] not printed'])))
+
+    def test_no_kernel_line_fails(self):
+        self.assertTrue(failed(evaluate('[svc] 1..1\n[svc] ok 1\n')))
+
+    def test_control_characters_are_cleaned(self):
+        self.assertEqual(console.clean_lines(b'\x1b[2J\x1bc[hyp] a\r\n'), ['[hyp] a'])
+
+    def test_expect_file_parsing(self):
+        with tempfile.NamedTemporaryFile('w', suffix='.dts', delete=False) as handle:
+            handle.write('/*\n * expect: \\[a\\] b\n * expect-status: 3\n * expect: c */\n'
+                         ' * expect-panic\n */\n')
+        try:
+            expect = console.Expectations()
+            expect.load_file(handle.name)
+        finally:
+            os.unlink(handle.name)
+        self.assertEqual([p for p, _ in expect.patterns], [r'\[a\] b', 'c'])
+        self.assertEqual((expect.status, expect.panic), (3, True))
+
+
+class Pack(unittest.TestCase):
+    def test_layout(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            kernel = os.path.join(tmp, 'kernel.bin')
+            dtb = os.path.join(tmp, 'm.dtb')
+            img = os.path.join(tmp, 'svc-a.bin')
+            with open(kernel, 'wb') as handle:
+                handle.write(b'K' * 5000)
+            with open(dtb, 'wb') as handle:
+                handle.write(b'\xd0\x0d\xfe\xed' + struct.pack('>I', 40) + bytes(32))
+            with open(img, 'wb') as handle:
+                handle.write(b'I' * 10)
+            out = os.path.join(tmp, 'out.img')
+            subprocess.run([os.path.join(REPO, 'tools', 'pack'), '-o', out, kernel, dtb, img],
+                           check=True)
+            data = open(out, 'rb').read()
+        self.assertEqual(data[:5000], b'K' * 5000)
+        self.assertEqual(data[5000:8192], bytes(8192 - 5000))
+        pkg = data[8192:]
+        magic, count, total = struct.unpack('<8sII', pkg[:16])
+        self.assertEqual((magic, count, total, len(pkg)), (b'HYPPKG01', 2, 8192 + 10, 8192 + 10))
+        entries = [struct.unpack('<32sII', pkg[16 + 40 * i:56 + 40 * i]) for i in range(count)]
+        self.assertEqual([(n.rstrip(b'\0'), o, s) for n, o, s in entries],
+                         [(b'manifest', 4096, 40), (b'svc-a', 8192, 10)])
+        self.assertEqual(pkg[8192:], b'I' * 10)
+
+    def test_rejects_non_dtb_manifest(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'x.bin')
+            with open(path, 'wb') as handle:
+                handle.write(b'not a dtb' * 10)
+            proc = subprocess.run([os.path.join(REPO, 'tools', 'pack'), '-o',
+                                   os.path.join(tmp, 'o'), path, path], capture_output=True)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(b'not a flattened device tree', proc.stderr)
+
+
+# A bare arm64 Image (Linux Image header, ARM's booting.txt) that prints a
+# console transcript on the PL011 at 0x09000000 and powers off through PSCI
+# SYSTEM_OFF (0x84000008, DEN 0022) over SMC. Secondary CPUs park.
+ARM64_IMAGE = r'''
+	.globl _start
+_start:	b 1f
+	.long 0
+	.quad 0x80000, 0x10000, 0, 0, 0, 0
+	.ascii "ARM\x64"
+	.long 0
+1:	mrs x5, mpidr_el1
+	and x5, x5, #0xff
+	cbnz x5, 4f
+	adr x1, msg
+	ldr x2, =0x09000000
+2:	ldrb w3, [x1], #1
+	cbz w3, 3f
+	strb w3, [x2]
+	b 2b
+3:	%s
+	ldr x0, =0x84000008
+	smc #0
+4:	wfe
+	b 4b
+msg:	.asciz "%s"
+'''
+
+
+@unittest.skipUnless(all(map(lambda t: subprocess.call(['which', t], stdout=subprocess.DEVNULL) == 0,
+                             ['aarch64-linux-gnu-gcc', 'qemu-system-aarch64'])),
+                     'needs aarch64-linux-gnu-gcc and qemu-system-aarch64')
+class RealBoot(unittest.TestCase):
+    def image(self, tmp, text, hang=False):
+        src = os.path.join(tmp, 't.S')
+        with open(src, 'w') as handle:
+            handle.write(ARM64_IMAGE % ('b 4f' if hang else 'nop', text.replace('\n', '\\n')))
+        elf, out = os.path.join(tmp, 't.elf'), os.path.join(tmp, 't.bin')
+        subprocess.run(['aarch64-linux-gnu-gcc', '-nostdlib', '-static', '-Wl,-Ttext=0x0',
+                        '-o', elf, src], check=True)
+        subprocess.run(['aarch64-linux-gnu-objcopy', '-O', 'binary', elf, out], check=True)
+        return out
+
+    def run_qemu(self, image, *extra):
+        return subprocess.run([os.path.join(REPO, 'tools', 'run-qemu'), '--platform', 'arm64',
+                               '--icount'] + list(extra) + [image], capture_output=True, text=True)
+
+    def test_boot_passes_and_qemu_exits(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = self.run_qemu(self.image(tmp, GOOD.split('\n', 1)[1]), '--expect', 'some out')
+        self.assertEqual(proc.returncode, 0, proc.stdout)
+        self.assertTrue(proc.stdout.startswith('1..'), proc.stdout)
+        self.assertNotIn('stopped by the runner', proc.stdout)
+
+    def test_hang_times_out(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = self.run_qemu(self.image(tmp, '[hyp] boot\n', hang=True), '--timeout', '2')
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertIn('not ok 1 - qemu finished within 2.0 s', proc.stdout)
+        self.assertIn('# | [hyp] boot', proc.stdout)
+
+
+class Tap(unittest.TestResult):
+    """Prints one TAP line per test as it finishes."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def _line(self, test, ok, note=''):
+        self.count += 1
+        name = test.id().split('.', 1)[-1]
+        print('%s %d - %s%s' % ('ok' if ok else 'not ok', self.count, name, note))
+        sys.stdout.flush()
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self._line(test, True)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._line(test, False)
+        for line in self._exc_info_to_string(err, test).splitlines()[-15:]:
+            print('#   ' + line)
+
+    addError = addFailure
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self._line(test, True, ' # SKIP ' + reason)
+
+
+def main():
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    print('1..%d' % suite.countTestCases())
+    result = Tap()
+    suite.run(result)
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
