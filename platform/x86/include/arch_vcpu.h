@@ -1,0 +1,70 @@
+/**
+ * x86_64 (AMD SVM) vCPU state, embedded by value in struct vcpu.
+ *
+ *   struct vcpu_arch (4 KiB aligned, first member of struct vcpu)
+ *   +--------------------+ 0x0000  VMCB: the guest's RAX, RSP, RIP, RFLAGS,
+ *   | struct vmcb        |         segments and control registers live
+ *   +--------------------+ 0x1000  here; VMRUN takes its physical address
+ *   | gpr[16]            |         the other GPRs, saved by svm_entry.S
+ *   | vmid, flush_gen    |         around VMRUN (indexed by x86 register
+ *   +--------------------+         number: 1 rcx, 2 rdx, 3 rbx, 5 rbp, ...)
+ *
+ * Logical hypercall registers (ipc/abi.h): r0 = rax (in the VMCB), r1..r8 =
+ * rdi rsi rdx r8 r9 r10 r11 r12.
+ */
+#ifndef ARCH_VCPU_X86_H
+#define ARCH_VCPU_X86_H
+
+/* Offsets used by svm_entry.S. */
+#define VCPU_ARCH_GPR_OFFSET 0x1000
+#define X86_REG_RAX 0
+#define X86_REG_RCX 1
+#define X86_REG_RDX 2
+#define X86_REG_RBX 3
+#define X86_REG_RSP 4
+#define X86_REG_RBP 5
+#define X86_REG_RSI 6
+#define X86_REG_RDI 7
+#define X86_REG_R8 8
+#define X86_REG_R12 12
+
+#ifndef __ASSEMBLER__
+
+#include <stdint.h>
+#include <x86/vmcb.h>
+
+struct vcpu_arch {
+	struct vmcb vmcb;  /**< first: its address is the one VMRUN takes */
+	uint64_t gpr[16];  /**< guest GPRs other than RAX and RSP */
+	uint32_t vmid;     /**< the partition's stage-2 vmid (ASID = vmid + 1) */
+	uint32_t flush_gen; /**< last stage-2 flush generation this vCPU saw */
+} __attribute__((aligned(4096)));
+
+_Static_assert(__builtin_offsetof(struct vcpu_arch, gpr) == VCPU_ARCH_GPR_OFFSET, "svm_entry.S");
+
+/** x86 register number of each logical register r1..r8 (r0 is the VMCB's RAX). */
+#define X86_LOGICAL_REG(i)                                                              \
+	((i) == 1 ? X86_REG_RDI : (i) == 2 ? X86_REG_RSI : (i) == 3 ? X86_REG_RDX : (i) + 4u)
+
+/** Logical register i (0..8) of the ABI. */
+static inline uint64_t arch_vcpu_reg(const struct vcpu_arch *a, uint32_t i)
+{
+	return i == 0 ? a->vmcb.save.rax : a->gpr[X86_LOGICAL_REG(i) & 15u];
+}
+
+static inline void arch_vcpu_set_reg(struct vcpu_arch *a, uint32_t i, uint64_t v)
+{
+	if (i == 0)
+		a->vmcb.save.rax = v;
+	else
+		a->gpr[X86_LOGICAL_REG(i) & 15u] = v;
+}
+
+/** Guest RIP, for fault reports. */
+static inline uint64_t arch_vcpu_pc(const struct vcpu_arch *a)
+{
+	return a->vmcb.save.rip;
+}
+
+#endif /* __ASSEMBLER__ */
+#endif /* ARCH_VCPU_X86_H */

@@ -1,0 +1,73 @@
+/**
+ * CPUs and power: identity of the calling CPU, sleeping, kicking, and
+ * ending the system through QEMU's isa-debug-exit device (I/O port 0xF4,
+ * 4 bytes). QEMU exits with (value << 1) | 1: status 0 -> 1, status 1 -> 3,
+ * a kernel panic (X86_PANIC_EXIT_STATUS) -> 255. tools/run-qemu judges a
+ * run by the "[hyp] system off: status=N" line, not by this code.
+ */
+#include <arch/cpu.h>
+#include <plat/memory.h>
+#include <plat/power.h>
+#include <x86/layout.h>
+
+#include "x86.h"
+
+/** CPU index of each local APIC ID (filled as CPUs come up; unknown IDs are CPU 0). */
+static u8 cpu_of_apic_id[256];
+
+u32 arch_cpu_index(void)
+{
+	return cpu_of_apic_id[lapic_read(LAPIC_ID) >> 24];
+}
+
+/** Called by each CPU as it comes up, before anything asks arch_cpu_index(). */
+void x86_cpu_register(u32 cpu)
+{
+	cpu_of_apic_id[lapic_read(LAPIC_ID) >> 24] = (u8)cpu;
+}
+
+void arch_wait_for_interrupt(void)
+{
+	__asm__ volatile("sti; hlt; cli" : : : "memory");
+}
+
+/** Halts with interrupts off; NMIs could still wake it, hence the loop. */
+_Noreturn static void halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+_Noreturn void arch_halt_all(void)
+{
+	outl(X86_DEBUG_EXIT_PORT, X86_PANIC_EXIT_STATUS);
+	halt_forever();
+}
+
+_Noreturn void plat_system_off(int status)
+{
+	outl(X86_DEBUG_EXIT_PORT, (u32)status);
+	halt_forever();
+}
+
+/** A fixed-vector IPI to the target's APIC (Intel SDM vol 3 §11.6.1); the run loop turns it into TRAP_IRQ. */
+void plat_cpu_kick(unsigned cpu)
+{
+	for (u32 id = 0; id < 256; id++) {
+		if (cpu_of_apic_id[id] == cpu && cpu != arch_cpu_index()) {
+			lapic_write(LAPIC_ICR_HI, id << 24);
+			lapic_write(LAPIC_ICR_LO, X86_VEC_KICK);
+			return;
+		}
+	}
+}
+
+void *plat_phys_to_virt(paddr_t pa)
+{
+	return (void *)(uintptr_t)pa.pa;
+}
+
+paddr_t plat_virt_to_phys(const void *p)
+{
+	return pa_init((u64)(uintptr_t)p);
+}

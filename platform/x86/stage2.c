@@ -1,0 +1,80 @@
+/**
+ * Nested page table (NPT) entries: the AMD64 long-mode 4-level format
+ * (AMD APM vol 2 §5.3.3 and §15.25.5). The nested walk treats every access
+ * as a user access, so U/S is set at every level; R/W gives write, NX
+ * (needs host EFER.NXE, set in boot.S) takes execute away, PCD|PWT makes
+ * device pages uncacheable (PAT index 3 with the reset PAT, §7.8).
+ *
+ * AMD64 entries have no "readable" bit: a present page can be read. So the
+ * exact RIGHT_MEM_* set is also kept in software-available bits 52..54,
+ * and bit 9 marks an entry the kernel wrote, so that a mapping with no
+ * rights (or write without read) reads back as what was asked:
+ *
+ *   63  62..55  54..52   51..12   11  10   9   8..5   4    3    2   1   0
+ *   NX  0       rights   address  0   0   SW  0     PCD  PWT  U   W   P
+ */
+#include <arch/stage2.h>
+#include <kernel/kernel.h>
+
+#include "x86.h"
+
+#define NPT_P (UINT64_C(1) << 0)
+#define NPT_W (UINT64_C(1) << 1)
+#define NPT_U (UINT64_C(1) << 2)
+#define NPT_PWT (UINT64_C(1) << 3)
+#define NPT_PCD (UINT64_C(1) << 4)
+#define NPT_SW_VALID (UINT64_C(1) << 9)
+#define NPT_RIGHTS_SHIFT 52u
+#define NPT_RIGHTS_MASK (UINT64_C(7) << NPT_RIGHTS_SHIFT)
+#define NPT_NX (UINT64_C(1) << 63)
+#define NPT_ADDR_MASK UINT64_C(0x000ffffffffff000)
+
+#define NPT_RWX (RIGHT_MEM_READ | RIGHT_MEM_WRITE | RIGHT_MEM_EXEC)
+
+u64 arch_stage2_table_entry(paddr_t pa)
+{
+	return (pa.pa & NPT_ADDR_MASK) | NPT_P | NPT_W | NPT_U | NPT_SW_VALID;
+}
+
+u64 arch_stage2_page_entry(paddr_t pa, u32 rights, bool device)
+{
+	u32 r = rights & NPT_RWX;
+	u64 e = (pa.pa & NPT_ADDR_MASK) | NPT_U | NPT_SW_VALID | ((u64)r << NPT_RIGHTS_SHIFT);
+	if (r != 0)
+		e |= NPT_P;
+	if (r & RIGHT_MEM_WRITE)
+		e |= NPT_W;
+	if (!(r & RIGHT_MEM_EXEC))
+		e |= NPT_NX;
+	if (device)
+		e |= NPT_PCD | NPT_PWT;
+	return e;
+}
+
+bool arch_stage2_entry_valid(u64 entry)
+{
+	return (entry & NPT_SW_VALID) != 0;
+}
+
+paddr_t arch_stage2_entry_pa(u64 entry)
+{
+	return pa_init(entry & NPT_ADDR_MASK);
+}
+
+u32 arch_stage2_entry_rights(u64 entry)
+{
+	return (u32)((entry & NPT_RIGHTS_MASK) >> NPT_RIGHTS_SHIFT);
+}
+
+/** Flush generation per vmid (1..CFG_PARTITION_MAX, the last slot for any other); svm.c compares a vCPU's copy before each VMRUN. */
+u32 x86_stage2_flush_gen[X86_FLUSH_GEN_SLOTS];
+
+/**
+ * Table writes are ordinary stores, coherent with the walker on x86; stale
+ * translations of the ASID are dropped by TLB_CONTROL = 3 on the next VMRUN
+ * of each of its vCPUs (AMD APM vol 2 §15.16.1), wherever they run.
+ */
+void arch_stage2_flush(u32 vmid)
+{
+	__atomic_add_fetch(&x86_stage2_flush_gen[x86_flush_slot(vmid)], 1, __ATOMIC_RELEASE);
+}

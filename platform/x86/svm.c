@@ -1,0 +1,271 @@
+/**
+ * AMD SVM: turning a CPU into a host, a vCPU into a VMCB, and every
+ * #VMEXIT into a struct trap for the kernel core (AMD APM vol 2 §15).
+ *
+ * The run loop (x86_run) is the only place that enters guests:
+ *
+ *   v = kernel_boot() --> [ VMRUN v ] --> #VMEXIT --> svm_exit(v) --+
+ *                            ^                                       |
+ *                            +------- next vCPU (kernel_trap) <------+
+ *   v == NULL: sti; hlt; cli, then kernel_trap(NULL, timer) or kernel_idle()
+ *
+ * What is intercepted and why is in docs/platform-x86.md.
+ */
+#include <arch/cpu.h>
+#include <arch/vcpu.h>
+#include <kernel/check.h>
+#include <kernel/kernel.h>
+#include <kernel/print.h>
+#include <kernel/trap.h>
+#include <plat/memory.h>
+#include <plat/power.h>
+#include <string.h>
+#include <x86/layout.h>
+
+#include "x86.h"
+
+/** Host state area the CPU uses across VMRUN (VM_HSAVE_PA, §15.30.4). */
+static u8 hsave_area[X86_CPU_MAX][4096] __attribute__((aligned(4096)));
+/** Host FS/GS/TR/LDTR/syscall MSRs, VMSAVEd once per CPU (§15.5.2). */
+static u8 host_state[X86_CPU_MAX][4096] __attribute__((aligned(4096)));
+/** I/O and MSR permission maps shared by every vCPU (§15.10.1, §15.11). */
+static u8 iopm[3 * 4096] __attribute__((aligned(4096)));
+static u8 msrpm[2 * 4096] __attribute__((aligned(4096)));
+
+/**
+ * Exceptions a service partition cannot handle (it has no IDT): all but
+ * NMI, which has its own intercept. VMs and PVH guests handle their own.
+ */
+#define SERVICE_EXCEPTIONS 0xfffffffbu
+
+#define MISC1_INTERCEPTS                                                                        \
+	(VMCB_MISC1_INTR | VMCB_MISC1_NMI | VMCB_MISC1_SMI | VMCB_MISC1_INIT | VMCB_MISC1_INVD |   \
+	 VMCB_MISC1_HLT | VMCB_MISC1_INVLPGA | VMCB_MISC1_IOIO | VMCB_MISC1_MSR |                   \
+	 VMCB_MISC1_TASK_SWITCH | VMCB_MISC1_FERR_FREEZE | VMCB_MISC1_SHUTDOWN)
+#define MISC2_INTERCEPTS                                                                        \
+	(VMCB_MISC2_VMRUN | VMCB_MISC2_VMMCALL | VMCB_MISC2_VMLOAD | VMCB_MISC2_VMSAVE |           \
+	 VMCB_MISC2_STGI | VMCB_MISC2_CLGI | VMCB_MISC2_SKINIT | VMCB_MISC2_MONITOR |               \
+	 VMCB_MISC2_MWAIT | VMCB_MISC2_MWAIT_ARMED | VMCB_MISC2_XSETBV)
+
+/** PAT reset value (AMD APM vol 2 §7.8.2): the guest starts with it. */
+#define PAT_DEFAULT UINT64_C(0x0007040600070406)
+
+/**
+ * Clears the two intercept bits of msr in the MSR permission map
+ * (§15.11: three 2 KiB ranges, two bits per MSR, read then write).
+ */
+static void msrpm_allow(u32 msr)
+{
+	u32 base;
+	if (msr < 0x2000u)
+		base = 0;
+	else if (msr >= 0xc0000000u && msr < 0xc0002000u)
+		base = 0x800u * 8u, msr -= 0xc0000000u;
+	else
+		return;
+	u32 bit = base + msr * 2u;
+	msrpm[bit / 8] &= (u8) ~(3u << (bit % 8));
+}
+
+/**
+ * Makes this CPU an SVM host: EFER.SVME, the host save area, and the
+ * permission maps (every port and MSR intercepted except the MSRs that
+ * VMRUN/VMLOAD/VMSAVE switch per guest anyway).
+ */
+void x86_svm_init(u32 cpu)
+{
+	struct cpuid_regs ext = cpuid(0x80000001u, 0);
+	if (!(ext.ecx & (1u << 2)) || !(cpuid(0x8000000au, 0).edx & 1u)) {
+		kprintf("[hyp] boot failed: this CPU has no AMD SVM with nested paging\n");
+		kprintf("[hyp] system off: status=1\n");
+		plat_system_off(1);
+	}
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	wrmsr(MSR_VM_HSAVE_PA, plat_virt_to_phys(hsave_area[cpu]).pa);
+	if (cpu == 0) {
+		memset(iopm, 0xff, sizeof(iopm));
+		memset(msrpm, 0xff, sizeof(msrpm));
+		static const u32 switched[] = {
+			0x174, 0x175, 0x176,                                /* SYSENTER_CS/ESP/EIP */
+			0xc0000080u,                                        /* EFER */
+			0xc0000081u, 0xc0000082u, 0xc0000083u, 0xc0000084u, /* STAR, LSTAR, CSTAR, SFMASK */
+			0xc0000100u, 0xc0000101u, 0xc0000102u,              /* FS/GS/KernelGS base */
+		};
+		for (u32 i = 0; i < ARRAY_COUNT(switched); i++)
+			msrpm_allow(switched[i]);
+	}
+	u64 pa = plat_virt_to_phys(host_state[cpu]).pa;
+	__asm__ volatile("vmsave %0" : : "a"(pa) : "memory");
+}
+
+static struct vmcb_seg seg(u16 selector, u16 attrib, u32 limit)
+{
+	return (struct vmcb_seg){ .selector = selector, .attrib = attrib, .limit = limit, .base = 0 };
+}
+
+/**
+ * PVH-style start (docs/platform-x86.md): 32-bit protected mode with flat
+ * 4 GiB segments, paging off, EIP = entry, EBX = arg. The nested table root
+ * is filled in by x86_run from the partition, before each VMRUN.
+ */
+void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid)
+{
+	CHECK(vmid != 0); /* ASID 0 is the host's: VMRUN would refuse it (§15.5.1) */
+	memset(a, 0, sizeof(*a));
+	struct vmcb_ctrl *c = &a->vmcb.ctrl;
+	c->intercept_exc = type == PARTITION_SERVICE ? SERVICE_EXCEPTIONS : 0;
+	c->intercept_misc1 = MISC1_INTERCEPTS;
+	c->intercept_misc2 = MISC2_INTERCEPTS;
+	c->iopm_base_pa = plat_virt_to_phys(iopm).pa;
+	c->msrpm_base_pa = plat_virt_to_phys(msrpm).pa;
+	c->asid = vmid;
+	c->int_ctl = VMCB_INT_CTL_V_INTR_MASKING;
+	c->np_enable = 1;
+
+	struct vmcb_save *s = &a->vmcb.save;
+	s->cs = seg(0x08, 0xc9b, 0xffffffffu); /* code, exec/read, DPL 0, 32-bit, 4 KiB granules */
+	s->ds = s->es = s->ss = s->fs = s->gs = seg(0x10, 0xc93, 0xffffffffu);
+	s->tr = seg(0, 0x08b, 0x67);   /* busy 32-bit TSS, as after a task load */
+	s->ldtr = seg(0, 0x082, 0);
+	s->gdtr = seg(0, 0, 0);
+	s->idtr = seg(0, 0, 0);
+	s->efer = EFER_SVME; /* VMRUN requires it in the guest's EFER too */
+	s->cr0 = 0x11;       /* PE | ET */
+	s->rflags = 0x2;
+	s->rip = entry;
+	s->dr6 = 0xffff0ff0u;
+	s->dr7 = 0x400u;
+	s->g_pat = PAT_DEFAULT;
+	a->gpr[X86_REG_RBX] = arg;
+	a->vmid = vmid;
+	a->flush_gen = x86_stage2_flush_gen[x86_flush_slot(vmid)] - 1u; /* flush on first entry */
+}
+
+static const char *guest_exception_name(u32 vector)
+{
+	switch (vector) {
+	case 0: return "divide error";
+	case 1: return "debug exception";
+	case 3: return "breakpoint";
+	case 6: return "undefined instruction";
+	case 8: return "double fault";
+	case 12: return "stack fault";
+	case 13: return "general protection fault";
+	case 14: return "page fault";
+	case 17: return "alignment check";
+	case 18: return "machine check";
+	default: return "exception";
+	}
+}
+
+/**
+ * A physical interrupt made the guest exit (it is still pending: INTR exits
+ * before acknowledging, §15.21.2). Open the window for one instruction so
+ * the IDT handler takes it, then report what it was.
+ */
+static struct vcpu *take_interrupts(struct vcpu *v, u32 cpu)
+{
+	__asm__ volatile("sti; nop; cli" : : : "memory");
+	struct trap t = { .kind = TRAP_TIMER };
+	if (x86_events[cpu].timer) {
+		x86_events[cpu].timer = false;
+		x86_events[cpu].kick = false;
+	} else if (x86_events[cpu].kick) {
+		x86_events[cpu].kick = false;
+		t.kind = TRAP_IRQ;
+	} else {
+		return v; /* spurious, or one the host has no use for */
+	}
+	return kernel_trap(v, &t);
+}
+
+/** Decodes a #VMEXIT of v into a trap for the core (exit codes: APM vol 2 appendix C). */
+static struct vcpu *svm_exit(struct vcpu *v, u32 cpu)
+{
+	struct vmcb *vm = &v->arch.vmcb;
+	u64 code = vm->ctrl.exit_code;
+	struct trap t = { .kind = TRAP_GUEST_EXCEPTION, .syndrome = code };
+
+	if (code == VMEXIT_VMMCALL) {
+		vm->save.rip += 3; /* no NRIPS under TCG: VMMCALL is 0F 01 D9 */
+		t.kind = TRAP_HYPERCALL;
+		return kernel_trap(v, &t);
+	}
+	switch (code) {
+	case VMEXIT_NPF: {
+		u64 info = vm->ctrl.exit_info1;
+		t.kind = TRAP_MEM_FAULT;
+		t.address = vm->ctrl.exit_info2;
+		t.access = (info & NPF_INFO_FETCH) ? IPC_ACCESS_EXEC
+			   : (info & NPF_INFO_WRITE) ? IPC_ACCESS_WRITE
+						     : IPC_ACCESS_READ;
+		t.syndrome = info;
+		t.what = "nested page";
+		break;
+	}
+	case VMEXIT_INTR:
+		return take_interrupts(v, cpu);
+	case VMEXIT_NMI:
+	case VMEXIT_SMI:
+	case VMEXIT_INIT:
+		return v; /* the host took or ignores it; the guest just resumes */
+	case VMEXIT_HLT:
+		vm->save.rip += 1;
+		t.kind = TRAP_WFI;
+		break;
+	case VMEXIT_SHUTDOWN:
+		t.what = "triple fault";
+		break;
+	case VMEXIT_IOIO:
+		t.what = "port I/O";
+		t.syndrome = vm->ctrl.exit_info1;
+		break;
+	case VMEXIT_MSR:
+		t.what = "MSR access";
+		t.syndrome = v->arch.gpr[X86_REG_RCX];
+		break;
+	case VMEXIT_INVALID:
+		t.what = "invalid guest state";
+		break;
+	default:
+		if (code >= VMEXIT_EXCP_BASE && code < VMEXIT_EXCP_BASE + 32)
+			t.what = guest_exception_name((u32)(code - VMEXIT_EXCP_BASE));
+		else
+			t.what = "intercepted instruction";
+		break;
+	}
+	return kernel_trap(v, &t);
+}
+
+/** Nothing to run: sleep until an interrupt, then ask the core again. */
+static struct vcpu *idle(u32 cpu)
+{
+	__asm__ volatile("sti; hlt; cli" : : : "memory");
+	if (x86_events[cpu].timer) {
+		x86_events[cpu].timer = false;
+		struct trap t = { .kind = TRAP_TIMER };
+		return kernel_trap(NULL, &t);
+	}
+	x86_events[cpu].kick = false;
+	return kernel_idle(cpu);
+}
+
+_Noreturn void x86_run(struct vcpu *v)
+{
+	u32 cpu = arch_cpu_index();
+	u64 host_pa = plat_virt_to_phys(host_state[cpu]).pa;
+	for (;;) {
+		while (v == NULL)
+			v = idle(cpu);
+		struct vcpu_arch *a = &v->arch;
+		a->vmcb.ctrl.n_cr3 = v->part->s2.root.pa;
+		u32 gen = __atomic_load_n(&x86_stage2_flush_gen[x86_flush_slot(a->vmid)], __ATOMIC_ACQUIRE);
+		if (gen != a->flush_gen) {
+			a->vmcb.ctrl.tlb_control = VMCB_TLB_FLUSH_ASID;
+			a->flush_gen = gen;
+		}
+		svm_vmrun(a, host_pa);
+		a->vmcb.ctrl.tlb_control = VMCB_TLB_FLUSH_NONE;
+		v = svm_exit(v, cpu);
+	}
+}

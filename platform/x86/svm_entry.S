@@ -1,0 +1,82 @@
+/*
+ * One trip into a guest: svm_vmrun(struct vcpu_arch *a, u64 host_save_pa)
+ * runs the vCPU until its next #VMEXIT and returns with its state saved.
+ *
+ * VMRUN saves and restores only part of the host's state (AMD APM vol 2
+ * §15.5.1): RAX, RSP, RIP, RFLAGS, CR0/3/4, EFER, the segments the CPU
+ * needs and GDTR/IDTR. The guest's other GPRs are swapped here, and its
+ * FS/GS/TR/LDTR/KernelGSBase/STAR/SYSENTER state with VMLOAD/VMSAVE
+ * (§15.5.2); the host's copy of that state is in host_save_pa (VMSAVEd once
+ * at boot by x86_svm_init) and comes back with one VMLOAD after the exit,
+ * which also restores FS_BASE for the stack protector's canary.
+ *
+ * Interrupts: the host runs with IF = 0. CLGI holds interrupts off while
+ * STI sets the IF that VMRUN saves as HIF: with V_INTR_MASKING a physical
+ * interrupt then exits the guest (INTR intercept, §15.21.1-2) and stays
+ * pending until x86_run takes it through the IDT.
+ */
+#include <arch_vcpu.h>
+
+#define GPR(r) (VCPU_ARCH_GPR_OFFSET + 8 * (r))
+
+	.section .text
+	.globl svm_vmrun
+	.balign 16
+svm_vmrun:
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	push %rsi /* host save area */
+
+	mov %rdi, %rax /* the VMCB is at offset 0 of vcpu_arch, identity mapped */
+	clgi
+	sti
+	vmload %rax
+	mov GPR(1)(%rax), %rcx
+	mov GPR(2)(%rax), %rdx
+	mov GPR(3)(%rax), %rbx
+	mov GPR(5)(%rax), %rbp
+	mov GPR(6)(%rax), %rsi
+	mov GPR(7)(%rax), %rdi
+	mov GPR(8)(%rax), %r8
+	mov GPR(9)(%rax), %r9
+	mov GPR(10)(%rax), %r10
+	mov GPR(11)(%rax), %r11
+	mov GPR(12)(%rax), %r12
+	mov GPR(13)(%rax), %r13
+	mov GPR(14)(%rax), %r14
+	mov GPR(15)(%rax), %r15
+	vmrun %rax
+	/* #VMEXIT: RAX and RSP are the host's again (RAX = the VMCB). */
+	vmsave %rax
+	mov %rcx, GPR(1)(%rax)
+	mov %rdx, GPR(2)(%rax)
+	mov %rbx, GPR(3)(%rax)
+	mov %rbp, GPR(5)(%rax)
+	mov %rsi, GPR(6)(%rax)
+	mov %rdi, GPR(7)(%rax)
+	mov %r8, GPR(8)(%rax)
+	mov %r9, GPR(9)(%rax)
+	mov %r10, GPR(10)(%rax)
+	mov %r11, GPR(11)(%rax)
+	mov %r12, GPR(12)(%rax)
+	mov %r13, GPR(13)(%rax)
+	mov %r14, GPR(14)(%rax)
+	mov %r15, GPR(15)(%rax)
+	pop %rax
+	vmload %rax
+	cli
+	stgi
+
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
+	pop %rbx
+	ret
+
+	.section .note.GNU-stack, "", @progbits

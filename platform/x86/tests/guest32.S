@@ -1,0 +1,42 @@
+/*
+ * The smallest x86 test guest, written against the PVH-style start state
+ * alone (32-bit protected mode, paging off, EBX = argument), so the
+ * platform tests need nothing from the partition runtime:
+ *
+ *   TEST_UD unset: HC_NULL must return STATUS_OK in EAX with EBX (the
+ *                  argument, 0) and the callee registers intact, then HC_EXIT 0.
+ *   TEST_UD set:   UD2, which the kernel must stop as an undefined instruction.
+ */
+#define HC_NULL 0
+#define HC_EXIT 2
+
+	.section .text.entry, "ax"
+	.code32
+	.globl _start
+_start:
+#ifdef TEST_UD
+	ud2
+#endif
+	mov $0x12345678, %ebp
+	mov $0x0badcafe, %esi
+	mov $HC_NULL, %eax
+	vmmcall
+	test %eax, %eax
+	jnz fail
+	cmp $0x12345678, %ebp
+	jne fail
+	cmp $0x0badcafe, %esi
+	jne fail
+	test %ebx, %ebx
+	jnz fail
+	mov $HC_EXIT, %eax
+	xor %edi, %edi
+	vmmcall
+	ud2
+fail:
+	mov $HC_EXIT, %eax
+	mov $1, %edi
+	vmmcall
+	ud2
+
+	.section .note.GNU-stack, "", @progbits
