@@ -1,0 +1,105 @@
+/**
+ * Per-CPU state and the run loop: which vCPU a CPU enters, and what it does
+ * when the core has nothing for it (WFI, then kernel_idle()).
+ *
+ * Idle CPUs wait in WFI with PSTATE.I set: a pending interrupt still ends
+ * WFI (DDI 0487 D1.6.2), and the kernel then acknowledges it at the GIC
+ * itself, so EL2 never takes an interrupt exception. Besides the SGI kick,
+ * an idle CPU polls with a timer tick (ARM64_IDLE_POLL_NS): under QEMU's
+ * -icount, a CPU that only waits for an IPI must still make progress if a
+ * wake-up is missed, and the poll costs nothing while the CPU sleeps.
+ */
+#include <arch/cpu.h>
+#include <arm64/cpu.h>
+#include <arm64/sysreg.h>
+#include <kernel/vcpu.h>
+#include <plat/memory.h>
+#include <plat/power.h>
+#include <plat/timer.h>
+
+#define ARM64_IDLE_POLL_NS UINT64_C(10000000)
+
+_Static_assert(offsetof(struct arm64_cpu, current) == ARM64_CPU_CURRENT, "vectors.S offset");
+_Static_assert(offsetof(struct arm64_cpu, stack_top) == ARM64_CPU_STACK_TOP, "vectors.S offset");
+
+struct arm64_cpu arm64_cpus[ARM64_CPU_MAX];
+extern char arm64_stacks[];
+
+/** Make TPIDR_EL2 point at this CPU's state; set up its stage-2 controls. */
+void arm64_cpu_init(u32 index, u64 mpidr)
+{
+	struct arm64_cpu *cpu = &arm64_cpus[index];
+
+	cpu->index = index;
+	cpu->mpidr = mpidr;
+	cpu->stack_top = (u64)(uintptr_t)(arm64_stacks + (u64)(index + 1u) * ARM64_STACK_SIZE);
+	write_sysreg(tpidr_el2, cpu);
+	arm64_stage2_init_cpu();
+}
+
+u32 arch_cpu_index(void)
+{
+	return arm64_this_cpu()->index;
+}
+
+void arch_wait_for_interrupt(void)
+{
+	__asm__ volatile("dsb sy\n\twfi" ::: "memory");
+}
+
+/** Wake an idle CPU with SGI 0; a CPU that is not idle just takes a short exit. */
+void plat_cpu_kick(unsigned cpu)
+{
+	if (cpu < ARM64_CPU_MAX && arm64_cpus[cpu].online && cpu != arch_cpu_index())
+		arm64_gic_send_sgi(arm64_cpus[cpu].mpidr, ARM64_SGI_KICK);
+}
+
+void *plat_phys_to_virt(paddr_t pa)
+{
+	return (void *)(uintptr_t)pa.pa;
+}
+
+paddr_t plat_virt_to_phys(const void *p)
+{
+	return pa_init((u64)(uintptr_t)p);
+}
+
+/**
+ * Nothing to run: save whatever vCPU is loaded (another CPU may pick it
+ * up), then wait. A timer interrupt past the core's deadline is a
+ * TRAP_TIMER with no vCPU; anything else (kick, poll tick) asks
+ * kernel_idle() again.
+ */
+struct vcpu *arm64_idle(struct arm64_cpu *cpu)
+{
+	arm64_vcpu_switch(cpu, NULL);
+	for (;;) {
+		arm64_timer_program(cpu, plat_timer_now_ns() + ARM64_IDLE_POLL_NS);
+		arch_wait_for_interrupt();
+		u32 intid = arm64_gic_ack();
+		struct vcpu *v;
+		if (intid < 1020u)
+			arm64_gic_eoi(intid);
+		if (intid == arm64_timer_intid() && arm64_timer_expired(cpu)) {
+			struct trap t = { .kind = TRAP_TIMER, .syndrome = intid };
+			v = kernel_trap(NULL, &t);
+		} else {
+			v = kernel_idle(cpu->index);
+		}
+		if (v != NULL) {
+			arm64_timer_program(cpu, 0);
+			return v;
+		}
+	}
+}
+
+/** Enter v, or idle until there is a vCPU to enter. */
+_Noreturn void arm64_run(struct vcpu *v)
+{
+	struct arm64_cpu *cpu = arm64_this_cpu();
+
+	if (v == NULL)
+		v = arm64_idle(cpu);
+	arm64_vcpu_switch(cpu, v);
+	arm64_vcpu_enter(v);
+}

@@ -1,0 +1,198 @@
+/**
+ * Guest exits: turn what brought a vCPU into EL2 (ESR_EL2, the vector it
+ * came through, the GIC's acknowledged interrupt) into a struct trap for
+ * kernel_trap(), and pick the next vCPU to enter. Called by vectors.S with
+ * the vCPU's general registers, PC and PSTATE already saved.
+ *
+ * Nothing here logs or panics on anything a guest controls: every guest
+ * action ends as a trap for the core, or is handled silently.
+ *
+ *   ESR_EL2.EC (DDI 0487 D13.2.37)      trap
+ *   0x16 HVC                            TRAP_HYPERCALL (hot path, first test)
+ *   0x01 WFI (HCR_EL2.TWI)              TRAP_WFI, PC advanced past it
+ *   0x24/0x20 data/instruction abort,   TRAP_MEM_FAULT (IPA from HPFAR_EL2/FAR_EL2)
+ *        stage-2 fault
+ *   0x20 at VBAR_EL1 (= 0) + offset     TRAP_GUEST_EXCEPTION from ESR_EL1
+ *   0x17 SMC (HCR_EL2.TSC)              x0 = -1 (SMCCC NOT_SUPPORTED), no trap
+ *   anything else                       TRAP_GUEST_EXCEPTION
+ */
+#include <arm64/cpu.h>
+#include <arm64/sysreg.h>
+#include <kernel/vcpu.h>
+
+/** The PC advance after a trapped 32-bit instruction (ESR_EL2.IL set). */
+#define INSN_SIZE 4u
+
+/** The core's answer; NULL means idle here until there is something to run. */
+static struct vcpu *exit_next(struct arm64_cpu *cpu, struct vcpu *next)
+{
+	if (next == NULL)
+		next = arm64_idle(cpu);
+	arm64_vcpu_switch(cpu, next);
+	return next;
+}
+
+static struct vcpu *exit_trap(struct vcpu *v, const struct trap *t)
+{
+	struct vcpu *next = kernel_trap(v, t);
+
+	if (__builtin_expect(next == v, 1))
+		return v;
+	return exit_next(arm64_this_cpu(), next);
+}
+
+/** What an EL1 exception class means, for reports. */
+static const char *exit_el1_what(u32 ec)
+{
+	switch (ec) {
+	case EC_UNKNOWN:
+		return "undefined instruction";
+	case EC_FP:
+		return "fp/simd access trap";
+	case EC_ILLEGAL:
+		return "illegal execution state";
+	case EC_SVC64:
+		return "svc without vectors";
+	case EC_SYSREG:
+		return "system register access";
+	case EC_IABT_LOW:
+	case EC_IABT_CUR:
+		return "instruction abort";
+	case EC_PC_ALIGN:
+		return "pc alignment fault";
+	case EC_DABT_LOW:
+	case EC_DABT_CUR:
+		return "data abort";
+	case EC_SP_ALIGN:
+		return "sp alignment fault";
+	case EC_SERROR:
+		return "serror";
+	case EC_BRK64:
+		return "breakpoint";
+	default:
+		return "exception";
+	}
+}
+
+/**
+ * A stage-2 instruction abort at VBAR_EL1 + vector offset while VBAR_EL1 is
+ * still the reset value 0: the guest took an exception with no vectors
+ * installed. Report the original exception (ESR_EL1, FAR_EL1) and wind the
+ * vCPU back to the faulting instruction (ELR_EL1, SPSR_EL1), so that its PC
+ * in reports, and for a fault handler that resumes it, is the culprit.
+ */
+static bool exit_no_vectors(struct vcpu *v, struct trap *t)
+{
+	u64 vbar = read_sysreg(vbar_el1);
+	u64 off = v->arch.pc - vbar;
+
+	if (vbar != 0 || off >= 0x800u || (off & 0x7fu) != 0)
+		return false;
+	u64 esr = read_sysreg(esr_el1);
+	u32 kind = (u32)(off >> 7) & 3u; /* sync, IRQ, FIQ, SError */
+	t->kind = TRAP_GUEST_EXCEPTION;
+	t->syndrome = esr;
+	t->address = read_sysreg(far_el1);
+	t->what = kind == 0 ? exit_el1_what((u32)(esr >> ESR_EC_SHIFT) & ESR_EC_MASK)
+		  : kind == 1 ? "irq without vectors"
+		  : kind == 2 ? "fiq without vectors"
+			      : "serror without vectors";
+	v->arch.pc = read_sysreg(elr_el1);
+	v->arch.pstate = read_sysreg(spsr_el1);
+	return true;
+}
+
+/** Data or instruction abort from the guest: a stage-2 fault, or something the guest caused. */
+static void exit_abort(struct vcpu *v, u64 esr, u32 ec, struct trap *t)
+{
+	u32 fsc = (u32)esr & ISS_FSC_MASK;
+	u32 type = FSC_TYPE(fsc);
+
+	if (ec == EC_IABT_LOW && exit_no_vectors(v, t))
+		return;
+	if (type != FSC_TRANSLATION && type != FSC_ACCESS_FLAG && type != FSC_PERMISSION) {
+		t->kind = TRAP_GUEST_EXCEPTION;
+		t->what = ec == EC_IABT_LOW ? "external instruction abort" : "external data abort";
+		t->address = read_sysreg(far_el2);
+		return;
+	}
+	/* HPFAR_EL2.FIPA holds IPA[47:12] in bits [43:4] (D13.2.49); FAR_EL2 the page offset. */
+	u64 hpfar = read_sysreg(hpfar_el2);
+	t->kind = TRAP_MEM_FAULT;
+	t->address = ((hpfar >> 4) << 12) | (read_sysreg(far_el2) & PAGE_MASK);
+	if (ec == EC_IABT_LOW)
+		t->access = IPC_ACCESS_EXEC;
+	else if ((esr & ISS_WNR) && !(esr & ISS_S1PTW))
+		t->access = IPC_ACCESS_WRITE;
+	else
+		t->access = IPC_ACCESS_READ;
+}
+
+/** Every synchronous exit but HVC. */
+static struct vcpu *exit_sync_slow(struct vcpu *v, u64 esr)
+{
+	u32 ec = (u32)(esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
+	struct trap t = { .kind = TRAP_GUEST_EXCEPTION, .syndrome = esr, .what = "trapped instruction" };
+
+	switch (ec) {
+	case EC_WFX:
+		v->arch.pc += INSN_SIZE;
+		t.kind = TRAP_WFI;
+		t.what = NULL;
+		break;
+	case EC_SMC64:
+		/* SMC traps before executing (ELR = the SMC); no firmware for guests. */
+		v->arch.x[0] = (u64)-1;
+		v->arch.pc += INSN_SIZE;
+		return v;
+	case EC_IABT_LOW:
+	case EC_DABT_LOW:
+		exit_abort(v, esr, ec, &t);
+		break;
+	case EC_SYSREG:
+		t.what = "trapped system register access";
+		break;
+	default:
+		break;
+	}
+	return exit_trap(v, &t);
+}
+
+/** A physical interrupt while the guest ran (HCR_EL2.IMO routes them here). */
+static struct vcpu *exit_irq(struct vcpu *v)
+{
+	struct arm64_cpu *cpu = arm64_this_cpu();
+	u32 intid = arm64_gic_ack();
+	struct trap t = { .kind = TRAP_IRQ, .syndrome = intid };
+
+	if (intid >= 1020u)
+		return v; /* spurious: already gone */
+	arm64_gic_eoi(intid);
+	if (intid == arm64_timer_intid()) {
+		if (!arm64_timer_expired(cpu))
+			return v;
+		t.kind = TRAP_TIMER;
+	}
+	return exit_trap(v, &t);
+}
+
+struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind)
+{
+	if (__builtin_expect(kind == ARM64_EXIT_SYNC, 1)) {
+		u64 esr = read_sysreg(esr_el2);
+		if (__builtin_expect(((esr >> ESR_EC_SHIFT) & ESR_EC_MASK) == EC_HVC64, 1)) {
+			struct trap t = { .kind = TRAP_HYPERCALL, .syndrome = esr };
+			return exit_trap(v, &t);
+		}
+		return exit_sync_slow(v, esr);
+	}
+	if (kind == ARM64_EXIT_IRQ)
+		return exit_irq(v);
+	if (kind == ARM64_EXIT_FIQ) {
+		/* Group 0 interrupts are not used; report it as an interrupt, not the guest's fault. */
+		struct trap t = { .kind = TRAP_IRQ, .syndrome = 1023u, .what = "fiq" };
+		return exit_trap(v, &t);
+	}
+	struct trap t = { .kind = TRAP_GUEST_EXCEPTION, .syndrome = read_sysreg(esr_el2), .what = "serror" };
+	return exit_trap(v, &t);
+}

@@ -1,0 +1,75 @@
+/**
+ * The arm64 vCPU state, embedded by value as the first member of struct vcpu.
+ *
+ *   offset  field          saved/restored
+ *   0x000   x[0..30]       on every exit/entry (platform/arm64/vectors.S)
+ *   0x0f8   pc             ELR_EL2, every exit/entry
+ *   0x100   pstate         SPSR_EL2, every exit/entry
+ *   0x108   hcr ...        written when the vCPU changes on a CPU
+ *   ...     el1, fp        saved/restored when the vCPU changes on a CPU
+ *
+ * The assembly uses the offsets above; platform/arm64/vcpu.c checks them
+ * with _Static_assert. The EL1 system registers and the FP/SIMD registers
+ * are switched only when a CPU changes vCPU, so the hypercall round trip
+ * back into the same vCPU touches only the general registers.
+ */
+#ifndef ARCH_VCPU_ARM64_H
+#define ARCH_VCPU_ARM64_H
+
+#define ARM64_VCPU_PC_OFFSET 0xf8
+#define ARM64_VCPU_PSTATE_OFFSET 0x100
+
+#ifndef __ASSEMBLER__
+
+#include <kernel/types.h>
+
+/** The EL1 system registers a partition owns (DDI 0487 D13.2). */
+struct arm64_el1_regs {
+	u64 sctlr, ttbr0, ttbr1, tcr, mair, amair, vbar, contextidr;
+	u64 tpidr_el1, tpidr_el0, tpidrro_el0, sp_el1, sp_el0, elr, spsr;
+	u64 esr, far, afsr0, afsr1, par, cpacr, cntkctl, csselr;
+	u64 cntv_ctl, cntv_cval;
+};
+
+/** FP/SIMD registers: q0..q31 as pairs of doublewords, then FPSR and FPCR. */
+struct arm64_fp_regs {
+	u64 q[64];
+	u64 fpsr, fpcr;
+};
+
+struct vcpu_arch {
+	u64 x[31];  /**< general registers x0..x30 */
+	u64 pc;     /**< ELR_EL2: where the vCPU resumes */
+	u64 pstate; /**< SPSR_EL2: the vCPU's PSTATE */
+	u64 hcr;    /**< HCR_EL2 while this vCPU runs (DC for services only) */
+	/**
+	 * CPU index + 1 while this vCPU's EL1/FP state lives in that CPU's
+	 * registers, 0 once it is saved here. Another CPU waits for 0 before
+	 * loading it, which closes the window between the kernel lock's release
+	 * and the save on the CPU that ran it last.
+	 */
+	u32 live_on;
+	u32 reserved;
+	struct arm64_el1_regs el1;
+	struct arm64_fp_regs fp __attribute__((aligned(16)));
+};
+
+/** Logical hypercall register i (ipc/abi.h): r0..r8 are x0..x8. */
+static inline u64 arch_vcpu_reg(const struct vcpu_arch *a, u32 i)
+{
+	return i < 9u ? a->x[i] : 0;
+}
+
+static inline void arch_vcpu_set_reg(struct vcpu_arch *a, u32 i, u64 v)
+{
+	if (i < 9u)
+		a->x[i] = v;
+}
+
+static inline u64 arch_vcpu_pc(const struct vcpu_arch *a)
+{
+	return a->pc;
+}
+
+#endif /* __ASSEMBLER__ */
+#endif /* ARCH_VCPU_ARM64_H */

@@ -1,0 +1,142 @@
+/**
+ * The arm64 platform's internal interfaces: per-CPU state, the hardware
+ * description read from the firmware DTB, and the functions the platform
+ * files call on one another. Nothing here is visible to the kernel core.
+ */
+#ifndef ARM64_CPU_H
+#define ARM64_CPU_H
+
+#define ARM64_CPU_MAX 8
+#define ARM64_STACK_SIZE 16384
+#define ARM64_MEM_MAX 8
+
+/* Offsets of struct arm64_cpu used by the assembly (checked in cpu.c). */
+#define ARM64_CPU_CURRENT 0
+#define ARM64_CPU_STACK_TOP 8
+
+/* Why a vCPU left guest mode: which EL2 vector it came through. */
+#define ARM64_EXIT_SYNC 0
+#define ARM64_EXIT_IRQ 1
+#define ARM64_EXIT_FIQ 2
+#define ARM64_EXIT_SERROR 3
+
+/* Size of the register frame the kernel-fault vectors push (panic.c). */
+#define ARM64_FRAME_SIZE 288
+
+#ifndef __ASSEMBLER__
+
+#include <kernel/trap.h>
+#include <kernel/types.h>
+
+struct vcpu;
+struct arm64_fp_regs;
+
+/**
+ * Per-CPU state, reached through TPIDR_EL2. current and stack_top come first
+ * because the exception vectors load them with fixed offsets.
+ */
+struct arm64_cpu {
+	struct vcpu *current; /**< the vCPU running (or last entered) on this CPU */
+	u64 stack_top;        /**< SP_EL2 while a guest runs */
+	struct vcpu *loaded;  /**< whose EL1/FP state is in the registers */
+	u64 vttbr;            /**< VTTBR_EL2 as last written */
+	u64 deadline_ns;      /**< the core's timer deadline; 0 = none */
+	u64 mpidr;
+	u32 index;
+	volatile u32 online;
+};
+
+/** What the firmware's device tree says about the machine. */
+struct arm64_hw {
+	const void *dtb;
+	u64 dtb_size;
+	u32 mem_count;
+	struct boot_mem_range mem[ARM64_MEM_MAX];
+	u32 cpu_count;
+	u64 cpu_mpidr[ARM64_CPU_MAX];
+	u64 gicd, gicd_size, gicr, gicr_size, gits; /**< 0 when absent */
+	u64 uart;
+	u32 timer_ppi[4]; /**< secure phys, non-secure phys, virtual, hypervisor */
+	bool psci_smc;
+};
+
+/** Registers pushed by the kernel-fault vectors (vectors.S), for the panic report. */
+struct arm64_frame {
+	u64 x[31];
+	u64 sp, elr, spsr, esr, far;
+};
+
+extern struct arm64_cpu arm64_cpus[ARM64_CPU_MAX];
+extern struct arm64_hw arm64_hw;
+
+static inline struct arm64_cpu *arm64_this_cpu(void)
+{
+	struct arm64_cpu *c;
+	__asm__ volatile("mrs %0, tpidr_el2" : "=r"(c));
+	return c;
+}
+
+/* dt.c: the firmware device tree. */
+bool arm64_dt_parse(const void *dtb, struct arm64_hw *hw);
+void arm64_dt_report(const struct arm64_hw *hw);
+
+/* uart.c */
+void arm64_uart_init(u64 base);
+
+/* psci.c: firmware calls over SMC (ARM DEN 0022). */
+u64 arm64_smc(u64 fn, u64 a1, u64 a2, u64 a3);
+int64_t arm64_psci_cpu_on(u64 mpidr, u64 entry, u64 context);
+_Noreturn void arm64_psci_system_off(void);
+
+/* gic.c: GICv3 (ARM IHI 0069). */
+void arm64_gic_init(void);
+void arm64_gic_init_cpu(struct arm64_cpu *cpu);
+u32 arm64_gic_ack(void);
+void arm64_gic_eoi(u32 intid);
+void arm64_gic_send_sgi(u64 mpidr, u32 sgi);
+#define ARM64_SGI_KICK 0u
+
+/* timer.c: the EL2 physical timer (CNTHP). */
+void arm64_timer_init(void);
+void arm64_timer_init_cpu(void);
+u32 arm64_timer_intid(void);
+/** Handle a CNTHP interrupt; true when the core's deadline has passed. */
+bool arm64_timer_expired(struct arm64_cpu *cpu);
+/** Program CNTHP for the core's deadline, or earlier for an idle poll. */
+void arm64_timer_program(struct arm64_cpu *cpu, u64 poll_ns);
+
+/* mmu.c: the EL2 identity map. */
+void arm64_mmu_build(void);
+bool arm64_mmu_is_normal(u64 base, u64 size);
+
+/* stage2.c */
+void arm64_stage2_init_cpu(void);
+
+/* vcpu.c: switching the EL1 and FP state between vCPUs. */
+void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next);
+
+/* exit.c: guest exits, called from vectors.S; returns the vCPU to enter. */
+struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind);
+
+/* cpu.c */
+_Noreturn void arm64_run(struct vcpu *v);
+void arm64_cpu_init(u32 index, u64 mpidr);
+/** Wait (WFI) until there is a vCPU for this CPU, and return it. */
+struct vcpu *arm64_idle(struct arm64_cpu *cpu);
+
+/* setup.c: the C entry points of head.S. */
+_Noreturn void arm64_boot_main(const void *dtb);
+_Noreturn void arm64_secondary_main(u64 index);
+
+/* panic.c */
+_Noreturn void arm64_kernel_fault(struct arm64_frame *f, u64 vector);
+
+/* Assembly (head.S, vectors.S, fpsimd.S). */
+_Noreturn void arm64_vcpu_enter(struct vcpu *v);
+void arm64_fp_save(struct arm64_fp_regs *fp);
+void arm64_fp_restore(const struct arm64_fp_regs *fp);
+void arm64_secondary_entry(void);
+extern char __image_start[], __image_end[];
+
+#endif /* __ASSEMBLER__ */
+#endif /* ARM64_CPU_H */

@@ -1,0 +1,85 @@
+/**
+ * System register access and the register bits the arm64 platform uses.
+ * Every constant names its register and the section of the Arm ARM
+ * (ARM DDI 0487) that defines it, so a reader can check it against the spec.
+ */
+#ifndef ARM64_SYSREG_H
+#define ARM64_SYSREG_H
+
+#include <kernel/types.h>
+
+/** Read a system register by name (MRS). */
+#define read_sysreg(reg)                                          \
+	({                                                        \
+		u64 sysreg_val_;                                  \
+		__asm__ volatile("mrs %0, " #reg : "=r"(sysreg_val_)); \
+		sysreg_val_;                                      \
+	})
+
+/** Write a system register by name (MSR). */
+#define write_sysreg(reg, v) __asm__ volatile("msr " #reg ", %0" ::"r"((u64)(v)) : "memory")
+
+static inline void isb(void) { __asm__ volatile("isb" ::: "memory"); }
+static inline void dsb_ish(void) { __asm__ volatile("dsb ish" ::: "memory"); }
+static inline void dsb_ishst(void) { __asm__ volatile("dsb ishst" ::: "memory"); }
+static inline void dsb_sy(void) { __asm__ volatile("dsb sy" ::: "memory"); }
+
+/* HCR_EL2, DDI 0487 D13.2.46. */
+#define HCR_VM (UINT64_C(1) << 0)   /**< stage-2 translation on */
+#define HCR_SWIO (UINT64_C(1) << 1) /**< set/way invalidate -> clean+invalidate */
+#define HCR_FMO (UINT64_C(1) << 3)  /**< physical FIQs to EL2 */
+#define HCR_IMO (UINT64_C(1) << 4)  /**< physical IRQs to EL2 */
+#define HCR_AMO (UINT64_C(1) << 5)  /**< SErrors to EL2 */
+#define HCR_BSU_IS (UINT64_C(1) << 10)
+#define HCR_FB (UINT64_C(1) << 9)   /**< broadcast TLB/IC maintenance */
+#define HCR_DC (UINT64_C(1) << 12)  /**< EL1 MMU off => normal WB memory */
+#define HCR_TWI (UINT64_C(1) << 13) /**< trap WFI */
+#define HCR_TSC (UINT64_C(1) << 19) /**< trap SMC: guests never reach firmware */
+#define HCR_RW (UINT64_C(1) << 31)  /**< EL1 is AArch64 */
+
+/* ESR_ELx exception classes, DDI 0487 D13.2.37. */
+#define ESR_EC_SHIFT 26u
+#define ESR_EC_MASK 0x3fu
+#define ESR_IL (UINT64_C(1) << 25)
+#define EC_UNKNOWN 0x00u
+#define EC_WFX 0x01u
+#define EC_FP 0x07u
+#define EC_ILLEGAL 0x0eu
+#define EC_SVC64 0x15u
+#define EC_HVC64 0x16u
+#define EC_SMC64 0x17u
+#define EC_SYSREG 0x18u
+#define EC_IABT_LOW 0x20u
+#define EC_IABT_CUR 0x21u
+#define EC_PC_ALIGN 0x22u
+#define EC_DABT_LOW 0x24u
+#define EC_DABT_CUR 0x25u
+#define EC_SP_ALIGN 0x26u
+#define EC_SERROR 0x2fu
+#define EC_BRK64 0x3cu
+
+/* Data/instruction abort ISS, DDI 0487 D13.2.37 (ISS encoding for aborts). */
+#define ISS_WNR (UINT64_C(1) << 6)   /**< the access was a write */
+#define ISS_S1PTW (UINT64_C(1) << 7) /**< stage-2 fault on a stage-1 walk */
+#define ISS_FSC_MASK 0x3fu
+#define FSC_TYPE(fsc) ((fsc) & 0x3cu)
+#define FSC_TRANSLATION 0x04u
+#define FSC_ACCESS_FLAG 0x08u
+#define FSC_PERMISSION 0x0cu
+
+/* SPSR_EL2 for an AArch64 EL1h entry with D, A, I, F masked (DDI 0487 C5.2.19). */
+#define SPSR_EL1H_MASKED 0x3c5u
+
+/* SCTLR_EL1 reset value for a partition: RES1 bits only, MMU and caches off (D13.2.118). */
+#define SCTLR_EL1_RES1 UINT64_C(0x30d00800)
+
+/* CPACR_EL1.FPEN = 0b11: FP/SIMD does not trap at EL1/EL0 (D13.2.32). */
+#define CPACR_FPEN (UINT64_C(3) << 20)
+
+/* CNTHCTL_EL2 (E2H=0): EL1 may read the physical counter, the EL1 physical timer traps (D13.8.x). */
+#define CNTHCTL_EL1PCTEN (UINT64_C(1) << 0)
+
+/* MDCR_EL2.HPMN is bits [4:0]; TPM (bit 6) and TPMCR (bit 5) stay 0 so EL1 reaches the PMU. */
+#define MDCR_HPMN_MASK 0x1fu
+
+#endif /* ARM64_SYSREG_H */

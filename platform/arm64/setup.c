@@ -1,0 +1,175 @@
+/**
+ * Boot on arm64: from head.S (MMU on, BSS clear, EL2 controls set) to the
+ * kernel core.
+ *
+ *   boot CPU                                 secondary CPU n
+ *   --------                                 ---------------
+ *   parse the firmware DTB, banner
+ *   GIC distributor, this CPU's GIC/timer
+ *   PSCI CPU_ON for every other DTB CPU ---> head.S -> arm64_secondary_main
+ *   wait until they are online               GIC/timer, "cpu n online"
+ *   find the boot package, fill boot_info    wait for kernel_boot to finish
+ *   kernel_boot() ---------------------------> kernel_cpu_start(n)
+ *   run the vCPU it returned                 run the vCPU it returned
+ *
+ * CPU indexes follow DTB order, with the boot CPU moved to index 0 if the
+ * firmware booted another one (QEMU boots the first).
+ */
+#include <arm64/cpu.h>
+#include <arm64/sysreg.h>
+#include <kernel/kernel.h>
+#include <kernel/package.h>
+#include <kernel/print.h>
+#include <plat/power.h>
+#include <plat/timer.h>
+
+#define MPIDR_AFF_MASK UINT64_C(0xff00ffffff)
+/** How long the boot CPU waits for the secondaries (virtual time). */
+#define SECONDARY_WAIT_NS UINT64_C(1000000000)
+
+struct arm64_hw arm64_hw;
+static struct boot_info boot_info;
+static u32 cpus_online;
+static u32 kernel_started;
+
+/** Stop the boot with a message, before anything has run. */
+static _Noreturn void setup_fail(const char *why)
+{
+	kprintf("[hyp] boot failed: %s\n", why);
+	plat_system_off(1);
+}
+
+/** Put the boot CPU at index 0 so that "cpu 0" is always the one that boots. */
+static void setup_order_cpus(u64 self)
+{
+	for (u32 i = 1; i < arm64_hw.cpu_count; i++) {
+		if (arm64_hw.cpu_mpidr[i] == self) {
+			arm64_hw.cpu_mpidr[i] = arm64_hw.cpu_mpidr[0];
+			arm64_hw.cpu_mpidr[0] = self;
+		}
+	}
+}
+
+/** Bring every other CPU up over PSCI and wait (bounded) until each is online. */
+static void setup_secondaries(void)
+{
+	u64 entry = (u64)(uintptr_t)arm64_secondary_entry;
+	u32 started = 1;
+
+	for (u32 i = 1; i < arm64_hw.cpu_count; i++) {
+		int64_t r = arm64_psci_cpu_on(arm64_hw.cpu_mpidr[i], entry, i);
+		if (r == 0)
+			started++;
+		else
+			kprintf("[hyp] cpu %u: PSCI CPU_ON failed (%ld)\n", i, (long)r);
+	}
+	u64 until = plat_timer_now_ns() + SECONDARY_WAIT_NS;
+	while (__atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE) < started && plat_timer_now_ns() < until)
+		__asm__ volatile("wfe");
+	if (__atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE) < started)
+		kprintf("[hyp] only %u of %u cpus came online\n", cpus_online, started);
+}
+
+/** The bring-up every CPU does for itself, then announce it. */
+static void setup_this_cpu(u32 index)
+{
+	struct arm64_cpu *cpu = &arm64_cpus[index];
+
+	arm64_cpu_init(index, read_sysreg(mpidr_el1) & MPIDR_AFF_MASK);
+	arm64_gic_init_cpu(cpu);
+	arm64_timer_init_cpu();
+	cpu->online = 1;
+	kprintf("[hyp] cpu %u online\n", index);
+	__atomic_add_fetch(&cpus_online, 1u, __ATOMIC_RELEASE);
+	__asm__ volatile("sev");
+}
+
+/**
+ * The boot package follows the kernel image, 4 KiB aligned (tools/pack). It
+ * must end within the Image header's image_size (offset 16), which is what
+ * the boot loader promised to keep free for us.
+ */
+static void setup_package(void)
+{
+	const struct package_header *h = (const void *)__image_end;
+	u64 image_size = *(const u64 *)(const void *)(__image_start + 16);
+	u64 room = image_size - (u64)(__image_end - __image_start);
+
+	for (u32 i = 0; i < 8u; i++) {
+		if (h->magic[i] != PACKAGE_MAGIC[i])
+			setup_fail("no boot package after the kernel image (build it with tools/pack)");
+	}
+	if (h->total_size < sizeof(*h) || h->total_size > room)
+		setup_fail("boot package size is out of range");
+	boot_info.package = h;
+	boot_info.package_size = h->total_size;
+}
+
+/** RAM from the DTB; reserved: the kernel image with its package, and the DTB. */
+static void setup_boot_info(void)
+{
+	const struct arm64_hw *hw = &arm64_hw;
+	u64 kernel_base = (u64)(uintptr_t)__image_start;
+	u64 kernel_end = (u64)(uintptr_t)__image_end + boot_info.package_size;
+
+	boot_info.cpu_count = __atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE);
+	for (u32 i = 0; i < hw->mem_count && i < BOOT_RANGE_MAX; i++) {
+		if (!arm64_mmu_is_normal(hw->mem[i].base, hw->mem[i].size)) {
+			kprintf("[hyp] memory 0x%lx: outside the kernel's RAM map, ignored\n", hw->mem[i].base);
+			continue;
+		}
+		boot_info.ram[boot_info.ram_count++] = hw->mem[i];
+	}
+	boot_info.reserved[0] = (struct boot_mem_range){ kernel_base,
+		((kernel_end - kernel_base) + PAGE_MASK) & ~PAGE_MASK };
+	u64 dtb = (u64)(uintptr_t)hw->dtb & ~PAGE_MASK;
+	u64 dtb_end = ((u64)(uintptr_t)hw->dtb + hw->dtb_size + PAGE_MASK) & ~PAGE_MASK;
+	boot_info.reserved[1] = (struct boot_mem_range){ dtb, dtb_end - dtb };
+	boot_info.reserved_count = 2;
+	kprintf("[hyp] reserved: kernel+package 0x%lx-0x%lx, dtb 0x%lx-0x%lx\n", kernel_base,
+		kernel_base + boot_info.reserved[0].size - 1, dtb, dtb_end - 1);
+}
+
+/** The boot CPU, from head.S: MMU on, BSS clear, EL2 controls set. */
+_Noreturn void arm64_boot_main(const void *dtb)
+{
+	u64 self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK;
+
+	kprintf("[hyp] sephyp %s arm64\n", KERNEL_VERSION);
+	kprintf("[hyp] running at EL%lu\n", (read_sysreg(CurrentEL) >> 2) & 3u);
+	if (!arm64_dt_parse(dtb, &arm64_hw))
+		setup_fail("no valid device tree in x0");
+	arm64_uart_init(arm64_hw.uart);
+	if (arm64_hw.cpu_count == 0) {
+		arm64_hw.cpu_mpidr[0] = self;
+		arm64_hw.cpu_count = 1;
+	}
+	setup_order_cpus(self);
+	arm64_dt_report(&arm64_hw);
+	if (arm64_hw.gicd == 0 || arm64_hw.gicr == 0)
+		setup_fail("no GICv3 in the device tree");
+	if (!arm64_hw.psci_smc && arm64_hw.cpu_count > 1) {
+		kprintf("[hyp] no PSCI over SMC: using cpu 0 only\n");
+		arm64_hw.cpu_count = 1;
+	}
+	arm64_timer_init();
+	arm64_gic_init();
+	setup_this_cpu(0);
+	setup_secondaries();
+	setup_package();
+	setup_boot_info();
+
+	struct vcpu *v = kernel_boot(&boot_info);
+	__atomic_store_n(&kernel_started, 1u, __ATOMIC_RELEASE);
+	__asm__ volatile("sev");
+	arm64_run(v);
+}
+
+/** A secondary CPU, from head.S after PSCI CPU_ON: index = the context we passed. */
+_Noreturn void arm64_secondary_main(u64 index)
+{
+	setup_this_cpu((u32)index);
+	while (__atomic_load_n(&kernel_started, __ATOMIC_ACQUIRE) == 0)
+		__asm__ volatile("wfe");
+	arm64_run(kernel_cpu_start((u32)index));
+}

@@ -1,0 +1,37 @@
+/**
+ * The kernel console: a PL011 UART (ARM DDI 0183, PrimeCell UART). QEMU's
+ * PL011 needs no clock or baud setup; the kernel only waits for room in the
+ * transmit FIFO and writes the data register. The base comes from the
+ * firmware DTB; until it is known, QEMU virt's 0x09000000 is used so that
+ * very early messages still appear.
+ */
+#include <arm64/cpu.h>
+#include <plat/console.h>
+
+#define PL011_DR 0x000u
+#define PL011_FR 0x018u
+#define PL011_FR_TXFF (1u << 5) /**< transmit FIFO full */
+
+static volatile u8 *uart_base = (volatile u8 *)0x09000000;
+
+/** Use the UART the firmware DTB names. */
+void arm64_uart_init(u64 base)
+{
+	if (base != 0)
+		uart_base = (volatile u8 *)(uintptr_t)base;
+}
+
+void plat_console_putc(char c)
+{
+	volatile u32 *fr = (volatile u32 *)(uart_base + PL011_FR);
+	volatile u32 *dr = (volatile u32 *)(uart_base + PL011_DR);
+
+	if (c == '\n') {
+		while (*fr & PL011_FR_TXFF)
+			;
+		*dr = '\r';
+	}
+	while (*fr & PL011_FR_TXFF)
+		;
+	*dr = (u8)c;
+}

@@ -1,0 +1,141 @@
+/**
+ * vCPU state: the reset state of a partition's vCPU, and switching the EL1
+ * system registers and FP/SIMD registers when a CPU changes vCPU.
+ *
+ * Invariant: a vCPU's EL1/FP state is in a CPU's registers only while it is
+ * that CPU's loaded vCPU (struct arm64_cpu.loaded, vcpu_arch.live_on).
+ * Leaving a vCPU, for another or for idle, saves it. The general registers,
+ * PC and PSTATE are saved on every exit by vectors.S, so the kernel core can
+ * read and write them (arch_vcpu_reg) whatever CPU it runs on.
+ */
+#include <arch/vcpu.h>
+#include <arm64/cpu.h>
+#include <arm64/sysreg.h>
+#include <kernel/partition.h>
+#include <kernel/vcpu.h>
+
+_Static_assert(offsetof(struct vcpu, arch) == 0, "vectors.S: arch first in struct vcpu");
+_Static_assert(offsetof(struct vcpu_arch, pc) == ARM64_VCPU_PC_OFFSET, "vectors.S: pc offset");
+_Static_assert(offsetof(struct vcpu_arch, pstate) == ARM64_VCPU_PSTATE_OFFSET, "vectors.S: pstate");
+
+/** HCR_EL2 while a guest runs (D13.2.46); services also get DC (MMU-off = cacheable). */
+#define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
+		   HCR_TWI | HCR_TSC | HCR_RW)
+
+/**
+ * Reset: EL1h, D/A/I/F masked, MMU off, x0 = arg. VBAR_EL1 = 0, an IPA no
+ * partition maps (images load at 0x100000), so an exception a partition
+ * takes before installing vectors becomes a stage-2 instruction abort at
+ * VBAR+offset that exit.c recognises and reports. FP/SIMD does not trap at
+ * EL1 (CPACR_EL1.FPEN) because its state is switched here.
+ */
+void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid)
+{
+	(void)vmid; /* VTTBR comes from the partition's stage 2 when it is entered */
+	u32 live = a->live_on;
+
+	*a = (struct vcpu_arch){ 0 };
+	a->live_on = live;
+	a->x[0] = arg;
+	a->pc = entry;
+	a->pstate = SPSR_EL1H_MASKED;
+	a->hcr = HCR_GUEST | (type == PARTITION_SERVICE ? HCR_DC : 0);
+	a->el1.sctlr = SCTLR_EL1_RES1;
+	a->el1.cpacr = CPACR_FPEN;
+	a->el1.vbar = 0;
+	a->el1.spsr = SPSR_EL1H_MASKED;
+}
+
+static void el1_save(struct arm64_el1_regs *r)
+{
+	r->sctlr = read_sysreg(sctlr_el1);
+	r->ttbr0 = read_sysreg(ttbr0_el1);
+	r->ttbr1 = read_sysreg(ttbr1_el1);
+	r->tcr = read_sysreg(tcr_el1);
+	r->mair = read_sysreg(mair_el1);
+	r->amair = read_sysreg(amair_el1);
+	r->vbar = read_sysreg(vbar_el1);
+	r->contextidr = read_sysreg(contextidr_el1);
+	r->tpidr_el1 = read_sysreg(tpidr_el1);
+	r->tpidr_el0 = read_sysreg(tpidr_el0);
+	r->tpidrro_el0 = read_sysreg(tpidrro_el0);
+	r->sp_el1 = read_sysreg(sp_el1);
+	r->sp_el0 = read_sysreg(sp_el0);
+	r->elr = read_sysreg(elr_el1);
+	r->spsr = read_sysreg(spsr_el1);
+	r->esr = read_sysreg(esr_el1);
+	r->far = read_sysreg(far_el1);
+	r->afsr0 = read_sysreg(afsr0_el1);
+	r->afsr1 = read_sysreg(afsr1_el1);
+	r->par = read_sysreg(par_el1);
+	r->cpacr = read_sysreg(cpacr_el1);
+	r->cntkctl = read_sysreg(cntkctl_el1);
+	r->csselr = read_sysreg(csselr_el1);
+	r->cntv_ctl = read_sysreg(cntv_ctl_el0);
+	r->cntv_cval = read_sysreg(cntv_cval_el0);
+	/* The next vCPU must not get this one's virtual timer interrupt. */
+	write_sysreg(cntv_ctl_el0, 0);
+}
+
+static void el1_restore(const struct arm64_el1_regs *r)
+{
+	write_sysreg(sctlr_el1, r->sctlr);
+	write_sysreg(ttbr0_el1, r->ttbr0);
+	write_sysreg(ttbr1_el1, r->ttbr1);
+	write_sysreg(tcr_el1, r->tcr);
+	write_sysreg(mair_el1, r->mair);
+	write_sysreg(amair_el1, r->amair);
+	write_sysreg(vbar_el1, r->vbar);
+	write_sysreg(contextidr_el1, r->contextidr);
+	write_sysreg(tpidr_el1, r->tpidr_el1);
+	write_sysreg(tpidr_el0, r->tpidr_el0);
+	write_sysreg(tpidrro_el0, r->tpidrro_el0);
+	write_sysreg(sp_el1, r->sp_el1);
+	write_sysreg(sp_el0, r->sp_el0);
+	write_sysreg(elr_el1, r->elr);
+	write_sysreg(spsr_el1, r->spsr);
+	write_sysreg(esr_el1, r->esr);
+	write_sysreg(far_el1, r->far);
+	write_sysreg(afsr0_el1, r->afsr0);
+	write_sysreg(afsr1_el1, r->afsr1);
+	write_sysreg(par_el1, r->par);
+	write_sysreg(cpacr_el1, r->cpacr);
+	write_sysreg(cntkctl_el1, r->cntkctl);
+	write_sysreg(csselr_el1, r->csselr);
+	write_sysreg(cntv_cval_el0, r->cntv_cval);
+	write_sysreg(cntv_ctl_el0, r->cntv_ctl);
+}
+
+/**
+ * Make next (may be NULL: going idle) this CPU's loaded vCPU: save the one
+ * loaded now, wait until next's state is saved wherever it ran last, load
+ * it, and point VTTBR_EL2 at its partition's stage 2 if that changed.
+ */
+void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
+{
+	struct vcpu *prev = cpu->loaded;
+
+	if (prev == next)
+		return;
+	if (prev != NULL) {
+		el1_save(&prev->arch.el1);
+		arm64_fp_save(&prev->arch.fp);
+		__atomic_store_n(&prev->arch.live_on, 0, __ATOMIC_RELEASE);
+	}
+	cpu->loaded = next;
+	if (next == NULL)
+		return;
+	while (__atomic_load_n(&next->arch.live_on, __ATOMIC_ACQUIRE) != 0)
+		__asm__ volatile("yield");
+	next->arch.live_on = cpu->index + 1u;
+	el1_restore(&next->arch.el1);
+	arm64_fp_restore(&next->arch.fp);
+	write_sysreg(hcr_el2, next->arch.hcr);
+	write_sysreg(vmpidr_el2, (UINT64_C(1) << 31) | next->index);
+	u64 vttbr = next->part->s2.root.pa | ((u64)next->part->s2.vmid << 48);
+	if (vttbr != cpu->vttbr) {
+		write_sysreg(vttbr_el2, vttbr);
+		cpu->vttbr = vttbr;
+	}
+	isb();
+}

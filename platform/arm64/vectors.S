@@ -1,0 +1,138 @@
+/*
+ * The EL2 exception vectors (DDI 0487 D1.10.2: VBAR_EL2 + 0x000 current EL
+ * with SP_EL0, 0x200 current EL with SP_ELx, 0x400 lower EL AArch64, 0x600
+ * lower EL AArch32; sync, IRQ, FIQ, SError 0x80 apart), and the vCPU entry.
+ *
+ * While a guest runs, SP_EL2 is this CPU's stack top and TPIDR_EL2 points at
+ * its struct arm64_cpu, whose first word is the running vCPU; the vCPU's
+ * struct vcpu_arch is the first member of struct vcpu. A guest exit stores
+ * x0-x30, ELR_EL2 and SPSR_EL2 into it, calls arm64_guest_exit(vcpu, kind)
+ * on the empty stack, and enters whatever vCPU that returns. Nothing else is
+ * saved on this path: the EL1 and FP state is switched in C only when the
+ * vCPU changes (vcpu.c), so a hypercall back into the same vCPU is cheap.
+ *
+ * An exception taken from EL2 itself is a kernel bug: the vectors push a
+ * struct arm64_frame and call arm64_kernel_fault, which reports and stops.
+ */
+#include <arm64/cpu.h>
+#include <arch_vcpu.h>
+
+.macro kernel_vector num
+	.balign	0x80
+	sub	sp, sp, #ARM64_FRAME_SIZE
+	stp	x0, x1, [sp, #0]
+	mov	x1, #\num
+	b	kernel_fault_common
+.endm
+
+.macro guest_vector kind
+	.balign	0x80
+	stp	x0, x1, [sp, #-16]!
+	mov	x1, #\kind
+	b	guest_exit_common
+.endm
+
+	.text
+	.balign	0x800
+	.global	arm64_el2_vectors
+arm64_el2_vectors:
+	kernel_vector 0		/* current EL, SP_EL0: sync */
+	kernel_vector 1
+	kernel_vector 2
+	kernel_vector 3
+	kernel_vector 4		/* current EL, SP_EL2: sync */
+	kernel_vector 5		/* IRQ: never, EL2 runs with PSTATE.I set */
+	kernel_vector 6
+	kernel_vector 7
+	guest_vector ARM64_EXIT_SYNC	/* lower EL, AArch64 */
+	guest_vector ARM64_EXIT_IRQ
+	guest_vector ARM64_EXIT_FIQ
+	guest_vector ARM64_EXIT_SERROR
+	guest_vector ARM64_EXIT_SERROR	/* lower EL, AArch32: HCR_EL2.RW=1, never */
+	guest_vector ARM64_EXIT_SERROR
+	guest_vector ARM64_EXIT_SERROR
+	guest_vector ARM64_EXIT_SERROR
+
+guest_exit_common:
+	mrs	x0, tpidr_el2
+	ldr	x0, [x0, #ARM64_CPU_CURRENT]
+	stp	x2, x3, [x0, #16]
+	stp	x4, x5, [x0, #32]
+	stp	x6, x7, [x0, #48]
+	stp	x8, x9, [x0, #64]
+	stp	x10, x11, [x0, #80]
+	stp	x12, x13, [x0, #96]
+	stp	x14, x15, [x0, #112]
+	stp	x16, x17, [x0, #128]
+	stp	x18, x19, [x0, #144]
+	stp	x20, x21, [x0, #160]
+	stp	x22, x23, [x0, #176]
+	stp	x24, x25, [x0, #192]
+	stp	x26, x27, [x0, #208]
+	stp	x28, x29, [x0, #224]
+	str	x30, [x0, #240]
+	ldp	x2, x3, [sp], #16
+	stp	x2, x3, [x0, #0]
+	mrs	x2, elr_el2
+	mrs	x3, spsr_el2
+	stp	x2, x3, [x0, #ARM64_VCPU_PC_OFFSET]
+	bl	arm64_guest_exit
+	/* fall through: enter the vCPU it returned */
+
+/* _Noreturn void arm64_vcpu_enter(struct vcpu *v): v's EL1 state must be loaded. */
+	.global	arm64_vcpu_enter
+arm64_vcpu_enter:
+	mrs	x1, tpidr_el2
+	str	x0, [x1, #ARM64_CPU_CURRENT]
+	ldr	x2, [x1, #ARM64_CPU_STACK_TOP]
+	mov	sp, x2
+	ldp	x2, x3, [x0, #ARM64_VCPU_PC_OFFSET]
+	msr	elr_el2, x2
+	msr	spsr_el2, x3
+	ldp	x2, x3, [x0, #16]
+	ldp	x4, x5, [x0, #32]
+	ldp	x6, x7, [x0, #48]
+	ldp	x8, x9, [x0, #64]
+	ldp	x10, x11, [x0, #80]
+	ldp	x12, x13, [x0, #96]
+	ldp	x14, x15, [x0, #112]
+	ldp	x16, x17, [x0, #128]
+	ldp	x18, x19, [x0, #144]
+	ldp	x20, x21, [x0, #160]
+	ldp	x22, x23, [x0, #176]
+	ldp	x24, x25, [x0, #192]
+	ldp	x26, x27, [x0, #208]
+	ldp	x28, x29, [x0, #224]
+	ldr	x30, [x0, #240]
+	ldp	x0, x1, [x0, #0]
+	eret
+	dsb	nsh			/* no straight-line speculation past ERET */
+	isb
+
+kernel_fault_common:
+	stp	x2, x3, [sp, #16]
+	stp	x4, x5, [sp, #32]
+	stp	x6, x7, [sp, #48]
+	stp	x8, x9, [sp, #64]
+	stp	x10, x11, [sp, #80]
+	stp	x12, x13, [sp, #96]
+	stp	x14, x15, [sp, #112]
+	stp	x16, x17, [sp, #128]
+	stp	x18, x19, [sp, #144]
+	stp	x20, x21, [sp, #160]
+	stp	x22, x23, [sp, #176]
+	stp	x24, x25, [sp, #192]
+	stp	x26, x27, [sp, #208]
+	stp	x28, x29, [sp, #224]
+	add	x2, sp, #ARM64_FRAME_SIZE
+	stp	x30, x2, [sp, #240]
+	mrs	x2, elr_el2
+	mrs	x3, spsr_el2
+	stp	x2, x3, [sp, #256]
+	mrs	x2, esr_el2
+	mrs	x3, far_el2
+	stp	x2, x3, [sp, #272]
+	mov	x0, sp
+	bl	arm64_kernel_fault
+1:	wfe
+	b	1b
