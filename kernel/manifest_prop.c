@@ -134,7 +134,8 @@ static const u8 *mf_raw(struct manifest_ctx *c, int node, const char *prop, bool
 	}
 	if (want != 0 && *len != want) {
 		*res = MF_BAD;
-		mf_error(c, node, prop, "expected %d bytes (%d cells), got %d", want, want / 4, *len);
+		mf_error(c, node, prop, "expected %d bytes (%s), got %d", want,
+			 want == 4 ? "one cell" : want == 8 ? "two cells" : "four cells", *len);
 		return NULL;
 	}
 	*res = MF_OK;

@@ -18,12 +18,33 @@
 
 static const char *const type_names[] = { "service", "vm", "pvh" };
 
+/** "4 KiB", "128 MiB": a short size for labels (static buffer, one use per call site). */
+static const char *size_text(u64 size)
+{
+	static char buf[4][32];
+	static u32 next;
+	char *b = buf[next++ % 4u];
+	if (size >= (UINT64_C(1) << 20) && (size & ((UINT64_C(1) << 20) - 1u)) == 0)
+		snprintf(b, 32, "%llu MiB", (unsigned long long)(size >> 20));
+	else
+		snprintf(b, 32, "%llu KiB", (unsigned long long)(size >> 10));
+	return b;
+}
+
 static void draw_partition(FILE *f, const struct config *cfg, u32 pi)
 {
 	const struct cfg_partition *p = &cfg->partitions[pi];
 	fprintf(f, "  p%u [shape=box, style=\"rounded,filled\", fillcolor=\"%s\", label=\"%s\\n%s, %u vCPU%s",
 		pi, p->type == PARTITION_SERVICE ? "#dbe9f6" : "#fde9c8", p->name,
 		type_names[p->type % 3u], p->vcpu_count, p->vcpu_count == 1 ? "" : "s");
+	u64 all = (UINT64_C(1) << cfg->cpu_count) - 1u;
+	for (u32 v = 0; v < p->vcpu_count; v++) {
+		const struct cfg_vcpu *vc = &p->vcpus[v];
+		if (vc->hard_affinity != all || vc->soft_affinity != vc->hard_affinity)
+			fprintf(f, "\\nvCPU%u: CPUs 0x%llx, prefers 0x%llx", v,
+				(unsigned long long)vc->hard_affinity,
+				(unsigned long long)vc->soft_affinity);
+	}
 	if (p->sched_kind != CFG_SCHED_NONE)
 		fprintf(f, "\\nschedules CPUs 0x%llx (%s)", (unsigned long long)p->sched_cpus,
 			p->sched_kind == CFG_SCHED_STATIC ? "null" : "credit2");
@@ -33,8 +54,8 @@ static void draw_partition(FILE *f, const struct config *cfg, u32 pi)
 		if (r->kind != REGION_RAM)
 			continue;
 		mf_mem_string(p->mappings[m].rights, rights);
-		fprintf(f, "\\n%s %llu KiB %s @0x%llx", r->name, (unsigned long long)(r->size >> 10),
-			rights, (unsigned long long)p->mappings[m].ipa);
+		fprintf(f, "\\n%s %s %s @0x%llx", r->name, size_text(r->size), rights,
+			(unsigned long long)p->mappings[m].ipa);
 	}
 	fprintf(f, "\"];\n");
 }
@@ -61,14 +82,14 @@ static void draw_objects(FILE *f, const struct config *cfg)
 			continue;
 		mf_mem_string(r->rights, rights);
 		if (r->kind == REGION_SHARED)
-			fprintf(f, "  r%u [shape=cylinder, style=filled, fillcolor=\"#e2f0d9\", label=\"%s\\nshared %llu KiB %s\"];\n",
-				i, r->name, (unsigned long long)(r->size >> 10), rights);
+			fprintf(f, "  r%u [shape=cylinder, style=filled, fillcolor=\"#e2f0d9\", label=\"%s\\nshared %s %s\"];\n",
+				i, r->name, size_text(r->size), rights);
 		else if (r->kind == REGION_DEVICE)
 			fprintf(f, "  r%u [shape=component, label=\"%s\\ndevice 0x%llx+0x%llx\"];\n", i, r->name,
 				(unsigned long long)r->pa, (unsigned long long)r->size);
 		else
-			fprintf(f, "  r%u [shape=note, label=\"%s\\nprivate %llu KiB\"];\n", i, r->name,
-				(unsigned long long)(r->size >> 10));
+			fprintf(f, "  r%u [shape=note, label=\"%s\\nprivate %s\"];\n", i, r->name,
+				size_text(r->size));
 	}
 	for (u32 i = 0; i < cfg->endpoint_count; i++)
 		fprintf(f, "  e%u [shape=diamond, label=\"%s\\nendpoint\"];\n", i, cfg->endpoint_names[i]);

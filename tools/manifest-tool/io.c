@@ -62,7 +62,7 @@ static void *compile_dts(const char *file, size_t *size)
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "manifest error: %s: dtc could not compile it\n", file);
 		unlink(tmp);
-		return NULL;
+		exit(1); /* a source that does not compile is an invalid manifest */
 	}
 	void *blob = read_file(tmp, size);
 	unlink(tmp);
@@ -91,7 +91,8 @@ bool tool_image_add(struct tool_images *imgs, const char *arg)
 	if (eq == NULL || eq == arg || imgs->count == TOOL_IMAGE_MAX ||
 	    (size_t)(eq - arg) >= PACKAGE_NAME_MAX)
 		return false;
-	imgs->names[imgs->count] = strndup(arg, (size_t)(eq - arg));
+	memcpy(imgs->names[imgs->count], arg, (size_t)(eq - arg));
+	imgs->names[imgs->count][eq - arg] = '\0';
 	imgs->files[imgs->count] = eq + 1;
 	imgs->count++;
 	return true;

@@ -9,12 +9,13 @@
 #include <stddef.h>
 
 #include <kernel/config.h>
+#include <kernel/package.h>
 
 #define TOOL_IMAGE_MAX 32
 
 struct tool_images {
 	int count;
-	const char *names[TOOL_IMAGE_MAX];
+	char names[TOOL_IMAGE_MAX][PACKAGE_NAME_MAX];
 	const char *files[TOOL_IMAGE_MAX];
 };
 
