@@ -16,8 +16,6 @@
 #include <arch/stage2.h>
 #include <kernel/kernel.h>
 
-#include "x86.h"
-
 #define NPT_P (UINT64_C(1) << 0)
 #define NPT_W (UINT64_C(1) << 1)
 #define NPT_U (UINT64_C(1) << 2)
@@ -66,15 +64,19 @@ u32 arch_stage2_entry_rights(u64 entry)
 	return (u32)((entry & NPT_RIGHTS_MASK) >> NPT_RIGHTS_SHIFT);
 }
 
-/** Flush generation per vmid (1..CFG_PARTITION_MAX, the last slot for any other); svm.c compares a vCPU's copy before each VMRUN. */
-u32 x86_stage2_flush_gen[X86_FLUSH_GEN_SLOTS];
-
 /**
  * Table writes are ordinary stores, coherent with the walker on x86; stale
  * translations of the ASID are dropped by TLB_CONTROL = 3 on the next VMRUN
- * of each of its vCPUs (AMD APM vol 2 §15.16.1), wherever they run.
+ * of each vCPU of the partition (AMD APM vol 2 §15.16.1). Setting it here,
+ * rather than comparing generations before every VMRUN, keeps the check off
+ * the hypercall path; a vCPU running on another CPU picks it up on its next
+ * entry (the core kicks CPUs whose vCPUs must notice a change).
  */
 void arch_stage2_flush(u32 vmid)
 {
-	__atomic_add_fetch(&x86_stage2_flush_gen[x86_flush_slot(vmid)], 1, __ATOMIC_RELEASE);
+	for (u32 i = 0; i < kernel.vcpu_count; i++) {
+		struct vcpu_arch *a = &kernel.vcpus[i].arch;
+		if (a->vmid == vmid)
+			__atomic_store_n(&a->vmcb.ctrl.tlb_control, VMCB_TLB_FLUSH_ASID, __ATOMIC_RELEASE);
+	}
 }

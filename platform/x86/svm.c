@@ -17,6 +17,7 @@
 #include <kernel/kernel.h>
 #include <kernel/print.h>
 #include <kernel/trap.h>
+#include <kernel/vcpu.h>
 #include <plat/memory.h>
 #include <plat/power.h>
 #include <string.h>
@@ -31,6 +32,8 @@ static u8 host_state[X86_CPU_MAX][4096] __attribute__((aligned(4096)));
 /** I/O and MSR permission maps shared by every vCPU (§15.10.1, §15.11). */
 static u8 iopm[3 * 4096] __attribute__((aligned(4096)));
 static u8 msrpm[2 * 4096] __attribute__((aligned(4096)));
+/** ASIDs the CPU offers (CPUID 8000_000Ah:EBX); 0 is the host's. */
+static u32 asid_count;
 
 /**
  * Exceptions a service partition cannot handle (it has no IDT): all but
@@ -80,6 +83,7 @@ void x86_svm_init(u32 cpu)
 		kprintf("[hyp] system off: status=1\n");
 		plat_system_off(1);
 	}
+	asid_count = cpuid(0x8000000au, 0).ebx;
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, plat_virt_to_phys(hsave_area[cpu]).pa);
 	if (cpu == 0) {
@@ -118,7 +122,14 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	c->intercept_misc2 = MISC2_INTERCEPTS;
 	c->iopm_base_pa = plat_virt_to_phys(iopm).pa;
 	c->msrpm_base_pa = plat_virt_to_phys(msrpm).pa;
-	c->asid = vmid;
+	/*
+	 * ASID = vmid while the CPU has enough (QEMU offers 16, the manifest up
+	 * to CFG_PARTITION_MAX + 1 vmids); past that, partitions share the
+	 * last ASID and flush it on every entry.
+	 */
+	bool shared = vmid >= asid_count;
+	c->asid = shared ? asid_count - 1u : vmid;
+	a->tlb_control_next = shared ? VMCB_TLB_FLUSH_ASID : VMCB_TLB_FLUSH_NONE;
 	c->int_ctl = VMCB_INT_CTL_V_INTR_MASKING;
 	c->np_enable = 1;
 
@@ -138,7 +149,15 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	s->g_pat = PAT_DEFAULT;
 	a->gpr[X86_REG_RBX] = arg;
 	a->vmid = vmid;
-	a->flush_gen = x86_stage2_flush_gen[x86_flush_slot(vmid)] - 1u; /* flush on first entry */
+	/*
+	 * struct vcpu_arch is the first member of struct vcpu (kernel/vcpu.h),
+	 * and kernel/boot.c sets the vCPU's partition, whose tables already
+	 * exist, before resetting it: the nested root is fixed from here on.
+	 */
+	const struct vcpu *v = (const struct vcpu *)a;
+	CHECK(v->part != NULL && v->part->s2.root.pa != 0);
+	c->n_cr3 = v->part->s2.root.pa;
+	c->tlb_control = VMCB_TLB_FLUSH_ASID;
 }
 
 static const char *guest_exception_name(u32 vector)
@@ -179,18 +198,27 @@ static struct vcpu *take_interrupts(struct vcpu *v, u32 cpu)
 	return kernel_trap(v, &t);
 }
 
+static struct vcpu *svm_exit_slow(struct vcpu *v, u32 cpu, u64 code);
+
 /** Decodes a #VMEXIT of v into a trap for the core (exit codes: APM vol 2 appendix C). */
 static struct vcpu *svm_exit(struct vcpu *v, u32 cpu)
 {
+	static const struct trap hypercall = { .kind = TRAP_HYPERCALL };
 	struct vmcb *vm = &v->arch.vmcb;
 	u64 code = vm->ctrl.exit_code;
-	struct trap t = { .kind = TRAP_GUEST_EXCEPTION, .syndrome = code };
 
 	if (code == VMEXIT_VMMCALL) {
 		vm->save.rip += 3; /* no NRIPS under TCG: VMMCALL is 0F 01 D9 */
-		t.kind = TRAP_HYPERCALL;
-		return kernel_trap(v, &t);
+		return kernel_trap(v, &hypercall);
 	}
+	return svm_exit_slow(v, cpu, code);
+}
+
+/** Every exit but VMMCALL, kept out of the hypercall path. */
+static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 cpu, u64 code)
+{
+	struct vmcb *vm = &v->arch.vmcb;
+	struct trap t = { .kind = TRAP_GUEST_EXCEPTION, .syndrome = code };
 	switch (code) {
 	case VMEXIT_NPF: {
 		u64 info = vm->ctrl.exit_info1;
@@ -257,15 +285,19 @@ _Noreturn void x86_run(struct vcpu *v)
 	for (;;) {
 		while (v == NULL)
 			v = idle(cpu);
-		struct vcpu_arch *a = &v->arch;
-		a->vmcb.ctrl.n_cr3 = v->part->s2.root.pa;
-		u32 gen = __atomic_load_n(&x86_stage2_flush_gen[x86_flush_slot(a->vmid)], __ATOMIC_ACQUIRE);
-		if (gen != a->flush_gen) {
-			a->vmcb.ctrl.tlb_control = VMCB_TLB_FLUSH_ASID;
-			a->flush_gen = gen;
-		}
-		svm_vmrun(a, host_pa);
-		a->vmcb.ctrl.tlb_control = VMCB_TLB_FLUSH_NONE;
+		/*
+		 * svm_vmrun preserves only RBP and RSP: declaring the rest
+		 * clobbered lets the compiler keep just what it needs instead
+		 * of the callee saving all six callee-saved registers.
+		 */
+		register struct vcpu_arch *a __asm__("rdi") = &v->arch;
+		register u64 hpa __asm__("rsi") = host_pa;
+		__asm__ volatile("call svm_vmrun"
+				 : "+r"(a), "+r"(hpa)
+				 :
+				 : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
+				   "r15", "memory", "cc");
+		v->arch.vmcb.ctrl.tlb_control = v->arch.tlb_control_next;
 		v = svm_exit(v, cpu);
 	}
 }

@@ -1,6 +1,9 @@
 /*
- * One trip into a guest: svm_vmrun(struct vcpu_arch *a, u64 host_save_pa)
- * runs the vCPU until its next #VMEXIT and returns with its state saved.
+ * One trip into a guest: svm_vmrun(RDI = struct vcpu_arch *a, RSI =
+ * host_save_pa) runs the vCPU until its next #VMEXIT and returns with its
+ * state saved. It preserves only RBP and RSP; its one caller (x86_run)
+ * declares every other GPR clobbered, which is cheaper than saving the
+ * callee-saved registers here on every trip.
  *
  * VMRUN saves and restores only part of the host's state (AMD APM vol 2
  * §15.5.1): RAX, RSP, RIP, RFLAGS, CR0/3/4, EFER, the segments the CPU
@@ -23,12 +26,7 @@
 	.globl svm_vmrun
 	.balign 16
 svm_vmrun:
-	push %rbx
 	push %rbp
-	push %r12
-	push %r13
-	push %r14
-	push %r15
 	push %rsi /* host save area */
 
 	mov %rdi, %rax /* the VMCB is at offset 0 of vcpu_arch, identity mapped */
@@ -71,12 +69,7 @@ svm_vmrun:
 	cli
 	stgi
 
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
 	pop %rbp
-	pop %rbx
 	ret
 
 	.section .note.GNU-stack, "", @progbits

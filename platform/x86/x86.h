@@ -123,13 +123,11 @@ void x86_timer_init(void);
 void x86_svm_init(u32 cpu);
 _Noreturn void x86_run(struct vcpu *v);
 
-/* svm_entry.S: enter the guest of a until its next #VMEXIT. */
-void svm_vmrun(struct vcpu_arch *a, u64 host_save_pa);
-
-/* stage2.c: TLB flush generations, one per vmid. */
-#define X86_FLUSH_GEN_SLOTS 18u
-extern u32 x86_stage2_flush_gen[X86_FLUSH_GEN_SLOTS];
-static inline u32 x86_flush_slot(u32 vmid) { return vmid < X86_FLUSH_GEN_SLOTS - 1 ? vmid : X86_FLUSH_GEN_SLOTS - 1; }
+/*
+ * svm_entry.S: svm_vmrun(a, host_save_pa) enters the guest of a until its
+ * next #VMEXIT. Not a C function: it preserves only RBP and RSP, so
+ * x86_run calls it from inline assembly that names every other register.
+ */
 
 /* boot.S: the identity map of the low 4 GiB. */
 extern u64 x86_boot_pml4[];

@@ -6,7 +6,7 @@
  *   | struct vmcb        |         segments and control registers live
  *   +--------------------+ 0x1000  here; VMRUN takes its physical address
  *   | gpr[16]            |         the other GPRs, saved by svm_entry.S
- *   | vmid, flush_gen    |         around VMRUN (indexed by x86 register
+ *   | vmid, tlb control  |         around VMRUN (indexed by x86 register
  *   +--------------------+         number: 1 rcx, 2 rdx, 3 rbx, 5 rbp, ...)
  *
  * Logical hypercall registers (ipc/abi.h): r0 = rax (in the VMCB), r1..r8 =
@@ -37,7 +37,7 @@ struct vcpu_arch {
 	struct vmcb vmcb;  /**< first: its address is the one VMRUN takes */
 	uint64_t gpr[16];  /**< guest GPRs other than RAX and RSP */
 	uint32_t vmid;     /**< the partition's stage-2 vmid (ASID = vmid + 1) */
-	uint32_t flush_gen; /**< last stage-2 flush generation this vCPU saw */
+	uint8_t tlb_control_next; /**< TLB_CONTROL after an entry: flush again if the ASID is shared */
 } __attribute__((aligned(4096)));
 
 _Static_assert(__builtin_offsetof(struct vcpu_arch, gpr) == VCPU_ARCH_GPR_OFFSET, "svm_entry.S");
