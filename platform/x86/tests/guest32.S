@@ -6,7 +6,15 @@
  *   TEST_UD unset: HC_NULL must return STATUS_OK in EAX with EBX (the
  *                  argument, 0) and the callee registers intact, then HC_EXIT 0.
  *   TEST_UD set:   UD2, which the kernel must stop as an undefined instruction.
+ *   TEST_WAIT set: spin, without a hypercall, until the word at
+ *                  guest-physical 0x200000 (shared memory) is non-zero; only
+ *                  the timer interrupt can take the CPU away to let
+ *   TEST_SIGNAL set: write 1 to that word.
+ *   TEST_NPF set:  write to guest-physical 0x400000, which no manifest
+ *                  mapping covers: a nested page fault, reported, stops it.
+ * Then all of them do the HC_NULL checks and HC_EXIT 0.
  */
+#define SHARED_FLAG 0x200000
 #define HC_NULL 0
 #define HC_EXIT 2
 
@@ -16,6 +24,16 @@
 _start:
 #ifdef TEST_UD
 	ud2
+#endif
+#ifdef TEST_WAIT
+1:	cmpl $0, SHARED_FLAG
+	je 1b
+#endif
+#ifdef TEST_NPF
+	movl $1, 0x400000
+#endif
+#ifdef TEST_SIGNAL
+	movl $1, SHARED_FLAG
 #endif
 	mov $0x12345678, %ebp
 	mov $0x0badcafe, %esi
