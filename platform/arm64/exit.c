@@ -119,6 +119,7 @@ static void exit_abort(struct vcpu *v, u64 esr, u32 ec, struct trap *t)
 	/* HPFAR_EL2.FIPA holds IPA[47:12] in bits [43:4] (D13.2.49); FAR_EL2 the page offset. */
 	u64 hpfar = read_sysreg(hpfar_el2);
 	t->kind = TRAP_MEM_FAULT;
+	t->what = NULL;
 	t->address = ((hpfar >> 4) << 12) | (read_sysreg(far_el2) & PAGE_MASK);
 	if (ec == EC_IABT_LOW)
 		t->access = IPC_ACCESS_EXEC;

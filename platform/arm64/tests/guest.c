@@ -1,0 +1,137 @@
+/**
+ * A tiny EL1 guest for the arm64 platform tests. It needs nothing but the
+ * arm64 crt0 and <svc_arch.h> (not the service library), so it tests the
+ * platform alone: the hypercall path, WFI trapping, the timer preemption,
+ * the instruction counter and the fault decoding. One variant per image,
+ * chosen with -DGUEST_<NAME>.
+ */
+#include <ipc/abi.h>
+#include <stdint.h>
+#include <svc_arch.h>
+
+int svc_main(uint64_t arg);
+_Noreturn void svc_exit(uint64_t code);
+
+static uint64_t hc(uint64_t nr, uint64_t a1)
+{
+	uint64_t r[9] = { nr, a1, 0, 0, 0, 0, 0, 0, 0 };
+	arch_hypercall(r);
+	return r[0];
+}
+
+_Noreturn void svc_exit(uint64_t code)
+{
+	hc(HC_EXIT, code);
+	for (;;)
+		;
+}
+
+/** HC_CONSOLE_WRITE: up to 56 bytes packed little-endian into r2..r8. */
+static void put(const char *s, uint32_t n)
+{
+	while (n > 0) {
+		uint32_t k = n < IPC_CONSOLE_MAX ? n : IPC_CONSOLE_MAX;
+		uint64_t r[9] = { HC_CONSOLE_WRITE, k, 0, 0, 0, 0, 0, 0, 0 };
+		for (uint32_t i = 0; i < k; i++)
+			r[2 + i / 8] |= (uint64_t)(uint8_t)s[i] << (8 * (i % 8));
+		arch_hypercall(r);
+		s += k;
+		n -= k;
+	}
+}
+
+static void puts_(const char *s)
+{
+	uint32_t n = 0;
+	while (s[n] != 0)
+		n++;
+	put(s, n);
+}
+
+static __attribute__((unused)) void putu(uint64_t v)
+{
+	char b[24];
+	int i = 23;
+	b[i] = 0;
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	puts_(&b[i]);
+}
+
+/** The cheapest round trip, as the minimum of several (the first warms up). */
+static __attribute__((unused)) uint64_t measure_null(void)
+{
+	uint64_t best = ~UINT64_C(0);
+	for (int i = 0; i < 8; i++) {
+		uint64_t r[9] = { HC_NULL, 0, 0, 0, 0, 0, 0, 0, 0 };
+		uint64_t t0 = arch_insn_counter();
+		arch_hypercall(r);
+		uint64_t t1 = arch_insn_counter();
+		if (t1 - t0 < best)
+			best = t1 - t0;
+	}
+	return best;
+}
+
+#if defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
+/* Shared page (manifest): flag words at IPA 0x200000. */
+#define FLAGS ((volatile uint64_t *)0x200000)
+#ifdef GUEST_SPIN_A
+#define MINE 0
+#else
+#define MINE 1
+#endif
+#endif
+
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+#if defined(GUEST_HELLO)
+	uint64_t entry = svc_entry_counter;
+	puts_("hello from EL1\n");
+	puts_("null hypercall status ");
+	putu(hc(HC_NULL, 0));
+	puts_("\n");
+	uint64_t best = measure_null();
+	puts_("null hypercall round trip: ");
+	putu(best);
+	puts_(" instructions (meaningful under -icount)\n");
+	puts_("reset to first instruction: ");
+	putu(entry);
+	puts_(" instructions\n");
+	for (int i = 0; i < 3; i++)
+		__asm__ volatile("wfi");
+	puts_("wfi trapped and resumed\n");
+	uint64_t regs[9] = { HC_NULL, 11, 22, 33, 44, 55, 66, 77, 88 };
+	arch_hypercall(regs);
+	int kept = regs[1] == 11 && regs[8] == 88;
+	puts_(kept ? "registers kept across the hypercall\n" : "registers CLOBBERED\n");
+	return kept ? 0 : 1;
+#elif defined(GUEST_UD)
+	puts_("executing an undefined instruction\n");
+	arch_undefined_instruction();
+	puts_("still running after UDF\n");
+	return 1;
+#elif defined(GUEST_MEM)
+	puts_("reading unmapped IPA 0x40000000\n");
+	uint64_t v = *(volatile uint64_t *)0x40000000;
+	puts_("read returned\n");
+	return (int)v;
+#elif defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
+	/* Set my flag, then spin until the other's: only timer preemption lets it run. */
+	FLAGS[MINE] = 1;
+	uint64_t spins = 0;
+	while (FLAGS[1 - MINE] == 0) {
+		if (++spins == (UINT64_C(1) << 32)) {
+			puts_("never preempted\n");
+			return 1;
+		}
+	}
+	puts_("saw the other partition's flag\n");
+	return 0;
+#else
+#error "choose a GUEST_* variant"
+#endif
+}
