@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Run a libFuzzer target for a fixed time, seeded with every manifest in the tree.
+
+  run_fuzz.py FUZZER SOURCE_ROOT SECONDS [EXTRA libFuzzer OPTIONS...]
+
+Seeds: configs/*.dts, tests/manifest/{good,bad}/*.dts and tests/hyp/*.dts,
+compiled with dtc. Exit status is the fuzzer's: 0 when it found nothing.
+"""
+
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def main():
+    fuzzer, root, seconds = sys.argv[1], sys.argv[2], sys.argv[3]
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = os.path.join(tmp, 'corpus')
+        os.mkdir(corpus)
+        sources = []
+        for pattern in ('configs/*.dts', 'tests/manifest/good/*.dts', 'tests/manifest/bad/*.dts',
+                        'tests/hyp/*.dts'):
+            sources += sorted(glob.glob(os.path.join(root, pattern)))
+        for i, src in enumerate(sources):
+            out = os.path.join(corpus, 'seed%03d.dtb' % i)
+            subprocess.run(['dtc', '-q', '-I', 'dts', '-O', 'dtb', '-o', out, src],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        argv = [fuzzer, '-max_total_time=' + seconds, '-timeout=10', '-rss_limit_mb=2048',
+                '-print_final_stats=1', '-artifact_prefix=' + tmp + '/'] + sys.argv[4:] + [corpus]
+        print(' '.join(argv), flush=True)
+        proc = subprocess.run(argv, check=False, stderr=subprocess.STDOUT, stdout=subprocess.PIPE)
+        out = proc.stdout.decode('utf-8', errors='replace')
+        lines = out.splitlines()
+        print('\n'.join(lines[-25:]))
+        return proc.returncode
+
+
+if __name__ == '__main__':
+    sys.exit(main())
