@@ -33,7 +33,9 @@ def main():
         proc = subprocess.run(argv, check=False, stderr=subprocess.STDOUT, stdout=subprocess.PIPE)
         out = proc.stdout.decode('utf-8', errors='replace')
         lines = out.splitlines()
-        print('\n'.join(lines[-25:]))
+        keep = [l for l in lines if 'INITED' in l or 'DONE' in l or l.startswith('stat::')
+                or 'ERROR' in l or 'SUMMARY' in l]
+        print('\n'.join(keep if proc.returncode == 0 else lines[-60:]))
         return proc.returncode
 
 
