@@ -141,6 +141,8 @@ _Noreturn void x86_main(u32 magic, u32 info)
 
 	x86_timer_init();
 	x86_svm_init(0);
-	boot_info.cpu_count = 1;
-	x86_run(kernel_boot(&boot_info));
+	boot_info.cpu_count = x86_smp_start();
+	struct vcpu *first = kernel_boot(&boot_info);
+	x86_smp_release();
+	x86_run(first);
 }

@@ -44,7 +44,7 @@ static void pic_disable(void)
 }
 
 /** Enables this CPU's local APIC, masks LINT0/1, and stops its timer. */
-static void lapic_init_cpu(void)
+void x86_timer_init_cpu(void)
 {
 	lapic_write(LAPIC_SVR, 0x100u | X86_VEC_SPURIOUS);
 	lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
@@ -83,7 +83,7 @@ static void calibrate(void)
 void x86_timer_init(void)
 {
 	pic_disable();
-	lapic_init_cpu();
+	x86_timer_init_cpu();
 	calibrate();
 	lapic_write(LAPIC_LVT_TIMER, X86_VEC_TIMER);
 	tsc_boot = rdtsc();

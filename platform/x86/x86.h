@@ -118,6 +118,11 @@ void x86_idt_load(void);
 
 /* timer.c */
 void x86_timer_init(void);
+void x86_timer_init_cpu(void);
+
+/* smp.c */
+u32 x86_smp_start(void);
+void x86_smp_release(void);
 
 /* svm.c */
 void x86_svm_init(u32 cpu);

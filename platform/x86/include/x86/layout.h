@@ -11,4 +11,7 @@
 /** Stack for #DF, NMI and #MC (IST1), per CPU: usable even if RSP is bad. */
 #define X86_IST_SIZE 4096
 
+/** Where application processors start (a page below 1 MiB: SIPI vector 8). */
+#define X86_AP_TRAMPOLINE 0x8000
+
 #endif /* X86_LAYOUT_H */
