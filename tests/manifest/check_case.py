@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Run tools/manifest's checker on one test manifest and compare its errors.
 
-  check_case.py TOOL CASE.dts [OPTION...]   (options go to `check`, e.g. --platform)
+  check_case.py TOOL CASE.dts [--golden FILE] [OPTION...]
+                 (options go to `check`, e.g. --platform)
 
 The case's comment header says what to expect:
   error: <path>: <property>: <message>   one line per expected error, in order;
@@ -12,7 +13,9 @@ The case's comment header says what to expect:
                                          OLD by NEW (same length) in the DTB, to
                                          build blobs that dtc itself refuses
 The tool must print exactly the expected `manifest error:` lines and exit 1
-(or print none and exit 0), and sanitizers must report nothing.
+(or print none and exit 0), and sanitizers must report nothing. With
+--golden, a valid manifest's `check --print` output (the parsed config:
+placement, owners, masks, defaults) must equal FILE.
 """
 
 import os
@@ -44,7 +47,12 @@ def header(path):
 def main():
     tool, case = sys.argv[1], sys.argv[2]
     errors, args, patches = header(case)
-    args = sys.argv[3:] + args
+    extra = sys.argv[3:]
+    golden = None
+    if extra[:1] == ['--golden']:
+        golden, extra = extra[1], extra[2:]
+        extra.append('--print')
+    args = extra + args
     with tempfile.TemporaryDirectory() as tmp:
         target = case
         if patches:
@@ -80,6 +88,15 @@ def main():
         print('expected:\n  ' + '\n  '.join(errors or ['(no errors)']))
         print('got:\n  ' + '\n  '.join(got or ['(no errors)']))
         ok = False
+    if golden is not None:
+        want = open(golden, encoding='utf-8').read()
+        got_text = proc.stdout.decode('utf-8', errors='replace')
+        if got_text != want:
+            import difflib
+            print('--print differs from %s:' % golden)
+            sys.stdout.writelines(difflib.unified_diff(want.splitlines(True), got_text.splitlines(True),
+                                                       'expected', 'got'))
+            ok = False
     if not ok:
         sys.stdout.write(out)
     return 0 if ok else 1

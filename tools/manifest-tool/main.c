@@ -2,7 +2,7 @@
  * tools/manifest: check a system manifest on the host with the kernel's own
  * parser and validator (kernel/manifest*.c), or draw it.
  *
- *   manifest-tool check [MACHINE] [--image NAME=FILE]... FILE.dts|FILE.dtb
+ *   manifest-tool check [MACHINE] [--image NAME=FILE]... [--print] FILE.dts|FILE.dtb
  *   manifest-tool draw  [MACHINE] FILE OUT.svg|OUT.dot
  *
  *   MACHINE: --platform arm64|x86_64   QEMU virt / pc defaults (below)
@@ -42,7 +42,7 @@ static void machine_defaults(struct boot_info *bi, const char *platform)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: manifest check [MACHINE] [--image NAME=FILE]... FILE.dts|FILE.dtb\n"
+		"usage: manifest check [MACHINE] [--image NAME=FILE]... [--print] FILE.dts|FILE.dtb\n"
 		"       manifest draw [MACHINE] FILE OUT.svg|OUT.dot\n"
 		"MACHINE: --platform arm64|x86_64 (default arm64) --cpus N\n"
 		"         --ram BASE:SIZE --reserve BASE:SIZE (replace the platform's ranges)\n");
@@ -60,7 +60,8 @@ static bool parse_range(const char *s, struct boot_mem_range *r)
 }
 
 /** The options shared by check and draw; returns the first operand index or -1. */
-static int parse_options(int argc, char **argv, struct boot_info *bi, struct tool_images *imgs)
+static int parse_options(int argc, char **argv, struct boot_info *bi, struct tool_images *imgs,
+			 bool *print)
 {
 	bool ram_given = false, reserve_given = false;
 	machine_defaults(bi, "arm64");
@@ -68,6 +69,10 @@ static int parse_options(int argc, char **argv, struct boot_info *bi, struct too
 		const char *a = argv[i];
 		if (a[0] != '-' || a[1] != '-')
 			return i;
+		if (strcmp(a, "--print") == 0 && imgs != NULL) {
+			*print = true;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return -1;
 		const char *v = argv[++i];
@@ -125,7 +130,8 @@ int main(int argc, char **argv)
 	bool draw = strcmp(argv[1], "draw") == 0;
 	if (!draw && strcmp(argv[1], "check") != 0)
 		return usage();
-	int first = parse_options(argc, argv, &bi, draw ? NULL : &imgs);
+	bool print = false;
+	int first = parse_options(argc, argv, &bi, draw ? NULL : &imgs, &print);
 	if (first < 0 || argc - first != (draw ? 2 : 1))
 		return usage();
 
@@ -143,6 +149,8 @@ int main(int argc, char **argv)
 	int status = report(&errs);
 	if (ok && draw)
 		status = tool_draw(&cfg, argv[first + 1]) ? 0 : 2;
+	else if (ok && print)
+		tool_dump(&cfg);
 	else if (ok)
 		printf("%s: ok: %u partitions, %u regions, %u endpoints, %u notifications, %u emulated ranges\n",
 		       file, cfg.partition_count, cfg.region_count, cfg.endpoint_count,

@@ -31,4 +31,7 @@ void *tool_images_package(const struct tool_images *imgs, u64 *size);
 /** Write the system as Graphviz DOT, rendered to SVG by dot unless out ends in .dot. */
 bool tool_draw(const struct config *cfg, const char *out);
 
+/** `check --print`: the parsed config as stable text. */
+void tool_dump(const struct config *cfg);
+
 #endif /* MANIFEST_TOOL_H */
