@@ -80,6 +80,7 @@ struct vcpu *arm64_idle(struct arm64_cpu *cpu)
 		struct vcpu *v;
 		if (intid < 1020u)
 			arm64_gic_eoi(intid);
+		arm64_core_lock_wait();
 		if (intid == arm64_timer_intid() && arm64_timer_expired(cpu)) {
 			struct trap t = { .kind = TRAP_TIMER, .syndrome = intid };
 			v = kernel_trap(NULL, &t);

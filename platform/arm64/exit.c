@@ -34,6 +34,7 @@ static struct vcpu *exit_next(struct arm64_cpu *cpu, struct vcpu *next)
 
 static struct vcpu *exit_trap(struct vcpu *v, const struct trap *t)
 {
+	arm64_core_lock_wait();
 	struct vcpu *next = kernel_trap(v, t);
 
 	if (__builtin_expect(next == v, 1))

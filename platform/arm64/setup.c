@@ -171,5 +171,6 @@ _Noreturn void arm64_secondary_main(u64 index)
 	setup_this_cpu((u32)index);
 	while (__atomic_load_n(&kernel_started, __ATOMIC_ACQUIRE) == 0)
 		__asm__ volatile("wfe");
+	arm64_core_lock_wait();
 	arm64_run(kernel_cpu_start((u32)index));
 }

@@ -25,6 +25,7 @@
 
 #ifndef __ASSEMBLER__
 
+#include <kernel/lock.h>
 #include <kernel/trap.h>
 #include <kernel/types.h>
 
@@ -74,6 +75,21 @@ static inline struct arm64_cpu *arm64_this_cpu(void)
 	struct arm64_cpu *c;
 	__asm__ volatile("mrs %0, tpidr_el2" : "=r"(c));
 	return c;
+}
+
+/**
+ * Wait, with YIELD, until the big kernel lock looks free, before entering
+ * the core. Under QEMU's single-threaded round-robin TCG (which -icount
+ * forces), a CPU spinning in spin_lock's plain load loop runs its whole
+ * time budget, up to the next virtual-timer deadline or 2^31 instructions,
+ * before the lock holder gets to run again; YIELD hands the thread to the
+ * next CPU at once. The core's lock stays the real exclusion; this only
+ * keeps the spinning out of it in the common case.
+ */
+static inline void arm64_core_lock_wait(void)
+{
+	while (__atomic_load_n(&kernel_lock.value, __ATOMIC_RELAXED) != 0)
+		__asm__ volatile("yield");
 }
 
 /* dt.c: the firmware device tree. */
