@@ -27,9 +27,9 @@ static void machine_defaults(struct boot_info *bi, const char *platform)
 	bi->ram_count = 1;
 	bi->reserved_count = 1;
 	if (strcmp(platform, "x86_64") == 0) {
-		/* QEMU pc, -m 1G: RAM above the legacy 1 MiB hole; kernel and package at 1 MiB. */
+		/* QEMU pc, -m 1G: the e820 RAM above 1 MiB (up to the ACPI tables); kernel and package at 1 MiB. */
 		bi->cpu_count = 1;
-		bi->ram[0] = (struct boot_mem_range){ 0x100000, 0x40000000 - 0x100000 };
+		bi->ram[0] = (struct boot_mem_range){ 0x100000, 0x3ffe0000 - 0x100000 };
 		bi->reserved[0] = (struct boot_mem_range){ 0x100000, 16u << 20 };
 	} else {
 		/* QEMU virt, -m 1G -smp 4: DTB at the start of RAM, kernel + package after it. */
