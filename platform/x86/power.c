@@ -14,6 +14,8 @@
 
 /** CPU index of each local APIC ID (filled as CPUs come up; unknown IDs are CPU 0). */
 static u8 cpu_of_apic_id[256];
+/** And back: the APIC ID of each CPU index. */
+static u8 apic_id_of_cpu[X86_CPU_MAX];
 
 u32 arch_cpu_index(void)
 {
@@ -23,7 +25,9 @@ u32 arch_cpu_index(void)
 /** Called by each CPU as it comes up, before anything asks arch_cpu_index(). */
 void x86_cpu_register(u32 cpu)
 {
-	cpu_of_apic_id[lapic_read(LAPIC_ID) >> 24] = (u8)cpu;
+	u32 id = lapic_read(LAPIC_ID) >> 24;
+	cpu_of_apic_id[id] = (u8)cpu;
+	apic_id_of_cpu[cpu] = (u8)id;
 }
 
 void arch_wait_for_interrupt(void)
@@ -53,13 +57,10 @@ _Noreturn void plat_system_off(int status)
 /** A fixed-vector IPI to the target's APIC (Intel SDM vol 3 §11.6.1); the run loop turns it into TRAP_IRQ. */
 void plat_cpu_kick(unsigned cpu)
 {
-	for (u32 id = 0; id < 256; id++) {
-		if (cpu_of_apic_id[id] == cpu && cpu != arch_cpu_index()) {
-			lapic_write(LAPIC_ICR_HI, id << 24);
-			lapic_write(LAPIC_ICR_LO, X86_VEC_KICK);
-			return;
-		}
-	}
+	if (cpu >= X86_CPU_MAX || cpu == arch_cpu_index())
+		return;
+	lapic_write(LAPIC_ICR_HI, (u32)apic_id_of_cpu[cpu] << 24);
+	lapic_write(LAPIC_ICR_LO, X86_VEC_KICK);
 }
 
 void *plat_phys_to_virt(paddr_t pa)
