@@ -477,6 +477,8 @@ static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 	if (mf_string(c, node, "image", true, &s) == MF_OK) {
 		if (strlen(s) >= CFG_NAME_MAX)
 			mf_error(c, node, "image", "name longer than %u characters", CFG_NAME_MAX - 1u);
+		else if (mf_streq(s, "manifest"))
+			mf_error(c, node, "image", "\"manifest\" names the manifest blob, not an image");
 		else
 			memcpy(p->image, s, strlen(s) + 1u);
 	}
