@@ -51,7 +51,7 @@ static void tss_init(u32 cpu)
 	u64 limit = sizeof(*t) - 1;
 	u32 slot = 3 + 2 * cpu;
 	x86_gdt[slot] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (UINT64_C(0x89) << 40) |
-			(((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+	                (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
 	x86_gdt[slot + 1] = base >> 32;
 	u16 sel = (u16)(slot * 8);
 	__asm__ volatile("ltr %0" : : "r"(sel));
@@ -63,7 +63,8 @@ void x86_cpu_init(u32 cpu)
 	__asm__ volatile("lgdt %0" : : "m"(x86_gdt_ptr));
 	tss_init(cpu);
 	/* The canary only has to be unpredictable to the guests, which never see it. */
-	canary_blocks[cpu].canary = rdtsc() * UINT64_C(0x9e3779b97f4a7c15) ^ UINT64_C(0x5e9a7d3c1b2f4e61);
+	canary_blocks[cpu].canary = rdtsc() * UINT64_C(0x9e3779b97f4a7c15) ^
+	                            UINT64_C(0x5e9a7d3c1b2f4e61);
 	wrmsr(MSR_FS_BASE, (u64)(uintptr_t)&canary_blocks[cpu]);
 }
 
@@ -109,7 +110,7 @@ void x86_report_cpu(void)
 	while (*brand_start == ' ')
 		brand_start++;
 	kprintf("[hyp] cpu: %s family 0x%x model 0x%x stepping %u: %s\n", vendor, family, model,
-		l1.eax & 0xf, brand_start);
+	        l1.eax & 0xf, brand_start);
 
 	bool svm = max_ext >= 0x80000001u && (cpuid(0x80000001u, 0).ecx & (1u << 2));
 	struct cpuid_regs svm_leaf = { 0, 0, 0, 0 };
@@ -125,9 +126,9 @@ void x86_report_cpu(void)
 	bool mca = (l1.edx & (1u << 14)) != 0;
 	bool lmce = mca && (rdmsr(MSR_MCG_CAP) & (UINT64_C(1) << 27));
 	kprintf("[hyp] features: SVM=%s NPT=%s NRIPS=%s UMIP=%s x2APIC=%s CAT-L3=%s CAT-L2=%s LMCE=%s\n",
-		yes_no(svm), yes_no(svm_leaf.edx & 1u), yes_no(svm_leaf.edx & (1u << 3)),
-		yes_no(l7.ecx & (1u << 2)), yes_no(l1.ecx & (1u << 21)), yes_no(rdt.ebx & (1u << 1)),
-		yes_no(rdt.ebx & (1u << 2)), yes_no(lmce));
+	        yes_no(svm), yes_no(svm_leaf.edx & 1u), yes_no(svm_leaf.edx & (1u << 3)),
+	        yes_no(l7.ecx & (1u << 2)), yes_no(l1.ecx & (1u << 21)),
+	        yes_no(rdt.ebx & (1u << 1)), yes_no(rdt.ebx & (1u << 2)), yes_no(lmce));
 	if (svm)
 		kprintf("[hyp] svm: revision %u, %u ASIDs\n", svm_leaf.eax & 0xff, svm_leaf.ebx);
 }

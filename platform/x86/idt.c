@@ -31,12 +31,38 @@ static struct idt_gate idt[256] __attribute__((aligned(16)));
 struct x86_cpu_events x86_events[X86_CPU_MAX];
 
 static const char *const exception_names[32] = {
-	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
-	"device not available", "double fault", "coprocessor overrun", "invalid TSS", "segment not present",
-	"stack fault", "general protection", "page fault", "reserved", "x87 error", "alignment check",
-	"machine check", "SIMD error", "virtualization", "control protection", "reserved", "reserved",
-	"reserved", "reserved", "reserved", "reserved", "hypervisor injection", "VMM communication",
-	"security", "reserved",
+	"divide error",
+	"debug",
+	"NMI",
+	"breakpoint",
+	"overflow",
+	"bound range",
+	"invalid opcode",
+	"device not available",
+	"double fault",
+	"coprocessor overrun",
+	"invalid TSS",
+	"segment not present",
+	"stack fault",
+	"general protection",
+	"page fault",
+	"reserved",
+	"x87 error",
+	"alignment check",
+	"machine check",
+	"SIMD error",
+	"virtualization",
+	"control protection",
+	"reserved",
+	"reserved",
+	"reserved",
+	"reserved",
+	"reserved",
+	"reserved",
+	"hypervisor injection",
+	"VMM communication",
+	"security",
+	"reserved",
 };
 
 /** Builds the IDT once; every CPU loads the same one. */
@@ -92,17 +118,19 @@ _Noreturn static void exception_panic(const struct x86_frame *f)
 {
 	u64 cr2;
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
-	panic_print("[hyp] KERNEL PANIC: exception %llu (%s) error 0x%llx on cpu %u\n", (ull)f->vector,
-		    exception_names[f->vector & 31], (ull)f->error, arch_cpu_index());
-	panic_print("[hyp]   rip %016llx cs %llx rflags %016llx rsp %016llx cr2 %016llx\n", (ull)f->rip,
-		    (ull)f->cs, (ull)f->rflags, (ull)f->rsp, (ull)cr2);
-	panic_print("[hyp]   rax %016llx rbx %016llx rcx %016llx rdx %016llx\n", (ull)f->rax, (ull)f->rbx,
-		    (ull)f->rcx, (ull)f->rdx);
-	panic_print("[hyp]   rsi %016llx rdi %016llx rbp %016llx r8  %016llx\n", (ull)f->rsi, (ull)f->rdi,
-		    (ull)f->rbp, (ull)f->r8);
-	panic_print("[hyp]   r9  %016llx r10 %016llx r11 %016llx r12 %016llx\n", (ull)f->r9, (ull)f->r10,
-		    (ull)f->r11, (ull)f->r12);
-	panic_print("[hyp]   r13 %016llx r14 %016llx r15 %016llx\n", (ull)f->r13, (ull)f->r14, (ull)f->r15);
+	panic_print("[hyp] KERNEL PANIC: exception %llu (%s) error 0x%llx on cpu %u\n",
+	            (ull)f->vector, exception_names[f->vector & 31], (ull)f->error,
+	            arch_cpu_index());
+	panic_print("[hyp]   rip %016llx cs %llx rflags %016llx rsp %016llx cr2 %016llx\n",
+	            (ull)f->rip, (ull)f->cs, (ull)f->rflags, (ull)f->rsp, (ull)cr2);
+	panic_print("[hyp]   rax %016llx rbx %016llx rcx %016llx rdx %016llx\n", (ull)f->rax,
+	            (ull)f->rbx, (ull)f->rcx, (ull)f->rdx);
+	panic_print("[hyp]   rsi %016llx rdi %016llx rbp %016llx r8  %016llx\n", (ull)f->rsi,
+	            (ull)f->rdi, (ull)f->rbp, (ull)f->r8);
+	panic_print("[hyp]   r9  %016llx r10 %016llx r11 %016llx r12 %016llx\n", (ull)f->r9,
+	            (ull)f->r10, (ull)f->r11, (ull)f->r12);
+	panic_print("[hyp]   r13 %016llx r14 %016llx r15 %016llx\n", (ull)f->r13, (ull)f->r14,
+	            (ull)f->r15);
 	arch_halt_all();
 }
 

@@ -28,8 +28,8 @@ static void add_ram(u64 base, u64 size)
 	if (size == 0)
 		return;
 	if (boot_info.ram_count == BOOT_RANGE_MAX) {
-		kprintf("[hyp] memory: more than %u RAM ranges, ignoring 0x%llx+0x%llx\n", BOOT_RANGE_MAX,
-			(unsigned long long)base, (unsigned long long)size);
+		kprintf("[hyp] memory: more than %u RAM ranges, ignoring 0x%llx+0x%llx\n",
+		        BOOT_RANGE_MAX, (unsigned long long)base, (unsigned long long)size);
 		return;
 	}
 	boot_info.ram[boot_info.ram_count++] = (struct boot_mem_range){ base, size };
@@ -83,7 +83,8 @@ static void parse_mb2(const u8 *mbi)
 		if (type == 6 && size >= 16) {
 			u32 entry_size;
 			memcpy(&entry_size, p + 8, 4);
-			for (const u8 *e = p + 16; entry_size >= 24 && e + entry_size <= p + size; e += entry_size) {
+			for (const u8 *e = p + 16; entry_size >= 24 && e + entry_size <= p + size;
+			     e += entry_size) {
 				u64 base, len;
 				u32 etype;
 				memcpy(&base, e, 8);
@@ -106,7 +107,8 @@ static void find_package(void)
 {
 	const struct package_header *h = (const struct package_header *)__image_end;
 	boot_info.package = h;
-	boot_info.package_size = memcmp(h->magic, PACKAGE_MAGIC, sizeof(h->magic)) == 0 ? h->total_size : 0;
+	boot_info.package_size =
+	        memcmp(h->magic, PACKAGE_MAGIC, sizeof(h->magic)) == 0 ? h->total_size : 0;
 }
 
 _Noreturn void x86_main(u32 magic, u32 info)
@@ -129,15 +131,18 @@ _Noreturn void x86_main(u32 magic, u32 info)
 	for (u32 i = 0; i < boot_info.ram_count; i++)
 		total += boot_info.ram[i].size;
 	find_package();
-	u64 used_end = (u64)(uintptr_t)__image_end + ((boot_info.package_size + PAGE_MASK) & ~PAGE_MASK);
+	u64 used_end =
+	        (u64)(uintptr_t)__image_end + ((boot_info.package_size + PAGE_MASK) & ~PAGE_MASK);
 	/* Low 1 MiB: BIOS data, real-mode IVT, option ROMs. Then BSS, image, package. */
 	boot_info.reserved[0] = (struct boot_mem_range){ 0, (u64)(uintptr_t)__bss_start };
 	boot_info.reserved[1] = (struct boot_mem_range){ (u64)(uintptr_t)__bss_start,
-							 used_end - (u64)(uintptr_t)__bss_start };
+		                                         used_end - (u64)(uintptr_t)__bss_start };
 	boot_info.reserved_count = 2;
 	kprintf("[hyp] memory: %llu MiB RAM in %u ranges; kernel 0x%llx-0x%llx, package %llu KiB\n",
-		(unsigned long long)(total >> 20), boot_info.ram_count, (unsigned long long)(uintptr_t)__bss_start,
-		(unsigned long long)(uintptr_t)__image_end, (unsigned long long)(boot_info.package_size >> 10));
+	        (unsigned long long)(total >> 20), boot_info.ram_count,
+	        (unsigned long long)(uintptr_t)__bss_start,
+	        (unsigned long long)(uintptr_t)__image_end,
+	        (unsigned long long)(boot_info.package_size >> 10));
 
 	x86_timer_init();
 	x86_svm_init(0);

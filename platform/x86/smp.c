@@ -150,7 +150,8 @@ u32 x86_smp_start(void)
 		kprintf("[hyp] smp: no ACPI MADT, running on the boot CPU only\n");
 		return 1;
 	}
-	memcpy((void *)(uintptr_t)X86_AP_TRAMPOLINE, ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
+	memcpy((void *)(uintptr_t)X86_AP_TRAMPOLINE, ap_trampoline,
+	       (size_t)(ap_trampoline_end - ap_trampoline));
 	u32 self = lapic_read(LAPIC_ID) >> 24;
 	u32 len;
 	memcpy(&len, madt + 4, 4);
@@ -164,13 +165,15 @@ u32 x86_smp_start(void)
 			memcpy(&flags, madt + off + 4, 4);
 			if ((flags & 1u) && apic_id != self) {
 				if (count == X86_CPU_MAX) {
-					kprintf("[hyp] smp: more than %u CPUs, the rest stay off\n", X86_CPU_MAX);
+					kprintf("[hyp] smp: more than %u CPUs, the rest stay off\n",
+					        X86_CPU_MAX);
 					break;
 				}
 				if (start_ap(apic_id, count))
 					count++;
 				else
-					kprintf("[hyp] smp: CPU with APIC ID %u did not start\n", apic_id);
+					kprintf("[hyp] smp: CPU with APIC ID %u did not start\n",
+					        apic_id);
 			}
 		}
 		off += elen;

@@ -77,6 +77,7 @@ void arch_stage2_flush(u32 vmid)
 	for (u32 i = 0; i < kernel.vcpu_count; i++) {
 		struct vcpu_arch *a = &kernel.vcpus[i].arch;
 		if (a->vmid == vmid)
-			__atomic_store_n(&a->vmcb.ctrl.tlb_control, VMCB_TLB_FLUSH_ASID, __ATOMIC_RELEASE);
+			__atomic_store_n(&a->vmcb.ctrl.tlb_control, VMCB_TLB_FLUSH_ASID,
+			                 __ATOMIC_RELEASE);
 	}
 }

@@ -41,13 +41,13 @@ static u32 asid_count;
  */
 #define SERVICE_EXCEPTIONS 0xfffffffbu
 
-#define MISC1_INTERCEPTS                                                                        \
-	(VMCB_MISC1_INTR | VMCB_MISC1_NMI | VMCB_MISC1_SMI | VMCB_MISC1_INIT | VMCB_MISC1_INVD |   \
-	 VMCB_MISC1_HLT | VMCB_MISC1_INVLPGA | VMCB_MISC1_IOIO | VMCB_MISC1_MSR |                   \
+#define MISC1_INTERCEPTS                                                                         \
+	(VMCB_MISC1_INTR | VMCB_MISC1_NMI | VMCB_MISC1_SMI | VMCB_MISC1_INIT | VMCB_MISC1_INVD | \
+	 VMCB_MISC1_HLT | VMCB_MISC1_INVLPGA | VMCB_MISC1_IOIO | VMCB_MISC1_MSR |                \
 	 VMCB_MISC1_TASK_SWITCH | VMCB_MISC1_FERR_FREEZE | VMCB_MISC1_SHUTDOWN)
-#define MISC2_INTERCEPTS                                                                        \
-	(VMCB_MISC2_VMRUN | VMCB_MISC2_VMMCALL | VMCB_MISC2_VMLOAD | VMCB_MISC2_VMSAVE |           \
-	 VMCB_MISC2_STGI | VMCB_MISC2_CLGI | VMCB_MISC2_SKINIT | VMCB_MISC2_MONITOR |               \
+#define MISC2_INTERCEPTS                                                                 \
+	(VMCB_MISC2_VMRUN | VMCB_MISC2_VMMCALL | VMCB_MISC2_VMLOAD | VMCB_MISC2_VMSAVE | \
+	 VMCB_MISC2_STGI | VMCB_MISC2_CLGI | VMCB_MISC2_SKINIT | VMCB_MISC2_MONITOR |    \
 	 VMCB_MISC2_MWAIT | VMCB_MISC2_MWAIT_ARMED | VMCB_MISC2_XSETBV)
 
 /** PAT reset value (AMD APM vol 2 §7.8.2): the guest starts with it. */
@@ -89,12 +89,21 @@ void x86_svm_init(u32 cpu)
 	if (cpu == 0) {
 		memset(iopm, 0xff, sizeof(iopm));
 		memset(msrpm, 0xff, sizeof(msrpm));
+		/* Switched per guest by VMRUN (EFER) and VMLOAD/VMSAVE (the rest). */
 		static const u32 switched[] = {
-			0x174, 0x175, 0x176,                                /* SYSENTER_CS/ESP/EIP */
-			0xc0000080u,                                        /* EFER */
-			0xc0000081u, 0xc0000082u, 0xc0000083u, 0xc0000084u, /* STAR, LSTAR, CSTAR, SFMASK */
-			0xc0000100u, 0xc0000101u, 0xc0000102u,              /* FS/GS/KernelGS base */
+			0x174,       /* SYSENTER_CS */
+			0x175,       /* SYSENTER_ESP */
+			0x176,       /* SYSENTER_EIP */
+			0xc0000080u, /* EFER */
+			0xc0000081u, /* STAR */
+			0xc0000082u, /* LSTAR */
+			0xc0000083u, /* CSTAR */
+			0xc0000084u, /* SFMASK */
+			0xc0000100u, /* FS base */
+			0xc0000101u, /* GS base */
+			0xc0000102u, /* KernelGSbase */
 		};
+
 		for (u32 i = 0; i < ARRAY_COUNT(switched); i++)
 			msrpm_allow(switched[i]);
 	}
@@ -104,7 +113,9 @@ void x86_svm_init(u32 cpu)
 
 static struct vmcb_seg seg(u16 selector, u16 attrib, u32 limit)
 {
-	return (struct vmcb_seg){ .selector = selector, .attrib = attrib, .limit = limit, .base = 0 };
+	return (struct vmcb_seg){
+		.selector = selector, .attrib = attrib, .limit = limit, .base = 0
+	};
 }
 
 /**
@@ -136,7 +147,7 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	struct vmcb_save *s = &a->vmcb.save;
 	s->cs = seg(0x08, 0xc9b, 0xffffffffu); /* code, exec/read, DPL 0, 32-bit, 4 KiB granules */
 	s->ds = s->es = s->ss = s->fs = s->gs = seg(0x10, 0xc93, 0xffffffffu);
-	s->tr = seg(0, 0x08b, 0x67);   /* busy 32-bit TSS, as after a task load */
+	s->tr = seg(0, 0x08b, 0x67); /* busy 32-bit TSS, as after a task load */
 	s->ldtr = seg(0, 0x082, 0);
 	s->gdtr = seg(0, 0, 0);
 	s->idtr = seg(0, 0, 0);
@@ -163,17 +174,28 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 static const char *guest_exception_name(u32 vector)
 {
 	switch (vector) {
-	case 0: return "divide error";
-	case 1: return "debug exception";
-	case 3: return "breakpoint";
-	case 6: return "undefined instruction";
-	case 8: return "double fault";
-	case 12: return "stack fault";
-	case 13: return "general protection fault";
-	case 14: return "page fault";
-	case 17: return "alignment check";
-	case 18: return "machine check";
-	default: return "exception";
+	case 0:
+		return "divide error";
+	case 1:
+		return "debug exception";
+	case 3:
+		return "breakpoint";
+	case 6:
+		return "undefined instruction";
+	case 8:
+		return "double fault";
+	case 12:
+		return "stack fault";
+	case 13:
+		return "general protection fault";
+	case 14:
+		return "page fault";
+	case 17:
+		return "alignment check";
+	case 18:
+		return "machine check";
+	default:
+		return "exception";
 	}
 }
 
@@ -224,9 +246,9 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 		u64 info = vm->ctrl.exit_info1;
 		t.kind = TRAP_MEM_FAULT;
 		t.address = vm->ctrl.exit_info2;
-		t.access = (info & NPF_INFO_FETCH) ? IPC_ACCESS_EXEC
-			   : (info & NPF_INFO_WRITE) ? IPC_ACCESS_WRITE
-						     : IPC_ACCESS_READ;
+		t.access = (info & NPF_INFO_FETCH) ? IPC_ACCESS_EXEC :
+		           (info & NPF_INFO_WRITE) ? IPC_ACCESS_WRITE :
+		                                     IPC_ACCESS_READ;
 		t.syndrome = info;
 		t.what = "nested page";
 		break;
@@ -293,10 +315,10 @@ _Noreturn void x86_run(struct vcpu *v)
 		register struct vcpu_arch *a __asm__("rdi") = &v->arch;
 		register u64 hpa __asm__("rsi") = host_pa;
 		__asm__ volatile("call svm_vmrun"
-				 : "+r"(a), "+r"(hpa)
-				 :
-				 : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
-				   "r15", "memory", "cc");
+		                 : "+r"(a), "+r"(hpa)
+		                 :
+		                 : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12",
+		                   "r13", "r14", "r15", "memory", "cc");
 		v->arch.vmcb.ctrl.tlb_control = v->arch.tlb_control_next;
 		v = svm_exit(v, cpu);
 	}

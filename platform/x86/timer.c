@@ -25,7 +25,7 @@
 #define TIMER_DIV_1 0xbu
 
 static u64 tsc_boot;
-static u64 ns_per_tick_q32;   /**< ns per TSC tick, 32.32 fixed point */
+static u64 ns_per_tick_q32;       /**< ns per TSC tick, 32.32 fixed point */
 static u64 apic_ticks_per_ns_q32; /**< APIC timer ticks per ns, 32.32 fixed point */
 
 /** Remaps the legacy PICs away from the exception vectors and masks them. */

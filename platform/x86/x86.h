@@ -18,9 +18,9 @@ struct vcpu_arch;
 #define X86_COM1 0x3f8u
 
 /* Interrupt vectors the kernel uses. */
-#define X86_VEC_PIC_BASE 0x30u  /**< legacy PIC, remapped and masked */
-#define X86_VEC_TIMER 0x40u     /**< local APIC timer */
-#define X86_VEC_KICK 0xf0u      /**< IPI from plat_cpu_kick */
+#define X86_VEC_PIC_BASE 0x30u /**< legacy PIC, remapped and masked */
+#define X86_VEC_TIMER 0x40u    /**< local APIC timer */
+#define X86_VEC_KICK 0xf0u     /**< IPI from plat_cpu_kick */
 #define X86_VEC_SPURIOUS 0xffu
 
 /** isa-debug-exit value written by arch_halt_all (QEMU exits with 255). */
@@ -33,8 +33,14 @@ struct vcpu_arch;
 #define MSR_MCG_CAP 0x179u
 #define EFER_SVME (UINT64_C(1) << 12)
 
-static inline void outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-static inline void outl(u16 port, u32 v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+static inline void outb(u16 port, u8 v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline void outl(u16 port, u32 v)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
 static inline u8 inb(u16 port)
 {
 	u8 v;
@@ -68,12 +74,20 @@ struct cpuid_regs {
 static inline struct cpuid_regs cpuid(u32 leaf, u32 sub)
 {
 	struct cpuid_regs r;
-	__asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(sub));
+	__asm__ volatile("cpuid"
+	                 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+	                 : "a"(leaf), "c"(sub));
 	return r;
 }
 
-static inline u32 lapic_read(u32 reg) { return *(volatile u32 *)(uintptr_t)(X86_LAPIC_BASE + reg); }
-static inline void lapic_write(u32 reg, u32 v) { *(volatile u32 *)(uintptr_t)(X86_LAPIC_BASE + reg) = v; }
+static inline u32 lapic_read(u32 reg)
+{
+	return *(volatile u32 *)(uintptr_t)(X86_LAPIC_BASE + reg);
+}
+static inline void lapic_write(u32 reg, u32 v)
+{
+	*(volatile u32 *)(uintptr_t)(X86_LAPIC_BASE + reg) = v;
+}
 
 #define LAPIC_ID 0x020u
 #define LAPIC_EOI 0x0b0u

@@ -34,16 +34,16 @@
 #include <x86/vmcb.h>
 
 struct vcpu_arch {
-	struct vmcb vmcb;  /**< first: its address is the one VMRUN takes */
-	uint64_t gpr[16];  /**< guest GPRs other than RAX and RSP */
-	uint32_t vmid;     /**< the partition's stage-2 vmid (ASID = vmid + 1) */
+	struct vmcb vmcb;         /**< first: its address is the one VMRUN takes */
+	uint64_t gpr[16];         /**< guest GPRs other than RAX and RSP */
+	uint32_t vmid;            /**< the partition's stage-2 vmid (ASID = vmid + 1) */
 	uint8_t tlb_control_next; /**< TLB_CONTROL after an entry: flush again if the ASID is shared */
 } __attribute__((aligned(4096)));
 
 _Static_assert(__builtin_offsetof(struct vcpu_arch, gpr) == VCPU_ARCH_GPR_OFFSET, "svm_entry.S");
 
 /** x86 register number of each logical register r1..r8 (r0 is the VMCB's RAX). */
-#define X86_LOGICAL_REG(i)                                                              \
+#define X86_LOGICAL_REG(i) \
 	((i) == 1 ? X86_REG_RDI : (i) == 2 ? X86_REG_RSI : (i) == 3 ? X86_REG_RDX : (i) + 4u)
 
 /** Logical register i (0..8) of the ABI. */

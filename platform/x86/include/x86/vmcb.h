@@ -27,9 +27,9 @@ struct vmcb_seg {
 
 /** VMCB control area (APM vol 2, table B-1). */
 struct vmcb_ctrl {
-	uint32_t intercept_cr;   /**< 0x000: reads 15:0, writes 31:16 */
-	uint32_t intercept_dr;   /**< 0x004 */
-	uint32_t intercept_exc;  /**< 0x008: one bit per exception vector */
+	uint32_t intercept_cr;    /**< 0x000: reads 15:0, writes 31:16 */
+	uint32_t intercept_dr;    /**< 0x004 */
+	uint32_t intercept_exc;   /**< 0x008: one bit per exception vector */
 	uint32_t intercept_misc1; /**< 0x00c: INTR .. SHUTDOWN */
 	uint32_t intercept_misc2; /**< 0x010: VMRUN .. XSETBV */
 	uint32_t intercept_misc3; /**< 0x014 */
@@ -42,22 +42,22 @@ struct vmcb_ctrl {
 	uint32_t asid;            /**< 0x058 */
 	uint8_t tlb_control;      /**< 0x05c */
 	uint8_t reserved2[3];
-	uint64_t int_ctl;         /**< 0x060: V_TPR, V_IRQ, V_INTR_MASKING, ... */
-	uint64_t int_shadow;      /**< 0x068 */
-	uint64_t exit_code;       /**< 0x070 */
-	uint64_t exit_info1;      /**< 0x078 */
-	uint64_t exit_info2;      /**< 0x080 */
-	uint64_t exit_int_info;   /**< 0x088 */
-	uint64_t np_enable;       /**< 0x090: bit 0 enables nested paging */
-	uint64_t avic_apic_bar;   /**< 0x098 */
-	uint64_t ghcb_pa;         /**< 0x0a0 */
-	uint64_t event_inj;       /**< 0x0a8 */
-	uint64_t n_cr3;           /**< 0x0b0: nested page table root */
-	uint64_t lbr_virt;        /**< 0x0b8 */
-	uint32_t clean;           /**< 0x0c0: VMCB clean bits */
+	uint64_t int_ctl;       /**< 0x060: V_TPR, V_IRQ, V_INTR_MASKING, ... */
+	uint64_t int_shadow;    /**< 0x068 */
+	uint64_t exit_code;     /**< 0x070 */
+	uint64_t exit_info1;    /**< 0x078 */
+	uint64_t exit_info2;    /**< 0x080 */
+	uint64_t exit_int_info; /**< 0x088 */
+	uint64_t np_enable;     /**< 0x090: bit 0 enables nested paging */
+	uint64_t avic_apic_bar; /**< 0x098 */
+	uint64_t ghcb_pa;       /**< 0x0a0 */
+	uint64_t event_inj;     /**< 0x0a8 */
+	uint64_t n_cr3;         /**< 0x0b0: nested page table root */
+	uint64_t lbr_virt;      /**< 0x0b8 */
+	uint32_t clean;         /**< 0x0c0: VMCB clean bits */
 	uint32_t reserved3;
-	uint64_t next_rip;        /**< 0x0c8: only with NRIPS (not under TCG) */
-	uint8_t insn_len;         /**< 0x0d0: only with DecodeAssists */
+	uint64_t next_rip; /**< 0x0c8: only with NRIPS (not under TCG) */
+	uint8_t insn_len;  /**< 0x0d0: only with DecodeAssists */
 	uint8_t insn_bytes[15];
 	uint8_t reserved4[0x400 - 0x0e0];
 };
@@ -67,28 +67,28 @@ struct vmcb_save {
 	struct vmcb_seg es, cs, ss, ds, fs, gs; /**< 0x400 .. 0x45f */
 	struct vmcb_seg gdtr, ldtr, idtr, tr;   /**< 0x460 .. 0x49f */
 	uint8_t reserved1[0x4cb - 0x4a0];
-	uint8_t cpl;              /**< 0x4cb */
+	uint8_t cpl; /**< 0x4cb */
 	uint32_t reserved2;
-	uint64_t efer;            /**< 0x4d0 */
+	uint64_t efer; /**< 0x4d0 */
 	uint8_t reserved3[0x548 - 0x4d8];
-	uint64_t cr4;             /**< 0x548 */
-	uint64_t cr3;             /**< 0x550 */
-	uint64_t cr0;             /**< 0x558 */
-	uint64_t dr7;             /**< 0x560 */
-	uint64_t dr6;             /**< 0x568 */
-	uint64_t rflags;          /**< 0x570 */
-	uint64_t rip;             /**< 0x578 */
+	uint64_t cr4;    /**< 0x548 */
+	uint64_t cr3;    /**< 0x550 */
+	uint64_t cr0;    /**< 0x558 */
+	uint64_t dr7;    /**< 0x560 */
+	uint64_t dr6;    /**< 0x568 */
+	uint64_t rflags; /**< 0x570 */
+	uint64_t rip;    /**< 0x578 */
 	uint8_t reserved4[0x5d8 - 0x580];
-	uint64_t rsp;             /**< 0x5d8 */
-	uint64_t s_cet, ssp, isst_addr; /**< 0x5e0 .. 0x5f7 */
-	uint64_t rax;             /**< 0x5f8 */
-	uint64_t star, lstar, cstar, sfmask; /**< 0x600 .. 0x61f */
-	uint64_t kernel_gs_base;  /**< 0x620 */
+	uint64_t rsp;                                     /**< 0x5d8 */
+	uint64_t s_cet, ssp, isst_addr;                   /**< 0x5e0 .. 0x5f7 */
+	uint64_t rax;                                     /**< 0x5f8 */
+	uint64_t star, lstar, cstar, sfmask;              /**< 0x600 .. 0x61f */
+	uint64_t kernel_gs_base;                          /**< 0x620 */
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip; /**< 0x628 .. 0x63f */
-	uint64_t cr2;             /**< 0x640 */
+	uint64_t cr2;                                     /**< 0x640 */
 	uint8_t reserved5[0x668 - 0x648];
-	uint64_t g_pat;           /**< 0x668 */
-	uint64_t dbgctl;          /**< 0x670 */
+	uint64_t g_pat;                                        /**< 0x668 */
+	uint64_t dbgctl;                                       /**< 0x670 */
 	uint64_t br_from, br_to, last_excp_from, last_excp_to; /**< 0x678 .. 0x697 */
 	uint8_t reserved6[0xc00 - 0x298];
 };

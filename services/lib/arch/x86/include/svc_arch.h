@@ -32,9 +32,10 @@ static inline void arch_hypercall(uint64_t r[9])
 	register uint64_t r7 __asm__("r11") = r[7];
 	register uint64_t r8 __asm__("r12") = r[8];
 	__asm__ volatile("vmmcall"
-			 : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r6), "+r"(r7), "+r"(r8)
-			 :
-			 : "memory");
+	                 : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r6),
+	                   "+r"(r7), "+r"(r8)
+	                 :
+	                 : "memory");
 	r[0] = r0;
 	r[1] = r1;
 	r[2] = r2;
