@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write tests/manifest/bad/NN-*.dts: each case is good/base.dts with one
+"""Write tests/manifest/bad/NN-*.dts (and bad/meson.build, their list): each case is good/base.dts with one
 small change and the exact errors the checker must print. The generated
 files are committed; rerun this after editing CASES (or BASE) and review
 the diff.
@@ -260,5 +260,11 @@ for i, case in enumerate(CASES):
         head += ' * %s\n' % x
     head += ' */\n'
     open(os.path.join(out, '%02d-%s.dts' % (i + 1, name)), 'w').write(head + s)
+with open(os.path.join(out, 'meson.build'), 'w') as f:
+    f.write('# Written by tests/manifest/make_bad.py: the malformed manifests.\n')
+    f.write('manifest_bad_cases = [\n')
+    for i, case in enumerate(CASES):
+        f.write("  '%02d-%s',\n" % (i + 1, case[0]))
+    f.write(']\n')
 open(os.path.join(here, 'good', 'base.dts'), 'w').write('/*\n * The valid manifest every bad/ case is a variation of.\n */\n' + BASE)
 print('%d cases written to %s' % (len(CASES), out))
