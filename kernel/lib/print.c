@@ -91,12 +91,12 @@ size_t kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			if (s == NULL)
 				s = "(null)";
 			size_t n = 0;
-			for (; s[n] != '\0'; n++)
-				out_char(&o, s[n]);
-			while (width > n) {
+			while (s[n] != '\0')
+				n++;
+			for (; width > n; width--)
 				out_char(&o, ' ');
-				width--;
-			}
+			for (size_t i = 0; i < n; i++)
+				out_char(&o, s[i]);
 			break;
 		}
 		case '%':

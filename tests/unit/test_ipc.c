@@ -1,0 +1,344 @@
+/** IPC, notifications and every hypercall's decode path on the fake platform. */
+#include "system.h"
+#include "tap.h"
+#include <string.h>
+
+/* Fill r2..r8 of v with a label and words before a call. */
+static void set_msg(struct vcpu *v, u64 label, u64 w0)
+{
+	v->arch.regs[IPC_REG_LABEL] = label;
+	for (u32 i = 0; i < IPC_MSG_WORDS; i++)
+		v->arch.regs[IPC_REG_WORD0 + i] = w0 + i;
+}
+
+static struct vcpu *call(struct vcpu *v, u64 slot, u64 label, u64 w0)
+{
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_CALL;
+	v->arch.regs[1] = slot;
+	set_msg(v, label, w0);
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	return kernel_trap(v, &t);
+}
+
+static struct vcpu *reply_recv(struct vcpu *v, u64 slot, u64 label, u64 w0)
+{
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_REPLY_RECV;
+	v->arch.regs[1] = slot;
+	set_msg(v, label, w0);
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	return kernel_trap(v, &t);
+}
+
+static void test_ping_pong(void)
+{
+	tsys_reset(1);
+	u32 a = tsys_partition("client", 1), s = tsys_partition("server", 1);
+	u32 ep = tsys_endpoint();
+	tsys_cap(a, 0, CAP_ENDPOINT, ep, RIGHT_EP_SEND, 0x11);
+	tsys_cap(s, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
+	struct vcpu *va = tsys_vcpu(a, 0), *vs = tsys_vcpu(s, 0);
+	OK(tsys_boot() == va, "pingpong: client runs first");
+	struct vcpu *next = call(va, 0, 5, 100);
+	OK(next == vs, "pingpong: call with no receiver blocks the client, server runs");
+	EQ(va->state, VCPU_BLOCKED_SEND, "pingpong: client queued as sender");
+	next = hc(vs, HC_RECV, 0, 0, 0);
+	OK(next == vs, "pingpong: recv takes the queued call and keeps running");
+	EQ(reg(vs, 0), STATUS_OK, "pingpong: recv status");
+	EQ(reg(vs, 1), 0x11, "pingpong: server sees the client's badge");
+	EQ(reg(vs, 2), 5, "pingpong: label delivered");
+	EQ(reg(vs, 3), 100, "pingpong: word 0 delivered");
+	EQ(reg(vs, 8), 105, "pingpong: word 5 delivered");
+	EQ(va->state, VCPU_BLOCKED_REPLY, "pingpong: client waits for the reply");
+	next = reply_recv(vs, 0, 6, 200);
+	OK(next == va, "pingpong: reply_recv switches straight back to the client");
+	EQ(reg(va, 0), STATUS_OK, "pingpong: reply status");
+	EQ(reg(va, 1), 0, "pingpong: reply carries no badge");
+	EQ(reg(va, 2), 6, "pingpong: reply label");
+	EQ(reg(va, 3), 200, "pingpong: reply word 0");
+	EQ(vs->state, VCPU_BLOCKED_RECV, "pingpong: server waits for the next call");
+	next = call(va, 0, 7, 300);
+	OK(next == vs, "pingpong: fast path: call switches directly to the waiting server");
+	EQ(vs->state, VCPU_RUNNING, "pingpong: server running");
+	OK(cpu_sched[0].ready.head == NULL, "pingpong: fast path leaves the ready queue empty");
+	EQ(reg(vs, 2), 7, "pingpong: second call's label");
+	next = reply_recv(vs, 0, 8, 0);
+	OK(next == va && reg(va, 2) == 8, "pingpong: second round trip completes");
+}
+
+static void test_badges(void)
+{
+	tsys_reset(1);
+	u32 c1 = tsys_partition("c1", 1), c2 = tsys_partition("c2", 1), s = tsys_partition("srv", 1);
+	u32 ep = tsys_endpoint();
+	tsys_cap(c1, 0, CAP_ENDPOINT, ep, RIGHT_EP_SEND, 1);
+	tsys_cap(c2, 3, CAP_ENDPOINT, ep, RIGHT_EP_SEND, 2);
+	tsys_cap(s, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
+	struct vcpu *v1 = tsys_vcpu(c1, 0), *v2 = tsys_vcpu(c2, 0), *vs = tsys_vcpu(s, 0);
+	tsys_boot();
+	OK(call(v1, 0, 1, 0) == v2, "badges: first client blocks");
+	v2->arch.regs[1] = 3;
+	memset(v2->arch.regs, 0, sizeof(v2->arch.regs));
+	v2->arch.regs[0] = HC_CALL;
+	v2->arch.regs[1] = 3;
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	OK(kernel_trap(v2, &t) == vs, "badges: second client blocks");
+	hc(vs, HC_RECV, 0, 0, 0);
+	EQ(reg(vs, 1), 1, "badges: first message carries badge 1");
+	OK(reply_recv(vs, 0, 0, 0) == vs, "badges: reply_recv finds the next caller queued");
+	EQ(reg(vs, 1), 2, "badges: second message carries badge 2 (FIFO order)");
+	EQ(v1->state, VCPU_READY, "badges: first client made ready by the reply");
+	OK(reply_recv(vs, 0, 0, 0) == v2, "badges: server blocks, switches straight to the caller it replied to");
+	EQ(v1->state, VCPU_READY, "badges: first client still waits its turn on the ready queue");
+}
+
+static void test_denials(void)
+{
+	tsys_reset(1);
+	u32 a = tsys_partition("a", 1), b = tsys_partition("b", 1);
+	u32 ep = tsys_endpoint(), n = tsys_notification();
+	tsys_cap(a, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
+	tsys_cap(a, 1, CAP_NOTIFICATION, n, RIGHT_NTF_SIGNAL, 0);
+	tsys_cap(a, 2, CAP_ENDPOINT, ep, RIGHT_EP_SEND, 0);
+	tsys_cap(b, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
+	struct vcpu *va = tsys_vcpu(a, 0);
+	tsys_boot();
+	OK(call(va, 5, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP, "deny: call through an empty slot");
+	OK(call(va, 1000, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP, "deny: call through a slot out of range");
+	OK(call(va, 1, 0, 0) == va && reg(va, 0) == STATUS_WRONG_TYPE, "deny: call through a notification");
+	OK(call(va, 0, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS, "deny: call without the send right");
+	OK(call(va, 2, IPC_LABEL_FAULT_MEM, 0) == va && reg(va, 0) == STATUS_INVALID_ARG,
+	   "deny: a partition cannot forge a kernel label");
+	EQ(va->state, VCPU_RUNNING, "deny: a refused call leaves the caller running");
+	OK(hc(va, HC_RECV, 2, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS, "deny: recv without the recv right");
+	OK(hc(va, HC_RECV, 1, 0, 0) == va && reg(va, 0) == STATUS_WRONG_TYPE, "deny: recv on a notification");
+	OK(hc(va, HC_REPLY, 0, 0, 0) == va && reg(va, 0) == STATUS_BAD_STATE, "deny: reply with nobody to reply to");
+	OK(hc(va, HC_SEND, 2, 0, 0) == va && reg(va, 0) == STATUS_WOULD_BLOCK, "send: no receiver, would block");
+	OK(hc(va, HC_SEND, 0, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS, "deny: send without the send right");
+	OK(hc(va, HC_WAIT, 1, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS, "deny: wait without the wait right");
+	OK(hc(va, HC_SIGNAL, 0, 0, 0) == va && reg(va, 0) == STATUS_WRONG_TYPE, "deny: signal an endpoint");
+	OK(hc(va, HC_POLL, 31, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP, "deny: poll an empty slot");
+	OK(hc(va, 31, 0, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CALL, "deny: unknown hypercall 31");
+	OK(hc(va, UINT64_MAX, 0, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CALL, "deny: hypercall ~0");
+	OK(hc(va, HC_CONSOLE_WRITE, IPC_CONSOLE_MAX + 1, 0, 0) == va && reg(va, 0) == STATUS_INVALID_ARG,
+	   "deny: console write longer than the registers");
+	OK(hc(va, HC_CAP_DERIVE, 2, 9, RIGHT_EP_SEND | RIGHT_EP_RECV) == va && reg(va, 0) == STATUS_NO_RIGHTS,
+	   "deny: derive cannot widen");
+	OK(hc(va, HC_CAP_DERIVE, 2, CAP_SLOT_COUNT, RIGHT_EP_SEND) == va && reg(va, 0) == STATUS_INVALID_CAP,
+	   "deny: derive into a slot out of range");
+	OK(hc(va, HC_CAP_RESTRICT, 40, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP,
+	   "deny: restrict a slot out of range");
+	OK(hc(va, HC_CAP_INFO, 7, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP, "deny: info on an empty slot");
+	OK(strstr(fake_console(), "PANIC") == NULL, "deny: no bad argument reached a panic");
+}
+
+static void test_cap_hypercalls(void)
+{
+	tsys_reset(1);
+	u32 a = tsys_partition("a", 1), b = tsys_partition("b", 1);
+	u32 ep = tsys_endpoint();
+	tsys_cap(a, 0, CAP_ENDPOINT, ep, RIGHT_EP_SEND | RIGHT_EP_GRANT, 0);
+	tsys_cap(b, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
+	struct vcpu *va = tsys_vcpu(a, 0), *vb = tsys_vcpu(b, 0);
+	tsys_boot();
+	hc(va, HC_CAP_INFO, 0, 0, 0);
+	OK(reg(va, 0) == STATUS_OK && reg(va, 1) == CAP_ENDPOINT && reg(va, 2) == (RIGHT_EP_SEND | RIGHT_EP_GRANT),
+	   "cap info: type and rights");
+	va->arch.regs[4] = 0x77;
+	memset(va->arch.regs, 0, sizeof(va->arch.regs));
+	va->arch.regs[0] = HC_CAP_DERIVE;
+	va->arch.regs[1] = 0;
+	va->arch.regs[2] = 4;
+	va->arch.regs[3] = RIGHT_EP_SEND;
+	va->arch.regs[4] = 0x77;
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	kernel_trap(va, &t);
+	EQ(reg(va, 0), STATUS_OK, "cap derive: badged send-only copy");
+	OK(hc(va, HC_CAP_RESTRICT, 0, 0, 0) == va && reg(va, 0) == STATUS_OK, "cap restrict: drop all rights of slot 0");
+	OK(call(va, 0, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS, "cap restrict: restricted slot cannot call");
+	OK(hc(va, HC_CAP_RESTRICT, 0, RIGHT_EP_SEND, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS,
+	   "cap restrict: is for good");
+	OK(call(va, 4, 9, 0) == vb, "cap derive: the derived slot calls");
+	hc(vb, HC_RECV, 0, 0, 0);
+	EQ(reg(vb, 1), 0x77, "cap derive: receiver sees the derived badge");
+	OK(hc(vb, HC_CAP_DROP, 0, 0, 0) == vb && reg(vb, 0) == STATUS_OK, "cap drop: ok");
+	OK(hc(vb, HC_RECV, 0, 0, 0) == vb && reg(vb, 0) == STATUS_INVALID_CAP, "cap drop: slot is gone");
+}
+
+static void test_notifications(void)
+{
+	tsys_reset(1);
+	u32 a = tsys_partition("sig", 1), b = tsys_partition("waiter", 1);
+	u32 n = tsys_notification();
+	tsys_cap(a, 0, CAP_NOTIFICATION, n, RIGHT_NTF_SIGNAL, 0x4);
+	tsys_cap(a, 1, CAP_NOTIFICATION, n, RIGHT_NTF_SIGNAL, 0x1);
+	tsys_cap(b, 0, CAP_NOTIFICATION, n, RIGHT_NTF_WAIT, 0);
+	struct vcpu *va = tsys_vcpu(a, 0), *vb = tsys_vcpu(b, 0);
+	tsys_boot();
+	hc(va, HC_SIGNAL, 0, 0, 0);
+	hc(va, HC_SIGNAL, 1, 0, 0);
+	EQ(reg(va, 0), STATUS_OK, "notify: signal ok");
+	OK(hc(va, HC_YIELD, 0, 0, 0) == vb, "notify: yield hands the CPU to the waiter");
+	hc(vb, HC_POLL, 0, 0, 0);
+	EQ(reg(vb, 1), 0x5, "notify: poll returns the OR of both badges");
+	hc(vb, HC_POLL, 0, 0, 0);
+	EQ(reg(vb, 1), 0, "notify: poll cleared the word");
+	OK(hc(vb, HC_WAIT, 0, 0, 0) == va, "notify: wait with no bits blocks");
+	EQ(vb->state, VCPU_BLOCKED_NOTIFY, "notify: waiter blocked");
+	OK(hc(va, HC_SIGNAL, 0, 0, 0) == va, "notify: signaller keeps running");
+	EQ(vb->state, VCPU_READY, "notify: waiter woken");
+	EQ(reg(vb, 1), 0x4, "notify: waiter gets the bits");
+	EQ(kernel.notifications[n].word, 0, "notify: bits consumed by the waiter");
+}
+
+static void test_faults(void)
+{
+	tsys_reset(1);
+	u32 g = tsys_partition("faulty", 1), h = tsys_partition("handler", 1), o = tsys_partition("other", 1);
+	u32 ep = tsys_endpoint();
+	kernel.cfg.partitions[g].fault_endpoint = ep;
+	kernel.cfg.partitions[g].fault_badge = 0xfa;
+	tsys_cap(h, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
+	struct vcpu *vg = tsys_vcpu(g, 0), *vh = tsys_vcpu(h, 0), *vo = tsys_vcpu(o, 0);
+	tsys_boot();
+	vg->arch.pc = 0x100040;
+	OK(trap_event(vg, TRAP_MEM_FAULT, 0x5000, IPC_ACCESS_WRITE) == vh, "fault: goes to the handler partition");
+	hc(vh, HC_RECV, 0, 0, 0);
+	EQ(reg(vh, 2), IPC_LABEL_FAULT_MEM, "fault: kernel label");
+	EQ(reg(vh, 1), 0xfa, "fault: handler badge");
+	EQ(reg(vh, 3), 0x5000, "fault: address");
+	EQ(reg(vh, 4), IPC_ACCESS_WRITE, "fault: access");
+	EQ(reg(vh, 5), 0x100040, "fault: pc");
+	EQ(vg->state, VCPU_BLOCKED_FAULT, "fault: faulting vCPU waits");
+	struct vcpu *next = reply_recv(vh, 0, 0, IPC_FAULT_RESUME);
+	OK(next == vg, "fault: resume answer runs the faulting vCPU again");
+	/* It faults in a loop: the timer still gives the others their turn. */
+	trap_event(vg, TRAP_MEM_FAULT, 0x5000, IPC_ACCESS_WRITE);
+	next = reply_recv(vh, 0, 0, IPC_FAULT_RESUME);
+	OK(next == vg, "fault loop: resumed again");
+	next = trap_event(vg, TRAP_TIMER, 0, 0);
+	OK(next == vo, "fault loop: timer preempts it and the other partition runs");
+	next = trap_event(vo, TRAP_TIMER, 0, 0);
+	OK(next == vg, "fault loop: round robin comes back");
+	trap_event(vg, TRAP_GUEST_EXCEPTION, 0, 0);
+	next = reply_recv(vh, 0, 0, IPC_FAULT_STOP);
+	OK(kernel.partitions[g].stopped, "fault: stop answer stops the partition");
+	EQ(vg->state, VCPU_STOPPED, "fault: its vCPU is stopped");
+	OK(strstr(fake_console(), "partition 'faulty' stopped") != NULL, "fault: the stop is reported");
+	OK(vo->state == VCPU_READY || vo->state == VCPU_RUNNING, "fault: other partition unaffected");
+}
+
+static void test_fault_no_handler(void)
+{
+	tsys_reset(1);
+	u32 g = tsys_partition("bad", 1), o = tsys_partition("good", 1);
+	struct vcpu *vg = tsys_vcpu(g, 0), *vo = tsys_vcpu(o, 0);
+	tsys_boot();
+	vg->arch.pc = 0x100010;
+	OK(trap_event(vg, TRAP_MEM_FAULT, 0x40000000, IPC_ACCESS_READ) == vo, "no handler: others run on");
+	OK(kernel.partitions[g].stopped, "no handler: faulting partition stopped");
+	OK(strstr(fake_console(), "partition 'bad' stopped: vcpu 0: test fault fault at 0x40000000 (read), pc 0x100010") != NULL,
+	   "no handler: report names address, access and pc");
+	OK(FAKE_EXPECT_EXIT(hc(vo, HC_EXIT, 0, 0, 0)), "no handler: system powers off when the last partition ends");
+	EQ(fake_exit_status, 1, "no handler: final status says a partition failed");
+	OK(strstr(fake_console(), "[hyp] system off: status=1") != NULL, "no handler: status line printed");
+}
+
+static void test_stop_releases_caller(void)
+{
+	tsys_reset(1);
+	u32 c = tsys_partition("client", 1), s = tsys_partition("server", 1);
+	u32 ep = tsys_endpoint();
+	tsys_cap(c, 0, CAP_ENDPOINT, ep, RIGHT_EP_SEND, 0);
+	tsys_cap(s, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
+	struct vcpu *vc = tsys_vcpu(c, 0), *vs = tsys_vcpu(s, 0);
+	tsys_boot();
+	call(vc, 0, 1, 0);
+	hc(vs, HC_RECV, 0, 0, 0);
+	OK(hc(vs, HC_EXIT, 3, 0, 0) == vc, "stop: server exits holding the reply right; client runs");
+	EQ(reg(vc, 0), STATUS_PEER_STOPPED, "stop: client released with PEER_STOPPED");
+	OK(strstr(fake_console(), "partition 'server' stopped: exited with code 3") != NULL, "stop: exit reported");
+	OK(FAKE_EXPECT_EXIT(call(vc, 0, 1, 0)), "stop: a call nobody can answer leaves nothing runnable: power off");
+	EQ(vc->state, VCPU_BLOCKED_SEND, "stop: the new call waits on the endpoint");
+}
+
+static void test_exit_clean(void)
+{
+	tsys_reset(1);
+	u32 a = tsys_partition("one", 1), b = tsys_partition("two", 1);
+	struct vcpu *va = tsys_vcpu(a, 0), *vb = tsys_vcpu(b, 0);
+	tsys_boot();
+	OK(hc(va, HC_EXIT, 0, 0, 0) == vb, "exit: next partition runs");
+	OK(FAKE_EXPECT_EXIT(hc(vb, HC_EXIT, 0, 0, 0)), "exit: last exit powers off");
+	EQ(fake_exit_status, 0, "exit: clean status");
+}
+
+static void test_console(void)
+{
+	tsys_reset(1);
+	u32 a = tsys_partition("talker", 1);
+	struct vcpu *va = tsys_vcpu(a, 0);
+	tsys_boot();
+	fake_console_clear();
+	memset(va->arch.regs, 0, sizeof(va->arch.regs));
+	va->arch.regs[0] = HC_CONSOLE_WRITE;
+	va->arch.regs[1] = 10;
+	memcpy(&va->arch.regs[2], "hi\x1b[2Jyou\n", 10);
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	kernel_trap(va, &t);
+	EQ(reg(va, 0), STATUS_OK, "console: write ok");
+	OK(strcmp(fake_console(), "[talker] hi?[2Jyou\n") == 0, "console: prefixed, control bytes neutralised");
+	fake_console_clear();
+	for (int i = 0; i < 3; i++) {
+		memset(va->arch.regs, 0, sizeof(va->arch.regs));
+		va->arch.regs[0] = HC_CONSOLE_WRITE;
+		va->arch.regs[1] = 56;
+		memset(&va->arch.regs[2], 'x', 56);
+		kernel_trap(va, &t);
+	}
+	OK(strncmp(fake_console(), "[talker] xxxx", 13) == 0 && strchr(fake_console(), '\n') != NULL,
+	   "console: an over-long line is broken, not overflowed");
+}
+
+static void test_sched(void)
+{
+	tsys_reset(2);
+	u32 a = tsys_partition("pinned1", 1), b = tsys_partition("soft", 1), c = tsys_partition("any", 1);
+	kernel.cfg.partitions[a].vcpus[0].hard_affinity = 0x2;
+	kernel.cfg.partitions[b].vcpus[0].soft_affinity = 0x2;
+	kernel.cfg.partitions[c].vcpus[0].hard_affinity = 0x1 | 0x8;
+	fake_kicks = 0;
+	struct vcpu *first = tsys_boot();
+	EQ(tsys_vcpu(a, 0)->cpu, 1, "sched: hard affinity {1} places on CPU 1");
+	EQ(tsys_vcpu(b, 0)->cpu, 1, "sched: soft affinity {1} preferred inside hard");
+	EQ(tsys_vcpu(c, 0)->cpu, 0, "sched: CPUs beyond the machine are ignored");
+	OK(first == tsys_vcpu(c, 0), "sched: CPU 0 runs its own vCPU");
+	OK(fake_kicks >= 1, "sched: CPU 1 kicked for its ready vCPUs");
+	fake_cpu = 1;
+	struct vcpu *n1 = kernel_idle(1);
+	OK(n1 == tsys_vcpu(a, 0), "sched: CPU 1 picks its first vCPU when it wakes");
+	OK(fake_timer_deadline == fake_now_ns + SCHED_SLICE_NS, "sched: a slice is armed on dispatch");
+	fake_now_ns += SCHED_SLICE_NS;
+	OK(trap_event(n1, TRAP_TIMER, 0, 0) == tsys_vcpu(b, 0), "sched: timer rotates to the next vCPU");
+	EQ(tsys_vcpu(a, 0)->run_ns, SCHED_SLICE_NS, "sched: the slice is accounted");
+	OK(trap_event(tsys_vcpu(b, 0), TRAP_WFI, 0, 0) == tsys_vcpu(a, 0), "sched: WFI yields");
+	fake_cpu = 0;
+	OK(trap_event(tsys_vcpu(c, 0), TRAP_TIMER, 0, 0) == tsys_vcpu(c, 0), "sched: alone on its CPU, keeps running");
+}
+
+int main(void)
+{
+	test_ping_pong();
+	test_badges();
+	test_denials();
+	test_cap_hypercalls();
+	test_notifications();
+	test_faults();
+	test_fault_no_handler();
+	test_stop_releases_caller();
+	test_exit_clean();
+	test_console();
+	test_sched();
+	return tap_finish();
+}

@@ -1,0 +1,69 @@
+/** The generic stage-2 walk and the range rules (kernel/stage2.c, kernel/region.c). */
+#include "tap.h"
+#include <fake.h>
+#include <kernel/region.h>
+#include <kernel/stage2.h>
+
+static unsigned char ram[8 * 4096] __attribute__((aligned(4096)));
+
+static void test_map_lookup(void)
+{
+	struct stage2 s2;
+	u32 before = stage2_pool_free();
+	OK(stage2_init(&s2, 7), "init takes a root table");
+	EQ(s2.vmid, 7, "init records the vmid");
+	paddr_t pa = pa_init((u64)(uintptr_t)ram);
+	OK(stage2_map(&s2, ipa_init(0x100000), pa, 0x3000, RIGHT_MEM_READ | RIGHT_MEM_WRITE, false),
+	   "map three pages");
+	EQ(before - stage2_pool_free(), 4, "one root plus three lower tables used");
+	paddr_t got;
+	u32 rights;
+	OK(stage2_lookup(&s2, ipa_init(0x101234), &got, &rights), "lookup inside the mapping");
+	EQ(got.pa, pa.pa + 0x1234, "lookup gives the physical address with offset");
+	EQ(rights, RIGHT_MEM_READ | RIGHT_MEM_WRITE, "lookup gives the rights");
+	OK(!stage2_lookup(&s2, ipa_init(0x103000), &got, &rights), "page after the mapping is unmapped");
+	OK(!stage2_lookup(&s2, ipa_init(0xfff000), &got, &rights), "page elsewhere is unmapped");
+	OK(!stage2_lookup(&s2, ipa_init(UINT64_C(1) << 48), &got, &rights), "IPA beyond 48 bits is unmapped");
+	OK(!stage2_map(&s2, ipa_init(0x102000), pa, 0x1000, RIGHT_MEM_READ, false), "remapping a page fails");
+	OK(!stage2_map(&s2, ipa_init(0x200800), pa, 0x1000, RIGHT_MEM_READ, false), "unaligned IPA fails");
+	OK(!stage2_map(&s2, ipa_init(0x200000), pa_init(pa.pa + 8), 0x1000, RIGHT_MEM_READ, false),
+	   "unaligned PA fails");
+	OK(!stage2_map(&s2, ipa_init(0x200000), pa, 0x800, RIGHT_MEM_READ, false), "partial page fails");
+	OK(!stage2_map(&s2, ipa_init(0x200000), pa, 0, RIGHT_MEM_READ, false), "empty mapping fails");
+	OK(!stage2_map(&s2, ipa_init((UINT64_C(1) << 48) - 0x1000), pa, 0x2000, RIGHT_MEM_READ, false),
+	   "mapping past the IPA space fails");
+	OK(stage2_map(&s2, ipa_init(UINT64_C(0x8000000000)), pa, 0x1000, RIGHT_MEM_EXEC, true),
+	   "map in another level-0 slot");
+	OK(stage2_lookup(&s2, ipa_init(UINT64_C(0x8000000000)), &got, &rights) && rights == RIGHT_MEM_EXEC,
+	   "second mapping visible with its rights");
+	OK(fake_flushes > 0, "mapping flushes the TLB");
+}
+
+static void test_ranges(void)
+{
+	OK(range_valid(0x1000, 0x1000), "valid range");
+	OK(!range_valid(0x1000, 0), "empty range invalid");
+	OK(!range_valid(0x1001, 0x1000), "unaligned base invalid");
+	OK(!range_valid(0x1000, 0x1800), "unaligned size invalid");
+	OK(!range_valid(UINT64_MAX - 0xfff, 0x2000), "wrapping range invalid");
+	OK(range_overlaps(0x1000, 0x2000, 0x2000, 0x1000), "overlap: inner");
+	OK(!range_overlaps(0x1000, 0x1000, 0x2000, 0x1000), "adjacent ranges do not overlap");
+	OK(range_overlaps(0x2000, 0x1000, 0x1000, 0x2000), "overlap is symmetric");
+	OK(range_contains(0x1000, 0x3000, 0x2000, 0x2000), "contains: tail");
+	OK(!range_contains(0x1000, 0x3000, 0x2000, 0x3000), "contains: sticking out");
+	OK(!range_contains(0x2000, 0x1000, 0x1000, 0x1000), "contains: below");
+	struct cfg_region own = { .kind = REGION_RAM, .rights = RIGHT_MEM_READ | RIGHT_MEM_WRITE, .owner = 2 };
+	struct cfg_region shared = { .kind = REGION_SHARED, .rights = RIGHT_MEM_READ, .owner = CFG_NONE };
+	OK(region_mapping_allowed(&own, 2, RIGHT_MEM_READ), "owner may map");
+	OK(!region_mapping_allowed(&own, 3, RIGHT_MEM_READ), "another partition may not map private RAM");
+	OK(!region_mapping_allowed(&own, 2, RIGHT_MEM_EXEC), "owner may not exceed the region's rights");
+	OK(region_mapping_allowed(&shared, 5, RIGHT_MEM_READ), "shared region, allowed rights");
+	OK(!region_mapping_allowed(&shared, 5, RIGHT_MEM_WRITE), "shared region, right it does not grant");
+}
+
+int main(void)
+{
+	test_map_lookup();
+	test_ranges();
+	return tap_finish();
+}
