@@ -32,10 +32,15 @@ static void machine_defaults(struct boot_info *bi, const char *platform)
 		bi->ram[0] = (struct boot_mem_range){ 0x100000, 0x3ffe0000 - 0x100000 };
 		bi->reserved[0] = (struct boot_mem_range){ 0x100000, 16u << 20 };
 	} else {
-		/* QEMU virt, -m 1G -smp 4: DTB at the start of RAM, kernel + package after it. */
+		/*
+		 * QEMU virt, -m 1G -smp 4: the kernel and its package from 0x40080000
+		 * (16 MiB allowed for them), QEMU's DTB at RAM + 128 MiB (1 MiB).
+		 */
 		bi->cpu_count = 4;
 		bi->ram[0] = (struct boot_mem_range){ 0x40000000, 0x40000000 };
 		bi->reserved[0] = (struct boot_mem_range){ 0x40000000, 16u << 20 };
+		bi->reserved[1] = (struct boot_mem_range){ 0x48000000, 1u << 20 };
+		bi->reserved_count = 2;
 	}
 }
 
