@@ -87,6 +87,9 @@ def cppcheck(build_dirs=BUILD_DIRS):
     return False, '%d findings' % len(findings), (findings or lines)[-40:]
 
 
+GCC_INCLUDE_RE = re.compile(r'^/\S*/lib/gcc(?:-cross)?/[^/]+/[^/]+/include/?$')
+
+
 def _clang_target(compiler):
     """The clang --target for a cross gcc named <triple>-gcc, or None for the native compiler."""
     name = os.path.basename(compiler)
@@ -109,6 +112,13 @@ def _retarget(entries):
         target = _clang_target(argv[0])
         if target and not any(a.startswith('--target') or a == '-target' for a in argv):
             argv = [argv[0], '--target=' + target] + argv[1:]
+        if '-nostdinc' in argv:
+            # Freestanding code gets gcc's own <stdint.h> etc. through -I; those
+            # rely on gcc-only builtin macros (__UINT64_C), so clang analyses
+            # with its own freestanding headers instead: -nostdlibinc keeps
+            # clang's resource directory and still hides the host's libc.
+            argv = ['-nostdlibinc' if a == '-nostdinc' else a for a in argv
+                    if not GCC_INCLUDE_RE.search(a if not a.startswith('-I') else a[2:])]
         entry.pop('arguments', None)
         entry['command'] = shlex.join(argv)
         out.append(entry)
