@@ -66,10 +66,10 @@ static enum mf_obj mf_lookup(const struct manifest_ctx *c, int node, u32 *index)
 
 /** Resolve a phandle property that must name an object of kind want. */
 static bool mf_ref(struct manifest_ctx *c, int node, const char *prop, enum mf_obj want,
-		   bool required, u32 *index)
+                   bool required, u32 *index)
 {
 	static const char *const what[] = { "", "a memory region", "an endpoint", "a notification",
-					    "a partition" };
+		                            "a partition" };
 	int target;
 	if (mf_phandle(c, node, prop, required, &target) != MF_OK)
 		return false;
@@ -87,7 +87,7 @@ static bool mf_ref(struct manifest_ctx *c, int node, const char *prop, enum mf_o
 static void mf_no_children(struct manifest_ctx *c, int node)
 {
 	int child;
-	fdt_for_each_subnode(child, c->fdt, node) {
+	fdt_for_each_subnode (child, c->fdt, node) {
 		mf_error(c, child, NULL, "unexpected node");
 	}
 }
@@ -125,8 +125,8 @@ static void mf_parse_hypervisor(struct manifest_ctx *c, int root)
 		if (cpus == 0 || cpus > CFG_CPU_MAX)
 			mf_error(c, node, "cpus", "%u is out of range 1..%u", cpus, CFG_CPU_MAX);
 		else if (cpus > c->bi->cpu_count)
-			mf_error(c, node, "cpus", "the manifest needs %u CPUs, the machine has %u", cpus,
-				 c->bi->cpu_count);
+			mf_error(c, node, "cpus", "the manifest needs %u CPUs, the machine has %u",
+			         cpus, c->bi->cpu_count);
 		else
 			cfg->cpu_count = cpus;
 	}
@@ -136,8 +136,9 @@ static void mf_parse_hypervisor(struct manifest_ctx *c, int root)
 		while (i < ARRAY_COUNT(levels) && !mf_streq(level, levels[i]))
 			i++;
 		if (i == ARRAY_COUNT(levels))
-			mf_error(c, node, "log-level", "unknown level \"%s\" (none, error, warning, info, debug, all)",
-				 level);
+			mf_error(c, node, "log-level",
+			         "unknown level \"%s\" (none, error, warning, info, debug, all)",
+			         level);
 		else
 			cfg->log_level = i;
 	}
@@ -152,11 +153,12 @@ static void mf_parse_irqs(struct manifest_ctx *c, int node, struct cfg_device *d
 		return;
 	if (len == 0 || len % 4 != 0 || (u32)len / 4u > CFG_DEVICE_IRQ_MAX) {
 		mf_error(c, node, "interrupts", "expected 1..%u interrupt numbers, got %d bytes",
-			 CFG_DEVICE_IRQ_MAX, len);
+		         CFG_DEVICE_IRQ_MAX, len);
 		return;
 	}
 	for (int i = 0; i < len; i += 4) {
-		u32 irq = ((u32)p[i] << 24) | ((u32)p[i + 1] << 16) | ((u32)p[i + 2] << 8) | p[i + 3];
+		u32 irq = ((u32)p[i] << 24) | ((u32)p[i + 1] << 16) | ((u32)p[i + 2] << 8) |
+		          p[i + 3];
 		if (irq >= 1020u) {
 			mf_error(c, node, "interrupts", "interrupt %u out of range 0..1019", irq);
 			return;
@@ -173,7 +175,8 @@ static void mf_parse_irqs(struct manifest_ctx *c, int node, struct cfg_device *d
 
 static void mf_parse_region(struct manifest_ctx *c, int node)
 {
-	static const char *const props[] = { "compatible", "size", "reg", "rights", "interrupts", NULL };
+	static const char *const props[] = { "compatible", "size",       "reg",
+		                             "rights",     "interrupts", NULL };
 	struct config *cfg = c->cfg;
 
 	if (cfg->region_count == CFG_REGION_MAX) {
@@ -200,7 +203,8 @@ static void mf_parse_region(struct manifest_ctx *c, int node)
 		r->kind = REGION_DEVICE;
 	else {
 		mf_error(c, node, "compatible",
-			 "unknown region type \"%s\" (sephyp,ram, sephyp,shared or sephyp,device)", compat);
+		         "unknown region type \"%s\" (sephyp,ram, sephyp,shared or sephyp,device)",
+		         compat);
 		return;
 	}
 
@@ -218,7 +222,8 @@ static void mf_parse_region(struct manifest_ctx *c, int node)
 		r->size = size;
 		r->pa_fixed = true;
 		if (!is_page_aligned(base))
-			mf_error(c, node, "reg", "base 0x%llx is not page aligned", (unsigned long long)base);
+			mf_error(c, node, "reg", "base 0x%llx is not page aligned",
+			         (unsigned long long)base);
 		if (base + size < base)
 			mf_error(c, node, "reg", "range wraps around the address space");
 	} else if (has_size == MF_ABSENT) {
@@ -231,7 +236,7 @@ static void mf_parse_region(struct manifest_ctx *c, int node)
 		mf_error(c, node, prop, "size is zero");
 	else if (!is_page_aligned(r->size))
 		mf_error(c, node, prop, "size 0x%llx is not a multiple of the page size",
-			 (unsigned long long)r->size);
+		         (unsigned long long)r->size);
 
 	if (r->kind == REGION_DEVICE) {
 		if (cfg->device_count == CFG_DEVICE_MAX) {
@@ -258,7 +263,7 @@ static void mf_parse_ipc(struct manifest_ctx *c, int root)
 	if (ipc < 0)
 		return;
 	mf_check_props(c, ipc, props + 1);
-	fdt_for_each_subnode(node, c->fdt, ipc) {
+	fdt_for_each_subnode (node, c->fdt, ipc) {
 		const char *compat;
 		mf_check_props(c, node, props);
 		mf_no_children(c, node);
@@ -266,7 +271,8 @@ static void mf_parse_ipc(struct manifest_ctx *c, int root)
 			continue;
 		if (mf_streq(compat, "sephyp,endpoint")) {
 			if (cfg->endpoint_count == CFG_ENDPOINT_MAX) {
-				mf_error(c, node, NULL, "too many endpoints (at most %u)", CFG_ENDPOINT_MAX);
+				mf_error(c, node, NULL, "too many endpoints (at most %u)",
+				         CFG_ENDPOINT_MAX);
 				continue;
 			}
 			c->endpoint_node[cfg->endpoint_count] = node;
@@ -274,14 +280,16 @@ static void mf_parse_ipc(struct manifest_ctx *c, int root)
 		} else if (mf_streq(compat, "sephyp,notification")) {
 			if (cfg->notification_count == CFG_NOTIFICATION_MAX) {
 				mf_error(c, node, NULL, "too many notifications (at most %u)",
-					 CFG_NOTIFICATION_MAX);
+				         CFG_NOTIFICATION_MAX);
 				continue;
 			}
 			c->notification_node[cfg->notification_count] = node;
 			mf_node_name(c, node, cfg->notification_names[cfg->notification_count++]);
 		} else {
-			mf_error(c, node, "compatible",
-				 "unknown IPC object \"%s\" (sephyp,endpoint or sephyp,notification)", compat);
+			mf_error(
+			        c, node, "compatible",
+			        "unknown IPC object \"%s\" (sephyp,endpoint or sephyp,notification)",
+			        compat);
 		}
 	}
 }
@@ -303,7 +311,8 @@ static void mf_parse_mapping(struct manifest_ctx *c, u32 pi, int node)
 	mf_mem_letters(c, node, "rights", true, &m->rights);
 	if (mf_flag(c, node, "load-image") == MF_OK) {
 		if (p->image_mapping != CFG_NONE)
-			mf_error(c, node, "load-image", "the image is already loaded by another mapping");
+			mf_error(c, node, "load-image",
+			         "the image is already loaded by another mapping");
 		else
 			p->image_mapping = mi;
 	}
@@ -318,9 +327,10 @@ static void mf_parse_mapping(struct manifest_ctx *c, u32 pi, int node)
 	if (!is_page_aligned(m->ipa))
 		mf_error(c, node, "ipa", "0x%llx is not page aligned", (unsigned long long)m->ipa);
 	else if (m->ipa >= CFG_IPA_LIMIT || r->size > CFG_IPA_LIMIT - m->ipa)
-		mf_error(c, node, "ipa", "0x%llx + 0x%llx is beyond the guest-physical limit 0x%llx",
-			 (unsigned long long)m->ipa, (unsigned long long)r->size,
-			 (unsigned long long)CFG_IPA_LIMIT);
+		mf_error(c, node, "ipa",
+		         "0x%llx + 0x%llx is beyond the guest-physical limit 0x%llx",
+		         (unsigned long long)m->ipa, (unsigned long long)r->size,
+		         (unsigned long long)CFG_IPA_LIMIT);
 }
 
 static void mf_parse_cap(struct manifest_ctx *c, u32 pi, int node)
@@ -342,15 +352,17 @@ static void mf_parse_cap(struct manifest_ctx *c, u32 pi, int node)
 	u32 slot, unit;
 	if (mf_u32(c, node, "reg", true, &slot) == MF_OK) {
 		if (slot >= CAP_SLOT_COUNT)
-			mf_error(c, node, "reg", "slot %u out of range 0..%u", slot, CAP_SLOT_COUNT - 1u);
+			mf_error(c, node, "reg", "slot %u out of range 0..%u", slot,
+			         CAP_SLOT_COUNT - 1u);
 		else if (mf_unit_address(c, node, &unit) && unit != slot)
-			mf_error(c, node, "reg", "slot %u does not match the unit address %x", slot, unit);
+			mf_error(c, node, "reg", "slot %u does not match the unit address %x", slot,
+			         unit);
 		else
 			cap->slot = slot;
 		for (u32 k = 0; k < ci && cap->slot != CFG_NONE; k++) {
 			if (p->caps[k].slot == slot) {
 				mf_error(c, node, "reg", "slot %u is already used by %s", slot,
-					 fdt_get_name(c->fdt, c->cap_node[pi][k], NULL));
+				         fdt_get_name(c->fdt, c->cap_node[pi][k], NULL));
 				cap->slot = CFG_NONE;
 			}
 		}
@@ -374,7 +386,8 @@ static void mf_parse_cap(struct manifest_ctx *c, u32 pi, int node)
 	case MF_OBJ_PARTITION:
 		if (has_kind != MF_OK) {
 			if (has_kind == MF_ABSENT)
-				mf_error(c, node, "kind", "required for a partition object (guest or vcpus)");
+				mf_error(c, node, "kind",
+				         "required for a partition object (guest or vcpus)");
 			return;
 		}
 		if (mf_streq(kind, "guest"))
@@ -386,10 +399,12 @@ static void mf_parse_cap(struct manifest_ctx *c, u32 pi, int node)
 			return;
 		}
 		if (cap->type == CAP_GUEST && cap->object == pi)
-			mf_error(c, node, "object", "a partition cannot hold a guest capability to itself");
+			mf_error(c, node, "object",
+			         "a partition cannot hold a guest capability to itself");
 		break;
 	default:
-		mf_error(c, node, "object", "not an endpoint, notification, memory region or partition");
+		mf_error(c, node, "object",
+		         "not an endpoint, notification, memory region or partition");
 		return;
 	}
 	if (has_kind == MF_OK && cap->type != CAP_GUEST && cap->type != CAP_VCPUS)
@@ -397,7 +412,8 @@ static void mf_parse_cap(struct manifest_ctx *c, u32 pi, int node)
 	mf_cap_rights(c, node, cap->type, &cap->rights);
 	enum mf_read has_badge = mf_u64(c, node, "badge", false, &cap->badge);
 	if (has_badge == MF_OK && cap->type != CAP_ENDPOINT && cap->type != CAP_NOTIFICATION)
-		mf_error(c, node, "badge", "only endpoint and notification capabilities carry a badge");
+		mf_error(c, node, "badge",
+		         "only endpoint and notification capabilities carry a badge");
 }
 
 static void mf_parse_vcpu(struct manifest_ctx *c, u32 pi, int node)
@@ -433,20 +449,20 @@ static void mf_parse_vcpu(struct manifest_ctx *c, u32 pi, int node)
 static void mf_parse_partition_children(struct manifest_ctx *c, u32 pi, int node)
 {
 	int child, sub;
-	fdt_for_each_subnode(child, c->fdt, node) {
+	fdt_for_each_subnode (child, c->fdt, node) {
 		const char *name = fdt_get_name(c->fdt, child, NULL);
 		if (name == NULL) {
 			mf_error(c, child, NULL, "node has no name");
 		} else if (mf_streq(name, "mappings")) {
 			mf_check_props(c, child, mf_no_props);
-			fdt_for_each_subnode(sub, c->fdt, child)
+			fdt_for_each_subnode (sub, c->fdt, child)
 				mf_parse_mapping(c, pi, sub);
 		} else if (mf_streq(name, "caps")) {
 			mf_check_props(c, child, mf_no_props);
-			fdt_for_each_subnode(sub, c->fdt, child)
+			fdt_for_each_subnode (sub, c->fdt, child)
 				mf_parse_cap(c, pi, sub);
 		} else if (name[0] == 'v' && name[1] == 'c' && name[2] == 'p' && name[3] == 'u' &&
-			   (name[4] == '@' || name[4] == '\0')) {
+		           (name[4] == '@' || name[4] == '\0')) {
 			mf_parse_vcpu(c, pi, child);
 		} else {
 			mf_error(c, child, NULL, "unexpected node (mappings, caps or vcpu@N)");
@@ -456,8 +472,10 @@ static void mf_parse_partition_children(struct manifest_ctx *c, u32 pi, int node
 
 static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 {
-	static const char *const props[] = { "compatible", "type", "image", "entry", "vcpus",
-		"weight", "cap", "fault-handler", "fault-badge", "sched-policy", "sched-cpus", NULL };
+	static const char *const props[] = { "compatible",   "type",          "image",
+		                             "entry",        "vcpus",         "weight",
+		                             "cap",          "fault-handler", "fault-badge",
+		                             "sched-policy", "sched-cpus",    NULL };
 	static const char *const types[] = { "service", "vm", "pvh" };
 	struct config *cfg = c->cfg;
 	struct cfg_partition *p = &cfg->partitions[pi];
@@ -470,15 +488,18 @@ static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 		while (t < ARRAY_COUNT(types) && !mf_streq(s, types[t]))
 			t++;
 		if (t == ARRAY_COUNT(types))
-			mf_error(c, node, "type", "unknown partition type \"%s\" (service, vm or pvh)", s);
+			mf_error(c, node, "type",
+			         "unknown partition type \"%s\" (service, vm or pvh)", s);
 		else
 			p->type = (enum partition_type)t;
 	}
 	if (mf_string(c, node, "image", true, &s) == MF_OK) {
 		if (strlen(s) >= CFG_NAME_MAX)
-			mf_error(c, node, "image", "name longer than %u characters", CFG_NAME_MAX - 1u);
+			mf_error(c, node, "image", "name longer than %u characters",
+			         CFG_NAME_MAX - 1u);
 		else if (mf_streq(s, "manifest"))
-			mf_error(c, node, "image", "\"manifest\" names the manifest blob, not an image");
+			mf_error(c, node, "image",
+			         "\"manifest\" names the manifest blob, not an image");
 		else
 			memcpy(p->image, s, strlen(s) + 1u);
 	}
@@ -513,13 +534,15 @@ static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 		else if (mf_streq(s, "null"))
 			p->sched_kind = CFG_SCHED_STATIC;
 		else
-			mf_error(c, node, "sched-policy", "unknown policy \"%s\" (credit2 or null)", s);
+			mf_error(c, node, "sched-policy", "unknown policy \"%s\" (credit2 or null)",
+			         s);
 	}
 	enum mf_read has_cpus = mf_cpu_list(c, node, "sched-cpus", &p->sched_cpus);
 	if (has_policy == MF_OK && has_cpus == MF_ABSENT)
 		mf_error(c, node, "sched-cpus", "missing: which CPUs does this policy schedule?");
 	if (has_policy == MF_ABSENT && has_cpus == MF_OK)
-		mf_error(c, node, "sched-policy", "missing: sched-cpus needs a policy (credit2 or null)");
+		mf_error(c, node, "sched-policy",
+		         "missing: sched-cpus needs a policy (credit2 or null)");
 
 	p->image_mapping = CFG_NONE;
 	mf_parse_partition_children(c, pi, node);
@@ -543,9 +566,10 @@ static void mf_parse_partitions(struct manifest_ctx *c, int root)
 	}
 	mf_check_props(c, parts, mf_no_props);
 	/* Names first: any capability may name any partition. */
-	fdt_for_each_subnode(node, c->fdt, parts) {
+	fdt_for_each_subnode (node, c->fdt, parts) {
 		if (cfg->partition_count == CFG_PARTITION_MAX) {
-			mf_error(c, node, NULL, "too many partitions (at most %u)", CFG_PARTITION_MAX);
+			mf_error(c, node, NULL, "too many partitions (at most %u)",
+			         CFG_PARTITION_MAX);
 			continue;
 		}
 		c->partition_node[cfg->partition_count] = node;
@@ -559,7 +583,8 @@ static void mf_parse_partitions(struct manifest_ctx *c, int root)
 
 static void mf_parse_emulated(struct manifest_ctx *c, int root)
 {
-	static const char *const props[] = { "compatible", "guest", "service", "endpoint", "reg", NULL };
+	static const char *const props[] = { "compatible", "guest", "service",
+		                             "endpoint",   "reg",   NULL };
 	struct config *cfg = c->cfg;
 	int top = fdt_subnode_offset(c->fdt, root, "emulated");
 	int node;
@@ -567,9 +592,10 @@ static void mf_parse_emulated(struct manifest_ctx *c, int root)
 	if (top < 0)
 		return;
 	mf_check_props(c, top, mf_no_props);
-	fdt_for_each_subnode(node, c->fdt, top) {
+	fdt_for_each_subnode (node, c->fdt, top) {
 		if (cfg->emulated_count == CFG_EMULATED_MAX) {
-			mf_error(c, node, NULL, "too many emulated ranges (at most %u)", CFG_EMULATED_MAX);
+			mf_error(c, node, NULL, "too many emulated ranges (at most %u)",
+			         CFG_EMULATED_MAX);
 			continue;
 		}
 		struct cfg_emulated *e = &cfg->emulated[cfg->emulated_count];
@@ -582,15 +608,16 @@ static void mf_parse_emulated(struct manifest_ctx *c, int root)
 		ok = mf_ref(c, node, "service", MF_OBJ_PARTITION, true, &e->service) && ok;
 		mf_ref(c, node, "endpoint", MF_OBJ_ENDPOINT, true, &e->endpoint);
 		if (ok && e->guest == e->service)
-			mf_error(c, node, "service", "a partition cannot emulate devices for itself");
+			mf_error(c, node, "service",
+			         "a partition cannot emulate devices for itself");
 		if (mf_reg(c, node, true, &e->ipa, &e->size) != MF_OK)
 			continue;
 		if (!is_page_aligned(e->ipa) || !is_page_aligned(e->size) || e->size == 0)
 			mf_error(c, node, "reg", "range 0x%llx+0x%llx is not page aligned",
-				 (unsigned long long)e->ipa, (unsigned long long)e->size);
+			         (unsigned long long)e->ipa, (unsigned long long)e->size);
 		else if (e->ipa >= CFG_IPA_LIMIT || e->size > CFG_IPA_LIMIT - e->ipa)
 			mf_error(c, node, "reg", "range is beyond the guest-physical limit 0x%llx",
-				 (unsigned long long)CFG_IPA_LIMIT);
+			         (unsigned long long)CFG_IPA_LIMIT);
 	}
 }
 
@@ -598,8 +625,8 @@ static void mf_parse_emulated(struct manifest_ctx *c, int root)
 static bool mf_parse_root(struct manifest_ctx *c)
 {
 	static const char *const props[] = { "compatible", "model", NULL };
-	static const char *const nodes[] = { "hypervisor", "memory", "ipc", "partitions", "emulated",
-					     NULL };
+	static const char *const nodes[] = { "hypervisor", "memory",   "ipc",
+		                             "partitions", "emulated", NULL };
 	int root = fdt_path_offset(c->fdt, "/");
 	int node;
 
@@ -611,24 +638,25 @@ static bool mf_parse_root(struct manifest_ctx *c)
 	enum mf_read res = mf_string(c, root, "compatible", false, &compat);
 	if (res != MF_OK || !mf_streq(compat, MANIFEST_COMPATIBLE)) {
 		mf_error(c, root, "compatible", "not a system manifest (expected \"%s\")",
-			 MANIFEST_COMPATIBLE);
+		         MANIFEST_COMPATIBLE);
 		return false;
 	}
 	mf_check_props(c, root, props);
-	fdt_for_each_subnode(node, c->fdt, root) {
+	fdt_for_each_subnode (node, c->fdt, root) {
 		const char *name = fdt_get_name(c->fdt, node, NULL);
 		u32 i = 0;
 		while (nodes[i] != NULL && (name == NULL || !mf_streq(name, nodes[i])))
 			i++;
 		if (nodes[i] == NULL)
-			mf_error(c, node, NULL,
-				 "unexpected node (hypervisor, memory, ipc, partitions or emulated)");
+			mf_error(
+			        c, node, NULL,
+			        "unexpected node (hypervisor, memory, ipc, partitions or emulated)");
 	}
 	mf_parse_hypervisor(c, root);
 	int mem = fdt_subnode_offset(c->fdt, root, "memory");
 	if (mem >= 0) {
 		mf_check_props(c, mem, mf_no_props);
-		fdt_for_each_subnode(node, c->fdt, mem)
+		fdt_for_each_subnode (node, c->fdt, mem)
 			mf_parse_region(c, node);
 	}
 	mf_parse_ipc(c, root);
@@ -638,7 +666,7 @@ static bool mf_parse_root(struct manifest_ctx *c)
 }
 
 bool manifest_load(const void *fdt, u64 size, const struct boot_info *bi, struct config *cfg,
-		   struct manifest_errors *errs)
+                   struct manifest_errors *errs)
 {
 	struct manifest_ctx *c = &mf_ctx;
 

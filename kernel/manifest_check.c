@@ -42,31 +42,36 @@ static void mf_check_fixed(struct manifest_ctx *c)
 		bool in_ram = false;
 		for (u32 k = 0; k < bi->ram_count && k < BOOT_RANGE_MAX; k++) {
 			const struct boot_mem_range *m = &bi->ram[k];
-			if (r->kind == REGION_DEVICE && mf_overlap(r->pa, r->size, m->base, m->size))
+			if (r->kind == REGION_DEVICE &&
+			    mf_overlap(r->pa, r->size, m->base, m->size))
 				mf_error(c, node, "reg", "device range 0x%llx+0x%llx overlaps RAM",
-					 (unsigned long long)r->pa, (unsigned long long)r->size);
-			if (r->pa >= m->base && r->pa - m->base <= m->size && r->size <= m->size - (r->pa - m->base))
+				         (unsigned long long)r->pa, (unsigned long long)r->size);
+			if (r->pa >= m->base && r->pa - m->base <= m->size &&
+			    r->size <= m->size - (r->pa - m->base))
 				in_ram = true;
 		}
 		if (r->kind == REGION_DEVICE)
 			continue;
 		if (!in_ram) {
-			mf_error(c, node, "reg", "0x%llx+0x%llx is outside RAM", (unsigned long long)r->pa,
-				 (unsigned long long)r->size);
+			mf_error(c, node, "reg", "0x%llx+0x%llx is outside RAM",
+			         (unsigned long long)r->pa, (unsigned long long)r->size);
 			continue;
 		}
 		for (u32 k = 0; k < bi->reserved_count && k < BOOT_RANGE_MAX; k++) {
 			const struct boot_mem_range *m = &bi->reserved[k];
 			if (mf_overlap(r->pa, r->size, m->base, m->size))
-				mf_error(c, node, "reg", "overlaps the kernel or boot data at 0x%llx+0x%llx",
-					 (unsigned long long)m->base, (unsigned long long)m->size);
+				mf_error(c, node, "reg",
+				         "overlaps the kernel or boot data at 0x%llx+0x%llx",
+				         (unsigned long long)m->base, (unsigned long long)m->size);
 		}
 	}
 	for (u32 i = 0; i < cfg->region_count; i++) {
 		for (u32 k = 0; k < i; k++) {
 			const struct cfg_region *a = &cfg->regions[i], *b = &cfg->regions[k];
-			if (a->pa_fixed && b->pa_fixed && mf_overlap(a->pa, a->size, b->pa, b->size))
-				mf_error(c, c->region_node[i], "reg", "overlaps region %s", b->name);
+			if (a->pa_fixed && b->pa_fixed &&
+			    mf_overlap(a->pa, a->size, b->pa, b->size))
+				mf_error(c, c->region_node[i], "reg", "overlaps region %s",
+				         b->name);
 		}
 	}
 }
@@ -119,8 +124,9 @@ static void mf_place(struct manifest_ctx *c)
 			}
 		}
 		if (!placed)
-			mf_error(c, c->region_node[i], "size", "0x%llx bytes do not fit in free RAM",
-				 (unsigned long long)r->size);
+			mf_error(c, c->region_node[i], "size",
+			         "0x%llx bytes do not fit in free RAM",
+			         (unsigned long long)r->size);
 	}
 }
 
@@ -139,12 +145,13 @@ static void mf_own(struct manifest_ctx *c, u32 pi, u32 ri, int node, const char 
 		}
 	} else if (r->owner != pi) {
 		if (r->kind == REGION_DEVICE)
-			mf_error(c, node, prop, "device %s is already given to partition %s", r->name,
-				 cfg->partitions[r->owner].name);
+			mf_error(c, node, prop, "device %s is already given to partition %s",
+			         r->name, cfg->partitions[r->owner].name);
 		else
-			mf_error(c, node, prop,
-				 "private region %s already belongs to partition %s (use sephyp,shared)",
-				 r->name, cfg->partitions[r->owner].name);
+			mf_error(
+			        c, node, prop,
+			        "private region %s already belongs to partition %s (use sephyp,shared)",
+			        r->name, cfg->partitions[r->owner].name);
 	}
 }
 
@@ -161,18 +168,19 @@ static void mf_check_mappings(struct manifest_ctx *c, u32 pi)
 			char want[4], have[4];
 			mf_mem_string(m->rights, want);
 			mf_mem_string(r->rights, have);
-			mf_error(c, node, "rights", "\"%s\" exceeds what region %s grants (\"%s\")", want,
-				 r->name, have);
+			mf_error(c, node, "rights", "\"%s\" exceeds what region %s grants (\"%s\")",
+			         want, r->name, have);
 		}
 		for (u32 k = 0; k < i; k++) {
 			const struct cfg_mapping *o = &p->mappings[k];
 			if (mf_overlap(m->ipa, r->size, o->ipa, cfg->regions[o->region].size))
 				mf_error(c, node, "ipa", "0x%llx+0x%llx overlaps mapping %s",
-					 (unsigned long long)m->ipa, (unsigned long long)r->size,
-					 mf_name_of(c, c->mapping_node[pi][k]));
+				         (unsigned long long)m->ipa, (unsigned long long)r->size,
+				         mf_name_of(c, c->mapping_node[pi][k]));
 		}
 		if (i == p->image_mapping && r->kind == REGION_DEVICE)
-			mf_error(c, node, "load-image", "an image cannot be loaded into device %s", r->name);
+			mf_error(c, node, "load-image", "an image cannot be loaded into device %s",
+			         r->name);
 		mf_own(c, pi, m->region, node, "region");
 	}
 	if (p->image_mapping == CFG_NONE)
@@ -181,12 +189,14 @@ static void mf_check_mappings(struct manifest_ctx *c, u32 pi)
 	for (u32 i = 0; i < p->mapping_count; i++) {
 		const struct cfg_mapping *m = &p->mappings[i];
 		u64 size = cfg->regions[m->region].size;
-		if ((m->rights & RIGHT_MEM_EXEC) != 0 && p->entry >= m->ipa && p->entry - m->ipa < size)
+		if ((m->rights & RIGHT_MEM_EXEC) != 0 && p->entry >= m->ipa &&
+		    p->entry - m->ipa < size)
 			entry_ok = true;
 	}
 	if (!entry_ok)
-		mf_error(c, c->partition_node[pi], "entry", "0x%llx is not inside an executable mapping",
-			 (unsigned long long)p->entry);
+		mf_error(c, c->partition_node[pi], "entry",
+		         "0x%llx is not inside an executable mapping",
+		         (unsigned long long)p->entry);
 }
 
 /** True when partition pi holds a capability of type on object with all of rights. */
@@ -214,21 +224,22 @@ static void mf_check_caps(struct manifest_ctx *c, u32 pi)
 		if ((rwx & ~r->rights) != 0) {
 			char have[4];
 			mf_mem_string(r->rights, have);
-			mf_error(c, c->cap_node[pi][i], "rights", "exceed what region %s grants (\"%s\")",
-				 r->name, have);
+			mf_error(c, c->cap_node[pi][i], "rights",
+			         "exceed what region %s grants (\"%s\")", r->name, have);
 		}
 		mf_own(c, pi, cap->object, c->cap_node[pi][i], "object");
 	}
 	if (p->fault_endpoint != CFG_NONE) {
 		bool ok = false;
 		for (u32 k = 0; k < cfg->partition_count; k++) {
-			if (k != pi && mf_holds(cfg, k, CAP_ENDPOINT, p->fault_endpoint, RIGHT_EP_RECV))
+			if (k != pi &&
+			    mf_holds(cfg, k, CAP_ENDPOINT, p->fault_endpoint, RIGHT_EP_RECV))
 				ok = true;
 		}
 		if (!ok)
 			mf_error(c, c->partition_node[pi], "fault-handler",
-				 "no other partition holds a recv capability on endpoint %s",
-				 cfg->endpoint_names[p->fault_endpoint]);
+			         "no other partition holds a recv capability on endpoint %s",
+			         cfg->endpoint_names[p->fault_endpoint]);
 	}
 }
 
@@ -250,8 +261,8 @@ static void mf_check_static(struct manifest_ctx *c, u32 pi)
 			have += (u32)((s >> b) & 1u);
 		if (need > have) {
 			mf_error(c, c->partition_node[pi], "sched-policy",
-				 "null policy cannot place %u vCPUs on %u CPUs (mask 0x%llx)", need, have,
-				 (unsigned long long)s);
+			         "null policy cannot place %u vCPUs on %u CPUs (mask 0x%llx)", need,
+			         have, (unsigned long long)s);
 			return;
 		}
 		if (s == 0)
@@ -269,20 +280,20 @@ static void mf_check_sched(struct manifest_ctx *c)
 		for (u32 v = 0; v < p->vcpu_count; v++) {
 			if ((p->vcpus[v].soft_affinity & p->vcpus[v].hard_affinity) == 0)
 				mf_error(c, c->vcpu_node[pi][v], "soft-affinity",
-					 "no CPU in common with the hard affinity");
+				         "no CPU in common with the hard affinity");
 		}
 		if (p->sched_kind == CFG_SCHED_NONE)
 			continue;
 		if (p->type != PARTITION_SERVICE)
 			mf_error(c, c->partition_node[pi], "sched-policy",
-				 "only a service partition can be a scheduling policy");
+			         "only a service partition can be a scheduling policy");
 		for (u32 cpu = 0; cpu < CFG_CPU_MAX; cpu++) {
 			if ((p->sched_cpus & (UINT64_C(1) << cpu)) == 0)
 				continue;
 			if (cfg->sched_policy[cpu] != CFG_NONE)
 				mf_error(c, c->partition_node[pi], "sched-cpus",
-					 "CPU %u is already scheduled by %s", cpu,
-					 cfg->partitions[cfg->sched_policy[cpu]].name);
+				         "CPU %u is already scheduled by %s", cpu,
+				         cfg->partitions[cfg->sched_policy[cpu]].name);
 			else
 				cfg->sched_policy[cpu] = pi;
 		}
@@ -290,7 +301,8 @@ static void mf_check_sched(struct manifest_ctx *c)
 			mf_check_static(c, pi);
 	}
 	if (total > CFG_VCPU_TOTAL_MAX)
-		mf_error(c, -1, NULL, "%u vCPUs in the system, at most %u", total, CFG_VCPU_TOTAL_MAX);
+		mf_error(c, -1, NULL, "%u vCPUs in the system, at most %u", total,
+		         CFG_VCPU_TOTAL_MAX);
 }
 
 static void mf_check_devices(struct manifest_ctx *c)
@@ -302,9 +314,11 @@ static void mf_check_devices(struct manifest_ctx *c)
 			for (u32 i = 0; i < dev->irq_count; i++) {
 				for (u32 k = 0; k < cfg->devices[e].irq_count; k++) {
 					if (dev->irqs[i] == cfg->devices[e].irqs[k])
-						mf_error(c, c->region_node[dev->region], "interrupts",
-							 "interrupt %u is already used by device %s",
-							 dev->irqs[i], cfg->devices[e].name);
+						mf_error(
+						        c, c->region_node[dev->region],
+						        "interrupts",
+						        "interrupt %u is already used by device %s",
+						        dev->irqs[i], cfg->devices[e].name);
 				}
 			}
 		}
@@ -322,7 +336,7 @@ static void mf_check_emulated(struct manifest_ctx *c)
 			const struct cfg_mapping *map = &g->mappings[m];
 			if (mf_overlap(e->ipa, e->size, map->ipa, cfg->regions[map->region].size))
 				mf_error(c, node, "reg", "overlaps mapping %s of guest %s",
-					 mf_name_of(c, c->mapping_node[e->guest][m]), g->name);
+				         mf_name_of(c, c->mapping_node[e->guest][m]), g->name);
 		}
 		for (u32 k = 0; k < i; k++) {
 			const struct cfg_emulated *o = &cfg->emulated[k];
@@ -331,13 +345,15 @@ static void mf_check_emulated(struct manifest_ctx *c)
 		}
 		if (cfg->partitions[e->service].type != PARTITION_SERVICE)
 			mf_error(c, node, "service", "%s is not a service partition",
-				 cfg->partitions[e->service].name);
+			         cfg->partitions[e->service].name);
 		else if (!mf_holds(cfg, e->service, CAP_GUEST, e->guest, RIGHT_GUEST_EMULATE))
-			mf_error(c, node, "service", "%s holds no guest capability with emulate over %s",
-				 cfg->partitions[e->service].name, g->name);
+			mf_error(c, node, "service",
+			         "%s holds no guest capability with emulate over %s",
+			         cfg->partitions[e->service].name, g->name);
 		if (!mf_holds(cfg, e->service, CAP_ENDPOINT, e->endpoint, RIGHT_EP_RECV))
 			mf_error(c, node, "endpoint", "%s holds no recv capability on endpoint %s",
-				 cfg->partitions[e->service].name, cfg->endpoint_names[e->endpoint]);
+			         cfg->partitions[e->service].name,
+			         cfg->endpoint_names[e->endpoint]);
 	}
 }
 
@@ -359,18 +375,18 @@ static void mf_check_images(struct manifest_ctx *c)
 		if (p->image[0] == '\0' || p->image_mapping == CFG_NONE)
 			continue;
 		if (!package_find(bi->package, p->image, &data, &size)) {
-			mf_error(c, c->partition_node[pi], "image", "\"%s\" is not in the boot package",
-				 p->image);
+			mf_error(c, c->partition_node[pi], "image",
+			         "\"%s\" is not in the boot package", p->image);
 			continue;
 		}
 		const struct cfg_mapping *m = &p->mappings[p->image_mapping];
 		u64 room = cfg->regions[m->region].size;
 		if (size > room)
 			mf_error(c, c->partition_node[pi], "image",
-				 "\"%s\" is 0x%llx bytes, larger than mapping %s (0x%llx bytes)", p->image,
-				 (unsigned long long)size,
-				 mf_name_of(c, c->mapping_node[pi][p->image_mapping]),
-				 (unsigned long long)room);
+			         "\"%s\" is 0x%llx bytes, larger than mapping %s (0x%llx bytes)",
+			         p->image, (unsigned long long)size,
+			         mf_name_of(c, c->mapping_node[pi][p->image_mapping]),
+			         (unsigned long long)room);
 	}
 }
 
@@ -382,24 +398,27 @@ static void mf_check_names(struct manifest_ctx *c)
 		for (u32 k = 0; k < i; k++) {
 			if (mf_streq(cfg->regions[i].name, cfg->regions[k].name))
 				mf_error(c, c->region_node[i], NULL, "duplicate region name %s",
-					 cfg->regions[i].name);
+				         cfg->regions[i].name);
 		}
 	}
 	for (u32 i = 0; i < cfg->partition_count; i++) {
 		for (u32 k = 0; k < i; k++) {
 			if (mf_streq(cfg->partitions[i].name, cfg->partitions[k].name))
-				mf_error(c, c->partition_node[i], NULL, "duplicate partition name %s",
-					 cfg->partitions[i].name);
+				mf_error(c, c->partition_node[i], NULL,
+				         "duplicate partition name %s", cfg->partitions[i].name);
 		}
 	}
 	for (u32 i = 0; i < cfg->endpoint_count + cfg->notification_count; i++) {
 		for (u32 k = 0; k < i; k++) {
-			const char *a = i < cfg->endpoint_count ? cfg->endpoint_names[i]
-				: cfg->notification_names[i - cfg->endpoint_count];
-			const char *b = k < cfg->endpoint_count ? cfg->endpoint_names[k]
-				: cfg->notification_names[k - cfg->endpoint_count];
-			int node = i < cfg->endpoint_count ? c->endpoint_node[i]
-				: c->notification_node[i - cfg->endpoint_count];
+			const char *a = i < cfg->endpoint_count ?
+			                        cfg->endpoint_names[i] :
+			                        cfg->notification_names[i - cfg->endpoint_count];
+			const char *b = k < cfg->endpoint_count ?
+			                        cfg->endpoint_names[k] :
+			                        cfg->notification_names[k - cfg->endpoint_count];
+			int node = i < cfg->endpoint_count ?
+			                   c->endpoint_node[i] :
+			                   c->notification_node[i - cfg->endpoint_count];
 			if (mf_streq(a, b))
 				mf_error(c, node, NULL, "duplicate IPC object name %s", a);
 		}

@@ -42,7 +42,7 @@ enum mf_read {
 
 /** Record an error at node (or "/" when node < 0); prop may be NULL. */
 void mf_error(struct manifest_ctx *c, int node, const char *prop, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 /** Error for every property of node that is not in allowed (NULL-terminated). */
 void mf_check_props(struct manifest_ctx *c, int node, const char *const *allowed);
@@ -57,17 +57,17 @@ enum mf_read mf_u32(struct manifest_ctx *c, int node, const char *prop, bool req
 enum mf_read mf_u64(struct manifest_ctx *c, int node, const char *prop, bool required, u64 *out);
 enum mf_read mf_flag(struct manifest_ctx *c, int node, const char *prop);
 enum mf_read mf_string(struct manifest_ctx *c, int node, const char *prop, bool required,
-		       const char **out);
+                       const char **out);
 /** A phandle property: out = the node it names; errors when dangling. */
 enum mf_read mf_phandle(struct manifest_ctx *c, int node, const char *prop, bool required,
-			int *out);
+                        int *out);
 /** reg = <base-hi base-lo size-hi size-lo>. */
 enum mf_read mf_reg(struct manifest_ctx *c, int node, bool required, u64 *base, u64 *size);
 /** A list of CPU numbers, each below the manifest's cpu count, as a mask. */
 enum mf_read mf_cpu_list(struct manifest_ctx *c, int node, const char *prop, u64 *mask);
 /** Memory rights as letters of "rwx" (RIGHT_MEM_*). */
 enum mf_read mf_mem_letters(struct manifest_ctx *c, int node, const char *prop, bool required,
-			    u32 *out);
+                            u32 *out);
 /** Capability rights as a string list of names valid for type. */
 enum mf_read mf_cap_rights(struct manifest_ctx *c, int node, enum cap_type type, u32 *out);
 

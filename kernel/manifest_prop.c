@@ -64,7 +64,7 @@ void mf_check_props(struct manifest_ctx *c, int node, const char *const *allowed
 {
 	int off;
 
-	fdt_for_each_property_offset(off, c->fdt, node) {
+	fdt_for_each_property_offset (off, c->fdt, node) {
 		const char *name = NULL;
 		if (fdt_getprop_by_offset(c->fdt, off, &name, NULL) == NULL || name == NULL) {
 			mf_error(c, node, NULL, "unreadable property");
@@ -121,8 +121,8 @@ bool mf_unit_address(struct manifest_ctx *c, int node, u32 *out)
 }
 
 /** Look the property up; on a size other than want (0: any) record an error. */
-static const u8 *mf_raw(struct manifest_ctx *c, int node, const char *prop, bool required,
-			int want, int *len, enum mf_read *res)
+static const u8 *mf_raw(struct manifest_ctx *c, int node, const char *prop, bool required, int want,
+                        int *len, enum mf_read *res)
 {
 	const u8 *p = fdt_getprop(c->fdt, node, prop, len);
 
@@ -135,7 +135,10 @@ static const u8 *mf_raw(struct manifest_ctx *c, int node, const char *prop, bool
 	if (want != 0 && *len != want) {
 		*res = MF_BAD;
 		mf_error(c, node, prop, "expected %d bytes (%s), got %d", want,
-			 want == 4 ? "one cell" : want == 8 ? "two cells" : "four cells", *len);
+		         want == 4 ? "one cell" :
+		         want == 8 ? "two cells" :
+		                     "four cells",
+		         *len);
 		return NULL;
 	}
 	*res = MF_OK;
@@ -192,14 +195,15 @@ static bool mf_stringlist_ok(const u8 *p, int len)
 }
 
 enum mf_read mf_string(struct manifest_ctx *c, int node, const char *prop, bool required,
-		       const char **out)
+                       const char **out)
 {
 	enum mf_read res;
 	int len;
 	const u8 *p = mf_raw(c, node, prop, required, 0, &len, &res);
 	if (p == NULL)
 		return res;
-	if (!mf_stringlist_ok(p, len) || strnlen((const char *)p, (size_t)len) != (size_t)len - 1u) {
+	if (!mf_stringlist_ok(p, len) ||
+	    strnlen((const char *)p, (size_t)len) != (size_t)len - 1u) {
 		mf_error(c, node, prop, "expected one non-empty string");
 		return MF_BAD;
 	}
@@ -207,8 +211,7 @@ enum mf_read mf_string(struct manifest_ctx *c, int node, const char *prop, bool 
 	return MF_OK;
 }
 
-enum mf_read mf_phandle(struct manifest_ctx *c, int node, const char *prop, bool required,
-			int *out)
+enum mf_read mf_phandle(struct manifest_ctx *c, int node, const char *prop, bool required, int *out)
 {
 	u32 ph = 0;
 	enum mf_read res = mf_u32(c, node, prop, required, &ph);
@@ -247,15 +250,16 @@ enum mf_read mf_cpu_list(struct manifest_ctx *c, int node, const char *prop, u64
 	if (p == NULL)
 		return res;
 	if (len == 0 || len % 4 != 0) {
-		mf_error(c, node, prop, "expected a non-empty list of CPU numbers, got %d bytes", len);
+		mf_error(c, node, prop, "expected a non-empty list of CPU numbers, got %d bytes",
+		         len);
 		return MF_BAD;
 	}
 	u64 m = 0;
 	for (int i = 0; i < len; i += 4) {
 		u32 cpu = mf_be32(p + i);
 		if (cpu >= c->cfg->cpu_count) {
-			mf_error(c, node, prop, "CPU %u does not exist (the system has %u CPUs)", cpu,
-				 c->cfg->cpu_count);
+			mf_error(c, node, prop, "CPU %u does not exist (the system has %u CPUs)",
+			         cpu, c->cfg->cpu_count);
 			return MF_BAD;
 		}
 		if ((m & (UINT64_C(1) << cpu)) != 0) {
@@ -269,7 +273,7 @@ enum mf_read mf_cpu_list(struct manifest_ctx *c, int node, const char *prop, u64
 }
 
 enum mf_read mf_mem_letters(struct manifest_ctx *c, int node, const char *prop, bool required,
-			    u32 *out)
+                            u32 *out)
 {
 	const char *s = NULL;
 	enum mf_read res = mf_string(c, node, prop, required, &s);
@@ -277,8 +281,10 @@ enum mf_read mf_mem_letters(struct manifest_ctx *c, int node, const char *prop, 
 		return res;
 	u32 r = 0;
 	for (; *s != '\0'; s++) {
-		u32 bit = *s == 'r' ? RIGHT_MEM_READ : *s == 'w' ? RIGHT_MEM_WRITE
-			: *s == 'x' ? RIGHT_MEM_EXEC : 0;
+		u32 bit = *s == 'r' ? RIGHT_MEM_READ :
+		          *s == 'w' ? RIGHT_MEM_WRITE :
+		          *s == 'x' ? RIGHT_MEM_EXEC :
+		                      0;
 		if (bit == 0) {
 			mf_error(c, node, prop, "unknown right '%c' (use letters of \"rwx\")", *s);
 			return MF_BAD;
@@ -342,8 +348,8 @@ enum mf_read mf_cap_rights(struct manifest_ctx *c, int node, enum cap_type type,
 		if (bit == 0) {
 			char valid[64];
 			mf_rights_string(type, UINT32_MAX, valid, sizeof(valid));
-			mf_error(c, node, "rights", "\"%s\" is not a right of this object (valid: %s)", s,
-				 valid);
+			mf_error(c, node, "rights",
+			         "\"%s\" is not a right of this object (valid: %s)", s, valid);
 			return MF_BAD;
 		}
 		if ((r & bit) != 0) {

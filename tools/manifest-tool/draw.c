@@ -34,20 +34,21 @@ static const char *size_text(u64 size)
 static void draw_partition(FILE *f, const struct config *cfg, u32 pi)
 {
 	const struct cfg_partition *p = &cfg->partitions[pi];
-	fprintf(f, "  p%u [shape=box, style=\"rounded,filled\", fillcolor=\"%s\", label=\"%s\\n%s, %u vCPU%s",
-		pi, p->type == PARTITION_SERVICE ? "#dbe9f6" : "#fde9c8", p->name,
-		type_names[p->type % 3u], p->vcpu_count, p->vcpu_count == 1 ? "" : "s");
+	fprintf(f,
+	        "  p%u [shape=box, style=\"rounded,filled\", fillcolor=\"%s\", label=\"%s\\n%s, %u vCPU%s",
+	        pi, p->type == PARTITION_SERVICE ? "#dbe9f6" : "#fde9c8", p->name,
+	        type_names[p->type % 3u], p->vcpu_count, p->vcpu_count == 1 ? "" : "s");
 	u64 all = (UINT64_C(1) << cfg->cpu_count) - 1u;
 	for (u32 v = 0; v < p->vcpu_count; v++) {
 		const struct cfg_vcpu *vc = &p->vcpus[v];
 		if (vc->hard_affinity != all || vc->soft_affinity != vc->hard_affinity)
 			fprintf(f, "\\nvCPU%u: CPUs 0x%llx, prefers 0x%llx", v,
-				(unsigned long long)vc->hard_affinity,
-				(unsigned long long)vc->soft_affinity);
+			        (unsigned long long)vc->hard_affinity,
+			        (unsigned long long)vc->soft_affinity);
 	}
 	if (p->sched_kind != CFG_SCHED_NONE)
 		fprintf(f, "\\nschedules CPUs 0x%llx (%s)", (unsigned long long)p->sched_cpus,
-			p->sched_kind == CFG_SCHED_STATIC ? "null" : "credit2");
+		        p->sched_kind == CFG_SCHED_STATIC ? "null" : "credit2");
 	for (u32 m = 0; m < p->mapping_count; m++) {
 		const struct cfg_region *r = &cfg->regions[p->mappings[m].region];
 		char rights[4];
@@ -55,7 +56,7 @@ static void draw_partition(FILE *f, const struct config *cfg, u32 pi)
 			continue;
 		mf_mem_string(p->mappings[m].rights, rights);
 		fprintf(f, "\\n%s %s %s @0x%llx", r->name, size_text(r->size), rights,
-			(unsigned long long)p->mappings[m].ipa);
+		        (unsigned long long)p->mappings[m].ipa);
 	}
 	fprintf(f, "\"];\n");
 }
@@ -82,20 +83,23 @@ static void draw_objects(FILE *f, const struct config *cfg)
 			continue;
 		mf_mem_string(r->rights, rights);
 		if (r->kind == REGION_SHARED)
-			fprintf(f, "  r%u [shape=cylinder, style=filled, fillcolor=\"#e2f0d9\", label=\"%s\\nshared %s %s\"];\n",
-				i, r->name, size_text(r->size), rights);
+			fprintf(f,
+			        "  r%u [shape=cylinder, style=filled, fillcolor=\"#e2f0d9\", label=\"%s\\nshared %s %s\"];\n",
+			        i, r->name, size_text(r->size), rights);
 		else if (r->kind == REGION_DEVICE)
-			fprintf(f, "  r%u [shape=component, label=\"%s\\ndevice 0x%llx+0x%llx\"];\n", i, r->name,
-				(unsigned long long)r->pa, (unsigned long long)r->size);
+			fprintf(f,
+			        "  r%u [shape=component, label=\"%s\\ndevice 0x%llx+0x%llx\"];\n",
+			        i, r->name, (unsigned long long)r->pa, (unsigned long long)r->size);
 		else
 			fprintf(f, "  r%u [shape=note, label=\"%s\\nprivate %s\"];\n", i, r->name,
-				size_text(r->size));
+			        size_text(r->size));
 	}
 	for (u32 i = 0; i < cfg->endpoint_count; i++)
-		fprintf(f, "  e%u [shape=diamond, label=\"%s\\nendpoint\"];\n", i, cfg->endpoint_names[i]);
+		fprintf(f, "  e%u [shape=diamond, label=\"%s\\nendpoint\"];\n", i,
+		        cfg->endpoint_names[i]);
 	for (u32 i = 0; i < cfg->notification_count; i++)
 		fprintf(f, "  n%u [shape=octagon, label=\"%s\\nnotification\"];\n", i,
-			cfg->notification_names[i]);
+		        cfg->notification_names[i]);
 }
 
 static void draw_edges(FILE *f, const struct config *cfg, u32 pi)
@@ -108,27 +112,34 @@ static void draw_edges(FILE *f, const struct config *cfg, u32 pi)
 			continue;
 		mf_mem_string(map->rights, rights);
 		fprintf(f, "  p%u -> r%u [label=\"map %s\\n@0x%llx\"];\n", pi, map->region, rights,
-			(unsigned long long)map->ipa);
+		        (unsigned long long)map->ipa);
 	}
 	for (u32 i = 0; i < p->cap_count; i++) {
 		const struct cfg_cap *c = &p->caps[i];
 		static const char prefix[] = { '?', 'e', 'n', 'r', 'p', 'p' };
 		char rights[64];
 		mf_rights_string(c->type, c->rights, rights, sizeof(rights));
-		fprintf(f, "  p%u -> %c%u [label=\"[%u] %s%s", pi, prefix[c->type % 6u], c->object, c->slot,
-			c->type == CAP_GUEST ? "guest: " : c->type == CAP_VCPUS ? "vcpus: " : "", rights);
+		fprintf(f, "  p%u -> %c%u [label=\"[%u] %s%s", pi, prefix[c->type % 6u], c->object,
+		        c->slot,
+		        c->type == CAP_GUEST ? "guest: " :
+		        c->type == CAP_VCPUS ? "vcpus: " :
+		                               "",
+		        rights);
 		if (c->badge != 0)
 			fprintf(f, "\\nbadge 0x%llx", (unsigned long long)c->badge);
-		fprintf(f, "\"%s];\n", c->type == CAP_GUEST || c->type == CAP_VCPUS ? ", color=\"#b03030\"" : "");
+		fprintf(f, "\"%s];\n",
+		        c->type == CAP_GUEST || c->type == CAP_VCPUS ? ", color=\"#b03030\"" : "");
 	}
 	if (p->fault_endpoint != CFG_NONE)
-		fprintf(f, "  p%u -> e%u [style=dotted, label=\"faults\"];\n", pi, p->fault_endpoint);
+		fprintf(f, "  p%u -> e%u [style=dotted, label=\"faults\"];\n", pi,
+		        p->fault_endpoint);
 }
 
 static void draw_dot(FILE *f, const struct config *cfg)
 {
-	fprintf(f, "digraph manifest {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n"
-		   "  edge [fontname=\"Helvetica\", fontsize=9];\n");
+	fprintf(f,
+	        "digraph manifest {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n"
+	        "  edge [fontname=\"Helvetica\", fontsize=9];\n");
 	for (u32 i = 0; i < cfg->partition_count; i++)
 		draw_partition(f, cfg, i);
 	draw_objects(f, cfg);
@@ -136,9 +147,10 @@ static void draw_dot(FILE *f, const struct config *cfg)
 		draw_edges(f, cfg, i);
 	for (u32 i = 0; i < cfg->emulated_count; i++) {
 		const struct cfg_emulated *e = &cfg->emulated[i];
-		fprintf(f, "  p%u -> p%u [style=dashed, label=\"emulates %s\\n0x%llx+0x%llx via %s\"];\n",
-			e->service, e->guest, e->name, (unsigned long long)e->ipa,
-			(unsigned long long)e->size, cfg->endpoint_names[e->endpoint]);
+		fprintf(f,
+		        "  p%u -> p%u [style=dashed, label=\"emulates %s\\n0x%llx+0x%llx via %s\"];\n",
+		        e->service, e->guest, e->name, (unsigned long long)e->ipa,
+		        (unsigned long long)e->size, cfg->endpoint_names[e->endpoint]);
 	}
 	fprintf(f, "}\n");
 }

@@ -10,8 +10,8 @@
 
 static const char *const kind_names[] = { "ram", "shared", "device" };
 static const char *const type_names[] = { "service", "vm", "pvh" };
-static const char *const cap_names[] = { "null", "endpoint", "notification", "memory", "vcpus",
-					 "guest" };
+static const char *const cap_names[] = { "null",   "endpoint", "notification",
+	                                 "memory", "vcpus",    "guest" };
 
 static const char *partition_name(const struct config *cfg, u32 i)
 {
@@ -36,9 +36,11 @@ static void dump_partition(const struct config *cfg, u32 pi)
 {
 	const struct cfg_partition *p = &cfg->partitions[pi];
 	printf("partition %u %s %s image %s entry 0x%llx weight %u cap %u fault %s badge 0x%llx sched %u cpus 0x%llx\n",
-	       pi, p->name, type_names[p->type % 3u], p->image, (unsigned long long)p->entry, p->weight,
-	       p->cap_percent, p->fault_endpoint == CFG_NONE ? "-" : cfg->endpoint_names[p->fault_endpoint],
-	       (unsigned long long)p->fault_badge, p->sched_kind, (unsigned long long)p->sched_cpus);
+	       pi, p->name, type_names[p->type % 3u], p->image, (unsigned long long)p->entry,
+	       p->weight, p->cap_percent,
+	       p->fault_endpoint == CFG_NONE ? "-" : cfg->endpoint_names[p->fault_endpoint],
+	       (unsigned long long)p->fault_badge, p->sched_kind,
+	       (unsigned long long)p->sched_cpus);
 	for (u32 v = 0; v < p->vcpu_count; v++)
 		printf("  vcpu %u hard 0x%llx soft 0x%llx\n", v,
 		       (unsigned long long)p->vcpus[v].hard_affinity,
@@ -46,8 +48,10 @@ static void dump_partition(const struct config *cfg, u32 pi)
 	for (u32 m = 0; m < p->mapping_count; m++) {
 		char r[4];
 		mf_mem_string(p->mappings[m].rights, r);
-		printf("  mapping %u %s ipa 0x%llx %s%s\n", m, cfg->regions[p->mappings[m].region].name,
-		       (unsigned long long)p->mappings[m].ipa, r, m == p->image_mapping ? " load-image" : "");
+		printf("  mapping %u %s ipa 0x%llx %s%s\n", m,
+		       cfg->regions[p->mappings[m].region].name,
+		       (unsigned long long)p->mappings[m].ipa, r,
+		       m == p->image_mapping ? " load-image" : "");
 	}
 	for (u32 i = 0; i < p->cap_count; i++) {
 		const struct cfg_cap *c = &p->caps[i];
@@ -62,15 +66,18 @@ void tool_dump(const struct config *cfg)
 {
 	printf("cpus %u log-level %u sched-policy", cfg->cpu_count, cfg->log_level);
 	for (u32 i = 0; i < cfg->cpu_count; i++)
-		printf(" %s", cfg->sched_policy[i] == CFG_NONE ? "-" : partition_name(cfg, cfg->sched_policy[i]));
+		printf(" %s", cfg->sched_policy[i] == CFG_NONE ?
+		                      "-" :
+		                      partition_name(cfg, cfg->sched_policy[i]));
 	printf("\n");
 	for (u32 i = 0; i < cfg->region_count; i++) {
 		const struct cfg_region *r = &cfg->regions[i];
 		char rights[4];
 		mf_mem_string(r->rights, rights);
 		printf("region %u %s %s pa 0x%llx size 0x%llx %s %s owner %s\n", i, r->name,
-		       kind_names[r->kind % 3u], (unsigned long long)r->pa, (unsigned long long)r->size,
-		       r->pa_fixed ? "fixed" : "placed", rights, partition_name(cfg, r->owner));
+		       kind_names[r->kind % 3u], (unsigned long long)r->pa,
+		       (unsigned long long)r->size, r->pa_fixed ? "fixed" : "placed", rights,
+		       partition_name(cfg, r->owner));
 	}
 	for (u32 i = 0; i < cfg->device_count; i++) {
 		const struct cfg_device *d = &cfg->devices[i];
@@ -88,8 +95,8 @@ void tool_dump(const struct config *cfg)
 		dump_partition(cfg, i);
 	for (u32 i = 0; i < cfg->emulated_count; i++) {
 		const struct cfg_emulated *e = &cfg->emulated[i];
-		printf("emulated %u %s guest %s service %s endpoint %s ipa 0x%llx size 0x%llx\n", i, e->name,
-		       partition_name(cfg, e->guest), partition_name(cfg, e->service),
+		printf("emulated %u %s guest %s service %s endpoint %s ipa 0x%llx size 0x%llx\n", i,
+		       e->name, partition_name(cfg, e->guest), partition_name(cfg, e->service),
 		       cfg->endpoint_names[e->endpoint], (unsigned long long)e->ipa,
 		       (unsigned long long)e->size);
 	}

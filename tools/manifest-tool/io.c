@@ -59,7 +59,8 @@ static void *compile_dts(const char *file, size_t *size)
 		_exit(127);
 	}
 	int status = 0;
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "manifest error: %s: dtc could not compile it\n", file);
 		unlink(tmp);
 		exit(1); /* a source that does not compile is an invalid manifest */
@@ -108,7 +109,7 @@ void *tool_images_package(const struct tool_images *imgs, u64 *size)
 	void *data[TOOL_IMAGE_MAX];
 	size_t sizes[TOOL_IMAGE_MAX];
 	u64 total = align_up(sizeof(struct package_header) +
-			     (u64)imgs->count * sizeof(struct package_entry));
+	                     (u64)imgs->count * sizeof(struct package_entry));
 	for (int i = 0; i < imgs->count; i++) {
 		data[i] = read_file(imgs->files[i], &sizes[i]);
 		if (data[i] == NULL)

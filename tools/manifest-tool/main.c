@@ -47,10 +47,10 @@ static void machine_defaults(struct boot_info *bi, const char *platform)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: manifest check [MACHINE] [--image NAME=FILE]... [--print] FILE.dts|FILE.dtb\n"
-		"       manifest draw [MACHINE] FILE OUT.svg|OUT.dot\n"
-		"MACHINE: --platform arm64|x86_64 (default arm64) --cpus N\n"
-		"         --ram BASE:SIZE --reserve BASE:SIZE (replace the platform's ranges)\n");
+	        "usage: manifest check [MACHINE] [--image NAME=FILE]... [--print] FILE.dts|FILE.dtb\n"
+	        "       manifest draw [MACHINE] FILE OUT.svg|OUT.dot\n"
+	        "MACHINE: --platform arm64|x86_64 (default arm64) --cpus N\n"
+	        "         --ram BASE:SIZE --reserve BASE:SIZE (replace the platform's ranges)\n");
 	return 2;
 }
 
@@ -66,7 +66,7 @@ static bool parse_range(const char *s, struct boot_mem_range *r)
 
 /** The options shared by check and draw; returns the first operand index or -1. */
 static int parse_options(int argc, char **argv, struct boot_info *bi, struct tool_images *imgs,
-			 bool *print)
+                         bool *print)
 {
 	bool ram_given = false, reserve_given = false;
 	machine_defaults(bi, "arm64");

@@ -52,9 +52,9 @@ enum cfg_log_level {
 
 /** What a policy partition does with the CPUs it schedules (sched-policy). */
 enum cfg_sched_kind {
-	CFG_SCHED_NONE = 0,    /**< not a scheduling policy partition */
-	CFG_SCHED_SHARED = 1,  /**< time-shares its CPUs (credit2-like): any vCPU count */
-	CFG_SCHED_STATIC = 2,  /**< one vCPU per CPU (null scheduler): placement checked */
+	CFG_SCHED_NONE = 0,   /**< not a scheduling policy partition */
+	CFG_SCHED_SHARED = 1, /**< time-shares its CPUs (credit2-like): any vCPU count */
+	CFG_SCHED_STATIC = 2, /**< one vCPU per CPU (null scheduler): placement checked */
 };
 
 enum region_kind {
@@ -67,10 +67,10 @@ enum region_kind {
 struct cfg_region {
 	char name[CFG_NAME_MAX];
 	enum region_kind kind;
-	u64 size;   /**< bytes, a multiple of PAGE_SIZE */
-	u64 pa;     /**< REGION_DEVICE: physical base; else 0 until boot assigns it */
-	u32 rights; /**< the most any mapping of it may have (RIGHT_MEM_*) */
-	u32 owner;  /**< RAM/DEVICE: owning partition index; SHARED: CFG_NONE */
+	u64 size; /**< bytes, a multiple of PAGE_SIZE */
+	u64 pa;   /**< physical base: the manifest's reg (pa_fixed), else placed by manifest_load */
+	u32 rights;    /**< the most any mapping of it may have (RIGHT_MEM_*) */
+	u32 owner;     /**< RAM/DEVICE: owning partition index; SHARED: CFG_NONE */
 	bool pa_fixed; /**< the manifest gave reg: pa is that; else manifest_load placed it */
 };
 
@@ -127,7 +127,7 @@ struct cfg_device {
 /** A guest MMIO range emulated by a service (routed by later issues). */
 struct cfg_emulated {
 	char name[CFG_NAME_MAX];
-	u32 guest;    /**< partition whose accesses trap */
+	u32 guest; /**< partition whose accesses trap */
 	u64 ipa;
 	u64 size;
 	u32 service;  /**< emulating partition */
@@ -135,8 +135,8 @@ struct cfg_emulated {
 };
 
 struct config {
-	u32 cpu_count;    /**< CPUs the system uses */
-	u32 log_level;    /**< boot-time runtime parameter */
+	u32 cpu_count;                 /**< CPUs the system uses */
+	u32 log_level;                 /**< boot-time runtime parameter */
 	u32 sched_policy[CFG_CPU_MAX]; /**< policy partition per CPU, or CFG_NONE */
 	u32 partition_count;
 	struct cfg_partition partitions[CFG_PARTITION_MAX];

@@ -38,7 +38,7 @@ struct manifest_errors {
  * (not reentrant).
  */
 bool manifest_load(const void *fdt, u64 size, const struct boot_info *bi, struct config *cfg,
-		   struct manifest_errors *errs);
+                   struct manifest_errors *errs);
 
 /**
  * Format one error the way both the kernel and tools/manifest print it:
