@@ -2,7 +2,7 @@
  * Capability lookup, rights checks and the three narrowing operations.
  *
  * Every function here works on one partition's table and never widens a
- * right: proofs/wp/cap.c proves cap_lookup returns only a slot of the asked
+ * right: Frama-C/WP proves (proofs/run, contracts in cap.h) that cap_lookup returns only a slot of the asked
  * type holding every needed right, and that derive/restrict leave rights
  * that are a subset of the source's.
  */
@@ -42,6 +42,11 @@ enum status cap_lookup(const struct cap_table *t, u64 slot, u32 type, u32 need, 
 }
 
 /** A slot index is valid and the slot holds a capability. */
+/*@ requires \valid_read(t);
+    assigns \nothing;
+    ensures \result == STATUS_OK <==> cap_full(t, slot);
+    ensures \result == STATUS_OK || \result == STATUS_INVALID_CAP;
+*/
 static enum status cap_slot_full(const struct cap_table *t, u64 slot)
 {
 	if (slot >= CAP_SLOT_COUNT || t->slots[slot].type == CAP_NULL)
@@ -71,13 +76,13 @@ enum status cap_derive_decode(const struct cap_table *t, u64 src, u64 dst, u64 r
 
 void cap_derive_invoke(struct cap_table *t, u32 src, u32 dst, u32 rights, u64 badge)
 {
-	const struct cap *c = &t->slots[src];
-	t->slots[dst] = (struct cap){
-		.type = c->type,
-		.rights = c->rights & rights,
-		.object = c->object,
-		.badge = badge != 0 ? badge : c->badge,
-	};
+	/* Field by field from a copy, so WP reasons about each store (proofs/README.md). */
+	const struct cap c = t->slots[src];
+	struct cap *d = &t->slots[dst];
+	d->type = c.type;
+	d->rights = c.rights & rights;
+	d->object = c.object;
+	d->badge = badge != 0 ? badge : c.badge;
 }
 
 enum status cap_restrict_decode(const struct cap_table *t, u64 slot, u64 rights)
@@ -105,5 +110,9 @@ enum status cap_drop_decode(const struct cap_table *t, u64 slot)
 
 void cap_drop_invoke(struct cap_table *t, u32 slot)
 {
-	t->slots[slot] = (struct cap){ .type = CAP_NULL };
+	struct cap *c = &t->slots[slot];
+	c->type = CAP_NULL;
+	c->rights = 0;
+	c->object = 0;
+	c->badge = 0;
 }
