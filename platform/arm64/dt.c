@@ -15,7 +15,27 @@
 #include <kernel/print.h>
 #include <libfdt.h>
 
-/** Read a cells-wide big-endian number (1 or 2 cells) and advance. */
+#define DT_DEPTH_MAX 16
+
+/** The properties of one node that matter here, gathered in one pass. */
+struct dt_props {
+	const char *device_type, *compatible, *method;
+	int compatible_len;
+	const fdt32_t *reg, *interrupts;
+	int reg_len, interrupts_len;
+	int address_cells, size_cells; /**< for this node's children */
+};
+
+static bool dt_streq(const char *a, const char *b)
+{
+	while (*a != 0 && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+/** Read a cells-wide big-endian number (0 to 2 cells) and advance. */
 static u64 dt_read_cells(const fdt32_t **p, int cells)
 {
 	u64 v = 0;
@@ -26,18 +46,50 @@ static u64 dt_read_cells(const fdt32_t **p, int cells)
 	return v;
 }
 
-/** The index-th (base, size) pair of a node's reg, using the parent's cell counts. */
-static bool dt_reg(const void *fdt, int node, int index, u64 *base, u64 *size)
+/** One pass over a node's properties (libfdt walks them in order anyway). */
+static void dt_gather(const void *fdt, int node, struct dt_props *pr)
 {
-	int parent = fdt_parent_offset(fdt, node);
-	int ac = fdt_address_cells(fdt, parent);
-	int sc = fdt_size_cells(fdt, parent);
-	int len;
-	const fdt32_t *p = fdt_getprop(fdt, node, "reg", &len);
+	int off;
+
+	*pr = (struct dt_props){ .address_cells = 2, .size_cells = 1 };
+	fdt_for_each_property_offset(off, fdt, node) {
+		const char *name;
+		int len;
+		const void *v = fdt_getprop_by_offset(fdt, off, &name, &len);
+		if (v == NULL || len < 0)
+			continue;
+		bool is_string = len > 0 && ((const char *)v)[len - 1] == 0;
+		if (dt_streq(name, "device_type") && is_string)
+			pr->device_type = v;
+		else if (dt_streq(name, "compatible")) {
+			pr->compatible = v;
+			pr->compatible_len = len;
+		} else if (dt_streq(name, "reg")) {
+			pr->reg = v;
+			pr->reg_len = len;
+		} else if (dt_streq(name, "interrupts")) {
+			pr->interrupts = v;
+			pr->interrupts_len = len;
+		} else if (dt_streq(name, "method") && is_string) {
+			pr->method = v;
+		} else if (dt_streq(name, "#address-cells") && len == 4) {
+			pr->address_cells = (int)fdt32_ld(v);
+		} else if (dt_streq(name, "#size-cells") && len == 4) {
+			pr->size_cells = (int)fdt32_ld(v);
+		}
+	}
+}
+
+/** The index-th (base, size) pair of reg, with the parent's cell counts. */
+static bool dt_reg(const struct dt_props *pr, const struct dt_props *parent, int index, u64 *base,
+		   u64 *size)
+{
+	int ac = parent->address_cells, sc = parent->size_cells;
+	const fdt32_t *p = pr->reg;
 
 	if (p == NULL || ac < 1 || ac > 2 || sc < 0 || sc > 2)
 		return false;
-	if (len < (index + 1) * (ac + sc) * 4)
+	if (pr->reg_len < (index + 1) * (ac + sc) * 4)
 		return false;
 	p += index * (ac + sc);
 	*base = dt_read_cells(&p, ac);
@@ -45,95 +97,76 @@ static bool dt_reg(const void *fdt, int node, int index, u64 *base, u64 *size)
 	return true;
 }
 
-static void dt_memory(const void *fdt, struct arm64_hw *hw)
+static bool dt_compatible(const struct dt_props *pr, const char *want)
 {
-	int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", sizeof("memory"));
+	return pr->compatible != NULL && fdt_stringlist_contains(pr->compatible, pr->compatible_len, want);
+}
 
-	while (node >= 0) {
-		u64 base, size;
-		for (int i = 0; dt_reg(fdt, node, i, &base, &size); i++) {
+/** One node: whatever of interest it is. */
+static void dt_node(const struct dt_props *pr, const struct dt_props *parent, struct arm64_hw *hw)
+{
+	u64 base, size;
+
+	if (pr->device_type != NULL && dt_streq(pr->device_type, "memory")) {
+		for (int i = 0; dt_reg(pr, parent, i, &base, &size); i++) {
 			if (hw->mem_count < ARM64_MEM_MAX && size != 0)
 				hw->mem[hw->mem_count++] = (struct boot_mem_range){ base, size };
 		}
-		node = fdt_node_offset_by_prop_value(fdt, node, "device_type", "memory", sizeof("memory"));
-	}
-}
-
-static void dt_cpus(const void *fdt, struct arm64_hw *hw)
-{
-	int cpus = fdt_path_offset(fdt, "/cpus");
-	int node;
-
-	if (cpus < 0)
-		return;
-	int ac = fdt_address_cells(fdt, cpus);
-	fdt_for_each_subnode(node, fdt, cpus) {
-		int len;
-		const char *type = fdt_getprop(fdt, node, "device_type", &len);
-		const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
-		if (type == NULL || reg == NULL || len < ac * 4 || ac < 1 || ac > 2)
-			continue;
-		if (len < 4 || type[0] != 'c' || type[1] != 'p' || type[2] != 'u' || type[3] != 0)
-			continue;
-		if (hw->cpu_count < ARM64_CPU_MAX)
+	} else if (pr->device_type != NULL && dt_streq(pr->device_type, "cpu")) {
+		int ac = parent->address_cells;
+		const fdt32_t *reg = pr->reg;
+		if (reg != NULL && ac >= 1 && ac <= 2 && pr->reg_len >= ac * 4 && hw->cpu_count < ARM64_CPU_MAX)
 			hw->cpu_mpidr[hw->cpu_count++] = dt_read_cells(&reg, ac);
 	}
-}
-
-static void dt_gic(const void *fdt, struct arm64_hw *hw)
-{
-	int node = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3");
-
-	if (node < 0)
+	if (pr->compatible == NULL)
 		return;
-	dt_reg(fdt, node, 0, &hw->gicd, &hw->gicd_size);
-	dt_reg(fdt, node, 1, &hw->gicr, &hw->gicr_size);
-	int its = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3-its");
-	u64 size;
-	if (its >= 0)
-		dt_reg(fdt, its, 0, &hw->gits, &size);
-}
-
-static void dt_timer(const void *fdt, struct arm64_hw *hw)
-{
-	int node = fdt_node_offset_by_compatible(fdt, -1, "arm,armv8-timer");
-	int len;
-	const fdt32_t *irq = node >= 0 ? fdt_getprop(fdt, node, "interrupts", &len) : NULL;
-
-	/* Defaults from the Arm Base System Architecture: PPIs 13, 14, 11, 10. */
-	static const u32 defaults[4] = { 13, 14, 11, 10 };
-	for (u32 i = 0; i < 4u; i++) {
+	if (dt_compatible(pr, "arm,gic-v3")) {
+		dt_reg(pr, parent, 0, &hw->gicd, &hw->gicd_size);
+		dt_reg(pr, parent, 1, &hw->gicr, &hw->gicr_size);
+	} else if (dt_compatible(pr, "arm,gic-v3-its")) {
+		dt_reg(pr, parent, 0, &hw->gits, &size);
+	} else if (dt_compatible(pr, "arm,pl011")) {
+		if (hw->uart == 0)
+			dt_reg(pr, parent, 0, &hw->uart, &size);
+	} else if (dt_compatible(pr, "arm,armv8-timer")) {
 		/* Each interrupt is <type number flags>; type 1 = PPI. */
-		if (irq != NULL && len >= (int)((i + 1) * 12) && fdt32_ld(&irq[i * 3]) == 1)
-			hw->timer_ppi[i] = fdt32_ld(&irq[i * 3 + 1]);
-		else
-			hw->timer_ppi[i] = defaults[i];
+		for (u32 i = 0; i < 4u; i++) {
+			if (pr->interrupts != NULL && pr->interrupts_len >= (int)((i + 1) * 12) &&
+			    fdt32_ld(&pr->interrupts[i * 3]) == 1)
+				hw->timer_ppi[i] = fdt32_ld(&pr->interrupts[i * 3 + 1]);
+		}
+	} else if (dt_compatible(pr, "arm,psci-0.2") || dt_compatible(pr, "arm,psci")) {
+		hw->psci_smc = pr->method != NULL && dt_streq(pr->method, "smc");
 	}
 }
 
-/** Parse the firmware DTB; false if it is not a valid device tree. */
+/**
+ * Parse the firmware DTB in one pass over its nodes and, per node, one pass
+ * over its properties: QEMU's DTB has over a hundred nodes, and libfdt's
+ * lookups by name (fdt_getprop, fdt_parent_offset) rescan from the start
+ * each time. The parents' #address-cells/#size-cells are kept per depth.
+ * False if dtb is not a valid device tree.
+ */
 bool arm64_dt_parse(const void *dtb, struct arm64_hw *hw)
 {
-	u64 size;
+	/* Defaults from the Arm Base System Architecture: PPIs 13, 14, 11, 10. */
+	static const u32 timer_defaults[4] = { 13, 14, 11, 10 };
+	static struct dt_props levels[DT_DEPTH_MAX];
+	int depth = 0;
 
 	if (dtb == NULL || fdt_check_header(dtb) != 0)
 		return false;
 	hw->dtb = dtb;
 	hw->dtb_size = fdt_totalsize(dtb);
-	dt_memory(dtb, hw);
-	dt_cpus(dtb, hw);
-	dt_gic(dtb, hw);
-	dt_timer(dtb, hw);
-	int uart = fdt_node_offset_by_compatible(dtb, -1, "arm,pl011");
-	if (uart >= 0)
-		dt_reg(dtb, uart, 0, &hw->uart, &size);
-	int psci = fdt_node_offset_by_compatible(dtb, -1, "arm,psci-0.2");
-	if (psci < 0)
-		psci = fdt_node_offset_by_compatible(dtb, -1, "arm,psci");
-	int len;
-	const char *method = psci >= 0 ? fdt_getprop(dtb, psci, "method", &len) : NULL;
-	hw->psci_smc = method != NULL && len >= 4 && method[0] == 's' && method[1] == 'm' &&
-		       method[2] == 'c' && method[3] == 0;
+	for (u32 i = 0; i < 4u; i++)
+		hw->timer_ppi[i] = timer_defaults[i];
+	for (int node = fdt_next_node(dtb, -1, &depth); node >= 0; node = fdt_next_node(dtb, node, &depth)) {
+		if (depth < 0 || depth >= DT_DEPTH_MAX)
+			continue;
+		dt_gather(dtb, node, &levels[depth]);
+		if (depth > 0)
+			dt_node(&levels[depth], &levels[depth - 1], hw);
+	}
 	return true;
 }
 

@@ -64,16 +64,44 @@ arm64_entry:
 	bl	arm64_mmu_build			/* MMU off: only aligned stores */
 	bl	mmu_on
 
-	/* BSS; the image carries it as zeros, but a warm boot need not. */
+	/*
+	 * BSS; the image carries it as zeros, but a warm boot need not. With
+	 * the MMU on, DC ZVA zeroes a whole block per instruction (DCZID_EL0
+	 * gives its size, 4 << BS bytes, and DZP forbids it); BSS is 4 KiB
+	 * aligned (kernel.ld), so only the tail may need 16-byte stores.
+	 */
 	adrp	x9, __bss_start
 	add	x9, x9, #:lo12:__bss_start
 	adrp	x10, __bss_end
 	add	x10, x10, #:lo12:__bss_end
-1:	cmp	x9, x10
-	b.hs	2f
-	stp	xzr, xzr, [x9], #16
+	mrs	x11, dczid_el0
+	tbnz	x11, #4, 2f			/* DZP: no DC ZVA */
+	and	x11, x11, #0xf
+	mov	x12, #4
+	lsl	x12, x12, x11			/* block size in bytes */
+	sub	x13, x10, x12, lsl #2		/* last start with 4 whole blocks left */
+1:	cmp	x9, x13
+	b.hi	4f
+	dc	zva, x9
+	add	x9, x9, x12
+	dc	zva, x9
+	add	x9, x9, x12
+	dc	zva, x9
+	add	x9, x9, x12
+	dc	zva, x9
+	add	x9, x9, x12
 	b	1b
-2:
+4:	add	x13, x9, x12			/* then single blocks */
+	cmp	x13, x10
+	b.hi	2f
+	dc	zva, x9
+	mov	x9, x13
+	b	4b
+2:	cmp	x9, x10
+	b.hs	3f
+	stp	xzr, xzr, [x9], #16
+	b	2b
+3:
 	bl	el2_setup
 	mov	x0, x19
 	bl	arm64_boot_main
