@@ -2,9 +2,9 @@
  * Capability lookup, rights checks and the three narrowing operations.
  *
  * Every function here works on one partition's table and never widens a
- * right: Frama-C/WP proves (proofs/run, contracts in cap.h) that cap_lookup returns only a slot of the asked
- * type holding every needed right, and that derive/restrict leave rights
- * that are a subset of the source's.
+ * right: Frama-C/WP proves (proofs/run, contracts in cap.h) that cap_lookup
+ * returns only a slot of the asked type holding every needed right, and
+ * that derive/restrict leave rights that are a subset of the source's.
  */
 #include <kernel/cap.h>
 
@@ -26,7 +26,8 @@ u32 cap_rights_mask(u32 type)
 	}
 }
 
-enum status cap_lookup(const struct cap_table *t, u64 slot, u32 type, u32 need, const struct cap **out)
+enum status cap_lookup(const struct cap_table *t, u64 slot, u32 type, u32 need,
+                       const struct cap **out)
 {
 	if (slot >= CAP_SLOT_COUNT)
 		return STATUS_INVALID_CAP;

@@ -80,7 +80,8 @@ u32 cap_rights_mask(u32 type);
     complete behaviors;
     disjoint behaviors;
 */
-enum status cap_lookup(const struct cap_table *t, u64 slot, u32 type, u32 need, const struct cap **out);
+enum status cap_lookup(const struct cap_table *t, u64 slot, u32 type, u32 need,
+                       const struct cap **out);
 
 /** Decode a derive: src must exist, dst be empty, rights a subset. */
 /*@ requires \valid_read(t);
