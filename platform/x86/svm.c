@@ -278,10 +278,14 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 		t.what = "invalid guest state";
 		break;
 	default:
-		if (code >= VMEXIT_EXCP_BASE && code < VMEXIT_EXCP_BASE + 32)
+		if (code >= VMEXIT_EXCP_BASE && code < VMEXIT_EXCP_BASE + 32) {
 			t.what = guest_exception_name((u32)(code - VMEXIT_EXCP_BASE));
-		else
+			/* #PF: EXITINFO2 is the faulting linear address (CR2), §15.12. */
+			if (code == VMEXIT_EXCP_BASE + 14)
+				t.address = vm->ctrl.exit_info2;
+		} else {
 			t.what = "intercepted instruction";
+		}
 		break;
 	}
 	return kernel_trap(v, &t);
