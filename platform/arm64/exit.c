@@ -23,23 +23,25 @@
 /** The PC advance after a trapped 32-bit instruction (ESR_EL2.IL set). */
 #define INSN_SIZE 4u
 
-/** The core's answer; NULL means idle here until there is something to run. */
-static struct vcpu *exit_next(struct arm64_cpu *cpu, struct vcpu *next)
+/**
+ * Leaving v for next (NULL: nothing to run here, so idle until there is),
+ * called by vectors.S once v's registers are all saved.
+ */
+struct vcpu *arm64_exit_switch(struct vcpu *next)
 {
+	struct arm64_cpu *cpu = arm64_this_cpu();
+
 	if (next == NULL)
 		next = arm64_idle(cpu);
 	arm64_vcpu_switch(cpu, next);
 	return next;
 }
 
-static struct vcpu *exit_trap(struct vcpu *v, const struct trap *t)
+/** Into the core; vectors.S handles whatever vCPU it returns. */
+static inline struct vcpu *exit_trap(struct vcpu *v, const struct trap *t)
 {
 	arm64_core_lock_wait();
-	struct vcpu *next = kernel_trap(v, t);
-
-	if (__builtin_expect(next == v, 1))
-		return v;
-	return exit_next(arm64_this_cpu(), next);
+	return kernel_trap(v, t);
 }
 
 /** What an EL1 exception class means, for reports. */

@@ -6,10 +6,13 @@
  * While a guest runs, SP_EL2 is this CPU's stack top and TPIDR_EL2 points at
  * its struct arm64_cpu, whose first word is the running vCPU; the vCPU's
  * struct vcpu_arch is the first member of struct vcpu. A guest exit stores
- * x0-x30, ELR_EL2 and SPSR_EL2 into it, calls arm64_guest_exit(vcpu, kind)
- * on the empty stack, and enters whatever vCPU that returns. Nothing else is
- * saved on this path: the EL1 and FP state is switched in C only when the
- * vCPU changes (vcpu.c), so a hypercall back into the same vCPU is cheap.
+ * x0-x18, x30, ELR_EL2 and SPSR_EL2 into it and calls
+ * arm64_guest_exit(vcpu, kind) on the empty stack, which returns the vCPU
+ * to enter. If that is the same vCPU, only those registers are reloaded:
+ * x19-x29 never left the CPU (the C code preserves them). Otherwise x19-x29
+ * are stored too, arm64_exit_switch() switches the EL1/FP state (vcpu.c) or
+ * idles, and the new vCPU is entered with every register. So a hypercall
+ * back into the same vCPU moves 20 registers each way and nothing else.
  *
  * An exception taken from EL2 itself is a kernel bug: the vectors push a
  * struct arm64_frame and call arm64_kernel_fault, which reports and stops.
@@ -64,19 +67,55 @@ guest_exit_common:
 	stp	x12, x13, [x0, #96]
 	stp	x14, x15, [x0, #112]
 	stp	x16, x17, [x0, #128]
-	stp	x18, x19, [x0, #144]
-	stp	x20, x21, [x0, #160]
-	stp	x22, x23, [x0, #176]
-	stp	x24, x25, [x0, #192]
-	stp	x26, x27, [x0, #208]
-	stp	x28, x29, [x0, #224]
+	str	x18, [x0, #144]
 	str	x30, [x0, #240]
 	ldp	x2, x3, [sp], #16
 	stp	x2, x3, [x0, #0]
 	mrs	x2, elr_el2
 	mrs	x3, spsr_el2
 	stp	x2, x3, [x0, #ARM64_VCPU_PC_OFFSET]
+	/*
+	 * x19-x29 still hold the guest's values: the C code below preserves
+	 * them (AAPCS64 callee-saved registers), so they are stored only if
+	 * the CPU leaves this vCPU.
+	 */
 	bl	arm64_guest_exit
+	mrs	x1, tpidr_el2
+	ldr	x2, [x1, #ARM64_CPU_CURRENT]
+	cmp	x0, x2
+	b.ne	guest_exit_switch
+	/* Back into the same vCPU: reload what the C code may have changed. */
+	ldp	x2, x3, [x0, #ARM64_VCPU_PC_OFFSET]
+	msr	elr_el2, x2
+	msr	spsr_el2, x3
+	ldp	x2, x3, [x0, #16]
+	ldp	x4, x5, [x0, #32]
+	ldp	x6, x7, [x0, #48]
+	ldp	x8, x9, [x0, #64]
+	ldp	x10, x11, [x0, #80]
+	ldp	x12, x13, [x0, #96]
+	ldp	x14, x15, [x0, #112]
+	ldp	x16, x17, [x0, #128]
+	ldr	x18, [x0, #144]
+	ldr	x30, [x0, #240]
+	ldp	x0, x1, [x0, #0]
+	eret
+	dsb	nsh			/* no straight-line speculation past ERET */
+	isb
+
+/*
+ * Another vCPU (or none): complete the old one's saved state with x19-x29
+ * before anything can let another CPU load it (vcpu.c clears its live_on
+ * only after this), then switch and enter the new one.
+ */
+guest_exit_switch:
+	stp	x19, x20, [x2, #152]
+	stp	x21, x22, [x2, #168]
+	stp	x23, x24, [x2, #184]
+	stp	x25, x26, [x2, #200]
+	stp	x27, x28, [x2, #216]
+	str	x29, [x2, #232]
+	bl	arm64_exit_switch
 	/* fall through: enter the vCPU it returned */
 
 /* _Noreturn void arm64_vcpu_enter(struct vcpu *v): v's EL1 state must be loaded. */
@@ -106,7 +145,7 @@ arm64_vcpu_enter:
 	ldr	x30, [x0, #240]
 	ldp	x0, x1, [x0, #0]
 	eret
-	dsb	nsh			/* no straight-line speculation past ERET */
+	dsb	nsh
 	isb
 
 kernel_fault_common:

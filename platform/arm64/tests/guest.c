@@ -75,6 +75,32 @@ static __attribute__((unused)) uint64_t measure_null(void)
 	return best;
 }
 
+/**
+ * Fill x19-x28 with known values, yield (the kernel switches to another
+ * partition if one is ready on this CPU, which stores and reloads the
+ * callee-saved registers on a different path than a plain hypercall), and
+ * count the registers that came back changed.
+ */
+static __attribute__((unused)) uint64_t callee_saved_clobbered_by_yield(void)
+{
+	uint64_t bad;
+	__asm__ volatile("mov x19, #19\n\tmov x20, #20\n\tmov x21, #21\n\tmov x22, #22\n\t"
+			 "mov x23, #23\n\tmov x24, #24\n\tmov x25, #25\n\tmov x26, #26\n\t"
+			 "mov x27, #27\n\tmov x28, #28\n\t"
+			 "mov x0, #3\n\tmov x1, #0\n\thvc #0\n\t"
+			 "mov %0, #0\n\t"
+			 "cmp x19, #19\n\tcinc %0, %0, ne\n\tcmp x20, #20\n\tcinc %0, %0, ne\n\t"
+			 "cmp x21, #21\n\tcinc %0, %0, ne\n\tcmp x22, #22\n\tcinc %0, %0, ne\n\t"
+			 "cmp x23, #23\n\tcinc %0, %0, ne\n\tcmp x24, #24\n\tcinc %0, %0, ne\n\t"
+			 "cmp x25, #25\n\tcinc %0, %0, ne\n\tcmp x26, #26\n\tcinc %0, %0, ne\n\t"
+			 "cmp x27, #27\n\tcinc %0, %0, ne\n\tcmp x28, #28\n\tcinc %0, %0, ne"
+			 : "=&r"(bad)
+			 :
+			 : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x19", "x20", "x21",
+			   "x22", "x23", "x24", "x25", "x26", "x27", "x28", "cc", "memory");
+	return bad;
+}
+
 #if defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
 /* Shared page (manifest): flag words at IPA 0x200000. */
 #define FLAGS ((volatile uint64_t *)0x200000)
@@ -120,6 +146,8 @@ int svc_main(uint64_t arg)
 	puts_("read returned\n");
 	return (int)v;
 #elif defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
+	uint64_t bad = callee_saved_clobbered_by_yield();
+	puts_(bad == 0 ? "x19-x28 survived a yield\n" : "x19-x28 CLOBBERED by a yield\n");
 	/* Set my flag, then spin until the other's: only timer preemption lets it run. */
 	FLAGS[MINE] = 1;
 	uint64_t spins = 0;

@@ -133,6 +133,8 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next);
 
 /* exit.c: guest exits, called from vectors.S; returns the vCPU to enter. */
 struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind);
+/** After a guest exit that leaves v: switch to next, or idle if it is NULL. */
+struct vcpu *arm64_exit_switch(struct vcpu *next);
 
 /* cpu.c */
 _Noreturn void arm64_run(struct vcpu *v);
