@@ -119,7 +119,7 @@ static bool wait_change(volatile u32 *flag, u32 before, u64 timeout_ticks)
 /** Where a variable of ap_boot.S lives in the copy the APs run. */
 static void *ap_slot(const void *sym)
 {
-	return (void *)(uintptr_t)(X86_AP_TRAMPOLINE + ((const u8 *)sym - ap_trampoline));
+	return (void *)(X86_AP_TRAMPOLINE + ((uintptr_t)sym - (uintptr_t)ap_trampoline));
 }
 
 /** INIT-SIPI-SIPI to apic_id as CPU cpu; true once it reports in. */
@@ -151,7 +151,7 @@ u32 x86_smp_start(void)
 		return 1;
 	}
 	memcpy((void *)(uintptr_t)X86_AP_TRAMPOLINE, ap_trampoline,
-	       (size_t)(ap_trampoline_end - ap_trampoline));
+	       (uintptr_t)ap_trampoline_end - (uintptr_t)ap_trampoline);
 	u32 self = lapic_read(LAPIC_ID) >> 24;
 	u32 len;
 	memcpy(&len, madt + 4, 4);

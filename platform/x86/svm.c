@@ -165,9 +165,10 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	 * and kernel/boot.c sets the vCPU's partition, whose tables already
 	 * exist, before resetting it: the nested root is fixed from here on.
 	 */
-	const struct vcpu *v = (const struct vcpu *)a;
-	CHECK(v->part != NULL && v->part->s2.root.pa != 0);
-	c->n_cr3 = v->part->s2.root.pa;
+	const struct partition *part = ((const struct vcpu *)a)->part;
+	u64 root = part != NULL ? part->s2.root.pa : 0;
+	CHECK(root != 0);
+	c->n_cr3 = root;
 	c->tlb_control = VMCB_TLB_FLUSH_ASID;
 }
 
@@ -316,10 +317,10 @@ _Noreturn void x86_run(struct vcpu *v)
 		 * clobbered lets the compiler keep just what it needs instead
 		 * of the callee saving all six callee-saved registers.
 		 */
-		register struct vcpu_arch *a __asm__("rdi") = &v->arch;
-		register u64 hpa __asm__("rsi") = host_pa;
+		struct vcpu_arch *a = &v->arch;
+		u64 hpa = host_pa;
 		__asm__ volatile("call svm_vmrun"
-		                 : "+r"(a), "+r"(hpa)
+		                 : "+D"(a), "+S"(hpa)
 		                 :
 		                 : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12",
 		                   "r13", "r14", "r15", "memory", "cc");
