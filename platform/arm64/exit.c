@@ -133,7 +133,7 @@ static void exit_abort(struct vcpu *v, u64 esr, u32 ec, struct trap *t)
 }
 
 /** Every synchronous exit but HVC. */
-static struct vcpu *exit_sync_slow(struct vcpu *v, u64 esr)
+static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64 esr)
 {
 	u32 ec = (u32)(esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
 	struct trap t = { .kind = TRAP_GUEST_EXCEPTION, .syndrome = esr, .what = "trapped instruction" };
@@ -180,16 +180,24 @@ static struct vcpu *exit_irq(struct vcpu *v)
 	return exit_trap(v, &t);
 }
 
-struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind)
+/**
+ * The hot path: a hypercall. The trap lives in the per-CPU state so that
+ * this is a tail call into the core, with no stack frame of its own.
+ */
+static inline struct vcpu *exit_hypercall(struct vcpu *v, u64 esr)
 {
-	if (__builtin_expect(kind == ARM64_EXIT_SYNC, 1)) {
-		u64 esr = read_sysreg(esr_el2);
-		if (__builtin_expect(((esr >> ESR_EC_SHIFT) & ESR_EC_MASK) == EC_HVC64, 1)) {
-			struct trap t = { .kind = TRAP_HYPERCALL, .syndrome = esr };
-			return exit_trap(v, &t);
-		}
+	struct arm64_cpu *cpu = arm64_this_cpu();
+
+	cpu->trap = (struct trap){ .kind = TRAP_HYPERCALL, .syndrome = esr };
+	arm64_core_lock_wait();
+	return kernel_trap(v, &cpu->trap);
+}
+
+/** Every exit but a hypercall. */
+static __attribute__((noinline)) struct vcpu *exit_other(struct vcpu *v, u64 kind, u64 esr)
+{
+	if (kind == ARM64_EXIT_SYNC)
 		return exit_sync_slow(v, esr);
-	}
 	if (kind == ARM64_EXIT_IRQ)
 		return exit_irq(v);
 	if (kind == ARM64_EXIT_FIQ) {
@@ -197,6 +205,15 @@ struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind)
 		struct trap t = { .kind = TRAP_IRQ, .syndrome = 1023u, .what = "fiq" };
 		return exit_trap(v, &t);
 	}
-	struct trap t = { .kind = TRAP_GUEST_EXCEPTION, .syndrome = read_sysreg(esr_el2), .what = "serror" };
+	struct trap t = { .kind = TRAP_GUEST_EXCEPTION, .syndrome = esr, .what = "serror" };
 	return exit_trap(v, &t);
+}
+
+struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind)
+{
+	u64 esr = read_sysreg(esr_el2);
+
+	if (__builtin_expect(kind == ARM64_EXIT_SYNC && ((esr >> ESR_EC_SHIFT) & ESR_EC_MASK) == EC_HVC64, 1))
+		return exit_hypercall(v, esr);
+	return exit_other(v, kind, esr);
 }

@@ -45,6 +45,7 @@ struct arm64_cpu {
 	u64 mpidr;
 	u32 index;
 	volatile u32 online;
+	struct trap trap; /**< the hypercall path's trap, kept off the stack */
 };
 
 /** What the firmware's device tree says about the machine. */
