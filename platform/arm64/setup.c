@@ -130,6 +130,15 @@ static void setup_boot_info(void)
 		kernel_base + boot_info.reserved[0].size - 1, dtb, dtb_end - 1);
 }
 
+/**
+ * Called once the boot CPU is set up, before the secondaries start. Empty in the kernel; the
+ * platform's panic test links a kernel whose tests/panic_hook.c replaces it
+ * with a deliberate EL2 fault (link-time choice, no #ifdef).
+ */
+__attribute__((weak)) void arm64_boot_hook(void)
+{
+}
+
 /** The boot CPU, from head.S: MMU on, BSS clear, EL2 controls set. */
 _Noreturn void arm64_boot_main(const void *dtb)
 {
@@ -155,6 +164,7 @@ _Noreturn void arm64_boot_main(const void *dtb)
 	arm64_timer_init();
 	arm64_gic_init();
 	setup_this_cpu(0);
+	arm64_boot_hook();
 	setup_secondaries();
 	setup_package();
 	setup_boot_info();

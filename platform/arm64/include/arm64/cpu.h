@@ -146,6 +146,7 @@ struct vcpu *arm64_idle(struct arm64_cpu *cpu);
 /* setup.c: the C entry points of head.S. */
 _Noreturn void arm64_boot_main(const void *dtb);
 _Noreturn void arm64_secondary_main(u64 index);
+void arm64_boot_hook(void);
 
 /* panic.c */
 _Noreturn void arm64_kernel_fault(struct arm64_frame *f, u64 vector);
