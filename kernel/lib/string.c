@@ -1,14 +1,36 @@
 /**
  * Freestanding string functions for the kernel and for Debian's prebuilt
- * libfdt.a. Plain byte loops: none of this is on a hot path.
+ * libfdt.a. memcpy and memset move 8-byte words when both ends allow it:
+ * boot zeroes every partition's RAM and copies its image with them, and
+ * that is most of the kernel's share of boot time.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/** A word that may alias any object, as these functions' accesses do. */
+typedef uint64_t __attribute__((may_alias)) word_t;
+
+/** Whether p is aligned for a 64-bit access. */
+static int word_aligned(const void *p)
+{
+	return ((uintptr_t)p & 7u) == 0;
+}
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
+	if (word_aligned(d) && word_aligned(s)) {
+		for (; n >= 32; n -= 32, d += 32, s += 32) {
+			uint64_t a = ((const word_t *)s)[0], b = ((const word_t *)s)[1];
+			uint64_t c = ((const word_t *)s)[2], e = ((const word_t *)s)[3];
+			((word_t *)d)[0] = a;
+			((word_t *)d)[1] = b;
+			((word_t *)d)[2] = c;
+			((word_t *)d)[3] = e;
+		}
+	}
 	while (n-- != 0)
 		*d++ = *s++;
 	return dst;
@@ -33,6 +55,15 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
+	if (word_aligned(d)) {
+		uint64_t w = (unsigned char)c * UINT64_C(0x0101010101010101);
+		for (; n >= 32; n -= 32, d += 32) {
+			((word_t *)d)[0] = w;
+			((word_t *)d)[1] = w;
+			((word_t *)d)[2] = w;
+			((word_t *)d)[3] = w;
+		}
+	}
 	while (n-- != 0)
 		*d++ = (unsigned char)c;
 	return dst;
