@@ -116,8 +116,12 @@ void *tool_images_package(const struct tool_images *imgs, u64 *size)
 			return NULL;
 		total = align_up(total + sizes[i]);
 	}
+	if (total > UINT32_MAX) {
+		fprintf(stderr, "images: the package would exceed 4 GiB\n");
+		return NULL;
+	}
 	char *pkg = calloc(1, total);
-	if (pkg == NULL || total > UINT32_MAX)
+	if (pkg == NULL)
 		return NULL;
 	struct package_header *h = (struct package_header *)pkg;
 	struct package_entry *e = (struct package_entry *)(h + 1);
