@@ -34,7 +34,7 @@ ap_pm32:
 	mov %eax, %es
 	mov %eax, %ss
 	mov %cr4, %eax
-	or $0x20, %eax /* PAE */
+	or $0x220, %eax /* PAE, OSFXSR: FXSAVE/FXRSTOR include the XMM registers */
 	mov %eax, %cr4
 	mov AP(ap_cr3), %eax
 	mov %eax, %cr3

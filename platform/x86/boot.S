@@ -106,7 +106,7 @@ x86_entry32:
 	mov $x86_boot_pml4, %eax
 	mov %eax, %cr3
 	mov %cr4, %eax
-	or $0x20, %eax /* PAE */
+	or $0x220, %eax /* PAE, OSFXSR: FXSAVE/FXRSTOR include the XMM registers */
 	mov %eax, %cr4
 	mov $0xc0000080, %ecx /* EFER */
 	rdmsr

@@ -159,6 +159,11 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	s->dr7 = 0x400u;
 	s->g_pat = PAT_DEFAULT;
 	a->gpr[X86_REG_RBX] = arg;
+	/* FNINIT's x87 control word and the reset MXCSR (AMD APM vol 2 §11.4.4). */
+	u16 fcw = 0x37f;
+	u32 mxcsr = 0x1f80;
+	memcpy(&a->fpu[0], &fcw, sizeof(fcw));
+	memcpy(&a->fpu[24], &mxcsr, sizeof(mxcsr));
 	a->vmid = vmid;
 	/*
 	 * struct vcpu_arch is the first member of struct vcpu (kernel/vcpu.h),

@@ -13,6 +13,12 @@
  * at boot by x86_svm_init) and comes back with one VMLOAD after the exit,
  * which also restores FS_BASE for the stack protector's canary.
  *
+ * The x87/SSE registers are not switched by VMRUN either: FXRSTOR before
+ * and FXSAVE after every trip keep each vCPU's own (two instructions; the
+ * host never touches them: it is built with -mgeneral-regs-only). XCR0
+ * stays at its reset value 1 (guests cannot XSETBV), so AVX state cannot
+ * be enabled and the FXSAVE image is the whole state.
+ *
  * Interrupts: the host runs with IF = 0. CLGI holds interrupts off while
  * STI sets the IF that VMRUN saves as HIF: with V_INTR_MASKING a physical
  * interrupt then exits the guest (INTR intercept, §15.21.1-2) and stays
@@ -30,6 +36,7 @@ svm_vmrun:
 	push %rsi /* host save area */
 
 	mov %rdi, %rax /* the VMCB is at offset 0 of vcpu_arch, identity mapped */
+	fxrstor64 VCPU_ARCH_FPU_OFFSET(%rax)
 	clgi
 	sti
 	vmload %rax
@@ -50,6 +57,7 @@ svm_vmrun:
 	vmrun %rax
 	/* #VMEXIT: RAX and RSP are the host's again (RAX = the VMCB). */
 	vmsave %rax
+	fxsave64 VCPU_ARCH_FPU_OFFSET(%rax)
 	mov %rcx, GPR(1)(%rax)
 	mov %rdx, GPR(2)(%rax)
 	mov %rbx, GPR(3)(%rax)

@@ -6,8 +6,10 @@
  *   | struct vmcb        |         segments and control registers live
  *   +--------------------+ 0x1000  here; VMRUN takes its physical address
  *   | gpr[16]            |         the other GPRs, saved by svm_entry.S
- *   | vmid, tlb control  |         around VMRUN (indexed by x86 register
- *   +--------------------+         number: 1 rcx, 2 rdx, 3 rbx, 5 rbp, ...)
+ *   +--------------------+ 0x1080  around VMRUN (indexed by x86 register
+ *   | fpu[512] (FXSAVE)  |         number: 1 rcx, 2 rdx, 3 rbx, 5 rbp, ...)
+ *   | vmid, tlb control  |         x87/SSE state: VMRUN does not switch it
+ *   +--------------------+
  *
  * Logical hypercall registers (ipc/abi.h): r0 = rax (in the VMCB), r1..r8 =
  * rdi rsi rdx r8 r9 r10 r11 r12.
@@ -17,6 +19,7 @@
 
 /* Offsets used by svm_entry.S. */
 #define VCPU_ARCH_GPR_OFFSET 0x1000
+#define VCPU_ARCH_FPU_OFFSET 0x1080
 #define X86_REG_RAX 0
 #define X86_REG_RCX 1
 #define X86_REG_RDX 2
@@ -34,13 +37,20 @@
 #include <x86/vmcb.h>
 
 struct vcpu_arch {
-	struct vmcb vmcb;         /**< first: its address is the one VMRUN takes */
-	uint64_t gpr[16];         /**< guest GPRs other than RAX and RSP */
-	uint32_t vmid;            /**< the partition's stage-2 vmid (ASID = vmid + 1) */
+	struct vmcb vmcb; /**< first: its address is the one VMRUN takes */
+	uint64_t gpr[16]; /**< guest GPRs other than RAX and RSP */
+	/**
+	 * The guest's x87/SSE registers in FXSAVE format (AMD APM vol 2
+	 * §11.4.4): VMRUN leaves them alone, so svm_entry.S swaps them, or
+	 * one partition would read another's.
+	 */
+	uint8_t fpu[512] __attribute__((aligned(16)));
+	uint32_t vmid;            /**< the partition's stage-2 vmid (the ASID, see svm.c) */
 	uint8_t tlb_control_next; /**< TLB_CONTROL after an entry: flush again if the ASID is shared */
 } __attribute__((aligned(4096)));
 
 _Static_assert(__builtin_offsetof(struct vcpu_arch, gpr) == VCPU_ARCH_GPR_OFFSET, "svm_entry.S");
+_Static_assert(__builtin_offsetof(struct vcpu_arch, fpu) == VCPU_ARCH_FPU_OFFSET, "svm_entry.S");
 
 /** x86 register number of each logical register r1..r8 (r0 is the VMCB's RAX). */
 #define X86_LOGICAL_REG(i) \

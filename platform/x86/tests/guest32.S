@@ -12,9 +12,15 @@
  *   TEST_SIGNAL set: write 1 to that word.
  *   TEST_NPF set:  write to guest-physical 0x400000, which no manifest
  *                  mapping covers: a nested page fault, reported, stops it.
+ *   TEST_FPU_A set: put 0x11111111 in XMM0, raise flag 1 (0x200000), spin
+ *                  until flag 2 (0x200004), then XMM0 must still hold it.
+ *   TEST_FPU_B set: wait for flag 1, XMM0 must not hold A's value, put
+ *                  0x22222222 there and raise flag 2.
+ *                  (the x87/SSE registers are swapped per vCPU)
  * Then all of them do the HC_NULL checks and HC_EXIT 0.
  */
 #define SHARED_FLAG 0x200000
+#define SHARED_FLAG2 0x200004
 #define HC_NULL 0
 #define HC_EXIT 2
 
@@ -28,6 +34,31 @@ _start:
 #ifdef TEST_WAIT
 1:	cmpl $0, SHARED_FLAG
 	je 1b
+#endif
+#if defined(TEST_FPU_A) || defined(TEST_FPU_B)
+	mov %cr4, %eax
+	or $0x200, %eax /* OSFXSR: SSE instructions allowed */
+	mov %eax, %cr4
+#endif
+#ifdef TEST_FPU_A
+	mov $0x11111111, %eax
+	movd %eax, %xmm0
+	movl $1, SHARED_FLAG
+2:	cmpl $0, SHARED_FLAG2
+	je 2b
+	movd %xmm0, %eax
+	cmp $0x11111111, %eax
+	jne fail
+#endif
+#ifdef TEST_FPU_B
+3:	cmpl $0, SHARED_FLAG
+	je 3b
+	movd %xmm0, %eax
+	cmp $0x11111111, %eax
+	je fail
+	mov $0x22222222, %eax
+	movd %eax, %xmm0
+	movl $1, SHARED_FLAG2
 #endif
 #ifdef TEST_NPF
 	movl $1, 0x400000
