@@ -14,6 +14,7 @@
  *        stage-2 fault
  *   0x20 at VBAR_EL1 (= 0) + offset     TRAP_GUEST_EXCEPTION from ESR_EL1
  *   0x17 SMC (HCR_EL2.TSC)              x0 = -1 (SMCCC NOT_SUPPORTED), no trap
+ *   0x07 FP/SIMD (CPTR_EL2.TFP)         load the vCPU's FP state, no trap
  *   anything else                       TRAP_GUEST_EXCEPTION
  */
 #include <arm64/cpu.h>
@@ -144,6 +145,10 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 		t.kind = TRAP_WFI;
 		t.what = NULL;
 		break;
+	case EC_FP:
+		/* CPTR_EL2.TFP: the vCPU's first FP/SIMD use since it was entered. */
+		arm64_vcpu_fp_load(arm64_this_cpu(), v);
+		return v;
 	case EC_SMC64:
 		/* SMC traps before executing (ELR = the SMC); no firmware for guests. */
 		v->arch.x[0] = (u64)-1;

@@ -21,7 +21,11 @@
 #define TCR_VALUE ((1 << 31) | (1 << 23) | (3 << 12) | (1 << 10) | (1 << 8) | 16)
 /* SCTLR_EL2 (E2H=0, D13.2.119): RES1 bits, then M, C, SA, I. Alignment checks (A) stay off. */
 #define SCTLR_EL2_VALUE (0x30c50830 | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 12))
-/* CPTR_EL2 (E2H=0, D13.2.33): RES1 bits; TFP=0 so FP/SIMD does not trap; TZ (bit 8) traps SVE. */
+/*
+ * CPTR_EL2 (E2H=0, D13.2.33): RES1 bits; TFP=0 so FP/SIMD does not trap at
+ * boot (libfdt uses v0/v1); TZ (bit 8) traps SVE. vcpu.c sets TFP once
+ * guests run, to switch their FP state lazily.
+ */
 #define CPTR_EL2_VALUE 0x33ff
 
 	.section .text.head, "ax"

@@ -32,10 +32,11 @@ _Static_assert(offsetof(struct vcpu_arch, pstate) == ARM64_VCPU_PSTATE_OFFSET, "
 void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid)
 {
 	(void)vmid; /* VTTBR comes from the partition's stage 2 when it is entered */
-	u32 live = a->live_on;
+	u32 live = a->live_on, fp_live = a->fp_live;
 
 	*a = (struct vcpu_arch){ 0 };
 	a->live_on = live;
+	a->fp_live = fp_live;
 	a->x[0] = arg;
 	a->pc = entry;
 	a->pstate = SPSR_EL1H_MASKED;
@@ -119,7 +120,13 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		return;
 	if (prev != NULL) {
 		el1_save(&prev->arch.el1);
-		arm64_fp_save(&prev->arch.fp);
+		if (prev->arch.fp_live) {
+			/* It ran with FP untrapped, so EL2 may still touch the registers. */
+			arm64_fp_save(&prev->arch.fp);
+			prev->arch.fp_live = 0;
+			write_sysreg(cptr_el2, CPTR_EL2_BASE | CPTR_TFP);
+			cpu->fp_trapping = true;
+		}
 		__atomic_store_n(&prev->arch.live_on, 0, __ATOMIC_RELEASE);
 	}
 	cpu->loaded = next;
@@ -129,7 +136,10 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		__asm__ volatile("yield");
 	next->arch.live_on = cpu->index + 1u;
 	el1_restore(&next->arch.el1);
-	arm64_fp_restore(&next->arch.fp);
+	if (!cpu->fp_trapping) {
+		write_sysreg(cptr_el2, CPTR_EL2_BASE | CPTR_TFP);
+		cpu->fp_trapping = true;
+	}
 	write_sysreg(hcr_el2, next->arch.hcr);
 	write_sysreg(vmpidr_el2, (UINT64_C(1) << 31) | next->index);
 	u64 vttbr = next->part->s2.root.pa | ((u64)next->part->s2.vmid << 48);
@@ -138,4 +148,18 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		cpu->vttbr = vttbr;
 	}
 	isb();
+}
+
+/**
+ * The running vCPU used FP/SIMD while CPTR_EL2.TFP trapped it (ESR_EL2.EC
+ * 0x07): untrap, load its FP state, and let it retry the instruction (ELR
+ * still points at it). Its state stays live until the CPU leaves it.
+ */
+void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v)
+{
+	write_sysreg(cptr_el2, CPTR_EL2_BASE);
+	isb();
+	cpu->fp_trapping = false;
+	arm64_fp_restore(&v->arch.fp);
+	v->arch.fp_live = 1;
 }

@@ -6,7 +6,8 @@
  *   0x0f8   pc             ELR_EL2, every exit/entry
  *   0x100   pstate         SPSR_EL2, every exit/entry
  *   0x108   hcr ...        written when the vCPU changes on a CPU
- *   ...     el1, fp        saved/restored when the vCPU changes on a CPU
+ *   ...     el1            saved/restored when the vCPU changes on a CPU
+ *   ...     fp             loaded on first use after entry, saved on leaving
  *
  * The assembly uses the offsets above; platform/arm64/vcpu.c checks them
  * with _Static_assert. The EL1 system registers and the FP/SIMD registers
@@ -49,7 +50,14 @@ struct vcpu_arch {
 	 * and the save on the CPU that ran it last.
 	 */
 	u32 live_on;
-	u32 reserved;
+	/**
+	 * Whether this vCPU's FP/SIMD state is in the registers of the CPU it
+	 * runs on. It is loaded lazily, on the vCPU's first FP/SIMD
+	 * instruction after it is entered (CPTR_EL2.TFP traps it), and saved
+	 * when the CPU leaves the vCPU; services, built without FP/SIMD, never
+	 * pay for either.
+	 */
+	u32 fp_live;
 	struct arm64_el1_regs el1;
 	struct arm64_fp_regs fp __attribute__((aligned(16)));
 };

@@ -101,6 +101,28 @@ static __attribute__((unused)) uint64_t callee_saved_clobbered_by_yield(void)
 	return bad;
 }
 
+/**
+ * Put seed into d0, d15 and d31, yield (another partition on this CPU
+ * does the same with its own seed), and count the registers that came back
+ * changed. The kernel switches FP/SIMD state lazily (a trap on first use),
+ * so this checks that path.
+ */
+static __attribute__((unused)) uint64_t fp_clobbered_by_yield(uint64_t seed)
+{
+	uint64_t bad;
+	__asm__ volatile(".arch_extension fp\n\t.arch_extension simd\n\t"
+			 "fmov d0, %1\n\tfmov d15, %1\n\tfmov d31, %1\n\t"
+			 "mov x0, #3\n\tmov x1, #0\n\thvc #0\n\t"
+			 "mov %0, #0\n\t"
+			 "fmov x9, d0\n\tcmp x9, %1\n\tcinc %0, %0, ne\n\t"
+			 "fmov x9, d15\n\tcmp x9, %1\n\tcinc %0, %0, ne\n\t"
+			 "fmov x9, d31\n\tcmp x9, %1\n\tcinc %0, %0, ne"
+			 : "=&r"(bad)
+			 : "r"(seed)
+			 : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "cc", "memory");
+	return bad;
+}
+
 #if defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
 /* Shared page (manifest): flag words at IPA 0x200000. */
 #define FLAGS ((volatile uint64_t *)0x200000)
@@ -148,6 +170,8 @@ int svc_main(uint64_t arg)
 #elif defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
 	uint64_t bad = callee_saved_clobbered_by_yield();
 	puts_(bad == 0 ? "x19-x28 survived a yield\n" : "x19-x28 CLOBBERED by a yield\n");
+	bad = fp_clobbered_by_yield(UINT64_C(0x1111111111111111) * (MINE + 1));
+	puts_(bad == 0 ? "fp registers survived a yield\n" : "fp registers CLOBBERED by a yield\n");
 	/* Set my flag, then spin until the other's: only timer preemption lets it run. */
 	FLAGS[MINE] = 1;
 	uint64_t spins = 0;

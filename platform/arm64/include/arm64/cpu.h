@@ -45,6 +45,7 @@ struct arm64_cpu {
 	u64 mpidr;
 	u32 index;
 	volatile u32 online;
+	bool fp_trapping;  /**< CPTR_EL2.TFP is set */
 	struct trap trap; /**< the hypercall path's trap, kept off the stack */
 };
 
@@ -131,6 +132,7 @@ void arm64_stage2_init_cpu(void);
 
 /* vcpu.c: switching the EL1 and FP state between vCPUs. */
 void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next);
+void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v);
 
 /* exit.c: guest exits, called from vectors.S; returns the vCPU to enter. */
 struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind);

@@ -76,6 +76,14 @@ static inline void dsb_sy(void) { __asm__ volatile("dsb sy" ::: "memory"); }
 /* CPACR_EL1.FPEN = 0b11: FP/SIMD does not trap at EL1/EL0 (D13.2.32). */
 #define CPACR_FPEN (UINT64_C(3) << 20)
 
+/*
+ * CPTR_EL2 (E2H=0, D13.2.33): RES1 bits 13:12 and 9:0 (TZ, bit 8, traps
+ * SVE, whose state nobody switches), plus TFP (bit 10), which traps FP/SIMD
+ * at EL0-EL2 so that a vCPU's FP state is loaded only when it uses it.
+ */
+#define CPTR_EL2_BASE UINT64_C(0x33ff)
+#define CPTR_TFP (UINT64_C(1) << 10)
+
 /* CNTHCTL_EL2 (E2H=0): EL1 may read the physical counter, the EL1 physical timer traps (D13.8.x). */
 #define CNTHCTL_EL1PCTEN (UINT64_C(1) << 0)
 
