@@ -43,8 +43,8 @@ static u32 asid_count;
 
 #define MISC1_INTERCEPTS                                                                         \
 	(VMCB_MISC1_INTR | VMCB_MISC1_NMI | VMCB_MISC1_SMI | VMCB_MISC1_INIT | VMCB_MISC1_INVD | \
-	 VMCB_MISC1_HLT | VMCB_MISC1_INVLPGA | VMCB_MISC1_IOIO | VMCB_MISC1_MSR |                \
-	 VMCB_MISC1_TASK_SWITCH | VMCB_MISC1_FERR_FREEZE | VMCB_MISC1_SHUTDOWN)
+	 VMCB_MISC1_RDPMC | VMCB_MISC1_HLT | VMCB_MISC1_INVLPGA | VMCB_MISC1_IOIO |              \
+	 VMCB_MISC1_MSR | VMCB_MISC1_TASK_SWITCH | VMCB_MISC1_FERR_FREEZE | VMCB_MISC1_SHUTDOWN)
 #define MISC2_INTERCEPTS                                                                 \
 	(VMCB_MISC2_VMRUN | VMCB_MISC2_VMMCALL | VMCB_MISC2_VMLOAD | VMCB_MISC2_VMSAVE | \
 	 VMCB_MISC2_STGI | VMCB_MISC2_CLGI | VMCB_MISC2_SKINIT | VMCB_MISC2_MONITOR |    \
@@ -129,6 +129,12 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	memset(a, 0, sizeof(*a));
 	struct vmcb_ctrl *c = &a->vmcb.ctrl;
 	c->intercept_exc = type == PARTITION_SERVICE ? SERVICE_EXCEPTIONS : 0;
+	/*
+	 * VMRUN does not switch DR0-DR3 (§15.5.1): a guest could read another's
+	 * breakpoint addresses. Nothing here uses them yet, so access stops the
+	 * partition; DR6/DR7 are in the VMCB.
+	 */
+	c->intercept_dr = VMCB_DR0_3_ACCESS;
 	c->intercept_misc1 = MISC1_INTERCEPTS;
 	c->intercept_misc2 = MISC2_INTERCEPTS;
 	c->iopm_base_pa = plat_virt_to_phys(iopm).pa;
@@ -289,6 +295,8 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 			/* #PF: EXITINFO2 is the faulting linear address (CR2), §15.12. */
 			if (code == VMEXIT_EXCP_BASE + 14)
 				t.address = vm->ctrl.exit_info2;
+		} else if (code >= VMEXIT_DR_BASE && code < VMEXIT_DR_BASE + 32) {
+			t.what = "debug register access";
 		} else {
 			t.what = "intercepted instruction";
 		}

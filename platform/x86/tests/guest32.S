@@ -17,6 +17,7 @@
  *   TEST_FPU_B set: wait for flag 1, XMM0 must not hold A's value, put
  *                  0x22222222 there and raise flag 2.
  *                  (the x87/SSE registers are swapped per vCPU)
+ *   TEST_DR set:   write DR0, which VMRUN does not switch: must stop it.
  * Then all of them do the HC_NULL checks and HC_EXIT 0.
  */
 #define SHARED_FLAG 0x200000
@@ -59,6 +60,10 @@ _start:
 	mov $0x22222222, %eax
 	movd %eax, %xmm0
 	movl $1, SHARED_FLAG2
+#endif
+#ifdef TEST_DR
+	mov $0x12345678, %eax
+	mov %eax, %dr0
 #endif
 #ifdef TEST_NPF
 	movl $1, 0x400000

@@ -123,6 +123,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "vmcb layout");
 #define VMCB_MISC1_NMI (1u << 1)
 #define VMCB_MISC1_SMI (1u << 2)
 #define VMCB_MISC1_INIT (1u << 3)
+#define VMCB_MISC1_RDPMC (1u << 15)
 #define VMCB_MISC1_INVD (1u << 22)
 #define VMCB_MISC1_HLT (1u << 24)
 #define VMCB_MISC1_INVLPGA (1u << 26)
@@ -150,7 +151,11 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "vmcb layout");
 #define VMCB_TLB_FLUSH_ALL 1u
 #define VMCB_TLB_FLUSH_ASID 3u
 
+/** DR0-DR3 reads (bits 0-3) and writes (bits 16-19). */
+#define VMCB_DR0_3_ACCESS 0x000f000fu
+
 /* Exit codes (APM vol 2, appendix C). */
+#define VMEXIT_DR_BASE 0x20u
 #define VMEXIT_EXCP_BASE 0x40u
 #define VMEXIT_INTR 0x60u
 #define VMEXIT_NMI 0x61u
