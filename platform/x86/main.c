@@ -15,6 +15,8 @@
 #define MB2_BOOT_MAGIC 0x36d76289u
 #define MB1_INFO_MMAP (1u << 6)
 #define MMAP_AVAILABLE 1u
+/** The kernel's identity map ends here (boot.S). */
+#define X86_IDENTITY_LIMIT (UINT64_C(4) << 30)
 
 /** Linker symbols (linker.ld): the loaded image and the BSS below it. */
 extern const u8 __image_start[], __image_end[], __bss_start[];
@@ -23,8 +25,16 @@ _Noreturn void x86_main(u32 magic, u32 info);
 
 static struct boot_info boot_info;
 
+/**
+ * Adds a RAM range, clipped to what boot.S identity maps (the low 4 GiB):
+ * the core writes to partition RAM through plat_phys_to_virt().
+ */
 static void add_ram(u64 base, u64 size)
 {
+	if (base >= X86_IDENTITY_LIMIT)
+		return;
+	if (size > X86_IDENTITY_LIMIT - base)
+		size = X86_IDENTITY_LIMIT - base;
 	if (size == 0)
 		return;
 	if (boot_info.ram_count == BOOT_RANGE_MAX) {
