@@ -101,6 +101,9 @@ static void setup_package(void)
 	}
 	if (h->total_size < sizeof(*h) || h->total_size > room)
 		setup_fail("boot package size is out of range");
+	u64 pkg = (u64)(uintptr_t)h, dtb = (u64)(uintptr_t)arm64_hw.dtb;
+	if (pkg < dtb + arm64_hw.dtb_size && dtb < pkg + h->total_size)
+		setup_fail("the boot loader put the device tree over the boot package");
 	boot_info.package = h;
 	boot_info.package_size = h->total_size;
 }
