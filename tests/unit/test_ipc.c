@@ -327,8 +327,68 @@ static void test_sched(void)
 	OK(trap_event(tsys_vcpu(c, 0), TRAP_TIMER, 0, 0) == tsys_vcpu(c, 0), "sched: alone on its CPU, keeps running");
 }
 
+static void test_more_paths(void)
+{
+	tsys_reset(1);
+	u32 c = tsys_partition("client", 1), s = tsys_partition("server", 1), x = tsys_partition("other", 1);
+	u32 ep = tsys_endpoint();
+	tsys_cap(c, 0, CAP_ENDPOINT, ep, RIGHT_EP_SEND, 0x3);
+	tsys_cap(s, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
+	tsys_cap(x, 0, CAP_ENDPOINT, ep, RIGHT_EP_SEND, 0x4);
+	struct vcpu *vc = tsys_vcpu(c, 0), *vs = tsys_vcpu(s, 0), *vx = tsys_vcpu(x, 0);
+	tsys_boot();
+	call(vc, 0, 1, 0);
+	hc(vs, HC_RECV, 0, 0, 0);
+	OK(reply_recv(vs, 9, 2, 0) == vs && reg(vs, 0) == STATUS_INVALID_CAP,
+	   "reply_recv: a bad receive slot is refused before replying");
+	EQ(vc->state, VCPU_BLOCKED_REPLY, "reply_recv: so the caller still waits");
+	OK(reply_recv(vs, 0, IPC_LABEL_KERNEL | 5, 0) == vs && reg(vs, 0) == STATUS_INVALID_ARG,
+	   "reply_recv: a kernel label in the reply is refused");
+	EQ(vc->state, VCPU_BLOCKED_REPLY, "reply_recv: and nothing was replied");
+	memset(vs->arch.regs, 0, sizeof(vs->arch.regs));
+	vs->arch.regs[0] = HC_REPLY;
+	vs->arch.regs[2] = 44;
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	OK(kernel_trap(vs, &t) == vs && reg(vs, 0) == STATUS_OK, "reply: the server replies and keeps running");
+	EQ(vc->state, VCPU_READY, "reply: caller made ready");
+	EQ(reg(vc, 2), 44, "reply: caller got the label");
+	OK(hc(vs, HC_REPLY, 0, 0, 0) == vs && reg(vs, 0) == STATUS_BAD_STATE, "reply: the right was one-shot");
+	/* The server waits; a send (not a call) is delivered without a reply right. */
+	OK(hc(vs, HC_RECV, 0, 0, 0) == vc, "recv: server blocks, client runs");
+	memset(vc->arch.regs, 0, sizeof(vc->arch.regs));
+	vc->arch.regs[0] = HC_SEND;
+	vc->arch.regs[2] = 77;
+	OK(kernel_trap(vc, &t) == vc && reg(vc, 0) == STATUS_OK, "send: delivered to the waiting server");
+	EQ(reg(vs, 2), 77, "send: label arrived");
+	EQ(reg(vs, 1), 0x3, "send: with the sender's badge");
+	OK(vs->caller == NULL, "send: the receiver holds no reply right");
+	/* A second call while the server holds a reply right it never uses. */
+	OK(hc(vc, HC_YIELD, 0, 0, 0) == vx, "yield to the third partition");
+	OK(call(vx, 0, 5, 0) == vs, "call: third partition's call, server next");
+	hc(vs, HC_RECV, 0, 0, 0);
+	EQ(reg(vs, 1), 0x4, "recv: got the third partition's call");
+	OK(hc(vs, HC_RECV, 0, 0, 0) == vc || vx->state == VCPU_READY, "recv again: drops the unused reply right");
+	EQ(reg(vx, 0), STATUS_PEER_STOPPED, "the abandoned caller is released with PEER_STOPPED");
+	/* A queued caller whose partition stops leaves the endpoint queue. */
+	tsys_reset(1);
+	c = tsys_partition("client", 1);
+	s = tsys_partition("server", 1);
+	tsys_cap(c, 0, CAP_ENDPOINT, tsys_endpoint(), RIGHT_EP_SEND, 0);
+	tsys_cap(s, 0, CAP_ENDPOINT, 0, RIGHT_EP_RECV, 0);
+	vc = tsys_vcpu(c, 0);
+	vs = tsys_vcpu(s, 0);
+	tsys_boot();
+	call(vc, 0, 1, 0);
+	OK(kernel.endpoints[0].senders.head == vc, "queued: the caller waits on the endpoint");
+	OK(FAKE_EXPECT_EXIT(trap_event(vs, TRAP_MEM_FAULT, 0x9000, IPC_ACCESS_EXEC)),
+	   "nothing can run after the server faults: power off");
+	OK(kernel.partitions[s].stopped, "the server faulted and stopped");
+	OK(strstr(fake_console(), "(exec)") != NULL, "the report names an exec fault");
+}
+
 int main(void)
 {
+	test_more_paths();
 	test_ping_pong();
 	test_badges();
 	test_denials();
