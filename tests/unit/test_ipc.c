@@ -354,21 +354,23 @@ static void test_more_paths(void)
 	EQ(reg(vc, 2), 44, "reply: caller got the label");
 	OK(hc(vs, HC_REPLY, 0, 0, 0) == vs && reg(vs, 0) == STATUS_BAD_STATE, "reply: the right was one-shot");
 	/* The server waits; a send (not a call) is delivered without a reply right. */
-	OK(hc(vs, HC_RECV, 0, 0, 0) == vc, "recv: server blocks, client runs");
-	memset(vc->arch.regs, 0, sizeof(vc->arch.regs));
-	vc->arch.regs[0] = HC_SEND;
-	vc->arch.regs[2] = 77;
-	OK(kernel_trap(vc, &t) == vc && reg(vc, 0) == STATUS_OK, "send: delivered to the waiting server");
+	OK(hc(vs, HC_RECV, 0, 0, 0) == vx, "recv: server blocks, the next ready partition runs");
+	memset(vx->arch.regs, 0, sizeof(vx->arch.regs));
+	vx->arch.regs[0] = HC_SEND;
+	vx->arch.regs[2] = 77;
+	OK(kernel_trap(vx, &t) == vx && reg(vx, 0) == STATUS_OK, "send: delivered to the waiting server");
 	EQ(reg(vs, 2), 77, "send: label arrived");
-	EQ(reg(vs, 1), 0x3, "send: with the sender's badge");
+	EQ(reg(vs, 1), 0x4, "send: with the sender's badge");
 	OK(vs->caller == NULL, "send: the receiver holds no reply right");
-	/* A second call while the server holds a reply right it never uses. */
-	OK(hc(vc, HC_YIELD, 0, 0, 0) == vx, "yield to the third partition");
-	OK(call(vx, 0, 5, 0) == vs, "call: third partition's call, server next");
+	/* A call the server receives and then abandons by receiving again. */
+	OK(call(vx, 0, 5, 0) == vc, "call: the server is busy, so the caller queues and the client runs");
+	OK(hc(vc, HC_YIELD, 0, 0, 0) == vs, "yield: the server runs");
 	hc(vs, HC_RECV, 0, 0, 0);
-	EQ(reg(vs, 1), 0x4, "recv: got the third partition's call");
-	OK(hc(vs, HC_RECV, 0, 0, 0) == vc || vx->state == VCPU_READY, "recv again: drops the unused reply right");
-	EQ(reg(vx, 0), STATUS_PEER_STOPPED, "the abandoned caller is released with PEER_STOPPED");
+	EQ(reg(vs, 2), 5, "recv: got the queued call");
+	OK(vs->caller == vx, "recv: the server holds the caller's reply right");
+	hc(vs, HC_RECV, 0, 0, 0);
+	EQ(reg(vx, 0), STATUS_PEER_STOPPED, "recv again: the abandoned caller is released with PEER_STOPPED");
+	EQ(vx->state, VCPU_READY, "recv again: and can run");
 	/* A queued caller whose partition stops leaves the endpoint queue. */
 	tsys_reset(1);
 	c = tsys_partition("client", 1);
