@@ -52,7 +52,7 @@ static void dt_gather(const void *fdt, int node, struct dt_props *pr)
 	int off;
 
 	*pr = (struct dt_props){ .address_cells = 2, .size_cells = 1 };
-	fdt_for_each_property_offset(off, fdt, node) {
+	fdt_for_each_property_offset (off, fdt, node) {
 		const char *name;
 		int len;
 		const void *v = fdt_getprop_by_offset(fdt, off, &name, &len);
@@ -82,7 +82,7 @@ static void dt_gather(const void *fdt, int node, struct dt_props *pr)
 
 /** The index-th (base, size) pair of reg, with the parent's cell counts. */
 static bool dt_reg(const struct dt_props *pr, const struct dt_props *parent, int index, u64 *base,
-		   u64 *size)
+                   u64 *size)
 {
 	int ac = parent->address_cells, sc = parent->size_cells;
 	const fdt32_t *p = pr->reg;
@@ -99,7 +99,8 @@ static bool dt_reg(const struct dt_props *pr, const struct dt_props *parent, int
 
 static bool dt_compatible(const struct dt_props *pr, const char *want)
 {
-	return pr->compatible != NULL && fdt_stringlist_contains(pr->compatible, pr->compatible_len, want);
+	return pr->compatible != NULL &&
+	       fdt_stringlist_contains(pr->compatible, pr->compatible_len, want);
 }
 
 /** One node: whatever of interest it is. */
@@ -115,7 +116,8 @@ static void dt_node(const struct dt_props *pr, const struct dt_props *parent, st
 	} else if (pr->device_type != NULL && dt_streq(pr->device_type, "cpu")) {
 		int ac = parent->address_cells;
 		const fdt32_t *reg = pr->reg;
-		if (reg != NULL && ac >= 1 && ac <= 2 && pr->reg_len >= ac * 4 && hw->cpu_count < ARM64_CPU_MAX)
+		if (reg != NULL && ac >= 1 && ac <= 2 && pr->reg_len >= ac * 4 &&
+		    hw->cpu_count < ARM64_CPU_MAX)
 			hw->cpu_mpidr[hw->cpu_count++] = dt_read_cells(&reg, ac);
 	}
 	if (pr->compatible == NULL)
@@ -160,7 +162,8 @@ bool arm64_dt_parse(const void *dtb, struct arm64_hw *hw)
 	hw->dtb_size = fdt_totalsize(dtb);
 	for (u32 i = 0; i < 4u; i++)
 		hw->timer_ppi[i] = timer_defaults[i];
-	for (int node = fdt_next_node(dtb, -1, &depth); node >= 0; node = fdt_next_node(dtb, node, &depth)) {
+	for (int node = fdt_next_node(dtb, -1, &depth); node >= 0;
+	     node = fdt_next_node(dtb, node, &depth)) {
 		if (depth < 0 || depth >= DT_DEPTH_MAX)
 			continue;
 		dt_gather(dtb, node, &levels[depth]);
@@ -176,18 +179,18 @@ void arm64_dt_report(const struct arm64_hw *hw)
 	kprintf("[hyp] dtb: 0x%lx, %lu bytes\n", (u64)(uintptr_t)hw->dtb, hw->dtb_size);
 	for (u32 i = 0; i < hw->mem_count; i++)
 		kprintf("[hyp] memory: 0x%lx-0x%lx (%lu MiB)\n", hw->mem[i].base,
-			hw->mem[i].base + hw->mem[i].size - 1, hw->mem[i].size >> 20);
+		        hw->mem[i].base + hw->mem[i].size - 1, hw->mem[i].size >> 20);
 	kprintf("[hyp] cpus: %u\n", hw->cpu_count);
 	for (u32 i = 0; i < hw->cpu_count; i++)
 		kprintf("[hyp] cpu %u: mpidr 0x%lx\n", i, hw->cpu_mpidr[i]);
 	kprintf("[hyp] gic-v3: distributor 0x%lx, redistributors 0x%lx (0x%lx bytes)\n", hw->gicd,
-		hw->gicr, hw->gicr_size);
+	        hw->gicr, hw->gicr_size);
 	if (hw->gits != 0)
 		kprintf("[hyp] gic-v3 its: 0x%lx\n", hw->gits);
 	else
 		kprintf("[hyp] gic-v3 its: none\n");
 	kprintf("[hyp] uart: pl011 at 0x%lx\n", hw->uart);
 	kprintf("[hyp] timer: ppi secure %u, non-secure %u, virtual %u, hypervisor %u\n",
-		hw->timer_ppi[0], hw->timer_ppi[1], hw->timer_ppi[2], hw->timer_ppi[3]);
+	        hw->timer_ppi[0], hw->timer_ppi[1], hw->timer_ppi[2], hw->timer_ppi[3]);
 	kprintf("[hyp] psci: %s\n", hw->psci_smc ? "smc" : "unusable (no smc method)");
 }

@@ -97,10 +97,10 @@ static bool exit_no_vectors(struct vcpu *v, struct trap *t)
 	t->kind = TRAP_GUEST_EXCEPTION;
 	t->syndrome = esr;
 	t->address = read_sysreg(far_el1);
-	t->what = kind == 0 ? exit_el1_what((u32)(esr >> ESR_EC_SHIFT) & ESR_EC_MASK)
-		  : kind == 1 ? "irq without vectors"
-		  : kind == 2 ? "fiq without vectors"
-			      : "serror without vectors";
+	t->what = kind == 0 ? exit_el1_what((u32)(esr >> ESR_EC_SHIFT) & ESR_EC_MASK) :
+	          kind == 1 ? "irq without vectors" :
+	          kind == 2 ? "fiq without vectors" :
+	                      "serror without vectors";
 	v->arch.pc = read_sysreg(elr_el1);
 	v->arch.pstate = read_sysreg(spsr_el1);
 	return true;
@@ -137,7 +137,9 @@ static void exit_abort(struct vcpu *v, u64 esr, u32 ec, struct trap *t)
 static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64 esr)
 {
 	u32 ec = (u32)(esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
-	struct trap t = { .kind = TRAP_GUEST_EXCEPTION, .syndrome = esr, .what = "trapped instruction" };
+	struct trap t = { .kind = TRAP_GUEST_EXCEPTION,
+		          .syndrome = esr,
+		          .what = "trapped instruction" };
 
 	switch (ec) {
 	case EC_WFX:
@@ -218,7 +220,9 @@ struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind)
 {
 	u64 esr = read_sysreg(esr_el2);
 
-	if (__builtin_expect(kind == ARM64_EXIT_SYNC && ((esr >> ESR_EC_SHIFT) & ESR_EC_MASK) == EC_HVC64, 1))
+	if (__builtin_expect(kind == ARM64_EXIT_SYNC &&
+	                             ((esr >> ESR_EC_SHIFT) & ESR_EC_MASK) == EC_HVC64,
+	                     1))
 		return exit_hypercall(v, esr);
 	return exit_other(v, kind, esr);
 }

@@ -54,7 +54,8 @@ static u64 gic_find_redist(u64 mpidr)
 {
 	u64 aff = (mpidr & 0xffffffu) | ((mpidr >> 8) & 0xff000000u);
 
-	for (u64 rd = arm64_hw.gicr; rd < arm64_hw.gicr + arm64_hw.gicr_size; rd += GICR_FRAME_SIZE) {
+	for (u64 rd = arm64_hw.gicr; rd < arm64_hw.gicr + arm64_hw.gicr_size;
+	     rd += GICR_FRAME_SIZE) {
 		u64 typer = *(volatile u64 *)(uintptr_t)(rd + GICR_TYPER);
 		if ((typer >> 32) == aff)
 			return rd;
@@ -114,8 +115,8 @@ void arm64_gic_send_sgi(u64 mpidr, u32 sgi)
 {
 	u64 aff0 = mpidr & 0xfu;
 	u64 v = (UINT64_C(1) << aff0) | (((mpidr >> 8) & 0xffu) << 16) | ((u64)(sgi & 0xfu) << 24) |
-		(((mpidr >> 16) & 0xffu) << 32) | (((mpidr >> 32) & 0xffu) << 48) |
-		(((mpidr & 0xffu) >> 4) << 44);
+	        (((mpidr >> 16) & 0xffu) << 32) | (((mpidr >> 32) & 0xffu) << 48) |
+	        (((mpidr & 0xffu) >> 4) << 44);
 	dsb_ishst();
 	write_sysreg(S3_0_C12_C11_5, v);
 	isb();

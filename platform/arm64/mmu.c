@@ -46,8 +46,8 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) void arm64_mmu_bui
 		u64 base = (u64)i * GIB;
 		bool normal = i >= NORMAL_FIRST && i < NORMAL_LIMIT;
 		arm64_pt_l1[i] = base | PTE_BLOCK | PTE_AF |
-				 (normal ? PTE_ATTR(ATTR_NORMAL) | PTE_SH_INNER
-					 : PTE_ATTR(ATTR_DEVICE) | PTE_XN);
+		                 (normal ? PTE_ATTR(ATTR_NORMAL) | PTE_SH_INNER :
+		                           PTE_ATTR(ATTR_DEVICE) | PTE_XN);
 		arm64_pt_l0[i] = 0;
 	}
 	arm64_pt_l0[0] = (u64)(uintptr_t)arm64_pt_l1 | PTE_TABLE;

@@ -43,17 +43,18 @@ _Noreturn void arm64_kernel_fault(struct arm64_frame *f, u64 vector)
 	if (__atomic_exchange_n(&panic_entered, 1u, __ATOMIC_ACQ_REL) != 0)
 		arch_halt_all(); /* a second fault, or another CPU: the first report wins */
 	panic_line("[hyp] KERNEL PANIC: %s exception at EL2 on cpu %d (mpidr 0x%lx)\n",
-		   kinds[vector & 3u], panic_cpu(), read_sysreg(mpidr_el1));
+	           kinds[vector & 3u], panic_cpu(), read_sysreg(mpidr_el1));
 	panic_line("[hyp] ESR 0x%lx (EC 0x%lx) ELR 0x%lx FAR 0x%lx\n", f->esr,
-		   (f->esr >> ESR_EC_SHIFT) & ESR_EC_MASK, f->elr, f->far);
+	           (f->esr >> ESR_EC_SHIFT) & ESR_EC_MASK, f->elr, f->far);
 	panic_line("[hyp] SPSR 0x%lx SP 0x%lx\n", f->spsr, f->sp);
 	for (u32 i = 0; i < 31u; i += 4u) {
 		if (i + 3u < 31u)
 			panic_line("[hyp] x%u 0x%016lx x%u 0x%016lx x%u 0x%016lx x%u 0x%016lx\n", i,
-				   f->x[i], i + 1u, f->x[i + 1u], i + 2u, f->x[i + 2u], i + 3u, f->x[i + 3u]);
+			           f->x[i], i + 1u, f->x[i + 1u], i + 2u, f->x[i + 2u], i + 3u,
+			           f->x[i + 3u]);
 		else
 			panic_line("[hyp] x%u 0x%016lx x%u 0x%016lx x%u 0x%016lx\n", i, f->x[i],
-				   i + 1u, f->x[i + 1u], i + 2u, f->x[i + 2u]);
+			           i + 1u, f->x[i + 1u], i + 2u, f->x[i + 2u]);
 	}
 	panic_line("[hyp] stopping all CPUs\n");
 	arch_halt_all();

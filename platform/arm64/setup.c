@@ -64,7 +64,8 @@ static void setup_secondaries(void)
 			kprintf("[hyp] cpu %u: PSCI CPU_ON failed (%ld)\n", i, (long)r);
 	}
 	u64 until = plat_timer_now_ns() + SECONDARY_WAIT_NS;
-	while (__atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE) < started && plat_timer_now_ns() < until)
+	while (__atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE) < started &&
+	       plat_timer_now_ns() < until)
 		__asm__ volatile("wfe");
 	if (__atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE) < started)
 		kprintf("[hyp] only %u of %u cpus came online\n", cpus_online, started);
@@ -97,7 +98,8 @@ static void setup_package(void)
 
 	for (u32 i = 0; i < 8u; i++) {
 		if (h->magic[i] != PACKAGE_MAGIC[i])
-			setup_fail("no boot package after the kernel image (build it with tools/pack)");
+			setup_fail(
+			        "no boot package after the kernel image (build it with tools/pack)");
 	}
 	if (h->total_size < sizeof(*h) || h->total_size > room)
 		setup_fail("boot package size is out of range");
@@ -118,19 +120,21 @@ static void setup_boot_info(void)
 	boot_info.cpu_count = __atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE);
 	for (u32 i = 0; i < hw->mem_count && i < BOOT_RANGE_MAX; i++) {
 		if (!arm64_mmu_is_normal(hw->mem[i].base, hw->mem[i].size)) {
-			kprintf("[hyp] memory 0x%lx: outside the kernel's RAM map, ignored\n", hw->mem[i].base);
+			kprintf("[hyp] memory 0x%lx: outside the kernel's RAM map, ignored\n",
+			        hw->mem[i].base);
 			continue;
 		}
 		boot_info.ram[boot_info.ram_count++] = hw->mem[i];
 	}
-	boot_info.reserved[0] = (struct boot_mem_range){ kernel_base,
-		((kernel_end - kernel_base) + PAGE_MASK) & ~PAGE_MASK };
+	boot_info.reserved[0] =
+	        (struct boot_mem_range){ kernel_base,
+		                         ((kernel_end - kernel_base) + PAGE_MASK) & ~PAGE_MASK };
 	u64 dtb = (u64)(uintptr_t)hw->dtb & ~PAGE_MASK;
 	u64 dtb_end = ((u64)(uintptr_t)hw->dtb + hw->dtb_size + PAGE_MASK) & ~PAGE_MASK;
 	boot_info.reserved[1] = (struct boot_mem_range){ dtb, dtb_end - dtb };
 	boot_info.reserved_count = 2;
 	kprintf("[hyp] reserved: kernel+package 0x%lx-0x%lx, dtb 0x%lx-0x%lx\n", kernel_base,
-		kernel_base + boot_info.reserved[0].size - 1, dtb, dtb_end - 1);
+	        kernel_base + boot_info.reserved[0].size - 1, dtb, dtb_end - 1);
 }
 
 /**

@@ -106,7 +106,7 @@ void arm64_stage2_init_cpu(void)
 	if (ps > 5u)
 		ps = 5u;
 	u64 vtcr = (UINT64_C(1) << 31) | (ps << 16) | (UINT64_C(3) << 12) | (UINT64_C(1) << 10) |
-		   (UINT64_C(1) << 8) | (UINT64_C(2) << 6) | 16u;
+	           (UINT64_C(1) << 8) | (UINT64_C(2) << 6) | 16u;
 	write_sysreg(vtcr_el2, vtcr);
 	isb();
 }

@@ -85,19 +85,19 @@ static __attribute__((unused)) uint64_t callee_saved_clobbered_by_yield(void)
 {
 	uint64_t bad;
 	__asm__ volatile("mov x19, #19\n\tmov x20, #20\n\tmov x21, #21\n\tmov x22, #22\n\t"
-			 "mov x23, #23\n\tmov x24, #24\n\tmov x25, #25\n\tmov x26, #26\n\t"
-			 "mov x27, #27\n\tmov x28, #28\n\t"
-			 "mov x0, #3\n\tmov x1, #0\n\thvc #0\n\t"
-			 "mov %0, #0\n\t"
-			 "cmp x19, #19\n\tcinc %0, %0, ne\n\tcmp x20, #20\n\tcinc %0, %0, ne\n\t"
-			 "cmp x21, #21\n\tcinc %0, %0, ne\n\tcmp x22, #22\n\tcinc %0, %0, ne\n\t"
-			 "cmp x23, #23\n\tcinc %0, %0, ne\n\tcmp x24, #24\n\tcinc %0, %0, ne\n\t"
-			 "cmp x25, #25\n\tcinc %0, %0, ne\n\tcmp x26, #26\n\tcinc %0, %0, ne\n\t"
-			 "cmp x27, #27\n\tcinc %0, %0, ne\n\tcmp x28, #28\n\tcinc %0, %0, ne"
-			 : "=&r"(bad)
-			 :
-			 : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x19", "x20", "x21",
-			   "x22", "x23", "x24", "x25", "x26", "x27", "x28", "cc", "memory");
+	                 "mov x23, #23\n\tmov x24, #24\n\tmov x25, #25\n\tmov x26, #26\n\t"
+	                 "mov x27, #27\n\tmov x28, #28\n\t"
+	                 "mov x0, #3\n\tmov x1, #0\n\thvc #0\n\t"
+	                 "mov %0, #0\n\t"
+	                 "cmp x19, #19\n\tcinc %0, %0, ne\n\tcmp x20, #20\n\tcinc %0, %0, ne\n\t"
+	                 "cmp x21, #21\n\tcinc %0, %0, ne\n\tcmp x22, #22\n\tcinc %0, %0, ne\n\t"
+	                 "cmp x23, #23\n\tcinc %0, %0, ne\n\tcmp x24, #24\n\tcinc %0, %0, ne\n\t"
+	                 "cmp x25, #25\n\tcinc %0, %0, ne\n\tcmp x26, #26\n\tcinc %0, %0, ne\n\t"
+	                 "cmp x27, #27\n\tcinc %0, %0, ne\n\tcmp x28, #28\n\tcinc %0, %0, ne"
+	                 : "=&r"(bad)
+	                 :
+	                 : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x19", "x20",
+	                   "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "cc", "memory");
 	return bad;
 }
 
@@ -111,15 +111,16 @@ static __attribute__((unused)) uint64_t fp_clobbered_by_yield(uint64_t seed)
 {
 	uint64_t bad;
 	__asm__ volatile(".arch_extension fp\n\t.arch_extension simd\n\t"
-			 "fmov d0, %1\n\tfmov d15, %1\n\tfmov d31, %1\n\t"
-			 "mov x0, #3\n\tmov x1, #0\n\thvc #0\n\t"
-			 "mov %0, #0\n\t"
-			 "fmov x9, d0\n\tcmp x9, %1\n\tcinc %0, %0, ne\n\t"
-			 "fmov x9, d15\n\tcmp x9, %1\n\tcinc %0, %0, ne\n\t"
-			 "fmov x9, d31\n\tcmp x9, %1\n\tcinc %0, %0, ne"
-			 : "=&r"(bad)
-			 : "r"(seed)
-			 : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "cc", "memory");
+	                 "fmov d0, %1\n\tfmov d15, %1\n\tfmov d31, %1\n\t"
+	                 "mov x0, #3\n\tmov x1, #0\n\thvc #0\n\t"
+	                 "mov %0, #0\n\t"
+	                 "fmov x9, d0\n\tcmp x9, %1\n\tcinc %0, %0, ne\n\t"
+	                 "fmov x9, d15\n\tcmp x9, %1\n\tcinc %0, %0, ne\n\t"
+	                 "fmov x9, d31\n\tcmp x9, %1\n\tcinc %0, %0, ne"
+	                 : "=&r"(bad)
+	                 : "r"(seed)
+	                 : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "cc",
+	                   "memory");
 	return bad;
 }
 

@@ -45,7 +45,7 @@ struct arm64_cpu {
 	u64 mpidr;
 	u32 index;
 	volatile u32 online;
-	bool fp_trapping;  /**< CPTR_EL2.TFP is set */
+	bool fp_trapping; /**< CPTR_EL2.TFP is set */
 	struct trap trap; /**< the hypercall path's trap, kept off the stack */
 };
 

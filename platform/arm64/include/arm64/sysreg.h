@@ -9,20 +9,32 @@
 #include <kernel/types.h>
 
 /** Read a system register by name (MRS). */
-#define read_sysreg(reg)                                          \
-	({                                                        \
-		u64 sysreg_val_;                                  \
+#define read_sysreg(reg)                                               \
+	({                                                             \
+		u64 sysreg_val_;                                       \
 		__asm__ volatile("mrs %0, " #reg : "=r"(sysreg_val_)); \
-		sysreg_val_;                                      \
+		sysreg_val_;                                           \
 	})
 
 /** Write a system register by name (MSR). */
 #define write_sysreg(reg, v) __asm__ volatile("msr " #reg ", %0" ::"r"((u64)(v)) : "memory")
 
-static inline void isb(void) { __asm__ volatile("isb" ::: "memory"); }
-static inline void dsb_ish(void) { __asm__ volatile("dsb ish" ::: "memory"); }
-static inline void dsb_ishst(void) { __asm__ volatile("dsb ishst" ::: "memory"); }
-static inline void dsb_sy(void) { __asm__ volatile("dsb sy" ::: "memory"); }
+static inline void isb(void)
+{
+	__asm__ volatile("isb" ::: "memory");
+}
+static inline void dsb_ish(void)
+{
+	__asm__ volatile("dsb ish" ::: "memory");
+}
+static inline void dsb_ishst(void)
+{
+	__asm__ volatile("dsb ishst" ::: "memory");
+}
+static inline void dsb_sy(void)
+{
+	__asm__ volatile("dsb sy" ::: "memory");
+}
 
 /* HCR_EL2, DDI 0487 D13.2.46. */
 #define HCR_VM (UINT64_C(1) << 0)   /**< stage-2 translation on */
@@ -62,7 +74,7 @@ static inline void dsb_sy(void) { __asm__ volatile("dsb sy" ::: "memory"); }
 #define ISS_WNR (UINT64_C(1) << 6)   /**< the access was a write */
 #define ISS_S1PTW (UINT64_C(1) << 7) /**< stage-2 fault on a stage-1 walk */
 #define ISS_FSC_MASK 0x3fu
-#define FSC_TYPE(fsc) ((fsc) & 0x3cu)
+#define FSC_TYPE(fsc) ((fsc)&0x3cu)
 #define FSC_TRANSLATION 0x04u
 #define FSC_ACCESS_FLAG 0x08u
 #define FSC_PERMISSION 0x0cu

@@ -26,10 +26,10 @@ static inline void arch_hypercall(uint64_t r[9])
 	register uint64_t x8 __asm__("x8") = r[8];
 
 	__asm__ volatile("hvc #0"
-			 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6),
-			   "+r"(x7), "+r"(x8)
-			 :
-			 : "memory");
+	                 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6),
+	                   "+r"(x7), "+r"(x8)
+	                 :
+	                 : "memory");
 	r[0] = x0;
 	r[1] = x1;
 	r[2] = x2;
