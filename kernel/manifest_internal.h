@@ -40,6 +40,24 @@ enum mf_read {
 	MF_BAD = 2,
 };
 
+/** What a phandle may point at (mf_lookup). */
+enum mf_obj { MF_OBJ_NONE, MF_OBJ_REGION, MF_OBJ_ENDPOINT, MF_OBJ_NOTIFICATION, MF_OBJ_PARTITION };
+
+/** For container nodes that carry no schema property. */
+extern const char *const mf_no_props[];
+
+/** Which object node is, with its index in its config array. */
+enum mf_obj mf_lookup(const struct manifest_ctx *c, int node, u32 *index);
+/** Resolve a phandle property that must name an object of kind want. */
+bool mf_ref(struct manifest_ctx *c, int node, const char *prop, enum mf_obj want, bool required,
+            u32 *index);
+/** Error on every child node: leaf nodes of the schema have none. */
+void mf_no_children(struct manifest_ctx *c, int node);
+/** True when compatible is exactly want; records an error otherwise. */
+bool mf_compatible(struct manifest_ctx *c, int node, const char *want);
+/** /partitions (manifest_partition.c). */
+void mf_parse_partitions(struct manifest_ctx *c, int root);
+
 /** Record an error at node (or "/" when node < 0); prop may be NULL. */
 void mf_error(struct manifest_ctx *c, int node, const char *prop, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
