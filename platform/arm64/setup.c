@@ -94,7 +94,7 @@ static void setup_package(void)
 {
 	const struct package_header *h = (const void *)__image_end;
 	u64 image_size = *(const u64 *)(const void *)(__image_start + 16);
-	u64 room = image_size - (u64)(__image_end - __image_start);
+	u64 room = image_size - ((u64)(uintptr_t)__image_end - (u64)(uintptr_t)__image_start);
 
 	for (u32 i = 0; i < 8u; i++) {
 		if (h->magic[i] != PACKAGE_MAGIC[i])

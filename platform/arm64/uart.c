@@ -23,7 +23,7 @@ void arm64_uart_init(u64 base)
 
 void plat_console_putc(char c)
 {
-	volatile u32 *fr = (volatile u32 *)(uart_base + PL011_FR);
+	const volatile u32 *fr = (const volatile u32 *)(uart_base + PL011_FR);
 	volatile u32 *dr = (volatile u32 *)(uart_base + PL011_DR);
 
 	if (c == '\n') {

@@ -6,11 +6,23 @@
  * chosen with -DGUEST_<NAME>.
  */
 #include <ipc/abi.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <svc_arch.h>
 
 int svc_main(uint64_t arg);
 _Noreturn void svc_exit(uint64_t code);
+
+void *memset(void *dst, int c, size_t n);
+
+/** The compiler may turn loops into memset calls; this guest has no libc. */
+void *memset(void *dst, int c, size_t n)
+{
+	volatile uint8_t *d = dst;
+	while (n-- > 0)
+		*d++ = (uint8_t)c;
+	return dst;
+}
 
 static uint64_t hc(uint64_t nr, uint64_t a1)
 {
@@ -29,14 +41,20 @@ _Noreturn void svc_exit(uint64_t code)
 /** HC_CONSOLE_WRITE: up to 56 bytes packed little-endian into r2..r8. */
 static void put(const char *s, uint32_t n)
 {
-	while (n > 0) {
-		uint32_t k = n < IPC_CONSOLE_MAX ? n : IPC_CONSOLE_MAX;
-		uint64_t r[9] = { HC_CONSOLE_WRITE, k, 0, 0, 0, 0, 0, 0, 0 };
-		for (uint32_t i = 0; i < k; i++)
-			r[2 + i / 8] |= (uint64_t)(uint8_t)s[i] << (8 * (i % 8));
-		arch_hypercall(r);
-		s += k;
-		n -= k;
+	uint64_t r[9] = { HC_CONSOLE_WRITE, 0, 0, 0, 0, 0, 0, 0, 0 };
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		r[2 + k / 8] |= (uint64_t)(uint8_t)s[i] << (8 * (k % 8));
+		k++;
+		if (k == IPC_CONSOLE_MAX || i + 1 == n) {
+			r[0] = HC_CONSOLE_WRITE;
+			r[1] = k;
+			arch_hypercall(r);
+			for (uint32_t j = 1; j < 9; j++)
+				r[j] = 0;
+			k = 0;
+		}
 	}
 }
 
