@@ -69,13 +69,6 @@ struct vcpu *sched_next(u32 cpu, struct vcpu *cur, bool preempt)
 	return next;
 }
 
-struct vcpu *sched_switch_to(u32 cpu, struct vcpu *next)
-{
-	next->state = VCPU_RUNNING;
-	cpu_sched[cpu].current = next;
-	return next;
-}
-
 bool sched_any_runnable(void)
 {
 	for (u32 i = 0; i < kernel.vcpu_count; i++) {

@@ -53,12 +53,11 @@ static struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
 	return sched_next(v->cpu, v, false);
 }
 
-/** Nothing to run on cpu: if nothing can run anywhere, the system is done. */
-static struct vcpu *trap_nothing_to_run(u32 cpu)
+/** Nothing to run on this CPU: if nothing can run anywhere, the system is done. */
+static struct vcpu *trap_nothing_to_run(void)
 {
 	if (!boot_complete() || sched_any_runnable())
 		return NULL;
-	(void)cpu;
 	kprintf("[hyp] system off: status=%d\n", kernel.exit_status);
 	plat_system_off(kernel.exit_status);
 }
@@ -66,12 +65,18 @@ static struct vcpu *trap_nothing_to_run(u32 cpu)
 struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 {
 	spin_lock(&kernel_lock);
-	u32 cpu = arch_cpu_index();
 	struct vcpu *next;
-	if (cur != NULL && cur->state == VCPU_STOPPED) {
-		/* Stopped from another CPU while it ran here. */
-		next = sched_next(cpu, NULL, false);
-	} else if (cur == NULL) {
+	if (cur != NULL && cur->state == VCPU_RUNNING && t->kind == TRAP_HYPERCALL) {
+		/* The hot path: a running vCPU's hypercall, on the CPU it is placed on. */
+		next = hypercall_dispatch(cur);
+		if (next == NULL)
+			next = trap_nothing_to_run();
+		spin_unlock(&kernel_lock);
+		return next;
+	}
+	u32 cpu = arch_cpu_index();
+	if (cur == NULL || cur->state == VCPU_STOPPED) {
+		/* Idle, or stopped from another CPU while it ran here. */
 		next = sched_next(cpu, NULL, false);
 	} else {
 		switch (t->kind) {
@@ -93,7 +98,7 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 		}
 	}
 	if (next == NULL)
-		next = trap_nothing_to_run(cpu);
+		next = trap_nothing_to_run();
 	spin_unlock(&kernel_lock);
 	return next;
 }
@@ -103,7 +108,7 @@ struct vcpu *kernel_idle(u32 cpu)
 	spin_lock(&kernel_lock);
 	struct vcpu *next = boot_complete() ? sched_next(cpu, NULL, false) : NULL;
 	if (next == NULL)
-		next = trap_nothing_to_run(cpu);
+		next = trap_nothing_to_run();
 	spin_unlock(&kernel_lock);
 	return next;
 }

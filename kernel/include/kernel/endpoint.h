@@ -21,8 +21,31 @@ struct endpoint {
 	struct vcpu_queue receivers;
 };
 
-void vcpu_queue_push(struct vcpu_queue *q, struct vcpu *v);
-struct vcpu *vcpu_queue_pop(struct vcpu_queue *q);
+/* Push and pop are inline: every IPC does one of each. */
+#include <kernel/vcpu.h>
+
+static inline void vcpu_queue_push(struct vcpu_queue *q, struct vcpu *v)
+{
+	v->next = NULL;
+	if (q->tail != NULL)
+		q->tail->next = v;
+	else
+		q->head = v;
+	q->tail = v;
+}
+
+static inline struct vcpu *vcpu_queue_pop(struct vcpu_queue *q)
+{
+	struct vcpu *v = q->head;
+	if (v == NULL)
+		return NULL;
+	q->head = v->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	v->next = NULL;
+	return v;
+}
+
 /** Remove v wherever it is in q; false if it was not there. */
 bool vcpu_queue_remove(struct vcpu_queue *q, struct vcpu *v);
 

@@ -12,8 +12,19 @@ struct spinlock {
 	u32 value;
 };
 
-void spin_lock(struct spinlock *l);
-void spin_unlock(struct spinlock *l);
+/* Inline: both sit on the hypercall path, twice per kernel entry. */
+static inline void spin_lock(struct spinlock *l)
+{
+	while (__atomic_exchange_n(&l->value, 1u, __ATOMIC_ACQUIRE) != 0) {
+		while (__atomic_load_n(&l->value, __ATOMIC_RELAXED) != 0) {
+		}
+	}
+}
+
+static inline void spin_unlock(struct spinlock *l)
+{
+	__atomic_store_n(&l->value, 0u, __ATOMIC_RELEASE);
+}
 
 extern struct spinlock kernel_lock;
 

@@ -36,7 +36,12 @@ void sched_make_ready(struct vcpu *v);
 struct vcpu *sched_next(u32 cpu, struct vcpu *cur, bool preempt);
 
 /** Let next run on cpu right away, in place of cur (IPC direct switch). */
-struct vcpu *sched_switch_to(u32 cpu, struct vcpu *next);
+static inline struct vcpu *sched_switch_to(u32 cpu, struct vcpu *next)
+{
+	next->state = VCPU_RUNNING;
+	cpu_sched[cpu].current = next;
+	return next;
+}
 
 /** Take v off any ready queue (it stopped). */
 void sched_remove(struct vcpu *v);
