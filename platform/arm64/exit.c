@@ -15,6 +15,7 @@
  *   0x20 at VBAR_EL1 (= 0) + offset     TRAP_GUEST_EXCEPTION from ESR_EL1
  *   0x17 SMC (HCR_EL2.TSC)              x0 = -1 (SMCCC NOT_SUPPORTED), no trap
  *   0x07 FP/SIMD (CPTR_EL2.TFP)         load the vCPU's FP state, no trap
+ *   0x18 debug register (MDCR_EL2.TDA)  reads as zero, writes ignored, no trap
  *   anything else                       TRAP_GUEST_EXCEPTION
  */
 #include <arm64/cpu.h>
@@ -161,6 +162,17 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 		exit_abort(v, esr, ec, &t);
 		break;
 	case EC_SYSREG:
+		if (ISS_SYSREG_OP0(esr) == 2u) {
+			/*
+			 * Debug registers (Op0 = 2, trapped by MDCR_EL2.TDA/TDOSA/TDRA):
+			 * not switched between partitions, so one partition's
+			 * watchpoints could fire in another. Reads as zero, ignores writes.
+			 */
+			if (ISS_SYSREG_READ(esr) && ISS_SYSREG_RT(esr) != 31u)
+				v->arch.x[ISS_SYSREG_RT(esr)] = 0;
+			v->arch.pc += INSN_SIZE;
+			return v;
+		}
 		t.what = "trapped system register access";
 		break;
 	default:

@@ -165,9 +165,14 @@ el2_setup:
 	/* Stage 2 off until a guest is entered; EL1 is AArch64. */
 	mov	x9, #(1 << 31)
 	msr	hcr_el2, x9
-	/* MDCR_EL2.HPMN = PMCR_EL0.N: EL1 may use every counter (D13.2.99). */
+	/*
+	 * MDCR_EL2 (D13.2.99): HPMN = PMCR_EL0.N, so EL1 may use every PMU
+	 * counter; TDA, TDOSA and TDRA trap the debug registers, which are
+	 * not switched between partitions (exit.c makes them RAZ/WI).
+	 */
 	mrs	x9, pmcr_el0
 	ubfx	x9, x9, #11, #5
+	orr	x9, x9, #(7 << 9)
 	msr	mdcr_el2, x9
 	/* CNTHCTL_EL2: EL1 may read the physical counter; EL1 physical timer traps. */
 	mov	x9, #1

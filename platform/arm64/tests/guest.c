@@ -175,6 +175,14 @@ int svc_main(uint64_t arg)
 	arch_hypercall(regs);
 	int kept = regs[1] == 11 && regs[8] == 88;
 	puts_(kept ? "registers kept across the hypercall\n" : "registers CLOBBERED\n");
+	/* Debug registers are not the partition's: they must read as zero. */
+	uint64_t mdscr, bvr;
+	__asm__ volatile("msr mdscr_el1, %2\n\tmsr dbgbvr0_el1, %2\n\tisb\n\t"
+	                 "mrs %0, mdscr_el1\n\tmrs %1, dbgbvr0_el1"
+	                 : "=r"(mdscr), "=r"(bvr)
+	                 : "r"(UINT64_C(0x8000)));
+	puts_(mdscr == 0 && bvr == 0 ? "debug registers read as zero\n" :
+	                               "debug registers WRITABLE\n");
 	return kept ? 0 : 1;
 #elif defined(GUEST_UD)
 	puts_("executing an undefined instruction\n");

@@ -102,4 +102,9 @@ static inline void dsb_sy(void)
 /* MDCR_EL2.HPMN is bits [4:0]; TPM (bit 6) and TPMCR (bit 5) stay 0 so EL1 reaches the PMU. */
 #define MDCR_HPMN_MASK 0x1fu
 
+/* ISS of a trapped MSR/MRS (EC 0x18, D13.2.37): Op0, Rt and the direction. */
+#define ISS_SYSREG_OP0(iss) (((iss) >> 20) & 3u)
+#define ISS_SYSREG_RT(iss) (((iss) >> 5) & 0x1fu)
+#define ISS_SYSREG_READ(iss) (((iss)&1u) != 0)
+
 #endif /* ARM64_SYSREG_H */
