@@ -149,19 +149,22 @@ def boot(argv, timeout, echo=False):
     deadline = start + timeout if timeout else None
     timed_out = False
     stopped = False
-    while proc.poll() is None:
-        now = time.monotonic()
-        with lock:
-            stop_at = state['stop_at']
-        if stop_at is not None and now >= stop_at:
-            stopped = True
+    try:
+        while proc.poll() is None:
+            now = time.monotonic()
+            with lock:
+                stop_at = state['stop_at']
+            if stop_at is not None and now >= stop_at:
+                stopped = True
+                break
+            if deadline is not None and now >= deadline:
+                timed_out = True
+                break
+            time.sleep(0.02)
+    finally:
+        # Also on Ctrl-C or SIGTERM (meson's own timeout): never leave QEMU behind.
+        if proc.poll() is None:
             _kill_group(proc)
-            break
-        if deadline is not None and now >= deadline:
-            timed_out = True
-            _kill_group(proc)
-            break
-        time.sleep(0.02)
     thread.join(timeout=5)
     error_thread.join(timeout=5)
     seconds = time.monotonic() - start
