@@ -201,13 +201,15 @@ static struct vcpu *exit_irq(struct vcpu *v)
 
 /**
  * The hot path: a hypercall. The trap lives in the per-CPU state so that
- * this is a tail call into the core, with no stack frame of its own.
+ * this is a tail call into the core, with no stack frame of its own; it is
+ * used for hypercalls only, so all but the syndrome were set once, by
+ * arm64_cpu_init().
  */
 static inline struct vcpu *exit_hypercall(struct vcpu *v, u64 esr)
 {
 	struct arm64_cpu *cpu = arm64_this_cpu();
 
-	cpu->trap = (struct trap){ .kind = TRAP_HYPERCALL, .syndrome = esr };
+	cpu->trap.syndrome = esr;
 	arm64_core_lock_wait();
 	return kernel_trap(v, &cpu->trap);
 }

@@ -46,7 +46,7 @@ struct arm64_cpu {
 	u32 index;
 	volatile u32 online;
 	bool fp_trapping; /**< CPTR_EL2.TFP is set */
-	struct trap trap; /**< the hypercall path's trap, kept off the stack */
+	struct trap trap; /**< the hypercall path's trap (only syndrome changes), off the stack */
 };
 
 /** What the firmware's device tree says about the machine. */
