@@ -376,6 +376,65 @@ static bool mf_parse_root(struct manifest_ctx *c)
 	return c->errs->count == 0;
 }
 
+static u32 mf_token(const u8 *p)
+{
+	return ((u32)p[0] << 24) | ((u32)p[1] << 16) | ((u32)p[2] << 8) | (u32)p[3];
+}
+
+/**
+ * Walk the structure block's tokens (Devicetree Specification v0.4,
+ * section 5.4) before libfdt walks them. libfdt 1.6.1's fdt_next_tag()
+ * adds a property's length to an int offset without an overflow check,
+ * so a length such as 0xfffffff4 brings the offset back to the same token
+ * and fdt_check_full() (and every other walker) loops for ever: a hang at
+ * boot (tests/manifest/garbage.py, case prop-length-wrap). Every step here
+ * moves forward, within the block the header check already bounded.
+ */
+static bool mf_check_tokens(struct manifest_ctx *c)
+{
+	if (fdt_version(c->fdt) < 17) {
+		mf_error(c, -1, NULL, "device-tree version %u is too old (17 needed)",
+		         fdt_version(c->fdt));
+		return false;
+	}
+	const u8 *p = (const u8 *)c->fdt + fdt_off_dt_struct(c->fdt);
+	u32 size = fdt_size_dt_struct(c->fdt);
+	u32 pos = 0;
+	while (size - pos >= 4u) {
+		u32 token = mf_token(p + pos);
+		pos += 4;
+		if (token == FDT_BEGIN_NODE) {
+			u32 n = (u32)strnlen((const char *)p + pos, size - pos);
+			if (n == size - pos)
+				break;
+			pos += n + 1u;
+		} else if (token == FDT_PROP) {
+			if (size - pos < 8u)
+				break;
+			u32 len = mf_token(p + pos);
+			if (len > size - pos - 8u) {
+				mf_error(
+				        c, -1, NULL,
+				        "not a valid device-tree blob: property length 0x%x runs past the structure block",
+				        len);
+				return false;
+			}
+			pos += 8u + len;
+		} else if (token == FDT_END) {
+			return true;
+		} else if (token != FDT_END_NODE && token != FDT_NOP) {
+			mf_error(c, -1, NULL, "not a valid device-tree blob: unknown token 0x%x",
+			         token);
+			return false;
+		}
+		pos = (pos + 3u) & ~3u;
+		if (pos > size)
+			break;
+	}
+	mf_error(c, -1, NULL, "not a valid device-tree blob: the structure block is truncated");
+	return false;
+}
+
 bool manifest_load(const void *fdt, u64 size, const struct boot_info *bi, struct config *cfg,
                    struct manifest_errors *errs)
 {
@@ -403,8 +462,13 @@ bool manifest_load(const void *fdt, u64 size, const struct boot_info *bi, struct
 	int err = fdt_check_header(fdt);
 	if (err == 0 && fdt_totalsize(fdt) > size)
 		err = -FDT_ERR_TRUNCATED;
-	if (err == 0)
-		err = fdt_check_full(fdt, (size_t)size);
+	if (err != 0) {
+		mf_error(c, -1, NULL, "not a valid device-tree blob: %s", fdt_strerror(err));
+		return false;
+	}
+	if (!mf_check_tokens(c))
+		return false;
+	err = fdt_check_full(fdt, (size_t)size);
 	if (err != 0) {
 		mf_error(c, -1, NULL, "not a valid device-tree blob: %s", fdt_strerror(err));
 		return false;

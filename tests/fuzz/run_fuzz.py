@@ -5,6 +5,8 @@
 
 Seeds: configs/*.dts, tests/manifest/{good,bad}/*.dts and tests/hyp/*.dts,
 compiled with dtc. Exit status is the fuzzer's: 0 when it found nothing.
+A crashing or hanging input is kept next to the fuzzer binary, in
+<fuzzer>-artifacts/ (the corpus itself is temporary).
 """
 
 import glob
@@ -27,8 +29,10 @@ def main():
             out = os.path.join(corpus, 'seed%03d.dtb' % i)
             subprocess.run(['dtc', '-q', '-I', 'dts', '-O', 'dtb', '-o', out, src],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        artifacts = os.path.abspath(fuzzer) + '-artifacts'
+        os.makedirs(artifacts, exist_ok=True)
         argv = [fuzzer, '-max_total_time=' + seconds, '-timeout=10', '-rss_limit_mb=2048',
-                '-print_final_stats=1', '-artifact_prefix=' + tmp + '/'] + sys.argv[4:] + [corpus]
+                '-print_final_stats=1', '-artifact_prefix=' + artifacts + '/'] + sys.argv[4:] + [corpus]
         print(' '.join(argv), flush=True)
         proc = subprocess.run(argv, check=False, stderr=subprocess.STDOUT, stdout=subprocess.PIPE)
         out = proc.stdout.decode('utf-8', errors='replace')

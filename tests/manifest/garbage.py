@@ -6,7 +6,12 @@ and the sanitizers the host build uses must stay silent.
 
   garbage.py TOOL BASE.dts CASE
 
-CASE: empty | random | truncated | not-manifest | bad-totalsize | mutations
+CASE: empty | random | truncated | not-manifest | bad-totalsize | prop-length-wrap |
+      old-version | mutations
+
+prop-length-wrap is the libfdt 1.6.1 hang the fuzzer found: a property
+length of 0xfffffff4 sends fdt_next_tag() back to the same token, so
+fdt_check_full() never returns; kernel/manifest.c walks the tokens first.
 """
 
 import os
@@ -31,6 +36,8 @@ EXPECT = {
     'truncated': 'manifest error: /: not a valid device-tree blob: FDT_ERR_TRUNCATED',
     'not-manifest': 'manifest error: /: compatible: not a system manifest (expected "sephyp,manifest-v1")',
     'bad-totalsize': 'manifest error: /: not a valid device-tree blob: FDT_ERR_TRUNCATED',
+    'prop-length-wrap': 'manifest error: /: not a valid device-tree blob: property length 0xfffffff4 runs past the structure block',
+    'old-version': 'manifest error: /: device-tree version 16 is too old (17 needed)',
 }
 
 
@@ -40,8 +47,11 @@ def dtc(src_path, out_path):
 
 
 def check(tool, path):
-    proc = subprocess.run([tool, 'check', path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          check=False)
+    try:
+        proc = subprocess.run([tool, 'check', path], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, check=False, timeout=20)
+    except subprocess.TimeoutExpired:
+        return 124, 'the checker hung (20 s)'
     err = proc.stderr.decode('utf-8', errors='replace')
     return proc.returncode, err
 
@@ -72,6 +82,18 @@ def main():
             blob = bytes(random.Random(7).randrange(256) for _ in range(4096))
         elif case == 'truncated':
             blob = good[:len(good) // 2]
+        elif case == 'prop-length-wrap':
+            blob = bytearray(good)
+            pos = int.from_bytes(good[8:12], 'big')  # off_dt_struct
+            while int.from_bytes(blob[pos:pos + 4], 'big') != 3:  # to the first FDT_PROP
+                if int.from_bytes(blob[pos:pos + 4], 'big') == 1:  # FDT_BEGIN_NODE + name
+                    pos = (blob.index(0, pos + 4) + 1 + 3) & ~3
+                else:
+                    pos += 4
+            blob[pos + 4:pos + 8] = (0xfffffff4).to_bytes(4, 'big')
+            blob = bytes(blob)
+        elif case == 'old-version':
+            blob = good[:20] + (16).to_bytes(4, 'big') + (16).to_bytes(4, 'big') + good[28:]
         elif case == 'bad-totalsize':
             blob = good[:4] + (len(good) * 2).to_bytes(4, 'big') + good[8:]
         else:
