@@ -50,14 +50,13 @@ static void boot_load_manifest(const struct boot_info *bi)
 		boot_fail("the boot package has no manifest");
 	if (manifest_load(fdt, fdt_size, bi, &kernel.cfg, &boot_errors))
 		return;
-	u32 shown = boot_errors.count < MANIFEST_ERROR_MAX ? boot_errors.count : MANIFEST_ERROR_MAX;
-	for (u32 i = 0; i < shown; i++) {
+	for (u32 i = 0; i < boot_errors.count && i < MANIFEST_ERROR_MAX; i++) {
 		char line[MANIFEST_PATH_MAX + CFG_NAME_MAX + MANIFEST_MESSAGE_MAX + 32];
 		manifest_error_format(&boot_errors.errors[i], line, sizeof(line));
 		kprintf("[hyp] %s\n", line);
 	}
-	if (boot_errors.count > shown)
-		kprintf("[hyp] manifest error: ... and %u more\n", boot_errors.count - shown);
+	if (boot_errors.count > MANIFEST_ERROR_MAX)
+		kprintf("[hyp] manifest error: ... and %u more\n", boot_errors.count - MANIFEST_ERROR_MAX);
 	boot_fail("invalid manifest");
 }
 

@@ -10,7 +10,7 @@ struct cpu_sched cpu_sched[CFG_CPU_MAX];
 u32 sched_place(u64 hard, u64 soft, u32 cpu_count)
 {
 	u64 usable = cpu_count >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << cpu_count) - 1u;
-	u64 masks[2] = { soft & hard & usable, hard & usable };
+	const u64 masks[2] = { soft & hard & usable, hard & usable };
 	for (u32 m = 0; m < 2; m++) {
 		for (u32 cpu = 0; cpu < cpu_count && cpu < 64; cpu++) {
 			if (masks[m] & (UINT64_C(1) << cpu))

@@ -221,8 +221,10 @@ static void test_faults(void)
 	OK(next == vo, "fault loop: timer preempts it and the other partition runs");
 	next = trap_event(vo, TRAP_TIMER, 0, 0);
 	OK(next == vg, "fault loop: round robin comes back");
-	trap_event(vg, TRAP_GUEST_EXCEPTION, 0, 0);
+	OK(trap_event(vg, TRAP_GUEST_EXCEPTION, 0, 0) == vh, "fault: a guest exception goes to the waiting handler");
+	EQ(reg(vh, 2), IPC_LABEL_FAULT_EXC, "fault: exception label");
 	next = reply_recv(vh, 0, 0, IPC_FAULT_STOP);
+	OK(next != vg, "fault: the stopped vCPU is not run again");
 	OK(kernel.partitions[g].stopped, "fault: stop answer stops the partition");
 	EQ(vg->state, VCPU_STOPPED, "fault: its vCPU is stopped");
 	OK(strstr(fake_console(), "partition 'faulty' stopped") != NULL, "fault: the stop is reported");
