@@ -38,6 +38,14 @@ void arm64_cpu_init(u32 index, u64 mpidr)
 	arm64_stage2_init_cpu();
 }
 
+/** The lock is held: hand the (possibly shared) thread on until it looks free. */
+void arm64_core_lock_wait_slow(void)
+{
+	do
+		__asm__ volatile("yield");
+	while (__atomic_load_n(&kernel_lock.value, __ATOMIC_RELAXED) != 0);
+}
+
 u32 arch_cpu_index(void)
 {
 	return arm64_this_cpu()->index;

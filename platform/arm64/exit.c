@@ -199,26 +199,31 @@ static struct vcpu *exit_irq(struct vcpu *v)
 	return exit_trap(v, &t);
 }
 
+/** A hypercall while another CPU holds the kernel lock: wait (YIELD), then enter. */
+static __attribute__((noinline)) struct vcpu *exit_hypercall_contended(struct vcpu *v,
+                                                                       struct arm64_cpu *cpu)
+{
+	arm64_core_lock_wait_slow();
+	return kernel_trap(v, &cpu->trap);
+}
+
 /**
  * The hot path: a hypercall. The trap lives in the per-CPU state so that
  * this is a tail call into the core, with no stack frame of its own; it is
  * used for hypercalls only, so all but the syndrome were set once, by
  * arm64_cpu_init().
  */
-static inline struct vcpu *exit_hypercall(struct vcpu *v, u64 esr)
+static inline struct vcpu *exit_hypercall(struct vcpu *v, struct arm64_cpu *cpu, u64 esr)
 {
-	struct arm64_cpu *cpu = arm64_this_cpu();
-
 	cpu->trap.syndrome = esr;
-	arm64_core_lock_wait();
+	if (__builtin_expect(__atomic_load_n(&kernel_lock.value, __ATOMIC_RELAXED) != 0, 0))
+		return exit_hypercall_contended(v, cpu);
 	return kernel_trap(v, &cpu->trap);
 }
 
-/** Every exit but a hypercall. */
-static __attribute__((noinline)) struct vcpu *exit_other(struct vcpu *v, u64 kind, u64 esr)
+/** Every exit but a synchronous one, from vectors.S. */
+struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind)
 {
-	if (kind == ARM64_EXIT_SYNC)
-		return exit_sync_slow(v, esr);
 	if (kind == ARM64_EXIT_IRQ)
 		return exit_irq(v);
 	if (kind == ARM64_EXIT_FIQ) {
@@ -226,17 +231,18 @@ static __attribute__((noinline)) struct vcpu *exit_other(struct vcpu *v, u64 kin
 		struct trap t = { .kind = TRAP_IRQ, .syndrome = 1023u, .what = "fiq" };
 		return exit_trap(v, &t);
 	}
-	struct trap t = { .kind = TRAP_GUEST_EXCEPTION, .syndrome = esr, .what = "serror" };
+	struct trap t = { .kind = TRAP_GUEST_EXCEPTION,
+		          .syndrome = read_sysreg(esr_el2),
+		          .what = "serror" };
 	return exit_trap(v, &t);
 }
 
-struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind)
+/** A synchronous exit, from its own vector slot (cpu = TPIDR_EL2); hypercalls first. */
+struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu)
 {
 	u64 esr = read_sysreg(esr_el2);
 
-	if (__builtin_expect(kind == ARM64_EXIT_SYNC &&
-	                             ((esr >> ESR_EC_SHIFT) & ESR_EC_MASK) == EC_HVC64,
-	                     1))
-		return exit_hypercall(v, esr);
-	return exit_other(v, kind, esr);
+	if (__builtin_expect(((esr >> ESR_EC_SHIFT) & ESR_EC_MASK) != EC_HVC64, 0))
+		return exit_sync_slow(v, esr);
+	return exit_hypercall(v, cpu, esr);
 }

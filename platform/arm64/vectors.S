@@ -6,13 +6,15 @@
  * While a guest runs, SP_EL2 is this CPU's stack top and TPIDR_EL2 points at
  * its struct arm64_cpu, whose first word is the running vCPU; the vCPU's
  * struct vcpu_arch is the first member of struct vcpu. A guest exit stores
- * x0-x18, x30, ELR_EL2 and SPSR_EL2 into it and calls
- * arm64_guest_exit(vcpu, kind) on the empty stack, which returns the vCPU
- * to enter. If that is the same vCPU, only those registers are reloaded:
- * x19-x29 never left the CPU (the C code preserves them). Otherwise x19-x29
- * are stored too, arm64_exit_switch() switches the EL1/FP state (vcpu.c) or
- * idles, and the new vCPU is entered with every register. So a hypercall
- * back into the same vCPU moves 20 registers each way and nothing else.
+ * x0-x19, x30, ELR_EL2 and SPSR_EL2 into it, keeps the vCPU pointer in x19,
+ * and calls arm64_guest_sync(vcpu) (synchronous exits, the hypercall path,
+ * which fits in its vector slot) or arm64_guest_exit(vcpu, kind) on the
+ * empty stack; both return the vCPU to enter. If that is the same vCPU,
+ * only those registers are reloaded: x20-x29 never left the CPU (the C
+ * code preserves them, AAPCS64). Otherwise x20-x29 are stored too,
+ * arm64_exit_switch() switches the EL1/FP state (vcpu.c) or idles, and the
+ * new vCPU is entered with every register. So a hypercall back into the
+ * same vCPU moves 21 registers each way and nothing else.
  *
  * An exception taken from EL2 itself is a kernel bug: the vectors push a
  * struct arm64_frame and call arm64_kernel_fault, which reports and stops.
@@ -26,6 +28,40 @@
 	stp	x0, x1, [sp, #0]
 	mov	x1, #\num
 	b	kernel_fault_common
+.endm
+
+/*
+ * Store x2-x19, x30 (x0/x1 are on the stack), ELR_EL2, SPSR_EL2 into the
+ * vCPU at x0, and keep the vCPU in x19. Uses x2 and x3 only: x1 passes on.
+ */
+.macro save_guest
+	stp	x2, x3, [x0, #16]
+	stp	x4, x5, [x0, #32]
+	stp	x6, x7, [x0, #48]
+	stp	x8, x9, [x0, #64]
+	stp	x10, x11, [x0, #80]
+	stp	x12, x13, [x0, #96]
+	stp	x14, x15, [x0, #112]
+	stp	x16, x17, [x0, #128]
+	stp	x18, x19, [x0, #144]
+	str	x30, [x0, #240]
+	ldp	x2, x3, [sp], #16
+	stp	x2, x3, [x0, #0]
+	mrs	x2, elr_el2
+	mrs	x3, spsr_el2
+	stp	x2, x3, [x0, #ARM64_VCPU_PC_OFFSET]
+	mov	x19, x0
+.endm
+
+/* The hot path, whole in its 32-instruction slot: no branch before the C call. */
+.macro guest_sync_vector
+	.balign	0x80
+	stp	x0, x1, [sp, #-16]!
+	mrs	x1, tpidr_el2
+	ldr	x0, [x1, #ARM64_CPU_CURRENT]
+	save_guest
+	bl	arm64_guest_sync		/* (vcpu, this CPU) */
+	b	guest_exit_return
 .endm
 
 .macro guest_vector kind
@@ -47,7 +83,7 @@ arm64_el2_vectors:
 	kernel_vector 5		/* IRQ: never, EL2 runs with PSTATE.I set */
 	kernel_vector 6
 	kernel_vector 7
-	guest_vector ARM64_EXIT_SYNC	/* lower EL, AArch64 */
+	guest_sync_vector		/* lower EL, AArch64 */
 	guest_vector ARM64_EXIT_IRQ
 	guest_vector ARM64_EXIT_FIQ
 	guest_vector ARM64_EXIT_SERROR
@@ -59,30 +95,10 @@ arm64_el2_vectors:
 guest_exit_common:
 	mrs	x0, tpidr_el2
 	ldr	x0, [x0, #ARM64_CPU_CURRENT]
-	stp	x2, x3, [x0, #16]
-	stp	x4, x5, [x0, #32]
-	stp	x6, x7, [x0, #48]
-	stp	x8, x9, [x0, #64]
-	stp	x10, x11, [x0, #80]
-	stp	x12, x13, [x0, #96]
-	stp	x14, x15, [x0, #112]
-	stp	x16, x17, [x0, #128]
-	str	x18, [x0, #144]
-	str	x30, [x0, #240]
-	ldp	x2, x3, [sp], #16
-	stp	x2, x3, [x0, #0]
-	mrs	x2, elr_el2
-	mrs	x3, spsr_el2
-	stp	x2, x3, [x0, #ARM64_VCPU_PC_OFFSET]
-	/*
-	 * x19-x29 still hold the guest's values: the C code below preserves
-	 * them (AAPCS64 callee-saved registers), so they are stored only if
-	 * the CPU leaves this vCPU.
-	 */
+	save_guest
 	bl	arm64_guest_exit
-	mrs	x1, tpidr_el2
-	ldr	x2, [x1, #ARM64_CPU_CURRENT]
-	cmp	x0, x2
+guest_exit_return:
+	cmp	x0, x19
 	b.ne	guest_exit_switch
 	/* Back into the same vCPU: reload what the C code may have changed. */
 	ldp	x2, x3, [x0, #ARM64_VCPU_PC_OFFSET]
@@ -96,7 +112,7 @@ guest_exit_common:
 	ldp	x12, x13, [x0, #96]
 	ldp	x14, x15, [x0, #112]
 	ldp	x16, x17, [x0, #128]
-	ldr	x18, [x0, #144]
+	ldp	x18, x19, [x0, #144]
 	ldr	x30, [x0, #240]
 	ldp	x0, x1, [x0, #0]
 	eret
@@ -104,17 +120,16 @@ guest_exit_common:
 	isb
 
 /*
- * Another vCPU (or none): complete the old one's saved state with x19-x29
- * before anything can let another CPU load it (vcpu.c clears its live_on
- * only after this), then switch and enter the new one.
+ * Another vCPU (or none): complete the old one's (x19) saved state with
+ * x20-x29 before anything can let another CPU load it (vcpu.c clears its
+ * live_on only after this), then switch and enter the new one.
  */
 guest_exit_switch:
-	stp	x19, x20, [x2, #152]
-	stp	x21, x22, [x2, #168]
-	stp	x23, x24, [x2, #184]
-	stp	x25, x26, [x2, #200]
-	stp	x27, x28, [x2, #216]
-	str	x29, [x2, #232]
+	stp	x20, x21, [x19, #160]
+	stp	x22, x23, [x19, #176]
+	stp	x24, x25, [x19, #192]
+	stp	x26, x27, [x19, #208]
+	stp	x28, x29, [x19, #224]
 	bl	arm64_exit_switch
 	/* fall through: enter the vCPU it returned */
 

@@ -88,10 +88,12 @@ static inline struct arm64_cpu *arm64_this_cpu(void)
  * next CPU at once. The core's lock stays the real exclusion; this only
  * keeps the spinning out of it in the common case.
  */
+void arm64_core_lock_wait_slow(void);
+
 static inline void arm64_core_lock_wait(void)
 {
-	while (__atomic_load_n(&kernel_lock.value, __ATOMIC_RELAXED) != 0)
-		__asm__ volatile("yield");
+	if (__builtin_expect(__atomic_load_n(&kernel_lock.value, __ATOMIC_RELAXED) != 0, 0))
+		arm64_core_lock_wait_slow();
 }
 
 /* dt.c: the firmware device tree. */
@@ -135,6 +137,7 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next);
 void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v);
 
 /* exit.c: guest exits, called from vectors.S; returns the vCPU to enter. */
+struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu);
 struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind);
 /** After a guest exit that leaves v: switch to next, or idle if it is NULL. */
 struct vcpu *arm64_exit_switch(struct vcpu *next);
