@@ -56,7 +56,8 @@ static void boot_load_manifest(const struct boot_info *bi)
 		kprintf("[hyp] %s\n", line);
 	}
 	if (boot_errors.count > MANIFEST_ERROR_MAX)
-		kprintf("[hyp] manifest error: ... and %u more\n", boot_errors.count - MANIFEST_ERROR_MAX);
+		kprintf("[hyp] manifest error: ... and %u more\n",
+		        boot_errors.count - MANIFEST_ERROR_MAX);
 	boot_fail("invalid manifest");
 }
 
@@ -75,7 +76,8 @@ static void boot_clear_regions(void)
 }
 
 /** Map a partition's regions and copy its image in. */
-static void boot_build_memory(struct partition *p, const struct cfg_partition *cp, const struct boot_info *bi)
+static void boot_build_memory(struct partition *p, const struct cfg_partition *cp,
+                              const struct boot_info *bi)
 {
 	const struct config *cfg = &kernel.cfg;
 	if (!stage2_init(&p->s2, p->id + 1u))
@@ -86,7 +88,7 @@ static void boot_build_memory(struct partition *p, const struct cfg_partition *c
 		if (!region_mapping_allowed(r, p->id, map->rights))
 			boot_fail("a mapping the validator let through is not allowed");
 		if (!stage2_map(&p->s2, ipa_init(map->ipa), pa_init(r->pa), r->size, map->rights,
-				r->kind == REGION_DEVICE))
+		                r->kind == REGION_DEVICE))
 			boot_fail("stage-2 mapping failed (overlap or table pool exhausted)");
 	}
 	if (cp->image[0] == '\0')
@@ -94,13 +96,14 @@ static void boot_build_memory(struct partition *p, const struct cfg_partition *c
 	const void *image;
 	u64 image_size;
 	if (!package_find(bi->package, cp->image, &image, &image_size)) {
-		kprintf("[hyp] partition '%s': image '%s' is not in the boot package\n", cp->name, cp->image);
+		kprintf("[hyp] partition '%s': image '%s' is not in the boot package\n", cp->name,
+		        cp->image);
 		boot_fail("missing image");
 	}
 	const struct cfg_region *r = &cfg->regions[cp->mappings[cp->image_mapping].region];
 	if (image_size > r->size) {
-		kprintf("[hyp] partition '%s': image '%s' (%llu bytes) is larger than region '%s'\n", cp->name,
-			cp->image, (unsigned long long)image_size, r->name);
+		kprintf("[hyp] partition '%s': image '%s' (%llu bytes) is larger than region '%s'\n",
+		        cp->name, cp->image, (unsigned long long)image_size, r->name);
 		boot_fail("image does not fit");
 	}
 	memcpy(plat_phys_to_virt(pa_init(r->pa)), image, image_size);
@@ -117,9 +120,10 @@ static void boot_build_partition(u32 index, const struct boot_info *bi)
 	p->fault_badge = cp->fault_badge;
 	for (u32 c = 0; c < cp->cap_count; c++) {
 		const struct cfg_cap *cc = &cp->caps[c];
-		p->caps.slots[cc->slot] = (struct cap){
-			.type = cc->type, .rights = cc->rights, .object = cc->object, .badge = cc->badge
-		};
+		p->caps.slots[cc->slot] = (struct cap){ .type = cc->type,
+			                                .rights = cc->rights,
+			                                .object = cc->object,
+			                                .badge = cc->badge };
 	}
 	boot_build_memory(p, cp, bi);
 	if (kernel.vcpu_count + cp->vcpu_count > KERNEL_VCPU_MAX)
@@ -150,8 +154,8 @@ struct vcpu *boot_build_system(const struct boot_info *bi)
 	for (u32 i = 0; i < kernel.vcpu_count; i++)
 		sched_make_ready(&kernel.vcpus[i]);
 	kprintf("[hyp] %u partitions, %u vCPUs, %u endpoints, %u notifications; %u stage-2 pages free\n",
-		kernel.partition_count, kernel.vcpu_count, kernel.cfg.endpoint_count,
-		kernel.cfg.notification_count, stage2_pool_free());
+	        kernel.partition_count, kernel.vcpu_count, kernel.cfg.endpoint_count,
+	        kernel.cfg.notification_count, stage2_pool_free());
 	__atomic_store_n(&boot_done, true, __ATOMIC_RELEASE);
 	return sched_next(arch_cpu_index(), NULL, false);
 }
@@ -159,8 +163,8 @@ struct vcpu *boot_build_system(const struct boot_info *bi)
 struct vcpu *kernel_boot(const struct boot_info *bi)
 {
 	spin_lock(&kernel_lock);
-	kprintf("[hyp] kernel core %s: %u CPUs, package %llu bytes\n", KERNEL_VERSION, bi->cpu_count,
-		(unsigned long long)bi->package_size);
+	kprintf("[hyp] kernel core %s: %u CPUs, package %llu bytes\n", KERNEL_VERSION,
+	        bi->cpu_count, (unsigned long long)bi->package_size);
 	kernel.cpu_count = bi->cpu_count < CFG_CPU_MAX ? bi->cpu_count : CFG_CPU_MAX;
 	boot_load_manifest(bi);
 	if (kernel.cfg.cpu_count < kernel.cpu_count)

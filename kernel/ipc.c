@@ -46,7 +46,8 @@ static struct vcpu *ipc_switch(u32 cpu, struct vcpu *cur, struct vcpu *r)
 }
 
 /** Decode an endpoint capability in r1 and a partition-made label in r2. */
-static enum status ipc_decode_endpoint(const struct vcpu *v, u32 need, bool check_label, const struct cap **c)
+static enum status ipc_decode_endpoint(const struct vcpu *v, u32 need, bool check_label,
+                                       const struct cap **c)
 {
 	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_ENDPOINT, need, c);
 	if (s == STATUS_OK && check_label && (reg_get(v, IPC_REG_LABEL) & IPC_LABEL_KERNEL) != 0)

@@ -11,7 +11,8 @@
 static const struct cap *notification_decode(struct vcpu *v, u32 need)
 {
 	const struct cap *c;
-	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_NOTIFICATION, need, &c);
+	enum status s =
+	        cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_NOTIFICATION, need, &c);
 	if (s != STATUS_OK) {
 		reg_status(v, s);
 		return NULL;

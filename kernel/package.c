@@ -5,7 +5,8 @@
 bool package_valid(const void *pkg, u64 size)
 {
 	const struct package_header *h = pkg;
-	if (pkg == NULL || size < sizeof(*h) || memcmp(h->magic, PACKAGE_MAGIC, sizeof(h->magic)) != 0)
+	if (pkg == NULL || size < sizeof(*h) ||
+	    memcmp(h->magic, PACKAGE_MAGIC, sizeof(h->magic)) != 0)
 		return false;
 	if (h->total_size > size || h->entry_count > PACKAGE_ENTRY_MAX)
 		return false;

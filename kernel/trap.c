@@ -34,8 +34,10 @@ static struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
 	struct partition *p = v->part;
 	if (p->fault_endpoint != CFG_NONE) {
 		struct kernel_msg m = {
-			.label = t->kind == TRAP_MEM_FAULT ? IPC_LABEL_FAULT_MEM : IPC_LABEL_FAULT_EXC,
-			.words = { t->address, t->access, arch_vcpu_pc(&v->arch), v->index, t->syndrome, 0 },
+			.label = t->kind == TRAP_MEM_FAULT ? IPC_LABEL_FAULT_MEM :
+			                                     IPC_LABEL_FAULT_EXC,
+			.words = { t->address, t->access, arch_vcpu_pc(&v->arch), v->index,
+			           t->syndrome, 0 },
 			.badge = p->fault_badge,
 		};
 		return ipc_kernel_call(v, p->fault_endpoint, &m);
@@ -43,12 +45,13 @@ static struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
 	char why[160];
 	if (t->kind == TRAP_MEM_FAULT)
 		ksnprintf(why, sizeof(why), "vcpu %u: %s fault at 0x%llx (%s), pc 0x%llx", v->index,
-			  t->what != NULL ? t->what : "stage-2", (unsigned long long)t->address, access_name(t->access),
-			  (unsigned long long)arch_vcpu_pc(&v->arch));
+		          t->what != NULL ? t->what : "stage-2", (unsigned long long)t->address,
+		          access_name(t->access), (unsigned long long)arch_vcpu_pc(&v->arch));
 	else
 		ksnprintf(why, sizeof(why), "vcpu %u: %s, pc 0x%llx, syndrome 0x%llx", v->index,
-			  t->what != NULL ? t->what : "guest exception", (unsigned long long)arch_vcpu_pc(&v->arch),
-			  (unsigned long long)t->syndrome);
+		          t->what != NULL ? t->what : "guest exception",
+		          (unsigned long long)arch_vcpu_pc(&v->arch),
+		          (unsigned long long)t->syndrome);
 	partition_stop(p, why, true);
 	return sched_next(v->cpu, v, false);
 }

@@ -65,16 +65,18 @@ size_t kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		}
 		switch (*fmt) {
 		case 'd': {
-			long long v = longs >= 2 ? va_arg(ap, long long) : longs == 1 ? va_arg(ap, long) : va_arg(ap, int);
+			long long v = longs >= 2 ? va_arg(ap, long long) :
+			              longs == 1 ? va_arg(ap, long) :
+			                           va_arg(ap, int);
 			u64 mag = v < 0 ? (u64)0 - (u64)v : (u64)v;
 			out_number(&o, mag, 10, v < 0, width, pad);
 			break;
 		}
 		case 'u':
 		case 'x': {
-			u64 v = longs >= 2 ? va_arg(ap, unsigned long long)
-			      : longs == 1 ? va_arg(ap, unsigned long)
-					   : va_arg(ap, unsigned int);
+			u64 v = longs >= 2 ? va_arg(ap, unsigned long long) :
+			        longs == 1 ? va_arg(ap, unsigned long) :
+			                     va_arg(ap, unsigned int);
 			out_number(&o, v, *fmt == 'u' ? 10 : 16, false, width, pad);
 			break;
 		}

@@ -86,8 +86,11 @@ void plat_cpu_kick(unsigned cpu)
 
 void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid)
 {
-	*a = (struct vcpu_arch){ .pc = entry, .type = type, .vmid = vmid, .arg = arg,
-				 .reset_count = a->reset_count + 1 };
+	*a = (struct vcpu_arch){ .pc = entry,
+		                 .type = type,
+		                 .vmid = vmid,
+		                 .arg = arg,
+		                 .reset_count = a->reset_count + 1 };
 }
 
 void *plat_phys_to_virt(paddr_t pa)

@@ -72,12 +72,14 @@ void svc_vprintf(const char *fmt, va_list ap)
 		switch (*fmt) {
 		case 'd': {
 			long long v = longs != 0 ? va_arg(ap, long long) : va_arg(ap, int);
-			put_number(v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, 10, v < 0, width, pad);
+			put_number(v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, 10, v < 0,
+			           width, pad);
 			break;
 		}
 		case 'u':
 		case 'x': {
-			uint64_t v = longs != 0 ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned);
+			uint64_t v = longs != 0 ? va_arg(ap, unsigned long long) :
+			                          va_arg(ap, unsigned);
 			put_number(v, *fmt == 'u' ? 10 : 16, false, width, pad);
 			break;
 		}

@@ -7,6 +7,7 @@ int svc_main(uint64_t arg)
 	uint64_t bits = 0;
 	tap_plan(2);
 	tap_is(svc_signal(0), STATUS_OK, "signal");
-	tap_is(svc_wait(0, &bits), STATUS_NO_RIGHTS, "waiting through a signal-only capability is refused");
+	tap_is(svc_wait(0, &bits), STATUS_NO_RIGHTS,
+	       "waiting through a signal-only capability is refused");
 	tap_done();
 }

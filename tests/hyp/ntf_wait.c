@@ -11,7 +11,9 @@ int svc_main(uint64_t arg)
 	if (first != 0x3)
 		svc_wait(0, &second);
 	tap_is(first | second, 0x3, "both signallers' badges arrived (0x1 | 0x2)");
-	tap_ok(svc_poll(0, &rest) == STATUS_OK && rest == 0, "poll afterwards finds the word clear");
-	tap_is(svc_signal(0), STATUS_NO_RIGHTS, "signalling through a wait-only capability is refused");
+	tap_ok(svc_poll(0, &rest) == STATUS_OK && rest == 0,
+	       "poll afterwards finds the word clear");
+	tap_is(svc_signal(0), STATUS_NO_RIGHTS,
+	       "signalling through a wait-only capability is refused");
 	tap_done();
 }

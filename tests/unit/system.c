@@ -39,9 +39,11 @@ u32 tsys_partition(const char *name, u32 vcpu_count)
 	p->weight = 256;
 	p->vcpu_count = vcpu_count;
 	for (u32 i = 0; i < vcpu_count; i++)
-		p->vcpus[i] = (struct cfg_vcpu){ .hard_affinity = ~UINT64_C(0), .soft_affinity = ~UINT64_C(0) };
+		p->vcpus[i] = (struct cfg_vcpu){ .hard_affinity = ~UINT64_C(0),
+			                         .soft_affinity = ~UINT64_C(0) };
 	p->mapping_count = 1;
-	p->mappings[0] = (struct cfg_mapping){ .region = region, .ipa = 0x100000, .rights = r->rights };
+	p->mappings[0] =
+	        (struct cfg_mapping){ .region = region, .ipa = 0x100000, .rights = r->rights };
 	p->fault_endpoint = CFG_NONE;
 	return index;
 }

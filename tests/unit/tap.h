@@ -23,7 +23,8 @@ static inline bool tap_check(bool ok, const char *name, const char *file, int li
 	return ok;
 }
 
-static inline bool tap_check_eq(uint64_t got, uint64_t want, const char *name, const char *file, int line)
+static inline bool tap_check_eq(uint64_t got, uint64_t want, const char *name, const char *file,
+                                int line)
 {
 	bool ok = tap_check(got == want, name, file, line);
 	if (!ok)
@@ -32,7 +33,8 @@ static inline bool tap_check_eq(uint64_t got, uint64_t want, const char *name, c
 }
 
 #define OK(cond, name) tap_check((cond), (name), __FILE__, __LINE__)
-#define EQ(got, want, name) tap_check_eq((uint64_t)(got), (uint64_t)(want), (name), __FILE__, __LINE__)
+#define EQ(got, want, name) \
+	tap_check_eq((uint64_t)(got), (uint64_t)(want), (name), __FILE__, __LINE__)
 
 static inline int tap_finish(void)
 {

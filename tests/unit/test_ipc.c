@@ -70,7 +70,8 @@ static void test_ping_pong(void)
 static void test_badges(void)
 {
 	tsys_reset(1);
-	u32 c1 = tsys_partition("c1", 1), c2 = tsys_partition("c2", 1), s = tsys_partition("srv", 1);
+	u32 c1 = tsys_partition("c1", 1), c2 = tsys_partition("c2", 1),
+	    s = tsys_partition("srv", 1);
 	u32 ep = tsys_endpoint();
 	tsys_cap(c1, 0, CAP_ENDPOINT, ep, RIGHT_EP_SEND, 1);
 	tsys_cap(c2, 3, CAP_ENDPOINT, ep, RIGHT_EP_SEND, 2);
@@ -89,7 +90,8 @@ static void test_badges(void)
 	OK(reply_recv(vs, 0, 0, 0) == vs, "badges: reply_recv finds the next caller queued");
 	EQ(reg(vs, 1), 2, "badges: second message carries badge 2 (FIFO order)");
 	EQ(v1->state, VCPU_READY, "badges: first client made ready by the reply");
-	OK(reply_recv(vs, 0, 0, 0) == v2, "badges: server blocks, switches straight to the caller it replied to");
+	OK(reply_recv(vs, 0, 0, 0) == v2,
+	   "badges: server blocks, switches straight to the caller it replied to");
 	EQ(v1->state, VCPU_READY, "badges: first client still waits its turn on the ready queue");
 }
 
@@ -104,32 +106,50 @@ static void test_denials(void)
 	tsys_cap(b, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
 	struct vcpu *va = tsys_vcpu(a, 0);
 	tsys_boot();
-	OK(call(va, 5, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP, "deny: call through an empty slot");
-	OK(call(va, 1000, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP, "deny: call through a slot out of range");
-	OK(call(va, 1, 0, 0) == va && reg(va, 0) == STATUS_WRONG_TYPE, "deny: call through a notification");
-	OK(call(va, 0, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS, "deny: call without the send right");
+	OK(call(va, 5, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP,
+	   "deny: call through an empty slot");
+	OK(call(va, 1000, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP,
+	   "deny: call through a slot out of range");
+	OK(call(va, 1, 0, 0) == va && reg(va, 0) == STATUS_WRONG_TYPE,
+	   "deny: call through a notification");
+	OK(call(va, 0, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS,
+	   "deny: call without the send right");
 	OK(call(va, 2, IPC_LABEL_FAULT_MEM, 0) == va && reg(va, 0) == STATUS_INVALID_ARG,
 	   "deny: a partition cannot forge a kernel label");
 	EQ(va->state, VCPU_RUNNING, "deny: a refused call leaves the caller running");
-	OK(hc(va, HC_RECV, 2, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS, "deny: recv without the recv right");
-	OK(hc(va, HC_RECV, 1, 0, 0) == va && reg(va, 0) == STATUS_WRONG_TYPE, "deny: recv on a notification");
-	OK(hc(va, HC_REPLY, 0, 0, 0) == va && reg(va, 0) == STATUS_BAD_STATE, "deny: reply with nobody to reply to");
-	OK(hc(va, HC_SEND, 2, 0, 0) == va && reg(va, 0) == STATUS_WOULD_BLOCK, "send: no receiver, would block");
-	OK(hc(va, HC_SEND, 0, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS, "deny: send without the send right");
-	OK(hc(va, HC_WAIT, 1, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS, "deny: wait without the wait right");
-	OK(hc(va, HC_SIGNAL, 0, 0, 0) == va && reg(va, 0) == STATUS_WRONG_TYPE, "deny: signal an endpoint");
-	OK(hc(va, HC_POLL, 31, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP, "deny: poll an empty slot");
-	OK(hc(va, 31, 0, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CALL, "deny: unknown hypercall 31");
-	OK(hc(va, UINT64_MAX, 0, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CALL, "deny: hypercall ~0");
-	OK(hc(va, HC_CONSOLE_WRITE, IPC_CONSOLE_MAX + 1, 0, 0) == va && reg(va, 0) == STATUS_INVALID_ARG,
+	OK(hc(va, HC_RECV, 2, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS,
+	   "deny: recv without the recv right");
+	OK(hc(va, HC_RECV, 1, 0, 0) == va && reg(va, 0) == STATUS_WRONG_TYPE,
+	   "deny: recv on a notification");
+	OK(hc(va, HC_REPLY, 0, 0, 0) == va && reg(va, 0) == STATUS_BAD_STATE,
+	   "deny: reply with nobody to reply to");
+	OK(hc(va, HC_SEND, 2, 0, 0) == va && reg(va, 0) == STATUS_WOULD_BLOCK,
+	   "send: no receiver, would block");
+	OK(hc(va, HC_SEND, 0, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS,
+	   "deny: send without the send right");
+	OK(hc(va, HC_WAIT, 1, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS,
+	   "deny: wait without the wait right");
+	OK(hc(va, HC_SIGNAL, 0, 0, 0) == va && reg(va, 0) == STATUS_WRONG_TYPE,
+	   "deny: signal an endpoint");
+	OK(hc(va, HC_POLL, 31, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP,
+	   "deny: poll an empty slot");
+	OK(hc(va, 31, 0, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CALL,
+	   "deny: unknown hypercall 31");
+	OK(hc(va, UINT64_MAX, 0, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CALL,
+	   "deny: hypercall ~0");
+	OK(hc(va, HC_CONSOLE_WRITE, IPC_CONSOLE_MAX + 1, 0, 0) == va &&
+	           reg(va, 0) == STATUS_INVALID_ARG,
 	   "deny: console write longer than the registers");
-	OK(hc(va, HC_CAP_DERIVE, 2, 9, RIGHT_EP_SEND | RIGHT_EP_RECV) == va && reg(va, 0) == STATUS_NO_RIGHTS,
+	OK(hc(va, HC_CAP_DERIVE, 2, 9, RIGHT_EP_SEND | RIGHT_EP_RECV) == va &&
+	           reg(va, 0) == STATUS_NO_RIGHTS,
 	   "deny: derive cannot widen");
-	OK(hc(va, HC_CAP_DERIVE, 2, CAP_SLOT_COUNT, RIGHT_EP_SEND) == va && reg(va, 0) == STATUS_INVALID_CAP,
+	OK(hc(va, HC_CAP_DERIVE, 2, CAP_SLOT_COUNT, RIGHT_EP_SEND) == va &&
+	           reg(va, 0) == STATUS_INVALID_CAP,
 	   "deny: derive into a slot out of range");
 	OK(hc(va, HC_CAP_RESTRICT, 40, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP,
 	   "deny: restrict a slot out of range");
-	OK(hc(va, HC_CAP_INFO, 7, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP, "deny: info on an empty slot");
+	OK(hc(va, HC_CAP_INFO, 7, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP,
+	   "deny: info on an empty slot");
 	OK(strstr(fake_console(), "PANIC") == NULL, "deny: no bad argument reached a panic");
 }
 
@@ -143,7 +163,8 @@ static void test_cap_hypercalls(void)
 	struct vcpu *va = tsys_vcpu(a, 0), *vb = tsys_vcpu(b, 0);
 	tsys_boot();
 	hc(va, HC_CAP_INFO, 0, 0, 0);
-	OK(reg(va, 0) == STATUS_OK && reg(va, 1) == CAP_ENDPOINT && reg(va, 2) == (RIGHT_EP_SEND | RIGHT_EP_GRANT),
+	OK(reg(va, 0) == STATUS_OK && reg(va, 1) == CAP_ENDPOINT &&
+	           reg(va, 2) == (RIGHT_EP_SEND | RIGHT_EP_GRANT),
 	   "cap info: type and rights");
 	va->arch.regs[4] = 0x77;
 	memset(va->arch.regs, 0, sizeof(va->arch.regs));
@@ -155,15 +176,18 @@ static void test_cap_hypercalls(void)
 	struct trap t = { .kind = TRAP_HYPERCALL };
 	kernel_trap(va, &t);
 	EQ(reg(va, 0), STATUS_OK, "cap derive: badged send-only copy");
-	OK(hc(va, HC_CAP_RESTRICT, 0, 0, 0) == va && reg(va, 0) == STATUS_OK, "cap restrict: drop all rights of slot 0");
-	OK(call(va, 0, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS, "cap restrict: restricted slot cannot call");
+	OK(hc(va, HC_CAP_RESTRICT, 0, 0, 0) == va && reg(va, 0) == STATUS_OK,
+	   "cap restrict: drop all rights of slot 0");
+	OK(call(va, 0, 0, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS,
+	   "cap restrict: restricted slot cannot call");
 	OK(hc(va, HC_CAP_RESTRICT, 0, RIGHT_EP_SEND, 0) == va && reg(va, 0) == STATUS_NO_RIGHTS,
 	   "cap restrict: is for good");
 	OK(call(va, 4, 9, 0) == vb, "cap derive: the derived slot calls");
 	hc(vb, HC_RECV, 0, 0, 0);
 	EQ(reg(vb, 1), 0x77, "cap derive: receiver sees the derived badge");
 	OK(hc(vb, HC_CAP_DROP, 0, 0, 0) == vb && reg(vb, 0) == STATUS_OK, "cap drop: ok");
-	OK(hc(vb, HC_RECV, 0, 0, 0) == vb && reg(vb, 0) == STATUS_INVALID_CAP, "cap drop: slot is gone");
+	OK(hc(vb, HC_RECV, 0, 0, 0) == vb && reg(vb, 0) == STATUS_INVALID_CAP,
+	   "cap drop: slot is gone");
 }
 
 static void test_notifications(void)
@@ -195,7 +219,8 @@ static void test_notifications(void)
 static void test_faults(void)
 {
 	tsys_reset(1);
-	u32 g = tsys_partition("faulty", 1), h = tsys_partition("handler", 1), o = tsys_partition("other", 1);
+	u32 g = tsys_partition("faulty", 1), h = tsys_partition("handler", 1),
+	    o = tsys_partition("other", 1);
 	u32 ep = tsys_endpoint();
 	kernel.cfg.partitions[g].fault_endpoint = ep;
 	kernel.cfg.partitions[g].fault_badge = 0xfa;
@@ -203,7 +228,8 @@ static void test_faults(void)
 	struct vcpu *vg = tsys_vcpu(g, 0), *vh = tsys_vcpu(h, 0), *vo = tsys_vcpu(o, 0);
 	tsys_boot();
 	vg->arch.pc = 0x100040;
-	OK(trap_event(vg, TRAP_MEM_FAULT, 0x5000, IPC_ACCESS_WRITE) == vh, "fault: goes to the handler partition");
+	OK(trap_event(vg, TRAP_MEM_FAULT, 0x5000, IPC_ACCESS_WRITE) == vh,
+	   "fault: goes to the handler partition");
 	hc(vh, HC_RECV, 0, 0, 0);
 	EQ(reg(vh, 2), IPC_LABEL_FAULT_MEM, "fault: kernel label");
 	EQ(reg(vh, 1), 0xfa, "fault: handler badge");
@@ -221,14 +247,17 @@ static void test_faults(void)
 	OK(next == vo, "fault loop: timer preempts it and the other partition runs");
 	next = trap_event(vo, TRAP_TIMER, 0, 0);
 	OK(next == vg, "fault loop: round robin comes back");
-	OK(trap_event(vg, TRAP_GUEST_EXCEPTION, 0, 0) == vh, "fault: a guest exception goes to the waiting handler");
+	OK(trap_event(vg, TRAP_GUEST_EXCEPTION, 0, 0) == vh,
+	   "fault: a guest exception goes to the waiting handler");
 	EQ(reg(vh, 2), IPC_LABEL_FAULT_EXC, "fault: exception label");
 	next = reply_recv(vh, 0, 0, IPC_FAULT_STOP);
 	OK(next != vg, "fault: the stopped vCPU is not run again");
 	OK(kernel.partitions[g].stopped, "fault: stop answer stops the partition");
 	EQ(vg->state, VCPU_STOPPED, "fault: its vCPU is stopped");
-	OK(strstr(fake_console(), "partition 'faulty' stopped") != NULL, "fault: the stop is reported");
-	OK(vo->state == VCPU_READY || vo->state == VCPU_RUNNING, "fault: other partition unaffected");
+	OK(strstr(fake_console(), "partition 'faulty' stopped") != NULL,
+	   "fault: the stop is reported");
+	OK(vo->state == VCPU_READY || vo->state == VCPU_RUNNING,
+	   "fault: other partition unaffected");
 }
 
 static void test_fault_no_handler(void)
@@ -238,13 +267,18 @@ static void test_fault_no_handler(void)
 	struct vcpu *vg = tsys_vcpu(g, 0), *vo = tsys_vcpu(o, 0);
 	tsys_boot();
 	vg->arch.pc = 0x100010;
-	OK(trap_event(vg, TRAP_MEM_FAULT, 0x40000000, IPC_ACCESS_READ) == vo, "no handler: others run on");
+	OK(trap_event(vg, TRAP_MEM_FAULT, 0x40000000, IPC_ACCESS_READ) == vo,
+	   "no handler: others run on");
 	OK(kernel.partitions[g].stopped, "no handler: faulting partition stopped");
-	OK(strstr(fake_console(), "partition 'bad' stopped: vcpu 0: test fault fault at 0x40000000 (read), pc 0x100010") != NULL,
+	OK(strstr(fake_console(),
+	          "partition 'bad' stopped: vcpu 0: test fault fault at 0x40000000 (read), pc 0x100010") !=
+	           NULL,
 	   "no handler: report names address, access and pc");
-	OK(FAKE_EXPECT_EXIT(hc(vo, HC_EXIT, 0, 0, 0)), "no handler: system powers off when the last partition ends");
+	OK(FAKE_EXPECT_EXIT(hc(vo, HC_EXIT, 0, 0, 0)),
+	   "no handler: system powers off when the last partition ends");
 	EQ(fake_exit_status, 1, "no handler: final status says a partition failed");
-	OK(strstr(fake_console(), "[hyp] system off: status=1") != NULL, "no handler: status line printed");
+	OK(strstr(fake_console(), "[hyp] system off: status=1") != NULL,
+	   "no handler: status line printed");
 }
 
 static void test_stop_releases_caller(void)
@@ -258,10 +292,13 @@ static void test_stop_releases_caller(void)
 	tsys_boot();
 	call(vc, 0, 1, 0);
 	hc(vs, HC_RECV, 0, 0, 0);
-	OK(hc(vs, HC_EXIT, 3, 0, 0) == vc, "stop: server exits holding the reply right; client runs");
+	OK(hc(vs, HC_EXIT, 3, 0, 0) == vc,
+	   "stop: server exits holding the reply right; client runs");
 	EQ(reg(vc, 0), STATUS_PEER_STOPPED, "stop: client released with PEER_STOPPED");
-	OK(strstr(fake_console(), "partition 'server' stopped: exited with code 3") != NULL, "stop: exit reported");
-	OK(FAKE_EXPECT_EXIT(call(vc, 0, 1, 0)), "stop: a call nobody can answer leaves nothing runnable: power off");
+	OK(strstr(fake_console(), "partition 'server' stopped: exited with code 3") != NULL,
+	   "stop: exit reported");
+	OK(FAKE_EXPECT_EXIT(call(vc, 0, 1, 0)),
+	   "stop: a call nobody can answer leaves nothing runnable: power off");
 	EQ(vc->state, VCPU_BLOCKED_SEND, "stop: the new call waits on the endpoint");
 }
 
@@ -290,7 +327,8 @@ static void test_console(void)
 	struct trap t = { .kind = TRAP_HYPERCALL };
 	kernel_trap(va, &t);
 	EQ(reg(va, 0), STATUS_OK, "console: write ok");
-	OK(strcmp(fake_console(), "[talker] hi?[2Jyou\n") == 0, "console: prefixed, control bytes neutralised");
+	OK(strcmp(fake_console(), "[talker] hi?[2Jyou\n") == 0,
+	   "console: prefixed, control bytes neutralised");
 	fake_console_clear();
 	for (int i = 0; i < 3; i++) {
 		memset(va->arch.regs, 0, sizeof(va->arch.regs));
@@ -299,14 +337,16 @@ static void test_console(void)
 		memset(&va->arch.regs[2], 'x', 56);
 		kernel_trap(va, &t);
 	}
-	OK(strncmp(fake_console(), "[talker] xxxx", 13) == 0 && strchr(fake_console(), '\n') != NULL,
+	OK(strncmp(fake_console(), "[talker] xxxx", 13) == 0 &&
+	           strchr(fake_console(), '\n') != NULL,
 	   "console: an over-long line is broken, not overflowed");
 }
 
 static void test_sched(void)
 {
 	tsys_reset(2);
-	u32 a = tsys_partition("pinned1", 1), b = tsys_partition("soft", 1), c = tsys_partition("any", 1);
+	u32 a = tsys_partition("pinned1", 1), b = tsys_partition("soft", 1),
+	    c = tsys_partition("any", 1);
 	kernel.cfg.partitions[a].vcpus[0].hard_affinity = 0x2;
 	kernel.cfg.partitions[b].vcpus[0].soft_affinity = 0x2;
 	kernel.cfg.partitions[c].vcpus[0].hard_affinity = 0x1 | 0x8;
@@ -320,19 +360,23 @@ static void test_sched(void)
 	fake_cpu = 1;
 	struct vcpu *n1 = kernel_idle(1);
 	OK(n1 == tsys_vcpu(a, 0), "sched: CPU 1 picks its first vCPU when it wakes");
-	OK(fake_timer_deadline == fake_now_ns + SCHED_SLICE_NS, "sched: a slice is armed on dispatch");
+	OK(fake_timer_deadline == fake_now_ns + SCHED_SLICE_NS,
+	   "sched: a slice is armed on dispatch");
 	fake_now_ns += SCHED_SLICE_NS;
-	OK(trap_event(n1, TRAP_TIMER, 0, 0) == tsys_vcpu(b, 0), "sched: timer rotates to the next vCPU");
+	OK(trap_event(n1, TRAP_TIMER, 0, 0) == tsys_vcpu(b, 0),
+	   "sched: timer rotates to the next vCPU");
 	EQ(tsys_vcpu(a, 0)->run_ns, SCHED_SLICE_NS, "sched: the slice is accounted");
 	OK(trap_event(tsys_vcpu(b, 0), TRAP_WFI, 0, 0) == tsys_vcpu(a, 0), "sched: WFI yields");
 	fake_cpu = 0;
-	OK(trap_event(tsys_vcpu(c, 0), TRAP_TIMER, 0, 0) == tsys_vcpu(c, 0), "sched: alone on its CPU, keeps running");
+	OK(trap_event(tsys_vcpu(c, 0), TRAP_TIMER, 0, 0) == tsys_vcpu(c, 0),
+	   "sched: alone on its CPU, keeps running");
 }
 
 static void test_more_paths(void)
 {
 	tsys_reset(1);
-	u32 c = tsys_partition("client", 1), s = tsys_partition("server", 1), x = tsys_partition("other", 1);
+	u32 c = tsys_partition("client", 1), s = tsys_partition("server", 1),
+	    x = tsys_partition("other", 1);
 	u32 ep = tsys_endpoint();
 	tsys_cap(c, 0, CAP_ENDPOINT, ep, RIGHT_EP_SEND, 0x3);
 	tsys_cap(s, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
@@ -351,27 +395,32 @@ static void test_more_paths(void)
 	vs->arch.regs[0] = HC_REPLY;
 	vs->arch.regs[2] = 44;
 	struct trap t = { .kind = TRAP_HYPERCALL };
-	OK(kernel_trap(vs, &t) == vs && reg(vs, 0) == STATUS_OK, "reply: the server replies and keeps running");
+	OK(kernel_trap(vs, &t) == vs && reg(vs, 0) == STATUS_OK,
+	   "reply: the server replies and keeps running");
 	EQ(vc->state, VCPU_READY, "reply: caller made ready");
 	EQ(reg(vc, 2), 44, "reply: caller got the label");
-	OK(hc(vs, HC_REPLY, 0, 0, 0) == vs && reg(vs, 0) == STATUS_BAD_STATE, "reply: the right was one-shot");
+	OK(hc(vs, HC_REPLY, 0, 0, 0) == vs && reg(vs, 0) == STATUS_BAD_STATE,
+	   "reply: the right was one-shot");
 	/* The server waits; a send (not a call) is delivered without a reply right. */
 	OK(hc(vs, HC_RECV, 0, 0, 0) == vx, "recv: server blocks, the next ready partition runs");
 	memset(vx->arch.regs, 0, sizeof(vx->arch.regs));
 	vx->arch.regs[0] = HC_SEND;
 	vx->arch.regs[2] = 77;
-	OK(kernel_trap(vx, &t) == vx && reg(vx, 0) == STATUS_OK, "send: delivered to the waiting server");
+	OK(kernel_trap(vx, &t) == vx && reg(vx, 0) == STATUS_OK,
+	   "send: delivered to the waiting server");
 	EQ(reg(vs, 2), 77, "send: label arrived");
 	EQ(reg(vs, 1), 0x4, "send: with the sender's badge");
 	OK(vs->caller == NULL, "send: the receiver holds no reply right");
 	/* A call the server receives and then abandons by receiving again. */
-	OK(call(vx, 0, 5, 0) == vc, "call: the server is busy, so the caller queues and the client runs");
+	OK(call(vx, 0, 5, 0) == vc,
+	   "call: the server is busy, so the caller queues and the client runs");
 	OK(hc(vc, HC_YIELD, 0, 0, 0) == vs, "yield: the server runs");
 	hc(vs, HC_RECV, 0, 0, 0);
 	EQ(reg(vs, 2), 5, "recv: got the queued call");
 	OK(vs->caller == vx, "recv: the server holds the caller's reply right");
 	hc(vs, HC_RECV, 0, 0, 0);
-	EQ(reg(vx, 0), STATUS_PEER_STOPPED, "recv again: the abandoned caller is released with PEER_STOPPED");
+	EQ(reg(vx, 0), STATUS_PEER_STOPPED,
+	   "recv again: the abandoned caller is released with PEER_STOPPED");
 	EQ(vx->state, VCPU_READY, "recv again: and can run");
 	/* A queued caller whose partition stops leaves the endpoint queue. */
 	tsys_reset(1);

@@ -7,7 +7,8 @@
 static void test_print(void)
 {
 	char buf[64];
-	ksnprintf(buf, sizeof(buf), "%s=%d %u 0x%x %llx %lu", "a", -42, 7u, 0xbeefu, 0x123456789abULL, 99ul);
+	ksnprintf(buf, sizeof(buf), "%s=%d %u 0x%x %llx %lu", "a", -42, 7u, 0xbeefu,
+	          0x123456789abULL, 99ul);
 	OK(strcmp(buf, "a=-42 7 0xbeef 123456789ab 99") == 0, "print: conversions");
 	ksnprintf(buf, sizeof(buf), "[%08x] %5s|%c%%", 0x1fu, "ab", 'z');
 	OK(strcmp(buf, "[0000001f]    ab|z%") == 0, "print: widths, pad, char, percent");
@@ -44,7 +45,8 @@ static void test_package(void)
 	OK(package_valid(pkg, sizeof(pkg)), "package: valid");
 	const void *d;
 	u64 size;
-	OK(package_find(pkg, "hello", &d, &size) && d == pkg + 8192 && size == 4096, "package: find an image");
+	OK(package_find(pkg, "hello", &d, &size) && d == pkg + 8192 && size == 4096,
+	   "package: find an image");
 	OK(!package_find(pkg, "nope", &d, &size), "package: missing name");
 	OK(!package_valid(pkg, sizeof(pkg) - 1), "package: total_size beyond the buffer");
 	OK(!package_valid(pkg, 8), "package: truncated header");

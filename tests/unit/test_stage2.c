@@ -21,20 +21,28 @@ static void test_map_lookup(void)
 	OK(stage2_lookup(&s2, ipa_init(0x101234), &got, &rights), "lookup inside the mapping");
 	EQ(got.pa, pa.pa + 0x1234, "lookup gives the physical address with offset");
 	EQ(rights, RIGHT_MEM_READ | RIGHT_MEM_WRITE, "lookup gives the rights");
-	OK(!stage2_lookup(&s2, ipa_init(0x103000), &got, &rights), "page after the mapping is unmapped");
+	OK(!stage2_lookup(&s2, ipa_init(0x103000), &got, &rights),
+	   "page after the mapping is unmapped");
 	OK(!stage2_lookup(&s2, ipa_init(0xfff000), &got, &rights), "page elsewhere is unmapped");
-	OK(!stage2_lookup(&s2, ipa_init(UINT64_C(1) << 48), &got, &rights), "IPA beyond 48 bits is unmapped");
-	OK(!stage2_map(&s2, ipa_init(0x102000), pa, 0x1000, RIGHT_MEM_READ, false), "remapping a page fails");
-	OK(!stage2_map(&s2, ipa_init(0x200800), pa, 0x1000, RIGHT_MEM_READ, false), "unaligned IPA fails");
+	OK(!stage2_lookup(&s2, ipa_init(UINT64_C(1) << 48), &got, &rights),
+	   "IPA beyond 48 bits is unmapped");
+	OK(!stage2_map(&s2, ipa_init(0x102000), pa, 0x1000, RIGHT_MEM_READ, false),
+	   "remapping a page fails");
+	OK(!stage2_map(&s2, ipa_init(0x200800), pa, 0x1000, RIGHT_MEM_READ, false),
+	   "unaligned IPA fails");
 	OK(!stage2_map(&s2, ipa_init(0x200000), pa_init(pa.pa + 8), 0x1000, RIGHT_MEM_READ, false),
 	   "unaligned PA fails");
-	OK(!stage2_map(&s2, ipa_init(0x200000), pa, 0x800, RIGHT_MEM_READ, false), "partial page fails");
-	OK(!stage2_map(&s2, ipa_init(0x200000), pa, 0, RIGHT_MEM_READ, false), "empty mapping fails");
-	OK(!stage2_map(&s2, ipa_init((UINT64_C(1) << 48) - 0x1000), pa, 0x2000, RIGHT_MEM_READ, false),
+	OK(!stage2_map(&s2, ipa_init(0x200000), pa, 0x800, RIGHT_MEM_READ, false),
+	   "partial page fails");
+	OK(!stage2_map(&s2, ipa_init(0x200000), pa, 0, RIGHT_MEM_READ, false),
+	   "empty mapping fails");
+	OK(!stage2_map(&s2, ipa_init((UINT64_C(1) << 48) - 0x1000), pa, 0x2000, RIGHT_MEM_READ,
+	               false),
 	   "mapping past the IPA space fails");
 	OK(stage2_map(&s2, ipa_init(UINT64_C(0x8000000000)), pa, 0x1000, RIGHT_MEM_EXEC, true),
 	   "map in another level-0 slot");
-	OK(stage2_lookup(&s2, ipa_init(UINT64_C(0x8000000000)), &got, &rights) && rights == RIGHT_MEM_EXEC,
+	OK(stage2_lookup(&s2, ipa_init(UINT64_C(0x8000000000)), &got, &rights) &&
+	           rights == RIGHT_MEM_EXEC,
 	   "second mapping visible with its rights");
 	OK(fake_flushes > 0, "mapping flushes the TLB");
 }
@@ -52,13 +60,20 @@ static void test_ranges(void)
 	OK(range_contains(0x1000, 0x3000, 0x2000, 0x2000), "contains: tail");
 	OK(!range_contains(0x1000, 0x3000, 0x2000, 0x3000), "contains: sticking out");
 	OK(!range_contains(0x2000, 0x1000, 0x1000, 0x1000), "contains: below");
-	struct cfg_region own = { .kind = REGION_RAM, .rights = RIGHT_MEM_READ | RIGHT_MEM_WRITE, .owner = 2 };
-	struct cfg_region shared = { .kind = REGION_SHARED, .rights = RIGHT_MEM_READ, .owner = CFG_NONE };
+	struct cfg_region own = { .kind = REGION_RAM,
+		                  .rights = RIGHT_MEM_READ | RIGHT_MEM_WRITE,
+		                  .owner = 2 };
+	struct cfg_region shared = { .kind = REGION_SHARED,
+		                     .rights = RIGHT_MEM_READ,
+		                     .owner = CFG_NONE };
 	OK(region_mapping_allowed(&own, 2, RIGHT_MEM_READ), "owner may map");
-	OK(!region_mapping_allowed(&own, 3, RIGHT_MEM_READ), "another partition may not map private RAM");
-	OK(!region_mapping_allowed(&own, 2, RIGHT_MEM_EXEC), "owner may not exceed the region's rights");
+	OK(!region_mapping_allowed(&own, 3, RIGHT_MEM_READ),
+	   "another partition may not map private RAM");
+	OK(!region_mapping_allowed(&own, 2, RIGHT_MEM_EXEC),
+	   "owner may not exceed the region's rights");
 	OK(region_mapping_allowed(&shared, 5, RIGHT_MEM_READ), "shared region, allowed rights");
-	OK(!region_mapping_allowed(&shared, 5, RIGHT_MEM_WRITE), "shared region, right it does not grant");
+	OK(!region_mapping_allowed(&shared, 5, RIGHT_MEM_WRITE),
+	   "shared region, right it does not grant");
 }
 
 int main(void)

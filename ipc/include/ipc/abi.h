@@ -25,10 +25,10 @@
 
 /** Number of logical hypercall registers. */
 #define IPC_REG_COUNT 9u
-#define IPC_REG_NR 0u     /**< in: hypercall number; out: status */
-#define IPC_REG_CAP 1u    /**< in: capability slot; out: badge / result */
-#define IPC_REG_LABEL 2u  /**< in/out: message label */
-#define IPC_REG_WORD0 3u  /**< in/out: first of the message words */
+#define IPC_REG_NR 0u    /**< in: hypercall number; out: status */
+#define IPC_REG_CAP 1u   /**< in: capability slot; out: badge / result */
+#define IPC_REG_LABEL 2u /**< in/out: message label */
+#define IPC_REG_WORD0 3u /**< in/out: first of the message words */
 
 /** Words of payload carried by one message, besides the label. */
 #define IPC_MSG_WORDS 6u
@@ -40,11 +40,11 @@ enum hc_number {
 	HC_EXIT = 2,          /**< r1 = exit code; stops the calling partition */
 	HC_YIELD = 3,         /**< give up the rest of the time slice */
 
-	HC_CALL = 8,        /**< r1 = endpoint slot; send and wait for reply */
-	HC_REPLY_RECV = 9,  /**< reply to the last caller, then receive on r1 */
-	HC_RECV = 10,       /**< r1 = endpoint slot; wait for a message */
-	HC_SEND = 11,       /**< r1 = endpoint slot; deliver only if a receiver waits */
-	HC_REPLY = 12,      /**< reply to the last caller without receiving */
+	HC_CALL = 8,       /**< r1 = endpoint slot; send and wait for reply */
+	HC_REPLY_RECV = 9, /**< reply to the last caller, then receive on r1 */
+	HC_RECV = 10,      /**< r1 = endpoint slot; wait for a message */
+	HC_SEND = 11,      /**< r1 = endpoint slot; deliver only if a receiver waits */
+	HC_REPLY = 12,     /**< reply to the last caller without receiving */
 
 	HC_SIGNAL = 16, /**< r1 = notification slot; OR the badge into its word */
 	HC_WAIT = 17,   /**< r1 = notification slot; block until bits, return and clear */
@@ -61,15 +61,15 @@ enum hc_number {
 /** The one status enum of the whole ABI, returned in r0. */
 enum status {
 	STATUS_OK = 0,
-	STATUS_INVALID_CALL = 1,  /**< unknown hypercall number */
-	STATUS_INVALID_CAP = 2,   /**< slot out of range or empty */
-	STATUS_WRONG_TYPE = 3,    /**< the capability names another kind of object */
-	STATUS_NO_RIGHTS = 4,     /**< the capability lacks a needed right */
-	STATUS_INVALID_ARG = 5,   /**< an argument is out of range or malformed */
-	STATUS_WOULD_BLOCK = 6,   /**< a non-blocking operation found no partner */
-	STATUS_BUSY = 7,          /**< the target slot or object is in use */
-	STATUS_BAD_STATE = 8,     /**< the caller is not in a state that allows this */
-	STATUS_PEER_STOPPED = 9,  /**< the partner partition stopped mid-operation */
+	STATUS_INVALID_CALL = 1, /**< unknown hypercall number */
+	STATUS_INVALID_CAP = 2,  /**< slot out of range or empty */
+	STATUS_WRONG_TYPE = 3,   /**< the capability names another kind of object */
+	STATUS_NO_RIGHTS = 4,    /**< the capability lacks a needed right */
+	STATUS_INVALID_ARG = 5,  /**< an argument is out of range or malformed */
+	STATUS_WOULD_BLOCK = 6,  /**< a non-blocking operation found no partner */
+	STATUS_BUSY = 7,         /**< the target slot or object is in use */
+	STATUS_BAD_STATE = 8,    /**< the caller is not in a state that allows this */
+	STATUS_PEER_STOPPED = 9, /**< the partner partition stopped mid-operation */
 	STATUS_LIMIT
 };
 
@@ -110,7 +110,8 @@ enum cap_type {
 #define RIGHT_GUEST_EMULATE (1u << 1)
 #define RIGHT_GUEST_INJECT (1u << 2)
 #define RIGHT_GUEST_DM (1u << 3)
-#define RIGHTS_GUEST_ALL (RIGHT_GUEST_MONITOR | RIGHT_GUEST_EMULATE | RIGHT_GUEST_INJECT | RIGHT_GUEST_DM)
+#define RIGHTS_GUEST_ALL \
+	(RIGHT_GUEST_MONITOR | RIGHT_GUEST_EMULATE | RIGHT_GUEST_INJECT | RIGHT_GUEST_DM)
 
 /** Capability slots per partition (fixed at build time). */
 #define CAP_SLOT_COUNT 32u

@@ -13,9 +13,9 @@
 
 _Noreturn void kernel_panic(const char *file, int line, const char *what);
 
-#define CHECK(cond)                                            \
-	do {                                                   \
-		if (!(cond))                                   \
+#define CHECK(cond)                                              \
+	do {                                                     \
+		if (!(cond))                                     \
 			kernel_panic(__FILE__, __LINE__, #cond); \
 	} while (0)
 

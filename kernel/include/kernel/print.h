@@ -14,7 +14,8 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kvprintf(const char *fmt, va_list ap);
 
 /** Format into buf (always NUL-terminated); returns the length written. */
-size_t ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+size_t ksnprintf(char *buf, size_t size, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 size_t kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
 #endif /* KERNEL_PRINT_H */

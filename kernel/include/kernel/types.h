@@ -28,14 +28,23 @@ typedef struct {
 	uintptr_t va;
 } vaddr_t;
 
-static inline paddr_t pa_init(u64 v) { return (paddr_t){ v }; }
-static inline ipaddr_t ipa_init(u64 v) { return (ipaddr_t){ v }; }
+static inline paddr_t pa_init(u64 v)
+{
+	return (paddr_t){ v };
+}
+static inline ipaddr_t ipa_init(u64 v)
+{
+	return (ipaddr_t){ v };
+}
 
 #define PAGE_SHIFT 12u
 #define PAGE_SIZE (UINT64_C(1) << PAGE_SHIFT)
 #define PAGE_MASK (PAGE_SIZE - 1u)
 
-static inline bool is_page_aligned(u64 v) { return (v & PAGE_MASK) == 0; }
+static inline bool is_page_aligned(u64 v)
+{
+	return (v & PAGE_MASK) == 0;
+}
 
 #define ARRAY_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

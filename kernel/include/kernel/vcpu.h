@@ -38,17 +38,17 @@ struct vcpu {
 	u32 index; /**< within its partition */
 	u32 id;    /**< global */
 	enum vcpu_state state;
-	u32 cpu;                 /**< physical CPU it is placed on */
-	struct vcpu *next;       /**< queue link */
+	u32 cpu;           /**< physical CPU it is placed on */
+	struct vcpu *next; /**< queue link */
 	struct endpoint *queued_on;
 	struct notification *waiting_on;
-	struct vcpu *caller;     /**< one-shot reply right: the caller waiting on us */
-	u64 send_badge;          /**< badge of the capability used for a queued call */
-	bool kernel_sender;      /**< queued with a kernel_msg rather than its registers */
+	struct vcpu *caller; /**< one-shot reply right: the caller waiting on us */
+	u64 send_badge;      /**< badge of the capability used for a queued call */
+	bool kernel_sender;  /**< queued with a kernel_msg rather than its registers */
 	struct kernel_msg kmsg;
 	u64 hard_affinity;
 	u64 soft_affinity;
-	u64 run_ns;              /**< CPU time used, for accounting */
+	u64 run_ns; /**< CPU time used, for accounting */
 };
 
 #endif /* KERNEL_VCPU_H */

@@ -11,31 +11,31 @@
 #include <kernel/types.h>
 #include <setjmp.h>
 
-extern u32 fake_cpu;          /**< what arch_cpu_index returns */
-extern u64 fake_now_ns;       /**< what plat_timer_now_ns returns */
+extern u32 fake_cpu;            /**< what arch_cpu_index returns */
+extern u64 fake_now_ns;         /**< what plat_timer_now_ns returns */
 extern u64 fake_timer_deadline; /**< last plat_timer_set, 0 when cancelled */
-extern u32 fake_kicks;        /**< plat_cpu_kick calls */
-extern u32 fake_flushes;      /**< arch_stage2_flush calls */
+extern u32 fake_kicks;          /**< plat_cpu_kick calls */
+extern u32 fake_flushes;        /**< arch_stage2_flush calls */
 extern jmp_buf fake_exit_jmp;
 extern bool fake_exit_armed;
-extern int fake_exit_status;  /**< plat_system_off status, or -1 for a halt (panic) */
+extern int fake_exit_status; /**< plat_system_off status, or -1 for a halt (panic) */
 
 /** The console output so far (NUL-terminated) and clearing it. */
 const char *fake_console(void);
 void fake_console_clear(void);
 
 /** Run stmt; true if it ended in plat_system_off/arch_halt_all. */
-#define FAKE_EXPECT_EXIT(stmt)                       \
-	({                                           \
-		bool exited_ = false;                \
-		fake_exit_armed = true;              \
-		if (setjmp(fake_exit_jmp) == 0) {    \
-			stmt;                        \
-		} else {                             \
-			exited_ = true;              \
-		}                                    \
-		fake_exit_armed = false;             \
-		exited_;                             \
+#define FAKE_EXPECT_EXIT(stmt)                    \
+	({                                        \
+		bool exited_ = false;             \
+		fake_exit_armed = true;           \
+		if (setjmp(fake_exit_jmp) == 0) { \
+			stmt;                     \
+		} else {                          \
+			exited_ = true;           \
+		}                                 \
+		fake_exit_armed = false;          \
+		exited_;                          \
 	})
 
 #endif /* FAKE_FAKE_H */
