@@ -183,11 +183,27 @@ int svc_main(uint64_t arg)
 	                 : "r"(UINT64_C(0x8000)));
 	puts_(mdscr == 0 && bvr == 0 ? "debug registers read as zero\n" :
 	                               "debug registers WRITABLE\n");
+	/* SMC is trapped (HCR_EL2.TSC): no firmware for partitions, SMCCC "not supported". */
+	register uint64_t x0 __asm__("x0") = UINT64_C(0x84000008); /* PSCI SYSTEM_OFF */
+	__asm__ volatile("smc #0" : "+r"(x0) : : "x1", "x2", "x3", "memory");
+	puts_(x0 == ~UINT64_C(0) ? "smc returned NOT_SUPPORTED\n" : "smc reached firmware\n");
 	return kept ? 0 : 1;
 #elif defined(GUEST_UD)
 	puts_("executing an undefined instruction\n");
 	arch_undefined_instruction();
 	puts_("still running after UDF\n");
+	return 1;
+#elif defined(GUEST_PTIMER)
+	/* The EL1 physical timer is the kernel's to share out (CNTHCTL_EL2.EL1PCEN = 0). */
+	puts_("touching the EL1 physical timer\n");
+	__asm__ volatile("msr cntp_ctl_el0, %0" : : "r"(UINT64_C(1)));
+	puts_("physical timer writable\n");
+	return 1;
+#elif defined(GUEST_SGI)
+	/* Physical SGIs from a guest would reach other partitions' CPUs (HCR_EL2.IMO traps them). */
+	puts_("sending a physical SGI\n");
+	__asm__ volatile("msr S3_0_C12_C11_5, %0" : : "r"(UINT64_C(0xffff)));
+	puts_("SGI sent\n");
 	return 1;
 #elif defined(GUEST_MEM)
 	puts_("reading unmapped IPA 0x40000000\n");
