@@ -32,10 +32,14 @@ static struct boot_info boot_info;
 static u32 cpus_online;
 static u32 kernel_started;
 
-/** Stop the boot with a message, before anything has run. */
+/**
+ * Stop the boot with a message, before anything has run; the last line is
+ * the one the test runner reads the status from, as for the core's stops.
+ */
 static _Noreturn void setup_fail(const char *why)
 {
 	kprintf("[hyp] boot failed: %s\n", why);
+	kprintf("[hyp] system off: status=1\n");
 	plat_system_off(1);
 }
 
@@ -138,9 +142,10 @@ static void setup_boot_info(void)
 }
 
 /**
- * Called once the boot CPU is set up, before the secondaries start. Empty in the kernel; the
- * platform's panic test links a kernel whose tests/panic_hook.c replaces it
- * with a deliberate EL2 fault (link-time choice, no #ifdef).
+ * Called once the boot CPU is set up, before the secondaries start. Empty
+ * in the kernel; the platform's panic test links a kernel whose
+ * tests/panic_hook.c replaces it with a deliberate EL2 fault (a link-time
+ * choice, no #ifdef).
  */
 __attribute__((weak)) void arm64_boot_hook(void)
 {
