@@ -13,7 +13,8 @@ then "ok N - name" / "not ok N - name" lines.
 
 import re
 
-PREFIX_RE = re.compile(r'^\[([A-Za-z0-9_.-]+)\] ?(.*)$')
+# Device-tree node names may use letters, digits and ",._+-" (DTSpec 2.2.1).
+PREFIX_RE = re.compile(r'^\[([A-Za-z0-9_.,+-]+)\] ?(.*)$')
 STATUS_RE = re.compile(r'^\[hyp\] system off: status=(-?(?:0x[0-9a-fA-F]+|\d+))\s*$')
 PLAN_RE = re.compile(r'^1\.\.(\d+)(?:\s*#.*)?$')
 RESULT_RE = re.compile(r'^(not )?ok\b\s*(\d+)?\s*(?:-\s*)?([^#]*?)\s*(?:#\s*(.*))?$')
