@@ -15,7 +15,7 @@
 #include <kernel/regs.h>
 #include <kernel/sched.h>
 
-static struct vcpu *hc_console_write(struct vcpu *v)
+COLD static struct vcpu *hc_console_write(struct vcpu *v)
 {
 	u64 count = reg_get(v, IPC_REG_CAP);
 	if (count > IPC_CONSOLE_MAX) {
@@ -30,7 +30,7 @@ static struct vcpu *hc_console_write(struct vcpu *v)
 	return v;
 }
 
-static struct vcpu *hc_exit(struct vcpu *v)
+COLD static struct vcpu *hc_exit(struct vcpu *v)
 {
 	struct partition *p = v->part;
 	u64 code = reg_get(v, IPC_REG_CAP);
@@ -41,7 +41,7 @@ static struct vcpu *hc_exit(struct vcpu *v)
 	return sched_next(v->cpu, v, false);
 }
 
-static struct vcpu *hc_cap_info(struct vcpu *v)
+COLD static struct vcpu *hc_cap_info(struct vcpu *v)
 {
 	u64 slot = reg_get(v, IPC_REG_CAP);
 	if (slot >= CAP_SLOT_COUNT || v->part->caps.slots[slot].type == CAP_NULL) {
@@ -56,7 +56,7 @@ static struct vcpu *hc_cap_info(struct vcpu *v)
 	return v;
 }
 
-static struct vcpu *hc_cap_derive(struct vcpu *v)
+COLD static struct vcpu *hc_cap_derive(struct vcpu *v)
 {
 	struct cap_table *t = &v->part->caps;
 	u64 src = reg_get(v, 1), dst = reg_get(v, 2), rights = reg_get(v, 3), badge = reg_get(v, 4);
@@ -67,7 +67,7 @@ static struct vcpu *hc_cap_derive(struct vcpu *v)
 	return v;
 }
 
-static struct vcpu *hc_cap_restrict(struct vcpu *v)
+COLD static struct vcpu *hc_cap_restrict(struct vcpu *v)
 {
 	struct cap_table *t = &v->part->caps;
 	u64 slot = reg_get(v, 1), rights = reg_get(v, 2);
@@ -78,7 +78,7 @@ static struct vcpu *hc_cap_restrict(struct vcpu *v)
 	return v;
 }
 
-static struct vcpu *hc_cap_drop(struct vcpu *v)
+COLD static struct vcpu *hc_cap_drop(struct vcpu *v)
 {
 	struct cap_table *t = &v->part->caps;
 	u64 slot = reg_get(v, 1);

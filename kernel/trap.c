@@ -29,7 +29,7 @@ static const char *access_name(u32 access)
  * partition (a stopped partition cannot fault again), so a guest cannot
  * flood the log.
  */
-static struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
+COLD static struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
 {
 	struct partition *p = v->part;
 	if (p->fault_endpoint != CFG_NONE) {
@@ -57,7 +57,7 @@ static struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
 }
 
 /** Nothing to run on this CPU: if nothing can run anywhere, the system is done. */
-static struct vcpu *trap_nothing_to_run(void)
+COLD static struct vcpu *trap_nothing_to_run(void)
 {
 	if (!boot_complete() || sched_any_runnable())
 		return NULL;
@@ -65,41 +65,38 @@ static struct vcpu *trap_nothing_to_run(void)
 	plat_system_off(kernel.exit_status);
 }
 
+/** Everything but a running vCPU's hypercall; called with the kernel lock held. */
+COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
+{
+	u32 cpu = arch_cpu_index();
+	if (cur == NULL || cur->state == VCPU_STOPPED) {
+		/* Idle, or stopped from another CPU while it ran here. */
+		return sched_next(cpu, NULL, false);
+	}
+	switch (t->kind) {
+	case TRAP_HYPERCALL:
+		return hypercall_dispatch(cur);
+	case TRAP_MEM_FAULT:
+	case TRAP_GUEST_EXCEPTION:
+		return trap_fault(cur, t);
+	case TRAP_TIMER:
+	case TRAP_WFI:
+		return sched_next(cpu, cur, true);
+	case TRAP_IRQ:
+	default:
+		return sched_next(cpu, cur, false);
+	}
+}
+
 struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 {
 	spin_lock(&kernel_lock);
 	struct vcpu *next;
-	if (cur != NULL && cur->state == VCPU_RUNNING && t->kind == TRAP_HYPERCALL) {
-		/* The hot path: a running vCPU's hypercall, on the CPU it is placed on. */
+	/* The hot path, kept small: a running vCPU's hypercall. */
+	if (cur != NULL && cur->state == VCPU_RUNNING && t->kind == TRAP_HYPERCALL)
 		next = hypercall_dispatch(cur);
-		if (next == NULL)
-			next = trap_nothing_to_run();
-		spin_unlock(&kernel_lock);
-		return next;
-	}
-	u32 cpu = arch_cpu_index();
-	if (cur == NULL || cur->state == VCPU_STOPPED) {
-		/* Idle, or stopped from another CPU while it ran here. */
-		next = sched_next(cpu, NULL, false);
-	} else {
-		switch (t->kind) {
-		case TRAP_HYPERCALL:
-			next = hypercall_dispatch(cur);
-			break;
-		case TRAP_MEM_FAULT:
-		case TRAP_GUEST_EXCEPTION:
-			next = trap_fault(cur, t);
-			break;
-		case TRAP_TIMER:
-		case TRAP_WFI:
-			next = sched_next(cpu, cur, true);
-			break;
-		case TRAP_IRQ:
-		default:
-			next = sched_next(cpu, cur, false);
-			break;
-		}
-	}
+	else
+		next = trap_other(cur, t);
 	if (next == NULL)
 		next = trap_nothing_to_run();
 	spin_unlock(&kernel_lock);

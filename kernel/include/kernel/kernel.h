@@ -16,7 +16,7 @@
 #include <kernel/partition.h>
 #include <kernel/vcpu.h>
 
-#define KERNEL_VCPU_MAX 64u
+#define KERNEL_VCPU_MAX CFG_VCPU_TOTAL_MAX
 #define KERNEL_VERSION "0.1.0"
 
 struct kernel_state {

@@ -48,4 +48,11 @@ static inline bool is_page_aligned(u64 v)
 
 #define ARRAY_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/**
+ * For cold paths next to hot ones: keeps their stack buffers and saved
+ * registers out of the hot function's frame (the hypercall entry pays for
+ * every byte of it on every call).
+ */
+#define COLD __attribute__((noinline, cold))
+
 #endif /* KERNEL_TYPES_H */
