@@ -16,6 +16,7 @@
  *   0x17 SMC (HCR_EL2.TSC)              x0 = -1 (SMCCC NOT_SUPPORTED), no trap
  *   0x07 FP/SIMD (CPTR_EL2.TFP)         load the vCPU's FP state, no trap
  *   0x18 debug register (MDCR_EL2.TDA)  reads as zero, writes ignored, no trap
+ *   0x18 EL1 VM control (HCR_EL2.TVM)   load the service's lazy group, no trap
  *   anything else                       TRAP_GUEST_EXCEPTION
  */
 #include <arm64/cpu.h>
@@ -173,6 +174,9 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 			v->arch.pc += INSN_SIZE;
 			return v;
 		}
+		/* HCR_EL2.TVM/TRVM: a service's first use of its stage-1 controls. */
+		if (arm64_vcpu_vm_load(v))
+			return v;
 		t.what = "trapped system register access";
 		break;
 	default:

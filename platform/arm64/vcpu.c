@@ -33,11 +33,12 @@ _Static_assert(offsetof(struct vcpu_arch, pstate) == ARM64_VCPU_PSTATE_OFFSET, "
 void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid)
 {
 	(void)vmid; /* VTTBR comes from the partition's stage 2 when it is entered */
-	u32 live = a->live_on, fp_live = a->fp_live;
+	u32 live = a->live_on, fp_live = a->fp_live, vm_live = a->vm_live;
 
 	*a = (struct vcpu_arch){ 0 };
 	a->live_on = live;
 	a->fp_live = fp_live;
+	a->vm_live = vm_live;
 	a->x[0] = arg;
 	a->pc = entry;
 	a->pstate = SPSR_EL1H_MASKED;
@@ -48,16 +49,42 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	a->el1.spsr = SPSR_EL1H_MASKED;
 }
 
-static void el1_save(struct arm64_el1_regs *r)
+/**
+ * The stage-1 translation controls of EL1 (and two IMPLEMENTATION DEFINED
+ * fault status registers): the registers HCR_EL2.TVM/TRVM can trap that
+ * the CPU does not use while HCR_EL2.DC is set, since DC turns the EL1
+ * stage 1 off (DDI 0487 D13.2.46). A service (DC) that never touches them
+ * never pays for switching them: it runs with TVM/TRVM set, and its first
+ * access traps and loads them (arm64_vcpu_vm_load). VMs load them eagerly.
+ */
+static void vm_save(struct arm64_el1_regs *r)
 {
-	r->sctlr = read_sysreg(sctlr_el1);
 	r->ttbr0 = read_sysreg(ttbr0_el1);
 	r->ttbr1 = read_sysreg(ttbr1_el1);
 	r->tcr = read_sysreg(tcr_el1);
 	r->mair = read_sysreg(mair_el1);
 	r->amair = read_sysreg(amair_el1);
-	r->vbar = read_sysreg(vbar_el1);
 	r->contextidr = read_sysreg(contextidr_el1);
+	r->afsr0 = read_sysreg(afsr0_el1);
+	r->afsr1 = read_sysreg(afsr1_el1);
+}
+
+static void vm_restore(const struct arm64_el1_regs *r)
+{
+	write_sysreg(ttbr0_el1, r->ttbr0);
+	write_sysreg(ttbr1_el1, r->ttbr1);
+	write_sysreg(tcr_el1, r->tcr);
+	write_sysreg(mair_el1, r->mair);
+	write_sysreg(amair_el1, r->amair);
+	write_sysreg(contextidr_el1, r->contextidr);
+	write_sysreg(afsr0_el1, r->afsr0);
+	write_sysreg(afsr1_el1, r->afsr1);
+}
+
+static void el1_save(struct arm64_el1_regs *r)
+{
+	r->sctlr = read_sysreg(sctlr_el1);
+	r->vbar = read_sysreg(vbar_el1);
 	r->tpidr_el1 = read_sysreg(tpidr_el1);
 	r->tpidr_el0 = read_sysreg(tpidr_el0);
 	r->tpidrro_el0 = read_sysreg(tpidrro_el0);
@@ -67,8 +94,6 @@ static void el1_save(struct arm64_el1_regs *r)
 	r->spsr = read_sysreg(spsr_el1);
 	r->esr = read_sysreg(esr_el1);
 	r->far = read_sysreg(far_el1);
-	r->afsr0 = read_sysreg(afsr0_el1);
-	r->afsr1 = read_sysreg(afsr1_el1);
 	r->par = read_sysreg(par_el1);
 	r->cpacr = read_sysreg(cpacr_el1);
 	r->cntkctl = read_sysreg(cntkctl_el1);
@@ -82,13 +107,7 @@ static void el1_save(struct arm64_el1_regs *r)
 static void el1_restore(const struct arm64_el1_regs *r)
 {
 	write_sysreg(sctlr_el1, r->sctlr);
-	write_sysreg(ttbr0_el1, r->ttbr0);
-	write_sysreg(ttbr1_el1, r->ttbr1);
-	write_sysreg(tcr_el1, r->tcr);
-	write_sysreg(mair_el1, r->mair);
-	write_sysreg(amair_el1, r->amair);
 	write_sysreg(vbar_el1, r->vbar);
-	write_sysreg(contextidr_el1, r->contextidr);
 	write_sysreg(tpidr_el1, r->tpidr_el1);
 	write_sysreg(tpidr_el0, r->tpidr_el0);
 	write_sysreg(tpidrro_el0, r->tpidrro_el0);
@@ -98,8 +117,6 @@ static void el1_restore(const struct arm64_el1_regs *r)
 	write_sysreg(spsr_el1, r->spsr);
 	write_sysreg(esr_el1, r->esr);
 	write_sysreg(far_el1, r->far);
-	write_sysreg(afsr0_el1, r->afsr0);
-	write_sysreg(afsr1_el1, r->afsr1);
 	write_sysreg(par_el1, r->par);
 	write_sysreg(cpacr_el1, r->cpacr);
 	write_sysreg(cntkctl_el1, r->cntkctl);
@@ -121,6 +138,10 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		return;
 	if (prev != NULL) {
 		el1_save(&prev->arch.el1);
+		if (prev->arch.vm_live) {
+			vm_save(&prev->arch.el1);
+			prev->arch.vm_live = 0;
+		}
 		if (prev->arch.fp_live) {
 			/* It ran with FP untrapped, so EL2 may still touch the registers. */
 			arm64_fp_save(&prev->arch.fp);
@@ -137,11 +158,18 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		__asm__ volatile("yield");
 	next->arch.live_on = cpu->index + 1u;
 	el1_restore(&next->arch.el1);
+	u64 hcr = next->arch.hcr;
+	if (hcr & HCR_DC) {
+		hcr |= HCR_TVM | HCR_TRVM; /* loaded on first access */
+	} else {
+		vm_restore(&next->arch.el1);
+		next->arch.vm_live = 1;
+	}
 	if (!cpu->fp_trapping) {
 		write_sysreg(cptr_el2, CPTR_EL2_BASE | CPTR_TFP);
 		cpu->fp_trapping = true;
 	}
-	write_sysreg(hcr_el2, next->arch.hcr);
+	write_sysreg(hcr_el2, hcr);
 	write_sysreg(vmpidr_el2, (UINT64_C(1) << 31) | next->index);
 	u64 vttbr = next->part->s2.root.pa | ((u64)next->part->s2.vmid << 48);
 	if (vttbr != cpu->vttbr) {
@@ -163,4 +191,21 @@ void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v)
 	cpu->fp_trapping = false;
 	arm64_fp_restore(&v->arch.fp);
 	v->arch.fp_live = 1;
+}
+
+/**
+ * A service touched a register of the lazy group while HCR_EL2.TVM/TRVM
+ * trapped it (ESR_EL2.EC 0x18): load the group, stop trapping, and let it
+ * retry the instruction. Returns false if the trap was not that one (the
+ * group is live already, or it is a VM, which never traps on it).
+ */
+bool arm64_vcpu_vm_load(struct vcpu *v)
+{
+	if (v->arch.vm_live || !(v->arch.hcr & HCR_DC))
+		return false;
+	vm_restore(&v->arch.el1);
+	v->arch.vm_live = 1;
+	write_sysreg(hcr_el2, v->arch.hcr);
+	isb();
+	return true;
 }

@@ -58,6 +58,13 @@ struct vcpu_arch {
 	 * pay for either.
 	 */
 	u32 fp_live;
+	/**
+	 * Whether the stage-1 control registers (vcpu.c: vm_save) are this
+	 * vCPU's in the CPU; loaded on first access for services, at once for
+	 * VMs, saved when the CPU leaves the vCPU.
+	 */
+	u32 vm_live;
+	u32 reserved;
 	struct arm64_el1_regs el1;
 	struct arm64_fp_regs fp __attribute__((aligned(16)));
 };

@@ -142,6 +142,28 @@ static __attribute__((unused)) uint64_t fp_clobbered_by_yield(uint64_t seed)
 	return bad;
 }
 
+/**
+ * Put seed into TTBR0_EL1, MAIR_EL1 and CONTEXTIDR_EL1 (the MMU stays off),
+ * yield to the other partition, which does the same, and count the
+ * registers that came back changed. The kernel loads these lazily for
+ * services (HCR_EL2.TVM/TRVM trap on first access), so this checks that.
+ */
+static __attribute__((unused)) uint64_t vm_regs_clobbered_by_yield(uint64_t seed)
+{
+	uint64_t bad;
+	__asm__ volatile("msr ttbr0_el1, %1\n\tmsr mair_el1, %1\n\tmsr contextidr_el1, %2\n\t"
+	                 "mov x0, #3\n\tmov x1, #0\n\thvc #0\n\t"
+	                 "mov %0, #0\n\t"
+	                 "mrs x9, ttbr0_el1\n\tcmp x9, %1\n\tcinc %0, %0, ne\n\t"
+	                 "mrs x9, mair_el1\n\tcmp x9, %1\n\tcinc %0, %0, ne\n\t"
+	                 "mrs x9, contextidr_el1\n\tcmp x9, %2\n\tcinc %0, %0, ne"
+	                 : "=&r"(bad)
+	                 : "r"(seed), "r"(seed & 0xffffffffu)
+	                 : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "cc",
+	                   "memory");
+	return bad;
+}
+
 #if defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
 /* Shared page (manifest): flag words at IPA 0x200000. */
 #define FLAGS ((volatile uint64_t *)0x200000)
@@ -215,6 +237,9 @@ int svc_main(uint64_t arg)
 	puts_(bad == 0 ? "x19-x28 survived a yield\n" : "x19-x28 CLOBBERED by a yield\n");
 	bad = fp_clobbered_by_yield(UINT64_C(0x1111111111111111) * (MINE + 1));
 	puts_(bad == 0 ? "fp registers survived a yield\n" : "fp registers CLOBBERED by a yield\n");
+	bad = vm_regs_clobbered_by_yield(UINT64_C(0x0000123412341000) * (MINE + 1));
+	puts_(bad == 0 ? "stage-1 controls survived a yield\n" :
+	                 "stage-1 controls CLOBBERED by a yield\n");
 	/* Set my flag, then spin until the other's: only timer preemption lets it run. */
 	FLAGS[MINE] = 1;
 	uint64_t spins = 0;

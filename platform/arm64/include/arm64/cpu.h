@@ -135,6 +135,7 @@ void arm64_stage2_init_cpu(void);
 /* vcpu.c: switching the EL1 and FP state between vCPUs. */
 void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next);
 void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v);
+bool arm64_vcpu_vm_load(struct vcpu *v);
 
 /* exit.c: guest exits, called from vectors.S; returns the vCPU to enter. */
 struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu);

@@ -43,11 +43,13 @@ static inline void dsb_sy(void)
 #define HCR_IMO (UINT64_C(1) << 4)  /**< physical IRQs to EL2 */
 #define HCR_AMO (UINT64_C(1) << 5)  /**< SErrors to EL2 */
 #define HCR_BSU_IS (UINT64_C(1) << 10)
-#define HCR_FB (UINT64_C(1) << 9)   /**< broadcast TLB/IC maintenance */
-#define HCR_DC (UINT64_C(1) << 12)  /**< EL1 MMU off => normal WB memory */
-#define HCR_TWI (UINT64_C(1) << 13) /**< trap WFI */
-#define HCR_TSC (UINT64_C(1) << 19) /**< trap SMC: guests never reach firmware */
-#define HCR_RW (UINT64_C(1) << 31)  /**< EL1 is AArch64 */
+#define HCR_FB (UINT64_C(1) << 9)    /**< broadcast TLB/IC maintenance */
+#define HCR_DC (UINT64_C(1) << 12)   /**< EL1 MMU off => normal WB memory */
+#define HCR_TWI (UINT64_C(1) << 13)  /**< trap WFI */
+#define HCR_TSC (UINT64_C(1) << 19)  /**< trap SMC: guests never reach firmware */
+#define HCR_TVM (UINT64_C(1) << 26)  /**< trap writes of the EL1 VM controls */
+#define HCR_TRVM (UINT64_C(1) << 30) /**< trap reads of the EL1 VM controls */
+#define HCR_RW (UINT64_C(1) << 31)   /**< EL1 is AArch64 */
 
 /* ESR_ELx exception classes, DDI 0487 D13.2.37. */
 #define ESR_EC_SHIFT 26u
