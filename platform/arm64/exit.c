@@ -23,8 +23,11 @@
 #include <arm64/sysreg.h>
 #include <kernel/vcpu.h>
 
-/** The PC advance after a trapped 32-bit instruction (ESR_EL2.IL set). */
-#define INSN_SIZE 4u
+/**
+ * The length of the trapped instruction: ESR_EL2.IL is clear only for a
+ * 16-bit T32 instruction, which an AArch32 EL0 of a guest can execute.
+ */
+#define INSN_SIZE ((esr & ESR_IL) ? 4u : 2u)
 
 /**
  * Leaving v for next (NULL: nothing to run here, so idle until there is),
