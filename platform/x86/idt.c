@@ -146,7 +146,16 @@ void x86_interrupt(struct x86_frame *f)
 	} else if (v < 32) {
 		exception_panic(f);
 	} else if (v == X86_VEC_TIMER) {
-		x86_events[arch_cpu_index()].timer = true;
+		/*
+		 * An expiry counts only if the timer is armed and has run down:
+		 * an interrupt of an earlier deadline can still be pending (the
+		 * host runs with IF = 0) after the kernel armed a new one.
+		 */
+		struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
+		if (e->timer_armed && lapic_read(LAPIC_TIMER_CUR) == 0) {
+			e->timer_armed = false;
+			e->timer = true;
+		}
 		lapic_write(LAPIC_EOI, 0);
 	} else if (v == X86_VEC_KICK) {
 		x86_events[arch_cpu_index()].kick = true;

@@ -35,8 +35,10 @@ extern const u8 ap_trampoline[], ap_trampoline_end[];
 extern const u8 ap_stack[], ap_cr3[], ap_cpu[];
 extern u8 x86_stacks[X86_CPU_MAX][X86_STACK_SIZE];
 
-static volatile u32 ap_ready;
-static volatile bool ap_go;
+static volatile u32 ap_ready;   /**< APs that finished their own set-up */
+static volatile bool ap_go;     /**< kernel_boot() is done */
+static volatile u32 ap_entered; /**< APs back from kernel_cpu_start() */
+static u32 ap_count;            /**< APs started */
 
 _Noreturn void x86_ap_main(u32 cpu);
 
@@ -178,13 +180,23 @@ u32 x86_smp_start(void)
 		}
 		off += elen;
 	}
+	ap_count = count - 1;
 	return count;
 }
 
-/** Lets the APs ask the core for vCPUs: called once kernel_boot() is done. */
+/**
+ * Lets the APs ask the core for work, once kernel_boot() is done, and waits
+ * until each has had its answer. The boot CPU holds no lock meanwhile, so
+ * the APs' first kernel_cpu_start() calls do not contend with its first
+ * guest's kernel entries: under QEMU's round-robin -icount a CPU spinning on
+ * the kernel lock burns its whole time slice while the holder waits for its
+ * turn. PAUSE in the wait makes QEMU switch to the next vCPU at once.
+ */
 void x86_smp_release(void)
 {
 	__atomic_store_n(&ap_go, true, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&ap_entered, __ATOMIC_ACQUIRE) != ap_count)
+		__asm__ volatile("pause");
 }
 
 /** An AP in long mode, on its own stack (from ap_boot.S). */
@@ -198,5 +210,7 @@ _Noreturn void x86_ap_main(u32 cpu)
 	__atomic_add_fetch(&ap_ready, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&ap_go, __ATOMIC_ACQUIRE))
 		__asm__ volatile("pause");
-	x86_run(kernel_cpu_start(cpu));
+	struct vcpu *first = kernel_cpu_start(cpu);
+	__atomic_add_fetch(&ap_entered, 1, __ATOMIC_RELEASE);
+	x86_run(first);
 }

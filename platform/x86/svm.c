@@ -59,14 +59,13 @@ static u32 asid_count;
  */
 static void msrpm_allow(u32 msr)
 {
-	u32 base;
+	u32 bit;
 	if (msr < 0x2000u)
-		base = 0;
+		bit = msr * 2u;
 	else if (msr >= 0xc0000000u && msr < 0xc0002000u)
-		base = 0x800u * 8u, msr -= 0xc0000000u;
+		bit = 0x800u * 8u + (msr - 0xc0000000u) * 2u;
 	else
 		return;
-	u32 bit = base + msr * 2u;
 	msrpm[bit / 8] &= (u8) ~(3u << (bit % 8));
 }
 
@@ -120,8 +119,8 @@ static struct vmcb_seg seg(u16 selector, u16 attrib, u32 limit)
 
 /**
  * PVH-style start (docs/platform-x86.md): 32-bit protected mode with flat
- * 4 GiB segments, paging off, EIP = entry, EBX = arg. The nested table root
- * is filled in by x86_run from the partition, before each VMRUN.
+ * 4 GiB segments, paging off, EIP = entry, EBX = arg, x87/SSE in their
+ * FNINIT state, nested paging on with the partition's stage-2 root.
  */
 void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid)
 {
@@ -140,9 +139,9 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	c->iopm_base_pa = plat_virt_to_phys(iopm).pa;
 	c->msrpm_base_pa = plat_virt_to_phys(msrpm).pa;
 	/*
-	 * ASID = vmid while the CPU has enough (QEMU offers 16, the manifest up
-	 * to CFG_PARTITION_MAX + 1 vmids); past that, partitions share the
-	 * last ASID and flush it on every entry.
+	 * ASID = vmid while the CPU has enough (QEMU offers 16, so 1..15; the
+	 * core's vmids run 1..CFG_PARTITION_MAX); past that, partitions share
+	 * the last ASID and flush it on every entry.
 	 */
 	bool shared = vmid >= asid_count;
 	c->asid = shared ? asid_count - 1u : vmid;

@@ -106,7 +106,9 @@ void plat_timer_set(u64 deadline_ns)
 		ticks = 1;
 	if (ticks > 0xffffffffu)
 		ticks = 0xffffffffu;
-	x86_events[arch_cpu_index()].timer = false;
+	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
+	e->timer = false;
+	e->timer_armed = true;
 	lapic_write(LAPIC_TIMER_INIT, (u32)ticks);
 }
 
@@ -114,5 +116,7 @@ void plat_timer_set(u64 deadline_ns)
 void plat_timer_cancel(void)
 {
 	lapic_write(LAPIC_TIMER_INIT, 0);
-	x86_events[arch_cpu_index()].timer = false;
+	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
+	e->timer = false;
+	e->timer_armed = false;
 }

@@ -111,8 +111,9 @@ struct x86_frame {
 
 /** Interrupt events noted by the IDT handlers, consumed by the run loop. */
 struct x86_cpu_events {
-	volatile bool timer;
-	volatile bool kick;
+	volatile bool timer;       /**< the armed deadline passed */
+	volatile bool kick;        /**< another CPU sent X86_VEC_KICK */
+	volatile bool timer_armed; /**< plat_timer_set armed it, no expiry seen yet */
 };
 
 extern struct x86_cpu_events x86_events[];
