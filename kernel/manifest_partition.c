@@ -207,6 +207,9 @@ static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 		if (t == ARRAY_COUNT(types))
 			mf_error(c, node, "type",
 			         "unknown partition type \"%s\" (service, vm or pvh)", s);
+		else if ((c->bi->unsupported_types & (1u << t)) != 0)
+			mf_error(c, node, "type",
+			         "partition type \"%s\" is not supported on this platform", s);
 		else
 			p->type = (enum partition_type)t;
 	}

@@ -137,6 +137,7 @@ static void setup_boot_info(void)
 	u64 dtb_end = ((u64)(uintptr_t)hw->dtb + hw->dtb_size + PAGE_MASK) & ~PAGE_MASK;
 	boot_info.reserved[1] = (struct boot_mem_range){ dtb, dtb_end - dtb };
 	boot_info.reserved_count = 2;
+	boot_info.unsupported_types = 1u << PARTITION_PVH; /* PVH entry is x86 only */
 	kprintf("[hyp] reserved: kernel+package 0x%lx-0x%lx, dtb 0x%lx-0x%lx\n", kernel_base,
 	        kernel_base + boot_info.reserved[0].size - 1, dtb, dtb_end - 1);
 }

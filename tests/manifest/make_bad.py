@@ -242,6 +242,9 @@ CASES = [
  ('image-name-long', 'an image name longer than a package entry name',
   [(B_IMG, 'image = "an-image-name-of-more-than-31-chars";\n')],
   ['/partitions/b: image: name longer than 31 characters']),
+ ('pvh-on-arm64', 'a PVH partition, which only x86 can run (checked as arm64)',
+  [('type = "service";\n\t\t\timage = "b";', 'type = "pvh";\n\t\t\timage = "b";')],
+  ['/partitions/b: type: partition type "pvh" is not supported on this platform']),
 ]
 
 here = os.path.dirname(os.path.abspath(__file__))

@@ -41,6 +41,7 @@ static void machine_defaults(struct boot_info *bi, const char *platform)
 		bi->reserved[0] = (struct boot_mem_range){ 0x40000000, 16u << 20 };
 		bi->reserved[1] = (struct boot_mem_range){ 0x48000000, 1u << 20 };
 		bi->reserved_count = 2;
+		bi->unsupported_types = 1u << PARTITION_PVH;
 	}
 }
 

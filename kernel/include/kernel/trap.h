@@ -54,6 +54,8 @@ struct boot_info {
 	struct boot_mem_range ram[BOOT_RANGE_MAX];
 	u32 reserved_count; /**< kernel image, package, firmware tables, ... */
 	struct boot_mem_range reserved[BOOT_RANGE_MAX];
+	/** Bit (1 << enum partition_type) for each type this machine cannot run (pvh on arm64). */
+	u32 unsupported_types;
 };
 
 struct vcpu *kernel_boot(const struct boot_info *bi);
