@@ -46,37 +46,38 @@ static u64 dt_read_cells(const fdt32_t **p, int cells)
 	return v;
 }
 
-/** One pass over a node's properties (libfdt walks them in order anyway). */
-static void dt_gather(const void *fdt, int node, struct dt_props *pr)
+/**
+ * One property (offset: its FDT_PROP tag, which fdt_next_tag has bounds
+ * checked, value length included) into the node's gathered props.
+ */
+static void dt_prop(const void *fdt, int offset, struct dt_props *pr)
 {
-	int off;
-
-	*pr = (struct dt_props){ .address_cells = 2, .size_cells = 1 };
-	fdt_for_each_property_offset (off, fdt, node) {
-		const char *name;
-		int len;
-		const void *v = fdt_getprop_by_offset(fdt, off, &name, &len);
-		if (v == NULL || len < 0)
-			continue;
-		bool is_string = len > 0 && ((const char *)v)[len - 1] == 0;
-		if (dt_streq(name, "device_type") && is_string)
-			pr->device_type = v;
-		else if (dt_streq(name, "compatible")) {
-			pr->compatible = v;
-			pr->compatible_len = len;
-		} else if (dt_streq(name, "reg")) {
-			pr->reg = v;
-			pr->reg_len = len;
-		} else if (dt_streq(name, "interrupts")) {
-			pr->interrupts = v;
-			pr->interrupts_len = len;
-		} else if (dt_streq(name, "method") && is_string) {
-			pr->method = v;
-		} else if (dt_streq(name, "#address-cells") && len == 4) {
-			pr->address_cells = (int)fdt32_ld(v);
-		} else if (dt_streq(name, "#size-cells") && len == 4) {
-			pr->size_cells = (int)fdt32_ld(v);
-		}
+	const struct fdt_property *prop = fdt_offset_ptr(fdt, offset, sizeof(*prop));
+	if (prop == NULL)
+		return;
+	int len = (int)fdt32_ld(&prop->len);
+	const char *name = fdt_string(fdt, (int)fdt32_ld(&prop->nameoff));
+	const void *v = prop->data;
+	if (name == NULL || len < 0)
+		return;
+	bool is_string = len > 0 && ((const char *)v)[len - 1] == 0;
+	if (dt_streq(name, "device_type") && is_string) {
+		pr->device_type = v;
+	} else if (dt_streq(name, "compatible")) {
+		pr->compatible = v;
+		pr->compatible_len = len;
+	} else if (dt_streq(name, "reg")) {
+		pr->reg = v;
+		pr->reg_len = len;
+	} else if (dt_streq(name, "interrupts")) {
+		pr->interrupts = v;
+		pr->interrupts_len = len;
+	} else if (dt_streq(name, "method") && is_string) {
+		pr->method = v;
+	} else if (dt_streq(name, "#address-cells") && len == 4) {
+		pr->address_cells = (int)fdt32_ld(v);
+	} else if (dt_streq(name, "#size-cells") && len == 4) {
+		pr->size_cells = (int)fdt32_ld(v);
 	}
 }
 
@@ -142,19 +143,29 @@ static void dt_node(const struct dt_props *pr, const struct dt_props *parent, st
 	}
 }
 
+/** A node's properties are complete: act on it (the root has no parent). */
+static void dt_done(struct dt_props *levels, int depth, struct arm64_hw *hw)
+{
+	if (depth > 0 && depth < DT_DEPTH_MAX)
+		dt_node(&levels[depth], &levels[depth - 1], hw);
+}
+
 /**
- * Parse the firmware DTB in one pass over its nodes and, per node, one pass
- * over its properties: QEMU's DTB has over a hundred nodes, and libfdt's
- * lookups by name (fdt_getprop, fdt_parent_offset) rescan from the start
- * each time. The parents' #address-cells/#size-cells are kept per depth.
- * False if dtb is not a valid device tree.
+ * Parse the firmware DTB in one pass over its structure block with
+ * fdt_next_tag: a node's properties come before its subnodes, so a node is
+ * complete at its first child or its end. libfdt's lookups by name
+ * (fdt_getprop, fdt_parent_offset) and its node iterator rescan properties
+ * each time; QEMU's DTB has 60 nodes and 300 properties. The parents'
+ * #address-cells/#size-cells are kept per depth. False if dtb is not a
+ * valid device tree.
  */
 bool arm64_dt_parse(const void *dtb, struct arm64_hw *hw)
 {
 	/* Defaults from the Arm Base System Architecture: PPIs 13, 14, 11, 10. */
 	static const u32 timer_defaults[4] = { 13, 14, 11, 10 };
 	static struct dt_props levels[DT_DEPTH_MAX];
-	int depth = 0;
+	int depth = -1, offset = 0, next = 0;
+	bool open = false; /* levels[depth] still gathering properties */
 
 	if (dtb == NULL || fdt_check_header(dtb) != 0)
 		return false;
@@ -162,15 +173,31 @@ bool arm64_dt_parse(const void *dtb, struct arm64_hw *hw)
 	hw->dtb_size = fdt_totalsize(dtb);
 	for (u32 i = 0; i < 4u; i++)
 		hw->timer_ppi[i] = timer_defaults[i];
-	for (int node = fdt_next_node(dtb, -1, &depth); node >= 0;
-	     node = fdt_next_node(dtb, node, &depth)) {
-		if (depth < 0 || depth >= DT_DEPTH_MAX)
-			continue;
-		dt_gather(dtb, node, &levels[depth]);
-		if (depth > 0)
-			dt_node(&levels[depth], &levels[depth - 1], hw);
+	for (;;) {
+		u32 tag = fdt_next_tag(dtb, offset, &next);
+		if (tag == FDT_END)
+			return next >= 0 && depth == -1;
+		/* Always forward: libfdt 1.6.1 can step back on a huge property length. */
+		if (next <= offset)
+			return false;
+		if (tag == FDT_BEGIN_NODE) {
+			if (open)
+				dt_done(levels, depth, hw);
+			depth++;
+			open = depth < DT_DEPTH_MAX;
+			if (open)
+				levels[depth] =
+				        (struct dt_props){ .address_cells = 2, .size_cells = 1 };
+		} else if (tag == FDT_PROP && open) {
+			dt_prop(dtb, offset, &levels[depth]);
+		} else if (tag == FDT_END_NODE) {
+			if (open)
+				dt_done(levels, depth, hw);
+			open = false;
+			depth--;
+		}
+		offset = next;
 	}
-	return true;
 }
 
 /** The banner lines about the hardware, as "[hyp] ..." lines. */
