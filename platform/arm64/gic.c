@@ -22,6 +22,7 @@
 /* Redistributor registers (IHI 0069 12.10, 12.11): RD_base, then SGI_base at +64 KiB. */
 #define GICR_FRAME_SIZE 0x20000u
 #define GICR_TYPER 0x0008u
+#define GICR_TYPER_VLPIS (UINT64_C(1) << 1)
 #define GICR_TYPER_LAST (UINT64_C(1) << 4)
 #define GICR_WAKER 0x0014u
 #define GICR_WAKER_SLEEP (1u << 1)
@@ -54,13 +55,15 @@ static u64 gic_find_redist(u64 mpidr)
 {
 	u64 aff = (mpidr & 0xffffffu) | ((mpidr >> 8) & 0xff000000u);
 
-	for (u64 rd = arm64_hw.gicr; rd < arm64_hw.gicr + arm64_hw.gicr_size;
-	     rd += GICR_FRAME_SIZE) {
+	u64 rd = arm64_hw.gicr;
+	while (rd < arm64_hw.gicr + arm64_hw.gicr_size) {
 		u64 typer = *(volatile u64 *)(uintptr_t)(rd + GICR_TYPER);
 		if ((typer >> 32) == aff)
 			return rd;
 		if (typer & GICR_TYPER_LAST)
 			break;
+		/* GICv4 redistributors (VLPIS) have two more 64 KiB frames (IHI 0069 9.6). */
+		rd += (typer & GICR_TYPER_VLPIS) ? 2u * GICR_FRAME_SIZE : GICR_FRAME_SIZE;
 	}
 	return 0;
 }
