@@ -30,9 +30,10 @@ void x86_cpu_register(u32 cpu)
 	apic_id_of_cpu[cpu] = (u8)id;
 }
 
+/** For the core, which runs inside the run loop (GIF = 0, IF = 1). */
 void arch_wait_for_interrupt(void)
 {
-	__asm__ volatile("sti; hlt; cli" : : : "memory");
+	x86_halt_in_run_loop();
 }
 
 /** Halts with interrupts off; NMIs could still wake it, hence the loop. */

@@ -212,12 +212,12 @@ static const char *guest_exception_name(u32 vector)
 
 /**
  * A physical interrupt made the guest exit (it is still pending: INTR exits
- * before acknowledging, §15.21.2). Open the window for one instruction so
- * the IDT handler takes it, then report what it was.
+ * before acknowledging, §15.21.2). Open a GIF window (IF is 1 in the run
+ * loop) so the IDT handler takes it, then report what it was.
  */
 static struct vcpu *take_interrupts(struct vcpu *v, u32 cpu)
 {
-	__asm__ volatile("sti; nop; cli" : : : "memory");
+	__asm__ volatile("stgi; nop; clgi" : : : "memory");
 	struct trap t = { .kind = TRAP_TIMER };
 	if (x86_events[cpu].timer) {
 		x86_events[cpu].timer = false;
@@ -307,7 +307,7 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 /** Nothing to run: sleep until an interrupt, then ask the core again. */
 static struct vcpu *idle(u32 cpu)
 {
-	__asm__ volatile("sti; hlt; cli" : : : "memory");
+	x86_halt_in_run_loop();
 	if (x86_events[cpu].timer) {
 		x86_events[cpu].timer = false;
 		struct trap t = { .kind = TRAP_TIMER };
@@ -321,6 +321,8 @@ _Noreturn void x86_run(struct vcpu *v)
 {
 	u32 cpu = arch_cpu_index();
 	u64 host_pa = plat_virt_to_phys(host_state[cpu]).pa;
+	/* From here on GIF = 0 and IF = 1 (see svm_entry.S). */
+	__asm__ volatile("clgi; sti" : : : "memory");
 	for (;;) {
 		while (v == NULL)
 			v = idle(cpu);

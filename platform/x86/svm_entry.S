@@ -19,10 +19,12 @@
  * stays at its reset value 1 (guests cannot XSETBV), so AVX state cannot
  * be enabled and the FXSAVE image is the whole state.
  *
- * Interrupts: the host runs with IF = 0. CLGI holds interrupts off while
- * STI sets the IF that VMRUN saves as HIF: with V_INTR_MASKING a physical
- * interrupt then exits the guest (INTR intercept, §15.21.1-2) and stays
- * pending until x86_run takes it through the IDT.
+ * Interrupts: once x86_run starts, the host runs with GIF = 0 and IF = 1
+ * (AMD APM vol 2 §15.17): GIF = 0 holds every interrupt off in the host,
+ * and the IF = 1 that VMRUN saves as HIF lets a physical interrupt exit the
+ * guest (V_INTR_MASKING, INTR intercept, §15.21.1-2). VMRUN sets GIF,
+ * #VMEXIT clears it again, so a trip needs no CLGI/STI/CLI/STGI; the
+ * interrupt stays pending until x86_run opens a GIF window to take it.
  */
 #include <arch_vcpu.h>
 
@@ -37,8 +39,6 @@ svm_vmrun:
 
 	mov %rdi, %rax /* the VMCB is at offset 0 of vcpu_arch, identity mapped */
 	fxrstor64 VCPU_ARCH_FPU_OFFSET(%rax)
-	clgi
-	sti
 	vmload %rax
 	mov GPR(1)(%rax), %rcx
 	mov GPR(2)(%rax), %rdx
@@ -74,8 +74,6 @@ svm_vmrun:
 	mov %r15, GPR(15)(%rax)
 	pop %rax
 	vmload %rax
-	cli
-	stgi
 
 	pop %rbp
 	ret

@@ -149,6 +149,16 @@ _Noreturn void x86_run(struct vcpu *v);
  * x86_run calls it from inline assembly that names every other register.
  */
 
+/**
+ * Sleeps until an interrupt in the run loop's state (GIF = 0, IF = 1): the
+ * STI shadow covers HLT, so an interrupt that arrives after STGI wakes it
+ * instead of being taken before it sleeps (AMD APM vol 2 §15.17).
+ */
+static inline void x86_halt_in_run_loop(void)
+{
+	__asm__ volatile("cli; stgi; sti; hlt; clgi" : : : "memory");
+}
+
 /* boot.S: the identity map of the low 4 GiB. */
 extern u64 x86_boot_pml4[];
 
