@@ -18,27 +18,79 @@ typedef u64 stage2_table[STAGE2_ENTRIES];
 static stage2_table stage2_pool[STAGE2_POOL_PAGES] __attribute__((aligned(4096)));
 static u32 stage2_pool_used;
 
+/*@ axiomatic stage2_pool_tables {
+  // What the proofs call a table: the start of one page of the pool.
+  axiom s2_pool_table_def:
+    \forall u64 *p; s2_pool_table(p) <==>
+      (\exists integer i; 0 <= i < STAGE2_POOL_PAGES && p == &stage2_pool[i][0]);
+} */
+
 /** Take a zeroed table from the pool; NULL when it is empty. */
+/*@ requires stage2_pool_used <= STAGE2_POOL_PAGES;
+    assigns stage2_pool_used, stage2_pool[stage2_pool_used][0 .. STAGE2_ENTRIES - 1];
+    ensures stage2_pool_used <= STAGE2_POOL_PAGES;
+    behavior empty:
+      assumes stage2_pool_used == STAGE2_POOL_PAGES;
+      assigns \nothing;
+      ensures \result == \null;
+    behavior take:
+      assumes stage2_pool_used < STAGE2_POOL_PAGES;
+      assigns stage2_pool_used, stage2_pool[stage2_pool_used][0 .. STAGE2_ENTRIES - 1];
+      ensures stage2_pool_used == \old(stage2_pool_used) + 1;
+      ensures \result == &stage2_pool[\old(stage2_pool_used)][0] && s2_pool_table(\result);
+      ensures \forall integer i; 0 <= i < STAGE2_ENTRIES ==> \result[i] == 0;
+    complete behaviors;
+    disjoint behaviors;
+*/
 static u64 *stage2_table_alloc(void)
 {
 	if (stage2_pool_used == STAGE2_POOL_PAGES)
 		return NULL;
 	u64 *t = stage2_pool[stage2_pool_used++];
+	/*@ loop invariant 0 <= i <= STAGE2_ENTRIES;
+	    loop invariant t == &stage2_pool[stage2_pool_used - 1][0];
+	    loop invariant \forall integer j; 0 <= j < i ==> t[j] == 0;
+	    loop assigns i, t[0 .. STAGE2_ENTRIES - 1];
+	    loop variant STAGE2_ENTRIES - i;
+	*/
 	for (u32 i = 0; i < STAGE2_ENTRIES; i++)
 		t[i] = 0;
 	return t;
 }
 
+/*@ requires stage2_pool_used <= STAGE2_POOL_PAGES;
+    assigns \nothing;
+    ensures \result == STAGE2_POOL_PAGES - stage2_pool_used;
+*/
 u32 stage2_pool_free(void)
 {
 	return STAGE2_POOL_PAGES - stage2_pool_used;
 }
 
+/**
+ * The index of ipa in a table of level (ARM DDI 0487 D8.2: 4 KiB granule,
+ * 9 bits a level; AMD APM vol 2 15.25.5 uses the same split for NPT).
+ */
+/*@ requires level < STAGE2_LEVELS;
+    assigns \nothing;
+    ensures \result < STAGE2_ENTRIES;
+    ensures level == 3 ==> \result == (ipa / 4096) % 512;
+    ensures level == 2 ==> \result == (ipa / 2097152) % 512;
+    ensures level == 1 ==> \result == (ipa / 1073741824) % 512;
+    ensures level == 0 ==> \result == (ipa / 549755813888) % 512;
+*/
 static u32 stage2_index(u64 ipa, u32 level)
 {
-	return (u32)(ipa >> (PAGE_SHIFT + 9u * (STAGE2_LEVELS - 1u - level))) & (STAGE2_ENTRIES - 1u);
+	return (u32)(ipa >> (PAGE_SHIFT + 9u * (STAGE2_LEVELS - 1u - level))) &
+	       (STAGE2_ENTRIES - 1u);
 }
 
+/*@ requires \valid(s2) && stage2_pool_used <= STAGE2_POOL_PAGES;
+    requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    assigns stage2_pool_used, stage2_pool[stage2_pool_used][0 .. STAGE2_ENTRIES - 1], *s2;
+    ensures stage2_pool_used <= STAGE2_POOL_PAGES;
+    ensures \result ==> s2->vmid == vmid;
+*/
 bool stage2_init(struct stage2 *s2, u32 vmid)
 {
 	u64 *root = stage2_table_alloc();
@@ -53,9 +105,39 @@ bool stage2_init(struct stage2 *s2, u32 vmid)
  * The level-3 table covering ipa, creating intermediate tables when create
  * is set; NULL if absent (or the pool is empty).
  */
+/*@ requires \valid_read(s2) && stage2_pool_used <= STAGE2_POOL_PAGES;
+    requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    ensures stage2_pool_used <= STAGE2_POOL_PAGES;
+    ensures \result == \null || s2_pool_table(\result);
+    assigns stage2_pool_used,
+            stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
+    behavior walk:
+      assumes !create;
+      assigns \nothing;
+      ensures stage2_pool_used == \old(stage2_pool_used);
+      ensures \forall integer i, j; 0 <= i < STAGE2_POOL_PAGES ==>
+        0 <= j < STAGE2_ENTRIES ==> stage2_pool[i][j] == \old(stage2_pool[i][j]);
+    behavior build:
+      assumes create;
+      assigns stage2_pool_used,
+              stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
+    complete behaviors;
+    disjoint behaviors;
+*/
 static u64 *stage2_leaf_table(const struct stage2 *s2, u64 ipa, bool create)
 {
 	u64 *table = plat_phys_to_virt(s2->root);
+	/*@ loop invariant 0 <= level <= STAGE2_LEVELS - 1;
+	    loop invariant s2_pool_table(table);
+	    loop invariant stage2_pool_used <= STAGE2_POOL_PAGES;
+	    for walk: loop invariant stage2_pool_used == \at(stage2_pool_used, Pre);
+	    for walk: loop invariant \forall integer i, j; 0 <= i < STAGE2_POOL_PAGES ==>
+	      0 <= j < STAGE2_ENTRIES ==> stage2_pool[i][j] == \at(stage2_pool[i][j], Pre);
+	    for walk: loop assigns level, table;
+	    for build: loop assigns level, table, stage2_pool_used,
+	      stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
+	    loop variant STAGE2_LEVELS - 1 - level;
+	*/
 	for (u32 level = 0; level < STAGE2_LEVELS - 1u; level++) {
 		u64 *entry = &table[stage2_index(ipa, level)];
 		if (!arch_stage2_entry_valid(*entry)) {
@@ -71,13 +153,35 @@ static u64 *stage2_leaf_table(const struct stage2 *s2, u64 ipa, bool create)
 	return table;
 }
 
+/**
+ * Proved (proofs/README.md): it writes nothing but pool tables; it maps only
+ * when the arguments are aligned, non-empty and in range; every leaf entry
+ * it stores maps the page ipa + off to pa + off for some off < size, and
+ * only where no valid entry was.
+ */
+/*@ requires \valid(s2) && stage2_pool_used <= STAGE2_POOL_PAGES;
+    requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    assigns stage2_pool_used,
+            stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
+    ensures stage2_pool_used <= STAGE2_POOL_PAGES;
+    ensures \result ==> size != 0 && size % PAGE_SIZE == 0 &&
+                        ipa.ipa % PAGE_SIZE == 0 && pa.pa % PAGE_SIZE == 0 &&
+                        ipa.ipa + size <= (1 << STAGE2_IPA_BITS) && pa.pa + size <= UINT64_MAX;
+*/
 bool stage2_map(struct stage2 *s2, ipaddr_t ipa, paddr_t pa, u64 size, u32 rights, bool device)
 {
 	const u64 limit = UINT64_C(1) << STAGE2_IPA_BITS;
-	if (!is_page_aligned(ipa.ipa) || !is_page_aligned(pa.pa) || !is_page_aligned(size) || size == 0)
+	if (!is_page_aligned(ipa.ipa) || !is_page_aligned(pa.pa) || !is_page_aligned(size) ||
+	    size == 0)
 		return false;
 	if (ipa.ipa >= limit || size > limit - ipa.ipa || pa.pa > UINT64_MAX - size)
 		return false;
+	/*@ loop invariant 0 <= off <= size && off % PAGE_SIZE == 0;
+	    loop invariant stage2_pool_used <= STAGE2_POOL_PAGES;
+	    loop assigns off, stage2_pool_used,
+	      stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
+	    loop variant size - off;
+	*/
 	for (u64 off = 0; off < size; off += PAGE_SIZE) {
 		u64 *leaf = stage2_leaf_table(s2, ipa.ipa + off, true);
 		if (leaf == NULL)
@@ -85,12 +189,30 @@ bool stage2_map(struct stage2 *s2, ipaddr_t ipa, paddr_t pa, u64 size, u32 right
 		u64 *entry = &leaf[stage2_index(ipa.ipa + off, STAGE2_LEVELS - 1u)];
 		if (arch_stage2_entry_valid(*entry))
 			return false;
+		/*@ assert ipa.ipa <= ipa.ipa + off < ipa.ipa + size <= (1 << STAGE2_IPA_BITS); */
+		/*@ assert pa.pa <= pa.pa + off < pa.pa + size; */
+		/*@ assert !s2_valid_l(*entry); */
 		*entry = arch_stage2_page_entry(pa_init(pa.pa + off), rights, device);
+		/*@ assert *entry == s2_page_l(pa.pa + off, rights, device); */
 	}
 	arch_stage2_flush(s2->vmid);
 	return true;
 }
 
+/*@ requires \valid_read(s2) && \valid(pa) && \valid(rights);
+    requires stage2_pool_used <= STAGE2_POOL_PAGES;
+    requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    requires \separated(pa, rights);
+    requires \separated(pa, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    requires \separated(rights, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    assigns *pa, *rights, stage2_pool_used,
+            stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
+    // The assigns clause is the one of the walk it calls; the walk never writes:
+    ensures stage2_pool_used == \old(stage2_pool_used);
+    ensures \forall integer i, j; 0 <= i < STAGE2_POOL_PAGES ==>
+      0 <= j < STAGE2_ENTRIES ==> stage2_pool[i][j] == \old(stage2_pool[i][j]);
+    ensures \result ==> ipa.ipa < (1 << STAGE2_IPA_BITS);
+*/
 bool stage2_lookup(const struct stage2 *s2, ipaddr_t ipa, paddr_t *pa, u32 *rights)
 {
 	if (ipa.ipa >= (UINT64_C(1) << STAGE2_IPA_BITS))

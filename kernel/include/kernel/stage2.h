@@ -5,8 +5,10 @@
  *   512 entries each, IPA bits [47:39] [38:30] [29:21] [20:12]
  *
  * Tables come from a fixed pool in the kernel image; nothing is allocated
- * after boot. Only kernel/boot.c maps, and only regions the partition owns
- * or is named for (stage2_map_checked; proved in proofs/wp/stage2.c).
+ * after boot. Only kernel/boot.c maps, and only after region_mapping_allowed
+ * (region.h) said yes. The walk's contracts are in kernel/stage2.c and are
+ * proved with Frama-C/WP by proofs/run; proofs/README.md says exactly what
+ * they cover.
  */
 #ifndef KERNEL_STAGE2_H
 #define KERNEL_STAGE2_H
