@@ -11,8 +11,8 @@
 #define ARM64_MEM_MAX 8
 
 /* Offsets of struct arm64_cpu used by the assembly (checked in cpu.c). */
-#define ARM64_CPU_CURRENT 0
-#define ARM64_CPU_STACK_TOP 8
+#define ARM64_CPU_CURRENT 40
+#define ARM64_CPU_STACK_TOP 48
 
 /* Why a vCPU left guest mode: which EL2 vector it came through. */
 #define ARM64_EXIT_SYNC 0
@@ -33,10 +33,12 @@ struct vcpu;
 struct arm64_fp_regs;
 
 /**
- * Per-CPU state, reached through TPIDR_EL2. current and stack_top come first
- * because the exception vectors load them with fixed offsets.
+ * Per-CPU state, reached through TPIDR_EL2. The vectors load current and
+ * stack_top at fixed offsets (checked in cpu.c).
  */
 struct arm64_cpu {
+	/** The hypercall path's trap (only syndrome changes): first, so &trap == cpu. */
+	struct trap trap;
 	struct vcpu *current; /**< the vCPU running (or last entered) on this CPU */
 	u64 stack_top;        /**< SP_EL2 while a guest runs */
 	struct vcpu *loaded;  /**< whose EL1/FP state is in the registers */
@@ -46,7 +48,6 @@ struct arm64_cpu {
 	u32 index;
 	volatile u32 online;
 	bool fp_trapping; /**< CPTR_EL2.TFP is set */
-	struct trap trap; /**< the hypercall path's trap (only syndrome changes), off the stack */
 };
 
 /** What the firmware's device tree says about the machine. */
@@ -90,9 +91,19 @@ static inline struct arm64_cpu *arm64_this_cpu(void)
  */
 void arm64_core_lock_wait_slow(void);
 
+/**
+ * Whether the kernel lock looks taken: a plain load (a hint, not a
+ * synchronisation; spin_lock() is the real exclusion), which unlike a
+ * relaxed atomic load can use the symbol's page offset directly.
+ */
+static inline bool arm64_core_lock_busy(void)
+{
+	return *(const volatile u32 *)&kernel_lock.value != 0;
+}
+
 static inline void arm64_core_lock_wait(void)
 {
-	if (__builtin_expect(__atomic_load_n(&kernel_lock.value, __ATOMIC_RELAXED) != 0, 0))
+	if (__builtin_expect(arm64_core_lock_busy(), 0))
 		arm64_core_lock_wait_slow();
 }
 
