@@ -18,6 +18,8 @@
  *                  0x22222222 there and raise flag 2.
  *                  (the x87/SSE registers are swapped per vCPU)
  *   TEST_DR set:   write DR0, which VMRUN does not switch: must stop it.
+ *   TEST_IO set:   write 0x7f to isa-debug-exit (port 0xf4): a guest must
+ *                  not power the machine off; the partition is stopped.
  * Then all of them do the HC_NULL checks and HC_EXIT 0.
  */
 #define SHARED_FLAG 0x200000
@@ -60,6 +62,10 @@ _start:
 	mov $0x22222222, %eax
 	movd %eax, %xmm0
 	movl $1, SHARED_FLAG2
+#endif
+#ifdef TEST_IO
+	mov $0x7f, %eax
+	out %eax, $0xf4
 #endif
 #ifdef TEST_DR
 	mov $0x12345678, %eax
