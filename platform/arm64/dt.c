@@ -117,9 +117,11 @@ static void dt_node(const struct dt_props *pr, const struct dt_props *parent, st
 	} else if (pr->device_type != NULL && dt_streq(pr->device_type, "cpu")) {
 		int ac = parent->address_cells;
 		const fdt32_t *reg = pr->reg;
-		if (reg != NULL && ac >= 1 && ac <= 2 && pr->reg_len >= ac * 4 &&
-		    hw->cpu_count < ARM64_CPU_MAX)
-			hw->cpu_mpidr[hw->cpu_count++] = dt_read_cells(&reg, ac);
+		if (reg != NULL && ac >= 1 && ac <= 2 && pr->reg_len >= ac * 4) {
+			hw->cpu_total++;
+			if (hw->cpu_count < ARM64_CPU_MAX)
+				hw->cpu_mpidr[hw->cpu_count++] = dt_read_cells(&reg, ac);
+		}
 	}
 	if (pr->compatible == NULL)
 		return;
@@ -207,7 +209,11 @@ void arm64_dt_report(const struct arm64_hw *hw)
 	for (u32 i = 0; i < hw->mem_count; i++)
 		kprintf("[hyp] memory: 0x%lx-0x%lx (%lu MiB)\n", hw->mem[i].base,
 		        hw->mem[i].base + hw->mem[i].size - 1, hw->mem[i].size >> 20);
-	kprintf("[hyp] cpus: %u\n", hw->cpu_count);
+	if (hw->cpu_total > hw->cpu_count)
+		kprintf("[hyp] cpus: %u (the kernel uses the first %u)\n", hw->cpu_total,
+		        hw->cpu_count);
+	else
+		kprintf("[hyp] cpus: %u\n", hw->cpu_count);
 	for (u32 i = 0; i < hw->cpu_count; i++)
 		kprintf("[hyp] cpu %u: mpidr 0x%lx\n", i, hw->cpu_mpidr[i]);
 	kprintf("[hyp] gic-v3: distributor 0x%lx, redistributors 0x%lx (0x%lx bytes)\n", hw->gicd,

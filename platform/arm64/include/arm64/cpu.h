@@ -56,7 +56,8 @@ struct arm64_hw {
 	u64 dtb_size;
 	u32 mem_count;
 	struct boot_mem_range mem[ARM64_MEM_MAX];
-	u32 cpu_count;
+	u32 cpu_count; /**< CPUs the kernel uses: the first ARM64_CPU_MAX */
+	u32 cpu_total; /**< CPUs in the DTB */
 	u64 cpu_mpidr[ARM64_CPU_MAX];
 	u64 gicd, gicd_size, gicr, gicr_size, gits; /**< 0 when absent */
 	u64 uart;
