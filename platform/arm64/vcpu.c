@@ -21,7 +21,7 @@ _Static_assert(offsetof(struct vcpu_arch, pstate) == ARM64_VCPU_PSTATE_OFFSET, "
 /** HCR_EL2 while a guest runs (D13.2.46); services also get DC (MMU-off = cacheable). */
 #define HCR_GUEST                                                                          \
 	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI | \
-	 HCR_TSC | HCR_RW)
+	 HCR_TSC | HCR_TACR | HCR_TLOR | HCR_RW)
 
 /**
  * Reset: EL1h, D/A/I/F masked, MMU off, x0 = arg. VBAR_EL1 = 0, an IPA no

@@ -227,6 +227,13 @@ int svc_main(uint64_t arg)
 	__asm__ volatile("msr S3_0_C12_C11_5, %0" : : "r"(UINT64_C(0xffff)));
 	puts_("SGI sent\n");
 	return 1;
+#elif defined(GUEST_LOR)
+	/* LORegion registers are not switched between partitions (HCR_EL2.TLOR traps them). */
+	puts_("reading LORC_EL1\n");
+	uint64_t lorc;
+	__asm__ volatile("mrs %0, S3_0_C10_C4_3" : "=r"(lorc));
+	puts_("LORC_EL1 readable\n");
+	return (int)lorc + 1;
 #elif defined(GUEST_MEM)
 	puts_("reading unmapped IPA 0x40000000\n");
 	uint64_t v = *(volatile uint64_t *)0x40000000;

@@ -47,9 +47,11 @@ static inline void dsb_sy(void)
 #define HCR_DC (UINT64_C(1) << 12)   /**< EL1 MMU off => normal WB memory */
 #define HCR_TWI (UINT64_C(1) << 13)  /**< trap WFI */
 #define HCR_TSC (UINT64_C(1) << 19)  /**< trap SMC: guests never reach firmware */
+#define HCR_TACR (UINT64_C(1) << 21) /**< trap ACTLR_EL1: IMPLEMENTATION DEFINED, not switched */
 #define HCR_TVM (UINT64_C(1) << 26)  /**< trap writes of the EL1 VM controls */
 #define HCR_TRVM (UINT64_C(1) << 30) /**< trap reads of the EL1 VM controls */
 #define HCR_RW (UINT64_C(1) << 31)   /**< EL1 is AArch64 */
+#define HCR_TLOR (UINT64_C(1) << 35) /**< trap the LORegion registers, not switched */
 
 /* ESR_ELx exception classes, DDI 0487 D13.2.37. */
 #define ESR_EC_SHIFT 26u
