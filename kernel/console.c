@@ -3,6 +3,7 @@
 #include <kernel/lock.h>
 #include <kernel/print.h>
 #include <plat/console.h>
+#include <plat/timer.h>
 
 static struct spinlock console_lock;
 
@@ -39,8 +40,31 @@ void console_partition_flush(struct partition *p)
 	p->line_len = 0;
 }
 
+/** How many of count bytes p may print now; opens a new window when due. */
+static u32 console_budget(struct partition *p, u32 count)
+{
+	u64 now = plat_timer_now_ns();
+	if (now - p->console_window_ns >= CONSOLE_WINDOW_NS) {
+		if (p->console_dropped != 0) {
+			console_partition_flush(p);
+			kprintf("[hyp] partition '%s': %u console bytes dropped (budget %u per window)\n",
+			        p->name, p->console_dropped, CONSOLE_BUDGET_BYTES);
+		}
+		p->console_window_ns = now;
+		p->console_used = 0;
+		p->console_dropped = 0;
+	}
+	u32 left = CONSOLE_BUDGET_BYTES - p->console_used;
+	u32 allowed = count < left ? count : left;
+	p->console_used += allowed;
+	u32 dropped = count - allowed;
+	p->console_dropped += dropped <= UINT32_MAX - p->console_dropped ? dropped : 0;
+	return allowed;
+}
+
 void console_partition_write(struct partition *p, const char *bytes, u32 count)
 {
+	count = console_budget(p, count);
 	for (u32 i = 0; i < count; i++) {
 		char c = bytes[i];
 		if (c == '\n') {

@@ -1,6 +1,7 @@
 /** IPC, notifications and every hypercall's decode path on the fake platform. */
 #include "system.h"
 #include "tap.h"
+#include <kernel/console.h>
 #include <string.h>
 
 /* Fill r2..r8 of v with a label and words before a call. */
@@ -340,6 +341,35 @@ static void test_console(void)
 	OK(strncmp(fake_console(), "[talker] xxxx", 13) == 0 &&
 	           strchr(fake_console(), '\n') != NULL,
 	   "console: an over-long line is broken, not overflowed");
+	/* Flooding: 100 writes of 56 bytes in one window; only the budget gets out. */
+	fake_console_clear();
+	fake_now_ns += CONSOLE_WINDOW_NS;
+	u32 accepted = 0;
+	for (int i = 0; i < 100; i++) {
+		memset(va->arch.regs, 0, sizeof(va->arch.regs));
+		va->arch.regs[0] = HC_CONSOLE_WRITE;
+		va->arch.regs[1] = 56;
+		memset(&va->arch.regs[2], 'y', 56);
+		kernel_trap(va, &t);
+		accepted += reg(va, 0) == STATUS_OK;
+	}
+	EQ(accepted, 100,
+	   "console flood: every write is accepted (the excess is dropped, not refused)");
+	console_partition_flush(va->part); /* the last partial line */
+	size_t ys = 0;
+	for (const char *c = fake_console(); *c != '\0'; c++)
+		ys += *c == 'y';
+	EQ(ys, CONSOLE_BUDGET_BYTES, "console flood: exactly the budget is printed in one window");
+	OK(strstr(fake_console(), "dropped") == NULL,
+	   "console flood: no report before the window ends");
+	fake_now_ns += CONSOLE_WINDOW_NS;
+	memset(va->arch.regs, 0, sizeof(va->arch.regs));
+	va->arch.regs[0] = HC_CONSOLE_WRITE;
+	va->arch.regs[1] = 1;
+	va->arch.regs[2] = '\n';
+	kernel_trap(va, &t);
+	OK(strstr(fake_console(), "[hyp] partition 'talker': 1504 console bytes dropped") != NULL,
+	   "console flood: one line reports the dropped bytes in the next window");
 }
 
 static void test_sched(void)

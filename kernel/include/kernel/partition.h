@@ -29,6 +29,9 @@ struct partition {
 	u64 fault_badge;
 	u32 line_len; /**< console output is line-buffered per partition */
 	char line[CONSOLE_LINE_MAX + 1];
+	u64 console_window_ns; /**< start of the current console budget window */
+	u32 console_used;      /**< bytes printed in that window */
+	u32 console_dropped;   /**< bytes dropped over budget, reported once */
 };
 
 #endif /* KERNEL_PARTITION_H */
