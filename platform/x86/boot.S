@@ -70,14 +70,12 @@ x86_entry32:
 	cld
 	mov %eax, %ebp /* loader magic; EBX holds the information pointer */
 
-	/* Zero the BSS (it lies below the image, see linker.ld). */
-	mov $__bss_start, %edi
-	mov $__bss_end, %ecx
-	sub %edi, %ecx
-	shr $2, %ecx
-	xor %eax, %eax
-	rep stosl
-
+	/*
+	 * Nothing below touches the BSS until the loader's information is
+	 * saved: the BSS lies below the image (linker.ld), where the loader,
+	 * which does not know about it, may have put that information. The
+	 * page tables and the first stack are in .data for that reason.
+	 */
 	/* PML4[0] -> PDPT; PDPT[0..3] -> four page directories of 2 MiB pages. */
 	mov $x86_boot_pdpt, %eax
 	or $(PTE_P | PTE_W), %eax
@@ -128,9 +126,20 @@ entry64:
 	xor %eax, %eax
 	mov %eax, %fs
 	mov %eax, %gs
-	lea x86_stacks + X86_STACK_SIZE(%rip), %rsp
-	mov %ebp, %edi /* x86_main(magic, info) */
+	lea x86_early_stack_top(%rip), %rsp
+	mov %ebp, %edi /* x86_save_boot_info(magic, info): copy it into .data */
 	mov %ebx, %esi
+	call x86_save_boot_info
+
+	/* Now the BSS can be zeroed, and its stack used. */
+	lea __bss_start(%rip), %rdi
+	lea __bss_end(%rip), %rcx
+	sub %rdi, %rcx
+	shr $3, %rcx
+	xor %eax, %eax
+	rep stosq
+	lea x86_stacks + X86_STACK_SIZE(%rip), %rsp
+	mov %ebp, %edi /* x86_main(magic) */
 	call x86_main
 4:	cli
 	hlt
@@ -154,7 +163,8 @@ x86_gdt_ptr:
 	.word x86_gdt_end - x86_gdt - 1
 	.quad x86_gdt
 
-	.section .bss.pagetables, "aw", @nobits
+	/* Boot page tables and the first stack: in the image, not the BSS (above). */
+	.section .data
 	.balign 4096
 	.globl x86_boot_pml4
 x86_boot_pml4:
@@ -163,5 +173,9 @@ x86_boot_pdpt:
 	.skip 4096
 x86_boot_pd:
 	.skip 4 * 4096
+	.balign 16
+x86_early_stack:
+	.skip 4096
+x86_early_stack_top:
 
 	.section .note.GNU-stack, "", @progbits

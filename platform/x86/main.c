@@ -21,7 +21,19 @@
 /** Linker symbols (linker.ld): the loaded image and the BSS below it. */
 extern const u8 __image_start[], __image_end[], __bss_start[];
 
-_Noreturn void x86_main(u32 magic, u32 info);
+void x86_save_boot_info(u32 magic, u32 info);
+_Noreturn void x86_main(u32 magic);
+
+/** Size of the saved loader information: more is cut off (tags, entries). */
+#define MBI_COPY_SIZE 16384u
+/** Multiboot1 information structure, up to its framebuffer fields. */
+#define MB1_INFO_SIZE 128u
+
+/**
+ * The loader's information, copied into the image (.data) before the BSS
+ * is zeroed: the loader may have put it where the BSS lies.
+ */
+static u8 mbi_copy[MBI_COPY_SIZE] __attribute__((section(".data"), aligned(8)));
 
 static struct boot_info boot_info;
 
@@ -109,6 +121,39 @@ static void parse_mb2(const u8 *mbi)
 }
 
 /**
+ * Runs before the BSS is zeroed, on the early stack (boot.S): it may use
+ * nothing but its arguments and .data. Multiboot2: the whole tag list
+ * (its first word is its size). Multiboot1: the structure and the memory
+ * map it points to, with mmap_addr redirected to the copy.
+ */
+void x86_save_boot_info(u32 magic, u32 info)
+{
+	const u8 *src = (const u8 *)(uintptr_t)info;
+	if (magic == MB2_BOOT_MAGIC) {
+		u32 total;
+		memcpy(&total, src, 4);
+		if (total > MBI_COPY_SIZE)
+			total = MBI_COPY_SIZE;
+		memcpy(mbi_copy, src, total);
+		memcpy(mbi_copy, &total, 4);
+	} else if (magic == MB1_BOOT_MAGIC) {
+		u32 flags, length, addr;
+		memcpy(mbi_copy, src, MB1_INFO_SIZE);
+		memcpy(&flags, src, 4);
+		if (flags & MB1_INFO_MMAP) {
+			memcpy(&length, src + 44, 4);
+			memcpy(&addr, src + 48, 4);
+			if (length > MBI_COPY_SIZE - MB1_INFO_SIZE)
+				length = MBI_COPY_SIZE - MB1_INFO_SIZE;
+			memcpy(mbi_copy + MB1_INFO_SIZE, (const void *)(uintptr_t)addr, length);
+			addr = (u32)(uintptr_t)(mbi_copy + MB1_INFO_SIZE);
+			memcpy(mbi_copy + 44, &length, 4);
+			memcpy(mbi_copy + 48, &addr, 4);
+		}
+	}
+}
+
+/**
  * The package starts at the image end (4 KiB aligned: tools/pack pads the
  * kernel file to it). Its size comes from its own header; the core checks
  * everything else (package_valid) before trusting it.
@@ -121,7 +166,7 @@ static void find_package(void)
 	        memcmp(h->magic, PACKAGE_MAGIC, sizeof(h->magic)) == 0 ? h->total_size : 0;
 }
 
-_Noreturn void x86_main(u32 magic, u32 info)
+_Noreturn void x86_main(u32 magic)
 {
 	x86_console_init();
 	x86_idt_init();
@@ -132,9 +177,9 @@ _Noreturn void x86_main(u32 magic, u32 info)
 	x86_report_cpu();
 
 	if (magic == MB1_BOOT_MAGIC)
-		parse_mb1((const u8 *)(uintptr_t)info);
+		parse_mb1(mbi_copy);
 	else if (magic == MB2_BOOT_MAGIC)
-		parse_mb2((const u8 *)(uintptr_t)info);
+		parse_mb2(mbi_copy);
 	else
 		kprintf("[hyp] not started by a multiboot loader (magic 0x%x)\n", magic);
 	u64 total = 0;
