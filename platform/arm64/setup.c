@@ -174,6 +174,7 @@ _Noreturn void arm64_boot_main(const void *dtb)
 		kprintf("[hyp] no PSCI over SMC: using cpu 0 only\n");
 		arm64_hw.cpu_count = 1;
 	}
+	arm64_has_sme = ((read_sysreg(id_aa64pfr1_el1) >> 24) & 0xfu) != 0;
 	arm64_timer_init();
 	arm64_gic_init();
 	setup_this_cpu(0);

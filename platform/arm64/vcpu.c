@@ -50,6 +50,13 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 }
 
 /**
+ * Whether the CPUs implement SME (ID_AA64PFR1_EL1.SME, DDI 0487 D19.2.65):
+ * then TPIDR2_EL0 exists, is usable at EL1 and EL0 (CPTR_EL2.TSM traps the
+ * SME state, not it), and is switched like TPIDR_EL0. Set at boot.
+ */
+bool arm64_has_sme;
+
+/**
  * The stage-1 translation controls of EL1 (and two IMPLEMENTATION DEFINED
  * fault status registers): the registers HCR_EL2.TVM/TRVM can trap that
  * the CPU does not use while HCR_EL2.DC is set, since DC turns the EL1
@@ -100,6 +107,9 @@ static void el1_save(struct arm64_el1_regs *r)
 	r->csselr = read_sysreg(csselr_el1);
 	r->cntv_ctl = read_sysreg(cntv_ctl_el0);
 	r->cntv_cval = read_sysreg(cntv_cval_el0);
+	r->vmcr = read_sysreg(S3_4_C12_C11_7); /* ICH_VMCR_EL2 */
+	if (arm64_has_sme)
+		r->tpidr2 = read_sysreg(S3_3_C13_C0_5); /* TPIDR2_EL0 */
 	/* The next vCPU must not get this one's virtual timer interrupt. */
 	write_sysreg(cntv_ctl_el0, 0);
 }
@@ -122,6 +132,9 @@ static void el1_restore(const struct arm64_el1_regs *r)
 	write_sysreg(cntkctl_el1, r->cntkctl);
 	write_sysreg(csselr_el1, r->csselr);
 	write_sysreg(cntv_cval_el0, r->cntv_cval);
+	write_sysreg(S3_4_C12_C11_7, r->vmcr);
+	if (arm64_has_sme)
+		write_sysreg(S3_3_C13_C0_5, r->tpidr2);
 	write_sysreg(cntv_ctl_el0, r->cntv_ctl);
 }
 

@@ -30,6 +30,8 @@ struct arm64_el1_regs {
 	u64 tpidr_el1, tpidr_el0, tpidrro_el0, sp_el1, sp_el0, elr, spsr;
 	u64 esr, far, afsr0, afsr1, par, cpacr, cntkctl, csselr;
 	u64 cntv_ctl, cntv_cval;
+	u64 vmcr;   /**< ICH_VMCR_EL2: the guest's view of ICC_PMR/BPR/IGRPEN (virtual interface) */
+	u64 tpidr2; /**< TPIDR2_EL0, when the CPU has SME */
 };
 
 /** FP/SIMD registers: q0..q31 as pairs of doublewords, then FPSR and FPCR. */

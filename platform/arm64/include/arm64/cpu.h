@@ -145,6 +145,7 @@ bool arm64_mmu_is_normal(u64 base, u64 size);
 void arm64_stage2_init_cpu(void);
 
 /* vcpu.c: switching the EL1 and FP state between vCPUs. */
+extern bool arm64_has_sme;
 void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next);
 void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v);
 bool arm64_vcpu_vm_load(struct vcpu *v);
