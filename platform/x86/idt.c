@@ -157,6 +157,8 @@ void x86_interrupt(struct x86_frame *f)
 			e->timer = true;
 		}
 		lapic_write(LAPIC_EOI, 0);
+	} else if (v == X86_VEC_HALT) {
+		x86_halt_forever(); /* another CPU panicked or powered off */
 	} else if (v == X86_VEC_KICK) {
 		x86_events[arch_cpu_index()].kick = true;
 		lapic_write(LAPIC_EOI, 0);

@@ -12,6 +12,8 @@
 
 #include "x86.h"
 
+#define ICR_ALL_BUT_SELF (3u << 18)
+
 /** CPU index of each local APIC ID (filled as CPUs come up; unknown IDs are CPU 0). */
 static u8 cpu_of_apic_id[256];
 /** And back: the APIC ID of each CPU index. */
@@ -37,22 +39,31 @@ void arch_wait_for_interrupt(void)
 }
 
 /** Halts with interrupts off; NMIs could still wake it, hence the loop. */
-_Noreturn static void halt_forever(void)
+_Noreturn void x86_halt_forever(void)
 {
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }
 
+/**
+ * Stops the other CPUs with a fixed IPI to all but self (ICR destination
+ * shorthand 11b, Intel SDM vol 3 §11.6.1), whose handler halts; a CPU in a
+ * guest takes it through the INTR exit. Then QEMU is told to exit.
+ */
 _Noreturn void arch_halt_all(void)
 {
+	lapic_write(LAPIC_ICR_HI, 0);
+	lapic_write(LAPIC_ICR_LO, ICR_ALL_BUT_SELF | X86_VEC_HALT);
 	outl(X86_DEBUG_EXIT_PORT, X86_PANIC_EXIT_STATUS);
-	halt_forever();
+	x86_halt_forever();
 }
 
 _Noreturn void plat_system_off(int status)
 {
+	lapic_write(LAPIC_ICR_HI, 0);
+	lapic_write(LAPIC_ICR_LO, ICR_ALL_BUT_SELF | X86_VEC_HALT);
 	outl(X86_DEBUG_EXIT_PORT, (u32)status);
-	halt_forever();
+	x86_halt_forever();
 }
 
 /** A fixed-vector IPI to the target's APIC (Intel SDM vol 3 §11.6.1); the run loop turns it into TRAP_IRQ. */

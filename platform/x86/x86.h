@@ -21,6 +21,7 @@ struct vcpu_arch;
 #define X86_VEC_PIC_BASE 0x30u /**< legacy PIC, remapped and masked */
 #define X86_VEC_TIMER 0x40u    /**< local APIC timer */
 #define X86_VEC_KICK 0xf0u     /**< IPI from plat_cpu_kick */
+#define X86_VEC_HALT 0xf1u     /**< IPI from arch_halt_all: stop for good */
 #define X86_VEC_SPURIOUS 0xffu
 
 /** isa-debug-exit value written by arch_halt_all (QEMU exits with 255). */
@@ -117,6 +118,9 @@ struct x86_cpu_events {
 };
 
 extern struct x86_cpu_events x86_events[];
+
+/* power.c */
+_Noreturn void x86_halt_forever(void);
 
 /* console.c */
 void x86_console_init(void);
