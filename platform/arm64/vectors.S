@@ -4,7 +4,8 @@
  * lower EL AArch32; sync, IRQ, FIQ, SError 0x80 apart), and the vCPU entry.
  *
  * While a guest runs, SP_EL2 is this CPU's stack top and TPIDR_EL2 points at
- * its struct arm64_cpu, whose first word is the running vCPU; the vCPU's
+ * its struct arm64_cpu, which holds the running vCPU at ARM64_CPU_CURRENT
+ * and the stack top at ARM64_CPU_STACK_TOP; the vCPU's
  * struct vcpu_arch is the first member of struct vcpu. A guest exit stores
  * x0-x19, x30, ELR_EL2 and SPSR_EL2 into it, keeps the vCPU pointer in x19,
  * and calls arm64_guest_sync(vcpu) (synchronous exits, the hypercall path,
