@@ -149,7 +149,7 @@ void x86_interrupt(struct x86_frame *f)
 		/*
 		 * An expiry counts only if the timer is armed and has run down:
 		 * an interrupt of an earlier deadline can still be pending (the
-		 * host runs with IF = 0) after the kernel armed a new one.
+		 * host holds interrupts off) after the kernel armed a new one.
 		 */
 		struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
 		if (e->timer_armed && lapic_read(LAPIC_TIMER_CUR) == 0) {

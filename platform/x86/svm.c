@@ -7,7 +7,7 @@
  *   v = kernel_boot() --> [ VMRUN v ] --> #VMEXIT --> svm_exit(v) --+
  *                            ^                                       |
  *                            +------- next vCPU (kernel_trap) <------+
- *   v == NULL: sti; hlt; cli, then kernel_trap(NULL, timer) or kernel_idle()
+ *   v == NULL: sleep (HLT), then kernel_trap(NULL, timer) or kernel_idle()
  *
  * What is intercepted and why is in docs/platform-x86.md.
  */
