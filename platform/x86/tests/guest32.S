@@ -18,6 +18,11 @@
  *                  0x22222222 there and raise flag 2.
  *                  (the x87/SSE registers are swapped per vCPU)
  *   TEST_DR set:   write DR0, which VMRUN does not switch: must stop it.
+ *   TEST_NTF_WAIT set: raise flag 1, then HC_WAIT on notification slot 0:
+ *                  its CPU goes idle until the signal's kick IPI wakes it;
+ *                  the call must return STATUS_OK with bits in EDI.
+ *   TEST_NTF_SIGNAL set: wait for flag 1, give the waiter time to block
+ *                  (a countdown), then HC_SIGNAL on slot 0.
  *   TEST_IO set:   write 0x7f to isa-debug-exit (port 0xf4): a guest must
  *                  not power the machine off; the partition is stopped.
  * Then all of them do the HC_NULL checks and HC_EXIT 0.
@@ -26,6 +31,8 @@
 #define SHARED_FLAG2 0x200004
 #define HC_NULL 0
 #define HC_EXIT 2
+#define HC_SIGNAL 16
+#define HC_WAIT 17
 
 	.section .text.entry, "ax"
 	.code32
@@ -62,6 +69,28 @@ _start:
 	mov $0x22222222, %eax
 	movd %eax, %xmm0
 	movl $1, SHARED_FLAG2
+#endif
+#ifdef TEST_NTF_WAIT
+	movl $1, SHARED_FLAG
+	mov $HC_WAIT, %eax
+	xor %edi, %edi
+	vmmcall
+	test %eax, %eax
+	jnz fail
+	test %edi, %edi
+	jz fail
+#endif
+#ifdef TEST_NTF_SIGNAL
+4:	cmpl $0, SHARED_FLAG
+	je 4b
+	mov $0x100000, %ecx
+5:	dec %ecx
+	jnz 5b
+	mov $HC_SIGNAL, %eax
+	xor %edi, %edi
+	vmmcall
+	test %eax, %eax
+	jnz fail
 #endif
 #ifdef TEST_IO
 	mov $0x7f, %eax
