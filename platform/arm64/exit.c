@@ -17,6 +17,7 @@
  *   0x07 FP/SIMD (CPTR_EL2.TFP)         load the vCPU's FP state, no trap
  *   0x18 debug register (MDCR_EL2.TDA)  reads as zero, writes ignored, no trap
  *   0x18 EL1 VM control (HCR_EL2.TVM)   load the service's lazy group, no trap
+ *   0x18 ICC_* (ICH_HCR_EL2.TALL*)      load the service's GIC interface state, no trap
  *   anything else                       TRAP_GUEST_EXCEPTION
  */
 #include <arm64/cpu.h>
@@ -177,6 +178,12 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 			v->arch.pc += INSN_SIZE;
 			return v;
 		}
+		/* ICH_HCR_EL2 traps: a service's first use of the GIC interface (ICC_*: CRn 12, or PMR). */
+		if (ISS_SYSREG_OP0(esr) == 3u && ISS_SYSREG_OP1(esr) == 0u &&
+		    (ISS_SYSREG_CRN(esr) == 12u ||
+		     (ISS_SYSREG_CRN(esr) == 4u && ISS_SYSREG_CRM(esr) == 6u)) &&
+		    arm64_vcpu_gic_load(arm64_this_cpu(), v))
+			return v;
 		/* HCR_EL2.TVM/TRVM: a service's first use of its stage-1 controls. */
 		if (arm64_vcpu_vm_load(v))
 			return v;

@@ -33,12 +33,13 @@ _Static_assert(offsetof(struct vcpu_arch, pstate) == ARM64_VCPU_PSTATE_OFFSET, "
 void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid)
 {
 	(void)vmid; /* VTTBR comes from the partition's stage 2 when it is entered */
-	u32 live = a->live_on, fp_live = a->fp_live, vm_live = a->vm_live;
+	u32 live = a->live_on, fp_live = a->fp_live, vm_live = a->vm_live, gic_live = a->gic_live;
 
 	*a = (struct vcpu_arch){ 0 };
 	a->live_on = live;
 	a->fp_live = fp_live;
 	a->vm_live = vm_live;
+	a->gic_live = gic_live;
 	a->x[0] = arg;
 	a->pc = entry;
 	a->pstate = SPSR_EL1H_MASKED;
@@ -55,6 +56,56 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
  * SME state, not it), and is switched like TPIDR_EL0. Set at boot.
  */
 bool arm64_has_sme;
+
+/**
+ * How many ICH_AP0Rn/AP1Rn_EL2 registers the virtual interface has: 1, 2
+ * or 4 for 5, 6 or 7 preemption bits (ARM IHI 0069, ICH_VTR_EL2.PREbits and
+ * ICH_AP0R<n>_EL2). Set at boot.
+ */
+u32 arm64_ich_apr_count = 1;
+
+/**
+ * The guest's side of the GIC CPU interface: with HCR_EL2.IMO its ICC_*
+ * accesses reach the virtual interface, whose state is ICH_VMCR_EL2 (PMR,
+ * BPR, group enables) and the active priorities ICH_AP0Rn/AP1Rn_EL2. Like
+ * the stage-1 controls, services get it lazily: they run with
+ * ICH_HCR_EL2.TALL0/TALL1/TC set, which traps every ICC_* access (ARM IHI
+ * 0069, ICH_HCR_EL2), until the first one (arm64_vcpu_gic_load); VMs load
+ * it eagerly.
+ */
+static void gic_save(struct arm64_el1_regs *r)
+{
+	r->vmcr = read_sysreg(S3_4_C12_C11_7); /* ICH_VMCR_EL2 */
+	r->ap0r[0] = (u32)read_sysreg(S3_4_C12_C8_0);
+	r->ap1r[0] = (u32)read_sysreg(S3_4_C12_C9_0);
+	if (arm64_ich_apr_count < 2u)
+		return;
+	r->ap0r[1] = (u32)read_sysreg(S3_4_C12_C8_1);
+	r->ap1r[1] = (u32)read_sysreg(S3_4_C12_C9_1);
+	if (arm64_ich_apr_count < 4u)
+		return;
+	r->ap0r[2] = (u32)read_sysreg(S3_4_C12_C8_2);
+	r->ap1r[2] = (u32)read_sysreg(S3_4_C12_C9_2);
+	r->ap0r[3] = (u32)read_sysreg(S3_4_C12_C8_3);
+	r->ap1r[3] = (u32)read_sysreg(S3_4_C12_C9_3);
+}
+
+static void gic_restore(const struct arm64_el1_regs *r)
+{
+	write_sysreg(S3_4_C12_C11_7, r->vmcr);
+	write_sysreg(S3_4_C12_C8_0, r->ap0r[0]);
+	write_sysreg(S3_4_C12_C9_0, r->ap1r[0]);
+	if (arm64_ich_apr_count < 2u)
+		return;
+	write_sysreg(S3_4_C12_C8_1, r->ap0r[1]);
+	write_sysreg(S3_4_C12_C9_1, r->ap1r[1]);
+	if (arm64_ich_apr_count < 4u)
+		return;
+	write_sysreg(S3_4_C12_C8_2, r->ap0r[2]);
+	write_sysreg(S3_4_C12_C9_2, r->ap1r[2]);
+	write_sysreg(S3_4_C12_C8_3, r->ap0r[3]);
+	write_sysreg(S3_4_C12_C9_3, r->ap1r[3]);
+}
 
 /**
  * The stage-1 translation controls of EL1 (and two IMPLEMENTATION DEFINED
@@ -107,7 +158,6 @@ static void el1_save(struct arm64_el1_regs *r)
 	r->csselr = read_sysreg(csselr_el1);
 	r->cntv_ctl = read_sysreg(cntv_ctl_el0);
 	r->cntv_cval = read_sysreg(cntv_cval_el0);
-	r->vmcr = read_sysreg(S3_4_C12_C11_7); /* ICH_VMCR_EL2 */
 	if (arm64_has_sme)
 		r->tpidr2 = read_sysreg(S3_3_C13_C0_5); /* TPIDR2_EL0 */
 	/* The next vCPU must not get this one's virtual timer interrupt. */
@@ -132,7 +182,6 @@ static void el1_restore(const struct arm64_el1_regs *r)
 	write_sysreg(cntkctl_el1, r->cntkctl);
 	write_sysreg(csselr_el1, r->csselr);
 	write_sysreg(cntv_cval_el0, r->cntv_cval);
-	write_sysreg(S3_4_C12_C11_7, r->vmcr);
 	if (arm64_has_sme)
 		write_sysreg(S3_3_C13_C0_5, r->tpidr2);
 	write_sysreg(cntv_ctl_el0, r->cntv_ctl);
@@ -155,6 +204,10 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 			vm_save(&prev->arch.el1);
 			prev->arch.vm_live = 0;
 		}
+		if (prev->arch.gic_live) {
+			gic_save(&prev->arch.el1);
+			prev->arch.gic_live = 0;
+		}
 		if (prev->arch.fp_live) {
 			/* It ran with FP untrapped, so EL2 may still touch the registers. */
 			arm64_fp_save(&prev->arch.fp);
@@ -171,12 +224,19 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		__asm__ volatile("yield");
 	next->arch.live_on = cpu->index + 1u;
 	el1_restore(&next->arch.el1);
-	u64 hcr = next->arch.hcr;
+	u64 hcr = next->arch.hcr, ich_hcr = 0;
 	if (hcr & HCR_DC) {
 		hcr |= HCR_TVM | HCR_TRVM; /* loaded on first access */
+		ich_hcr = ICH_HCR_TRAP_ALL;
 	} else {
 		vm_restore(&next->arch.el1);
 		next->arch.vm_live = 1;
+		gic_restore(&next->arch.el1);
+		next->arch.gic_live = 1;
+	}
+	if (ich_hcr != cpu->ich_hcr) {
+		write_sysreg(S3_4_C12_C11_0, ich_hcr); /* ICH_HCR_EL2 */
+		cpu->ich_hcr = ich_hcr;
 	}
 	if (!cpu->fp_trapping) {
 		write_sysreg(cptr_el2, CPTR_EL2_BASE | CPTR_TFP);
@@ -219,6 +279,24 @@ bool arm64_vcpu_vm_load(struct vcpu *v)
 	vm_restore(&v->arch.el1);
 	v->arch.vm_live = 1;
 	write_sysreg(hcr_el2, v->arch.hcr);
+	isb();
+	return true;
+}
+
+/**
+ * A service used the GIC CPU interface while ICH_HCR_EL2 trapped it
+ * (ESR_EL2.EC 0x18, an ICC_* register): load its interface state, stop
+ * trapping, and let it retry. False if the state was loaded already (the
+ * access trapped for another reason, e.g. ICC_SGI1R_EL1 under HCR_EL2.IMO).
+ */
+bool arm64_vcpu_gic_load(struct arm64_cpu *cpu, struct vcpu *v)
+{
+	if (v->arch.gic_live)
+		return false;
+	gic_restore(&v->arch.el1);
+	v->arch.gic_live = 1;
+	write_sysreg(S3_4_C12_C11_0, 0);
+	cpu->ich_hcr = 0;
 	isb();
 	return true;
 }

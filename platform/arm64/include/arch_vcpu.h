@@ -30,8 +30,9 @@ struct arm64_el1_regs {
 	u64 tpidr_el1, tpidr_el0, tpidrro_el0, sp_el1, sp_el0, elr, spsr;
 	u64 esr, far, afsr0, afsr1, par, cpacr, cntkctl, csselr;
 	u64 cntv_ctl, cntv_cval;
-	u64 vmcr;   /**< ICH_VMCR_EL2: the guest's view of ICC_PMR/BPR/IGRPEN (virtual interface) */
-	u64 tpidr2; /**< TPIDR2_EL0, when the CPU has SME */
+	u64 vmcr; /**< ICH_VMCR_EL2: the guest's view of ICC_PMR/BPR/IGRPEN (virtual interface) */
+	u32 ap0r[4], ap1r[4]; /**< ICH_AP0Rn/AP1Rn_EL2: the virtual interface's active priorities */
+	u64 tpidr2;           /**< TPIDR2_EL0, when the CPU has SME */
 };
 
 /** FP/SIMD registers: q0..q31 as pairs of doublewords, then FPSR and FPCR. */
@@ -66,7 +67,8 @@ struct vcpu_arch {
 	 * VMs, saved when the CPU leaves the vCPU.
 	 */
 	u32 vm_live;
-	u32 reserved;
+	/** Whether the GIC virtual-interface state (vcpu.c: gic_save) is loaded; same rules. */
+	u32 gic_live;
 	struct arm64_el1_regs el1;
 	struct arm64_fp_regs fp __attribute__((aligned(16)));
 };

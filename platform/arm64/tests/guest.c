@@ -165,20 +165,24 @@ static __attribute__((unused)) uint64_t vm_regs_clobbered_by_yield(uint64_t seed
 }
 
 /**
- * Put seed into ICC_PMR_EL1 (with HCR_EL2.IMO the virtual interface's
- * ICV_PMR_EL1, held in ICH_VMCR_EL2) and TPIDR2_EL0 (SME), yield to the
- * other partition, which does the same, and count what came back changed.
+ * Put values into ICC_PMR_EL1 and ICC_AP1R0_EL1 (with HCR_EL2.IMO the
+ * virtual interface's, held in ICH_VMCR_EL2 and ICH_AP1R0_EL2) and
+ * TPIDR2_EL0 (SME), yield to the other partition, which does the same, and
+ * count what came back changed.
  */
-static __attribute__((unused)) uint64_t cpu_regs_clobbered_by_yield(uint64_t pmr, uint64_t tp2)
+static __attribute__((unused)) uint64_t cpu_regs_clobbered_by_yield(uint64_t pmr, uint64_t tp2,
+                                                                    uint64_t apr)
 {
 	uint64_t bad;
 	__asm__ volatile("msr S3_0_C4_C6_0, %1\n\tmsr S3_3_C13_C0_5, %2\n\t"
+	                 "msr S3_0_C12_C9_0, %3\n\t"
 	                 "mov x0, #3\n\tmov x1, #0\n\thvc #0\n\t"
 	                 "mov %0, #0\n\t"
 	                 "mrs x9, S3_0_C4_C6_0\n\tcmp x9, %1\n\tcinc %0, %0, ne\n\t"
-	                 "mrs x9, S3_3_C13_C0_5\n\tcmp x9, %2\n\tcinc %0, %0, ne"
+	                 "mrs x9, S3_3_C13_C0_5\n\tcmp x9, %2\n\tcinc %0, %0, ne\n\t"
+	                 "mrs x9, S3_0_C12_C9_0\n\tcmp x9, %3\n\tcinc %0, %0, ne"
 	                 : "=&r"(bad)
-	                 : "r"(pmr), "r"(tp2)
+	                 : "r"(pmr), "r"(tp2), "r"(apr)
 	                 : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "cc",
 	                   "memory");
 	return bad;
@@ -267,9 +271,10 @@ int svc_main(uint64_t arg)
 	bad = vm_regs_clobbered_by_yield(UINT64_C(0x0000123412341000) * (MINE + 1));
 	puts_(bad == 0 ? "stage-1 controls survived a yield\n" :
 	                 "stage-1 controls CLOBBERED by a yield\n");
-	bad = cpu_regs_clobbered_by_yield(MINE ? 0x80 : 0xf0, UINT64_C(0x7777) * (MINE + 1));
-	puts_(bad == 0 ? "virtual PMR and TPIDR2 survived a yield\n" :
-	                 "virtual PMR or TPIDR2 CLOBBERED by a yield\n");
+	bad = cpu_regs_clobbered_by_yield(MINE ? 0x80 : 0xf0, UINT64_C(0x7777) * (MINE + 1),
+	                                  MINE + 1u);
+	puts_(bad == 0 ? "virtual PMR, AP1R0 and TPIDR2 survived a yield\n" :
+	                 "virtual PMR, AP1R0 or TPIDR2 CLOBBERED by a yield\n");
 	/* Set my flag, then spin until the other's: only timer preemption lets it run. */
 	FLAGS[MINE] = 1;
 	uint64_t spins = 0;

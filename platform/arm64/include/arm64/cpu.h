@@ -48,6 +48,7 @@ struct arm64_cpu {
 	u32 index;
 	volatile u32 online;
 	bool fp_trapping; /**< CPTR_EL2.TFP is set */
+	u64 ich_hcr;      /**< ICH_HCR_EL2 as last written */
 };
 
 /** What the firmware's device tree says about the machine. */
@@ -146,9 +147,11 @@ void arm64_stage2_init_cpu(void);
 
 /* vcpu.c: switching the EL1 and FP state between vCPUs. */
 extern bool arm64_has_sme;
+extern u32 arm64_ich_apr_count;
 void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next);
 void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v);
 bool arm64_vcpu_vm_load(struct vcpu *v);
+bool arm64_vcpu_gic_load(struct arm64_cpu *cpu, struct vcpu *v);
 
 /* exit.c: guest exits, called from vectors.S; returns the vCPU to enter. */
 struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu);

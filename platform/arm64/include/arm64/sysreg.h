@@ -106,9 +106,18 @@ static inline void dsb_sy(void)
 /* MDCR_EL2.HPMN is bits [4:0]; TPM (bit 6) and TPMCR (bit 5) stay 0 so EL1 reaches the PMU. */
 #define MDCR_HPMN_MASK 0x1fu
 
+/*
+ * ICH_HCR_EL2 (ARM IHI 0069, register ICH_HCR_EL2): TC (10), TALL0 (11), TALL1 (12) trap every
+ * EL1 access to the ICC_* and ICV_* registers; En (0) stays 0 until the vGIC.
+ */
+#define ICH_HCR_TRAP_ALL ((UINT64_C(1) << 10) | (UINT64_C(1) << 11) | (UINT64_C(1) << 12))
+
 /* ISS of a trapped MSR/MRS (EC 0x18, D13.2.37): Op0, Rt and the direction. */
 #define ISS_SYSREG_OP0(iss) (((iss) >> 20) & 3u)
 #define ISS_SYSREG_RT(iss) (((iss) >> 5) & 0x1fu)
 #define ISS_SYSREG_READ(iss) (((iss)&1u) != 0)
+#define ISS_SYSREG_OP1(iss) (((iss) >> 14) & 7u)
+#define ISS_SYSREG_CRN(iss) (((iss) >> 10) & 0xfu)
+#define ISS_SYSREG_CRM(iss) (((iss) >> 1) & 0xfu)
 
 #endif /* ARM64_SYSREG_H */
