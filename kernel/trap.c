@@ -88,15 +88,29 @@ COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
 	}
 }
 
-struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
+/** A hypercall: the hot path, kept small (only v lives across taking the lock). */
+static struct vcpu *trap_hypercall(struct vcpu *v)
 {
 	spin_lock(&kernel_lock);
 	struct vcpu *next;
-	/* The hot path, kept small: a running vCPU's hypercall. */
-	if (cur != NULL && cur->state == VCPU_RUNNING && t->kind == TRAP_HYPERCALL)
-		next = hypercall_dispatch(cur);
-	else
-		next = trap_other(cur, t);
+	if (v->state == VCPU_RUNNING) {
+		next = hypercall_dispatch(v);
+	} else {
+		/* Stopped from another CPU while it ran here. */
+		next = sched_next(arch_cpu_index(), NULL, false);
+	}
+	if (next == NULL)
+		next = trap_nothing_to_run();
+	spin_unlock(&kernel_lock);
+	return next;
+}
+
+struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
+{
+	if (cur != NULL && t->kind == TRAP_HYPERCALL)
+		return trap_hypercall(cur);
+	spin_lock(&kernel_lock);
+	struct vcpu *next = trap_other(cur, t);
 	if (next == NULL)
 		next = trap_nothing_to_run();
 	spin_unlock(&kernel_lock);

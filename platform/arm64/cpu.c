@@ -46,6 +46,11 @@ void arm64_core_lock_wait_slow(void)
 	while (__atomic_load_n(&kernel_lock.value, __ATOMIC_RELAXED) != 0);
 }
 
+void arch_cpu_relax(void)
+{
+	__asm__ volatile("yield");
+}
+
 u32 arch_cpu_index(void)
 {
 	return arm64_this_cpu()->index;

@@ -59,6 +59,10 @@ void arch_wait_for_interrupt(void)
 {
 }
 
+void arch_cpu_relax(void)
+{
+}
+
 static _Noreturn void fake_exit(int status)
 {
 	fake_exit_status = status;

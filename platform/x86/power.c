@@ -33,6 +33,11 @@ void x86_cpu_register(u32 cpu)
 }
 
 /** For the core, which runs inside the run loop (GIF = 0, IF = 1). */
+void arch_cpu_relax(void)
+{
+	__asm__ volatile("pause");
+}
+
 void arch_wait_for_interrupt(void)
 {
 	x86_halt_in_run_loop();

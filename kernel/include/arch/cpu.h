@@ -10,6 +10,13 @@
 /** Index of the calling physical CPU, 0..cpu_count-1. */
 u32 arch_cpu_index(void);
 
+/**
+ * A hint inside a spin-wait loop (YIELD / PAUSE). Under QEMU -icount all
+ * CPUs take turns on one host thread, and the hint ends the spinning CPU's
+ * turn, so the lock holder gets to run.
+ */
+void arch_cpu_relax(void);
+
 /** Sleep until an interrupt or event arrives (WFI / HLT); may return at once. */
 void arch_wait_for_interrupt(void);
 

@@ -12,13 +12,14 @@ struct spinlock {
 	u32 value;
 };
 
+/** The contended case, out of line: waits with arch_cpu_relax(). */
+void spin_lock_contended(struct spinlock *l);
+
 /* Inline: both sit on the hypercall path, twice per kernel entry. */
 static inline void spin_lock(struct spinlock *l)
 {
-	while (__atomic_exchange_n(&l->value, 1u, __ATOMIC_ACQUIRE) != 0) {
-		while (__atomic_load_n(&l->value, __ATOMIC_RELAXED) != 0) {
-		}
-	}
+	if (__atomic_exchange_n(&l->value, 1u, __ATOMIC_ACQUIRE) != 0)
+		spin_lock_contended(l);
 }
 
 static inline void spin_unlock(struct spinlock *l)
