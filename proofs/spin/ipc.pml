@@ -24,6 +24,8 @@
  *     set only by a holder of the signal right (assertions);
  *   - the client/server protocol cannot deadlock: no invalid end state
  *     (every client finishes its rounds; the server may rest in recv).
+ *   - the LTL claim intruder_isolated (near the end), on its own with
+ *     -DCLAIM_ONLY, which turns the assertions off.
  * Mutants (must be rejected): -DBUG_SEND removes the send-right check,
  * -DBUG_RECV the receive-right check, -DBUG_LOST_WAKEUP drops a signal
  * that finds no waiter (a deadlock).
@@ -71,8 +73,8 @@ table_t ct[NP];
 byte st[NP];          /* vCPU state */
 byte status[NP];      /* r0 after the last hypercall */
 byte got_badge[NP];   /* r1 after a delivery: badge or notification word */
-byte msg_from[NP];    /* ghost: partition whose message or reply was delivered last */
-byte caller[NP];      /* the reply right: whose call this partition received */
+byte msg_from[NP] = NONE; /* ghost: partition whose message or reply was delivered last */
+byte caller[NP] = NONE; /* the reply right: whose call this partition received */
 bool sendq[NP];       /* queued as a sender on E */
 byte send_badge[NP];
 bool recvq[NP];       /* queued as a receiver on E */
@@ -117,6 +119,16 @@ inline lookup(p, slot, ty, need, res) {
 	fi
 }
 
+/*
+ * Every assertion of the model; -DCLAIM_ONLY switches them all off, so that
+ * a run with the LTL claim below can fail only through the claim.
+ */
+#ifdef CLAIM_ONLY
+#define CHECK(c) skip
+#else
+#define CHECK(c) assert(c)
+#endif
+
 #ifdef BUG_SEND
 #define NEED_SEND 0
 #else
@@ -132,7 +144,7 @@ inline lookup(p, slot, ty, need, res) {
 inline deliver(s, r, bdg) {
 	holds(s, CAP_ENDPOINT, 0, R_SEND, ok1);
 	holds(r, CAP_ENDPOINT, 0, R_RECV, ok2);
-	assert(ok1 && ok2);
+	CHECK(ok1 && ok2);
 	msg_from[r] = s;
 	got_badge[r] = bdg;
 	status[r] = OK;
@@ -192,7 +204,7 @@ inline hc_reply(v) {
 		if
 		:: caller[v] == NONE -> status[v] = BAD_STATE
 		:: else ->
-			assert(st[caller[v]] == B_REPLY);
+			CHECK(st[caller[v]] == B_REPLY);
 			msg_from[caller[v]] = v; status[caller[v]] = OK;
 			st[caller[v]] = RUN; caller[v] = NONE; status[v] = OK
 		fi
@@ -251,7 +263,7 @@ inline hc_reply_recv(v, slot) {
 			if
 			:: caller[v] != NONE ->
 				/* Only the partition whose call v received can get this reply. */
-				assert(st[caller[v]] == B_REPLY);
+				CHECK(st[caller[v]] == B_REPLY);
 				msg_from[caller[v]] = v; status[caller[v]] = OK;
 				st[caller[v]] = RUN; caller[v] = NONE
 			:: else -> skip
@@ -270,7 +282,7 @@ inline hc_signal(v, slot) {
 		:: res == OK ->
 			n = ct[v].s[slot].obj;
 			holds(v, CAP_NOTIFICATION, n, R_SIGNAL, ok1);
-			assert(ok1);
+			CHECK(ok1);
 #ifdef BUG_LOST_WAKEUP
 			skip;
 #else
@@ -286,7 +298,7 @@ inline hc_signal(v, slot) {
 			:: k < NP ->
 				peer = k;
 				holds(peer, CAP_NOTIFICATION, n, R_WAIT, ok2);
-				assert(ok2);
+				CHECK(ok2);
 				ntf_waiting[peer] = false; got_badge[peer] = word[n] | 1; word[n] = 0;
 				status[peer] = OK; st[peer] = RUN
 			:: else -> skip
@@ -306,7 +318,7 @@ inline hc_wait(v, slot) {
 			if
 			:: word[n] != 0 ->
 				holds(v, CAP_NOTIFICATION, n, R_WAIT, ok2);
-				assert(ok2);
+				CHECK(ok2);
 				got_badge[v] = word[n]; word[n] = 0
 			:: else -> st[v] = B_NTF; ntf_waiting[v] = true; ntf_on[v] = n
 			fi
@@ -322,10 +334,10 @@ proctype client(byte me) {
 	:: i < ROUNDS ->
 		hc_call(me, 0);
 		(st[me] == RUN);
-		assert(status[me] == OK && msg_from[me] == S);
+		CHECK(status[me] == OK && msg_from[me] == S);
 		hc_wait(me, 1);
 		(st[me] == RUN);
-		assert(status[me] == OK && got_badge[me] != 0);
+		CHECK(status[me] == OK && got_badge[me] != 0);
 		i++
 	:: else -> break
 	od
@@ -336,7 +348,7 @@ proctype server() {
 end_first:
 	(st[S] == RUN);
 	do
-	:: assert(status[S] == OK && (msg_from[S] == C0 || msg_from[S] == C1));
+	:: CHECK(status[S] == OK && (msg_from[S] == C0 || msg_from[S] == C1));
 		/*
 		 * Badge 1 is C0's capability, 2 is C1's: signal that client's
 		 * notification (slot = badge) before the reply, or after it, so
@@ -344,12 +356,12 @@ end_first:
 		 */
 		if
 		:: true -> hc_signal(S, got_badge[S]);
-			assert(status[S] == OK);
+			CHECK(status[S] == OK);
 			hc_reply_recv(S, 0)
 		:: true -> hc_reply(S);
-			assert(status[S] == OK);
+			CHECK(status[S] == OK);
 			hc_signal(S, got_badge[S]);
-			assert(status[S] == OK);
+			CHECK(status[S] == OK);
 			hc_recv(S, 0)
 		fi;
 end_loop:
@@ -386,13 +398,20 @@ end_wait:		(st[X] == RUN)
 	od
 }
 
+/*
+ * The same isolation as a temporal property, independent of the assertions
+ * inside the kernel steps (proofs/run checks it with assertions switched
+ * off, -A): the intruder, which holds no send, receive or wait right, never
+ * gets a message, a reply or a notification word, and no partition ever
+ * gets a message from it.
+ */
+ltl intruder_isolated {
+	[] (msg_from[X] == NONE && got_badge[X] == 0 &&
+	    msg_from[C0] != X && msg_from[C1] != X && msg_from[S] != X)
+}
+
 init {
-	byte p;
 	atomic {
-		for (p : 0 .. NP - 1) {
-			caller[p] = NONE;
-			msg_from[p] = NONE
-		}
 		ct[C0].s[0].type = CAP_ENDPOINT; ct[C0].s[0].rights = R_SEND; ct[C0].s[0].badge = 1;
 		ct[C0].s[1].type = CAP_NOTIFICATION; ct[C0].s[1].obj = 0; ct[C0].s[1].rights = R_WAIT;
 		ct[C1].s[0].type = CAP_ENDPOINT; ct[C1].s[0].rights = R_SEND; ct[C1].s[0].badge = 2;
