@@ -40,19 +40,24 @@ void console_partition_flush(struct partition *p)
 	p->line_len = 0;
 }
 
-/** How many of count bytes p may print now; opens a new window when due. */
+/**
+ * How many of count bytes p may print now; opens a new window when due.
+ * Dropped bytes are reported at most once per CONSOLE_REPORT_NS, so the
+ * report itself cannot become a flood.
+ */
 static u32 console_budget(struct partition *p, u32 count)
 {
 	u64 now = plat_timer_now_ns();
 	if (now - p->console_window_ns >= CONSOLE_WINDOW_NS) {
-		if (p->console_dropped != 0) {
+		if (p->console_dropped != 0 && now - p->console_report_ns >= CONSOLE_REPORT_NS) {
 			console_partition_flush(p);
 			kprintf("[hyp] partition '%s': %u console bytes dropped (budget %u per window)\n",
 			        p->name, p->console_dropped, CONSOLE_BUDGET_BYTES);
+			p->console_dropped = 0;
+			p->console_report_ns = now;
 		}
 		p->console_window_ns = now;
 		p->console_used = 0;
-		p->console_dropped = 0;
 	}
 	u32 left = CONSOLE_BUDGET_BYTES - p->console_used;
 	u32 allowed = count < left ? count : left;

@@ -362,7 +362,7 @@ static void test_console(void)
 	EQ(ys, CONSOLE_BUDGET_BYTES, "console flood: exactly the budget is printed in one window");
 	OK(strstr(fake_console(), "dropped") == NULL,
 	   "console flood: no report before the window ends");
-	fake_now_ns += CONSOLE_WINDOW_NS;
+	fake_now_ns += CONSOLE_REPORT_NS;
 	memset(va->arch.regs, 0, sizeof(va->arch.regs));
 	va->arch.regs[0] = HC_CONSOLE_WRITE;
 	va->arch.regs[1] = 1;
@@ -370,6 +370,29 @@ static void test_console(void)
 	kernel_trap(va, &t);
 	OK(strstr(fake_console(), "[hyp] partition 'talker': 1504 console bytes dropped") != NULL,
 	   "console flood: one line reports the dropped bytes in the next window");
+	/* Flooding on: at most one report line per CONSOLE_REPORT_NS. */
+	size_t reports = 0;
+	bool counted_all = false;
+	for (int w = 0; w < 150; w++) {
+		fake_console_clear();
+		fake_now_ns += CONSOLE_WINDOW_NS;
+		for (int i = 0; i < 80; i++) {
+			memset(va->arch.regs, 0, sizeof(va->arch.regs));
+			va->arch.regs[0] = HC_CONSOLE_WRITE;
+			va->arch.regs[1] = 56;
+			memset(&va->arch.regs[2], 'z', 56);
+			kernel_trap(va, &t);
+		}
+		for (const char *c = fake_console(); (c = strstr(c, "bytes dropped")) != NULL; c++)
+			reports++;
+		counted_all = counted_all ||
+		              strstr(fake_console(),
+		                     "[hyp] partition 'talker': 38016 console bytes dropped") !=
+		                      NULL;
+	}
+	EQ(reports, 1, "console flood: 150 flooded windows (1.5 s) give one report line, not 150");
+	OK(counted_all,
+	   "console flood: the report counts every window since the last one (99 windows x 384 bytes)");
 }
 
 static void test_sched(void)

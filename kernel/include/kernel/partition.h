@@ -31,7 +31,8 @@ struct partition {
 	char line[CONSOLE_LINE_MAX + 1];
 	u64 console_window_ns; /**< start of the current console budget window */
 	u32 console_used;      /**< bytes printed in that window */
-	u32 console_dropped;   /**< bytes dropped over budget, reported once */
+	u32 console_dropped;   /**< bytes dropped over budget, not yet reported */
+	u64 console_report_ns; /**< when the last "dropped" line was printed */
 };
 
 #endif /* KERNEL_PARTITION_H */
