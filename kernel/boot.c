@@ -148,7 +148,6 @@ struct vcpu *boot_build_system(const struct boot_info *bi)
 {
 	boot_clear_regions();
 	kernel.partition_count = kernel.cfg.partition_count;
-	kernel.running_partitions = kernel.partition_count;
 	for (u32 i = 0; i < kernel.partition_count; i++)
 		boot_build_partition(i, bi);
 	for (u32 i = 0; i < kernel.vcpu_count; i++)

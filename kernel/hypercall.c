@@ -36,7 +36,6 @@ COLD static struct vcpu *hc_exit(struct vcpu *v)
 	u64 code = reg_get(v, IPC_REG_CAP);
 	char why[48];
 	ksnprintf(why, sizeof(why), "exited with code %llu", (unsigned long long)code);
-	p->exit_code = code;
 	partition_stop(p, why, code != 0);
 	return sched_next(v->cpu, v, false);
 }

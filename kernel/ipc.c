@@ -57,6 +57,32 @@ static enum status ipc_decode_endpoint(const struct vcpu *v, u32 need, bool chec
 	return s;
 }
 
+/**
+ * Deliver v's call (the message in its registers, or with from_kernel its
+ * kernel message) to a waiting receiver, switching to it, or queue v as a
+ * sender. Inlined into both callers, so the hot HC_CALL path keeps no
+ * test of from_kernel.
+ */
+static inline __attribute__((always_inline)) struct vcpu *
+ipc_call_invoke(struct vcpu *v, struct endpoint *ep, bool from_kernel)
+{
+	struct vcpu *r = vcpu_queue_pop(&ep->receivers);
+	if (r == NULL) {
+		v->state = VCPU_BLOCKED_SEND;
+		v->queued_on = ep;
+		vcpu_queue_push(&ep->senders, v);
+		return sched_next(v->cpu, v, false);
+	}
+	r->queued_on = NULL;
+	if (from_kernel)
+		ipc_transfer_kernel(&v->kmsg, r);
+	else
+		ipc_transfer(v, r, v->send_badge);
+	v->state = from_kernel ? VCPU_BLOCKED_FAULT : VCPU_BLOCKED_REPLY;
+	r->caller = v;
+	return ipc_switch(v->cpu, v, r);
+}
+
 struct vcpu *ipc_call(struct vcpu *v)
 {
 	const struct cap *c;
@@ -65,40 +91,16 @@ struct vcpu *ipc_call(struct vcpu *v)
 		reg_status(v, s);
 		return v;
 	}
-	u32 cpu = v->cpu;
-	struct endpoint *ep = &kernel.endpoints[c->object];
-	struct vcpu *r = vcpu_queue_pop(&ep->receivers);
 	v->kernel_sender = false;
-	if (r == NULL) {
-		v->state = VCPU_BLOCKED_SEND;
-		v->send_badge = c->badge;
-		v->queued_on = ep;
-		vcpu_queue_push(&ep->senders, v);
-		return sched_next(cpu, v, false);
-	}
-	r->queued_on = NULL;
-	ipc_transfer(v, r, c->badge);
-	r->caller = v;
-	v->state = VCPU_BLOCKED_REPLY;
-	return ipc_switch(cpu, v, r);
+	v->send_badge = c->badge;
+	return ipc_call_invoke(v, &kernel.endpoints[c->object], false);
 }
 
 struct vcpu *ipc_kernel_call(struct vcpu *v, u32 endpoint, const struct kernel_msg *m)
 {
-	u32 cpu = v->cpu;
-	struct endpoint *ep = &kernel.endpoints[endpoint];
 	v->kmsg = *m;
 	v->kernel_sender = true;
-	struct vcpu *r = vcpu_queue_pop(&ep->receivers);
-	if (r == NULL) {
-		v->state = VCPU_BLOCKED_SEND;
-		v->queued_on = ep;
-		vcpu_queue_push(&ep->senders, v);
-		return sched_next(cpu, v, false);
-	}
-	r->queued_on = NULL;
-	ipc_take_sender(v, r);
-	return ipc_switch(cpu, v, r);
+	return ipc_call_invoke(v, &kernel.endpoints[endpoint], true);
 }
 
 /**

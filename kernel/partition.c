@@ -31,5 +31,4 @@ void partition_stop(struct partition *p, const char *why, bool failed)
 		if (remote_running)
 			plat_cpu_kick(v->cpu);
 	}
-	kernel.running_partitions--;
 }

@@ -4,30 +4,36 @@
 #include <kernel/console.h>
 #include <string.h>
 
-/* Fill r2..r8 of v with a label and words before a call. */
-static void set_msg(struct vcpu *v, u64 label, u64 w0)
+/* Make v issue a message hypercall: r1 = slot, r2 = label, r3..r8 = w0, w0 + 1, ... */
+static struct vcpu *msg_hc(struct vcpu *v, u64 nr, u64 slot, u64 label, u64 w0)
 {
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = nr;
+	v->arch.regs[1] = slot;
 	v->arch.regs[IPC_REG_LABEL] = label;
 	for (u32 i = 0; i < IPC_MSG_WORDS; i++)
 		v->arch.regs[IPC_REG_WORD0 + i] = w0 + i;
-}
-
-static struct vcpu *call(struct vcpu *v, u64 slot, u64 label, u64 w0)
-{
-	memset(v->arch.regs, 0, sizeof(v->arch.regs));
-	v->arch.regs[0] = HC_CALL;
-	v->arch.regs[1] = slot;
-	set_msg(v, label, w0);
 	struct trap t = { .kind = TRAP_HYPERCALL };
 	return kernel_trap(v, &t);
 }
 
+static struct vcpu *call(struct vcpu *v, u64 slot, u64 label, u64 w0)
+{
+	return msg_hc(v, HC_CALL, slot, label, w0);
+}
+
 static struct vcpu *reply_recv(struct vcpu *v, u64 slot, u64 label, u64 w0)
 {
+	return msg_hc(v, HC_REPLY_RECV, slot, label, w0);
+}
+
+/* Make v write count bytes (at most IPC_CONSOLE_MAX) to its console. */
+static struct vcpu *console_write(struct vcpu *v, const void *bytes, u32 count)
+{
 	memset(v->arch.regs, 0, sizeof(v->arch.regs));
-	v->arch.regs[0] = HC_REPLY_RECV;
-	v->arch.regs[1] = slot;
-	set_msg(v, label, w0);
+	v->arch.regs[0] = HC_CONSOLE_WRITE;
+	v->arch.regs[1] = count;
+	memcpy(&v->arch.regs[IPC_REG_LABEL], bytes, count);
 	struct trap t = { .kind = TRAP_HYPERCALL };
 	return kernel_trap(v, &t);
 }
@@ -319,24 +325,19 @@ static void test_console(void)
 	tsys_reset(1);
 	u32 a = tsys_partition("talker", 1);
 	struct vcpu *va = tsys_vcpu(a, 0);
+	char xs[56], ys_line[56], zs[56];
+	memset(xs, 'x', sizeof(xs));
+	memset(ys_line, 'y', sizeof(ys_line));
+	memset(zs, 'z', sizeof(zs));
 	tsys_boot();
 	fake_console_clear();
-	memset(va->arch.regs, 0, sizeof(va->arch.regs));
-	va->arch.regs[0] = HC_CONSOLE_WRITE;
-	va->arch.regs[1] = 10;
-	memcpy(&va->arch.regs[2], "hi\x1b[2Jyou\n", 10);
-	struct trap t = { .kind = TRAP_HYPERCALL };
-	kernel_trap(va, &t);
+	console_write(va, "hi\x1b[2Jyou\n", 10);
 	EQ(reg(va, 0), STATUS_OK, "console: write ok");
 	OK(strcmp(fake_console(), "[talker] hi?[2Jyou\n") == 0,
 	   "console: prefixed, control bytes neutralised");
 	fake_console_clear();
 	for (int i = 0; i < 3; i++) {
-		memset(va->arch.regs, 0, sizeof(va->arch.regs));
-		va->arch.regs[0] = HC_CONSOLE_WRITE;
-		va->arch.regs[1] = 56;
-		memset(&va->arch.regs[2], 'x', 56);
-		kernel_trap(va, &t);
+		console_write(va, xs, 56);
 	}
 	OK(strncmp(fake_console(), "[talker] xxxx", 13) == 0 &&
 	           strchr(fake_console(), '\n') != NULL,
@@ -346,11 +347,7 @@ static void test_console(void)
 	fake_now_ns += CONSOLE_WINDOW_NS;
 	u32 accepted = 0;
 	for (int i = 0; i < 100; i++) {
-		memset(va->arch.regs, 0, sizeof(va->arch.regs));
-		va->arch.regs[0] = HC_CONSOLE_WRITE;
-		va->arch.regs[1] = 56;
-		memset(&va->arch.regs[2], 'y', 56);
-		kernel_trap(va, &t);
+		console_write(va, ys_line, 56);
 		accepted += reg(va, 0) == STATUS_OK;
 	}
 	EQ(accepted, 100,
@@ -363,11 +360,7 @@ static void test_console(void)
 	OK(strstr(fake_console(), "dropped") == NULL,
 	   "console flood: no report before the window ends");
 	fake_now_ns += CONSOLE_REPORT_NS;
-	memset(va->arch.regs, 0, sizeof(va->arch.regs));
-	va->arch.regs[0] = HC_CONSOLE_WRITE;
-	va->arch.regs[1] = 1;
-	va->arch.regs[2] = '\n';
-	kernel_trap(va, &t);
+	console_write(va, "\n", 1);
 	OK(strstr(fake_console(), "[hyp] partition 'talker': 1504 console bytes dropped") != NULL,
 	   "console flood: one line reports the dropped bytes in the next window");
 	/* Flooding on: at most one report line per CONSOLE_REPORT_NS. */
@@ -377,11 +370,7 @@ static void test_console(void)
 		fake_console_clear();
 		fake_now_ns += CONSOLE_WINDOW_NS;
 		for (int i = 0; i < 80; i++) {
-			memset(va->arch.regs, 0, sizeof(va->arch.regs));
-			va->arch.regs[0] = HC_CONSOLE_WRITE;
-			va->arch.regs[1] = 56;
-			memset(&va->arch.regs[2], 'z', 56);
-			kernel_trap(va, &t);
+			console_write(va, zs, 56);
 		}
 		for (const char *c = fake_console(); (c = strstr(c, "bytes dropped")) != NULL; c++)
 			reports++;
@@ -444,11 +433,7 @@ static void test_more_paths(void)
 	OK(reply_recv(vs, 0, IPC_LABEL_KERNEL | 5, 0) == vs && reg(vs, 0) == STATUS_INVALID_ARG,
 	   "reply_recv: a kernel label in the reply is refused");
 	EQ(vc->state, VCPU_BLOCKED_REPLY, "reply_recv: and nothing was replied");
-	memset(vs->arch.regs, 0, sizeof(vs->arch.regs));
-	vs->arch.regs[0] = HC_REPLY;
-	vs->arch.regs[2] = 44;
-	struct trap t = { .kind = TRAP_HYPERCALL };
-	OK(kernel_trap(vs, &t) == vs && reg(vs, 0) == STATUS_OK,
+	OK(msg_hc(vs, HC_REPLY, 0, 44, 0) == vs && reg(vs, 0) == STATUS_OK,
 	   "reply: the server replies and keeps running");
 	EQ(vc->state, VCPU_READY, "reply: caller made ready");
 	EQ(reg(vc, 2), 44, "reply: caller got the label");
@@ -456,10 +441,7 @@ static void test_more_paths(void)
 	   "reply: the right was one-shot");
 	/* The server waits; a send (not a call) is delivered without a reply right. */
 	OK(hc(vs, HC_RECV, 0, 0, 0) == vx, "recv: server blocks, the next ready partition runs");
-	memset(vx->arch.regs, 0, sizeof(vx->arch.regs));
-	vx->arch.regs[0] = HC_SEND;
-	vx->arch.regs[2] = 77;
-	OK(kernel_trap(vx, &t) == vx && reg(vx, 0) == STATUS_OK,
+	OK(msg_hc(vx, HC_SEND, 0, 77, 0) == vx && reg(vx, 0) == STATUS_OK,
 	   "send: delivered to the waiting server");
 	EQ(reg(vs, 2), 77, "send: label arrived");
 	EQ(reg(vs, 1), 0x4, "send: with the sender's badge");

@@ -28,8 +28,7 @@ struct kernel_state {
 	struct vcpu vcpus[KERNEL_VCPU_MAX];
 	struct endpoint endpoints[CFG_ENDPOINT_MAX];
 	struct notification notifications[CFG_NOTIFICATION_MAX];
-	u32 running_partitions; /**< the system powers off when this reaches 0 */
-	int exit_status;        /**< 0 unless some partition failed */
+	int exit_status; /**< 0 unless some partition failed */
 };
 
 extern struct kernel_state kernel;
