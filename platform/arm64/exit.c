@@ -108,7 +108,8 @@ static bool exit_no_vectors(struct vcpu *v, struct trap *t)
 	          kind == 2 ? "fiq without vectors" :
 	                      "serror without vectors";
 	v->arch.pc = read_sysreg(elr_el1);
-	v->arch.pstate = read_sysreg(spsr_el1);
+	/* SPSR_EL1 is the guest's to write: never let it choose EL2 (or AArch32). */
+	v->arch.pstate = arm64_pstate_for_guest(read_sysreg(spsr_el1));
 	return true;
 }
 

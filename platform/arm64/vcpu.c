@@ -223,6 +223,13 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	while (__atomic_load_n(&next->arch.live_on, __ATOMIC_ACQUIRE) != 0)
 		__asm__ volatile("yield");
 	next->arch.live_on = cpu->index + 1u;
+	/*
+	 * Whatever changed its saved state since it last ran (a fault handler's
+	 * resume, a reset), it is entered below EL2: this is the only way into a
+	 * vCPU other than back into the one that just exited, whose SPSR_EL2 the
+	 * hardware wrote (docs/platform-arm64.md, "Entering a partition").
+	 */
+	next->arch.pstate = arm64_pstate_for_guest(next->arch.pstate);
 	el1_restore(&next->arch.el1);
 	u64 hcr = next->arch.hcr, ich_hcr = 0;
 	if (hcr & HCR_DC) {

@@ -188,6 +188,32 @@ static __attribute__((unused)) uint64_t cpu_regs_clobbered_by_yield(uint64_t pmr
 	return bad;
 }
 
+#if defined(GUEST_EL2_ESCAPE)
+/**
+ * Forge an exception return: SPSR_EL1 = spsr (a mode this partition must
+ * never get), ELR_EL1 = the label below, then jump to VBAR_EL1 (0) + 0x200
+ * as if an exception had been taken with no vectors installed. That is a
+ * stage-2 instruction abort the kernel reports to the fault handler, which
+ * answers "resume": the kernel then resumes at ELR_EL1 with a PSTATE it
+ * builds. Returns CurrentEL.EL where execution went on.
+ */
+static uint64_t forged_return_el(uint64_t spsr)
+{
+	uint64_t el;
+	__asm__ volatile("adr x9, 1f\n\t"
+	                 "msr elr_el1, x9\n\t"
+	                 "msr spsr_el1, %1\n\t"
+	                 "mov x9, #0x200\n\t"
+	                 "br x9\n"
+	                 "1:\tmrs %0, CurrentEL\n\t"
+	                 "lsr %0, %0, #2"
+	                 : "=r"(el)
+	                 : "r"(spsr)
+	                 : "x9", "memory");
+	return el;
+}
+#endif
+
 #if defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
 /* Shared page (manifest): flag words at IPA 0x200000. */
 #define FLAGS ((volatile uint64_t *)0x200000)
@@ -263,6 +289,36 @@ int svc_main(uint64_t arg)
 	uint64_t v = *(volatile uint64_t *)0x40000000;
 	puts_("read returned\n");
 	return (int)v;
+#elif defined(GUEST_EL2_ESCAPE)
+	/* EL2h with D, A, I, F masked; then AArch32 Hyp mode (M[4] set, RW = 1 forbids it). */
+	static const uint64_t modes[] = { 0x3c9, 0x3da };
+	int bad = 0;
+	for (unsigned i = 0; i < 2; i++) {
+		puts_(i == 0 ? "forging an exception return to EL2h\n" :
+		               "forging an exception return to AArch32 Hyp\n");
+		uint64_t el = forged_return_el(modes[i]);
+		puts_("resumed at EL");
+		putu(el);
+		puts_("\n");
+		bad += el != 1;
+	}
+	return bad;
+#elif defined(GUEST_RESUMER)
+	/* Fault handler (endpoint slot 0): answers the first two faults with "resume". */
+	for (int i = 0; i < 2; i++) {
+		uint64_t r[9] = { HC_RECV, 0, 0, 0, 0, 0, 0, 0, 0 };
+		arch_hypercall(r);
+		if (r[0] != STATUS_OK || r[2] != IPC_LABEL_FAULT_EXC) {
+			puts_("unexpected message\n");
+			return 1;
+		}
+		puts_("resuming the faulted partition\n");
+		uint64_t a[9] = { HC_REPLY, 0, 0, IPC_FAULT_RESUME, 0, 0, 0, 0, 0 };
+		arch_hypercall(a);
+		if (a[0] != STATUS_OK)
+			return 1;
+	}
+	return 0;
 #elif defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
 	uint64_t bad = callee_saved_clobbered_by_yield();
 	puts_(bad == 0 ? "x19-x28 survived a yield\n" : "x19-x28 CLOBBERED by a yield\n");
