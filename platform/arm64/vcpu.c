@@ -238,13 +238,6 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	if (next->arch.reset_pending)
 		arch_vcpu_reset(&next->arch, (enum partition_type)next->arch.reset_type,
 		                next->arch.reset_entry, next->arch.reset_arg, 0);
-	/*
-	 * Whatever changed its saved state since it last ran (a fault handler's
-	 * resume, a reset), it is entered below EL2: this is the only way into a
-	 * vCPU other than back into the one that just exited, whose SPSR_EL2 the
-	 * hardware wrote (docs/platform-arm64.md, "Entering a partition").
-	 */
-	next->arch.pstate = arm64_pstate_for_guest(next->arch.pstate);
 	el1_restore(&next->arch.el1);
 	u64 hcr = next->arch.hcr, ich_hcr = 0;
 	if (hcr & HCR_DC) {
