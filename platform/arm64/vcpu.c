@@ -17,11 +17,15 @@
 _Static_assert(offsetof(struct vcpu, arch) == 0, "vectors.S: arch first in struct vcpu");
 _Static_assert(offsetof(struct vcpu_arch, pc) == ARM64_VCPU_PC_OFFSET, "vectors.S: pc offset");
 _Static_assert(offsetof(struct vcpu_arch, pstate) == ARM64_VCPU_PSTATE_OFFSET, "vectors.S: pstate");
+_Static_assert(offsetof(struct vcpu_arch, rt_pending) == ARM64_VCPU_RT_PENDING_OFFSET,
+               "vectors.S: rt_pending");
+_Static_assert(offsetof(struct vcpu_arch, rt_value) == ARM64_VCPU_RT_VALUE_OFFSET,
+               "vectors.S: rt_value");
 
 /** HCR_EL2 while a guest runs (D13.2.46); services also get DC (MMU-off = cacheable). */
 #define HCR_GUEST                                                                          \
 	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI | \
-	 HCR_TSC | HCR_TACR | HCR_TLOR | HCR_RW)
+	 HCR_TSC | HCR_TACR | HCR_TLOR | HCR_RW | HCR_TID3)
 
 /**
  * Reset: EL1h, D/A/I/F masked, MMU off, x0 = arg. VBAR_EL1 = 0, an IPA no

@@ -233,7 +233,7 @@ static int64_t smccc(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, int vi
 #define PSCI_AFFINITY_INFO64 UINT64_C(0xc4000004)
 
 /* Written by the secondary vCPU: the context id it got in x0, its MPIDR, a count of starts. */
-static volatile uint64_t sec_ctx, sec_mpidr, sec_starts;
+static volatile uint64_t sec_ctx, sec_mpidr, sec_starts, sec_release;
 uint64_t psci_secondary_stack[512] __attribute__((aligned(16)));
 void psci_secondary_main(uint64_t ctx);
 
@@ -256,6 +256,8 @@ void psci_secondary_main(uint64_t ctx)
 	sec_mpidr = mpidr;
 	sec_ctx = ctx;
 	sec_starts = sec_starts + 1;
+	while (sec_release != sec_starts)
+		hc(HC_YIELD, 0); /* stay on until vCPU 0 has checked ALREADY_ON */
 	smccc(0x84000002, 0, 0, 0, 0); /* CPU_OFF: does not return */
 	sec_ctx = 0xbad;
 	for (;;)
@@ -269,15 +271,27 @@ static void check(int ok, const char *what)
 	puts_("\n");
 }
 
-/** Yield until the secondary has started `starts` times and is off again. */
+/** Let the secondary's start `starts` go off, and yield until it is. */
 static void wait_secondary_off(uint64_t starts)
 {
+	sec_release = starts;
 	for (int i = 0; i < 1000; i++) {
 		if (sec_starts == starts && smccc(PSCI_AFFINITY_INFO64, 1, 0, 0, 0) == 1)
 			return;
 		hc(HC_YIELD, 0);
 	}
 }
+#endif
+
+#if defined(GUEST_IDREGS)
+static void check(int ok, const char *what)
+{
+	puts_(ok ? "passed: " : "FAILED: ");
+	puts_(what);
+	puts_("\n");
+}
+
+#define ID_FIELD(v, shift) (((v) >> (shift)) & 0xfu)
 #endif
 
 #if defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
@@ -403,6 +417,37 @@ int svc_main(uint64_t arg)
 	smccc(0x84000008, 0, 0, 0, 0); /* SYSTEM_OFF */
 	puts_("FAILED: SYSTEM_OFF returned\n");
 	return 1;
+#elif defined(GUEST_IDREGS)
+	uint64_t pfr0, pfr1, zfr0, dfr0, isar1, mmfr0, mmfr1, reserved;
+	__asm__ volatile("mrs %0, id_aa64pfr0_el1\n\tmrs %1, id_aa64pfr1_el1\n\t"
+	                 "mrs %2, S3_0_C0_C4_4\n\tmrs %3, id_aa64dfr0_el1\n\t"
+	                 "mrs %4, id_aa64isar1_el1\n\tmrs %5, id_aa64mmfr0_el1\n\t"
+	                 "mrs %6, id_aa64mmfr1_el1\n\tmrs %7, S3_0_C0_C3_3"
+	                 : "=r"(pfr0), "=r"(pfr1), "=r"(zfr0), "=r"(dfr0), "=r"(isar1), "=r"(mmfr0),
+	                   "=r"(mmfr1), "=r"(reserved));
+	check(ID_FIELD(pfr0, 32) == 0 && zfr0 == 0, "SVE hidden (ID_AA64PFR0.SVE, ID_AA64ZFR0)");
+	check(ID_FIELD(pfr0, 8) == 0 && ID_FIELD(pfr0, 12) == 0, "no EL2 or EL3 for a guest");
+	check(ID_FIELD(pfr0, 28) == 0, "RAS hidden");
+	check(ID_FIELD(pfr0, 4) != 0 && ID_FIELD(pfr0, 24) == 1,
+	      "EL1 AArch64 and the GIC system registers still shown");
+	check(ID_FIELD(pfr1, 8) == 0 && ID_FIELD(pfr1, 24) == 0, "MTE and SME hidden");
+	check(ID_FIELD(dfr0, 8) == 0 && ID_FIELD(dfr0, 0) == 6, "PMU hidden, Armv8.0 debug");
+	check(ID_FIELD(isar1, 4) == 0 && ID_FIELD(isar1, 8) == 0 && ID_FIELD(isar1, 24) == 0 &&
+	              ID_FIELD(isar1, 28) == 0,
+	      "pointer authentication hidden");
+	check(ID_FIELD(mmfr0, 0) <= 5, "PARange at most 48 bits");
+	check(ID_FIELD(mmfr1, 8) == 0 && ID_FIELD(mmfr1, 16) == 0, "VHE and LORegions hidden");
+	check(reserved == 0, "a reserved ID encoding reads as zero");
+	/* An emulated read into x20-x29, which the fast return does not reload. */
+	uint64_t hi_pfr0, hi_mdscr;
+	__asm__ volatile("mov x23, #0x5555\n\tmrs x23, id_aa64pfr0_el1\n\tmov %0, x23\n\t"
+	                 "mov x27, #0x5555\n\tmrs x27, mdscr_el1\n\tmov %1, x27"
+	                 : "=r"(hi_pfr0), "=r"(hi_mdscr)
+	                 :
+	                 : "x23", "x27");
+	check(hi_pfr0 == pfr0, "an emulated ID register read into x23 arrives");
+	check(hi_mdscr == 0, "an emulated debug register read into x27 reads as zero");
+	return 0;
 #elif defined(GUEST_RESUMER)
 	/* Fault handler (endpoint slot 0): answers the first two faults with "resume". */
 	for (int i = 0; i < 2; i++) {
