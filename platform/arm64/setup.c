@@ -138,6 +138,14 @@ static void setup_boot_info(void)
 	boot_info.reserved[1] = (struct boot_mem_range){ dtb, dtb_end - dtb };
 	boot_info.reserved_count = 2;
 	boot_info.unsupported_types = 1u << PARTITION_PVH; /* PVH entry is x86 only */
+	/*
+	 * The manifest keeps every IPA below 2^40 (kernel/manifest_check.c), so
+	 * any IPA size from 40 to 48 bits covers it.
+	 */
+	u32 ipa_bits = arm64_ipa_bits();
+	kprintf("[hyp] stage 2: %u-bit guest-physical addresses\n", ipa_bits);
+	if (ipa_bits == 0)
+		setup_fail("stage 2 needs a physical address size of at least 40 bits");
 	kprintf("[hyp] reserved: kernel+package 0x%lx-0x%lx, dtb 0x%lx-0x%lx\n", kernel_base,
 	        kernel_base + boot_info.reserved[0].size - 1, dtb, dtb_end - 1);
 }

@@ -144,6 +144,8 @@ bool arm64_mmu_is_normal(u64 base, u64 size);
 
 /* stage2.c */
 void arm64_stage2_init_cpu(void);
+/** The guest-physical address bits stage 2 translates (40..48), or 0 if the CPU has too few (stage2.c). */
+u32 arm64_ipa_bits(void);
 
 /* vcpu.c: switching the EL1 and FP state between vCPUs. */
 extern bool arm64_has_sme;
