@@ -183,6 +183,7 @@ _Noreturn void arm64_boot_main(const void *dtb)
 		arm64_hw.cpu_count = 1;
 	}
 	arm64_has_sme = ((read_sysreg(id_aa64pfr1_el1) >> 24) & 0xfu) != 0;
+	arm64_has_ras = ((read_sysreg(id_aa64pfr0_el1) >> 28) & 0xfu) != 0;
 	/* ICH_VTR_EL2.PREbits + 1 preemption bits: 5 -> 1 APR, 6 -> 2, 7 -> 4. */
 	u32 prebits = (u32)((read_sysreg(S3_4_C12_C11_1) >> 26) & 7u) + 1u;
 	arm64_ich_apr_count = prebits >= 7u ? 4u : prebits == 6u ? 2u : 1u;

@@ -70,6 +70,15 @@ void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry
 bool arm64_has_sme;
 
 /**
+ * Whether the CPUs implement RAS (ID_AA64PFR0_EL1.RAS). Then, with
+ * HCR_EL2.AMO, a partition's DISR_EL1 accesses reach VDISR_EL2 (DDI 0487
+ * D13.2.147), which nothing else switches: it is saved and restored with
+ * the EL1 registers, or one partition could write it and another read it.
+ * Set at boot.
+ */
+bool arm64_has_ras;
+
+/**
  * How many ICH_AP0Rn/AP1Rn_EL2 registers the virtual interface has: 1, 2
  * or 4 for 5, 6 or 7 preemption bits (ARM IHI 0069, ICH_VTR_EL2.PREbits and
  * ICH_AP0R<n>_EL2). Set at boot.
@@ -172,6 +181,8 @@ static void el1_save(struct arm64_el1_regs *r)
 	r->cntv_cval = read_sysreg(cntv_cval_el0);
 	if (arm64_has_sme)
 		r->tpidr2 = read_sysreg(S3_3_C13_C0_5); /* TPIDR2_EL0 */
+	if (arm64_has_ras)
+		r->vdisr = read_sysreg(S3_4_C12_C1_1); /* VDISR_EL2 */
 	/* The next vCPU must not get this one's virtual timer interrupt. */
 	write_sysreg(cntv_ctl_el0, 0);
 }
@@ -196,6 +207,8 @@ static void el1_restore(const struct arm64_el1_regs *r)
 	write_sysreg(cntv_cval_el0, r->cntv_cval);
 	if (arm64_has_sme)
 		write_sysreg(S3_3_C13_C0_5, r->tpidr2);
+	if (arm64_has_ras)
+		write_sysreg(S3_4_C12_C1_1, r->vdisr);
 	write_sysreg(cntv_ctl_el0, r->cntv_ctl);
 }
 

@@ -36,6 +36,7 @@ struct arm64_el1_regs {
 	u64 vmcr; /**< ICH_VMCR_EL2: the guest's view of ICC_PMR/BPR/IGRPEN (virtual interface) */
 	u32 ap0r[4], ap1r[4]; /**< ICH_AP0Rn/AP1Rn_EL2: the virtual interface's active priorities */
 	u64 tpidr2;           /**< TPIDR2_EL0, when the CPU has SME */
+	u64 vdisr;            /**< VDISR_EL2 (the guest's DISR_EL1 under HCR_EL2.AMO), with RAS */
 };
 
 /** FP/SIMD registers: q0..q31 as pairs of doublewords, then FPSR and FPCR. */
@@ -56,7 +57,7 @@ struct vcpu_arch {
 	 */
 	u64 rt_pending;
 	u64 rt_value;
-	u64 hcr;    /**< HCR_EL2 while this vCPU runs (DC for services only) */
+	u64 hcr; /**< HCR_EL2 while this vCPU runs (DC for services only) */
 	/**
 	 * CPU index + 1 while this vCPU's EL1/FP state lives in that CPU's
 	 * registers, 0 once it is saved here. Another CPU waits for 0 before

@@ -171,18 +171,19 @@ static __attribute__((unused)) uint64_t vm_regs_clobbered_by_yield(uint64_t seed
  * count what came back changed.
  */
 static __attribute__((unused)) uint64_t cpu_regs_clobbered_by_yield(uint64_t pmr, uint64_t tp2,
-                                                                    uint64_t apr)
+                                                                    uint64_t apr, uint64_t disr)
 {
 	uint64_t bad;
 	__asm__ volatile("msr S3_0_C4_C6_0, %1\n\tmsr S3_3_C13_C0_5, %2\n\t"
-	                 "msr S3_0_C12_C9_0, %3\n\t"
+	                 "msr S3_0_C12_C9_0, %3\n\tmsr S3_0_C12_C1_1, %4\n\t"
 	                 "mov x0, #3\n\tmov x1, #0\n\thvc #0\n\t"
 	                 "mov %0, #0\n\t"
 	                 "mrs x9, S3_0_C4_C6_0\n\tcmp x9, %1\n\tcinc %0, %0, ne\n\t"
 	                 "mrs x9, S3_3_C13_C0_5\n\tcmp x9, %2\n\tcinc %0, %0, ne\n\t"
-	                 "mrs x9, S3_0_C12_C9_0\n\tcmp x9, %3\n\tcinc %0, %0, ne"
+	                 "mrs x9, S3_0_C12_C9_0\n\tcmp x9, %3\n\tcinc %0, %0, ne\n\t"
+	                 "mrs x9, S3_0_C12_C1_1\n\tcmp x9, %4\n\tcinc %0, %0, ne"
 	                 : "=&r"(bad)
-	                 : "r"(pmr), "r"(tp2), "r"(apr)
+	                 : "r"(pmr), "r"(tp2), "r"(apr), "r"(disr)
 	                 : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "cc",
 	                   "memory");
 	return bad;
@@ -257,7 +258,7 @@ void psci_secondary_main(uint64_t ctx)
 	sec_ctx = ctx;
 	sec_starts = sec_starts + 1;
 	while (sec_release != sec_starts)
-		hc(HC_YIELD, 0); /* stay on until vCPU 0 has checked ALREADY_ON */
+		hc(HC_YIELD, 0);       /* stay on until vCPU 0 has checked ALREADY_ON */
 	smccc(0x84000002, 0, 0, 0, 0); /* CPU_OFF: does not return */
 	sec_ctx = 0xbad;
 	for (;;)
@@ -472,10 +473,11 @@ int svc_main(uint64_t arg)
 	bad = vm_regs_clobbered_by_yield(UINT64_C(0x0000123412341000) * (MINE + 1));
 	puts_(bad == 0 ? "stage-1 controls survived a yield\n" :
 	                 "stage-1 controls CLOBBERED by a yield\n");
+	/* DISR_EL1 (VDISR_EL2 under HCR_EL2.AMO): A (bit 31) and an ISS that differ. */
 	bad = cpu_regs_clobbered_by_yield(MINE ? 0x80 : 0xf0, UINT64_C(0x7777) * (MINE + 1),
-	                                  MINE + 1u);
-	puts_(bad == 0 ? "virtual PMR, AP1R0 and TPIDR2 survived a yield\n" :
-	                 "virtual PMR, AP1R0 or TPIDR2 CLOBBERED by a yield\n");
+	                                  MINE + 1u, MINE ? 0x80000011u : 0x80000022u);
+	puts_(bad == 0 ? "virtual PMR, AP1R0, TPIDR2 and DISR survived a yield\n" :
+	                 "virtual PMR, AP1R0, TPIDR2 or DISR CLOBBERED by a yield\n");
 	/* Set my flag, then spin until the other's: only timer preemption lets it run. */
 	FLAGS[MINE] = 1;
 	uint64_t spins = 0;

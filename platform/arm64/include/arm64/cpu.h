@@ -149,6 +149,7 @@ u32 arm64_ipa_bits(void);
 
 /* vcpu.c: switching the EL1 and FP state between vCPUs. */
 extern bool arm64_has_sme;
+extern bool arm64_has_ras;
 extern u32 arm64_ich_apr_count;
 void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next);
 void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v);
