@@ -18,8 +18,8 @@
 #define UART_LSR_THRE 0x20u
 
 /**
- * 115200 8N1, FIFOs on, no interrupts: the console is written with the
- * kernel lock held and polled, so no interrupt path can reorder its output.
+ * 115200 8N1, FIFOs on, no interrupts: kernel/console.c drains its buffer
+ * by polling LSR, so no interrupt path can reorder its output.
  */
 void x86_console_init(void)
 {
@@ -32,10 +32,22 @@ void x86_console_init(void)
 	outb(X86_COM1 + UART_MCR, 0x03);
 }
 
-/** Waits for THR empty; kernel/console.c already emits CR before LF. */
+/** Waits for THR empty (panic reports only; see plat/console.h). */
 void plat_console_putc(char c)
 {
 	while (!(inb(X86_COM1 + UART_LSR) & UART_LSR_THRE))
 		;
 	outb(X86_COM1 + UART_THR, (u8)c);
+}
+
+/**
+ * LSR.THRE set: the transmitter holding register (the whole FIFO when FIFOs
+ * are on) is empty, so one byte can be written without waiting.
+ */
+bool plat_console_try_putc(char c)
+{
+	if (!(inb(X86_COM1 + UART_LSR) & UART_LSR_THRE))
+		return false;
+	outb(X86_COM1 + UART_THR, (u8)c);
+	return true;
 }
