@@ -177,6 +177,14 @@ void console_partition_flush(struct partition *p)
 	p->line_len = 0;
 }
 
+static void console_report_drops(struct partition *p, u64 now)
+{
+	kprintf("[hyp] partition '%s': %u console bytes dropped (budget %u per %u ms)\n", p->name,
+	        p->console_dropped, console_partition_budget(), CONSOLE_WINDOW_NS / 1000000u);
+	p->console_dropped = 0;
+	p->console_report_ns = now;
+}
+
 /**
  * Open a new budget window for p when due; dropped bytes are reported at
  * most once per CONSOLE_REPORT_NS, so the report itself cannot become a
@@ -187,15 +195,18 @@ static void console_window(struct partition *p)
 	u64 now = plat_timer_now_ns();
 	if (now - p->console_window_ns < CONSOLE_WINDOW_NS)
 		return;
-	if (p->console_dropped != 0 && now - p->console_report_ns >= CONSOLE_REPORT_NS) {
-		kprintf("[hyp] partition '%s': %u console bytes dropped (budget %u per %u ms)\n",
-		        p->name, p->console_dropped, console_partition_budget(),
-		        CONSOLE_WINDOW_NS / 1000000u);
-		p->console_dropped = 0;
-		p->console_report_ns = now;
-	}
+	if (p->console_dropped != 0 && now - p->console_report_ns >= CONSOLE_REPORT_NS)
+		console_report_drops(p, now);
 	p->console_window_ns = now;
 	p->console_used = 0;
+}
+
+void console_partition_stop(struct partition *p)
+{
+	if (p->line_len != 0)
+		console_partition_flush(p);
+	if (p->console_dropped != 0)
+		console_report_drops(p, plat_timer_now_ns());
 }
 
 void console_partition_write(struct partition *p, const char *bytes, u32 count)

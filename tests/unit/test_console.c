@@ -154,7 +154,8 @@ static void test_flood_bounded(void)
 		fake_now_ns += CONSOLE_WINDOW_NS;
 	}
 	OK(within, "flood: every write is accepted; the UART gets the budget, no more, per window");
-	OK(printed < 5u * budget + 2u * 128u, "flood: five windows print about five budgets");
+	OK(printed <= 5u * (budget + 128u),
+	   "flood: five windows print five budgets and at most a report line each");
 }
 
 /** Drops are counted in printed bytes and reported at most once a second. */
@@ -164,33 +165,34 @@ static void test_drops_reported(void)
 	char zs[56];
 	memset(zs, 'z', sizeof(zs));
 	zs[55] = '\n';
-	/* 100 lines of "[talker] " + 55 z + CR LF = 66 bytes; the budget takes floor(B / 66). */
-	for (int i = 0; i < 100; i++)
+	/* 200 lines of "[talker] " + 55 z + CR LF = 66 bytes; the budget takes floor(B / 66). */
+	for (int i = 0; i < 200; i++)
 		console_write(v, zs, 56);
 	u32 fit = console_partition_budget() / 66u;
 	drain_all();
 	EQ(count_str(fake_console(), "[talker] zzz"), fit, "drops: whole lines up to the budget");
 	OK(strstr(fake_console(), "dropped") == NULL, "drops: no report before the window ends");
-	EQ(v->part->console_dropped, (100 - fit) * 66, "drops: counted in bytes they would print");
+	EQ(v->part->console_dropped, (200 - fit) * 66, "drops: counted in bytes they would print");
 	fake_now_ns += CONSOLE_WINDOW_NS;
 	fake_console_clear();
 	say(v, "\n");
 	drain_all();
 	char want[96];
 	snprintf(want, sizeof(want), "[hyp] partition 'talker': %u console bytes dropped",
-	         (100 - fit) * 66);
+	         (200 - fit) * 66);
 	OK(strstr(fake_console(), want) != NULL, "drops: one kernel line reports them");
 	size_t reports = 0;
 	for (int w = 0; w < 12; w++) {
 		fake_console_clear();
 		fake_now_ns += CONSOLE_WINDOW_NS;
-		for (int i = 0; i < 100; i++)
+		for (int i = 0; i < 200; i++)
 			console_write(v, zs, 56);
 		drain_all();
 		reports += count_str(fake_console(), "bytes dropped");
 	}
-	EQ(reports, 12 * CONSOLE_WINDOW_NS / CONSOLE_REPORT_NS,
-	   "drops: 12 flooded windows (3 s) give one report a second, not one a window");
+	/* The first window's drops are reported when the second opens, and so on. */
+	EQ(reports, 11u * (u64)CONSOLE_WINDOW_NS / CONSOLE_REPORT_NS,
+	   "drops: 12 flooded windows give one report a second, no more");
 }
 
 /** A full UART: nothing waits, nothing is written, output resumes in order after. */

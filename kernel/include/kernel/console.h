@@ -38,12 +38,16 @@
 #define CONSOLE_UART_BYTES_PER_S 11520u
 /** All partitions together, per second: below the UART's rate (the rest is the kernel's). */
 #define CONSOLE_PARTITION_BYTES_PER_S 10240u
-#define CONSOLE_WINDOW_NS 250000000u /* 250 ms */
+/*
+ * One-second windows: a partition's burst (its TAP lines at start-up, say) may
+ * use its whole second's share at once; the buffer holds all shares.
+ */
+#define CONSOLE_WINDOW_NS 1000000000u
 /** What all partitions together may print per window; each gets 1/partition_count. */
-#define CONSOLE_WINDOW_BYTES (CONSOLE_PARTITION_BYTES_PER_S / 4u)
+#define CONSOLE_WINDOW_BYTES (CONSOLE_PARTITION_BYTES_PER_S)
 #define CONSOLE_REPORT_NS 1000000000u /* at most one "dropped" line a second */
 /** The buffer between printers and the UART; a power of two. */
-#define CONSOLE_BUFFER_BYTES 8192u
+#define CONSOLE_BUFFER_BYTES 16384u
 /** The part of the buffer only kernel lines may use. */
 #define CONSOLE_KERNEL_RESERVE 2048u
 /** At most this many bytes are written to the UART per lock hold when draining. */
@@ -70,6 +74,11 @@ extern struct console_cursor console_cursor;
 void console_partition_write(struct partition *p, const char *bytes, u32 count);
 /** Print the partition's buffered line now (also when it stops mid-line). */
 void console_partition_flush(struct partition *p);
+/**
+ * The partition stops: print its buffered line and report any dropped
+ * bytes not yet reported (once per stop, so no flood).
+ */
+void console_partition_stop(struct partition *p);
 /** One partition's budget per CONSOLE_WINDOW_NS, in bytes printed. */
 u32 console_partition_budget(void);
 
