@@ -2,7 +2,8 @@
  * Kernel and partition console output (see console.h and print.h).
  *
  * The buffer is a ring indexed by free-running counters: head counts bytes
- * put in, tail bytes written to the UART; head - tail bytes are pending.
+ * put in, tail bytes written to the UART; head - tail bytes are pending,
+ * mirrored in console_backlog for the one-load check at trap exit.
  * Both move only under console_lock, which is never held while waiting for
  * the UART except by a kernel line that found even the kernel's reserve full
  * (see console.h) and by console_flush_sync. Lock order: kernel lock, then
@@ -22,7 +23,9 @@
 
 static struct spinlock console_lock;
 static char ring[CONSOLE_BUFFER_BYTES];
-struct console_cursor console_cursor;
+/** head counts bytes put into the buffer, tail bytes written to the UART. */
+static u32 head, tail;
+u32 console_backlog;
 
 static bool console_trylock(void)
 {
@@ -31,26 +34,28 @@ static bool console_trylock(void)
 
 static u32 ring_used(void)
 {
-	return console_cursor.head - console_cursor.tail;
+	return head - tail;
 }
 
 static void ring_put(char c)
 {
-	ring[console_cursor.head & RING_MASK] = c;
-	__atomic_store_n(&console_cursor.head, console_cursor.head + 1u, __ATOMIC_RELAXED);
+	ring[head & RING_MASK] = c;
+	head++;
+	__atomic_store_n(&console_backlog, head - tail, __ATOMIC_RELAXED);
 }
 
 /** Write buffered bytes while the UART takes them, at most max; true if the buffer emptied. */
 static bool ring_drain_locked(u32 max)
 {
 	u32 n = 0;
-	while (console_cursor.tail != console_cursor.head && n < max) {
-		if (!plat_console_try_putc(ring[console_cursor.tail & RING_MASK]))
+	while (tail != head && n < max) {
+		if (!plat_console_try_putc(ring[tail & RING_MASK]))
 			return false;
-		__atomic_store_n(&console_cursor.tail, console_cursor.tail + 1u, __ATOMIC_RELAXED);
+		tail++;
+		__atomic_store_n(&console_backlog, head - tail, __ATOMIC_RELAXED);
 		n++;
 	}
-	return console_cursor.tail == console_cursor.head;
+	return tail == head;
 }
 
 /** Write buffered bytes until at most keep remain, waiting for the UART. */
@@ -75,9 +80,9 @@ void console_drain_idle(void)
 	bool more = true;
 	while (more && console_trylock()) {
 		/* A chunk at a time, so printers never wait long for the lock. */
-		u32 before = console_cursor.tail;
+		u32 before = tail;
 		more = !ring_drain_locked(CONSOLE_DRAIN_CHUNK) &&
-		       console_cursor.tail - before == CONSOLE_DRAIN_CHUNK;
+		       tail - before == CONSOLE_DRAIN_CHUNK;
 		spin_unlock(&console_lock);
 	}
 }
@@ -91,9 +96,9 @@ void console_flush_sync(void)
 
 void console_panic_write(const char *s)
 {
-	while (console_cursor.tail != console_cursor.head) {
-		if (plat_console_try_putc(ring[console_cursor.tail & RING_MASK]))
-			console_cursor.tail++;
+	while (tail != head) {
+		if (plat_console_try_putc(ring[tail & RING_MASK]))
+			tail++;
 		else
 			arch_cpu_relax();
 	}
@@ -113,6 +118,17 @@ void kvprintf(const char *fmt, va_list ap)
 	for (size_t i = 0; i < n; i++)
 		need += buf[i] == '\n';
 	spin_lock(&console_lock);
+	if (!boot_complete() && head == tail) {
+		/* During boot no trap exit drains yet, and a failed boot powers off: write now. */
+		for (size_t i = 0; i < n; i++) {
+			while (buf[i] == '\n' && !plat_console_try_putc('\r'))
+				arch_cpu_relax();
+			while (!plat_console_try_putc(buf[i]))
+				arch_cpu_relax();
+		}
+		spin_unlock(&console_lock);
+		return;
+	}
 	/* Never dropped: wait for room only if even the kernel's reserve is full. */
 	ring_drain_wait_locked(CONSOLE_BUFFER_BYTES - need);
 	for (size_t i = 0; i < n; i++) {
@@ -120,7 +136,6 @@ void kvprintf(const char *fmt, va_list ap)
 			ring_put('\r');
 		ring_put(buf[i]);
 	}
-	/* During boot no trap exit drains yet, and a failed boot powers off. */
 	if (!boot_complete())
 		ring_drain_wait_locked(0);
 	spin_unlock(&console_lock);

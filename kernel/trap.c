@@ -104,7 +104,6 @@ static struct vcpu *trap_hypercall(struct vcpu *v)
 	if (next == NULL)
 		next = trap_nothing_to_run();
 	spin_unlock(&kernel_lock);
-	console_drain();
 	return next;
 }
 
@@ -117,6 +116,7 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 	if (next == NULL)
 		next = trap_nothing_to_run();
 	spin_unlock(&kernel_lock);
+	/* Not on the hypercall path: the slice timer brings every busy CPU here each ms. */
 	console_drain();
 	return next;
 }

@@ -64,12 +64,8 @@ _Static_assert((CONSOLE_BUFFER_BYTES & (CONSOLE_BUFFER_BYTES - 1u)) == 0,
 _Static_assert(CONSOLE_BUFFER_BYTES - CONSOLE_KERNEL_RESERVE >= CONSOLE_WINDOW_BYTES,
                "the partitions' part of the buffer must hold a whole window's budget");
 
-/** Positions in the console buffer (free-running; see console.c). */
-struct console_cursor {
-	u32 head; /**< bytes put into the buffer so far */
-	u32 tail; /**< bytes written to the UART so far */
-};
-extern struct console_cursor console_cursor;
+/** Bytes in the console buffer not yet written to the UART (written under the console lock). */
+extern u32 console_backlog;
 
 void console_partition_write(struct partition *p, const char *bytes, u32 count);
 /** Print the partition's buffered line now (also when it stops mid-line). */
@@ -92,8 +88,7 @@ void console_drain_chunk(void);
  */
 static inline void console_drain(void)
 {
-	if (__atomic_load_n(&console_cursor.head, __ATOMIC_RELAXED) !=
-	    __atomic_load_n(&console_cursor.tail, __ATOMIC_RELAXED))
+	if (__builtin_expect(__atomic_load_n(&console_backlog, __ATOMIC_RELAXED) != 0, 0))
 		console_drain_chunk();
 }
 
