@@ -50,6 +50,14 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	a->el1.spsr = SPSR_EL1H_MASKED;
 }
 
+void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
+{
+	a->reset_type = type;
+	a->reset_entry = entry;
+	a->reset_arg = arg;
+	a->reset_pending = 1;
+}
+
 /**
  * Whether the CPUs implement SME (ID_AA64PFR1_EL1.SME, DDI 0487 D19.2.65):
  * then TPIDR2_EL0 exists, is usable at EL1 and EL0 (CPTR_EL2.TSM traps the
@@ -196,8 +204,12 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 {
 	struct vcpu *prev = cpu->loaded;
 
-	if (prev == next)
-		return;
+	if (prev == next) {
+		if (next == NULL || !next->arch.reset_pending)
+			return;
+		arm64_vcpu_switch(cpu, NULL); /* save it, then load it afresh below */
+		prev = NULL;
+	}
 	if (prev != NULL) {
 		el1_save(&prev->arch.el1);
 		if (prev->arch.vm_live) {
@@ -223,6 +235,9 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	while (__atomic_load_n(&next->arch.live_on, __ATOMIC_ACQUIRE) != 0)
 		__asm__ volatile("yield");
 	next->arch.live_on = cpu->index + 1u;
+	if (next->arch.reset_pending)
+		arch_vcpu_reset(&next->arch, (enum partition_type)next->arch.reset_type,
+		                next->arch.reset_entry, next->arch.reset_arg, 0);
 	el1_restore(&next->arch.el1);
 	u64 hcr = next->arch.hcr, ich_hcr = 0;
 	if (hcr & HCR_DC) {

@@ -297,6 +297,105 @@ static void test_stop_releases_caller(void)
 	EQ(vc->state, VCPU_BLOCKED_SEND, "stop: the new call waits on the endpoint");
 }
 
+/** Let the timer rotate CPU 0 until want runs (at most a few slices). */
+static struct vcpu *rotate_to(struct vcpu *cur, struct vcpu *want)
+{
+	for (int i = 0; i < 16 && cur != want && cur != NULL; i++)
+		cur = trap_event(cur, TRAP_TIMER, 0, 0);
+	return cur;
+}
+
+/** Whether v is on CPU 0's ready queue or any endpoint's queue, or current. */
+static bool anywhere(const struct vcpu *v)
+{
+	for (const struct vcpu *it = cpu_sched[0].ready.head; it != NULL; it = it->next)
+		if (it == v)
+			return true;
+	for (u32 e = 0; e < kernel.cfg.endpoint_count; e++) {
+		for (const struct vcpu *it = kernel.endpoints[e].senders.head; it; it = it->next)
+			if (it == v)
+				return true;
+		for (const struct vcpu *it = kernel.endpoints[e].receivers.head; it; it = it->next)
+			if (it == v)
+				return true;
+	}
+	return cpu_sched[0].current == v;
+}
+
+/*
+ * Issue 8, defect 2: a fault handler in the faulting partition itself
+ * answers STOP, which stops the handler's own vCPU mid-hypercall; it must
+ * not be queued to receive again or returned as the one to run.
+ */
+static void test_stop_own_partition(void)
+{
+	for (int how = 0; how < 2; how++) {
+		tsys_reset(1);
+		u32 p = tsys_partition("selfish", 2), o = tsys_partition("other", 1);
+		u32 ep = tsys_endpoint();
+		kernel.cfg.partitions[p].fault_endpoint = ep;
+		tsys_cap(p, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
+		struct vcpu *v0 = tsys_vcpu(p, 0), *v1 = tsys_vcpu(p, 1), *vo = tsys_vcpu(o, 0);
+		rotate_to(tsys_boot(), v1);
+		struct vcpu *cur = rotate_to(hc(v1, HC_RECV, 0, 0, 0), v0);
+		OK(cur == v0 && v1->state == VCPU_BLOCKED_RECV, "self stop: handler vCPU waits");
+		OK(trap_event(v0, TRAP_MEM_FAULT, 0x7000, IPC_ACCESS_READ) == v1,
+		   "self stop: the fault goes to the partition's own handler vCPU");
+		cur = how == 0 ? reply_recv(v1, 0, 0, IPC_FAULT_STOP) :
+		                 msg_hc(v1, HC_REPLY, 0, 0, IPC_FAULT_STOP);
+		OK(kernel.partitions[p].stopped,
+		   how == 0 ? "self stop (reply_recv): partition stopped" :
+		              "self stop (reply): partition stopped");
+		OK(cur == vo, how == 0 ? "self stop (reply_recv): the other partition runs next" :
+		                         "self stop (reply): the other partition runs next");
+		EQ(v1->state, VCPU_STOPPED, "self stop: the handler's own vCPU stays stopped");
+		OK(!anywhere(v0) && !anywhere(v1),
+		   "self stop: no vCPU of the stopped partition is queued or current");
+	}
+}
+
+/*
+ * Two partitions handling each other's faults, and a server that called
+ * out while holding a fault: stopping one stops the other through the
+ * released fault, which releases the first one's call again. Nothing of
+ * either may be made ready.
+ */
+static void test_stop_mutual_handlers(void)
+{
+	tsys_reset(1);
+	u32 a = tsys_partition("alpha", 2), b = tsys_partition("beta", 2),
+	    o = tsys_partition("other", 1);
+	u32 ep_a = tsys_endpoint(), ep_b = tsys_endpoint(), ep_s = tsys_endpoint();
+	kernel.cfg.partitions[a].fault_endpoint = ep_a;
+	kernel.cfg.partitions[b].fault_endpoint = ep_b;
+	tsys_cap(a, 0, CAP_ENDPOINT, ep_b, RIGHT_EP_RECV, 0); /* alpha handles beta's faults */
+	tsys_cap(a, 1, CAP_ENDPOINT, ep_s, RIGHT_EP_SEND, 0);
+	tsys_cap(b, 0, CAP_ENDPOINT, ep_a, RIGHT_EP_RECV, 0); /* beta handles alpha's faults */
+	tsys_cap(b, 1, CAP_ENDPOINT, ep_s, RIGHT_EP_RECV, 0);
+	struct vcpu *a0 = tsys_vcpu(a, 0), *a1 = tsys_vcpu(a, 1), *b0 = tsys_vcpu(b, 0),
+	            *b1 = tsys_vcpu(b, 1), *vo = tsys_vcpu(o, 0);
+	struct vcpu *cur = tsys_boot();
+	/* a0 takes b1's fault, then calls b0 while still holding it. */
+	cur = rotate_to(hc(rotate_to(cur, a0), HC_RECV, 0, 0, 0), b0);
+	OK(cur == b0, "mutual: beta's first vCPU runs");
+	cur = rotate_to(hc(b0, HC_RECV, 1, 0, 0), b1);
+	OK(cur == b1, "mutual: beta's faulter runs");
+	OK(trap_event(b1, TRAP_MEM_FAULT, 0x7000, IPC_ACCESS_READ) == a0,
+	   "mutual: beta's fault reaches alpha");
+	OK(call(a0, 1, 5, 0) == b0, "mutual: alpha calls beta while holding beta's fault");
+	EQ(a0->state, VCPU_BLOCKED_REPLY, "mutual: alpha waits for beta's reply");
+	/* Now alpha's other vCPU exits: alpha stops, releasing beta's fault, which stops beta. */
+	cur = rotate_to(b0, a1);
+	OK(cur == a1, "mutual: alpha's second vCPU runs");
+	cur = hc(a1, HC_EXIT, 0, 0, 0);
+	OK(kernel.partitions[a].stopped && kernel.partitions[b].stopped,
+	   "mutual: both partitions stopped");
+	EQ(a0->state, VCPU_STOPPED, "mutual: the released call does not revive alpha's vCPU");
+	OK(!anywhere(a0) && !anywhere(a1) && !anywhere(b0) && !anywhere(b1),
+	   "mutual: nothing of either partition is queued or current");
+	OK(cur == vo, "mutual: the bystander runs");
+}
+
 static void test_exit_clean(void)
 {
 	tsys_reset(1);
@@ -409,6 +508,8 @@ int main(void)
 	test_faults();
 	test_fault_no_handler();
 	test_stop_releases_caller();
+	test_stop_own_partition();
+	test_stop_mutual_handlers();
 	test_exit_clean();
 	test_sched();
 	return tap_finish();
