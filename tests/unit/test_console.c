@@ -193,6 +193,19 @@ static void test_drops_reported(void)
 	/* The first window's drops are reported when the second opens, and so on. */
 	EQ(reports, 11u * (u64)CONSOLE_WINDOW_NS / CONSOLE_REPORT_NS,
 	   "drops: 12 flooded windows give one report a second, no more");
+	/* Drops not yet reported are reported when the partition stops. */
+	fake_console_clear();
+	for (int i = 0; i < 200; i++)
+		console_write(v, zs, 56);
+	OK(v->part->console_dropped != 0, "drops: a new flood, not yet reported");
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_EXIT;
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	OK(FAKE_EXPECT_EXIT(kernel_trap(v, &t)), "drops: the partition exits (system off)");
+	const char *report = strstr(fake_console(), "[hyp] partition 'talker': ");
+	const char *stop = strstr(fake_console(), "[hyp] partition 'talker' stopped");
+	OK(report != NULL && stop != NULL && report < stop,
+	   "drops: the stop reports the drops not yet reported, before the stop line");
 }
 
 /** A full UART: nothing waits, nothing is written, output resumes in order after. */

@@ -5,8 +5,9 @@
  * transmitter has room (plat_console_try_putc), outside the kernel lock, at
  * each trap exit (console_drain) and when a CPU is idle. So no CPU holding
  * the kernel lock ever waits for the UART, and one partition's output can
- * delay others' kernel entries by at most the copy of one line into the
- * buffer or one CONSOLE_DRAIN_CHUNK of non-blocking UART writes.
+ * delay others' kernel entries by at most the lines of one console write
+ * copied into the buffer or one CONSOLE_DRAIN_CHUNK of non-blocking UART
+ * writes.
  *
  * Partition output is line-buffered per partition and printed as
  * "[<partition>] <line>" followed by CR LF, so lines from different
