@@ -4,6 +4,7 @@
  */
 #include <arch/cpu.h>
 #include <kernel/boot.h>
+#include <kernel/console.h>
 #include <kernel/hypercall.h>
 #include <kernel/ipc.h>
 #include <kernel/kernel.h>
@@ -62,6 +63,7 @@ COLD struct vcpu *kernel_nothing_to_run(void)
 	if (!boot_complete() || sched_any_runnable())
 		return NULL;
 	kprintf("[hyp] system off: status=%d\n", kernel.exit_status);
+	console_flush_sync();
 	plat_system_off(kernel.exit_status);
 }
 
@@ -114,6 +116,8 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 	if (next == NULL)
 		next = kernel_nothing_to_run();
 	spin_unlock(&kernel_lock);
+	/* Not on the hypercall path: the slice timer brings every busy CPU here each ms. */
+	console_drain();
 	return next;
 }
 
@@ -124,6 +128,7 @@ struct vcpu *kernel_idle(u32 cpu)
 	if (next == NULL)
 		next = kernel_nothing_to_run();
 	spin_unlock(&kernel_lock);
+	console_drain_idle();
 	return next;
 }
 
