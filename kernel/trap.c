@@ -57,7 +57,7 @@ COLD static struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
 }
 
 /** Nothing to run on this CPU: if nothing can run anywhere, the system is done. */
-COLD static struct vcpu *trap_nothing_to_run(void)
+COLD struct vcpu *kernel_nothing_to_run(void)
 {
 	if (!boot_complete() || sched_any_runnable())
 		return NULL;
@@ -100,7 +100,7 @@ static struct vcpu *trap_hypercall(struct vcpu *v)
 		next = sched_next(arch_cpu_index(), NULL, false);
 	}
 	if (next == NULL)
-		next = trap_nothing_to_run();
+		next = kernel_nothing_to_run();
 	spin_unlock(&kernel_lock);
 	return next;
 }
@@ -112,7 +112,7 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 	spin_lock(&kernel_lock);
 	struct vcpu *next = trap_other(cur, t);
 	if (next == NULL)
-		next = trap_nothing_to_run();
+		next = kernel_nothing_to_run();
 	spin_unlock(&kernel_lock);
 	return next;
 }
@@ -122,7 +122,7 @@ struct vcpu *kernel_idle(u32 cpu)
 	spin_lock(&kernel_lock);
 	struct vcpu *next = boot_complete() ? sched_next(cpu, NULL, false) : NULL;
 	if (next == NULL)
-		next = trap_nothing_to_run();
+		next = kernel_nothing_to_run();
 	spin_unlock(&kernel_lock);
 	return next;
 }

@@ -17,11 +17,15 @@
 _Static_assert(offsetof(struct vcpu, arch) == 0, "vectors.S: arch first in struct vcpu");
 _Static_assert(offsetof(struct vcpu_arch, pc) == ARM64_VCPU_PC_OFFSET, "vectors.S: pc offset");
 _Static_assert(offsetof(struct vcpu_arch, pstate) == ARM64_VCPU_PSTATE_OFFSET, "vectors.S: pstate");
+_Static_assert(offsetof(struct vcpu_arch, rt_pending) == ARM64_VCPU_RT_PENDING_OFFSET,
+               "vectors.S: rt_pending");
+_Static_assert(offsetof(struct vcpu_arch, rt_value) == ARM64_VCPU_RT_VALUE_OFFSET,
+               "vectors.S: rt_value");
 
 /** HCR_EL2 while a guest runs (D13.2.46); services also get DC (MMU-off = cacheable). */
 #define HCR_GUEST                                                                          \
 	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI | \
-	 HCR_TSC | HCR_TACR | HCR_TLOR | HCR_RW)
+	 HCR_TSC | HCR_TACR | HCR_TLOR | HCR_RW | HCR_TID3)
 
 /**
  * Reset: EL1h, D/A/I/F masked, MMU off, x0 = arg. VBAR_EL1 = 0, an IPA no
@@ -48,6 +52,14 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	a->el1.cpacr = CPACR_FPEN;
 	a->el1.vbar = 0;
 	a->el1.spsr = SPSR_EL1H_MASKED;
+}
+
+void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
+{
+	a->reset_type = type;
+	a->reset_entry = entry;
+	a->reset_arg = arg;
+	a->reset_pending = 1;
 }
 
 /**
@@ -196,8 +208,12 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 {
 	struct vcpu *prev = cpu->loaded;
 
-	if (prev == next)
-		return;
+	if (prev == next) {
+		if (next == NULL || !next->arch.reset_pending)
+			return;
+		arm64_vcpu_switch(cpu, NULL); /* save it, then load it afresh below */
+		prev = NULL;
+	}
 	if (prev != NULL) {
 		el1_save(&prev->arch.el1);
 		if (prev->arch.vm_live) {
@@ -223,13 +239,9 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	while (__atomic_load_n(&next->arch.live_on, __ATOMIC_ACQUIRE) != 0)
 		__asm__ volatile("yield");
 	next->arch.live_on = cpu->index + 1u;
-	/*
-	 * Whatever changed its saved state since it last ran (a fault handler's
-	 * resume, a reset), it is entered below EL2: this is the only way into a
-	 * vCPU other than back into the one that just exited, whose SPSR_EL2 the
-	 * hardware wrote (docs/platform-arm64.md, "Entering a partition").
-	 */
-	next->arch.pstate = arm64_pstate_for_guest(next->arch.pstate);
+	if (next->arch.reset_pending)
+		arch_vcpu_reset(&next->arch, (enum partition_type)next->arch.reset_type,
+		                next->arch.reset_entry, next->arch.reset_arg, 0);
 	el1_restore(&next->arch.el1);
 	u64 hcr = next->arch.hcr, ich_hcr = 0;
 	if (hcr & HCR_DC) {
