@@ -620,7 +620,7 @@ uint64_t vlapic_ipi_targets(const struct vlapic_ipi *ipi, const struct vlapic *c
 			mask |= 1ull << i;
 	}
 	if (ipi->mode == VLAPIC_DM_LOWEST && mask != 0)
-		mask &= -mask;
+		mask = 1ull << __builtin_ctzll(mask);
 	return mask;
 }
 
