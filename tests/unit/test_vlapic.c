@@ -290,6 +290,13 @@ static void test_ipi(void)
 	EQ(r, VLAPIC_DONE, "SMI is dropped");
 	icr(&cpu[0], 0, 0x44400, &r);
 	EQ(r, VLAPIC_DONE, "NMI with the self shorthand is dropped");
+	icr(&cpu[0], 0, 0x84500, &r);
+	EQ(r, VLAPIC_DONE, "INIT to all including self is dropped (only fixed may use it)");
+	icr(&cpu[0], 0, 0x84100 | 0xf1, &r);
+	EQ(r, VLAPIC_DONE, "lowest priority to all including self is dropped");
+	ipi = icr(&cpu[0], 0, 0xc4500, &r);
+	EQ(r, VLAPIC_IPI, "INIT to all excluding self is sent");
+	EQ(vlapic_ipi_targets(&ipi, view, 4, 0), 0xe, "... to the others");
 	icr(&cpu[0], 2u << 24, 0x400f, &r);
 	EQ(r, VLAPIC_DONE, "a fixed IPI with vector 15 is not sent");
 }
