@@ -448,6 +448,16 @@ int svc_main(uint64_t arg)
 	                 : "x23", "x27");
 	check(hi_pfr0 == pfr0, "an emulated ID register read into x23 arrives");
 	check(hi_mdscr == 0, "an emulated debug register read into x27 reads as zero");
+	/* The PMU is the machine's: a partition can neither stop, reset nor program it. */
+	uint64_t c0, c1, sel;
+	__asm__ volatile("isb\n\tmrs %0, pmccntr_el0\n\t"
+	                 "msr pmcr_el0, xzr\n\tmsr pmccntr_el0, xzr\n\t"
+	                 "msr pmcntenclr_el0, %3\n\tmsr pmselr_el0, %4\n\tisb\n\t"
+	                 "mrs %2, pmselr_el0\n\tmrs %1, pmccntr_el0"
+	                 : "=&r"(c0), "=&r"(c1), "=&r"(sel)
+	                 : "r"(~UINT64_C(0)), "r"(UINT64_C(5)));
+	check(c1 > c0, "a partition cannot stop or reset the cycle counter");
+	check(sel == 0, "PMU writes are ignored (PMSELR_EL0 reads zero)");
 	return 0;
 #elif defined(GUEST_RESUMER)
 	/* Fault handler (endpoint slot 0): answers the first two faults with "resume". */

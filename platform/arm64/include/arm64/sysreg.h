@@ -136,7 +136,7 @@ static inline u64 arm64_pstate_for_guest(u64 spsr)
 /* CNTHCTL_EL2 (E2H=0): EL1 may read the physical counter, the EL1 physical timer traps (D13.8.x). */
 #define CNTHCTL_EL1PCTEN (UINT64_C(1) << 0)
 
-/* MDCR_EL2.HPMN is bits [4:0]; TPM (bit 6) and TPMCR (bit 5) stay 0 so EL1 reaches the PMU. */
+/* MDCR_EL2.HPMN is bits [4:0]; TPM (bit 6) and TPMCR (bit 5) are set: PMU accesses trap (exit.c). */
 #define MDCR_HPMN_MASK 0x1fu
 
 /*
