@@ -30,9 +30,9 @@ _Static_assert(offsetof(struct vcpu_arch, pstate) == ARM64_VCPU_PSTATE_OFFSET, "
  * VBAR+offset that exit.c recognises and reports. FP/SIMD does not trap at
  * EL1 (CPACR_EL1.FPEN) because its state is switched here.
  */
-void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid)
+void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg,
+                     paddr_t s2_root, u32 vmid)
 {
-	(void)vmid; /* VTTBR comes from the partition's stage 2 when it is entered */
 	u32 live = a->live_on, fp_live = a->fp_live, vm_live = a->vm_live, gic_live = a->gic_live;
 
 	*a = (struct vcpu_arch){ 0 };
@@ -44,6 +44,8 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	a->pc = entry;
 	a->pstate = SPSR_EL1H_MASKED;
 	a->hcr = HCR_GUEST | (type == PARTITION_SERVICE ? HCR_DC : 0);
+	/* VTTBR_EL2: BADDR is the root table, VMID in bits [63:48] (DDI 0487 D13.2.151). */
+	a->vttbr = s2_root.pa | ((u64)vmid << 48);
 	a->el1.sctlr = SCTLR_EL1_RES1;
 	a->el1.cpacr = CPACR_FPEN;
 	a->el1.vbar = 0;
@@ -251,7 +253,7 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	}
 	write_sysreg(hcr_el2, hcr);
 	write_sysreg(vmpidr_el2, (UINT64_C(1) << 31) | next->index);
-	u64 vttbr = next->part->s2.root.pa | ((u64)next->part->s2.vmid << 48);
+	u64 vttbr = next->arch.vttbr;
 	if (vttbr != cpu->vttbr) {
 		write_sysreg(vttbr_el2, vttbr);
 		cpu->vttbr = vttbr;

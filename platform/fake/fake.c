@@ -88,10 +88,12 @@ void plat_cpu_kick(unsigned cpu)
 	fake_kicks++;
 }
 
-void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid)
+void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg,
+                     paddr_t s2_root, u32 vmid)
 {
 	*a = (struct vcpu_arch){ .pc = entry,
 		                 .type = type,
+		                 .s2_root = s2_root.pa,
 		                 .vmid = vmid,
 		                 .arg = arg,
 		                 .reset_count = a->reset_count + 1 };
