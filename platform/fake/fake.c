@@ -11,6 +11,7 @@
 #include <arch/vcpu.h>
 #include <fake.h>
 #include <plat/console.h>
+#include <plat/cpu.h>
 #include <plat/memory.h>
 #include <plat/power.h>
 #include <plat/timer.h>
