@@ -9,10 +9,10 @@
 #include <kernel/kernel.h>
 #include <kernel/lock.h>
 #include <kernel/partition_ops.h>
+#include <kernel/power.h>
 #include <kernel/print.h>
 #include <kernel/sched.h>
 #include <kernel/trap.h>
-#include <plat/power.h>
 
 static const char *access_name(u32 access)
 {
@@ -56,15 +56,6 @@ COLD static struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
 	return sched_next(v->cpu, v, false);
 }
 
-/** Nothing to run on this CPU: if nothing can run anywhere, the system is done. */
-COLD static struct vcpu *trap_nothing_to_run(void)
-{
-	if (!boot_complete() || sched_any_runnable())
-		return NULL;
-	kprintf("[hyp] system off: status=%d\n", kernel.exit_status);
-	plat_system_off(kernel.exit_status);
-}
-
 /** Everything but a running vCPU's hypercall; called with the kernel lock held. */
 COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
 {
@@ -100,7 +91,7 @@ static struct vcpu *trap_hypercall(struct vcpu *v)
 		next = sched_next(arch_cpu_index(), NULL, false);
 	}
 	if (next == NULL)
-		next = trap_nothing_to_run();
+		power_off_if_finished();
 	spin_unlock(&kernel_lock);
 	return next;
 }
@@ -112,7 +103,7 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 	spin_lock(&kernel_lock);
 	struct vcpu *next = trap_other(cur, t);
 	if (next == NULL)
-		next = trap_nothing_to_run();
+		power_off_if_finished();
 	spin_unlock(&kernel_lock);
 	return next;
 }
@@ -122,7 +113,7 @@ struct vcpu *kernel_idle(u32 cpu)
 	spin_lock(&kernel_lock);
 	struct vcpu *next = boot_complete() ? sched_next(cpu, NULL, false) : NULL;
 	if (next == NULL)
-		next = trap_nothing_to_run();
+		power_off_if_finished();
 	spin_unlock(&kernel_lock);
 	return next;
 }
