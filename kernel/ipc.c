@@ -121,6 +121,15 @@ static void ipc_release_caller(struct vcpu *caller)
 	sched_make_ready(caller);
 }
 
+void ipc_give_up_reply(struct vcpu *v)
+{
+	if (v->caller != NULL) {
+		struct vcpu *caller = v->caller;
+		v->caller = NULL;
+		ipc_release_caller(caller);
+	}
+}
+
 /** Hand the reply in v's registers to caller; true if caller may run now. */
 static bool ipc_deliver_reply(struct vcpu *v, struct vcpu *caller)
 {

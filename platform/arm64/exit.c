@@ -13,7 +13,8 @@
  *   0x24/0x20 data/instruction abort,   TRAP_MEM_FAULT (IPA from HPFAR_EL2/FAR_EL2)
  *        stage-2 fault
  *   0x20 at VBAR_EL1 (= 0) + offset     TRAP_GUEST_EXCEPTION from ESR_EL1
- *   0x17 SMC (HCR_EL2.TSC)              x0 = -1 (SMCCC NOT_SUPPORTED), no trap
+ *   0x16 HVC with W0 bit 31 set,        SMCCC / PSCI (smccc.c)
+ *   0x17 SMC (HCR_EL2.TSC)
  *   0x07 FP/SIMD (CPTR_EL2.TFP)         load the vCPU's FP state, no trap
  *   0x18 debug register (MDCR_EL2.TDA)  reads as zero, writes ignored, no trap
  *   0x18 EL1 VM control (HCR_EL2.TVM)   load the service's lazy group, no trap
@@ -159,10 +160,9 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 		arm64_vcpu_fp_load(arm64_this_cpu(), v);
 		return v;
 	case EC_SMC64:
-		/* SMC traps before executing (ELR = the SMC); no firmware for guests. */
-		v->arch.x[0] = (u64)-1;
+		/* SMC traps before executing (ELR = the SMC): step over it, answer as firmware. */
 		v->arch.pc += INSN_SIZE;
-		return v;
+		return arm64_smccc(v);
 	case EC_IABT_LOW:
 	case EC_DABT_LOW:
 		exit_abort(v, esr, ec, &t);
@@ -259,5 +259,8 @@ struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu)
 
 	if (__builtin_expect(((esr >> ESR_EC_SHIFT) & ESR_EC_MASK) != EC_HVC64, 0))
 		return exit_sync_slow(v, esr);
+	/* An SMCCC function ID (bit 31 of W0) is firmware's, not the hypervisor ABI's. */
+	if (__builtin_expect((v->arch.x[0] & 0x80000000u) != 0, 0))
+		return arm64_smccc(v);
 	return exit_hypercall(v, cpu, esr);
 }

@@ -28,14 +28,16 @@ _Static_assert(offsetof(struct vcpu_arch, pstate) == ARM64_VCPU_PSTATE_OFFSET, "
  * partition maps (images load at 0x100000), so an exception a partition
  * takes before installing vectors becomes a stage-2 instruction abort at
  * VBAR+offset that exit.c recognises and reports. FP/SIMD does not trap at
- * EL1 (CPACR_EL1.FPEN) because its state is switched here.
+ * EL1 (CPACR_EL1.FPEN) because its state is switched here. The VTTBR value
+ * is the partition's for good and is kept (a power-on resets this way too).
  */
-void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg,
-                     paddr_t s2_root, u32 vmid)
+static void vcpu_reset_state(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
 {
 	u32 live = a->live_on, fp_live = a->fp_live, vm_live = a->vm_live, gic_live = a->gic_live;
+	u64 vttbr = a->vttbr;
 
 	*a = (struct vcpu_arch){ 0 };
+	a->vttbr = vttbr;
 	a->live_on = live;
 	a->fp_live = fp_live;
 	a->vm_live = vm_live;
@@ -44,12 +46,26 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	a->pc = entry;
 	a->pstate = SPSR_EL1H_MASKED;
 	a->hcr = HCR_GUEST | (type == PARTITION_SERVICE ? HCR_DC : 0);
-	/* VTTBR_EL2: BADDR is the root table, VMID in bits [63:48] (DDI 0487 D13.2.151). */
-	a->vttbr = s2_root.pa | ((u64)vmid << 48);
 	a->el1.sctlr = SCTLR_EL1_RES1;
 	a->el1.cpacr = CPACR_FPEN;
 	a->el1.vbar = 0;
 	a->el1.spsr = SPSR_EL1H_MASKED;
+}
+
+void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg,
+                     paddr_t s2_root, u32 vmid)
+{
+	vcpu_reset_state(a, type, entry, arg);
+	/* VTTBR_EL2: BADDR is the root table, VMID in bits [63:48] (DDI 0487 D13.2.151). */
+	a->vttbr = s2_root.pa | ((u64)vmid << 48);
+}
+
+void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
+{
+	a->reset_type = type;
+	a->reset_entry = entry;
+	a->reset_arg = arg;
+	a->reset_pending = 1;
 }
 
 /**
@@ -198,8 +214,12 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 {
 	struct vcpu *prev = cpu->loaded;
 
-	if (prev == next)
-		return;
+	if (prev == next) {
+		if (next == NULL || !next->arch.reset_pending)
+			return;
+		arm64_vcpu_switch(cpu, NULL); /* save it, then load it afresh below */
+		prev = NULL;
+	}
 	if (prev != NULL) {
 		el1_save(&prev->arch.el1);
 		if (prev->arch.vm_live) {
@@ -225,13 +245,9 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	while (__atomic_load_n(&next->arch.live_on, __ATOMIC_ACQUIRE) != 0)
 		__asm__ volatile("yield");
 	next->arch.live_on = cpu->index + 1u;
-	/*
-	 * Whatever changed its saved state since it last ran (a fault handler's
-	 * resume, a reset), it is entered below EL2: this is the only way into a
-	 * vCPU other than back into the one that just exited, whose SPSR_EL2 the
-	 * hardware wrote (docs/platform-arm64.md, "Entering a partition").
-	 */
-	next->arch.pstate = arm64_pstate_for_guest(next->arch.pstate);
+	if (next->arch.reset_pending)
+		vcpu_reset_state(&next->arch, (enum partition_type)next->arch.reset_type,
+		                 next->arch.reset_entry, next->arch.reset_arg);
 	el1_restore(&next->arch.el1);
 	u64 hcr = next->arch.hcr, ich_hcr = 0;
 	if (hcr & HCR_DC) {

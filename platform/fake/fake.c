@@ -100,6 +100,11 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 		                 .reset_count = a->reset_count + 1 };
 }
 
+void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
+{
+	arch_vcpu_reset(a, type, entry, arg, pa_init(a->s2_root), a->vmid);
+}
+
 void *plat_phys_to_virt(paddr_t pa)
 {
 	return (void *)(uintptr_t)pa.pa;

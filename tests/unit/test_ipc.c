@@ -348,8 +348,8 @@ static void test_stop_own_partition(void)
 		kernel.cfg.partitions[p].fault_endpoint = ep;
 		tsys_cap(p, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
 		struct vcpu *v0 = tsys_vcpu(p, 0), *v1 = tsys_vcpu(p, 1), *vo = tsys_vcpu(o, 0);
-		struct vcpu *cur = rotate_to(tsys_boot(), v1);
-		cur = rotate_to(hc(v1, HC_RECV, 0, 0, 0), v0);
+		rotate_to(tsys_boot(), v1);
+		struct vcpu *cur = rotate_to(hc(v1, HC_RECV, 0, 0, 0), v0);
 		OK(cur == v0 && v1->state == VCPU_BLOCKED_RECV, "self stop: handler vCPU waits");
 		OK(trap_event(v0, TRAP_MEM_FAULT, 0x7000, IPC_ACCESS_READ) == v1,
 		   "self stop: the fault goes to the partition's own handler vCPU");
@@ -389,7 +389,9 @@ static void test_stop_mutual_handlers(void)
 	struct vcpu *cur = tsys_boot();
 	/* a0 takes b1's fault, then calls b0 while still holding it. */
 	cur = rotate_to(hc(rotate_to(cur, a0), HC_RECV, 0, 0, 0), b0);
+	OK(cur == b0, "mutual: beta's first vCPU runs");
 	cur = rotate_to(hc(b0, HC_RECV, 1, 0, 0), b1);
+	OK(cur == b1, "mutual: beta's faulter runs");
 	OK(trap_event(b1, TRAP_MEM_FAULT, 0x7000, IPC_ACCESS_READ) == a0,
 	   "mutual: beta's fault reaches alpha");
 	OK(call(a0, 1, 5, 0) == b0, "mutual: alpha calls beta while holding beta's fault");

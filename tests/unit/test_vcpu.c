@@ -53,6 +53,11 @@ static void test_reset_seam(void)
 	const struct vcpu *vb = tsys_vcpu(b, 0);
 	own = own && vb->arch.s2_root == pb->s2.root.pa && vb->arch.vmid == pb->s2.vmid;
 	OK(own, "reset: every vCPU gets its own partition's root, vmid and index");
+	struct vcpu *v1 = tsys_vcpu(a, 1);
+	arch_vcpu_power_on(&v1->arch, PARTITION_SERVICE, 0x200000, 7);
+	OK(v1->arch.pc == 0x200000 && v1->arch.arg == 7 && v1->arch.s2_root == pa->s2.root.pa &&
+	           v1->arch.vmid == pa->s2.vmid,
+	   "reset: a power-on restarts the vCPU with its partition's root and vmid");
 }
 
 static void test_power_off(void)

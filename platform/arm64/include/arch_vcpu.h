@@ -70,6 +70,14 @@ struct vcpu_arch {
 	u32 vm_live;
 	/** Whether the GIC virtual-interface state (vcpu.c: gic_save) is loaded; same rules. */
 	u32 gic_live;
+	/**
+	 * A start (arch_vcpu_power_on) waiting to be applied: the reset happens
+	 * when a CPU next loads the vCPU, after the CPU that ran it last saved
+	 * its state, so that the save cannot overwrite the fresh state.
+	 */
+	u32 reset_pending;
+	u32 reset_type;
+	u64 reset_entry, reset_arg;
 	struct arm64_el1_regs el1;
 	struct arm64_fp_regs fp __attribute__((aligned(16)));
 };

@@ -214,6 +214,72 @@ static uint64_t forged_return_el(uint64_t spsr)
 }
 #endif
 
+#if defined(GUEST_PSCI)
+/** An SMCCC call by HVC (or by SMC with via_smc): x0 = fid, x1..x3 = arguments. */
+static int64_t smccc(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, int via_smc)
+{
+	register uint64_t x0 __asm__("x0") = fid;
+	register uint64_t x1 __asm__("x1") = a1;
+	register uint64_t x2 __asm__("x2") = a2;
+	register uint64_t x3 __asm__("x3") = a3;
+	if (via_smc)
+		__asm__ volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
+	else
+		__asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
+	return (int64_t)x0;
+}
+
+#define PSCI_CPU_ON64 UINT64_C(0xc4000003)
+#define PSCI_AFFINITY_INFO64 UINT64_C(0xc4000004)
+
+/* Written by the secondary vCPU: the context id it got in x0, its MPIDR, a count of starts. */
+static volatile uint64_t sec_ctx, sec_mpidr, sec_starts;
+uint64_t psci_secondary_stack[512] __attribute__((aligned(16)));
+void psci_secondary_main(uint64_t ctx);
+
+/* The secondary's entry point for CPU_ON: a stack, then C. */
+__asm__(".pushsection .text\n"
+        ".global psci_secondary_entry\n"
+        "psci_secondary_entry:\n"
+        "\tadrp x9, psci_secondary_stack + 4096\n"
+        "\tadd x9, x9, #:lo12:psci_secondary_stack + 4096\n"
+        "\tmov sp, x9\n"
+        "\tbl psci_secondary_main\n"
+        "1:\tb 1b\n"
+        ".popsection\n");
+void psci_secondary_entry(void);
+
+void psci_secondary_main(uint64_t ctx)
+{
+	uint64_t mpidr;
+	__asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
+	sec_mpidr = mpidr;
+	sec_ctx = ctx;
+	sec_starts = sec_starts + 1;
+	smccc(0x84000002, 0, 0, 0, 0); /* CPU_OFF: does not return */
+	sec_ctx = 0xbad;
+	for (;;)
+		;
+}
+
+static void check(int ok, const char *what)
+{
+	puts_(ok ? "passed: " : "FAILED: ");
+	puts_(what);
+	puts_("\n");
+}
+
+/** Yield until the secondary has started `starts` times and is off again. */
+static void wait_secondary_off(uint64_t starts)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (sec_starts == starts && smccc(PSCI_AFFINITY_INFO64, 1, 0, 0, 0) == 1)
+			return;
+		hc(HC_YIELD, 0);
+	}
+}
+#endif
+
 #if defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
 /* Shared page (manifest): flag words at IPA 0x200000. */
 #define FLAGS ((volatile uint64_t *)0x200000)
@@ -255,8 +321,8 @@ int svc_main(uint64_t arg)
 	                 : "r"(UINT64_C(0x8000)));
 	puts_(mdscr == 0 && bvr == 0 ? "debug registers read as zero\n" :
 	                               "debug registers WRITABLE\n");
-	/* SMC is trapped (HCR_EL2.TSC): no firmware for partitions, SMCCC "not supported". */
-	register uint64_t x0 __asm__("x0") = UINT64_C(0x84000008); /* PSCI SYSTEM_OFF */
+	/* SMC is trapped (HCR_EL2.TSC): a firmware call nobody implements is "not supported". */
+	register uint64_t x0 __asm__("x0") = UINT64_C(0xb2000000); /* a Trusted OS call */
 	__asm__ volatile("smc #0" : "+r"(x0) : : "x1", "x2", "x3", "memory");
 	puts_(x0 == ~UINT64_C(0) ? "smc returned NOT_SUPPORTED\n" : "smc reached firmware\n");
 	return kept ? 0 : 1;
@@ -303,6 +369,40 @@ int svc_main(uint64_t arg)
 		bad += el != 1;
 	}
 	return bad;
+#elif defined(GUEST_PSCI)
+	uint64_t entry = (uint64_t)(uintptr_t)psci_secondary_entry;
+	check(smccc(0x84000000, 0, 0, 0, 0) == 0x10001, "PSCI_VERSION is 1.1");
+	check(smccc(0x80000000, 0, 0, 0, 1) == 0x10001, "SMCCC_VERSION by SMC is 1.1");
+	check(smccc(0x8400000a, PSCI_CPU_ON64, 0, 0, 0) == 0, "PSCI_FEATURES(CPU_ON) supported");
+	check(smccc(0x8400000a, 0x8400001f, 0, 0, 0) == -1,
+	      "PSCI_FEATURES of an unknown function: NOT_SUPPORTED");
+	check(smccc(0x8400001f, 0, 0, 0, 1) == -1, "an unknown function id: NOT_SUPPORTED");
+	check(smccc(0x84000006, 0, 0, 0, 0) == 2, "MIGRATE_INFO_TYPE: no Trusted OS");
+	check(smccc(PSCI_AFFINITY_INFO64, 1, 0, 0, 0) == 1, "vCPU 1 starts powered off");
+	check(smccc(PSCI_AFFINITY_INFO64, 0, 0, 0, 0) == 0, "vCPU 0 is on");
+	check(smccc(PSCI_AFFINITY_INFO64, 1, 1, 0, 0) == -2,
+	      "AFFINITY_INFO above level 0: INVALID_PARAMETERS");
+	check(smccc(PSCI_CPU_ON64, 2, entry, 0, 0) == -2,
+	      "CPU_ON of a vCPU the partition does not have: INVALID_PARAMETERS");
+	check(smccc(PSCI_CPU_ON64, UINT64_C(0x100000001), entry, 0, 0) == -2,
+	      "CPU_ON of an MPIDR with Aff3 set: INVALID_PARAMETERS");
+	check(smccc(PSCI_CPU_ON64, 1, 0x40000000, 0, 0) == -9,
+	      "CPU_ON at an entry outside the partition: INVALID_ADDRESS");
+	check(smccc(PSCI_CPU_ON64, 0, entry, 0, 0) == -4, "CPU_ON of itself: ALREADY_ON");
+	check(smccc(PSCI_CPU_ON64, 1, entry, 0x1234, 0) == 0, "CPU_ON of vCPU 1");
+	int64_t again = smccc(PSCI_CPU_ON64, 1, entry, 0x1234, 0);
+	check(again == -4, "CPU_ON of a started vCPU: ALREADY_ON");
+	wait_secondary_off(1);
+	check(sec_starts == 1 && sec_ctx == 0x1234, "vCPU 1 ran at the entry with the context id");
+	check((sec_mpidr & 0xff) == 1, "vCPU 1's MPIDR_EL1 says Aff0 = 1");
+	check(smccc(PSCI_AFFINITY_INFO64, 1, 0, 0, 0) == 1, "CPU_OFF: vCPU 1 is off again");
+	check(smccc(0x84000003, 1, entry, 0x5678, 1) == 0, "CPU_ON (SMC32) starts it again");
+	wait_secondary_off(2);
+	check(sec_starts == 2 && sec_ctx == 0x5678, "vCPU 1 restarted with the new context id");
+	puts_("powering the partition off\n");
+	smccc(0x84000008, 0, 0, 0, 0); /* SYSTEM_OFF */
+	puts_("FAILED: SYSTEM_OFF returned\n");
+	return 1;
 #elif defined(GUEST_RESUMER)
 	/* Fault handler (endpoint slot 0): answers the first two faults with "resume". */
 	for (int i = 0; i < 2; i++) {

@@ -164,6 +164,8 @@ _Noreturn void arm64_run(struct vcpu *v);
 void arm64_cpu_init(u32 index, u64 mpidr);
 /** Wait (WFI) until there is a vCPU for this CPU, and return it. */
 struct vcpu *arm64_idle(struct arm64_cpu *cpu);
+/** An SMCCC call (PSCI and friends) from v, by HVC or SMC (smccc.c). */
+struct vcpu *arm64_smccc(struct vcpu *v);
 
 /* setup.c: the C entry points of head.S. */
 _Noreturn void arm64_boot_main(const void *dtb);
