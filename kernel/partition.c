@@ -13,8 +13,7 @@ void partition_stop(struct partition *p, const char *why, bool failed)
 	if (p->stopped)
 		return;
 	p->stopped = true;
-	if (p->line_len != 0)
-		console_partition_flush(p);
+	console_partition_stop(p);
 	kprintf("[hyp] partition '%s' stopped: %s\n", p->name, why);
 	if (failed)
 		kernel.exit_status = 1;

@@ -4,6 +4,7 @@
  */
 #include <arch/cpu.h>
 #include <kernel/boot.h>
+#include <kernel/console.h>
 #include <kernel/hypercall.h>
 #include <kernel/ipc.h>
 #include <kernel/kernel.h>
@@ -105,6 +106,8 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 	if (next == NULL)
 		power_off_if_finished();
 	spin_unlock(&kernel_lock);
+	/* Not on the hypercall path: the slice timer brings every busy CPU here each ms. */
+	console_drain();
 	return next;
 }
 
@@ -115,6 +118,7 @@ struct vcpu *kernel_idle(u32 cpu)
 	if (next == NULL)
 		power_off_if_finished();
 	spin_unlock(&kernel_lock);
+	console_drain_idle();
 	return next;
 }
 

@@ -1,7 +1,6 @@
 /** IPC, notifications and every hypercall's decode path on the fake platform. */
 #include "system.h"
 #include "tap.h"
-#include <kernel/console.h>
 #include <string.h>
 
 /* Make v issue a message hypercall: r1 = slot, r2 = label, r3..r8 = w0, w0 + 1, ... */
@@ -25,17 +24,6 @@ static struct vcpu *call(struct vcpu *v, u64 slot, u64 label, u64 w0)
 static struct vcpu *reply_recv(struct vcpu *v, u64 slot, u64 label, u64 w0)
 {
 	return msg_hc(v, HC_REPLY_RECV, slot, label, w0);
-}
-
-/* Make v write count bytes (at most IPC_CONSOLE_MAX) to its console. */
-static struct vcpu *console_write(struct vcpu *v, const void *bytes, u32 count)
-{
-	memset(v->arch.regs, 0, sizeof(v->arch.regs));
-	v->arch.regs[0] = HC_CONSOLE_WRITE;
-	v->arch.regs[1] = count;
-	memcpy(&v->arch.regs[IPC_REG_LABEL], bytes, count);
-	struct trap t = { .kind = TRAP_HYPERCALL };
-	return kernel_trap(v, &t);
 }
 
 static void test_ping_pong(void)
@@ -157,7 +145,7 @@ static void test_denials(void)
 	   "deny: restrict a slot out of range");
 	OK(hc(va, HC_CAP_INFO, 7, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP,
 	   "deny: info on an empty slot");
-	OK(strstr(fake_console(), "PANIC") == NULL, "deny: no bad argument reached a panic");
+	OK(strstr(tsys_console(), "PANIC") == NULL, "deny: no bad argument reached a panic");
 }
 
 static void test_cap_hypercalls(void)
@@ -261,7 +249,7 @@ static void test_faults(void)
 	OK(next != vg, "fault: the stopped vCPU is not run again");
 	OK(kernel.partitions[g].stopped, "fault: stop answer stops the partition");
 	EQ(vg->state, VCPU_STOPPED, "fault: its vCPU is stopped");
-	OK(strstr(fake_console(), "partition 'faulty' stopped") != NULL,
+	OK(strstr(tsys_console(), "partition 'faulty' stopped") != NULL,
 	   "fault: the stop is reported");
 	OK(vo->state == VCPU_READY || vo->state == VCPU_RUNNING,
 	   "fault: other partition unaffected");
@@ -277,14 +265,14 @@ static void test_fault_no_handler(void)
 	OK(trap_event(vg, TRAP_MEM_FAULT, 0x40000000, IPC_ACCESS_READ) == vo,
 	   "no handler: others run on");
 	OK(kernel.partitions[g].stopped, "no handler: faulting partition stopped");
-	OK(strstr(fake_console(),
+	OK(strstr(tsys_console(),
 	          "partition 'bad' stopped: vcpu 0: test fault fault at 0x40000000 (read), pc 0x100010") !=
 	           NULL,
 	   "no handler: report names address, access and pc");
 	OK(FAKE_EXPECT_EXIT(hc(vo, HC_EXIT, 0, 0, 0)),
 	   "no handler: system powers off when the last partition ends");
 	EQ(fake_exit_status, 1, "no handler: final status says a partition failed");
-	OK(strstr(fake_console(), "[hyp] system off: status=1") != NULL,
+	OK(strstr(tsys_console(), "[hyp] system off: status=1") != NULL,
 	   "no handler: status line printed");
 }
 
@@ -302,7 +290,7 @@ static void test_stop_releases_caller(void)
 	OK(hc(vs, HC_EXIT, 3, 0, 0) == vc,
 	   "stop: server exits holding the reply right; client runs");
 	EQ(reg(vc, 0), STATUS_PEER_STOPPED, "stop: client released with PEER_STOPPED");
-	OK(strstr(fake_console(), "partition 'server' stopped: exited with code 3") != NULL,
+	OK(strstr(tsys_console(), "partition 'server' stopped: exited with code 3") != NULL,
 	   "stop: exit reported");
 	OK(FAKE_EXPECT_EXIT(call(vc, 0, 1, 0)),
 	   "stop: a call nobody can answer leaves nothing runnable: power off");
@@ -419,70 +407,6 @@ static void test_exit_clean(void)
 	EQ(fake_exit_status, 0, "exit: clean status");
 }
 
-static void test_console(void)
-{
-	tsys_reset(1);
-	u32 a = tsys_partition("talker", 1);
-	struct vcpu *va = tsys_vcpu(a, 0);
-	char xs[56], ys_line[56], zs[56];
-	memset(xs, 'x', sizeof(xs));
-	memset(ys_line, 'y', sizeof(ys_line));
-	memset(zs, 'z', sizeof(zs));
-	tsys_boot();
-	fake_console_clear();
-	console_write(va, "hi\x1b[2Jyou\n", 10);
-	EQ(reg(va, 0), STATUS_OK, "console: write ok");
-	OK(strcmp(fake_console(), "[talker] hi?[2Jyou\n") == 0,
-	   "console: prefixed, control bytes neutralised");
-	fake_console_clear();
-	for (int i = 0; i < 3; i++) {
-		console_write(va, xs, 56);
-	}
-	OK(strncmp(fake_console(), "[talker] xxxx", 13) == 0 &&
-	           strchr(fake_console(), '\n') != NULL,
-	   "console: an over-long line is broken, not overflowed");
-	/* Flooding: 100 writes of 56 bytes in one window; only the budget gets out. */
-	fake_console_clear();
-	fake_now_ns += CONSOLE_WINDOW_NS;
-	u32 accepted = 0;
-	for (int i = 0; i < 100; i++) {
-		console_write(va, ys_line, 56);
-		accepted += reg(va, 0) == STATUS_OK;
-	}
-	EQ(accepted, 100,
-	   "console flood: every write is accepted (the excess is dropped, not refused)");
-	console_partition_flush(va->part); /* the last partial line */
-	size_t ys = 0;
-	for (const char *c = fake_console(); *c != '\0'; c++)
-		ys += *c == 'y';
-	EQ(ys, CONSOLE_BUDGET_BYTES, "console flood: exactly the budget is printed in one window");
-	OK(strstr(fake_console(), "dropped") == NULL,
-	   "console flood: no report before the window ends");
-	fake_now_ns += CONSOLE_REPORT_NS;
-	console_write(va, "\n", 1);
-	OK(strstr(fake_console(), "[hyp] partition 'talker': 1504 console bytes dropped") != NULL,
-	   "console flood: one line reports the dropped bytes in the next window");
-	/* Flooding on: at most one report line per CONSOLE_REPORT_NS. */
-	size_t reports = 0;
-	bool counted_all = false;
-	for (int w = 0; w < 150; w++) {
-		fake_console_clear();
-		fake_now_ns += CONSOLE_WINDOW_NS;
-		for (int i = 0; i < 80; i++) {
-			console_write(va, zs, 56);
-		}
-		for (const char *c = fake_console(); (c = strstr(c, "bytes dropped")) != NULL; c++)
-			reports++;
-		counted_all = counted_all ||
-		              strstr(fake_console(),
-		                     "[hyp] partition 'talker': 38016 console bytes dropped") !=
-		                      NULL;
-	}
-	EQ(reports, 1, "console flood: 150 flooded windows (1.5 s) give one report line, not 150");
-	OK(counted_all,
-	   "console flood: the report counts every window since the last one (99 windows x 384 bytes)");
-}
-
 static void test_sched(void)
 {
 	tsys_reset(2);
@@ -570,7 +494,7 @@ static void test_more_paths(void)
 	OK(FAKE_EXPECT_EXIT(trap_event(vs, TRAP_MEM_FAULT, 0x9000, IPC_ACCESS_EXEC)),
 	   "nothing can run after the server faults: power off");
 	OK(kernel.partitions[s].stopped, "the server faulted and stopped");
-	OK(strstr(fake_console(), "(exec)") != NULL, "the report names an exec fault");
+	OK(strstr(tsys_console(), "(exec)") != NULL, "the report names an exec fault");
 }
 
 int main(void)
@@ -587,7 +511,6 @@ int main(void)
 	test_stop_own_partition();
 	test_stop_mutual_handlers();
 	test_exit_clean();
-	test_console();
 	test_sched();
 	return tap_finish();
 }

@@ -79,7 +79,7 @@ static void test_system_off(void)
 	OK(kernel.partitions[g].stopped && v0->state == VCPU_STOPPED && v1->state == VCPU_STOPPED,
 	   "power: SYSTEM_OFF stops every vCPU of that partition, the off ones too");
 	EQ(kernel.exit_status, 0, "power: SYSTEM_OFF is a clean stop");
-	OK(strstr(fake_console(), "partition 'guest' stopped: system off requested") != NULL,
+	OK(strstr(tsys_console(), "partition 'guest' stopped: system off requested") != NULL,
 	   "power: the stop is reported");
 	OK(!kernel.partitions[o].stopped, "power: the other partition runs on");
 }

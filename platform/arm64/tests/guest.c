@@ -171,18 +171,19 @@ static __attribute__((unused)) uint64_t vm_regs_clobbered_by_yield(uint64_t seed
  * count what came back changed.
  */
 static __attribute__((unused)) uint64_t cpu_regs_clobbered_by_yield(uint64_t pmr, uint64_t tp2,
-                                                                    uint64_t apr)
+                                                                    uint64_t apr, uint64_t disr)
 {
 	uint64_t bad;
 	__asm__ volatile("msr S3_0_C4_C6_0, %1\n\tmsr S3_3_C13_C0_5, %2\n\t"
-	                 "msr S3_0_C12_C9_0, %3\n\t"
+	                 "msr S3_0_C12_C9_0, %3\n\tmsr S3_0_C12_C1_1, %4\n\t"
 	                 "mov x0, #3\n\tmov x1, #0\n\thvc #0\n\t"
 	                 "mov %0, #0\n\t"
 	                 "mrs x9, S3_0_C4_C6_0\n\tcmp x9, %1\n\tcinc %0, %0, ne\n\t"
 	                 "mrs x9, S3_3_C13_C0_5\n\tcmp x9, %2\n\tcinc %0, %0, ne\n\t"
-	                 "mrs x9, S3_0_C12_C9_0\n\tcmp x9, %3\n\tcinc %0, %0, ne"
+	                 "mrs x9, S3_0_C12_C9_0\n\tcmp x9, %3\n\tcinc %0, %0, ne\n\t"
+	                 "mrs x9, S3_0_C12_C1_1\n\tcmp x9, %4\n\tcinc %0, %0, ne"
 	                 : "=&r"(bad)
-	                 : "r"(pmr), "r"(tp2), "r"(apr)
+	                 : "r"(pmr), "r"(tp2), "r"(apr), "r"(disr)
 	                 : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "cc",
 	                   "memory");
 	return bad;
@@ -233,7 +234,7 @@ static int64_t smccc(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, int vi
 #define PSCI_AFFINITY_INFO64 UINT64_C(0xc4000004)
 
 /* Written by the secondary vCPU: the context id it got in x0, its MPIDR, a count of starts. */
-static volatile uint64_t sec_ctx, sec_mpidr, sec_starts;
+static volatile uint64_t sec_ctx, sec_mpidr, sec_starts, sec_release;
 uint64_t psci_secondary_stack[512] __attribute__((aligned(16)));
 void psci_secondary_main(uint64_t ctx);
 
@@ -256,6 +257,8 @@ void psci_secondary_main(uint64_t ctx)
 	sec_mpidr = mpidr;
 	sec_ctx = ctx;
 	sec_starts = sec_starts + 1;
+	while (sec_release != sec_starts)
+		hc(HC_YIELD, 0);       /* stay on until vCPU 0 has checked ALREADY_ON */
 	smccc(0x84000002, 0, 0, 0, 0); /* CPU_OFF: does not return */
 	sec_ctx = 0xbad;
 	for (;;)
@@ -269,15 +272,27 @@ static void check(int ok, const char *what)
 	puts_("\n");
 }
 
-/** Yield until the secondary has started `starts` times and is off again. */
+/** Let the secondary's start `starts` go off, and yield until it is. */
 static void wait_secondary_off(uint64_t starts)
 {
+	sec_release = starts;
 	for (int i = 0; i < 1000; i++) {
 		if (sec_starts == starts && smccc(PSCI_AFFINITY_INFO64, 1, 0, 0, 0) == 1)
 			return;
 		hc(HC_YIELD, 0);
 	}
 }
+#endif
+
+#if defined(GUEST_IDREGS)
+static void check(int ok, const char *what)
+{
+	puts_(ok ? "passed: " : "FAILED: ");
+	puts_(what);
+	puts_("\n");
+}
+
+#define ID_FIELD(v, shift) (((v) >> (shift)) & 0xfu)
 #endif
 
 #if defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
@@ -403,6 +418,37 @@ int svc_main(uint64_t arg)
 	smccc(0x84000008, 0, 0, 0, 0); /* SYSTEM_OFF */
 	puts_("FAILED: SYSTEM_OFF returned\n");
 	return 1;
+#elif defined(GUEST_IDREGS)
+	uint64_t pfr0, pfr1, zfr0, dfr0, isar1, mmfr0, mmfr1, reserved;
+	__asm__ volatile("mrs %0, id_aa64pfr0_el1\n\tmrs %1, id_aa64pfr1_el1\n\t"
+	                 "mrs %2, S3_0_C0_C4_4\n\tmrs %3, id_aa64dfr0_el1\n\t"
+	                 "mrs %4, id_aa64isar1_el1\n\tmrs %5, id_aa64mmfr0_el1\n\t"
+	                 "mrs %6, id_aa64mmfr1_el1\n\tmrs %7, S3_0_C0_C3_3"
+	                 : "=r"(pfr0), "=r"(pfr1), "=r"(zfr0), "=r"(dfr0), "=r"(isar1), "=r"(mmfr0),
+	                   "=r"(mmfr1), "=r"(reserved));
+	check(ID_FIELD(pfr0, 32) == 0 && zfr0 == 0, "SVE hidden (ID_AA64PFR0.SVE, ID_AA64ZFR0)");
+	check(ID_FIELD(pfr0, 8) == 0 && ID_FIELD(pfr0, 12) == 0, "no EL2 or EL3 for a guest");
+	check(ID_FIELD(pfr0, 28) == 0, "RAS hidden");
+	check(ID_FIELD(pfr0, 4) != 0 && ID_FIELD(pfr0, 24) == 1,
+	      "EL1 AArch64 and the GIC system registers still shown");
+	check(ID_FIELD(pfr1, 8) == 0 && ID_FIELD(pfr1, 24) == 0, "MTE and SME hidden");
+	check(ID_FIELD(dfr0, 8) == 0 && ID_FIELD(dfr0, 0) == 6, "PMU hidden, Armv8.0 debug");
+	check(ID_FIELD(isar1, 4) == 0 && ID_FIELD(isar1, 8) == 0 && ID_FIELD(isar1, 24) == 0 &&
+	              ID_FIELD(isar1, 28) == 0,
+	      "pointer authentication hidden");
+	check(ID_FIELD(mmfr0, 0) <= 5, "PARange at most 48 bits");
+	check(ID_FIELD(mmfr1, 8) == 0 && ID_FIELD(mmfr1, 16) == 0, "VHE and LORegions hidden");
+	check(reserved == 0, "a reserved ID encoding reads as zero");
+	/* An emulated read into x20-x29, which the fast return does not reload. */
+	uint64_t hi_pfr0, hi_mdscr;
+	__asm__ volatile("mov x23, #0x5555\n\tmrs x23, id_aa64pfr0_el1\n\tmov %0, x23\n\t"
+	                 "mov x27, #0x5555\n\tmrs x27, mdscr_el1\n\tmov %1, x27"
+	                 : "=r"(hi_pfr0), "=r"(hi_mdscr)
+	                 :
+	                 : "x23", "x27");
+	check(hi_pfr0 == pfr0, "an emulated ID register read into x23 arrives");
+	check(hi_mdscr == 0, "an emulated debug register read into x27 reads as zero");
+	return 0;
 #elif defined(GUEST_RESUMER)
 	/* Fault handler (endpoint slot 0): answers the first two faults with "resume". */
 	for (int i = 0; i < 2; i++) {
@@ -427,10 +473,11 @@ int svc_main(uint64_t arg)
 	bad = vm_regs_clobbered_by_yield(UINT64_C(0x0000123412341000) * (MINE + 1));
 	puts_(bad == 0 ? "stage-1 controls survived a yield\n" :
 	                 "stage-1 controls CLOBBERED by a yield\n");
+	/* DISR_EL1 (VDISR_EL2 under HCR_EL2.AMO): A (bit 31) and an ISS that differ. */
 	bad = cpu_regs_clobbered_by_yield(MINE ? 0x80 : 0xf0, UINT64_C(0x7777) * (MINE + 1),
-	                                  MINE + 1u);
-	puts_(bad == 0 ? "virtual PMR, AP1R0 and TPIDR2 survived a yield\n" :
-	                 "virtual PMR, AP1R0 or TPIDR2 CLOBBERED by a yield\n");
+	                                  MINE + 1u, MINE ? 0x80000011u : 0x80000022u);
+	puts_(bad == 0 ? "virtual PMR, AP1R0, TPIDR2 and DISR survived a yield\n" :
+	                 "virtual PMR, AP1R0, TPIDR2 or DISR CLOBBERED by a yield\n");
 	/* Set my flag, then spin until the other's: only timer preemption lets it run. */
 	FLAGS[MINE] = 1;
 	uint64_t spins = 0;

@@ -46,6 +46,7 @@ static inline void dsb_sy(void)
 #define HCR_FB (UINT64_C(1) << 9)    /**< broadcast TLB/IC maintenance */
 #define HCR_DC (UINT64_C(1) << 12)   /**< EL1 MMU off => normal WB memory */
 #define HCR_TWI (UINT64_C(1) << 13)  /**< trap WFI */
+#define HCR_TID3 (UINT64_C(1) << 18) /**< trap ID group 3 reads (idregs.c) */
 #define HCR_TSC (UINT64_C(1) << 19)  /**< trap SMC: guests never reach firmware */
 #define HCR_TACR (UINT64_C(1) << 21) /**< trap ACTLR_EL1: IMPLEMENTATION DEFINED, not switched */
 #define HCR_TVM (UINT64_C(1) << 26)  /**< trap writes of the EL1 VM controls */
@@ -151,5 +152,6 @@ static inline u64 arm64_pstate_for_guest(u64 spsr)
 #define ISS_SYSREG_OP1(iss) (((iss) >> 14) & 7u)
 #define ISS_SYSREG_CRN(iss) (((iss) >> 10) & 0xfu)
 #define ISS_SYSREG_CRM(iss) (((iss) >> 1) & 0xfu)
+#define ISS_SYSREG_OP2(iss) (((iss) >> 17) & 7u)
 
 #endif /* ARM64_SYSREG_H */
