@@ -57,7 +57,8 @@ struct vcpu_arch {
 	 */
 	u64 rt_pending;
 	u64 rt_value;
-	u64 hcr; /**< HCR_EL2 while this vCPU runs (DC for services only) */
+	u64 hcr;   /**< HCR_EL2 while this vCPU runs (DC for services only) */
+	u64 vttbr; /**< VTTBR_EL2 while it runs: its partition's stage-2 root and VMID */
 	/**
 	 * CPU index + 1 while this vCPU's EL1/FP state lives in that CPU's
 	 * registers, 0 once it is saved here. Another CPU waits for 0 before
