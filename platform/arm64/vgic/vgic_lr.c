@@ -43,7 +43,7 @@ static bool deliverable_to(const struct vgic *v, u32 cpu, u32 intid, const struc
  */
 static u32 best_candidates(struct vgic *v, u32 cpu, u16 *out, u32 room, bool *more)
 {
-	u8 prio[VGIC_LR_MAX];
+	u8 prio[VGIC_LR_MAX] = { 0 };
 	u32 found = 0;
 	u32 end = VGIC_PRIV_COUNT + v->spi_count;
 	*more = false;
