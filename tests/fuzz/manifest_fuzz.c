@@ -47,6 +47,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		.ram = { { 0x40000000, 0x40000000 } },
 		.reserved_count = 1,
 		.reserved = { { 0x40000000, 16u << 20 } },
+		/* Kept resources, so the kernel-owned rules run too. */
+		.kept_mmio_count = 1,
+		.kept_mmio = { { 0x08000000, 0x10000, "GIC distributor" } },
+		.kept_irq_count = 2,
+		.kept_irq = { { 26, 1, "hypervisor timer" }, { 0, 32, "per-CPU SGI/PPI range" } },
 	};
 	if ((size & 1u) != 0)
 		bi.package = fuzz_package(&bi.package_size);
