@@ -1,5 +1,5 @@
 /**
- * libFuzzer target for the manifest parser and validator (kernel/manifest*.c):
+ * libFuzzer target for the manifest parser and validator (the files of kernel/manifest/):
  * any byte string goes in as the manifest blob, against the arm64 QEMU virt
  * machine the host tool uses by default, with and without a boot package.
  * The code must never crash, read out of bounds or hit undefined behaviour

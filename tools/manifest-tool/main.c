@@ -1,6 +1,6 @@
 /**
  * tools/manifest: check a system manifest on the host with the kernel's own
- * parser and validator (kernel/manifest*.c), or draw it.
+ * parser and validator (the files of kernel/manifest/), or draw it.
  *
  *   manifest-tool check [MACHINE] [--image NAME=FILE]... [--print] FILE.dts|FILE.dtb
  *   manifest-tool draw  [MACHINE] FILE OUT.svg|OUT.dot
