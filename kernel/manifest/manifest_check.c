@@ -42,6 +42,26 @@ static const char *mf_name_of(const struct manifest_ctx *c, int node)
 	return n != NULL ? n : "?";
 }
 
+/**
+ * A device range against the MMIO the kernel keeps (boot_info.kept_mmio):
+ * the interrupt controller and the console UART the kernel drives. The error
+ * names the part that is the kernel's.
+ */
+static void mf_check_kept_mmio(struct manifest_ctx *c, int node, const struct cfg_region *r)
+{
+	const struct boot_info *bi = c->bi;
+	for (u32 k = 0; k < bi->kept_mmio_count && k < BOOT_KEPT_MAX; k++) {
+		const struct boot_kept *m = &bi->kept_mmio[k];
+		if (m->size == 0 || m->base + m->size < m->base ||
+		    !mf_overlap(r->pa, r->size, m->base, m->size))
+			continue;
+		u64 lo = r->pa > m->base ? r->pa : m->base;
+		u64 hi = r->pa + r->size < m->base + m->size ? r->pa + r->size : m->base + m->size;
+		mf_error(c, node, "reg", "0x%llx-0x%llx is the kernel's %s", (unsigned long long)lo,
+		         (unsigned long long)(hi - 1u), m->what != NULL ? m->what : "device");
+	}
+}
+
 /** Fixed regions against the machine's RAM, reserved ranges and each other. */
 static void mf_check_fixed(struct manifest_ctx *c)
 {
@@ -64,8 +84,10 @@ static void mf_check_fixed(struct manifest_ctx *c)
 			    r->size <= m->size - (r->pa - m->base))
 				in_ram = true;
 		}
-		if (r->kind == REGION_DEVICE)
+		if (r->kind == REGION_DEVICE) {
+			mf_check_kept_mmio(c, node, r);
 			continue;
+		}
 		if (!in_ram) {
 			mf_error(c, node, "reg", "0x%llx+0x%llx is outside RAM",
 			         (unsigned long long)r->pa, (unsigned long long)r->size);
@@ -195,6 +217,13 @@ static void mf_check_mappings(struct manifest_ctx *c, u32 pi)
 		if (i == p->image_mapping && r->kind == REGION_DEVICE)
 			mf_error(c, node, "load-image", "an image cannot be loaded into device %s",
 			         r->name);
+		/*
+		 * Policy (docs/manifest.md): an image is code the partition runs;
+		 * in a shared region another partition could rewrite it.
+		 */
+		if (i == p->image_mapping && r->kind == REGION_SHARED)
+			mf_error(c, node, "load-image",
+			         "an image cannot be loaded into shared region %s", r->name);
 		mf_own(c, pi, m->region, node, "region");
 	}
 	if (p->image_mapping == CFG_NONE)
@@ -319,11 +348,33 @@ static void mf_check_sched(struct manifest_ctx *c)
 		         CFG_VCPU_TOTAL_MAX);
 }
 
+/**
+ * The first interrupt id range the kernel keeps (boot_info.kept_irq) that
+ * holds id, or NULL: the kernel's own interrupts (timer, kick, UART) and,
+ * per platform, ids no device can own (per-CPU SGIs/PPIs, x86 exceptions).
+ */
+static const struct boot_kept *mf_kept_irq(const struct boot_info *bi, u32 id)
+{
+	for (u32 k = 0; k < bi->kept_irq_count && k < BOOT_KEPT_MAX; k++) {
+		const struct boot_kept *m = &bi->kept_irq[k];
+		if (id >= m->base && id - m->base < m->size)
+			return m;
+	}
+	return NULL;
+}
+
 static void mf_check_devices(struct manifest_ctx *c)
 {
 	const struct config *cfg = c->cfg;
 	for (u32 d = 0; d < cfg->device_count; d++) {
 		const struct cfg_device *dev = &cfg->devices[d];
+		for (u32 i = 0; i < dev->irq_count; i++) {
+			const struct boot_kept *m = mf_kept_irq(c->bi, dev->irqs[i]);
+			if (m != NULL)
+				mf_error(c, c->region_node[dev->region], "interrupts",
+				         "interrupt %u is the kernel's %s", dev->irqs[i],
+				         m->what != NULL ? m->what : "interrupt");
+		}
 		for (u32 e = 0; e < d; e++) {
 			for (u32 i = 0; i < dev->irq_count; i++) {
 				for (u32 k = 0; k < cfg->devices[e].irq_count; k++) {
@@ -404,10 +455,46 @@ static void mf_check_images(struct manifest_ctx *c)
 	}
 }
 
+/**
+ * A partition's name prefixes its console lines ("[name] ..."), so it may
+ * neither be the kernel's own prefix "hyp" (in any case, with or without a
+ * unit address) nor hold a character that could fake a prefix: only the
+ * node-name characters of the Devicetree Specification 0.4 (2.2.1) pass,
+ * which dtc enforces but a hand-made blob need not.
+ */
+static void mf_check_partition_name(struct manifest_ctx *c, u32 pi)
+{
+	const char *name = c->cfg->partitions[pi].name;
+	u32 len = 0;
+	for (const char *s = name; *s != '\0'; s++) {
+		char ch = *s;
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		          (ch >= '0' && ch <= '9') || ch == ',' || ch == '.' || ch == '_' ||
+		          ch == '+' || ch == '-' || ch == '@';
+		if (!ok) {
+			mf_error(c, c->partition_node[pi], NULL,
+			         "partition name has character 0x%02x, which the console "
+			         "could show as part of a prefix",
+			         (unsigned)(unsigned char)ch);
+			return;
+		}
+		if (ch != '@' && len == (u32)(s - name))
+			len++;
+	}
+	if (len == 3 && (name[0] | 0x20) == 'h' && (name[1] | 0x20) == 'y' &&
+	    (name[2] | 0x20) == 'p')
+		mf_error(c, c->partition_node[pi], NULL,
+		         "partition name %s is reserved: its console lines would read as the "
+		         "kernel's [hyp] lines",
+		         name);
+}
+
 /** Duplicate names among regions, among IPC objects, and among partitions. */
 static void mf_check_names(struct manifest_ctx *c)
 {
 	const struct config *cfg = c->cfg;
+	for (u32 i = 0; i < cfg->partition_count; i++)
+		mf_check_partition_name(c, i);
 	for (u32 i = 0; i < cfg->region_count; i++) {
 		for (u32 k = 0; k < i; k++) {
 			if (mf_streq(cfg->regions[i].name, cfg->regions[k].name))

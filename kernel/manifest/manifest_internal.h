@@ -1,5 +1,5 @@
 /**
- * Private to the manifest code (kernel/manifest*.c): the parse context and
+ * Private to the manifest code (the files of kernel/manifest/): the parse context and
  * the property readers shared by the parser (manifest.c), the readers
  * (manifest_prop.c) and the validator (manifest_check.c).
  *

@@ -128,11 +128,20 @@ static void dt_node(const struct dt_props *pr, const struct dt_props *parent, st
 	if (dt_compatible(pr, "arm,gic-v3")) {
 		dt_reg(pr, parent, 0, &hw->gicd, &hw->gicd_size);
 		dt_reg(pr, parent, 1, &hw->gicr, &hw->gicr_size);
+		/* <1 n flags>: the maintenance interrupt is PPI n (INTID 16 + n). */
+		if (pr->interrupts != NULL && pr->interrupts_len >= 12 &&
+		    fdt32_ld(&pr->interrupts[0]) == 1)
+			hw->maint_intid = 16u + fdt32_ld(&pr->interrupts[1]);
 	} else if (dt_compatible(pr, "arm,gic-v3-its")) {
 		dt_reg(pr, parent, 0, &hw->gits, &size);
 	} else if (dt_compatible(pr, "arm,pl011")) {
-		if (hw->uart == 0)
+		if (hw->uart == 0) {
 			dt_reg(pr, parent, 0, &hw->uart, &size);
+			/* <0 n flags>: SPI n is INTID 32 + n. */
+			if (pr->interrupts != NULL && pr->interrupts_len >= 12 &&
+			    fdt32_ld(&pr->interrupts[0]) == 0)
+				hw->uart_intid = 32u + fdt32_ld(&pr->interrupts[1]);
+		}
 	} else if (dt_compatible(pr, "arm,armv8-timer")) {
 		/* Each interrupt is <type number flags>; type 1 = PPI. */
 		for (u32 i = 0; i < 4u; i++) {
@@ -175,6 +184,7 @@ bool arm64_dt_parse(const void *dtb, struct arm64_hw *hw)
 	hw->dtb_size = fdt_totalsize(dtb);
 	for (u32 i = 0; i < 4u; i++)
 		hw->timer_ppi[i] = timer_defaults[i];
+	hw->maint_intid = ARM64_GIC_MAINT_DEFAULT;
 	for (;;) {
 		u32 tag = fdt_next_tag(dtb, offset, &next);
 		if (tag == FDT_END)

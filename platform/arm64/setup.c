@@ -138,8 +138,21 @@ static void setup_boot_info(void)
 	boot_info.reserved[1] = (struct boot_mem_range){ dtb, dtb_end - dtb };
 	boot_info.reserved_count = 2;
 	boot_info.unsupported_types = 1u << PARTITION_PVH; /* PVH entry is x86 only */
+	const struct arm64_keep_hw keep = {
+		.gicd = hw->gicd,
+		.gicd_size = hw->gicd_size,
+		.gicr = hw->gicr,
+		.gicr_size = hw->gicr_size,
+		.gits = hw->gits,
+		.uart = hw->uart,
+		.uart_intid = hw->uart_intid,
+		.maint_intid = hw->maint_intid,
+		.timer_ppi = { hw->timer_ppi[0], hw->timer_ppi[1], hw->timer_ppi[2],
+		               hw->timer_ppi[3] },
+	};
+	arm64_keep(&boot_info, &keep);
 	/*
-	 * The manifest keeps every IPA below 2^40 (kernel/manifest_check.c), so
+	 * The manifest keeps every IPA below 2^40 (kernel/manifest/manifest_check.c), so
 	 * any IPA size from 40 to 48 bits covers it.
 	 */
 	u32 ipa_bits = arm64_ipa_bits();

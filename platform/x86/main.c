@@ -193,6 +193,7 @@ _Noreturn void x86_main(u32 magic)
 	boot_info.reserved[1] = (struct boot_mem_range){ (u64)(uintptr_t)__bss_start,
 		                                         used_end - (u64)(uintptr_t)__bss_start };
 	boot_info.reserved_count = 2;
+	x86_keep(&boot_info);
 	kprintf("[hyp] memory: %llu MiB RAM in %u ranges; kernel 0x%llx-0x%llx, package %llu KiB\n",
 	        (unsigned long long)(total >> 20), boot_info.ram_count,
 	        (unsigned long long)(uintptr_t)__bss_start,

@@ -8,21 +8,14 @@
 
 #include <kernel/trap.h>
 #include <kernel/types.h>
+#include <x86/keep.h>
 
 struct vcpu;
 struct vcpu_arch;
 
-/* Memory map (see docs/platform-x86.md). */
-#define X86_LAPIC_BASE UINT64_C(0xfee00000)
+/* Memory map (see docs/platform-x86.md); the LAPIC base and the vectors are in x86/keep.h. */
 #define X86_DEBUG_EXIT_PORT 0xf4u
 #define X86_COM1 0x3f8u
-
-/* Interrupt vectors the kernel uses. */
-#define X86_VEC_PIC_BASE 0x30u /**< legacy PIC, remapped and masked */
-#define X86_VEC_TIMER 0x40u    /**< local APIC timer */
-#define X86_VEC_KICK 0xf0u     /**< IPI from plat_cpu_kick */
-#define X86_VEC_HALT 0xf1u     /**< IPI from arch_halt_all: stop for good */
-#define X86_VEC_SPURIOUS 0xffu
 
 /** isa-debug-exit value written by arch_halt_all (QEMU exits with 255). */
 #define X86_PANIC_EXIT_STATUS 0x7fu

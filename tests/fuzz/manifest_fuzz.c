@@ -1,5 +1,5 @@
 /**
- * libFuzzer target for the manifest parser and validator (kernel/manifest*.c):
+ * libFuzzer target for the manifest parser and validator (the files of kernel/manifest/):
  * any byte string goes in as the manifest blob, against the arm64 QEMU virt
  * machine the host tool uses by default, with and without a boot package.
  * The code must never crash, read out of bounds or hit undefined behaviour
@@ -47,6 +47,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		.ram = { { 0x40000000, 0x40000000 } },
 		.reserved_count = 1,
 		.reserved = { { 0x40000000, 16u << 20 } },
+		/* Kept resources, so the kernel-owned rules run too. */
+		.kept_mmio_count = 1,
+		.kept_mmio = { { 0x08000000, 0x10000, "GIC distributor" } },
+		.kept_irq_count = 2,
+		.kept_irq = { { 26, 1, "hypervisor timer" }, { 0, 32, "per-CPU SGI/PPI range" } },
 	};
 	if ((size & 1u) != 0)
 		bi.package = fuzz_package(&bi.package_size);

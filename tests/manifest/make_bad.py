@@ -76,6 +76,8 @@ B_CAP1 = 'cap@1 { reg = <1>; object = <&ntf>; rights = "wait"; };'
 A_IMG = 'image = "a";\n'
 B_IMG = 'image = "b";\n'
 B_RAMMAP = 'ram { region = <&b_ram>; ipa = <0x0 0x100000>; rights = "rwx"; load-image; };'
+UART_REG = 'reg = <0x0 0x9040000 0x0 0x1000>;'
+UART_IRQ = 'interrupts = <40>;'
 A_RAMMAP = 'ram { region = <&a_ram>; ipa = <0x0 0x100000>; rights = "rwx"; load-image; };'
 
 # name: (what, [(old, new)], [expected error lines], extra header lines)
@@ -245,6 +247,69 @@ CASES = [
  ('pvh-on-arm64', 'a PVH partition, which only x86 can run (checked as arm64)',
   [('type = "service";\n\t\t\timage = "b";', 'type = "pvh";\n\t\t\timage = "b";')],
   ['/partitions/b: type: partition type "pvh" is not supported on this platform']),
+ # The kernel's own resources (issue 8 defect 4): boot_info's kept lists, the
+ # host tool's from platform/<arch>/keep.c with QEMU virt's / q35's values.
+ ('device-gicd', 'a device over the kernel\'s GIC distributor',
+  [(UART_REG, 'reg = <0x0 0x8000000 0x0 0x10000>;')],
+  ['/memory/uart1: reg: 0x8000000-0x800ffff is the kernel\'s GIC distributor']),
+ ('device-gicr', 'a device over part of the kernel\'s GIC redistributors',
+  [(UART_REG, 'reg = <0x0 0x80a0000 0x0 0x20000>;')],
+  ['/memory/uart1: reg: 0x80a0000-0x80bffff is the kernel\'s GIC redistributors']),
+ ('device-its', 'a device over the kernel\'s GIC ITS',
+  [(UART_REG, 'reg = <0x0 0x8080000 0x0 0x1000>;')],
+  ['/memory/uart1: reg: 0x8080000-0x8080fff is the kernel\'s GIC ITS']),
+ ('device-kernel-uart', 'a device that is the kernel\'s console UART',
+  [(UART_REG, 'reg = <0x0 0x9000000 0x0 0x1000>;')],
+  ['/memory/uart1: reg: 0x9000000-0x9000fff is the kernel\'s UART']),
+ ('device-lapic', 'a device over the local APIC (x86)',
+  [(UART_REG, 'reg = <0x0 0xfee00000 0x0 0x1000>;'), (UART_IRQ, 'interrupts = <80>;')],
+  ['/memory/uart1: reg: 0xfee00000-0xfee00fff is the kernel\'s local APIC'],
+  ['args: --platform x86_64 --cpus 2']),
+ ('device-ioapic', 'a device over the I/O APIC (x86)',
+  [(UART_REG, 'reg = <0x0 0xfec00000 0x0 0x1000>;'), (UART_IRQ, 'interrupts = <80>;')],
+  ['/memory/uart1: reg: 0xfec00000-0xfec00fff is the kernel\'s I/O APIC'],
+  ['args: --platform x86_64 --cpus 2']),
+ ('irq-hyp-timer', 'a device with the hypervisor timer\'s PPI 10 (INTID 26)',
+  [(UART_IRQ, 'interrupts = <26>;')],
+  ['/memory/uart1: interrupts: interrupt 26 is the kernel\'s hypervisor timer']),
+ ('irq-gic-maint', 'a device with the GIC maintenance interrupt (PPI 9, INTID 25)',
+  [(UART_IRQ, 'interrupts = <25>;')],
+  ['/memory/uart1: interrupts: interrupt 25 is the kernel\'s GIC maintenance interrupt']),
+ ('irq-kick-sgi', 'a device with the kick SGI 0',
+  [(UART_IRQ, 'interrupts = <0>;')],
+  ['/memory/uart1: interrupts: interrupt 0 is the kernel\'s kick SGI']),
+ ('irq-kernel-uart', 'a device with the kernel UART\'s SPI 1 (INTID 33)',
+  [(UART_IRQ, 'interrupts = <33>;')],
+  ['/memory/uart1: interrupts: interrupt 33 is the kernel\'s UART interrupt']),
+ ('irq-ppi', 'a device with a per-CPU interrupt (the PMU\'s PPI 7, INTID 23)',
+  [(UART_IRQ, 'interrupts = <23>;')],
+  ['/memory/uart1: interrupts: interrupt 23 is the kernel\'s per-CPU SGI/PPI range']),
+ ('irq-x86-kick', 'a device with the kick IPI vector 0xf0 (x86)',
+  [(UART_REG, 'reg = <0x0 0xfeb00000 0x0 0x1000>;'), (UART_IRQ, 'interrupts = <240>;')],
+  ['/memory/uart1: interrupts: interrupt 240 is the kernel\'s kick IPI vector'],
+  ['args: --platform x86_64 --cpus 2']),
+ ('irq-x86-timer', 'a device with the local APIC timer vector 0x40 (x86)',
+  [(UART_REG, 'reg = <0x0 0xfeb00000 0x0 0x1000>;'), (UART_IRQ, 'interrupts = <64>;')],
+  ['/memory/uart1: interrupts: interrupt 64 is the kernel\'s local APIC timer vector'],
+  ['args: --platform x86_64 --cpus 2']),
+ ('name-hyp', 'a partition named like the kernel\'s console prefix',
+  [('b: b {', 'b: hyp {')],
+  ['/partitions/hyp: partition name hyp is reserved: its console lines would read as the '
+   'kernel\'s [hyp] lines']),
+ ('name-hyp-upper', 'a partition named HYP',
+  [('b: b {', 'b: HYP {')],
+  ['/partitions/HYP: partition name HYP is reserved: its console lines would read as the '
+   'kernel\'s [hyp] lines']),
+ ('name-bracket', 'a partition whose name holds "]" (a blob dtc would not write)',
+  [('b: b {', 'b: hyq-x {')],
+  ['/partitions/hyp]x: partition name has character 0x5d, which the console could show as '
+   'part of a prefix'],
+  ['patch: hyq-x=hyp]x']),
+ ('load-image-shared', 'an image loaded into a shared region (another partition could rewrite it)',
+  [(A_IMG, A_IMG + '\t\t\tentry = <0x0 0x100000>;\n'),
+   (A_RAMMAP, A_RAMMAP.replace(' load-image;', '')),
+   (A_SHM, A_SHM.replace('rights = "rw";', 'rights = "rw"; load-image;'))],
+  ['/partitions/a/mappings/shm: load-image: an image cannot be loaded into shared region shm']),
 ]
 
 here = os.path.dirname(os.path.abspath(__file__))

@@ -1,6 +1,6 @@
 /**
  * tools/manifest: check a system manifest on the host with the kernel's own
- * parser and validator (kernel/manifest*.c), or draw it.
+ * parser and validator (the files of kernel/manifest/), or draw it.
  *
  *   manifest-tool check [MACHINE] [--image NAME=FILE]... [--print] FILE.dts|FILE.dtb
  *   manifest-tool draw  [MACHINE] FILE OUT.svg|OUT.dot
@@ -18,6 +18,9 @@
 #include <kernel/manifest.h>
 #include <kernel/package.h>
 
+#include <arm64/keep.h>
+#include <x86/keep.h>
+
 #include "tool.h"
 
 /** The machine a manifest is checked against when the user names none. */
@@ -31,6 +34,7 @@ static void machine_defaults(struct boot_info *bi, const char *platform)
 		bi->cpu_count = 1;
 		bi->ram[0] = (struct boot_mem_range){ 0x100000, 0x3ffe0000 - 0x100000 };
 		bi->reserved[0] = (struct boot_mem_range){ 0x100000, 16u << 20 };
+		x86_keep(bi);
 	} else {
 		/*
 		 * QEMU virt, -m 1G -smp 4: the kernel and its package from 0x40080000
@@ -42,6 +46,19 @@ static void machine_defaults(struct boot_info *bi, const char *platform)
 		bi->reserved[1] = (struct boot_mem_range){ 0x48000000, 1u << 20 };
 		bi->reserved_count = 2;
 		bi->unsupported_types = 1u << PARTITION_PVH;
+		/* What QEMU virt's DTB says (gic-version=3,its=on): the platform's own rules. */
+		const struct arm64_keep_hw virt = {
+			.gicd = 0x08000000,
+			.gicd_size = 0x10000,
+			.gicr = 0x080a0000,
+			.gicr_size = 0xf60000,
+			.gits = 0x08080000,
+			.uart = 0x09000000,
+			.uart_intid = 33,
+			.maint_intid = 25,
+			.timer_ppi = { 13, 14, 11, 10 },
+		};
+		arm64_keep(bi, &virt);
 	}
 }
 

@@ -44,6 +44,18 @@ struct boot_mem_range {
 };
 
 #define BOOT_RANGE_MAX 8u
+#define BOOT_KEPT_MAX 12u
+
+/**
+ * A resource the kernel keeps for itself (its interrupt controller, its
+ * console, its own interrupt ids): the manifest may not hand it to a
+ * partition. what names it in the manifest error ("GIC distributor").
+ */
+struct boot_kept {
+	u64 base; /**< MMIO: physical base; interrupt: the first id */
+	u64 size; /**< MMIO: bytes; interrupt: how many ids */
+	const char *what;
+};
 
 /** What the platform found before the kernel core starts. */
 struct boot_info {
@@ -56,7 +68,27 @@ struct boot_info {
 	struct boot_mem_range reserved[BOOT_RANGE_MAX];
 	/** Bit (1 << enum partition_type) for each type this machine cannot run (pvh on arm64). */
 	u32 unsupported_types;
+	/** MMIO the kernel drives itself; no device region may overlap it. */
+	u32 kept_mmio_count;
+	struct boot_kept kept_mmio[BOOT_KEPT_MAX];
+	/**
+	 * Interrupt ids the kernel takes or that are private to each CPU; no
+	 * device may name one. The first entry that matches names the error, so
+	 * specific entries come before wide ones.
+	 */
+	u32 kept_irq_count;
+	struct boot_kept kept_irq[BOOT_KEPT_MAX];
 };
+
+/** Append a kept range (platform set-up and the host tool); false when the list is full. */
+static inline bool boot_keep(u32 *count, struct boot_kept *list, u64 base, u64 size,
+                             const char *what)
+{
+	if (*count >= BOOT_KEPT_MAX || size == 0)
+		return false;
+	list[(*count)++] = (struct boot_kept){ base, size, what };
+	return true;
+}
 
 struct vcpu *kernel_boot(const struct boot_info *bi);
 struct vcpu *kernel_cpu_start(u32 cpu);

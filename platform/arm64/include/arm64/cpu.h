@@ -25,6 +25,7 @@
 
 #ifndef __ASSEMBLER__
 
+#include <arm64/keep.h>
 #include <kernel/lock.h>
 #include <kernel/trap.h>
 #include <kernel/types.h>
@@ -62,6 +63,8 @@ struct arm64_hw {
 	u64 cpu_mpidr[ARM64_CPU_MAX];
 	u64 gicd, gicd_size, gicr, gicr_size, gits; /**< 0 when absent */
 	u64 uart;
+	u32 uart_intid;   /**< the PL011's SPI as an INTID, 0 when not given */
+	u32 maint_intid;  /**< GIC maintenance interrupt (INTID) */
 	u32 timer_ppi[4]; /**< secure phys, non-secure phys, virtual, hypervisor */
 	bool psci_smc;
 };
@@ -127,7 +130,6 @@ void arm64_gic_init_cpu(struct arm64_cpu *cpu);
 u32 arm64_gic_ack(void);
 void arm64_gic_eoi(u32 intid);
 void arm64_gic_send_sgi(u64 mpidr, u32 sgi);
-#define ARM64_SGI_KICK 0u
 
 /* timer.c: the EL2 physical timer (CNTHP). */
 void arm64_timer_init(void);
