@@ -17,7 +17,7 @@
 #include <string.h>
 #include <x86/layout.h>
 
-#include "x86.h"
+#include <x86/x86.h>
 
 /** "RSD PTR " as a little-endian u64. */
 #define RSDP_SIGNATURE UINT64_C(0x2052545020445352)

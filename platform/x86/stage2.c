@@ -17,7 +17,7 @@
 #include <ipc/abi.h>
 #include <kernel/types.h>
 
-#include "x86.h"
+#include <x86/x86.h>
 
 #define NPT_P (UINT64_C(1) << 0)
 #define NPT_W (UINT64_C(1) << 1)

@@ -25,7 +25,7 @@
 #include <x86/asid.h>
 #include <x86/layout.h>
 
-#include "x86.h"
+#include <x86/x86.h>
 
 /** Host state area the CPU uses across VMRUN (VM_HSAVE_PA, §15.30.4). */
 static u8 hsave_area[X86_CPU_MAX][4096] __attribute__((aligned(4096)));

@@ -3,8 +3,8 @@
  * and the functions the platform's files share. Nothing outside
  * platform/x86/ includes this.
  */
-#ifndef PLATFORM_X86_H
-#define PLATFORM_X86_H
+#ifndef X86_X86_H
+#define X86_X86_H
 
 #include <kernel/trap.h>
 #include <kernel/types.h>
@@ -191,4 +191,4 @@ static inline void x86_halt_in_run_loop(void)
 /* boot.S: the identity map of the low 4 GiB. */
 extern u64 x86_boot_pml4[];
 
-#endif /* PLATFORM_X86_H */
+#endif /* X86_X86_H */
