@@ -150,8 +150,14 @@ struct vcpu *boot_build_system(const struct boot_info *bi)
 	kernel.partition_count = kernel.cfg.partition_count;
 	for (u32 i = 0; i < kernel.partition_count; i++)
 		boot_build_partition(i, bi);
-	for (u32 i = 0; i < kernel.vcpu_count; i++)
-		sched_make_ready(&kernel.vcpus[i]);
+	for (u32 i = 0; i < kernel.vcpu_count; i++) {
+		struct vcpu *v = &kernel.vcpus[i];
+		/* A VM's other vCPUs wait for its vCPU 0 to start them (vcpu_power.h). */
+		if (v->part->type != PARTITION_SERVICE && v->index != 0)
+			v->state = VCPU_OFF;
+		else
+			sched_make_ready(v);
+	}
 	kprintf("[hyp] %u partitions, %u vCPUs, %u endpoints, %u notifications; %u stage-2 pages free\n",
 	        kernel.partition_count, kernel.vcpu_count, kernel.cfg.endpoint_count,
 	        kernel.cfg.notification_count, stage2_pool_free());

@@ -1,18 +1,112 @@
-/** Kernel and partition console output (see print.h and console.h). */
+/**
+ * Kernel and partition console output (see console.h and print.h).
+ *
+ * The buffer is a ring indexed by free-running counters: head counts bytes
+ * put in, tail bytes written to the UART; head - tail bytes are pending,
+ * mirrored in console_backlog for the one-load check at trap exit.
+ * Both move only under console_lock, which is never held while waiting for
+ * the UART except by a kernel line that found even the kernel's reserve full
+ * (see console.h) and by console_flush_sync. Lock order: kernel lock, then
+ * console lock; drainers take the console lock only with a try, so a CPU
+ * that finds another draining goes on at once.
+ */
+#include <arch/cpu.h>
+#include <kernel/boot.h>
 #include <kernel/console.h>
+#include <kernel/kernel.h>
 #include <kernel/lock.h>
 #include <kernel/print.h>
 #include <plat/console.h>
 #include <plat/timer.h>
 
-static struct spinlock console_lock;
+#define RING_MASK (CONSOLE_BUFFER_BYTES - 1u)
 
-static void console_write_locked(const char *s, size_t n)
+static struct spinlock console_lock;
+static char ring[CONSOLE_BUFFER_BYTES];
+/** head counts bytes put into the buffer, tail bytes written to the UART. */
+static u32 head, tail;
+u32 console_backlog;
+
+static bool console_trylock(void)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n')
-			plat_console_putc('\r');
-		plat_console_putc(s[i]);
+	return __atomic_exchange_n(&console_lock.value, 1u, __ATOMIC_ACQUIRE) == 0;
+}
+
+static u32 ring_used(void)
+{
+	return head - tail;
+}
+
+static void ring_put(char c)
+{
+	ring[head & RING_MASK] = c;
+	head++;
+	__atomic_store_n(&console_backlog, head - tail, __ATOMIC_RELAXED);
+}
+
+/** Write buffered bytes while the UART takes them, at most max; true if the buffer emptied. */
+static bool ring_drain_locked(u32 max)
+{
+	u32 n = 0;
+	while (tail != head && n < max) {
+		if (!plat_console_try_putc(ring[tail & RING_MASK]))
+			return false;
+		tail++;
+		__atomic_store_n(&console_backlog, head - tail, __ATOMIC_RELAXED);
+		n++;
+	}
+	return tail == head;
+}
+
+/** Write buffered bytes until at most keep remain, waiting for the UART. */
+static void ring_drain_wait_locked(u32 keep)
+{
+	while (ring_used() > keep) {
+		if (!ring_drain_locked(ring_used() - keep))
+			arch_cpu_relax();
+	}
+}
+
+void console_drain_chunk(void)
+{
+	if (!console_trylock())
+		return; /* another CPU is draining or printing: it will carry on */
+	ring_drain_locked(CONSOLE_DRAIN_CHUNK);
+	spin_unlock(&console_lock);
+}
+
+void console_drain_idle(void)
+{
+	bool more = true;
+	while (more && console_trylock()) {
+		/* A chunk at a time, so printers never wait long for the lock. */
+		u32 before = tail;
+		more = !ring_drain_locked(CONSOLE_DRAIN_CHUNK) &&
+		       tail - before == CONSOLE_DRAIN_CHUNK;
+		spin_unlock(&console_lock);
+	}
+}
+
+void console_flush_sync(void)
+{
+	spin_lock(&console_lock);
+	ring_drain_wait_locked(0);
+	spin_unlock(&console_lock);
+}
+
+void console_panic_write(const char *s)
+{
+	while (tail != head) {
+		if (plat_console_try_putc(ring[tail & RING_MASK]))
+			tail++;
+		else
+			arch_cpu_relax();
+	}
+	for (; *s != '\0'; s++) {
+		while (*s == '\n' && !plat_console_try_putc('\r'))
+			arch_cpu_relax();
+		while (!plat_console_try_putc(*s))
+			arch_cpu_relax();
 	}
 }
 
@@ -20,8 +114,30 @@ void kvprintf(const char *fmt, va_list ap)
 {
 	char buf[256];
 	size_t n = kvsnprintf(buf, sizeof(buf), fmt, ap);
+	u32 need = (u32)n;
+	for (size_t i = 0; i < n; i++)
+		need += buf[i] == '\n';
 	spin_lock(&console_lock);
-	console_write_locked(buf, n);
+	if (!boot_complete() && head == tail) {
+		/* During boot no trap exit drains yet, and a failed boot powers off: write now. */
+		for (size_t i = 0; i < n; i++) {
+			while (buf[i] == '\n' && !plat_console_try_putc('\r'))
+				arch_cpu_relax();
+			while (!plat_console_try_putc(buf[i]))
+				arch_cpu_relax();
+		}
+		spin_unlock(&console_lock);
+		return;
+	}
+	/* Never dropped: wait for room only if even the kernel's reserve is full. */
+	ring_drain_wait_locked(CONSOLE_BUFFER_BYTES - need);
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\n')
+			ring_put('\r');
+		ring_put(buf[i]);
+	}
+	if (!boot_complete())
+		ring_drain_wait_locked(0);
 	spin_unlock(&console_lock);
 }
 
@@ -33,54 +149,96 @@ void kprintf(const char *fmt, ...)
 	va_end(ap);
 }
 
-void console_partition_flush(struct partition *p)
+u32 console_partition_budget(void)
 {
-	p->line[p->line_len] = '\0';
-	kprintf("[%s] %s\n", p->name, p->line);
-	p->line_len = 0;
+	u32 n = kernel.partition_count != 0 ? kernel.partition_count : 1u;
+	return CONSOLE_WINDOW_BYTES / n;
+}
+
+static void count_dropped(struct partition *p, u32 bytes)
+{
+	p->console_dropped +=
+	        bytes <= UINT32_MAX - p->console_dropped ? bytes : UINT32_MAX - p->console_dropped;
 }
 
 /**
- * How many of count bytes p may print now; opens a new window when due.
- * Dropped bytes are reported at most once per CONSOLE_REPORT_NS, so the
- * report itself cannot become a flood.
+ * Print p's buffered line as "[name] line" CR LF if its budget and the
+ * partitions' part of the buffer both hold all of it; else drop it whole
+ * and count every byte it would have printed.
  */
-static u32 console_budget(struct partition *p, u32 count)
+void console_partition_flush(struct partition *p)
+{
+	u32 name_len = 0;
+	while (p->name[name_len] != '\0')
+		name_len++;
+	u32 printed = 1u + name_len + 2u + p->line_len + 2u;
+	spin_lock(&console_lock);
+	if (printed > console_partition_budget() - p->console_used ||
+	    ring_used() + printed > CONSOLE_BUFFER_BYTES - CONSOLE_KERNEL_RESERVE) {
+		count_dropped(p, printed);
+	} else {
+		ring_put('[');
+		for (u32 i = 0; i < name_len; i++)
+			ring_put(p->name[i]);
+		ring_put(']');
+		ring_put(' ');
+		for (u32 i = 0; i < p->line_len; i++)
+			ring_put(p->line[i]);
+		ring_put('\r');
+		ring_put('\n');
+		p->console_used += printed;
+	}
+	spin_unlock(&console_lock);
+	p->line_len = 0;
+}
+
+static void console_report_drops(struct partition *p, u64 now)
+{
+	kprintf("[hyp] partition '%s': %u console bytes dropped (budget %u per %u ms)\n", p->name,
+	        p->console_dropped, console_partition_budget(), CONSOLE_WINDOW_NS / 1000000u);
+	p->console_dropped = 0;
+	p->console_report_ns = now;
+}
+
+/**
+ * Open a new budget window for p when due; dropped bytes are reported at
+ * most once per CONSOLE_REPORT_NS, so the report itself cannot become a
+ * flood (the count accumulates meanwhile).
+ */
+static void console_window(struct partition *p)
 {
 	u64 now = plat_timer_now_ns();
-	if (now - p->console_window_ns >= CONSOLE_WINDOW_NS) {
-		if (p->console_dropped != 0 && now - p->console_report_ns >= CONSOLE_REPORT_NS) {
-			console_partition_flush(p);
-			kprintf("[hyp] partition '%s': %u console bytes dropped (budget %u per window)\n",
-			        p->name, p->console_dropped, CONSOLE_BUDGET_BYTES);
-			p->console_dropped = 0;
-			p->console_report_ns = now;
-		}
-		p->console_window_ns = now;
-		p->console_used = 0;
-	}
-	u32 left = CONSOLE_BUDGET_BYTES - p->console_used;
-	u32 allowed = count < left ? count : left;
-	p->console_used += allowed;
-	u32 dropped = count - allowed;
-	p->console_dropped += dropped <= UINT32_MAX - p->console_dropped ? dropped : 0;
-	return allowed;
+	if (now - p->console_window_ns < CONSOLE_WINDOW_NS)
+		return;
+	if (p->console_dropped != 0 && now - p->console_report_ns >= CONSOLE_REPORT_NS)
+		console_report_drops(p, now);
+	p->console_window_ns = now;
+	p->console_used = 0;
+}
+
+void console_partition_stop(struct partition *p)
+{
+	if (p->line_len != 0)
+		console_partition_flush(p);
+	if (p->console_dropped != 0)
+		console_report_drops(p, plat_timer_now_ns());
 }
 
 void console_partition_write(struct partition *p, const char *bytes, u32 count)
 {
-	count = console_budget(p, count);
+	console_window(p);
 	for (u32 i = 0; i < count; i++) {
-		char c = bytes[i];
+		unsigned char c = (unsigned char)bytes[i];
 		if (c == '\n') {
 			console_partition_flush(p);
 			continue;
 		}
 		if (c == '\r')
 			continue;
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
+		/* No byte of a partition may move the cursor or start a terminal sequence. */
+		if ((c < 0x20 && c != '\t') || c >= 0x7f)
 			c = '?';
-		p->line[p->line_len++] = c;
+		p->line[p->line_len++] = (char)c;
 		if (p->line_len == CONSOLE_LINE_MAX)
 			console_partition_flush(p);
 	}

@@ -110,12 +110,24 @@ struct vcpu *ipc_kernel_call(struct vcpu *v, u32 endpoint, const struct kernel_m
  */
 static void ipc_release_caller(struct vcpu *caller)
 {
+	/* Its partition is being stopped (partition_stop got here through a chain). */
+	if (caller->state == VCPU_STOPPED)
+		return;
 	if (caller->state == VCPU_BLOCKED_FAULT) {
 		partition_stop(caller->part, "fault handler gave no answer", true);
 		return;
 	}
 	reg_status(caller, STATUS_PEER_STOPPED);
 	sched_make_ready(caller);
+}
+
+void ipc_give_up_reply(struct vcpu *v)
+{
+	if (v->caller != NULL) {
+		struct vcpu *caller = v->caller;
+		v->caller = NULL;
+		ipc_release_caller(caller);
+	}
 }
 
 /** Hand the reply in v's registers to caller; true if caller may run now. */
@@ -159,8 +171,11 @@ struct vcpu *ipc_recv(struct vcpu *v)
 		return v;
 	}
 	if (v->caller != NULL) {
-		ipc_release_caller(v->caller);
+		struct vcpu *caller = v->caller;
 		v->caller = NULL;
+		ipc_release_caller(caller);
+		if (v->state == VCPU_STOPPED) /* the released fault stopped v's own partition */
+			return sched_next(v->cpu, v, false);
 	}
 	return ipc_recv_invoke(v, &kernel.endpoints[c->object], NULL);
 }
@@ -175,8 +190,12 @@ struct vcpu *ipc_reply_recv(struct vcpu *v)
 	}
 	struct vcpu *caller = v->caller;
 	v->caller = NULL;
-	if (caller != NULL && !ipc_deliver_reply(v, caller))
+	if (caller != NULL && !ipc_deliver_reply(v, caller)) {
+		/* A STOP answer: it may have stopped v's own partition too. */
+		if (v->state == VCPU_STOPPED)
+			return sched_next(v->cpu, v, false);
 		caller = NULL;
+	}
 	return ipc_recv_invoke(v, &kernel.endpoints[c->object], caller);
 }
 
@@ -194,6 +213,8 @@ struct vcpu *ipc_reply(struct vcpu *v)
 	v->caller = NULL;
 	if (ipc_deliver_reply(v, caller))
 		sched_make_ready(caller);
+	else if (v->state == VCPU_STOPPED) /* a STOP answer that stopped v's own partition */
+		return sched_next(v->cpu, v, false);
 	reg_status(v, STATUS_OK);
 	return v;
 }

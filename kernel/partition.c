@@ -13,11 +13,16 @@ void partition_stop(struct partition *p, const char *why, bool failed)
 	if (p->stopped)
 		return;
 	p->stopped = true;
-	if (p->line_len != 0)
-		console_partition_flush(p);
+	console_partition_stop(p);
 	kprintf("[hyp] partition '%s' stopped: %s\n", p->name, why);
 	if (failed)
 		kernel.exit_status = 1;
+	/*
+	 * Two passes: every vCPU is STOPPED before any IPC is cancelled, because
+	 * cancelling releases callers and faults in other partitions, which can
+	 * stop those partitions and release calls back into this one (mutual
+	 * fault handlers); a released vCPU that is already STOPPED stays so.
+	 */
 	for (u32 i = 0; i < p->vcpu_count; i++) {
 		struct vcpu *v = &p->vcpus[i];
 		bool remote_running = v->state == VCPU_RUNNING && v->cpu != arch_cpu_index();
@@ -27,8 +32,9 @@ void partition_stop(struct partition *p, const char *why, bool failed)
 			v->waiting_on = NULL;
 		}
 		v->state = VCPU_STOPPED;
-		ipc_cancel(v);
 		if (remote_running)
 			plat_cpu_kick(v->cpu);
 	}
+	for (u32 i = 0; i < p->vcpu_count; i++)
+		ipc_cancel(&p->vcpus[i]);
 }

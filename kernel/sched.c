@@ -22,6 +22,9 @@ u32 sched_place(u64 hard, u64 soft, u32 cpu_count)
 
 void sched_make_ready(struct vcpu *v)
 {
+	/* Stopped is final: no wake-up, reply or release may run a stopped vCPU again. */
+	if (v->state == VCPU_STOPPED)
+		return;
 	v->state = VCPU_READY;
 	vcpu_queue_push(&cpu_sched[v->cpu].ready, v);
 	if (v->cpu != arch_cpu_index())

@@ -4,6 +4,7 @@
  */
 #include <arch/cpu.h>
 #include <kernel/boot.h>
+#include <kernel/console.h>
 #include <kernel/hypercall.h>
 #include <kernel/ipc.h>
 #include <kernel/kernel.h>
@@ -57,11 +58,12 @@ COLD static struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
 }
 
 /** Nothing to run on this CPU: if nothing can run anywhere, the system is done. */
-COLD static struct vcpu *trap_nothing_to_run(void)
+COLD struct vcpu *kernel_nothing_to_run(void)
 {
 	if (!boot_complete() || sched_any_runnable())
 		return NULL;
 	kprintf("[hyp] system off: status=%d\n", kernel.exit_status);
+	console_flush_sync();
 	plat_system_off(kernel.exit_status);
 }
 
@@ -100,7 +102,7 @@ static struct vcpu *trap_hypercall(struct vcpu *v)
 		next = sched_next(arch_cpu_index(), NULL, false);
 	}
 	if (next == NULL)
-		next = trap_nothing_to_run();
+		next = kernel_nothing_to_run();
 	spin_unlock(&kernel_lock);
 	return next;
 }
@@ -112,8 +114,10 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 	spin_lock(&kernel_lock);
 	struct vcpu *next = trap_other(cur, t);
 	if (next == NULL)
-		next = trap_nothing_to_run();
+		next = kernel_nothing_to_run();
 	spin_unlock(&kernel_lock);
+	/* Not on the hypercall path: the slice timer brings every busy CPU here each ms. */
+	console_drain();
 	return next;
 }
 
@@ -122,8 +126,9 @@ struct vcpu *kernel_idle(u32 cpu)
 	spin_lock(&kernel_lock);
 	struct vcpu *next = boot_complete() ? sched_next(cpu, NULL, false) : NULL;
 	if (next == NULL)
-		next = trap_nothing_to_run();
+		next = kernel_nothing_to_run();
 	spin_unlock(&kernel_lock);
+	console_drain_idle();
 	return next;
 }
 

@@ -13,9 +13,11 @@
  *   0x24/0x20 data/instruction abort,   TRAP_MEM_FAULT (IPA from HPFAR_EL2/FAR_EL2)
  *        stage-2 fault
  *   0x20 at VBAR_EL1 (= 0) + offset     TRAP_GUEST_EXCEPTION from ESR_EL1
- *   0x17 SMC (HCR_EL2.TSC)              x0 = -1 (SMCCC NOT_SUPPORTED), no trap
+ *   0x16 HVC with W0 bit 31 set,        SMCCC / PSCI (smccc.c)
+ *   0x17 SMC (HCR_EL2.TSC)
  *   0x07 FP/SIMD (CPTR_EL2.TFP)         load the vCPU's FP state, no trap
  *   0x18 debug register (MDCR_EL2.TDA)  reads as zero, writes ignored, no trap
+ *   0x18 ID register read (HCR_EL2.TID3) the partition's view (idregs.c), no trap
  *   0x18 EL1 VM control (HCR_EL2.TVM)   load the service's lazy group, no trap
  *   0x18 ICC_* (ICH_HCR_EL2.TALL*)      load the service's GIC interface state, no trap
  *   anything else                       TRAP_GUEST_EXCEPTION
@@ -42,6 +44,24 @@ struct vcpu *arm64_exit_switch(struct vcpu *next)
 		next = arm64_idle(cpu);
 	arm64_vcpu_switch(cpu, next);
 	return next;
+}
+
+/**
+ * Complete an emulated register read into Rt of v (31: XZR, nothing). x0-x19
+ * and x30 are reloaded from v on the way back; x20-x29 are not (vectors.S),
+ * so a value for one of them is left pending and v is returned tagged
+ * (bit 0), which makes vectors.S store x20-x29 first and apply it.
+ */
+static struct vcpu *exit_set_rt(struct vcpu *v, u32 rt, u64 value)
+{
+	if (rt >= 20u && rt <= 29u) {
+		v->arch.rt_pending = rt + 1u;
+		v->arch.rt_value = value;
+		return (struct vcpu *)((uintptr_t)v | 1u);
+	}
+	if (rt != 31u)
+		v->arch.x[rt] = value;
+	return v;
 }
 
 /** Into the core; vectors.S handles whatever vCPU it returns. */
@@ -108,7 +128,8 @@ static bool exit_no_vectors(struct vcpu *v, struct trap *t)
 	          kind == 2 ? "fiq without vectors" :
 	                      "serror without vectors";
 	v->arch.pc = read_sysreg(elr_el1);
-	v->arch.pstate = read_sysreg(spsr_el1);
+	/* SPSR_EL1 is the guest's to write: never let it choose EL2 (or AArch32). */
+	v->arch.pstate = arm64_pstate_for_guest(read_sysreg(spsr_el1));
 	return true;
 }
 
@@ -158,10 +179,9 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 		arm64_vcpu_fp_load(arm64_this_cpu(), v);
 		return v;
 	case EC_SMC64:
-		/* SMC traps before executing (ELR = the SMC); no firmware for guests. */
-		v->arch.x[0] = (u64)-1;
+		/* SMC traps before executing (ELR = the SMC): step over it, answer as firmware. */
 		v->arch.pc += INSN_SIZE;
-		return v;
+		return arm64_smccc(v);
 	case EC_IABT_LOW:
 	case EC_DABT_LOW:
 		exit_abort(v, esr, ec, &t);
@@ -173,9 +193,9 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 			 * not switched between partitions, so one partition's
 			 * watchpoints could fire in another. Reads as zero, ignores writes.
 			 */
-			if (ISS_SYSREG_READ(esr) && ISS_SYSREG_RT(esr) != 31u)
-				v->arch.x[ISS_SYSREG_RT(esr)] = 0;
 			v->arch.pc += INSN_SIZE;
+			if (ISS_SYSREG_READ(esr))
+				return exit_set_rt(v, ISS_SYSREG_RT(esr), 0);
 			return v;
 		}
 		/* ICH_HCR_EL2 traps: a service's first use of the GIC interface (ICC_*: CRn 12, or PMR). */
@@ -184,6 +204,11 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 		     (ISS_SYSREG_CRN(esr) == 4u && ISS_SYSREG_CRM(esr) == 6u)) &&
 		    arm64_vcpu_gic_load(arm64_this_cpu(), v))
 			return v;
+		/* HCR_EL2.TID3: what the partition may know of the CPU (idregs.c). */
+		if (arm64_idreg_is_read(esr)) {
+			v->arch.pc += INSN_SIZE;
+			return exit_set_rt(v, ISS_SYSREG_RT(esr), arm64_idreg_read(esr));
+		}
 		/* HCR_EL2.TVM/TRVM: a service's first use of its stage-1 controls. */
 		if (arm64_vcpu_vm_load(v))
 			return v;
@@ -258,5 +283,8 @@ struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu)
 
 	if (__builtin_expect(((esr >> ESR_EC_SHIFT) & ESR_EC_MASK) != EC_HVC64, 0))
 		return exit_sync_slow(v, esr);
+	/* An SMCCC function ID (bit 31 of W0) is firmware's, not the hypervisor ABI's. */
+	if (__builtin_expect((v->arch.x[0] & 0x80000000u) != 0, 0))
+		return arm64_smccc(v);
 	return exit_hypercall(v, cpu, esr);
 }

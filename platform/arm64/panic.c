@@ -8,6 +8,7 @@
 #include <arch/cpu.h>
 #include <arm64/cpu.h>
 #include <arm64/sysreg.h>
+#include <kernel/console.h>
 #include <kernel/print.h>
 #include <plat/console.h>
 
@@ -42,6 +43,7 @@ _Noreturn void arm64_kernel_fault(struct arm64_frame *f, u64 vector)
 
 	if (__atomic_exchange_n(&panic_entered, 1u, __ATOMIC_ACQ_REL) != 0)
 		arch_halt_all(); /* a second fault, or another CPU: the first report wins */
+	console_panic_write(""); /* what the kernel buffered before, so it is not lost */
 	panic_line("[hyp] KERNEL PANIC: %s exception at EL2 on cpu %d (mpidr 0x%lx)\n",
 	           kinds[vector & 3u], panic_cpu(), read_sysreg(mpidr_el1));
 	panic_line("[hyp] ESR 0x%lx (EC 0x%lx) ELR 0x%lx FAR 0x%lx\n", f->esr,

@@ -138,6 +138,14 @@ static void setup_boot_info(void)
 	boot_info.reserved[1] = (struct boot_mem_range){ dtb, dtb_end - dtb };
 	boot_info.reserved_count = 2;
 	boot_info.unsupported_types = 1u << PARTITION_PVH; /* PVH entry is x86 only */
+	/*
+	 * The manifest keeps every IPA below 2^40 (kernel/manifest_check.c), so
+	 * any IPA size from 40 to 48 bits covers it.
+	 */
+	u32 ipa_bits = arm64_ipa_bits();
+	kprintf("[hyp] stage 2: %u-bit guest-physical addresses\n", ipa_bits);
+	if (ipa_bits == 0)
+		setup_fail("stage 2 needs a physical address size of at least 40 bits");
 	kprintf("[hyp] reserved: kernel+package 0x%lx-0x%lx, dtb 0x%lx-0x%lx\n", kernel_base,
 	        kernel_base + boot_info.reserved[0].size - 1, dtb, dtb_end - 1);
 }
@@ -175,6 +183,7 @@ _Noreturn void arm64_boot_main(const void *dtb)
 		arm64_hw.cpu_count = 1;
 	}
 	arm64_has_sme = ((read_sysreg(id_aa64pfr1_el1) >> 24) & 0xfu) != 0;
+	arm64_has_ras = ((read_sysreg(id_aa64pfr0_el1) >> 28) & 0xfu) != 0;
 	/* ICH_VTR_EL2.PREbits + 1 preemption bits: 5 -> 1 APR, 6 -> 2, 7 -> 4. */
 	u32 prebits = (u32)((read_sysreg(S3_4_C12_C11_1) >> 26) & 7u) + 1u;
 	arm64_ich_apr_count = prebits >= 7u ? 4u : prebits == 6u ? 2u : 1u;

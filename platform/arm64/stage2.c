@@ -95,18 +95,41 @@ void arch_stage2_flush(u32 vmid)
 }
 
 /**
- * VTCR_EL2 (D13.2.151): T0SZ = 16 (48-bit IPA), SL0 = 2 (start at level 0
- * with 4 KiB pages), inner/outer write-back walks, inner shareable, TG0 =
- * 4 KiB, PS = the CPU's physical address size (at most 48 bits), 8-bit VMID.
+ * The IPA size stage 2 translates here: the CPU's physical address size
+ * (ID_AA64MMFR0_EL1.PARange, D19.2.64), at most the core's 48 bits. With a
+ * 4 KiB granule and the walk starting at level 0 (the core's four levels),
+ * VTCR_EL2.T0SZ may be 16..24, i.e. 40 to 48 bits (D8.2.5); a CPU with a
+ * smaller physical address space would need a walk that starts at level 1,
+ * which the core does not have: 0 then, and the boot stops.
+ */
+u32 arm64_ipa_bits(void)
+{
+	static const u8 pa_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
+	u64 parange = read_sysreg(id_aa64mmfr0_el1) & 0xfu;
+	u32 bits = parange < sizeof(pa_bits) ? pa_bits[parange] : 48u;
+	if (bits > 48u)
+		bits = 48u;
+	return bits >= 40u ? bits : 0;
+}
+
+/**
+ * VTCR_EL2 (D13.2.151): T0SZ = 64 - arm64_ipa_bits() (a 40..48-bit IPA),
+ * SL0 = 2 (start at level 0 with 4 KiB pages), inner/outer write-back
+ * walks, inner shareable, TG0 = 4 KiB, PS = the same size, 8-bit VMID.
+ * An IPA size above the physical one would make stage 2 fault on every
+ * access (it did, on a 44-bit CPU, before this was derived).
  */
 void arm64_stage2_init_cpu(void)
 {
 	u64 ps = read_sysreg(id_aa64mmfr0_el1) & 7u;
+	u32 bits = arm64_ipa_bits();
 
 	if (ps > 5u)
 		ps = 5u;
+	if (bits == 0)
+		bits = 40u; /* the boot stops (setup.c); keep VTCR valid meanwhile */
 	u64 vtcr = (UINT64_C(1) << 31) | (ps << 16) | (UINT64_C(3) << 12) | (UINT64_C(1) << 10) |
-	           (UINT64_C(1) << 8) | (UINT64_C(2) << 6) | 16u;
+	           (UINT64_C(1) << 8) | (UINT64_C(2) << 6) | (64u - bits);
 	write_sysreg(vtcr_el2, vtcr);
 	isb();
 }

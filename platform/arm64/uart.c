@@ -35,3 +35,15 @@ void plat_console_putc(char c)
 		;
 	*dr = (u8)c;
 }
+
+/** FR.TXFF clear: the transmit FIFO (or the holding register) has room. */
+bool plat_console_try_putc(char c)
+{
+	const volatile u32 *fr = (const volatile u32 *)(uart_base + PL011_FR);
+	volatile u32 *dr = (volatile u32 *)(uart_base + PL011_DR);
+
+	if (*fr & PL011_FR_TXFF)
+		return false;
+	*dr = (u8)c;
+	return true;
+}

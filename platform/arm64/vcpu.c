@@ -17,11 +17,15 @@
 _Static_assert(offsetof(struct vcpu, arch) == 0, "vectors.S: arch first in struct vcpu");
 _Static_assert(offsetof(struct vcpu_arch, pc) == ARM64_VCPU_PC_OFFSET, "vectors.S: pc offset");
 _Static_assert(offsetof(struct vcpu_arch, pstate) == ARM64_VCPU_PSTATE_OFFSET, "vectors.S: pstate");
+_Static_assert(offsetof(struct vcpu_arch, rt_pending) == ARM64_VCPU_RT_PENDING_OFFSET,
+               "vectors.S: rt_pending");
+_Static_assert(offsetof(struct vcpu_arch, rt_value) == ARM64_VCPU_RT_VALUE_OFFSET,
+               "vectors.S: rt_value");
 
 /** HCR_EL2 while a guest runs (D13.2.46); services also get DC (MMU-off = cacheable). */
 #define HCR_GUEST                                                                          \
 	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI | \
-	 HCR_TSC | HCR_TACR | HCR_TLOR | HCR_RW)
+	 HCR_TSC | HCR_TACR | HCR_TLOR | HCR_RW | HCR_TID3)
 
 /**
  * Reset: EL1h, D/A/I/F masked, MMU off, x0 = arg. VBAR_EL1 = 0, an IPA no
@@ -50,12 +54,29 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	a->el1.spsr = SPSR_EL1H_MASKED;
 }
 
+void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
+{
+	a->reset_type = type;
+	a->reset_entry = entry;
+	a->reset_arg = arg;
+	a->reset_pending = 1;
+}
+
 /**
  * Whether the CPUs implement SME (ID_AA64PFR1_EL1.SME, DDI 0487 D19.2.65):
  * then TPIDR2_EL0 exists, is usable at EL1 and EL0 (CPTR_EL2.TSM traps the
  * SME state, not it), and is switched like TPIDR_EL0. Set at boot.
  */
 bool arm64_has_sme;
+
+/**
+ * Whether the CPUs implement RAS (ID_AA64PFR0_EL1.RAS). Then, with
+ * HCR_EL2.AMO, a partition's DISR_EL1 accesses reach VDISR_EL2 (DDI 0487
+ * D13.2.147), which nothing else switches: it is saved and restored with
+ * the EL1 registers, or one partition could write it and another read it.
+ * Set at boot.
+ */
+bool arm64_has_ras;
 
 /**
  * How many ICH_AP0Rn/AP1Rn_EL2 registers the virtual interface has: 1, 2
@@ -160,6 +181,8 @@ static void el1_save(struct arm64_el1_regs *r)
 	r->cntv_cval = read_sysreg(cntv_cval_el0);
 	if (arm64_has_sme)
 		r->tpidr2 = read_sysreg(S3_3_C13_C0_5); /* TPIDR2_EL0 */
+	if (arm64_has_ras)
+		r->vdisr = read_sysreg(S3_4_C12_C1_1); /* VDISR_EL2 */
 	/* The next vCPU must not get this one's virtual timer interrupt. */
 	write_sysreg(cntv_ctl_el0, 0);
 }
@@ -184,6 +207,8 @@ static void el1_restore(const struct arm64_el1_regs *r)
 	write_sysreg(cntv_cval_el0, r->cntv_cval);
 	if (arm64_has_sme)
 		write_sysreg(S3_3_C13_C0_5, r->tpidr2);
+	if (arm64_has_ras)
+		write_sysreg(S3_4_C12_C1_1, r->vdisr);
 	write_sysreg(cntv_ctl_el0, r->cntv_ctl);
 }
 
@@ -196,8 +221,12 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 {
 	struct vcpu *prev = cpu->loaded;
 
-	if (prev == next)
-		return;
+	if (prev == next) {
+		if (next == NULL || !next->arch.reset_pending)
+			return;
+		arm64_vcpu_switch(cpu, NULL); /* save it, then load it afresh below */
+		prev = NULL;
+	}
 	if (prev != NULL) {
 		el1_save(&prev->arch.el1);
 		if (prev->arch.vm_live) {
@@ -223,6 +252,9 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	while (__atomic_load_n(&next->arch.live_on, __ATOMIC_ACQUIRE) != 0)
 		__asm__ volatile("yield");
 	next->arch.live_on = cpu->index + 1u;
+	if (next->arch.reset_pending)
+		arch_vcpu_reset(&next->arch, (enum partition_type)next->arch.reset_type,
+		                next->arch.reset_entry, next->arch.reset_arg, 0);
 	el1_restore(&next->arch.el1);
 	u64 hcr = next->arch.hcr, ich_hcr = 0;
 	if (hcr & HCR_DC) {

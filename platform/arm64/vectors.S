@@ -99,6 +99,7 @@ guest_exit_common:
 	save_guest
 	bl	arm64_guest_exit
 guest_exit_return:
+	tbnz	x0, #0, guest_exit_set_rt
 	cmp	x0, x19
 	b.ne	guest_exit_switch
 	/* Back into the same vCPU: reload what the C code may have changed. */
@@ -119,6 +120,25 @@ guest_exit_return:
 	eret
 	dsb	nsh			/* no straight-line speculation past ERET */
 	isb
+
+/*
+ * The same vCPU, tagged (bit 0) by exit.c: an emulated register read went to
+ * one of x20-x29, which the C code kept intact and the return above would
+ * not reload. Store them, apply the pending value, enter with everything.
+ */
+guest_exit_set_rt:
+	stp	x20, x21, [x19, #160]
+	stp	x22, x23, [x19, #176]
+	stp	x24, x25, [x19, #192]
+	stp	x26, x27, [x19, #208]
+	stp	x28, x29, [x19, #224]
+	ldr	x2, [x19, #ARM64_VCPU_RT_PENDING_OFFSET]
+	ldr	x3, [x19, #ARM64_VCPU_RT_VALUE_OFFSET]
+	sub	x2, x2, #1
+	str	x3, [x19, x2, lsl #3]
+	str	xzr, [x19, #ARM64_VCPU_RT_PENDING_OFFSET]
+	mov	x0, x19
+	b	arm64_vcpu_enter
 
 /*
  * Another vCPU (or none): complete the old one's (x19) saved state with

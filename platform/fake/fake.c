@@ -26,6 +26,11 @@ jmp_buf fake_exit_jmp;
 bool fake_exit_armed;
 int fake_exit_status;
 
+u32 fake_console_room = UINT32_MAX;
+u64 fake_console_bytes;
+u32 fake_console_waits;
+u32 fake_console_refusals;
+
 static char console_buf[1 << 16];
 static size_t console_len;
 
@@ -40,14 +45,38 @@ void fake_console_clear(void)
 	console_buf[0] = '\0';
 }
 
-void plat_console_putc(char c)
+/** The UART takes c: count it, and keep it (but CR) for fake_console(). */
+static void fake_console_take(char c)
 {
+	fake_console_bytes++;
+	if (fake_console_room != UINT32_MAX)
+		fake_console_room--;
 	if (getenv("FAKE_CONSOLE_ECHO") != NULL)
 		fputc(c, stderr);
 	if (c == '\r' || console_len + 1 >= sizeof(console_buf))
 		return;
 	console_buf[console_len++] = c;
 	console_buf[console_len] = '\0';
+}
+
+/** A blocking write: on a full UART a real one would wait here, so count it. */
+void plat_console_putc(char c)
+{
+	if (fake_console_room == 0) {
+		fake_console_waits++;
+		return;
+	}
+	fake_console_take(c);
+}
+
+bool plat_console_try_putc(char c)
+{
+	if (fake_console_room == 0) {
+		fake_console_refusals++;
+		return false;
+	}
+	fake_console_take(c);
+	return true;
 }
 
 u32 arch_cpu_index(void)
@@ -95,6 +124,11 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 		                 .vmid = vmid,
 		                 .arg = arg,
 		                 .reset_count = a->reset_count + 1 };
+}
+
+void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
+{
+	arch_vcpu_reset(a, type, entry, arg, a->vmid);
 }
 
 void *plat_phys_to_virt(paddr_t pa)

@@ -16,10 +16,11 @@
 #define UART_MCR 4u
 #define UART_LSR 5u
 #define UART_LSR_THRE 0x20u
+#define UART_FIFO_BYTES 16u /**< 16550 transmit FIFO depth */
 
 /**
- * 115200 8N1, FIFOs on, no interrupts: the console is written with the
- * kernel lock held and polled, so no interrupt path can reorder its output.
+ * 115200 8N1, FIFOs on, no interrupts: kernel/console.c drains its buffer
+ * by polling LSR, so no interrupt path can reorder its output.
  */
 void x86_console_init(void)
 {
@@ -32,10 +33,30 @@ void x86_console_init(void)
 	outb(X86_COM1 + UART_MCR, 0x03);
 }
 
-/** Waits for THR empty; kernel/console.c already emits CR before LF. */
+/** Waits for THR empty (panic reports only; see plat/console.h). */
 void plat_console_putc(char c)
 {
 	while (!(inb(X86_COM1 + UART_LSR) & UART_LSR_THRE))
 		;
 	outb(X86_COM1 + UART_THR, (u8)c);
+}
+
+/** Bytes the transmit FIFO still takes since LSR.THRE was last seen set. */
+static u32 tx_room;
+
+/**
+ * LSR.THRE set means the transmit FIFO (16 bytes, FIFOs enabled in
+ * x86_console_init) is empty, so that many bytes can be written before
+ * LSR is read again. Called under the console lock (or at a panic).
+ */
+bool plat_console_try_putc(char c)
+{
+	if (tx_room == 0) {
+		if (!(inb(X86_COM1 + UART_LSR) & UART_LSR_THRE))
+			return false;
+		tx_room = UART_FIFO_BYTES;
+	}
+	tx_room--;
+	outb(X86_COM1 + UART_THR, (u8)c);
+	return true;
 }

@@ -6,6 +6,7 @@
  * they are #VMEXITs (svm.c).
  */
 #include <arch/cpu.h>
+#include <kernel/console.h>
 #include <kernel/print.h>
 #include <plat/console.h>
 #include <x86/layout.h>
@@ -118,6 +119,7 @@ _Noreturn static void exception_panic(const struct x86_frame *f)
 {
 	u64 cr2;
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	console_panic_write(""); /* what the kernel buffered before, so it is not lost */
 	panic_print("[hyp] KERNEL PANIC: exception %llu (%s) error 0x%llx on cpu %u\n",
 	            (ull)f->vector, exception_names[f->vector & 31], (ull)f->error,
 	            arch_cpu_index());

@@ -234,6 +234,12 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	c->tlb_control = VMCB_TLB_FLUSH_ASID;
 }
 
+/** VMRUN's #VMEXIT leaves every register of the vCPU in memory: reset at once. */
+void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
+{
+	arch_vcpu_reset(a, type, entry, arg, a->vmid);
+}
+
 static const char *guest_exception_name(u32 vector)
 {
 	switch (vector) {

@@ -11,7 +11,7 @@ CASE: empty | random | truncated | not-manifest | bad-totalsize | prop-length-wr
 
 prop-length-wrap is the libfdt 1.6.1 hang the fuzzer found: a property
 length of 0xfffffff4 sends fdt_next_tag() back to the same token, so
-fdt_check_full() never returns; kernel/manifest.c walks the tokens first.
+fdt_check_full() never returns; kernel/manifest/manifest.c walks the tokens first.
 """
 
 import os

@@ -7,6 +7,7 @@
 #include "storm.h"
 #include <kernel/cap.h>
 #include <kernel/notification.h>
+#include <kernel/vcpu_power.h>
 #include <string.h>
 
 /** The rights each partition held at boot for each (type, object), to check nothing widens. */
@@ -22,8 +23,18 @@ void storm_build(void)
 		kernel.cfg.partitions[index].mapping_count = 0;
 	}
 	u32 ep0 = tsys_endpoint(), ep1 = tsys_endpoint(), n0 = tsys_notification();
+	u32 ep2 = tsys_endpoint(), ep3 = tsys_endpoint();
+	/*
+	 * Fault handlers: p1 and p2 handle each other's faults (ep1, ep3), and
+	 * p3's two vCPUs handle each other's (ep2): a STOP answer or a released
+	 * fault then stops the replier's own partition.
+	 */
 	kernel.cfg.partitions[2].fault_endpoint = ep1;
 	kernel.cfg.partitions[2].fault_badge = 0xf;
+	kernel.cfg.partitions[1].fault_endpoint = ep3;
+	kernel.cfg.partitions[3].fault_endpoint = ep2;
+	/* p3 is a VM: its vCPU 1 starts off, and power requests can start and stop it. */
+	kernel.cfg.partitions[3].type = PARTITION_VM;
 	for (u32 p = 0; p < STORM_PARTITIONS; p++) {
 		tsys_cap(p, 0, CAP_ENDPOINT, ep0, p == 0 ? RIGHT_EP_RECV : RIGHT_EP_SEND, p + 1);
 		tsys_cap(p, 1, CAP_ENDPOINT, ep1,
@@ -32,6 +43,8 @@ void storm_build(void)
 		         1u << p);
 		tsys_cap(p, 31, CAP_NOTIFICATION, n0, RIGHTS_NTF_ALL, 0);
 	}
+	tsys_cap(2, 3, CAP_ENDPOINT, ep3, RIGHT_EP_RECV, 0);
+	tsys_cap(3, 3, CAP_ENDPOINT, ep2, RIGHT_EP_RECV, 0);
 	memset(boot_rights, 0, sizeof(boot_rights));
 	for (u32 p = 0; p < STORM_PARTITIONS; p++) {
 		const struct cfg_partition *cp = &kernel.cfg.partitions[p];
@@ -80,8 +93,12 @@ const char *storm_check(void)
 			if (!held)
 				return "a caller waits for a reply nobody can give";
 		}
+		if (v->state == VCPU_OFF && (v->queued_on != NULL || v->caller != NULL))
+			return "a powered-off vCPU is queued or holds a reply right";
 		if (v->state == VCPU_STOPPED && !v->part->stopped)
 			return "a stopped vCPU in a running partition";
+		if (v->part->stopped && v->state != VCPU_STOPPED)
+			return "a vCPU of a stopped partition is not stopped (it would run again)";
 		if (v->caller != NULL && v->caller->state != VCPU_BLOCKED_REPLY &&
 		    v->caller->state != VCPU_BLOCKED_FAULT)
 			return "a reply right names a vCPU that is not waiting for it";
@@ -128,6 +145,19 @@ struct vcpu *storm_event(struct vcpu *v, const u8 *e)
 		return trap_event(v, TRAP_MEM_FAULT, seed, (u32)seed & 7u);
 	if (pick < 8 && e[1] % 8 == 0)
 		return trap_event(v, TRAP_GUEST_EXCEPTION, 0, 0);
+	if (pick >= 8 && pick < 11) {
+		/* A power request (PSCI on arm64): any op, any target, any entry. */
+		struct power_req req = { .op = (enum power_op)(e[1] % 6),
+			                 .target = e[2] % 4,
+			                 .entry = e[3] % 2 ? 0x100000 : seed,
+			                 .arg = seed };
+		/* Rarely for good: nothing here can start a vCPU again (no memory to enter). */
+		if (req.op == POWER_CPU_OFF || req.op == POWER_SYSTEM_OFF ||
+		    req.op == POWER_SYSTEM_RESET)
+			req.op = e[3] % 16 == 0 ? req.op : POWER_AFFINITY_INFO;
+		enum power_result r;
+		return kernel_power(v, &req, &r);
+	}
 	u64 nr = storm_calls[e[1] % ARRAY_COUNT(storm_calls)];
 	if (nr == HC_EXIT && e[3] % 32 != 0)
 		nr = HC_NULL;
@@ -141,9 +171,9 @@ struct vcpu *storm_event(struct vcpu *v, const u8 *e)
 	}
 	v->arch.regs[0] = nr;
 	/* Mostly the slots that hold something, sometimes any index at all. */
-	static const u64 live_slots[] = { 0, 1, 2, 31 };
+	static const u64 live_slots[] = { 0, 1, 2, 3, 31 };
 	u8 how = e[2] % 8;
-	v->arch.regs[1] = how < 6 ? live_slots[e[2] / 8 % 4] : how == 6 ? e[2] % 34 : seed;
+	v->arch.regs[1] = how < 6 ? live_slots[e[2] / 8 % 5] : how == 6 ? e[2] % 34 : seed;
 	if (e[3] % 8 == 0)
 		v->arch.regs[2] |= IPC_LABEL_KERNEL;
 	struct trap t = { .kind = TRAP_HYPERCALL };

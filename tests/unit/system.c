@@ -1,5 +1,6 @@
 /** Small systems for host tests (see system.h). */
 #include "system.h"
+#include <kernel/console.h>
 #include <kernel/lock.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,8 @@ void tsys_reset(u32 cpu_count)
 	kernel.cfg.cpu_count = cpu_count;
 	kernel.cpu_count = cpu_count;
 	fake_cpu = 0;
+	fake_console_room = UINT32_MAX;
+	console_flush_sync(); /* what an earlier test left buffered */
 	fake_console_clear();
 }
 
@@ -69,7 +72,9 @@ void tsys_cap(u32 partition, u32 slot, u32 type, u32 object, u32 rights, u64 bad
 struct vcpu *tsys_boot(void)
 {
 	struct boot_info bi = { .cpu_count = kernel.cpu_count };
-	return boot_build_system(&bi);
+	struct vcpu *first = boot_build_system(&bi);
+	console_flush_sync(); /* the boot lines, as the first trap exit would */
+	return first;
 }
 
 struct vcpu *tsys_vcpu(u32 partition, u32 index)
@@ -96,4 +101,10 @@ struct vcpu *trap_event(struct vcpu *v, enum trap_kind kind, u64 address, u32 ac
 {
 	struct trap t = { .kind = kind, .address = address, .access = access, .what = "test fault" };
 	return kernel_trap(v, &t);
+}
+
+const char *tsys_console(void)
+{
+	console_drain_idle();
+	return fake_console();
 }

@@ -28,6 +28,9 @@ struct vcpu *hc(struct vcpu *v, u64 nr, u64 r1, u64 r2, u64 r3);
 /** Trap v with a non-hypercall event. */
 struct vcpu *trap_event(struct vcpu *v, enum trap_kind kind, u64 address, u32 access);
 
+/** The console output so far, after draining what the kernel buffered. */
+const char *tsys_console(void);
+
 static inline u64 reg(const struct vcpu *v, u32 i)
 {
 	return v->arch.regs[i];

@@ -1,7 +1,6 @@
 /** IPC, notifications and every hypercall's decode path on the fake platform. */
 #include "system.h"
 #include "tap.h"
-#include <kernel/console.h>
 #include <string.h>
 
 /* Make v issue a message hypercall: r1 = slot, r2 = label, r3..r8 = w0, w0 + 1, ... */
@@ -25,17 +24,6 @@ static struct vcpu *call(struct vcpu *v, u64 slot, u64 label, u64 w0)
 static struct vcpu *reply_recv(struct vcpu *v, u64 slot, u64 label, u64 w0)
 {
 	return msg_hc(v, HC_REPLY_RECV, slot, label, w0);
-}
-
-/* Make v write count bytes (at most IPC_CONSOLE_MAX) to its console. */
-static struct vcpu *console_write(struct vcpu *v, const void *bytes, u32 count)
-{
-	memset(v->arch.regs, 0, sizeof(v->arch.regs));
-	v->arch.regs[0] = HC_CONSOLE_WRITE;
-	v->arch.regs[1] = count;
-	memcpy(&v->arch.regs[IPC_REG_LABEL], bytes, count);
-	struct trap t = { .kind = TRAP_HYPERCALL };
-	return kernel_trap(v, &t);
 }
 
 static void test_ping_pong(void)
@@ -157,7 +145,7 @@ static void test_denials(void)
 	   "deny: restrict a slot out of range");
 	OK(hc(va, HC_CAP_INFO, 7, 0, 0) == va && reg(va, 0) == STATUS_INVALID_CAP,
 	   "deny: info on an empty slot");
-	OK(strstr(fake_console(), "PANIC") == NULL, "deny: no bad argument reached a panic");
+	OK(strstr(tsys_console(), "PANIC") == NULL, "deny: no bad argument reached a panic");
 }
 
 static void test_cap_hypercalls(void)
@@ -261,7 +249,7 @@ static void test_faults(void)
 	OK(next != vg, "fault: the stopped vCPU is not run again");
 	OK(kernel.partitions[g].stopped, "fault: stop answer stops the partition");
 	EQ(vg->state, VCPU_STOPPED, "fault: its vCPU is stopped");
-	OK(strstr(fake_console(), "partition 'faulty' stopped") != NULL,
+	OK(strstr(tsys_console(), "partition 'faulty' stopped") != NULL,
 	   "fault: the stop is reported");
 	OK(vo->state == VCPU_READY || vo->state == VCPU_RUNNING,
 	   "fault: other partition unaffected");
@@ -277,14 +265,14 @@ static void test_fault_no_handler(void)
 	OK(trap_event(vg, TRAP_MEM_FAULT, 0x40000000, IPC_ACCESS_READ) == vo,
 	   "no handler: others run on");
 	OK(kernel.partitions[g].stopped, "no handler: faulting partition stopped");
-	OK(strstr(fake_console(),
+	OK(strstr(tsys_console(),
 	          "partition 'bad' stopped: vcpu 0: test fault fault at 0x40000000 (read), pc 0x100010") !=
 	           NULL,
 	   "no handler: report names address, access and pc");
 	OK(FAKE_EXPECT_EXIT(hc(vo, HC_EXIT, 0, 0, 0)),
 	   "no handler: system powers off when the last partition ends");
 	EQ(fake_exit_status, 1, "no handler: final status says a partition failed");
-	OK(strstr(fake_console(), "[hyp] system off: status=1") != NULL,
+	OK(strstr(tsys_console(), "[hyp] system off: status=1") != NULL,
 	   "no handler: status line printed");
 }
 
@@ -302,11 +290,110 @@ static void test_stop_releases_caller(void)
 	OK(hc(vs, HC_EXIT, 3, 0, 0) == vc,
 	   "stop: server exits holding the reply right; client runs");
 	EQ(reg(vc, 0), STATUS_PEER_STOPPED, "stop: client released with PEER_STOPPED");
-	OK(strstr(fake_console(), "partition 'server' stopped: exited with code 3") != NULL,
+	OK(strstr(tsys_console(), "partition 'server' stopped: exited with code 3") != NULL,
 	   "stop: exit reported");
 	OK(FAKE_EXPECT_EXIT(call(vc, 0, 1, 0)),
 	   "stop: a call nobody can answer leaves nothing runnable: power off");
 	EQ(vc->state, VCPU_BLOCKED_SEND, "stop: the new call waits on the endpoint");
+}
+
+/** Let the timer rotate CPU 0 until want runs (at most a few slices). */
+static struct vcpu *rotate_to(struct vcpu *cur, struct vcpu *want)
+{
+	for (int i = 0; i < 16 && cur != want && cur != NULL; i++)
+		cur = trap_event(cur, TRAP_TIMER, 0, 0);
+	return cur;
+}
+
+/** Whether v is on CPU 0's ready queue or any endpoint's queue, or current. */
+static bool anywhere(const struct vcpu *v)
+{
+	for (const struct vcpu *it = cpu_sched[0].ready.head; it != NULL; it = it->next)
+		if (it == v)
+			return true;
+	for (u32 e = 0; e < kernel.cfg.endpoint_count; e++) {
+		for (const struct vcpu *it = kernel.endpoints[e].senders.head; it; it = it->next)
+			if (it == v)
+				return true;
+		for (const struct vcpu *it = kernel.endpoints[e].receivers.head; it; it = it->next)
+			if (it == v)
+				return true;
+	}
+	return cpu_sched[0].current == v;
+}
+
+/*
+ * Issue 8, defect 2: a fault handler in the faulting partition itself
+ * answers STOP, which stops the handler's own vCPU mid-hypercall; it must
+ * not be queued to receive again or returned as the one to run.
+ */
+static void test_stop_own_partition(void)
+{
+	for (int how = 0; how < 2; how++) {
+		tsys_reset(1);
+		u32 p = tsys_partition("selfish", 2), o = tsys_partition("other", 1);
+		u32 ep = tsys_endpoint();
+		kernel.cfg.partitions[p].fault_endpoint = ep;
+		tsys_cap(p, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
+		struct vcpu *v0 = tsys_vcpu(p, 0), *v1 = tsys_vcpu(p, 1), *vo = tsys_vcpu(o, 0);
+		rotate_to(tsys_boot(), v1);
+		struct vcpu *cur = rotate_to(hc(v1, HC_RECV, 0, 0, 0), v0);
+		OK(cur == v0 && v1->state == VCPU_BLOCKED_RECV, "self stop: handler vCPU waits");
+		OK(trap_event(v0, TRAP_MEM_FAULT, 0x7000, IPC_ACCESS_READ) == v1,
+		   "self stop: the fault goes to the partition's own handler vCPU");
+		cur = how == 0 ? reply_recv(v1, 0, 0, IPC_FAULT_STOP) :
+		                 msg_hc(v1, HC_REPLY, 0, 0, IPC_FAULT_STOP);
+		OK(kernel.partitions[p].stopped,
+		   how == 0 ? "self stop (reply_recv): partition stopped" :
+		              "self stop (reply): partition stopped");
+		OK(cur == vo, how == 0 ? "self stop (reply_recv): the other partition runs next" :
+		                         "self stop (reply): the other partition runs next");
+		EQ(v1->state, VCPU_STOPPED, "self stop: the handler's own vCPU stays stopped");
+		OK(!anywhere(v0) && !anywhere(v1),
+		   "self stop: no vCPU of the stopped partition is queued or current");
+	}
+}
+
+/*
+ * Two partitions handling each other's faults, and a server that called
+ * out while holding a fault: stopping one stops the other through the
+ * released fault, which releases the first one's call again. Nothing of
+ * either may be made ready.
+ */
+static void test_stop_mutual_handlers(void)
+{
+	tsys_reset(1);
+	u32 a = tsys_partition("alpha", 2), b = tsys_partition("beta", 2),
+	    o = tsys_partition("other", 1);
+	u32 ep_a = tsys_endpoint(), ep_b = tsys_endpoint(), ep_s = tsys_endpoint();
+	kernel.cfg.partitions[a].fault_endpoint = ep_a;
+	kernel.cfg.partitions[b].fault_endpoint = ep_b;
+	tsys_cap(a, 0, CAP_ENDPOINT, ep_b, RIGHT_EP_RECV, 0); /* alpha handles beta's faults */
+	tsys_cap(a, 1, CAP_ENDPOINT, ep_s, RIGHT_EP_SEND, 0);
+	tsys_cap(b, 0, CAP_ENDPOINT, ep_a, RIGHT_EP_RECV, 0); /* beta handles alpha's faults */
+	tsys_cap(b, 1, CAP_ENDPOINT, ep_s, RIGHT_EP_RECV, 0);
+	struct vcpu *a0 = tsys_vcpu(a, 0), *a1 = tsys_vcpu(a, 1), *b0 = tsys_vcpu(b, 0),
+	            *b1 = tsys_vcpu(b, 1), *vo = tsys_vcpu(o, 0);
+	struct vcpu *cur = tsys_boot();
+	/* a0 takes b1's fault, then calls b0 while still holding it. */
+	cur = rotate_to(hc(rotate_to(cur, a0), HC_RECV, 0, 0, 0), b0);
+	OK(cur == b0, "mutual: beta's first vCPU runs");
+	cur = rotate_to(hc(b0, HC_RECV, 1, 0, 0), b1);
+	OK(cur == b1, "mutual: beta's faulter runs");
+	OK(trap_event(b1, TRAP_MEM_FAULT, 0x7000, IPC_ACCESS_READ) == a0,
+	   "mutual: beta's fault reaches alpha");
+	OK(call(a0, 1, 5, 0) == b0, "mutual: alpha calls beta while holding beta's fault");
+	EQ(a0->state, VCPU_BLOCKED_REPLY, "mutual: alpha waits for beta's reply");
+	/* Now alpha's other vCPU exits: alpha stops, releasing beta's fault, which stops beta. */
+	cur = rotate_to(b0, a1);
+	OK(cur == a1, "mutual: alpha's second vCPU runs");
+	cur = hc(a1, HC_EXIT, 0, 0, 0);
+	OK(kernel.partitions[a].stopped && kernel.partitions[b].stopped,
+	   "mutual: both partitions stopped");
+	EQ(a0->state, VCPU_STOPPED, "mutual: the released call does not revive alpha's vCPU");
+	OK(!anywhere(a0) && !anywhere(a1) && !anywhere(b0) && !anywhere(b1),
+	   "mutual: nothing of either partition is queued or current");
+	OK(cur == vo, "mutual: the bystander runs");
 }
 
 static void test_exit_clean(void)
@@ -318,70 +405,6 @@ static void test_exit_clean(void)
 	OK(hc(va, HC_EXIT, 0, 0, 0) == vb, "exit: next partition runs");
 	OK(FAKE_EXPECT_EXIT(hc(vb, HC_EXIT, 0, 0, 0)), "exit: last exit powers off");
 	EQ(fake_exit_status, 0, "exit: clean status");
-}
-
-static void test_console(void)
-{
-	tsys_reset(1);
-	u32 a = tsys_partition("talker", 1);
-	struct vcpu *va = tsys_vcpu(a, 0);
-	char xs[56], ys_line[56], zs[56];
-	memset(xs, 'x', sizeof(xs));
-	memset(ys_line, 'y', sizeof(ys_line));
-	memset(zs, 'z', sizeof(zs));
-	tsys_boot();
-	fake_console_clear();
-	console_write(va, "hi\x1b[2Jyou\n", 10);
-	EQ(reg(va, 0), STATUS_OK, "console: write ok");
-	OK(strcmp(fake_console(), "[talker] hi?[2Jyou\n") == 0,
-	   "console: prefixed, control bytes neutralised");
-	fake_console_clear();
-	for (int i = 0; i < 3; i++) {
-		console_write(va, xs, 56);
-	}
-	OK(strncmp(fake_console(), "[talker] xxxx", 13) == 0 &&
-	           strchr(fake_console(), '\n') != NULL,
-	   "console: an over-long line is broken, not overflowed");
-	/* Flooding: 100 writes of 56 bytes in one window; only the budget gets out. */
-	fake_console_clear();
-	fake_now_ns += CONSOLE_WINDOW_NS;
-	u32 accepted = 0;
-	for (int i = 0; i < 100; i++) {
-		console_write(va, ys_line, 56);
-		accepted += reg(va, 0) == STATUS_OK;
-	}
-	EQ(accepted, 100,
-	   "console flood: every write is accepted (the excess is dropped, not refused)");
-	console_partition_flush(va->part); /* the last partial line */
-	size_t ys = 0;
-	for (const char *c = fake_console(); *c != '\0'; c++)
-		ys += *c == 'y';
-	EQ(ys, CONSOLE_BUDGET_BYTES, "console flood: exactly the budget is printed in one window");
-	OK(strstr(fake_console(), "dropped") == NULL,
-	   "console flood: no report before the window ends");
-	fake_now_ns += CONSOLE_REPORT_NS;
-	console_write(va, "\n", 1);
-	OK(strstr(fake_console(), "[hyp] partition 'talker': 1504 console bytes dropped") != NULL,
-	   "console flood: one line reports the dropped bytes in the next window");
-	/* Flooding on: at most one report line per CONSOLE_REPORT_NS. */
-	size_t reports = 0;
-	bool counted_all = false;
-	for (int w = 0; w < 150; w++) {
-		fake_console_clear();
-		fake_now_ns += CONSOLE_WINDOW_NS;
-		for (int i = 0; i < 80; i++) {
-			console_write(va, zs, 56);
-		}
-		for (const char *c = fake_console(); (c = strstr(c, "bytes dropped")) != NULL; c++)
-			reports++;
-		counted_all = counted_all ||
-		              strstr(fake_console(),
-		                     "[hyp] partition 'talker': 38016 console bytes dropped") !=
-		                      NULL;
-	}
-	EQ(reports, 1, "console flood: 150 flooded windows (1.5 s) give one report line, not 150");
-	OK(counted_all,
-	   "console flood: the report counts every window since the last one (99 windows x 384 bytes)");
 }
 
 static void test_sched(void)
@@ -471,7 +494,7 @@ static void test_more_paths(void)
 	OK(FAKE_EXPECT_EXIT(trap_event(vs, TRAP_MEM_FAULT, 0x9000, IPC_ACCESS_EXEC)),
 	   "nothing can run after the server faults: power off");
 	OK(kernel.partitions[s].stopped, "the server faulted and stopped");
-	OK(strstr(fake_console(), "(exec)") != NULL, "the report names an exec fault");
+	OK(strstr(tsys_console(), "(exec)") != NULL, "the report names an exec fault");
 }
 
 int main(void)
@@ -485,8 +508,9 @@ int main(void)
 	test_faults();
 	test_fault_no_handler();
 	test_stop_releases_caller();
+	test_stop_own_partition();
+	test_stop_mutual_handlers();
 	test_exit_clean();
-	test_console();
 	test_sched();
 	return tap_finish();
 }

@@ -55,7 +55,12 @@ enum hc_number {
 	HC_CAP_DROP = 26,     /**< r1 = slot; empty it */
 	HC_CAP_RESTRICT = 27, /**< r1 = slot, r2 = rights; narrow in place, for good */
 
-	HC_NUMBER_LIMIT = 32 /**< numbers at or above this are invalid */
+	/**
+	 * Numbers at or above this are invalid. On arm64 a value with bit 31 of
+	 * W0 set is an SMCCC function ID (PSCI), handled as firmware: keep every
+	 * hypercall number far below that.
+	 */
+	HC_NUMBER_LIMIT = 32
 };
 
 /** The one status enum of the whole ABI, returned in r0. */

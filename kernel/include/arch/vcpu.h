@@ -26,4 +26,12 @@
  */
 void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid);
 
+/**
+ * Start a vCPU that has run before (and is now powered off) afresh, in the
+ * reset state of arch_vcpu_reset at entry with arg, keeping its VMID. Its
+ * state may still be in use by the CPU it last ran on (saved lazily): the
+ * platform applies the reset no earlier than that save.
+ */
+void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg);
+
 #endif /* ARCH_VCPU_H */

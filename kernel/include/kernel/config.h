@@ -1,6 +1,6 @@
 /**
  * The boot description of a whole system: what the manifest says, in plain
- * C structs. kernel/manifest.c fills it from the device-tree manifest (with
+ * C structs. kernel/manifest/manifest.c fills it from the device-tree manifest (with
  * libfdt) and validates it; kernel/boot.c builds every kernel object from it.
  * The host tool tools/manifest uses the very same parser and validator.
  *

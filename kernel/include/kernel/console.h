@@ -1,26 +1,108 @@
 /**
- * Partition console output (HC_CONSOLE_WRITE). Each partition's bytes are
- * line-buffered and printed as "[<partition>] <line>", so output from
- * different partitions and CPUs never interleaves within a line and a
- * partition cannot forge a kernel line. Control characters other than tab
- * are shown as '?'; an over-long line is broken at CONSOLE_LINE_MAX.
+ * The console: kernel lines (kprintf, print.h) and partition output
+ * (HC_CONSOLE_WRITE) go, in the order they are printed, into one bounded
+ * buffer that is drained to the UART without waiting: only while the UART's
+ * transmitter has room (plat_console_try_putc), outside the kernel lock, at
+ * each trap exit (console_drain) and when a CPU is idle. So no CPU holding
+ * the kernel lock ever waits for the UART, and one partition's output can
+ * delay others' kernel entries by at most the lines of one console write
+ * copied into the buffer or one CONSOLE_DRAIN_CHUNK of non-blocking UART
+ * writes.
  *
- * Each partition may print CONSOLE_BUDGET_BYTES per CONSOLE_WINDOW_NS; the
- * rest is dropped and counted, and the count is reported in one line when
- * a later window opens, at most once per CONSOLE_REPORT_NS. So a partition cannot flood the console, nor hold
- * the kernel (which prints under its lock) at UART speed for long.
+ * Partition output is line-buffered per partition and printed as
+ * "[<partition>] <line>" followed by CR LF, so lines from different
+ * partitions and CPUs never interleave and a partition's bytes never start
+ * a console line. Control characters (CR, ESC and so ANSI escapes, C1
+ * controls, DEL, bytes >= 0x80) are shown as '?'; tab is kept and CR is
+ * dropped; an over-long line is broken at CONSOLE_LINE_MAX.
+ *
+ * Budget: each partition may print its share of CONSOLE_WINDOW_BYTES per
+ * CONSOLE_WINDOW_NS, counting every byte that reaches the UART (prefix,
+ * line, CR LF). The partitions' total stays below what the UART carries at
+ * 115200 baud, leaving the rest for kernel lines. A line over the budget,
+ * or one that does not fit in the partitions' part of the buffer, is dropped
+ * whole and its bytes counted; the count is reported in one kernel line when
+ * a later window opens, at most once per CONSOLE_REPORT_NS.
+ *
+ * Kernel lines are never dropped: they may also use CONSOLE_KERNEL_RESERVE,
+ * which partition lines cannot fill; should even that be full, the kernel
+ * line waits for the UART (kernel output only, which no partition can drive
+ * at that rate). Before boot completes, at system off and at a panic the
+ * buffer is written out synchronously.
  */
 #ifndef KERNEL_CONSOLE_H
 #define KERNEL_CONSOLE_H
 
 #include <kernel/partition.h>
 
-#define CONSOLE_BUDGET_BYTES 4096u
-#define CONSOLE_WINDOW_NS 10000000u   /* 10 ms */
+/** What the UART carries: 115200 baud, 8N1 is 10 bit times a byte. */
+#define CONSOLE_UART_BYTES_PER_S 11520u
+/** All partitions together, per second: below the UART's rate (the rest is the kernel's). */
+#define CONSOLE_PARTITION_BYTES_PER_S 10240u
+/*
+ * One-second windows: a partition's burst (its TAP lines at start-up, say) may
+ * use its whole second's share at once; the buffer holds all shares.
+ */
+#define CONSOLE_WINDOW_NS 1000000000u
+/** What all partitions together may print per window; each gets 1/partition_count. */
+#define CONSOLE_WINDOW_BYTES (CONSOLE_PARTITION_BYTES_PER_S)
 #define CONSOLE_REPORT_NS 1000000000u /* at most one "dropped" line a second */
+/** The buffer between printers and the UART; a power of two. */
+#define CONSOLE_BUFFER_BYTES 16384u
+/** The part of the buffer only kernel lines may use. */
+#define CONSOLE_KERNEL_RESERVE 2048u
+/** At most this many bytes are written to the UART per lock hold when draining. */
+#define CONSOLE_DRAIN_CHUNK 64u
+/** The longest line a partition prints: "[" name "] " line CR LF. */
+#define CONSOLE_PRINTED_LINE_MAX (1u + (CFG_NAME_MAX - 1u) + 2u + CONSOLE_LINE_MAX + 2u)
+
+_Static_assert(CONSOLE_PARTITION_BYTES_PER_S < CONSOLE_UART_BYTES_PER_S,
+               "partitions must not be able to print faster than the UART carries");
+_Static_assert(CONSOLE_WINDOW_BYTES / CFG_PARTITION_MAX >= CONSOLE_PRINTED_LINE_MAX,
+               "every partition's budget must hold at least one full line");
+_Static_assert((CONSOLE_BUFFER_BYTES & (CONSOLE_BUFFER_BYTES - 1u)) == 0,
+               "the console buffer size must be a power of two");
+_Static_assert(CONSOLE_BUFFER_BYTES - CONSOLE_KERNEL_RESERVE >= CONSOLE_WINDOW_BYTES,
+               "the partitions' part of the buffer must hold a whole window's budget");
+
+/** Bytes in the console buffer not yet written to the UART (written under the console lock). */
+extern u32 console_backlog;
 
 void console_partition_write(struct partition *p, const char *bytes, u32 count);
 /** Print the partition's buffered line now (also when it stops mid-line). */
 void console_partition_flush(struct partition *p);
+/**
+ * The partition stops: print its buffered line and report any dropped
+ * bytes not yet reported (once per stop, so no flood).
+ */
+void console_partition_stop(struct partition *p);
+/** One partition's budget per CONSOLE_WINDOW_NS, in bytes printed. */
+u32 console_partition_budget(void);
+
+/** Write up to CONSOLE_DRAIN_CHUNK buffered bytes while the UART has room; never waits. */
+void console_drain_chunk(void);
+
+/**
+ * Called after the kernel lock is released on every trap exit: drains some
+ * buffered output if there is any (the check is inline because it sits on
+ * the hypercall path).
+ */
+static inline void console_drain(void)
+{
+	if (__builtin_expect(__atomic_load_n(&console_backlog, __ATOMIC_RELAXED) != 0, 0))
+		console_drain_chunk();
+}
+
+/** An idle CPU: drain until the buffer is empty or the UART is full; never waits. */
+void console_drain_idle(void);
+
+/** Write every buffered byte, waiting for the UART (system off; no later drain will come). */
+void console_flush_sync(void);
+
+/**
+ * A kernel panic: write the buffer and then s straight to the UART, without
+ * the console lock (the panic may have struck while it was held).
+ */
+void console_panic_write(const char *s);
 
 #endif /* KERNEL_CONSOLE_H */

@@ -33,4 +33,11 @@ struct vcpu *ipc_kernel_call(struct vcpu *v, u32 endpoint, const struct kernel_m
 /** Detach a stopping vCPU from every IPC relation, releasing its partners. */
 void ipc_cancel(struct vcpu *v);
 
+/**
+ * v gives up the reply right it holds, if any (it powers off): the caller
+ * gets STATUS_PEER_STOPPED, or, for a fault, its partition stops (which
+ * can be v's own: check v's state afterwards).
+ */
+void ipc_give_up_reply(struct vcpu *v);
+
 #endif /* KERNEL_IPC_H */

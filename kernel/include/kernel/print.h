@@ -1,8 +1,8 @@
 /**
  * Kernel console output. kprintf supports %s %c %d %u %x %lx %llx %lu %llu
  * %ld %lld %p and %%, with an optional zero-pad width (%016llx). Output goes
- * to plat_console_putc under the console lock, so lines from different CPUs
- * do not interleave.
+ * into the console buffer under the console lock (see console.h), so lines
+ * from different CPUs do not interleave; it is never dropped.
  */
 #ifndef KERNEL_PRINT_H
 #define KERNEL_PRINT_H

@@ -22,6 +22,7 @@ enum vcpu_state {
 	VCPU_BLOCKED_RECV,   /**< queued on an endpoint to receive */
 	VCPU_BLOCKED_NOTIFY, /**< waits on a notification */
 	VCPU_BLOCKED_FAULT,  /**< its fault went to a handler; waits for the answer */
+	VCPU_OFF,            /**< powered off: waits for a start (vcpu_power.h) */
 	VCPU_STOPPED,        /**< never runs again */
 };
 

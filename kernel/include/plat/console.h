@@ -2,7 +2,19 @@
 #ifndef PLAT_CONSOLE_H
 #define PLAT_CONSOLE_H
 
-/** Write one byte to the console, blocking until the UART takes it. */
+#include <kernel/types.h>
+
+/**
+ * Write one byte to the console, blocking until the UART takes it. Only for
+ * output that must not wait on anything else (a panic report); the kernel
+ * console (kernel/console.c) uses plat_console_try_putc.
+ */
 void plat_console_putc(char c);
+
+/**
+ * Write one byte if the UART's transmitter has room now, else write nothing
+ * and return false. Never waits. The byte is sent as is (no CR is added).
+ */
+bool plat_console_try_putc(char c);
 
 #endif /* PLAT_CONSOLE_H */

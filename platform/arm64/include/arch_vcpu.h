@@ -5,6 +5,7 @@
  *   0x000   x[0..30]       on every exit/entry (platform/arm64/vectors.S)
  *   0x0f8   pc             ELR_EL2, every exit/entry
  *   0x100   pstate         SPSR_EL2, every exit/entry
+ *   0x108   rt_pending     an emulated write to x20-x29 (exit.c), applied by vectors.S
  *   0x108   hcr ...        written when the vCPU changes on a CPU
  *   ...     el1            saved/restored when the vCPU changes on a CPU
  *   ...     fp             loaded on first use after entry, saved on leaving
@@ -19,6 +20,8 @@
 
 #define ARM64_VCPU_PC_OFFSET 0xf8
 #define ARM64_VCPU_PSTATE_OFFSET 0x100
+#define ARM64_VCPU_RT_PENDING_OFFSET 0x108
+#define ARM64_VCPU_RT_VALUE_OFFSET 0x110
 
 #ifndef __ASSEMBLER__
 
@@ -33,6 +36,7 @@ struct arm64_el1_regs {
 	u64 vmcr; /**< ICH_VMCR_EL2: the guest's view of ICC_PMR/BPR/IGRPEN (virtual interface) */
 	u32 ap0r[4], ap1r[4]; /**< ICH_AP0Rn/AP1Rn_EL2: the virtual interface's active priorities */
 	u64 tpidr2;           /**< TPIDR2_EL0, when the CPU has SME */
+	u64 vdisr;            /**< VDISR_EL2 (the guest's DISR_EL1 under HCR_EL2.AMO), with RAS */
 };
 
 /** FP/SIMD registers: q0..q31 as pairs of doublewords, then FPSR and FPCR. */
@@ -45,7 +49,15 @@ struct vcpu_arch {
 	u64 x[31];  /**< general registers x0..x30 */
 	u64 pc;     /**< ELR_EL2: where the vCPU resumes */
 	u64 pstate; /**< SPSR_EL2: the vCPU's PSTATE */
-	u64 hcr;    /**< HCR_EL2 while this vCPU runs (DC for services only) */
+	/**
+	 * An emulated register read whose target is one of x20-x29 (rt), which
+	 * the return into the same vCPU does not reload (vectors.S): 0, or
+	 * rt + 1 with its value; vectors.S stores x20-x29, applies it and
+	 * re-enters with every register (exit.c: exit_set_rt).
+	 */
+	u64 rt_pending;
+	u64 rt_value;
+	u64 hcr; /**< HCR_EL2 while this vCPU runs (DC for services only) */
 	/**
 	 * CPU index + 1 while this vCPU's EL1/FP state lives in that CPU's
 	 * registers, 0 once it is saved here. Another CPU waits for 0 before
@@ -69,6 +81,14 @@ struct vcpu_arch {
 	u32 vm_live;
 	/** Whether the GIC virtual-interface state (vcpu.c: gic_save) is loaded; same rules. */
 	u32 gic_live;
+	/**
+	 * A start (arch_vcpu_power_on) waiting to be applied: the reset happens
+	 * when a CPU next loads the vCPU, after the CPU that ran it last saved
+	 * its state, so that the save cannot overwrite the fresh state.
+	 */
+	u32 reset_pending;
+	u32 reset_type;
+	u64 reset_entry, reset_arg;
 	struct arm64_el1_regs el1;
 	struct arm64_fp_regs fp __attribute__((aligned(16)));
 };

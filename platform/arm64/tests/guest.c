@@ -171,22 +171,129 @@ static __attribute__((unused)) uint64_t vm_regs_clobbered_by_yield(uint64_t seed
  * count what came back changed.
  */
 static __attribute__((unused)) uint64_t cpu_regs_clobbered_by_yield(uint64_t pmr, uint64_t tp2,
-                                                                    uint64_t apr)
+                                                                    uint64_t apr, uint64_t disr)
 {
 	uint64_t bad;
 	__asm__ volatile("msr S3_0_C4_C6_0, %1\n\tmsr S3_3_C13_C0_5, %2\n\t"
-	                 "msr S3_0_C12_C9_0, %3\n\t"
+	                 "msr S3_0_C12_C9_0, %3\n\tmsr S3_0_C12_C1_1, %4\n\t"
 	                 "mov x0, #3\n\tmov x1, #0\n\thvc #0\n\t"
 	                 "mov %0, #0\n\t"
 	                 "mrs x9, S3_0_C4_C6_0\n\tcmp x9, %1\n\tcinc %0, %0, ne\n\t"
 	                 "mrs x9, S3_3_C13_C0_5\n\tcmp x9, %2\n\tcinc %0, %0, ne\n\t"
-	                 "mrs x9, S3_0_C12_C9_0\n\tcmp x9, %3\n\tcinc %0, %0, ne"
+	                 "mrs x9, S3_0_C12_C9_0\n\tcmp x9, %3\n\tcinc %0, %0, ne\n\t"
+	                 "mrs x9, S3_0_C12_C1_1\n\tcmp x9, %4\n\tcinc %0, %0, ne"
 	                 : "=&r"(bad)
-	                 : "r"(pmr), "r"(tp2), "r"(apr)
+	                 : "r"(pmr), "r"(tp2), "r"(apr), "r"(disr)
 	                 : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "cc",
 	                   "memory");
 	return bad;
 }
+
+#if defined(GUEST_EL2_ESCAPE)
+/**
+ * Forge an exception return: SPSR_EL1 = spsr (a mode this partition must
+ * never get), ELR_EL1 = the label below, then jump to VBAR_EL1 (0) + 0x200
+ * as if an exception had been taken with no vectors installed. That is a
+ * stage-2 instruction abort the kernel reports to the fault handler, which
+ * answers "resume": the kernel then resumes at ELR_EL1 with a PSTATE it
+ * builds. Returns CurrentEL.EL where execution went on.
+ */
+static uint64_t forged_return_el(uint64_t spsr)
+{
+	uint64_t el;
+	__asm__ volatile("adr x9, 1f\n\t"
+	                 "msr elr_el1, x9\n\t"
+	                 "msr spsr_el1, %1\n\t"
+	                 "mov x9, #0x200\n\t"
+	                 "br x9\n"
+	                 "1:\tmrs %0, CurrentEL\n\t"
+	                 "lsr %0, %0, #2"
+	                 : "=r"(el)
+	                 : "r"(spsr)
+	                 : "x9", "memory");
+	return el;
+}
+#endif
+
+#if defined(GUEST_PSCI)
+/** An SMCCC call by HVC (or by SMC with via_smc): x0 = fid, x1..x3 = arguments. */
+static int64_t smccc(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, int via_smc)
+{
+	register uint64_t x0 __asm__("x0") = fid;
+	register uint64_t x1 __asm__("x1") = a1;
+	register uint64_t x2 __asm__("x2") = a2;
+	register uint64_t x3 __asm__("x3") = a3;
+	if (via_smc)
+		__asm__ volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
+	else
+		__asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
+	return (int64_t)x0;
+}
+
+#define PSCI_CPU_ON64 UINT64_C(0xc4000003)
+#define PSCI_AFFINITY_INFO64 UINT64_C(0xc4000004)
+
+/* Written by the secondary vCPU: the context id it got in x0, its MPIDR, a count of starts. */
+static volatile uint64_t sec_ctx, sec_mpidr, sec_starts, sec_release;
+uint64_t psci_secondary_stack[512] __attribute__((aligned(16)));
+void psci_secondary_main(uint64_t ctx);
+
+/* The secondary's entry point for CPU_ON: a stack, then C. */
+__asm__(".pushsection .text\n"
+        ".global psci_secondary_entry\n"
+        "psci_secondary_entry:\n"
+        "\tadrp x9, psci_secondary_stack + 4096\n"
+        "\tadd x9, x9, #:lo12:psci_secondary_stack + 4096\n"
+        "\tmov sp, x9\n"
+        "\tbl psci_secondary_main\n"
+        "1:\tb 1b\n"
+        ".popsection\n");
+void psci_secondary_entry(void);
+
+void psci_secondary_main(uint64_t ctx)
+{
+	uint64_t mpidr;
+	__asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
+	sec_mpidr = mpidr;
+	sec_ctx = ctx;
+	sec_starts = sec_starts + 1;
+	while (sec_release != sec_starts)
+		hc(HC_YIELD, 0);       /* stay on until vCPU 0 has checked ALREADY_ON */
+	smccc(0x84000002, 0, 0, 0, 0); /* CPU_OFF: does not return */
+	sec_ctx = 0xbad;
+	for (;;)
+		;
+}
+
+static void check(int ok, const char *what)
+{
+	puts_(ok ? "passed: " : "FAILED: ");
+	puts_(what);
+	puts_("\n");
+}
+
+/** Let the secondary's start `starts` go off, and yield until it is. */
+static void wait_secondary_off(uint64_t starts)
+{
+	sec_release = starts;
+	for (int i = 0; i < 1000; i++) {
+		if (sec_starts == starts && smccc(PSCI_AFFINITY_INFO64, 1, 0, 0, 0) == 1)
+			return;
+		hc(HC_YIELD, 0);
+	}
+}
+#endif
+
+#if defined(GUEST_IDREGS)
+static void check(int ok, const char *what)
+{
+	puts_(ok ? "passed: " : "FAILED: ");
+	puts_(what);
+	puts_("\n");
+}
+
+#define ID_FIELD(v, shift) (((v) >> (shift)) & 0xfu)
+#endif
 
 #if defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
 /* Shared page (manifest): flag words at IPA 0x200000. */
@@ -229,8 +336,8 @@ int svc_main(uint64_t arg)
 	                 : "r"(UINT64_C(0x8000)));
 	puts_(mdscr == 0 && bvr == 0 ? "debug registers read as zero\n" :
 	                               "debug registers WRITABLE\n");
-	/* SMC is trapped (HCR_EL2.TSC): no firmware for partitions, SMCCC "not supported". */
-	register uint64_t x0 __asm__("x0") = UINT64_C(0x84000008); /* PSCI SYSTEM_OFF */
+	/* SMC is trapped (HCR_EL2.TSC): a firmware call nobody implements is "not supported". */
+	register uint64_t x0 __asm__("x0") = UINT64_C(0xb2000000); /* a Trusted OS call */
 	__asm__ volatile("smc #0" : "+r"(x0) : : "x1", "x2", "x3", "memory");
 	puts_(x0 == ~UINT64_C(0) ? "smc returned NOT_SUPPORTED\n" : "smc reached firmware\n");
 	return kept ? 0 : 1;
@@ -263,6 +370,101 @@ int svc_main(uint64_t arg)
 	uint64_t v = *(volatile uint64_t *)0x40000000;
 	puts_("read returned\n");
 	return (int)v;
+#elif defined(GUEST_EL2_ESCAPE)
+	/* EL2h with D, A, I, F masked; then AArch32 Hyp mode (M[4] set, RW = 1 forbids it). */
+	static const uint64_t modes[] = { 0x3c9, 0x3da };
+	int bad = 0;
+	for (unsigned i = 0; i < 2; i++) {
+		puts_(i == 0 ? "forging an exception return to EL2h\n" :
+		               "forging an exception return to AArch32 Hyp\n");
+		uint64_t el = forged_return_el(modes[i]);
+		puts_("resumed at EL");
+		putu(el);
+		puts_("\n");
+		bad += el != 1;
+	}
+	return bad;
+#elif defined(GUEST_PSCI)
+	uint64_t entry = (uint64_t)(uintptr_t)psci_secondary_entry;
+	check(smccc(0x84000000, 0, 0, 0, 0) == 0x10001, "PSCI_VERSION is 1.1");
+	check(smccc(0x80000000, 0, 0, 0, 1) == 0x10001, "SMCCC_VERSION by SMC is 1.1");
+	check(smccc(0x8400000a, PSCI_CPU_ON64, 0, 0, 0) == 0, "PSCI_FEATURES(CPU_ON) supported");
+	check(smccc(0x8400000a, 0x8400001f, 0, 0, 0) == -1,
+	      "PSCI_FEATURES of an unknown function: NOT_SUPPORTED");
+	check(smccc(0x8400001f, 0, 0, 0, 1) == -1, "an unknown function id: NOT_SUPPORTED");
+	check(smccc(0x84000006, 0, 0, 0, 0) == 2, "MIGRATE_INFO_TYPE: no Trusted OS");
+	check(smccc(PSCI_AFFINITY_INFO64, 1, 0, 0, 0) == 1, "vCPU 1 starts powered off");
+	check(smccc(PSCI_AFFINITY_INFO64, 0, 0, 0, 0) == 0, "vCPU 0 is on");
+	check(smccc(PSCI_AFFINITY_INFO64, 1, 1, 0, 0) == -2,
+	      "AFFINITY_INFO above level 0: INVALID_PARAMETERS");
+	check(smccc(PSCI_CPU_ON64, 2, entry, 0, 0) == -2,
+	      "CPU_ON of a vCPU the partition does not have: INVALID_PARAMETERS");
+	check(smccc(PSCI_CPU_ON64, UINT64_C(0x100000001), entry, 0, 0) == -2,
+	      "CPU_ON of an MPIDR with Aff3 set: INVALID_PARAMETERS");
+	check(smccc(PSCI_CPU_ON64, 1, 0x40000000, 0, 0) == -9,
+	      "CPU_ON at an entry outside the partition: INVALID_ADDRESS");
+	check(smccc(PSCI_CPU_ON64, 0, entry, 0, 0) == -4, "CPU_ON of itself: ALREADY_ON");
+	check(smccc(PSCI_CPU_ON64, 1, entry, 0x1234, 0) == 0, "CPU_ON of vCPU 1");
+	int64_t again = smccc(PSCI_CPU_ON64, 1, entry, 0x1234, 0);
+	check(again == -4, "CPU_ON of a started vCPU: ALREADY_ON");
+	wait_secondary_off(1);
+	check(sec_starts == 1 && sec_ctx == 0x1234, "vCPU 1 ran at the entry with the context id");
+	check((sec_mpidr & 0xff) == 1, "vCPU 1's MPIDR_EL1 says Aff0 = 1");
+	check(smccc(PSCI_AFFINITY_INFO64, 1, 0, 0, 0) == 1, "CPU_OFF: vCPU 1 is off again");
+	check(smccc(0x84000003, 1, entry, 0x5678, 1) == 0, "CPU_ON (SMC32) starts it again");
+	wait_secondary_off(2);
+	check(sec_starts == 2 && sec_ctx == 0x5678, "vCPU 1 restarted with the new context id");
+	puts_("powering the partition off\n");
+	smccc(0x84000008, 0, 0, 0, 0); /* SYSTEM_OFF */
+	puts_("FAILED: SYSTEM_OFF returned\n");
+	return 1;
+#elif defined(GUEST_IDREGS)
+	uint64_t pfr0, pfr1, zfr0, dfr0, isar1, mmfr0, mmfr1, reserved;
+	__asm__ volatile("mrs %0, id_aa64pfr0_el1\n\tmrs %1, id_aa64pfr1_el1\n\t"
+	                 "mrs %2, S3_0_C0_C4_4\n\tmrs %3, id_aa64dfr0_el1\n\t"
+	                 "mrs %4, id_aa64isar1_el1\n\tmrs %5, id_aa64mmfr0_el1\n\t"
+	                 "mrs %6, id_aa64mmfr1_el1\n\tmrs %7, S3_0_C0_C3_3"
+	                 : "=r"(pfr0), "=r"(pfr1), "=r"(zfr0), "=r"(dfr0), "=r"(isar1), "=r"(mmfr0),
+	                   "=r"(mmfr1), "=r"(reserved));
+	check(ID_FIELD(pfr0, 32) == 0 && zfr0 == 0, "SVE hidden (ID_AA64PFR0.SVE, ID_AA64ZFR0)");
+	check(ID_FIELD(pfr0, 8) == 0 && ID_FIELD(pfr0, 12) == 0, "no EL2 or EL3 for a guest");
+	check(ID_FIELD(pfr0, 28) == 0, "RAS hidden");
+	check(ID_FIELD(pfr0, 4) != 0 && ID_FIELD(pfr0, 24) == 1,
+	      "EL1 AArch64 and the GIC system registers still shown");
+	check(ID_FIELD(pfr1, 8) == 0 && ID_FIELD(pfr1, 24) == 0, "MTE and SME hidden");
+	check(ID_FIELD(dfr0, 8) == 0 && ID_FIELD(dfr0, 0) == 6, "PMU hidden, Armv8.0 debug");
+	check(ID_FIELD(isar1, 4) == 0 && ID_FIELD(isar1, 8) == 0 && ID_FIELD(isar1, 24) == 0 &&
+	              ID_FIELD(isar1, 28) == 0,
+	      "pointer authentication hidden");
+	check(ID_FIELD(mmfr0, 0) <= 5, "PARange at most 48 bits");
+	check(ID_FIELD(mmfr1, 8) == 0 && ID_FIELD(mmfr1, 16) == 0, "VHE and LORegions hidden");
+	check(reserved == 0, "a reserved ID encoding reads as zero");
+	/* An emulated read into x20-x29, which the fast return does not reload. */
+	uint64_t hi_pfr0, hi_mdscr;
+	__asm__ volatile("mov x23, #0x5555\n\tmrs x23, id_aa64pfr0_el1\n\tmov %0, x23\n\t"
+	                 "mov x27, #0x5555\n\tmrs x27, mdscr_el1\n\tmov %1, x27"
+	                 : "=r"(hi_pfr0), "=r"(hi_mdscr)
+	                 :
+	                 : "x23", "x27");
+	check(hi_pfr0 == pfr0, "an emulated ID register read into x23 arrives");
+	check(hi_mdscr == 0, "an emulated debug register read into x27 reads as zero");
+	return 0;
+#elif defined(GUEST_RESUMER)
+	/* Fault handler (endpoint slot 0): answers the first two faults with "resume". */
+	for (int i = 0; i < 2; i++) {
+		uint64_t r[9] = { HC_RECV, 0, 0, 0, 0, 0, 0, 0, 0 };
+		arch_hypercall(r);
+		if (r[0] != STATUS_OK || r[2] != IPC_LABEL_FAULT_EXC) {
+			puts_("unexpected message\n");
+			return 1;
+		}
+		puts_("resuming the faulted partition\n");
+		uint64_t a[9] = { HC_REPLY, 0, 0, IPC_FAULT_RESUME, 0, 0, 0, 0, 0 };
+		arch_hypercall(a);
+		if (a[0] != STATUS_OK)
+			return 1;
+	}
+	return 0;
 #elif defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
 	uint64_t bad = callee_saved_clobbered_by_yield();
 	puts_(bad == 0 ? "x19-x28 survived a yield\n" : "x19-x28 CLOBBERED by a yield\n");
@@ -271,10 +473,11 @@ int svc_main(uint64_t arg)
 	bad = vm_regs_clobbered_by_yield(UINT64_C(0x0000123412341000) * (MINE + 1));
 	puts_(bad == 0 ? "stage-1 controls survived a yield\n" :
 	                 "stage-1 controls CLOBBERED by a yield\n");
+	/* DISR_EL1 (VDISR_EL2 under HCR_EL2.AMO): A (bit 31) and an ISS that differ. */
 	bad = cpu_regs_clobbered_by_yield(MINE ? 0x80 : 0xf0, UINT64_C(0x7777) * (MINE + 1),
-	                                  MINE + 1u);
-	puts_(bad == 0 ? "virtual PMR, AP1R0 and TPIDR2 survived a yield\n" :
-	                 "virtual PMR, AP1R0 or TPIDR2 CLOBBERED by a yield\n");
+	                                  MINE + 1u, MINE ? 0x80000011u : 0x80000022u);
+	puts_(bad == 0 ? "virtual PMR, AP1R0, TPIDR2 and DISR survived a yield\n" :
+	                 "virtual PMR, AP1R0, TPIDR2 or DISR CLOBBERED by a yield\n");
 	/* Set my flag, then spin until the other's: only timer preemption lets it run. */
 	FLAGS[MINE] = 1;
 	uint64_t spins = 0;

@@ -20,6 +20,12 @@ extern jmp_buf fake_exit_jmp;
 extern bool fake_exit_armed;
 extern int fake_exit_status; /**< plat_system_off status, or -1 for a halt (panic) */
 
+/** The UART: bytes it takes before it reports full (UINT32_MAX: never full). */
+extern u32 fake_console_room;
+extern u64 fake_console_bytes;    /**< bytes the UART took, CRs included */
+extern u32 fake_console_waits;    /**< blocking writes while full (a real UART would wait) */
+extern u32 fake_console_refusals; /**< non-blocking writes refused while full */
+
 /** The console output so far (NUL-terminated) and clearing it. */
 const char *fake_console(void);
 void fake_console_clear(void);

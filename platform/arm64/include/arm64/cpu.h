@@ -144,9 +144,12 @@ bool arm64_mmu_is_normal(u64 base, u64 size);
 
 /* stage2.c */
 void arm64_stage2_init_cpu(void);
+/** The guest-physical address bits stage 2 translates (40..48), or 0 if the CPU has too few (stage2.c). */
+u32 arm64_ipa_bits(void);
 
 /* vcpu.c: switching the EL1 and FP state between vCPUs. */
 extern bool arm64_has_sme;
+extern bool arm64_has_ras;
 extern u32 arm64_ich_apr_count;
 void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next);
 void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v);
@@ -164,6 +167,14 @@ _Noreturn void arm64_run(struct vcpu *v);
 void arm64_cpu_init(u32 index, u64 mpidr);
 /** Wait (WFI) until there is a vCPU for this CPU, and return it. */
 struct vcpu *arm64_idle(struct arm64_cpu *cpu);
+/** The value a partition reads from ID group 3 register (crm, op2) whose hardware value is hw. */
+u64 arm64_idreg_for_guest(u32 crm, u32 op2, u64 hw);
+/** Whether a trapped system register access (ESR_EL2) is an ID group 3 read (HCR_EL2.TID3). */
+bool arm64_idreg_is_read(u64 esr);
+/** The value that read gives the partition. */
+u64 arm64_idreg_read(u64 esr);
+/** An SMCCC call (PSCI and friends) from v, by HVC or SMC (smccc.c). */
+struct vcpu *arm64_smccc(struct vcpu *v);
 
 /* setup.c: the C entry points of head.S. */
 _Noreturn void arm64_boot_main(const void *dtb);

@@ -46,6 +46,7 @@ static inline void dsb_sy(void)
 #define HCR_FB (UINT64_C(1) << 9)    /**< broadcast TLB/IC maintenance */
 #define HCR_DC (UINT64_C(1) << 12)   /**< EL1 MMU off => normal WB memory */
 #define HCR_TWI (UINT64_C(1) << 13)  /**< trap WFI */
+#define HCR_TID3 (UINT64_C(1) << 18) /**< trap ID group 3 reads (idregs.c) */
 #define HCR_TSC (UINT64_C(1) << 19)  /**< trap SMC: guests never reach firmware */
 #define HCR_TACR (UINT64_C(1) << 21) /**< trap ACTLR_EL1: IMPLEMENTATION DEFINED, not switched */
 #define HCR_TVM (UINT64_C(1) << 26)  /**< trap writes of the EL1 VM controls */
@@ -86,6 +87,38 @@ static inline void dsb_sy(void)
 /* SPSR_EL2 for an AArch64 EL1h entry with D, A, I, F masked (DDI 0487 C5.2.19). */
 #define SPSR_EL1H_MASKED 0x3c5u
 
+/*
+ * The PSTATE bits a partition may own in the SPSR_EL2 it is entered with
+ * (DDI 0487 C5.2.19, SPSR_EL2 for an exception from AArch64): N, Z, C, V,
+ * TCO, DIT, UAO, PAN, SS, IL, SSBS, BTYPE and D, A, I, F: each acts only at
+ * the partition's own exception level. Everything else (the mode M[4:0],
+ * ALLINT, the RES0 bits) is the kernel's to choose.
+ */
+#define SPSR_GUEST_BITS                                                                            \
+	((UINT64_C(0xf) << 28) | (UINT64_C(1) << 25) | (UINT64_C(1) << 24) | (UINT64_C(1) << 23) | \
+	 (UINT64_C(1) << 22) | (UINT64_C(3) << 20) | (UINT64_C(1) << 12) | (UINT64_C(3) << 10) |   \
+	 (UINT64_C(0xf) << 6))
+#define SPSR_M_MASK UINT64_C(0x1f)
+#define SPSR_M_EL0T UINT64_C(0x0)
+#define SPSR_M_EL1T UINT64_C(0x4)
+#define SPSR_M_EL1H UINT64_C(0x5)
+
+/**
+ * A PSTATE for entering a partition, built from one it may have written
+ * (SPSR_EL1 when it had no vectors): only the bits in SPSR_GUEST_BITS are
+ * kept, and the mode is AArch64 EL0t, EL1t or EL1h, never EL2 or AArch32;
+ * any other mode becomes EL1h. Every ERET into a partition goes through
+ * this or through SPSR_EL2 as the hardware wrote it on an exit from a lower
+ * EL (docs/platform-arm64.md, "Entering a partition").
+ */
+static inline u64 arm64_pstate_for_guest(u64 spsr)
+{
+	u64 m = spsr & SPSR_M_MASK;
+	if (m != SPSR_M_EL0T && m != SPSR_M_EL1T)
+		m = SPSR_M_EL1H;
+	return (spsr & SPSR_GUEST_BITS) | m;
+}
+
 /* SCTLR_EL1 reset value for a partition: RES1 bits only, MMU and caches off (D13.2.118). */
 #define SCTLR_EL1_RES1 UINT64_C(0x30d00800)
 
@@ -119,5 +152,6 @@ static inline void dsb_sy(void)
 #define ISS_SYSREG_OP1(iss) (((iss) >> 14) & 7u)
 #define ISS_SYSREG_CRN(iss) (((iss) >> 10) & 0xfu)
 #define ISS_SYSREG_CRM(iss) (((iss) >> 1) & 0xfu)
+#define ISS_SYSREG_OP2(iss) (((iss) >> 17) & 7u)
 
 #endif /* ARM64_SYSREG_H */

@@ -4,16 +4,24 @@
  * kernel enables and lets EL1 read), so a benchmark can report the
  * instructions from reset to here under -icount. svc_entry_counter is in
  * .data, not BSS, because BSS is cleared after the read.
+ *
+ * A partition may have several vCPUs (x0 = the vCPU index): vCPU 0 clears
+ * BSS and runs on the main stack; vCPU i (1 <= i < SVC_VCPU_MAX) waits,
+ * yielding, until vCPU 0 has cleared BSS, then runs svc_main(i) on its own
+ * smaller stack. A vCPU beyond that exits with -1.
  */
 #define SVC_STACK_SIZE 16384
+#define SVC_VCPU_MAX 4
+#define SVC_AUX_STACK_SIZE 4096
 
 	.section .text.start, "ax"
 	.global	_start
 _start:
 	mrs	x9, pmccntr_el0
+	mov	x19, x0
+	cbnz	x0, 4f
 	adrp	x10, svc_entry_counter
 	str	x9, [x10, #:lo12:svc_entry_counter]
-	mov	x19, x0
 	adrp	x9, __bss_start
 	add	x9, x9, #:lo12:__bss_start
 	adrp	x10, __bss_end
@@ -22,10 +30,14 @@ _start:
 	b.hs	2f
 	stp	xzr, xzr, [x9], #16
 	b	1b
-2:	adrp	x9, svc_stack
+2:	adrp	x9, svc_bss_ready
+	add	x9, x9, #:lo12:svc_bss_ready
+	mov	x10, #1
+	stlr	x10, [x9]
+	adrp	x9, svc_stack
 	add	x9, x9, #:lo12:svc_stack
 	add	sp, x9, #SVC_STACK_SIZE
-	mov	x29, #0
+5:	mov	x29, #0
 	mov	x30, #0
 	mov	x0, x19
 	bl	svc_main
@@ -33,13 +45,39 @@ _start:
 	bl	svc_exit
 3:	b	3b
 
+	/* vCPU x19 > 0: its own stack, once vCPU 0 has cleared BSS. */
+4:	cmp	x19, #SVC_VCPU_MAX
+	b.lo	6f
+	mov	x0, #2			/* HC_EXIT */
+	mov	x1, #-1
+	hvc	#0
+	b	3b
+6:	adrp	x9, svc_bss_ready
+	add	x9, x9, #:lo12:svc_bss_ready
+	ldar	x10, [x9]
+	cbnz	x10, 7f
+	mov	x0, #3			/* HC_YIELD */
+	mov	x1, #0
+	hvc	#0
+	b	6b
+7:	adrp	x9, svc_aux_stacks
+	add	x9, x9, #:lo12:svc_aux_stacks
+	mov	x10, #SVC_AUX_STACK_SIZE
+	madd	x9, x19, x10, x9	/* top of slot x19 - 1 */
+	mov	sp, x9
+	b	5b
+
 	.data
 	.balign	8
 	.global	svc_entry_counter
 svc_entry_counter:
+	.quad	0
+svc_bss_ready:
 	.quad	0
 
 	.bss
 	.balign	16
 svc_stack:
 	.space	SVC_STACK_SIZE
+svc_aux_stacks:
+	.space	SVC_AUX_STACK_SIZE * (SVC_VCPU_MAX - 1)

@@ -9,7 +9,14 @@
  * 1 GiB pages, prebuilt in .data so no loop runs at reset. Guest-physical
  * addresses the manifest does not map fault in the nested tables, not
  * here. Then: stack, BSS, svc_main(arg), svc_exit(result).
+ *
+ * A partition may have several vCPUs (EBX = the vCPU index): vCPU 0 clears
+ * BSS and runs on the main stack; vCPU i (1 <= i < SVC_VCPU_MAX) waits,
+ * yielding, until vCPU 0 has cleared BSS, then runs svc_main(i) on its own
+ * smaller stack. A vCPU beyond that exits with -1.
  */
+#define SVC_VCPU_MAX 4
+#define SVC_AUX_STACK_SIZE 4096
 #define PTE_P 0x1
 #define PTE_W 0x2
 #define PTE_PS 0x80
@@ -42,6 +49,9 @@ crt0_long:
 	mov %eax, %ds
 	mov %eax, %es
 	mov %eax, %ss
+	mov %ebx, %r15d          /* the argument: the vCPU index */
+	test %r15d, %r15d
+	jnz 2f
 	lea crt0_stack_top(%rip), %rsp
 	shl $32, %rdi
 	mov %esi, %esi
@@ -53,12 +63,32 @@ crt0_long:
 	xor %eax, %eax
 	rep stosb
 	mov %r8, svc_entry_counter(%rip)
-	mov %ebx, %edi           /* svc_main(arg) */
+	movq $1, crt0_bss_ready(%rip) /* x86 stores are ordered: no fence needed */
+3:	mov %r15d, %edi          /* svc_main(arg) */
 	call svc_main
 	movslq %eax, %rdi
 	call svc_exit
 1:	ud2
 	jmp 1b
+
+	/* vCPU r15 > 0: its own stack, once vCPU 0 has cleared BSS. */
+2:	cmp $SVC_VCPU_MAX, %r15d
+	jb 4f
+	mov $2, %eax             /* HC_EXIT */
+	mov $-1, %rdi
+	vmmcall
+	jmp 1b
+4:	cmpq $0, crt0_bss_ready(%rip)
+	jne 5f
+	mov $3, %eax             /* HC_YIELD */
+	xor %edi, %edi
+	vmmcall
+	jmp 4b
+5:	mov %r15d, %eax
+	shl $12, %rax            /* SVC_AUX_STACK_SIZE = 4096 */
+	lea crt0_aux_stacks(%rip), %rsp
+	add %rax, %rsp           /* top of slot r15 - 1 */
+	jmp 3b
 
 	.section .data
 	.balign 4096
@@ -71,6 +101,9 @@ crt0_pdpt:
 	.quad 0x80000000 + PTE_P + PTE_W + PTE_PS
 	.quad 0xc0000000 + PTE_P + PTE_W + PTE_PS
 	.fill 508, 8, 0
+
+crt0_bss_ready:
+	.quad 0
 
 	.balign 16
 crt0_gdt:
@@ -91,5 +124,7 @@ svc_entry_counter:
 crt0_stack:
 	.skip 16384
 crt0_stack_top:
+crt0_aux_stacks:
+	.skip SVC_AUX_STACK_SIZE * (SVC_VCPU_MAX - 1)
 
 	.section .note.GNU-stack, "", @progbits

@@ -24,7 +24,7 @@
  * the callers' preconditions are not (they follow from the parser's checks):
  *   frama-c -machdep gcc_x86_64 -wp -wp-rte -wp-fct mf_overlap \
  *     -wp-prover cvc4,z3 -cpp-extra-args="-Iipc/include -Ikernel/include
- *     -Ikernel -I/usr/include" kernel/manifest_check.c
+ *     -Ikernel/manifest -I/usr/include" kernel/manifest/manifest_check.c
  */
 /*@ requires as > 0 && bs > 0;
     requires a + as <= 18446744073709551615 && b + bs <= 18446744073709551615;

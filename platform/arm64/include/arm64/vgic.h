@@ -1,0 +1,137 @@
+/**
+ * The virtual GICv3 of a VM partition: distributor, per-vCPU redistributors
+ * and the list-register policy, as plain C with no hardware access (ARM IHI
+ * 0069, GICv3/v4 architecture specification). The exit path traps the
+ * guest's MMIO accesses to the frames and ICC_SGI1R_EL1 writes and hands
+ * them here; it reads and writes the real ICH_LR<n>_EL2 around
+ * vgic_lr_fold() and vgic_lr_fill(). docs/interrupts.md describes the model.
+ *
+ * Every function takes guest-controlled values and answers them with a
+ * status or by ignoring them: nothing here panics, logs or allocates. All
+ * state is in fixed-size arrays inside struct vgic.
+ *
+ * Locking: none inside; the caller holds the VM's vGIC lock across a call.
+ */
+#ifndef ARM64_VGIC_H
+#define ARM64_VGIC_H
+
+#include <kernel/types.h>
+
+/** Static limits: a VM's SPI count and vCPU count are configured below these. */
+#define VGIC_SPI_MAX 256u
+#define VGIC_VCPU_MAX 8u
+#define VGIC_PRIV_COUNT 32u /**< SGIs 0-15 and PPIs 16-31, banked per vCPU */
+#define VGIC_SGI_COUNT 16u
+#define VGIC_LR_MAX 16u /**< ICH_VTR_EL2.ListRegs allows at most 16 */
+#define VGIC_INTID_SPI_END (VGIC_PRIV_COUNT + VGIC_SPI_MAX)
+
+/** Frame sizes (IHI 0069 12.8, 12.10): one 64 KiB GICD frame; per vCPU RD_base + SGI_base. */
+#define VGIC_DIST_SIZE 0x10000u
+#define VGIC_REDIST_FRAME 0x10000u
+#define VGIC_REDIST_STRIDE (2u * VGIC_REDIST_FRAME)
+
+/** ICH_LR<n>_EL2 fields (IHI 0069 12.5.9 / ARM DDI 0487 ICH_LR<n>_EL2). */
+#define VGIC_LR_VINTID_MASK 0xffffffffull
+#define VGIC_LR_PINTID_SHIFT 32
+#define VGIC_LR_PINTID_MASK 0x1fffull
+#define VGIC_LR_PRIO_SHIFT 48
+#define VGIC_LR_GROUP (1ull << 60)
+#define VGIC_LR_HW (1ull << 61)
+#define VGIC_LR_PENDING (1ull << 62)
+#define VGIC_LR_ACTIVE (1ull << 63)
+/** ICH_HCR_EL2 bits vgic_lr_fill() may ask for. */
+#define VGIC_HCR_UIE (1u << 1)
+#define VGIC_HCR_NPIE (1u << 3)
+
+/** struct vgic_irq.flags */
+enum {
+	VGIC_IRQ_ENABLED = 1u << 0,
+	VGIC_IRQ_LATCH = 1u << 1, /**< pending latch: an edge, or a write to ISPENDR */
+	VGIC_IRQ_LINE = 1u << 2,  /**< input level, for level-sensitive interrupts */
+	VGIC_IRQ_ACTIVE = 1u << 3,
+	VGIC_IRQ_EDGE = 1u << 4,    /**< ICFGR: edge-triggered */
+	VGIC_IRQ_HW = 1u << 5,      /**< a passed-through physical SPI (pintid) */
+	VGIC_IRQ_NEWPEND = 1u << 6, /**< raised again while a list register held it */
+};
+
+/** One interrupt's state. owner is 1 + the vCPU whose list register holds it, or 0. */
+struct vgic_irq {
+	u8 flags;
+	u8 priority;
+	u8 owner;
+	u16 pintid;
+};
+
+/** A vCPU's redistributor, its banked SGIs/PPIs, and which list registers it filled. */
+struct vgic_cpu {
+	struct vgic_irq priv[VGIC_PRIV_COUNT];
+	u64 mpidr;
+	u64 propbaser;
+	u64 pendbaser;
+	bool asleep; /**< GICR_WAKER.ProcessorSleep */
+	u32 lr_used; /**< bit n: ICH_LR<n>_EL2 holds lr_intid[n] */
+	u16 lr_intid[VGIC_LR_MAX];
+	u64 lr_written[VGIC_LR_MAX];
+};
+
+/**
+ * A VM's virtual GIC. SPIs 32.. are shared by the VM's vCPUs and routed by
+ * irouter; SGIs and PPIs are banked per vCPU.
+ */
+struct vgic {
+	u32 ctlr; /**< GICD_CTLR: only EnableGrp1 is stored */
+	u32 spi_count;
+	u32 cpu_count;
+	struct vgic_irq spi[VGIC_SPI_MAX];
+	u64 irouter[VGIC_SPI_MAX];
+	struct vgic_cpu cpu[VGIC_VCPU_MAX];
+};
+
+/**
+ * Reset a VM's vGIC: spi_count is rounded up to a multiple of 32; mpidr[i] is
+ * vCPU i's MPIDR_EL1. False (and nothing usable) if a count is out of range.
+ */
+bool vgic_init(struct vgic *v, u32 spi_count, u32 cpu_count, const u64 *mpidr);
+
+/**
+ * Trapped accesses: offset within the distributor frame or the redistributor
+ * region (vCPU i's frames at i * VGIC_REDIST_STRIDE), size 1, 2, 4 or 8 bytes.
+ * False for a wrong width, a misaligned access or an offset outside the
+ * frames: the caller faults that guest. Reserved registers read as zero and
+ * ignore writes (true).
+ */
+bool vgic_dist_read(struct vgic *v, u64 offset, u32 size, u64 *value);
+bool vgic_dist_write(struct vgic *v, u64 offset, u32 size, u64 value);
+bool vgic_redist_read(struct vgic *v, u64 offset, u32 size, u64 *value);
+bool vgic_redist_write(struct vgic *v, u64 offset, u32 size, u64 value);
+
+/**
+ * Injection. cpu selects the bank for a PPI and is ignored for an SPI; SGIs
+ * come only through vgic_sgi(). False for an INTID the VM does not have.
+ */
+bool vgic_raise(struct vgic *v, u32 cpu, u32 intid);
+bool vgic_set_level(struct vgic *v, u32 cpu, u32 intid, bool level);
+/** Mark SPI intid as forwarded from physical pintid (LR HW bit). */
+bool vgic_set_hw(struct vgic *v, u32 intid, u32 pintid);
+/** A trapped ICC_SGI1R_EL1 write by vCPU sender; targets the VM lacks are ignored. */
+void vgic_sgi(struct vgic *v, u32 sender, u64 sgi1r);
+
+/** The interrupt state of intid as seen by vCPU cpu (NULL if it does not exist). */
+struct vgic_irq *vgic_irq_get(struct vgic *v, u32 cpu, u32 intid);
+/** Pending: the latch, or the line of a level-sensitive interrupt. */
+bool vgic_irq_pending(const struct vgic_irq *irq);
+/** Whether SPI intid is routed to vCPU cpu (IROUTER affinity, or IRM = any). */
+bool vgic_routed_to(const struct vgic *v, u32 cpu, u32 intid);
+
+/** Fold vCPU cpu's list registers (read back after an exit) into the model. */
+void vgic_lr_fold(struct vgic *v, u32 cpu, const u64 *lr, u32 lr_count);
+/**
+ * Fill lr[0..lr_count) for vCPU cpu (call after vgic_lr_fold()). Returns the
+ * ICH_HCR_EL2 maintenance bits to set (VGIC_HCR_UIE/NPIE) when more
+ * interrupts are pending than fit, else 0.
+ */
+u32 vgic_lr_fill(struct vgic *v, u32 cpu, u64 *lr, u32 lr_count);
+/** Whether vCPU cpu has an interrupt to take (wake from WFI) given VPMR and running priority. */
+bool vgic_deliverable(struct vgic *v, u32 cpu, u8 vpmr, u8 running_priority);
+
+#endif /* ARM64_VGIC_H */

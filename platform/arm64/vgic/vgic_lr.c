@@ -1,0 +1,190 @@
+/**
+ * List-register policy (ARM IHI 0069 6.4, 12.5.9 ICH_LR<n>_EL2): which
+ * virtual interrupts a vCPU's list registers hold, and how what the guest
+ * did with them goes back into the model. Pure: the caller reads the real
+ * ICH_LR<n>_EL2 into an array before vgic_lr_fold() and writes the array
+ * vgic_lr_fill() produced back, with ICH_HCR_EL2.UIE/NPIE as returned.
+ *
+ * An interrupt in a list register is owned by that vCPU (irq->owner) so no
+ * other vCPU also lists it. An active interrupt keeps its list register
+ * until the guest deactivates it (with EOImode = 0 by its EOI, with
+ * EOImode = 1 by ICV_DIR_EL1; either way the hardware clears the LR's
+ * active bit, and with HW = 1 also deactivates pINTID): the model only
+ * reads the state bits. Every other list register is refilled with the
+ * highest-priority pending, enabled interrupts (lower value first, then
+ * lower INTID).
+ */
+#include "vgic_internal.h"
+
+/** GICD_CTLR.EnableGrp1 (every interrupt here is Group 1). */
+#define GICD_CTLR_ENABLE_GRP1 (1u << 1)
+
+static u32 owner_of(u32 cpu)
+{
+	return cpu + 1u;
+}
+
+/** Whether irq may be signalled to vCPU cpu at all (enabled, pending, routed, not active). */
+static bool deliverable_to(const struct vgic *v, u32 cpu, u32 intid, const struct vgic_irq *irq)
+{
+	if (!(irq->flags & VGIC_IRQ_ENABLED) || (irq->flags & VGIC_IRQ_ACTIVE))
+		return false;
+	if (!vgic_irq_pending(irq))
+		return false;
+	return vgic_routed_to(v, cpu, intid);
+}
+
+/**
+ * The best interrupt for vCPU cpu that no list register holds yet: lowest
+ * priority value, then lowest INTID. UINT32_MAX if there is none.
+ */
+static u32 best_candidate(struct vgic *v, u32 cpu)
+{
+	u32 best = UINT32_MAX;
+	u32 best_prio = 0x100;
+	u32 end = VGIC_PRIV_COUNT + v->spi_count;
+	for (u32 intid = 0; intid < end; intid++) {
+		const struct vgic_irq *irq = vgic_irq_get(v, cpu, intid);
+		if (irq->owner != 0 || irq->priority >= best_prio)
+			continue;
+		if (deliverable_to(v, cpu, intid, irq)) {
+			best = intid;
+			best_prio = irq->priority;
+		}
+	}
+	return best;
+}
+
+static bool cpu_listens(const struct vgic *v, u32 cpu)
+{
+	return (v->ctlr & GICD_CTLR_ENABLE_GRP1) && !v->cpu[cpu].asleep;
+}
+
+static u64 lr_encode(u32 intid, const struct vgic_irq *irq, bool pending, bool active)
+{
+	u64 lr = intid | ((u64)irq->priority << VGIC_LR_PRIO_SHIFT) | VGIC_LR_GROUP;
+	if (irq->flags & VGIC_IRQ_HW) {
+		/** HW = 1: the physical distributor keeps the pending state, so never
+		 * pending+active in the LR (IHI 0069 12.5.9, State). */
+		lr |= VGIC_LR_HW |
+		      (((u64)irq->pintid & VGIC_LR_PINTID_MASK) << VGIC_LR_PINTID_SHIFT);
+		if (active)
+			pending = false;
+	}
+	if (pending)
+		lr |= VGIC_LR_PENDING;
+	if (active)
+		lr |= VGIC_LR_ACTIVE;
+	return lr;
+}
+
+void vgic_lr_fold(struct vgic *v, u32 cpu, const u64 *lr, u32 lr_count)
+{
+	if (cpu >= v->cpu_count)
+		return;
+	struct vgic_cpu *c = &v->cpu[cpu];
+	for (u32 n = 0; n < VGIC_LR_MAX; n++) {
+		if (!(c->lr_used & (1u << n)))
+			continue;
+		c->lr_used &= ~(1u << n);
+		struct vgic_irq *irq = vgic_irq_get(v, cpu, c->lr_intid[n]);
+		if (irq == NULL || irq->owner != owner_of(cpu))
+			continue;
+		u64 was = c->lr_written[n];
+		/* A register the caller did not read back, or another vINTID: unchanged. */
+		u64 now = n < lr_count && (lr[n] & VGIC_LR_VINTID_MASK) == c->lr_intid[n] ? lr[n] :
+		                                                                            was;
+		bool was_pending = was & VGIC_LR_PENDING, was_active = was & VGIC_LR_ACTIVE;
+		/** Pending went away: the guest acknowledged it (it is now active, or
+		 * already deactivated if the LR is invalid). A new edge since the fill
+		 * (NEWPEND) keeps the latch. */
+		if (was_pending && !(now & VGIC_LR_PENDING) && !(irq->flags & VGIC_IRQ_NEWPEND))
+			irq->flags &= (u8)~VGIC_IRQ_LATCH;
+		if (was_pending || was_active) {
+			if (now & VGIC_LR_ACTIVE)
+				irq->flags |= VGIC_IRQ_ACTIVE;
+			else
+				irq->flags &= (u8)~VGIC_IRQ_ACTIVE;
+		}
+		irq->flags &= (u8)~VGIC_IRQ_NEWPEND;
+		if (irq->flags & VGIC_IRQ_ACTIVE)
+			c->lr_used |= 1u << n; /* stays in its LR until deactivated */
+		else
+			irq->owner = 0;
+	}
+}
+
+u32 vgic_lr_fill(struct vgic *v, u32 cpu, u64 *lr, u32 lr_count)
+{
+	if (cpu >= v->cpu_count)
+		return 0;
+	if (lr_count > VGIC_LR_MAX)
+		lr_count = VGIC_LR_MAX;
+	struct vgic_cpu *c = &v->cpu[cpu];
+	u32 kept = 0;
+	bool any_pending = false;
+
+	/* Active interrupts keep their list register; the rest are released. */
+	for (u32 n = 0; n < VGIC_LR_MAX; n++) {
+		if (!(c->lr_used & (1u << n)))
+			continue;
+		struct vgic_irq *irq = vgic_irq_get(v, cpu, c->lr_intid[n]);
+		if (irq == NULL || irq->owner != owner_of(cpu))
+			continue;
+		if (n < lr_count && (irq->flags & VGIC_IRQ_ACTIVE)) {
+			kept |= 1u << n;
+			bool pending = vgic_irq_pending(irq);
+			lr[n] = lr_encode(c->lr_intid[n], irq, pending, true);
+			any_pending |= (lr[n] & VGIC_LR_PENDING) != 0;
+		} else {
+			irq->owner = 0;
+		}
+	}
+	c->lr_used = kept;
+
+	bool listens = cpu_listens(v, cpu);
+	for (u32 n = 0; n < lr_count; n++) {
+		if (kept & (1u << n))
+			continue;
+		u32 intid = listens ? best_candidate(v, cpu) : UINT32_MAX;
+		if (intid == UINT32_MAX) {
+			lr[n] = 0;
+			continue;
+		}
+		struct vgic_irq *irq = vgic_irq_get(v, cpu, intid);
+		irq->owner = (u8)owner_of(cpu);
+		lr[n] = lr_encode(intid, irq, true, false);
+		c->lr_intid[n] = (u16)intid;
+		c->lr_used |= 1u << n;
+		any_pending = true;
+	}
+	for (u32 n = 0; n < lr_count; n++)
+		c->lr_written[n] = lr[n];
+
+	/**
+	 * More pending than fit: ask for a maintenance interrupt when the LRs
+	 * drain (UIE: at most one valid) or none is pending any more (NPIE; only
+	 * when one is, or an all-active set would raise it at once), IHI 0069 6.4.2.
+	 */
+	if (listens && best_candidate(v, cpu) != UINT32_MAX)
+		return VGIC_HCR_UIE | (any_pending ? VGIC_HCR_NPIE : 0);
+	return 0;
+}
+
+bool vgic_deliverable(struct vgic *v, u32 cpu, u8 vpmr, u8 running_priority)
+{
+	if (cpu >= v->cpu_count || !cpu_listens(v, cpu))
+		return false;
+	u32 end = VGIC_PRIV_COUNT + v->spi_count;
+	for (u32 intid = 0; intid < end; intid++) {
+		const struct vgic_irq *irq = vgic_irq_get(v, cpu, intid);
+		if (irq->owner != 0 && irq->owner != owner_of(cpu))
+			continue;
+		/** Signalled only above the priority mask and the running priority (IHI 0069 4.8). */
+		if (irq->priority >= vpmr || irq->priority >= running_priority)
+			continue;
+		if (deliverable_to(v, cpu, intid, irq))
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,269 @@
+/**
+ * The console (kernel/console.c) on the fake platform: what a partition is
+ * charged, how a flood is bounded, that nothing waits on a full UART, and
+ * that a partition's bytes cannot pass for a kernel line.
+ */
+#include "system.h"
+#include "tap.h"
+#include <kernel/console.h>
+#include <string.h>
+
+/* Make v write count bytes (at most IPC_CONSOLE_MAX) to its console. */
+static struct vcpu *console_write(struct vcpu *v, const void *bytes, u32 count)
+{
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_CONSOLE_WRITE;
+	v->arch.regs[1] = count;
+	memcpy(&v->arch.regs[IPC_REG_LABEL], bytes, count);
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	return kernel_trap(v, &t);
+}
+
+/* Let the buffered output out, as an idle CPU does (kernel_idle). */
+static void drain_all(void)
+{
+	console_drain_idle();
+}
+
+/* Make v write a string (at most IPC_CONSOLE_MAX bytes). */
+static struct vcpu *say(struct vcpu *v, const char *s)
+{
+	return console_write(v, s, (u32)strlen(s));
+}
+
+static size_t count_str(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *c = hay; (c = strstr(c, needle)) != NULL; c++)
+		n++;
+	return n;
+}
+
+/** True if every line of the console starts with prefix. */
+static bool every_line_starts(const char *s, const char *prefix)
+{
+	size_t len = strlen(prefix);
+	while (*s != '\0') {
+		if (strncmp(s, prefix, len) != 0)
+			return false;
+		const char *nl = strchr(s, '\n');
+		if (nl == NULL)
+			return false;
+		s = nl + 1;
+	}
+	return true;
+}
+
+static struct vcpu *one_talker(const char *name)
+{
+	tsys_reset(1);
+	u32 a = tsys_partition(name, 1);
+	struct vcpu *v = tsys_vcpu(a, 0);
+	tsys_boot();
+	fake_now_ns += CONSOLE_REPORT_NS; /* a fresh window */
+	fake_console_clear();
+	return v;
+}
+
+static void test_neutralised(void)
+{
+	struct vcpu *v = one_talker("talker");
+	say(v, "hi\x1b[2Jyou\n");
+	EQ(reg(v, 0), STATUS_OK, "console: write ok");
+	drain_all();
+	OK(strcmp(fake_console(), "[talker] hi?[2Jyou\n") == 0,
+	   "console: prefixed, ESC (an ANSI escape) neutralised");
+	fake_console_clear();
+	/* CR (dropped), BEL, DEL, the 8-bit CSI 0x9b and other high bytes: never raw. */
+	say(v, "a\rb\x07"
+	       "c\x7f"
+	       "d\x9b"
+	       "2Je\xff\n");
+	drain_all();
+	OK(strcmp(fake_console(), "[talker] ab?c?d?2Je?\n") == 0,
+	   "console: CR dropped, BEL/DEL/C1 CSI/high bytes shown as '?'");
+	fake_console_clear();
+	/* A partition tries to start a line of its own that looks like the kernel's. */
+	say(v, "x\n[hyp] system off: status=0\n\r[hyp] fake\n");
+	drain_all();
+	OK(every_line_starts(fake_console(), "[talker] "),
+	   "console: every line a partition prints starts with its own prefix");
+	OK(strstr(fake_console(), "\n[hyp]") == NULL && strncmp(fake_console(), "[hyp]", 5) != 0,
+	   "console: no partition bytes start a line as [hyp]");
+	fake_console_clear();
+	char xs[56];
+	memset(xs, 'x', sizeof(xs));
+	for (int i = 0; i < 3; i++)
+		console_write(v, xs, 56);
+	drain_all();
+	OK(strncmp(fake_console(), "[talker] xxxx", 13) == 0 &&
+	           strlen(fake_console()) == 9 + CONSOLE_LINE_MAX + 1 &&
+	           fake_console()[9 + CONSOLE_LINE_MAX] == '\n',
+	   "console: an over-long line is broken at CONSOLE_LINE_MAX, not overflowed");
+}
+
+/** Defect 5: a newline was charged one byte but printed a whole prefixed line. */
+static void test_charging(void)
+{
+	struct vcpu *v = one_talker("talker");
+	char nl[56];
+	memset(nl, '\n', sizeof(nl));
+	u64 before = fake_console_bytes;
+	console_write(v, nl, 10);
+	drain_all();
+	/* "[talker] " CR LF: 9 + 2 bytes reach the UART per newline. */
+	EQ(fake_console_bytes - before, 10 * 11, "charging: ten empty lines print 110 bytes");
+	EQ(v->part->console_used, fake_console_bytes - before,
+	   "charging: the partition is charged every byte that reached the UART (prefix, CR, LF)");
+	before = fake_console_bytes;
+	say(v, "ab\n");
+	drain_all();
+	EQ(v->part->console_used, 110 + 13, "charging: a line costs prefix + text + CR LF");
+	EQ(fake_console_bytes - before, 13, "charging: ... which is what reached the UART");
+}
+
+/** A flood of empty lines and long lines: the UART sees at most the budget per window. */
+static void test_flood_bounded(void)
+{
+	struct vcpu *v = one_talker("talker");
+	char nl[56], ys[56];
+	memset(nl, '\n', sizeof(nl));
+	memset(ys, 'y', sizeof(ys));
+	u32 budget = console_partition_budget();
+	EQ(budget, CONSOLE_WINDOW_BYTES, "flood: one partition gets the whole window");
+	OK(budget * (1000000000u / CONSOLE_WINDOW_NS) < CONSOLE_UART_BYTES_PER_S,
+	   "flood: the budget per second is below the UART's 115200 baud");
+	bool within = true;
+	u64 printed = 0;
+	for (int w = 0; w < 5; w++) {
+		u64 before = fake_console_bytes;
+		u32 accepted = 0;
+		for (int i = 0; i < 200; i++) {
+			console_write(v, (i & 1) ? nl : ys, 56);
+			accepted += reg(v, 0) == STATUS_OK;
+		}
+		drain_all();
+		u64 out = fake_console_bytes - before;
+		/* A window may also carry the kernel's report line (CR LF ended): not charged. */
+		const char *r = strstr(fake_console(), "[hyp]");
+		u64 report = r == NULL ? 0 : (u64)(strchr(r, '\n') - r) + 2u;
+		within = within && accepted == 200 && out - report <= budget &&
+		         out >= budget - CONSOLE_PRINTED_LINE_MAX;
+		printed += out;
+		fake_console_clear();
+		fake_now_ns += CONSOLE_WINDOW_NS;
+	}
+	OK(within, "flood: every write is accepted; the UART gets the budget, no more, per window");
+	OK(printed <= 5u * (budget + 128u),
+	   "flood: five windows print five budgets and at most a report line each");
+}
+
+/** Drops are counted in printed bytes and reported at most once a second. */
+static void test_drops_reported(void)
+{
+	struct vcpu *v = one_talker("talker");
+	char zs[56];
+	memset(zs, 'z', sizeof(zs));
+	zs[55] = '\n';
+	/* 200 lines of "[talker] " + 55 z + CR LF = 66 bytes; the budget takes floor(B / 66). */
+	for (int i = 0; i < 200; i++)
+		console_write(v, zs, 56);
+	u32 fit = console_partition_budget() / 66u;
+	drain_all();
+	EQ(count_str(fake_console(), "[talker] zzz"), fit, "drops: whole lines up to the budget");
+	OK(strstr(fake_console(), "dropped") == NULL, "drops: no report before the window ends");
+	EQ(v->part->console_dropped, (200 - fit) * 66, "drops: counted in bytes they would print");
+	fake_now_ns += CONSOLE_WINDOW_NS;
+	fake_console_clear();
+	say(v, "\n");
+	drain_all();
+	char want[96];
+	snprintf(want, sizeof(want), "[hyp] partition 'talker': %u console bytes dropped",
+	         (200 - fit) * 66);
+	OK(strstr(fake_console(), want) != NULL, "drops: one kernel line reports them");
+	size_t reports = 0;
+	for (int w = 0; w < 12; w++) {
+		fake_console_clear();
+		fake_now_ns += CONSOLE_WINDOW_NS;
+		for (int i = 0; i < 200; i++)
+			console_write(v, zs, 56);
+		drain_all();
+		reports += count_str(fake_console(), "bytes dropped");
+	}
+	/* The first window's drops are reported when the second opens, and so on. */
+	EQ(reports, 11u * (u64)CONSOLE_WINDOW_NS / CONSOLE_REPORT_NS,
+	   "drops: 12 flooded windows give one report a second, no more");
+	/* Drops not yet reported are reported when the partition stops. */
+	fake_console_clear();
+	for (int i = 0; i < 200; i++)
+		console_write(v, zs, 56);
+	OK(v->part->console_dropped != 0, "drops: a new flood, not yet reported");
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_EXIT;
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	OK(FAKE_EXPECT_EXIT(kernel_trap(v, &t)), "drops: the partition exits (system off)");
+	const char *report = strstr(fake_console(), "[hyp] partition 'talker': ");
+	const char *stop = strstr(fake_console(), "[hyp] partition 'talker' stopped");
+	OK(report != NULL && stop != NULL && report < stop,
+	   "drops: the stop reports the drops not yet reported, before the stop line");
+}
+
+/** A full UART: nothing waits, nothing is written, output resumes in order after. */
+static void test_uart_full(void)
+{
+	tsys_reset(2);
+	u32 a = tsys_partition("flood", 1), b = tsys_partition("quiet", 1);
+	kernel.cfg.partitions[a].vcpus[0].hard_affinity = 0x2;
+	kernel.cfg.partitions[b].vcpus[0].hard_affinity = 0x1;
+	struct vcpu *va = tsys_vcpu(a, 0), *vb = tsys_vcpu(b, 0);
+	OK(tsys_boot() == vb, "uart full: 'quiet' runs on CPU 0");
+	fake_cpu = 1;
+	OK(kernel_idle(1) == va, "uart full: 'flood' runs on CPU 1");
+	fake_cpu = 0;
+	fake_now_ns += CONSOLE_REPORT_NS;
+	fake_console_clear();
+	fake_console_room = 0;
+	fake_console_waits = 0;
+	fake_console_refusals = 0;
+	u64 before = fake_console_bytes;
+	char ws[56];
+	memset(ws, 'w', sizeof(ws));
+	ws[55] = '\n';
+	fake_cpu = 1;
+	for (int i = 0; i < 500; i++)
+		console_write(va, ws, 56);
+	fake_cpu = 0;
+	say(vb, "still here\n");
+	/* A kernel line too: printed under the kernel lock, it must not wait either. */
+	fake_cpu = 1;
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	memset(va->arch.regs, 0, sizeof(va->arch.regs));
+	va->arch.regs[0] = HC_EXIT;
+	va->arch.regs[1] = 0;
+	kernel_trap(va, &t);
+	fake_cpu = 0;
+	console_drain_idle();
+	EQ(fake_console_bytes, before, "uart full: no byte is written while the UART reports full");
+	EQ(fake_console_waits, 0, "uart full: no write waited on the full UART");
+	OK(fake_console_refusals > 0, "uart full: the kernel did try (non-blocking)");
+	OK(console_backlog > 0 && console_backlog <= CONSOLE_BUFFER_BYTES,
+	   "uart full: output waits in the buffer, which stays bounded");
+	fake_console_room = UINT32_MAX;
+	drain_all();
+	const char *out = fake_console();
+	const char *quiet = strstr(out, "[quiet] still here\n");
+	const char *stop = strstr(out, "[hyp] partition 'flood' stopped: exited with code 0\n");
+	OK(quiet != NULL && stop != NULL && quiet < stop,
+	   "uart full: afterwards the lines come out whole and in the order printed");
+	OK(every_line_starts(out, "["), "uart full: no line is cut");
+}
+
+int main(void)
+{
+	test_neutralised();
+	test_charging();
+	test_flood_bounded();
+	test_drops_reported();
+	test_uart_full();
+	return tap_finish();
+}
