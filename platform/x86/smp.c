@@ -153,14 +153,17 @@ static bool start_ap(u32 apic_id, u32 cpu)
 {
 	*(volatile u32 *)ap_slot(&ap_cr3) = (u32)plat_virt_to_phys(x86_boot_pml4).pa;
 	ap_next_cpu = cpu;
-	if (!X86_TEST_AP_LATE)
-		__atomic_store_n(&ap_expected, apic_id, __ATOMIC_RELEASE);
+	if (X86_TEST_AP_LATE) {
+		/* ap_expected stays AP_NONE: this AP is given up on already. */
+		send_ipi(apic_id, ICR_INIT);
+		send_ipi(apic_id, ICR_STARTUP | (X86_AP_TRAMPOLINE >> 12));
+		return false;
+	}
+	__atomic_store_n(&ap_expected, apic_id, __ATOMIC_RELEASE);
 	u32 before = ap_ready;
 	/* The SDM's 10 ms / 200 us pauses after INIT / SIPI; QEMU needs none. */
 	send_ipi(apic_id, ICR_INIT);
 	send_ipi(apic_id, ICR_STARTUP | (X86_AP_TRAMPOLINE >> 12));
-	if (X86_TEST_AP_LATE)
-		return false;
 	if (wait_change(&ap_ready, before, AP_SECOND_SIPI_TICKS))
 		return true;
 	send_ipi(apic_id, ICR_STARTUP | (X86_AP_TRAMPOLINE >> 12));
