@@ -5,7 +5,7 @@
  * AMD APM vol 2 §15.27.8 does the same on AMD). An AP arrives in real
  * mode at CS:IP = vector:0000 and goes 16 -> 32 -> 64-bit like boot.S,
  * with its own small GDT and the boot CPU's page tables, then jumps to
- * x86_ap_main(cpu) on the stack the boot CPU left in ap_stack.
+ * x86_ap_main() on a stack it claims for itself (ap_claimed).
  *
  * All addresses inside are X86_AP_TRAMPOLINE + (label - ap_trampoline).
  */
@@ -14,7 +14,7 @@
 #define AP(label) (X86_AP_TRAMPOLINE + ((label) - ap_trampoline))
 
 	.section .text
-	.globl ap_trampoline, ap_trampoline_end, ap_cr3, ap_stack, ap_cpu
+	.globl ap_trampoline, ap_trampoline_end, ap_cr3
 	.code16
 ap_trampoline:
 	cli
@@ -49,8 +49,20 @@ ap_pm32:
 
 	.code64
 ap_lm64:
-	mov AP(ap_stack), %rsp
-	mov AP(ap_cpu), %edi
+	/*
+	 * Every AP that gets here claims a stack of its own, whether the boot
+	 * CPU still waits for it or gave up on it (x86_ap_main decides which):
+	 * a late AP must not take the stack of the one started after it.
+	 * Stack 0 is the boot CPU's; an AP past the last stack parks.
+	 */
+	mov $1, %eax
+	lock xadd %eax, AP(ap_claimed)
+	cmp $(X86_CPU_MAX - 1), %eax
+	jae 1f
+	inc %eax
+	imul $X86_STACK_SIZE, %rax, %rax
+	movabs $(x86_stacks + X86_STACK_SIZE), %rsp
+	add %rax, %rsp
 	movabs $x86_ap_main, %rax
 	call *%rax
 1:	cli
@@ -68,11 +80,9 @@ ap_gdt_ptr:
 	.word ap_gdt_end - ap_gdt - 1
 	.long AP(ap_gdt)
 	.balign 8
-ap_stack:
-	.quad 0
 ap_cr3:
 	.long 0
-ap_cpu:
+ap_claimed: /* stacks taken by APs so far */
 	.long 0
 ap_trampoline_end:
 

@@ -5,7 +5,7 @@
  */
 #include <plat/console.h>
 
-#include "x86.h"
+#include <x86/x86.h>
 
 #define UART_THR 0u
 #define UART_IER 1u

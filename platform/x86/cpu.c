@@ -7,7 +7,7 @@
 #include <kernel/print.h>
 #include <x86/layout.h>
 
-#include "x86.h"
+#include <x86/x86.h>
 
 /** The 64-bit TSS (AMD APM vol 2 §12.2.5, Intel SDM vol 3 §8.7). */
 struct x86_tss {

@@ -11,7 +11,7 @@
 #include <plat/console.h>
 #include <x86/layout.h>
 
-#include "x86.h"
+#include <x86/x86.h>
 
 /** A 64-bit interrupt gate (AMD APM vol 2 §4.8.4, Intel SDM vol 3 §6.14.1). */
 struct idt_gate {

@@ -9,7 +9,7 @@
 #include <kernel/trap.h>
 #include <string.h>
 
-#include "x86.h"
+#include <x86/x86.h>
 
 #define MB1_BOOT_MAGIC 0x2badb002u
 #define MB2_BOOT_MAGIC 0x36d76289u

@@ -11,7 +11,7 @@
 #include <plat/power.h>
 #include <x86/layout.h>
 
-#include "x86.h"
+#include <x86/x86.h>
 
 #define ICR_ALL_BUT_SELF (3u << 18)
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <x86/layout.h>
 
-#include "x86.h"
+#include <x86/x86.h>
 
 /** "RSD PTR " as a little-endian u64. */
 #define RSDP_SIGNATURE UINT64_C(0x2052545020445352)
@@ -28,19 +28,38 @@
 #define AP_TIMEOUT_TICKS UINT64_C(10000000000)
 /** When to repeat the Startup IPI (Intel SDM vol 3 §9.4.4.1 sends two). */
 #define AP_SECOND_SIPI_TICKS UINT64_C(1000000000)
+/**
+ * 1 in the kernel of the x86-late-ap test only: the boot CPU gives up on
+ * each AP before it sends the Startup IPI, so every AP arrives late, which
+ * a timeout cannot make happen deterministically.
+ */
+#ifndef X86_TEST_AP_LATE
+#define X86_TEST_AP_LATE 0
+#endif
 /** How often the boot CPU looks at the flag while it waits. */
 #define POLL_NS 20000u
 
 extern const u8 ap_trampoline[], ap_trampoline_end[];
-extern const u8 ap_stack[], ap_cr3[], ap_cpu[];
-extern u8 x86_stacks[X86_CPU_MAX][X86_STACK_SIZE];
+extern const u8 ap_cr3[];
+
+/** ap_expected when no AP is awaited, and once the awaited one has arrived. */
+#define AP_NONE 0xffffffffu
+#define AP_ARRIVED 0xfffffffeu
 
 static volatile u32 ap_ready;   /**< APs that finished their own set-up */
 static volatile bool ap_go;     /**< kernel_boot() is done */
 static volatile u32 ap_entered; /**< APs back from kernel_cpu_start() */
 static u32 ap_count;            /**< APs started */
+/**
+ * APIC ID of the AP being started, until it arrives (AP_ARRIVED) or the
+ * boot CPU gives up on it (AP_NONE). Both sides move it only by compare
+ * and exchange, so exactly one of them wins: an AP that loses parks.
+ */
+static volatile u32 ap_expected = AP_NONE;
+/** The CPU index the awaited AP takes once it has arrived. */
+static volatile u32 ap_next_cpu;
 
-_Noreturn void x86_ap_main(u32 cpu);
+_Noreturn void x86_ap_main(void);
 
 static bool checksum_ok(const u8 *p, u32 len)
 {
@@ -124,12 +143,23 @@ static void *ap_slot(const void *sym)
 	return (void *)(X86_AP_TRAMPOLINE + ((uintptr_t)sym - (uintptr_t)ap_trampoline));
 }
 
-/** INIT-SIPI-SIPI to apic_id as CPU cpu; true once it reports in. */
+/**
+ * INIT-SIPI-SIPI to apic_id as CPU cpu; true once it reports in. An AP
+ * that arrives after the timeout finds itself no longer expected and parks
+ * on its own stack (ap_boot.S), so it harms neither the next AP nor the
+ * CPU index it would have had.
+ */
 static bool start_ap(u32 apic_id, u32 cpu)
 {
-	*(volatile u64 *)ap_slot(&ap_stack) = (u64)(uintptr_t)&x86_stacks[cpu][X86_STACK_SIZE];
-	*(volatile u32 *)ap_slot(&ap_cpu) = cpu;
 	*(volatile u32 *)ap_slot(&ap_cr3) = (u32)plat_virt_to_phys(x86_boot_pml4).pa;
+	ap_next_cpu = cpu;
+	if (X86_TEST_AP_LATE) {
+		/* ap_expected stays AP_NONE: this AP is given up on already. */
+		send_ipi(apic_id, ICR_INIT);
+		send_ipi(apic_id, ICR_STARTUP | (X86_AP_TRAMPOLINE >> 12));
+		return false;
+	}
+	__atomic_store_n(&ap_expected, apic_id, __ATOMIC_RELEASE);
 	u32 before = ap_ready;
 	/* The SDM's 10 ms / 200 us pauses after INIT / SIPI; QEMU needs none. */
 	send_ipi(apic_id, ICR_INIT);
@@ -137,7 +167,16 @@ static bool start_ap(u32 apic_id, u32 cpu)
 	if (wait_change(&ap_ready, before, AP_SECOND_SIPI_TICKS))
 		return true;
 	send_ipi(apic_id, ICR_STARTUP | (X86_AP_TRAMPOLINE >> 12));
-	return wait_change(&ap_ready, before, AP_TIMEOUT_TICKS);
+	if (wait_change(&ap_ready, before, AP_TIMEOUT_TICKS))
+		return true;
+	u32 want = apic_id;
+	if (__atomic_compare_exchange_n(&ap_expected, &want, AP_NONE, false, __ATOMIC_ACQ_REL,
+	                                __ATOMIC_ACQUIRE))
+		return false;
+	/* It arrived just now: its set-up is under way, with no bound to miss. */
+	while (__atomic_load_n(&ap_ready, __ATOMIC_ACQUIRE) == before)
+		__asm__ volatile("pause");
+	return true;
 }
 
 /**
@@ -199,9 +238,21 @@ void x86_smp_release(void)
 		__asm__ volatile("pause");
 }
 
-/** An AP in long mode, on its own stack (from ap_boot.S). */
-_Noreturn void x86_ap_main(u32 cpu)
+/** Parks an AP the boot CPU no longer waits for: it runs nothing. */
+static _Noreturn void ap_park(void)
 {
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+/** An AP in long mode, on its own stack (from ap_boot.S). */
+_Noreturn void x86_ap_main(void)
+{
+	u32 want = lapic_read(LAPIC_ID) >> 24;
+	if (!__atomic_compare_exchange_n(&ap_expected, &want, AP_ARRIVED, false, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE))
+		ap_park();
+	u32 cpu = ap_next_cpu;
 	x86_cpu_init(cpu);
 	x86_idt_load();
 	x86_cpu_register(cpu);

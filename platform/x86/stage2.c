@@ -14,7 +14,10 @@
  *   NX  0       rights   address  0   0   SW  0     PCD  PWT  U   W   P
  */
 #include <arch/stage2.h>
-#include <kernel/kernel.h>
+#include <ipc/abi.h>
+#include <kernel/types.h>
+
+#include <x86/x86.h>
 
 #define NPT_P (UINT64_C(1) << 0)
 #define NPT_W (UINT64_C(1) << 1)
@@ -67,17 +70,11 @@ u32 arch_stage2_entry_rights(u64 entry)
 /**
  * Table writes are ordinary stores, coherent with the walker on x86; stale
  * translations of the ASID are dropped by TLB_CONTROL = 3 on the next VMRUN
- * of each vCPU of the partition (AMD APM vol 2 §15.16.1). Setting it here,
- * rather than comparing generations before every VMRUN, keeps the check off
- * the hypercall path; a vCPU running on another CPU picks it up on its next
- * entry (the core kicks CPUs whose vCPUs must notice a change).
+ * of each vCPU of the partition (AMD APM vol 2 §15.16.1): svm.c counts the
+ * vmid's generation up, and each vCPU compares it before its next entry,
+ * on whichever CPU (the core kicks CPUs whose vCPUs must notice a change).
  */
 void arch_stage2_flush(u32 vmid)
 {
-	for (u32 i = 0; i < kernel.vcpu_count; i++) {
-		struct vcpu_arch *a = &kernel.vcpus[i].arch;
-		if (a->vmid == vmid)
-			__atomic_store_n(&a->vmcb.ctrl.tlb_control, VMCB_TLB_FLUSH_ASID,
-			                 __ATOMIC_RELEASE);
-	}
+	x86_svm_stage2_changed(vmid);
 }

@@ -21,9 +21,11 @@
 #include <plat/memory.h>
 #include <plat/power.h>
 #include <string.h>
+#include <kernel/config.h>
+#include <x86/asid.h>
 #include <x86/layout.h>
 
-#include "x86.h"
+#include <x86/x86.h>
 
 /** Host state area the CPU uses across VMRUN (VM_HSAVE_PA, §15.30.4). */
 static u8 hsave_area[X86_CPU_MAX][4096] __attribute__((aligned(4096)));
@@ -34,6 +36,20 @@ static u8 iopm[3 * 4096] __attribute__((aligned(4096)));
 static u8 msrpm[2 * 4096] __attribute__((aligned(4096)));
 /** ASIDs the CPU offers (CPUID 8000_000Ah:EBX); 0 is the host's. */
 static u32 asid_count;
+/**
+ * Stage-2 generation of each vmid, counted up by arch_stage2_flush(): a
+ * vCPU whose last entry saw an older one flushes its ASID on the next
+ * VMRUN. The CPU entering the vCPU is the only one that writes its
+ * TLB_CONTROL, so a flush asked for by another CPU cannot be overwritten.
+ */
+static u32 s2_generation[CFG_PARTITION_MAX + 1];
+/** CPUID 7.0:ECX[3]: the CPU has protection keys, so PKRU must be switched. */
+static bool has_pku;
+/** CPUID 1:ECX[26]: XCR0 exists and is pinned to x87 only (x86_xstate_init). */
+static bool has_xsave;
+
+#define CR4_OSXSAVE (UINT64_C(1) << 18)
+#define CR4_PKE (UINT64_C(1) << 22)
 
 /**
  * Exceptions a service partition cannot handle (it has no IDT): all but
@@ -45,10 +61,11 @@ static u32 asid_count;
 	(VMCB_MISC1_INTR | VMCB_MISC1_NMI | VMCB_MISC1_SMI | VMCB_MISC1_INIT | VMCB_MISC1_INVD | \
 	 VMCB_MISC1_RDPMC | VMCB_MISC1_HLT | VMCB_MISC1_INVLPGA | VMCB_MISC1_IOIO |              \
 	 VMCB_MISC1_MSR | VMCB_MISC1_TASK_SWITCH | VMCB_MISC1_FERR_FREEZE | VMCB_MISC1_SHUTDOWN)
-#define MISC2_INTERCEPTS                                                                 \
-	(VMCB_MISC2_VMRUN | VMCB_MISC2_VMMCALL | VMCB_MISC2_VMLOAD | VMCB_MISC2_VMSAVE | \
-	 VMCB_MISC2_STGI | VMCB_MISC2_CLGI | VMCB_MISC2_SKINIT | VMCB_MISC2_MONITOR |    \
-	 VMCB_MISC2_MWAIT | VMCB_MISC2_MWAIT_ARMED | VMCB_MISC2_XSETBV)
+#define MISC2_INTERCEPTS                                                                     \
+	(VMCB_MISC2_VMRUN | VMCB_MISC2_VMMCALL | VMCB_MISC2_VMLOAD | VMCB_MISC2_VMSAVE |     \
+	 VMCB_MISC2_STGI | VMCB_MISC2_CLGI | VMCB_MISC2_SKINIT | VMCB_MISC2_MONITOR |        \
+	 VMCB_MISC2_MWAIT | VMCB_MISC2_MWAIT_ARMED | VMCB_MISC2_XSETBV | VMCB_MISC2_WBINVD | \
+	 VMCB_MISC2_RDPRU)
 
 /** PAT reset value (AMD APM vol 2 §7.8.2): the guest starts with it. */
 #define PAT_DEFAULT UINT64_C(0x0007040600070406)
@@ -70,6 +87,33 @@ static void msrpm_allow(u32 msr)
 }
 
 /**
+ * Pins the extended state a guest can reach to what svm_entry.S switches.
+ * XCR0 is not switched by VMRUN and guests cannot XSETBV (intercepted):
+ * setting it to x87 only here, whatever firmware left, keeps AVX, AVX-512,
+ * AMX and the other XSAVE components disabled for every guest, so the
+ * FXSAVE image is their whole x87/SSE state (AMD APM vol 2 §11.5.2). PKRU
+ * is outside XCR0's reach (WRPKRU needs only the guest's CR4.PKE), so the
+ * host sets CR4.PKE to be able to switch it (APM vol 2 §5.6.6); the host
+ * maps no user pages, so its own accesses never consult PKRU.
+ */
+static void x86_xstate_init(void)
+{
+	u64 cr4;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	has_xsave = (cpuid(1, 0).ecx & (1u << 26)) != 0;
+	if (has_xsave) {
+		cr4 |= CR4_OSXSAVE;
+		__asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+		xsetbv0(1u);
+	}
+	has_pku = cpuid(0, 0).eax >= 7u && (cpuid(7, 0).ecx & (1u << 3));
+	if (has_pku) {
+		cr4 |= CR4_PKE;
+		__asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+	}
+}
+
+/**
  * Makes this CPU an SVM host: EFER.SVME, the host save area, and the
  * permission maps (every port and MSR intercepted except the MSRs that
  * VMRUN/VMLOAD/VMSAVE switch per guest anyway).
@@ -83,6 +127,12 @@ void x86_svm_init(u32 cpu)
 		plat_system_off(1);
 	}
 	asid_count = cpuid(0x8000000au, 0).ebx;
+	if (asid_count < 2u) {
+		kprintf("[hyp] boot failed: SVM offers no ASID for guests\n");
+		kprintf("[hyp] system off: status=1\n");
+		plat_system_off(1);
+	}
+	x86_xstate_init();
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, plat_virt_to_phys(hsave_area[cpu]).pa);
 	if (cpu == 0) {
@@ -140,13 +190,15 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	c->iopm_base_pa = plat_virt_to_phys(iopm).pa;
 	c->msrpm_base_pa = plat_virt_to_phys(msrpm).pa;
 	/*
-	 * ASID = vmid while the CPU has enough (QEMU offers 16, so 1..15; the
-	 * core's vmids run 1..CFG_PARTITION_MAX); past that, partitions share
-	 * the last ASID and flush it on every entry.
+	 * ASID = vmid while the CPU has enough (QEMU offers 16, so 1..14 are
+	 * owned; the core's vmids run 1..CFG_PARTITION_MAX); past that,
+	 * partitions share the last ASID and flush it on every entry (x86/asid.h).
 	 */
-	bool shared = vmid >= asid_count;
-	c->asid = shared ? asid_count - 1u : vmid;
-	a->tlb_control_next = shared ? VMCB_TLB_FLUSH_ASID : VMCB_TLB_FLUSH_NONE;
+	CHECK(vmid <= CFG_PARTITION_MAX);
+	bool shared;
+	c->asid = x86_asid_for(vmid, asid_count, &shared);
+	a->asid_shared = shared;
+	a->s2_seen = __atomic_load_n(&s2_generation[vmid], __ATOMIC_ACQUIRE);
 	c->int_ctl = VMCB_INT_CTL_V_INTR_MASKING;
 	c->np_enable = 1;
 
@@ -252,6 +304,13 @@ static struct vcpu *svm_exit(struct vcpu *v, u32 cpu)
 static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 cpu, u64 code)
 {
 	struct vmcb *vm = &v->arch.vmcb;
+	/*
+	 * VMRUN that fails its consistency checks exits with -1 (VMEXIT_INVALID;
+	 * -2 and -3 are the SEV-ES busy / idle codes), §15.5.1 and appendix C.
+	 * QEMU's TCG stores it as a 32-bit -1, so the low half decides.
+	 */
+	if ((u32)code >= 0xfffffffdu)
+		code = VMEXIT_INVALID;
 	struct trap t = { .kind = TRAP_GUEST_EXCEPTION, .syndrome = code };
 	switch (code) {
 	case VMEXIT_NPF: {
@@ -287,7 +346,15 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 		t.syndrome = v->arch.gpr[X86_REG_RCX];
 		break;
 	case VMEXIT_INVALID:
+		/* VMRUN refused the state the guest left in its VMCB (§15.5.1). */
 		t.what = "invalid guest state";
+		break;
+	case VMEXIT_XSETBV:
+		t.what = "XCR0 write (XSETBV)";
+		break;
+	case VMEXIT_WBINVD:
+		/* It would write back and drop every partition's cached lines. */
+		t.what = "cache flush (WBINVD)";
 		break;
 	default:
 		if (code >= VMEXIT_EXCP_BASE && code < VMEXIT_EXCP_BASE + 32) {
@@ -303,6 +370,16 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 		break;
 	}
 	return kernel_trap(v, &t);
+}
+
+/**
+ * Stage-2 tables of vmid changed: each of its vCPUs flushes its ASID on
+ * its next VMRUN, on whichever CPU that is (AMD APM vol 2 §15.16.1).
+ */
+void x86_svm_stage2_changed(u32 vmid)
+{
+	if (vmid <= CFG_PARTITION_MAX)
+		__atomic_add_fetch(&s2_generation[vmid], 1u, __ATOMIC_RELEASE);
 }
 
 /** Nothing to run: sleep until an interrupt, then ask the core again. */
@@ -333,13 +410,37 @@ _Noreturn void x86_run(struct vcpu *v)
 		 * of the callee saving all six callee-saved registers.
 		 */
 		struct vcpu_arch *a = &v->arch;
+		u32 gen = __atomic_load_n(&s2_generation[a->vmid], __ATOMIC_ACQUIRE);
+		if (gen != a->s2_seen) {
+			a->s2_seen = gen;
+			a->vmcb.ctrl.tlb_control = VMCB_TLB_FLUSH_ASID;
+		}
+		/*
+		 * PKRU is not in the VMCB and XCR0 leaves it out of every XSAVE
+		 * image: a guest that sets CR4.PKE could read the last one's.
+		 */
+		if (has_pku)
+			wrpkru(a->pkru);
 		u64 hpa = host_pa;
 		__asm__ volatile("call svm_vmrun"
 		                 : "+D"(a), "+S"(hpa)
 		                 :
 		                 : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12",
 		                   "r13", "r14", "r15", "memory", "cc");
-		v->arch.vmcb.ctrl.tlb_control = v->arch.tlb_control_next;
+		a = &v->arch; /* RDI is the guest's now, whatever "+D" says */
+		if (has_pku)
+			a->pkru = rdpkru();
+		/*
+		 * XSETBV is intercepted, but QEMU's TCG (7.2) runs it in the
+		 * guest anyway: a changed XCR0 is put back before anything else
+		 * runs on this CPU and stops the guest like the intercept would.
+		 */
+		if (has_xsave && xgetbv0() != 1u) {
+			xsetbv0(1u);
+			a->vmcb.ctrl.exit_code = VMEXIT_XSETBV;
+		}
+		a->vmcb.ctrl.tlb_control = a->asid_shared ? VMCB_TLB_FLUSH_ASID :
+		                                            VMCB_TLB_FLUSH_NONE;
 		v = svm_exit(v, cpu);
 	}
 }

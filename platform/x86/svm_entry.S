@@ -16,8 +16,9 @@
  * The x87/SSE registers are not switched by VMRUN either: FXRSTOR before
  * and FXSAVE after every trip keep each vCPU's own (two instructions; the
  * host never touches them: it is built with -mgeneral-regs-only). XCR0
- * stays at its reset value 1 (guests cannot XSETBV), so AVX state cannot
- * be enabled and the FXSAVE image is the whole state.
+ * is pinned to 1 at boot (guests cannot XSETBV, svm.c), so AVX state cannot
+ * be enabled and the FXSAVE image is the whole state. PKRU, outside XCR0,
+ * is switched by x86_run.
  *
  * Interrupts: once x86_run starts, the host runs with GIF = 0 and IF = 1
  * (AMD APM vol 2 §15.17): GIF = 0 holds every interrupt off in the host,

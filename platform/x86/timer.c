@@ -12,7 +12,7 @@
 #include <arch/cpu.h>
 #include <plat/timer.h>
 
-#include "x86.h"
+#include <x86/x86.h>
 
 #define PIT_HZ 1193182u
 #define PIT_CH2 0x42u

@@ -8,7 +8,7 @@
  *   | gpr[16]            |         the other GPRs, saved by svm_entry.S
  *   +--------------------+ 0x1080  around VMRUN (indexed by x86 register
  *   | fpu[512] (FXSAVE)  |         number: 1 rcx, 2 rdx, 3 rbx, 5 rbp, ...)
- *   | vmid, tlb control  |         x87/SSE state: VMRUN does not switch it
+ *   | vmid, PKRU, ASID   |         x87/SSE state: VMRUN does not switch it
  *   +--------------------+
  *
  * Logical hypercall registers (ipc/abi.h): r0 = rax (in the VMCB), r1..r8 =
@@ -45,8 +45,10 @@ struct vcpu_arch {
 	 * one partition would read another's.
 	 */
 	uint8_t fpu[512] __attribute__((aligned(16)));
-	uint32_t vmid;            /**< the partition's stage-2 vmid (the ASID, see svm.c) */
-	uint8_t tlb_control_next; /**< TLB_CONTROL after an entry: flush again if the ASID is shared */
+	uint32_t vmid;       /**< the partition's stage-2 vmid (the ASID, see svm.c) */
+	uint32_t s2_seen;    /**< the vmid's stage-2 generation at the last flush (svm.c) */
+	uint32_t pkru;       /**< protection-key rights: not in the VMCB nor in XCR0's image */
+	uint8_t asid_shared; /**< the ASID is shared: flush it on every entry */
 } __attribute__((aligned(4096)));
 
 _Static_assert(__builtin_offsetof(struct vcpu_arch, gpr) == VCPU_ARCH_GPR_OFFSET, "svm_entry.S");

@@ -25,6 +25,19 @@
  *                  (a countdown), then HC_SIGNAL on slot 0.
  *   TEST_IO set:   write 0x7f to isa-debug-exit (port 0xf4): a guest must
  *                  not power the machine off; the partition is stopped.
+ *   TEST_WBINVD set: WBINVD, which would flush every partition's cached
+ *                  lines: must stop it.
+ *   TEST_INVALID set: clear EFER.SVME (the MSR is the guest's own), then
+ *                  HLT: the next VMRUN fails and the partition is
+ *                  stopped for invalid guest state.
+ *   STATE_WRITER / STATE_READER with one of TEST_PKRU, TEST_KGSBASE,
+ *                  TEST_XCR0, TEST_TSC_AUX (docs/isolation-testing.md):
+ *                  the writer puts STATE_MARKER in that state and raises
+ *                  flag 1; the reader, run on the same CPU once the writer
+ *                  is preempted or stopped, must not read the marker and
+ *                  raises flag 2; the writer then still reads its own
+ *                  marker. Where the state is intercepted, the write stops
+ *                  the writer (it raises flag 1 first).
  * Then all of them do the HC_NULL checks and HC_EXIT 0.
  */
 #define SHARED_FLAG 0x200000
@@ -33,6 +46,67 @@
 #define HC_EXIT 2
 #define HC_SIGNAL 16
 #define HC_WAIT 17
+#define STATE_MARKER 0x5a5a5a54
+
+#ifdef TEST_PKRU
+/* Protection-key rights (AMD APM vol 2 §5.6.6): WRPKRU needs CR4.PKE. */
+#define STATE_SETUP \
+	mov %cr4, %eax; \
+	or $0x400000, %eax; \
+	mov %eax, %cr4
+#define STATE_WRITE \
+	mov $STATE_MARKER, %eax; \
+	xor %ecx, %ecx; \
+	xor %edx, %edx; \
+	wrpkru
+#define STATE_READ \
+	xor %ecx, %ecx; \
+	rdpkru
+#endif
+#ifdef TEST_KGSBASE
+/* KernelGSbase, switched by VMLOAD/VMSAVE. */
+#define STATE_SETUP
+#define STATE_WRITE \
+	mov $0xc0000102, %ecx; \
+	mov $STATE_MARKER, %eax; \
+	xor %edx, %edx; \
+	wrmsr
+#define STATE_READ \
+	mov $0xc0000102, %ecx; \
+	rdmsr
+#endif
+#ifdef TEST_XCR0
+/* XCR0 is not switched: XSETBV is intercepted. */
+#define STATE_INTERCEPTED
+#define STATE_SETUP \
+	mov %cr4, %eax; \
+	or $0x40000, %eax; \
+	mov %eax, %cr4
+#define STATE_WRITE \
+	mov $7, %eax; \
+	xor %ecx, %ecx; \
+	xor %edx, %edx; \
+	xsetbv
+#define STATE_READ \
+	xor %ecx, %ecx; \
+	xgetbv; \
+	cmp $1, %eax; \
+	jne fail; \
+	mov $7, %eax
+#endif
+#ifdef TEST_TSC_AUX
+/* TSC_AUX is not switched (RDTSCP reads it): WRMSR is intercepted. */
+#define STATE_INTERCEPTED
+#define STATE_SETUP
+#define STATE_WRITE \
+	mov $0xc0000103, %ecx; \
+	mov $STATE_MARKER, %eax; \
+	xor %edx, %edx; \
+	wrmsr
+#define STATE_READ \
+	rdtscp; \
+	mov %ecx, %eax
+#endif
 
 	.section .text.entry, "ax"
 	.code32
@@ -69,6 +143,41 @@ _start:
 	mov $0x22222222, %eax
 	movd %eax, %xmm0
 	movl $1, SHARED_FLAG2
+#endif
+#ifdef STATE_WRITER
+	STATE_SETUP
+#ifdef STATE_INTERCEPTED
+	movl $1, SHARED_FLAG
+	STATE_WRITE
+	jmp fail /* not reached: the write stops the partition */
+#else
+	STATE_WRITE
+	movl $1, SHARED_FLAG
+6:	cmpl $0, SHARED_FLAG2
+	je 6b
+	STATE_READ
+	cmp $STATE_MARKER, %eax
+	jne fail
+#endif
+#endif
+#ifdef STATE_READER
+7:	cmpl $0, SHARED_FLAG
+	je 7b
+	STATE_SETUP
+	STATE_READ
+	cmp $STATE_MARKER, %eax
+	je fail
+	movl $1, SHARED_FLAG2
+#endif
+#ifdef TEST_WBINVD
+	wbinvd
+#endif
+#ifdef TEST_INVALID
+	mov $0xc0000080, %ecx
+	rdmsr
+	and $~0x1000, %eax
+	wrmsr
+	hlt /* intercepted; VMMCALL would #UD without EFER.SVME */
 #endif
 #ifdef TEST_NTF_WAIT
 	movl $1, SHARED_FLAG

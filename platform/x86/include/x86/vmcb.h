@@ -144,7 +144,9 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "vmcb layout");
 #define VMCB_MISC2_MONITOR (1u << 10)
 #define VMCB_MISC2_MWAIT (1u << 11)
 #define VMCB_MISC2_MWAIT_ARMED (1u << 12)
+#define VMCB_MISC2_WBINVD (1u << 9) /**< WBINVD and WBNOINVD */
 #define VMCB_MISC2_XSETBV (1u << 13)
+#define VMCB_MISC2_RDPRU (1u << 14)
 
 #define VMCB_INT_CTL_V_INTR_MASKING (UINT64_C(1) << 24)
 #define VMCB_TLB_FLUSH_NONE 0u
@@ -167,6 +169,8 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "vmcb layout");
 #define VMEXIT_SHUTDOWN 0x7fu
 #define VMEXIT_VMRUN 0x80u
 #define VMEXIT_VMMCALL 0x81u
+#define VMEXIT_WBINVD 0x89u
+#define VMEXIT_XSETBV 0x8du
 #define VMEXIT_NPF 0x400u
 #define VMEXIT_INVALID UINT64_C(0xffffffffffffffff)
 

@@ -3,8 +3,8 @@
  * and the functions the platform's files share. Nothing outside
  * platform/x86/ includes this.
  */
-#ifndef PLATFORM_X86_H
-#define PLATFORM_X86_H
+#ifndef X86_X86_H
+#define X86_X86_H
 
 #include <kernel/trap.h>
 #include <kernel/types.h>
@@ -59,6 +59,30 @@ static inline u64 rdtsc(void)
 	u32 lo, hi;
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((u64)hi << 32) | lo;
+}
+
+/** RDPKRU / WRPKRU (AMD APM vol 3): ECX (and EDX for WRPKRU) must be 0. */
+static inline u32 rdpkru(void)
+{
+	u32 v, hi;
+	__asm__ volatile("rdpkru" : "=a"(v), "=d"(hi) : "c"(0u));
+	return v;
+}
+static inline void wrpkru(u32 v)
+{
+	__asm__ volatile("wrpkru" : : "a"(v), "c"(0u), "d"(0u) : "memory");
+}
+
+/** XCR0 (AMD APM vol 2 §11.5.2): needs CR4.OSXSAVE. */
+static inline u64 xgetbv0(void)
+{
+	u32 lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0u));
+	return ((u64)hi << 32) | lo;
+}
+static inline void xsetbv0(u64 v)
+{
+	__asm__ volatile("xsetbv" : : "c"(0u), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
 }
 
 struct cpuid_regs {
@@ -139,6 +163,7 @@ void x86_smp_release(void);
 /* svm.c */
 void x86_svm_init(u32 cpu);
 _Noreturn void x86_run(struct vcpu *v);
+void x86_svm_stage2_changed(u32 vmid);
 
 /*
  * svm_entry.S: svm_vmrun(a, host_save_pa) enters the guest of a until its
@@ -159,4 +184,4 @@ static inline void x86_halt_in_run_loop(void)
 /* boot.S: the identity map of the low 4 GiB. */
 extern u64 x86_boot_pml4[];
 
-#endif /* PLATFORM_X86_H */
+#endif /* X86_X86_H */
