@@ -141,6 +141,8 @@ static void boot_build_partition(u32 index, const struct boot_info *bi)
 		if (v->cpu == CFG_NONE)
 			boot_fail("a vCPU has no usable CPU in its affinity");
 		arch_vcpu_reset(&v->arch, cp->type, cp->entry, i, p->s2.vmid);
+		if (cp->pmu)
+			arch_vcpu_grant_pmu(&v->arch);
 	}
 }
 

@@ -17,6 +17,7 @@
  *   0x17 SMC (HCR_EL2.TSC)
  *   0x07 FP/SIMD (CPTR_EL2.TFP)         load the vCPU's FP state, no trap
  *   0x18 debug register (MDCR_EL2.TDA)  reads as zero, writes ignored, no trap
+ *   0x18 PMU register (MDCR_EL2.TPM)    reads as zero, writes ignored, no trap
  *   0x18 ID register read (HCR_EL2.TID3) the partition's view (idregs.c), no trap
  *   0x18 EL1 VM control (HCR_EL2.TVM)   load the service's lazy group, no trap
  *   0x18 ICC_* (ICH_HCR_EL2.TALL*)      load the service's GIC interface state, no trap
@@ -160,6 +161,25 @@ static void exit_abort(struct vcpu *v, u64 esr, u32 ec, struct trap *t)
 		t->access = IPC_ACCESS_READ;
 }
 
+/**
+ * Whether a trapped system register access (EC 0x18) is to a PMU register,
+ * which MDCR_EL2.TPM/TPMCR trap for a partition not granted the PMU (DDI
+ * 0487 D13.3 and the encoding index): Op0 3 with Op1 3, CRn 9, CRm 12-14
+ * (PMCR_EL0 to PMOVSSET_EL0, PMUSERENR_EL0), Op1 3, CRn 14, CRm 8-15
+ * (PMEVCNTRn_EL0, PMEVTYPERn_EL0, PMCCFILTR_EL0), or Op1 0, CRn 9, CRm 14
+ * (PMINTENSET_EL1, PMINTENCLR_EL1, PMMIR_EL1).
+ */
+static bool exit_is_pmu(u64 esr)
+{
+	u32 op1 = ISS_SYSREG_OP1(esr), crn = ISS_SYSREG_CRN(esr), crm = ISS_SYSREG_CRM(esr);
+
+	if (ISS_SYSREG_OP0(esr) != 3u)
+		return false;
+	if (op1 == 3u)
+		return (crn == 9u && crm >= 12u && crm <= 14u) || (crn == 14u && crm >= 8u);
+	return op1 == 0u && crn == 9u && crm == 14u;
+}
+
 /** Every synchronous exit but HVC. */
 static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64 esr)
 {
@@ -192,6 +212,17 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 			 * Debug registers (Op0 = 2, trapped by MDCR_EL2.TDA/TDOSA/TDRA):
 			 * not switched between partitions, so one partition's
 			 * watchpoints could fire in another. Reads as zero, ignores writes.
+			 */
+			v->arch.pc += INSN_SIZE;
+			if (ISS_SYSREG_READ(esr))
+				return exit_set_rt(v, ISS_SYSREG_RT(esr), 0);
+			return v;
+		}
+		if (exit_is_pmu(esr)) {
+			/*
+			 * The PMU is one per CPU and not switched: a partition without
+			 * `pmu;` neither sees nor disturbs the counters (the
+			 * measurement partitions' and the kernel's cycle counter).
 			 */
 			v->arch.pc += INSN_SIZE;
 			if (ISS_SYSREG_READ(esr))

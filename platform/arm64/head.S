@@ -166,13 +166,16 @@ el2_setup:
 	mov	x9, #(1 << 31)
 	msr	hcr_el2, x9
 	/*
-	 * MDCR_EL2 (D13.2.99): HPMN = PMCR_EL0.N, so EL1 may use every PMU
-	 * counter; TDA, TDOSA and TDRA trap the debug registers, which are
-	 * not switched between partitions (exit.c makes them RAZ/WI).
+	 * MDCR_EL2 (D13.2.99): HPMN = PMCR_EL0.N, so a vCPU granted the PMU
+	 * may use every counter; TDA, TDOSA and TDRA trap the debug registers,
+	 * which are not switched between partitions (exit.c makes them
+	 * RAZ/WI); TPM and TPMCR trap the PMU, which is not switched either,
+	 * for every vCPU but one whose partition has `pmu;` (vcpu.c).
 	 */
 	mrs	x9, pmcr_el0
 	ubfx	x9, x9, #11, #5
 	orr	x9, x9, #(7 << 9)
+	orr	x9, x9, #(3 << 5)
 	msr	mdcr_el2, x9
 	/* CNTHCTL_EL2: EL1 may read the physical counter; EL1 physical timer traps. */
 	mov	x9, #1

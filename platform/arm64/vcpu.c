@@ -38,12 +38,14 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 {
 	(void)vmid; /* VTTBR comes from the partition's stage 2 when it is entered */
 	u32 live = a->live_on, fp_live = a->fp_live, vm_live = a->vm_live, gic_live = a->gic_live;
+	u32 pmu = a->pmu;
 
 	*a = (struct vcpu_arch){ 0 };
 	a->live_on = live;
 	a->fp_live = fp_live;
 	a->vm_live = vm_live;
 	a->gic_live = gic_live;
+	a->pmu = pmu;
 	a->x[0] = arg;
 	a->pc = entry;
 	a->pstate = SPSR_EL1H_MASKED;
@@ -52,6 +54,16 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	a->el1.cpacr = CPACR_FPEN;
 	a->el1.vbar = 0;
 	a->el1.spsr = SPSR_EL1H_MASKED;
+}
+
+/**
+ * The PMU is per-CPU and not switched: a granted vCPU runs with MDCR_EL2.TPM
+ * and TPMCR clear (arm64_vcpu_switch), every other one has its PMU accesses
+ * trapped and read as zero (exit.c). docs/isolation-testing.md.
+ */
+void arch_vcpu_grant_pmu(struct vcpu_arch *a)
+{
+	a->pmu = 1;
 }
 
 void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
@@ -273,6 +285,12 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	if (!cpu->fp_trapping) {
 		write_sysreg(cptr_el2, CPTR_EL2_BASE | CPTR_TFP);
 		cpu->fp_trapping = true;
+	}
+	if ((bool)next->arch.pmu != cpu->pmu_open) {
+		u64 mdcr = read_sysreg(mdcr_el2);
+		write_sysreg(mdcr_el2,
+		             next->arch.pmu ? mdcr & ~MDCR_PMU_TRAPS : mdcr | MDCR_PMU_TRAPS);
+		cpu->pmu_open = next->arch.pmu != 0;
 	}
 	write_sysreg(hcr_el2, hcr);
 	write_sysreg(vmpidr_el2, (UINT64_C(1) << 31) | next->index);

@@ -131,6 +131,12 @@ void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry
 	arch_vcpu_reset(a, type, entry, arg, a->vmid);
 }
 
+/** The fake platform has no counters to grant. */
+void arch_vcpu_grant_pmu(struct vcpu_arch *a)
+{
+	(void)a;
+}
+
 void *plat_phys_to_virt(paddr_t pa)
 {
 	return (void *)(uintptr_t)pa.pa;

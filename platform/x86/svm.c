@@ -188,6 +188,12 @@ void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry
 	arch_vcpu_reset(a, type, entry, arg, a->vmid);
 }
 
+/** x86 PMU access is the x86 platform's to decide (docs/isolation-testing.md); nothing yet. */
+void arch_vcpu_grant_pmu(struct vcpu_arch *a)
+{
+	(void)a;
+}
+
 static const char *guest_exception_name(u32 vector)
 {
 	switch (vector) {

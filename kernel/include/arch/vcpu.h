@@ -34,4 +34,13 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
  */
 void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg);
 
+/**
+ * Let the vCPU use the CPU's performance counters directly (the manifest's
+ * `pmu;`), after arch_vcpu_reset; the grant outlives later resets. Without
+ * it the platform keeps the counters out of the partition's reach, since
+ * they are per-CPU state every partition on the CPU would share. A platform
+ * without such counters ignores it.
+ */
+void arch_vcpu_grant_pmu(struct vcpu_arch *a);
+
 #endif /* ARCH_VCPU_H */

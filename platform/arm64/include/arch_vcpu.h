@@ -88,6 +88,8 @@ struct vcpu_arch {
 	 */
 	u32 reset_pending;
 	u32 reset_type;
+	/** The partition's manifest grants it the PMU (`pmu;`): MDCR_EL2.TPM/TPMCR clear while it runs. */
+	u32 pmu;
 	u64 reset_entry, reset_arg;
 	struct arm64_el1_regs el1;
 	struct arm64_fp_regs fp __attribute__((aligned(16)));
