@@ -299,12 +299,28 @@ static void check(int ok, const char *what)
 /* Shared page (manifest): flag words at IPA 0x200000; [0] reader ready, [1] writer done. */
 #define FLAGS ((volatile uint64_t *)0x200000)
 
-#define RD(reg)                                                     \
-	({                                                          \
-		uint64_t v_;                                        \
-		__asm__ volatile("isb\n\tmrs %0, " reg : "=r"(v_)); \
-		v_;                                                 \
-	})
+/* One reader per system register the state test uses (a plain function for each, after an ISB). */
+#define DEF_RD(reg)                                                 \
+	static __attribute__((unused)) uint64_t rd_##reg(void)      \
+	{                                                           \
+		uint64_t v;                                         \
+		__asm__ volatile("isb\n\tmrs %0, " #reg : "=r"(v)); \
+		return v;                                           \
+	}
+DEF_RD(cntkctl_el1)
+DEF_RD(cntv_cval_el0)
+DEF_RD(csselr_el1)
+DEF_RD(pmccfiltr_el0)
+DEF_RD(pmccntr_el0)
+DEF_RD(pmcntenset_el0)
+DEF_RD(pmcr_el0)
+DEF_RD(pmovsset_el0)
+DEF_RD(pmselr_el0)
+DEF_RD(pmuserenr_el0)
+DEF_RD(tpidr_el0)
+DEF_RD(tpidr_el1)
+DEF_RD(tpidrro_el0)
+#define RD(reg) rd_##reg()
 #define WR(reg, v) __asm__ volatile("msr " reg ", %0\n\tisb" : : "r"((uint64_t)(v)) : "memory")
 
 /* Markers the writer leaves in per-CPU state; the reader must never see them. */
@@ -316,7 +332,7 @@ static void check(int ok, const char *what)
 #define MARK_CVAL UINT64_C(0x00dead0000000000)
 #define MARK_CSSELR 1u
 
-static void yield_until(volatile uint64_t *flag)
+static void yield_until(const volatile uint64_t *flag)
 {
 	while (*flag == 0)
 		(void)hc(HC_YIELD, 0);
@@ -519,7 +535,7 @@ int svc_main(uint64_t arg)
 	WR("cntkctl_el1", MARK_CNTKCTL);
 	WR("cntv_cval_el0", MARK_CVAL);
 	WR("csselr_el1", MARK_CSSELR);
-	uint64_t seen = RD("pmselr_el0") | RD("pmcr_el0") | RD("pmccntr_el0") | RD("pmuserenr_el0");
+	uint64_t seen = RD(pmselr_el0) | RD(pmcr_el0) | RD(pmccntr_el0) | RD(pmuserenr_el0);
 	puts_(seen == 0 ? "PMU reads as zero without pmu;\n" : "PMU REACHABLE without pmu;\n");
 	FLAGS[1] = 1;
 	return 0;
@@ -528,7 +544,7 @@ int svc_main(uint64_t arg)
 	WR("pmselr_el0", 2);
 	WR("pmuserenr_el0", 0);
 	WR("pmovsclr_el0", UINT64_C(1) << 31);
-	uint64_t ccfiltr = RD("pmccfiltr_el0");
+	uint64_t ccfiltr = RD(pmccfiltr_el0);
 	WR("tpidr_el0", 0x1111);
 	WR("tpidrro_el0", 0x2222);
 	WR("tpidr_el1", 0x3333);
@@ -538,19 +554,18 @@ int svc_main(uint64_t arg)
 	FLAGS[0] = 1;
 	yield_until(&FLAGS[1]);
 	puts_("1..6\n");
-	report((RD("pmcr_el0") & 1u) != 0 && (RD("pmcntenset_el0") >> 31) != 0,
+	report((RD(pmcr_el0) & 1u) != 0 && (RD(pmcntenset_el0) >> 31) != 0,
 	       "PMU counters still enabled (PMCR_EL0.E, PMCNTENSET_EL0)");
-	uint64_t c0 = RD("pmccntr_el0"), c1 = RD("pmccntr_el0");
-	report(c1 != c0 && RD("pmccfiltr_el0") == ccfiltr,
+	uint64_t c0 = RD(pmccntr_el0), c1 = RD(pmccntr_el0);
+	report(c1 != c0 && RD(pmccfiltr_el0) == ccfiltr,
 	       "cycle counter still counting (PMCCNTR_EL0, PMCCFILTR_EL0)");
-	report(RD("pmselr_el0") == 2 && RD("pmuserenr_el0") == 0 && (RD("pmovsset_el0") >> 31) == 0,
+	report(RD(pmselr_el0) == 2 && RD(pmuserenr_el0) == 0 && (RD(pmovsset_el0) >> 31) == 0,
 	       "PMU selection, EL0 access, overflow (PMSELR, PMUSERENR, PMOVSSET)");
-	report(RD("tpidr_el0") == 0x1111 && RD("tpidrro_el0") == 0x2222 &&
-	               RD("tpidr_el1") == 0x3333,
+	report(RD(tpidr_el0) == 0x1111 && RD(tpidrro_el0) == 0x2222 && RD(tpidr_el1) == 0x3333,
 	       "thread ID registers (TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL1)");
-	report(RD("cntkctl_el1") == 0 && RD("cntv_cval_el0") == 0x4444,
+	report(RD(cntkctl_el1) == 0 && RD(cntv_cval_el0) == 0x4444,
 	       "EL1 timer controls (CNTKCTL_EL1, CNTV_CVAL_EL0)");
-	report(RD("csselr_el1") == 0, "cache size selection (CSSELR_EL1)");
+	report(RD(csselr_el1) == 0, "cache size selection (CSSELR_EL1)");
 	return 0;
 #elif defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
 	uint64_t bad = callee_saved_clobbered_by_yield();
