@@ -140,9 +140,7 @@ static void boot_build_partition(u32 index, const struct boot_info *bi)
 		v->cpu = sched_place(v->hard_affinity, v->soft_affinity, kernel.cpu_count);
 		if (v->cpu == CFG_NONE)
 			boot_fail("a vCPU has no usable CPU in its affinity");
-		arch_vcpu_reset(&v->arch, cp->type, cp->entry, i, p->s2.vmid);
-		if (cp->pmu)
-			arch_vcpu_grant_pmu(&v->arch);
+		arch_vcpu_reset(&v->arch, cp->type, cp->entry, i, p->s2.root, p->s2.vmid);
 	}
 }
 

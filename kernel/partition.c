@@ -6,7 +6,7 @@
 #include <kernel/partition_ops.h>
 #include <kernel/print.h>
 #include <kernel/sched.h>
-#include <plat/power.h>
+#include <plat/cpu.h>
 
 void partition_stop(struct partition *p, const char *why, bool failed)
 {

@@ -1,7 +1,7 @@
 /** The scheduling mechanism (see sched.h). */
 #include <kernel/kernel.h>
 #include <kernel/sched.h>
-#include <plat/power.h>
+#include <plat/cpu.h>
 #include <plat/timer.h>
 #include <arch/cpu.h>
 

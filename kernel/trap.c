@@ -10,10 +10,10 @@
 #include <kernel/kernel.h>
 #include <kernel/lock.h>
 #include <kernel/partition_ops.h>
+#include <kernel/power.h>
 #include <kernel/print.h>
 #include <kernel/sched.h>
 #include <kernel/trap.h>
-#include <plat/power.h>
 
 static const char *access_name(u32 access)
 {
@@ -57,16 +57,6 @@ COLD static struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
 	return sched_next(v->cpu, v, false);
 }
 
-/** Nothing to run on this CPU: if nothing can run anywhere, the system is done. */
-COLD struct vcpu *kernel_nothing_to_run(void)
-{
-	if (!boot_complete() || sched_any_runnable())
-		return NULL;
-	kprintf("[hyp] system off: status=%d\n", kernel.exit_status);
-	console_flush_sync();
-	plat_system_off(kernel.exit_status);
-}
-
 /** Everything but a running vCPU's hypercall; called with the kernel lock held. */
 COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
 {
@@ -102,7 +92,7 @@ static struct vcpu *trap_hypercall(struct vcpu *v)
 		next = sched_next(arch_cpu_index(), NULL, false);
 	}
 	if (next == NULL)
-		next = kernel_nothing_to_run();
+		power_off_if_finished();
 	spin_unlock(&kernel_lock);
 	return next;
 }
@@ -114,7 +104,7 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 	spin_lock(&kernel_lock);
 	struct vcpu *next = trap_other(cur, t);
 	if (next == NULL)
-		next = kernel_nothing_to_run();
+		power_off_if_finished();
 	spin_unlock(&kernel_lock);
 	/* Not on the hypercall path: the slice timer brings every busy CPU here each ms. */
 	console_drain();
@@ -126,7 +116,7 @@ struct vcpu *kernel_idle(u32 cpu)
 	spin_lock(&kernel_lock);
 	struct vcpu *next = boot_complete() ? sched_next(cpu, NULL, false) : NULL;
 	if (next == NULL)
-		next = kernel_nothing_to_run();
+		power_off_if_finished();
 	spin_unlock(&kernel_lock);
 	console_drain_idle();
 	return next;

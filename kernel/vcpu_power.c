@@ -4,6 +4,7 @@
 #include <kernel/kernel.h>
 #include <kernel/lock.h>
 #include <kernel/partition_ops.h>
+#include <kernel/power.h>
 #include <kernel/region.h>
 #include <kernel/sched.h>
 #include <kernel/vcpu_power.h>
@@ -89,7 +90,7 @@ struct vcpu *kernel_power(struct vcpu *cur, const struct power_req *req, enum po
 		next = sched_next(arch_cpu_index(), NULL, false);
 	}
 	if (next == NULL)
-		next = kernel_nothing_to_run();
+		power_off_if_finished();
 	spin_unlock(&kernel_lock);
 	return next;
 }

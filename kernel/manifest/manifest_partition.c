@@ -189,12 +189,10 @@ static void mf_parse_partition_children(struct manifest_ctx *c, u32 pi, int node
 
 static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 {
-	static const char *const props[] = {
-		"compatible",  "type",         "image",      "entry",
-		"vcpus",       "weight",       "cap",        "fault-handler",
-		"fault-badge", "sched-policy", "sched-cpus", "pmu",
-		NULL
-	};
+	static const char *const props[] = { "compatible",   "type",          "image",
+		                             "entry",        "vcpus",         "weight",
+		                             "cap",          "fault-handler", "fault-badge",
+		                             "sched-policy", "sched-cpus",    NULL };
 	static const char *const types[] = { "service", "vm", "pvh" };
 	struct config *cfg = c->cfg;
 	struct cfg_partition *p = &cfg->partitions[pi];
@@ -242,9 +240,6 @@ static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 		mf_error(c, node, "weight", "%u is out of range 1..65535", p->weight);
 	if (mf_u32(c, node, "cap", false, &p->cap_percent) == MF_OK && p->cap_percent > 100u)
 		mf_error(c, node, "cap", "%u%% is out of range 0..100", p->cap_percent);
-
-	/* A deliberate information flow (docs/isolation-testing.md): no value, just present. */
-	p->pmu = fdt_getprop(c->fdt, node, "pmu", NULL) != NULL;
 
 	p->fault_endpoint = CFG_NONE;
 	mf_ref(c, node, "fault-handler", MF_OBJ_ENDPOINT, false, &p->fault_endpoint);

@@ -13,8 +13,8 @@
 #include <arm64/cpu.h>
 #include <arm64/sysreg.h>
 #include <kernel/vcpu.h>
+#include <plat/cpu.h>
 #include <plat/memory.h>
-#include <plat/power.h>
 #include <plat/timer.h>
 
 #define ARM64_IDLE_POLL_NS UINT64_C(10000000)

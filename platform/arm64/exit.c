@@ -17,8 +17,8 @@
  *   0x17 SMC (HCR_EL2.TSC)
  *   0x07 FP/SIMD (CPTR_EL2.TFP)         load the vCPU's FP state, no trap
  *   0x18 debug register (MDCR_EL2.TDA)  reads as zero, writes ignored, no trap
- *   0x18 PMU register (MDCR_EL2.TPM)    reads as zero, writes ignored, no trap
  *   0x18 ID register read (HCR_EL2.TID3) the partition's view (idregs.c), no trap
+ *   0x18 PMU register (MDCR_EL2.TPM)    counters read as the machine's, writes ignored
  *   0x18 EL1 VM control (HCR_EL2.TVM)   load the service's lazy group, no trap
  *   0x18 ICC_* (ICH_HCR_EL2.TALL*)      load the service's GIC interface state, no trap
  *   anything else                       TRAP_GUEST_EXCEPTION
@@ -63,6 +63,41 @@ static struct vcpu *exit_set_rt(struct vcpu *v, u32 rt, u64 value)
 	if (rt != 31u)
 		v->arch.x[rt] = value;
 	return v;
+}
+
+/**
+ * Whether a trapped system register access is a PMU register (MDCR_EL2.TPM,
+ * TPMCR; DDI 0487 D13.3): op1 3, CRn 9, CRm 12-14 (PMCR_EL0 ... PMOVSSET_EL0),
+ * op1 3, CRn 14, CRm 8-15 (PMEVCNTR<n>_EL0, PMEVTYPER<n>_EL0, PMCCFILTR_EL0),
+ * op1 0, CRn 9, CRm 14 (PMINTENSET/CLR_EL1, PMMIR_EL1).
+ */
+static bool exit_is_pmu(u64 esr)
+{
+	u32 op1 = ISS_SYSREG_OP1(esr), crn = ISS_SYSREG_CRN(esr), crm = ISS_SYSREG_CRM(esr);
+	if (ISS_SYSREG_OP0(esr) != 3u)
+		return false;
+	return (op1 == 3u && crn == 9u && crm >= 12u && crm <= 14u) ||
+	       (op1 == 3u && crn == 14u && crm >= 8u) || (op1 == 0u && crn == 9u && crm == 14u);
+}
+
+/**
+ * What a partition reads from the PMU. The counters run for the machine
+ * (the kernel enables the cycle counter, counting EL2 too, at boot) and
+ * every write is ignored, so no partition can stop, reset or program them
+ * for another, or signal through them. PMCCNTR_EL0 reads the machine's
+ * cycle counter, a global clock like CNTVCT_EL0 (under -icount it counts
+ * instructions, which the benchmarks read), and PMCR_EL0 its configuration;
+ * every other PMU register reads as zero.
+ */
+static u64 exit_pmu_read(u64 esr)
+{
+	u32 op1 = ISS_SYSREG_OP1(esr), crn = ISS_SYSREG_CRN(esr), crm = ISS_SYSREG_CRM(esr);
+	u32 op2 = ISS_SYSREG_OP2(esr);
+	if (op1 == 3u && crn == 9u && crm == 13u && op2 == 0u)
+		return read_sysreg(pmccntr_el0);
+	if (op1 == 3u && crn == 9u && crm == 12u && op2 == 0u)
+		return read_sysreg(pmcr_el0);
+	return 0;
 }
 
 /** Into the core; vectors.S handles whatever vCPU it returns. */
@@ -161,25 +196,6 @@ static void exit_abort(struct vcpu *v, u64 esr, u32 ec, struct trap *t)
 		t->access = IPC_ACCESS_READ;
 }
 
-/**
- * Whether a trapped system register access (EC 0x18) is to a PMU register,
- * which MDCR_EL2.TPM/TPMCR trap for a partition not granted the PMU (DDI
- * 0487 D13.3 and the encoding index): Op0 3 with Op1 3, CRn 9, CRm 12-14
- * (PMCR_EL0 to PMOVSSET_EL0, PMUSERENR_EL0), Op1 3, CRn 14, CRm 8-15
- * (PMEVCNTRn_EL0, PMEVTYPERn_EL0, PMCCFILTR_EL0), or Op1 0, CRn 9, CRm 14
- * (PMINTENSET_EL1, PMINTENCLR_EL1, PMMIR_EL1).
- */
-static bool exit_is_pmu(u64 esr)
-{
-	u32 op1 = ISS_SYSREG_OP1(esr), crn = ISS_SYSREG_CRN(esr), crm = ISS_SYSREG_CRM(esr);
-
-	if (ISS_SYSREG_OP0(esr) != 3u)
-		return false;
-	if (op1 == 3u)
-		return (crn == 9u && crm >= 12u && crm <= 14u) || (crn == 14u && crm >= 8u);
-	return op1 == 0u && crn == 9u && crm == 14u;
-}
-
 /** Every synchronous exit but HVC. */
 static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64 esr)
 {
@@ -218,23 +234,19 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 				return exit_set_rt(v, ISS_SYSREG_RT(esr), 0);
 			return v;
 		}
-		if (exit_is_pmu(esr)) {
-			/*
-			 * The PMU is one per CPU and not switched: a partition without
-			 * `pmu;` neither sees nor disturbs the counters (the
-			 * measurement partitions' and the kernel's cycle counter).
-			 */
-			v->arch.pc += INSN_SIZE;
-			if (ISS_SYSREG_READ(esr))
-				return exit_set_rt(v, ISS_SYSREG_RT(esr), 0);
-			return v;
-		}
 		/* ICH_HCR_EL2 traps: a service's first use of the GIC interface (ICC_*: CRn 12, or PMR). */
 		if (ISS_SYSREG_OP0(esr) == 3u && ISS_SYSREG_OP1(esr) == 0u &&
 		    (ISS_SYSREG_CRN(esr) == 12u ||
 		     (ISS_SYSREG_CRN(esr) == 4u && ISS_SYSREG_CRM(esr) == 6u)) &&
 		    arm64_vcpu_gic_load(arm64_this_cpu(), v))
 			return v;
+		/* MDCR_EL2.TPM/TPMCR: the PMU is the machine's, not a partition's. */
+		if (exit_is_pmu(esr)) {
+			v->arch.pc += INSN_SIZE;
+			if (ISS_SYSREG_READ(esr))
+				return exit_set_rt(v, ISS_SYSREG_RT(esr), exit_pmu_read(esr));
+			return v;
+		}
 		/* HCR_EL2.TID3: what the partition may know of the CPU (idregs.c). */
 		if (arm64_idreg_is_read(esr)) {
 			v->arch.pc += INSN_SIZE;

@@ -166,17 +166,17 @@ el2_setup:
 	mov	x9, #(1 << 31)
 	msr	hcr_el2, x9
 	/*
-	 * MDCR_EL2 (D13.2.99): HPMN = PMCR_EL0.N, so a vCPU granted the PMU
-	 * may use every counter; TDA, TDOSA and TDRA trap the debug registers,
-	 * which are not switched between partitions (exit.c makes them
-	 * RAZ/WI); TPM and TPMCR trap the PMU, which is not switched either,
-	 * for every vCPU but one whose partition has `pmu;` (vcpu.c).
+	 * MDCR_EL2 (D13.2.99): HPMN = PMCR_EL0.N; TPM and TPMCR trap every
+	 * PMU register access from EL0/EL1 (exit.c: the counters read as the
+	 * machine's, nothing is written), and TDA, TDOSA and TDRA the debug
+	 * registers: neither is switched between partitions.
 	 */
 	mrs	x9, pmcr_el0
 	ubfx	x9, x9, #11, #5
 	orr	x9, x9, #(7 << 9)
 	orr	x9, x9, #(3 << 5)
 	msr	mdcr_el2, x9
+	msr	pmuserenr_el0, xzr
 	/* CNTHCTL_EL2: EL1 may read the physical counter; EL1 physical timer traps. */
 	mov	x9, #1
 	msr	cnthctl_el2, x9

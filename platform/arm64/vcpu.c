@@ -32,20 +32,20 @@ _Static_assert(offsetof(struct vcpu_arch, rt_value) == ARM64_VCPU_RT_VALUE_OFFSE
  * partition maps (images load at 0x100000), so an exception a partition
  * takes before installing vectors becomes a stage-2 instruction abort at
  * VBAR+offset that exit.c recognises and reports. FP/SIMD does not trap at
- * EL1 (CPACR_EL1.FPEN) because its state is switched here.
+ * EL1 (CPACR_EL1.FPEN) because its state is switched here. The VTTBR value
+ * is the partition's for good and is kept (a power-on resets this way too).
  */
-void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid)
+static void vcpu_reset_state(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
 {
-	(void)vmid; /* VTTBR comes from the partition's stage 2 when it is entered */
 	u32 live = a->live_on, fp_live = a->fp_live, vm_live = a->vm_live, gic_live = a->gic_live;
-	u32 pmu = a->pmu;
+	u64 vttbr = a->vttbr;
 
 	*a = (struct vcpu_arch){ 0 };
+	a->vttbr = vttbr;
 	a->live_on = live;
 	a->fp_live = fp_live;
 	a->vm_live = vm_live;
 	a->gic_live = gic_live;
-	a->pmu = pmu;
 	a->x[0] = arg;
 	a->pc = entry;
 	a->pstate = SPSR_EL1H_MASKED;
@@ -56,14 +56,12 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	a->el1.spsr = SPSR_EL1H_MASKED;
 }
 
-/**
- * The PMU is per-CPU and not switched: a granted vCPU runs with MDCR_EL2.TPM
- * and TPMCR clear (arm64_vcpu_switch), every other one has its PMU accesses
- * trapped and read as zero (exit.c). docs/isolation-testing.md.
- */
-void arch_vcpu_grant_pmu(struct vcpu_arch *a)
+void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg,
+                     paddr_t s2_root, u32 vmid)
 {
-	a->pmu = 1;
+	vcpu_reset_state(a, type, entry, arg);
+	/* VTTBR_EL2: BADDR is the root table, VMID in bits [63:48] (DDI 0487 D13.2.151). */
+	a->vttbr = s2_root.pa | ((u64)vmid << 48);
 }
 
 void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
@@ -265,8 +263,8 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		__asm__ volatile("yield");
 	next->arch.live_on = cpu->index + 1u;
 	if (next->arch.reset_pending)
-		arch_vcpu_reset(&next->arch, (enum partition_type)next->arch.reset_type,
-		                next->arch.reset_entry, next->arch.reset_arg, 0);
+		vcpu_reset_state(&next->arch, (enum partition_type)next->arch.reset_type,
+		                 next->arch.reset_entry, next->arch.reset_arg);
 	el1_restore(&next->arch.el1);
 	u64 hcr = next->arch.hcr, ich_hcr = 0;
 	if (hcr & HCR_DC) {
@@ -286,15 +284,9 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		write_sysreg(cptr_el2, CPTR_EL2_BASE | CPTR_TFP);
 		cpu->fp_trapping = true;
 	}
-	if ((bool)next->arch.pmu != cpu->pmu_open) {
-		u64 mdcr = read_sysreg(mdcr_el2);
-		write_sysreg(mdcr_el2,
-		             next->arch.pmu ? mdcr & ~MDCR_PMU_TRAPS : mdcr | MDCR_PMU_TRAPS);
-		cpu->pmu_open = next->arch.pmu != 0;
-	}
 	write_sysreg(hcr_el2, hcr);
 	write_sysreg(vmpidr_el2, (UINT64_C(1) << 31) | next->index);
-	u64 vttbr = next->part->s2.root.pa | ((u64)next->part->s2.vmid << 48);
+	u64 vttbr = next->arch.vttbr;
 	if (vttbr != cpu->vttbr) {
 		write_sysreg(vttbr_el2, vttbr);
 		cpu->vttbr = vttbr;

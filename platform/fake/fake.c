@@ -11,6 +11,7 @@
 #include <arch/vcpu.h>
 #include <fake.h>
 #include <plat/console.h>
+#include <plat/cpu.h>
 #include <plat/memory.h>
 #include <plat/power.h>
 #include <plat/timer.h>
@@ -117,10 +118,12 @@ void plat_cpu_kick(unsigned cpu)
 	fake_kicks++;
 }
 
-void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid)
+void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg,
+                     paddr_t s2_root, u32 vmid)
 {
 	*a = (struct vcpu_arch){ .pc = entry,
 		                 .type = type,
+		                 .s2_root = s2_root.pa,
 		                 .vmid = vmid,
 		                 .arg = arg,
 		                 .reset_count = a->reset_count + 1 };
@@ -128,13 +131,7 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 
 void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
 {
-	arch_vcpu_reset(a, type, entry, arg, a->vmid);
-}
-
-/** The fake platform has no counters to grant. */
-void arch_vcpu_grant_pmu(struct vcpu_arch *a)
-{
-	(void)a;
+	arch_vcpu_reset(a, type, entry, arg, pa_init(a->s2_root), a->vmid);
 }
 
 void *plat_phys_to_virt(paddr_t pa)

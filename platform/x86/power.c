@@ -6,6 +6,7 @@
  * run by the "[hyp] system off: status=N" line, not by this code.
  */
 #include <arch/cpu.h>
+#include <plat/cpu.h>
 #include <plat/memory.h>
 #include <plat/power.h>
 #include <x86/layout.h>

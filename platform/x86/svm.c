@@ -122,7 +122,8 @@ static struct vmcb_seg seg(u16 selector, u16 attrib, u32 limit)
  * 4 GiB segments, paging off, EIP = entry, EBX = arg, x87/SSE in their
  * FNINIT state, nested paging on with the partition's stage-2 root.
  */
-void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid)
+void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg,
+                     paddr_t s2_root, u32 vmid)
 {
 	CHECK(vmid != 0); /* ASID 0 is the host's: VMRUN would refuse it (§15.5.1) */
 	memset(a, 0, sizeof(*a));
@@ -170,28 +171,16 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	memcpy(&a->fpu[0], &fcw, sizeof(fcw));
 	memcpy(&a->fpu[24], &mxcsr, sizeof(mxcsr));
 	a->vmid = vmid;
-	/*
-	 * struct vcpu_arch is the first member of struct vcpu (kernel/vcpu.h),
-	 * and kernel/boot.c sets the vCPU's partition, whose tables already
-	 * exist, before resetting it: the nested root is fixed from here on.
-	 */
-	const struct partition *part = ((const struct vcpu *)a)->part;
-	u64 root = part != NULL ? part->s2.root.pa : 0;
-	CHECK(root != 0);
-	c->n_cr3 = root;
+	/* The partition's tables exist before its vCPUs are reset: nCR3 is fixed from here on. */
+	CHECK(s2_root.pa != 0);
+	c->n_cr3 = s2_root.pa;
 	c->tlb_control = VMCB_TLB_FLUSH_ASID;
 }
 
 /** VMRUN's #VMEXIT leaves every register of the vCPU in memory: reset at once. */
 void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
 {
-	arch_vcpu_reset(a, type, entry, arg, a->vmid);
-}
-
-/** x86 PMU access is the x86 platform's to decide (docs/isolation-testing.md); nothing yet. */
-void arch_vcpu_grant_pmu(struct vcpu_arch *a)
-{
-	(void)a;
+	arch_vcpu_reset(a, type, entry, arg, pa_init(a->vmcb.ctrl.n_cr3), a->vmid);
 }
 
 static const char *guest_exception_name(u32 vector)

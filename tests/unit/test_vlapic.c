@@ -60,6 +60,10 @@ static void test_reset(void)
 	EQ(rd(&l, VLAPIC_DFR, 0), 0xffffffff, "DFR resets to all ones (flat)");
 	EQ(rd(&l, VLAPIC_SVR, 0), 0xff, "SVR resets to 0xff, software-disabled");
 	EQ(rd(&l, VLAPIC_LDR, 0), 0, "LDR resets to 0");
+	EQ(rd(&l, VLAPIC_APR, 0) | rd(&l, VLAPIC_PPR, 0), 0, "APR and PPR reset to 0");
+	EQ(rd(&l, VLAPIC_EOI, 0) | rd(&l, VLAPIC_RRD, 0), 0, "EOI and RRD read as 0");
+	EQ(rd(&l, VLAPIC_ESR, 0), 0, "ESR resets to 0");
+	EQ(rd(&l, VLAPIC_ICR_LO, 0) | rd(&l, VLAPIC_ICR_HI, 0), 0, "ICR resets to 0");
 	static const uint32_t lvts[] = { VLAPIC_LVT_TIMER, VLAPIC_LVT_THERMAL, VLAPIC_LVT_PERF,
 		                         VLAPIC_LVT_LINT0, VLAPIC_LVT_LINT1,   VLAPIC_LVT_ERROR,
 		                         VLAPIC_LVT_CMCI };
@@ -290,6 +294,13 @@ static void test_ipi(void)
 	EQ(r, VLAPIC_DONE, "SMI is dropped");
 	icr(&cpu[0], 0, 0x44400, &r);
 	EQ(r, VLAPIC_DONE, "NMI with the self shorthand is dropped");
+	icr(&cpu[0], 0, 0x84500, &r);
+	EQ(r, VLAPIC_DONE, "INIT to all including self is dropped (only fixed may use it)");
+	icr(&cpu[0], 0, 0x84100 | 0xf1, &r);
+	EQ(r, VLAPIC_DONE, "lowest priority to all including self is dropped");
+	ipi = icr(&cpu[0], 0, 0xc4500, &r);
+	EQ(r, VLAPIC_IPI, "INIT to all excluding self is sent");
+	EQ(vlapic_ipi_targets(&ipi, view, 4, 0), 0xe, "... to the others");
 	icr(&cpu[0], 2u << 24, 0x400f, &r);
 	EQ(r, VLAPIC_DONE, "a fixed IPI with vector 15 is not sent");
 }

@@ -35,12 +35,12 @@ static const char *object_name(const struct config *cfg, const struct cfg_cap *c
 static void dump_partition(const struct config *cfg, u32 pi)
 {
 	const struct cfg_partition *p = &cfg->partitions[pi];
-	printf("partition %u %s %s image %s entry 0x%llx weight %u cap %u fault %s badge 0x%llx sched %u cpus 0x%llx%s\n",
+	printf("partition %u %s %s image %s entry 0x%llx weight %u cap %u fault %s badge 0x%llx sched %u cpus 0x%llx\n",
 	       pi, p->name, type_names[p->type % 3u], p->image, (unsigned long long)p->entry,
 	       p->weight, p->cap_percent,
 	       p->fault_endpoint == CFG_NONE ? "-" : cfg->endpoint_names[p->fault_endpoint],
-	       (unsigned long long)p->fault_badge, p->sched_kind, (unsigned long long)p->sched_cpus,
-	       p->pmu ? " pmu" : "");
+	       (unsigned long long)p->fault_badge, p->sched_kind,
+	       (unsigned long long)p->sched_cpus);
 	for (u32 v = 0; v < p->vcpu_count; v++)
 		printf("  vcpu %u hard 0x%llx soft 0x%llx\n", v,
 		       (unsigned long long)p->vcpus[v].hard_affinity,

@@ -22,25 +22,21 @@
  * Put a vCPU in its reset state: it starts at entry (a guest-physical
  * address) with arg in the first argument register, in the boot mode of its
  * partition type (arm64: EL1h, MMU off; x86: PVH-style 32-bit protected mode,
- * paging off). vmid distinguishes the partition in the TLB (VMID / ASID).
+ * paging off). s2_root is the physical address of the partition's stage-2
+ * (nested) root table and vmid tags the partition in the TLB (VMID / ASID):
+ * the platform keeps what it needs of them in vcpu_arch (arm64: the VTTBR
+ * value; x86: nCR3 and the ASID in the VMCB), so it never reads the core's
+ * partition or stage-2 objects.
  */
-void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg, u32 vmid);
+void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg,
+                     paddr_t s2_root, u32 vmid);
 
 /**
  * Start a vCPU that has run before (and is now powered off) afresh, in the
- * reset state of arch_vcpu_reset at entry with arg, keeping its VMID. Its
- * state may still be in use by the CPU it last ran on (saved lazily): the
- * platform applies the reset no earlier than that save.
+ * reset state of arch_vcpu_reset at entry with arg, keeping its stage-2 root
+ * and VMID. Its state may still be in use by the CPU it last ran on (saved
+ * lazily): the platform applies the reset no earlier than that save.
  */
 void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg);
-
-/**
- * Let the vCPU use the CPU's performance counters directly (the manifest's
- * `pmu;`), after arch_vcpu_reset; the grant outlives later resets. Without
- * it the platform keeps the counters out of the partition's reach, since
- * they are per-CPU state every partition on the CPU would share. A platform
- * without such counters ignores it.
- */
-void arch_vcpu_grant_pmu(struct vcpu_arch *a);
 
 #endif /* ARCH_VCPU_H */

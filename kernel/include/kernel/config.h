@@ -113,7 +113,6 @@ struct cfg_partition {
 	u64 fault_badge;    /**< badge the handler sees on those messages */
 	u32 sched_kind;     /**< enum cfg_sched_kind: is this a scheduling policy partition */
 	u64 sched_cpus;     /**< CPU mask it schedules (also in config.sched_policy[]) */
-	bool pmu;           /**< `pmu;`: reaches the CPU's PMU (the measurement partitions) */
 };
 
 /** A device passed through: its MMIO region and its interrupts. */

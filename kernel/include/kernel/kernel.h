@@ -33,11 +33,4 @@ struct kernel_state {
 
 extern struct kernel_state kernel;
 
-/**
- * The system-off policy, for a kernel entry that found nothing to run on
- * its CPU (kernel lock held): if nothing can run anywhere, print the
- * status line and power off; else NULL (idle). kernel/trap.c.
- */
-struct vcpu *kernel_nothing_to_run(void);
-
 #endif /* KERNEL_KERNEL_H */

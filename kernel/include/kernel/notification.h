@@ -5,8 +5,8 @@
 #ifndef KERNEL_NOTIFICATION_H
 #define KERNEL_NOTIFICATION_H
 
-#include <kernel/endpoint.h>
 #include <kernel/types.h>
+#include <kernel/vcpu.h>
 
 struct notification {
 	u64 word;

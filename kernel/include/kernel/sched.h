@@ -12,7 +12,6 @@
 #ifndef KERNEL_SCHED_H
 #define KERNEL_SCHED_H
 
-#include <kernel/endpoint.h>
 #include <kernel/vcpu.h>
 
 #define SCHED_SLICE_NS 1000000u /* 1 ms */

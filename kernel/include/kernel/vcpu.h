@@ -1,8 +1,13 @@
 /**
  * Virtual CPUs. A vCPU belongs to one partition, runs on one physical CPU at
  * a time, and is in exactly one state. The `next` link threads it through
- * at most one queue: a CPU's ready queue or an endpoint's send or receive
- * queue.
+ * at most one queue: a CPU's ready queue, an endpoint's send or receive
+ * queue, or a notification's waiters:
+ *
+ *   vcpu_queue: head -> vcpu -next-> vcpu -next-> vcpu (= tail) -next-> NULL
+ *
+ * Queues are FIFO; push and pop are inline (every IPC does one of each),
+ * removal from the middle (a stopped vCPU) is in kernel/vcpu.c.
  */
 #ifndef KERNEL_VCPU_H
 #define KERNEL_VCPU_H
@@ -51,5 +56,37 @@ struct vcpu {
 	u64 soft_affinity;
 	u64 run_ns; /**< CPU time used, for accounting */
 };
+
+/** An intrusive FIFO of vCPUs, linked through vcpu.next; empty when head is NULL. */
+struct vcpu_queue {
+	struct vcpu *head;
+	struct vcpu *tail;
+};
+
+static inline void vcpu_queue_push(struct vcpu_queue *q, struct vcpu *v)
+{
+	v->next = NULL;
+	if (q->tail != NULL)
+		q->tail->next = v;
+	else
+		q->head = v;
+	q->tail = v;
+}
+
+/** The oldest vCPU of q, taken off it; NULL if q is empty. */
+static inline struct vcpu *vcpu_queue_pop(struct vcpu_queue *q)
+{
+	struct vcpu *v = q->head;
+	if (v == NULL)
+		return NULL;
+	q->head = v->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	v->next = NULL;
+	return v;
+}
+
+/** Remove v wherever it is in q; false if it was not there. */
+bool vcpu_queue_remove(struct vcpu_queue *q, struct vcpu *v);
 
 #endif /* KERNEL_VCPU_H */

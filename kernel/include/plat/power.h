@@ -8,7 +8,4 @@
  */
 _Noreturn void plat_system_off(int status);
 
-/** Wake another CPU that may be idle (an IPI or an event); may be a no-op. */
-void plat_cpu_kick(unsigned cpu);
-
 #endif /* PLAT_POWER_H */

@@ -57,7 +57,8 @@ struct vcpu_arch {
 	 */
 	u64 rt_pending;
 	u64 rt_value;
-	u64 hcr; /**< HCR_EL2 while this vCPU runs (DC for services only) */
+	u64 hcr;   /**< HCR_EL2 while this vCPU runs (DC for services only) */
+	u64 vttbr; /**< VTTBR_EL2 while it runs: its partition's stage-2 root and VMID */
 	/**
 	 * CPU index + 1 while this vCPU's EL1/FP state lives in that CPU's
 	 * registers, 0 once it is saved here. Another CPU waits for 0 before
@@ -88,8 +89,6 @@ struct vcpu_arch {
 	 */
 	u32 reset_pending;
 	u32 reset_type;
-	/** The partition's manifest grants it the PMU (`pmu;`): MDCR_EL2.TPM/TPMCR clear while it runs. */
-	u32 pmu;
 	u64 reset_entry, reset_arg;
 	struct arm64_el1_regs el1;
 	struct arm64_fp_regs fp __attribute__((aligned(16)));

@@ -35,24 +35,42 @@ static bool deliverable_to(const struct vgic *v, u32 cpu, u32 intid, const struc
 }
 
 /**
- * The best interrupt for vCPU cpu that no list register holds yet: lowest
- * priority value, then lowest INTID. UINT32_MAX if there is none.
+ * The up to `room` best interrupts for vCPU cpu that no list register holds
+ * yet, in order: lowest priority value, then lowest INTID. One pass over the
+ * INTIDs keeps a short sorted list (insertion), so a fill costs one scan
+ * however many list registers are free. Returns how many were found; *more
+ * says whether further candidates did not fit.
  */
-static u32 best_candidate(struct vgic *v, u32 cpu)
+static u32 best_candidates(struct vgic *v, u32 cpu, u16 *out, u32 room, bool *more)
 {
-	u32 best = UINT32_MAX;
-	u32 best_prio = 0x100;
+	u8 prio[VGIC_LR_MAX] = { 0 };
+	u32 found = 0;
 	u32 end = VGIC_PRIV_COUNT + v->spi_count;
+	*more = false;
 	for (u32 intid = 0; intid < end; intid++) {
 		const struct vgic_irq *irq = vgic_irq_get(v, cpu, intid);
-		if (irq->owner != 0 || irq->priority >= best_prio)
+		if (irq->owner != 0 || !deliverable_to(v, cpu, intid, irq))
 			continue;
-		if (deliverable_to(v, cpu, intid, irq)) {
-			best = intid;
-			best_prio = irq->priority;
+		/* INTIDs ascend, so an equal priority goes after those already listed. */
+		u32 at = found;
+		while (at > 0 && prio[at - 1] > irq->priority)
+			at--;
+		if (at >= room) {
+			*more = true;
+			continue;
 		}
+		if (found == room)
+			*more = true; /* the last one drops out */
+		else
+			found++;
+		for (u32 i = found - 1; i > at; i--) {
+			out[i] = out[i - 1];
+			prio[i] = prio[i - 1];
+		}
+		out[at] = (u16)intid;
+		prio[at] = irq->priority;
 	}
-	return best;
+	return found;
 }
 
 static bool cpu_listens(const struct vgic *v, u32 cpu)
@@ -142,15 +160,19 @@ u32 vgic_lr_fill(struct vgic *v, u32 cpu, u64 *lr, u32 lr_count)
 	}
 	c->lr_used = kept;
 
-	bool listens = cpu_listens(v, cpu);
+	u16 pick[VGIC_LR_MAX];
+	u32 room = lr_count - (u32)__builtin_popcount(kept);
+	bool more = false;
+	u32 picked = cpu_listens(v, cpu) ? best_candidates(v, cpu, pick, room, &more) : 0;
+	u32 next = 0;
 	for (u32 n = 0; n < lr_count; n++) {
 		if (kept & (1u << n))
 			continue;
-		u32 intid = listens ? best_candidate(v, cpu) : UINT32_MAX;
-		if (intid == UINT32_MAX) {
+		if (next == picked) {
 			lr[n] = 0;
 			continue;
 		}
+		u32 intid = pick[next++];
 		struct vgic_irq *irq = vgic_irq_get(v, cpu, intid);
 		irq->owner = (u8)owner_of(cpu);
 		lr[n] = lr_encode(intid, irq, true, false);
@@ -166,7 +188,7 @@ u32 vgic_lr_fill(struct vgic *v, u32 cpu, u64 *lr, u32 lr_count)
 	 * drain (UIE: at most one valid) or none is pending any more (NPIE; only
 	 * when one is, or an all-active set would raise it at once), IHI 0069 6.4.2.
 	 */
-	if (listens && best_candidate(v, cpu) != UINT32_MAX)
+	if (more)
 		return VGIC_HCR_UIE | (any_pending ? VGIC_HCR_NPIE : 0);
 	return 0;
 }

@@ -12,6 +12,7 @@ struct vcpu_arch {
 	u64 regs[IPC_REG_COUNT];
 	u64 pc;
 	u32 type;
+	u64 s2_root; /**< what arch_vcpu_reset was given, for tests */
 	u32 vmid;
 	u64 arg;
 	u32 reset_count;

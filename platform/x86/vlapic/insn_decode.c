@@ -247,7 +247,10 @@ enum insn_status insn_decode(const uint8_t *bytes, size_t count, enum insn_mode 
 			bool wide_addr = (mode == INSN_MODE_32) != p.addrsize;
 			d.addr_size = wide_addr ? 4 : 2;
 		}
+		/* In 64-bit mode the ES, CS, SS and DS overrides are ignored (APM vol 3 1.2.4). */
 		d.seg = p.seg;
+		if (mode == INSN_MODE_64 && p.seg != INSN_SEG_FS && p.seg != INSN_SEG_GS)
+			d.seg = INSN_SEG_DEFAULT;
 		ok = decode_opcode(&c, &p, osz, &d);
 	}
 	if (!ok)

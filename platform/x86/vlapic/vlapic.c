@@ -476,8 +476,10 @@ static void write_lvt(struct vlapic *l, int idx, uint32_t value)
 
 /**
  * An ICR low write sends the message (10.6.1). Illegal vectors of fixed and lowest-priority
- * messages are refused with "send illegal vector"; SMI and the reserved modes are dropped (a guest
- * has no SMM here); a level de-assert INIT is only a synchronisation message with nothing to do.
+ * messages are refused with "send illegal vector". The self and all-including-self shorthands are
+ * valid with fixed delivery only (table 10-3), so other modes with them send nothing, as do SMI
+ * (a guest has no SMM here), the reserved modes, and an INIT level de-assert (a synchronisation
+ * message with nothing to do; table 10-4 note 3).
  */
 static enum vlapic_result send_ipi(struct vlapic *l, struct vlapic_ipi *ipi)
 {
@@ -487,6 +489,9 @@ static enum vlapic_result send_ipi(struct vlapic *l, struct vlapic_ipi *ipi)
 	ipi->logical = (lo & (1u << 11)) != 0;
 	ipi->shorthand = (uint8_t)((lo >> 18) & 3u);
 	ipi->dest = (uint8_t)(l->icr_hi >> 24);
+	if (ipi->mode != VLAPIC_DM_FIXED &&
+	    (ipi->shorthand == VLAPIC_SH_SELF || ipi->shorthand == VLAPIC_SH_ALL))
+		return VLAPIC_DONE;
 	switch (ipi->mode) {
 	case VLAPIC_DM_FIXED:
 	case VLAPIC_DM_LOWEST:
@@ -498,11 +503,10 @@ static enum vlapic_result send_ipi(struct vlapic *l, struct vlapic_ipi *ipi)
 	case VLAPIC_DM_INIT:
 		if ((lo & (1u << 15)) && !(lo & (1u << 14)))
 			return VLAPIC_DONE;
-		return ipi->shorthand == VLAPIC_SH_SELF ? VLAPIC_DONE : VLAPIC_IPI;
+		return VLAPIC_IPI;
 	case VLAPIC_DM_NMI:
 	case VLAPIC_DM_SIPI:
-		/* The self shorthand is valid with fixed delivery only (10.6.1 table 10-3). */
-		return ipi->shorthand == VLAPIC_SH_SELF ? VLAPIC_DONE : VLAPIC_IPI;
+		return VLAPIC_IPI;
 	default:
 		return VLAPIC_DONE;
 	}

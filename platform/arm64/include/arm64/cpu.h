@@ -48,7 +48,6 @@ struct arm64_cpu {
 	u32 index;
 	volatile u32 online;
 	bool fp_trapping; /**< CPTR_EL2.TFP is set */
-	bool pmu_open;    /**< MDCR_EL2.TPM/TPMCR are clear (a vCPU granted the PMU) */
 	u64 ich_hcr;      /**< ICH_HCR_EL2 as last written */
 };
 

@@ -136,12 +136,8 @@ static inline u64 arm64_pstate_for_guest(u64 spsr)
 /* CNTHCTL_EL2 (E2H=0): EL1 may read the physical counter, the EL1 physical timer traps (D13.8.x). */
 #define CNTHCTL_EL1PCTEN (UINT64_C(1) << 0)
 
-/*
- * MDCR_EL2 (D13.2.99): HPMN is bits [4:0]; TPM (bit 6) and TPMCR (bit 5) trap EL0/EL1 PMU
- * accesses to EL2. head.S sets both; vcpu.c clears them only for a vCPU granted the PMU.
- */
+/* MDCR_EL2.HPMN is bits [4:0]; TPM (bit 6) and TPMCR (bit 5) are set: PMU accesses trap (exit.c). */
 #define MDCR_HPMN_MASK 0x1fu
-#define MDCR_PMU_TRAPS ((UINT64_C(1) << 6) | (UINT64_C(1) << 5))
 
 /*
  * ICH_HCR_EL2 (ARM IHI 0069, register ICH_HCR_EL2): TC (10), TALL0 (11), TALL1 (12) trap every

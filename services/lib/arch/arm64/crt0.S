@@ -1,8 +1,7 @@
 /*
  * Partition entry at EL1h, MMU off, x0 = the argument the kernel passes.
  * The first instruction reads the cycle counter (PMCCNTR_EL0, which the
- * kernel enables and lets EL1 read when the partition has `pmu;` in the
- * manifest; otherwise the read traps and gives 0), so a benchmark can report the
+ * kernel enables and lets EL1 read), so a benchmark can report the
  * instructions from reset to here under -icount. svc_entry_counter is in
  * .data, not BSS, because BSS is cleared after the read.
  *

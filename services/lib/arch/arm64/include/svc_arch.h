@@ -43,8 +43,8 @@ static inline void arch_hypercall(uint64_t r[9])
 
 /**
  * The PMU cycle counter. Under QEMU -icount shift=0 it advances by one per
- * executed instruction (the kernel enables it, counting EL2 as well). Only
- * a partition with `pmu;` in the manifest reaches it; any other reads 0.
+ * executed instruction (the kernel enables it, counting EL2 as well, and
+ * leaves PMU access to EL1 untrapped).
  */
 static inline uint64_t arch_insn_counter(void)
 {

@@ -1,5 +1,4 @@
-/** Intrusive FIFO queues of vCPUs: removal from the middle (push and pop are inline in endpoint.h). */
-#include <kernel/endpoint.h>
+/** vCPU queues (see vcpu.h): removal from the middle, for a vCPU that stops while queued. */
 #include <kernel/vcpu.h>
 
 bool vcpu_queue_remove(struct vcpu_queue *q, struct vcpu *v)

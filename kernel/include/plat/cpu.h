@@ -1,0 +1,11 @@
+/** Platform seam: the physical CPUs as the scheduler sees them. */
+#ifndef PLAT_CPU_H
+#define PLAT_CPU_H
+
+/**
+ * Wake another CPU that may be idle (an IPI or an event), so that it looks
+ * at its ready queue again or leaves a vCPU that was stopped; may be a no-op.
+ */
+void plat_cpu_kick(unsigned cpu);
+
+#endif /* PLAT_CPU_H */
