@@ -43,7 +43,7 @@ void arm64_core_lock_wait_slow(void)
 {
 	do
 		__asm__ volatile("yield");
-	while (__atomic_load_n(&kernel_lock.value, __ATOMIC_RELAXED) != 0);
+	while (kernel_lock_looks_busy());
 }
 
 void arch_cpu_relax(void)

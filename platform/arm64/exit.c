@@ -298,7 +298,7 @@ static __attribute__((noinline)) struct vcpu *exit_hypercall_contended(struct vc
 static inline struct vcpu *exit_hypercall(struct vcpu *v, struct arm64_cpu *cpu, u64 esr)
 {
 	cpu->trap.syndrome = esr;
-	if (__builtin_expect(arm64_core_lock_busy(), 0))
+	if (__builtin_expect(kernel_lock_looks_busy(), 0))
 		return exit_hypercall_contended(v, cpu);
 	return kernel_trap(v, &cpu->trap);
 }

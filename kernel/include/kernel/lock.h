@@ -29,4 +29,17 @@ static inline void spin_unlock(struct spinlock *l)
 
 extern struct spinlock kernel_lock;
 
+/**
+ * Whether the kernel lock looks taken: a hint (not a synchronisation;
+ * spin_lock() is the exclusion) for a platform's entry path, which may wait
+ * in its own way before it enters the core while another CPU is inside. A
+ * plain load, which the compiler can address through the symbol's page
+ * offset (one instruction on the hypercall path), so platforms need not
+ * know the lock's layout.
+ */
+static inline bool kernel_lock_looks_busy(void)
+{
+	return *(const volatile u32 *)&kernel_lock.value != 0;
+}
+
 #endif /* KERNEL_LOCK_H */

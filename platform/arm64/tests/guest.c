@@ -295,6 +295,60 @@ static void check(int ok, const char *what)
 #define ID_FIELD(v, shift) (((v) >> (shift)) & 0xfu)
 #endif
 
+#if defined(GUEST_STATE_WRITER) || defined(GUEST_STATE_READER)
+/* Shared page (manifest): flag words at IPA 0x200000; [0] reader ready, [1] writer done. */
+#define FLAGS ((volatile uint64_t *)0x200000)
+
+/* One reader per system register the state test uses (a plain function for each, after an ISB). */
+#define DEF_RD(reg)                                                 \
+	static __attribute__((unused)) uint64_t rd_##reg(void)      \
+	{                                                           \
+		uint64_t v;                                         \
+		__asm__ volatile("isb\n\tmrs %0, " #reg : "=r"(v)); \
+		return v;                                           \
+	}
+DEF_RD(cntkctl_el1)
+DEF_RD(cntv_cval_el0)
+DEF_RD(csselr_el1)
+DEF_RD(pmccfiltr_el0)
+DEF_RD(pmccntr_el0)
+DEF_RD(pmcr_el0)
+DEF_RD(pmovsset_el0)
+DEF_RD(pmselr_el0)
+DEF_RD(pmuserenr_el0)
+DEF_RD(tpidr_el0)
+DEF_RD(tpidr_el1)
+DEF_RD(tpidrro_el0)
+#define RD(reg) rd_##reg()
+#define WR(reg, v) __asm__ volatile("msr " reg ", %0\n\tisb" : : "r"((uint64_t)(v)) : "memory")
+
+/* Markers the writer leaves in per-CPU state; the reader must never see them. */
+#define MARK_SELR 5u
+#define MARK_USERENR 0xfu
+#define MARK_CCFILTR (UINT64_C(1) << 31) /* P: stop counting EL1 */
+#define MARK_TPIDR UINT64_C(0xdeadbeef00000001)
+#define MARK_CNTKCTL 0x3u
+#define MARK_CVAL UINT64_C(0x00dead0000000000)
+#define MARK_CSSELR 1u
+
+static void yield_until(const volatile uint64_t *flag)
+{
+	while (*flag == 0)
+		(void)hc(HC_YIELD, 0);
+}
+
+/** One TAP line per class of state (the reader prints the plan first). */
+static __attribute__((unused)) void report(int ok, const char *what)
+{
+	static uint64_t n;
+	puts_(ok ? "ok " : "not ok ");
+	putu(++n);
+	puts_(" - ");
+	puts_(what);
+	puts_("\n");
+}
+#endif
+
 #if defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
 /* Shared page (manifest): flag words at IPA 0x200000. */
 #define FLAGS ((volatile uint64_t *)0x200000)
@@ -474,6 +528,51 @@ int svc_main(uint64_t arg)
 		if (a[0] != STATUS_OK)
 			return 1;
 	}
+	return 0;
+#elif defined(GUEST_STATE_WRITER)
+	/* Sets every class to a marker, then checks its PMU writes were ignored. */
+	yield_until(&FLAGS[0]);
+	WR("pmcr_el0", 0); /* E = 0 would stop every counter on the CPU */
+	WR("pmcntenclr_el0", UINT64_C(1) << 31);
+	WR("pmselr_el0", MARK_SELR);
+	WR("pmuserenr_el0", MARK_USERENR);
+	WR("pmccfiltr_el0", MARK_CCFILTR);
+	WR("pmovsset_el0", UINT64_C(1) << 31);
+	WR("tpidr_el0", MARK_TPIDR);
+	WR("tpidrro_el0", MARK_TPIDR);
+	WR("tpidr_el1", MARK_TPIDR);
+	WR("cntkctl_el1", MARK_CNTKCTL);
+	WR("cntv_cval_el0", MARK_CVAL);
+	WR("csselr_el1", MARK_CSSELR);
+	int kept = (RD(pmcr_el0) & 1u) != 0 && RD(pmselr_el0) != MARK_SELR &&
+	           RD(pmuserenr_el0) != MARK_USERENR;
+	puts_(kept ? "PMU writes ignored\n" : "PMU WRITABLE\n");
+	FLAGS[1] = 1;
+	return 0;
+#elif defined(GUEST_STATE_READER)
+	/* Own values first, then let the writer run on this CPU, then compare. */
+	WR("tpidr_el0", 0x1111);
+	WR("tpidrro_el0", 0x2222);
+	WR("tpidr_el1", 0x3333);
+	WR("cntkctl_el1", 0);
+	WR("cntv_cval_el0", 0x4444);
+	WR("csselr_el1", 0);
+	FLAGS[0] = 1;
+	yield_until(&FLAGS[1]);
+	puts_("1..6\n");
+	/* The PMU is the machine's (exit.c): the writer's markers must not show. */
+	report((RD(pmcr_el0) & 1u) != 0, "PMU counters still enabled (PMCR_EL0.E)");
+	uint64_t c0 = RD(pmccntr_el0), c1 = RD(pmccntr_el0);
+	report(c1 != c0 && RD(pmccfiltr_el0) != MARK_CCFILTR,
+	       "cycle counter still counting (PMCCNTR_EL0, PMCCFILTR_EL0)");
+	report(RD(pmselr_el0) != MARK_SELR && RD(pmuserenr_el0) != MARK_USERENR &&
+	               (RD(pmovsset_el0) >> 31) == 0,
+	       "PMU selection, EL0 access, overflow (PMSELR, PMUSERENR, PMOVSSET)");
+	report(RD(tpidr_el0) == 0x1111 && RD(tpidrro_el0) == 0x2222 && RD(tpidr_el1) == 0x3333,
+	       "thread ID registers (TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL1)");
+	report(RD(cntkctl_el1) == 0 && RD(cntv_cval_el0) == 0x4444,
+	       "EL1 timer controls (CNTKCTL_EL1, CNTV_CVAL_EL0)");
+	report(RD(csselr_el1) == 0, "cache size selection (CSSELR_EL1)");
 	return 0;
 #elif defined(GUEST_SPIN_A) || defined(GUEST_SPIN_B)
 	uint64_t bad = callee_saved_clobbered_by_yield();

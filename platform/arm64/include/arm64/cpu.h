@@ -96,19 +96,10 @@ static inline struct arm64_cpu *arm64_this_cpu(void)
  */
 void arm64_core_lock_wait_slow(void);
 
-/**
- * Whether the kernel lock looks taken: a plain load (a hint, not a
- * synchronisation; spin_lock() is the real exclusion), which unlike a
- * relaxed atomic load can use the symbol's page offset directly.
- */
-static inline bool arm64_core_lock_busy(void)
-{
-	return *(const volatile u32 *)&kernel_lock.value != 0;
-}
-
+/** Wait only when the core's lock looks taken (kernel_lock_looks_busy, the core's seam). */
 static inline void arm64_core_lock_wait(void)
 {
-	if (__builtin_expect(arm64_core_lock_busy(), 0))
+	if (__builtin_expect(kernel_lock_looks_busy(), 0))
 		arm64_core_lock_wait_slow();
 }
 
