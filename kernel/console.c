@@ -94,6 +94,17 @@ void console_flush_sync(void)
 	spin_unlock(&console_lock);
 }
 
+/** Write n bytes of s straight to the UART, CR before each LF, waiting for room. */
+static void uart_write_wait(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		while (s[i] == '\n' && !plat_console_try_putc('\r'))
+			arch_cpu_relax();
+		while (!plat_console_try_putc(s[i]))
+			arch_cpu_relax();
+	}
+}
+
 void console_panic_write(const char *s)
 {
 	while (tail != head) {
@@ -102,12 +113,10 @@ void console_panic_write(const char *s)
 		else
 			arch_cpu_relax();
 	}
-	for (; *s != '\0'; s++) {
-		while (*s == '\n' && !plat_console_try_putc('\r'))
-			arch_cpu_relax();
-		while (!plat_console_try_putc(*s))
-			arch_cpu_relax();
-	}
+	size_t n = 0;
+	while (s[n] != '\0')
+		n++;
+	uart_write_wait(s, n);
 }
 
 void kvprintf(const char *fmt, va_list ap)
@@ -120,12 +129,7 @@ void kvprintf(const char *fmt, va_list ap)
 	spin_lock(&console_lock);
 	if (!boot_complete() && head == tail) {
 		/* During boot no trap exit drains yet, and a failed boot powers off: write now. */
-		for (size_t i = 0; i < n; i++) {
-			while (buf[i] == '\n' && !plat_console_try_putc('\r'))
-				arch_cpu_relax();
-			while (!plat_console_try_putc(buf[i]))
-				arch_cpu_relax();
-		}
+		uart_write_wait(buf, n);
 		spin_unlock(&console_lock);
 		return;
 	}

@@ -3,7 +3,7 @@
  * (HC_CONSOLE_WRITE) go, in the order they are printed, into one bounded
  * buffer that is drained to the UART without waiting: only while the UART's
  * transmitter has room (plat_console_try_putc), outside the kernel lock, at
- * each trap exit (console_drain) and when a CPU is idle. So no CPU holding
+ * each non-hypercall trap exit (console_drain) and when a CPU is idle. So no CPU holding
  * the kernel lock ever waits for the UART, and one partition's output can
  * delay others' kernel entries by at most the lines of one console write
  * copied into the buffer or one CONSOLE_DRAIN_CHUNK of non-blocking UART
@@ -83,9 +83,9 @@ u32 console_partition_budget(void);
 void console_drain_chunk(void);
 
 /**
- * Called after the kernel lock is released on every trap exit: drains some
- * buffered output if there is any (the check is inline because it sits on
- * the hypercall path).
+ * Called after the kernel lock is released on every non-hypercall trap exit
+ * (the 1 ms slice timer brings every busy CPU there): drains some buffered
+ * output if there is any. The hypercall fast path does not call it.
  */
 static inline void console_drain(void)
 {
