@@ -11,6 +11,7 @@
  * partition runs: nothing half starts.
  */
 #include <arch/cpu.h>
+#include <arch/virq.h>
 #include <arch/vcpu.h>
 #include <kernel/boot.h>
 #include <kernel/kernel.h>
@@ -109,6 +110,26 @@ static void boot_build_memory(struct partition *p, const struct cfg_partition *c
 	memcpy(plat_phys_to_virt(pa_init(r->pa)), image, image_size);
 }
 
+/** Give the platform the partition's vCPUs and the interrupts of its devices. */
+static void boot_setup_interrupts(struct partition *p)
+{
+	const struct config *cfg = &kernel.cfg;
+	u32 irqs[CFG_DEVICE_MAX * CFG_DEVICE_IRQ_MAX];
+	u32 count = 0;
+	for (u32 d = 0; d < cfg->device_count; d++) {
+		const struct cfg_device *dev = &cfg->devices[d];
+		for (u32 i = 0; dev->owner == p->id && i < dev->irq_count; i++)
+			irqs[count++] = dev->irqs[i];
+	}
+	p->irq_sources = count != 0;
+	const char *why =
+	        arch_partition_setup(p->s2.vmid, p->type, p->vcpus, p->vcpu_count, irqs, count);
+	if (why != NULL) {
+		kprintf("[hyp] partition '%s': %s\n", p->name, why);
+		boot_fail("the platform cannot set the partition up");
+	}
+}
+
 static void boot_build_partition(u32 index, const struct boot_info *bi)
 {
 	const struct cfg_partition *cp = &kernel.cfg.partitions[index];
@@ -142,6 +163,7 @@ static void boot_build_partition(u32 index, const struct boot_info *bi)
 			boot_fail("a vCPU has no usable CPU in its affinity");
 		arch_vcpu_reset(&v->arch, cp->type, cp->entry, i, p->s2.root, p->s2.vmid);
 	}
+	boot_setup_interrupts(p);
 }
 
 struct vcpu *boot_build_system(const struct boot_info *bi)

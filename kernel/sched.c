@@ -1,5 +1,6 @@
 /** The scheduling mechanism (see sched.h). */
 #include <kernel/kernel.h>
+#include <kernel/partition.h>
 #include <kernel/sched.h>
 #include <plat/cpu.h>
 #include <plat/timer.h>
@@ -34,8 +35,44 @@ void sched_make_ready(struct vcpu *v)
 void sched_remove(struct vcpu *v)
 {
 	vcpu_queue_remove(&cpu_sched[v->cpu].ready, v);
+	vcpu_queue_remove(&cpu_sched[v->cpu].sleeping, v);
 	if (cpu_sched[v->cpu].current == v)
 		cpu_sched[v->cpu].current = NULL;
+}
+
+void sched_sleep(struct vcpu *v, u64 wake_ns)
+{
+	v->wake_ns = wake_ns;
+	vcpu_queue_push(&cpu_sched[v->cpu].sleeping, v);
+}
+
+void sched_unsleep(struct vcpu *v)
+{
+	vcpu_queue_remove(&cpu_sched[v->cpu].sleeping, v);
+	v->wake_ns = 0;
+}
+
+void sched_wake_due(u32 cpu, u64 now)
+{
+	struct vcpu *v = cpu_sched[cpu].sleeping.head;
+	while (v != NULL) {
+		struct vcpu *after = v->next;
+		if (v->wake_ns != 0 && v->wake_ns <= now) {
+			sched_unsleep(v);
+			sched_make_ready(v);
+		}
+		v = after;
+	}
+}
+
+/** The earliest wake time of cpu's sleepers and deadline (either may be 0 = none). */
+static u64 sched_earliest_wake(u32 cpu, u64 deadline)
+{
+	for (struct vcpu *v = cpu_sched[cpu].sleeping.head; v != NULL; v = v->next) {
+		if (v->wake_ns != 0 && (deadline == 0 || v->wake_ns < deadline))
+			deadline = v->wake_ns;
+	}
+	return deadline;
 }
 
 /** Account the time cur used and start a fresh slice for next. */
@@ -47,12 +84,13 @@ static void sched_dispatch(u32 cpu, struct vcpu *next)
 		cs->current->run_ns += now - cs->slice_start_ns;
 	cs->slice_start_ns = now;
 	cs->current = next;
-	if (next == NULL) {
+	if (next != NULL)
+		next->state = VCPU_RUNNING;
+	u64 deadline = sched_earliest_wake(cpu, next != NULL ? now + SCHED_SLICE_NS : 0);
+	if (deadline == 0)
 		plat_timer_cancel();
-		return;
-	}
-	next->state = VCPU_RUNNING;
-	plat_timer_set(now + SCHED_SLICE_NS);
+	else
+		plat_timer_set(deadline);
 }
 
 struct vcpu *sched_next(u32 cpu, struct vcpu *cur, bool preempt)
@@ -75,8 +113,11 @@ struct vcpu *sched_next(u32 cpu, struct vcpu *cur, bool preempt)
 bool sched_any_runnable(void)
 {
 	for (u32 i = 0; i < kernel.vcpu_count; i++) {
-		enum vcpu_state s = kernel.vcpus[i].state;
-		if (s == VCPU_READY || s == VCPU_RUNNING)
+		const struct vcpu *v = &kernel.vcpus[i];
+		if (v->state == VCPU_READY || v->state == VCPU_RUNNING)
+			return true;
+		/* Its timer, or a device of its own, will wake it. */
+		if (v->state == VCPU_BLOCKED_IRQ && (v->wake_ns != 0 || v->part->irq_sources))
 			return true;
 	}
 	return false;

@@ -14,6 +14,8 @@
 #include <kernel/print.h>
 #include <kernel/sched.h>
 #include <kernel/trap.h>
+#include <kernel/virq.h>
+#include <plat/timer.h>
 
 static const char *access_name(u32 access)
 {
@@ -61,6 +63,8 @@ COLD static struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
 COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
 {
 	u32 cpu = arch_cpu_index();
+	if (t->kind == TRAP_TIMER)
+		sched_wake_due(cpu, plat_timer_now_ns());
 	if (cur == NULL || cur->state == VCPU_STOPPED) {
 		/* Idle, or stopped from another CPU while it ran here. */
 		return sched_next(cpu, NULL, false);
@@ -74,6 +78,8 @@ COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
 	case TRAP_TIMER:
 	case TRAP_WFI:
 		return sched_next(cpu, cur, true);
+	case TRAP_WAIT_IRQ:
+		return virq_wait(cur, t->wake_ns);
 	case TRAP_IRQ:
 	default:
 		return sched_next(cpu, cur, false);
@@ -114,7 +120,11 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 struct vcpu *kernel_idle(u32 cpu)
 {
 	spin_lock(&kernel_lock);
-	struct vcpu *next = boot_complete() ? sched_next(cpu, NULL, false) : NULL;
+	struct vcpu *next = NULL;
+	if (boot_complete()) {
+		sched_wake_due(cpu, plat_timer_now_ns());
+		next = sched_next(cpu, NULL, false);
+	}
 	if (next == NULL)
 		power_off_if_finished();
 	spin_unlock(&kernel_lock);

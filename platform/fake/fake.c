@@ -9,6 +9,7 @@
 #include <arch/cpu.h>
 #include <arch/stage2.h>
 #include <arch/vcpu.h>
+#include <arch/virq.h>
 #include <fake.h>
 #include <plat/console.h>
 #include <plat/cpu.h>
@@ -127,6 +128,23 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 		                 .vmid = vmid,
 		                 .arg = arg,
 		                 .reset_count = a->reset_count + 1 };
+}
+
+u32 fake_setup_calls;
+u32 fake_setup_irqs;
+const char *fake_setup_refuse;
+
+const char *arch_partition_setup(u32 vmid, enum partition_type type, struct vcpu *vcpus,
+                                 u32 vcpu_count, const u32 *irqs, u32 irq_count)
+{
+	(void)vmid;
+	(void)type;
+	(void)vcpus;
+	(void)vcpu_count;
+	(void)irqs;
+	fake_setup_calls++;
+	fake_setup_irqs += irq_count;
+	return fake_setup_refuse;
 }
 
 void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)

@@ -18,6 +18,9 @@ void tsys_reset(u32 cpu_count)
 	kernel.cfg.cpu_count = cpu_count;
 	kernel.cpu_count = cpu_count;
 	fake_cpu = 0;
+	fake_setup_calls = 0;
+	fake_setup_irqs = 0;
+	fake_setup_refuse = NULL;
 	fake_console_room = UINT32_MAX;
 	console_flush_sync(); /* what an earlier test left buffered */
 	fake_console_clear();

@@ -19,6 +19,7 @@
 struct cpu_sched {
 	struct vcpu *current;
 	struct vcpu_queue ready;
+	struct vcpu_queue sleeping; /**< BLOCKED_IRQ vCPUs placed here (virq.h) */
 	u64 slice_start_ns;
 };
 
@@ -42,8 +43,20 @@ static inline struct vcpu *sched_switch_to(u32 cpu, struct vcpu *next)
 	return next;
 }
 
-/** Take v off any ready queue (it stopped). */
+/** Take v off any ready or sleeping queue (it stopped). */
 void sched_remove(struct vcpu *v);
+
+/**
+ * v (BLOCKED_IRQ) sleeps on its CPU until woken, or until wake_ns (0 =
+ * none), for which the CPU's timer is armed at the next dispatch.
+ */
+void sched_sleep(struct vcpu *v, u64 wake_ns);
+
+/** Take a sleeping v off its CPU's sleeping queue (it is being woken). */
+void sched_unsleep(struct vcpu *v);
+
+/** Make ready every vCPU sleeping on cpu whose wake time is at or before now. */
+void sched_wake_due(u32 cpu, u64 now);
 
 /** Whether any vCPU anywhere can still run. */
 bool sched_any_runnable(void);

@@ -27,7 +27,8 @@ enum trap_kind {
 	TRAP_GUEST_EXCEPTION, /**< the guest took an exception it cannot handle */
 	TRAP_TIMER,           /**< this CPU's hypervisor timer expired */
 	TRAP_IRQ,             /**< another physical interrupt (or an IPI) */
-	TRAP_WFI,             /**< the guest waits for an interrupt */
+	TRAP_WFI,             /**< the guest waits for an interrupt it cannot get: a yield */
+	TRAP_WAIT_IRQ,        /**< the guest waits for a virtual interrupt (kernel/virq.h) */
 };
 
 struct trap {
@@ -36,6 +37,7 @@ struct trap {
 	u32 access;       /**< TRAP_MEM_FAULT: IPC_ACCESS_* */
 	u64 syndrome;     /**< platform syndrome (ESR_EL2, VMCB exit code) for reports */
 	const char *what; /**< short static description for reports, may be NULL */
+	u64 wake_ns;      /**< TRAP_WAIT_IRQ: wake it by then anyway (its timer); 0 = never */
 };
 
 struct boot_mem_range {

@@ -27,6 +27,7 @@ enum vcpu_state {
 	VCPU_BLOCKED_RECV,   /**< queued on an endpoint to receive */
 	VCPU_BLOCKED_NOTIFY, /**< waits on a notification */
 	VCPU_BLOCKED_FAULT,  /**< its fault went to a handler; waits for the answer */
+	VCPU_BLOCKED_IRQ,    /**< waits for a virtual interrupt (WFI / HLT) or wake_ns (virq.h) */
 	VCPU_OFF,            /**< powered off: waits for a start (vcpu_power.h) */
 	VCPU_STOPPED,        /**< never runs again */
 };
@@ -55,6 +56,13 @@ struct vcpu {
 	u64 hard_affinity;
 	u64 soft_affinity;
 	u64 run_ns; /**< CPU time used, for accounting */
+	/**
+	 * Set by kernel_vcpu_interrupt(), cleared by the platform before it
+	 * looks for an interrupt to deliver ahead of a wait (kernel/virq.h):
+	 * an interrupt raised between that look and the wait is not lost.
+	 */
+	u32 irq_wake;
+	u64 wake_ns; /**< VCPU_BLOCKED_IRQ: when to wake it anyway (0 = never) */
 };
 
 /** An intrusive FIFO of vCPUs, linked through vcpu.next; empty when head is NULL. */

@@ -16,6 +16,9 @@ extern u64 fake_now_ns;         /**< what plat_timer_now_ns returns */
 extern u64 fake_timer_deadline; /**< last plat_timer_set, 0 when cancelled */
 extern u32 fake_kicks;          /**< plat_cpu_kick calls */
 extern u32 fake_flushes;        /**< arch_stage2_flush calls */
+extern u32 fake_setup_calls;          /**< arch_partition_setup calls */
+extern u32 fake_setup_irqs;           /**< interrupts passed to it, summed */
+extern const char *fake_setup_refuse; /**< what it answers (NULL: accept) */
 extern jmp_buf fake_exit_jmp;
 extern bool fake_exit_armed;
 extern int fake_exit_status; /**< plat_system_off status, or -1 for a halt (panic) */

@@ -11,8 +11,8 @@
 #define ARM64_MEM_MAX 8
 
 /* Offsets of struct arm64_cpu used by the assembly (checked in cpu.c). */
-#define ARM64_CPU_CURRENT 40
-#define ARM64_CPU_STACK_TOP 48
+#define ARM64_CPU_CURRENT 48
+#define ARM64_CPU_STACK_TOP 56
 
 /* Why a vCPU left guest mode: which EL2 vector it came through. */
 #define ARM64_EXIT_SYNC 0
