@@ -11,6 +11,7 @@
  */
 #include <arch/cpu.h>
 #include <arm64/cpu.h>
+#include <arm64/virq.h>
 #include <arm64/sysreg.h>
 #include <kernel/vcpu.h>
 #include <plat/cpu.h>
@@ -92,7 +93,8 @@ struct vcpu *arm64_idle(struct arm64_cpu *cpu)
 		arch_wait_for_interrupt();
 		u32 intid = arm64_gic_ack();
 		struct vcpu *v;
-		if (intid < 1020u)
+		/* A passed-through SPI wakes its VM's vCPU (virq.c); the rest are the kernel's. */
+		if (intid < 1020u && !arm64_virq_irq(cpu, NULL, intid))
 			arm64_gic_eoi(intid);
 		arm64_core_lock_wait();
 		if (intid == arm64_timer_intid() && arm64_timer_expired(cpu)) {

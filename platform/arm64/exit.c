@@ -25,6 +25,7 @@
  */
 #include <arm64/cpu.h>
 #include <arm64/sysreg.h>
+#include <arm64/virq.h>
 #include <kernel/vcpu.h>
 
 /**
@@ -55,13 +56,79 @@ struct vcpu *arm64_exit_switch(struct vcpu *next)
  */
 static struct vcpu *exit_set_rt(struct vcpu *v, u32 rt, u64 value)
 {
-	if (rt >= 20u && rt <= 29u) {
+	if (rt >= 20u && rt <= 29u && !v->arch.regs_full) {
 		v->arch.rt_pending = rt + 1u;
 		v->arch.rt_value = value;
 		return (struct vcpu *)((uintptr_t)v | 1u);
 	}
 	if (rt != 31u)
 		v->arch.x[rt] = value;
+	return v;
+}
+
+/**
+ * The value of v's register rt for an emulated store, into *value (XZR
+ * reads 0). False when it is one of x20-x29 and only the CPU holds it (the
+ * exit path keeps them in place): the caller returns exit_redo(v), which
+ * has vectors.S store them and exit.c run the exit again (arm64_exit_redo).
+ */
+static bool exit_get_rt(const struct vcpu *v, u32 rt, u64 *value)
+{
+	if (rt >= 20u && rt <= 29u && !v->arch.regs_full)
+		return false;
+	*value = rt == 31u ? 0 : v->arch.x[rt];
+	return true;
+}
+
+static struct vcpu *exit_redo(struct vcpu *v)
+{
+	v->arch.rt_pending = ARM64_RT_REDO;
+	return (struct vcpu *)((uintptr_t)v | 1u);
+}
+
+/**
+ * Inject a synchronous external data abort at far into v, whose EL1 state
+ * is loaded here: what a bus error from a device looks like to a guest.
+ * ESR_EL1.EC is a data abort from the guest's own EL or from EL0
+ * (DDI 0487 D13.2.36), DFSC 0x10; the exception enters EL1h at VBAR_EL1's
+ * slot for where it came from, with D, A, I, F masked.
+ */
+static void exit_inject_dabt(struct vcpu *v, u64 far)
+{
+	u64 pstate = v->arch.pstate, m = pstate & SPSR_M_MASK;
+	bool from_el0 = m == SPSR_M_EL0T;
+	u64 ec = from_el0 ? EC_DABT_LOW : EC_DABT_CUR;
+	write_sysreg(esr_el1, (ec << ESR_EC_SHIFT) | ESR_IL | 0x10u);
+	write_sysreg(far_el1, far);
+	write_sysreg(elr_el1, v->arch.pc);
+	write_sysreg(spsr_el1, pstate);
+	u64 slot = from_el0 ? 0x400u : m == SPSR_M_EL1H ? 0x200u : 0x000u;
+	v->arch.pc = read_sysreg(vbar_el1) + slot;
+	v->arch.pstate = SPSR_EL1H_MASKED;
+}
+
+/** ESR_EL2 ISS of a data abort: SRT [20:16] and WnR [6] (D13.2.37). */
+#define ISS_SRT(esr) (((esr) >> 16) & 0x1fu)
+
+/**
+ * A stage-2 data abort of a VM inside its vGIC frames: emulate the access,
+ * or give the guest the abort a GIC gives for an access it does not have.
+ */
+static struct vcpu *exit_vgic_mmio(struct vcpu *v, u64 ipa, u64 esr)
+{
+	u32 rt = ISS_SRT(esr);
+	u64 wvalue = 0, value = 0;
+	if ((esr & ISS_WNR) && !exit_get_rt(v, rt, &wvalue))
+		return exit_redo(v);
+	enum arm64_mmio_result r = arm64_virq_mmio(v, ipa, esr, wvalue, &value);
+	if (r == ARM64_MMIO_BAD) {
+		exit_inject_dabt(v, read_sysreg(far_el2));
+		return v;
+	}
+	v->arch.pc += 4u;
+	arm64_virq_refresh(arm64_this_cpu(), v);
+	if (!(esr & ISS_WNR))
+		return exit_set_rt(v, rt, value);
 	return v;
 }
 
@@ -207,6 +274,9 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 	switch (ec) {
 	case EC_WFX:
 		v->arch.pc += INSN_SIZE;
+		/* A VM's WFI waits for its interrupts; WFE, and a service's WFI, yield. */
+		if (v->arch.vm != NULL && !(esr & 1u))
+			return arm64_virq_wfi(v);
 		t.kind = TRAP_WFI;
 		t.what = NULL;
 		break;
@@ -221,6 +291,8 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 	case EC_IABT_LOW:
 	case EC_DABT_LOW:
 		exit_abort(v, esr, ec, &t);
+		if (t.kind == TRAP_MEM_FAULT && ec == EC_DABT_LOW && arm64_virq_is_mmio(v, t.address))
+			return exit_vgic_mmio(v, t.address, esr);
 		break;
 	case EC_SYSREG:
 		if (ISS_SYSREG_OP0(esr) == 2u) {
@@ -232,6 +304,17 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 			v->arch.pc += INSN_SIZE;
 			if (ISS_SYSREG_READ(esr))
 				return exit_set_rt(v, ISS_SYSREG_RT(esr), 0);
+			return v;
+		}
+		/* ICC_SGI1R/ASGI1R/SGI0R_EL1 (op0 3, op1 0, CRn 12, CRm 11, op2 5-7) trap under IMO. */
+		if (v->arch.vm != NULL && ISS_SYSREG_OP0(esr) == 3u && ISS_SYSREG_OP1(esr) == 0u &&
+		    ISS_SYSREG_CRN(esr) == 12u && ISS_SYSREG_CRM(esr) == 11u &&
+		    ISS_SYSREG_OP2(esr) >= 5u && !ISS_SYSREG_READ(esr)) {
+			u64 value;
+			if (!exit_get_rt(v, ISS_SYSREG_RT(esr), &value))
+				return exit_redo(v);
+			v->arch.pc += INSN_SIZE;
+			arm64_virq_sgi(arm64_this_cpu(), v, ISS_SYSREG_OP2(esr), value);
 			return v;
 		}
 		/* ICH_HCR_EL2 traps: a service's first use of the GIC interface (ICC_*: CRn 12, or PMR). */
@@ -272,13 +355,19 @@ static struct vcpu *exit_irq(struct vcpu *v)
 
 	if (intid >= 1020u)
 		return v; /* spurious: already gone */
+	if (arm64_virq_irq(cpu, v, intid))
+		return v; /* a guest's: in its list registers already */
 	arm64_gic_eoi(intid);
 	if (intid == arm64_timer_intid()) {
 		if (!arm64_timer_expired(cpu))
 			return v;
 		t.kind = TRAP_TIMER;
 	}
-	return exit_trap(v, &t);
+	struct vcpu *next = exit_trap(v, &t);
+	/* Back into the same vCPU: another CPU may have pended something for it (the kick). */
+	if (next == v)
+		arm64_virq_refresh(cpu, v);
+	return next;
 }
 
 /** A hypercall while another CPU holds the kernel lock: wait (YIELD), then enter. */
@@ -317,6 +406,28 @@ struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind)
 		          .syndrome = read_sysreg(esr_el2),
 		          .what = "serror" };
 	return exit_trap(v, &t);
+}
+
+/**
+ * From vectors.S, with every register of v stored (x20-x29 too): finish an
+ * exit that needed them. An emulated load into x20-x29 (exit_set_rt) is
+ * written; an exit that needed the value of one of them (exit_redo) runs
+ * again, now that v holds it. Returns the vCPU to enter with every register.
+ */
+struct vcpu *arm64_exit_complete(struct vcpu *v)
+{
+	u64 pending = v->arch.rt_pending;
+	v->arch.rt_pending = 0;
+	if (pending != ARM64_RT_REDO) {
+		v->arch.x[pending - 1u] = v->arch.rt_value;
+		return v;
+	}
+	v->arch.regs_full = 1;
+	struct vcpu *next = exit_sync_slow(v, read_sysreg(esr_el2));
+	v->arch.regs_full = 0;
+	if (next != v)
+		next = arm64_exit_switch(next);
+	return next;
 }
 
 /** A synchronous exit, from its own vector slot (cpu = TPIDR_EL2); hypercalls first. */

@@ -1,14 +1,15 @@
 /**
- * The minimal GICv3 the kernel itself needs (ARM IHI 0069): the distributor
- * enabled with affinity routing, each CPU's redistributor awake, and the
- * CPU interface through the ICC_* system registers. The kernel takes two
- * interrupts: its timer (CNTHP, a PPI) and SGI 0, the "kick" that wakes an
- * idle CPU. Both are Group 1, priority 0x80; EOImode 0, so one write to
- * ICC_EOIR1_EL1 both drops the priority and deactivates.
+ * The physical GICv3 (ARM IHI 0069): the distributor enabled with affinity
+ * routing, each CPU's redistributor awake, and the CPU interface through
+ * the ICC_* system registers. The kernel takes its timer (CNTHP, a PPI) and
+ * SGI 0, the "kick" that wakes an idle CPU; for the guests (virq.c) it also
+ * takes the virtual timer's PPI, the maintenance interrupt and the SPIs of
+ * passed-through devices. All Group 1, priority 0x80.
  *
- * Interrupts for guests (list registers, the virtual distributor) belong to
- * later work; with HCR_EL2.IMO set, a guest's own ICC_* accesses go to the
- * virtual interface, which stays disabled.
+ * EOImode 1: ICC_EOIR1_EL1 only drops the priority and ICC_DIR_EL1
+ * deactivates. The kernel's own interrupts get both at once
+ * (arm64_gic_eoi); a guest's hardware interrupt gets only the drop and is
+ * deactivated by the guest's EOI through a list register with the HW bit.
  */
 #include <arm64/cpu.h>
 #include <arm64/sysreg.h>
@@ -18,6 +19,11 @@
 #define GICD_CTLR_RWP (1u << 31)
 #define GICD_CTLR_ENABLE_G1 (1u << 1) /**< EnableGrp1 (DS=1) / EnableGrp1A (NS view) */
 #define GICD_CTLR_ARE (1u << 4)       /**< ARE (DS=1) / ARE_NS (NS view) */
+#define GICD_IGROUPR 0x0080u
+#define GICD_ISENABLER 0x0100u
+#define GICD_ICENABLER 0x0180u
+#define GICD_IPRIORITYR 0x0400u
+#define GICD_IROUTER 0x6000u
 
 /* Redistributor registers (IHI 0069 12.10, 12.11): RD_base, then SGI_base at +64 KiB. */
 #define GICR_FRAME_SIZE 0x20000u
@@ -80,9 +86,12 @@ void arm64_gic_init_cpu(struct arm64_cpu *cpu)
 		while (*waker & GICR_WAKER_ASLEEP)
 			;
 		volatile u8 *prio = (volatile u8 *)(uintptr_t)(rd + GICR_IPRIORITYR);
+		u32 vtimer = 16u + arm64_hw.timer_ppi[2], maint = arm64_hw.maint_intid;
 		prio[ARM64_SGI_KICK] = GIC_PRIORITY;
 		prio[timer] = GIC_PRIORITY;
-		u32 bits = (1u << ARM64_SGI_KICK) | (1u << timer);
+		prio[vtimer] = GIC_PRIORITY;
+		prio[maint] = GIC_PRIORITY;
+		u32 bits = (1u << ARM64_SGI_KICK) | (1u << timer) | (1u << vtimer) | (1u << maint);
 		*gic_reg32(rd, GICR_IGROUPR0) |= bits;
 		*gic_reg32(rd, GICR_ISENABLER0) = bits;
 	}
@@ -91,7 +100,7 @@ void arm64_gic_init_cpu(struct arm64_cpu *cpu)
 	isb();
 	write_sysreg(S3_0_C4_C6_0, 0xff); /* ICC_PMR_EL1: let every priority through */
 	write_sysreg(S3_0_C12_C12_3, 0);  /* ICC_BPR1_EL1 */
-	write_sysreg(S3_0_C12_C12_4, 0);  /* ICC_CTLR_EL1: EOImode 0 */
+	write_sysreg(S3_0_C12_C12_4, 2);  /* ICC_CTLR_EL1: EOImode 1 (drop, then deactivate) */
 	write_sysreg(S3_0_C12_C12_7, 1);  /* ICC_IGRPEN1_EL1 */
 	isb();
 }
@@ -104,13 +113,39 @@ u32 arm64_gic_ack(void)
 	return intid;
 }
 
-/** End of interrupt: priority drop and deactivation (ICC_EOIR1_EL1, EOImode 0). */
+/** Priority drop only (ICC_EOIR1_EL1 with EOImode 1): the interrupt stays active. */
+void arm64_gic_drop(u32 intid)
+{
+	write_sysreg(S3_0_C12_C12_1, intid);
+}
+
+/** Deactivation (ICC_DIR_EL1) of an interrupt whose priority was dropped. */
+void arm64_gic_deactivate(u32 intid)
+{
+	write_sysreg(S3_0_C12_C11_1, intid);
+	isb();
+}
+
+/** End of one of the kernel's own interrupts: drop and deactivate. */
 void arm64_gic_eoi(u32 intid)
 {
 	if (intid < GIC_SPURIOUS) {
-		write_sysreg(S3_0_C12_C12_1, intid);
-		isb();
+		arm64_gic_drop(intid);
+		arm64_gic_deactivate(intid);
 	}
+}
+
+/** Physical SPI intid: Group 1, priority 0x80, routed to the CPU with this MPIDR, enabled. */
+void arm64_gic_route_spi(u32 intid, u64 mpidr)
+{
+	u64 d = arm64_hw.gicd;
+	u32 word = (intid / 32u) * 4u, bit = 1u << (intid % 32u);
+	*gic_reg32(d, GICD_ICENABLER + word) = bit;
+	*(volatile u64 *)(uintptr_t)(d + GICD_IROUTER + 8u * intid) =
+	        (mpidr & 0xffffffu) | ((mpidr >> 32) & 0xffu) << 32;
+	*(volatile u8 *)(uintptr_t)(d + GICD_IPRIORITYR + intid) = GIC_PRIORITY;
+	*gic_reg32(d, GICD_IGROUPR + word) |= bit;
+	*gic_reg32(d, GICD_ISENABLER + word) = bit;
 }
 
 /** Send an SGI to the CPU with this MPIDR (ICC_SGI1R_EL1, IHI 0069 12.2.23). */

@@ -16,6 +16,7 @@
  * firmware booted another one (QEMU boots the first).
  */
 #include <arm64/cpu.h>
+#include <arm64/virq.h>
 #include <arm64/sysreg.h>
 #include <kernel/kernel.h>
 #include <kernel/package.h>
@@ -200,6 +201,7 @@ _Noreturn void arm64_boot_main(const void *dtb)
 	/* ICH_VTR_EL2.PREbits + 1 preemption bits: 5 -> 1 APR, 6 -> 2, 7 -> 4. */
 	u32 prebits = (u32)((read_sysreg(S3_4_C12_C11_1) >> 26) & 7u) + 1u;
 	arm64_ich_apr_count = prebits >= 7u ? 4u : prebits == 6u ? 2u : 1u;
+	arm64_virq_init();
 	arm64_timer_init();
 	arm64_gic_init();
 	setup_this_cpu(0);

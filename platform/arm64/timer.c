@@ -49,6 +49,11 @@ static u64 ns_to_ticks(u64 ns)
 	return (ns / NS_PER_S) * timer_freq + ((ns % NS_PER_S) * timer_freq) / NS_PER_S;
 }
 
+u64 arm64_ticks_to_ns(u64 ticks)
+{
+	return ticks_to_ns(ticks);
+}
+
 u64 plat_timer_now_ns(void)
 {
 	isb();

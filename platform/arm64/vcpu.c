@@ -11,6 +11,7 @@
 #include <arch/vcpu.h>
 #include <arm64/cpu.h>
 #include <arm64/sysreg.h>
+#include <arm64/virq.h>
 #include <kernel/partition.h>
 #include <kernel/vcpu.h>
 
@@ -38,10 +39,15 @@ _Static_assert(offsetof(struct vcpu_arch, rt_value) == ARM64_VCPU_RT_VALUE_OFFSE
 static void vcpu_reset_state(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
 {
 	u32 live = a->live_on, fp_live = a->fp_live, vm_live = a->vm_live, gic_live = a->gic_live;
-	u64 vttbr = a->vttbr;
+	u64 vttbr = a->vttbr, cntvoff = a->cntvoff;
+	struct arm64_vm *vm = a->vm;
+	u32 vm_cpu = a->vm_cpu;
 
 	*a = (struct vcpu_arch){ 0 };
 	a->vttbr = vttbr;
+	a->cntvoff = cntvoff;
+	a->vm = vm;
+	a->vm_cpu = vm_cpu;
 	a->live_on = live;
 	a->fp_live = fp_live;
 	a->vm_live = vm_live;
@@ -238,6 +244,7 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		prev = NULL;
 	}
 	if (prev != NULL) {
+		arm64_virq_save(prev);
 		el1_save(&prev->arch.el1);
 		if (prev->arch.vm_live) {
 			vm_save(&prev->arch.el1);
@@ -265,6 +272,7 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	if (next->arch.reset_pending)
 		vcpu_reset_state(&next->arch, (enum partition_type)next->arch.reset_type,
 		                 next->arch.reset_entry, next->arch.reset_arg);
+	write_sysreg(cntvoff_el2, next->arch.cntvoff);
 	el1_restore(&next->arch.el1);
 	u64 hcr = next->arch.hcr, ich_hcr = 0;
 	if (hcr & HCR_DC) {
@@ -275,6 +283,7 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		next->arch.vm_live = 1;
 		gic_restore(&next->arch.el1);
 		next->arch.gic_live = 1;
+		ich_hcr = arm64_virq_load(next);
 	}
 	if (ich_hcr != cpu->ich_hcr) {
 		write_sysreg(S3_4_C12_C11_0, ich_hcr); /* ICH_HCR_EL2 */

@@ -124,7 +124,8 @@ guest_exit_return:
 /*
  * The same vCPU, tagged (bit 0) by exit.c: an emulated register read went to
  * one of x20-x29, which the C code kept intact and the return above would
- * not reload. Store them, apply the pending value, enter with everything.
+ * not reload, or an emulated write needs one of them. Store them, let
+ * exit.c finish (arm64_exit_complete), enter with everything.
  */
 guest_exit_set_rt:
 	stp	x20, x21, [x19, #160]
@@ -132,12 +133,8 @@ guest_exit_set_rt:
 	stp	x24, x25, [x19, #192]
 	stp	x26, x27, [x19, #208]
 	stp	x28, x29, [x19, #224]
-	ldr	x2, [x19, #ARM64_VCPU_RT_PENDING_OFFSET]
-	ldr	x3, [x19, #ARM64_VCPU_RT_VALUE_OFFSET]
-	sub	x2, x2, #1
-	str	x3, [x19, x2, lsl #3]
-	str	xzr, [x19, #ARM64_VCPU_RT_PENDING_OFFSET]
 	mov	x0, x19
+	bl	arm64_exit_complete	/* apply it, or run the exit again (ARM64_RT_REDO) */
 	b	arm64_vcpu_enter
 
 /*

@@ -1,9 +1,445 @@
-/** placeholder, replaced below */
+/**
+ * The virtual GICv3 of each VM partition, connected to the hardware (see
+ * arm64/virq.h and docs/interrupts.md).
+ *
+ * Where each piece of state lives:
+ *   model (struct vgic)       arm64_vms[vmid].gic, under arm64_vms[vmid].lock
+ *   list registers            the CPU's ICH_LR<n>_EL2 while the vCPU is loaded
+ *                             there; folded into the model when it leaves
+ *   lr_dirty (vcpu_arch)      set by whoever changes the model for a vCPU;
+ *                             its CPU refills before it enters it again
+ *   the guest's CPU interface ICH_VMCR/APRs, switched by vcpu.c
+ *
+ * The host runs the GIC with EOImode 1 (gic.c): a guest's interrupt that
+ * comes from hardware (the virtual timer PPI, a passed-through SPI) has its
+ * priority dropped here and stays active until the guest deactivates it
+ * through a list register with the HW bit, so it cannot fire again before.
+ */
 #include <arch/virq.h>
+#include <arm64/sysreg.h>
+#include <arm64/virq.h>
+#include <kernel/config.h>
+#include <kernel/trap.h>
+#include <kernel/vcpu.h>
+#include <kernel/virq.h>
+#include <plat/timer.h>
+
+/* ESR_EL2 ISS of a data abort (DDI 0487 D13.2.37). */
+#define ISS_ISV (UINT64_C(1) << 24)
+#define ISS_SAS(esr) (((esr) >> 22) & 3u)
+#define ISS_SSE (UINT64_C(1) << 21)
+#define ISS_SF (UINT64_C(1) << 15)
+#define ISS_WNR (UINT64_C(1) << 6)
+
+/* ICH_HCR_EL2.En, ICH_VMCR_EL2.VENG1 and VPMR (ARM IHI 0069 12.5). */
+#define ICH_HCR_EN UINT64_C(1)
+#define ICH_VMCR_VENG1 (UINT64_C(1) << 1)
+#define ICH_VMCR_VPMR_SHIFT 24
+
+/* CNTV_CTL_EL0 (DDI 0487 D13.8.17). */
+#define CNTV_ENABLE 1u
+#define CNTV_IMASK 2u
+#define CNTV_ISTATUS 4u
+
+#define VIRQ_PRIORITY_IDLE 0xffu
+
+static struct arm64_vm arm64_vms[CFG_PARTITION_MAX + 1];
+/** The VM each physical SPI is passed through to (by INTID), or NULL. */
+static struct arm64_vm *spi_owner[1020];
+static u32 lr_count;
+
+/* ICH_LR<n>_EL2: op0 3, op1 4, CRn 12, CRm 12 + n / 8, op2 n % 8. */
+#define LR_CASES(X)                                                                            \
+	X(0, S3_4_C12_C12_0) X(1, S3_4_C12_C12_1) X(2, S3_4_C12_C12_2) X(3, S3_4_C12_C12_3)     \
+	X(4, S3_4_C12_C12_4) X(5, S3_4_C12_C12_5) X(6, S3_4_C12_C12_6) X(7, S3_4_C12_C12_7)     \
+	X(8, S3_4_C12_C13_0) X(9, S3_4_C12_C13_1) X(10, S3_4_C12_C13_2) X(11, S3_4_C12_C13_3)   \
+	X(12, S3_4_C12_C13_4) X(13, S3_4_C12_C13_5) X(14, S3_4_C12_C13_6) X(15, S3_4_C12_C13_7)
+
+static u64 lr_read(u32 n)
+{
+	switch (n) {
+#define LR_READ(i, reg) \
+	case i:         \
+		return read_sysreg(reg);
+		LR_CASES(LR_READ)
+#undef LR_READ
+	default:
+		return 0;
+	}
+}
+
+static void lr_write(u32 n, u64 value)
+{
+	switch (n) {
+#define LR_WRITE(i, reg)                 \
+	case i:                          \
+		write_sysreg(reg, value); \
+		break;
+		LR_CASES(LR_WRITE)
+#undef LR_WRITE
+	default:
+		break;
+	}
+}
+
+static void lr_read_all(u64 *lr)
+{
+	for (u32 n = 0; n < lr_count; n++)
+		lr[n] = lr_read(n);
+}
+
+static void lr_write_all(const u64 *lr)
+{
+	for (u32 n = 0; n < lr_count; n++)
+		lr_write(n, lr[n]);
+}
+
+void arm64_virq_init(void)
+{
+	lr_count = (u32)(read_sysreg(S3_4_C12_C11_1) & 0x1fu) + 1u; /* ICH_VTR_EL2.ListRegs */
+	if (lr_count > VGIC_LR_MAX)
+		lr_count = VGIC_LR_MAX;
+}
+
+static u32 vtimer_intid(void)
+{
+	return 16u + arm64_hw.timer_ppi[2];
+}
+
+/** vCPU i's MPIDR as the guest reads it (VMPIDR_EL2, vcpu.c): Aff0 = i. */
+static u64 vm_mpidr(u32 i)
+{
+	return i;
+}
+
+/** Route physical SPI intid to the CPU that runs v's vCPU 0, and enable it. */
+static const char *virq_passthrough(struct arm64_vm *vm, u32 intid)
+{
+	if (intid < 32u || intid >= 1020u || intid - 32u >= VGIC_SPI_MAX)
+		return "a passed-through interrupt must be an SPI (INTID 32-287)";
+	if (spi_owner[intid] != NULL)
+		return "an interrupt is passed through twice";
+	if (!vgic_set_hw(&vm->gic, intid, intid))
+		return "a passed-through SPI is beyond the VM's virtual distributor";
+	spi_owner[intid] = vm;
+	arm64_gic_route_spi(intid, arm64_hw.cpu_mpidr[vm->vcpu[0]->cpu]);
+	return NULL;
+}
 
 const char *arch_partition_setup(u32 vmid, enum partition_type type, struct vcpu *vcpus,
                                  u32 vcpu_count, const u32 *irqs, u32 irq_count)
 {
-	(void)vmid; (void)type; (void)vcpus; (void)vcpu_count; (void)irqs; (void)irq_count;
+	if (type == PARTITION_SERVICE) {
+		if (irq_count != 0)
+			return "a service cannot take device interrupts (it has no virtual GIC)";
+		return NULL;
+	}
+	if (vmid >= sizeof(arm64_vms) / sizeof(arm64_vms[0]) || vcpu_count > VGIC_VCPU_MAX)
+		return "too many vCPUs for a virtual GIC (at most 8)";
+	struct arm64_vm *vm = &arm64_vms[vmid];
+	u64 mpidr[VGIC_VCPU_MAX];
+	for (u32 i = 0; i < vcpu_count; i++) {
+		mpidr[i] = vm_mpidr(i);
+		vm->vcpu[i] = &vcpus[i];
+		vcpus[i].arch.vm = vm;
+		vcpus[i].arch.vm_cpu = i;
+	}
+	vm->vcpu_count = vcpu_count;
+	/* The VM's virtual counter starts near zero at boot (CNTVOFF_EL2, switched by vcpu.c). */
+	u64 now = read_sysreg(cntpct_el0);
+	for (u32 i = 0; i < vcpu_count; i++)
+		vcpus[i].arch.cntvoff = now;
+	/* SPIs up to the highest one passed through, at least 32 (INTIDs 32-63). */
+	u32 spis = 32;
+	for (u32 i = 0; i < irq_count; i++)
+		if (irqs[i] >= 32u && irqs[i] - 32u + 1u > spis)
+			spis = irqs[i] - 32u + 1u;
+	if (spis > VGIC_SPI_MAX || !vgic_init(&vm->gic, spis, vcpu_count, mpidr))
+		return "a passed-through SPI is beyond INTID 287";
+	/* The guest sees the GIC where the machine has it: a copy of the machine's DTB fits. */
+	vm->gicd_ipa = arm64_hw.gicd;
+	vm->gicr_ipa = arm64_hw.gicr;
+	/* The virtual timer's PPI is the hardware's own, deactivated by the guest's EOI. */
+	for (u32 i = 0; i < vcpu_count; i++) {
+		struct vgic_irq *t = vgic_irq_get(&vm->gic, i, vtimer_intid());
+		t->flags |= VGIC_IRQ_HW;
+		t->pintid = (u16)vtimer_intid();
+	}
+	for (u32 i = 0; i < irq_count; i++) {
+		const char *why = virq_passthrough(vm, irqs[i]);
+		if (why != NULL)
+			return why;
+	}
 	return NULL;
+}
+
+/** The CPU interface's idea of the highest active priority, from ICH_AP1R0_EL2 (5 bits). */
+static u8 virq_running_priority(void)
+{
+	u32 ap = (u32)read_sysreg(S3_4_C12_C9_0);
+	return ap == 0 ? VIRQ_PRIORITY_IDLE : (u8)(__builtin_ctz(ap) << 3);
+}
+
+/** Fold and fill v's list registers (loaded on this CPU); the vm lock is held. */
+static u64 virq_sync_locked(struct vcpu *v, u64 *lr)
+{
+	struct arm64_vm *vm = v->arch.vm;
+	lr_read_all(lr);
+	vgic_lr_fold(&vm->gic, v->arch.vm_cpu, lr, lr_count);
+	__atomic_store_n(&v->arch.lr_dirty, 0u, __ATOMIC_RELAXED);
+	u64 hcr = ICH_HCR_EN | vgic_lr_fill(&vm->gic, v->arch.vm_cpu, lr, lr_count);
+	lr_write_all(lr);
+	return hcr;
+}
+
+static void virq_set_hcr(struct arm64_cpu *cpu, u64 hcr)
+{
+	if (hcr != cpu->ich_hcr) {
+		write_sysreg(S3_4_C12_C11_0, hcr);
+		cpu->ich_hcr = hcr;
+	}
+}
+
+void arm64_virq_refresh(struct arm64_cpu *cpu, struct vcpu *v)
+{
+	struct arm64_vm *vm = v->arch.vm;
+	u64 lr[VGIC_LR_MAX];
+	if (vm == NULL || __atomic_load_n(&v->arch.lr_dirty, __ATOMIC_ACQUIRE) == 0)
+		return;
+	spin_lock(&vm->lock);
+	u64 hcr = virq_sync_locked(v, lr);
+	spin_unlock(&vm->lock);
+	virq_set_hcr(cpu, hcr);
+	isb();
+}
+
+void arm64_virq_save(struct vcpu *v)
+{
+	struct arm64_vm *vm = v->arch.vm;
+	u64 lr[VGIC_LR_MAX];
+	if (vm == NULL)
+		return;
+	lr_read_all(lr);
+	spin_lock(&vm->lock);
+	vgic_lr_fold(&vm->gic, v->arch.vm_cpu, lr, lr_count);
+	spin_unlock(&vm->lock);
+	for (u32 n = 0; n < lr_count; n++) {
+		/* The timer PPI listed with HW is active here: it must not stay so for the next vCPU. */
+		if ((lr[n] & VGIC_LR_HW) && (lr[n] & (VGIC_LR_PENDING | VGIC_LR_ACTIVE)) &&
+		    (lr[n] & VGIC_LR_VINTID_MASK) == vtimer_intid())
+			arm64_gic_deactivate(vtimer_intid());
+		if (lr[n] != 0)
+			lr_write(n, 0);
+	}
+}
+
+u64 arm64_virq_load(struct vcpu *v)
+{
+	struct arm64_vm *vm = v->arch.vm;
+	u64 lr[VGIC_LR_MAX];
+	if (vm == NULL)
+		return 0;
+	spin_lock(&vm->lock);
+	__atomic_store_n(&v->arch.lr_dirty, 0u, __ATOMIC_RELAXED);
+	u64 hcr = ICH_HCR_EN | vgic_lr_fill(&vm->gic, v->arch.vm_cpu, lr, lr_count);
+	spin_unlock(&vm->lock);
+	lr_write_all(lr);
+	return hcr;
+}
+
+/**
+ * Interrupt intid became pending for v, which runs on this CPU: the fast
+ * path lists it in a free list register at once; anything else refills.
+ * The vm lock is held.
+ */
+static void virq_inject_here(struct arm64_cpu *cpu, struct vcpu *v, u32 intid)
+{
+	struct arm64_vm *vm = v->arch.vm;
+	u32 n;
+	u64 value;
+	if (__atomic_load_n(&v->arch.lr_dirty, __ATOMIC_ACQUIRE) == 0) {
+		u32 free = (u32)read_sysreg(S3_4_C12_C11_5); /* ICH_ELRSR_EL2 */
+		if (vgic_lr_inject(&vm->gic, v->arch.vm_cpu, intid, free, lr_count, &n, &value)) {
+			lr_write(n, value);
+			return;
+		}
+	}
+	u64 lr[VGIC_LR_MAX];
+	virq_set_hcr(cpu, virq_sync_locked(v, lr));
+}
+
+/** The model of target changed from another vCPU's or CPU's side: make it look. */
+static void virq_poke(struct vcpu *target)
+{
+	__atomic_store_n(&target->arch.lr_dirty, 1u, __ATOMIC_RELEASE);
+	kernel_vcpu_interrupt(target);
+}
+
+/** A passed-through SPI fired: pend it in its VM and tell the vCPU it is routed to. */
+static void virq_spi(struct arm64_cpu *cpu, struct vcpu *cur, struct arm64_vm *vm, u32 intid)
+{
+	struct vcpu *target = NULL;
+	spin_lock(&vm->lock);
+	vgic_raise(&vm->gic, 0, intid);
+	for (u32 i = 0; i < vm->vcpu_count && target == NULL; i++)
+		if (vgic_routed_to(&vm->gic, i, intid))
+			target = vm->vcpu[i];
+	if (target != NULL && target == cur && cpu->loaded == cur) {
+		virq_inject_here(cpu, cur, intid);
+		target = NULL;
+	}
+	spin_unlock(&vm->lock);
+	if (target != NULL)
+		virq_poke(target);
+}
+
+bool arm64_virq_irq(struct arm64_cpu *cpu, struct vcpu *cur, u32 intid)
+{
+	struct arm64_vm *vm = cur != NULL ? cur->arch.vm : NULL;
+	if (intid == vtimer_intid()) {
+		arm64_gic_drop(intid);
+		if (vm != NULL && cpu->loaded == cur) {
+			spin_lock(&vm->lock);
+			vgic_raise(&vm->gic, cur->arch.vm_cpu, intid);
+			virq_inject_here(cpu, cur, intid);
+			spin_unlock(&vm->lock);
+			isb();
+			return true;
+		}
+		/* A service's timer: it has no interrupts to take, so mask it rather than storm. */
+		write_sysreg(cntv_ctl_el0, read_sysreg(cntv_ctl_el0) | CNTV_IMASK);
+		arm64_gic_deactivate(intid);
+		return true;
+	}
+	if (intid == arm64_hw.maint_intid) {
+		/* Level: it stays asserted until the list registers are refilled. */
+		arm64_gic_eoi(intid);
+		if (vm != NULL && cpu->loaded == cur) {
+			__atomic_store_n(&cur->arch.lr_dirty, 1u, __ATOMIC_RELAXED);
+			arm64_virq_refresh(cpu, cur);
+		} else {
+			virq_set_hcr(cpu, cpu->ich_hcr & ~(u64)(VGIC_HCR_UIE | VGIC_HCR_NPIE));
+		}
+		return true;
+	}
+	if (intid >= 32u && intid < 1020u && spi_owner[intid] != NULL) {
+		arm64_gic_drop(intid);
+		virq_spi(cpu, cur, spi_owner[intid], intid);
+		isb();
+		return true;
+	}
+	return false;
+}
+
+/** Nanoseconds of the physical counter at which v's virtual timer fires, 0 if it will not. */
+static u64 virq_timer_wake_ns(bool *due)
+{
+	u64 ctl = read_sysreg(cntv_ctl_el0);
+	*due = false;
+	if (!(ctl & CNTV_ENABLE) || (ctl & CNTV_IMASK))
+		return 0;
+	if (ctl & CNTV_ISTATUS) {
+		*due = true;
+		return 0;
+	}
+	u64 cval = read_sysreg(cntv_cval_el0) + read_sysreg(cntvoff_el2);
+	u64 ns = arm64_ticks_to_ns(cval);
+	return ns != 0 ? ns : 1;
+}
+
+struct vcpu *arm64_virq_wfi(struct vcpu *v)
+{
+	struct arm64_cpu *cpu = arm64_this_cpu();
+	struct arm64_vm *vm = v->arch.vm;
+	u64 lr[VGIC_LR_MAX];
+
+	__atomic_store_n(&v->irq_wake, 0u, __ATOMIC_SEQ_CST);
+	u64 vmcr = read_sysreg(S3_4_C12_C11_7); /* ICH_VMCR_EL2 */
+	spin_lock(&vm->lock);
+	u64 hcr = virq_sync_locked(v, lr);
+	bool wake = (vmcr & ICH_VMCR_VENG1) &&
+	            vgic_deliverable(&vm->gic, v->arch.vm_cpu, (u8)(vmcr >> ICH_VMCR_VPMR_SHIFT),
+	                             virq_running_priority());
+	spin_unlock(&vm->lock);
+	virq_set_hcr(cpu, hcr);
+	bool due;
+	u64 wake_ns = virq_timer_wake_ns(&due);
+	if (wake || due)
+		return v; /* an interrupt is there to take (or fires on entry) */
+	struct trap t = { .kind = TRAP_WAIT_IRQ, .wake_ns = wake_ns };
+	arm64_core_lock_wait();
+	return kernel_trap(v, &t);
+}
+
+bool arm64_virq_is_mmio(const struct vcpu *v, u64 ipa)
+{
+	const struct arm64_vm *vm = v->arch.vm;
+	if (vm == NULL)
+		return false;
+	return ipa - vm->gicd_ipa < VGIC_DIST_SIZE ||
+	       ipa - vm->gicr_ipa < (u64)vm->vcpu_count * VGIC_REDIST_STRIDE;
+}
+
+enum arm64_mmio_result arm64_virq_mmio(struct vcpu *v, u64 ipa, u64 esr, u64 wvalue, u64 *value)
+{
+	struct arm64_vm *vm = v->arch.vm;
+	if (!arm64_virq_is_mmio(v, ipa))
+		return ARM64_MMIO_NOT_OURS;
+	if (!(esr & ISS_ISV))
+		return ARM64_MMIO_BAD; /* a load/store pair or the like: no single register */
+	u32 size = 1u << ISS_SAS(esr);
+	bool write = (esr & ISS_WNR) != 0, dist = ipa - vm->gicd_ipa < VGIC_DIST_SIZE;
+	u64 off = dist ? ipa - vm->gicd_ipa : ipa - vm->gicr_ipa;
+	if (size < 8u)
+		wvalue &= (UINT64_C(1) << (size * 8u)) - 1u;
+	bool ok;
+	spin_lock(&vm->lock);
+	if (write)
+		ok = dist ? vgic_dist_write(&vm->gic, off, size, wvalue) :
+		            vgic_redist_write(&vm->gic, off, size, wvalue);
+	else
+		ok = dist ? vgic_dist_read(&vm->gic, off, size, value) :
+		            vgic_redist_read(&vm->gic, off, size, value);
+	spin_unlock(&vm->lock);
+	if (!ok)
+		return ARM64_MMIO_BAD;
+	if (!write) {
+		u32 bits = size * 8u;
+		if ((esr & ISS_SSE) && bits < 64u && ((*value >> (bits - 1u)) & 1u))
+			*value |= ~UINT64_C(0) << bits;
+		if (!(esr & ISS_SF))
+			*value &= 0xffffffffu;
+		return ARM64_MMIO_DONE;
+	}
+	/*
+	 * A write may enable, pend, route or wake anything: every vCPU of the VM
+	 * looks at the model again (its own before it returns to the guest).
+	 */
+	for (u32 i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *t = vm->vcpu[i];
+		if (t == v)
+			__atomic_store_n(&t->arch.lr_dirty, 1u, __ATOMIC_RELAXED);
+		else if (t->state != VCPU_OFF && t->state != VCPU_STOPPED)
+			virq_poke(t);
+	}
+	return ARM64_MMIO_DONE;
+}
+
+void arm64_virq_sgi(struct arm64_cpu *cpu, struct vcpu *v, u32 op2, u64 value)
+{
+	struct arm64_vm *vm = v->arch.vm;
+	if (op2 != 5u)
+		return; /* ASGI1R / SGI0R: Group 0 and the other Security state do not exist here */
+	spin_lock(&vm->lock);
+	u32 hit = vgic_sgi(&vm->gic, v->arch.vm_cpu, value);
+	spin_unlock(&vm->lock);
+	for (u32 i = 0; i < vm->vcpu_count; i++) {
+		if (!(hit & (1u << i)))
+			continue;
+		if (vm->vcpu[i] == v)
+			__atomic_store_n(&v->arch.lr_dirty, 1u, __ATOMIC_RELAXED);
+		else
+			virq_poke(vm->vcpu[i]);
+	}
+	arm64_virq_refresh(cpu, v);
 }

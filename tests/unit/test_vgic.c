@@ -300,7 +300,7 @@ static void test_sgi_decode(void)
 	vgic_sgi(&vm, 0, (3ull << 24) | 0x2); /* cluster 0.0.0, Aff0 1 */
 	OK(sgi_pending(1, 3) && !sgi_pending(0, 3) && !sgi_pending(2, 3), "SGI: targeted vCPU 1");
 	clear_sgis();
-	vgic_sgi(&vm, 1, (5ull << 24) | 0x3);
+	EQ(vgic_sgi(&vm, 1, (5ull << 24) | 0x3), 0x3, "SGI: the targets hit are returned");
 	OK(sgi_pending(0, 5) && sgi_pending(1, 5) && !sgi_pending(2, 5),
 	   "SGI: TargetList to two vCPUs (self included)");
 	clear_sgis();
@@ -590,6 +590,41 @@ static void test_isolation(void)
 	OK(memcmp(&other, &fresh, sizeof(fresh)) == 0, "isolation: the other VM unchanged");
 }
 
+/** The one-interrupt fast path (vgic_lr_inject) against fold and fill. */
+static void test_lr_inject(void)
+{
+	reset(32);
+	bring_up();
+	u64 lr[4] = { 0 };
+	EQ(cycle(0, lr, 4), 0, "inject: an empty fill first");
+	u32 n = 99;
+	u64 val = 0;
+	OK(!vgic_lr_inject(&vm, 0, 27, 0xf, 4, &n, &val), "inject: a disabled PPI is not listed");
+	vgic_redist_write(&vm, RD(0, 0x10100), 4, 1u << 27); /* ISENABLER0 */
+	OK(!vgic_lr_inject(&vm, 0, 27, 0xf, 4, &n, &val), "inject: nor one that is not pending");
+	vgic_raise(&vm, 0, 27);
+	OK(!vgic_lr_inject(&vm, 0, 27, 0x0, 4, &n, &val), "inject: no free LR, no fast path");
+	OK(vgic_lr_inject(&vm, 0, 27, 0xe, 4, &n, &val), "inject: listed in a free LR");
+	EQ(n, 1u, "inject: the lowest LR free in the hardware");
+	EQ(lr_intid(val), 27u, "inject: the LR names the INTID");
+	EQ(val >> 62, 1u, "inject: pending");
+	OK(!vgic_lr_inject(&vm, 0, 27, 0xf, 4, &n, &val), "inject: never listed twice");
+	/* The guest acknowledges and EOIs it: the hardware clears the state, keeps the INTID. */
+	lr[1] = val & ~(VGIC_LR_PENDING | VGIC_LR_ACTIVE);
+	EQ(cycle(0, lr, 4), 0, "inject: a fold after the guest's EOI");
+	OK(!vgic_irq_pending(vgic_irq_get(&vm, 0, 27)), "inject: the EOI'd interrupt is no longer pending");
+	OK(vgic_irq_get(&vm, 0, 27)->owner == 0, "inject: and owned by no LR");
+	/* The model's own view: an LR it holds is not free even if the hardware says so. */
+	vgic_raise(&vm, 0, 27);
+	OK(vgic_lr_inject(&vm, 0, 27, 0xf, 4, &n, &val) && n == 0, "inject: LR 0");
+	vgic_redist_write(&vm, RD(0, 0x10100), 4, 1u << 26);
+	vgic_raise(&vm, 0, 26);
+	OK(vgic_lr_inject(&vm, 0, 26, 0x1, 4, &n, &val) == false, "inject: LR 0 is the model's");
+	OK(!vgic_lr_inject(&vm, 5, 26, 0xf, 4, &n, &val), "inject: a vCPU the VM lacks");
+	vgic_redist_write(&vm, RD(0, 0x14), 4, 1u << 1); /* ProcessorSleep */
+	OK(!vgic_lr_inject(&vm, 0, 26, 0xf, 4, &n, &val), "inject: nothing to a sleeping redistributor");
+}
+
 int main(void)
 {
 	test_init_limits();
@@ -610,5 +645,6 @@ int main(void)
 	test_lr_hw();
 	test_deliverable();
 	test_isolation();
+	test_lr_inject();
 	return tap_finish();
 }

@@ -22,6 +22,12 @@
 #define ARM64_VCPU_PSTATE_OFFSET 0x100
 #define ARM64_VCPU_RT_PENDING_OFFSET 0x108
 #define ARM64_VCPU_RT_VALUE_OFFSET 0x110
+/**
+ * rt_pending value asking vectors.S to store x20-x29 and have exit.c run
+ * the trapped instruction again (arm64_exit_redo): an emulated store or
+ * SGI whose source register is one of x20-x29.
+ */
+#define ARM64_RT_REDO 64
 
 #ifndef __ASSEMBLER__
 
@@ -90,6 +96,16 @@ struct vcpu_arch {
 	u32 reset_pending;
 	u32 reset_type;
 	u64 reset_entry, reset_arg;
+	/** The VM's virtual GIC (platform/arm64/virq.c); NULL for a service. */
+	struct arm64_vm *vm;
+	u32 vm_cpu;   /**< this vCPU's index in it */
+	u32 lr_dirty; /**< its model changed: refill the list registers before entry */
+	/**
+	 * 1 while exit.c re-runs a trapped access with every register stored
+	 * (x20-x29 too): see ARM64_RT_REDO.
+	 */
+	u32 regs_full;
+	u64 cntvoff; /**< CNTVOFF_EL2 while it runs: the partition's virtual counter offset */
 	struct arm64_el1_regs el1;
 	struct arm64_fp_regs fp __attribute__((aligned(16)));
 };

@@ -161,7 +161,9 @@ u32 vgic_lr_fill(struct vgic *v, u32 cpu, u64 *lr, u32 lr_count)
 	c->lr_used = kept;
 
 	u16 pick[VGIC_LR_MAX];
-	u32 room = lr_count - (u32)__builtin_popcount(kept);
+	u32 room = lr_count;
+	for (u32 bits = kept; bits != 0; bits &= bits - 1u)
+		room--; /* not __builtin_popcount: libgcc's uses SIMD, which EL2 traps */
 	bool more = false;
 	u32 picked = cpu_listens(v, cpu) ? best_candidates(v, cpu, pick, room, &more) : 0;
 	u32 next = 0;
@@ -191,6 +193,31 @@ u32 vgic_lr_fill(struct vgic *v, u32 cpu, u64 *lr, u32 lr_count)
 	if (more)
 		return VGIC_HCR_UIE | (any_pending ? VGIC_HCR_NPIE : 0);
 	return 0;
+}
+
+bool vgic_lr_inject(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 lr_count,
+                    u32 *lr_index, u64 *lr_value)
+{
+	if (cpu >= v->cpu_count || !cpu_listens(v, cpu))
+		return false;
+	struct vgic_irq *irq = vgic_irq_get(v, cpu, intid);
+	if (irq == NULL || irq->owner != 0 || !deliverable_to(v, cpu, intid, irq))
+		return false;
+	struct vgic_cpu *c = &v->cpu[cpu];
+	if (lr_count > VGIC_LR_MAX)
+		lr_count = VGIC_LR_MAX;
+	u32 mask = lr_count == 32u ? ~0u : (1u << lr_count) - 1u;
+	u32 usable = free_lrs & ~c->lr_used & mask;
+	if (usable == 0)
+		return false;
+	u32 n = (u32)__builtin_ctz(usable);
+	irq->owner = (u8)owner_of(cpu);
+	c->lr_intid[n] = (u16)intid;
+	c->lr_used |= 1u << n;
+	c->lr_written[n] = lr_encode(intid, irq, true, false);
+	*lr_index = n;
+	*lr_value = c->lr_written[n];
+	return true;
 }
 
 bool vgic_deliverable(struct vgic *v, u32 cpu, u8 vpmr, u8 running_priority)

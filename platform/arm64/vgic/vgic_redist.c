@@ -145,15 +145,19 @@ bool vgic_redist_write(struct vgic *v, u64 offset, u32 size, u64 value)
 	return redist_access(v, offset, size, true, &value);
 }
 
-void vgic_sgi(struct vgic *v, u32 sender, u64 sgi1r)
+u32 vgic_sgi(struct vgic *v, u32 sender, u64 sgi1r)
 {
 	u32 intid = (u32)(sgi1r >> SGI1R_INTID_SHIFT) & 0xfu;
+	u32 hit = 0;
 	if (sgi1r & SGI1R_IRM) {
 		/** IRM = 1: every PE but the sender (IHI 0069 12.2.23). */
-		for (u32 c = 0; c < v->cpu_count; c++)
-			if (c != sender)
+		for (u32 c = 0; c < v->cpu_count; c++) {
+			if (c != sender) {
 				vgic_irq_set_latch(&v->cpu[c].priv[intid]);
-		return;
+				hit |= 1u << c;
+			}
+		}
+		return hit;
 	}
 	/** Aff3.Aff2.Aff1 select a cluster; Aff0 = RS * 16 + the TargetList bit. */
 	u64 cluster = (((sgi1r >> SGI1R_AFF3_SHIFT) & 0xffull) << 32) |
@@ -166,7 +170,10 @@ void vgic_sgi(struct vgic *v, u32 sender, u64 sgi1r)
 		u32 aff0 = (u32)(m & 0xffu);
 		if ((m & ~0xffull) != cluster || aff0 / 16u != rs)
 			continue;
-		if (targets & (1u << (aff0 % 16u)))
+		if (targets & (1u << (aff0 % 16u))) {
 			vgic_irq_set_latch(&v->cpu[c].priv[intid]);
+			hit |= 1u << c;
+		}
 	}
+	return hit;
 }

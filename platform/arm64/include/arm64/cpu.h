@@ -120,12 +120,17 @@ void arm64_gic_init(void);
 void arm64_gic_init_cpu(struct arm64_cpu *cpu);
 u32 arm64_gic_ack(void);
 void arm64_gic_eoi(u32 intid);
+void arm64_gic_drop(u32 intid);
+void arm64_gic_deactivate(u32 intid);
+void arm64_gic_route_spi(u32 intid, u64 mpidr);
 void arm64_gic_send_sgi(u64 mpidr, u32 sgi);
 
 /* timer.c: the EL2 physical timer (CNTHP). */
 void arm64_timer_init(void);
 void arm64_timer_init_cpu(void);
 u32 arm64_timer_intid(void);
+/** Physical counter ticks to nanoseconds. */
+u64 arm64_ticks_to_ns(u64 ticks);
 /** Handle a CNTHP interrupt; true when the core's deadline has passed. */
 bool arm64_timer_expired(struct arm64_cpu *cpu);
 /** Program CNTHP for the core's deadline, or earlier for an idle poll. */
@@ -154,6 +159,8 @@ struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu);
 struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind);
 /** After a guest exit that leaves v: switch to next, or idle if it is NULL. */
 struct vcpu *arm64_exit_switch(struct vcpu *next);
+/** After vectors.S stored x20-x29 of v for a tagged exit: finish it (exit.c). */
+struct vcpu *arm64_exit_complete(struct vcpu *v);
 
 /* cpu.c */
 _Noreturn void arm64_run(struct vcpu *v);

@@ -113,8 +113,11 @@ bool vgic_raise(struct vgic *v, u32 cpu, u32 intid);
 bool vgic_set_level(struct vgic *v, u32 cpu, u32 intid, bool level);
 /** Mark SPI intid as forwarded from physical pintid (LR HW bit). */
 bool vgic_set_hw(struct vgic *v, u32 intid, u32 pintid);
-/** A trapped ICC_SGI1R_EL1 write by vCPU sender; targets the VM lacks are ignored. */
-void vgic_sgi(struct vgic *v, u32 sender, u64 sgi1r);
+/**
+ * A trapped ICC_SGI1R_EL1 write by vCPU sender; targets the VM lacks are
+ * ignored. Returns the vCPUs it made the SGI pending on (bit i: vCPU i).
+ */
+u32 vgic_sgi(struct vgic *v, u32 sender, u64 sgi1r);
 
 /** The interrupt state of intid as seen by vCPU cpu (NULL if it does not exist). */
 struct vgic_irq *vgic_irq_get(struct vgic *v, u32 cpu, u32 intid);
@@ -131,6 +134,18 @@ void vgic_lr_fold(struct vgic *v, u32 cpu, const u64 *lr, u32 lr_count);
  * interrupts are pending than fit, else 0.
  */
 u32 vgic_lr_fill(struct vgic *v, u32 cpu, u64 *lr, u32 lr_count);
+/**
+ * The fast path for one interrupt made pending on the vCPU that runs: list
+ * intid in a list register that is free both in the hardware (free_lrs,
+ * from ICH_ELRSR_EL2) and in the model, without a whole fold and fill. Only
+ * valid while every interrupt pending for cpu is listed (the caller has not
+ * changed the model since its last fill but through this call): then a free
+ * register means no better interrupt waits. True with *lr_index and
+ * *lr_value to write; false if the caller must fold and fill instead
+ * (not deliverable now, listed already, no free register).
+ */
+bool vgic_lr_inject(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 lr_count,
+                    u32 *lr_index, u64 *lr_value);
 /** Whether vCPU cpu has an interrupt to take (wake from WFI) given VPMR and running priority. */
 bool vgic_deliverable(struct vgic *v, u32 cpu, u8 vpmr, u8 running_priority);
 

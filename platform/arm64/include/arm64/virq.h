@@ -1,0 +1,72 @@
+/**
+ * The arm64 virtual-interrupt mechanism: each VM partition's virtual GICv3
+ * (the model in vgic/) connected to the hardware. virq.c traps the guest's
+ * distributor and redistributor frames (stage-2 faults) and ICC_SGI1R_EL1,
+ * keeps the list registers of the vCPU a CPU runs, forwards the virtual
+ * timer's interrupt and the passed-through SPIs, and waits in WFI through
+ * the core (kernel/virq.h). docs/interrupts.md describes the whole.
+ *
+ * Services have no vGIC (vcpu_arch.vm is NULL): every function here leaves
+ * them as they were.
+ */
+#ifndef ARM64_VIRQ_H
+#define ARM64_VIRQ_H
+
+#include <arm64/cpu.h>
+#include <arm64/vgic.h>
+#include <kernel/lock.h>
+
+struct vcpu;
+
+/** A VM partition's interrupt state. */
+struct arm64_vm {
+	struct spinlock lock; /**< around every use of gic */
+	struct vgic gic;
+	struct vcpu *vcpu[VGIC_VCPU_MAX];
+	u32 vcpu_count;
+	u64 gicd_ipa; /**< the guest's distributor frame (64 KiB) */
+	u64 gicr_ipa; /**< its redistributors: 128 KiB per vCPU */
+};
+
+/** Boot CPU: read how many list registers the virtual interface has. */
+void arm64_virq_init(void);
+
+/** CPU switch: v's list registers into the model (it leaves the CPU). */
+void arm64_virq_save(struct vcpu *v);
+/** CPU switch: fill v's list registers; returns ICH_HCR_EL2 for it. */
+u64 arm64_virq_load(struct vcpu *v);
+/** Before entering v again on this CPU: refill its list registers if its model changed. */
+void arm64_virq_refresh(struct arm64_cpu *cpu, struct vcpu *v);
+
+/**
+ * A physical interrupt the platform acknowledged while cur (may be NULL:
+ * idle) ran here: true if it was a guest's (the virtual timer, the
+ * maintenance interrupt, a passed-through SPI) and is taken care of,
+ * false if it is the kernel's own (the caller EOIs it).
+ */
+bool arm64_virq_irq(struct arm64_cpu *cpu, struct vcpu *cur, u32 intid);
+
+/** WFI by a VM: resume it if an interrupt can be taken, else wait in the core. */
+struct vcpu *arm64_virq_wfi(struct vcpu *v);
+
+enum arm64_mmio_result {
+	ARM64_MMIO_NOT_OURS, /**< not in v's vGIC frames: an ordinary stage-2 fault */
+	ARM64_MMIO_DONE,     /**< emulated; for a load, *value is what it reads */
+	ARM64_MMIO_BAD,      /**< a width, alignment or offset the GIC does not have */
+};
+
+/**
+ * A stage-2 data abort of v at ipa, syndrome esr (ISV set, so SAS/SRT/WnR
+ * are valid), store value wvalue: emulate it if it lies in v's vGIC frames.
+ */
+enum arm64_mmio_result arm64_virq_mmio(struct vcpu *v, u64 ipa, u64 esr, u64 wvalue,
+                                       u64 *value);
+
+/** Whether ipa lies in v's vGIC frames. */
+bool arm64_virq_is_mmio(const struct vcpu *v, u64 ipa);
+
+/** A trapped ICC_SGI1R_EL1 (op2 5), ICC_ASGI1R_EL1 (6) or ICC_SGI0R_EL1 (7) write by v. */
+void arm64_virq_sgi(struct arm64_cpu *cpu, struct vcpu *v, u32 op2, u64 value);
+
+
+#endif /* ARM64_VIRQ_H */

@@ -1,0 +1,506 @@
+/**
+ * EL1 guests for the virtual GIC tests (irq.dts): a VM that drives its
+ * virtual GICv3 the way an OS does, through the distributor and
+ * redistributor frames, the ICC_* registers and its own exception vectors,
+ * and checks what it gets. Built with the arm64 crt0 only (no service
+ * library). Variants:
+ *
+ *   GUEST_IRQ        2 vCPUs: timer at a set rate (spinning and in WFI),
+ *                    SGIs both ways and broadcast, priorities, more pending
+ *                    than list registers, a passed-through SPI (PL031 RTC),
+ *                    hostile accesses; ends with a write to a redistributor
+ *                    it does not have, which stops it.
+ *   GUEST_IRQ_OTHER  1 vCPU on the CPU of the other's vCPU 1: its own timer
+ *                    for 2 s; it must never see the RTC's SPI.
+ */
+#include <ipc/abi.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <svc_arch.h>
+
+int svc_main(uint64_t arg);
+_Noreturn void svc_exit(uint64_t code);
+void *memset(void *dst, int c, size_t n);
+void irq_el1_irq(void);
+void irq_el1_sync(uint64_t *frame);
+
+void *memset(void *dst, int c, size_t n)
+{
+	volatile uint8_t *d = dst;
+	while (n-- > 0)
+		*d++ = (uint8_t)c;
+	return dst;
+}
+
+static uint64_t hc(uint64_t nr, uint64_t a1)
+{
+	uint64_t r[9] = { nr, a1, 0, 0, 0, 0, 0, 0, 0 };
+	arch_hypercall(r);
+	return r[0];
+}
+
+_Noreturn void svc_exit(uint64_t code)
+{
+	hc(HC_EXIT, code);
+	for (;;)
+		;
+}
+
+static void put(const char *s, uint32_t n)
+{
+	uint64_t r[9] = { HC_CONSOLE_WRITE, 0, 0, 0, 0, 0, 0, 0, 0 };
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		r[2 + k / 8] |= (uint64_t)(uint8_t)s[i] << (8 * (k % 8));
+		k++;
+		if (k == IPC_CONSOLE_MAX || i + 1 == n) {
+			r[0] = HC_CONSOLE_WRITE;
+			r[1] = k;
+			arch_hypercall(r);
+			for (uint32_t j = 1; j < 9; j++)
+				r[j] = 0;
+			k = 0;
+		}
+	}
+}
+
+static void puts_(const char *s)
+{
+	uint32_t n = 0;
+	while (s[n] != 0)
+		n++;
+	put(s, n);
+}
+
+static void putu(uint64_t v)
+{
+	char b[24];
+	int i = 23;
+	b[i] = 0;
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	puts_(&b[i]);
+}
+
+static void check(int ok, const char *what)
+{
+	puts_(ok ? "passed: " : "FAILED: ");
+	puts_(what);
+	puts_("\n");
+}
+
+/* The machine's GIC layout (QEMU virt), which the VM's virtual GIC copies. */
+#define GICD UINT64_C(0x08000000)
+#define GICR UINT64_C(0x080a0000)
+#define GICR_FRAME(c) (GICR + (uint64_t)(c)*0x20000u)
+#define SGI_BASE(c) (GICR_FRAME(c) + 0x10000u)
+#define RTC UINT64_C(0x09010000) /* PL031, SPI 2 = INTID 34 */
+#define RTC_INTID 34u
+#define VTIMER_INTID 27u
+
+/* Two levels, so that the ICC_* names below expand before they are quoted. */
+#define read_sys(reg) read_sys_(reg)
+#define read_sys_(reg)                                         \
+	({                                                     \
+		uint64_t v_;                                   \
+		__asm__ volatile("mrs %0, " #reg : "=r"(v_)); \
+		v_;                                            \
+	})
+#define write_sys(reg, v) write_sys_(reg, v)
+#define write_sys_(reg, v) \
+	__asm__ volatile("msr " #reg ", %0\n\tisb" ::"r"((uint64_t)(v)) : "memory")
+
+static inline uint32_t r32(uint64_t a)
+{
+	return *(volatile uint32_t *)(uintptr_t)a;
+}
+static inline void w32(uint64_t a, uint32_t v)
+{
+	*(volatile uint32_t *)(uintptr_t)a = v;
+}
+static inline void w8(uint64_t a, uint8_t v)
+{
+	*(volatile uint8_t *)(uintptr_t)a = v;
+}
+static inline void w64(uint64_t a, uint64_t v)
+{
+	*(volatile uint64_t *)(uintptr_t)a = v;
+}
+
+#define ICC_IAR1 S3_0_C12_C12_0
+#define ICC_EOIR1 S3_0_C12_C12_1
+#define ICC_PMR S3_0_C4_C6_0
+#define ICC_IGRPEN1 S3_0_C12_C12_7
+#define ICC_SGI1R S3_0_C12_C11_5
+
+static uint32_t this_vcpu(void)
+{
+	return (uint32_t)(read_sys(mpidr_el1) & 0xffu);
+}
+
+/* What the interrupt handler saw, per vCPU. */
+static volatile uint32_t seen[2][300];
+static volatile uint32_t order[32];
+static volatile uint32_t order_len;
+static volatile uint32_t timer_period; /* ticks; 0: a one-shot that the handler turns off */
+static volatile uint32_t sync_aborts;
+static volatile uint64_t sync_esr;
+
+/* EL1 vectors: current EL with SP_ELx, sync (0x200) and IRQ (0x280); the rest spin. */
+__asm__(".pushsection .text\n"
+        ".balign 2048\n"
+        ".global irq_vectors\n"
+        "irq_vectors:\n"
+        ".rept 4\n.balign 128\n1: b 1b\n.endr\n"
+        ".balign 128\n"
+        "\tsub sp, sp, #256\n"
+        "\tstp x0, x1, [sp, #0]\n"
+        "\tmov x0, sp\n"
+        "\tb irq_sync_common\n"
+        ".balign 128\n"
+        "\tsub sp, sp, #256\n"
+        "\tstp x0, x1, [sp, #0]\n"
+        "\tb irq_irq_common\n"
+        ".rept 10\n.balign 128\n1: b 1b\n.endr\n"
+        "irq_save:\n"
+        "\tstp x2, x3, [sp, #16]\n\tstp x4, x5, [sp, #32]\n\tstp x6, x7, [sp, #48]\n"
+        "\tstp x8, x9, [sp, #64]\n\tstp x10, x11, [sp, #80]\n\tstp x12, x13, [sp, #96]\n"
+        "\tstp x14, x15, [sp, #112]\n\tstp x16, x17, [sp, #128]\n\tstr x18, [sp, #144]\n"
+        "\tret\n"
+        "irq_restore_eret:\n"
+        "\tldp x2, x3, [sp, #16]\n\tldp x4, x5, [sp, #32]\n\tldp x6, x7, [sp, #48]\n"
+        "\tldp x8, x9, [sp, #64]\n\tldp x10, x11, [sp, #80]\n\tldp x12, x13, [sp, #96]\n"
+        "\tldp x14, x15, [sp, #112]\n\tldp x16, x17, [sp, #128]\n\tldr x18, [sp, #144]\n"
+        "\tldr x30, [sp, #152]\n\tldp x0, x1, [sp, #0]\n\tadd sp, sp, #256\n\teret\n"
+        "irq_irq_common:\n"
+        "\tstr x30, [sp, #152]\n\tbl irq_save\n\tbl irq_el1_irq\n\tb irq_restore_eret\n"
+        "irq_sync_common:\n"
+        "\tstr x30, [sp, #152]\n\tbl irq_save\n\tmov x0, sp\n\tbl irq_el1_sync\n"
+        "\tb irq_restore_eret\n"
+        ".popsection\n");
+extern char irq_vectors[];
+
+void irq_el1_irq(void)
+{
+	uint32_t c = this_vcpu() & 1u;
+	for (;;) {
+		uint32_t intid = (uint32_t)read_sys(ICC_IAR1) & 0xffffffu;
+		if (intid >= 1020u)
+			return;
+		if (intid < 300u)
+			seen[c][intid]++;
+		if (c == 0 && order_len < 32u)
+			order[order_len++] = intid;
+		if (intid == VTIMER_INTID) {
+			if (timer_period != 0) /* from the last deadline: no drift */
+				write_sys(cntv_cval_el0, read_sys(cntv_cval_el0) + timer_period);
+			else
+				write_sys(cntv_ctl_el0, 0);
+		}
+		if (intid == RTC_INTID) {
+			w32(RTC + 0x10, 0); /* IMSC: mask */
+			w32(RTC + 0x1c, 1); /* ICR: clear */
+		}
+		write_sys(ICC_EOIR1, intid);
+	}
+}
+
+/** A synchronous exception at EL1: only the data aborts the tests provoke are expected. */
+void irq_el1_sync(uint64_t *frame)
+{
+	(void)frame;
+	uint64_t esr = read_sys(esr_el1);
+	sync_esr = esr;
+	sync_aborts++;
+	write_sys(elr_el1, read_sys(elr_el1) + 4); /* skip the access */
+}
+
+static void irqs_on(void)
+{
+	__asm__ volatile("msr daifclr, #2\n\tisb" ::: "memory");
+}
+static void irqs_off(void)
+{
+	__asm__ volatile("msr daifset, #2\n\tisb" ::: "memory");
+}
+
+/** This vCPU's side of the GIC: vectors, priority mask, Group 1 on. */
+static void cpu_interface_on(void)
+{
+	write_sys(vbar_el1, (uint64_t)(uintptr_t)irq_vectors);
+	write_sys(ICC_PMR, 0xff);
+	write_sys(ICC_IGRPEN1, 1);
+}
+
+static uint64_t now(void)
+{
+	__asm__ volatile("isb");
+	return read_sys(cntvct_el0);
+}
+
+static __attribute__((unused)) void sgi(uint32_t intid, uint64_t target_list)
+{
+	write_sys(ICC_SGI1R, ((uint64_t)intid << 24) | target_list);
+}
+
+#if defined(GUEST_IRQ)
+
+static volatile uint32_t v1_ready, v1_stop;
+
+/** Count timer interrupts at rate hz for one second of virtual time; wfi: wait, don't spin. */
+static uint32_t count_timer(uint32_t hz, int wfi)
+{
+	uint64_t freq = read_sys(cntfrq_el0);
+	uint32_t before = seen[0][VTIMER_INTID];
+	timer_period = (uint32_t)(freq / hz);
+	write_sys(cntv_tval_el0, timer_period);
+	write_sys(cntv_ctl_el0, 1);
+	uint64_t start = now();
+	irqs_on();
+	while (now() - start < freq) {
+		if (wfi)
+			__asm__ volatile("wfi");
+	}
+	irqs_off();
+	write_sys(cntv_ctl_el0, 0);
+	return seen[0][VTIMER_INTID] - before;
+}
+
+static void wait_for(volatile uint32_t *counter, uint32_t value, uint64_t timeout_ticks)
+{
+	uint64_t start = now();
+	irqs_on();
+	while (*counter < value && now() - start < timeout_ticks)
+		__asm__ volatile("wfi");
+	irqs_off();
+}
+
+static void vcpu1_main(void)
+{
+	cpu_interface_on();
+	v1_ready = 1;
+	irqs_on();
+	uint32_t answered = 0;
+	while (!v1_stop) {
+		__asm__ volatile("wfi");
+		while (answered < seen[1][1]) {
+			answered++;
+			sgi(2, 1u << 0); /* answer SGI 1 with SGI 2 to vCPU 0 */
+		}
+	}
+	irqs_off();
+	for (;;)
+		__asm__ volatile("wfi"); /* parked: its partition ends with vCPU 0 */
+}
+
+static void test_registers(void)
+{
+	uint32_t typer = r32(GICD + 0x4);
+	check((typer & 0x1fu) >= 1u, "GICD_TYPER: at least the SPIs 32-63");
+	check(((r32(GICD + 0xffe8) >> 4) & 0xfu) == 3u, "GICD_PIDR2: GICv3");
+	uint64_t rtyper = *(volatile uint64_t *)(uintptr_t)(GICR_FRAME(1) + 0x8);
+	check(((rtyper >> 8) & 0xffffu) == 1u && (rtyper & (1u << 4)),
+	      "GICR_TYPER of vCPU 1: processor 1, the last redistributor");
+	check(r32(GICD + 0xc000) == 0, "a reserved distributor offset reads as zero");
+}
+
+static void test_priorities(void)
+{
+	irqs_off();
+	w8(SGI_BASE(0) + 0x400 + 5, 0xa0);
+	w8(SGI_BASE(0) + 0x400 + 6, 0x20);
+	w8(SGI_BASE(0) + 0x400 + 7, 0xc0);
+	sgi(5, 1);
+	uint32_t a = (uint32_t)read_sys(ICC_IAR1) & 0xffffffu;
+	sgi(7, 1);
+	sgi(6, 1);
+	uint32_t b = (uint32_t)read_sys(ICC_IAR1) & 0xffffffu;
+	if (b < 1020u)
+		write_sys(ICC_EOIR1, b);
+	uint32_t c = (uint32_t)read_sys(ICC_IAR1) & 0xffffffu;
+	if (c < 1020u)
+		write_sys(ICC_EOIR1, c);
+	write_sys(ICC_EOIR1, a);
+	uint32_t d = (uint32_t)read_sys(ICC_IAR1) & 0xffffffu;
+	if (d < 1020u)
+		write_sys(ICC_EOIR1, d);
+	check(a == 5, "priorities: SGI 5 (0xa0) acknowledged");
+	check(b == 6, "priorities: a higher-priority interrupt (0x20) preempts a lower one's handler");
+	check(c >= 1020u, "priorities: a lower one (0xc0) waits while 0xa0 runs");
+	check(d == 7, "priorities: and comes once the running one's EOI drops the priority");
+}
+
+static void test_overflow(void)
+{
+	irqs_off();
+	order_len = 0;
+	/* SGIs 8-15 with priorities 0x80, 0x78, ... 0x48: more than the 4 list registers. */
+	for (uint32_t i = 8; i < 16; i++)
+		w8(SGI_BASE(0) + 0x400 + i, (uint8_t)(0x80 - (i - 8) * 8));
+	uint32_t before[16];
+	for (uint32_t i = 8; i < 16; i++)
+		before[i] = seen[0][i];
+	for (uint32_t i = 8; i < 16; i++)
+		sgi(i, 1);
+	uint64_t start = now(), freq = read_sys(cntfrq_el0);
+	irqs_on();
+	while (order_len < 8 && now() - start < freq / 10)
+		__asm__ volatile("nop");
+	irqs_off();
+	int all = 1, sorted = 1;
+	for (uint32_t i = 8; i < 16; i++)
+		all &= seen[0][i] == before[i] + 1;
+	for (uint32_t k = 0; k < order_len; k++)
+		sorted &= order[k] == 15 - k;
+	check(all && order_len == 8, "8 SGIs pending at once with 4 list registers: each delivered once");
+	check(sorted, "and in priority order (highest first)");
+}
+
+static void test_sgis(void)
+{
+	const uint32_t rounds = 20;
+	/* vCPU 1 (started by PSCI CPU_ON at crt0's _start with its index). */
+	register uint64_t x0 __asm__("x0") = 0xc4000003;
+	register uint64_t x1 __asm__("x1") = 1;
+	register uint64_t x2 __asm__("x2") = 0x100000;
+	register uint64_t x3 __asm__("x3") = 1;
+	__asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
+	check(x0 == 0, "PSCI CPU_ON started vCPU 1");
+	uint64_t start = now(), freq = read_sys(cntfrq_el0);
+	while (!v1_ready && now() - start < freq)
+		hc(HC_YIELD, 0);
+	check(v1_ready == 1, "vCPU 1 set its CPU interface up");
+	for (uint32_t i = 0; i < rounds; i++) {
+		sgi(1, 1u << 1);
+		wait_for(&seen[0][2], i + 1, freq);
+	}
+	check(seen[1][1] == rounds, "SGI 1 from vCPU 0 to vCPU 1: 20 delivered");
+	check(seen[0][2] == rounds, "SGI 2 from vCPU 1 to vCPU 0: 20 delivered");
+	/* Broadcast (IRM = 1): every vCPU but the sender. */
+	uint32_t self_before = seen[0][3];
+	write_sys(ICC_SGI1R, (UINT64_C(3) << 24) | (UINT64_C(1) << 40));
+	start = now();
+	while (seen[1][3] == 0 && now() - start < freq)
+		hc(HC_YIELD, 0);
+	check(seen[1][3] == 1 && seen[0][3] == self_before, "a broadcast SGI reaches the other vCPU, not the sender");
+	/* A target the VM does not have (Aff0 = 5): nothing happens anywhere. */
+	uint32_t s0 = seen[0][4], s1 = seen[1][4];
+	sgi(4, 1u << 5);
+	for (int i = 0; i < 50; i++)
+		hc(HC_YIELD, 0);
+	check(seen[0][4] == s0 && seen[1][4] == s1, "an SGI to a vCPU the VM does not have is ignored");
+}
+
+static void test_rtc(void)
+{
+	uint64_t freq = read_sys(cntfrq_el0);
+	w32(GICD + 0x100 + 4, 1u << (RTC_INTID - 32)); /* ISENABLER1 */
+	w64(GICD + 0x6000 + 8 * RTC_INTID, 0);          /* IROUTER: vCPU 0 */
+	uint32_t dr = r32(RTC + 0x0);
+	w32(RTC + 0x4, dr + 1);  /* MR: the next second */
+	w32(RTC + 0x10, 1);      /* IMSC: interrupt on match */
+	/*
+	 * The RTC counts host seconds (QEMU's rtc clock), which -icount's
+	 * virtual time does not follow: wait up to 3 of its own seconds,
+	 * woken at 100 Hz by the timer to look.
+	 */
+	timer_period = (uint32_t)(freq / 100);
+	write_sys(cntv_tval_el0, timer_period);
+	write_sys(cntv_ctl_el0, 1);
+	irqs_on();
+	while (seen[0][RTC_INTID] == 0 && r32(RTC + 0x0) - dr < 4)
+		__asm__ volatile("wfi");
+	irqs_off();
+	write_sys(cntv_ctl_el0, 0);
+	check(seen[0][RTC_INTID] == 1, "the passed-through RTC's SPI 34 reached its owner");
+	check(seen[1][RTC_INTID] == 0, "and only the vCPU it is routed to");
+}
+
+static void test_hostile(void)
+{
+	uint32_t before = sync_aborts;
+	uint16_t h;
+	__asm__ volatile("ldrh %w0, [%1]" : "=r"(h) : "r"(GICD) : "memory");
+	check(sync_aborts == before + 1 && ((sync_esr >> 26) == 0x25u) && (sync_esr & 0x3fu) == 0x10u,
+	      "a 16-bit distributor access: the guest gets a synchronous external abort");
+	uint64_t p, q;
+	__asm__ volatile("ldp %0, %1, [%2]" : "=r"(p), "=r"(q) : "r"(GICD + 0x100) : "memory");
+	check(sync_aborts == before + 2, "a load pair from the distributor: an abort too");
+	uint32_t prio_before = r32(SGI_BASE(0) + 0x400);
+	__asm__ volatile("str %w0, [%1]" ::"r"(0xffffffffu), "r"(SGI_BASE(0) + 0x402) : "memory");
+	check(sync_aborts == before + 3 && r32(SGI_BASE(0) + 0x400) == prio_before,
+	      "a misaligned word write: an abort, and nothing changes");
+	/* A store from x20-x29 (exit.c stores them before it emulates the write). */
+	register uint64_t x23 __asm__("x23") = 0x5a;
+	__asm__ volatile("strb %w0, [%1]" ::"r"(x23), "r"(SGI_BASE(0) + 0x400 + 9) : "memory");
+	check((r32(SGI_BASE(0) + 0x408) >> 8 & 0xffu) == 0x5au,
+	      "a byte store from x23 reaches IPRIORITYR");
+}
+
+int svc_main(uint64_t arg)
+{
+	if (arg == 1)
+		vcpu1_main();
+	cpu_interface_on();
+	w32(GICD + 0x0, 1u << 1); /* GICD_CTLR.EnableGrp1 */
+	for (uint32_t c = 0; c < 2; c++) {
+		w32(GICR_FRAME(c) + 0x14, 0); /* GICR_WAKER: awake */
+		w32(SGI_BASE(c) + 0x100, 0xffffu | (1u << VTIMER_INTID)); /* SGIs and the timer */
+	}
+	check((r32(GICR_FRAME(0) + 0x14) & 4u) == 0, "GICR_WAKER: the redistributor is awake");
+	test_registers();
+	uint32_t n = count_timer(100, 0);
+	puts_("timer at 100 Hz, spinning, 1 s: ");
+	putu(n);
+	puts_(" interrupts\n");
+	check(n >= 99 && n <= 101, "virtual timer interrupts at 100 Hz counted for 1 s (spinning)");
+	n = count_timer(100, 1);
+	puts_("timer at 100 Hz, in WFI, 1 s: ");
+	putu(n);
+	puts_(" interrupts\n");
+	check(n >= 99 && n <= 101, "virtual timer interrupts at 100 Hz counted for 1 s (waiting in WFI)");
+	test_priorities();
+	test_overflow();
+	test_sgis();
+	test_rtc();
+	test_hostile();
+	v1_stop = 1;
+	puts_("writing to the redistributor of a vCPU this VM does not have\n");
+	w32(GICR_FRAME(2) + 0x14, 0);
+	puts_("FAILED: the write to a missing redistributor went through\n");
+	return 1;
+}
+
+#elif defined(GUEST_IRQ_OTHER)
+
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	cpu_interface_on();
+	/* Its own distributor: enable the same SPI as the RTC's owner, and its timer. */
+	w32(GICD + 0x0, 1u << 1);
+	w32(GICR_FRAME(0) + 0x14, 0);
+	w32(SGI_BASE(0) + 0x100, 1u << VTIMER_INTID);
+	w32(GICD + 0x100 + 4, 1u << (RTC_INTID - 32));
+	uint64_t freq = read_sys(cntfrq_el0);
+	timer_period = (uint32_t)(freq / 50);
+	write_sys(cntv_tval_el0, timer_period);
+	write_sys(cntv_ctl_el0, 1);
+	uint64_t start = now();
+	irqs_on();
+	while (now() - start < 2 * freq)
+		__asm__ volatile("wfi");
+	irqs_off();
+	write_sys(cntv_ctl_el0, 0);
+	uint32_t n = seen[0][VTIMER_INTID];
+	puts_("timer at 50 Hz for 2 s: ");
+	putu(n);
+	puts_(" interrupts\n");
+	check(n >= 99 && n <= 101, "its own timer, sharing a CPU with the other VM: 100 in 2 s");
+	check(seen[0][RTC_INTID] == 0, "it never got the other VM's RTC interrupt");
+	return 0;
+}
+
+#endif
