@@ -88,6 +88,20 @@ COLD static struct vcpu *hc_cap_drop(struct vcpu *v)
 	return v;
 }
 
+/**
+ * HC_YIELD. With nothing else to run here, the vCPU spins, waiting for
+ * another CPU: trap.c says so to the machine once the kernel lock is free
+ * (arch_cpu_relax), or an emulator that runs the CPUs in turn keeps running
+ * this one while the others wait for the lock it takes again and again.
+ */
+static __attribute__((noinline)) struct vcpu *hc_yield(struct vcpu *v)
+{
+	reg_status(v, STATUS_OK);
+	struct vcpu *next = sched_next(v->cpu, v, true);
+	v->relax_after = next == v;
+	return next;
+}
+
 struct vcpu *hypercall_dispatch(struct vcpu *v)
 {
 	switch (reg_get(v, IPC_REG_NR)) {
@@ -99,8 +113,7 @@ struct vcpu *hypercall_dispatch(struct vcpu *v)
 	case HC_EXIT:
 		return hc_exit(v);
 	case HC_YIELD:
-		reg_status(v, STATUS_OK);
-		return sched_next(v->cpu, v, true);
+		return hc_yield(v);
 	case HC_CALL:
 		return ipc_call(v);
 	case HC_REPLY_RECV:

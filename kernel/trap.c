@@ -100,6 +100,10 @@ static struct vcpu *trap_hypercall(struct vcpu *v)
 	if (next == NULL)
 		power_off_if_finished();
 	spin_unlock(&kernel_lock);
+	if (__builtin_expect(next != NULL && next->relax_after, 0)) {
+		next->relax_after = false; /* a yield with nothing else to run (hypercall.c) */
+		arch_cpu_relax();
+	}
 	return next;
 }
 

@@ -63,6 +63,9 @@ void *memset(void *dst, int c, size_t n)
 			((word_t *)d)[2] = w;
 			((word_t *)d)[3] = w;
 		}
+		/* The compiler zeroes small structs (a struct trap) through here: words, then bytes. */
+		for (; n >= 8; n -= 8, d += 8)
+			*(word_t *)d = w;
 	}
 	while (n-- != 0)
 		*d++ = (unsigned char)c;

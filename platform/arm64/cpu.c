@@ -87,7 +87,13 @@ paddr_t plat_virt_to_phys(const void *p)
  */
 struct vcpu *arm64_idle(struct arm64_cpu *cpu)
 {
-	arm64_vcpu_switch(cpu, NULL);
+	/*
+	 * The last vCPU stays loaded: if it is the next to run (it waited in
+	 * WFI), nothing is saved or restored, and its virtual timer, still
+	 * armed, wakes this CPU itself (virq.c). Another vCPU takes its place
+	 * through arm64_vcpu_switch, which saves it then. vCPUs never change
+	 * CPU (the core places them at boot), so no other CPU waits for it.
+	 */
 	for (;;) {
 		arm64_timer_program(cpu, plat_timer_now_ns() + ARM64_IDLE_POLL_NS);
 		arch_wait_for_interrupt();

@@ -45,6 +45,8 @@ struct vcpu *arm64_exit_switch(struct vcpu *next)
 	if (next == NULL)
 		next = arm64_idle(cpu);
 	arm64_vcpu_switch(cpu, next);
+	if (next->arch.vm != NULL)
+		arm64_virq_refresh(cpu, next);
 	return next;
 }
 
@@ -351,12 +353,15 @@ static struct vcpu *exit_irq(struct vcpu *v)
 {
 	struct arm64_cpu *cpu = arm64_this_cpu();
 	u32 intid = arm64_gic_ack();
-	struct trap t = { .kind = TRAP_IRQ, .syndrome = intid };
 
+	if (intid == arm64_vtimer_ppi && v->arch.vm != NULL && cpu->loaded == v &&
+	    arm64_virq_vtimer_fast(v))
+		return v; /* the guest's timer, listed again */
 	if (intid >= 1020u)
 		return v; /* spurious: already gone */
 	if (arm64_virq_irq(cpu, v, intid))
 		return v; /* a guest's: in its list registers already */
+	struct trap t = { .kind = TRAP_IRQ, .syndrome = intid };
 	arm64_gic_eoi(intid);
 	if (intid == arm64_timer_intid()) {
 		if (!arm64_timer_expired(cpu))

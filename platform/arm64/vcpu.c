@@ -244,7 +244,8 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		prev = NULL;
 	}
 	if (prev != NULL) {
-		arm64_virq_save(prev);
+		if (prev->arch.vm != NULL)
+			arm64_virq_save(prev);
 		el1_save(&prev->arch.el1);
 		if (prev->arch.vm_live) {
 			vm_save(&prev->arch.el1);
@@ -272,7 +273,12 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	if (next->arch.reset_pending)
 		vcpu_reset_state(&next->arch, (enum partition_type)next->arch.reset_type,
 		                 next->arch.reset_entry, next->arch.reset_arg);
-	write_sysreg(cntvoff_el2, next->arch.cntvoff);
+	/* Another partition: its stage 2 and its virtual counter offset (both per partition). */
+	if (next->arch.vttbr != cpu->vttbr) {
+		write_sysreg(cntvoff_el2, next->arch.cntvoff);
+		write_sysreg(vttbr_el2, next->arch.vttbr);
+		cpu->vttbr = next->arch.vttbr;
+	}
 	el1_restore(&next->arch.el1);
 	u64 hcr = next->arch.hcr, ich_hcr = 0;
 	if (hcr & HCR_DC) {
@@ -295,11 +301,6 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	}
 	write_sysreg(hcr_el2, hcr);
 	write_sysreg(vmpidr_el2, (UINT64_C(1) << 31) | next->index);
-	u64 vttbr = next->arch.vttbr;
-	if (vttbr != cpu->vttbr) {
-		write_sysreg(vttbr_el2, vttbr);
-		cpu->vttbr = vttbr;
-	}
 	isb();
 }
 

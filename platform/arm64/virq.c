@@ -47,51 +47,18 @@ static struct arm64_vm arm64_vms[CFG_PARTITION_MAX + 1];
 /** The VM each physical SPI is passed through to (by INTID), or NULL. */
 static struct arm64_vm *spi_owner[1020];
 static u32 lr_count;
-
-/* ICH_LR<n>_EL2: op0 3, op1 4, CRn 12, CRm 12 + n / 8, op2 n % 8. */
-#define LR_CASES(X)                                                                            \
-	X(0, S3_4_C12_C12_0) X(1, S3_4_C12_C12_1) X(2, S3_4_C12_C12_2) X(3, S3_4_C12_C12_3)     \
-	X(4, S3_4_C12_C12_4) X(5, S3_4_C12_C12_5) X(6, S3_4_C12_C12_6) X(7, S3_4_C12_C12_7)     \
-	X(8, S3_4_C12_C13_0) X(9, S3_4_C12_C13_1) X(10, S3_4_C12_C13_2) X(11, S3_4_C12_C13_3)   \
-	X(12, S3_4_C12_C13_4) X(13, S3_4_C12_C13_5) X(14, S3_4_C12_C13_6) X(15, S3_4_C12_C13_7)
-
-static u64 lr_read(u32 n)
-{
-	switch (n) {
-#define LR_READ(i, reg) \
-	case i:         \
-		return read_sysreg(reg);
-		LR_CASES(LR_READ)
-#undef LR_READ
-	default:
-		return 0;
-	}
-}
-
-static void lr_write(u32 n, u64 value)
-{
-	switch (n) {
-#define LR_WRITE(i, reg)                 \
-	case i:                          \
-		write_sysreg(reg, value); \
-		break;
-		LR_CASES(LR_WRITE)
-#undef LR_WRITE
-	default:
-		break;
-	}
-}
+u32 arm64_vtimer_ppi;
 
 static void lr_read_all(u64 *lr)
 {
 	for (u32 n = 0; n < lr_count; n++)
-		lr[n] = lr_read(n);
+		lr[n] = arm64_lr_read(n);
 }
 
 static void lr_write_all(const u64 *lr)
 {
 	for (u32 n = 0; n < lr_count; n++)
-		lr_write(n, lr[n]);
+		arm64_lr_write(n, lr[n]);
 }
 
 void arm64_virq_init(void)
@@ -99,11 +66,12 @@ void arm64_virq_init(void)
 	lr_count = (u32)(read_sysreg(S3_4_C12_C11_1) & 0x1fu) + 1u; /* ICH_VTR_EL2.ListRegs */
 	if (lr_count > VGIC_LR_MAX)
 		lr_count = VGIC_LR_MAX;
+	arm64_vtimer_ppi = 16u + arm64_hw.timer_ppi[2];
 }
 
-static u32 vtimer_intid(void)
+static inline u32 vtimer_intid(void)
 {
-	return 16u + arm64_hw.timer_ppi[2];
+	return arm64_vtimer_ppi;
 }
 
 /** vCPU i's MPIDR as the guest reads it (VMPIDR_EL2, vcpu.c): Aff0 = i. */
@@ -229,7 +197,7 @@ void arm64_virq_save(struct vcpu *v)
 		    (lr[n] & VGIC_LR_VINTID_MASK) == vtimer_intid())
 			arm64_gic_deactivate(vtimer_intid());
 		if (lr[n] != 0)
-			lr_write(n, 0);
+			arm64_lr_write(n, 0);
 	}
 }
 
@@ -260,7 +228,7 @@ static void virq_inject_here(struct arm64_cpu *cpu, struct vcpu *v, u32 intid)
 	if (__atomic_load_n(&v->arch.lr_dirty, __ATOMIC_ACQUIRE) == 0) {
 		u32 free = (u32)read_sysreg(S3_4_C12_C11_5); /* ICH_ELRSR_EL2 */
 		if (vgic_lr_inject(&vm->gic, v->arch.vm_cpu, intid, free, lr_count, &n, &value)) {
-			lr_write(n, value);
+			arm64_lr_write(n, value);
 			return;
 		}
 	}
@@ -293,17 +261,39 @@ static void virq_spi(struct arm64_cpu *cpu, struct vcpu *cur, struct arm64_vm *v
 		virq_poke(target);
 }
 
+/**
+ * The virtual timer of t (this CPU's loaded vCPU: the one running, or one
+ * waiting in WFI while the CPU idles) fired; the vm lock is held.
+ */
+static void virq_vtimer(struct arm64_cpu *cpu, struct vcpu *t, u32 intid)
+{
+	struct arm64_vm *vm = t->arch.vm;
+	/*
+	 * Still pending or active in a list register with the HW bit: the same
+	 * timer event, fired again because switching the vCPU out deactivated
+	 * the physical interrupt (arm64_virq_save). The guest's EOI ends it; a
+	 * second latch here would give it a second, spurious interrupt.
+	 */
+	int n = vgic_lr_of(&vm->gic, t->arch.vm_cpu, intid);
+	if (n >= 0 && !(((u32)read_sysreg(S3_4_C12_C11_5) >> n) & 1u))
+		return;
+	vgic_raise(&vm->gic, t->arch.vm_cpu, intid);
+	virq_inject_here(cpu, t, intid);
+}
+
 bool arm64_virq_irq(struct arm64_cpu *cpu, struct vcpu *cur, u32 intid)
 {
 	struct arm64_vm *vm = cur != NULL ? cur->arch.vm : NULL;
 	if (intid == vtimer_intid()) {
 		arm64_gic_drop(intid);
-		if (vm != NULL && cpu->loaded == cur) {
-			spin_lock(&vm->lock);
-			vgic_raise(&vm->gic, cur->arch.vm_cpu, intid);
-			virq_inject_here(cpu, cur, intid);
-			spin_unlock(&vm->lock);
+		struct vcpu *t = cpu->loaded;
+		if (t != NULL && t->arch.vm != NULL && (cur == NULL || cur == t)) {
+			spin_lock(&t->arch.vm->lock);
+			virq_vtimer(cpu, t, intid);
+			spin_unlock(&t->arch.vm->lock);
 			isb();
+			if (t != cur)
+				kernel_vcpu_interrupt(t); /* it waits in WFI while this CPU idles */
 			return true;
 		}
 		/* A service's timer: it has no interrupts to take, so mask it rather than storm. */
@@ -343,8 +333,9 @@ static u64 virq_timer_wake_ns(bool *due)
 		return 0;
 	}
 	u64 cval = read_sysreg(cntv_cval_el0) + read_sysreg(cntvoff_el2);
-	u64 ns = arm64_ticks_to_ns(cval);
-	return ns != 0 ? ns : 1;
+	/* Rounded up: the core's timer must not wake it a tick before its own. */
+	u64 ns = arm64_ticks_to_ns(cval) + 1u;
+	return ns;
 }
 
 struct vcpu *arm64_virq_wfi(struct vcpu *v)
@@ -354,14 +345,24 @@ struct vcpu *arm64_virq_wfi(struct vcpu *v)
 	u64 lr[VGIC_LR_MAX];
 
 	__atomic_store_n(&v->irq_wake, 0u, __ATOMIC_SEQ_CST);
-	u64 vmcr = read_sysreg(S3_4_C12_C11_7); /* ICH_VMCR_EL2 */
-	spin_lock(&vm->lock);
-	u64 hcr = virq_sync_locked(v, lr);
-	bool wake = (vmcr & ICH_VMCR_VENG1) &&
-	            vgic_deliverable(&vm->gic, v->arch.vm_cpu, (u8)(vmcr >> ICH_VMCR_VPMR_SHIFT),
-	                             virq_running_priority());
-	spin_unlock(&vm->lock);
-	virq_set_hcr(cpu, hcr);
+	bool wake = false;
+	u32 all = (1u << lr_count) - 1u;
+	/*
+	 * Nothing listed, nothing changed since the last fill and that fill
+	 * listed everything pending: nothing to take, without a fold or a scan.
+	 */
+	if (__atomic_load_n(&v->arch.lr_dirty, __ATOMIC_ACQUIRE) != 0 ||
+	    vm->gic.cpu[v->arch.vm_cpu].overflow ||
+	    ((u32)read_sysreg(S3_4_C12_C11_5) & all) != all) {
+		u64 vmcr = read_sysreg(S3_4_C12_C11_7); /* ICH_VMCR_EL2 */
+		spin_lock(&vm->lock);
+		u64 hcr = virq_sync_locked(v, lr);
+		wake = (vmcr & ICH_VMCR_VENG1) &&
+		       vgic_deliverable(&vm->gic, v->arch.vm_cpu, (u8)(vmcr >> ICH_VMCR_VPMR_SHIFT),
+		                        virq_running_priority());
+		spin_unlock(&vm->lock);
+		virq_set_hcr(cpu, hcr);
+	}
 	bool due;
 	u64 wake_ns = virq_timer_wake_ns(&due);
 	if (wake || due)

@@ -63,6 +63,7 @@ struct vcpu {
 	 */
 	u32 irq_wake;
 	u64 wake_ns; /**< VCPU_BLOCKED_IRQ: when to wake it anyway (0 = never) */
+	bool relax_after; /**< it yielded with nothing else to run: relax the CPU (trap.c) */
 };
 
 /** An intrusive FIFO of vCPUs, linked through vcpu.next; empty when head is NULL. */

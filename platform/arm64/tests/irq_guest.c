@@ -12,6 +12,8 @@
  *                    it does not have, which stops it.
  *   GUEST_IRQ_OTHER  1 vCPU on the CPU of the other's vCPU 1: its own timer
  *                    for 2 s; it must never see the RTC's SPI.
+ *   GUEST_IRQ_BENCH  benchmarks (tests/bench/irq.dts, run under -icount):
+ *                    vtimer_irq_latency, vtimer_irq_wfi_latency, sgi_round_trip.
  */
 #include <ipc/abi.h>
 #include <stddef.h>
@@ -84,7 +86,7 @@ static void putu(uint64_t v)
 	puts_(&b[i]);
 }
 
-static void check(int ok, const char *what)
+static __attribute__((unused)) void check(int ok, const char *what)
 {
 	puts_(ok ? "passed: " : "FAILED: ");
 	puts_(what);
@@ -145,6 +147,7 @@ static volatile uint32_t seen[2][300];
 static volatile uint32_t order[32];
 static volatile uint32_t order_len;
 static volatile uint32_t timer_period; /* ticks; 0: a one-shot that the handler turns off */
+static volatile uint64_t first_tick; /* CNTVCT_EL0 read first thing in the handler */
 static volatile uint32_t sync_aborts;
 static volatile uint64_t sync_esr;
 
@@ -184,6 +187,7 @@ extern char irq_vectors[];
 
 void irq_el1_irq(void)
 {
+	first_tick = read_sys(cntvct_el0);
 	uint32_t c = this_vcpu() & 1u;
 	for (;;) {
 		uint32_t intid = (uint32_t)read_sys(ICC_IAR1) & 0xffffffu;
@@ -471,6 +475,122 @@ int svc_main(uint64_t arg)
 	w32(GICR_FRAME(2) + 0x14, 0);
 	puts_("FAILED: the write to a missing redistributor went through\n");
 	return 1;
+}
+
+#elif defined(GUEST_IRQ_BENCH)
+
+#define RUNS 101u
+
+static uint64_t samples[RUNS];
+static volatile uint32_t v1_up;
+
+static uint64_t median(uint64_t *v, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++) {
+		uint64_t x = v[i];
+		uint32_t j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+	return v[n / 2];
+}
+
+static void report(const char *name, uint64_t value)
+{
+	puts_("BENCH name=");
+	puts_(name);
+	puts_(" value=");
+	putu(value);
+	puts_(" unit=insns\n");
+}
+
+/**
+ * Timer deadline to the handler's first C line, in instructions: under
+ * -icount shift=0 one instruction is one nanosecond, and the virtual counter
+ * ticks every 1e9 / CNTFRQ of them, so (counter in the handler - compare
+ * value) ticks is the latency rounded down to a tick (16 instructions at
+ * QEMU's 62.5 MHz), the way the reference figures (Xen, Bao) were taken.
+ */
+static uint64_t timer_latency(int wfi)
+{
+	uint64_t freq = read_sys(cntfrq_el0), insns_per_tick = 1000000000u / freq;
+	timer_period = 0; /* one-shot: the handler turns the timer off */
+	for (uint32_t i = 0; i < RUNS; i++) {
+		uint32_t before = seen[0][VTIMER_INTID];
+		uint64_t cval = now() + 64;
+		write_sys(cntv_cval_el0, cval);
+		write_sys(cntv_ctl_el0, 1);
+		irqs_on();
+		while (seen[0][VTIMER_INTID] == before) {
+			if (wfi)
+				__asm__ volatile("wfi");
+		}
+		irqs_off();
+		samples[i] = (first_tick - cval) * insns_per_tick;
+	}
+	return median(samples, RUNS);
+}
+
+static void bench_vcpu1(void)
+{
+	cpu_interface_on();
+	v1_up = 1;
+	irqs_on();
+	uint32_t answered = 0;
+	for (;;) {
+		__asm__ volatile("wfi");
+		while (answered < seen[1][1]) {
+			answered++;
+			sgi(2, 1u << 0);
+		}
+	}
+}
+
+/**
+ * SGI round trip between two vCPUs of the VM on one CPU, both waiting in
+ * WFI: vCPU 0 sends SGI 1, vCPU 1's handler answers with SGI 2, vCPU 0's
+ * handler sees it. PMCCNTR_EL0 (the machine's counter, read through the
+ * kernel) counts every instruction the CPU ran meanwhile, kernel included.
+ */
+static uint64_t sgi_round_trip(void)
+{
+	register uint64_t x0 __asm__("x0") = 0xc4000003; /* CPU_ON vCPU 1 at _start */
+	register uint64_t x1 __asm__("x1") = 1;
+	register uint64_t x2 __asm__("x2") = 0x100000;
+	register uint64_t x3 __asm__("x3") = 1;
+	__asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
+	while (!v1_up)
+		hc(HC_YIELD, 0); /* gives the CPU to vCPU 1 (a flag does not end a WFI) */
+	uint64_t a = read_sys(pmccntr_el0), b = read_sys(pmccntr_el0), overhead = b - a;
+	for (uint32_t i = 0; i < RUNS; i++) {
+		uint32_t before = seen[0][2];
+		uint64_t t0 = read_sys(pmccntr_el0);
+		sgi(1, 1u << 1);
+		irqs_on();
+		while (seen[0][2] == before)
+			__asm__ volatile("wfi");
+		irqs_off();
+		uint64_t t1 = read_sys(pmccntr_el0);
+		samples[i] = t1 - t0 - overhead;
+	}
+	return median(samples, RUNS);
+}
+
+int svc_main(uint64_t arg)
+{
+	if (arg == 1)
+		bench_vcpu1();
+	cpu_interface_on();
+	w32(GICD + 0x0, 1u << 1);
+	for (uint32_t c = 0; c < 2; c++) {
+		w32(GICR_FRAME(c) + 0x14, 0);
+		w32(SGI_BASE(c) + 0x100, 0xffffu | (1u << VTIMER_INTID));
+	}
+	report("vtimer_irq_latency", timer_latency(0));
+	report("vtimer_irq_wfi_latency", timer_latency(1));
+	report("sgi_round_trip", sgi_round_trip());
+	return 0;
 }
 
 #elif defined(GUEST_IRQ_OTHER)

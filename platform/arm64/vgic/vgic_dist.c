@@ -346,7 +346,14 @@ bool vgic_dist_read(struct vgic *v, u64 offset, u32 size, u64 *value)
 	return dist_access(v, offset, size, false, value);
 }
 
+void vgic_fast_forget(struct vgic *v)
+{
+	for (u32 c = 0; c < VGIC_VCPU_MAX; c++)
+		v->cpu[c].fast_lr = 0;
+}
+
 bool vgic_dist_write(struct vgic *v, u64 offset, u32 size, u64 value)
 {
+	vgic_fast_forget(v); /* enables, priorities, routing: the relist shortcut must look again */
 	return dist_access(v, offset, size, true, &value);
 }

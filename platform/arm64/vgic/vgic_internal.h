@@ -28,6 +28,8 @@ enum vgic_bitreg {
 /** MPIDR_EL1 affinity fields Aff3 [39:32], Aff2..Aff0 [23:0]. */
 #define VGIC_MPIDR_AFF_MASK 0xff00ffffffull
 
+/** Forget every vCPU's relist shortcut (a register write may change what it relies on). */
+void vgic_fast_forget(struct vgic *v);
 /** Make irq pending; an edge while a list register holds it must survive the fold. */
 void vgic_irq_set_latch(struct vgic_irq *irq);
 /** Which bit register a GICD/GICR word offset in 0x080..0x3ff is. */

@@ -48,8 +48,12 @@ static u32 best_candidates(struct vgic *v, u32 cpu, u16 *out, u32 room, bool *mo
 	u32 end = VGIC_PRIV_COUNT + v->spi_count;
 	*more = false;
 	for (u32 intid = 0; intid < end; intid++) {
-		const struct vgic_irq *irq = vgic_irq_get(v, cpu, intid);
-		if (irq->owner != 0 || !deliverable_to(v, cpu, intid, irq))
+		const struct vgic_irq *irq = intid < VGIC_PRIV_COUNT ?
+		                                     &v->cpu[cpu].priv[intid] :
+		                                     &v->spi[intid - VGIC_PRIV_COUNT];
+		/* Most interrupts are idle: one test on the flags skips them. */
+		if ((irq->flags & (VGIC_IRQ_LATCH | VGIC_IRQ_LINE)) == 0 || irq->owner != 0 ||
+		    !deliverable_to(v, cpu, intid, irq))
 			continue;
 		/* INTIDs ascend, so an equal priority goes after those already listed. */
 		u32 at = found;
@@ -96,6 +100,39 @@ static u64 lr_encode(u32 intid, const struct vgic_irq *irq, bool pending, bool a
 	return lr;
 }
 
+/**
+ * Fold list register n of vCPU cpu, which now reads `now` (the value it was
+ * written with if the caller did not read it back), into the model.
+ */
+static void fold_one(struct vgic *v, u32 cpu, u32 n, u64 now)
+{
+	struct vgic_cpu *c = &v->cpu[cpu];
+	if (c->fast_lr == n + 1u)
+		c->fast_lr = 0;
+	c->lr_used &= ~(1u << n);
+	struct vgic_irq *irq = vgic_irq_get(v, cpu, c->lr_intid[n]);
+	if (irq == NULL || irq->owner != owner_of(cpu))
+		return;
+	u64 was = c->lr_written[n];
+	bool was_pending = was & VGIC_LR_PENDING, was_active = was & VGIC_LR_ACTIVE;
+	/** Pending went away: the guest acknowledged it (it is now active, or
+	 * already deactivated if the LR is invalid). A new edge since the fill
+	 * (NEWPEND) keeps the latch. */
+	if (was_pending && !(now & VGIC_LR_PENDING) && !(irq->flags & VGIC_IRQ_NEWPEND))
+		irq->flags &= (u8)~VGIC_IRQ_LATCH;
+	if (was_pending || was_active) {
+		if (now & VGIC_LR_ACTIVE)
+			irq->flags |= VGIC_IRQ_ACTIVE;
+		else
+			irq->flags &= (u8)~VGIC_IRQ_ACTIVE;
+	}
+	irq->flags &= (u8)~VGIC_IRQ_NEWPEND;
+	if (irq->flags & VGIC_IRQ_ACTIVE)
+		c->lr_used |= 1u << n; /* stays in its LR until deactivated */
+	else
+		irq->owner = 0;
+}
+
 void vgic_lr_fold(struct vgic *v, u32 cpu, const u64 *lr, u32 lr_count)
 {
 	if (cpu >= v->cpu_count)
@@ -104,31 +141,11 @@ void vgic_lr_fold(struct vgic *v, u32 cpu, const u64 *lr, u32 lr_count)
 	for (u32 n = 0; n < VGIC_LR_MAX; n++) {
 		if (!(c->lr_used & (1u << n)))
 			continue;
-		c->lr_used &= ~(1u << n);
-		struct vgic_irq *irq = vgic_irq_get(v, cpu, c->lr_intid[n]);
-		if (irq == NULL || irq->owner != owner_of(cpu))
-			continue;
 		u64 was = c->lr_written[n];
 		/* A register the caller did not read back, or another vINTID: unchanged. */
 		u64 now = n < lr_count && (lr[n] & VGIC_LR_VINTID_MASK) == c->lr_intid[n] ? lr[n] :
 		                                                                            was;
-		bool was_pending = was & VGIC_LR_PENDING, was_active = was & VGIC_LR_ACTIVE;
-		/** Pending went away: the guest acknowledged it (it is now active, or
-		 * already deactivated if the LR is invalid). A new edge since the fill
-		 * (NEWPEND) keeps the latch. */
-		if (was_pending && !(now & VGIC_LR_PENDING) && !(irq->flags & VGIC_IRQ_NEWPEND))
-			irq->flags &= (u8)~VGIC_IRQ_LATCH;
-		if (was_pending || was_active) {
-			if (now & VGIC_LR_ACTIVE)
-				irq->flags |= VGIC_IRQ_ACTIVE;
-			else
-				irq->flags &= (u8)~VGIC_IRQ_ACTIVE;
-		}
-		irq->flags &= (u8)~VGIC_IRQ_NEWPEND;
-		if (irq->flags & VGIC_IRQ_ACTIVE)
-			c->lr_used |= 1u << n; /* stays in its LR until deactivated */
-		else
-			irq->owner = 0;
+		fold_one(v, cpu, n, now);
 	}
 }
 
@@ -141,6 +158,7 @@ u32 vgic_lr_fill(struct vgic *v, u32 cpu, u64 *lr, u32 lr_count)
 	struct vgic_cpu *c = &v->cpu[cpu];
 	u32 kept = 0;
 	bool any_pending = false;
+	c->fast_lr = 0;
 
 	/* Active interrupts keep their list register; the rest are released. */
 	for (u32 n = 0; n < VGIC_LR_MAX; n++) {
@@ -166,6 +184,7 @@ u32 vgic_lr_fill(struct vgic *v, u32 cpu, u64 *lr, u32 lr_count)
 		room--; /* not __builtin_popcount: libgcc's uses SIMD, which EL2 traps */
 	bool more = false;
 	u32 picked = cpu_listens(v, cpu) ? best_candidates(v, cpu, pick, room, &more) : 0;
+	c->overflow = more;
 	u32 next = 0;
 	for (u32 n = 0; n < lr_count; n++) {
 		if (kept & (1u << n))
@@ -201,12 +220,21 @@ bool vgic_lr_inject(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 lr_cou
 	if (cpu >= v->cpu_count || !cpu_listens(v, cpu))
 		return false;
 	struct vgic_irq *irq = vgic_irq_get(v, cpu, intid);
-	if (irq == NULL || irq->owner != 0 || !deliverable_to(v, cpu, intid, irq))
+	if (irq == NULL)
 		return false;
 	struct vgic_cpu *c = &v->cpu[cpu];
+	if (c->overflow)
+		return false; /* better ones may wait unlisted: only a fill picks */
 	if (lr_count > VGIC_LR_MAX)
 		lr_count = VGIC_LR_MAX;
-	u32 mask = lr_count == 32u ? ~0u : (1u << lr_count) - 1u;
+	u32 mask = (1u << lr_count) - 1u;
+	/* Registers the guest emptied (EOI, or deactivation) since they were written: fold them. */
+	u32 emptied = free_lrs & c->lr_used & mask;
+	for (u32 n = 0; emptied != 0; n++, emptied >>= 1)
+		if (emptied & 1u)
+			fold_one(v, cpu, n, c->lr_written[n] & ~(VGIC_LR_PENDING | VGIC_LR_ACTIVE));
+	if (irq->owner != 0 || !deliverable_to(v, cpu, intid, irq))
+		return false;
 	u32 usable = free_lrs & ~c->lr_used & mask;
 	if (usable == 0)
 		return false;
@@ -220,13 +248,54 @@ bool vgic_lr_inject(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 lr_cou
 	return true;
 }
 
+bool vgic_lr_relist_slow(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 *lr_index,
+                         u64 *lr_value)
+{
+	if (cpu >= v->cpu_count || intid >= VGIC_PRIV_COUNT)
+		return false;
+	struct vgic_cpu *c = &v->cpu[cpu];
+	struct vgic_irq *irq = &c->priv[intid];
+	if (c->overflow || irq->owner != owner_of(cpu) || !(irq->flags & VGIC_IRQ_ENABLED))
+		return false;
+	for (u32 used = c->lr_used & free_lrs, n = 0; used != 0; n++, used >>= 1) {
+		if (!(used & 1u) || c->lr_intid[n] != intid)
+			continue;
+		u64 was = c->lr_written[n];
+		if ((was & (VGIC_LR_PENDING | VGIC_LR_ACTIVE)) != VGIC_LR_PENDING)
+			return false;
+		/* Taken and finished by the guest (the LR is empty), and pending again. */
+		irq->flags = (u8)((irq->flags | VGIC_IRQ_LATCH) & ~(VGIC_IRQ_NEWPEND | VGIC_IRQ_ACTIVE));
+		c->fast_lr = (u8)(n + 1u);
+		c->fast_intid = (u8)intid;
+		*lr_index = n;
+		*lr_value = was;
+		return true;
+	}
+	return false;
+}
+
+int vgic_lr_of(const struct vgic *v, u32 cpu, u32 intid)
+{
+	if (cpu >= v->cpu_count)
+		return -1;
+	const struct vgic_cpu *c = &v->cpu[cpu];
+	for (u32 n = 0; n < VGIC_LR_MAX; n++)
+		if ((c->lr_used & (1u << n)) && c->lr_intid[n] == intid)
+			return (int)n;
+	return -1;
+}
+
 bool vgic_deliverable(struct vgic *v, u32 cpu, u8 vpmr, u8 running_priority)
 {
 	if (cpu >= v->cpu_count || !cpu_listens(v, cpu))
 		return false;
 	u32 end = VGIC_PRIV_COUNT + v->spi_count;
 	for (u32 intid = 0; intid < end; intid++) {
-		const struct vgic_irq *irq = vgic_irq_get(v, cpu, intid);
+		const struct vgic_irq *irq = intid < VGIC_PRIV_COUNT ?
+		                                     &v->cpu[cpu].priv[intid] :
+		                                     &v->spi[intid - VGIC_PRIV_COUNT];
+		if ((irq->flags & (VGIC_IRQ_LATCH | VGIC_IRQ_LINE)) == 0)
+			continue;
 		if (irq->owner != 0 && irq->owner != owner_of(cpu))
 			continue;
 		/** Signalled only above the priority mask and the running priority (IHI 0069 4.8). */

@@ -142,6 +142,7 @@ bool vgic_redist_read(struct vgic *v, u64 offset, u32 size, u64 *value)
 
 bool vgic_redist_write(struct vgic *v, u64 offset, u32 size, u64 value)
 {
+	vgic_fast_forget(v);
 	return redist_access(v, offset, size, true, &value);
 }
 

@@ -70,6 +70,14 @@ struct vgic_cpu {
 	u64 pendbaser;
 	bool asleep; /**< GICR_WAKER.ProcessorSleep */
 	u32 lr_used; /**< bit n: ICH_LR<n>_EL2 holds lr_intid[n] */
+	bool overflow; /**< the last fill left pending interrupts unlisted */
+	/**
+	 * The relist shortcut: 1 + the LR that vgic_lr_relist() last used for
+	 * PPI/SGI fast_intid, 0 = none. Every fold or fill of that LR, every
+	 * fill and every register write forgets it.
+	 */
+	u8 fast_lr;
+	u8 fast_intid;
 	u16 lr_intid[VGIC_LR_MAX];
 	u64 lr_written[VGIC_LR_MAX];
 };
@@ -136,16 +144,47 @@ void vgic_lr_fold(struct vgic *v, u32 cpu, const u64 *lr, u32 lr_count);
 u32 vgic_lr_fill(struct vgic *v, u32 cpu, u64 *lr, u32 lr_count);
 /**
  * The fast path for one interrupt made pending on the vCPU that runs: list
- * intid in a list register that is free both in the hardware (free_lrs,
- * from ICH_ELRSR_EL2) and in the model, without a whole fold and fill. Only
- * valid while every interrupt pending for cpu is listed (the caller has not
- * changed the model since its last fill but through this call): then a free
- * register means no better interrupt waits. True with *lr_index and
- * *lr_value to write; false if the caller must fold and fill instead
- * (not deliverable now, listed already, no free register).
+ * intid in a list register that is free in the hardware (free_lrs, from
+ * ICH_ELRSR_EL2), without a whole fold and fill. Registers the model filled
+ * that the hardware reports empty were emptied by the guest (EOI or
+ * deactivation): they are folded first. Only valid while the caller has not
+ * changed the model for cpu since its last fill but through vgic_raise()
+ * and this call, and that fill listed everything pending (no overflow):
+ * then a free register means no better interrupt waits. True with
+ * *lr_index and *lr_value to write; false if the caller must fold and fill
+ * instead (not deliverable now, listed already, overflow, no free register).
  */
 bool vgic_lr_inject(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 lr_count,
                     u32 *lr_index, u64 *lr_value);
+/**
+ * The fastest path, for an SGI or PPI raised again on the vCPU that runs
+ * (its virtual timer): the list register the model last filled with intid,
+ * pending, was emptied by the guest (free in free_lrs, from
+ * ICH_ELRSR_EL2); make intid pending again and list it there once more,
+ * with the value it was written with. The same conditions as
+ * vgic_lr_inject(); no vgic_raise() before it. False: take the general path.
+ */
+bool vgic_lr_relist_slow(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 *lr_index,
+                         u64 *lr_value);
+
+static inline bool vgic_lr_relist(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs,
+                                  u32 *lr_index, u64 *lr_value)
+{
+	struct vgic_cpu *c = &v->cpu[cpu < VGIC_VCPU_MAX ? cpu : 0];
+	u32 n = c->fast_lr - 1u;
+	/* The same LR as last time, emptied again by the guest: nothing else changed since. */
+	if (c->fast_lr == 0 || c->fast_intid != intid || cpu >= v->cpu_count ||
+	    !((free_lrs >> n) & 1u))
+		return vgic_lr_relist_slow(v, cpu, intid, free_lrs, lr_index, lr_value);
+	struct vgic_irq *irq = &c->priv[intid];
+	irq->flags = (u8)((irq->flags | VGIC_IRQ_LATCH) & ~(VGIC_IRQ_NEWPEND | VGIC_IRQ_ACTIVE));
+	*lr_index = n;
+	*lr_value = c->lr_written[n];
+	return true;
+}
+
+/** The list register of vCPU cpu that the model filled with intid, or -1. */
+int vgic_lr_of(const struct vgic *v, u32 cpu, u32 intid);
 /** Whether vCPU cpu has an interrupt to take (wake from WFI) given VPMR and running priority. */
 bool vgic_deliverable(struct vgic *v, u32 cpu, u8 vpmr, u8 running_priority);
 

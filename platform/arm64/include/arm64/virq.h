@@ -13,7 +13,9 @@
 #define ARM64_VIRQ_H
 
 #include <arm64/cpu.h>
+#include <arm64/sysreg.h>
 #include <arm64/vgic.h>
+#include <kernel/vcpu.h>
 #include <kernel/lock.h>
 
 struct vcpu;
@@ -45,6 +47,67 @@ void arm64_virq_refresh(struct arm64_cpu *cpu, struct vcpu *v);
  * false if it is the kernel's own (the caller EOIs it).
  */
 bool arm64_virq_irq(struct arm64_cpu *cpu, struct vcpu *cur, u32 intid);
+
+/** The virtual timer's INTID (27 on QEMU virt), from the firmware's device tree. */
+extern u32 arm64_vtimer_ppi;
+
+/* ICH_LR<n>_EL2: op0 3, op1 4, CRn 12, CRm 12 + n / 8, op2 n % 8. */
+#define LR_CASES(X)                                                                            \
+	X(0, S3_4_C12_C12_0) X(1, S3_4_C12_C12_1) X(2, S3_4_C12_C12_2) X(3, S3_4_C12_C12_3)     \
+	X(4, S3_4_C12_C12_4) X(5, S3_4_C12_C12_5) X(6, S3_4_C12_C12_6) X(7, S3_4_C12_C12_7)     \
+	X(8, S3_4_C12_C13_0) X(9, S3_4_C12_C13_1) X(10, S3_4_C12_C13_2) X(11, S3_4_C12_C13_3)   \
+	X(12, S3_4_C12_C13_4) X(13, S3_4_C12_C13_5) X(14, S3_4_C12_C13_6) X(15, S3_4_C12_C13_7)
+
+static inline u64 arm64_lr_read(u32 n)
+{
+	switch (n) {
+#define LR_READ(i, reg) \
+	case i:         \
+		return read_sysreg(reg);
+		LR_CASES(LR_READ)
+#undef LR_READ
+	default:
+		return 0;
+	}
+}
+
+static inline void arm64_lr_write(u32 n, u64 value)
+{
+	switch (n) {
+#define LR_WRITE(i, reg)                 \
+	case i:                          \
+		write_sysreg(reg, value); \
+		break;
+		LR_CASES(LR_WRITE)
+#undef LR_WRITE
+	default:
+		break;
+	}
+}
+
+/**
+ * The hot path of the virtual timer's interrupt (intid arm64_vtimer_ppi)
+ * while v, a VM's vCPU, is loaded and runs here: list it again in the list
+ * register the guest emptied since the last time (vgic_lr_relist), nothing
+ * else. False: nothing was done, take the general path (arm64_virq_irq).
+ * Inline, on the exit path of every timer tick of every VM.
+ */
+static inline bool arm64_virq_vtimer_fast(struct vcpu *v)
+{
+	struct arm64_vm *vm = v->arch.vm;
+	u32 n;
+	u64 value;
+	spin_lock(&vm->lock);
+	bool done = __atomic_load_n(&v->arch.lr_dirty, __ATOMIC_ACQUIRE) == 0 &&
+	            vgic_lr_relist(&vm->gic, v->arch.vm_cpu, arm64_vtimer_ppi,
+	                           (u32)read_sysreg(S3_4_C12_C11_5), &n, &value);
+	if (done) {
+		arm64_gic_drop(arm64_vtimer_ppi);
+		arm64_lr_write(n, value);
+	}
+	spin_unlock(&vm->lock);
+	return done;
+}
 
 /** WFI by a VM: resume it if an interrupt can be taken, else wait in the core. */
 struct vcpu *arm64_virq_wfi(struct vcpu *v);
