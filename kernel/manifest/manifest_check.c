@@ -390,6 +390,24 @@ static void mf_check_devices(struct manifest_ctx *c)
 	}
 }
 
+/**
+ * A device's interrupts go to its owner's virtual interrupt controller,
+ * which only vm and pvh partitions have (after the mappings gave owners).
+ */
+static void mf_check_device_owners(struct manifest_ctx *c)
+{
+	const struct config *cfg = c->cfg;
+	for (u32 d = 0; d < cfg->device_count; d++) {
+		const struct cfg_device *dev = &cfg->devices[d];
+		if (dev->irq_count != 0 && dev->owner < cfg->partition_count &&
+		    cfg->partitions[dev->owner].type == PARTITION_SERVICE)
+			mf_error(c, c->region_node[dev->region], "interrupts",
+			         "service %s has no virtual interrupt controller to take them "
+			         "(only vm and pvh partitions do)",
+			         cfg->partitions[dev->owner].name);
+	}
+}
+
 static void mf_check_emulated(struct manifest_ctx *c)
 {
 	const struct config *cfg = c->cfg;
@@ -534,6 +552,7 @@ void manifest_check(struct manifest_ctx *c)
 	mf_check_devices(c);
 	for (u32 pi = 0; pi < cfg->partition_count; pi++)
 		mf_check_mappings(c, pi);
+	mf_check_device_owners(c);
 	for (u32 pi = 0; pi < cfg->partition_count; pi++)
 		mf_check_caps(c, pi);
 	mf_check_sched(c);

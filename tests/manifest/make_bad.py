@@ -34,7 +34,7 @@ BASE = '''/dts-v1/;
 	partitions {
 		a: a {
 			compatible = "sephyp,partition";
-			type = "service";
+			type = "vm";
 			image = "a";
 			mappings {
 				ram { region = <&a_ram>; ipa = <0x0 0x100000>; rights = "rwx"; load-image; };
@@ -78,6 +78,10 @@ B_IMG = 'image = "b";\n'
 B_RAMMAP = 'ram { region = <&b_ram>; ipa = <0x0 0x100000>; rights = "rwx"; load-image; };'
 UART_REG = 'reg = <0x0 0x9040000 0x0 0x1000>;'
 UART_IRQ = 'interrupts = <40>;'
+# Partition a is a VM (it owns uart1 and its interrupt); a scheduling policy must be a service.
+A_VM = 'type = "vm";\n\t\t\timage = "a"'
+A_SERVICE = 'type = "service";\n\t\t\timage = "a"'
+UART_MAP = '\t\t\t\tuart { region = <&uart1>; rights = "rw"; };\n'
 A_RAMMAP = 'ram { region = <&a_ram>; ipa = <0x0 0x100000>; rights = "rwx"; load-image; };'
 
 # name: (what, [(old, new)], [expected error lines], extra header lines)
@@ -144,7 +148,7 @@ CASES = [
   [(B_CAP1, B_CAP1.replace('reg = <1>', 'reg = <2>'))],
   ['/partitions/b/caps/cap@1: reg: slot 2 does not match the unit address 1']),
  ('null-policy-overcommit', 'more vCPUs than the null policy has CPUs for',
-  [(A_IMG, A_IMG + '\t\t\tsched-policy = "null";\n\t\t\tsched-cpus = <1>;\n'),
+  [(A_IMG, A_IMG + '\t\t\tsched-policy = "null";\n\t\t\tsched-cpus = <1>;\n'), (A_VM, A_SERVICE), (UART_MAP, ''),
    (B_IMG, B_IMG + '\t\t\tvcpus = <2>;\n\t\t\tvcpu@0 { reg = <0>; affinity = <1>; };\n\t\t\tvcpu@1 { reg = <1>; affinity = <1>; };\n')],
   ['/partitions/a: sched-policy: null policy cannot place 2 vCPUs on 1 CPUs (mask 0x2)']),
  ('affinity-missing-cpu', 'a hard affinity naming a CPU the system does not have',
@@ -185,7 +189,7 @@ CASES = [
   [(B_IMG, B_IMG + '\t\t\tvcpu@0 { reg = <0>; affinity = <0>; soft-affinity = <1>; };\n')],
   ['/partitions/b/vcpu@0: soft-affinity: no CPU in common with the hard affinity']),
  ('cpu-two-policies', 'one CPU claimed by two scheduling policies',
-  [(A_IMG, A_IMG + '\t\t\tsched-policy = "credit2";\n\t\t\tsched-cpus = <0 1>;\n'),
+  [(A_IMG, A_IMG + '\t\t\tsched-policy = "credit2";\n\t\t\tsched-cpus = <0 1>;\n'), (A_VM, A_SERVICE), (UART_MAP, ''),
    (B_IMG, B_IMG + '\t\t\tsched-policy = "null";\n\t\t\tsched-cpus = <1>;\n')],
   ['/partitions/b: sched-cpus: CPU 1 is already scheduled by a']),
  ('policy-not-service', 'a VM declared as a scheduling policy',
@@ -310,6 +314,9 @@ CASES = [
    (A_RAMMAP, A_RAMMAP.replace(' load-image;', '')),
    (A_SHM, A_SHM.replace('rights = "rw";', 'rights = "rw"; load-image;'))],
   ['/partitions/a/mappings/shm: load-image: an image cannot be loaded into shared region shm']),
+ ('irq-to-service', 'a device with an interrupt given to a service, which has no virtual interrupt controller',
+  [(A_VM, A_SERVICE)],
+  ['/memory/uart1: interrupts: service a has no virtual interrupt controller to take them (only vm and pvh partitions do)'])
 ]
 
 here = os.path.dirname(os.path.abspath(__file__))
