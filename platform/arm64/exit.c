@@ -319,6 +319,20 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 			arm64_virq_sgi(arm64_this_cpu(), v, ISS_SYSREG_OP2(esr), value);
 			return v;
 		}
+		/* CNTP_TVAL/CTL/CVAL_EL0 (op0 3, op1 3, CRn 14, CRm 2): a VM's emulated physical timer. */
+		if (v->arch.vm != NULL && ISS_SYSREG_OP0(esr) == 3u && ISS_SYSREG_OP1(esr) == 3u &&
+		    ISS_SYSREG_CRN(esr) == 14u && ISS_SYSREG_CRM(esr) == 2u &&
+		    ISS_SYSREG_OP2(esr) <= 2u) {
+			u64 value = 0;
+			bool read = ISS_SYSREG_READ(esr);
+			if (!read && !exit_get_rt(v, ISS_SYSREG_RT(esr), &value))
+				return exit_redo(v);
+			v->arch.pc += INSN_SIZE;
+			struct arm64_cpu *cpu = arm64_this_cpu();
+			u64 r = arm64_virq_ptimer_access(cpu, v, ISS_SYSREG_OP2(esr), read, value);
+			arm64_virq_refresh(cpu, v);
+			return read ? exit_set_rt(v, ISS_SYSREG_RT(esr), r) : v;
+		}
 		/* ICH_HCR_EL2 traps: a service's first use of the GIC interface (ICC_*: CRn 12, or PMR). */
 		if (ISS_SYSREG_OP0(esr) == 3u && ISS_SYSREG_OP1(esr) == 0u &&
 		    (ISS_SYSREG_CRN(esr) == 12u ||
@@ -364,8 +378,12 @@ static struct vcpu *exit_irq(struct vcpu *v)
 	struct trap t = { .kind = TRAP_IRQ, .syndrome = intid };
 	arm64_gic_eoi(intid);
 	if (intid == arm64_timer_intid()) {
-		if (!arm64_timer_expired(cpu))
+		if (!arm64_timer_expired(cpu)) {
+			/* Only the guest's emulated physical timer, perhaps. */
+			if (v->arch.vm != NULL)
+				arm64_virq_refresh(cpu, v);
 			return v;
+		}
 		t.kind = TRAP_TIMER;
 	}
 	struct vcpu *next = exit_trap(v, &t);

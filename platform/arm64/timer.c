@@ -10,6 +10,7 @@
  */
 #include <arm64/cpu.h>
 #include <arm64/sysreg.h>
+#include <arm64/virq.h>
 #include <plat/timer.h>
 
 #define NS_PER_S UINT64_C(1000000000)
@@ -44,6 +45,8 @@ static u64 ticks_to_ns(u64 t)
 	return (t / timer_freq) * NS_PER_S + ((t % timer_freq) * NS_PER_S) / timer_freq;
 }
 
+u64 arm64_ns_to_ticks(u64 ns);
+
 static u64 ns_to_ticks(u64 ns)
 {
 	return (ns / NS_PER_S) * timer_freq + ((ns % NS_PER_S) * timer_freq) / NS_PER_S;
@@ -52,6 +55,11 @@ static u64 ns_to_ticks(u64 ns)
 u64 arm64_ticks_to_ns(u64 ticks)
 {
 	return ticks_to_ns(ticks);
+}
+
+u64 arm64_ns_to_ticks(u64 ns)
+{
+	return ns_to_ticks(ns);
 }
 
 u64 plat_timer_now_ns(void)
@@ -67,6 +75,8 @@ void arm64_timer_program(struct arm64_cpu *cpu, u64 poll_ns)
 
 	if (poll_ns != 0 && (when == 0 || poll_ns < when))
 		when = poll_ns;
+	if (cpu->guest_deadline_ns != 0 && (when == 0 || cpu->guest_deadline_ns < when))
+		when = cpu->guest_deadline_ns;
 	if (when == 0) {
 		write_sysreg(cnthp_ctl_el2, 0);
 		return;
@@ -89,7 +99,7 @@ void plat_timer_cancel(void)
 	struct arm64_cpu *cpu = arm64_this_cpu();
 
 	cpu->deadline_ns = 0;
-	write_sysreg(cnthp_ctl_el2, 0);
+	arm64_timer_program(cpu, 0); /* a guest's emulated timer may still need it */
 }
 
 /**
@@ -101,6 +111,7 @@ bool arm64_timer_expired(struct arm64_cpu *cpu)
 {
 	write_sysreg(cnthp_ctl_el2, 0);
 	isb();
+	arm64_virq_ptimer_check(cpu);
 	if (cpu->deadline_ns != 0 && plat_timer_now_ns() >= cpu->deadline_ns) {
 		cpu->deadline_ns = 0;
 		return true;

@@ -36,7 +36,7 @@
 #define ICH_VMCR_VENG1 (UINT64_C(1) << 1)
 #define ICH_VMCR_VPMR_SHIFT 24
 
-/* CNTV_CTL_EL0 (DDI 0487 D13.8.17). */
+/* CNTV_CTL_EL0 and CNTP_CTL_EL0 (DDI 0487 D13.8.17, D13.8.13): the same bits. */
 #define CNTV_ENABLE 1u
 #define CNTV_IMASK 2u
 #define CNTV_ISTATUS 4u
@@ -181,8 +181,88 @@ void arm64_virq_refresh(struct arm64_cpu *cpu, struct vcpu *v)
 	isb();
 }
 
+/** The emulated physical timer's PPI (30 on QEMU virt: the non-secure EL1 physical timer). */
+static u32 ptimer_intid(void)
+{
+	return 16u + arm64_hw.timer_ppi[1];
+}
+
+/** Whether v's emulated physical timer condition holds (ENABLE, not IMASK, counter >= CVAL). */
+static bool ptimer_asserted(const struct vcpu *v, u64 now_ticks)
+{
+	return (v->arch.ptimer_ctl & (CNTV_ENABLE | CNTV_IMASK)) == CNTV_ENABLE &&
+	       now_ticks >= v->arch.ptimer_cval;
+}
+
+/** When v's physical timer fires (ns of the physical counter), 0 if it will not. */
+static u64 ptimer_deadline_ns(const struct vcpu *v)
+{
+	if ((v->arch.ptimer_ctl & (CNTV_ENABLE | CNTV_IMASK)) != CNTV_ENABLE)
+		return 0;
+	return arm64_ticks_to_ns(v->arch.ptimer_cval) + 1u;
+}
+
+/**
+ * Drive v's physical timer PPI from its condition (a level-sensitive
+ * line), and arm this CPU's timer for when it will change (v is loaded).
+ * True if the line is high.
+ */
+static bool ptimer_update(struct arm64_cpu *cpu, struct vcpu *v)
+{
+	struct arm64_vm *vm = v->arch.vm;
+	bool high = ptimer_asserted(v, read_sysreg(cntpct_el0));
+	spin_lock(&vm->lock);
+	struct vgic_irq *irq = vgic_irq_get(&vm->gic, v->arch.vm_cpu, ptimer_intid());
+	bool was = irq != NULL && (irq->flags & VGIC_IRQ_LINE);
+	if (irq != NULL && was != high)
+		vgic_set_level(&vm->gic, v->arch.vm_cpu, ptimer_intid(), high);
+	spin_unlock(&vm->lock);
+	if (was != high)
+		__atomic_store_n(&v->arch.lr_dirty, 1u, __ATOMIC_RELEASE);
+	cpu->guest_deadline_ns = high ? 0 : ptimer_deadline_ns(v);
+	arm64_timer_program(cpu, 0);
+	return high;
+}
+
+void arm64_virq_ptimer_check(struct arm64_cpu *cpu)
+{
+	struct vcpu *t = cpu->loaded;
+	if (cpu->guest_deadline_ns == 0 || t == NULL || t->arch.vm == NULL)
+		return;
+	if (plat_timer_now_ns() < cpu->guest_deadline_ns)
+		return;
+	if (ptimer_update(cpu, t))
+		kernel_vcpu_interrupt(t); /* wake it, if it waits; it refills before it runs */
+}
+
+u64 arm64_virq_ptimer_access(struct arm64_cpu *cpu, struct vcpu *v, u32 op2, bool read,
+                             u64 value)
+{
+	u64 now = read_sysreg(cntpct_el0);
+	struct vcpu_arch *a = &v->arch;
+	if (read) {
+		switch (op2) {
+		case 0: /* CNTP_TVAL_EL0: CVAL - count, as a signed 32-bit value */
+			return (u64)(u32)(a->ptimer_cval - now);
+		case 1: /* CNTP_CTL_EL0 */
+			return a->ptimer_ctl | (now >= a->ptimer_cval ? CNTV_ISTATUS : 0u);
+		default: /* CNTP_CVAL_EL0 */
+			return a->ptimer_cval;
+		}
+	}
+	if (op2 == 0)
+		a->ptimer_cval = now + (u64)(int64_t)(int32_t)(u32)value;
+	else if (op2 == 1)
+		a->ptimer_ctl = (u32)value & (CNTV_ENABLE | CNTV_IMASK);
+	else
+		a->ptimer_cval = value;
+	ptimer_update(cpu, v);
+	return 0;
+}
+
 void arm64_virq_save(struct vcpu *v)
 {
+	arm64_this_cpu()->guest_deadline_ns = 0;
 	struct arm64_vm *vm = v->arch.vm;
 	u64 lr[VGIC_LR_MAX];
 	if (vm == NULL)
@@ -207,6 +287,7 @@ u64 arm64_virq_load(struct vcpu *v)
 	u64 lr[VGIC_LR_MAX];
 	if (vm == NULL)
 		return 0;
+	ptimer_update(arm64_this_cpu(), v); /* it may have come due while v was away */
 	spin_lock(&vm->lock);
 	__atomic_store_n(&v->arch.lr_dirty, 0u, __ATOMIC_RELAXED);
 	u64 hcr = ICH_HCR_EN | vgic_lr_fill(&vm->gic, v->arch.vm_cpu, lr, lr_count);
@@ -365,6 +446,9 @@ struct vcpu *arm64_virq_wfi(struct vcpu *v)
 	}
 	bool due;
 	u64 wake_ns = virq_timer_wake_ns(&due);
+	u64 pt = ptimer_deadline_ns(v);
+	if (pt != 0 && (wake_ns == 0 || pt < wake_ns))
+		wake_ns = pt;
 	if (wake || due)
 		return v; /* an interrupt is there to take (or fires on entry) */
 	struct trap t = { .kind = TRAP_WAIT_IRQ, .wake_ns = wake_ns };

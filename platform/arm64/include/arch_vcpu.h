@@ -106,6 +106,13 @@ struct vcpu_arch {
 	 */
 	u32 regs_full;
 	u64 cntvoff; /**< CNTVOFF_EL2 while it runs: the partition's virtual counter offset */
+	/**
+	 * The EL1 physical timer a VM sees, emulated (CNTHCTL_EL2.EL1PCEN = 0
+	 * traps it): CNTP_CTL_EL0's ENABLE and IMASK, and CNTP_CVAL_EL0 in
+	 * physical counter ticks (virq.c).
+	 */
+	u32 ptimer_ctl;
+	u64 ptimer_cval;
 	struct arm64_el1_regs el1;
 	struct arm64_fp_regs fp __attribute__((aligned(16)));
 };

@@ -101,6 +101,7 @@ static __attribute__((unused)) void check(int ok, const char *what)
 #define RTC UINT64_C(0x09010000) /* PL031, SPI 2 = INTID 34 */
 #define RTC_INTID 34u
 #define VTIMER_INTID 27u
+#define PTIMER_INTID 30u
 
 /* Two levels, so that the ICC_* names below expand before they are quoted. */
 #define read_sys(reg) read_sys_(reg)
@@ -203,6 +204,12 @@ void irq_el1_irq(void)
 			else
 				write_sys(cntv_ctl_el0, 0);
 		}
+		if (intid == PTIMER_INTID) {
+			if (timer_period != 0)
+				write_sys(cntp_cval_el0, read_sys(cntp_cval_el0) + timer_period);
+			else
+				write_sys(cntp_ctl_el0, 0);
+		}
 		if (intid == RTC_INTID) {
 			w32(RTC + 0x10, 0); /* IMSC: mask */
 			w32(RTC + 0x1c, 1); /* ICR: clear */
@@ -270,6 +277,51 @@ static uint32_t count_timer(uint32_t hz, int wfi)
 	irqs_off();
 	write_sys(cntv_ctl_el0, 0);
 	return seen[0][VTIMER_INTID] - before;
+}
+
+/** The same with the EL1 physical timer (emulated by the kernel for a VM), through TVAL. */
+static uint32_t count_ptimer(uint32_t hz, int wfi)
+{
+	uint64_t freq = read_sys(cntfrq_el0);
+	uint32_t before = seen[0][PTIMER_INTID];
+	timer_period = (uint32_t)(freq / hz);
+	write_sys(cntp_tval_el0, timer_period);
+	write_sys(cntp_ctl_el0, 1);
+	uint64_t start = now();
+	irqs_on();
+	while (now() - start < freq) {
+		if (wfi)
+			__asm__ volatile("wfi");
+	}
+	irqs_off();
+	write_sys(cntp_ctl_el0, 0);
+	return seen[0][PTIMER_INTID] - before;
+}
+
+static void test_ptimer(void)
+{
+	uint64_t freq = read_sys(cntfrq_el0);
+	write_sys(cntp_ctl_el0, 0);
+	write_sys(cntp_cval_el0, UINT64_C(0x123456789));
+	check(read_sys(cntp_cval_el0) == UINT64_C(0x123456789), "physical timer: CVAL reads back");
+	write_sys(cntp_tval_el0, freq);
+	int64_t tval = (int32_t)(uint32_t)read_sys(cntp_tval_el0);
+	check(tval > 0 && tval <= (int64_t)freq, "physical timer: TVAL counts down from what was written");
+	write_sys(cntp_ctl_el0, 3); /* ENABLE, IMASK */
+	write_sys(cntp_cval_el0, 0);
+	check((read_sys(cntp_ctl_el0) & 7u) == 7u, "physical timer: CTL reads ENABLE, IMASK and ISTATUS");
+	write_sys(cntp_ctl_el0, 0);
+	w32(SGI_BASE(0) + 0x100, 1u << PTIMER_INTID);
+	uint32_t n = count_ptimer(100, 0);
+	puts_("physical timer at 100 Hz, spinning, 1 s: ");
+	putu(n);
+	puts_(" interrupts\n");
+	check(n >= 99 && n <= 101, "physical timer interrupts at 100 Hz counted for 1 s (spinning)");
+	n = count_ptimer(100, 1);
+	puts_("physical timer at 100 Hz, in WFI, 1 s: ");
+	putu(n);
+	puts_(" interrupts\n");
+	check(n >= 99 && n <= 101, "physical timer interrupts at 100 Hz counted for 1 s (waiting in WFI)");
 }
 
 static void wait_for(volatile uint32_t *counter, uint32_t value, uint64_t timeout_ticks)
@@ -465,6 +517,7 @@ int svc_main(uint64_t arg)
 	putu(n);
 	puts_(" interrupts\n");
 	check(n >= 99 && n <= 101, "virtual timer interrupts at 100 Hz counted for 1 s (waiting in WFI)");
+	test_ptimer();
 	test_priorities();
 	test_overflow();
 	test_sgis();

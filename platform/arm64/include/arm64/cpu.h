@@ -45,6 +45,7 @@ struct arm64_cpu {
 	struct vcpu *loaded;  /**< whose EL1/FP state is in the registers */
 	u64 vttbr;            /**< VTTBR_EL2 as last written */
 	u64 deadline_ns;      /**< the core's timer deadline; 0 = none */
+	u64 guest_deadline_ns; /**< the loaded VM vCPU's emulated physical timer; 0 = none */
 	u64 mpidr;
 	u32 index;
 	volatile u32 online;

@@ -109,6 +109,18 @@ static inline bool arm64_virq_vtimer_fast(struct vcpu *v)
 	return done;
 }
 
+/**
+ * The EL1 physical timer of a VM, emulated: a trapped access by v to
+ * CNTP_TVAL_EL0 (op2 0), CNTP_CTL_EL0 (1) or CNTP_CVAL_EL0 (2); returns
+ * what a read gives. Its interrupt is the level-sensitive PPI 30 in v's
+ * vGIC, timed by the CPU's CNTHP while v is loaded (guest_deadline_ns) and
+ * by the core's wake time while v waits in WFI.
+ */
+u64 arm64_virq_ptimer_access(struct arm64_cpu *cpu, struct vcpu *v, u32 op2, bool read,
+                             u64 value);
+/** CNTHP fired: raise the loaded vCPU's physical timer PPI if it came due. */
+void arm64_virq_ptimer_check(struct arm64_cpu *cpu);
+
 /** WFI by a VM: resume it if an interrupt can be taken, else wait in the core. */
 struct vcpu *arm64_virq_wfi(struct vcpu *v);
 
