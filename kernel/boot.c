@@ -76,7 +76,29 @@ static void boot_clear_regions(void)
 	}
 }
 
-/** Map a partition's regions and copy its image in. */
+/** Copy a VM's device tree where the validator placed it (cfg dtb_ipa, inside a RAM mapping). */
+static void boot_load_dtb(const struct cfg_partition *cp, const struct boot_info *bi)
+{
+	const struct config *cfg = &kernel.cfg;
+	const void *blob;
+	u64 size;
+	if (cp->dtb[0] == '\0')
+		return;
+	if (!package_find(bi->package, cp->dtb, &blob, &size))
+		boot_fail("a device tree the validator found is missing");
+	for (u32 m = 0; m < cp->mapping_count; m++) {
+		const struct cfg_mapping *map = &cp->mappings[m];
+		const struct cfg_region *r = &cfg->regions[map->region];
+		u64 off = cp->dtb_ipa - map->ipa;
+		if (cp->dtb_ipa >= map->ipa && off < r->size && size <= r->size - off) {
+			memcpy((u8 *)plat_phys_to_virt(pa_init(r->pa)) + off, blob, size);
+			return;
+		}
+	}
+	boot_fail("a device tree does not fit where the validator placed it");
+}
+
+/** Map a partition's regions and copy its image (and device tree) in. */
 static void boot_build_memory(struct partition *p, const struct cfg_partition *cp,
                               const struct boot_info *bi)
 {
@@ -92,6 +114,7 @@ static void boot_build_memory(struct partition *p, const struct cfg_partition *c
 		                r->kind == REGION_DEVICE))
 			boot_fail("stage-2 mapping failed (overlap or table pool exhausted)");
 	}
+	boot_load_dtb(cp, bi);
 	if (cp->image[0] == '\0')
 		return;
 	const void *image;
@@ -161,7 +184,9 @@ static void boot_build_partition(u32 index, const struct boot_info *bi)
 		v->cpu = sched_place(v->hard_affinity, v->soft_affinity, kernel.cpu_count);
 		if (v->cpu == CFG_NONE)
 			boot_fail("a vCPU has no usable CPU in its affinity");
-		arch_vcpu_reset(&v->arch, cp->type, cp->entry, i, p->s2.root, p->s2.vmid);
+		/* x0 / the first argument: the vCPU's index, or for vCPU 0 its device tree. */
+		u64 arg = i == 0 && cp->dtb[0] != '\0' ? cp->dtb_ipa : i;
+		arch_vcpu_reset(&v->arch, cp->type, cp->entry, arg, p->s2.root, p->s2.vmid);
 	}
 	boot_setup_interrupts(p);
 }

@@ -242,6 +242,59 @@ static void mf_check_mappings(struct manifest_ctx *c, u32 pi)
 		         (unsigned long long)p->entry);
 }
 
+/** The mapping of partition pi that holds IPA range [ipa, ipa+size), or CFG_NONE. */
+static u32 mf_mapping_at(const struct config *cfg, u32 pi, u64 ipa, u64 size)
+{
+	const struct cfg_partition *p = &cfg->partitions[pi];
+	for (u32 i = 0; i < p->mapping_count; i++) {
+		const struct cfg_mapping *m = &p->mappings[i];
+		u64 msize = cfg->regions[m->region].size;
+		if (ipa >= m->ipa && ipa - m->ipa < msize && size <= msize - (ipa - m->ipa))
+			return i;
+	}
+	return CFG_NONE;
+}
+
+/**
+ * Where a VM's device tree goes: device-tree-ipa, or by default the last
+ * 2 MiB of the load-image mapping (64 KiB when that mapping is under 4 MiB),
+ * inside memory of its own (not a device, not a shared region).
+ */
+static void mf_check_dtb(struct manifest_ctx *c, u32 pi)
+{
+	struct config *cfg = c->cfg;
+	struct cfg_partition *p = &cfg->partitions[pi];
+	int node = c->partition_node[pi];
+	if (p->dtb[0] == '\0')
+		return;
+	if (p->dtb_ipa == 0 && p->image_mapping != CFG_NONE) {
+		const struct cfg_mapping *m = &p->mappings[p->image_mapping];
+		u64 size = cfg->regions[m->region].size;
+		u64 room = size >= 2u * CFG_DTB_ROOM_BIG ? CFG_DTB_ROOM_BIG : CFG_DTB_ROOM_SMALL;
+		if (size <= room) {
+			mf_error(c, node, "device-tree",
+			         "mapping %s (0x%llx bytes) has no room for a device tree after the image",
+			         mf_name_of(c, c->mapping_node[pi][p->image_mapping]),
+			         (unsigned long long)size);
+			return;
+		}
+		p->dtb_ipa = m->ipa + size - room;
+		return;
+	}
+	if ((p->dtb_ipa & 7u) != 0) {
+		mf_error(c, node, "device-tree-ipa", "0x%llx is not 8-byte aligned",
+		         (unsigned long long)p->dtb_ipa);
+		return;
+	}
+	u32 mi = mf_mapping_at(cfg, pi, p->dtb_ipa, 8);
+	const struct cfg_region *r =
+	        mi == CFG_NONE ? NULL : &cfg->regions[p->mappings[mi].region];
+	if (r == NULL || r->kind != REGION_RAM)
+		mf_error(c, node, "device-tree-ipa",
+		         "0x%llx is not inside a RAM mapping of the partition's own",
+		         (unsigned long long)p->dtb_ipa);
+}
+
 /** True when partition pi holds a capability of type on object with all of rights. */
 static bool mf_holds(const struct config *cfg, u32 pi, enum cap_type type, u32 object, u32 rights)
 {
@@ -470,6 +523,32 @@ static void mf_check_images(struct manifest_ctx *c)
 			         p->image, (unsigned long long)size,
 			         mf_name_of(c, c->mapping_node[pi][p->image_mapping]),
 			         (unsigned long long)room);
+		else if (p->dtb[0] != '\0' && p->dtb_ipa >= m->ipa && p->dtb_ipa - m->ipa < size)
+			mf_error(c, c->partition_node[pi], "device-tree",
+			         "at 0x%llx it would overlap image \"%s\" (0x%llx bytes at 0x%llx)",
+			         (unsigned long long)p->dtb_ipa, p->image, (unsigned long long)size,
+			         (unsigned long long)m->ipa);
+	}
+	for (u32 pi = 0; pi < cfg->partition_count; pi++) {
+		const struct cfg_partition *p = &cfg->partitions[pi];
+		const void *data;
+		u64 size;
+		if (p->dtb[0] == '\0' || p->dtb_ipa == 0)
+			continue;
+		int node = c->partition_node[pi];
+		if (!package_find(bi->package, p->dtb, &data, &size)) {
+			mf_error(c, node, "device-tree", "\"%s\" is not in the boot package", p->dtb);
+			continue;
+		}
+		const u8 *b = data;
+		if (size < 40u || b[0] != 0xd0 || b[1] != 0x0d || b[2] != 0xfe || b[3] != 0xed) {
+			mf_error(c, node, "device-tree", "\"%s\" is not a device-tree blob", p->dtb);
+			continue;
+		}
+		if (mf_mapping_at(cfg, pi, p->dtb_ipa, size) == CFG_NONE)
+			mf_error(c, node, "device-tree",
+			         "\"%s\" (0x%llx bytes) does not fit in the mapping at 0x%llx", p->dtb,
+			         (unsigned long long)size, (unsigned long long)p->dtb_ipa);
 	}
 }
 
@@ -550,8 +629,10 @@ void manifest_check(struct manifest_ctx *c)
 	mf_check_names(c);
 	mf_check_fixed(c);
 	mf_check_devices(c);
-	for (u32 pi = 0; pi < cfg->partition_count; pi++)
+	for (u32 pi = 0; pi < cfg->partition_count; pi++) {
 		mf_check_mappings(c, pi);
+		mf_check_dtb(c, pi);
+	}
 	mf_check_device_owners(c);
 	for (u32 pi = 0; pi < cfg->partition_count; pi++)
 		mf_check_caps(c, pi);

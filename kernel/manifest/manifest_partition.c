@@ -192,7 +192,8 @@ static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 	static const char *const props[] = { "compatible",   "type",          "image",
 		                             "entry",        "vcpus",         "weight",
 		                             "cap",          "fault-handler", "fault-badge",
-		                             "sched-policy", "sched-cpus",    NULL };
+		                             "sched-policy", "sched-cpus",    "device-tree",
+		                             "device-tree-ipa", NULL };
 	static const char *const types[] = { "service", "vm", "pvh" };
 	struct config *cfg = c->cfg;
 	struct cfg_partition *p = &cfg->partitions[pi];
@@ -222,6 +223,14 @@ static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 			         "\"manifest\" names the manifest blob, not an image");
 		else
 			memcpy(p->image, s, strlen(s) + 1u);
+	}
+	if (mf_string(c, node, "device-tree", false, &s) == MF_OK) {
+		if (strlen(s) >= CFG_NAME_MAX || mf_streq(s, "manifest"))
+			mf_error(c, node, "device-tree",
+			         "not an image name (at most %u characters, not \"manifest\")",
+			         CFG_NAME_MAX - 1u);
+		else
+			memcpy(p->dtb, s, strlen(s) + 1u);
 	}
 	p->vcpu_count = 1;
 	if (mf_u32(c, node, "vcpus", false, &p->vcpu_count) == MF_OK &&
@@ -272,6 +281,20 @@ static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 	enum mf_read has_entry = mf_u64(c, node, "entry", false, &p->entry);
 	if (has_entry == MF_ABSENT && p->image_mapping != CFG_NONE)
 		p->entry = p->mappings[p->image_mapping].ipa;
+	enum mf_read has_dtb_ipa = mf_u64(c, node, "device-tree-ipa", false, &p->dtb_ipa);
+	if (has_dtb_ipa == MF_OK && p->dtb[0] == '\0')
+		mf_error(c, node, "device-tree-ipa", "given without device-tree");
+	if (has_dtb_ipa == MF_OK && p->dtb_ipa == 0)
+		mf_error(c, node, "device-tree-ipa", "0 is not a place (leave it out for the default)");
+	if (p->dtb[0] != '\0' && p->type != PARTITION_VM)
+		mf_error(c, node, "device-tree", "only a vm partition is given a device tree");
+	if (p->dtb[0] != '\0' && has_dtb_ipa == MF_ABSENT) {
+		if (p->image_mapping == CFG_NONE)
+			mf_error(c, node, "device-tree",
+			         "no mapping has load-image (the default place is its end)");
+		else
+			p->dtb_ipa = 0; /* placed at the end of that mapping by the checker */
+	}
 }
 
 void mf_parse_partitions(struct manifest_ctx *c, int root)

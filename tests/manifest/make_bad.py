@@ -316,7 +316,19 @@ CASES = [
   ['/partitions/a/mappings/shm: load-image: an image cannot be loaded into shared region shm']),
  ('irq-to-service', 'a device with an interrupt given to a service, which has no virtual interrupt controller',
   [(A_VM, A_SERVICE)],
-  ['/memory/uart1: interrupts: service a has no virtual interrupt controller to take them (only vm and pvh partitions do)'])
+  ['/memory/uart1: interrupts: service a has no virtual interrupt controller to take them (only vm and pvh partitions do)']),
+ ('device-tree-service', 'a device tree for a service',
+  [(B_IMG, B_IMG + '\t\t\tdevice-tree = "dt";\n')],
+  ['/partitions/b: device-tree: only a vm partition is given a device tree']),
+ ('device-tree-ipa-alone', 'device-tree-ipa without device-tree',
+  [(A_IMG, A_IMG + '\t\t\tdevice-tree-ipa = <0x0 0x1f0000>;\n')],
+  ['/partitions/a: device-tree-ipa: given without device-tree']),
+ ('device-tree-ipa-misaligned', 'a device tree at an address that is not 8-byte aligned',
+  [(A_IMG, A_IMG + '\t\t\tdevice-tree = "dt";\n\t\t\tdevice-tree-ipa = <0x0 0x1f0004>;\n')],
+  ['/partitions/a: device-tree-ipa: 0x1f0004 is not 8-byte aligned']),
+ ('device-tree-ipa-outside', 'a device tree outside the partition\'s RAM (in its shared region)',
+  [(A_IMG, A_IMG + '\t\t\tdevice-tree = "dt";\n\t\t\tdevice-tree-ipa = <0x0 0x200000>;\n')],
+  ['/partitions/a: device-tree-ipa: 0x200000 is not inside a RAM mapping of the partition\'s own'])
 ]
 
 here = os.path.dirname(os.path.abspath(__file__))

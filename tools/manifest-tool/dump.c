@@ -41,6 +41,8 @@ static void dump_partition(const struct config *cfg, u32 pi)
 	       p->fault_endpoint == CFG_NONE ? "-" : cfg->endpoint_names[p->fault_endpoint],
 	       (unsigned long long)p->fault_badge, p->sched_kind,
 	       (unsigned long long)p->sched_cpus);
+	if (p->dtb[0] != '\0')
+		printf("  device-tree %s at 0x%llx\n", p->dtb, (unsigned long long)p->dtb_ipa);
 	for (u32 v = 0; v < p->vcpu_count; v++)
 		printf("  vcpu %u hard 0x%llx soft 0x%llx\n", v,
 		       (unsigned long long)p->vcpus[v].hard_affinity,

@@ -30,6 +30,9 @@
 #define CFG_ENDPOINT_MAX 32u
 #define CFG_NOTIFICATION_MAX 32u
 #define CFG_VCPU_MAX 8u /**< per partition */
+/** Room left for a guest's device tree at the end of its image mapping, by default (docs/manifest.md). */
+#define CFG_DTB_ROOM_BIG 0x200000u   /**< 2 MiB, for mappings of 4 MiB or more */
+#define CFG_DTB_ROOM_SMALL 0x10000u  /**< 64 KiB, for smaller ones */
 #define CFG_CPU_MAX 8u
 #define CFG_DEVICE_MAX 16u
 #define CFG_DEVICE_IRQ_MAX 4u
@@ -101,6 +104,12 @@ struct cfg_partition {
 	char image[CFG_NAME_MAX]; /**< image name in the boot package; "" = none */
 	u32 image_mapping;        /**< mapping whose IPA the image is loaded at */
 	u64 entry;                /**< IPA of the first instruction */
+	/**
+	 * A device tree for the guest: image name in the boot package ("" =
+	 * none), loaded at dtb_ipa; a VM's vCPU 0 starts with x0 = dtb_ipa.
+	 */
+	char dtb[CFG_NAME_MAX];
+	u64 dtb_ipa;
 	u32 weight;               /**< scheduling weight, 1..65535 (default 256) */
 	u32 cap_percent;          /**< scheduling cap, 0 = none */
 	u32 vcpu_count;

@@ -495,10 +495,30 @@ static void test_hostile(void)
 	      "a byte store from x23 reaches IPRIORITYR");
 }
 
+/** x0 at vCPU 0's first instruction: the device tree the manifest gave it (irq-guest-dt.dts). */
+static void test_device_tree(uint64_t x0)
+{
+	const volatile uint8_t *b = (const volatile uint8_t *)(uintptr_t)x0;
+	int magic = x0 != 0 && (x0 & 7u) == 0 && b[0] == 0xd0 && b[1] == 0x0d && b[2] == 0xfe &&
+	            b[3] == 0xed;
+	check(magic, "vCPU 0 starts with x0 = its device tree (FDT magic)");
+	uint32_t total = magic ? (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7] : 0;
+	static const char want[] = "sephyp-irq-test-guest";
+	int found = 0;
+	for (uint32_t i = 0; magic && !found && i + sizeof(want) <= total; i++) {
+		uint32_t k = 0;
+		while (k < sizeof(want) && b[i + k] == (uint8_t)want[k])
+			k++;
+		found = k == sizeof(want);
+	}
+	check(found, "its model property is the one in the manifest's device-tree image");
+}
+
 int svc_main(uint64_t arg)
 {
 	if (arg == 1)
 		vcpu1_main();
+	test_device_tree(arg);
 	cpu_interface_on();
 	w32(GICD + 0x0, 1u << 1); /* GICD_CTLR.EnableGrp1 */
 	for (uint32_t c = 0; c < 2; c++) {

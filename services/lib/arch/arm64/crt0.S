@@ -5,10 +5,12 @@
  * instructions from reset to here under -icount. svc_entry_counter is in
  * .data, not BSS, because BSS is cleared after the read.
  *
- * A partition may have several vCPUs (x0 = the vCPU index): vCPU 0 clears
- * BSS and runs on the main stack; vCPU i (1 <= i < SVC_VCPU_MAX) waits,
- * yielding, until vCPU 0 has cleared BSS, then runs svc_main(i) on its own
- * smaller stack. A vCPU beyond that exits with -1.
+ * A partition may have several vCPUs; MPIDR_EL1.Aff0 says which one this is
+ * (the kernel sets it to the vCPU's index): vCPU 0 clears BSS and runs on the
+ * main stack; vCPU i (1 <= i < SVC_VCPU_MAX) waits, yielding, until vCPU 0
+ * has cleared BSS, then runs on its own smaller stack. A vCPU beyond that
+ * exits with -1. svc_main gets x0 as the kernel gave it: a service's vCPU
+ * index, a VM's device tree (vCPU 0) or CPU_ON context id.
  */
 #define SVC_STACK_SIZE 16384
 #define SVC_VCPU_MAX 4
@@ -18,8 +20,10 @@
 	.global	_start
 _start:
 	mrs	x9, pmccntr_el0
-	mov	x19, x0
-	cbnz	x0, 4f
+	mov	x19, x0			/* svc_main's argument */
+	mrs	x20, mpidr_el1
+	and	x20, x20, #0xff		/* the vCPU index */
+	cbnz	x20, 4f
 	adrp	x10, svc_entry_counter
 	str	x9, [x10, #:lo12:svc_entry_counter]
 	adrp	x9, __bss_start
@@ -45,8 +49,8 @@ _start:
 	bl	svc_exit
 3:	b	3b
 
-	/* vCPU x19 > 0: its own stack, once vCPU 0 has cleared BSS. */
-4:	cmp	x19, #SVC_VCPU_MAX
+	/* vCPU x20 > 0: its own stack, once vCPU 0 has cleared BSS. */
+4:	cmp	x20, #SVC_VCPU_MAX
 	b.lo	6f
 	mov	x0, #2			/* HC_EXIT */
 	mov	x1, #-1
@@ -63,7 +67,7 @@ _start:
 7:	adrp	x9, svc_aux_stacks
 	add	x9, x9, #:lo12:svc_aux_stacks
 	mov	x10, #SVC_AUX_STACK_SIZE
-	madd	x9, x19, x10, x9	/* top of slot x19 - 1 */
+	madd	x9, x20, x10, x9	/* top of slot x20 - 1 */
 	mov	sp, x9
 	b	5b
 
