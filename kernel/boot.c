@@ -14,6 +14,7 @@
 #include <arch/virq.h>
 #include <arch/vcpu.h>
 #include <kernel/boot.h>
+#include <kernel/emulate.h>
 #include <kernel/kernel.h>
 #include <kernel/lock.h>
 #include <kernel/manifest.h>
@@ -197,6 +198,7 @@ struct vcpu *boot_build_system(const struct boot_info *bi)
 	kernel.partition_count = kernel.cfg.partition_count;
 	for (u32 i = 0; i < kernel.partition_count; i++)
 		boot_build_partition(i, bi);
+	emul_setup();
 	for (u32 i = 0; i < kernel.vcpu_count; i++) {
 		struct vcpu *v = &kernel.vcpus[i];
 		/* A VM's other vCPUs wait for its vCPU 0 to start them (vcpu_power.h). */

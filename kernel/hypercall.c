@@ -4,11 +4,13 @@
  * notification calls live in ipc.c and notification.c; the small ones are
  * here.
  */
+#include <arch/virq.h>
 #include <kernel/cap.h>
 #include <kernel/console.h>
 #include <kernel/hypercall.h>
 #include <kernel/ipc.h>
 #include <kernel/kernel.h>
+#include <kernel/virq.h>
 #include <kernel/notification.h>
 #include <kernel/partition_ops.h>
 #include <kernel/print.h>
@@ -102,6 +104,27 @@ static __attribute__((noinline)) struct vcpu *hc_yield(struct vcpu *v)
 	return next;
 }
 
+/** HC_GUEST_IRQ: an emulator drives an interrupt line of the guest it holds a capability over. */
+COLD static struct vcpu *hc_guest_irq(struct vcpu *v)
+{
+	const struct cap *c;
+	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_GUEST,
+	                           RIGHT_GUEST_INJECT, &c);
+	if (s == STATUS_OK) {
+		struct partition *g = &kernel.partitions[c->object];
+		u64 intid = reg_get(v, IPC_REG_WORD0), level = reg_get(v, IPC_REG_WORD0 + 1u);
+		int target = g->stopped || intid > UINT32_MAX || level > 1u ?
+		                     -2 :
+		                     arch_virq_inject(g->s2.vmid, (u32)intid, level != 0);
+		if (target == -2)
+			s = STATUS_INVALID_ARG;
+		else if (target >= 0 && (u32)target < g->vcpu_count)
+			virq_wake_locked(&g->vcpus[target]);
+	}
+	reg_status(v, s);
+	return v;
+}
+
 struct vcpu *hypercall_dispatch(struct vcpu *v)
 {
 	switch (reg_get(v, IPC_REG_NR)) {
@@ -136,6 +159,8 @@ struct vcpu *hypercall_dispatch(struct vcpu *v)
 		return hc_cap_derive(v);
 	case HC_CAP_DROP:
 		return hc_cap_drop(v);
+	case HC_GUEST_IRQ:
+		return hc_guest_irq(v);
 	case HC_CAP_RESTRICT:
 		return hc_cap_restrict(v);
 	default:

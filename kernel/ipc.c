@@ -1,5 +1,6 @@
 /** Synchronous IPC (see ipc.h). */
 #include <arch/cpu.h>
+#include <kernel/emulate.h>
 #include <kernel/ipc.h>
 #include <kernel/kernel.h>
 #include <kernel/partition_ops.h>
@@ -114,7 +115,10 @@ static void ipc_release_caller(struct vcpu *caller)
 	if (caller->state == VCPU_STOPPED)
 		return;
 	if (caller->state == VCPU_BLOCKED_FAULT) {
-		partition_stop(caller->part, "fault handler gave no answer", true);
+		if (emul_waiting(caller))
+			emul_abandon(caller);
+		else
+			partition_stop(caller->part, "fault handler gave no answer", true);
 		return;
 	}
 	reg_status(caller, STATUS_PEER_STOPPED);
@@ -134,6 +138,10 @@ void ipc_give_up_reply(struct vcpu *v)
 static bool ipc_deliver_reply(struct vcpu *v, struct vcpu *caller)
 {
 	if (caller->state == VCPU_BLOCKED_FAULT) {
+		if (emul_waiting(caller)) {
+			emul_reply(caller, reg_get(v, IPC_REG_WORD0), reg_get(v, IPC_REG_WORD0 + 1u));
+			return true;
+		}
 		if (reg_get(v, IPC_REG_WORD0) == IPC_FAULT_RESUME)
 			return true;
 		partition_stop(caller->part, "stopped by its fault handler", true);

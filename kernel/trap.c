@@ -5,6 +5,7 @@
 #include <arch/cpu.h>
 #include <kernel/boot.h>
 #include <kernel/console.h>
+#include <kernel/emulate.h>
 #include <kernel/hypercall.h>
 #include <kernel/ipc.h>
 #include <kernel/kernel.h>
@@ -32,7 +33,7 @@ static const char *access_name(u32 access)
  * partition (a stopped partition cannot fault again), so a guest cannot
  * flood the log.
  */
-COLD static struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
+COLD struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
 {
 	struct partition *p = v->part;
 	if (p->fault_endpoint != CFG_NONE) {
@@ -80,6 +81,8 @@ COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
 		return sched_next(cpu, cur, true);
 	case TRAP_WAIT_IRQ:
 		return virq_wait(cur, t->wake_ns);
+	case TRAP_MMIO:
+		return emul_access(cur, t);
 	case TRAP_IRQ:
 	default:
 		return sched_next(cpu, cur, false);

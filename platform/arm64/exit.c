@@ -47,6 +47,10 @@ struct vcpu *arm64_exit_switch(struct vcpu *next)
 	arm64_vcpu_switch(cpu, next);
 	if (next->arch.vm != NULL)
 		arm64_virq_refresh(cpu, next);
+	if (__builtin_expect(next->arch.pending_dabt != 0, 0)) {
+		next->arch.pending_dabt = 0; /* an emulator refused its access (emulate.c) */
+		arm64_inject_dabt(next, next->arch.mmio_far);
+	}
 	return next;
 }
 
@@ -88,27 +92,6 @@ static struct vcpu *exit_redo(struct vcpu *v)
 	return (struct vcpu *)((uintptr_t)v | 1u);
 }
 
-/**
- * Inject a synchronous external data abort at far into v, whose EL1 state
- * is loaded here: what a bus error from a device looks like to a guest.
- * ESR_EL1.EC is a data abort from the guest's own EL or from EL0
- * (DDI 0487 D13.2.36), DFSC 0x10; the exception enters EL1h at VBAR_EL1's
- * slot for where it came from, with D, A, I, F masked.
- */
-static void exit_inject_dabt(struct vcpu *v, u64 far)
-{
-	u64 pstate = v->arch.pstate, m = pstate & SPSR_M_MASK;
-	bool from_el0 = m == SPSR_M_EL0T;
-	u64 ec = from_el0 ? EC_DABT_LOW : EC_DABT_CUR;
-	write_sysreg(esr_el1, (ec << ESR_EC_SHIFT) | ESR_IL | 0x10u);
-	write_sysreg(far_el1, far);
-	write_sysreg(elr_el1, v->arch.pc);
-	write_sysreg(spsr_el1, pstate);
-	u64 slot = from_el0 ? 0x400u : m == SPSR_M_EL1H ? 0x200u : 0x000u;
-	v->arch.pc = read_sysreg(vbar_el1) + slot;
-	v->arch.pstate = SPSR_EL1H_MASKED;
-}
-
 /** ESR_EL2 ISS of a data abort: SRT [20:16] and WnR [6] (D13.2.37). */
 #define ISS_SRT(esr) (((esr) >> 16) & 0x1fu)
 
@@ -124,7 +107,7 @@ static struct vcpu *exit_vgic_mmio(struct vcpu *v, u64 ipa, u64 esr)
 		return exit_redo(v);
 	enum arm64_mmio_result r = arm64_virq_mmio(v, ipa, esr, wvalue, &value);
 	if (r == ARM64_MMIO_BAD) {
-		exit_inject_dabt(v, read_sysreg(far_el2));
+		arm64_inject_dabt(v, read_sysreg(far_el2));
 		return v;
 	}
 	v->arch.pc += 4u;
@@ -295,6 +278,24 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 		exit_abort(v, esr, ec, &t);
 		if (t.kind == TRAP_MEM_FAULT && ec == EC_DABT_LOW && arm64_virq_is_mmio(v, t.address))
 			return exit_vgic_mmio(v, t.address, esr);
+		if (t.kind == TRAP_MEM_FAULT && ec == EC_DABT_LOW && (esr & ISS_ISV) &&
+		    !(esr & ISS_S1PTW)) {
+			/*
+			 * A load or store the syndrome describes: the core hands it to
+			 * the range's emulator, or treats it as the fault it is. Its
+			 * register, x20-x29 included, must be in v before anything
+			 * another CPU does can complete it (exit_redo).
+			 */
+			u32 rt = ISS_SRT(esr);
+			if (rt >= 20u && rt <= 29u && !v->arch.regs_full)
+				return exit_redo(v);
+			t.kind = TRAP_MMIO;
+			t.size = 1u << ISS_SAS(esr);
+			t.value = rt == 31u ? 0 : v->arch.x[rt];
+			t.arch_info = ARM64_MMIO_INFO(rt, (esr & ISS_SSE) != 0, (esr & ISS_SF) != 0,
+			                              INSN_SIZE);
+			v->arch.mmio_far = read_sysreg(far_el2);
+		}
 		break;
 	case EC_SYSREG:
 		if (ISS_SYSREG_OP0(esr) == 2u) {

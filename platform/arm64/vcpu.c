@@ -352,3 +352,53 @@ bool arm64_vcpu_gic_load(struct arm64_cpu *cpu, struct vcpu *v)
 	isb();
 	return true;
 }
+
+/**
+ * Inject a synchronous external data abort at far into v, whose EL1 state
+ * is loaded here: what a bus error from a device looks like to a guest.
+ * ESR_EL1.EC is a data abort from the guest's own EL or from EL0
+ * (DDI 0487 D13.2.36), DFSC 0x10; the exception enters EL1h at VBAR_EL1's
+ * slot for where it came from, with D, A, I, F masked.
+ */
+void arm64_inject_dabt(struct vcpu *v, u64 far)
+{
+	u64 pstate = v->arch.pstate, m = pstate & SPSR_M_MASK;
+	bool from_el0 = m == SPSR_M_EL0T;
+	u64 ec = from_el0 ? EC_DABT_LOW : EC_DABT_CUR;
+	write_sysreg(esr_el1, (ec << ESR_EC_SHIFT) | ESR_IL | 0x10u);
+	write_sysreg(far_el1, far);
+	write_sysreg(elr_el1, v->arch.pc);
+	write_sysreg(spsr_el1, pstate);
+	u64 slot = from_el0 ? 0x400u : m == SPSR_M_EL1H ? 0x200u : 0x000u;
+	v->arch.pc = read_sysreg(vbar_el1) + slot;
+	v->arch.pstate = SPSR_EL1H_MASKED;
+}
+
+void arch_vcpu_mmio_complete(struct vcpu_arch *a, u64 arch_info, u32 size, bool write,
+                             u64 value)
+{
+	u32 rt = ARM64_MMIO_RT(arch_info);
+	if (!write && rt != 31u) {
+		if (size < 8u) {
+			u32 bits = size * 8u;
+			value &= (UINT64_C(1) << bits) - 1u;
+			if (ARM64_MMIO_SSE(arch_info) && ((value >> (bits - 1u)) & 1u))
+				value |= ~UINT64_C(0) << bits;
+		}
+		if (!ARM64_MMIO_SF(arch_info))
+			value &= 0xffffffffu;
+		a->x[rt] = value; /* every register is in a: exit.c made sure (exit_redo) */
+	}
+	a->pc += ARM64_MMIO_LEN(arch_info);
+}
+
+void arch_vcpu_mmio_abort(struct vcpu_arch *a, u64 arch_info, u64 address)
+{
+	(void)arch_info;
+	(void)address;
+	/*
+	 * Its EL1 registers may still be live on the CPU it last ran on: the
+	 * abort is injected when a CPU next enters it (arm64_exit_switch).
+	 */
+	a->pending_dabt = 1;
+}

@@ -24,12 +24,6 @@
 #include <kernel/virq.h>
 #include <plat/timer.h>
 
-/* ESR_EL2 ISS of a data abort (DDI 0487 D13.2.37). */
-#define ISS_ISV (UINT64_C(1) << 24)
-#define ISS_SAS(esr) (((esr) >> 22) & 3u)
-#define ISS_SSE (UINT64_C(1) << 21)
-#define ISS_SF (UINT64_C(1) << 15)
-#define ISS_WNR (UINT64_C(1) << 6)
 
 /* ICH_HCR_EL2.En, ICH_VMCR_EL2.VENG1 and VPMR (ARM IHI 0069 12.5). */
 #define ICH_HCR_EN UINT64_C(1)
@@ -527,4 +521,27 @@ void arm64_virq_sgi(struct arm64_cpu *cpu, struct vcpu *v, u32 op2, u64 value)
 			virq_poke(vm->vcpu[i]);
 	}
 	arm64_virq_refresh(cpu, v);
+}
+
+int arch_virq_inject(u32 vmid, u32 intid, bool level)
+{
+	if (vmid >= sizeof(arm64_vms) / sizeof(arm64_vms[0]))
+		return -2;
+	struct arm64_vm *vm = &arm64_vms[vmid];
+	if (vm->vcpu_count == 0 || intid < 32u || intid >= 1020u || spi_owner[intid] != NULL)
+		return -2; /* not a VM, not an SPI, or a device's own line */
+	int target = -1;
+	spin_lock(&vm->lock);
+	if (!vgic_set_level(&vm->gic, 0, intid, level)) {
+		spin_unlock(&vm->lock);
+		return -2; /* beyond its distributor */
+	}
+	for (u32 i = 0; i < vm->vcpu_count && target < 0; i++)
+		if (vgic_routed_to(&vm->gic, i, intid))
+			target = (int)i;
+	spin_unlock(&vm->lock);
+	/* The core wakes or kicks it (kernel lock held); its CPU refills first. */
+	if (target >= 0)
+		__atomic_store_n(&vm->vcpu[target]->arch.lr_dirty, 1u, __ATOMIC_RELEASE);
+	return target;
 }

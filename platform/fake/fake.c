@@ -147,6 +147,42 @@ const char *arch_partition_setup(u32 vmid, enum partition_type type, struct vcpu
 	return fake_setup_refuse;
 }
 
+struct fake_mmio fake_mmio;
+
+void arch_vcpu_mmio_complete(struct vcpu_arch *a, u64 arch_info, u32 size, bool write,
+                             u64 value)
+{
+	fake_mmio.completions++;
+	fake_mmio.arch_info = arch_info;
+	fake_mmio.size = size;
+	fake_mmio.write = write;
+	fake_mmio.value = value;
+	a->pc += 4;
+}
+
+void arch_vcpu_mmio_abort(struct vcpu_arch *a, u64 arch_info, u64 address)
+{
+	(void)a;
+	fake_mmio.aborts++;
+	fake_mmio.arch_info = arch_info;
+	fake_mmio.address = address;
+}
+
+u32 fake_injects;
+u32 fake_inject_last_intid;
+bool fake_inject_last_level;
+
+int arch_virq_inject(u32 vmid, u32 intid, bool level)
+{
+	(void)vmid;
+	if (intid < 32u || intid >= 64u)
+		return -2;
+	fake_injects++;
+	fake_inject_last_intid = intid;
+	fake_inject_last_level = level;
+	return 0; /* its vCPU 0 */
+}
+
 void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
 {
 	arch_vcpu_reset(a, type, entry, arg, pa_init(a->s2_root), a->vmid);

@@ -56,6 +56,14 @@ enum hc_number {
 	HC_CAP_RESTRICT = 27, /**< r1 = slot, r2 = rights; narrow in place, for good */
 
 	/**
+	 * r1 = a guest capability with RIGHT_GUEST_INJECT, r3 = the guest's
+	 * interrupt (arm64: an SPI INTID of its virtual GIC that no device is
+	 * passed through on), r4 = 1 to raise the line, 0 to lower it. The
+	 * emulator's way to interrupt the guest it serves.
+	 */
+	HC_GUEST_IRQ = 28,
+
+	/**
 	 * Numbers at or above this are invalid. On arm64 a value with bit 31 of
 	 * W0 set is an SMCCC function ID (PSCI), handled as firmware: keep every
 	 * hypercall number far below that.
@@ -138,6 +146,25 @@ enum cap_type {
 #define IPC_LABEL_FAULT_MEM (IPC_LABEL_KERNEL | 1u)
 /** A guest exception it cannot handle (undefined instruction, ...): same words. */
 #define IPC_LABEL_FAULT_EXC (IPC_LABEL_KERNEL | 2u)
+
+/**
+ * A guest's load or store in a range the manifest gives to an emulator
+ * service (`sephyp,emulated`), delivered to the range's endpoint:
+ * w0 = guest-physical address, w1 = size in bytes (1, 2, 4 or 8) |
+ * IPC_MMIO_WRITE for a store, w2 = the value stored (zero-extended),
+ * w3 = the guest's vCPU index, w4 = offset of the address in the range,
+ * w5 = the range's index among the manifest's emulated ranges; the badge
+ * is the one of the service's guest capability over that guest.
+ * The reply completes the access: w0 = IPC_MMIO_DONE with w1 = the value a
+ * load reads (the kernel narrows and extends it as the instruction asks),
+ * or IPC_MMIO_ABORT (any other w0 too): the guest takes the bus error of
+ * its architecture (arm64: a synchronous external abort) and goes on.
+ */
+#define IPC_LABEL_MMIO (IPC_LABEL_KERNEL | 3u)
+#define IPC_MMIO_SIZE_MASK 0xfu
+#define IPC_MMIO_WRITE (1u << 8)
+#define IPC_MMIO_DONE 0u
+#define IPC_MMIO_ABORT 1u
 
 #define IPC_ACCESS_READ (1u << 0)
 #define IPC_ACCESS_WRITE (1u << 1)

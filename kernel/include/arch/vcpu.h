@@ -39,4 +39,20 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
  */
 void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg);
 
+/**
+ * Complete an emulated access (TRAP_MMIO) an emulator answered: a load
+ * writes value, narrowed to size bytes and extended as the instruction
+ * asked (arch_info, the platform's own from the trap), into its register;
+ * both advance the vCPU past the instruction. The vCPU is not running; its
+ * general registers are in vcpu_arch.
+ */
+void arch_vcpu_mmio_complete(struct vcpu_arch *a, u64 arch_info, u32 size, bool write,
+                             u64 value);
+
+/**
+ * The access cannot complete (the emulator refused it or is gone): the
+ * vCPU takes its architecture's bus error for address when it next runs.
+ */
+void arch_vcpu_mmio_abort(struct vcpu_arch *a, u64 arch_info, u64 address);
+
 #endif /* ARCH_VCPU_H */

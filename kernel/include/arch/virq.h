@@ -22,4 +22,13 @@ struct vcpu;
 const char *arch_partition_setup(u32 vmid, enum partition_type type, struct vcpu *vcpus,
                                  u32 vcpu_count, const u32 *irqs, u32 irq_count);
 
+/**
+ * An emulator raises (level true) or lowers the interrupt line intid of the
+ * VM with this vmid (HC_GUEST_IRQ; the core checked its guest capability).
+ * Returns the index of the VM's vCPU that now has it to take (the core wakes
+ * it), -1 if none does yet, or -2 if intid is not a line an emulator may
+ * drive (not an SPI of that VM's controller, or a passed-through device's).
+ */
+int arch_virq_inject(u32 vmid, u32 intid, bool level);
+
 #endif /* ARCH_VIRQ_H */

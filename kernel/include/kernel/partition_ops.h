@@ -12,4 +12,14 @@
  */
 void partition_stop(struct partition *p, const char *why, bool failed);
 
+struct trap;
+struct vcpu;
+
+/**
+ * v faulted (t: TRAP_MEM_FAULT or TRAP_GUEST_EXCEPTION): the fault goes to
+ * its partition's fault handler if it has one, else the partition stops
+ * with a report. Returns the vCPU to run next (trap.c).
+ */
+struct vcpu *trap_fault(struct vcpu *v, const struct trap *t);
+
 #endif /* KERNEL_PARTITION_OPS_H */

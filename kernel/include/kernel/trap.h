@@ -29,6 +29,7 @@ enum trap_kind {
 	TRAP_IRQ,             /**< another physical interrupt (or an IPI) */
 	TRAP_WFI,             /**< the guest waits for an interrupt it cannot get: a yield */
 	TRAP_WAIT_IRQ,        /**< the guest waits for a virtual interrupt (kernel/virq.h) */
+	TRAP_MMIO,            /**< a decoded load/store at an unmapped guest address (emulate.h) */
 };
 
 struct trap {
@@ -38,6 +39,15 @@ struct trap {
 	u64 syndrome;     /**< platform syndrome (ESR_EL2, VMCB exit code) for reports */
 	const char *what; /**< short static description for reports, may be NULL */
 	u64 wake_ns;      /**< TRAP_WAIT_IRQ: wake it by then anyway (its timer); 0 = never */
+	/**
+	 * TRAP_MMIO (with address, and access READ or WRITE): the size in bytes,
+	 * the value a store writes, and what the platform needs to complete the
+	 * instruction later (arch_vcpu_mmio_complete: target register, sign
+	 * extension, instruction length); opaque to the core.
+	 */
+	u32 size;
+	u64 value;
+	u64 arch_info;
 };
 
 struct boot_mem_range {

@@ -64,6 +64,13 @@ struct vcpu {
 	u32 irq_wake;
 	u64 wake_ns; /**< VCPU_BLOCKED_IRQ: when to wake it anyway (0 = never) */
 	bool relax_after; /**< it yielded with nothing else to run: relax the CPU (trap.c) */
+	/** Its access an emulator service completes (kernel_msg label IPC_LABEL_MMIO; emulate.c). */
+	struct {
+		u64 address;
+		u64 arch_info;
+		u32 size;
+		bool write;
+	} mmio;
 };
 
 /** An intrusive FIFO of vCPUs, linked through vcpu.next; empty when head is NULL. */

@@ -29,6 +29,14 @@
  */
 #define ARM64_RT_REDO 64
 
+/* struct trap.arch_info of a TRAP_MMIO: the target register, SSE, SF and the instruction length. */
+#define ARM64_MMIO_INFO(rt, sse, sf, len) \
+	((u64)(rt) | ((u64)(sse) << 5) | ((u64)(sf) << 6) | ((u64)(len) << 8))
+#define ARM64_MMIO_RT(i) ((u32)(i)&0x1fu)
+#define ARM64_MMIO_SSE(i) ((((i) >> 5) & 1u) != 0)
+#define ARM64_MMIO_SF(i) ((((i) >> 6) & 1u) != 0)
+#define ARM64_MMIO_LEN(i) ((u32)((i) >> 8) & 0xfu)
+
 #ifndef __ASSEMBLER__
 
 #include <kernel/types.h>
@@ -113,6 +121,10 @@ struct vcpu_arch {
 	 */
 	u32 ptimer_ctl;
 	u64 ptimer_cval;
+	/** The virtual address of its emulated access in flight (FAR_EL2), for an abort. */
+	u64 mmio_far;
+	/** An emulator refused its access: inject the data abort when it is next entered. */
+	u32 pending_dabt;
 	struct arm64_el1_regs el1;
 	struct arm64_fp_regs fp __attribute__((aligned(16)));
 };

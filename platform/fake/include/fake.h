@@ -19,6 +19,18 @@ extern u32 fake_flushes;        /**< arch_stage2_flush calls */
 extern u32 fake_setup_calls;          /**< arch_partition_setup calls */
 extern u32 fake_setup_irqs;           /**< interrupts passed to it, summed */
 extern const char *fake_setup_refuse; /**< what it answers (NULL: accept) */
+/** arch_vcpu_mmio_complete / _abort calls and their last arguments. */
+struct fake_mmio {
+	u32 completions, aborts;
+	u64 arch_info, value, address;
+	u32 size;
+	bool write;
+};
+extern struct fake_mmio fake_mmio;
+/** arch_virq_inject: accepts SPIs 32-63 and names vCPU 0; counts and the last call. */
+extern u32 fake_injects;
+extern u32 fake_inject_last_intid;
+extern bool fake_inject_last_level;
 extern jmp_buf fake_exit_jmp;
 extern bool fake_exit_armed;
 extern int fake_exit_status; /**< plat_system_off status, or -1 for a halt (panic) */

@@ -11,8 +11,8 @@
 #define ARM64_MEM_MAX 8
 
 /* Offsets of struct arm64_cpu used by the assembly (checked in cpu.c). */
-#define ARM64_CPU_CURRENT 48
-#define ARM64_CPU_STACK_TOP 56
+#define ARM64_CPU_CURRENT 72
+#define ARM64_CPU_STACK_TOP 80
 
 /* Why a vCPU left guest mode: which EL2 vector it came through. */
 #define ARM64_EXIT_SYNC 0
@@ -154,6 +154,8 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next);
 void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v);
 bool arm64_vcpu_vm_load(struct vcpu *v);
 bool arm64_vcpu_gic_load(struct arm64_cpu *cpu, struct vcpu *v);
+/** Inject a synchronous external data abort at far into v, whose EL1 state is loaded here. */
+void arm64_inject_dabt(struct vcpu *v, u64 far);
 
 /* exit.c: guest exits, called from vectors.S; returns the vCPU to enter. */
 struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu);

@@ -1,0 +1,172 @@
+/** Emulated ranges (kernel/emulate.c) and HC_GUEST_IRQ on the fake platform. */
+#include "system.h"
+#include "tap.h"
+#include <kernel/partition_ops.h>
+#include <string.h>
+
+#define RANGE 0x9000000u
+#define BADGE 0x77u
+
+static u32 g, s, ep;
+
+/** A guest (VM, 1 vCPU) and its emulator on one CPU; the emulator waits on the endpoint. */
+static void setup(bool inject_right)
+{
+	tsys_reset(1);
+	s = tsys_partition("emul", 1);
+	g = tsys_partition("guest", 1);
+	kernel.cfg.partitions[g].type = PARTITION_VM;
+	ep = tsys_endpoint();
+	tsys_cap(s, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
+	tsys_cap(s, 1, CAP_GUEST, g,
+	         RIGHT_GUEST_EMULATE | (inject_right ? RIGHT_GUEST_INJECT : 0), BADGE);
+	tsys_cap(s, 2, CAP_GUEST, g, RIGHT_GUEST_MONITOR, 0);
+	kernel.cfg.emulated[0] = (struct cfg_emulated){ .guest = g, .ipa = RANGE, .size = 0x1000,
+		                                        .service = s, .endpoint = ep };
+	kernel.cfg.emulated_count = 1;
+	OK(tsys_boot() == tsys_vcpu(s, 0), "emul: the emulator runs first");
+	OK(hc(tsys_vcpu(s, 0), HC_RECV, 0, 0, 0) == tsys_vcpu(g, 0), "emul: it waits, the guest runs");
+	memset(&fake_mmio, 0, sizeof(fake_mmio));
+}
+
+static struct vcpu *access(struct vcpu *v, u64 address, u32 size, bool write, u64 value)
+{
+	struct trap t = { .kind = TRAP_MMIO, .address = address, .size = size, .value = value,
+		          .access = write ? IPC_ACCESS_WRITE : IPC_ACCESS_READ,
+		          .arch_info = 0xa5 };
+	return kernel_trap(v, &t);
+}
+
+static struct vcpu *answer(struct vcpu *v, u64 status, u64 value)
+{
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_REPLY_RECV;
+	v->arch.regs[IPC_REG_CAP] = 0;
+	v->arch.regs[IPC_REG_WORD0] = status;
+	v->arch.regs[IPC_REG_WORD0 + 1] = value;
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	return kernel_trap(v, &t);
+}
+
+static void test_read_write(void)
+{
+	setup(true);
+	struct vcpu *vg = tsys_vcpu(g, 0), *vs = tsys_vcpu(s, 0);
+	u64 pc = vg->arch.pc;
+	OK(access(vg, RANGE + 0x18, 4, false, 0) == vs, "emul: a load in the range goes to the emulator");
+	EQ(vg->state, VCPU_BLOCKED_FAULT, "emul: the guest waits for the answer");
+	EQ(reg(vs, IPC_REG_LABEL), IPC_LABEL_MMIO, "emul: label MMIO");
+	EQ(reg(vs, IPC_REG_WORD0), RANGE + 0x18, "emul: w0 the address");
+	EQ(reg(vs, IPC_REG_WORD0 + 1), 4u, "emul: w1 the size, no write bit");
+	EQ(reg(vs, IPC_REG_WORD0 + 3), 0u, "emul: w3 the vCPU index");
+	EQ(reg(vs, IPC_REG_WORD0 + 4), 0x18u, "emul: w4 the offset in the range");
+	EQ(reg(vs, IPC_REG_WORD0 + 5), 0u, "emul: w5 the range's index");
+	EQ(reg(vs, IPC_REG_CAP), BADGE, "emul: the badge of the emulator's guest capability");
+	OK(answer(vs, IPC_MMIO_DONE, 0x90) == vg, "emul: the answer runs the guest at once");
+	OK(fake_mmio.completions == 1 && fake_mmio.value == 0x90 && fake_mmio.size == 4 &&
+	           !fake_mmio.write && fake_mmio.arch_info == 0xa5,
+	   "emul: the load completes with the emulator's value and the platform's arch_info");
+	EQ(vg->arch.pc, pc + 4, "emul: past the instruction");
+	EQ(vs->state, VCPU_BLOCKED_RECV, "emul: the emulator waits again");
+
+	OK(access(vg, RANGE + 0x0, 1, true, 0x41) == vs, "emul: a store goes there too");
+	EQ(reg(vs, IPC_REG_WORD0 + 1), 1u | IPC_MMIO_WRITE, "emul: w1 size 1 with the write bit");
+	EQ(reg(vs, IPC_REG_WORD0 + 2), 0x41u, "emul: w2 the value stored");
+	answer(vs, IPC_MMIO_DONE, 0xdead);
+	OK(fake_mmio.completions == 2 && fake_mmio.write, "emul: the store completes");
+
+	access(vg, RANGE + 0x8, 8, false, 0);
+	answer(vs, IPC_MMIO_ABORT, 0);
+	OK(fake_mmio.aborts == 1 && fake_mmio.address == RANGE + 0x8,
+	   "emul: an ABORT answer gives the guest a bus error at the address");
+	EQ(vg->state, VCPU_RUNNING, "emul: and it runs on");
+	access(vg, RANGE + 0x8, 4, false, 0);
+	answer(vs, 0x1234, 0);
+	EQ(fake_mmio.aborts, 2u, "emul: a garbage answer is an abort too, never kernel state");
+	OK(!kernel.partitions[g].stopped && !kernel.partitions[s].stopped, "emul: both partitions run");
+}
+
+static void test_outside(void)
+{
+	setup(true);
+	struct vcpu *vg = tsys_vcpu(g, 0);
+	OK(FAKE_EXPECT_EXIT(access(vg, RANGE + 0xffe, 4, false, 0)),
+	   "emul: (the guest stops, the emulator waits: nothing left, system off)");
+	OK(kernel.partitions[g].stopped, "emul: an access running past the range's end is a fault");
+	OK(strstr(tsys_console(), "stage-2 fault at 0x9000ffe") != NULL, "emul: reported as one");
+	setup(true);
+	vg = tsys_vcpu(g, 0);
+	OK(FAKE_EXPECT_EXIT(access(vg, RANGE + 0x1000, 4, true, 1)), "emul: (system off again)");
+	OK(kernel.partitions[g].stopped, "emul: an access outside every range is a fault");
+	OK(fake_mmio.completions == 0 && fake_mmio.aborts == 0, "emul: nothing was completed");
+}
+
+static void test_emulator_stops(void)
+{
+	setup(true);
+	struct vcpu *vg = tsys_vcpu(g, 0), *vs = tsys_vcpu(s, 0);
+	access(vg, RANGE, 4, false, 0);
+	partition_stop(vs->part, "test", false);
+	EQ(fake_mmio.aborts, 1u, "emul: the emulator stopping mid-access leaves the guest a bus error");
+	EQ(vg->state, VCPU_READY, "emul: and the guest runnable");
+	OK(!kernel.partitions[g].stopped, "emul: the guest is not stopped with it");
+	OK(FAKE_EXPECT_EXIT(access(vg, RANGE, 4, false, 0)), "emul: (then nothing is left)");
+	OK(kernel.partitions[g].stopped, "emul: a later access to its range is a fault");
+	OK(strstr(tsys_console(), "emulator stopped") != NULL, "emul: reported as such");
+}
+
+static struct vcpu *guest_irq(struct vcpu *v, u64 slot, u64 intid, u64 level)
+{
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_GUEST_IRQ;
+	v->arch.regs[IPC_REG_CAP] = slot;
+	v->arch.regs[IPC_REG_WORD0] = intid;
+	v->arch.regs[IPC_REG_WORD0 + 1] = level;
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	return kernel_trap(v, &t);
+}
+
+static void test_guest_irq(void)
+{
+	tsys_reset(1);
+	s = tsys_partition("emul", 1);
+	g = tsys_partition("guest", 1);
+	kernel.cfg.partitions[g].type = PARTITION_VM;
+	tsys_cap(s, 1, CAP_GUEST, g, RIGHT_GUEST_EMULATE | RIGHT_GUEST_INJECT, BADGE);
+	tsys_cap(s, 2, CAP_GUEST, g, RIGHT_GUEST_EMULATE, 0);
+	struct vcpu *vg = tsys_vcpu(g, 0), *vs = tsys_vcpu(s, 0);
+	OK(tsys_boot() == vs, "irq: the emulator runs first");
+	OK(trap_event(vs, TRAP_TIMER, 0, 0) == vg, "irq: then the guest");
+	struct trap w = { .kind = TRAP_WAIT_IRQ };
+	OK(kernel_trap(vg, &w) == vs, "irq: the guest waits for an interrupt");
+	u32 before = fake_injects;
+	OK(guest_irq(vs, 1, 33, 1) == vs && reg(vs, 0) == STATUS_OK, "irq: raising SPI 33 succeeds");
+	OK(fake_injects == before + 1 && fake_inject_last_intid == 33 && fake_inject_last_level,
+	   "irq: the platform's model gets it");
+	EQ(vg->state, VCPU_READY, "irq: the vCPU the platform names is woken");
+	guest_irq(vs, 1, 33, 0);
+	OK(reg(vs, 0) == STATUS_OK && !fake_inject_last_level, "irq: lowering the line");
+	guest_irq(vs, 2, 33, 1);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "irq: a guest capability without inject is refused");
+	guest_irq(vs, 5, 33, 1);
+	EQ(reg(vs, 0), STATUS_INVALID_CAP, "irq: an empty slot is refused");
+	guest_irq(vs, 1, 99, 1);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "irq: a line the platform refuses");
+	guest_irq(vs, 1, 33, 2);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "irq: a level other than 0 or 1");
+	guest_irq(vs, 1, UINT64_C(0x100000021), 1);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "irq: an interrupt id beyond 32 bits");
+	EQ(fake_injects, before + 2, "irq: none of the refused calls reached the platform");
+	partition_stop(vg->part, "test", false);
+	guest_irq(vs, 1, 33, 1);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "irq: a stopped guest takes none");
+}
+
+int main(void)
+{
+	test_read_write();
+	test_outside();
+	test_emulator_stops();
+	test_guest_irq();
+	return tap_finish();
+}
