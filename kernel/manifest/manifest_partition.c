@@ -128,9 +128,11 @@ static void mf_parse_cap(struct manifest_ctx *c, u32 pi, int node)
 		mf_error(c, node, "kind", "only a capability to a partition has a kind");
 	mf_cap_rights(c, node, cap->type, &cap->rights);
 	enum mf_read has_badge = mf_u64(c, node, "badge", false, &cap->badge);
-	if (has_badge == MF_OK && cap->type != CAP_ENDPOINT && cap->type != CAP_NOTIFICATION)
+	/* A guest capability's badge marks the emulated-access messages about that guest. */
+	if (has_badge == MF_OK && cap->type != CAP_ENDPOINT && cap->type != CAP_NOTIFICATION &&
+	    cap->type != CAP_GUEST)
 		mf_error(c, node, "badge",
-		         "only endpoint and notification capabilities carry a badge");
+		         "only endpoint, notification and guest capabilities carry a badge");
 }
 
 static void mf_parse_vcpu(struct manifest_ctx *c, u32 pi, int node)

@@ -210,7 +210,7 @@ CASES = [
   ['/partitions/b/caps/cap@2: kind: required for a partition object (guest or vcpus)']),
  ('badge-on-memory-cap', 'a badge on a memory capability',
   [(B_CAP1, B_CAP1 + '\n\t\t\t\tcap@2 { reg = <2>; object = <&shm>; rights = "read"; badge = <0x0 0x1>; };')],
-  ['/partitions/b/caps/cap@2: badge: only endpoint and notification capabilities carry a badge']),
+  ['/partitions/b/caps/cap@2: badge: only endpoint, notification and guest capabilities carry a badge']),
  ('load-image-twice', 'two mappings that both load the image',
   [(B_SHM, B_SHM.replace('rights = "r";', 'rights = "r"; load-image;'))],
   ['/partitions/b/mappings/shm: load-image: the image is already loaded by another mapping']),
