@@ -24,6 +24,8 @@
 #include <kernel/config.h>
 #include <x86/asid.h>
 #include <x86/layout.h>
+#include <x86/vapic.h>
+#include <x86/vlapic.h>
 
 #include <x86/x86.h>
 
@@ -201,6 +203,16 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	a->s2_seen = __atomic_load_n(&s2_generation[vmid], __ATOMIC_ACQUIRE);
 	c->int_ctl = VMCB_INT_CTL_V_INTR_MASKING;
 	c->np_enable = 1;
+	if (type != PARTITION_SERVICE) {
+		/*
+		 * A virtual local APIC (vapic.c): CPUID offers its TSC-deadline
+		 * mode, and the TSC counts from the kernel clock's origin so
+		 * deadlines convert to it.
+		 */
+		a->vapic = 1;
+		c->intercept_misc1 |= VMCB_MISC1_CPUID;
+		c->tsc_offset = (u64)0 - x86_timer_tsc_boot();
+	}
 
 	struct vmcb_save *s = &a->vmcb.save;
 	s->cs = seg(0x08, 0xc9b, 0xffffffffu); /* code, exec/read, DPL 0, 32-bit, 4 KiB granules */
@@ -274,6 +286,9 @@ static struct vcpu *take_interrupts(struct vcpu *v, u32 cpu)
 	struct trap t = { .kind = TRAP_TIMER };
 	if (x86_events[cpu].timer) {
 		x86_events[cpu].timer = false;
+		/* The vCPU's own APIC timer: re-entering it delivers the interrupt. */
+		if (x86_timer_fired_for_guest() && !x86_events[cpu].kick)
+			return v;
 		x86_events[cpu].kick = false;
 	} else if (x86_events[cpu].kick) {
 		x86_events[cpu].kick = false;
@@ -315,6 +330,10 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 	switch (code) {
 	case VMEXIT_NPF: {
 		u64 info = vm->ctrl.exit_info1;
+		struct vcpu *next;
+		if (v->arch.vapic && (vm->ctrl.exit_info2 & ~(u64)(VLAPIC_SIZE - 1u)) == VLAPIC_BASE &&
+		    x86_vapic_mmio(v, &next))
+			return next;
 		t.kind = TRAP_MEM_FAULT;
 		t.address = vm->ctrl.exit_info2;
 		t.access = (info & NPF_INFO_FETCH) ? IPC_ACCESS_EXEC :
@@ -331,6 +350,8 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 	case VMEXIT_INIT:
 		return v; /* the host took or ignores it; the guest just resumes */
 	case VMEXIT_HLT:
+		if (v->arch.vapic)
+			return x86_vapic_hlt(v);
 		vm->save.rip += 1;
 		t.kind = TRAP_WFI;
 		break;
@@ -341,7 +362,12 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 		t.what = "port I/O";
 		t.syndrome = vm->ctrl.exit_info1;
 		break;
+	case VMEXIT_CPUID:
+		x86_vapic_cpuid(v); /* intercepted only for vCPUs with a local APIC */
+		return v;
 	case VMEXIT_MSR:
+		if (v->arch.vapic && x86_vapic_msr(v))
+			return v;
 		t.what = "MSR access";
 		t.syndrome = v->arch.gpr[X86_REG_RCX];
 		break;
@@ -419,6 +445,8 @@ _Noreturn void x86_run(struct vcpu *v)
 		 * PKRU is not in the VMCB and XCR0 leaves it out of every XSAVE
 		 * image: a guest that sets CR4.PKE could read the last one's.
 		 */
+		if (a->vapic)
+			x86_vapic_entry(v);
 		if (has_pku)
 			wrpkru(a->pkru);
 		u64 hpa = host_pa;
@@ -441,6 +469,8 @@ _Noreturn void x86_run(struct vcpu *v)
 		}
 		a->vmcb.ctrl.tlb_control = a->asid_shared ? VMCB_TLB_FLUSH_ASID :
 		                                            VMCB_TLB_FLUSH_NONE;
+		if (a->vapic)
+			x86_vapic_exit(v);
 		v = svm_exit(v, cpu);
 	}
 }

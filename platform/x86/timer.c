@@ -96,27 +96,86 @@ u64 plat_timer_now_ns(void)
 	return (u64)(((unsigned __int128)ticks * ns_per_tick_q32) >> 32);
 }
 
-/** Arms the one-shot APIC timer; a deadline already past fires after one tick. */
-void plat_timer_set(u64 deadline_ns)
+/**
+ * Programs the one-shot APIC timer for deadline_ns, rounding the count up
+ * so that it never fires before the deadline (a deadline already past
+ * fires after one tick), and records what it counts to.
+ */
+static void timer_program(struct x86_cpu_events *e, u64 deadline_ns, bool guest)
 {
+	e->timer = false;
+	e->armed_ns = deadline_ns;
+	e->armed_guest = guest;
+	if (deadline_ns == 0) {
+		e->timer_armed = false;
+		lapic_write(LAPIC_TIMER_INIT, 0);
+		return;
+	}
 	u64 now = plat_timer_now_ns();
 	u64 delta = deadline_ns > now ? deadline_ns - now : 0;
-	u64 ticks = (u64)(((unsigned __int128)delta * apic_ticks_per_ns_q32) >> 32);
+	unsigned __int128 scaled = (unsigned __int128)delta * apic_ticks_per_ns_q32;
+	u64 ticks = (u64)(scaled >> 32) + (((u64)scaled & 0xffffffffu) != 0);
 	if (ticks == 0)
 		ticks = 1;
 	if (ticks > 0xffffffffu)
 		ticks = 0xffffffffu;
-	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
-	e->timer = false;
 	e->timer_armed = true;
 	lapic_write(LAPIC_TIMER_INIT, (u32)ticks);
+}
+
+/** Arms the one-shot APIC timer for the core's deadline. */
+void plat_timer_set(u64 deadline_ns)
+{
+	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
+	e->core_ns = deadline_ns;
+	timer_program(e, deadline_ns, false);
 }
 
 /** Writing an initial count of 0 stops the APIC timer (Intel SDM vol 3 §11.5.4). */
 void plat_timer_cancel(void)
 {
-	lapic_write(LAPIC_TIMER_INIT, 0);
 	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
-	e->timer = false;
-	e->timer_armed = false;
+	e->core_ns = 0;
+	timer_program(e, 0, false);
+}
+
+/**
+ * Before entering a vCPU with a virtual local APIC: the physical timer
+ * counts to the earlier of the core's deadline and guest_ns (the vCPU's
+ * APIC timer, 0 = none), so that an expiry brings the CPU back while the
+ * vCPU runs. Reprograms only when that target changed.
+ */
+void x86_timer_guest_deadline(u64 guest_ns)
+{
+	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
+	bool guest = guest_ns != 0 && (e->core_ns == 0 || guest_ns < e->core_ns);
+	u64 target = guest ? guest_ns : e->core_ns;
+	if (target != e->armed_ns || guest != e->armed_guest)
+		timer_program(e, target, guest);
+}
+
+/**
+ * The timer event just taken was a vCPU's APIC timer, not the core's
+ * deadline: the run loop re-enters the vCPU (which delivers the interrupt)
+ * without asking the core.
+ */
+bool x86_timer_fired_for_guest(void)
+{
+	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
+	bool guest = e->armed_guest;
+	e->armed_ns = 0;
+	e->armed_guest = false;
+	return guest;
+}
+
+/** TSC ticks per second, from the calibration (the guests' TSC-deadline clock). */
+u64 x86_timer_tsc_hz(void)
+{
+	return (u64)((UINT64_C(1000000000) << 32) / (ns_per_tick_q32 != 0 ? ns_per_tick_q32 : 1));
+}
+
+/** The TSC at time 0 of plat_timer_now_ns: guests with a local APIC see their TSC from there. */
+u64 x86_timer_tsc_boot(void)
+{
+	return tsc_boot;
 }

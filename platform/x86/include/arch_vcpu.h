@@ -49,6 +49,11 @@ struct vcpu_arch {
 	uint32_t s2_seen;    /**< the vmid's stage-2 generation at the last flush (svm.c) */
 	uint32_t pkru;       /**< protection-key rights: not in the VMCB nor in XCR0's image */
 	uint8_t asid_shared; /**< the ASID is shared: flush it on every entry */
+	/** A VM or PVH vCPU: it has a virtual local APIC (vapic.c); services have none. */
+	uint8_t vapic;
+	/** How the vector in inj_vector was handed to the guest for this trip (vapic.c). */
+	uint8_t inj_how;
+	uint8_t inj_vector;
 } __attribute__((aligned(4096)));
 
 _Static_assert(__builtin_offsetof(struct vcpu_arch, gpr) == VCPU_ARCH_GPR_OFFSET, "svm_entry.S");
