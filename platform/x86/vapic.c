@@ -54,6 +54,7 @@
 
 #define CPUID_1_ECX_X2APIC (1u << 21)
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
 #define CPUID_80000001_ECX_SVM (1u << 2)
 
 /** How the vector of this trip was handed to the guest (vcpu_arch.inj_how). */
@@ -338,6 +339,19 @@ bool x86_vapic_msr(struct vcpu *v)
 	return true;
 }
 
+/** "sephypsephyp" as CPUID returns a vendor string: EBX, ECX, EDX in order. */
+#define HV_SIGNATURE_EBX 0x68706573u /* "seph" */
+#define HV_SIGNATURE_ECX 0x65737079u /* "ypse" */
+#define HV_SIGNATURE_EDX 0x70796870u /* "phyp" */
+
+/**
+ * CPUID of a vCPU with a local APIC: the host's values, except that leaf 1
+ * offers xAPIC with TSC-deadline mode, the initial APIC ID and the
+ * hypervisor bit, SVM is hidden, and the hypervisor range 0x400000xx has
+ * a signature and the timing leaf 0x40000010 (EAX = TSC kHz, EBX = APIC
+ * bus kHz, the layout VMware defined and Linux reads), so that a guest can
+ * count time without calibrating.
+ */
 void x86_vapic_cpuid(struct vcpu *v)
 {
 	struct vcpu_arch *a = &v->arch;
@@ -345,11 +359,19 @@ void x86_vapic_cpuid(struct vcpu *v)
 	u32 leaf = (u32)vm->save.rax;
 	struct cpuid_regs r = cpuid(leaf, (u32)a->gpr[X86_REG_RCX]);
 	if (leaf == 1) {
-		/* The virtual APIC: xAPIC only, TSC-deadline mode, initial APIC ID = vCPU index. */
-		r.ecx = (r.ecx & ~CPUID_1_ECX_X2APIC) | CPUID_1_ECX_TSC_DEADLINE;
+		r.ecx = (r.ecx & ~CPUID_1_ECX_X2APIC) | CPUID_1_ECX_TSC_DEADLINE |
+		        CPUID_1_ECX_HYPERVISOR;
 		r.ebx = (r.ebx & 0x00ffffffu) | (v->index << 24);
 	} else if (leaf == 0x80000001u) {
 		r.ecx &= ~CPUID_80000001_ECX_SVM; /* VMRUN is intercepted: no nesting */
+	} else if (leaf == 0x40000000u) {
+		r = (struct cpuid_regs){ 0x40000010u, HV_SIGNATURE_EBX, HV_SIGNATURE_ECX,
+			                 HV_SIGNATURE_EDX };
+	} else if (leaf == 0x40000010u) {
+		r = (struct cpuid_regs){ (u32)(x86_timer_tsc_hz() / 1000u),
+			                 (u32)(X86_VAPIC_BUS_HZ / 1000u), 0, 0 };
+	} else if ((leaf & 0xffffff00u) == 0x40000000u) {
+		r = (struct cpuid_regs){ 0, 0, 0, 0 };
 	}
 	vm->save.rax = r.eax;
 	a->gpr[X86_REG_RBX] = r.ebx;
