@@ -101,10 +101,20 @@ static inline void irq_disable(void)
 	__asm__ volatile("cli" : : : "memory");
 }
 
-/** STI; HLT: the STI shadow covers HLT, so an interrupt cannot slip in between. */
+/**
+ * Called with IF = 0 after the caller found nothing to do: STI; HLT (the
+ * STI shadow covers HLT, so an interrupt cannot slip in between the check
+ * and the halt), then CLI again once an interrupt was handled.
+ */
 static inline void wait_for_interrupt(void)
 {
-	__asm__ volatile("sti; hlt" : : : "memory");
+	__asm__ volatile("sti; hlt; cli" : : : "memory");
+}
+
+/** With IF = 0: lets pending interrupts in for one instruction (STI's shadow covers the NOP). */
+static inline void interrupt_window(void)
+{
+	__asm__ volatile("sti; nop; cli" : : : "memory");
 }
 
 /** Loads the shared IDT on this vCPU and enables its APIC (spurious vector 0xff). */

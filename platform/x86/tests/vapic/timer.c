@@ -28,17 +28,17 @@ void guest_interrupt(uint8_t vector)
 /**
  * Interrupts of vector taken from now until TSC end. The vCPU halts in
  * between until it has seen halt_for of them (a halt with nothing to come
- * would never end), then spins.
+ * would never end), then spins; interrupts are off whenever it checks.
  */
 static unsigned count_until(uint8_t vector, uint64_t end, unsigned halt_for)
 {
 	unsigned before = count[vector];
-	irq_enable();
 	while (rdtsc() < end) {
 		if (count[vector] - before < halt_for)
 			wait_for_interrupt();
+		else
+			interrupt_window();
 	}
-	irq_disable();
 	return count[vector] - before;
 }
 
