@@ -199,7 +199,7 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	CHECK(vmid <= CFG_PARTITION_MAX);
 	bool shared;
 	c->asid = x86_asid_for(vmid, asid_count, &shared);
-	a->asid_shared = shared;
+	a->exit_work = shared ? VCPU_EXIT_FLUSH_ASID : 0;
 	a->s2_seen = __atomic_load_n(&s2_generation[vmid], __ATOMIC_ACQUIRE);
 	c->int_ctl = VMCB_INT_CTL_V_INTR_MASKING;
 	c->np_enable = 1;
@@ -210,6 +210,8 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 		 * deadlines convert to it.
 		 */
 		a->vapic = 1;
+		a->s2_seen |= VCPU_S2_SEEN_VAPIC;
+		a->exit_work |= VCPU_EXIT_VAPIC;
 		c->intercept_misc1 |= VMCB_MISC1_CPUID;
 		c->tsc_offset = (u64)0 - x86_timer_tsc_boot();
 	}
@@ -408,6 +410,32 @@ void x86_svm_stage2_changed(u32 vmid)
 		__atomic_add_fetch(&s2_generation[vmid], 1u, __ATOMIC_RELEASE);
 }
 
+/**
+ * Before VMRUN, when the vCPU's stage-2 generation is not the vmid's: the
+ * tables changed (flush the ASID), or it has a local APIC (whose delivery
+ * runs before every entry; see VCPU_S2_SEEN_VAPIC).
+ */
+static __attribute__((noinline)) void entry_work(struct vcpu *v, u32 gen)
+{
+	struct vcpu_arch *a = &v->arch;
+	if ((a->s2_seen & ~VCPU_S2_SEEN_VAPIC) != gen) {
+		a->s2_seen = gen | (a->s2_seen & VCPU_S2_SEEN_VAPIC);
+		a->vmcb.ctrl.tlb_control = VMCB_TLB_FLUSH_ASID;
+	}
+	if (a->vapic)
+		x86_vapic_entry(v);
+}
+
+/** After the #VMEXIT of a vCPU with exit_work: a shared ASID, a local APIC. */
+static __attribute__((noinline)) void exit_work(struct vcpu *v)
+{
+	struct vcpu_arch *a = &v->arch;
+	a->vmcb.ctrl.tlb_control = (a->exit_work & VCPU_EXIT_FLUSH_ASID) ? VMCB_TLB_FLUSH_ASID :
+	                                                                   VMCB_TLB_FLUSH_NONE;
+	if (a->exit_work & VCPU_EXIT_VAPIC)
+		x86_vapic_exit(v);
+}
+
 /** Nothing to run: sleep until an interrupt, then ask the core again. */
 static struct vcpu *idle(u32 cpu)
 {
@@ -437,16 +465,12 @@ _Noreturn void x86_run(struct vcpu *v)
 		 */
 		struct vcpu_arch *a = &v->arch;
 		u32 gen = __atomic_load_n(&s2_generation[a->vmid], __ATOMIC_ACQUIRE);
-		if (gen != a->s2_seen) {
-			a->s2_seen = gen;
-			a->vmcb.ctrl.tlb_control = VMCB_TLB_FLUSH_ASID;
-		}
+		if (gen != a->s2_seen)
+			entry_work(v, gen);
 		/*
 		 * PKRU is not in the VMCB and XCR0 leaves it out of every XSAVE
 		 * image: a guest that sets CR4.PKE could read the last one's.
 		 */
-		if (a->vapic)
-			x86_vapic_entry(v);
 		if (has_pku)
 			wrpkru(a->pkru);
 		u64 hpa = host_pa;
@@ -467,10 +491,10 @@ _Noreturn void x86_run(struct vcpu *v)
 			xsetbv0(1u);
 			a->vmcb.ctrl.exit_code = VMEXIT_XSETBV;
 		}
-		a->vmcb.ctrl.tlb_control = a->asid_shared ? VMCB_TLB_FLUSH_ASID :
-		                                            VMCB_TLB_FLUSH_NONE;
-		if (a->vapic)
-			x86_vapic_exit(v);
+		if (a->exit_work == 0)
+			a->vmcb.ctrl.tlb_control = VMCB_TLB_FLUSH_NONE;
+		else
+			exit_work(v);
 		v = svm_exit(v, cpu);
 	}
 }

@@ -96,62 +96,70 @@ u64 plat_timer_now_ns(void)
 	return (u64)(((unsigned __int128)ticks * ns_per_tick_q32) >> 32);
 }
 
-/**
- * Programs the one-shot APIC timer for deadline_ns, rounding the count up
- * so that it never fires before the deadline (a deadline already past
- * fires after one tick), and records what it counts to.
- */
-static void timer_program(struct x86_cpu_events *e, u64 deadline_ns, bool guest)
+/** Arms the one-shot APIC timer; a deadline already past fires after one tick. */
+void plat_timer_set(u64 deadline_ns)
 {
-	e->timer = false;
-	e->armed_ns = deadline_ns;
-	e->armed_guest = guest;
-	if (deadline_ns == 0) {
-		e->timer_armed = false;
-		lapic_write(LAPIC_TIMER_INIT, 0);
-		return;
-	}
 	u64 now = plat_timer_now_ns();
 	u64 delta = deadline_ns > now ? deadline_ns - now : 0;
-	unsigned __int128 scaled = (unsigned __int128)delta * apic_ticks_per_ns_q32;
-	u64 ticks = (u64)(scaled >> 32) + (((u64)scaled & 0xffffffffu) != 0);
+	u64 ticks = (u64)(((unsigned __int128)delta * apic_ticks_per_ns_q32) >> 32);
 	if (ticks == 0)
 		ticks = 1;
 	if (ticks > 0xffffffffu)
 		ticks = 0xffffffffu;
-	e->timer_armed = true;
-	lapic_write(LAPIC_TIMER_INIT, (u32)ticks);
-}
-
-/** Arms the one-shot APIC timer for the core's deadline. */
-void plat_timer_set(u64 deadline_ns)
-{
 	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
+	e->timer = false;
+	e->timer_armed = true;
 	e->core_ns = deadline_ns;
-	timer_program(e, deadline_ns, false);
+	e->armed_guest = false;
+	lapic_write(LAPIC_TIMER_INIT, (u32)ticks);
 }
 
 /** Writing an initial count of 0 stops the APIC timer (Intel SDM vol 3 §11.5.4). */
 void plat_timer_cancel(void)
 {
+	lapic_write(LAPIC_TIMER_INIT, 0);
 	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
+	e->timer = false;
+	e->timer_armed = false;
 	e->core_ns = 0;
-	timer_program(e, 0, false);
+	e->armed_guest = false;
 }
 
 /**
  * Before entering a vCPU with a virtual local APIC: the physical timer
  * counts to the earlier of the core's deadline and guest_ns (the vCPU's
  * APIC timer, 0 = none), so that an expiry brings the CPU back while the
- * vCPU runs. Reprograms only when that target changed.
+ * vCPU runs. The count for a guest deadline is rounded up: an expiry
+ * before it would only cost a trip that delivers nothing. Reprograms only
+ * when the target changed.
  */
 void x86_timer_guest_deadline(u64 guest_ns)
 {
 	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
-	bool guest = guest_ns != 0 && (e->core_ns == 0 || guest_ns < e->core_ns);
-	u64 target = guest ? guest_ns : e->core_ns;
-	if (target != e->armed_ns || guest != e->armed_guest)
-		timer_program(e, target, guest);
+	if (guest_ns == 0 || (e->core_ns != 0 && guest_ns >= e->core_ns)) {
+		if (e->armed_guest) {
+			if (e->core_ns != 0)
+				plat_timer_set(e->core_ns);
+			else
+				plat_timer_cancel();
+		}
+		return;
+	}
+	if (e->armed_guest && e->armed_ns == guest_ns)
+		return;
+	u64 now = plat_timer_now_ns();
+	u64 delta = guest_ns > now ? guest_ns - now : 0;
+	unsigned __int128 scaled = (unsigned __int128)delta * apic_ticks_per_ns_q32;
+	u64 ticks = (u64)(scaled >> 32) + (((u64)scaled & 0xffffffffu) != 0);
+	if (ticks == 0)
+		ticks = 1;
+	if (ticks > 0xffffffffu)
+		ticks = 0xffffffffu;
+	e->timer = false;
+	e->timer_armed = true;
+	e->armed_ns = guest_ns;
+	e->armed_guest = true;
+	lapic_write(LAPIC_TIMER_INIT, (u32)ticks);
 }
 
 /**
@@ -162,10 +170,9 @@ void x86_timer_guest_deadline(u64 guest_ns)
 bool x86_timer_fired_for_guest(void)
 {
 	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
-	bool guest = e->armed_guest;
+	/* The timer has run down: armed_ns = 0 makes the next entry arm it again. */
 	e->armed_ns = 0;
-	e->armed_guest = false;
-	return guest;
+	return e->armed_guest;
 }
 
 /** TSC ticks per second, from the calibration (the guests' TSC-deadline clock). */

@@ -133,8 +133,8 @@ struct x86_cpu_events {
 	volatile bool kick;        /**< another CPU sent X86_VEC_KICK */
 	volatile bool timer_armed; /**< plat_timer_set armed it, no expiry seen yet */
 	u64 core_ns;               /**< the core's deadline (plat_timer_set), 0 = none */
-	u64 armed_ns;              /**< the deadline the physical timer counts to, 0 = none */
-	bool armed_guest;          /**< armed_ns is a vCPU's APIC timer, before core_ns */
+	u64 armed_ns;              /**< with armed_guest: the vCPU deadline the timer counts to */
+	bool armed_guest;          /**< armed for a vCPU's APIC timer, before core_ns */
 };
 
 extern struct x86_cpu_events x86_events[];

@@ -56,19 +56,27 @@ void guest_entry(uint64_t vector)
 	guest_interrupt((uint8_t)vector);
 }
 
+static void gate(unsigned vector, uint64_t a)
+{
+	idt[vector] = (struct idt_gate){
+		.offset_lo = (uint16_t)a,
+		.selector = 0x08,
+		.flags = 0x8e00,
+		.offset_mid = (uint16_t)(a >> 16),
+		.offset_hi = (uint32_t)(a >> 32),
+	};
+}
+
+void guest_set_gate(uint8_t vector, void (*stub)(void))
+{
+	gate(vector, (uint64_t)(uintptr_t)stub);
+}
+
 void guest_setup(void)
 {
 	if (idt[0].flags == 0) {
-		for (unsigned i = 0; i < 256; i++) {
-			uint64_t a = (uint64_t)(uintptr_t)&guest_stubs[i * 16u];
-			idt[i] = (struct idt_gate){
-				.offset_lo = (uint16_t)a,
-				.selector = 0x08,
-				.flags = 0x8e00,
-				.offset_mid = (uint16_t)(a >> 16),
-				.offset_hi = (uint32_t)(a >> 32),
-			};
-		}
+		for (unsigned i = 0; i < 256; i++)
+			gate(i, (uint64_t)(uintptr_t)&guest_stubs[i * 16u]);
 	}
 	struct __attribute__((packed)) {
 		uint16_t limit;

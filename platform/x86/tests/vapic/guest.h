@@ -120,6 +120,9 @@ static inline void interrupt_window(void)
 /** Loads the shared IDT on this vCPU and enables its APIC (spurious vector 0xff). */
 void guest_setup(void);
 
+/** Points IDT vector `vector` at stub (an assembly routine that ends in IRETQ). */
+void guest_set_gate(uint8_t vector, void (*stub)(void));
+
 /** TSC ticks per millisecond (the hypervisor's CPUID leaf 0x40000010). */
 uint64_t guest_tsc_per_ms(void);
 
