@@ -289,7 +289,7 @@ static struct vcpu *take_interrupts(struct vcpu *v, u32 cpu)
 	if (x86_events[cpu].timer) {
 		x86_events[cpu].timer = false;
 		/* The vCPU's own APIC timer: re-entering it delivers the interrupt. */
-		if (x86_timer_fired_for_guest() && !x86_events[cpu].kick)
+		if (x86_timer_fired_for_guest(cpu) && !x86_events[cpu].kick)
 			return v;
 		x86_events[cpu].kick = false;
 	} else if (x86_events[cpu].kick) {
@@ -320,6 +320,8 @@ static struct vcpu *svm_exit(struct vcpu *v, u32 cpu)
 /** Every exit but VMMCALL, kept out of the hypercall path. */
 static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 cpu, u64 code)
 {
+	if (code == VMEXIT_INTR)
+		return take_interrupts(v, cpu); /* first: a vCPU's timer comes this way */
 	struct vmcb *vm = &v->arch.vmcb;
 	/*
 	 * VMRUN that fails its consistency checks exits with -1 (VMEXIT_INVALID;
@@ -345,8 +347,6 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 		t.what = "nested page";
 		break;
 	}
-	case VMEXIT_INTR:
-		return take_interrupts(v, cpu);
 	case VMEXIT_NMI:
 	case VMEXIT_SMI:
 	case VMEXIT_INIT:
@@ -415,7 +415,7 @@ void x86_svm_stage2_changed(u32 vmid)
  * tables changed (flush the ASID), or it has a local APIC (whose delivery
  * runs before every entry; see VCPU_S2_SEEN_VAPIC).
  */
-static __attribute__((noinline)) void entry_work(struct vcpu *v, u32 gen)
+static __attribute__((noinline)) void entry_work(struct vcpu *v, u32 gen, u32 cpu)
 {
 	struct vcpu_arch *a = &v->arch;
 	if ((a->s2_seen & ~VCPU_S2_SEEN_VAPIC) != gen) {
@@ -423,7 +423,7 @@ static __attribute__((noinline)) void entry_work(struct vcpu *v, u32 gen)
 		a->vmcb.ctrl.tlb_control = VMCB_TLB_FLUSH_ASID;
 	}
 	if (a->vapic)
-		x86_vapic_entry(v);
+		x86_vapic_entry(v, cpu);
 }
 
 /** After the #VMEXIT of a vCPU with exit_work: a shared ASID, a local APIC. */
@@ -466,7 +466,7 @@ _Noreturn void x86_run(struct vcpu *v)
 		struct vcpu_arch *a = &v->arch;
 		u32 gen = __atomic_load_n(&s2_generation[a->vmid], __ATOMIC_ACQUIRE);
 		if (gen != a->s2_seen)
-			entry_work(v, gen);
+			entry_work(v, gen, cpu);
 		/*
 		 * PKRU is not in the VMCB and XCR0 leaves it out of every XSAVE
 		 * image: a guest that sets CR4.PKE could read the last one's.

@@ -96,8 +96,8 @@ u64 plat_timer_now_ns(void)
 	return (u64)(((unsigned __int128)ticks * ns_per_tick_q32) >> 32);
 }
 
-/** Arms the one-shot APIC timer; a deadline already past fires after one tick. */
-void plat_timer_set(u64 deadline_ns)
+/** Arms the one-shot APIC timer of CPU e for the core's deadline. */
+static void core_timer_set(struct x86_cpu_events *e, u64 deadline_ns)
 {
 	u64 now = plat_timer_now_ns();
 	u64 delta = deadline_ns > now ? deadline_ns - now : 0;
@@ -106,12 +106,17 @@ void plat_timer_set(u64 deadline_ns)
 		ticks = 1;
 	if (ticks > 0xffffffffu)
 		ticks = 0xffffffffu;
-	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
 	e->timer = false;
 	e->timer_armed = true;
 	e->core_ns = deadline_ns;
 	e->armed_guest = false;
 	lapic_write(LAPIC_TIMER_INIT, (u32)ticks);
+}
+
+/** Arms the one-shot APIC timer; a deadline already past fires after one tick. */
+void plat_timer_set(u64 deadline_ns)
+{
+	core_timer_set(&x86_events[arch_cpu_index()], deadline_ns);
 }
 
 /** Writing an initial count of 0 stops the APIC timer (Intel SDM vol 3 §11.5.4). */
@@ -133,13 +138,13 @@ void plat_timer_cancel(void)
  * before it would only cost a trip that delivers nothing. Reprograms only
  * when the target changed.
  */
-void x86_timer_guest_deadline(u64 guest_ns)
+void x86_timer_guest_deadline(u32 cpu, u64 guest_ns)
 {
-	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
+	struct x86_cpu_events *e = &x86_events[cpu];
 	if (guest_ns == 0 || (e->core_ns != 0 && guest_ns >= e->core_ns)) {
 		if (e->armed_guest) {
 			if (e->core_ns != 0)
-				plat_timer_set(e->core_ns);
+				core_timer_set(e, e->core_ns);
 			else
 				plat_timer_cancel();
 		}
@@ -167,9 +172,9 @@ void x86_timer_guest_deadline(u64 guest_ns)
  * deadline: the run loop re-enters the vCPU (which delivers the interrupt)
  * without asking the core.
  */
-bool x86_timer_fired_for_guest(void)
+bool x86_timer_fired_for_guest(u32 cpu)
 {
-	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
+	struct x86_cpu_events *e = &x86_events[cpu];
 	/* The timer has run down: armed_ns = 0 makes the next entry arm it again. */
 	e->armed_ns = 0;
 	return e->armed_guest;

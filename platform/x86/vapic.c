@@ -100,7 +100,7 @@ const char *x86_vapic_setup(u32 vmid, struct vcpu *vcpus, u32 vcpu_count)
 	return NULL;
 }
 
-void x86_vapic_entry(struct vcpu *v)
+void x86_vapic_entry(struct vcpu *v, u32 cpu)
 {
 	struct vapic_part *vp = part_of(v);
 	struct vlapic *l = &vp->lapic[v->index];
@@ -112,7 +112,7 @@ void x86_vapic_entry(struct vcpu *v)
 	if (!vlapic_next_deadline(l, &deadline))
 		deadline = 0;
 	spin_unlock(&vp->lock);
-	x86_timer_guest_deadline(deadline);
+	x86_timer_guest_deadline(cpu, deadline);
 
 	struct vcpu_arch *a = &v->arch;
 	struct vmcb_ctrl *c = &a->vmcb.ctrl;

@@ -20,7 +20,7 @@ struct vcpu;
 #define X86_VAPIC_BUS_HZ UINT64_C(1000000000)
 
 const char *x86_vapic_setup(u32 part_id, struct vcpu *vcpus, u32 vcpu_count);
-void x86_vapic_entry(struct vcpu *v);
+void x86_vapic_entry(struct vcpu *v, u32 cpu);
 void x86_vapic_exit(struct vcpu *v);
 bool x86_vapic_mmio(struct vcpu *v, struct vcpu **next);
 struct vcpu *x86_vapic_hlt(struct vcpu *v);

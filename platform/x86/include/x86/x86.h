@@ -160,8 +160,8 @@ void x86_timer_init(void);
 void x86_timer_init_cpu(void);
 u64 x86_timer_tsc_hz(void);
 u64 x86_timer_tsc_boot(void);
-void x86_timer_guest_deadline(u64 guest_ns);
-bool x86_timer_fired_for_guest(void);
+void x86_timer_guest_deadline(u32 cpu, u64 guest_ns);
+bool x86_timer_fired_for_guest(u32 cpu);
 
 /* smp.c */
 u32 x86_smp_start(void);
