@@ -335,7 +335,8 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 	case VMEXIT_NPF: {
 		u64 info = vm->ctrl.exit_info1;
 		struct vcpu *next;
-		if (v->arch.vapic && (vm->ctrl.exit_info2 & ~(u64)(VLAPIC_SIZE - 1u)) == VLAPIC_BASE &&
+		if (v->arch.vapic &&
+		    (vm->ctrl.exit_info2 & ~(u64)(VLAPIC_SIZE - 1u)) == VLAPIC_BASE &&
 		    x86_vapic_mmio(v, &next))
 			return next;
 		t.kind = TRAP_MEM_FAULT;

@@ -239,8 +239,7 @@ static void ipi_send(struct vapic_part *vp, u32 self, const struct vlapic_ipi *i
  * through the core's CPU_ON, at guest-physical vector << 12 in the PVH
  * start state (32-bit protected mode, not real mode; EBX = its index).
  */
-static struct vcpu *ipi_finish(struct vcpu *v, struct vapic_part *vp, u64 wake, u64 sipi,
-                               u8 vector)
+static struct vcpu *ipi_finish(struct vcpu *v, struct vapic_part *vp, u64 wake, u64 sipi, u8 vector)
 {
 	for (u32 i = 0; i < vp->count; i++) {
 		if (wake & (UINT64_C(1) << i))
@@ -284,7 +283,7 @@ bool x86_vapic_mmio(struct vcpu *v, struct vcpu **next)
 	u64 offset = vm->ctrl.exit_info2 & (VLAPIC_SIZE - 1u);
 	u64 now = plat_timer_now_ns();
 	u64 *reg = guest_gpr(a, d.reg);
-	struct vlapic_ipi ipi;
+	struct vlapic_ipi ipi = { 0 };
 	u64 wake = 0, sipi = 0;
 	enum vlapic_result r;
 	spin_lock(&vp->lock);
@@ -319,7 +318,8 @@ bool x86_vapic_msr(struct vcpu *v)
 	if (msr == MSR_TSC_DEADLINE) {
 		struct vlapic *l = &vp->lapic[v->index];
 		spin_lock(&vp->lock);
-		ok = write ? vlapic_tsc_deadline_write(l, value) : vlapic_tsc_deadline_read(l, &value);
+		ok = write ? vlapic_tsc_deadline_write(l, value) :
+		             vlapic_tsc_deadline_read(l, &value);
 		spin_unlock(&vp->lock);
 	} else if (msr == MSR_APIC_BASE) {
 		/* Fixed: xAPIC mode at 0xFEE00000, enabled; vCPU 0 is the bootstrap processor. */

@@ -54,10 +54,14 @@ static uint64_t run(bool halt)
 		wrmsr(MSR_TSC_DEADLINE, deadline);
 		if (halt)
 			__asm__ volatile("1: sti; hlt; cli; cmpb $0, bench_fired(%%rip); je 1b"
-			                 : : : "rax", "rdx", "memory");
+			                 :
+			                 :
+			                 : "rax", "rdx", "memory");
 		else
 			__asm__ volatile("sti; 1: cmpb $0, bench_fired(%%rip); je 1b; cli"
-			                 : : : "rax", "rdx", "memory");
+			                 :
+			                 :
+			                 : "rax", "rdx", "memory");
 		samples[i] = bench_handler_tsc - deadline;
 	}
 	return bench_median(samples, BENCH_RUNS);

@@ -49,7 +49,7 @@ struct vcpu_arch {
 	 * one partition would read another's.
 	 */
 	uint8_t fpu[512] __attribute__((aligned(16)));
-	uint32_t vmid;       /**< the partition's stage-2 vmid (the ASID, see svm.c) */
+	uint32_t vmid; /**< the partition's stage-2 vmid (the ASID, see svm.c) */
 	/**
 	 * The vmid's stage-2 generation at the last flush (svm.c), with
 	 * VCPU_S2_SEEN_VAPIC set for a vCPU with a local APIC: no generation

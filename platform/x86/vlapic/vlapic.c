@@ -57,7 +57,7 @@ static void vec_clear(uint32_t *set, uint8_t *summary, unsigned v)
 {
 	bit_clear(set, v);
 	if (set[v / 32] == 0)
-		*summary &= (uint8_t)~(1u << (v / 32));
+		*summary &= (uint8_t) ~(1u << (v / 32));
 }
 
 /** The highest vector set in a 256-bit register with its summary, or -1. */

@@ -155,7 +155,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "vmcb layout");
 #define VMCB_INT_CTL_V_INTR_MASKING (UINT64_C(1) << 24)
 #define VMCB_INT_CTL_V_INTR_VECTOR_SHIFT 32u
 /** The fields a virtual interrupt request occupies in int_ctl (§15.21.4). */
-#define VMCB_INT_CTL_V_REQUEST                                              \
+#define VMCB_INT_CTL_V_REQUEST                                                    \
 	(VMCB_INT_CTL_V_IRQ | (UINT64_C(0xf) << VMCB_INT_CTL_V_INTR_PRIO_SHIFT) | \
 	 VMCB_INT_CTL_V_IGN_TPR | (UINT64_C(0xff) << VMCB_INT_CTL_V_INTR_VECTOR_SHIFT))
 /** int_shadow bit 0: the guest is in an STI or MOV SS shadow (§15.21.5). */

@@ -78,10 +78,10 @@ void guest_setup(void)
 		for (unsigned i = 0; i < 256; i++)
 			gate(i, (uint64_t)(uintptr_t)&guest_stubs[i * 16u]);
 	}
-	struct __attribute__((packed)) {
-		uint16_t limit;
-		uint64_t base;
-	} ptr = { sizeof(idt) - 1u, (uint64_t)(uintptr_t)idt };
+	/* The 10-byte IDTR image: limit, then the 64-bit base. */
+	uint64_t base = (uint64_t)(uintptr_t)idt;
+	uint16_t ptr[5] = { sizeof(idt) - 1u, (uint16_t)base, (uint16_t)(base >> 16),
+		            (uint16_t)(base >> 32), (uint16_t)(base >> 48) };
 	__asm__ volatile("lidt %0" : : "m"(ptr) : "memory");
 	apic_write(APIC_SVR, 0x100u | 0xffu);
 }

@@ -70,7 +70,10 @@ static inline uint64_t rdtsc(void)
 
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+	__asm__ volatile("wrmsr"
+	                 :
+	                 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+	                 : "memory");
 }
 
 static inline uint64_t rdmsr(uint32_t msr)
@@ -87,7 +90,9 @@ struct guest_cpuid {
 static inline struct guest_cpuid guest_cpuid(uint32_t leaf)
 {
 	struct guest_cpuid r;
-	__asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(0));
+	__asm__ volatile("cpuid"
+	                 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+	                 : "a"(leaf), "c"(0));
 	return r;
 }
 

@@ -117,9 +117,10 @@ int svc_main(uint64_t arg)
 		while (count[0][VEC_PONG] < i + 1u && count[0][VEC_WATCHDOG] == 0)
 			wait_for_interrupt();
 		if (count[0][VEC_WATCHDOG] != 0) {
-			svc_printf("# ping %u lost: vCPU 1 took %u pings; vCPU 0 ISR %x IRR %x PPR %x\n",
-			           i, count[1][VEC_PING], apic_read(APIC_ISR + 0x20),
-			           apic_read(APIC_IRR + 0x20), apic_read(APIC_PPR));
+			svc_printf(
+			        "# ping %u lost: vCPU 1 took %u pings; vCPU 0 ISR %x IRR %x PPR %x\n",
+			        i, count[1][VEC_PING], apic_read(APIC_ISR + 0x20),
+			        apic_read(APIC_IRR + 0x20), apic_read(APIC_PPR));
 			break;
 		}
 	}
