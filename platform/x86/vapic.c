@@ -174,7 +174,12 @@ struct vcpu *x86_vapic_hlt(struct vcpu *v)
 	if (!vlapic_next_deadline(l, &deadline))
 		deadline = 0;
 	spin_unlock(&vp->lock);
-	if (vector >= 0)
+	/*
+	 * With RFLAGS.IF = 0 no maskable interrupt ends the halt: the vCPU
+	 * waits anyway (an interrupt or its timer wakes it for another look,
+	 * and the guest halts again), rather than spin through HLT exits.
+	 */
+	if (vector >= 0 && (vm->save.rflags & RFLAGS_IF))
 		return v; /* the next entry delivers it */
 	struct trap t = { .kind = TRAP_WAIT_IRQ, .wake_ns = deadline };
 	return kernel_trap(v, &t);
