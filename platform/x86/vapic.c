@@ -69,6 +69,7 @@ struct vapic_part {
 	u32 count;
 	struct vcpu *vcpus;
 	struct vlapic lapic[CFG_VCPU_MAX];
+	bool nmi[CFG_VCPU_MAX]; /**< an NMI IPI waits for vCPU i's next entry */
 };
 
 /** Indexed by vmid (1..CFG_PARTITION_MAX, as the ASIDs); services leave theirs unused. */
@@ -106,16 +107,21 @@ void x86_vapic_entry(struct vcpu *v, u32 cpu)
 	struct vlapic *l = &vp->lapic[v->index];
 	u64 now = plat_timer_now_ns();
 	u64 deadline;
+	struct vcpu_arch *a = &v->arch;
+	struct vmcb_ctrl *c = &a->vmcb.ctrl;
 	spin_lock(&vp->lock);
 	vlapic_advance(l, now);
 	int vector = vlapic_pending(l);
 	if (!vlapic_next_deadline(l, &deadline))
 		deadline = 0;
+	if (vp->nmi[v->index] && !(c->event_inj & VMCB_EVENT_VALID)) {
+		/* NMIs are not masked by IF; a returned one is pended again (x86_vapic_exit). */
+		vp->nmi[v->index] = false;
+		c->event_inj = 2u | VMCB_EVENT_TYPE_NMI | VMCB_EVENT_VALID;
+	}
 	spin_unlock(&vp->lock);
 	x86_timer_guest_deadline(cpu, deadline);
 
-	struct vcpu_arch *a = &v->arch;
-	struct vmcb_ctrl *c = &a->vmcb.ctrl;
 	c->int_ctl &= ~VMCB_INT_CTL_V_REQUEST;
 	a->inj_how = INJ_NONE;
 	if (vector < 0)
@@ -137,9 +143,15 @@ void x86_vapic_exit(struct vcpu *v)
 {
 	struct vcpu_arch *a = &v->arch;
 	struct vmcb_ctrl *c = &a->vmcb.ctrl;
+	u64 info = c->exit_int_info;
+	if ((info & VMCB_EVENT_VALID) && (info & VMCB_EVENT_TYPE_MASK) == VMCB_EVENT_TYPE_NMI) {
+		struct vapic_part *vp = part_of(v);
+		spin_lock(&vp->lock);
+		vp->nmi[v->index] = true; /* its delivery did not complete */
+		spin_unlock(&vp->lock);
+	}
 	if (a->inj_how == INJ_NONE)
 		return;
-	u64 info = c->exit_int_info;
 	bool returned = (info & VMCB_EVENT_VALID) &&
 	                (info & VMCB_EVENT_TYPE_MASK) == VMCB_EVENT_TYPE_INTR &&
 	                (info & VMCB_EVENT_VECTOR_MASK) == a->inj_vector;
@@ -173,7 +185,10 @@ struct vcpu *x86_vapic_hlt(struct vcpu *v)
 	int vector = vlapic_pending(l);
 	if (!vlapic_next_deadline(l, &deadline))
 		deadline = 0;
+	bool nmi = vp->nmi[v->index];
 	spin_unlock(&vp->lock);
+	if (nmi)
+		return v; /* an NMI ends a halt whatever IF says */
 	/*
 	 * With RFLAGS.IF = 0 no maskable interrupt ends the halt: the vCPU
 	 * waits anyway (an interrupt or its timer wakes it for another look,
@@ -218,7 +233,8 @@ static void guest_advance(struct vmcb *vm, enum insn_mode mode, u32 length)
  * An ICR write of vCPU self (vapic lock held): every target the VM has
  * takes the message; *wake collects the vCPUs to interrupt and *sipi those
  * a Startup IPI reached. An INIT only resets the target's model (in
- * vlapic_ipi_accept); NMIs are not delivered (docs/interrupts.md).
+ * vlapic_ipi_accept); an NMI waits in vapic_part.nmi for the target's
+ * next entry.
  */
 static void ipi_send(struct vapic_part *vp, u32 self, const struct vlapic_ipi *ipi, u64 *wake,
                      u64 *sipi)
@@ -231,9 +247,13 @@ static void ipi_send(struct vapic_part *vp, u32 self, const struct vlapic_ipi *i
 		if (!(targets & (UINT64_C(1) << i)))
 			continue;
 		enum vlapic_event ev = vlapic_ipi_accept(&vp->lapic[i], ipi);
-		if (ev == VLAPIC_EV_SIPI)
+		if (ev == VLAPIC_EV_SIPI) {
 			*sipi |= UINT64_C(1) << i;
-		else if (ev == VLAPIC_EV_NONE && i != self)
+			continue;
+		}
+		if (ev == VLAPIC_EV_NMI)
+			vp->nmi[i] = true;
+		if (ev != VLAPIC_EV_INIT && i != self)
 			*wake |= UINT64_C(1) << i;
 	}
 }

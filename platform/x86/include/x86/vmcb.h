@@ -165,6 +165,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "vmcb layout");
 #define VMCB_EVENT_VECTOR_MASK 0xffu
 #define VMCB_EVENT_TYPE_MASK (7u << 8)
 #define VMCB_EVENT_TYPE_INTR (0u << 8)
+#define VMCB_EVENT_TYPE_NMI (2u << 8)
 #define VMCB_EVENT_TYPE_EXCEPTION (3u << 8)
 #define VMCB_EVENT_ERROR_VALID (1u << 11)
 #define VMCB_EVENT_VALID (1u << 31)

@@ -2,8 +2,8 @@
  * Support for the x86 local-APIC test guests (C partitions of type "vm",
  * built on the partition runtime, 64-bit after crt0): the xAPIC registers,
  * CPUID, MSRs and the TSC, and an IDT whose every vector calls
- * guest_interrupt() (each test defines it). Exceptions end the partition
- * with exit code 100 + vector.
+ * guest_interrupt() (each test defines it; vector 2 is an NMI). Exceptions
+ * end the partition with exit code 100 + vector.
  */
 #ifndef VAPIC_GUEST_H
 #define VAPIC_GUEST_H
@@ -32,6 +32,7 @@
 #define LVT_MASKED (1u << 16)
 #define LVT_PERIODIC (1u << 17)
 #define LVT_TSC_DEADLINE (2u << 17)
+#define ICR_NMI (4u << 8)
 #define ICR_INIT (5u << 8)
 #define ICR_SIPI (6u << 8)
 #define ICR_ASSERT (1u << 14)
@@ -131,7 +132,7 @@ void guest_set_gate(uint8_t vector, void (*stub)(void));
 /** TSC ticks per millisecond (the hypervisor's CPUID leaf 0x40000010). */
 uint64_t guest_tsc_per_ms(void);
 
-/** Each test's interrupt handler (vectors 32-255), called with IF = 0. */
+/** Each test's interrupt handler (NMI = 2, vectors 32-255), called with IF = 0. */
 void guest_interrupt(uint8_t vector);
 
 #endif /* VAPIC_GUEST_H */

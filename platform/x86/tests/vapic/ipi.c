@@ -8,7 +8,8 @@
  *     APIC ID the VM does not have reaches nobody and faults nobody;
  *   - priorities on vCPU 0: inside a class-6 handler with IF set again, a
  *     class-8 self-IPI preempts it and a class-5 one waits for its EOI;
- *   - TPR 0x70 holds a class-6 vector in IRR until TPR drops.
+ *   - TPR 0x70 holds a class-6 vector in IRR until TPR drops;
+ *   - an NMI reaches halted vCPU 1, and vCPU 0 with interrupts disabled.
  */
 #include "guest.h"
 
@@ -40,6 +41,8 @@ void guest_interrupt(uint8_t vector)
 {
 	unsigned cpu = (apic_read(APIC_ID) >> 24) & 1u;
 	count[cpu][vector]++;
+	if (vector == 2)
+		return; /* an NMI: nothing in service to end */
 	switch (vector) {
 	case VEC_PING:
 		apic_ipi(0, VEC_PONG);
@@ -93,7 +96,7 @@ int svc_main(uint64_t arg)
 {
 	if (arg == 1)
 		ap_main();
-	tap_plan(14);
+	tap_plan(16);
 	guest_setup();
 	tap_is(apic_read(APIC_ID), 0, "vCPU 0 has APIC ID 0");
 
@@ -158,6 +161,13 @@ int svc_main(uint64_t arg)
 	apic_write(APIC_TPR, 0);
 	tap_ok(spin_until(&count[0][VEC_TPR], 1, 1000), "TPR 0 lets it in");
 	tap_ok(!apic_irr(VEC_TPR), "and IRR is clear");
+
+	apic_ipi(1, ICR_NMI);
+	tap_ok(spin_until(&count[1][2], 1, 1000), "an NMI reached halted vCPU 1");
+	apic_ipi(0, ICR_NMI);
+	for (volatile int i = 0; i < 1000 && count[0][2] == 0; i++)
+		;
+	tap_is(count[0][2], 1, "an NMI to itself arrived with IF = 0");
 
 	ap_done = true;
 	apic_ipi(1, VEC_WAKE);
