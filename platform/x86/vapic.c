@@ -139,7 +139,8 @@ void x86_vapic_entry(struct vcpu *v, u32 cpu)
 	}
 }
 
-void x86_vapic_exit(struct vcpu *v)
+/** x86_vapic_exit when something was injected or an event was cut short. */
+static __attribute__((noinline)) void vapic_exit_events(struct vcpu *v)
 {
 	struct vcpu_arch *a = &v->arch;
 	struct vmcb_ctrl *c = &a->vmcb.ctrl;
@@ -168,6 +169,13 @@ void x86_vapic_exit(struct vcpu *v)
 	spin_lock(&vp->lock);
 	vlapic_ack(&vp->lapic[v->index], a->inj_vector);
 	spin_unlock(&vp->lock);
+}
+
+void x86_vapic_exit(struct vcpu *v)
+{
+	const struct vcpu_arch *a = &v->arch;
+	if (a->inj_how != INJ_NONE || (a->vmcb.ctrl.exit_int_info & VMCB_EVENT_VALID))
+		vapic_exit_events(v);
 }
 
 struct vcpu *x86_vapic_hlt(struct vcpu *v)
