@@ -8,6 +8,7 @@
  *   | lock                                 |  taken around every vlapic_* call
  *   | lapic[0] lapic[1] ... [vcpu_count-1] |  vCPU i's xAPIC (SDM vol 3 ch. 10)
  *   | vcpus -> the partition's vCPUs       |  IPI targets to wake
+ *   | nmi[i]                               |  an NMI waits for vCPU i's entry
  *   +--------------------------------------+
  *
  * Lock order: the kernel lock and a partition's vapic lock are never held
