@@ -31,11 +31,13 @@
 #include <kernel/config.h>
 #include <kernel/kernel.h>
 #include <kernel/lock.h>
+#include <kernel/partition.h>
 #include <kernel/vcpu.h>
 #include <kernel/vcpu_power.h>
 #include <kernel/virq.h>
 #include <plat/timer.h>
 
+#include <x86/guest_mem.h>
 #include <x86/insn_decode.h>
 #include <x86/vapic.h>
 #include <x86/vlapic.h>
@@ -303,8 +305,13 @@ bool x86_vapic_mmio(struct vcpu *v, struct vcpu **next)
 		return false;
 	enum insn_mode mode = guest_insn_mode(&vm->save);
 	u8 bytes[INSN_MAX_LEN];
+	const struct x86_guest_paging pg = {
+		.cr0 = vm->save.cr0, .cr3 = vm->save.cr3, .cr4 = vm->save.cr4, .efer = vm->save.efer
+	};
+	u64 lin = mode == INSN_MODE_64 ? vm->save.rip :
+	                                 (vm->save.cs.base + vm->save.rip) & 0xffffffffu;
 	spin_lock(&kernel_lock); /* the nested tables hold still during the walk */
-	u32 n = x86_guest_fetch(v, mode == INSN_MODE_64, bytes, sizeof(bytes));
+	u32 n = x86_guest_read(&v->part->s2, &pg, lin, bytes, sizeof(bytes));
 	spin_unlock(&kernel_lock);
 	struct insn_mmio d;
 	if (n == 0 || insn_decode(bytes, n, mode, &d) != INSN_OK)

@@ -27,12 +27,4 @@ struct vcpu *x86_vapic_hlt(struct vcpu *v);
 bool x86_vapic_msr(struct vcpu *v);
 void x86_vapic_cpuid(struct vcpu *v);
 
-/* guest_mem.c */
-/**
- * Copies up to max bytes at v's CS:RIP (long_mode: RIP alone) into bytes,
- * stopping at the end of the page; returns how many, 0 if the linear
- * address does not translate to memory the partition may read.
- */
-u32 x86_guest_fetch(const struct vcpu *v, bool long_mode, u8 *bytes, u32 max);
-
 #endif /* X86_VAPIC_H */
