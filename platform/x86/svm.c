@@ -288,9 +288,17 @@ static struct vcpu *take_interrupts(struct vcpu *v, u32 cpu)
 	struct trap t = { .kind = TRAP_TIMER };
 	if (x86_events[cpu].timer) {
 		x86_events[cpu].timer = false;
-		/* The vCPU's own APIC timer: re-entering it delivers the interrupt. */
-		if (x86_timer_fired_for_guest(cpu) && !x86_events[cpu].kick)
+		/*
+		 * A vCPU's own APIC timer: re-entering it delivers the interrupt.
+		 * If the vCPU running now has no local APIC, a VM armed the timer
+		 * and handed the CPU over without the scheduler (a direct IPC
+		 * switch): the core's deadline goes back on the timer.
+		 */
+		if (x86_timer_fired_for_guest(cpu) && !x86_events[cpu].kick) {
+			if (!v->arch.vapic)
+				x86_timer_guest_deadline(cpu, 0);
 			return v;
+		}
 		x86_events[cpu].kick = false;
 	} else if (x86_events[cpu].kick) {
 		x86_events[cpu].kick = false;
