@@ -24,6 +24,8 @@
 #include <kernel/config.h>
 #include <x86/asid.h>
 #include <x86/layout.h>
+#include <x86/vapic.h>
+#include <x86/vlapic.h>
 
 #include <x86/x86.h>
 
@@ -197,10 +199,22 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	CHECK(vmid <= CFG_PARTITION_MAX);
 	bool shared;
 	c->asid = x86_asid_for(vmid, asid_count, &shared);
-	a->asid_shared = shared;
+	a->exit_work = shared ? VCPU_EXIT_FLUSH_ASID : 0;
 	a->s2_seen = __atomic_load_n(&s2_generation[vmid], __ATOMIC_ACQUIRE);
 	c->int_ctl = VMCB_INT_CTL_V_INTR_MASKING;
 	c->np_enable = 1;
+	if (type != PARTITION_SERVICE) {
+		/*
+		 * A virtual local APIC (vapic.c): CPUID offers its TSC-deadline
+		 * mode, and the TSC counts from the kernel clock's origin so
+		 * deadlines convert to it.
+		 */
+		a->vapic = 1;
+		a->s2_seen |= VCPU_S2_SEEN_VAPIC;
+		a->exit_work |= VCPU_EXIT_VAPIC;
+		c->intercept_misc1 |= VMCB_MISC1_CPUID;
+		c->tsc_offset = (u64)0 - x86_timer_tsc_boot();
+	}
 
 	struct vmcb_save *s = &a->vmcb.save;
 	s->cs = seg(0x08, 0xc9b, 0xffffffffu); /* code, exec/read, DPL 0, 32-bit, 4 KiB granules */
@@ -274,6 +288,17 @@ static struct vcpu *take_interrupts(struct vcpu *v, u32 cpu)
 	struct trap t = { .kind = TRAP_TIMER };
 	if (x86_events[cpu].timer) {
 		x86_events[cpu].timer = false;
+		/*
+		 * A vCPU's own APIC timer: re-entering it delivers the interrupt.
+		 * If the vCPU running now has no local APIC, a VM armed the timer
+		 * and handed the CPU over without the scheduler (a direct IPC
+		 * switch): the core's deadline goes back on the timer.
+		 */
+		if (x86_timer_fired_for_guest(cpu) && !x86_events[cpu].kick) {
+			if (!v->arch.vapic)
+				x86_timer_guest_deadline(cpu, 0);
+			return v;
+		}
 		x86_events[cpu].kick = false;
 	} else if (x86_events[cpu].kick) {
 		x86_events[cpu].kick = false;
@@ -303,6 +328,8 @@ static struct vcpu *svm_exit(struct vcpu *v, u32 cpu)
 /** Every exit but VMMCALL, kept out of the hypercall path. */
 static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 cpu, u64 code)
 {
+	if (code == VMEXIT_INTR)
+		return take_interrupts(v, cpu); /* first: a vCPU's timer comes this way */
 	struct vmcb *vm = &v->arch.vmcb;
 	/*
 	 * VMRUN that fails its consistency checks exits with -1 (VMEXIT_INVALID;
@@ -315,6 +342,11 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 	switch (code) {
 	case VMEXIT_NPF: {
 		u64 info = vm->ctrl.exit_info1;
+		struct vcpu *next;
+		if (v->arch.vapic &&
+		    (vm->ctrl.exit_info2 & ~(u64)(VLAPIC_SIZE - 1u)) == VLAPIC_BASE &&
+		    x86_vapic_mmio(v, &next))
+			return next;
 		t.kind = TRAP_MEM_FAULT;
 		t.address = vm->ctrl.exit_info2;
 		t.access = (info & NPF_INFO_FETCH) ? IPC_ACCESS_EXEC :
@@ -324,13 +356,13 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 		t.what = "nested page";
 		break;
 	}
-	case VMEXIT_INTR:
-		return take_interrupts(v, cpu);
 	case VMEXIT_NMI:
 	case VMEXIT_SMI:
 	case VMEXIT_INIT:
 		return v; /* the host took or ignores it; the guest just resumes */
 	case VMEXIT_HLT:
+		if (v->arch.vapic)
+			return x86_vapic_hlt(v);
 		vm->save.rip += 1;
 		t.kind = TRAP_WFI;
 		break;
@@ -341,7 +373,12 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 		t.what = "port I/O";
 		t.syndrome = vm->ctrl.exit_info1;
 		break;
+	case VMEXIT_CPUID:
+		x86_vapic_cpuid(v); /* intercepted only for vCPUs with a local APIC */
+		return v;
 	case VMEXIT_MSR:
+		if (v->arch.vapic && x86_vapic_msr(v))
+			return v;
 		t.what = "MSR access";
 		t.syndrome = v->arch.gpr[X86_REG_RCX];
 		break;
@@ -382,6 +419,32 @@ void x86_svm_stage2_changed(u32 vmid)
 		__atomic_add_fetch(&s2_generation[vmid], 1u, __ATOMIC_RELEASE);
 }
 
+/**
+ * Before VMRUN, when the vCPU's stage-2 generation is not the vmid's: the
+ * tables changed (flush the ASID), or it has a local APIC (whose delivery
+ * runs before every entry; see VCPU_S2_SEEN_VAPIC).
+ */
+static __attribute__((noinline)) void entry_work(struct vcpu *v, u32 gen, u32 cpu)
+{
+	struct vcpu_arch *a = &v->arch;
+	if ((a->s2_seen & ~VCPU_S2_SEEN_VAPIC) != gen) {
+		a->s2_seen = gen | (a->s2_seen & VCPU_S2_SEEN_VAPIC);
+		a->vmcb.ctrl.tlb_control = VMCB_TLB_FLUSH_ASID;
+	}
+	if (a->vapic)
+		x86_vapic_entry(v, cpu);
+}
+
+/** After the #VMEXIT of a vCPU with exit_work: a shared ASID, a local APIC. */
+static __attribute__((noinline)) void exit_work(struct vcpu *v)
+{
+	struct vcpu_arch *a = &v->arch;
+	a->vmcb.ctrl.tlb_control = (a->exit_work & VCPU_EXIT_FLUSH_ASID) ? VMCB_TLB_FLUSH_ASID :
+	                                                                   VMCB_TLB_FLUSH_NONE;
+	if (a->exit_work & VCPU_EXIT_VAPIC)
+		x86_vapic_exit(v);
+}
+
 /** Nothing to run: sleep until an interrupt, then ask the core again. */
 static struct vcpu *idle(u32 cpu)
 {
@@ -411,10 +474,8 @@ _Noreturn void x86_run(struct vcpu *v)
 		 */
 		struct vcpu_arch *a = &v->arch;
 		u32 gen = __atomic_load_n(&s2_generation[a->vmid], __ATOMIC_ACQUIRE);
-		if (gen != a->s2_seen) {
-			a->s2_seen = gen;
-			a->vmcb.ctrl.tlb_control = VMCB_TLB_FLUSH_ASID;
-		}
+		if (gen != a->s2_seen)
+			entry_work(v, gen, cpu);
 		/*
 		 * PKRU is not in the VMCB and XCR0 leaves it out of every XSAVE
 		 * image: a guest that sets CR4.PKE could read the last one's.
@@ -439,8 +500,10 @@ _Noreturn void x86_run(struct vcpu *v)
 			xsetbv0(1u);
 			a->vmcb.ctrl.exit_code = VMEXIT_XSETBV;
 		}
-		a->vmcb.ctrl.tlb_control = a->asid_shared ? VMCB_TLB_FLUSH_ASID :
-		                                            VMCB_TLB_FLUSH_NONE;
+		if (a->exit_work == 0)
+			a->vmcb.ctrl.tlb_control = VMCB_TLB_FLUSH_NONE;
+		else
+			exit_work(v);
 		v = svm_exit(v, cpu);
 	}
 }

@@ -96,8 +96,8 @@ u64 plat_timer_now_ns(void)
 	return (u64)(((unsigned __int128)ticks * ns_per_tick_q32) >> 32);
 }
 
-/** Arms the one-shot APIC timer; a deadline already past fires after one tick. */
-void plat_timer_set(u64 deadline_ns)
+/** Arms the one-shot APIC timer of CPU e for the core's deadline. */
+static void core_timer_set(struct x86_cpu_events *e, u64 deadline_ns)
 {
 	u64 now = plat_timer_now_ns();
 	u64 delta = deadline_ns > now ? deadline_ns - now : 0;
@@ -106,10 +106,17 @@ void plat_timer_set(u64 deadline_ns)
 		ticks = 1;
 	if (ticks > 0xffffffffu)
 		ticks = 0xffffffffu;
-	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
 	e->timer = false;
 	e->timer_armed = true;
+	e->core_ns = deadline_ns;
+	e->armed_guest = false;
 	lapic_write(LAPIC_TIMER_INIT, (u32)ticks);
+}
+
+/** Arms the one-shot APIC timer; a deadline already past fires after one tick. */
+void plat_timer_set(u64 deadline_ns)
+{
+	core_timer_set(&x86_events[arch_cpu_index()], deadline_ns);
 }
 
 /** Writing an initial count of 0 stops the APIC timer (Intel SDM vol 3 §11.5.4). */
@@ -119,4 +126,68 @@ void plat_timer_cancel(void)
 	struct x86_cpu_events *e = &x86_events[arch_cpu_index()];
 	e->timer = false;
 	e->timer_armed = false;
+	e->core_ns = 0;
+	e->armed_guest = false;
+}
+
+/**
+ * Before entering a vCPU with a virtual local APIC: the physical timer
+ * counts to the earlier of the core's deadline and guest_ns (the vCPU's
+ * APIC timer, 0 = none), so that an expiry brings the CPU back while the
+ * vCPU runs. The count for a guest deadline is rounded up: an expiry
+ * before it would only cost a trip that delivers nothing. Reprograms only
+ * when the target changed.
+ */
+void x86_timer_guest_deadline(u32 cpu, u64 guest_ns)
+{
+	struct x86_cpu_events *e = &x86_events[cpu];
+	if (guest_ns == 0 || (e->core_ns != 0 && guest_ns >= e->core_ns)) {
+		if (e->armed_guest) {
+			if (e->core_ns != 0)
+				core_timer_set(e, e->core_ns);
+			else
+				plat_timer_cancel();
+		}
+		return;
+	}
+	if (e->armed_guest && e->armed_ns == guest_ns)
+		return;
+	u64 now = plat_timer_now_ns();
+	u64 delta = guest_ns > now ? guest_ns - now : 0;
+	unsigned __int128 scaled = (unsigned __int128)delta * apic_ticks_per_ns_q32;
+	u64 ticks = (u64)(scaled >> 32) + (((u64)scaled & 0xffffffffu) != 0);
+	if (ticks == 0)
+		ticks = 1;
+	if (ticks > 0xffffffffu)
+		ticks = 0xffffffffu;
+	e->timer = false;
+	e->timer_armed = true;
+	e->armed_ns = guest_ns;
+	e->armed_guest = true;
+	lapic_write(LAPIC_TIMER_INIT, (u32)ticks);
+}
+
+/**
+ * The timer event just taken was a vCPU's APIC timer, not the core's
+ * deadline: the run loop re-enters the vCPU (which delivers the interrupt)
+ * without asking the core.
+ */
+bool x86_timer_fired_for_guest(u32 cpu)
+{
+	struct x86_cpu_events *e = &x86_events[cpu];
+	/* The timer has run down: armed_ns = 0 makes the next entry arm it again. */
+	e->armed_ns = 0;
+	return e->armed_guest;
+}
+
+/** TSC ticks per second, from the calibration (the guests' TSC-deadline clock). */
+u64 x86_timer_tsc_hz(void)
+{
+	return (u64)((UINT64_C(1000000000) << 32) / (ns_per_tick_q32 != 0 ? ns_per_tick_q32 : 1));
+}
+
+/** The TSC at time 0 of plat_timer_now_ns: guests with a local APIC see their TSC from there. */
+u64 x86_timer_tsc_boot(void)
+{
+	return tsc_boot;
 }

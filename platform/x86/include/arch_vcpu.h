@@ -34,6 +34,10 @@
 #ifndef __ASSEMBLER__
 
 #include <stdint.h>
+
+#define VCPU_S2_SEEN_VAPIC 0x80000000u
+#define VCPU_EXIT_FLUSH_ASID 1u /**< the ASID is shared: flush it on every entry */
+#define VCPU_EXIT_VAPIC 2u      /**< acknowledge what the guest took (vapic.c) */
 #include <x86/vmcb.h>
 
 struct vcpu_arch {
@@ -45,10 +49,22 @@ struct vcpu_arch {
 	 * one partition would read another's.
 	 */
 	uint8_t fpu[512] __attribute__((aligned(16)));
-	uint32_t vmid;       /**< the partition's stage-2 vmid (the ASID, see svm.c) */
-	uint32_t s2_seen;    /**< the vmid's stage-2 generation at the last flush (svm.c) */
-	uint32_t pkru;       /**< protection-key rights: not in the VMCB nor in XCR0's image */
-	uint8_t asid_shared; /**< the ASID is shared: flush it on every entry */
+	uint32_t vmid; /**< the partition's stage-2 vmid (the ASID, see svm.c) */
+	/**
+	 * The vmid's stage-2 generation at the last flush (svm.c), with
+	 * VCPU_S2_SEEN_VAPIC set for a vCPU with a local APIC: no generation
+	 * reaches that bit, so the compare every entry makes sends such a vCPU
+	 * to the slower entry, and services pay nothing for the APIC.
+	 */
+	uint32_t s2_seen;
+	uint32_t pkru; /**< protection-key rights: not in the VMCB nor in XCR0's image */
+	/** VCPU_EXIT_* bits: work after every #VMEXIT; 0 for most services. */
+	uint8_t exit_work;
+	/** A VM or PVH vCPU: it has a virtual local APIC (vapic.c); services have none. */
+	uint8_t vapic;
+	/** How the vector in inj_vector was handed to the guest for this trip (vapic.c). */
+	uint8_t inj_how;
+	uint8_t inj_vector;
 } __attribute__((aligned(4096)));
 
 _Static_assert(__builtin_offsetof(struct vcpu_arch, gpr) == VCPU_ARCH_GPR_OFFSET, "svm_entry.S");

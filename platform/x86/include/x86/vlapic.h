@@ -138,6 +138,7 @@ struct vlapic {
 	uint32_t esr_pending; /**< errors since that write */
 	uint32_t lvt[VLAPIC_LVT_COUNT];
 	uint32_t irr[8], isr[8], tmr[8];
+	uint8_t irr_summary, isr_summary; /**< bit i: word i of irr / isr is not zero */
 	uint32_t timer_icr, timer_dcr;
 	/**
 	 * One-shot and periodic mode: the current period began at timer_start / bus_hz time
@@ -147,6 +148,8 @@ struct vlapic {
 	unsigned __int128 timer_start;
 	uint32_t timer_divisor; /**< latched when the count was loaded */
 	uint64_t tsc_deadline;  /**< IA32_TSC_DEADLINE; 0 = disarmed */
+	/** tsc_deadline in the caller's unit, converted once when written (entries compare it). */
+	uint64_t tsc_deadline_time;
 };
 
 bool vlapic_init(struct vlapic *l, const struct vlapic_config *cfg);

@@ -124,6 +124,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "vmcb layout");
 #define VMCB_MISC1_SMI (1u << 2)
 #define VMCB_MISC1_INIT (1u << 3)
 #define VMCB_MISC1_RDPMC (1u << 15)
+#define VMCB_MISC1_CPUID (1u << 18)
 #define VMCB_MISC1_INVD (1u << 22)
 #define VMCB_MISC1_HLT (1u << 24)
 #define VMCB_MISC1_INVLPGA (1u << 26)
@@ -148,7 +149,26 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "vmcb layout");
 #define VMCB_MISC2_XSETBV (1u << 13)
 #define VMCB_MISC2_RDPRU (1u << 14)
 
+#define VMCB_INT_CTL_V_IRQ (UINT64_C(1) << 8)
+#define VMCB_INT_CTL_V_INTR_PRIO_SHIFT 16u
+#define VMCB_INT_CTL_V_IGN_TPR (UINT64_C(1) << 20)
 #define VMCB_INT_CTL_V_INTR_MASKING (UINT64_C(1) << 24)
+#define VMCB_INT_CTL_V_INTR_VECTOR_SHIFT 32u
+/** The fields a virtual interrupt request occupies in int_ctl (§15.21.4). */
+#define VMCB_INT_CTL_V_REQUEST                                                    \
+	(VMCB_INT_CTL_V_IRQ | (UINT64_C(0xf) << VMCB_INT_CTL_V_INTR_PRIO_SHIFT) | \
+	 VMCB_INT_CTL_V_IGN_TPR | (UINT64_C(0xff) << VMCB_INT_CTL_V_INTR_VECTOR_SHIFT))
+/** int_shadow bit 0: the guest is in an STI or MOV SS shadow (§15.21.5). */
+#define VMCB_INT_SHADOW 1u
+
+/* EVENTINJ and EXITINTINFO (§15.20): vector, type, error-code valid, valid. */
+#define VMCB_EVENT_VECTOR_MASK 0xffu
+#define VMCB_EVENT_TYPE_MASK (7u << 8)
+#define VMCB_EVENT_TYPE_INTR (0u << 8)
+#define VMCB_EVENT_TYPE_NMI (2u << 8)
+#define VMCB_EVENT_TYPE_EXCEPTION (3u << 8)
+#define VMCB_EVENT_ERROR_VALID (1u << 11)
+#define VMCB_EVENT_VALID (1u << 31)
 #define VMCB_TLB_FLUSH_NONE 0u
 #define VMCB_TLB_FLUSH_ALL 1u
 #define VMCB_TLB_FLUSH_ASID 3u
@@ -163,6 +183,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "vmcb layout");
 #define VMEXIT_NMI 0x61u
 #define VMEXIT_SMI 0x62u
 #define VMEXIT_INIT 0x63u
+#define VMEXIT_CPUID 0x72u
 #define VMEXIT_HLT 0x78u
 #define VMEXIT_IOIO 0x7bu
 #define VMEXIT_MSR 0x7cu
@@ -177,5 +198,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "vmcb layout");
 /* EXITINFO1 of a nested page fault (APM vol 2 §15.25.6). */
 #define NPF_INFO_WRITE (UINT64_C(1) << 1)
 #define NPF_INFO_FETCH (UINT64_C(1) << 4)
+/** The fault hit a guest page table during the guest's own walk, not the final access. */
+#define NPF_INFO_GUEST_WALK (UINT64_C(1) << 33)
 
 #endif /* X86_VMCB_H */

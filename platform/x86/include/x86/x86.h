@@ -132,6 +132,9 @@ struct x86_cpu_events {
 	volatile bool timer;       /**< the armed deadline passed */
 	volatile bool kick;        /**< another CPU sent X86_VEC_KICK */
 	volatile bool timer_armed; /**< plat_timer_set armed it, no expiry seen yet */
+	u64 core_ns;               /**< the core's deadline (plat_timer_set), 0 = none */
+	u64 armed_ns;              /**< with armed_guest: the vCPU deadline the timer counts to */
+	bool armed_guest;          /**< armed for a vCPU's APIC timer, before core_ns */
 };
 
 extern struct x86_cpu_events x86_events[];
@@ -155,6 +158,10 @@ void x86_idt_load(void);
 /* timer.c */
 void x86_timer_init(void);
 void x86_timer_init_cpu(void);
+u64 x86_timer_tsc_hz(void);
+u64 x86_timer_tsc_boot(void);
+void x86_timer_guest_deadline(u32 cpu, u64 guest_ns);
+bool x86_timer_fired_for_guest(u32 cpu);
 
 /* smp.c */
 u32 x86_smp_start(void);
