@@ -44,7 +44,8 @@ struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 		/* Nobody emulates it (any more): the access is a plain memory fault. */
 		struct trap fault = *t;
 		fault.kind = TRAP_MEM_FAULT;
-		fault.what = e == NULL ? NULL : "access to an emulated range whose emulator stopped";
+		fault.what = e == NULL ? NULL :
+		                         "access to an emulated range whose emulator stopped";
 		return trap_fault(v, &fault);
 	}
 	bool write = (t->access & IPC_ACCESS_WRITE) != 0;
@@ -54,8 +55,8 @@ struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 	v->mmio.write = write;
 	struct kernel_msg m = {
 		.label = IPC_LABEL_MMIO,
-		.words = { t->address, t->size | (write ? IPC_MMIO_WRITE : 0u), write ? t->value : 0,
-		           v->index, t->address - e->ipa, i },
+		.words = { t->address, t->size | (write ? IPC_MMIO_WRITE : 0u),
+		           write ? t->value : 0, v->index, t->address - e->ipa, i },
 		.badge = kernel.emulated_badge[i],
 	};
 	return ipc_kernel_call(v, e->endpoint, &m);

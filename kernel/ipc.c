@@ -139,7 +139,8 @@ static bool ipc_deliver_reply(struct vcpu *v, struct vcpu *caller)
 {
 	if (caller->state == VCPU_BLOCKED_FAULT) {
 		if (emul_waiting(caller)) {
-			emul_reply(caller, reg_get(v, IPC_REG_WORD0), reg_get(v, IPC_REG_WORD0 + 1u));
+			emul_reply(caller, reg_get(v, IPC_REG_WORD0),
+			           reg_get(v, IPC_REG_WORD0 + 1u));
 			return true;
 		}
 		if (reg_get(v, IPC_REG_WORD0) == IPC_FAULT_RESUME)

@@ -272,10 +272,11 @@ static void mf_check_dtb(struct manifest_ctx *c, u32 pi)
 		u64 size = cfg->regions[m->region].size;
 		u64 room = size >= 2u * CFG_DTB_ROOM_BIG ? CFG_DTB_ROOM_BIG : CFG_DTB_ROOM_SMALL;
 		if (size <= room) {
-			mf_error(c, node, "device-tree",
-			         "mapping %s (0x%llx bytes) has no room for a device tree after the image",
-			         mf_name_of(c, c->mapping_node[pi][p->image_mapping]),
-			         (unsigned long long)size);
+			mf_error(
+			        c, node, "device-tree",
+			        "mapping %s (0x%llx bytes) has no room for a device tree after the image",
+			        mf_name_of(c, c->mapping_node[pi][p->image_mapping]),
+			        (unsigned long long)size);
 			return;
 		}
 		p->dtb_ipa = m->ipa + size - room;
@@ -287,8 +288,7 @@ static void mf_check_dtb(struct manifest_ctx *c, u32 pi)
 		return;
 	}
 	u32 mi = mf_mapping_at(cfg, pi, p->dtb_ipa, 8);
-	const struct cfg_region *r =
-	        mi == CFG_NONE ? NULL : &cfg->regions[p->mappings[mi].region];
+	const struct cfg_region *r = mi == CFG_NONE ? NULL : &cfg->regions[p->mappings[mi].region];
 	if (r == NULL || r->kind != REGION_RAM)
 		mf_error(c, node, "device-tree-ipa",
 		         "0x%llx is not inside a RAM mapping of the partition's own",
@@ -537,18 +537,20 @@ static void mf_check_images(struct manifest_ctx *c)
 			continue;
 		int node = c->partition_node[pi];
 		if (!package_find(bi->package, p->dtb, &data, &size)) {
-			mf_error(c, node, "device-tree", "\"%s\" is not in the boot package", p->dtb);
+			mf_error(c, node, "device-tree", "\"%s\" is not in the boot package",
+			         p->dtb);
 			continue;
 		}
 		const u8 *b = data;
 		if (size < 40u || b[0] != 0xd0 || b[1] != 0x0d || b[2] != 0xfe || b[3] != 0xed) {
-			mf_error(c, node, "device-tree", "\"%s\" is not a device-tree blob", p->dtb);
+			mf_error(c, node, "device-tree", "\"%s\" is not a device-tree blob",
+			         p->dtb);
 			continue;
 		}
 		if (mf_mapping_at(cfg, pi, p->dtb_ipa, size) == CFG_NONE)
 			mf_error(c, node, "device-tree",
-			         "\"%s\" (0x%llx bytes) does not fit in the mapping at 0x%llx", p->dtb,
-			         (unsigned long long)size, (unsigned long long)p->dtb_ipa);
+			         "\"%s\" (0x%llx bytes) does not fit in the mapping at 0x%llx",
+			         p->dtb, (unsigned long long)size, (unsigned long long)p->dtb_ipa);
 	}
 }
 

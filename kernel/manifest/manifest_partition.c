@@ -191,11 +191,11 @@ static void mf_parse_partition_children(struct manifest_ctx *c, u32 pi, int node
 
 static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 {
-	static const char *const props[] = { "compatible",   "type",          "image",
-		                             "entry",        "vcpus",         "weight",
-		                             "cap",          "fault-handler", "fault-badge",
-		                             "sched-policy", "sched-cpus",    "device-tree",
-		                             "device-tree-ipa", NULL };
+	static const char *const props[] = {
+		"compatible", "type",        "image",           "entry",       "vcpus",
+		"weight",     "cap",         "fault-handler",   "fault-badge", "sched-policy",
+		"sched-cpus", "device-tree", "device-tree-ipa", NULL
+	};
 	static const char *const types[] = { "service", "vm", "pvh" };
 	struct config *cfg = c->cfg;
 	struct cfg_partition *p = &cfg->partitions[pi];
@@ -287,7 +287,8 @@ static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 	if (has_dtb_ipa == MF_OK && p->dtb[0] == '\0')
 		mf_error(c, node, "device-tree-ipa", "given without device-tree");
 	if (has_dtb_ipa == MF_OK && p->dtb_ipa == 0)
-		mf_error(c, node, "device-tree-ipa", "0 is not a place (leave it out for the default)");
+		mf_error(c, node, "device-tree-ipa",
+		         "0 is not a place (leave it out for the default)");
 	if (p->dtb[0] != '\0' && p->type != PARTITION_VM)
 		mf_error(c, node, "device-tree", "only a vm partition is given a device tree");
 	if (p->dtb[0] != '\0' && has_dtb_ipa == MF_ABSENT) {

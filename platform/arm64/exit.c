@@ -276,7 +276,8 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 	case EC_IABT_LOW:
 	case EC_DABT_LOW:
 		exit_abort(v, esr, ec, &t);
-		if (t.kind == TRAP_MEM_FAULT && ec == EC_DABT_LOW && arm64_virq_is_mmio(v, t.address))
+		if (t.kind == TRAP_MEM_FAULT && ec == EC_DABT_LOW &&
+		    arm64_virq_is_mmio(v, t.address))
 			return exit_vgic_mmio(v, t.address, esr);
 		if (t.kind == TRAP_MEM_FAULT && ec == EC_DABT_LOW && (esr & ISS_ISV) &&
 		    !(esr & ISS_S1PTW)) {

@@ -141,8 +141,8 @@ void arm64_gic_route_spi(u32 intid, u64 mpidr)
 	u64 d = arm64_hw.gicd;
 	u32 word = (intid / 32u) * 4u, bit = 1u << (intid % 32u);
 	*gic_reg32(d, GICD_ICENABLER + word) = bit;
-	*(volatile u64 *)(uintptr_t)(d + GICD_IROUTER + 8u * intid) =
-	        (mpidr & 0xffffffu) | ((mpidr >> 32) & 0xffu) << 32;
+	*(volatile u64 *)(uintptr_t)(d + GICD_IROUTER + 8u * intid) = (mpidr & 0xffffffu) |
+	                                                              ((mpidr >> 32) & 0xffu) << 32;
 	*(volatile u8 *)(uintptr_t)(d + GICD_IPRIORITYR + intid) = GIC_PRIORITY;
 	*gic_reg32(d, GICD_IGROUPR + word) |= bit;
 	*gic_reg32(d, GICD_ISENABLER + word) = bit;

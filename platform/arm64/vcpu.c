@@ -374,8 +374,7 @@ void arm64_inject_dabt(struct vcpu *v, u64 far)
 	v->arch.pstate = SPSR_EL1H_MASKED;
 }
 
-void arch_vcpu_mmio_complete(struct vcpu_arch *a, u64 arch_info, u32 size, bool write,
-                             u64 value)
+void arch_vcpu_mmio_complete(struct vcpu_arch *a, u64 arch_info, u32 size, bool write, u64 value)
 {
 	u32 rt = ARM64_MMIO_RT(arch_info);
 	if (!write && rt != 31u) {

@@ -24,7 +24,6 @@
 #include <kernel/virq.h>
 #include <plat/timer.h>
 
-
 /* ICH_HCR_EL2.En, ICH_VMCR_EL2.VENG1 and VPMR (ARM IHI 0069 12.5). */
 #define ICH_HCR_EN UINT64_C(1)
 #define ICH_VMCR_VENG1 (UINT64_C(1) << 1)
@@ -229,8 +228,7 @@ void arm64_virq_ptimer_check(struct arm64_cpu *cpu)
 		kernel_vcpu_interrupt(t); /* wake it, if it waits; it refills before it runs */
 }
 
-u64 arm64_virq_ptimer_access(struct arm64_cpu *cpu, struct vcpu *v, u32 op2, bool read,
-                             u64 value)
+u64 arm64_virq_ptimer_access(struct arm64_cpu *cpu, struct vcpu *v, u32 op2, bool read, u64 value)
 {
 	u64 now = read_sysreg(cntpct_el0);
 	struct vcpu_arch *a = &v->arch;
@@ -417,7 +415,6 @@ struct vcpu *arm64_virq_wfi(struct vcpu *v)
 {
 	struct arm64_cpu *cpu = arm64_this_cpu();
 	struct arm64_vm *vm = v->arch.vm;
-	u64 lr[VGIC_LR_MAX];
 
 	__atomic_store_n(&v->irq_wake, 0u, __ATOMIC_SEQ_CST);
 	bool wake = false;
@@ -429,6 +426,7 @@ struct vcpu *arm64_virq_wfi(struct vcpu *v)
 	if (__atomic_load_n(&v->arch.lr_dirty, __ATOMIC_ACQUIRE) != 0 ||
 	    vm->gic.cpu[v->arch.vm_cpu].overflow ||
 	    ((u32)read_sysreg(S3_4_C12_C11_5) & all) != all) {
+		u64 lr[VGIC_LR_MAX];
 		u64 vmcr = read_sysreg(S3_4_C12_C11_7); /* ICH_VMCR_EL2 */
 		spin_lock(&vm->lock);
 		u64 hcr = virq_sync_locked(v, lr);

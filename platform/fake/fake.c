@@ -149,8 +149,7 @@ const char *arch_partition_setup(u32 vmid, enum partition_type type, struct vcpu
 
 struct fake_mmio fake_mmio;
 
-void arch_vcpu_mmio_complete(struct vcpu_arch *a, u64 arch_info, u32 size, bool write,
-                             u64 value)
+void arch_vcpu_mmio_complete(struct vcpu_arch *a, u64 arch_info, u32 size, bool write, u64 value)
 {
 	fake_mmio.completions++;
 	fake_mmio.arch_info = arch_info;

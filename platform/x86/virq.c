@@ -34,8 +34,7 @@ int arch_virq_inject(u32 vmid, u32 intid, bool level)
  * The x86 exit path does not produce TRAP_MMIO yet (the emulation path is
  * arm64-only so far), so no access is ever waiting to be completed here.
  */
-void arch_vcpu_mmio_complete(struct vcpu_arch *a, u64 arch_info, u32 size, bool write,
-                             u64 value)
+void arch_vcpu_mmio_complete(struct vcpu_arch *a, u64 arch_info, u32 size, bool write, u64 value)
 {
 	(void)a;
 	(void)arch_info;

@@ -18,20 +18,25 @@ static void setup(bool inject_right)
 	kernel.cfg.partitions[g].type = PARTITION_VM;
 	ep = tsys_endpoint();
 	tsys_cap(s, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
-	tsys_cap(s, 1, CAP_GUEST, g,
-	         RIGHT_GUEST_EMULATE | (inject_right ? RIGHT_GUEST_INJECT : 0), BADGE);
+	tsys_cap(s, 1, CAP_GUEST, g, RIGHT_GUEST_EMULATE | (inject_right ? RIGHT_GUEST_INJECT : 0),
+	         BADGE);
 	tsys_cap(s, 2, CAP_GUEST, g, RIGHT_GUEST_MONITOR, 0);
-	kernel.cfg.emulated[0] = (struct cfg_emulated){ .guest = g, .ipa = RANGE, .size = 0x1000,
-		                                        .service = s, .endpoint = ep };
+	kernel.cfg.emulated[0] = (struct cfg_emulated){
+		.guest = g, .ipa = RANGE, .size = 0x1000, .service = s, .endpoint = ep
+	};
 	kernel.cfg.emulated_count = 1;
 	OK(tsys_boot() == tsys_vcpu(s, 0), "emul: the emulator runs first");
-	OK(hc(tsys_vcpu(s, 0), HC_RECV, 0, 0, 0) == tsys_vcpu(g, 0), "emul: it waits, the guest runs");
+	OK(hc(tsys_vcpu(s, 0), HC_RECV, 0, 0, 0) == tsys_vcpu(g, 0),
+	   "emul: it waits, the guest runs");
 	memset(&fake_mmio, 0, sizeof(fake_mmio));
 }
 
 static struct vcpu *access(struct vcpu *v, u64 address, u32 size, bool write, u64 value)
 {
-	struct trap t = { .kind = TRAP_MMIO, .address = address, .size = size, .value = value,
+	struct trap t = { .kind = TRAP_MMIO,
+		          .address = address,
+		          .size = size,
+		          .value = value,
 		          .access = write ? IPC_ACCESS_WRITE : IPC_ACCESS_READ,
 		          .arch_info = 0xa5 };
 	return kernel_trap(v, &t);
@@ -53,7 +58,8 @@ static void test_read_write(void)
 	setup(true);
 	struct vcpu *vg = tsys_vcpu(g, 0), *vs = tsys_vcpu(s, 0);
 	u64 pc = vg->arch.pc;
-	OK(access(vg, RANGE + 0x18, 4, false, 0) == vs, "emul: a load in the range goes to the emulator");
+	OK(access(vg, RANGE + 0x18, 4, false, 0) == vs,
+	   "emul: a load in the range goes to the emulator");
 	EQ(vg->state, VCPU_BLOCKED_FAULT, "emul: the guest waits for the answer");
 	EQ(reg(vs, IPC_REG_LABEL), IPC_LABEL_MMIO, "emul: label MMIO");
 	EQ(reg(vs, IPC_REG_WORD0), RANGE + 0x18, "emul: w0 the address");
@@ -83,7 +89,8 @@ static void test_read_write(void)
 	access(vg, RANGE + 0x8, 4, false, 0);
 	answer(vs, 0x1234, 0);
 	EQ(fake_mmio.aborts, 2u, "emul: a garbage answer is an abort too, never kernel state");
-	OK(!kernel.partitions[g].stopped && !kernel.partitions[s].stopped, "emul: both partitions run");
+	OK(!kernel.partitions[g].stopped && !kernel.partitions[s].stopped,
+	   "emul: both partitions run");
 }
 
 static void test_outside(void)
@@ -107,7 +114,8 @@ static void test_emulator_stops(void)
 	struct vcpu *vg = tsys_vcpu(g, 0), *vs = tsys_vcpu(s, 0);
 	access(vg, RANGE, 4, false, 0);
 	partition_stop(vs->part, "test", false);
-	EQ(fake_mmio.aborts, 1u, "emul: the emulator stopping mid-access leaves the guest a bus error");
+	EQ(fake_mmio.aborts, 1u,
+	   "emul: the emulator stopping mid-access leaves the guest a bus error");
 	EQ(vg->state, VCPU_READY, "emul: and the guest runnable");
 	OK(!kernel.partitions[g].stopped, "emul: the guest is not stopped with it");
 	OK(FAKE_EXPECT_EXIT(access(vg, RANGE, 4, false, 0)), "emul: (then nothing is left)");
@@ -140,7 +148,8 @@ static void test_guest_irq(void)
 	struct trap w = { .kind = TRAP_WAIT_IRQ };
 	OK(kernel_trap(vg, &w) == vs, "irq: the guest waits for an interrupt");
 	u32 before = fake_injects;
-	OK(guest_irq(vs, 1, 33, 1) == vs && reg(vs, 0) == STATUS_OK, "irq: raising SPI 33 succeeds");
+	OK(guest_irq(vs, 1, 33, 1) == vs && reg(vs, 0) == STATUS_OK,
+	   "irq: raising SPI 33 succeeds");
 	OK(fake_injects == before + 1 && fake_inject_last_intid == 33 && fake_inject_last_level,
 	   "irq: the platform's model gets it");
 	EQ(vg->state, VCPU_READY, "irq: the vCPU the platform names is woken");

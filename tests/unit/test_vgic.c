@@ -612,7 +612,8 @@ static void test_lr_inject(void)
 	/* The guest acknowledges and EOIs it: the hardware clears the state, keeps the INTID. */
 	lr[1] = val & ~(VGIC_LR_PENDING | VGIC_LR_ACTIVE);
 	EQ(cycle(0, lr, 4), 0, "inject: a fold after the guest's EOI");
-	OK(!vgic_irq_pending(vgic_irq_get(&vm, 0, 27)), "inject: the EOI'd interrupt is no longer pending");
+	OK(!vgic_irq_pending(vgic_irq_get(&vm, 0, 27)),
+	   "inject: the EOI'd interrupt is no longer pending");
 	OK(vgic_irq_get(&vm, 0, 27)->owner == 0, "inject: and owned by no LR");
 	/* LR 0 holds 27 (pending); 26 goes elsewhere while the hardware still uses LR 0. */
 	vgic_raise(&vm, 0, 27);
@@ -620,7 +621,8 @@ static void test_lr_inject(void)
 	vgic_redist_write(&vm, RD(0, 0x10100), 4, 1u << 26);
 	vgic_raise(&vm, 0, 26);
 	OK(!vgic_lr_inject(&vm, 0, 26, 0x0, 4, &n, &val), "inject: no LR free in the hardware");
-	OK(vgic_lr_inject(&vm, 0, 26, 0x2, 4, &n, &val) && n == 1, "inject: LR 1 for 26, LR 0 busy");
+	OK(vgic_lr_inject(&vm, 0, 26, 0x2, 4, &n, &val) && n == 1,
+	   "inject: LR 1 for 26, LR 0 busy");
 	/* The guest takes and EOIs 27 (LR 0 empty): relist puts it back in LR 0. */
 	u64 lr27 = val;
 	(void)lr27;
@@ -629,14 +631,17 @@ static void test_lr_inject(void)
 	OK(vgic_irq_pending(vgic_irq_get(&vm, 0, 27)), "relist: 27 pending again");
 	EQ(val >> 62, 1u, "relist: written pending");
 	/* A fold then sees LR 0 pending (as written) and LR 1 EOI'd. */
-	u64 now_lr[4] = { val, vm.cpu[0].lr_written[1] & ~(VGIC_LR_PENDING | VGIC_LR_ACTIVE), 0, 0 };
+	u64 now_lr[4] = { val, vm.cpu[0].lr_written[1] & ~(VGIC_LR_PENDING | VGIC_LR_ACTIVE), 0,
+		          0 };
 	vgic_lr_fold(&vm, 0, now_lr, 4);
-	OK(vgic_irq_pending(vgic_irq_get(&vm, 0, 27)) && !vgic_irq_pending(vgic_irq_get(&vm, 0, 26)),
+	OK(vgic_irq_pending(vgic_irq_get(&vm, 0, 27)) &&
+	           !vgic_irq_pending(vgic_irq_get(&vm, 0, 26)),
 	   "relist: a fold agrees (27 pending, 26 done)");
 	OK(!vgic_lr_relist(&vm, 0, 40, 0xf, &n, &val), "relist: not for SPIs");
 	OK(!vgic_lr_inject(&vm, 5, 26, 0xf, 4, &n, &val), "inject: a vCPU the VM lacks");
 	vgic_redist_write(&vm, RD(0, 0x14), 4, 1u << 1); /* ProcessorSleep */
-	OK(!vgic_lr_inject(&vm, 0, 26, 0xf, 4, &n, &val), "inject: nothing to a sleeping redistributor");
+	OK(!vgic_lr_inject(&vm, 0, 26, 0xf, 4, &n, &val),
+	   "inject: nothing to a sleeping redistributor");
 }
 
 int main(void)

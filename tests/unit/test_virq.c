@@ -49,9 +49,10 @@ static void test_raised_before_wait(void)
 {
 	struct vcpu *vm, *svc;
 	two_on_one(&vm, &svc);
-	vm->irq_wake = 0;         /* the platform looked and found nothing ... */
+	vm->irq_wake = 0;          /* the platform looked and found nothing ... */
 	kernel_vcpu_interrupt(vm); /* ... and then one was raised */
-	OK(wait_irq(vm, 0) == vm, "virq: an interrupt raised after the platform looked is not lost");
+	OK(wait_irq(vm, 0) == vm,
+	   "virq: an interrupt raised after the platform looked is not lost");
 	EQ(vm->state, VCPU_RUNNING, "virq: the vCPU runs on");
 	vm->irq_wake = 0;
 	OK(wait_irq(vm, 0) == svc, "virq: without one it blocks");
@@ -63,7 +64,8 @@ static void test_wake_time(void)
 	two_on_one(&vm, &svc);
 	fake_now_ns = 10000;
 	OK(wait_irq(vm, 10300) == svc, "virq: waiting with a wake time blocks");
-	EQ(fake_timer_deadline, 10300u, "virq: the CPU's timer is armed for the wake time (before the slice)");
+	EQ(fake_timer_deadline, 10300u,
+	   "virq: the CPU's timer is armed for the wake time (before the slice)");
 	fake_now_ns = 10200;
 	OK(timer(svc) == svc && vm->state == VCPU_BLOCKED_IRQ, "virq: not woken before its time");
 	fake_now_ns = 10300;
@@ -114,7 +116,8 @@ static void test_power_off(void)
 	tsys_boot();
 	EQ(fake_setup_irqs, 1u, "virq: the platform is given the partition's device interrupt");
 	OK(kernel.partitions[g].irq_sources, "virq: the partition has an interrupt source");
-	OK(!FAKE_EXPECT_EXIT(wait_irq(vm, 0)), "virq: one with a device of its own keeps the system on");
+	OK(!FAKE_EXPECT_EXIT(wait_irq(vm, 0)),
+	   "virq: one with a device of its own keeps the system on");
 	kernel_vcpu_interrupt(vm);
 	OK(kernel_idle(0) == vm, "virq: the device's interrupt wakes it");
 }

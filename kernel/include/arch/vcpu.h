@@ -46,8 +46,7 @@ void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry
  * both advance the vCPU past the instruction. The vCPU is not running; its
  * general registers are in vcpu_arch.
  */
-void arch_vcpu_mmio_complete(struct vcpu_arch *a, u64 arch_info, u32 size, bool write,
-                             u64 value);
+void arch_vcpu_mmio_complete(struct vcpu_arch *a, u64 arch_info, u32 size, bool write, u64 value);
 
 /**
  * The access cannot complete (the emulator refused it or is gone): the

@@ -31,8 +31,8 @@
 #define CFG_NOTIFICATION_MAX 32u
 #define CFG_VCPU_MAX 8u /**< per partition */
 /** Room left for a guest's device tree at the end of its image mapping, by default (docs/manifest.md). */
-#define CFG_DTB_ROOM_BIG 0x200000u   /**< 2 MiB, for mappings of 4 MiB or more */
-#define CFG_DTB_ROOM_SMALL 0x10000u  /**< 64 KiB, for smaller ones */
+#define CFG_DTB_ROOM_BIG 0x200000u  /**< 2 MiB, for mappings of 4 MiB or more */
+#define CFG_DTB_ROOM_SMALL 0x10000u /**< 64 KiB, for smaller ones */
 #define CFG_CPU_MAX 8u
 #define CFG_DEVICE_MAX 16u
 #define CFG_DEVICE_IRQ_MAX 4u
@@ -110,8 +110,8 @@ struct cfg_partition {
 	 */
 	char dtb[CFG_NAME_MAX];
 	u64 dtb_ipa;
-	u32 weight;               /**< scheduling weight, 1..65535 (default 256) */
-	u32 cap_percent;          /**< scheduling cap, 0 = none */
+	u32 weight;      /**< scheduling weight, 1..65535 (default 256) */
+	u32 cap_percent; /**< scheduling cap, 0 = none */
 	u32 vcpu_count;
 	struct cfg_vcpu vcpus[CFG_VCPU_MAX];
 	u32 mapping_count;

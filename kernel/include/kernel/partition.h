@@ -24,7 +24,7 @@ struct partition {
 	struct vcpu *vcpus; /**< vcpu_count consecutive entries of the kernel array */
 	u32 vcpu_count;
 	bool stopped;
-	bool irq_sources; /**< devices with interrupts are passed through to it */
+	bool irq_sources;   /**< devices with interrupts are passed through to it */
 	u32 fault_endpoint; /**< CFG_NONE: a fault stops the partition */
 	u64 fault_badge;
 	u32 line_len; /**< console output is line-buffered per partition */

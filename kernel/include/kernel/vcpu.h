@@ -62,7 +62,7 @@ struct vcpu {
 	 * an interrupt raised between that look and the wait is not lost.
 	 */
 	u32 irq_wake;
-	u64 wake_ns; /**< VCPU_BLOCKED_IRQ: when to wake it anyway (0 = never) */
+	u64 wake_ns;      /**< VCPU_BLOCKED_IRQ: when to wake it anyway (0 = never) */
 	bool relax_after; /**< it yielded with nothing else to run: relax the CPU (trap.c) */
 	/** Its access an emulator service completes (kernel_msg label IPC_LABEL_MMIO; emulate.c). */
 	struct {

@@ -113,11 +113,11 @@ static __attribute__((unused)) void check(int ok, const char *what)
 
 /* Two levels, so that the ICC_* names below expand before they are quoted. */
 #define read_sys(reg) read_sys_(reg)
-#define read_sys_(reg)                                         \
-	({                                                     \
-		uint64_t v_;                                   \
+#define read_sys_(reg)                                        \
+	({                                                    \
+		uint64_t v_;                                  \
 		__asm__ volatile("mrs %0, " #reg : "=r"(v_)); \
-		v_;                                            \
+		v_;                                           \
 	})
 #define write_sys(reg, v) write_sys_(reg, v)
 #define write_sys_(reg, v) \
@@ -156,7 +156,7 @@ static volatile uint32_t seen[2][300];
 static volatile uint32_t order[32];
 static volatile uint32_t order_len;
 static volatile uint32_t timer_period; /* ticks; 0: a one-shot that the handler turns off */
-static volatile uint64_t first_tick; /* CNTVCT_EL0 read first thing in the handler */
+static volatile uint64_t first_tick;   /* CNTVCT_EL0 read first thing in the handler */
 static volatile uint32_t sync_aborts;
 static volatile uint64_t sync_esr;
 
@@ -318,25 +318,29 @@ static void test_ptimer(void)
 	check(read_sys(cntp_cval_el0) == UINT64_C(0x123456789), "physical timer: CVAL reads back");
 	write_sys(cntp_tval_el0, freq);
 	int64_t tval = (int32_t)(uint32_t)read_sys(cntp_tval_el0);
-	check(tval > 0 && tval <= (int64_t)freq, "physical timer: TVAL counts down from what was written");
+	check(tval > 0 && tval <= (int64_t)freq,
+	      "physical timer: TVAL counts down from what was written");
 	write_sys(cntp_ctl_el0, 3); /* ENABLE, IMASK */
 	write_sys(cntp_cval_el0, 0);
-	check((read_sys(cntp_ctl_el0) & 7u) == 7u, "physical timer: CTL reads ENABLE, IMASK and ISTATUS");
+	check((read_sys(cntp_ctl_el0) & 7u) == 7u,
+	      "physical timer: CTL reads ENABLE, IMASK and ISTATUS");
 	write_sys(cntp_ctl_el0, 0);
 	w32(SGI_BASE(0) + 0x100, 1u << PTIMER_INTID);
 	uint32_t n = count_ptimer(100, 0);
 	puts_("physical timer at 100 Hz, spinning, 1 s: ");
 	putu(n);
 	puts_(" interrupts\n");
-	check(n >= 99 && n <= 101, "physical timer interrupts at 100 Hz counted for 1 s (spinning)");
+	check(n >= 99 && n <= 101,
+	      "physical timer interrupts at 100 Hz counted for 1 s (spinning)");
 	n = count_ptimer(100, 1);
 	puts_("physical timer at 100 Hz, in WFI, 1 s: ");
 	putu(n);
 	puts_(" interrupts\n");
-	check(n >= 99 && n <= 101, "physical timer interrupts at 100 Hz counted for 1 s (waiting in WFI)");
+	check(n >= 99 && n <= 101,
+	      "physical timer interrupts at 100 Hz counted for 1 s (waiting in WFI)");
 }
 
-static void wait_for(volatile uint32_t *counter, uint32_t value, uint64_t timeout_ticks)
+static void wait_for(const volatile uint32_t *counter, uint32_t value, uint64_t timeout_ticks)
 {
 	uint64_t start = now();
 	irqs_on();
@@ -395,7 +399,8 @@ static void test_priorities(void)
 	if (d < 1020u)
 		write_sys(ICC_EOIR1, d);
 	check(a == 5, "priorities: SGI 5 (0xa0) acknowledged");
-	check(b == 6, "priorities: a higher-priority interrupt (0x20) preempts a lower one's handler");
+	check(b == 6,
+	      "priorities: a higher-priority interrupt (0x20) preempts a lower one's handler");
 	check(c >= 1020u, "priorities: a lower one (0xc0) waits while 0xa0 runs");
 	check(d == 7, "priorities: and comes once the running one's EOI drops the priority");
 }
@@ -422,7 +427,8 @@ static void test_overflow(void)
 		all &= seen[0][i] == before[i] + 1;
 	for (uint32_t k = 0; k < order_len; k++)
 		sorted &= order[k] == 15 - k;
-	check(all && order_len == 8, "8 SGIs pending at once with 4 list registers: each delivered once");
+	check(all && order_len == 8,
+	      "8 SGIs pending at once with 4 list registers: each delivered once");
 	check(sorted, "and in priority order (highest first)");
 }
 
@@ -452,23 +458,25 @@ static void test_sgis(void)
 	start = now();
 	while (seen[1][3] == 0 && now() - start < freq)
 		hc(HC_YIELD, 0);
-	check(seen[1][3] == 1 && seen[0][3] == self_before, "a broadcast SGI reaches the other vCPU, not the sender");
+	check(seen[1][3] == 1 && seen[0][3] == self_before,
+	      "a broadcast SGI reaches the other vCPU, not the sender");
 	/* A target the VM does not have (Aff0 = 5): nothing happens anywhere. */
 	uint32_t s0 = seen[0][4], s1 = seen[1][4];
 	sgi(4, 1u << 5);
 	for (int i = 0; i < 50; i++)
 		hc(HC_YIELD, 0);
-	check(seen[0][4] == s0 && seen[1][4] == s1, "an SGI to a vCPU the VM does not have is ignored");
+	check(seen[0][4] == s0 && seen[1][4] == s1,
+	      "an SGI to a vCPU the VM does not have is ignored");
 }
 
 static void test_rtc(void)
 {
 	uint64_t freq = read_sys(cntfrq_el0);
 	w32(GICD + 0x100 + 4, 1u << (RTC_INTID - 32)); /* ISENABLER1 */
-	w64(GICD + 0x6000 + 8 * RTC_INTID, 0);          /* IROUTER: vCPU 0 */
+	w64(GICD + 0x6000 + 8 * RTC_INTID, 0);         /* IROUTER: vCPU 0 */
 	uint32_t dr = r32(RTC + 0x0);
-	w32(RTC + 0x4, dr + 1);  /* MR: the next second */
-	w32(RTC + 0x10, 1);      /* IMSC: interrupt on match */
+	w32(RTC + 0x4, dr + 1); /* MR: the next second */
+	w32(RTC + 0x10, 1);     /* IMSC: interrupt on match */
 	/*
 	 * The RTC counts host seconds (QEMU's rtc clock), which -icount's
 	 * virtual time does not follow: wait up to 3 of its own seconds,
@@ -491,7 +499,8 @@ static void test_hostile(void)
 	uint32_t before = sync_aborts;
 	uint16_t h;
 	__asm__ volatile("ldrh %w0, [%1]" : "=r"(h) : "r"(GICD) : "memory");
-	check(sync_aborts == before + 1 && ((sync_esr >> 26) == 0x25u) && (sync_esr & 0x3fu) == 0x10u,
+	check(sync_aborts == before + 1 && ((sync_esr >> 26) == 0x25u) &&
+	              (sync_esr & 0x3fu) == 0x10u,
 	      "a 16-bit distributor access: the guest gets a synchronous external abort");
 	uint64_t p, q;
 	__asm__ volatile("ldp %0, %1, [%2]" : "=r"(p), "=r"(q) : "r"(GICD + 0x100) : "memory");
@@ -514,7 +523,9 @@ static void test_device_tree(uint64_t x0)
 	int magic = x0 != 0 && (x0 & 7u) == 0 && b[0] == 0xd0 && b[1] == 0x0d && b[2] == 0xfe &&
 	            b[3] == 0xed;
 	check(magic, "vCPU 0 starts with x0 = its device tree (FDT magic)");
-	uint32_t total = magic ? (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7] : 0;
+	uint32_t total = magic ? (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 |
+	                                 b[7] :
+	                         0;
 	static const char want[] = "sephyp-irq-test-guest";
 	int found = 0;
 	for (uint32_t i = 0; magic && !found && i + sizeof(want) <= total; i++) {
@@ -534,7 +545,7 @@ int svc_main(uint64_t arg)
 	cpu_interface_on();
 	w32(GICD + 0x0, 1u << 1); /* GICD_CTLR.EnableGrp1 */
 	for (uint32_t c = 0; c < 2; c++) {
-		w32(GICR_FRAME(c) + 0x14, 0); /* GICR_WAKER: awake */
+		w32(GICR_FRAME(c) + 0x14, 0);                             /* GICR_WAKER: awake */
 		w32(SGI_BASE(c) + 0x100, 0xffffu | (1u << VTIMER_INTID)); /* SGIs and the timer */
 	}
 	check((r32(GICR_FRAME(0) + 0x14) & 4u) == 0, "GICR_WAKER: the redistributor is awake");
@@ -548,7 +559,8 @@ int svc_main(uint64_t arg)
 	puts_("timer at 100 Hz, in WFI, 1 s: ");
 	putu(n);
 	puts_(" interrupts\n");
-	check(n >= 99 && n <= 101, "virtual timer interrupts at 100 Hz counted for 1 s (waiting in WFI)");
+	check(n >= 99 && n <= 101,
+	      "virtual timer interrupts at 100 Hz counted for 1 s (waiting in WFI)");
 	test_ptimer();
 	test_priorities();
 	test_overflow();
@@ -690,40 +702,43 @@ int svc_main(uint64_t arg)
 #define EMU_EP_SLOT 0
 #define EMU_GUEST_SLOT 1
 
+static uint64_t emu_data, emu_badge, emu_bad;
+
 int svc_main(uint64_t arg)
 {
 	(void)arg;
-	uint64_t data = 0, seen_badge = 0, bad = 0;
 	uint64_t r[9] = { HC_RECV, EMU_EP_SLOT, 0, 0, 0, 0, 0, 0, 0 };
 	arch_hypercall(r);
 	for (;;) {
 		uint64_t status = IPC_MMIO_DONE, value = 0;
 		if (r[0] != STATUS_OK || r[2] != IPC_LABEL_MMIO) {
-			bad++;
+			emu_bad++;
 			status = IPC_MMIO_ABORT;
 		} else {
 			uint64_t size = r[4] & IPC_MMIO_SIZE_MASK, write = r[4] & IPC_MMIO_WRITE;
 			uint64_t off = r[7];
-			seen_badge = r[1];
+			emu_badge = r[1];
 			if (size == 8)
 				status = IPC_MMIO_ABORT;
 			else if (off == 0x00)
-				value = write ? (data = r[5]) : data;
+				value = write ? (emu_data = r[5]) : emu_data;
 			else if (off == 0x10)
 				value = 0xf0;
 			else if (off == 0x18)
 				value = 0x90;
 			else if (off == 0x40 && write) {
-				uint64_t q[9] = { HC_GUEST_IRQ, EMU_GUEST_SLOT, 0, 40, r[5] & 1u, 0, 0, 0, 0 };
+				uint64_t q[9] = {
+					HC_GUEST_IRQ, EMU_GUEST_SLOT, 0, 40, r[5] & 1u, 0, 0, 0, 0
+				};
 				arch_hypercall(q);
 				if (q[0] != STATUS_OK)
-					bad++;
+					emu_bad++;
 			} else if (off == 0x80)
 				status = 0x55;
 			else if (off == 0x84 && !write)
-				value = seen_badge; /* the badge the kernel gave, for the guest to check */
+				value = emu_badge; /* the badge the kernel gave, for the guest to check */
 			else if (off == 0x88 && !write)
-				value = bad;
+				value = emu_bad;
 		}
 		r[0] = HC_REPLY_RECV;
 		r[1] = EMU_EP_SLOT;
@@ -753,9 +768,11 @@ int svc_main(uint64_t arg)
 	w32(GICR_FRAME(0) + 0x14, 0);
 	w32(GICD + 0x100 + 4, 1u << (EMU_SPI - 32)); /* ISENABLER1 */
 	w64(GICD + 0x6000 + 8 * EMU_SPI, 0);         /* IROUTER: vCPU 0 */
-	check(r32(EMU + 0x18) == 0x90, "a 32-bit load of the emulated FR returns the service's value");
+	check(r32(EMU + 0x18) == 0x90,
+	      "a 32-bit load of the emulated FR returns the service's value");
 	w32(EMU + 0x00, 0x12345678);
-	check(r32(EMU + 0x00) == 0x12345678, "a store reaches the service and a load reads it back");
+	check(r32(EMU + 0x00) == 0x12345678,
+	      "a store reaches the service and a load reads it back");
 	w8(EMU + 0x00, 0xab);
 	check((*(volatile uint8_t *)(uintptr_t)EMU) == 0xab, "byte accesses");
 	int32_t sb;
@@ -768,7 +785,8 @@ int svc_main(uint64_t arg)
 	__asm__ volatile("str %w0, [%1]" ::"r"(x25), "r"(EMU) : "memory");
 	register uint64_t x21 __asm__("x21");
 	__asm__ volatile("ldr %w0, [%1]" : "=r"(x21) : "r"(EMU) : "memory");
-	check(x21 == 0x5a5a, "a store from x25 and a load into x21 (registers the exit path keeps live)");
+	check(x21 == 0x5a5a,
+	      "a store from x25 and a load into x21 (registers the exit path keeps live)");
 	uint32_t before = sync_aborts;
 	(void)r64(EMU + 0x00);
 	check(sync_aborts == before + 1 && (sync_esr & 0x3fu) == 0x10u,

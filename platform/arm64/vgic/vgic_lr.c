@@ -214,8 +214,8 @@ u32 vgic_lr_fill(struct vgic *v, u32 cpu, u64 *lr, u32 lr_count)
 	return 0;
 }
 
-bool vgic_lr_inject(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 lr_count,
-                    u32 *lr_index, u64 *lr_value)
+bool vgic_lr_inject(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 lr_count, u32 *lr_index,
+                    u64 *lr_value)
 {
 	if (cpu >= v->cpu_count || !cpu_listens(v, cpu))
 		return false;
@@ -264,7 +264,8 @@ bool vgic_lr_relist_slow(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 *
 		if ((was & (VGIC_LR_PENDING | VGIC_LR_ACTIVE)) != VGIC_LR_PENDING)
 			return false;
 		/* Taken and finished by the guest (the LR is empty), and pending again. */
-		irq->flags = (u8)((irq->flags | VGIC_IRQ_LATCH) & ~(VGIC_IRQ_NEWPEND | VGIC_IRQ_ACTIVE));
+		irq->flags =
+		        (u8)((irq->flags | VGIC_IRQ_LATCH) & ~(VGIC_IRQ_NEWPEND | VGIC_IRQ_ACTIVE));
 		c->fast_lr = (u8)(n + 1u);
 		c->fast_intid = (u8)intid;
 		*lr_index = n;

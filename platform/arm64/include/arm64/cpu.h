@@ -40,11 +40,11 @@ struct arm64_fp_regs;
 struct arm64_cpu {
 	/** The hypercall path's trap (only syndrome changes): first, so &trap == cpu. */
 	struct trap trap;
-	struct vcpu *current; /**< the vCPU running (or last entered) on this CPU */
-	u64 stack_top;        /**< SP_EL2 while a guest runs */
-	struct vcpu *loaded;  /**< whose EL1/FP state is in the registers */
-	u64 vttbr;            /**< VTTBR_EL2 as last written */
-	u64 deadline_ns;      /**< the core's timer deadline; 0 = none */
+	struct vcpu *current;  /**< the vCPU running (or last entered) on this CPU */
+	u64 stack_top;         /**< SP_EL2 while a guest runs */
+	struct vcpu *loaded;   /**< whose EL1/FP state is in the registers */
+	u64 vttbr;             /**< VTTBR_EL2 as last written */
+	u64 deadline_ns;       /**< the core's timer deadline; 0 = none */
 	u64 guest_deadline_ns; /**< the loaded VM vCPU's emulated physical timer; 0 = none */
 	u64 mpidr;
 	u32 index;

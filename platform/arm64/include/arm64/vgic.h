@@ -68,8 +68,8 @@ struct vgic_cpu {
 	u64 mpidr;
 	u64 propbaser;
 	u64 pendbaser;
-	bool asleep; /**< GICR_WAKER.ProcessorSleep */
-	u32 lr_used; /**< bit n: ICH_LR<n>_EL2 holds lr_intid[n] */
+	bool asleep;   /**< GICR_WAKER.ProcessorSleep */
+	u32 lr_used;   /**< bit n: ICH_LR<n>_EL2 holds lr_intid[n] */
 	bool overflow; /**< the last fill left pending interrupts unlisted */
 	/**
 	 * The relist shortcut: 1 + the LR that vgic_lr_relist() last used for
@@ -154,8 +154,8 @@ u32 vgic_lr_fill(struct vgic *v, u32 cpu, u64 *lr, u32 lr_count);
  * *lr_index and *lr_value to write; false if the caller must fold and fill
  * instead (not deliverable now, listed already, overflow, no free register).
  */
-bool vgic_lr_inject(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 lr_count,
-                    u32 *lr_index, u64 *lr_value);
+bool vgic_lr_inject(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 lr_count, u32 *lr_index,
+                    u64 *lr_value);
 /**
  * The fastest path, for an SGI or PPI raised again on the vCPU that runs
  * (its virtual timer): the list register the model last filled with intid,
@@ -167,8 +167,8 @@ bool vgic_lr_inject(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 lr_cou
 bool vgic_lr_relist_slow(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 *lr_index,
                          u64 *lr_value);
 
-static inline bool vgic_lr_relist(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs,
-                                  u32 *lr_index, u64 *lr_value)
+static inline bool vgic_lr_relist(struct vgic *v, u32 cpu, u32 intid, u32 free_lrs, u32 *lr_index,
+                                  u64 *lr_value)
 {
 	struct vgic_cpu *c = &v->cpu[cpu < VGIC_VCPU_MAX ? cpu : 0];
 	u32 n = c->fast_lr - 1u;

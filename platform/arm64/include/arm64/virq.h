@@ -52,11 +52,13 @@ bool arm64_virq_irq(struct arm64_cpu *cpu, struct vcpu *cur, u32 intid);
 extern u32 arm64_vtimer_ppi;
 
 /* ICH_LR<n>_EL2: op0 3, op1 4, CRn 12, CRm 12 + n / 8, op2 n % 8. */
-#define LR_CASES(X)                                                                            \
-	X(0, S3_4_C12_C12_0) X(1, S3_4_C12_C12_1) X(2, S3_4_C12_C12_2) X(3, S3_4_C12_C12_3)     \
-	X(4, S3_4_C12_C12_4) X(5, S3_4_C12_C12_5) X(6, S3_4_C12_C12_6) X(7, S3_4_C12_C12_7)     \
-	X(8, S3_4_C12_C13_0) X(9, S3_4_C12_C13_1) X(10, S3_4_C12_C13_2) X(11, S3_4_C12_C13_3)   \
+/* clang-format off */
+#define LR_CASES(X) \
+	X(0, S3_4_C12_C12_0) X(1, S3_4_C12_C12_1) X(2, S3_4_C12_C12_2) X(3, S3_4_C12_C12_3) \
+	X(4, S3_4_C12_C12_4) X(5, S3_4_C12_C12_5) X(6, S3_4_C12_C12_6) X(7, S3_4_C12_C12_7) \
+	X(8, S3_4_C12_C13_0) X(9, S3_4_C12_C13_1) X(10, S3_4_C12_C13_2) X(11, S3_4_C12_C13_3) \
 	X(12, S3_4_C12_C13_4) X(13, S3_4_C12_C13_5) X(14, S3_4_C12_C13_6) X(15, S3_4_C12_C13_7)
+/* clang-format on */
 
 static inline u64 arm64_lr_read(u32 n)
 {
@@ -74,8 +76,8 @@ static inline u64 arm64_lr_read(u32 n)
 static inline void arm64_lr_write(u32 n, u64 value)
 {
 	switch (n) {
-#define LR_WRITE(i, reg)                 \
-	case i:                          \
+#define LR_WRITE(i, reg)                  \
+	case i:                           \
 		write_sysreg(reg, value); \
 		break;
 		LR_CASES(LR_WRITE)
@@ -116,8 +118,7 @@ static inline bool arm64_virq_vtimer_fast(struct vcpu *v)
  * vGIC, timed by the CPU's CNTHP while v is loaded (guest_deadline_ns) and
  * by the core's wake time while v waits in WFI.
  */
-u64 arm64_virq_ptimer_access(struct arm64_cpu *cpu, struct vcpu *v, u32 op2, bool read,
-                             u64 value);
+u64 arm64_virq_ptimer_access(struct arm64_cpu *cpu, struct vcpu *v, u32 op2, bool read, u64 value);
 /** CNTHP fired: raise the loaded vCPU's physical timer PPI if it came due. */
 void arm64_virq_ptimer_check(struct arm64_cpu *cpu);
 
@@ -134,14 +135,12 @@ enum arm64_mmio_result {
  * A stage-2 data abort of v at ipa, syndrome esr (ISV set, so SAS/SRT/WnR
  * are valid), store value wvalue: emulate it if it lies in v's vGIC frames.
  */
-enum arm64_mmio_result arm64_virq_mmio(struct vcpu *v, u64 ipa, u64 esr, u64 wvalue,
-                                       u64 *value);
+enum arm64_mmio_result arm64_virq_mmio(struct vcpu *v, u64 ipa, u64 esr, u64 wvalue, u64 *value);
 
 /** Whether ipa lies in v's vGIC frames. */
 bool arm64_virq_is_mmio(const struct vcpu *v, u64 ipa);
 
 /** A trapped ICC_SGI1R_EL1 (op2 5), ICC_ASGI1R_EL1 (6) or ICC_SGI0R_EL1 (7) write by v. */
 void arm64_virq_sgi(struct arm64_cpu *cpu, struct vcpu *v, u32 op2, u64 value);
-
 
 #endif /* ARM64_VIRQ_H */
