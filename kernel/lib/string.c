@@ -55,18 +55,24 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
-	if (word_aligned(d)) {
-		uint64_t w = (unsigned char)c * UINT64_C(0x0101010101010101);
-		for (; n >= 32; n -= 32, d += 32) {
-			((word_t *)d)[0] = w;
-			((word_t *)d)[1] = w;
-			((word_t *)d)[2] = w;
-			((word_t *)d)[3] = w;
-		}
-		/* The compiler zeroes small structs (a struct trap) through here: words, then bytes. */
-		for (; n >= 8; n -= 8, d += 8)
-			*(word_t *)d = w;
+	/*
+	 * Bytes up to a word boundary first: the compiler zeroes small structs
+	 * (a struct trap on every exit) through here, often from a field that
+	 * is not word aligned.
+	 */
+	while (n != 0 && !word_aligned(d)) {
+		*d++ = (unsigned char)c;
+		n--;
 	}
+	uint64_t w = (unsigned char)c * UINT64_C(0x0101010101010101);
+	for (; n >= 32; n -= 32, d += 32) {
+		((word_t *)d)[0] = w;
+		((word_t *)d)[1] = w;
+		((word_t *)d)[2] = w;
+		((word_t *)d)[3] = w;
+	}
+	for (; n >= 8; n -= 8, d += 8)
+		*(word_t *)d = w;
 	while (n-- != 0)
 		*d++ = (unsigned char)c;
 	return dst;

@@ -203,7 +203,13 @@ static u64 ptimer_deadline_ns(const struct vcpu *v)
 static bool ptimer_update(struct arm64_cpu *cpu, struct vcpu *v)
 {
 	struct arm64_vm *vm = v->arch.vm;
+	/* The common case, a guest that never uses it: off, and its line low. */
+	if (!(v->arch.ptimer_ctl & CNTV_ENABLE) && !v->arch.ptimer_line) {
+		cpu->guest_deadline_ns = 0;
+		return false;
+	}
 	bool high = ptimer_asserted(v, read_sysreg(cntpct_el0));
+	v->arch.ptimer_line = high;
 	spin_lock(&vm->lock);
 	struct vgic_irq *irq = vgic_irq_get(&vm->gic, v->arch.vm_cpu, ptimer_intid());
 	bool was = irq != NULL && (irq->flags & VGIC_IRQ_LINE);

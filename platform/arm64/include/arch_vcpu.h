@@ -120,6 +120,7 @@ struct vcpu_arch {
 	 * physical counter ticks (virq.c).
 	 */
 	u32 ptimer_ctl;
+	u32 ptimer_line; /**< the level its PPI was last given */
 	u64 ptimer_cval;
 	/** The virtual address of its emulated access in flight (FAR_EL2), for an abort. */
 	u64 mmio_far;
