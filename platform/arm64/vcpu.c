@@ -228,6 +228,60 @@ static void el1_restore(const struct arm64_el1_regs *r)
 	write_sysreg(cntv_ctl_el0, r->cntv_ctl);
 }
 
+/** Save the stage-1 controls a VM left in the registers (vm_owner), if any. */
+static void vcpu_flush_vm(struct arm64_cpu *cpu)
+{
+	if (cpu->vm_owner != NULL) {
+		vm_save(&cpu->vm_owner->arch.el1);
+		cpu->vm_owner = NULL;
+	}
+}
+
+/** Save the GIC interface state and list registers a VM left in the registers (gic_owner). */
+static void vcpu_flush_gic(struct arm64_cpu *cpu)
+{
+	if (cpu->gic_owner != NULL) {
+		gic_save(&cpu->gic_owner->arch.el1);
+		arm64_virq_save(cpu->gic_owner);
+		cpu->gic_owner = NULL;
+	}
+}
+
+/**
+ * A VM leaves the CPU. Handing it to a service (its emulator, a policy),
+ * which uses neither the stage-1 controls nor the GIC interface (both trap
+ * for a service until it does), it leaves them in the registers for its
+ * return (vm_owner, gic_owner); for anything else they are saved.
+ */
+static void vcpu_leave_vm(struct arm64_cpu *cpu, struct vcpu *prev, const struct vcpu *next)
+{
+	bool keep = next != NULL && (next->arch.hcr & HCR_DC);
+	if (keep) {
+		cpu->guest_deadline_ns = 0; /* its emulated timer waits for its return */
+		cpu->vm_owner = prev;
+		cpu->gic_owner = prev;
+	} else {
+		vm_save(&prev->arch.el1);
+		gic_save(&prev->arch.el1);
+		arm64_virq_save(prev);
+	}
+	prev->arch.vm_live = 0;
+	prev->arch.gic_live = 0;
+}
+
+/** A service leaves the CPU: what of its lazy groups it loaded is saved. */
+static void vcpu_leave_service(struct vcpu *prev)
+{
+	if (prev->arch.vm_live) {
+		vm_save(&prev->arch.el1);
+		prev->arch.vm_live = 0;
+	}
+	if (prev->arch.gic_live) {
+		gic_save(&prev->arch.el1);
+		prev->arch.gic_live = 0;
+	}
+}
+
 /**
  * Make next (may be NULL: going idle) this CPU's loaded vCPU: save the one
  * loaded now, wait until next's state is saved wherever it ran last, load
@@ -244,17 +298,17 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		prev = NULL;
 	}
 	if (prev != NULL) {
-		if (prev->arch.vm != NULL)
-			arm64_virq_save(prev);
+		/*
+		 * A VM handing the CPU to a service (its emulator, a policy): the
+		 * service uses neither the stage-1 controls nor the GIC interface
+		 * (both trap for it until it does), so they stay in the registers
+		 * for the VM's return (vm_owner, gic_owner). Anything else is saved.
+		 */
 		el1_save(&prev->arch.el1);
-		if (prev->arch.vm_live) {
-			vm_save(&prev->arch.el1);
-			prev->arch.vm_live = 0;
-		}
-		if (prev->arch.gic_live) {
-			gic_save(&prev->arch.el1);
-			prev->arch.gic_live = 0;
-		}
+		if (prev->arch.vm != NULL)
+			vcpu_leave_vm(cpu, prev, next);
+		else
+			vcpu_leave_service(prev);
 		if (prev->arch.fp_live) {
 			/* It ran with FP untrapped, so EL2 may still touch the registers. */
 			arm64_fp_save(&prev->arch.fp);
@@ -270,9 +324,15 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	while (__atomic_load_n(&next->arch.live_on, __ATOMIC_ACQUIRE) != 0)
 		__asm__ volatile("yield");
 	next->arch.live_on = cpu->index + 1u;
-	if (next->arch.reset_pending)
+	if (next->arch.reset_pending) {
+		/* Whatever of it is still in the registers goes first; then it starts afresh. */
+		if (cpu->vm_owner == next)
+			vcpu_flush_vm(cpu);
+		if (cpu->gic_owner == next)
+			vcpu_flush_gic(cpu);
 		vcpu_reset_state(&next->arch, (enum partition_type)next->arch.reset_type,
 		                 next->arch.reset_entry, next->arch.reset_arg);
+	}
 	/* Another partition: its stage 2 and its virtual counter offset (both per partition). */
 	if (next->arch.vttbr != cpu->vttbr) {
 		write_sysreg(cntvoff_el2, next->arch.cntvoff);
@@ -285,11 +345,21 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		hcr |= HCR_TVM | HCR_TRVM; /* loaded on first access */
 		ich_hcr = ICH_HCR_TRAP_ALL;
 	} else {
-		vm_restore(&next->arch.el1);
+		if (cpu->vm_owner != next) {
+			vcpu_flush_vm(cpu);
+			vm_restore(&next->arch.el1);
+		}
+		cpu->vm_owner = NULL;
 		next->arch.vm_live = 1;
-		gic_restore(&next->arch.el1);
+		if (cpu->gic_owner == next) {
+			ich_hcr = arm64_virq_resume(next);
+		} else {
+			vcpu_flush_gic(cpu);
+			gic_restore(&next->arch.el1);
+			ich_hcr = arm64_virq_load(next);
+		}
+		cpu->gic_owner = NULL;
 		next->arch.gic_live = 1;
-		ich_hcr = arm64_virq_load(next);
 	}
 	if (ich_hcr != cpu->ich_hcr) {
 		write_sysreg(S3_4_C12_C11_0, ich_hcr); /* ICH_HCR_EL2 */
@@ -328,6 +398,7 @@ bool arm64_vcpu_vm_load(struct vcpu *v)
 {
 	if (v->arch.vm_live || !(v->arch.hcr & HCR_DC))
 		return false;
+	vcpu_flush_vm(arm64_this_cpu());
 	vm_restore(&v->arch.el1);
 	v->arch.vm_live = 1;
 	write_sysreg(hcr_el2, v->arch.hcr);
@@ -345,6 +416,7 @@ bool arm64_vcpu_gic_load(struct arm64_cpu *cpu, struct vcpu *v)
 {
 	if (v->arch.gic_live)
 		return false;
+	vcpu_flush_gic(cpu);
 	gic_restore(&v->arch.el1);
 	v->arch.gic_live = 1;
 	write_sysreg(S3_4_C12_C11_0, 0);

@@ -150,6 +150,7 @@ static u64 virq_sync_locked(struct vcpu *v, u64 *lr)
 	__atomic_store_n(&v->arch.lr_dirty, 0u, __ATOMIC_RELAXED);
 	u64 hcr = ICH_HCR_EN | vgic_lr_fill(&vm->gic, v->arch.vm_cpu, lr, lr_count);
 	lr_write_all(lr);
+	v->arch.lr_hcr = hcr;
 	return hcr;
 }
 
@@ -291,7 +292,14 @@ u64 arm64_virq_load(struct vcpu *v)
 	u64 hcr = ICH_HCR_EN | vgic_lr_fill(&vm->gic, v->arch.vm_cpu, lr, lr_count);
 	spin_unlock(&vm->lock);
 	lr_write_all(lr);
+	v->arch.lr_hcr = hcr;
 	return hcr;
+}
+
+u64 arm64_virq_resume(struct vcpu *v)
+{
+	ptimer_update(arm64_this_cpu(), v);
+	return v->arch.lr_hcr;
 }
 
 /**

@@ -108,6 +108,7 @@ struct vcpu_arch {
 	struct arm64_vm *vm;
 	u32 vm_cpu;   /**< this vCPU's index in it */
 	u32 lr_dirty; /**< its model changed: refill the list registers before entry */
+	u64 lr_hcr;   /**< ICH_HCR_EL2 for it, as its last fill asked (virq.c) */
 	/**
 	 * 1 while exit.c re-runs a trapped access with every register stored
 	 * (x20-x29 too): see ARM64_RT_REDO.

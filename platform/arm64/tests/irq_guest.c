@@ -739,6 +739,18 @@ int svc_main(uint64_t arg)
 				value = emu_badge; /* the badge the kernel gave, for the guest to check */
 			else if (off == 0x88 && !write)
 				value = emu_bad;
+			else if (off == 0x90 && !write) {
+				/*
+				 * Touch the stage-1 controls and the GIC interface, which
+				 * the kernel left holding the guest's values (vcpu.c
+				 * vm_owner, gic_owner): they must be saved, not lost.
+				 */
+				uint64_t ttbr = read_sys(ttbr0_el1);
+				uint64_t pmr = read_sys(S3_0_C4_C6_0); /* ICC_PMR_EL1 */
+				write_sys(S3_0_C4_C6_0, 0);
+				/* The VM runs with its MMU off (TTBR0 0) and its own PMR in use: not ours. */
+				value = ttbr == 0 && pmr != 0xff ? 0x90 : 0x91;
+			}
 		}
 		r[0] = HC_REPLY_RECV;
 		r[1] = EMU_EP_SLOT;
@@ -793,6 +805,8 @@ int svc_main(uint64_t arg)
 	      "a 64-bit access the service refuses: the guest takes a synchronous external abort");
 	(void)r32(EMU + 0x80);
 	check(sync_aborts == before + 2, "a garbage answer from the service: an abort too");
+	check(r32(EMU + 0x90) == 0x90,
+	      "the service used the stage-1 and GIC registers the VM had left in the CPU");
 	uint64_t freq = read_sys(cntfrq_el0);
 	w32(EMU + 0x40, 1); /* the service raises SPI 40 */
 	uint64_t start = now();

@@ -51,6 +51,15 @@ struct arm64_cpu {
 	volatile u32 online;
 	bool fp_trapping; /**< CPTR_EL2.TFP is set */
 	u64 ich_hcr;      /**< ICH_HCR_EL2 as last written */
+	/**
+	 * A VM vCPU whose stage-1 controls (vm_owner) or GIC interface state
+	 * and list registers (gic_owner) are still in this CPU's registers
+	 * after the CPU switched to a service, which uses neither (vcpu.c):
+	 * back into the same VM, nothing is restored; anything else saves them
+	 * first. NULL when the registers hold no such leftover.
+	 */
+	struct vcpu *vm_owner;
+	struct vcpu *gic_owner;
 };
 
 /** What the firmware's device tree says about the machine. */

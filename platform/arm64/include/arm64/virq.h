@@ -37,6 +37,11 @@ void arm64_virq_init(void);
 void arm64_virq_save(struct vcpu *v);
 /** CPU switch: fill v's list registers; returns ICH_HCR_EL2 for it. */
 u64 arm64_virq_load(struct vcpu *v);
+/**
+ * CPU switch back into v whose list registers never left this CPU (only a
+ * service ran meanwhile, vcpu.c gic_owner): returns ICH_HCR_EL2 for it.
+ */
+u64 arm64_virq_resume(struct vcpu *v);
 /** Before entering v again on this CPU: refill its list registers if its model changed. */
 void arm64_virq_refresh(struct arm64_cpu *cpu, struct vcpu *v);
 
