@@ -104,7 +104,8 @@ struct vcpu *arm64_idle(struct arm64_cpu *cpu)
 			arm64_gic_eoi(intid);
 		arm64_core_lock_wait();
 		if (intid == arm64_timer_intid() && arm64_timer_expired(cpu)) {
-			struct trap t = { .kind = TRAP_TIMER, .syndrome = intid };
+			struct trap t;
+			trap_init(&t, TRAP_TIMER, intid, NULL);
 			v = kernel_trap(NULL, &t);
 		} else {
 			v = kernel_idle(cpu->index);

@@ -252,9 +252,8 @@ static void exit_abort(struct vcpu *v, u64 esr, u32 ec, struct trap *t)
 static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64 esr)
 {
 	u32 ec = (u32)(esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
-	struct trap t = { .kind = TRAP_GUEST_EXCEPTION,
-		          .syndrome = esr,
-		          .what = "trapped instruction" };
+	struct trap t;
+	trap_init(&t, TRAP_GUEST_EXCEPTION, esr, "trapped instruction");
 
 	switch (ec) {
 	case EC_WFX:
@@ -377,7 +376,8 @@ static struct vcpu *exit_irq(struct vcpu *v)
 		return v; /* spurious: already gone */
 	if (arm64_virq_irq(cpu, v, intid))
 		return v; /* a guest's: in its list registers already */
-	struct trap t = { .kind = TRAP_IRQ, .syndrome = intid };
+	struct trap t;
+	trap_init(&t, TRAP_IRQ, intid, NULL);
 	arm64_gic_eoi(intid);
 	if (intid == arm64_timer_intid()) {
 		if (!arm64_timer_expired(cpu)) {

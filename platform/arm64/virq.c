@@ -457,7 +457,9 @@ struct vcpu *arm64_virq_wfi(struct vcpu *v)
 		wake_ns = pt;
 	if (wake || due)
 		return v; /* an interrupt is there to take (or fires on entry) */
-	struct trap t = { .kind = TRAP_WAIT_IRQ, .wake_ns = wake_ns };
+	struct trap t;
+	trap_init(&t, TRAP_WAIT_IRQ, 0, NULL);
+	t.wake_ns = wake_ns;
 	arm64_core_lock_wait();
 	return kernel_trap(v, &t);
 }

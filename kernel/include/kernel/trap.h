@@ -50,6 +50,24 @@ struct trap {
 	u64 arch_info;
 };
 
+/**
+ * A trap of kind with syndrome and what, every other field zero, set field
+ * by field: `struct trap t = { ... }` makes the compiler zero the struct
+ * through memset first, on every exit that builds one.
+ */
+static inline void trap_init(struct trap *t, enum trap_kind kind, u64 syndrome, const char *what)
+{
+	t->kind = kind;
+	t->address = 0;
+	t->access = 0;
+	t->syndrome = syndrome;
+	t->what = what;
+	t->wake_ns = 0;
+	t->size = 0;
+	t->value = 0;
+	t->arch_info = 0;
+}
+
 struct boot_mem_range {
 	u64 base;
 	u64 size;
