@@ -195,6 +195,7 @@ static void boot_build_partition(u32 index, const struct boot_info *bi)
 struct vcpu *boot_build_system(const struct boot_info *bi)
 {
 	boot_clear_regions();
+	kernel.package = bi->package;
 	kernel.partition_count = kernel.cfg.partition_count;
 	for (u32 i = 0; i < kernel.partition_count; i++)
 		boot_build_partition(i, bi);

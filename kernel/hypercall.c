@@ -100,7 +100,8 @@ static __attribute__((noinline)) struct vcpu *hc_yield(struct vcpu *v)
 {
 	reg_status(v, STATUS_OK);
 	struct vcpu *next = sched_next(v->cpu, v, true);
-	v->relax_after = next == v;
+	if (next == v)
+		v->after |= VCPU_AFTER_RELAX;
 	return next;
 }
 

@@ -101,6 +101,7 @@ struct vcpu *ipc_kernel_call(struct vcpu *v, u32 endpoint, const struct kernel_m
 {
 	v->kmsg = *m;
 	v->kernel_sender = true;
+	v->kmsg_endpoint = endpoint;
 	return ipc_call_invoke(v, &kernel.endpoints[endpoint], true);
 }
 
@@ -249,6 +250,22 @@ struct vcpu *ipc_send(struct vcpu *v)
 	return v;
 }
 
+/**
+ * The server holding caller's kernel message is being restarted: the
+ * message goes back to the front of its endpoint's senders, for the
+ * successor to receive first (nothing the guest did is lost or repeated).
+ */
+static void ipc_requeue_kernel_sender(struct vcpu *caller)
+{
+	struct endpoint *ep = &kernel.endpoints[caller->kmsg_endpoint];
+	caller->state = VCPU_BLOCKED_SEND;
+	caller->queued_on = ep;
+	caller->next = ep->senders.head;
+	ep->senders.head = caller;
+	if (ep->senders.tail == NULL)
+		ep->senders.tail = caller;
+}
+
 void ipc_cancel(struct vcpu *v)
 {
 	if (v->queued_on != NULL) {
@@ -259,7 +276,10 @@ void ipc_cancel(struct vcpu *v)
 	if (v->caller != NULL) {
 		struct vcpu *caller = v->caller;
 		v->caller = NULL;
-		if (caller->part != v->part)
+		if (caller->part != v->part && v->part->restarting &&
+		    caller->state == VCPU_BLOCKED_FAULT && caller->kernel_sender)
+			ipc_requeue_kernel_sender(caller);
+		else if (caller->part != v->part)
 			ipc_release_caller(caller);
 	}
 	/* Servers holding v's reply right just lose it. */

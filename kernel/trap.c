@@ -16,6 +16,7 @@
 #include <kernel/sched.h>
 #include <kernel/trap.h>
 #include <kernel/virq.h>
+#include <plat/cpu.h>
 #include <plat/timer.h>
 
 static const char *access_name(u32 access)
@@ -89,6 +90,43 @@ COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
 	}
 }
 
+/**
+ * next was just chosen to run on this CPU after cur; the kernel lock is
+ * held. A vCPU its partition's restart reset must be entered through the
+ * platform's full switch, which applies the reset: if it is cur itself,
+ * whose return the platform would take as "back into the same vCPU", it goes
+ * back to the front of the ready queue, this CPU kicks itself and idles, and
+ * its idle loop enters it at once.
+ */
+COLD static struct vcpu *trap_fresh(u32 cpu, struct vcpu *cur, struct vcpu *next)
+{
+	next->after &= (u8)~VCPU_AFTER_FRESH;
+	if (next != cur)
+		return next;
+	next->state = VCPU_READY;
+	struct vcpu_queue *q = &cpu_sched[cpu].ready;
+	next->next = q->head;
+	q->head = next;
+	if (q->tail == NULL)
+		q->tail = next;
+	cpu_sched[cpu].current = NULL;
+	plat_cpu_kick(cpu);
+	return NULL;
+}
+
+/** The unusual ends of a hypercall (a lone yield, a restarted vCPU); releases the lock. */
+COLD static struct vcpu *trap_hypercall_after(struct vcpu *v, struct vcpu *next)
+{
+	bool relax = (next->after & VCPU_AFTER_RELAX) != 0;
+	next->after &= (u8)~VCPU_AFTER_RELAX;
+	if (next->after & VCPU_AFTER_FRESH)
+		next = trap_fresh(arch_cpu_index(), v, next);
+	spin_unlock(&kernel_lock);
+	if (relax)
+		arch_cpu_relax(); /* a yield with nothing else to run (hypercall.c) */
+	return next;
+}
+
 /** A hypercall: the hot path, kept small (only v lives across taking the lock). */
 static struct vcpu *trap_hypercall(struct vcpu *v)
 {
@@ -102,11 +140,9 @@ static struct vcpu *trap_hypercall(struct vcpu *v)
 	}
 	if (next == NULL)
 		power_off_if_finished();
+	else if (__builtin_expect(next->after != 0, 0))
+		return trap_hypercall_after(v, next);
 	spin_unlock(&kernel_lock);
-	if (__builtin_expect(next != NULL && next->relax_after, 0)) {
-		next->relax_after = false; /* a yield with nothing else to run (hypercall.c) */
-		arch_cpu_relax();
-	}
 	return next;
 }
 
@@ -116,6 +152,8 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 		return trap_hypercall(cur);
 	spin_lock(&kernel_lock);
 	struct vcpu *next = trap_other(cur, t);
+	if (next != NULL && (next->after & VCPU_AFTER_FRESH))
+		next = trap_fresh(arch_cpu_index(), cur, next);
 	if (next == NULL)
 		power_off_if_finished();
 	spin_unlock(&kernel_lock);
@@ -131,6 +169,8 @@ struct vcpu *kernel_idle(u32 cpu)
 	if (boot_complete()) {
 		sched_wake_due(cpu, plat_timer_now_ns());
 		next = sched_next(cpu, NULL, false);
+		if (next != NULL)
+			next->after &= (u8)~VCPU_AFTER_FRESH; /* from idle: a full switch anyway */
 	}
 	if (next == NULL)
 		power_off_if_finished();

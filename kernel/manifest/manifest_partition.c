@@ -194,7 +194,7 @@ static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 	static const char *const props[] = {
 		"compatible", "type",        "image",           "entry",       "vcpus",
 		"weight",     "cap",         "fault-handler",   "fault-badge", "sched-policy",
-		"sched-cpus", "device-tree", "device-tree-ipa", NULL
+		"sched-cpus", "device-tree", "device-tree-ipa", "restartable", NULL
 	};
 	static const char *const types[] = { "service", "vm", "pvh" };
 	struct config *cfg = c->cfg;
@@ -275,6 +275,11 @@ static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 		mf_error(c, node, "sched-policy",
 		         "missing: sched-cpus needs a policy (credit2 or null)");
 
+	if (mf_flag(c, node, "restartable") == MF_OK) {
+		p->restartable = true;
+		if (p->type != PARTITION_SERVICE)
+			mf_error(c, node, "restartable", "only a service partition is restarted");
+	}
 	p->image_mapping = CFG_NONE;
 	mf_parse_partition_children(c, pi, node);
 

@@ -328,7 +328,10 @@ CASES = [
   ['/partitions/a: device-tree-ipa: 0x1f0004 is not 8-byte aligned']),
  ('device-tree-ipa-outside', 'a device tree outside the partition\'s RAM (in its shared region)',
   [(A_IMG, A_IMG + '\t\t\tdevice-tree = "dt";\n\t\t\tdevice-tree-ipa = <0x0 0x200000>;\n')],
-  ['/partitions/a: device-tree-ipa: 0x200000 is not inside a RAM mapping of the partition\'s own'])
+  ['/partitions/a: device-tree-ipa: 0x200000 is not inside a RAM mapping of the partition\'s own']),
+ ('restartable-vm', 'a VM marked restartable (only services are restarted)',
+  [(A_IMG, A_IMG + '\t\t\trestartable;\n')],
+  ['/partitions/a: restartable: only a service partition is restarted'])
 ]
 
 here = os.path.dirname(os.path.abspath(__file__))

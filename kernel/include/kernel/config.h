@@ -121,6 +121,7 @@ struct cfg_partition {
 	u32 fault_endpoint; /**< endpoint that receives this partition's faults, or CFG_NONE */
 	u64 fault_badge;    /**< badge the handler sees on those messages */
 	u32 sched_kind;     /**< enum cfg_sched_kind: is this a scheduling policy partition */
+	bool restartable;   /**< a service the kernel restarts from its image when it stops */
 	u64 sched_cpus;     /**< CPU mask it schedules (also in config.sched_policy[]) */
 };
 

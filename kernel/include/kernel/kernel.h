@@ -29,6 +29,8 @@ struct kernel_state {
 	struct endpoint endpoints[CFG_ENDPOINT_MAX];
 	struct notification notifications[CFG_NOTIFICATION_MAX];
 	int exit_status; /**< 0 unless some partition failed */
+	/** The boot package, kept for restarting partitions from their images. */
+	const void *package;
 	/** Per emulated range: the badge of its emulator's guest capability (emulate.c). */
 	u64 emulated_badge[CFG_EMULATED_MAX];
 };

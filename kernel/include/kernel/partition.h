@@ -25,6 +25,8 @@ struct partition {
 	u32 vcpu_count;
 	bool stopped;
 	bool irq_sources;   /**< devices with interrupts are passed through to it */
+	bool restarting;    /**< partition_stop is restarting it (ipc.c requeues its kernel callers) */
+	u32 restarts;       /**< how often it was restarted */
 	u32 fault_endpoint; /**< CFG_NONE: a fault stops the partition */
 	u64 fault_badge;
 	u32 line_len; /**< console output is line-buffered per partition */

@@ -19,6 +19,9 @@ struct partition;
 struct endpoint;
 struct notification;
 
+#define VCPU_AFTER_RELAX 1u
+#define VCPU_AFTER_FRESH 2u
+
 enum vcpu_state {
 	VCPU_READY,          /**< on a ready queue */
 	VCPU_RUNNING,        /**< current on its CPU */
@@ -63,7 +66,13 @@ struct vcpu {
 	 */
 	u32 irq_wake;
 	u64 wake_ns;      /**< VCPU_BLOCKED_IRQ: when to wake it anyway (0 = never) */
-	bool relax_after; /**< it yielded with nothing else to run: relax the CPU (trap.c) */
+	/**
+	 * What the trap path must do before it enters this vCPU (trap.c):
+	 * VCPU_AFTER_RELAX, it yielded with nothing else to run; VCPU_AFTER_FRESH,
+	 * its partition was restarted and it must be entered through a full switch.
+	 */
+	u8 after;
+	u32 kmsg_endpoint; /**< where its kernel message went (a restart queues it there again) */
 	/** Its access an emulator service completes (kernel_msg label IPC_LABEL_MMIO; emulate.c). */
 	struct {
 		u64 address;

@@ -1,0 +1,125 @@
+/** Restartable partitions (kernel/partition.c partition_revive) on the fake platform. */
+#include "system.h"
+#include "tap.h"
+#include <kernel/partition_ops.h>
+#include <string.h>
+
+#define RANGE 0x9000000u
+
+static u32 g, s, ep;
+
+/** A guest VM and its restartable emulator, on CPU 0 and CPU 1; the emulator waits. */
+static void setup(bool restartable)
+{
+	tsys_reset(2);
+	s = tsys_partition("emul", 1);
+	g = tsys_partition("guest", 1);
+	kernel.cfg.partitions[g].type = PARTITION_VM;
+	kernel.cfg.partitions[s].restartable = restartable;
+	kernel.cfg.partitions[s].vcpus[0].hard_affinity = 2; /* CPU 1 */
+	kernel.cfg.partitions[g].vcpus[0].hard_affinity = 1; /* CPU 0 */
+	ep = tsys_endpoint();
+	tsys_cap(s, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
+	tsys_cap(s, 1, CAP_GUEST, g, RIGHT_GUEST_EMULATE, 0);
+	kernel.cfg.emulated[0] = (struct cfg_emulated){
+		.guest = g, .ipa = RANGE, .size = 0x1000, .service = s, .endpoint = ep
+	};
+	kernel.cfg.emulated_count = 1;
+	OK(tsys_boot() == tsys_vcpu(g, 0), "restart: the guest runs on CPU 0");
+	fake_cpu = 1;
+	OK(kernel_idle(1) == tsys_vcpu(s, 0), "restart: the emulator on CPU 1");
+	OK(hc(tsys_vcpu(s, 0), HC_RECV, 0, 0, 0) == NULL, "restart: it waits for accesses");
+	fake_cpu = 0;
+	memset(&fake_mmio, 0, sizeof(fake_mmio));
+}
+
+static struct vcpu *access(struct vcpu *v, u64 address)
+{
+	struct trap t = {
+		.kind = TRAP_MMIO, .address = address, .size = 4, .access = IPC_ACCESS_READ
+	};
+	return kernel_trap(v, &t);
+}
+
+static void test_crash_mid_access(void)
+{
+	setup(true);
+	struct vcpu *vg = tsys_vcpu(g, 0), *vs = tsys_vcpu(s, 0);
+	access(vg, RANGE + 0x18);
+	EQ(vs->state, VCPU_READY, "restart: the emulator has the access");
+	fake_cpu = 1;
+	OK(kernel_idle(1) == vs && reg(vs, IPC_REG_WORD0) == RANGE + 0x18,
+	   "restart: it received it");
+	/* Its RAM holds some state when it crashes. */
+	unsigned char *ram = (unsigned char *)(uintptr_t)kernel.cfg
+	                             .regions[kernel.cfg.partitions[s].mappings[0].region]
+	                             .pa;
+	ram[100] = 0x5a;
+	u32 kicks = fake_kicks;
+	struct vcpu *next = trap_event(vs, TRAP_MEM_FAULT, 0x7000000, IPC_ACCESS_WRITE);
+	OK(strstr(tsys_console(), "; restarting it (1)") != NULL &&
+	           strstr(tsys_console(),
+	                  "partition 'emul' stopped: vcpu 0: test fault fault at 0x7000000") !=
+	                   NULL,
+	   "restart: the crash is reported with the restart");
+	OK(!kernel.partitions[s].stopped && kernel.partitions[s].restarts == 1,
+	   "restart: it runs again");
+	OK(next == NULL && fake_kicks == kicks + 1,
+	   "restart: its CPU idles and kicks itself, to enter the fresh vCPU through a full switch");
+	EQ(vs->state, VCPU_READY, "restart: the vCPU is ready");
+	OK(vs->arch.pc == 0x100000 && vs->arch.reset_count >= 2, "restart: reset at its entry");
+	EQ(ram[100], 0, "restart: its RAM was cleared");
+	EQ(vg->state, VCPU_BLOCKED_SEND, "restart: the guest's access waits for the successor");
+	EQ(fake_mmio.aborts, 0u, "restart: and was not aborted");
+	OK(kernel_idle(1) == vs, "restart: the successor runs");
+	OK(hc(vs, HC_RECV, 0, 0, 0) == vs && reg(vs, IPC_REG_WORD0) == RANGE + 0x18 &&
+	           reg(vs, IPC_REG_LABEL) == IPC_LABEL_MMIO,
+	   "restart: the successor receives the same access first");
+	memset(vs->arch.regs, 0, sizeof(vs->arch.regs));
+	vs->arch.regs[0] = HC_REPLY_RECV;
+	vs->arch.regs[IPC_REG_WORD0] = IPC_MMIO_DONE;
+	vs->arch.regs[IPC_REG_WORD0 + 1] = 0x90;
+	struct trap h = { .kind = TRAP_HYPERCALL };
+	kernel_trap(vs, &h);
+	OK(fake_mmio.completions == 1 && fake_mmio.value == 0x90,
+	   "restart: its answer completes the access");
+	EQ(vg->state, VCPU_READY, "restart: the guest goes on");
+	EQ(kernel.exit_status, 0, "restart: a restarted crash is not a system failure");
+	fake_cpu = 0;
+}
+
+static void test_exit_restarts(void)
+{
+	setup(true);
+	struct vcpu *vs = tsys_vcpu(s, 0);
+	fake_cpu = 1;
+	kernel_idle(1);
+	vs->state = VCPU_RUNNING;
+	cpu_sched[1].current = vs;
+	hc(vs, HC_EXIT, 3, 0, 0);
+	OK(!kernel.partitions[s].stopped && kernel.partitions[s].restarts == 1,
+	   "restart: a restartable service that exits is restarted too");
+	fake_cpu = 0;
+}
+
+static void test_not_restartable(void)
+{
+	setup(false);
+	struct vcpu *vg = tsys_vcpu(g, 0), *vs = tsys_vcpu(s, 0);
+	access(vg, RANGE);
+	fake_cpu = 1;
+	kernel_idle(1);
+	trap_event(vs, TRAP_MEM_FAULT, 0x7000000, IPC_ACCESS_WRITE);
+	OK(kernel.partitions[s].stopped,
+	   "restart: a partition not marked restartable stays stopped");
+	EQ(fake_mmio.aborts, 1u, "restart: and the guest's access gets a bus error");
+	fake_cpu = 0;
+}
+
+int main(void)
+{
+	test_crash_mid_access();
+	test_exit_restarts();
+	test_not_restartable();
+	return tap_finish();
+}
