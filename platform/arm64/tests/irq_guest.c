@@ -739,6 +739,19 @@ int svc_main(uint64_t arg)
 				value = emu_badge; /* the badge the kernel gave, for the guest to check */
 			else if (off == 0x88 && !write)
 				value = emu_bad;
+			else if (off == 0xc0 && write) {
+				/*
+				 * Crash until the count in the region that survives a
+				 * restart (emu.dts: persist) reaches the value written:
+				 * each successor gets the same write again.
+				 */
+				volatile uint64_t *persist = (volatile uint64_t *)0x300000;
+				if (*persist < r[5]) {
+					*persist = *persist + 1;
+					__asm__ volatile("udf #0");
+				}
+			} else if (off == 0xc8 && !write)
+				value = *(volatile uint64_t *)0x300000;
 			else if (off == 0x90 && !write) {
 				/*
 				 * Touch the stage-1 controls and the GIC interface, which
@@ -817,6 +830,9 @@ int svc_main(uint64_t arg)
 	check(seen[0][EMU_SPI] >= 1, "the service raised the guest's SPI 40 (HC_GUEST_IRQ)");
 	check(r32(EMU + 0x88) == 0, "the service saw only well-formed messages");
 	check(r32(EMU + 0x84) == 0xe3, "with the badge of its guest capability");
+	w32(EMU + 0xc0, 3); /* the emulator crashes on it three times */
+	check(r32(EMU + 0xc8) == 3,
+	      "the emulator crashed three times on one write; a successor completed it, and the next read");
 	puts_("loading just past the emulated range\n");
 	(void)r32(EMU + 0x1000);
 	puts_("FAILED: the load past the range went through\n");
