@@ -24,9 +24,9 @@ struct partition {
 	struct vcpu *vcpus; /**< vcpu_count consecutive entries of the kernel array */
 	u32 vcpu_count;
 	bool stopped;
-	bool irq_sources;   /**< devices with interrupts are passed through to it */
-	bool restarting;    /**< partition_stop is restarting it (ipc.c requeues its kernel callers) */
-	u32 restarts;       /**< how often it was restarted */
+	bool irq_sources; /**< devices with interrupts are passed through to it */
+	bool restarting; /**< partition_stop is restarting it (ipc.c requeues its kernel callers) */
+	u32 restarts;    /**< how often it was restarted */
 	u32 fault_endpoint; /**< CFG_NONE: a fault stops the partition */
 	u64 fault_badge;
 	u32 line_len; /**< console output is line-buffered per partition */

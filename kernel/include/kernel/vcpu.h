@@ -65,7 +65,7 @@ struct vcpu {
 	 * an interrupt raised between that look and the wait is not lost.
 	 */
 	u32 irq_wake;
-	u64 wake_ns;      /**< VCPU_BLOCKED_IRQ: when to wake it anyway (0 = never) */
+	u64 wake_ns; /**< VCPU_BLOCKED_IRQ: when to wake it anyway (0 = never) */
 	/**
 	 * What the trap path must do before it enters this vCPU (trap.c):
 	 * VCPU_AFTER_RELAX, it yielded with nothing else to run; VCPU_AFTER_FRESH,
