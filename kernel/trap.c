@@ -91,18 +91,16 @@ COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
 }
 
 /**
- * next was just chosen to run on this CPU after cur; the kernel lock is
- * held. A vCPU its partition's restart reset must be entered through the
- * platform's full switch, which applies the reset: if it is cur itself,
- * whose return the platform would take as "back into the same vCPU", it goes
- * back to the front of the ready queue, this CPU kicks itself and idles, and
- * its idle loop enters it at once.
+ * next was just chosen to run on this CPU; the kernel lock is held. A vCPU
+ * its partition's restart reset must be entered through the platform's full
+ * switch, which applies the reset, but a platform takes the return of the
+ * vCPU that trapped as "back into the same vCPU". So a fresh vCPU goes back
+ * to the front of the ready queue, this CPU kicks itself and idles, and its
+ * idle loop enters it at once (rare: once per restart).
  */
-COLD static struct vcpu *trap_fresh(u32 cpu, struct vcpu *cur, struct vcpu *next)
+COLD static struct vcpu *trap_fresh(u32 cpu, struct vcpu *next)
 {
 	next->after &= (u8)~VCPU_AFTER_FRESH;
-	if (next != cur)
-		return next;
 	next->state = VCPU_READY;
 	struct vcpu_queue *q = &cpu_sched[cpu].ready;
 	next->next = q->head;
@@ -114,16 +112,21 @@ COLD static struct vcpu *trap_fresh(u32 cpu, struct vcpu *cur, struct vcpu *next
 	return NULL;
 }
 
-/** The unusual ends of a hypercall (a lone yield, a restarted vCPU); releases the lock. */
-COLD static struct vcpu *trap_hypercall_after(struct vcpu *v, struct vcpu *next)
+/** The unusual ends of a hypercall (a lone yield, a restarted vCPU), after the lock. */
+COLD static struct vcpu *trap_hypercall_after(struct vcpu *next)
 {
-	bool relax = (next->after & VCPU_AFTER_RELAX) != 0;
-	next->after &= (u8)~VCPU_AFTER_RELAX;
-	if (next->after & VCPU_AFTER_FRESH)
-		next = trap_fresh(arch_cpu_index(), v, next);
-	spin_unlock(&kernel_lock);
-	if (relax)
+	if (next->after & VCPU_AFTER_FRESH) {
+		spin_lock(&kernel_lock);
+		if (next->after & VCPU_AFTER_FRESH)
+			next = trap_fresh(arch_cpu_index(), next);
+		spin_unlock(&kernel_lock);
+		if (next == NULL)
+			return NULL;
+	}
+	if (next->after & VCPU_AFTER_RELAX) {
+		next->after &= (u8)~VCPU_AFTER_RELAX;
 		arch_cpu_relax(); /* a yield with nothing else to run (hypercall.c) */
+	}
 	return next;
 }
 
@@ -140,9 +143,9 @@ static struct vcpu *trap_hypercall(struct vcpu *v)
 	}
 	if (next == NULL)
 		power_off_if_finished();
-	else if (__builtin_expect(next->after != 0, 0))
-		return trap_hypercall_after(v, next);
 	spin_unlock(&kernel_lock);
+	if (__builtin_expect(next != NULL && next->after != 0, 0))
+		return trap_hypercall_after(next);
 	return next;
 }
 
@@ -153,7 +156,7 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 	spin_lock(&kernel_lock);
 	struct vcpu *next = trap_other(cur, t);
 	if (next != NULL && (next->after & VCPU_AFTER_FRESH))
-		next = trap_fresh(arch_cpu_index(), cur, next);
+		next = trap_fresh(arch_cpu_index(), next);
 	if (next == NULL)
 		power_off_if_finished();
 	spin_unlock(&kernel_lock);
