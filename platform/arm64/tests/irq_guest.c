@@ -19,6 +19,7 @@
  *                    device's interrupt; ends with an access past the range.
  *   GUEST_EMU_SERVICE  that emulator: answers every IPC_LABEL_MMIO message.
  *   GUEST_EMU_BENCH  mmio_emulated_read (tests/bench/emu-arm64.dts).
+ *   GUEST_EMU_MUTE / GUEST_EMU_MUTED  an emulator that never answers, and its VM.
  */
 #include <ipc/abi.h>
 #include <stddef.h>
@@ -772,6 +773,33 @@ int svc_main(uint64_t arg)
 		r[4] = value;
 		arch_hypercall(r);
 	}
+}
+
+#elif defined(GUEST_EMU_MUTE)
+
+/* An emulator that takes an access and never answers it: it waits on a notification nobody signals. */
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	uint64_t r[9] = { HC_RECV, 0, 0, 0, 0, 0, 0, 0, 0 };
+	arch_hypercall(r);
+	puts_("holding an access and never answering\n");
+	uint64_t w[9] = { HC_WAIT, 1, 0, 0, 0, 0, 0, 0, 0 };
+	arch_hypercall(w);
+	puts_("FAILED: the wait returned\n");
+	return 1;
+}
+
+#elif defined(GUEST_EMU_MUTED)
+
+/* A VM whose device's emulator never answers: it waits for good, and nobody else does. */
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	puts_("reading the device whose emulator never answers\n");
+	(void)r32(UINT64_C(0x0b000000));
+	puts_("FAILED: the read returned\n");
+	return 1;
 }
 
 #elif defined(GUEST_EMU) || defined(GUEST_EMU_BENCH)
