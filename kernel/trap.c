@@ -67,8 +67,11 @@ COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
 	u32 cpu = arch_cpu_index();
 	if (t->kind == TRAP_TIMER)
 		sched_wake_due(cpu, plat_timer_now_ns());
-	if (cur == NULL || cur->state == VCPU_STOPPED) {
-		/* Idle, or stopped from another CPU while it ran here. */
+	if (cur == NULL || cur->state != VCPU_RUNNING) {
+		/*
+		 * Idle; or stopped, or restarted (ready again, reset), from another
+		 * CPU while it ran here: what it trapped for is its old life's.
+		 */
 		return sched_next(cpu, NULL, false);
 	}
 	switch (t->kind) {

@@ -118,6 +118,7 @@ static void test_emulator_stops(void)
 	   "emul: the emulator stopping mid-access leaves the guest a bus error");
 	EQ(vg->state, VCPU_READY, "emul: and the guest runnable");
 	OK(!kernel.partitions[g].stopped, "emul: the guest is not stopped with it");
+	OK(kernel_idle(0) == vg, "emul: the guest runs again");
 	OK(FAKE_EXPECT_EXIT(access(vg, RANGE, 4, false, 0)), "emul: (then nothing is left)");
 	OK(kernel.partitions[g].stopped, "emul: a later access to its range is a fault");
 	OK(strstr(tsys_console(), "emulator stopped") != NULL, "emul: reported as such");

@@ -102,6 +102,28 @@ static void test_exit_restarts(void)
 	fake_cpu = 0;
 }
 
+/** Restarted from another CPU while it ran: what it traps for next is its old life's. */
+static void test_remote_restart(void)
+{
+	setup(true);
+	struct vcpu *vs = tsys_vcpu(s, 0);
+	fake_cpu = 1;
+	kernel_idle(1);
+	vs->state = VCPU_RUNNING;
+	cpu_sched[1].current = vs;
+	fake_cpu = 0;
+	u32 kicks = fake_kicks;
+	partition_stop(vs->part, "stopped from CPU 0", false);
+	OK(kernel.partitions[s].restarts == 1 && fake_kicks > kicks,
+	   "restart: restarted from another CPU, its CPU is kicked");
+	fake_cpu = 1;
+	trap_event(vs, TRAP_MEM_FAULT, 0x7000000, IPC_ACCESS_WRITE);
+	EQ(kernel.partitions[s].restarts, 1u,
+	   "restart: a fault of its old life, trapped late, does not restart it again");
+	OK(!kernel.partitions[s].stopped, "restart: it stays running");
+	fake_cpu = 0;
+}
+
 static void test_not_restartable(void)
 {
 	setup(false);
@@ -120,6 +142,7 @@ int main(void)
 {
 	test_crash_mid_access();
 	test_exit_restarts();
+	test_remote_restart();
 	test_not_restartable();
 	return tap_finish();
 }
