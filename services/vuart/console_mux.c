@@ -63,7 +63,8 @@ bool console_mux_state_valid(const struct console_mux *m)
 	if (m->guest_count > CONSOLE_MUX_GUEST_MAX || m->ctrl_a >= CONSOLE_MUX_SWITCH_COUNT ||
 	    m->open > m->guest_count || m->notice_due > 1)
 		return false;
-	if (m->guest_count == 0 ? m->focus != 0 : m->focus >= m->guest_count)
+	/* With no guest there is no focus and nothing to announce. */
+	if (m->guest_count == 0 ? m->focus != 0 || m->notice_due != 0 : m->focus >= m->guest_count)
 		return false;
 	if (m->out_head >= CONSOLE_MUX_OUT_MAX || m->out_count > CONSOLE_MUX_OUT_MAX)
 		return false;

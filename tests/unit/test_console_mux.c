@@ -300,6 +300,9 @@ static void test_persistence(void)
 		memcpy((uint8_t *)&copy + bad[i].off, &bad[i].value, sizeof(uint32_t));
 		OK(!console_mux_state_valid(&copy), bad[i].what);
 	}
+	console_mux_init(&copy);
+	copy.notice_due = 1;
+	OK(!console_mux_state_valid(&copy), "a notice due with no guest to name is refused");
 }
 
 int main(void)
