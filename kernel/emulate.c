@@ -23,14 +23,19 @@ void emul_setup(void)
 	}
 }
 
-/** The emulated range of partition p that holds [address, address + size), or CFG_NONE. */
-static u32 emul_find(const struct partition *p, u64 address, u32 size)
+/**
+ * The emulated range of partition p that holds [address, address + size),
+ * or CFG_NONE: among its port ranges for a port access, its MMIO ranges
+ * otherwise (port 0x3f8 and address 0x3f8 are different things).
+ */
+static u32 emul_find(const struct partition *p, u64 address, u32 size, bool port)
 {
 	const struct config *cfg = &kernel.cfg;
+	u32 kind = port ? CFG_EMULATED_PORTS : CFG_EMULATED_MMIO;
 	for (u32 i = 0; i < cfg->emulated_count; i++) {
 		const struct cfg_emulated *e = &cfg->emulated[i];
-		if (e->guest == p->id && address >= e->ipa && address - e->ipa < e->size &&
-		    size <= e->size - (address - e->ipa))
+		if (e->guest == p->id && e->kind == kind && address >= e->ipa &&
+		    address - e->ipa < e->size && size <= e->size - (address - e->ipa))
 			return i;
 	}
 	return CFG_NONE;
@@ -38,14 +43,19 @@ static u32 emul_find(const struct partition *p, u64 address, u32 size)
 
 struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 {
-	u32 i = emul_find(v->part, t->address, t->size);
+	u32 i = emul_find(v->part, t->address, t->size, t->port);
 	const struct cfg_emulated *e = i == CFG_NONE ? NULL : &kernel.cfg.emulated[i];
 	if (e == NULL || kernel.partitions[e->service].stopped) {
-		/* Nobody emulates it (any more): the access is a plain memory fault. */
+		/*
+		 * Nobody emulates it (any more): a plain memory fault, or for a
+		 * port the fault the platform described (x86: "port I/O").
+		 */
 		struct trap fault = *t;
-		fault.kind = TRAP_MEM_FAULT;
-		fault.what = e == NULL ? NULL :
-		                         "access to an emulated range whose emulator stopped";
+		fault.kind = t->port ? TRAP_GUEST_EXCEPTION : TRAP_MEM_FAULT;
+		if (e != NULL)
+			fault.what = "access to an emulated range whose emulator stopped";
+		else if (!t->port)
+			fault.what = NULL;
 		return trap_fault(v, &fault);
 	}
 	bool write = (t->access & IPC_ACCESS_WRITE) != 0;
@@ -55,7 +65,8 @@ struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 	v->mmio.write = write;
 	struct kernel_msg m = {
 		.label = IPC_LABEL_MMIO,
-		.words = { t->address, t->size | (write ? IPC_MMIO_WRITE : 0u),
+		.words = { t->address,
+		           t->size | (write ? IPC_MMIO_WRITE : 0u) | (t->port ? IPC_MMIO_PORT : 0u),
 		           write ? t->value : 0, v->index, t->address - e->ipa, i },
 		.badge = kernel.emulated_badge[i],
 	};

@@ -292,10 +292,42 @@ static void mf_parse_ipc(struct manifest_ctx *c, int root)
 	}
 }
 
+/**
+ * Whether the machine has I/O ports. The manifest code sees the platform
+ * only through boot_info; the one machine without ports (arm64) is the one
+ * that refuses PVH partitions, whose entry is x86's too.
+ */
+static bool mf_has_ports(const struct manifest_ctx *c)
+{
+	return (c->bi->unsupported_types & (1u << PARTITION_PVH)) == 0;
+}
+
+/** `ports = <base count>` of an emulated node: x86 I/O ports base .. base + count - 1. */
+static void mf_parse_ports(struct manifest_ctx *c, int node, struct cfg_emulated *e)
+{
+	u64 cells;
+	e->kind = CFG_EMULATED_PORTS;
+	if (fdt_getprop(c->fdt, node, "reg", NULL) != NULL)
+		mf_error(c, node, "ports", "give reg (MMIO) or ports, not both");
+	if (!mf_has_ports(c)) {
+		mf_error(c, node, "ports", "this machine has no I/O ports (x86 only)");
+		return;
+	}
+	if (mf_u64(c, node, "ports", true, &cells) != MF_OK)
+		return;
+	e->ipa = cells >> 32;
+	e->size = cells & 0xffffffffu;
+	if (e->size == 0)
+		mf_error(c, node, "ports", "covers no port (count 0)");
+	else if (e->ipa > 0xffffu || e->size > 0x10000u - e->ipa)
+		mf_error(c, node, "ports", "ports 0x%llx+0x%llx go past port 0xffff",
+		         (unsigned long long)e->ipa, (unsigned long long)e->size);
+}
+
 static void mf_parse_emulated(struct manifest_ctx *c, int root)
 {
-	static const char *const props[] = { "compatible", "guest", "service",
-		                             "endpoint",   "reg",   NULL };
+	static const char *const props[] = { "compatible", "guest", "service", "endpoint",
+		                             "reg",        "ports", NULL };
 	struct config *cfg = c->cfg;
 	int top = fdt_subnode_offset(c->fdt, root, "emulated");
 	int node;
@@ -321,7 +353,15 @@ static void mf_parse_emulated(struct manifest_ctx *c, int root)
 		if (ok && e->guest == e->service)
 			mf_error(c, node, "service",
 			         "a partition cannot emulate devices for itself");
-		if (mf_reg(c, node, true, &e->ipa, &e->size) != MF_OK)
+		if (fdt_getprop(c->fdt, node, "ports", NULL) != NULL) {
+			mf_parse_ports(c, node, e);
+			continue;
+		}
+		enum mf_read res = mf_reg(c, node, false, &e->ipa, &e->size);
+		if (res == MF_ABSENT)
+			mf_error(c, node, NULL,
+			         "needs reg (an MMIO range) or ports (x86 I/O ports)");
+		if (res != MF_OK)
 			continue;
 		if (!is_page_aligned(e->ipa) || !is_page_aligned(e->size) || e->size == 0)
 			mf_error(c, node, "reg", "range 0x%llx+0x%llx is not page aligned",

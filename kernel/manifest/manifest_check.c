@@ -468,7 +468,9 @@ static void mf_check_emulated(struct manifest_ctx *c)
 		const struct cfg_emulated *e = &cfg->emulated[i];
 		const struct cfg_partition *g = &cfg->partitions[e->guest];
 		int node = c->emulated_node[i];
-		for (u32 m = 0; m < g->mapping_count; m++) {
+		bool ports = e->kind == CFG_EMULATED_PORTS;
+		/* Ports are their own address space: only other port ranges can overlap them. */
+		for (u32 m = 0; m < g->mapping_count && !ports; m++) {
 			const struct cfg_mapping *map = &g->mappings[m];
 			if (mf_overlap(e->ipa, e->size, map->ipa, cfg->regions[map->region].size))
 				mf_error(c, node, "reg", "overlaps mapping %s of guest %s",
@@ -476,8 +478,11 @@ static void mf_check_emulated(struct manifest_ctx *c)
 		}
 		for (u32 k = 0; k < i; k++) {
 			const struct cfg_emulated *o = &cfg->emulated[k];
-			if (o->guest == e->guest && mf_overlap(e->ipa, e->size, o->ipa, o->size))
-				mf_error(c, node, "reg", "overlaps emulated range %s", o->name);
+			if (o->guest == e->guest && o->kind == e->kind &&
+			    mf_overlap(e->ipa, e->size, o->ipa, o->size))
+				mf_error(c, node, ports ? "ports" : "reg",
+				         "overlaps emulated %s %s", ports ? "port range" : "range",
+				         o->name);
 		}
 		if (cfg->partitions[e->service].type != PARTITION_SERVICE)
 			mf_error(c, node, "service", "%s is not a service partition",

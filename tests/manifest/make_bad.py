@@ -85,6 +85,28 @@ UART_MAP = '\t\t\t\tuart { region = <&uart1>; rights = "rw"; };\n'
 A_RAMMAP = 'ram { region = <&a_ram>; ipa = <0x0 0x100000>; rights = "rwx"; load-image; };'
 
 # name: (what, [(old, new)], [expected error lines], extra header lines)
+def emu_ports(range0, name1=None, range1=None, name2=None, range2=None, x86=True):
+    """Emulated nodes for guest a served by b (which then holds the emulate right): com1 with
+    range0 (its reg/ports properties), and optionally more nodes with their own. For x86 the
+    device moves out of the machine's RAM, as in the other x86 cases."""
+    nodes = [('com1', range0)]
+    if name1:
+        nodes.append((name1, range1))
+    if name2:
+        nodes.append((name2, range2))
+    body = ''
+    for n, r in nodes:
+        body += ('\t\t%s {\n\t\t\tcompatible = "sephyp,emulated";\n\t\t\tguest = <&a>;\n'
+                 '\t\t\tservice = <&b>;\n\t\t\tendpoint = <&ep>;\n' % n)
+        if r:
+            body += '\t\t\t%s\n' % r
+        body += '\t\t};\n'
+    reps = [(B_CAP1, B_CAP1 + '\n\t\t\t\tcap@2 { reg = <2>; object = <&a>; kind = "guest"; rights = "emulate"; };'),
+            ('\t};\n};\n', '\t};\n\n\temulated {\n' + body + '\t};\n};\n')]
+    if x86:
+        reps.append((UART_REG, 'reg = <0x0 0xfeb00000 0x0 0x1000>;'))
+    return reps
+
 CASES = [
  ('region-size-misaligned', 'a region size that is not a page multiple',
   [(A_RAM, A_RAM.replace('0x100000', '0x100800'))],
@@ -331,7 +353,30 @@ CASES = [
   ['/partitions/a: device-tree-ipa: 0x200000 is not inside a RAM mapping of the partition\'s own']),
  ('restartable-vm', 'a VM marked restartable (only services are restarted)',
   [(A_IMG, A_IMG + '\t\t\trestartable;\n')],
-  ['/partitions/a: restartable: only a service partition is restarted'])
+  ['/partitions/a: restartable: only a service partition is restarted']),
+ # Emulated x86 I/O ports (`ports = <base count>` instead of `reg`).
+ ('emulated-ports-arm64', 'an emulated port range on arm64, which has no I/O ports',
+  emu_ports('ports = <0x3f8 8>;', x86=False),
+  ['/emulated/com1: ports: this machine has no I/O ports (x86 only)']),
+ ('emulated-ports-and-reg', 'an emulated node with both reg and ports (x86)',
+  emu_ports('ports = <0x3f8 8>; reg = <0x0 0x9000000 0x0 0x1000>;'),
+  ['/emulated/com1: ports: give reg (MMIO) or ports, not both'], ['args: --platform x86_64 --cpus 2']),
+ ('emulated-neither', 'an emulated node with neither reg nor ports',
+  emu_ports('', x86=False),
+  ['/emulated/com1: needs reg (an MMIO range) or ports (x86 I/O ports)']),
+ ('emulated-ports-past-ffff', 'emulated ports running past port 0xffff (x86)',
+  emu_ports('ports = <0xfff8 9>;'),
+  ['/emulated/com1: ports: ports 0xfff8+0x9 go past port 0xffff'], ['args: --platform x86_64 --cpus 2']),
+ ('emulated-ports-none', 'an emulated port range of no port (x86)',
+  emu_ports('ports = <0x3f8 0>;'),
+  ['/emulated/com1: ports: covers no port (count 0)'], ['args: --platform x86_64 --cpus 2']),
+ ('emulated-ports-one-cell', 'an emulated port range given as one cell (x86)',
+  emu_ports('ports = <0x3f8>;'),
+  ['/emulated/com1: ports: expected 8 bytes (two cells), got 4'], ['args: --platform x86_64 --cpus 2']),
+ ('emulated-ports-overlap', 'two emulated port ranges of one guest that overlap (x86); an MMIO '
+  'range at the same numbers does not',
+  emu_ports('ports = <0x3f8 8>;', 'com1b', 'ports = <0x3ff 1>;', 'mmio', 'reg = <0x0 0x0 0x0 0x1000>;'),
+  ['/emulated/com1b: ports: overlaps emulated port range com1'], ['args: --platform x86_64 --cpus 2']),
 ]
 
 here = os.path.dirname(os.path.abspath(__file__))

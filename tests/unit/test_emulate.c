@@ -6,6 +6,8 @@
 
 #define RANGE 0x9000000u
 #define BADGE 0x77u
+/** A port range (x86 `ports`): a 16550's eight registers at COM1. */
+#define PORTS 0x3f8u
 
 static u32 g, s, ep;
 
@@ -24,7 +26,13 @@ static void setup(bool inject_right)
 	kernel.cfg.emulated[0] = (struct cfg_emulated){
 		.guest = g, .ipa = RANGE, .size = 0x1000, .service = s, .endpoint = ep
 	};
-	kernel.cfg.emulated_count = 1;
+	kernel.cfg.emulated[1] = (struct cfg_emulated){ .guest = g,
+		                                        .kind = CFG_EMULATED_PORTS,
+		                                        .ipa = PORTS,
+		                                        .size = 8,
+		                                        .service = s,
+		                                        .endpoint = ep };
+	kernel.cfg.emulated_count = 2;
 	OK(tsys_boot() == tsys_vcpu(s, 0), "emul: the emulator runs first");
 	OK(hc(tsys_vcpu(s, 0), HC_RECV, 0, 0, 0) == tsys_vcpu(g, 0),
 	   "emul: it waits, the guest runs");
@@ -39,6 +47,20 @@ static struct vcpu *access(struct vcpu *v, u64 address, u32 size, bool write, u6
 		          .value = value,
 		          .access = write ? IPC_ACCESS_WRITE : IPC_ACCESS_READ,
 		          .arch_info = 0xa5 };
+	return kernel_trap(v, &t);
+}
+
+/** An x86 IN (write false) or OUT of size bytes at port. */
+static struct vcpu *port_access(struct vcpu *v, u64 port, u32 size, bool write, u64 value)
+{
+	struct trap t;
+	trap_init(&t, TRAP_MMIO, 0xabcd, "port I/O");
+	t.address = port;
+	t.size = size;
+	t.value = value;
+	t.access = write ? IPC_ACCESS_WRITE : IPC_ACCESS_READ;
+	t.arch_info = 0x5a;
+	t.port = true;
 	return kernel_trap(v, &t);
 }
 
@@ -124,6 +146,47 @@ static void test_emulator_stops(void)
 	OK(strstr(tsys_console(), "emulator stopped") != NULL, "emul: reported as such");
 }
 
+static void test_ports(void)
+{
+	setup(true);
+	struct vcpu *vg = tsys_vcpu(g, 0), *vs = tsys_vcpu(s, 0);
+	OK(port_access(vg, PORTS + 5, 1, false, 0) == vs,
+	   "ports: an IN from a port in the range goes to the emulator");
+	EQ(reg(vs, IPC_REG_WORD0), PORTS + 5, "ports: w0 the port");
+	EQ(reg(vs, IPC_REG_WORD0 + 1), 1u | IPC_MMIO_PORT, "ports: w1 the size and the port bit");
+	EQ(reg(vs, IPC_REG_WORD0 + 4), 5u, "ports: w4 the offset from the range's first port");
+	EQ(reg(vs, IPC_REG_WORD0 + 5), 1u, "ports: w5 the port range's index");
+	answer(vs, IPC_MMIO_DONE, 0x60);
+	OK(fake_mmio.completions == 1 && fake_mmio.value == 0x60 && fake_mmio.arch_info == 0x5a,
+	   "ports: the IN completes with the emulator's value");
+	OK(port_access(vg, PORTS, 2, true, 0x1234) == vs, "ports: an OUT goes there too");
+	EQ(reg(vs, IPC_REG_WORD0 + 1), 2u | IPC_MMIO_PORT | IPC_MMIO_WRITE,
+	   "ports: w1 with the write bit");
+	EQ(reg(vs, IPC_REG_WORD0 + 2), 0x1234u, "ports: w2 the value written");
+	answer(vs, IPC_MMIO_DONE, 0);
+	OK(access(vg, RANGE, 4, false, 0) == vs, "ports: MMIO still reaches the MMIO range");
+	EQ(reg(vs, IPC_REG_WORD0 + 1), 4u, "ports: without the port bit");
+	answer(vs, IPC_MMIO_DONE, 0);
+
+	OK(FAKE_EXPECT_EXIT(access(vg, PORTS + 5, 1, false, 0)),
+	   "ports: (the guest stops: nothing left)");
+	OK(kernel.partitions[g].stopped, "ports: an MMIO access at a port's number is no port");
+	OK(strstr(tsys_console(), "stage-2 fault at 0x3fd") != NULL, "ports: a memory fault");
+
+	setup(true);
+	vg = tsys_vcpu(g, 0);
+	OK(FAKE_EXPECT_EXIT(port_access(vg, RANGE, 1, false, 0)), "ports: (system off again)");
+	OK(kernel.partitions[g].stopped, "ports: a port at an MMIO range's address is no MMIO");
+	OK(strstr(tsys_console(), "port I/O, pc") != NULL && strstr(tsys_console(), "0xabcd"),
+	   "ports: reported as the platform's port fault, with its syndrome");
+
+	setup(true);
+	vg = tsys_vcpu(g, 0);
+	OK(FAKE_EXPECT_EXIT(port_access(vg, PORTS + 7, 2, true, 0)), "ports: (system off again)");
+	OK(kernel.partitions[g].stopped, "ports: an access running past the port range's end");
+	EQ(fake_mmio.completions, 0u, "ports: none of these was completed");
+}
+
 static struct vcpu *guest_irq(struct vcpu *v, u64 slot, u64 intid, u64 level)
 {
 	memset(v->arch.regs, 0, sizeof(v->arch.regs));
@@ -177,6 +240,7 @@ int main(void)
 	test_read_write();
 	test_outside();
 	test_emulator_stops();
+	test_ports();
 	test_guest_irq();
 	return tap_finish();
 }

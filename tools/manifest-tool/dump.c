@@ -97,9 +97,11 @@ void tool_dump(const struct config *cfg)
 		dump_partition(cfg, i);
 	for (u32 i = 0; i < cfg->emulated_count; i++) {
 		const struct cfg_emulated *e = &cfg->emulated[i];
-		printf("emulated %u %s guest %s service %s endpoint %s ipa 0x%llx size 0x%llx\n", i,
+		bool ports = e->kind == CFG_EMULATED_PORTS;
+		printf("emulated %u %s guest %s service %s endpoint %s %s 0x%llx %s 0x%llx\n", i,
 		       e->name, partition_name(cfg, e->guest), partition_name(cfg, e->service),
-		       cfg->endpoint_names[e->endpoint], (unsigned long long)e->ipa,
+		       cfg->endpoint_names[e->endpoint], ports ? "ports" : "ipa",
+		       (unsigned long long)e->ipa, ports ? "count" : "size",
 		       (unsigned long long)e->size);
 	}
 }

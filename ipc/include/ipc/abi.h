@@ -58,8 +58,11 @@ enum hc_number {
 	/**
 	 * r1 = a guest capability with RIGHT_GUEST_INJECT, r3 = the guest's
 	 * interrupt (arm64: an SPI INTID of its virtual GIC that no device is
-	 * passed through on), r4 = 1 to raise the line, 0 to lower it. The
-	 * emulator's way to interrupt the guest it serves.
+	 * passed through on; x86: a vector 32..255, raised as an edge in the
+	 * virtual local APIC of the guest's vCPU 0), r4 = 1 to raise the line,
+	 * 0 to lower it (on x86 lowering does nothing: the vector is an edge,
+	 * the guest's EOI ends it). The emulator's way to interrupt the guest
+	 * it serves.
 	 */
 	HC_GUEST_IRQ = 28,
 
@@ -151,18 +154,24 @@ enum cap_type {
  * A guest's load or store in a range the manifest gives to an emulator
  * service (`sephyp,emulated`), delivered to the range's endpoint:
  * w0 = guest-physical address, w1 = size in bytes (1, 2, 4 or 8) |
- * IPC_MMIO_WRITE for a store, w2 = the value stored (zero-extended),
+ * IPC_MMIO_WRITE for a store | IPC_MMIO_PORT for an I/O port access (x86
+ * IN/OUT to a range the manifest gives as `ports`: w0 is then the port
+ * number and w4 its offset from the range's first port; the size is 1, 2
+ * or 4; an IN completes into AL, AX or EAX), w2 = the value stored
+ * (zero-extended),
  * w3 = the guest's vCPU index, w4 = offset of the address in the range,
  * w5 = the range's index among the manifest's emulated ranges; the badge
  * is the one of the service's guest capability over that guest.
  * The reply completes the access: w0 = IPC_MMIO_DONE with w1 = the value a
  * load reads (the kernel narrows and extends it as the instruction asks),
  * or IPC_MMIO_ABORT (any other w0 too): the guest takes the bus error of
- * its architecture (arm64: a synchronous external abort) and goes on.
+ * its architecture (arm64: a synchronous external abort; x86, which has
+ * none for MMIO or ports: #GP(0) at the instruction) and goes on.
  */
 #define IPC_LABEL_MMIO (IPC_LABEL_KERNEL | 3u)
 #define IPC_MMIO_SIZE_MASK 0xfu
 #define IPC_MMIO_WRITE (1u << 8)
+#define IPC_MMIO_PORT (1u << 9)
 #define IPC_MMIO_DONE 0u
 #define IPC_MMIO_ABORT 1u
 

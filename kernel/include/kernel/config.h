@@ -134,12 +134,19 @@ struct cfg_device {
 	u32 irqs[CFG_DEVICE_IRQ_MAX];
 };
 
-/** A guest MMIO range emulated by a service (routed by later issues). */
+/** What an emulated range covers: guest-physical addresses (`reg`) or x86 I/O ports (`ports`). */
+enum cfg_emulated_kind {
+	CFG_EMULATED_MMIO,
+	CFG_EMULATED_PORTS,
+};
+
+/** A guest MMIO or port range emulated by a service (kernel/emulate.c). */
 struct cfg_emulated {
 	char name[CFG_NAME_MAX];
-	u32 guest; /**< partition whose accesses trap */
-	u64 ipa;
-	u64 size;
+	u32 guest;    /**< partition whose accesses trap */
+	u32 kind;     /**< enum cfg_emulated_kind */
+	u64 ipa;      /**< MMIO: first address; ports: first port */
+	u64 size;     /**< MMIO: bytes; ports: how many ports */
 	u32 service;  /**< emulating partition */
 	u32 endpoint; /**< where the kernel delivers the trapped accesses */
 };

@@ -48,6 +48,13 @@ struct trap {
 	u32 size;
 	u64 value;
 	u64 arch_info;
+	/**
+	 * TRAP_MMIO: an I/O port access (x86 IN/OUT), address the port. It
+	 * matches only the `ports` ranges of the manifest, an MMIO access only
+	 * the `reg` ones; outside every range it is the fault what and
+	 * syndrome describe (TRAP_GUEST_EXCEPTION, not a memory fault).
+	 */
+	bool port;
 };
 
 /**
@@ -66,6 +73,7 @@ static inline void trap_init(struct trap *t, enum trap_kind kind, u64 syndrome, 
 	t->size = 0;
 	t->value = 0;
 	t->arch_info = 0;
+	t->port = false;
 }
 
 struct boot_mem_range {
