@@ -48,14 +48,13 @@ struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 	if (e == NULL || kernel.partitions[e->service].stopped) {
 		/*
 		 * Nobody emulates it (any more): a plain memory fault, or for a
-		 * port the fault the platform described (x86: "port I/O").
+		 * port the fault the platform described (x86: "port I/O"); the
+		 * platform's what names either (NULL: "stage-2").
 		 */
 		struct trap fault = *t;
 		fault.kind = t->port ? TRAP_GUEST_EXCEPTION : TRAP_MEM_FAULT;
 		if (e != NULL)
 			fault.what = "access to an emulated range whose emulator stopped";
-		else if (!t->port)
-			fault.what = NULL;
 		return trap_fault(v, &fault);
 	}
 	bool write = (t->access & IPC_ACCESS_WRITE) != 0;

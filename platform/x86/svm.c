@@ -23,6 +23,7 @@
 #include <string.h>
 #include <kernel/config.h>
 #include <x86/asid.h>
+#include <x86/emulate.h>
 #include <x86/layout.h>
 #include <x86/vapic.h>
 #include <x86/vlapic.h>
@@ -354,6 +355,8 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 		                                     IPC_ACCESS_READ;
 		t.syndrome = info;
 		t.what = "nested page";
+		/* A decodable load or store: the core finds its emulator, or faults it as above. */
+		x86_emul_npf(v, &t);
 		break;
 	}
 	case VMEXIT_NMI:
@@ -370,8 +373,14 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 		t.what = "triple fault";
 		break;
 	case VMEXIT_IOIO:
+		/*
+		 * Every port is intercepted (one IOPM for all): IN/OUT go to the
+		 * core as TRAP_MMIO, which answers them from the guest's emulated
+		 * port ranges or faults them as "port I/O" with EXITINFO1.
+		 */
 		t.what = "port I/O";
 		t.syndrome = vm->ctrl.exit_info1;
+		x86_emul_ioio(v, &t);
 		break;
 	case VMEXIT_CPUID:
 		x86_vapic_cpuid(v); /* intercepted only for vCPUs with a local APIC */
@@ -443,6 +452,8 @@ static __attribute__((noinline)) void exit_work(struct vcpu *v)
 	                                                                   VMCB_TLB_FLUSH_NONE;
 	if (a->exit_work & VCPU_EXIT_VAPIC)
 		x86_vapic_exit(v);
+	if (a->exit_work & VCPU_EXIT_EVENT)
+		x86_emul_exit(a);
 }
 
 /** Nothing to run: sleep until an interrupt, then ask the core again. */

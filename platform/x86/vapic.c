@@ -11,9 +11,11 @@
  *   | nmi[i]                               |  an NMI waits for vCPU i's entry
  *   +--------------------------------------+
  *
- * Lock order: the kernel lock and a partition's vapic lock are never held
- * together; kernel_vcpu_interrupt() and kernel_power() are called after the
- * vapic lock is dropped (kernel/virq.h explains why no wake-up is lost).
+ * Lock order: kernel lock, then a partition's vapic lock. Only
+ * x86_vapic_raise (HC_GUEST_IRQ, which the core calls with the kernel lock
+ * held) nests them; nothing takes the kernel lock under a vapic lock:
+ * kernel_vcpu_interrupt() and kernel_power() are called after the vapic
+ * lock is dropped (kernel/virq.h explains why no wake-up is lost).
  *
  * Time is the kernel's clock in nanoseconds (plat_timer_now_ns). The guest's
  * TSC is offset to count from the same origin (arch_vcpu_reset), so a
@@ -37,18 +39,14 @@
 #include <kernel/virq.h>
 #include <plat/timer.h>
 
-#include <x86/guest_mem.h>
+#include <x86/emulate.h>
+#include <x86/guest_regs.h>
 #include <x86/insn_decode.h>
 #include <x86/vapic.h>
 #include <x86/vlapic.h>
 #include <x86/x86.h>
 
 #define RFLAGS_IF (UINT64_C(1) << 9)
-#define CR0_PE (UINT64_C(1) << 0)
-#define EFER_LMA (UINT64_C(1) << 10)
-/** CS attributes in the VMCB: descriptor bits 55:52 sit in 11:8 (L = 53, D = 54). */
-#define CS_ATTRIB_L (1u << 9)
-#define CS_ATTRIB_D (1u << 10)
 
 #define MSR_APIC_BASE 0x1bu
 #define MSR_TSC_DEADLINE 0x6e0u
@@ -102,6 +100,19 @@ const char *x86_vapic_setup(u32 vmid, struct vcpu *vcpus, u32 vcpu_count)
 			return "the virtual local APIC cannot use the measured TSC rate";
 	}
 	return NULL;
+}
+
+int x86_vapic_raise(u32 vmid, u8 vector, bool raise)
+{
+	if (vmid > CFG_PARTITION_MAX || vapic_parts[vmid].count == 0)
+		return -2; /* a service: it has no local APIC */
+	if (!raise)
+		return -1;
+	struct vapic_part *vp = &vapic_parts[vmid];
+	spin_lock(&vp->lock);
+	bool taken = vlapic_raise(&vp->lapic[0], vector, false);
+	spin_unlock(&vp->lock);
+	return taken ? 0 : -1;
 }
 
 void x86_vapic_entry(struct vcpu *v, u32 cpu)
@@ -211,35 +222,6 @@ struct vcpu *x86_vapic_hlt(struct vcpu *v)
 	return kernel_trap(v, &t);
 }
 
-/** The decoder's view of the guest's code segment. */
-static enum insn_mode guest_insn_mode(const struct vmcb_save *s)
-{
-	if ((s->efer & EFER_LMA) && (s->cs.attrib & CS_ATTRIB_L))
-		return INSN_MODE_64;
-	if ((s->cr0 & CR0_PE) && (s->cs.attrib & CS_ATTRIB_D))
-		return INSN_MODE_32;
-	return INSN_MODE_16;
-}
-
-/** Where GPR number reg (0 = RAX ... 15 = R15) of the vCPU lives. */
-static u64 *guest_gpr(struct vcpu_arch *a, u32 reg)
-{
-	if (reg == X86_REG_RAX)
-		return &a->vmcb.save.rax;
-	if (reg == X86_REG_RSP)
-		return &a->vmcb.save.rsp;
-	return &a->gpr[reg & 15u];
-}
-
-/** The instruction completed: step over it (no NRIPS under TCG) and end any STI shadow. */
-static void guest_advance(struct vmcb *vm, enum insn_mode mode, u32 length)
-{
-	vm->save.rip += length;
-	if (mode != INSN_MODE_64)
-		vm->save.rip &= 0xffffffffu;
-	vm->ctrl.int_shadow &= ~(u64)VMCB_INT_SHADOW;
-}
-
 /**
  * An ICR write of vCPU self (vapic lock held): every target the VM has
  * takes the message; *wake collects the vCPUs to interrupt and *sipi those
@@ -298,32 +280,16 @@ bool x86_vapic_mmio(struct vcpu *v, struct vcpu **next)
 {
 	struct vcpu_arch *a = &v->arch;
 	struct vmcb *vm = &a->vmcb;
-	u64 info = vm->ctrl.exit_info1;
-	/* Executing the page, the guest's own page tables in it, or an event delivered through it. */
-	if ((info & (NPF_INFO_FETCH | NPF_INFO_GUEST_WALK)) ||
-	    (vm->ctrl.exit_int_info & VMCB_EVENT_VALID))
-		return false;
-	enum insn_mode mode = guest_insn_mode(&vm->save);
-	u8 bytes[INSN_MAX_LEN];
-	const struct x86_guest_paging pg = {
-		.cr0 = vm->save.cr0, .cr3 = vm->save.cr3, .cr4 = vm->save.cr4, .efer = vm->save.efer
-	};
-	u64 lin = mode == INSN_MODE_64 ? vm->save.rip :
-	                                 (vm->save.cs.base + vm->save.rip) & 0xffffffffu;
-	spin_lock(&kernel_lock); /* the nested tables hold still during the walk */
-	u32 n = x86_guest_read(&v->part->s2, &pg, lin, bytes, sizeof(bytes));
-	spin_unlock(&kernel_lock);
 	struct insn_mmio d;
-	if (n == 0 || insn_decode(bytes, n, mode, &d) != INSN_OK)
+	enum insn_mode mode;
+	if (!x86_emul_decode(v, &d, &mode))
 		return false;
-	if (d.write != ((info & NPF_INFO_WRITE) != 0))
-		return false; /* not the instruction that faulted (changed since) */
 
 	struct vapic_part *vp = part_of(v);
 	struct vlapic *l = &vp->lapic[v->index];
 	u64 offset = vm->ctrl.exit_info2 & (VLAPIC_SIZE - 1u);
 	u64 now = plat_timer_now_ns();
-	u64 *reg = guest_gpr(a, d.reg);
+	u64 *reg = x86_guest_gpr(a, d.reg);
 	struct vlapic_ipi ipi = { 0 };
 	u64 wake = 0, sipi = 0;
 	enum vlapic_result r;
@@ -342,7 +308,7 @@ bool x86_vapic_mmio(struct vcpu *v, struct vcpu **next)
 	spin_unlock(&vp->lock);
 	if (r == VLAPIC_BAD_ACCESS)
 		return false;
-	guest_advance(vm, mode, d.length);
+	x86_guest_advance(vm, mode, d.length);
 	*next = r == VLAPIC_IPI ? ipi_finish(v, vp, wake, sipi, ipi.vector) : v;
 	return true;
 }
@@ -376,7 +342,7 @@ bool x86_vapic_msr(struct vcpu *v)
 		vm->save.rax = value & 0xffffffffu;
 		a->gpr[X86_REG_RDX] = value >> 32;
 	}
-	guest_advance(vm, INSN_MODE_64, 2); /* RDMSR / WRMSR are 0F 32 / 0F 30 */
+	x86_guest_advance(vm, INSN_MODE_64, 2); /* RDMSR / WRMSR are 0F 32 / 0F 30 */
 	return true;
 }
 
@@ -418,5 +384,5 @@ void x86_vapic_cpuid(struct vcpu *v)
 	a->gpr[X86_REG_RBX] = r.ebx;
 	a->gpr[X86_REG_RCX] = r.ecx;
 	a->gpr[X86_REG_RDX] = r.edx;
-	guest_advance(vm, INSN_MODE_64, 2); /* 0F A2 */
+	x86_guest_advance(vm, INSN_MODE_64, 2); /* 0F A2 */
 }

@@ -1,12 +1,11 @@
 /**
  * The x86 side of the virtual-interrupt seam (arch/virq.h): every vCPU of a
  * VM or PVH partition gets a virtual local APIC (vapic.c); services get
- * none. Passing a device's interrupts through is refused rather than
- * silently dropped: nothing routes a physical interrupt to a vLAPIC yet.
+ * none. An emulator raises vectors in it (HC_GUEST_IRQ). Passing a
+ * device's interrupts through is refused rather than silently dropped:
+ * nothing routes a physical interrupt to a vLAPIC yet.
  */
-#include <arch/vcpu.h>
 #include <arch/virq.h>
-#include <kernel/check.h>
 
 #include <x86/vapic.h>
 
@@ -21,33 +20,15 @@ const char *arch_partition_setup(u32 vmid, enum partition_type type, struct vcpu
 	return x86_vapic_setup(vmid, vcpus, vcpu_count);
 }
 
-/** No x86 virtual interrupt controller takes lines from an emulator yet. */
+/**
+ * HC_GUEST_IRQ on x86: intid is a vector 32..255 (0..31 are exceptions),
+ * raised as an edge in the local APIC of the VM's vCPU 0, which is the
+ * one to wake. There is no line to lower: level 0 does nothing, the
+ * guest's EOI ends the interrupt.
+ */
 int arch_virq_inject(u32 vmid, u32 intid, bool level)
 {
-	(void)vmid;
-	(void)intid;
-	(void)level;
-	return -2;
-}
-
-/*
- * The x86 exit path does not produce TRAP_MMIO yet (the emulation path is
- * arm64-only so far), so no access is ever waiting to be completed here.
- */
-void arch_vcpu_mmio_complete(struct vcpu_arch *a, u64 arch_info, u32 size, bool write, u64 value)
-{
-	(void)a;
-	(void)arch_info;
-	(void)size;
-	(void)write;
-	(void)value;
-	CHECK(!"x86 delivers no TRAP_MMIO");
-}
-
-void arch_vcpu_mmio_abort(struct vcpu_arch *a, u64 arch_info, u64 address)
-{
-	(void)a;
-	(void)arch_info;
-	(void)address;
-	CHECK(!"x86 delivers no TRAP_MMIO");
+	if (intid < 32u || intid > 255u)
+		return -2;
+	return x86_vapic_raise(vmid, (u8)intid, level);
 }

@@ -38,6 +38,7 @@
 #define VCPU_S2_SEEN_VAPIC 0x80000000u
 #define VCPU_EXIT_FLUSH_ASID 1u /**< the ASID is shared: flush it on every entry */
 #define VCPU_EXIT_VAPIC 2u      /**< acknowledge what the guest took (vapic.c) */
+#define VCPU_EXIT_EVENT 4u      /**< a #GP for a refused access was injected (emulate.c) */
 #include <x86/vmcb.h>
 
 struct vcpu_arch {

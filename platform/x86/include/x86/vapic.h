@@ -20,6 +20,13 @@ struct vcpu;
 #define X86_VAPIC_BUS_HZ UINT64_C(1000000000)
 
 const char *x86_vapic_setup(u32 part_id, struct vcpu *vcpus, u32 vcpu_count);
+/**
+ * HC_GUEST_IRQ: raise vector (32..255) as an edge in vCPU 0's local APIC
+ * of partition vmid (kernel lock held). Returns 0 (vCPU 0 has it to take),
+ * -1 if nothing was raised (raise false: an edge has no lowering), -2 if
+ * the partition has no local APIC.
+ */
+int x86_vapic_raise(u32 vmid, u8 vector, bool raise);
 void x86_vapic_entry(struct vcpu *v, u32 cpu);
 void x86_vapic_exit(struct vcpu *v);
 bool x86_vapic_mmio(struct vcpu *v, struct vcpu **next);

@@ -1,0 +1,137 @@
+/**
+ * Guest accesses an emulator service answers, x86 half (x86/emulate.h,
+ * docs/emulation.md "x86"). The core never reads anything here: arch_info
+ * (x86/mmio_info.h) carries what completion needs, and completion writes
+ * only the blocked vCPU's saved state (VMCB and vcpu_arch.gpr), so the
+ * emulator's CPU may complete it while the vCPU's own CPU runs another.
+ *
+ * IOIO EXITINFO1 (AMD APM vol 2 §15.10.2):
+ *
+ *   31       16 15   10 9   7  6    5    4    3   2   1  0
+ *   +----------+-------+-----+----+----+----+---+---+---+---+
+ *   |   port   |  seg  | A.. |SZ32|SZ16|SZ8 |REP|STR| 0 |IN |
+ *   +----------+-------+-----+----+----+----+---+---+---+---+
+ *
+ * EXITINFO2 is the RIP of the next instruction (QEMU TCG fills it).
+ */
+#include <arch/vcpu.h>
+#include <kernel/kernel.h>
+#include <kernel/lock.h>
+#include <kernel/partition.h>
+
+#include <x86/emulate.h>
+#include <x86/guest_mem.h>
+#include <x86/guest_regs.h>
+#include <x86/mmio_info.h>
+#include <x86/vlapic.h>
+
+#define IOIO_IN (1u << 0)
+#define IOIO_STR (1u << 2)
+#define IOIO_REP (1u << 3)
+#define IOIO_SZ8 (1u << 4)
+#define IOIO_SZ16 (1u << 5)
+#define IOIO_SZ32 (1u << 6)
+
+/** #GP with error code 0 (APM vol 2 §8.4.7): what a refused access becomes. */
+#define GP0_EVENT (13u | VMCB_EVENT_TYPE_EXCEPTION | VMCB_EVENT_ERROR_VALID | VMCB_EVENT_VALID)
+
+bool x86_emul_decode(struct vcpu *v, struct insn_mmio *d, enum insn_mode *mode)
+{
+	struct vmcb *vm = &v->arch.vmcb;
+	u64 info = vm->ctrl.exit_info1;
+	/* Executing the page, the guest's own page tables in it, or an event delivered through it. */
+	if ((info & (NPF_INFO_FETCH | NPF_INFO_GUEST_WALK)) ||
+	    (vm->ctrl.exit_int_info & VMCB_EVENT_VALID))
+		return false;
+	*mode = x86_guest_insn_mode(&vm->save);
+	u8 bytes[INSN_MAX_LEN];
+	const struct x86_guest_paging pg = {
+		.cr0 = vm->save.cr0, .cr3 = vm->save.cr3, .cr4 = vm->save.cr4, .efer = vm->save.efer
+	};
+	u64 lin = *mode == INSN_MODE_64 ? vm->save.rip :
+	                                  (vm->save.cs.base + vm->save.rip) & 0xffffffffu;
+	spin_lock(&kernel_lock); /* the nested tables hold still during the walk */
+	u32 n = x86_guest_read(&v->part->s2, &pg, lin, bytes, sizeof(bytes));
+	spin_unlock(&kernel_lock);
+	if (n == 0 || insn_decode(bytes, n, *mode, d) != INSN_OK)
+		return false;
+	/* Not the instruction that faulted (it changed since): let the fault stand. */
+	return d->write == ((info & NPF_INFO_WRITE) != 0);
+}
+
+void x86_emul_npf(struct vcpu *v, struct trap *t)
+{
+	if ((t->address & ~(u64)(VLAPIC_SIZE - 1u)) == VLAPIC_BASE)
+		return; /* the local APIC's page is never an emulator's */
+	struct insn_mmio d;
+	enum insn_mode mode;
+	if (!x86_emul_decode(v, &d, &mode))
+		return; /* stays the memory fault it is */
+	t->kind = TRAP_MMIO;
+	t->size = d.size;
+	t->access = d.write ? IPC_ACCESS_WRITE : IPC_ACCESS_READ;
+	t->value = d.write ? insn_store_value(&d, *x86_guest_gpr(&v->arch, d.reg)) : 0;
+	t->arch_info = x86_mmio_info_pack(&d, mode);
+}
+
+void x86_emul_ioio(struct vcpu *v, struct trap *t)
+{
+	const struct vmcb *vm = &v->arch.vmcb;
+	u64 info = vm->ctrl.exit_info1;
+	u64 length = vm->ctrl.exit_info2 - vm->save.rip;
+	u8 size = (info & IOIO_SZ8) ? 1 : (info & IOIO_SZ16) ? 2 : (info & IOIO_SZ32) ? 4 : 0;
+	/* INS/OUTS move memory too: not emulated, they stay the port fault. */
+	if ((info & (IOIO_STR | IOIO_REP)) || size == 0 || length == 0 || length > INSN_MAX_LEN)
+		return;
+	bool in = (info & IOIO_IN) != 0;
+	t->kind = TRAP_MMIO;
+	t->port = true;
+	t->address = (info >> 16) & 0xffffu;
+	t->size = size;
+	t->access = in ? IPC_ACCESS_READ : IPC_ACCESS_WRITE;
+	t->value = in ? 0 : vm->save.rax & ((UINT64_C(1) << (8u * size)) - 1u);
+	t->arch_info = x86_mmio_info_port(size, (u8)length, x86_guest_insn_mode(&vm->save));
+}
+
+void arch_vcpu_mmio_complete(struct vcpu_arch *a, u64 arch_info, u32 size, bool write, u64 value)
+{
+	(void)size; /* the same as arch_info's */
+	struct insn_mmio d;
+	enum insn_mode mode;
+	x86_mmio_info_unpack(arch_info, &d, &mode);
+	if (!write) {
+		u64 *reg = x86_guest_gpr(a, d.reg);
+		*reg = insn_load_result(&d, *reg, value);
+	}
+	x86_guest_advance(&a->vmcb, mode, d.length);
+}
+
+/**
+ * x86 has no bus error for an MMIO or port access: the guest takes #GP(0)
+ * at the instruction (RIP unchanged) when it next runs. EVENTINJ is
+ * free: the vCPU exited on the access, so nothing was being injected, and
+ * the local APIC's delivery leaves a valid EVENTINJ alone (vapic.c).
+ */
+void arch_vcpu_mmio_abort(struct vcpu_arch *a, u64 arch_info, u64 address)
+{
+	(void)arch_info;
+	(void)address;
+	a->vmcb.ctrl.event_inj = GP0_EVENT; /* error code 0 in bits 63:32 */
+	a->exit_work |= VCPU_EXIT_EVENT;
+}
+
+/**
+ * The entry that carried the #GP is over: delivered, or handed back in
+ * EXITINTINFO (an exit during its delivery), which goes in again.
+ */
+void x86_emul_exit(struct vcpu_arch *a)
+{
+	struct vmcb_ctrl *c = &a->vmcb.ctrl;
+	u64 back = c->exit_int_info;
+	a->exit_work &= (u8)~VCPU_EXIT_EVENT;
+	c->event_inj = 0;
+	if ((back & VMCB_EVENT_VALID) && (back & 0xffffffffu) == GP0_EVENT) {
+		c->event_inj = back;
+		a->exit_work |= VCPU_EXIT_EVENT;
+	}
+}
