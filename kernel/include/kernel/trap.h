@@ -46,15 +46,17 @@ struct trap {
 	 * extension, instruction length); opaque to the core.
 	 */
 	u32 size;
-	u64 value;
-	u64 arch_info;
 	/**
 	 * TRAP_MMIO: an I/O port access (x86 IN/OUT), address the port. It
 	 * matches only the `ports` ranges of the manifest, an MMIO access only
 	 * the `reg` ones; outside every range it is the fault what and
-	 * syndrome describe (TRAP_GUEST_EXCEPTION, not a memory fault).
+	 * syndrome describe (TRAP_GUEST_EXCEPTION, not a memory fault). It
+	 * sits in the padding after size: the struct keeps its size, which
+	 * arm64's per-CPU offsets (arm64/cpu.h) depend on.
 	 */
 	bool port;
+	u64 value;
+	u64 arch_info;
 };
 
 /**
@@ -72,8 +74,8 @@ static inline void trap_init(struct trap *t, enum trap_kind kind, u64 syndrome, 
 	t->wake_ns = 0;
 	t->size = 0;
 	t->value = 0;
-	t->arch_info = 0;
 	t->port = false;
+	t->arch_info = 0;
 }
 
 struct boot_mem_range {

@@ -10,6 +10,8 @@
  *                the range, which stops it alone.
  *   EMU_STRAY    an IN from its emulated LSR, then one from a port outside
  *                its range: the port fault stops it.
+ *   EMU_NOHANDLER  a 64-bit load the service refuses, without an IDT: the
+ *                #GP(0) triple-faults it, and it is stopped.
  */
 #include "../vapic/guest.h"
 #include "device.h"
@@ -47,6 +49,7 @@ void guest_interrupt(uint8_t vector)
 	apic_write(APIC_EOI, 0);
 }
 
+#ifndef EMU_NOHANDLER
 static void check(bool ok, const char *what)
 {
 	svc_printf("%s: %s\n", ok ? "passed" : "FAILED", what);
@@ -58,8 +61,9 @@ static uint8_t inb(uint16_t p)
 	__asm__ volatile("in %%dx, %%al" : "=a"(v) : "d"(p) : "memory");
 	return v;
 }
+#endif
 
-#ifndef EMU_STRAY
+#if !defined(EMU_STRAY) && !defined(EMU_NOHANDLER)
 static volatile void *emu(uint32_t off)
 {
 	return (volatile void *)(uintptr_t)(EMU_BASE + off);
@@ -155,6 +159,15 @@ int svc_main(uint64_t arg)
 	svc_printf("loading just past the emulated range\n");
 	(void)*(volatile uint32_t *)emu(0x1000);
 	svc_printf("FAILED: the load past the range went through\n");
+	return 1;
+}
+#elif defined(EMU_NOHANDLER)
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	svc_printf("a 64-bit load the service refuses, with no IDT\n");
+	(void)*(volatile uint64_t *)(uintptr_t)EMU_BASE;
+	svc_printf("FAILED: the refused load went through\n");
 	return 1;
 }
 #else
