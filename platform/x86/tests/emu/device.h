@@ -11,7 +11,8 @@
  *   0x84 BADGE   the badge the service's message came with
  *   0x88 BAD     how many malformed messages the service saw
  *   any 64-bit access is refused (IPC_MMIO_ABORT)
- * Ports, a 16550's eight at EMU_PORT (0x3f8, COM1):
+ * Ports, a 16550's eight at EMU_PORT (0x3f8, COM1), and in emu.dts the
+ * POST port 0x80 as a range of its own:
  *   +5   LSR     reads 0x60 (THRE | TEMT: transmitter empty)
  *   else         one scratch value: an OUT keeps it, an IN returns it
  */

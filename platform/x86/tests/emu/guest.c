@@ -147,6 +147,12 @@ static void port_tests(void)
 	rax = UINT64_MAX;
 	__asm__ volatile("in %%dx, %%eax" : "+a"(rax) : "d"(EMU_PORT + 4) : "memory");
 	check(rax == 0xdeadbeefull, "OUT and IN of 32 bits (EAX, bits 63:32 cleared)");
+	uint8_t post;
+	__asm__ volatile("out %%al, $0x80; mov $0, %%al; in $0x80, %%al"
+	                 : "=a"(post)
+	                 : "a"(0x5cu)
+	                 : "memory");
+	check(post == 0x5c, "OUT and IN with an immediate port (0x80, a range of one port)");
 }
 
 int svc_main(uint64_t arg)
