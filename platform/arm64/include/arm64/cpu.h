@@ -51,10 +51,13 @@ struct arm64_cpu {
 	volatile u32 online;
 	bool fp_trapping; /**< CPTR_EL2.TFP is set */
 	u64 ich_hcr;      /**< ICH_HCR_EL2 as last written */
+	u64 hcr;          /**< HCR_EL2 as last written by a switch (head.S's value: 0 here) */
+	/** SCTLR/CNTKCTL/CPACR_EL1 and TPIDRRO_EL0 hold the services' values (vcpu.c). */
+	bool service_controls;
 	/**
-	 * A VM vCPU whose stage-1 controls (vm_owner) or GIC interface state
+	 * A VM vCPU whose EL1 registers (vm_owner) or GIC interface state
 	 * and list registers (gic_owner) are still in this CPU's registers
-	 * after the CPU switched to a service, which uses neither (vcpu.c):
+	 * after the CPU switched to a service, which reaches neither (vcpu.c):
 	 * back into the same VM, nothing is restored; anything else saves them
 	 * first. NULL when the registers hold no such leftover.
 	 */
@@ -161,8 +164,6 @@ extern bool arm64_has_ras;
 extern u32 arm64_ich_apr_count;
 void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next);
 void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v);
-bool arm64_vcpu_vm_load(struct vcpu *v);
-bool arm64_vcpu_gic_load(struct arm64_cpu *cpu, struct vcpu *v);
 /** Inject a synchronous external data abort at far into v, whose EL1 state is loaded here. */
 void arm64_inject_dabt(struct vcpu *v, u64 far);
 
