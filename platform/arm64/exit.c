@@ -448,14 +448,51 @@ struct vcpu *arm64_exit_complete(struct vcpu *v)
 	return next;
 }
 
+/**
+ * The emulation path's exit: a stage-2 translation fault on a load or
+ * store the syndrome describes (ISV, not on a stage-1 walk), outside the
+ * vGIC's frames, whose register is already in v. It goes to the core as a
+ * TRAP_MMIO at once; the core turns one outside every emulated range into
+ * the memory fault it is. Anything unusual takes exit_sync_slow.
+ */
+static __attribute__((noinline)) struct vcpu *exit_dabt(struct vcpu *v, struct arm64_cpu *cpu,
+                                                        u64 esr)
+{
+	u32 rt = ISS_SRT(esr);
+	if ((esr & (ISS_ISV | ISS_S1PTW)) != ISS_ISV ||
+	    FSC_TYPE((u32)esr & ISS_FSC_MASK) != FSC_TRANSLATION || (rt >= 20u && rt <= 29u))
+		return exit_sync_slow(v, esr);
+	u64 far = read_sysreg(far_el2);
+	struct trap *t = &cpu->mmio_trap;
+	t->address = ((read_sysreg(hpfar_el2) >> 4) << 12) | (far & PAGE_MASK);
+	if (v->arch.vm != NULL && arm64_virq_is_mmio(v, t->address))
+		return exit_sync_slow(v, esr);
+	t->syndrome = esr;
+	t->size = 1u << ISS_SAS(esr);
+	if (esr & ISS_WNR) {
+		t->access = IPC_ACCESS_WRITE;
+		t->value = rt == 31u ? 0 : v->arch.x[rt];
+	} else {
+		t->access = IPC_ACCESS_READ;
+		t->value = 0;
+	}
+	t->arch_info = ARM64_MMIO_INFO(rt, (esr & ISS_SSE) != 0, (esr & ISS_SF) != 0, INSN_SIZE);
+	v->arch.mmio_far = far;
+	return exit_trap(v, t);
+}
+
 /** A synchronous exit, from its own vector slot (cpu = TPIDR_EL2); hypercalls first. */
 struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu)
 {
 	u64 esr = read_sysreg(esr_el2);
+	u64 ec = (esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
 
 	/* HVC from a VM, SVC from a service (EL0 under TGE): EC 0x16 or 0x15. */
-	if (__builtin_expect(((esr >> ESR_EC_SHIFT) & ESR_EC_MASK) - EC_SVC64 > 1u, 0))
+	if (__builtin_expect(ec - EC_SVC64 > 1u, 0)) {
+		if (ec == EC_DABT_LOW)
+			return exit_dabt(v, cpu, esr);
 		return exit_sync_slow(v, esr);
+	}
 	/* An SMCCC function ID (bit 31 of W0) is firmware's, not the hypervisor ABI's. */
 	if (__builtin_expect((v->arch.x[0] & 0x80000000u) != 0, 0))
 		return arm64_smccc(v);

@@ -63,6 +63,8 @@ struct arm64_cpu {
 	 */
 	struct vcpu *vm_owner;
 	struct vcpu *gic_owner;
+	/** The emulation path's trap (exit.c exit_dabt): kind TRAP_MMIO, set once. */
+	struct trap mmio_trap;
 };
 
 /** What the firmware's device tree says about the machine. */
