@@ -316,6 +316,8 @@ static u64 vcpu_load_vm(struct arm64_cpu *cpu, struct vcpu *next)
 	if (cpu->vm_owner != next) {
 		vcpu_flush_vm(cpu);
 		el1_restore(&next->arch.el1);
+		/* A service cannot read MPIDR_EL1: back from one, VMPIDR_EL2 is still next's. */
+		write_sysreg(vmpidr_el2, (UINT64_C(1) << 31) | next->index);
 	}
 	cpu->vm_owner = NULL;
 	el0_restore(&next->arch.el1);
@@ -328,7 +330,6 @@ static u64 vcpu_load_vm(struct arm64_cpu *cpu, struct vcpu *next)
 		ich_hcr = arm64_virq_load(next);
 	}
 	cpu->gic_owner = NULL;
-	write_sysreg(vmpidr_el2, (UINT64_C(1) << 31) | next->index);
 	return ich_hcr;
 }
 
@@ -384,7 +385,10 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	if (next->arch.vm != NULL) {
 		/* Another partition: its stage 2 and its virtual counter offset. */
 		if (next->arch.vttbr != cpu->vttbr) {
-			write_sysreg(cntvoff_el2, next->arch.cntvoff);
+			if (next->arch.cntvoff != cpu->cntvoff) {
+				write_sysreg(cntvoff_el2, next->arch.cntvoff);
+				cpu->cntvoff = next->arch.cntvoff;
+			}
 			write_sysreg(vttbr_el2, next->arch.vttbr);
 			cpu->vttbr = next->arch.vttbr;
 		}

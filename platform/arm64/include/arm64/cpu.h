@@ -44,6 +44,7 @@ struct arm64_cpu {
 	u64 stack_top;         /**< SP_EL2 while a guest runs */
 	struct vcpu *loaded;   /**< whose EL1/FP state is in the registers */
 	u64 vttbr;             /**< VTTBR_EL2 as last written */
+	u64 cntvoff;           /**< CNTVOFF_EL2 as last written (head.S: 0) */
 	u64 deadline_ns;       /**< the core's timer deadline; 0 = none */
 	u64 guest_deadline_ns; /**< the loaded VM vCPU's emulated physical timer; 0 = none */
 	u64 mpidr;
