@@ -62,14 +62,17 @@ struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 	v->mmio.arch_info = t->arch_info;
 	v->mmio.size = t->size;
 	v->mmio.write = write;
-	struct kernel_msg m = {
-		.label = IPC_LABEL_MMIO,
-		.words = { t->address,
-		           t->size | (write ? IPC_MMIO_WRITE : 0u) | (t->port ? IPC_MMIO_PORT : 0u),
-		           write ? t->value : 0, v->index, t->address - e->ipa, i },
-		.badge = kernel.emulated_badge[i],
-	};
-	return ipc_kernel_call(v, e->endpoint, &m);
+	/* The message is built where the kernel keeps it (requeued as is after a restart). */
+	struct kernel_msg *m = &v->kmsg;
+	m->label = IPC_LABEL_MMIO;
+	m->words[0] = t->address;
+	m->words[1] = t->size | (write ? IPC_MMIO_WRITE : 0u) | (t->port ? IPC_MMIO_PORT : 0u);
+	m->words[2] = write ? t->value : 0;
+	m->words[3] = v->index;
+	m->words[4] = t->address - e->ipa;
+	m->words[5] = i;
+	m->badge = kernel.emulated_badge[i];
+	return ipc_kernel_call(v, e->endpoint, m);
 }
 
 void emul_reply(struct vcpu *caller, u64 status, u64 value)

@@ -99,7 +99,8 @@ struct vcpu *ipc_call(struct vcpu *v)
 
 struct vcpu *ipc_kernel_call(struct vcpu *v, u32 endpoint, const struct kernel_msg *m)
 {
-	v->kmsg = *m;
+	if (m != &v->kmsg)
+		v->kmsg = *m;
 	v->kernel_sender = true;
 	v->kmsg_endpoint = endpoint;
 	return ipc_call_invoke(v, &kernel.endpoints[endpoint], true);

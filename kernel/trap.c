@@ -152,10 +152,33 @@ static struct vcpu *trap_hypercall(struct vcpu *v)
 	return next;
 }
 
+/**
+ * A load or store the platform decoded (the emulation path): straight to
+ * the range's emulator, like a hypercall, without the other traps' console
+ * drain (the slice timer drains a busy CPU).
+ */
+static __attribute__((noinline)) struct vcpu *trap_mmio(struct vcpu *v, const struct trap *t)
+{
+	spin_lock(&kernel_lock);
+	struct vcpu *next;
+	if (v->state == VCPU_RUNNING)
+		next = emul_access(v, t);
+	else
+		next = sched_next(arch_cpu_index(), NULL, false); /* stopped from another CPU */
+	if (next != NULL && (next->after & VCPU_AFTER_FRESH))
+		next = trap_fresh(arch_cpu_index(), next);
+	if (next == NULL)
+		power_off_if_finished();
+	spin_unlock(&kernel_lock);
+	return next;
+}
+
 struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 {
 	if (cur != NULL && t->kind == TRAP_HYPERCALL)
 		return trap_hypercall(cur);
+	if (cur != NULL && t->kind == TRAP_MMIO)
+		return trap_mmio(cur, t);
 	spin_lock(&kernel_lock);
 	struct vcpu *next = trap_other(cur, t);
 	if (next != NULL && (next->after & VCPU_AFTER_FRESH))

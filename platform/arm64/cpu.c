@@ -35,6 +35,7 @@ void arm64_cpu_init(u32 index, u64 mpidr)
 	cpu->mpidr = mpidr;
 	cpu->stack_top = (u64)(uintptr_t)(arm64_stacks + (u64)(index + 1u) * ARM64_STACK_SIZE);
 	cpu->trap = (struct trap){ .kind = TRAP_HYPERCALL };
+	cpu->mmio_trap = (struct trap){ .kind = TRAP_MMIO };
 	write_sysreg(tpidr_el2, cpu);
 	arm64_stage2_init_cpu();
 }

@@ -8,19 +8,17 @@
  * action ends as a trap for the core, or is handled silently.
  *
  *   ESR_EL2.EC (DDI 0487 D13.2.37)      trap
- *   0x16 HVC                            TRAP_HYPERCALL (hot path, first test)
+ *   0x16 HVC (VM), 0x15 SVC (service)   TRAP_HYPERCALL (hot path, first test)
  *   0x01 WFI (HCR_EL2.TWI)              TRAP_WFI, PC advanced past it
  *   0x24/0x20 data/instruction abort,   TRAP_MEM_FAULT (IPA from HPFAR_EL2/FAR_EL2)
  *        stage-2 fault
  *   0x20 at VBAR_EL1 (= 0) + offset     TRAP_GUEST_EXCEPTION from ESR_EL1
- *   0x16 HVC with W0 bit 31 set,        SMCCC / PSCI (smccc.c)
+ *   0x16/0x15 with W0 bit 31 set,        SMCCC / PSCI (smccc.c)
  *   0x17 SMC (HCR_EL2.TSC)
  *   0x07 FP/SIMD (CPTR_EL2.TFP)         load the vCPU's FP state, no trap
  *   0x18 debug register (MDCR_EL2.TDA)  reads as zero, writes ignored, no trap
  *   0x18 ID register read (HCR_EL2.TID3) the partition's view (idregs.c), no trap
  *   0x18 PMU register (MDCR_EL2.TPM)    counters read as the machine's, writes ignored
- *   0x18 EL1 VM control (HCR_EL2.TVM)   load the service's lazy group, no trap
- *   0x18 ICC_* (ICH_HCR_EL2.TALL*)      load the service's GIC interface state, no trap
  *   anything else                       TRAP_GUEST_EXCEPTION
  */
 #include <arm64/cpu.h>
@@ -248,7 +246,7 @@ static void exit_abort(struct vcpu *v, u64 esr, u32 ec, struct trap *t)
 		t->access = IPC_ACCESS_READ;
 }
 
-/** Every synchronous exit but HVC. */
+/** Every synchronous exit but a hypercall (HVC, or a service's SVC). */
 static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64 esr)
 {
 	u32 ec = (u32)(esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
@@ -334,12 +332,6 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 			arm64_virq_refresh(cpu, v);
 			return read ? exit_set_rt(v, ISS_SYSREG_RT(esr), r) : v;
 		}
-		/* ICH_HCR_EL2 traps: a service's first use of the GIC interface (ICC_*: CRn 12, or PMR). */
-		if (ISS_SYSREG_OP0(esr) == 3u && ISS_SYSREG_OP1(esr) == 0u &&
-		    (ISS_SYSREG_CRN(esr) == 12u ||
-		     (ISS_SYSREG_CRN(esr) == 4u && ISS_SYSREG_CRM(esr) == 6u)) &&
-		    arm64_vcpu_gic_load(arm64_this_cpu(), v))
-			return v;
 		/* MDCR_EL2.TPM/TPMCR: the PMU is the machine's, not a partition's. */
 		if (exit_is_pmu(esr)) {
 			v->arch.pc += INSN_SIZE;
@@ -352,12 +344,13 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 			v->arch.pc += INSN_SIZE;
 			return exit_set_rt(v, ISS_SYSREG_RT(esr), arm64_idreg_read(esr));
 		}
-		/* HCR_EL2.TVM/TRVM: a service's first use of its stage-1 controls. */
-		if (arm64_vcpu_vm_load(v))
-			return v;
-		t.what = "trapped system register access";
+		t.what = v->arch.vm == NULL ? "system register access" :
+		                              "trapped system register access";
 		break;
 	default:
+		/* A service's own exceptions come here (TGE): say what it did. */
+		if (v->arch.vm == NULL)
+			t.what = exit_el1_what(ec);
 		break;
 	}
 	return exit_trap(v, &t);
@@ -455,13 +448,51 @@ struct vcpu *arm64_exit_complete(struct vcpu *v)
 	return next;
 }
 
+/**
+ * The emulation path's exit: a stage-2 translation fault on a load or
+ * store the syndrome describes (ISV, not on a stage-1 walk), outside the
+ * vGIC's frames, whose register is already in v. It goes to the core as a
+ * TRAP_MMIO at once; the core turns one outside every emulated range into
+ * the memory fault it is. Anything unusual takes exit_sync_slow.
+ */
+static __attribute__((noinline)) struct vcpu *exit_dabt(struct vcpu *v, struct arm64_cpu *cpu,
+                                                        u64 esr)
+{
+	u32 rt = ISS_SRT(esr);
+	if ((esr & (ISS_ISV | ISS_S1PTW)) != ISS_ISV ||
+	    FSC_TYPE((u32)esr & ISS_FSC_MASK) != FSC_TRANSLATION || (rt >= 20u && rt <= 29u))
+		return exit_sync_slow(v, esr);
+	u64 far = read_sysreg(far_el2);
+	struct trap *t = &cpu->mmio_trap;
+	t->address = ((read_sysreg(hpfar_el2) >> 4) << 12) | (far & PAGE_MASK);
+	if (v->arch.vm != NULL && arm64_virq_is_mmio(v, t->address))
+		return exit_sync_slow(v, esr);
+	t->syndrome = esr;
+	t->size = 1u << ISS_SAS(esr);
+	if (esr & ISS_WNR) {
+		t->access = IPC_ACCESS_WRITE;
+		t->value = rt == 31u ? 0 : v->arch.x[rt];
+	} else {
+		t->access = IPC_ACCESS_READ;
+		t->value = 0;
+	}
+	t->arch_info = ARM64_MMIO_INFO(rt, (esr & ISS_SSE) != 0, (esr & ISS_SF) != 0, INSN_SIZE);
+	v->arch.mmio_far = far;
+	return exit_trap(v, t);
+}
+
 /** A synchronous exit, from its own vector slot (cpu = TPIDR_EL2); hypercalls first. */
 struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu)
 {
 	u64 esr = read_sysreg(esr_el2);
+	u64 ec = (esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
 
-	if (__builtin_expect(((esr >> ESR_EC_SHIFT) & ESR_EC_MASK) != EC_HVC64, 0))
+	/* HVC from a VM, SVC from a service (EL0 under TGE): EC 0x16 or 0x15. */
+	if (__builtin_expect(ec - EC_SVC64 > 1u, 0)) {
+		if (ec == EC_DABT_LOW)
+			return exit_dabt(v, cpu, esr);
 		return exit_sync_slow(v, esr);
+	}
 	/* An SMCCC function ID (bit 31 of W0) is firmware's, not the hypervisor ABI's. */
 	if (__builtin_expect((v->arch.x[0] & 0x80000000u) != 0, 0))
 		return arm64_smccc(v);

@@ -23,22 +23,47 @@ _Static_assert(offsetof(struct vcpu_arch, rt_pending) == ARM64_VCPU_RT_PENDING_O
 _Static_assert(offsetof(struct vcpu_arch, rt_value) == ARM64_VCPU_RT_VALUE_OFFSET,
                "vectors.S: rt_value");
 
-/** HCR_EL2 while a guest runs (D13.2.46); services also get DC (MMU-off = cacheable). */
+/** HCR_EL2 while a VM runs (D13.2.46). */
 #define HCR_GUEST                                                                          \
 	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI | \
 	 HCR_TSC | HCR_TACR | HCR_TLOR | HCR_RW | HCR_TID3)
 
 /**
- * Reset: EL1h, D/A/I/F masked, MMU off, x0 = arg. VBAR_EL1 = 0, an IPA no
- * partition maps (images load at 0x100000), so an exception a partition
+ * HCR_EL2 while a service runs: EL0 with TGE (every exception it takes, SVC
+ * included, comes to EL2; the EL1&0 stage 1 is off) and DC (its accesses are
+ * normal write-back memory), so its address space is its stage-2 table
+ * alone. WFE traps too: a service has nothing to wait for but the kernel.
+ */
+#define HCR_SERVICE (HCR_GUEST | HCR_TGE | HCR_DC | HCR_TWE)
+
+/**
+ * The EL1 registers that still act on EL0 under TGE (E2H = 0), with the
+ * values every service runs with (DDI 0487 D13.2.118, D13.8.x, D13.2.32):
+ * SCTLR_EL1: stack alignment checked (SA0), DC ZVA and CTR_EL0 usable (DZE,
+ * UCT), WFI/WFE not trapped to EL1 (nTWI, nTWE: HCR_EL2 traps them), no
+ * cache maintenance, no DAIF access, no pointer authentication (so a
+ * service can never sign with a VM's keys), little-endian;
+ * CNTKCTL_EL1: the physical counter readable, no timer, no virtual counter
+ * (its offset is a VM's); CPACR_EL1: FP/SIMD not trapped at EL1 (CPTR_EL2
+ * traps it for the lazy switch).
+ */
+#define SCTLR_SERVICE                                                                      \
+	(SCTLR_EL1_RES1 | (UINT64_C(1) << 4) | (UINT64_C(1) << 14) | (UINT64_C(1) << 15) | \
+	 (UINT64_C(1) << 16) | (UINT64_C(1) << 18))
+#define CNTKCTL_SERVICE UINT64_C(1)
+
+/**
+ * Reset. A VM: EL1h, D/A/I/F masked, MMU off, x0 = arg. VBAR_EL1 = 0, an
+ * IPA no partition maps (images load at 0x100000), so an exception a VM
  * takes before installing vectors becomes a stage-2 instruction abort at
- * VBAR+offset that exit.c recognises and reports. FP/SIMD does not trap at
- * EL1 (CPACR_EL1.FPEN) because its state is switched here. The VTTBR value
- * is the partition's for good and is kept (a power-on resets this way too).
+ * VBAR+offset that exit.c recognises and reports. A service: EL0t, x0 =
+ * arg (its vCPU index), x1 = 1, which tells the runtime it runs at EL0 and
+ * calls the kernel with SVC (docs/abi.md). The VTTBR value is the
+ * partition's for good and is kept (a power-on resets this way too).
  */
 static void vcpu_reset_state(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
 {
-	u32 live = a->live_on, fp_live = a->fp_live, vm_live = a->vm_live, gic_live = a->gic_live;
+	u32 live = a->live_on, fp_live = a->fp_live;
 	u64 vttbr = a->vttbr, cntvoff = a->cntvoff;
 	struct arm64_vm *vm = a->vm;
 	u32 vm_cpu = a->vm_cpu;
@@ -50,12 +75,16 @@ static void vcpu_reset_state(struct vcpu_arch *a, enum partition_type type, u64 
 	a->vm_cpu = vm_cpu;
 	a->live_on = live;
 	a->fp_live = fp_live;
-	a->vm_live = vm_live;
-	a->gic_live = gic_live;
 	a->x[0] = arg;
 	a->pc = entry;
+	if (type == PARTITION_SERVICE) {
+		a->x[1] = 1;
+		a->pstate = SPSR_M_EL0T;
+		a->hcr = HCR_SERVICE;
+		return;
+	}
 	a->pstate = SPSR_EL1H_MASKED;
-	a->hcr = HCR_GUEST | (type == PARTITION_SERVICE ? HCR_DC : 0);
+	a->hcr = HCR_GUEST;
 	a->el1.sctlr = SCTLR_EL1_RES1;
 	a->el1.cpacr = CPACR_FPEN;
 	a->el1.vbar = 0;
@@ -102,13 +131,10 @@ bool arm64_has_ras;
 u32 arm64_ich_apr_count = 1;
 
 /**
- * The guest's side of the GIC CPU interface: with HCR_EL2.IMO its ICC_*
+ * A VM's side of the GIC CPU interface: with HCR_EL2.IMO its ICC_*
  * accesses reach the virtual interface, whose state is ICH_VMCR_EL2 (PMR,
- * BPR, group enables) and the active priorities ICH_AP0Rn/AP1Rn_EL2. Like
- * the stage-1 controls, services get it lazily: they run with
- * ICH_HCR_EL2.TALL0/TALL1/TC set, which traps every ICC_* access (ARM IHI
- * 0069, ICH_HCR_EL2), until the first one (arm64_vcpu_gic_load); VMs load
- * it eagerly.
+ * BPR, group enables) and the active priorities ICH_AP0Rn/AP1Rn_EL2.
+ * Services (EL0) cannot reach it.
  */
 static void gic_save(struct arm64_el1_regs *r)
 {
@@ -145,14 +171,13 @@ static void gic_restore(const struct arm64_el1_regs *r)
 }
 
 /**
- * The stage-1 translation controls of EL1 (and two IMPLEMENTATION DEFINED
- * fault status registers): the registers HCR_EL2.TVM/TRVM can trap that
- * the CPU does not use while HCR_EL2.DC is set, since DC turns the EL1
- * stage 1 off (DDI 0487 D13.2.46). A service (DC) that never touches them
- * never pays for switching them: it runs with TVM/TRVM set, and its first
- * access traps and loads them (arm64_vcpu_vm_load). VMs load them eagerly.
+ * A VM's EL1 registers that nothing at EL0 uses or sees under TGE: the
+ * stage-1 controls, vectors, exception state, EL1 stack and thread pointer,
+ * and two IMPLEMENTATION DEFINED fault status registers. When a VM hands
+ * the CPU to a service (EL0), they stay in the registers for its return
+ * (struct arm64_cpu.vm_owner); anything else saves them.
  */
-static void vm_save(struct arm64_el1_regs *r)
+static void el1_save(struct arm64_el1_regs *r)
 {
 	r->ttbr0 = read_sysreg(ttbr0_el1);
 	r->ttbr1 = read_sysreg(ttbr1_el1);
@@ -162,9 +187,21 @@ static void vm_save(struct arm64_el1_regs *r)
 	r->contextidr = read_sysreg(contextidr_el1);
 	r->afsr0 = read_sysreg(afsr0_el1);
 	r->afsr1 = read_sysreg(afsr1_el1);
+	r->vbar = read_sysreg(vbar_el1);
+	r->tpidr_el1 = read_sysreg(tpidr_el1);
+	r->sp_el1 = read_sysreg(sp_el1);
+	r->elr = read_sysreg(elr_el1);
+	r->spsr = read_sysreg(spsr_el1);
+	r->esr = read_sysreg(esr_el1);
+	r->far = read_sysreg(far_el1);
+	r->par = read_sysreg(par_el1);
+	r->csselr = read_sysreg(csselr_el1);
+	r->cntv_cval = read_sysreg(cntv_cval_el0);
+	if (arm64_has_ras)
+		r->vdisr = read_sysreg(S3_4_C12_C1_1); /* VDISR_EL2 */
 }
 
-static void vm_restore(const struct arm64_el1_regs *r)
+static void el1_restore(const struct arm64_el1_regs *r)
 {
 	write_sysreg(ttbr0_el1, r->ttbr0);
 	write_sysreg(ttbr1_el1, r->ttbr1);
@@ -174,70 +211,75 @@ static void vm_restore(const struct arm64_el1_regs *r)
 	write_sysreg(contextidr_el1, r->contextidr);
 	write_sysreg(afsr0_el1, r->afsr0);
 	write_sysreg(afsr1_el1, r->afsr1);
-}
-
-static void el1_save(struct arm64_el1_regs *r)
-{
-	r->sctlr = read_sysreg(sctlr_el1);
-	r->vbar = read_sysreg(vbar_el1);
-	r->tpidr_el1 = read_sysreg(tpidr_el1);
-	r->tpidr_el0 = read_sysreg(tpidr_el0);
-	r->tpidrro_el0 = read_sysreg(tpidrro_el0);
-	r->sp_el1 = read_sysreg(sp_el1);
-	r->sp_el0 = read_sysreg(sp_el0);
-	r->elr = read_sysreg(elr_el1);
-	r->spsr = read_sysreg(spsr_el1);
-	r->esr = read_sysreg(esr_el1);
-	r->far = read_sysreg(far_el1);
-	r->par = read_sysreg(par_el1);
-	r->cpacr = read_sysreg(cpacr_el1);
-	r->cntkctl = read_sysreg(cntkctl_el1);
-	r->csselr = read_sysreg(csselr_el1);
-	r->cntv_ctl = read_sysreg(cntv_ctl_el0);
-	r->cntv_cval = read_sysreg(cntv_cval_el0);
-	if (arm64_has_sme)
-		r->tpidr2 = read_sysreg(S3_3_C13_C0_5); /* TPIDR2_EL0 */
-	if (arm64_has_ras)
-		r->vdisr = read_sysreg(S3_4_C12_C1_1); /* VDISR_EL2 */
-	/* The next vCPU must not get this one's virtual timer interrupt. */
-	write_sysreg(cntv_ctl_el0, 0);
-}
-
-static void el1_restore(const struct arm64_el1_regs *r)
-{
-	write_sysreg(sctlr_el1, r->sctlr);
 	write_sysreg(vbar_el1, r->vbar);
 	write_sysreg(tpidr_el1, r->tpidr_el1);
-	write_sysreg(tpidr_el0, r->tpidr_el0);
-	write_sysreg(tpidrro_el0, r->tpidrro_el0);
 	write_sysreg(sp_el1, r->sp_el1);
-	write_sysreg(sp_el0, r->sp_el0);
 	write_sysreg(elr_el1, r->elr);
 	write_sysreg(spsr_el1, r->spsr);
 	write_sysreg(esr_el1, r->esr);
 	write_sysreg(far_el1, r->far);
 	write_sysreg(par_el1, r->par);
-	write_sysreg(cpacr_el1, r->cpacr);
-	write_sysreg(cntkctl_el1, r->cntkctl);
 	write_sysreg(csselr_el1, r->csselr);
 	write_sysreg(cntv_cval_el0, r->cntv_cval);
-	if (arm64_has_sme)
-		write_sysreg(S3_3_C13_C0_5, r->tpidr2);
 	if (arm64_has_ras)
 		write_sysreg(S3_4_C12_C1_1, r->vdisr);
+}
+
+/**
+ * A VM's registers that act on, or can be read or written from, EL0 under
+ * TGE: they are switched on every change of partition, so that no service
+ * runs under a VM's controls or sees its thread pointers (HCR_EL2 and
+ * VTTBR_EL2 are switched by the caller). Leaving, its virtual timer is
+ * silenced: the next vCPU must not get its interrupt.
+ */
+static void el0_save(struct arm64_el1_regs *r)
+{
+	r->sctlr = read_sysreg(sctlr_el1);
+	r->cntkctl = read_sysreg(cntkctl_el1);
+	r->cpacr = read_sysreg(cpacr_el1);
+	r->sp_el0 = read_sysreg(sp_el0);
+	r->tpidr_el0 = read_sysreg(tpidr_el0);
+	r->tpidrro_el0 = read_sysreg(tpidrro_el0);
+	r->cntv_ctl = read_sysreg(cntv_ctl_el0);
+	if (arm64_has_sme)
+		r->tpidr2 = read_sysreg(S3_3_C13_C0_5); /* TPIDR2_EL0 */
+	write_sysreg(cntv_ctl_el0, 0);
+}
+
+static void el0_restore(const struct arm64_el1_regs *r)
+{
+	write_sysreg(sctlr_el1, r->sctlr);
+	write_sysreg(cntkctl_el1, r->cntkctl);
+	write_sysreg(cpacr_el1, r->cpacr);
+	write_sysreg(sp_el0, r->sp_el0);
+	write_sysreg(tpidr_el0, r->tpidr_el0);
+	write_sysreg(tpidrro_el0, r->tpidrro_el0);
+	if (arm64_has_sme)
+		write_sysreg(S3_3_C13_C0_5, r->tpidr2);
 	write_sysreg(cntv_ctl_el0, r->cntv_ctl);
 }
 
-/** Save the stage-1 controls a VM left in the registers (vm_owner), if any. */
+/** The controls every service runs under, and no VM's thread pointers (see SCTLR_SERVICE). */
+static void service_controls(void)
+{
+	write_sysreg(sctlr_el1, SCTLR_SERVICE);
+	write_sysreg(cntkctl_el1, CNTKCTL_SERVICE);
+	write_sysreg(cpacr_el1, CPACR_FPEN);
+	write_sysreg(tpidrro_el0, 0);
+	if (arm64_has_sme)
+		write_sysreg(S3_3_C13_C0_5, 0);
+}
+
+/** Save the EL1 registers a VM left in the CPU (vm_owner), if any. */
 static void vcpu_flush_vm(struct arm64_cpu *cpu)
 {
 	if (cpu->vm_owner != NULL) {
-		vm_save(&cpu->vm_owner->arch.el1);
+		el1_save(&cpu->vm_owner->arch.el1);
 		cpu->vm_owner = NULL;
 	}
 }
 
-/** Save the GIC interface state and list registers a VM left in the registers (gic_owner). */
+/** Save the GIC interface state and list registers a VM left in the CPU (gic_owner). */
 static void vcpu_flush_gic(struct arm64_cpu *cpu)
 {
 	if (cpu->gic_owner != NULL) {
@@ -249,43 +291,54 @@ static void vcpu_flush_gic(struct arm64_cpu *cpu)
 
 /**
  * A VM leaves the CPU. Handing it to a service (its emulator, a policy),
- * which uses neither the stage-1 controls nor the GIC interface (both trap
- * for a service until it does), it leaves them in the registers for its
- * return (vm_owner, gic_owner); for anything else they are saved.
+ * which runs at EL0 and reaches neither its EL1 registers nor the GIC
+ * interface, it leaves both in the CPU for its return (vm_owner,
+ * gic_owner); for anything else they are saved.
  */
 static void vcpu_leave_vm(struct arm64_cpu *cpu, struct vcpu *prev, const struct vcpu *next)
 {
-	bool keep = next != NULL && (next->arch.hcr & HCR_DC);
-	if (keep) {
+	el0_save(&prev->arch.el1);
+	if (next != NULL && next->arch.vm == NULL) {
 		cpu->guest_deadline_ns = 0; /* its emulated timer waits for its return */
 		cpu->vm_owner = prev;
 		cpu->gic_owner = prev;
 	} else {
-		vm_save(&prev->arch.el1);
+		el1_save(&prev->arch.el1);
 		gic_save(&prev->arch.el1);
 		arm64_virq_save(prev);
 	}
-	prev->arch.vm_live = 0;
-	prev->arch.gic_live = 0;
 }
 
-/** A service leaves the CPU: what of its lazy groups it loaded is saved. */
-static void vcpu_leave_service(struct vcpu *prev)
+/** Enter a VM's registers: what it left here (vm_owner, gic_owner) is reused. */
+static u64 vcpu_load_vm(struct arm64_cpu *cpu, struct vcpu *next)
 {
-	if (prev->arch.vm_live) {
-		vm_save(&prev->arch.el1);
-		prev->arch.vm_live = 0;
+	u64 ich_hcr;
+	if (cpu->vm_owner != next) {
+		vcpu_flush_vm(cpu);
+		el1_restore(&next->arch.el1);
+		/* A service cannot read MPIDR_EL1: back from one, VMPIDR_EL2 is still next's. */
+		write_sysreg(vmpidr_el2, (UINT64_C(1) << 31) | next->index);
 	}
-	if (prev->arch.gic_live) {
-		gic_save(&prev->arch.el1);
-		prev->arch.gic_live = 0;
+	cpu->vm_owner = NULL;
+	el0_restore(&next->arch.el1);
+	cpu->service_controls = false;
+	if (cpu->gic_owner == next) {
+		ich_hcr = arm64_virq_resume(next);
+	} else {
+		vcpu_flush_gic(cpu);
+		gic_restore(&next->arch.el1);
+		ich_hcr = arm64_virq_load(next);
 	}
+	cpu->gic_owner = NULL;
+	return ich_hcr;
 }
 
 /**
  * Make next (may be NULL: going idle) this CPU's loaded vCPU: save the one
  * loaded now, wait until next's state is saved wherever it ran last, load
- * it, and point VTTBR_EL2 at its partition's stage 2 if that changed.
+ * it, and point VTTBR_EL2 at its partition's stage 2 if that changed. A
+ * service's own state is its general registers, SP_EL0 and TPIDR_EL0: a hop
+ * between a VM and a service switches about a dozen system registers.
  */
 void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 {
@@ -298,17 +351,12 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		prev = NULL;
 	}
 	if (prev != NULL) {
-		/*
-		 * A VM handing the CPU to a service (its emulator, a policy): the
-		 * service uses neither the stage-1 controls nor the GIC interface
-		 * (both trap for it until it does), so they stay in the registers
-		 * for the VM's return (vm_owner, gic_owner). Anything else is saved.
-		 */
-		el1_save(&prev->arch.el1);
-		if (prev->arch.vm != NULL)
+		if (prev->arch.vm != NULL) {
 			vcpu_leave_vm(cpu, prev, next);
-		else
-			vcpu_leave_service(prev);
+		} else {
+			prev->arch.el1.sp_el0 = read_sysreg(sp_el0);
+			prev->arch.el1.tpidr_el0 = read_sysreg(tpidr_el0);
+		}
 		if (prev->arch.fp_live) {
 			/* It ran with FP untrapped, so EL2 may still touch the registers. */
 			arm64_fp_save(&prev->arch.fp);
@@ -333,33 +381,30 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		vcpu_reset_state(&next->arch, (enum partition_type)next->arch.reset_type,
 		                 next->arch.reset_entry, next->arch.reset_arg);
 	}
-	/* Another partition: its stage 2 and its virtual counter offset (both per partition). */
-	if (next->arch.vttbr != cpu->vttbr) {
-		write_sysreg(cntvoff_el2, next->arch.cntvoff);
-		write_sysreg(vttbr_el2, next->arch.vttbr);
-		cpu->vttbr = next->arch.vttbr;
-	}
-	el1_restore(&next->arch.el1);
-	u64 hcr = next->arch.hcr, ich_hcr = 0;
-	if (hcr & HCR_DC) {
-		hcr |= HCR_TVM | HCR_TRVM; /* loaded on first access */
-		ich_hcr = ICH_HCR_TRAP_ALL;
+	u64 ich_hcr = 0;
+	if (next->arch.vm != NULL) {
+		/* Another partition: its stage 2 and its virtual counter offset. */
+		if (next->arch.vttbr != cpu->vttbr) {
+			if (next->arch.cntvoff != cpu->cntvoff) {
+				write_sysreg(cntvoff_el2, next->arch.cntvoff);
+				cpu->cntvoff = next->arch.cntvoff;
+			}
+			write_sysreg(vttbr_el2, next->arch.vttbr);
+			cpu->vttbr = next->arch.vttbr;
+		}
+		ich_hcr = vcpu_load_vm(cpu, next);
 	} else {
-		if (cpu->vm_owner != next) {
-			vcpu_flush_vm(cpu);
-			vm_restore(&next->arch.el1);
+		/* A service reads no virtual counter: CNTVOFF_EL2 stays the last VM's. */
+		if (next->arch.vttbr != cpu->vttbr) {
+			write_sysreg(vttbr_el2, next->arch.vttbr);
+			cpu->vttbr = next->arch.vttbr;
 		}
-		cpu->vm_owner = NULL;
-		next->arch.vm_live = 1;
-		if (cpu->gic_owner == next) {
-			ich_hcr = arm64_virq_resume(next);
-		} else {
-			vcpu_flush_gic(cpu);
-			gic_restore(&next->arch.el1);
-			ich_hcr = arm64_virq_load(next);
+		if (!cpu->service_controls) {
+			service_controls();
+			cpu->service_controls = true;
 		}
-		cpu->gic_owner = NULL;
-		next->arch.gic_live = 1;
+		write_sysreg(sp_el0, next->arch.el1.sp_el0);
+		write_sysreg(tpidr_el0, next->arch.el1.tpidr_el0);
 	}
 	if (ich_hcr != cpu->ich_hcr) {
 		write_sysreg(S3_4_C12_C11_0, ich_hcr); /* ICH_HCR_EL2 */
@@ -369,8 +414,10 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		write_sysreg(cptr_el2, CPTR_EL2_BASE | CPTR_TFP);
 		cpu->fp_trapping = true;
 	}
-	write_sysreg(hcr_el2, hcr);
-	write_sysreg(vmpidr_el2, (UINT64_C(1) << 31) | next->index);
+	if (next->arch.hcr != cpu->hcr) {
+		write_sysreg(hcr_el2, next->arch.hcr);
+		cpu->hcr = next->arch.hcr;
+	}
 	isb();
 }
 
@@ -386,43 +433,6 @@ void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v)
 	cpu->fp_trapping = false;
 	arm64_fp_restore(&v->arch.fp);
 	v->arch.fp_live = 1;
-}
-
-/**
- * A service touched a register of the lazy group while HCR_EL2.TVM/TRVM
- * trapped it (ESR_EL2.EC 0x18): load the group, stop trapping, and let it
- * retry the instruction. Returns false if the trap was not that one (the
- * group is live already, or it is a VM, which never traps on it).
- */
-bool arm64_vcpu_vm_load(struct vcpu *v)
-{
-	if (v->arch.vm_live || !(v->arch.hcr & HCR_DC))
-		return false;
-	vcpu_flush_vm(arm64_this_cpu());
-	vm_restore(&v->arch.el1);
-	v->arch.vm_live = 1;
-	write_sysreg(hcr_el2, v->arch.hcr);
-	isb();
-	return true;
-}
-
-/**
- * A service used the GIC CPU interface while ICH_HCR_EL2 trapped it
- * (ESR_EL2.EC 0x18, an ICC_* register): load its interface state, stop
- * trapping, and let it retry. False if the state was loaded already (the
- * access trapped for another reason, e.g. ICC_SGI1R_EL1 under HCR_EL2.IMO).
- */
-bool arm64_vcpu_gic_load(struct arm64_cpu *cpu, struct vcpu *v)
-{
-	if (v->arch.gic_live)
-		return false;
-	vcpu_flush_gic(cpu);
-	gic_restore(&v->arch.el1);
-	v->arch.gic_live = 1;
-	write_sysreg(S3_4_C12_C11_0, 0);
-	cpu->ich_hcr = 0;
-	isb();
-	return true;
 }
 
 /**

@@ -25,7 +25,8 @@ struct vcpu *ipc_send(struct vcpu *v);
 struct vcpu *ipc_reply(struct vcpu *v);
 
 /**
- * Deliver a kernel-made message (a fault report) to endpoint on v's behalf,
+ * Deliver a kernel-made message (a fault report, an emulated access; it may
+ * be v->kmsg itself) to endpoint on v's behalf,
  * as if v had called it; v waits in VCPU_BLOCKED_FAULT for the answer.
  */
 struct vcpu *ipc_kernel_call(struct vcpu *v, u32 endpoint, const struct kernel_msg *m);

@@ -71,7 +71,7 @@ struct vcpu_arch {
 	 */
 	u64 rt_pending;
 	u64 rt_value;
-	u64 hcr;   /**< HCR_EL2 while this vCPU runs (DC for services only) */
+	u64 hcr;   /**< HCR_EL2 while this vCPU runs (TGE and DC for services) */
 	u64 vttbr; /**< VTTBR_EL2 while it runs: its partition's stage-2 root and VMID */
 	/**
 	 * CPU index + 1 while this vCPU's EL1/FP state lives in that CPU's
@@ -88,14 +88,6 @@ struct vcpu_arch {
 	 * pay for either.
 	 */
 	u32 fp_live;
-	/**
-	 * Whether the stage-1 control registers (vcpu.c: vm_save) are this
-	 * vCPU's in the CPU; loaded on first access for services, at once for
-	 * VMs, saved when the CPU leaves the vCPU.
-	 */
-	u32 vm_live;
-	/** Whether the GIC virtual-interface state (vcpu.c: gic_save) is loaded; same rules. */
-	u32 gic_live;
 	/**
 	 * A start (arch_vcpu_power_on) waiting to be applied: the reset happens
 	 * when a CPU next loads the vCPU, after the CPU that ran it last saved

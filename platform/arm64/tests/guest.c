@@ -375,8 +375,18 @@ int svc_main(uint64_t arg)
 	puts_("reset to first instruction: ");
 	putu(entry);
 	puts_(" instructions\n");
+	/*
+	 * A VM's WFI waits for an interrupt: its virtual timer, due at once,
+	 * is one (a service's WFI just yields; EL0 may not touch the timer).
+	 */
+	if (!svc_el0)
+		__asm__ volatile("msr cntv_tval_el0, %0\n\tmsr cntv_ctl_el0, %1\n\tisb"
+		                 :
+		                 : "r"(UINT64_C(16)), "r"(UINT64_C(1)));
 	for (int i = 0; i < 3; i++)
 		__asm__ volatile("wfi");
+	if (!svc_el0)
+		__asm__ volatile("msr cntv_ctl_el0, xzr\n\tisb");
 	puts_("wfi trapped and resumed\n");
 	uint64_t regs[9] = { HC_NULL, 11, 22, 33, 44, 55, 66, 77, 88 };
 	arch_hypercall(regs);

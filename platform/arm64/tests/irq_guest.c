@@ -755,15 +755,17 @@ int svc_main(uint64_t arg)
 				value = *(volatile uint64_t *)0x300000;
 			else if (off == 0x90 && !write) {
 				/*
-				 * Touch the stage-1 controls and the GIC interface, which
-				 * the kernel left holding the guest's values (vcpu.c
-				 * vm_owner, gic_owner): they must be saved, not lost.
+				 * The service runs at EL0 while the VM's EL1 registers stay in
+				 * the CPU: the VM's thread pointers must not be visible here,
+				 * and what the service writes must not reach the VM.
 				 */
-				uint64_t ttbr = read_sys(ttbr0_el1);
-				uint64_t pmr = read_sys(S3_0_C4_C6_0); /* ICC_PMR_EL1 */
-				write_sys(S3_0_C4_C6_0, 0);
-				/* The VM runs with its MMU off (TTBR0 0) and its own PMR in use: not ours. */
-				value = ttbr == 0 && pmr != 0xff ? 0x90 : 0x91;
+				uint64_t ro = read_sys(tpidrro_el0), rw = read_sys(tpidr_el0);
+				uint64_t sp0;
+				__asm__ volatile("mov %0, sp" : "=r"(sp0));
+				write_sys(tpidr_el0, 0xbadbad);
+				value = ro == 0 && (rw == 0 || rw == 0xbadbad) && sp0 >> 20 == 1 ?
+				                0x90 :
+				                0x91;
 			}
 		}
 		r[0] = HC_REPLY_RECV;
@@ -846,8 +848,11 @@ int svc_main(uint64_t arg)
 	      "a 64-bit access the service refuses: the guest takes a synchronous external abort");
 	(void)r32(EMU + 0x80);
 	check(sync_aborts == before + 2, "a garbage answer from the service: an abort too");
-	check(r32(EMU + 0x90) == 0x90,
-	      "the service used the stage-1 and GIC registers the VM had left in the CPU");
+	write_sys(tpidr_el0, 0x1111);
+	write_sys(tpidrro_el0, 0x2222);
+	check(r32(EMU + 0x90) == 0x90 && read_sys(tpidr_el0) == 0x1111 &&
+	              read_sys(tpidrro_el0) == 0x2222,
+	      "the service (EL0) neither saw nor changed the VM's thread pointers");
 	uint64_t freq = read_sys(cntfrq_el0);
 	w32(EMU + 0x40, 1); /* the service raises SPI 40 */
 	uint64_t start = now();

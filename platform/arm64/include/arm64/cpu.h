@@ -44,6 +44,7 @@ struct arm64_cpu {
 	u64 stack_top;         /**< SP_EL2 while a guest runs */
 	struct vcpu *loaded;   /**< whose EL1/FP state is in the registers */
 	u64 vttbr;             /**< VTTBR_EL2 as last written */
+	u64 cntvoff;           /**< CNTVOFF_EL2 as last written (head.S: 0) */
 	u64 deadline_ns;       /**< the core's timer deadline; 0 = none */
 	u64 guest_deadline_ns; /**< the loaded VM vCPU's emulated physical timer; 0 = none */
 	u64 mpidr;
@@ -51,15 +52,20 @@ struct arm64_cpu {
 	volatile u32 online;
 	bool fp_trapping; /**< CPTR_EL2.TFP is set */
 	u64 ich_hcr;      /**< ICH_HCR_EL2 as last written */
+	u64 hcr;          /**< HCR_EL2 as last written by a switch (head.S's value: 0 here) */
+	/** SCTLR/CNTKCTL/CPACR_EL1 and TPIDRRO_EL0 hold the services' values (vcpu.c). */
+	bool service_controls;
 	/**
-	 * A VM vCPU whose stage-1 controls (vm_owner) or GIC interface state
+	 * A VM vCPU whose EL1 registers (vm_owner) or GIC interface state
 	 * and list registers (gic_owner) are still in this CPU's registers
-	 * after the CPU switched to a service, which uses neither (vcpu.c):
+	 * after the CPU switched to a service, which reaches neither (vcpu.c):
 	 * back into the same VM, nothing is restored; anything else saves them
 	 * first. NULL when the registers hold no such leftover.
 	 */
 	struct vcpu *vm_owner;
 	struct vcpu *gic_owner;
+	/** The emulation path's trap (exit.c exit_dabt): kind TRAP_MMIO, set once. */
+	struct trap mmio_trap;
 };
 
 /** What the firmware's device tree says about the machine. */
@@ -161,8 +167,6 @@ extern bool arm64_has_ras;
 extern u32 arm64_ich_apr_count;
 void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next);
 void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v);
-bool arm64_vcpu_vm_load(struct vcpu *v);
-bool arm64_vcpu_gic_load(struct arm64_cpu *cpu, struct vcpu *v);
 /** Inject a synchronous external data abort at far into v, whose EL1 state is loaded here. */
 void arm64_inject_dabt(struct vcpu *v, u64 far);
 

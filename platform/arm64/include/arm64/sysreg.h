@@ -46,10 +46,12 @@ static inline void dsb_sy(void)
 #define HCR_FB (UINT64_C(1) << 9)    /**< broadcast TLB/IC maintenance */
 #define HCR_DC (UINT64_C(1) << 12)   /**< EL1 MMU off => normal WB memory */
 #define HCR_TWI (UINT64_C(1) << 13)  /**< trap WFI */
+#define HCR_TWE (UINT64_C(1) << 14)  /**< trap WFE */
 #define HCR_TID3 (UINT64_C(1) << 18) /**< trap ID group 3 reads (idregs.c) */
 #define HCR_TSC (UINT64_C(1) << 19)  /**< trap SMC: guests never reach firmware */
 #define HCR_TACR (UINT64_C(1) << 21) /**< trap ACTLR_EL1: IMPLEMENTATION DEFINED, not switched */
 #define HCR_TVM (UINT64_C(1) << 26)  /**< trap writes of the EL1 VM controls */
+#define HCR_TGE (UINT64_C(1) << 27)  /**< EL0 alone, its exceptions to EL2 (services) */
 #define HCR_TRVM (UINT64_C(1) << 30) /**< trap reads of the EL1 VM controls */
 #define HCR_RW (UINT64_C(1) << 31)   /**< EL1 is AArch64 */
 #define HCR_TLOR (UINT64_C(1) << 35) /**< trap the LORegion registers, not switched */

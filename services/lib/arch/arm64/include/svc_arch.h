@@ -1,6 +1,7 @@
 /**
  * The arm64 partition primitives <svc/svc.h> is built on: the hypercall
- * (HVC #0, logical r0..r8 in x0..x8 both ways, see ipc/abi.h), the
+ * (HVC #0 from a VM at EL1, SVC #0 from a service at EL0; logical r0..r8 in
+ * x0..x8 both ways, see ipc/abi.h), the
  * instruction counter for benchmarks and a guaranteed undefined instruction
  * for fault tests.
  */
@@ -11,6 +12,9 @@
 
 /** PMCCNTR_EL0 as crt0's very first instruction read it. */
 extern uint64_t svc_entry_counter;
+
+/** Non-zero in a service (EL0, enters the kernel with SVC): set by crt0 from x1. */
+extern uint32_t svc_el0;
 
 /** One hypercall: r[0..8] go in x0..x8 and come back from them. */
 static inline void arch_hypercall(uint64_t r[9])
@@ -25,10 +29,14 @@ static inline void arch_hypercall(uint64_t r[9])
 	register uint64_t x7 __asm__("x7") = r[7];
 	register uint64_t x8 __asm__("x8") = r[8];
 
-	__asm__ volatile("hvc #0"
+	__asm__ volatile("cbz %w9, 1f\n\t"
+	                 "svc #0\n\t"
+	                 "b 2f\n"
+	                 "1:\thvc #0\n"
+	                 "2:"
 	                 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6),
 	                   "+r"(x7), "+r"(x8)
-	                 :
+	                 : "r"(svc_el0)
 	                 : "memory");
 	r[0] = x0;
 	r[1] = x1;
@@ -44,7 +52,7 @@ static inline void arch_hypercall(uint64_t r[9])
 /**
  * The PMU cycle counter. Under QEMU -icount shift=0 it advances by one per
  * executed instruction (the kernel enables it, counting EL2 as well, and
- * leaves PMU access to EL1 untrapped).
+ * answers the trapped read with it).
  */
 static inline uint64_t arch_insn_counter(void)
 {
