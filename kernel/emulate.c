@@ -53,10 +53,14 @@ struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 	v->mmio.arch_info = t->arch_info;
 	v->mmio.size = t->size;
 	v->mmio.write = write;
+	/* A new access, a new number; a requeued one keeps its message and so its number. */
+	v->mmio.serial++;
 	struct kernel_msg m = {
 		.label = IPC_LABEL_MMIO,
 		.words = { t->address, t->size | (write ? IPC_MMIO_WRITE : 0u),
-		           write ? t->value : 0, v->index, t->address - e->ipa, i },
+		           write ? t->value : 0,
+		           v->index | (u64)v->mmio.serial << IPC_MMIO_SERIAL_SHIFT,
+		           t->address - e->ipa, i },
 		.badge = kernel.emulated_badge[i],
 	};
 	return ipc_kernel_call(v, e->endpoint, &m);
