@@ -177,27 +177,46 @@ int svc_main(uint64_t arg)
 	/* Lines may have been left either way by the last instance: say them again. */
 	for (uint32_t g = 0; g < state->guest_count; g++)
 		set_line(g, vuart_guest(state, g)->uart.line ? VUART_IRQ_RAISE : VUART_IRQ_LOWER);
+	if (!kept && s.console != NO_SLOT) {
+		/* Position 0 is never past the kernel's: these only ask where it is. */
+		uint64_t put[IPC_REG_COUNT] = { HC_CONSOLE_PUT, s.console, 0, 0 };
+		uint64_t get[IPC_REG_COUNT] = { HC_CONSOLE_READ, s.console, 0 };
+		svc_hypercall(put);
+		svc_hypercall(get);
+		vuart_console_sync(state, put[0] == STATUS_OK ? put[1] : 0,
+		                   get[0] == STATUS_OK ? get[1] : 0);
+	}
 	if (!kept)
 		svc_printf("serving %u guest(s)\n", (unsigned)state->guest_count);
-	struct msg m = { 0 };
-	enum status st = svc_recv(s.ep, &m);
+	/* The registers of HC_RECV / HC_REPLY_RECV as they are: no message copies on this path. */
+	uint64_t r[IPC_REG_COUNT] = { HC_RECV, s.ep };
+	svc_hypercall(r);
 	for (;;) {
-		struct msg reply = { 0 };
-		if (st == STATUS_OK && m.label == IPC_LABEL_MMIO) {
+		uint64_t done = IPC_MMIO_ABORT, value = 0;
+		bool out = true;
+		if (r[0] == STATUS_OK && r[IPC_REG_LABEL] == IPC_LABEL_MMIO) {
 			struct vuart_request rq;
 			struct vuart_answer ans = { .done = false };
 			vuart_crash_point(); /* holding the access, nothing applied */
-			if (vuart_decode(m.label, m.w, m.badge, &rq))
+			if (vuart_decode(r[IPC_REG_LABEL], &r[IPC_REG_WORD0], r[IPC_REG_CAP], &rq))
 				vuart_access(state, &rq, &ans);
 			vuart_crash_point(); /* applied, not answered: the successor gets it again */
-			reply.w[0] = ans.done ? IPC_MMIO_DONE : IPC_MMIO_ABORT;
-			reply.w[1] = ans.value;
+			done = ans.done ? IPC_MMIO_DONE : IPC_MMIO_ABORT;
+			value = ans.value;
 			set_line(ans.guest, ans.irq);
-		} else if (st == STATUS_OK && m.label == VUART_LABEL_DOORBELL) {
+			out = ans.changed;
+		} else if (r[0] == STATUS_OK && r[IPC_REG_LABEL] == VUART_LABEL_DOORBELL) {
 			console_in(&s);
 		}
-		console_out(&s);
-		m = reply;
-		st = st == STATUS_OK ? svc_reply_recv(s.ep, &m) : svc_recv(s.ep, &m);
+		if (out)
+			console_out(&s);
+		bool received = r[0] == STATUS_OK;
+		for (uint32_t i = 0; i < IPC_REG_COUNT; i++)
+			r[i] = 0;
+		r[0] = received ? HC_REPLY_RECV : HC_RECV;
+		r[1] = s.ep;
+		r[IPC_REG_WORD0] = done;
+		r[IPC_REG_WORD0 + 1] = value;
+		svc_hypercall(r);
 	}
 }

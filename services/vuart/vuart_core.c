@@ -1,14 +1,13 @@
 /** The vuart service's core (see vuart_core.h). */
 #include <string.h>
 
-#include <ipc/abi.h>
-
 #include "vuart_core.h"
 
 /** Keeps the compiler from moving stores across a commit point. */
 #define VUART_BARRIER() __asm__ volatile("" ::: "memory")
 
-bool vuart_decode(uint64_t label, const uint64_t w[6], uint64_t badge, struct vuart_request *rq)
+bool vuart_decode(uint64_t label, const uint64_t w[IPC_MSG_WORDS], uint64_t badge,
+                  struct vuart_request *rq)
 {
 	if (label != IPC_LABEL_MMIO)
 		return false;
@@ -229,6 +228,7 @@ void vuart_access(struct vuart_state *st, const struct vuart_request *rq, struct
 	ans->value = 0;
 	ans->irq = VUART_IRQ_KEEP;
 	ans->replay = false;
+	ans->changed = false;
 	uint32_t g = vuart_guest_find(st, rq->badge);
 	ans->guest = g;
 	if (g == VUART_GUEST_MAX || rq->vcpu >= VUART_VCPU_MAX)
@@ -269,6 +269,7 @@ void vuart_access(struct vuart_state *st, const struct vuart_request *rq, struct
 	}
 	vuart_crash_point();
 	vuart_tx_commit(&tx); /* the access's effects and its record become visible together */
+	ans->changed = true;
 }
 
 uint64_t vuart_input(struct vuart_state *st, uint64_t pos, const uint8_t *bytes, size_t count,
@@ -334,5 +335,15 @@ void vuart_console_written(struct vuart_state *st, uint64_t pos)
 	struct vuart_console *c = vuart_tx_console(&tx);
 	c->out_pos += c->out_len;
 	c->out_len = 0;
+	vuart_tx_commit(&tx);
+}
+
+void vuart_console_sync(struct vuart_state *st, uint64_t out_pos, uint64_t in_pos)
+{
+	struct vuart_tx tx;
+	vuart_tx_begin(&tx, st);
+	struct vuart_console *c = vuart_tx_console(&tx);
+	c->out_pos = out_pos;
+	c->in_pos = in_pos;
 	vuart_tx_commit(&tx);
 }

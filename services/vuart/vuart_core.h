@@ -29,6 +29,8 @@
 #ifndef VUART_CORE_H
 #define VUART_CORE_H
 
+#include <ipc/abi.h>
+
 #include "console_mux.h"
 #include "sbsa_uart.h"
 
@@ -73,7 +75,8 @@ struct vuart_answer {
 	uint32_t value; /**< a load's value */
 	uint32_t guest; /**< the guest's index (valid when irq != VUART_IRQ_KEEP) */
 	enum vuart_irq irq;
-	bool replay; /**< answered from the record: the access had been applied */
+	bool replay;  /**< answered from the record: the access had been applied */
+	bool changed; /**< the state changed (there may be console output to write) */
 };
 
 /** A vCPU's last access applied: a replay with the same serial gets the same answer. */
@@ -125,7 +128,8 @@ struct vuart_tx {
  */
 void vuart_crash_point(void);
 
-bool vuart_decode(uint64_t label, const uint64_t w[6], uint64_t badge, struct vuart_request *rq);
+bool vuart_decode(uint64_t label, const uint64_t w[IPC_MSG_WORDS], uint64_t badge,
+                  struct vuart_request *rq);
 
 /**
  * Starts the service on st: keeps it if it is a valid state for exactly these guests (their
@@ -161,6 +165,11 @@ uint64_t vuart_input(struct vuart_state *st, uint64_t pos, const uint8_t *bytes,
  * says what to do with guest g's line). Returns out_len (0: nothing to write).
  */
 uint32_t vuart_console_chunk(struct vuart_state *st, enum vuart_irq irq[VUART_GUEST_MAX]);
+/**
+ * A fresh state (after a first start, or one that failed its check) starts counting console
+ * bytes where the kernel is: out_pos and in_pos from HC_CONSOLE_PUT and HC_CONSOLE_READ.
+ */
+void vuart_console_sync(struct vuart_state *st, uint64_t out_pos, uint64_t in_pos);
 /** The kernel took the chunk (its position is now `pos`): drop it. */
 void vuart_console_written(struct vuart_state *st, uint64_t pos);
 

@@ -153,6 +153,9 @@ static void test_access(void)
 	OK(!a.done, "access: a vCPU past the records: abort");
 	a = do_access(BADGE_B, 1, true, 'x', 0, 2, 0);
 	OK(a.done && !a.replay, "access: the other guest's vCPU 0 has its own serials");
+	vuart_console_sync(st, 1000, 7);
+	OK(vuart_console(st)->out_pos == 1000 && vuart_console(st)->in_pos == 7,
+	   "sync: a fresh state counts from the kernel's positions");
 }
 
 static void test_input(void)
