@@ -331,7 +331,25 @@ CASES = [
   ['/partitions/a: device-tree-ipa: 0x200000 is not inside a RAM mapping of the partition\'s own']),
  ('restartable-vm', 'a VM marked restartable (only services are restarted)',
   [(A_IMG, A_IMG + '\t\t\trestartable;\n')],
-  ['/partitions/a: restartable: only a service partition is restarted'])
+  ['/partitions/a: restartable: only a service partition is restarted']),
+ ('preserve-not-restartable', 'a preserved region of a service that is never restarted',
+  [(B_RAM, B_RAM + '\n\t\tb_state: b-state { compatible = "sephyp,ram"; size = <0x0 0x1000>; rights = "rw"; preserve; };'),
+   (B_RAMMAP, B_RAMMAP + '\n\t\t\t\tstate { region = <&b_state>; ipa = <0x0 0x400000>; rights = "rw"; };')],
+  ['/memory/b-state: preserve: its owner b is not restartable: nothing would keep it']),
+ ('preserve-image', 'a restartable service\'s image region marked preserve (a restart overwrites it)',
+  [(B_RAM, B_RAM.replace('rights = "rwx"; };', 'rights = "rwx"; preserve; };')),
+   (B_IMG, B_IMG + '\t\t\trestartable;\n')],
+  ['/memory/b-ram: preserve: b loads its image into it: a restart overwrites it']),
+ ('preserve-shared', 'preserve on a shared region (a restart never clears one)',
+  [('rights = "rw"; };\n\t\tuart1', 'rights = "rw"; preserve; };\n\t\tuart1')],
+  ['/memory/shm: preserve: only a sephyp,ram region is cleared by a restart (and so can be kept)']),
+ ('console-two-holders', 'two partitions holding the console',
+  [(A_CAP0, A_CAP0 + '\n\t\t\t\tcap@2 { reg = <2>; object = <&ntf>; kind = "console"; rights = "write"; };'),
+   (B_CAP1, B_CAP1 + '\n\t\t\t\tcap@2 { reg = <2>; object = <&ntf>; kind = "console"; rights = "write", "read"; };')],
+  ['/partitions/b/caps/cap@2: kind: the console is already held by a']),
+ ('console-kind-endpoint', 'kind = "console" on an endpoint',
+  [(A_CAP0, A_CAP0.replace('rights = "send";', 'kind = "console"; rights = "send";'))],
+  ['/partitions/a/caps/cap@0: kind: only a capability to a partition or a notification has a kind']),
 ]
 
 here = os.path.dirname(os.path.abspath(__file__))
