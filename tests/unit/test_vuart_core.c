@@ -144,6 +144,7 @@ static void test_access(void)
 	a = do_access(BADGE_A, 4, true, 0x10, 0, 4, SBSA_UART_IMSC);
 	OK(a.done && a.irq == VUART_IRQ_KEEP, "access: IMSC written");
 	a = do_access(BADGE_A, 1, true, '\n', 0, 5, 0);
+	OK(a.done && a.changed, "access: a DR store changes the state");
 	console_out();
 	OK(strcmp(console, "[vuart] input goes to ab (Ctrl-A x3 to switch)\n[ab] h\n") == 0,
 	   "access: one 'h' on the console, after the focus notice");
@@ -230,14 +231,13 @@ static void test_crash_everywhere(void)
 	unsigned crashes;
 	static char want[16384];
 	snprintf(want, sizeof(want), "%s", stream(40, 0, 0, &crashes));
-	unsigned points = crash_points_seen;
 	OK(strncmp(want, "[vuart] input goes to ab", 24) == 0 && strstr(want, "[ab] n=039\n") &&
 	           crashes == 0,
 	   "crash: the stream without a crash");
 	unsigned bad = 0, tried = 0;
 	crash_points_seen = 0;
 	(void)stream(40, 0, 0, &crashes);
-	points = crash_points_seen;
+	unsigned points = crash_points_seen;
 	for (unsigned k = 1; k <= points; k++) {
 		const char *got = stream(40, k, 0, &crashes);
 		tried++;
