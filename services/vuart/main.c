@@ -28,6 +28,11 @@
 /** Doorbell label (a partition's own label: the kernel bit is clear). */
 #define VUART_LABEL_DOORBELL 0x7675u
 
+/** The preserved region the manifests give it (256 KiB) holds the whole state. */
+#define VUART_STATE_REGION 0x40000u
+_Static_assert(sizeof(struct vuart_state) <= VUART_STATE_REGION,
+               "struct vuart_state must fit in the preserved region");
+
 static struct vuart_state *const state = (struct vuart_state *)(uintptr_t)VUART_STATE_IPA;
 
 struct slots {
@@ -146,20 +151,19 @@ static void console_in(const struct slots *s)
 	}
 }
 
-/** vCPU 1: turns console input (and output waiting for room) into calls to vCPU 0. */
-static int doorbell(const struct slots *s)
+/**
+ * vCPU 1: turns console input (and output waiting for room) into calls to vCPU 0. It never
+ * returns: a service's exit would stop (and so restart) the whole partition. Without the
+ * console's notification it has nothing to wait for and only retries waiting output.
+ */
+static _Noreturn void doorbell(const struct slots *s)
 {
 	for (;;) {
 		const struct vuart_console *c = vuart_console(state);
-		if (c->out_len != 0 || c->mux.out_count != 0) {
+		uint64_t bits;
+		if (c->out_len != 0 || c->mux.out_count != 0 || s->ntf == NO_SLOT ||
+		    svc_wait(s->ntf, &bits) != STATUS_OK)
 			svc_yield();
-		} else if (s->ntf != NO_SLOT) {
-			uint64_t bits;
-			if (svc_wait(s->ntf, &bits) != STATUS_OK)
-				return 1;
-		} else {
-			return 0; /* nothing to wait for */
-		}
 		struct msg m = { .label = VUART_LABEL_DOORBELL };
 		(void)svc_call(s->ep, &m);
 	}
@@ -172,7 +176,7 @@ int svc_main(uint64_t arg)
 	if (s.ep == NO_SLOT)
 		return 1;
 	if (arg != 0)
-		return doorbell(&s);
+		doorbell(&s);
 	bool kept = vuart_start(state, s.badges, s.guest_count);
 	/* Lines may have been left either way by the last instance: say them again. */
 	for (uint32_t g = 0; g < state->guest_count; g++)
