@@ -38,7 +38,8 @@ COLD static struct vcpu *hc_console_put(struct vcpu *v)
 	const struct cap *c;
 	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_CONSOLE,
 	                           RIGHT_CONSOLE_WRITE, &c);
-	u64 count = reg_get(v, 3);
+	u64 count = reg_get(v, 3) & ~(u64)IPC_CONSOLE_PUT_SHOW;
+	bool show = (reg_get(v, 3) & IPC_CONSOLE_PUT_SHOW) != 0;
 	if (s == STATUS_OK && count > IPC_CONSOLE_PUT_MAX)
 		s = STATUS_INVALID_ARG;
 	if (s == STATUS_OK) {
@@ -46,7 +47,7 @@ COLD static struct vcpu *hc_console_put(struct vcpu *v)
 		for (u32 i = 0; i < count; i++)
 			bytes[i] = (char)(reg_get(v, 4u + i / 8u) >> (8u * (i % 8u)));
 		u64 pos;
-		s = console_holder_put(reg_get(v, 2), bytes, (u32)count, &pos);
+		s = console_holder_put(reg_get(v, 2), bytes, (u32)count, show, &pos);
 		reg_set(v, IPC_REG_CAP, pos);
 	}
 	reg_status(v, s);

@@ -126,6 +126,13 @@ static void console_out(const struct slots *s)
 		vuart_crash_point();
 		vuart_console_written(state, r[1]);
 	}
+	/* A guest's unfinished line the multiplexer shows (a prompt): the kernel shows it too. */
+	const struct vuart_console *c = vuart_console(state);
+	if (s->console != NO_SLOT && c->mux.open != 0 && c->out_len == 0) {
+		uint64_t r[IPC_REG_COUNT] = { HC_CONSOLE_PUT, s->console, c->out_pos,
+			                      IPC_CONSOLE_PUT_SHOW };
+		svc_hypercall(r);
+	}
 }
 
 /** Keyboard bytes from the kernel into the focused guest. */

@@ -257,16 +257,17 @@ void vuart_access(struct vuart_state *st, const struct vuart_request *rq, struct
 	ans->value = reply.value;
 	irq_merge(&ans->irq, reply.irq);
 	v->last[rq->vcpu] = (struct vuart_record){ 1, rq->serial, ans->done ? 1u : 0u, ans->value };
-	if (ans->done && rq->offset == SBSA_UART_DR) {
-		if (rq->write) {
-			drain(&tx, g, &ans->irq);
-		} else {
-			top_up(&tx, g, &ans->irq);
-			/* It has read all its input: it waits for more, so show its prompt. */
-			if (v->uart.in_count == 0 && cur->uart.out_count == 0)
-				(void)console_mux_flush(&vuart_tx_console(&tx)->mux, v->mux);
-		}
-	}
+	if (ans->done && rq->offset == SBSA_UART_DR && rq->write)
+		drain(&tx, g, &ans->irq);
+	if (ans->done && rq->offset == SBSA_UART_DR && !rq->write)
+		top_up(&tx, g, &ans->irq);
+	/*
+	 * It has read all its input, or it (re)programs its interrupts with nothing left to
+	 * send: it waits for the user, so show its unfinished line (a prompt, an echo).
+	 */
+	bool waits = rq->offset == SBSA_UART_IMSC || (rq->offset == SBSA_UART_DR && !rq->write);
+	if (ans->done && waits && v->uart.in_count == 0 && v->uart.out_count == 0)
+		(void)console_mux_flush(&vuart_tx_console(&tx)->mux, v->mux);
 	vuart_crash_point();
 	vuart_tx_commit(&tx); /* the access's effects and its record become visible together */
 	ans->changed = true;

@@ -6,6 +6,7 @@
 #include "system.h"
 #include "tap.h"
 #include <kernel/console.h>
+#include <kernel/print.h>
 #include <string.h>
 
 /* Make v write count bytes (at most IPC_CONSOLE_MAX) to its console. */
@@ -292,9 +293,9 @@ static void test_holder(void)
 	EQ(v->arch.regs[1], 6u, "holder: and says its position");
 	drain_all();
 	OK(strstr(tsys_console(), "[g] ab") == NULL, "holder: a partial line waits");
-	EQ(holder_put(v, 0, 3, " abcd\n[h] x\n", 13), STATUS_OK,
+	EQ(holder_put(v, 0, 3, " abcd\n[h] x\n", 12), STATUS_OK,
 	   "holder: a chunk overlapping what it took");
-	EQ(v->arch.regs[1], 16u, "holder: only the new bytes count");
+	EQ(v->arch.regs[1], 15u, "holder: only the new bytes count");
 	drain_all();
 	char seen[256];
 	size_t k = 0;
@@ -304,16 +305,37 @@ static void test_holder(void)
 	seen[k] = '\0';
 	OK(strstr(seen, "\n[g] abcd\n[h] x\n") != NULL,
 	   "holder: unprefixed whole lines, the repeated bytes skipped, CR LF");
+	/* A prompt shown before its line ends; a kernel line in between draws it again. */
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_CONSOLE_PUT;
+	v->arch.regs[2] = 15;
+	v->arch.regs[3] = 6u | IPC_CONSOLE_PUT_SHOW;
+	memcpy(&v->arch.regs[4], "[g] > ", 6);
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	kernel_trap(v, &t);
+	drain_all();
+	size_t before = strlen(tsys_console());
+	OK(v->arch.regs[0] == STATUS_OK && v->arch.regs[1] == 21 &&
+	           strcmp(tsys_console() + before - 6, "[g] > ") == 0,
+	   "holder: IPC_CONSOLE_PUT_SHOW shows the unfinished line");
+	kprintf("[hyp] between\n");
+	drain_all();
+	OK(strcmp(tsys_console() + before, "\n[hyp] between\n[g] > ") == 0,
+	   "holder: a kernel line ends it first and draws it again after");
+	EQ(holder_put(v, 0, 21, "ok\n", 3), STATUS_OK, "holder: the line goes on");
+	drain_all();
+	OK(strcmp(tsys_console() + before, "\n[hyp] between\n[g] > ok\n") == 0,
+	   "holder: its next bytes continue the drawn line, not repeating it");
 	EQ(holder_put(v, 0, 5, "cd\n", 3), STATUS_OK, "holder: a chunk it wrote before");
-	EQ(v->arch.regs[1], 16u, "holder: changes nothing");
-	EQ(holder_put(v, 0, 17, "z", 1), STATUS_INVALID_ARG,
+	EQ(v->arch.regs[1], 24u, "holder: changes nothing");
+	EQ(holder_put(v, 0, 25, "z", 1), STATUS_INVALID_ARG,
 	   "holder: a position past the kernel's");
 	static const char many[IPC_CONSOLE_PUT_MAX + 1];
-	EQ(holder_put(v, 0, 16, many, IPC_CONSOLE_PUT_MAX + 1), STATUS_INVALID_ARG,
+	EQ(holder_put(v, 0, 24, many, IPC_CONSOLE_PUT_MAX + 1), STATUS_INVALID_ARG,
 	   "holder: too many bytes");
-	EQ(holder_put(v, 1, 16, "z", 1), STATUS_WRONG_TYPE, "holder: not the console capability");
-	EQ(holder_put(v, 5, 16, "z", 1), STATUS_INVALID_CAP, "holder: no capability");
-	EQ(holder_put(v, 2, 16, "z", 1), STATUS_NO_RIGHTS, "holder: writing needs the write right");
+	EQ(holder_put(v, 1, 24, "z", 1), STATUS_WRONG_TYPE, "holder: not the console capability");
+	EQ(holder_put(v, 5, 24, "z", 1), STATUS_INVALID_CAP, "holder: no capability");
+	EQ(holder_put(v, 2, 24, "z", 1), STATUS_NO_RIGHTS, "holder: writing needs the write right");
 
 	/* Input: vCPU 1 waits on the notification; the keyboard types while the CPU idles. */
 	v->state = VCPU_READY;

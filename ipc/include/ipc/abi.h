@@ -72,7 +72,8 @@ enum hc_number {
 	 * skipped, so writing a chunk again after a crash repeats nothing; a
 	 * position past the kernel's is STATUS_INVALID_ARG. All of the new bytes
 	 * are taken, or none (STATUS_WOULD_BLOCK while the console buffer is
-	 * full). Returns r1 = the kernel's position.
+	 * full). Lines reach the console whole; IPC_CONSOLE_PUT_SHOW in r3 shows
+	 * the unfinished one now (a prompt). Returns r1 = the kernel's position.
 	 */
 	HC_CONSOLE_PUT = 29,
 	/**
@@ -213,6 +214,7 @@ enum cap_type {
 #define IPC_CONSOLE_MAX 56u
 /** Largest HC_CONSOLE_PUT (five registers) and HC_CONSOLE_READ (six). */
 #define IPC_CONSOLE_PUT_MAX 40u
+#define IPC_CONSOLE_PUT_SHOW (1u << 31)
 #define IPC_CONSOLE_READ_MAX 48u
 
 /** Partition types, as named in the manifest. */

@@ -104,13 +104,19 @@ void console_drain_idle(void);
  * restart is not repeated: console_holder_put() skips the bytes before the
  * kernel's position and takes the rest whole or not at all. They reach the
  * buffer a whole line at a time (a line of more than CONSOLE_HOLDER_LINE_MAX
- * is broken), so no kernel or partition line lands inside one.
+ * is broken), so no kernel or partition line lands inside one, unless the
+ * holder asks to show its unfinished line (see below).
  */
 #define CONSOLE_HOLDER_LINE_MAX 256u
 /** Keyboard bytes kept for the holder until it reads past them; a power of two. */
 #define CONSOLE_INPUT_BYTES 256u
 
-enum status console_holder_put(u64 pos, const char *bytes, u32 count, u64 *kernel_pos);
+/**
+ * With `show`, the holder's unfinished line goes on the console now (a prompt,
+ * an echo); until it ends, a kernel or partition line first ends it and then
+ * draws it again, so that the holder's next bytes still continue it.
+ */
+enum status console_holder_put(u64 pos, const char *bytes, u32 count, bool show, u64 *kernel_pos);
 /**
  * Input from pos on (bytes before pos are dropped): up to cap bytes into buf,
  * *from the position of the first one (past pos if input was lost).

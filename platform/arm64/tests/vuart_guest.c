@@ -361,13 +361,15 @@ int svc_main(uint64_t arg)
 	while (tx_lines < 40 && timer_ticks < 2000)
 		__asm__ volatile("wfi");
 	check(tx_lines == 40 && tx_irqs > 0, "40 lines written from the TXI handler");
-	uart_puts("type a line:\n");
+	/* A prompt without a newline: enabling RX again says it waits, so the service shows it. */
+	uart_puts("type a line: ");
+	w32(UART + IMSC, INT_RX | INT_RT);
 	while (!rx_done && timer_ticks < 3000)
 		__asm__ volatile("wfi");
 	__asm__ volatile("msr daifset, #2\n\tisb" ::: "memory");
 	write_sys(cntv_ctl_el0, 0);
 	rx_line[rx_len] = '\0';
-	uart_puts("got: ");
+	uart_puts("\ngot: ");
 	uart_puts(rx_line);
 	uart_puts("\n");
 	check(rx_done && rx_irqs > 0, "a line of input taken by the RX interrupt");

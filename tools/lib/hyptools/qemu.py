@@ -108,9 +108,10 @@ def _type(proc, data):
 def boot(argv, timeout, echo=False, inputs=()):
     """Run QEMU, capture the console, stop it on timeout.
 
-    inputs: (compiled regex, bytes) pairs: once a console line matches, the
-    bytes are written to QEMU's stdin (its serial port under -nographic), each
-    pair once, in order. Without inputs stdin is closed.
+    inputs: (compiled regex, bytes) pairs: once a console line (or the
+    unfinished last line: a prompt) matches, the bytes are written to QEMU's
+    stdin (its serial port under -nographic), each pair once, in order.
+    Without inputs stdin is closed.
 
     Returns a BootResult. QEMU normally exits by itself after the kernel's
     "system off" line (PSCI SYSTEM_OFF / isa-debug-exit); if it does not,
@@ -156,6 +157,10 @@ def boot(argv, timeout, echo=False, inputs=()):
                         with lock:
                             if state['stop_at'] is None:
                                 state['stop_at'] = now + grace
+            # A prompt: the unfinished last line, waiting for the input.
+            prompt = console.clean_lines(partial.decode('utf-8', errors='replace'))
+            if pending and prompt and pending[0][0].search(prompt[0]):
+                _type(proc, pending.pop(0)[1])
 
     def error_reader():
         for data in iter(lambda: os.read(proc.stderr.fileno(), 4096), b''):
