@@ -187,7 +187,8 @@ int svc_main(uint64_t arg)
 	bool kept = vuart_start(state, s.badges, s.guest_count);
 	/* Lines may have been left either way by the last instance: say them again. */
 	for (uint32_t g = 0; g < state->guest_count; g++)
-		set_line(g, vuart_guest(state, g)->uart.line ? VUART_IRQ_RAISE : VUART_IRQ_LOWER);
+		set_line(g, vuart_dev_line(&vuart_guest(state, g)->dev) ? VUART_IRQ_RAISE :
+		                                                          VUART_IRQ_LOWER);
 	if (!kept && s.console != NO_SLOT) {
 		/* Position 0 is never past the kernel's: these only ask where it is. */
 		uint64_t put[IPC_REG_COUNT] = { HC_CONSOLE_PUT, s.console, 0, 0 };

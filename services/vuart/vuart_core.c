@@ -130,7 +130,8 @@ bool vuart_state_valid(const struct vuart_state *st)
 		return false;
 	for (uint32_t g = 0; g < st->guest_count; g++) {
 		const struct vuart_guest *v = vuart_guest(st, g);
-		if (!sbsa_uart_state_valid(&v->uart) || v->mux != g || !records_valid(v))
+		if (!vuart_dev_valid(&v->dev) || v->dev.model != VUART_BADGE_MODEL(v->badge) ||
+		    v->mux != g || !records_valid(v))
 			return false;
 	}
 	return true;
@@ -161,13 +162,12 @@ bool vuart_start(struct vuart_state *st, const uint64_t *badges, uint32_t count)
 	st->generation = 1;
 	struct vuart_console *c = &st->console[0];
 	console_mux_init(&c->mux);
-	struct sbsa_uart_config cfg = sbsa_uart_config_default();
 	for (uint32_t g = 0; g < count; g++) {
 		struct vuart_guest *v = &st->guest[g][0];
 		char name[8];
 		guest_name(badges[g], name);
 		v->badge = badges[g];
-		(void)sbsa_uart_init(&v->uart, &cfg);
+		vuart_dev_init(&v->dev, (enum vuart_model)VUART_BADGE_MODEL(badges[g]));
 		if (!console_mux_add(&c->mux, name, &v->mux))
 			v->mux = g; /* cannot fail: the names are valid, the count in range */
 		st->guest_count++;
@@ -187,7 +187,7 @@ static void irq_merge(enum vuart_irq *acc, enum vuart_irq irq)
 static void drain(struct vuart_tx *tx, uint32_t g, enum vuart_irq *irq)
 {
 	struct vuart_guest *v = vuart_tx_guest(tx, g);
-	if (v->uart.out_count == 0)
+	if (vuart_dev_out_count(&v->dev) == 0)
 		return;
 	struct vuart_console *c = vuart_tx_console(tx);
 	uint8_t buf[64];
@@ -196,7 +196,7 @@ static void drain(struct vuart_tx *tx, uint32_t g, enum vuart_irq *irq)
 		if (room > sizeof(buf))
 			room = sizeof(buf);
 		enum vuart_irq i = VUART_IRQ_KEEP;
-		size_t n = room == 0 ? 0 : sbsa_uart_take_output(&v->uart, buf, room, &i);
+		size_t n = room == 0 ? 0 : vuart_dev_take_output(&v->dev, buf, room, &i);
 		irq_merge(irq, i);
 		if (n == 0)
 			return;
@@ -214,11 +214,11 @@ static void top_up(struct vuart_tx *tx, uint32_t g, enum vuart_irq *irq)
 	struct vuart_console *c = vuart_tx_console(tx);
 	struct vuart_guest *v = vuart_tx_guest(tx, g);
 	uint8_t buf[CONSOLE_MUX_IN_MAX];
-	size_t room = sbsa_uart_input_room(&v->uart);
+	size_t room = vuart_dev_input_room(&v->dev);
 	size_t n = console_mux_input_peek(&c->mux, v->mux, buf,
 	                                  room < sizeof(buf) ? room : sizeof(buf));
 	enum vuart_irq i = VUART_IRQ_KEEP;
-	console_mux_input_consume(&c->mux, v->mux, sbsa_uart_put_input(&v->uart, buf, n, &i));
+	console_mux_input_consume(&c->mux, v->mux, vuart_dev_put_input(&v->dev, buf, n, &i));
 	irq_merge(irq, i);
 }
 
@@ -241,10 +241,9 @@ void vuart_access(struct vuart_state *st, const struct vuart_request *rq, struct
 		ans->replay = true;
 		return;
 	}
-	if (!rq->write && rq->offset == SBSA_UART_FR && rq->size == 4) {
+	if (!rq->write && vuart_dev_pure_read(&cur->dev, rq->offset, rq->size, &ans->value)) {
 		/* Reading FR changes nothing: no transaction, no record (a replay reads it again). */
 		ans->done = true;
-		ans->value = sbsa_uart_fr(&cur->uart);
 		return;
 	}
 	struct vuart_tx tx;
@@ -252,21 +251,23 @@ void vuart_access(struct vuart_state *st, const struct vuart_request *rq, struct
 	struct vuart_guest *v = vuart_tx_guest(&tx, g);
 	struct vuart_reply reply;
 	enum vuart_status s =
-	        sbsa_uart_access(&v->uart, rq->offset, rq->size, rq->write, rq->value, &reply);
+	        vuart_dev_access(&v->dev, rq->offset, rq->size, rq->write, rq->value, &reply);
 	ans->done = s == VUART_OK;
 	ans->value = reply.value;
 	irq_merge(&ans->irq, reply.irq);
 	v->last[rq->vcpu] = (struct vuart_record){ 1, rq->serial, ans->done ? 1u : 0u, ans->value };
-	if (ans->done && rq->offset == SBSA_UART_DR && rq->write)
+	enum vuart_role role = vuart_dev_role(&v->dev, rq->offset);
+	if (ans->done && role == VUART_ROLE_DATA && rq->write)
 		drain(&tx, g, &ans->irq);
-	if (ans->done && rq->offset == SBSA_UART_DR && !rq->write)
+	if (ans->done && role == VUART_ROLE_DATA && !rq->write)
 		top_up(&tx, g, &ans->irq);
 	/*
 	 * It has read all its input, or it (re)programs its interrupts with nothing left to
 	 * send: it waits for the user, so show its unfinished line (a prompt, an echo).
 	 */
-	bool waits = rq->offset == SBSA_UART_IMSC || (rq->offset == SBSA_UART_DR && !rq->write);
-	if (ans->done && waits && v->uart.in_count == 0 && v->uart.out_count == 0)
+	bool waits = role == VUART_ROLE_ENABLE || (role == VUART_ROLE_DATA && !rq->write);
+	if (ans->done && waits && vuart_dev_in_count(&v->dev) == 0 &&
+	    vuart_dev_out_count(&v->dev) == 0)
 		(void)console_mux_flush(&vuart_tx_console(&tx)->mux, v->mux);
 	vuart_crash_point();
 	vuart_tx_commit(&tx); /* the access's effects and its record become visible together */
@@ -308,7 +309,7 @@ uint32_t vuart_console_chunk(struct vuart_state *st, enum vuart_irq irq[VUART_GU
 	/* Output the multiplexer had no room for, now that the console took some. */
 	for (uint32_t g = 0; g < st->guest_count; g++) {
 		irq[g] = VUART_IRQ_KEEP;
-		if (vuart_guest(st, g)->uart.out_count != 0)
+		if (vuart_dev_out_count(&vuart_guest(st, g)->dev) != 0)
 			drain(&tx, g, &irq[g]);
 	}
 	const struct vuart_console *cur = vuart_console(st);

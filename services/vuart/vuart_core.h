@@ -12,7 +12,7 @@
  * transaction over shadow copies, committed by one store:
  *
  *   sel (bit g: guest g's live copy is [1]; bit VUART_SEL_CONSOLE: the console's)
- *   guest[g][0], guest[g][1]    one guest: its SBSA UART, the last access of each vCPU
+ *   guest[g][0], guest[g][1]    one guest: its UART, the last access of each vCPU
  *   console[0], console[1]      the multiplexer, keyboard and console positions
  *
  * A transaction copies the live copy of each object it changes to the other slot, changes the
@@ -32,7 +32,7 @@
 #include <ipc/abi.h>
 
 #include "console_mux.h"
-#include "sbsa_uart.h"
+#include "vuart_dev.h"
 
 /** Guests (emulated UARTs) one service serves, and vCPUs per guest whose accesses it tracks. */
 #define VUART_GUEST_MAX 8u
@@ -43,19 +43,20 @@
 
 /** "VUAR" in a little-endian word, and the layout version of struct vuart_state. */
 #define VUART_STATE_MAGIC 0x52415556u
-#define VUART_STATE_VERSION 1u
+#define VUART_STATE_VERSION 2u
 
 /**
  * The badge the manifest gives the service's guest capability over each guest, which the
  * kernel puts on that guest's messages: which capability slot raises its interrupt, which
- * interrupt (its SPI's INTID) and up to four name characters for the console prefix (the
- * first in bits 63:56; none: "vm<slot>").
+ * interrupt (its SPI's INTID), which model (0: the SBSA UART, 1: a 16550A) and up to four
+ * name characters for the console prefix (the first in bits 63:56; none: "vm<slot>").
  *
- *   63       32 31      18 17       8 7     0
- *   | name    |    0     | INTID   | slot  |
+ *   63       32 31    19 18  17       8 7     0
+ *   | name    |    0    |mod| INTID   | slot  |
  */
 #define VUART_BADGE_SLOT(b) ((uint32_t)((b)&0xffu))
 #define VUART_BADGE_INTID(b) ((uint32_t)(((b) >> 8) & 0x3ffu))
+#define VUART_BADGE_MODEL(b) ((uint32_t)(((b) >> 18) & 1u))
 #define VUART_BADGE_NAME(b) ((uint32_t)((b) >> 32))
 
 /** One trapped access, decoded from the kernel's message (ipc/abi.h IPC_LABEL_MMIO). */
@@ -92,7 +93,7 @@ struct vuart_guest {
 	uint32_t mux;   /**< its index in the multiplexer */
 	uint32_t pad;
 	struct vuart_record last[VUART_VCPU_MAX];
-	struct sbsa_uart uart;
+	struct vuart_dev dev; /**< its UART, the model its badge names */
 };
 
 struct vuart_console {

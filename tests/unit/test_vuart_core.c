@@ -118,9 +118,12 @@ static void test_start(void)
 	OK(!vuart_state_valid(st), "start: a live-copy bit for a guest that does not exist: bad");
 	st->sel &= ~(1u << 5);
 	struct vuart_guest *g = &st->guest[0][st->sel & 1u];
-	g->uart.out_count = 99999;
+	g->dev.u.sbsa.out_count = 99999;
 	OK(!vuart_state_valid(st), "start: a UART that fails its own check: bad");
-	g->uart.out_count = 0;
+	g->dev.u.sbsa.out_count = 0;
+	g->dev.model = VUART_MODEL_16550;
+	OK(!vuart_state_valid(st), "start: a UART of another model than its badge names: bad");
+	g->dev.model = VUART_MODEL_SBSA;
 	g->last[1].valid = 2;
 	OK(!vuart_state_valid(st), "start: a bad access record: bad");
 	g->last[1].valid = 0;
@@ -157,6 +160,38 @@ static void test_access(void)
 	vuart_console_sync(st, 1000, 7);
 	OK(vuart_console(st)->out_pos == 1000 && vuart_console(st)->in_pos == 7,
 	   "sync: a fresh state counts from the kernel's positions");
+}
+
+/** A guest whose badge names the 16550A: the same service, port-sized accesses. */
+static void test_16550(void)
+{
+	static const uint64_t mixed[2] = { BADGE_A,
+		                           (UINT64_C(0x78383600) << 32) | (1u << 18) | 4u };
+	memset(st, 0, sizeof(*st));
+	memset(console, 0, sizeof(console));
+	console_pos = 0;
+	(void)vuart_start(st, mixed, 2);
+	OK(vuart_guest(st, 1)->dev.model == VUART_MODEL_16550, "16550: the badge picks the model");
+	struct vuart_answer a = do_access(mixed[1], 1, false, 0, 0, 1, 5);
+	OK(a.done && a.value == 0x60, "16550: LSR reads THRE|TEMT after reset");
+	a = do_access(mixed[1], 4, false, 0, 0, 2, 0);
+	OK(!a.done, "16550: a 32-bit port access: abort");
+	const char *text = "pc\n";
+	for (uint32_t i = 0; text[i] != '\0'; i++)
+		a = do_access(mixed[1], 1, true, (uint8_t)text[i], 0, 3 + i, 0);
+	a = do_access(mixed[1], 1, true, 'x', 0, 5, 0);
+	OK(a.replay, "16550: a replayed THR write is not written again");
+	console_out();
+	OK(strstr(console, "[x86] pc\n") != NULL && strstr(console, "x\n") == NULL,
+	   "16550: its line on the console, once");
+	a = do_access(mixed[1], 1, true, 0x08, 0, 6, 4); /* MCR: OUT2, the PC's interrupt gate */
+	a = do_access(mixed[1], 1, true, 0x01, 0, 7, 1); /* IER: received data */
+	struct vuart_answer in;
+	(void)vuart_input(st, 0, (const uint8_t *)"\x01\x01\x01k", 4, &in);
+	OK(in.guest == 1 && in.irq == VUART_IRQ_RAISE,
+	   "16550: Ctrl-A x3 moves the focus to it; a byte raises its line");
+	a = do_access(mixed[1], 1, false, 0, 0, 8, 0);
+	OK(a.done && a.value == 'k', "16550: RBR reads it");
 }
 
 static void test_input(void)
@@ -269,6 +304,7 @@ int main(void)
 	test_start();
 	test_access();
 	test_input();
+	test_16550();
 	test_crash_everywhere();
 	free(st);
 	return tap_finish();
