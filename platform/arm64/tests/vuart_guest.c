@@ -228,11 +228,15 @@ int svc_main(uint64_t arg)
 	check(sync_aborts == 3, "a 16-bit load of FR: an abort");
 	(void)*(volatile uint8_t *)(uintptr_t)(UART + FR + 1);
 	check(sync_aborts == 4, "a byte load inside FR (offset 0x19): an abort");
+	uint32_t v;
+	__asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(UART + FR + 2) : "memory");
+	check(sync_aborts == 5 && (sync_esr & 0x3fu) == 0x10u,
+	      "an unaligned 32-bit load at 0x1a reaches the service: an external abort");
 	uint32_t fr = r32(UART + FR), ris = r32(UART + RIS);
 	w32(UART + FR, 0xffffffffu);
 	w32(UART + RIS, 0xffffffffu);
 	w32(UART + MIS, 0xffffffffu);
-	check(sync_aborts == 4 && r32(UART + FR) == fr && r32(UART + RIS) == ris &&
+	check(sync_aborts == 5 && r32(UART + FR) == fr && r32(UART + RIS) == ris &&
 	              r32(UART + MIS) == 0,
 	      "writes to FR, RIS and MIS are ignored");
 	uart_puts("hostile guest still printing\n");
