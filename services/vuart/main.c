@@ -84,9 +84,27 @@ void vuart_crash_point(void)
 		__asm__ volatile("udf #0");
 	}
 }
+
+/** The kill test's report, once, when the last crash's successor starts. */
+static void crash_report(const struct vuart_answer *ans)
+{
+	uint64_t *replays = &state->test_word[2], *reported = &state->test_word[3];
+	if (ans != NULL && ans->replay)
+		*replays = *replays + 1;
+	if (ans == NULL && state->test_word[0] >= CRASH_LIMIT && *reported == 0) {
+		*reported = 1;
+		svc_printf("crashed %u times; %u replayed accesses answered from the record\n",
+		           (unsigned)state->test_word[0], (unsigned)*replays);
+	}
+}
 #else
 void vuart_crash_point(void)
 {
+}
+
+static void crash_report(const struct vuart_answer *ans)
+{
+	(void)ans;
 }
 #endif
 
@@ -200,6 +218,7 @@ int svc_main(uint64_t arg)
 	}
 	if (!kept)
 		svc_printf("serving %u guest(s)\n", (unsigned)state->guest_count);
+	crash_report(NULL);
 	/* The registers of HC_RECV / HC_REPLY_RECV as they are: no message copies on this path. */
 	uint64_t r[IPC_REG_COUNT] = { HC_RECV, s.ep };
 	svc_hypercall(r);
@@ -213,6 +232,7 @@ int svc_main(uint64_t arg)
 			if (vuart_decode(r[IPC_REG_LABEL], &r[IPC_REG_WORD0], r[IPC_REG_CAP], &rq))
 				vuart_access(state, &rq, &ans);
 			vuart_crash_point(); /* applied, not answered: the successor gets it again */
+			crash_report(&ans);
 			done = ans.done ? IPC_MMIO_DONE : IPC_MMIO_ABORT;
 			value = ans.value;
 			set_line(ans.guest, ans.irq);

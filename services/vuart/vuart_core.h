@@ -43,7 +43,7 @@
 
 /** "VUAR" in a little-endian word, and the layout version of struct vuart_state. */
 #define VUART_STATE_MAGIC 0x52415556u
-#define VUART_STATE_VERSION 2u
+#define VUART_STATE_VERSION 3u
 
 /**
  * The badge the manifest gives the service's guest capability over each guest, which the
@@ -111,7 +111,7 @@ struct vuart_state {
 	uint32_t guest_count;
 	uint32_t generation;   /**< starts of the service on this state (1 after a fresh one) */
 	uint32_t sel;          /**< which copy of each object is live; see above */
-	uint64_t test_word[2]; /**< for a test variant's own counters (not transactional) */
+	uint64_t test_word[4]; /**< for a test variant's own counters (not transactional) */
 	struct vuart_guest guest[VUART_GUEST_MAX][2];
 	struct vuart_console console[2];
 };
