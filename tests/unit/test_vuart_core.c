@@ -177,15 +177,18 @@ static void test_16550(void)
 	a = do_access(mixed[1], 4, false, 0, 0, 2, 0);
 	OK(!a.done, "16550: a 32-bit port access: abort");
 	const char *text = "pc\n";
+	bool all = true;
 	for (uint32_t i = 0; text[i] != '\0'; i++)
-		a = do_access(mixed[1], 1, true, (uint8_t)text[i], 0, 3 + i, 0);
+		all = all && do_access(mixed[1], 1, true, (uint8_t)text[i], 0, 3 + i, 0).done;
+	OK(all, "16550: THR writes");
 	a = do_access(mixed[1], 1, true, 'x', 0, 5, 0);
 	OK(a.replay, "16550: a replayed THR write is not written again");
 	console_out();
 	OK(strstr(console, "[x86] pc\n") != NULL && strstr(console, "x\n") == NULL,
 	   "16550: its line on the console, once");
 	a = do_access(mixed[1], 1, true, 0x08, 0, 6, 4); /* MCR: OUT2, the PC's interrupt gate */
-	a = do_access(mixed[1], 1, true, 0x01, 0, 7, 1); /* IER: received data */
+	struct vuart_answer b = do_access(mixed[1], 1, true, 0x01, 0, 7, 1); /* IER: RDI */
+	OK(a.done && b.done, "16550: MCR and IER written");
 	struct vuart_answer in;
 	(void)vuart_input(st, 0, (const uint8_t *)"\x01\x01\x01k", 4, &in);
 	OK(in.guest == 1 && in.irq == VUART_IRQ_RAISE,
