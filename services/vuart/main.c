@@ -202,12 +202,12 @@ int svc_main(uint64_t arg)
 		return 1;
 	if (arg != 0)
 		doorbell(&s);
-	bool kept = vuart_start(state, s.badges, s.guest_count);
+	uint32_t reset = vuart_start(state, s.badges, s.guest_count);
 	/* Lines may have been left either way by the last instance: say them again. */
 	for (uint32_t g = 0; g < state->guest_count; g++)
 		set_line(g, vuart_dev_line(&vuart_guest(state, g)->dev) ? VUART_IRQ_RAISE :
 		                                                          VUART_IRQ_LOWER);
-	if (!kept && s.console != NO_SLOT) {
+	if ((reset & VUART_SEL_CONSOLE) != 0 && s.console != NO_SLOT) {
 		/* Position 0 is never past the kernel's: these only ask where it is. */
 		uint64_t put[IPC_REG_COUNT] = { HC_CONSOLE_PUT, s.console, 0, 0 };
 		uint64_t get[IPC_REG_COUNT] = { HC_CONSOLE_READ, s.console, 0 };
@@ -216,8 +216,12 @@ int svc_main(uint64_t arg)
 		vuart_console_sync(state, put[0] == STATUS_OK ? put[1] : 0,
 		                   get[0] == STATUS_OK ? get[1] : 0);
 	}
-	if (!kept)
+	if (reset == VUART_START_FRESH)
 		svc_printf("serving %u guest(s)\n", (unsigned)state->guest_count);
+	else if (reset != 0)
+		svc_printf(
+		        "kept its state (start %u) but reset 0x%x (bit g: guest g, bit 31: console)\n",
+		        (unsigned)state->generation, (unsigned)reset);
 	crash_report(NULL);
 	/* The registers of HC_RECV / HC_REPLY_RECV as they are: no message copies on this path. */
 	uint64_t r[IPC_REG_COUNT] = { HC_RECV, s.ep };

@@ -116,63 +116,112 @@ static bool records_valid(const struct vuart_guest *g)
 	return true;
 }
 
-bool vuart_state_valid(const struct vuart_state *st)
+/** The parts that hold everything else: the header and the guests it was made for. */
+static bool header_valid(const struct vuart_state *st, const uint64_t *badges, uint32_t count)
 {
 	if (st->magic != VUART_STATE_MAGIC || st->version != VUART_STATE_VERSION ||
-	    st->size != sizeof(*st) || st->guest_count > VUART_GUEST_MAX)
+	    st->size != sizeof(*st) || st->guest_count != count)
 		return false;
 	uint32_t used = VUART_SEL_CONSOLE | ((1u << st->guest_count) - 1u);
 	if ((st->sel & ~used) != 0)
 		return false;
+	for (uint32_t g = 0; g < count; g++)
+		if (st->badge[g] != badges[g])
+			return false;
+	return true;
+}
+
+static bool guest_valid(const struct vuart_state *st, uint32_t g)
+{
+	const struct vuart_guest *v = vuart_guest(st, g);
+	return v->badge == st->badge[g] && vuart_dev_valid(&v->dev) &&
+	       v->dev.model == VUART_BADGE_MODEL(v->badge) && v->mux == g && records_valid(v);
+}
+
+static bool console_valid(const struct vuart_state *st)
+{
 	const struct vuart_console *c = vuart_console(st);
 	if (!console_mux_state_valid(&c->mux) || c->mux.guest_count != st->guest_count ||
 	    c->out_len > VUART_CHUNK_MAX)
 		return false;
 	for (uint32_t g = 0; g < st->guest_count; g++) {
-		const struct vuart_guest *v = vuart_guest(st, g);
-		if (!vuart_dev_valid(&v->dev) || v->dev.model != VUART_BADGE_MODEL(v->badge) ||
-		    v->mux != g || !records_valid(v))
+		char name[8];
+		guest_name(st->badge[g], name);
+		const struct console_mux_guest *m = &c->mux.guest[g];
+		if (m->name_len >= sizeof(name))
+			return false;
+		for (uint32_t i = 0; i < m->name_len; i++)
+			if (m->name[i] != (uint8_t)name[i])
+				return false;
+		if (name[m->name_len] != '\0')
 			return false;
 	}
 	return true;
 }
 
-static bool same_guests(const struct vuart_state *st, const uint64_t *badges, uint32_t count)
+bool vuart_state_valid(const struct vuart_state *st)
 {
-	if (st->guest_count != count)
+	if (st->guest_count > VUART_GUEST_MAX || !header_valid(st, st->badge, st->guest_count) ||
+	    !console_valid(st))
 		return false;
-	for (uint32_t g = 0; g < count; g++)
-		if (vuart_guest(st, g)->badge != badges[g])
+	for (uint32_t g = 0; g < st->guest_count; g++)
+		if (!guest_valid(st, g))
 			return false;
 	return true;
 }
 
-bool vuart_start(struct vuart_state *st, const uint64_t *badges, uint32_t count)
+/** Guest g's live copy: a fresh UART of its model, no access recorded. */
+static void guest_reset(struct vuart_state *st, uint32_t g)
+{
+	struct vuart_guest *v = &st->guest[g][live(st, 1u << g)];
+	memset(v, 0, sizeof(*v));
+	v->badge = st->badge[g];
+	v->mux = g;
+	vuart_dev_init(&v->dev, (enum vuart_model)VUART_BADGE_MODEL(st->badge[g]));
+}
+
+/** The console's live copy: the guests' names, nothing queued, positions 0 (to be synced). */
+static void console_reset(struct vuart_state *st)
+{
+	struct vuart_console *c = &st->console[live(st, VUART_SEL_CONSOLE)];
+	memset(c, 0, sizeof(*c));
+	console_mux_init(&c->mux);
+	for (uint32_t g = 0; g < st->guest_count; g++) {
+		char name[8];
+		uint32_t index;
+		guest_name(st->badge[g], name);
+		(void)console_mux_add(&c->mux, name, &index); /* valid names, g < GUEST_MAX */
+	}
+}
+
+uint32_t vuart_start(struct vuart_state *st, const uint64_t *badges, uint32_t count)
 {
 	if (count > VUART_GUEST_MAX)
 		count = VUART_GUEST_MAX;
-	if (vuart_state_valid(st) && same_guests(st, badges, count)) {
-		st->generation++;
-		return true;
+	uint32_t reset = 0;
+	if (!header_valid(st, badges, count)) {
+		memset(st, 0, sizeof(*st));
+		st->magic = VUART_STATE_MAGIC;
+		st->version = VUART_STATE_VERSION;
+		st->size = sizeof(*st);
+		st->guest_count = count;
+		for (uint32_t g = 0; g < count; g++)
+			st->badge[g] = badges[g];
+		reset = VUART_START_FRESH;
 	}
-	memset(st, 0, sizeof(*st));
-	st->magic = VUART_STATE_MAGIC;
-	st->version = VUART_STATE_VERSION;
-	st->size = sizeof(*st);
-	st->generation = 1;
-	struct vuart_console *c = &st->console[0];
-	console_mux_init(&c->mux);
+	/* A part that fails its check is reset alone; the others are kept as they are. */
 	for (uint32_t g = 0; g < count; g++) {
-		struct vuart_guest *v = &st->guest[g][0];
-		char name[8];
-		guest_name(badges[g], name);
-		v->badge = badges[g];
-		vuart_dev_init(&v->dev, (enum vuart_model)VUART_BADGE_MODEL(badges[g]));
-		if (!console_mux_add(&c->mux, name, &v->mux))
-			v->mux = g; /* cannot fail: the names are valid, the count in range */
-		st->guest_count++;
+		if (reset == VUART_START_FRESH || !guest_valid(st, g)) {
+			guest_reset(st, g);
+			reset |= 1u << g;
+		}
 	}
-	return false;
+	if (reset == VUART_START_FRESH || !console_valid(st)) {
+		console_reset(st);
+		reset |= VUART_SEL_CONSOLE;
+	}
+	st->generation++;
+	return reset;
 }
 
 /* Moving bytes. */

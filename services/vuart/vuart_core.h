@@ -43,7 +43,7 @@
 
 /** "VUAR" in a little-endian word, and the layout version of struct vuart_state. */
 #define VUART_STATE_MAGIC 0x52415556u
-#define VUART_STATE_VERSION 3u
+#define VUART_STATE_VERSION 4u
 
 /**
  * The badge the manifest gives the service's guest capability over each guest, which the
@@ -109,8 +109,9 @@ struct vuart_state {
 	uint32_t version; /**< VUART_STATE_VERSION */
 	uint32_t size;    /**< sizeof(struct vuart_state) */
 	uint32_t guest_count;
-	uint32_t generation;   /**< starts of the service on this state (1 after a fresh one) */
-	uint32_t sel;          /**< which copy of each object is live; see above */
+	uint32_t generation; /**< starts of the service on this state (1 after a fresh one) */
+	uint32_t sel;        /**< which copy of each object is live; see above */
+	uint64_t badge[VUART_GUEST_MAX]; /**< the guests it was made for (written when fresh) */
 	uint64_t test_word[4]; /**< for a test variant's own counters (not transactional) */
 	struct vuart_guest guest[VUART_GUEST_MAX][2];
 	struct vuart_console console[2];
@@ -132,12 +133,17 @@ void vuart_crash_point(void);
 bool vuart_decode(uint64_t label, const uint64_t w[IPC_MSG_WORDS], uint64_t badge,
                   struct vuart_request *rq);
 
+/** vuart_start's answer when nothing could be kept (a first start, another layout or guests). */
+#define VUART_START_FRESH 0xffffffffu
+
 /**
- * Starts the service on st: keeps it if it is a valid state for exactly these guests (their
- * badges in this order), else makes it fresh. Counts the start in st->generation; returns
- * true if the state was kept.
+ * Starts the service on st: keeps what it finds if the header is valid for exactly these
+ * guests (their badges in this order), resetting only a guest or the console whose check
+ * fails; else makes it fresh. Counts the start in st->generation. Returns what was reset:
+ * bit g for guest g, VUART_SEL_CONSOLE for the console (its positions must then be synced),
+ * VUART_START_FRESH for everything; 0 if everything was kept.
  */
-bool vuart_start(struct vuart_state *st, const uint64_t *badges, uint32_t count);
+uint32_t vuart_start(struct vuart_state *st, const uint64_t *badges, uint32_t count);
 bool vuart_state_valid(const struct vuart_state *st);
 
 const struct vuart_guest *vuart_guest(const struct vuart_state *st, uint32_t g);

@@ -104,11 +104,13 @@ static void test_decode(void)
 static void test_start(void)
 {
 	memset(st, 0xa5, sizeof(*st));
-	OK(!vuart_start(st, badges, 2) && st->generation == 1 && st->guest_count == 2,
+	OK(vuart_start(st, badges, 2) == VUART_START_FRESH && st->generation == 1 &&
+	           st->guest_count == 2,
 	   "start: garbage is replaced by a fresh state, generation 1");
 	OK(vuart_state_valid(st), "start: the fresh state is valid");
-	OK(vuart_start(st, badges, 2) && st->generation == 2, "start: a valid state is kept");
-	OK(!vuart_start(st, badges, 1), "start: a state for other guests is not");
+	OK(vuart_start(st, badges, 2) == 0 && st->generation == 2, "start: a valid state is kept");
+	OK(vuart_start(st, badges, 1) == VUART_START_FRESH,
+	   "start: a state for other guests is not");
 	(void)vuart_start(st, badges, 2);
 	const struct vuart_console *c = vuart_console(st);
 	OK(c->mux.guest[0].name_len == 2 && memcmp(c->mux.guest[0].name, "ab", 2) == 0 &&
@@ -128,6 +130,26 @@ static void test_start(void)
 	OK(!vuart_state_valid(st), "start: a bad access record: bad");
 	g->last[1].valid = 0;
 	OK(vuart_state_valid(st), "start: repaired, it passes again");
+
+	/* A part that fails its check is reset alone. */
+	(void)do_access(BADGE_A, 1, true, 'q', 0, 1, 0);
+	struct vuart_guest *b = &st->guest[1][(st->sel >> 1) & 1u];
+	b->dev.u.sbsa.in_count = 99999;
+	OK(vuart_start(st, badges, 2) == 1u << 1, "start: a bad UART: only that guest is reset");
+	OK(vuart_guest(st, 1)->dev.u.sbsa.in_count == 0 && vuart_state_valid(st),
+	   "start: it is fresh and the state valid");
+	OK(vuart_guest(st, 0)->last[0].serial == 1 && vuart_console(st)->mux.guest[0].line_len == 1,
+	   "start: the other guest's record and the console's buffered byte are kept");
+	struct vuart_console *cw = &st->console[(st->sel >> 31) & 1u];
+	cw->mux.focus = 7;
+	OK(vuart_start(st, badges, 2) == VUART_SEL_CONSOLE,
+	   "start: a bad multiplexer: only the console is reset (its positions to be synced)");
+	OK(vuart_guest(st, 0)->last[0].serial == 1 && vuart_console(st)->mux.guest[0].line_len == 0,
+	   "start: the guests are kept, the console's buffered byte is gone");
+	cw = &st->console[(st->sel >> 31) & 1u];
+	cw->mux.guest[1].name[0] = 'X';
+	OK(vuart_start(st, badges, 2) == VUART_SEL_CONSOLE,
+	   "start: a guest's name that is not its badge's: the console is reset");
 }
 
 static void test_access(void)
