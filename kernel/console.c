@@ -15,6 +15,7 @@
 #include <kernel/console.h>
 #include <kernel/kernel.h>
 #include <kernel/lock.h>
+#include <kernel/notification.h>
 #include <kernel/print.h>
 #include <plat/console.h>
 #include <plat/timer.h>
@@ -78,6 +79,7 @@ void console_drain_chunk(void)
 void console_drain_idle(void)
 {
 	bool more = true;
+	console_input_poll();
 	while (more && console_trylock()) {
 		/* A chunk at a time, so printers never wait long for the lock. */
 		u32 before = tail;
@@ -119,6 +121,42 @@ void console_panic_write(const char *s)
 	uart_write_wait(s, n);
 }
 
+/* The console holder (console.h). Its state is under console_lock. */
+
+/**
+ * Bytes the holder has written (its next position) and its unfinished line,
+ * of which the first holder_shown bytes are on the console already (it asked
+ * to show them: a prompt, an echo).
+ */
+static u64 holder_pos;
+static char holder_line[CONSOLE_HOLDER_LINE_MAX];
+static u32 holder_len, holder_shown;
+/** Keyboard bytes: [in_tail, in_head) by position, kept at position % CONSOLE_INPUT_BYTES. */
+static char in_ring[CONSOLE_INPUT_BYTES];
+static u64 in_head, in_tail;
+
+/** What another line costs on top of itself while the holder's line is shown: CR LF, redraw. */
+static u32 holder_break_cost(void)
+{
+	return holder_shown != 0 ? 2u + holder_shown : 0u;
+}
+
+/** Before a kernel or partition line: end the holder's shown line (room checked). */
+static void holder_break(void)
+{
+	if (holder_shown == 0)
+		return;
+	ring_put('\r');
+	ring_put('\n');
+}
+
+/** After that line: show the holder's line again, so its next bytes continue it. */
+static void holder_redraw(void)
+{
+	for (u32 i = 0; i < holder_shown; i++)
+		ring_put(holder_line[i]);
+}
+
 void kvprintf(const char *fmt, va_list ap)
 {
 	char buf[256];
@@ -134,12 +172,15 @@ void kvprintf(const char *fmt, va_list ap)
 		return;
 	}
 	/* Never dropped: wait for room only if even the kernel's reserve is full. */
+	need += holder_break_cost();
 	ring_drain_wait_locked(CONSOLE_BUFFER_BYTES - need);
+	holder_break();
 	for (size_t i = 0; i < n; i++) {
 		if (buf[i] == '\n')
 			ring_put('\r');
 		ring_put(buf[i]);
 	}
+	holder_redraw();
 	if (!boot_complete())
 		ring_drain_wait_locked(0);
 	spin_unlock(&console_lock);
@@ -178,9 +219,11 @@ void console_partition_flush(struct partition *p)
 	u32 printed = 1u + name_len + 2u + p->line_len + 2u;
 	spin_lock(&console_lock);
 	if (printed > console_partition_budget() - p->console_used ||
-	    ring_used() + printed > CONSOLE_BUFFER_BYTES - CONSOLE_KERNEL_RESERVE) {
+	    ring_used() + printed + holder_break_cost() >
+	            CONSOLE_BUFFER_BYTES - CONSOLE_KERNEL_RESERVE) {
 		count_dropped(p, printed);
 	} else {
+		holder_break();
 		ring_put('[');
 		for (u32 i = 0; i < name_len; i++)
 			ring_put(p->name[i]);
@@ -190,6 +233,7 @@ void console_partition_flush(struct partition *p)
 			ring_put(p->line[i]);
 		ring_put('\r');
 		ring_put('\n');
+		holder_redraw();
 		p->console_used += printed;
 	}
 	spin_unlock(&console_lock);
@@ -246,4 +290,106 @@ void console_partition_write(struct partition *p, const char *bytes, u32 count)
 		if (p->line_len == CONSOLE_LINE_MAX)
 			console_partition_flush(p);
 	}
+}
+
+/** The rest of the holder's line into the buffer, with CR LF when `end`; room checked. */
+static void holder_line_out(bool end)
+{
+	for (u32 i = holder_shown; i < holder_len; i++)
+		ring_put(holder_line[i]);
+	holder_shown = holder_len;
+	if (end) {
+		ring_put('\r');
+		ring_put('\n');
+		holder_len = holder_shown = 0;
+	}
+}
+
+enum status console_holder_put(u64 pos, const char *bytes, u32 count, bool show, u64 *kernel_pos)
+{
+	enum status s = STATUS_OK;
+	spin_lock(&console_lock);
+	u32 skip = holder_pos >= pos && holder_pos - pos < count ? (u32)(holder_pos - pos) : count;
+	/* At worst every byte ends a line: the line so far, each byte, CR LF each time. */
+	u32 need = holder_len + 3u * (count - skip);
+	if (pos > holder_pos) {
+		s = STATUS_INVALID_ARG;
+	} else if (ring_used() + need > CONSOLE_BUFFER_BYTES - CONSOLE_KERNEL_RESERVE) {
+		s = STATUS_WOULD_BLOCK;
+	} else {
+		for (u32 i = skip; i < count; i++) {
+			if (bytes[i] == '\n' || holder_len == CONSOLE_HOLDER_LINE_MAX)
+				holder_line_out(true);
+			if (bytes[i] != '\n')
+				holder_line[holder_len++] = bytes[i];
+		}
+		holder_pos += count - skip;
+		if (show)
+			holder_line_out(false);
+	}
+	*kernel_pos = holder_pos;
+	spin_unlock(&console_lock);
+	return s;
+}
+
+u32 console_holder_read(u64 pos, char *buf, u32 cap, u64 *from)
+{
+	spin_lock(&console_lock);
+	if (pos > in_tail)
+		in_tail = pos < in_head ? pos : in_head; /* read and kept by the holder: drop */
+	u64 first = pos > in_tail ? pos : in_tail;
+	u32 n = 0;
+	for (u64 p = first; p < in_head && n < cap; p++)
+		buf[n++] = in_ring[p % CONSOLE_INPUT_BYTES];
+	*from = first;
+	spin_unlock(&console_lock);
+	return n;
+}
+
+/** The console capability's notification, or CFG_NONE if no partition holds the console. */
+static u32 console_holder_notification(void)
+{
+	for (u32 p = 0; p < kernel.partition_count; p++) {
+		const struct cap_table *t = &kernel.partitions[p].caps;
+		for (u32 i = 0; i < CAP_SLOT_COUNT; i++)
+			if (t->slots[i].type == CAP_CONSOLE &&
+			    (t->slots[i].rights & RIGHT_CONSOLE_READ) != 0)
+				return t->slots[i].object;
+	}
+	return CFG_NONE;
+}
+
+void console_input_poll(void)
+{
+	char c;
+	u32 got = 0;
+	if (!console_trylock())
+		return; /* another CPU holds it: it or a later poll takes the bytes */
+	while (plat_console_try_getc(&c)) {
+		if (in_head - in_tail < CONSOLE_INPUT_BYTES) {
+			in_ring[in_head % CONSOLE_INPUT_BYTES] = c;
+			in_head++;
+			got++;
+		}
+	}
+	spin_unlock(&console_lock);
+	if (got == 0)
+		return;
+	spin_lock(&kernel_lock);
+	u32 n = console_holder_notification();
+	if (n != CFG_NONE)
+		notification_raise(&kernel.notifications[n], 1u);
+	spin_unlock(&kernel_lock);
+	if (n == CFG_NONE) {
+		spin_lock(&console_lock);
+		in_tail = in_head; /* nobody reads the keyboard: dropped, as ever */
+		spin_unlock(&console_lock);
+	}
+}
+
+/** A platform without console input (its own plat_console_try_getc overrides this). */
+__attribute__((weak)) bool plat_console_try_getc(char *c)
+{
+	(void)c;
+	return false;
 }

@@ -62,13 +62,15 @@ struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 	v->mmio.arch_info = t->arch_info;
 	v->mmio.size = t->size;
 	v->mmio.write = write;
+	/* A new access, a new number; a requeued one keeps its message and so its number. */
+	v->mmio.serial++;
 	/* The message is built where the kernel keeps it (requeued as is after a restart). */
 	struct kernel_msg *m = &v->kmsg;
 	m->label = IPC_LABEL_MMIO;
 	m->words[0] = t->address;
 	m->words[1] = t->size | (write ? IPC_MMIO_WRITE : 0u) | (t->port ? IPC_MMIO_PORT : 0u);
 	m->words[2] = write ? t->value : 0;
-	m->words[3] = v->index;
+	m->words[3] = v->index | (u64)v->mmio.serial << IPC_MMIO_SERIAL_SHIFT;
 	m->words[4] = t->address - e->ipa;
 	m->words[5] = i;
 	m->badge = kernel.emulated_badge[i];

@@ -32,6 +32,50 @@ COLD static struct vcpu *hc_console_write(struct vcpu *v)
 	return v;
 }
 
+/** HC_CONSOLE_PUT: the console holder's bytes, by position (console.h). */
+COLD static struct vcpu *hc_console_put(struct vcpu *v)
+{
+	const struct cap *c;
+	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_CONSOLE,
+	                           RIGHT_CONSOLE_WRITE, &c);
+	u64 count = reg_get(v, 3) & ~(u64)IPC_CONSOLE_PUT_SHOW;
+	bool show = (reg_get(v, 3) & IPC_CONSOLE_PUT_SHOW) != 0;
+	if (s == STATUS_OK && count > IPC_CONSOLE_PUT_MAX)
+		s = STATUS_INVALID_ARG;
+	if (s == STATUS_OK) {
+		char bytes[IPC_CONSOLE_PUT_MAX];
+		for (u32 i = 0; i < count; i++)
+			bytes[i] = (char)(reg_get(v, 4u + i / 8u) >> (8u * (i % 8u)));
+		u64 pos;
+		s = console_holder_put(reg_get(v, 2), bytes, (u32)count, show, &pos);
+		reg_set(v, IPC_REG_CAP, pos);
+	}
+	reg_status(v, s);
+	return v;
+}
+
+/** HC_CONSOLE_READ: keyboard bytes for the console holder, by position. */
+COLD static struct vcpu *hc_console_read(struct vcpu *v)
+{
+	const struct cap *c;
+	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_CONSOLE,
+	                           RIGHT_CONSOLE_READ, &c);
+	if (s == STATUS_OK) {
+		char bytes[IPC_CONSOLE_READ_MAX];
+		u64 from;
+		u32 n = console_holder_read(reg_get(v, 2), bytes, IPC_CONSOLE_READ_MAX, &from);
+		reg_set(v, IPC_REG_CAP, from);
+		reg_set(v, 2, n);
+		for (u32 r = 3; r < IPC_REG_COUNT; r++)
+			reg_set(v, r, 0);
+		for (u32 i = 0; i < n; i++)
+			reg_set(v, 3u + i / 8u,
+			        reg_get(v, 3u + i / 8u) | (u64)(u8)bytes[i] << (8u * (i % 8u)));
+	}
+	reg_status(v, s);
+	return v;
+}
+
 COLD static struct vcpu *hc_exit(struct vcpu *v)
 {
 	struct partition *p = v->part;
@@ -164,6 +208,10 @@ struct vcpu *hypercall_dispatch(struct vcpu *v)
 		return hc_guest_irq(v);
 	case HC_CAP_RESTRICT:
 		return hc_cap_restrict(v);
+	case HC_CONSOLE_PUT:
+		return hc_console_put(v);
+	case HC_CONSOLE_READ:
+		return hc_console_read(v);
 	default:
 		reg_status(v, STATUS_INVALID_CALL);
 		return v;

@@ -25,9 +25,15 @@ struct vcpu *notification_signal(struct vcpu *v)
 	const struct cap *c = notification_decode(v, RIGHT_NTF_SIGNAL);
 	if (c == NULL)
 		return v;
-	struct notification *n = &kernel.notifications[c->object];
 	/* An unbadged signal still sets a bit, so it can never be lost. */
-	n->word |= c->badge != 0 ? c->badge : 1u;
+	notification_raise(&kernel.notifications[c->object], c->badge != 0 ? c->badge : 1u);
+	reg_status(v, STATUS_OK);
+	return v;
+}
+
+void notification_raise(struct notification *n, u64 bits)
+{
+	n->word |= bits;
 	struct vcpu *w = vcpu_queue_pop(&n->waiters);
 	if (w != NULL) {
 		w->waiting_on = NULL;
@@ -36,8 +42,6 @@ struct vcpu *notification_signal(struct vcpu *v)
 		n->word = 0;
 		sched_make_ready(w);
 	}
-	reg_status(v, STATUS_OK);
-	return v;
 }
 
 struct vcpu *notification_wait(struct vcpu *v)

@@ -17,17 +17,17 @@
 
 /**
  * Start a stopped restartable partition again from its image: its private
- * RAM cleared, the image copied in, every vCPU reset at the entry and made
- * ready. Shared regions keep their contents: state that must survive a
- * restart lives there (docs/emulation.md). Its capabilities are the
- * manifest's, as at boot.
+ * RAM cleared (except regions marked `preserve;`), the image copied in,
+ * every vCPU reset at the entry and made ready. Preserved and shared regions
+ * keep their contents: state that must survive a restart lives there
+ * (docs/emulation.md). Its capabilities are the manifest's, as at boot.
  */
 static void partition_revive(struct partition *p)
 {
 	const struct cfg_partition *cp = &kernel.cfg.partitions[p->id];
 	for (u32 m = 0; m < cp->mapping_count; m++) {
 		const struct cfg_region *r = &kernel.cfg.regions[cp->mappings[m].region];
-		if (r->kind == REGION_RAM)
+		if (r->kind == REGION_RAM && !r->preserve)
 			memset(plat_phys_to_virt(pa_init(r->pa)), 0, r->size);
 	}
 	const void *image;

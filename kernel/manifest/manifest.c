@@ -173,8 +173,8 @@ static void mf_parse_irqs(struct manifest_ctx *c, int node, struct cfg_device *d
 
 static void mf_parse_region(struct manifest_ctx *c, int node)
 {
-	static const char *const props[] = { "compatible", "size",       "reg",
-		                             "rights",     "interrupts", NULL };
+	static const char *const props[] = { "compatible", "size",     "reg", "rights",
+		                             "interrupts", "preserve", NULL };
 	struct config *cfg = c->cfg;
 
 	if (cfg->region_count == CFG_REGION_MAX) {
@@ -248,6 +248,13 @@ static void mf_parse_region(struct manifest_ctx *c, int node)
 		mf_parse_irqs(c, node, dev);
 	} else if (fdt_getprop(c->fdt, node, "interrupts", NULL) != NULL) {
 		mf_error(c, node, "interrupts", "only a sephyp,device region has interrupts");
+	}
+	if (mf_flag(c, node, "preserve") == MF_OK) {
+		r->preserve = true;
+		if (r->kind != REGION_RAM)
+			mf_error(
+			        c, node, "preserve",
+			        "only a sephyp,ram region is cleared by a restart (and so can be kept)");
 	}
 }
 

@@ -498,6 +498,44 @@ static void mf_check_emulated(struct manifest_ctx *c)
 	}
 }
 
+/**
+ * A preserved region keeps a restartable service's state across its restarts: its owner must
+ * be restartable (nothing else restarts), and the image is not loaded into it (a restart
+ * copies the image in again). Only one partition holds the console.
+ */
+static void mf_check_preserve_console(struct manifest_ctx *c)
+{
+	const struct config *cfg = c->cfg;
+	for (u32 ri = 0; ri < cfg->region_count; ri++) {
+		const struct cfg_region *r = &cfg->regions[ri];
+		if (!r->preserve || r->kind != REGION_RAM || r->owner == CFG_NONE)
+			continue;
+		const struct cfg_partition *p = &cfg->partitions[r->owner];
+		if (!p->restartable)
+			mf_error(c, c->region_node[ri], "preserve",
+			         "its owner %s is not restartable: nothing would keep it", p->name);
+		else if (p->image_mapping != CFG_NONE && p->mappings[p->image_mapping].region == ri)
+			mf_error(c, c->region_node[ri], "preserve",
+			         "%s loads its image into it: a restart overwrites it", p->name);
+	}
+	u32 holder = CFG_NONE;
+	for (u32 pi = 0; pi < cfg->partition_count; pi++) {
+		const struct cfg_partition *p = &cfg->partitions[pi];
+		for (u32 i = 0; i < p->cap_count; i++) {
+			if (p->caps[i].type != CAP_CONSOLE)
+				continue;
+			if (holder != CFG_NONE && holder != pi)
+				mf_error(c, c->cap_node[pi][i], "kind",
+				         "the console is already held by %s",
+				         cfg->partitions[holder].name);
+			else if (holder == pi)
+				mf_error(c, c->cap_node[pi][i], "kind",
+				         "%s holds the console twice", p->name);
+			holder = pi;
+		}
+	}
+}
+
 /** Images from the boot package: present, and no larger than the mapping they load into. */
 static void mf_check_images(struct manifest_ctx *c)
 {
@@ -645,6 +683,7 @@ void manifest_check(struct manifest_ctx *c)
 		mf_check_caps(c, pi);
 	mf_check_sched(c);
 	mf_check_emulated(c);
+	mf_check_preserve_console(c);
 	if (c->errs->count == 0)
 		mf_place(c);
 	if (c->errs->count == 0)

@@ -95,7 +95,14 @@ static void mf_parse_cap(struct manifest_ctx *c, u32 pi, int node)
 		cap->type = CAP_ENDPOINT;
 		break;
 	case MF_OBJ_NOTIFICATION:
-		cap->type = CAP_NOTIFICATION;
+		/* kind = "console": the console, whose input signals this notification. */
+		cap->type = has_kind == MF_OK && mf_streq(kind, "console") ? CAP_CONSOLE :
+		                                                             CAP_NOTIFICATION;
+		if (has_kind == MF_OK && cap->type != CAP_CONSOLE) {
+			mf_error(c, node, "kind",
+			         "unknown kind \"%s\" for a notification (console)", kind);
+			return;
+		}
 		break;
 	case MF_OBJ_REGION:
 		cap->type = CAP_MEMORY;
@@ -124,8 +131,10 @@ static void mf_parse_cap(struct manifest_ctx *c, u32 pi, int node)
 		         "not an endpoint, notification, memory region or partition");
 		return;
 	}
-	if (has_kind == MF_OK && cap->type != CAP_GUEST && cap->type != CAP_VCPUS)
-		mf_error(c, node, "kind", "only a capability to a partition has a kind");
+	if (has_kind == MF_OK && cap->type != CAP_GUEST && cap->type != CAP_VCPUS &&
+	    cap->type != CAP_CONSOLE)
+		mf_error(c, node, "kind",
+		         "only a capability to a partition or a notification has a kind");
 	mf_cap_rights(c, node, cap->type, &cap->rights);
 	enum mf_read has_badge = mf_u64(c, node, "badge", false, &cap->badge);
 	/* A guest capability's badge marks the emulated-access messages about that guest. */

@@ -305,6 +305,7 @@ static const char *const mf_names_ntf[] = { "signal", "wait", NULL };
 static const char *const mf_names_mem[] = { "read", "write", "exec", "map", NULL };
 static const char *const mf_names_vcpus[] = { "schedule", NULL };
 static const char *const mf_names_guest[] = { "monitor", "emulate", "inject", "dm", NULL };
+static const char *const mf_names_console[] = { "write", "read", NULL };
 
 static const char *const *mf_right_names(enum cap_type type)
 {
@@ -319,6 +320,8 @@ static const char *const *mf_right_names(enum cap_type type)
 		return mf_names_vcpus;
 	case CAP_GUEST:
 		return mf_names_guest;
+	case CAP_CONSOLE:
+		return mf_names_console;
 	default:
 		return NULL;
 	}

@@ -1,7 +1,7 @@
 /**
  * The kernel console: a PL011 UART (ARM DDI 0183, PrimeCell UART). QEMU's
  * PL011 needs no clock or baud setup; the kernel only waits for room in the
- * transmit FIFO and writes the data register. The base comes from the
+ * transmit FIFO and writes the data register, and polls the receive FIFO. The base comes from the
  * firmware DTB; until it is known, QEMU virt's 0x09000000 is used so that
  * very early messages still appear.
  */
@@ -10,6 +10,7 @@
 
 #define PL011_DR 0x000u
 #define PL011_FR 0x018u
+#define PL011_FR_RXFE (1u << 4) /**< receive FIFO empty */
 #define PL011_FR_TXFF (1u << 5) /**< transmit FIFO full */
 
 static volatile u8 *uart_base = (volatile u8 *)0x09000000;
@@ -45,5 +46,21 @@ bool plat_console_try_putc(char c)
 	if (*fr & PL011_FR_TXFF)
 		return false;
 	*dr = (u8)c;
+	return true;
+}
+
+/**
+ * FR.RXFE clear: a received byte waits in DR. The error bits (11:8) are
+ * dropped: a byte with a framing or parity error is passed on as received.
+ * Polled (kernel/console.c, from the idle path): the RX interrupt is not used.
+ */
+bool plat_console_try_getc(char *c)
+{
+	const volatile u32 *fr = (const volatile u32 *)(uart_base + PL011_FR);
+	const volatile u32 *dr = (const volatile u32 *)(uart_base + PL011_DR);
+
+	if (*fr & PL011_FR_RXFE)
+		return false;
+	*c = (char)(*dr & 0xffu);
 	return true;
 }

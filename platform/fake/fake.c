@@ -71,6 +71,18 @@ void plat_console_putc(char c)
 	fake_console_take(c);
 }
 
+const char *fake_console_rx;
+u32 fake_console_rx_len;
+
+bool plat_console_try_getc(char *c)
+{
+	if (fake_console_rx_len == 0)
+		return false;
+	*c = *fake_console_rx++;
+	fake_console_rx_len--;
+	return true;
+}
+
 bool plat_console_try_putc(char c)
 {
 	if (fake_console_room == 0) {

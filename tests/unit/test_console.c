@@ -6,6 +6,7 @@
 #include "system.h"
 #include "tap.h"
 #include <kernel/console.h>
+#include <kernel/print.h>
 #include <string.h>
 
 /* Make v write count bytes (at most IPC_CONSOLE_MAX) to its console. */
@@ -258,8 +259,113 @@ static void test_uart_full(void)
 	OK(every_line_starts(out, "["), "uart full: no line is cut");
 }
 
+/** v puts count bytes at console position pos (HC_CONSOLE_PUT); returns its status. */
+static u64 holder_put(struct vcpu *v, u32 slot, u64 pos, const char *bytes, u32 count)
+{
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_CONSOLE_PUT;
+	v->arch.regs[1] = slot;
+	v->arch.regs[2] = pos;
+	v->arch.regs[3] = count;
+	memcpy(&v->arch.regs[4], bytes, count < IPC_CONSOLE_PUT_MAX ? count : IPC_CONSOLE_PUT_MAX);
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	kernel_trap(v, &t);
+	return v->arch.regs[0];
+}
+
+/**
+ * The console holder (CAP_CONSOLE): unprefixed output by position, whole lines, a chunk
+ * written again skipped; keyboard input kept, read by position, its notification signalled;
+ * a partition without the capability refused.
+ */
+static void test_holder(void)
+{
+	tsys_reset(1);
+	u32 h = tsys_partition("vuart", 2);
+	u32 o = tsys_partition("other", 1);
+	u32 n = tsys_notification();
+	tsys_cap(h, 0, CAP_CONSOLE, n, RIGHT_CONSOLE_WRITE | RIGHT_CONSOLE_READ, 0);
+	tsys_cap(h, 1, CAP_NOTIFICATION, n, RIGHT_NTF_WAIT, 0);
+	tsys_cap(h, 2, CAP_CONSOLE, n, RIGHT_CONSOLE_READ, 0);
+	tsys_cap(o, 0, CAP_NOTIFICATION, n, RIGHT_NTF_WAIT, 0);
+	struct vcpu *v = tsys_boot(), *w = tsys_vcpu(h, 1);
+	EQ(holder_put(v, 0, 0, "[g] ab", 6), STATUS_OK, "holder: takes bytes at position 0");
+	EQ(v->arch.regs[1], 6u, "holder: and says its position");
+	drain_all();
+	OK(strstr(tsys_console(), "[g] ab") == NULL, "holder: a partial line waits");
+	EQ(holder_put(v, 0, 3, " abcd\n[h] x\n", 12), STATUS_OK,
+	   "holder: a chunk overlapping what it took");
+	EQ(v->arch.regs[1], 15u, "holder: only the new bytes count");
+	drain_all();
+	char seen[256];
+	size_t k = 0;
+	for (const char *c = tsys_console(); *c != '\0' && k + 1 < sizeof(seen); c++)
+		if (*c != '\r')
+			seen[k++] = *c;
+	seen[k] = '\0';
+	OK(strstr(seen, "\n[g] abcd\n[h] x\n") != NULL,
+	   "holder: unprefixed whole lines, the repeated bytes skipped, CR LF");
+	/* A prompt shown before its line ends; a kernel line in between draws it again. */
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_CONSOLE_PUT;
+	v->arch.regs[2] = 15;
+	v->arch.regs[3] = 6u | IPC_CONSOLE_PUT_SHOW;
+	memcpy(&v->arch.regs[4], "[g] > ", 6);
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	kernel_trap(v, &t);
+	drain_all();
+	size_t before = strlen(tsys_console());
+	OK(v->arch.regs[0] == STATUS_OK && v->arch.regs[1] == 21 &&
+	           strcmp(tsys_console() + before - 6, "[g] > ") == 0,
+	   "holder: IPC_CONSOLE_PUT_SHOW shows the unfinished line");
+	kprintf("[hyp] between\n");
+	drain_all();
+	OK(strcmp(tsys_console() + before, "\n[hyp] between\n[g] > ") == 0,
+	   "holder: a kernel line ends it first and draws it again after");
+	EQ(holder_put(v, 0, 21, "ok\n", 3), STATUS_OK, "holder: the line goes on");
+	drain_all();
+	OK(strcmp(tsys_console() + before, "\n[hyp] between\n[g] > ok\n") == 0,
+	   "holder: its next bytes continue the drawn line, not repeating it");
+	EQ(holder_put(v, 0, 5, "cd\n", 3), STATUS_OK, "holder: a chunk it wrote before");
+	EQ(v->arch.regs[1], 24u, "holder: changes nothing");
+	EQ(holder_put(v, 0, 25, "z", 1), STATUS_INVALID_ARG,
+	   "holder: a position past the kernel's");
+	static const char many[IPC_CONSOLE_PUT_MAX + 1];
+	EQ(holder_put(v, 0, 24, many, IPC_CONSOLE_PUT_MAX + 1), STATUS_INVALID_ARG,
+	   "holder: too many bytes");
+	EQ(holder_put(v, 1, 24, "z", 1), STATUS_WRONG_TYPE, "holder: not the console capability");
+	EQ(holder_put(v, 5, 24, "z", 1), STATUS_INVALID_CAP, "holder: no capability");
+	EQ(holder_put(v, 2, 24, "z", 1), STATUS_NO_RIGHTS, "holder: writing needs the write right");
+
+	/* Input: vCPU 1 waits on the notification; the keyboard types while the CPU idles. */
+	v->state = VCPU_READY;
+	w->state = VCPU_RUNNING;
+	cpu_sched[0].current = w;
+	hc(w, HC_WAIT, 1, 0, 0);
+	OK(w->waiting_on == &kernel.notifications[n], "holder: its input vCPU waits");
+	fake_console_rx = "hi!";
+	fake_console_rx_len = 3;
+	drain_all();
+	OK(w->waiting_on == NULL && w->arch.regs[0] == STATUS_OK && w->arch.regs[1] == 1u,
+	   "holder: typed bytes signal the console's notification");
+	v->state = VCPU_RUNNING;
+	cpu_sched[0].current = v;
+	hc(v, HC_CONSOLE_READ, 0, 0, 0);
+	OK(v->arch.regs[0] == STATUS_OK && v->arch.regs[1] == 0 && v->arch.regs[2] == 3 &&
+	           memcmp(&v->arch.regs[3], "hi!", 3) == 0,
+	   "holder: HC_CONSOLE_READ returns them with their position");
+	hc(v, HC_CONSOLE_READ, 0, 2, 0);
+	OK(v->arch.regs[1] == 2 && v->arch.regs[2] == 1 && (char)v->arch.regs[3] == '!',
+	   "holder: reading from a later position drops what it has kept");
+	hc(v, HC_CONSOLE_READ, 0, 0, 0);
+	OK(v->arch.regs[1] == 2 && v->arch.regs[2] == 1, "holder: dropped bytes do not come back");
+	hc(v, HC_CONSOLE_READ, 1, 0, 0);
+	EQ(v->arch.regs[0], STATUS_WRONG_TYPE, "holder: reading needs the console capability");
+}
+
 int main(void)
 {
+	test_holder();
 	test_neutralised();
 	test_charging();
 	test_flood_bounded();

@@ -86,7 +86,9 @@ static void test_read_write(void)
 	EQ(reg(vs, IPC_REG_LABEL), IPC_LABEL_MMIO, "emul: label MMIO");
 	EQ(reg(vs, IPC_REG_WORD0), RANGE + 0x18, "emul: w0 the address");
 	EQ(reg(vs, IPC_REG_WORD0 + 1), 4u, "emul: w1 the size, no write bit");
-	EQ(reg(vs, IPC_REG_WORD0 + 3), 0u, "emul: w3 the vCPU index");
+	EQ(reg(vs, IPC_REG_WORD0 + 3) & IPC_MMIO_VCPU_MASK, 0u, "emul: w3 the vCPU index");
+	EQ(reg(vs, IPC_REG_WORD0 + 3) >> IPC_MMIO_SERIAL_SHIFT, 1u,
+	   "emul: and the serial number of its first access");
 	EQ(reg(vs, IPC_REG_WORD0 + 4), 0x18u, "emul: w4 the offset in the range");
 	EQ(reg(vs, IPC_REG_WORD0 + 5), 0u, "emul: w5 the range's index");
 	EQ(reg(vs, IPC_REG_CAP), BADGE, "emul: the badge of the emulator's guest capability");
@@ -100,6 +102,8 @@ static void test_read_write(void)
 	OK(access(vg, RANGE + 0x0, 1, true, 0x41) == vs, "emul: a store goes there too");
 	EQ(reg(vs, IPC_REG_WORD0 + 1), 1u | IPC_MMIO_WRITE, "emul: w1 size 1 with the write bit");
 	EQ(reg(vs, IPC_REG_WORD0 + 2), 0x41u, "emul: w2 the value stored");
+	EQ(reg(vs, IPC_REG_WORD0 + 3) >> IPC_MMIO_SERIAL_SHIFT, 2u,
+	   "emul: the vCPU's next access has the next serial number");
 	answer(vs, IPC_MMIO_DONE, 0xdead);
 	OK(fake_mmio.completions == 2 && fake_mmio.write, "emul: the store completes");
 

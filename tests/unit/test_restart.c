@@ -138,8 +138,36 @@ static void test_not_restartable(void)
 	fake_cpu = 0;
 }
 
+/**
+ * A region marked `preserve;` keeps its contents across a restart, and the requeued access
+ * carries the serial number it had, so the successor can tell it applied it already.
+ */
+static void test_preserved_and_serial(void)
+{
+	setup(true);
+	struct vcpu *vg = tsys_vcpu(g, 0), *vs = tsys_vcpu(s, 0);
+	struct cfg_region *r = &kernel.cfg.regions[kernel.cfg.partitions[s].mappings[0].region];
+	r->preserve = true;
+	unsigned char *ram = (unsigned char *)(uintptr_t)r->pa;
+	access(vg, RANGE + 0x18);
+	fake_cpu = 1;
+	kernel_idle(1);
+	u64 w3 = reg(vs, IPC_REG_WORD0 + 3);
+	OK((w3 & IPC_MMIO_VCPU_MASK) == 0 && w3 >> IPC_MMIO_SERIAL_SHIFT != 0,
+	   "restart: w3 carries the vCPU index and a serial number");
+	ram[100] = 0x5a;
+	trap_event(vs, TRAP_MEM_FAULT, 0x7000000, IPC_ACCESS_WRITE);
+	EQ(ram[100], 0x5a, "restart: a preserved region is not cleared");
+	kernel_idle(1);
+	OK(hc(vs, HC_RECV, 0, 0, 0) == vs && reg(vs, IPC_REG_WORD0 + 3) == w3,
+	   "restart: the requeued access has the same serial number");
+	r->preserve = false;
+	fake_cpu = 0;
+}
+
 int main(void)
 {
+	test_preserved_and_serial();
 	test_crash_mid_access();
 	test_exit_restarts();
 	test_remote_restart();

@@ -103,6 +103,36 @@ class ConsoleRules(unittest.TestCase):
         self.assertEqual([p for p, _ in expect.patterns], [r'\[a\] b', 'c'])
         self.assertEqual((expect.status, expect.panic), (3, True))
 
+    def _counted(self, text, line):
+        """Checks of a console whose [c] lines are text, against an expect file's line."""
+        with tempfile.NamedTemporaryFile('w', suffix='.dts', delete=False) as handle:
+            handle.write('/*\n * %s\n */\n' % line)
+        try:
+            expect = console.Expectations()
+            expect.load_file(handle.name)
+        finally:
+            os.unlink(handle.name)
+        lines = console.clean_lines(GOOD.replace('[svc] some output\n', text))
+        return failed(console.evaluate(lines, expect)), expect
+
+    def test_expect_counted(self):
+        ok = ''.join('[c] n=%03d\n' % i for i in range(3))
+        self.assertEqual(self._counted(ok, 'expect-counted: [c] n= 3')[0], [])
+        self.assertTrue(self._counted(ok.replace('n=001', 'n=002'), 'expect-counted: [c] n= 3')[0])
+        self.assertTrue(self._counted(ok + '[c] n=002\n', 'expect-counted: [c] n= 3')[0])
+        self.assertTrue(self._counted(ok, 'expect-counted: [c] n= 4')[0])
+        spaced = ''.join('[c] line %03d\n' % i for i in range(2))
+        self.assertEqual(self._counted(spaced, 'expect-counted: [c] line 2')[0], [])
+
+    def test_expect_count_and_input(self):
+        text = '[c] x\n[c] x\n'
+        self.assertEqual(self._counted(text, 'expect-count: 2 ^\\[c\\] x$')[0], [])
+        self.assertTrue(self._counted(text, 'expect-count: 1 ^\\[c\\] x$')[0])
+        _, expect = self._counted(text, 'input-after: ^\\[c\\] ready$ => ab\\x01\\n')
+        self.assertEqual(len(expect.inputs), 1)
+        self.assertTrue(expect.inputs[0][0].search('[c] ready'))
+        self.assertEqual(expect.inputs[0][1], b'ab\x01\n')
+
 
 class Pack(unittest.TestCase):
     def test_layout(self):

@@ -116,14 +116,16 @@ static void draw_edges(FILE *f, const struct config *cfg, u32 pi)
 	}
 	for (u32 i = 0; i < p->cap_count; i++) {
 		const struct cfg_cap *c = &p->caps[i];
-		static const char prefix[] = { '?', 'e', 'n', 'r', 'p', 'p' };
+		/* The object's node, by capability type (a console names a notification). */
+		static const char prefix[CAP_TYPE_LIMIT] = { '?', 'e', 'n', 'r', 'p', 'p', 'n' };
 		char rights[64];
 		mf_rights_string(c->type, c->rights, rights, sizeof(rights));
-		fprintf(f, "  p%u -> %c%u [label=\"[%u] %s%s", pi, prefix[c->type % 6u], c->object,
-		        c->slot,
-		        c->type == CAP_GUEST ? "guest: " :
-		        c->type == CAP_VCPUS ? "vcpus: " :
-		                               "",
+		fprintf(f, "  p%u -> %c%u [label=\"[%u] %s%s", pi, prefix[c->type % CAP_TYPE_LIMIT],
+		        c->object, c->slot,
+		        c->type == CAP_GUEST   ? "guest: " :
+		        c->type == CAP_VCPUS   ? "vcpus: " :
+		        c->type == CAP_CONSOLE ? "console: " :
+		                                 "",
 		        rights);
 		if (c->badge != 0)
 			fprintf(f, "\\nbadge 0x%llx", (unsigned long long)c->badge);

@@ -10,8 +10,9 @@
 
 static const char *const kind_names[] = { "ram", "shared", "device" };
 static const char *const type_names[] = { "service", "vm", "pvh" };
-static const char *const cap_names[] = { "null",   "endpoint", "notification",
-	                                 "memory", "vcpus",    "guest" };
+static const char *const cap_names[CAP_TYPE_LIMIT] = { "null",   "endpoint", "notification",
+	                                               "memory", "vcpus",    "guest",
+	                                               "console" };
 
 static const char *partition_name(const struct config *cfg, u32 i)
 {
@@ -24,6 +25,7 @@ static const char *object_name(const struct config *cfg, const struct cfg_cap *c
 	case CAP_ENDPOINT:
 		return cfg->endpoint_names[c->object];
 	case CAP_NOTIFICATION:
+	case CAP_CONSOLE:
 		return cfg->notification_names[c->object];
 	case CAP_MEMORY:
 		return cfg->regions[c->object].name;
@@ -59,8 +61,9 @@ static void dump_partition(const struct config *cfg, u32 pi)
 		const struct cfg_cap *c = &p->caps[i];
 		char r[64];
 		mf_rights_string(c->type, c->rights, r, sizeof(r));
-		printf("  cap %u %s %s %s badge 0x%llx\n", c->slot, cap_names[c->type % 6u],
-		       object_name(cfg, c), r, (unsigned long long)c->badge);
+		printf("  cap %u %s %s %s badge 0x%llx\n", c->slot,
+		       cap_names[c->type % CAP_TYPE_LIMIT], object_name(cfg, c), r,
+		       (unsigned long long)c->badge);
 	}
 }
 
@@ -76,10 +79,10 @@ void tool_dump(const struct config *cfg)
 		const struct cfg_region *r = &cfg->regions[i];
 		char rights[4];
 		mf_mem_string(r->rights, rights);
-		printf("region %u %s %s pa 0x%llx size 0x%llx %s %s owner %s\n", i, r->name,
+		printf("region %u %s %s pa 0x%llx size 0x%llx %s %s owner %s%s\n", i, r->name,
 		       kind_names[r->kind % 3u], (unsigned long long)r->pa,
 		       (unsigned long long)r->size, r->pa_fixed ? "fixed" : "placed", rights,
-		       partition_name(cfg, r->owner));
+		       partition_name(cfg, r->owner), r->preserve ? " preserve" : "");
 	}
 	for (u32 i = 0; i < cfg->device_count; i++) {
 		const struct cfg_device *d = &cfg->devices[i];

@@ -67,6 +67,28 @@ enum hc_number {
 	HC_GUEST_IRQ = 28,
 
 	/**
+	 * The console holder's output, written as it is (no prefix, no line
+	 * buffering): r1 = a console capability with RIGHT_CONSOLE_WRITE,
+	 * r2 = the console position of the first byte (bytes this holder had
+	 * written before), r3 = byte count (<= IPC_CONSOLE_PUT_MAX), r4..r8 =
+	 * bytes. Bytes before the kernel's position were taken already and are
+	 * skipped, so writing a chunk again after a crash repeats nothing; a
+	 * position past the kernel's is STATUS_INVALID_ARG. All of the new bytes
+	 * are taken, or none (STATUS_WOULD_BLOCK while the console buffer is
+	 * full). Lines reach the console whole; IPC_CONSOLE_PUT_SHOW in r3 shows
+	 * the unfinished one now (a prompt). Returns r1 = the kernel's position.
+	 */
+	HC_CONSOLE_PUT = 29,
+	/**
+	 * Console input: r1 = a console capability with RIGHT_CONSOLE_READ, r2 =
+	 * the position of the first byte wanted (bytes read and kept before).
+	 * Input before it is dropped; returns r1 = the position of the first
+	 * byte returned, r2 = count (<= IPC_CONSOLE_READ_MAX), r3..r8 = bytes.
+	 * The kernel signals the capability's notification when input arrives.
+	 */
+	HC_CONSOLE_READ = 30,
+
+	/**
 	 * Numbers at or above this are invalid. On arm64 a value with bit 31 of
 	 * W0 set is an SMCCC function ID (PSCI), handled as firmware: keep every
 	 * hypercall number far below that.
@@ -97,6 +119,12 @@ enum cap_type {
 	CAP_MEMORY = 3, /**< a memory region */
 	CAP_VCPUS = 4,  /**< a set of vCPUs the holder may schedule */
 	CAP_GUEST = 5,  /**< a guest partition the holder may monitor/serve */
+	/**
+	 * The console (manifest `kind = "console"` on a notification, which the
+	 * kernel signals when input arrives): its holder writes unprefixed and
+	 * reads the keyboard. At most one partition holds it.
+	 */
+	CAP_CONSOLE = 6,
 	CAP_TYPE_LIMIT
 };
 
@@ -129,6 +157,10 @@ enum cap_type {
 #define RIGHTS_GUEST_ALL \
 	(RIGHT_GUEST_MONITOR | RIGHT_GUEST_EMULATE | RIGHT_GUEST_INJECT | RIGHT_GUEST_DM)
 
+#define RIGHT_CONSOLE_WRITE (1u << 0)
+#define RIGHT_CONSOLE_READ (1u << 1)
+#define RIGHTS_CONSOLE_ALL (RIGHT_CONSOLE_WRITE | RIGHT_CONSOLE_READ)
+
 /** Capability slots per partition (fixed at build time). */
 #define CAP_SLOT_COUNT 32u
 
@@ -159,7 +191,10 @@ enum cap_type {
  * number and w4 its offset from the range's first port; the size is 1, 2
  * or 4; an IN completes into AL, AX or EAX), w2 = the value stored
  * (zero-extended),
- * w3 = the guest's vCPU index, w4 = offset of the address in the range,
+ * w3 = the guest's vCPU index (bits 31:0) and the access's serial number
+ * (bits 63:32: counts the vCPU's emulated accesses; the same number when a
+ * restarted server receives the access again, so that it can tell an access
+ * it had applied before dying), w4 = offset of the address in the range,
  * w5 = the range's index among the manifest's emulated ranges; the badge
  * is the one of the service's guest capability over that guest.
  * The reply completes the access: w0 = IPC_MMIO_DONE with w1 = the value a
@@ -172,6 +207,8 @@ enum cap_type {
 #define IPC_MMIO_SIZE_MASK 0xfu
 #define IPC_MMIO_WRITE (1u << 8)
 #define IPC_MMIO_PORT (1u << 9)
+#define IPC_MMIO_VCPU_MASK 0xffffffffu
+#define IPC_MMIO_SERIAL_SHIFT 32u
 #define IPC_MMIO_DONE 0u
 #define IPC_MMIO_ABORT 1u
 
@@ -184,6 +221,10 @@ enum cap_type {
 
 /** Largest HC_CONSOLE_WRITE: seven registers of bytes. */
 #define IPC_CONSOLE_MAX 56u
+/** Largest HC_CONSOLE_PUT (five registers) and HC_CONSOLE_READ (six). */
+#define IPC_CONSOLE_PUT_MAX 40u
+#define IPC_CONSOLE_PUT_SHOW (1u << 31)
+#define IPC_CONSOLE_READ_MAX 48u
 
 /** Partition types, as named in the manifest. */
 enum partition_type {

@@ -75,6 +75,11 @@ struct cfg_region {
 	u32 rights;    /**< the most any mapping of it may have (RIGHT_MEM_*) */
 	u32 owner;     /**< RAM/DEVICE: owning partition index; SHARED: CFG_NONE */
 	bool pa_fixed; /**< the manifest gave reg: pa is that; else manifest_load placed it */
+	/**
+	 * RAM a restart of its (restartable) owner does not clear: the state a
+	 * service keeps across its own restarts (`preserve;`, docs/manifest.md).
+	 */
+	bool preserve;
 };
 
 /** One stage-2 mapping of a region into a partition at an IPA. */

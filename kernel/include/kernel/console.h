@@ -96,6 +96,39 @@ static inline void console_drain(void)
 /** An idle CPU: drain until the buffer is empty or the UART is full; never waits. */
 void console_drain_idle(void);
 
+/**
+ * The console holder: the partition with a CAP_CONSOLE capability (at most one,
+ * docs/emulation.md "Console ownership"). Its bytes are not prefixed or
+ * filtered: it is the console's policy (the vuart service's multiplexer). They
+ * are counted by position, so that a chunk written again after the holder's
+ * restart is not repeated: console_holder_put() skips the bytes before the
+ * kernel's position and takes the rest whole or not at all. They reach the
+ * buffer a whole line at a time (a line of more than CONSOLE_HOLDER_LINE_MAX
+ * is broken), so no kernel or partition line lands inside one, unless the
+ * holder asks to show its unfinished line (see below).
+ */
+#define CONSOLE_HOLDER_LINE_MAX 256u
+/** Keyboard bytes kept for the holder until it reads past them; a power of two. */
+#define CONSOLE_INPUT_BYTES 256u
+
+/**
+ * With `show`, the holder's unfinished line goes on the console now (a prompt,
+ * an echo); until it ends, a kernel or partition line first ends it and then
+ * draws it again, so that the holder's next bytes still continue it.
+ */
+enum status console_holder_put(u64 pos, const char *bytes, u32 count, bool show, u64 *kernel_pos);
+/**
+ * Input from pos on (bytes before pos are dropped): up to cap bytes into buf,
+ * *from the position of the first one (past pos if input was lost).
+ */
+u32 console_holder_read(u64 pos, char *buf, u32 cap, u64 *from);
+/**
+ * Take what the UART received into the input buffer (dropped if no partition
+ * holds the console, or if the buffer is full) and signal the holder's
+ * notification. Called from the idle path without the kernel lock.
+ */
+void console_input_poll(void);
+
 /** Write every buffered byte, waiting for the UART (system off; no later drain will come). */
 void console_flush_sync(void);
 

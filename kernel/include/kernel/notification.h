@@ -15,6 +15,9 @@ struct notification {
 
 struct vcpu;
 
+/** OR bits into n's word and wake its first waiter (the kernel lock held). */
+void notification_raise(struct notification *n, u64 bits);
+
 /* Hypercalls (decode, then invoke; see ipc.h for the return convention). */
 struct vcpu *notification_signal(struct vcpu *v);
 struct vcpu *notification_wait(struct vcpu *v);

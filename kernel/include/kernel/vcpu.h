@@ -79,6 +79,7 @@ struct vcpu {
 		u64 arch_info;
 		u32 size;
 		bool write;
+		u32 serial; /**< counts its emulated accesses (IPC_MMIO_SERIAL_SHIFT) */
 	} mmio;
 };
 

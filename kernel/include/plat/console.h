@@ -17,4 +17,10 @@ void plat_console_putc(char c);
  */
 bool plat_console_try_putc(char c);
 
+/**
+ * Read one byte the UART has received, if any; never waits. A platform without
+ * console input leaves it to the kernel's default, which has none.
+ */
+bool plat_console_try_getc(char *c);
+
 #endif /* PLAT_CONSOLE_H */

@@ -37,6 +37,9 @@ extern int fake_exit_status; /**< plat_system_off status, or -1 for a halt (pani
 
 /** The UART: bytes it takes before it reports full (UINT32_MAX: never full). */
 extern u32 fake_console_room;
+/** Keyboard bytes plat_console_try_getc returns, one per call, until rx_len. */
+extern const char *fake_console_rx;
+extern u32 fake_console_rx_len;
 extern u64 fake_console_bytes;    /**< bytes the UART took, CRs included */
 extern u32 fake_console_waits;    /**< blocking writes while full (a real UART would wait) */
 extern u32 fake_console_refusals; /**< non-blocking writes refused while full */

@@ -46,6 +46,9 @@ class Expectations:
         self.status = 0
         self.status_given = False
         self.panic = False
+        self.counted = []       # (prefix, count, origin): numbered lines, each once, in order
+        self.counts = []        # (regex source, count, origin): lines matching, exactly count
+        self.inputs = []        # (regex, bytes): once a line matches, type the bytes
 
     def add_pattern(self, pattern, origin):
         """Add one regex; a bad regex is an error of the test, reported with its origin."""
@@ -80,6 +83,29 @@ class Expectations:
                     continue
                 if re.search(r'\bexpect-panic\b', line):
                     self.panic = True
+                    continue
+                self._load_extra(line, origin)
+
+    def _load_extra(self, line, origin):
+        """`expect-counted: PREFIX N`, `expect-count: N REGEX`, `input-after: REGEX => TEXT`."""
+        match = re.search(r'\bexpect-counted:\s?(.*\S)\s+(\d+)\s*$', line)
+        if match:
+            self.counted.append((match.group(1) + ('' if match.group(1).endswith('=') else ' '),
+                                 int(match.group(2)), origin))
+            return
+        match = re.search(r'\bexpect-count:\s*(\d+)\s+(.*)$', line)
+        if match:
+            pattern = match.group(2).rstrip()
+            self.add_pattern(pattern, origin)
+            self.patterns.pop()
+            self.counts.append((pattern, int(match.group(1)), origin))
+            return
+        match = re.search(r'\binput-after:\s*(.*?)\s+=>\s?(.*)$', line)
+        if match:
+            self.add_pattern(match.group(1), origin)
+            self.patterns.pop()
+            text = match.group(2).encode('utf-8').decode('unicode_escape').encode('latin-1')
+            self.inputs.append((re.compile(match.group(1)), text))
 
 
 class Check:
@@ -185,6 +211,21 @@ def evaluate(lines, expect, timed_out=False, timeout=None):
             planned = stream['plans'][0]
             checks.append(Check(count == planned, '%s: %d of %d planned results reported'
                                 % (name, count, planned)))
+
+    for prefix, count, origin in expect.counted:
+        got = [line[len(prefix):] for line in lines if line.startswith(prefix)]
+        want = ['%03d' % i for i in range(count)]
+        bad = ['line %d: %r, expected %r' % (i, g, w)
+               for i, (g, w) in enumerate(zip(got, want)) if g != w][:5]
+        if len(got) != count:
+            bad.append('%d lines, expected %d' % (len(got), count))
+        checks.append(Check(not bad, 'expect-counted: %r 000..%03d, each once, in order  (%s)'
+                            % (prefix, count - 1, origin), bad))
+    for pattern, count, origin in expect.counts:
+        regex = re.compile(pattern)
+        seen = sum(1 for line in lines if regex.search(line))
+        checks.append(Check(seen == count, 'expect-count: %d lines match %s, saw %d  (%s)'
+                            % (count, pattern, seen, origin)))
 
     for pattern, origin in expect.patterns:
         regex = re.compile(pattern)

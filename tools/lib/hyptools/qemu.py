@@ -94,16 +94,34 @@ def _kill_group(proc):
             continue
 
 
-def boot(argv, timeout, echo=False):
-    """Run QEMU with stdin closed, capture the console, stop it on timeout.
+def _type(proc, data):
+    """Keyboard input for the guest: a byte at a time, as a person types."""
+    try:
+        for byte in data:
+            proc.stdin.write(bytes([byte]))
+            proc.stdin.flush()
+            time.sleep(0.01)
+    except (BrokenPipeError, OSError):
+        pass
+
+
+def boot(argv, timeout, echo=False, inputs=()):
+    """Run QEMU, capture the console, stop it on timeout.
+
+    inputs: (compiled regex, bytes) pairs: once a console line (or the
+    unfinished last line: a prompt) matches, the bytes are written to QEMU's
+    stdin (its serial port under -nographic), each pair once, in order.
+    Without inputs stdin is closed.
 
     Returns a BootResult. QEMU normally exits by itself after the kernel's
     "system off" line (PSCI SYSTEM_OFF / isa-debug-exit); if it does not,
     it is stopped after a short grace period, which is not a failure.
     """
     start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE if inputs else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    pending = list(inputs)
     chunks = []
     errors = []
     state = {'stop_at': None}
@@ -127,6 +145,8 @@ def boot(argv, timeout, echo=False):
                 done, _, rest = text.rpartition('\n')
                 partial = rest.encode('utf-8')
                 for line in console.clean_lines(done):
+                    if pending and pending[0][0].search(line):
+                        _type(proc, pending.pop(0)[1])
                     now = time.monotonic()
                     grace = None
                     if console.STATUS_RE.match(line):
@@ -137,6 +157,10 @@ def boot(argv, timeout, echo=False):
                         with lock:
                             if state['stop_at'] is None:
                                 state['stop_at'] = now + grace
+            # A prompt: the unfinished last line, waiting for the input.
+            prompt = console.clean_lines(partial.decode('utf-8', errors='replace'))
+            if pending and prompt and pending[0][0].search(prompt[0]):
+                _type(proc, pending.pop(0)[1])
 
     def error_reader():
         for data in iter(lambda: os.read(proc.stderr.fileno(), 4096), b''):
