@@ -225,7 +225,8 @@ static void exit_abort(struct vcpu *v, u64 esr, u32 ec, struct trap *t)
 	u32 fsc = (u32)esr & ISS_FSC_MASK;
 	u32 type = FSC_TYPE(fsc);
 
-	if (ec == EC_IABT_LOW && exit_no_vectors(v, t))
+	/* A VM without vectors; a service (EL0) has no EL1 state to report from. */
+	if (ec == EC_IABT_LOW && v->arch.vm != NULL && exit_no_vectors(v, t))
 		return;
 	if (type != FSC_TRANSLATION && type != FSC_ACCESS_FLAG && type != FSC_PERMISSION) {
 		t->kind = TRAP_GUEST_EXCEPTION;

@@ -410,6 +410,16 @@ int svc_main(uint64_t arg)
 	arch_undefined_instruction();
 	puts_("still running after UDF\n");
 	return 1;
+#elif defined(GUEST_JUMP)
+	/*
+	 * A service (EL0) jumps where a VM's EL1 vector table would be at
+	 * VBAR_EL1 = 0: it must be reported as its own stage-2 fault, never
+	 * from the EL1 registers a VM left in the CPU.
+	 */
+	puts_("jumping to IPA 0x200\n");
+	((void (*)(void))(uintptr_t)0x200)();
+	puts_("returned from 0x200\n");
+	return 1;
 #elif defined(GUEST_PTIMER)
 	/* The EL1 physical timer is the kernel's to share out (CNTHCTL_EL2.EL1PCEN = 0). */
 	puts_("touching the EL1 physical timer\n");
