@@ -476,6 +476,19 @@ static void mf_check_emulated(struct manifest_ctx *c)
 				mf_error(c, node, "reg", "overlaps mapping %s of guest %s",
 				         mf_name_of(c, c->mapping_node[e->guest][m]), g->name);
 		}
+		/* Where the guest sees the kernel's own model (its GIC, its local APIC). */
+		for (u32 k = 0; k < c->bi->kept_mmio_count && k < BOOT_KEPT_MAX && !ports; k++) {
+			const struct boot_kept *m = &c->bi->kept_mmio[k];
+			if (m->modelled && g->type != PARTITION_SERVICE &&
+			    mf_overlap(e->ipa, e->size, m->base, m->size))
+				mf_error(
+				        c, node, "reg",
+				        "covers the kernel's model of the %s (0x%llx), which guest %s "
+				        "sees there: its accesses would never reach %s",
+				        m->what != NULL ? m->what : "device",
+				        (unsigned long long)m->base, g->name,
+				        cfg->partitions[e->service].name);
+		}
 		for (u32 k = 0; k < i; k++) {
 			const struct cfg_emulated *o = &cfg->emulated[k];
 			if (o->guest == e->guest && o->kind == e->kind &&

@@ -24,8 +24,9 @@ void arm64_keep(struct boot_info *bi, const struct arm64_keep_hw *hw)
 		                                   "hypervisor timer" };
 	u32 *mc = &bi->kept_mmio_count, *ic = &bi->kept_irq_count;
 
-	boot_keep(mc, bi->kept_mmio, hw->gicd, hw->gicd_size, "GIC distributor");
-	boot_keep(mc, bi->kept_mmio, hw->gicr, hw->gicr_size, "GIC redistributors");
+	/* A VM's virtual GIC traps at the same addresses (virq.c). */
+	boot_keep_modelled(mc, bi->kept_mmio, hw->gicd, hw->gicd_size, "GIC distributor");
+	boot_keep_modelled(mc, bi->kept_mmio, hw->gicr, hw->gicr_size, "GIC redistributors");
 	if (hw->gits != 0)
 		boot_keep(mc, bi->kept_mmio, hw->gits, ITS_SIZE, "GIC ITS");
 	if (hw->uart != 0)

@@ -377,6 +377,15 @@ CASES = [
   'range at the same numbers does not',
   emu_ports('ports = <0x3f8 8>;', 'com1b', 'ports = <0x3ff 1>;', 'mmio', 'reg = <0x0 0x0 0x0 0x1000>;'),
   ['/emulated/com1b: ports: overlaps emulated port range com1'], ['args: --platform x86_64 --cpus 2']),
+ ('emulated-over-vgic', 'an emulated range of a VM over the GIC distributor its virtual GIC '
+  'answers at the same address (arm64)',
+  emu_ports('reg = <0x0 0x8000000 0x0 0x1000>;', x86=False),
+  ['/emulated/com1: reg: covers the kernel\'s model of the GIC distributor (0x8000000), which '
+   'guest a sees there: its accesses would never reach b']),
+ ('emulated-over-lapic', 'an emulated range of a VM over the local APIC page (x86)',
+  emu_ports('reg = <0x0 0xfee00000 0x0 0x1000>;'),
+  ['/emulated/com1: reg: covers the kernel\'s model of the local APIC (0xfee00000), which '
+   'guest a sees there: its accesses would never reach b'], ['args: --platform x86_64 --cpus 2']),
  ('preserve-not-restartable', 'a preserved region of a service that is never restarted',
   [(B_RAM, B_RAM + '\n\t\tb_state: b-state { compatible = "sephyp,ram"; size = <0x0 0x1000>; rights = "rw"; preserve; };'),
    (B_RAMMAP, B_RAMMAP + '\n\t\t\t\tstate { region = <&b_state>; ipa = <0x0 0x400000>; rights = "rw"; };')],

@@ -95,6 +95,13 @@ struct boot_kept {
 	u64 base; /**< MMIO: physical base; interrupt: the first id */
 	u64 size; /**< MMIO: bytes; interrupt: how many ids */
 	const char *what;
+	/**
+	 * MMIO a VM (or PVH guest) sees at the same guest-physical address as
+	 * the kernel's own model of it (arm64: the GIC distributor and
+	 * redistributors; x86: the local APIC page): no emulated range of such
+	 * a guest may cover it, since its accesses never reach a service.
+	 */
+	bool modelled;
 };
 
 /** What the platform found before the kernel core starts. */
@@ -126,7 +133,17 @@ static inline bool boot_keep(u32 *count, struct boot_kept *list, u64 base, u64 s
 {
 	if (*count >= BOOT_KEPT_MAX || size == 0)
 		return false;
-	list[(*count)++] = (struct boot_kept){ base, size, what };
+	list[(*count)++] = (struct boot_kept){ base, size, what, false };
+	return true;
+}
+
+/** boot_keep() for MMIO that VMs see modelled by the kernel (boot_kept.modelled). */
+static inline bool boot_keep_modelled(u32 *count, struct boot_kept *list, u64 base, u64 size,
+                                      const char *what)
+{
+	if (!boot_keep(count, list, base, size, what))
+		return false;
+	list[*count - 1u].modelled = true;
 	return true;
 }
 
