@@ -139,6 +139,7 @@ void ipc_give_up_reply(struct vcpu *v)
 /** Hand the reply in v's registers to caller; true if caller may run now. */
 static bool ipc_deliver_reply(struct vcpu *v, struct vcpu *caller)
 {
+	v->part->replied = true; /* progress, for a restartable server (partition.c) */
 	if (caller->state == VCPU_BLOCKED_FAULT) {
 		if (emul_waiting(caller)) {
 			emul_reply(caller, reg_get(v, IPC_REG_WORD0),

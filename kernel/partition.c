@@ -10,10 +10,41 @@
 #include <kernel/sched.h>
 #include <plat/cpu.h>
 #include <plat/memory.h>
+#include <plat/timer.h>
 #include <string.h>
 
 /** How many times a restartable partition is restarted before it stays stopped. */
 #define PARTITION_RESTART_MAX 100000u
+/** Alive this long since its last start (or having replied once), a partition made progress. */
+#define PARTITION_CALM_NS UINT64_C(100000000)
+/** Restarts in a row without progress that go ahead at once; later ones wait. */
+#define PARTITION_STREAK_FREE 3u
+/** The first wait, doubled for each further restart without progress, up to the last. */
+#define PARTITION_BACKOFF_MIN_NS UINT64_C(1000000)
+#define PARTITION_BACKOFF_MAX_NS UINT64_C(1000000000)
+/** Restart reports: each of the first ten, then one in ten (the count says how many). */
+#define PARTITION_REPORT_ALL 10u
+
+/**
+ * How long a restart waits: nothing while the partition makes progress
+ * between crashes or has crashed at most PARTITION_STREAK_FREE times in a
+ * row without; then 1 ms, doubling up to 1 s, so a service that crashes at
+ * once on every start costs its CPU little and floods nothing.
+ */
+static u64 partition_backoff_ns(struct partition *p, u64 now)
+{
+	if (p->replied || now - p->started_ns >= PARTITION_CALM_NS)
+		p->restart_streak = 0;
+	else
+		p->restart_streak++;
+	if (p->restart_streak <= PARTITION_STREAK_FREE)
+		return 0;
+	u32 shift = p->restart_streak - PARTITION_STREAK_FREE - 1u;
+	if (shift >= 10u)
+		return PARTITION_BACKOFF_MAX_NS;
+	u64 wait = PARTITION_BACKOFF_MIN_NS << shift;
+	return wait < PARTITION_BACKOFF_MAX_NS ? wait : PARTITION_BACKOFF_MAX_NS;
+}
 
 /**
  * Start a stopped restartable partition again from its image: its private
@@ -22,7 +53,7 @@
  * keep their contents: state that must survive a restart lives there
  * (docs/emulation.md). Its capabilities are the manifest's, as at boot.
  */
-static void partition_revive(struct partition *p)
+static void partition_revive(struct partition *p, u64 now, u64 wait)
 {
 	const struct cfg_partition *cp = &kernel.cfg.partitions[p->id];
 	for (u32 m = 0; m < cp->mapping_count; m++) {
@@ -40,12 +71,20 @@ static void partition_revive(struct partition *p)
 	}
 	p->stopped = false;
 	p->restarts++;
+	p->replied = false;
+	p->started_ns = now + wait;
 	for (u32 i = 0; i < p->vcpu_count; i++) {
 		struct vcpu *v = &p->vcpus[i];
 		arch_vcpu_power_on(&v->arch, p->type, cp->entry, i);
-		v->state = VCPU_OFF;
 		v->after |= VCPU_AFTER_FRESH;
-		sched_make_ready(v);
+		if (wait == 0) {
+			v->state = VCPU_OFF;
+			sched_make_ready(v);
+		} else {
+			/* Held back: it sleeps like a vCPU waiting for its timer, then starts. */
+			v->state = VCPU_BLOCKED_IRQ;
+			sched_sleep(v, now + wait);
+		}
 	}
 }
 
@@ -62,10 +101,17 @@ void partition_stop(struct partition *p, const char *why, bool failed)
 	}
 	p->stopped = true;
 	console_partition_stop(p);
-	if (restart)
-		kprintf("[hyp] partition '%s' stopped: %s; restarting it (%u)\n", p->name, why,
-		        p->restarts + 1u);
-	else
+	u64 now = 0, wait = 0;
+	if (restart) {
+		now = plat_timer_now_ns();
+		wait = partition_backoff_ns(p, now);
+	}
+	u32 n = p->restarts + 1u;
+	if (restart && (n <= PARTITION_REPORT_ALL || n % 10u == 0u ||
+	                p->restart_streak == PARTITION_STREAK_FREE + 1u))
+		kprintf("[hyp] partition '%s' stopped: %s; restarting it (%u)%s\n", p->name, why, n,
+		        wait == 0 ? "" : " after a pause: it crashes without progress");
+	else if (!restart)
 		kprintf("[hyp] partition '%s' stopped: %s\n", p->name, why);
 	if (failed)
 		kernel.exit_status = 1;
@@ -90,7 +136,7 @@ void partition_stop(struct partition *p, const char *why, bool failed)
 	for (u32 i = 0; i < p->vcpu_count; i++)
 		ipc_cancel(&p->vcpus[i]);
 	if (restart) {
-		partition_revive(p);
+		partition_revive(p, now, wait);
 		p->restarting = false;
 	}
 }

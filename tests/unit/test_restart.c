@@ -165,8 +165,81 @@ static void test_preserved_and_serial(void)
 	fake_cpu = 0;
 }
 
+/**
+ * A service that crashes at once on every start: three restarts go ahead at once, then each
+ * waits (1 ms, 2 ms, ...) as a sleeping vCPU, and the log says so once, not on every crash.
+ * A reply it delivers is progress: the next crash restarts it at once again.
+ */
+static void test_crash_loop_backoff(void)
+{
+	setup(true);
+	struct vcpu *vg = tsys_vcpu(g, 0), *vs = tsys_vcpu(s, 0);
+	struct partition *ps = &kernel.partitions[s];
+	fake_cpu = 1;
+	vs->state = VCPU_RUNNING; /* it was waiting for accesses: now it runs, and crashes */
+	cpu_sched[1].current = vs;
+	for (u32 i = 1; i <= 3; i++) {
+		if (i > 1)
+			kernel_idle(1);
+		trap_event(vs, TRAP_MEM_FAULT, 0x7000000, IPC_ACCESS_WRITE);
+		OK(ps->restarts == i && vs->state == VCPU_READY,
+		   "restart: a crash without progress, within the free ones: restarted at once");
+	}
+	kernel_idle(1);
+	u64 t4 = fake_now_ns;
+	trap_event(vs, TRAP_MEM_FAULT, 0x7000000, IPC_ACCESS_WRITE);
+	OK(ps->restarts == 4 && vs->state == VCPU_BLOCKED_IRQ && vs->wake_ns == t4 + 1000000u,
+	   "restart: the fourth in a row waits 1 ms, asleep");
+	OK(strstr(tsys_console(), "restarting it (4) after a pause") != NULL,
+	   "restart: the pause is reported");
+	OK(kernel_idle(1) == NULL, "restart: nothing runs on its CPU meanwhile");
+	fake_now_ns = t4 + 1000000u;
+	OK(kernel_idle(1) == vs, "restart: at the wake time it starts");
+	u64 t5 = fake_now_ns;
+	trap_event(vs, TRAP_MEM_FAULT, 0x7000000, IPC_ACCESS_WRITE);
+	OK(vs->state == VCPU_BLOCKED_IRQ && vs->wake_ns == t5 + 2000000u,
+	   "restart: the next one waits twice as long");
+	OK(strstr(tsys_console(), "restarting it (5) after a pause") != NULL,
+	   "restart: each pause is reported");
+	fake_now_ns = t5 + 2000000u;
+	OK(kernel_idle(1) == vs, "restart: and starts then");
+	/* Up to the 25th: past ten, one report in ten; the wait stops growing at 1 s. */
+	for (u32 i = 6; i <= 25; i++) {
+		trap_event(vs, TRAP_MEM_FAULT, 0x7000000, IPC_ACCESS_WRITE);
+		fake_now_ns = vs->wake_ns;
+		kernel_idle(1);
+	}
+	const char *log = tsys_console();
+	OK(strstr(log, "restarting it (10)") != NULL && strstr(log, "restarting it (11)") == NULL &&
+	           strstr(log, "restarting it (19)") == NULL &&
+	           strstr(log, "restarting it (20)") != NULL,
+	   "restart: past the tenth, one report in ten");
+	trap_event(vs, TRAP_MEM_FAULT, 0x7000000, IPC_ACCESS_WRITE);
+	EQ(vs->wake_ns - fake_now_ns, 1000000000u, "restart: the wait stops growing at 1 s");
+	fake_now_ns = vs->wake_ns;
+	OK(kernel_idle(1) == vs, "restart: and it starts once more");
+	/* Progress: it answers an access. */
+	fake_cpu = 0;
+	access(vg, RANGE + 0x18);
+	fake_cpu = 1;
+	OK(hc(vs, HC_RECV, 0, 0, 0) == vs, "restart: it receives an access");
+	memset(vs->arch.regs, 0, sizeof(vs->arch.regs));
+	vs->arch.regs[0] = HC_REPLY_RECV;
+	vs->arch.regs[IPC_REG_WORD0] = IPC_MMIO_DONE;
+	struct trap h = { .kind = TRAP_HYPERCALL };
+	kernel_trap(vs, &h);
+	OK(ps->replied, "restart: a reply is progress");
+	vs->state = VCPU_RUNNING;
+	cpu_sched[1].current = vs;
+	trap_event(vs, TRAP_MEM_FAULT, 0x7000000, IPC_ACCESS_WRITE);
+	OK(vs->state == VCPU_READY && ps->restart_streak == 0,
+	   "restart: after progress, a crash restarts it at once again");
+	fake_cpu = 0;
+}
+
 int main(void)
 {
+	test_crash_loop_backoff();
 	test_preserved_and_serial();
 	test_crash_mid_access();
 	test_exit_restarts();

@@ -27,6 +27,14 @@ struct partition {
 	bool irq_sources; /**< devices with interrupts are passed through to it */
 	bool restarting; /**< partition_stop is restarting it (ipc.c requeues its kernel callers) */
 	u32 restarts;    /**< how often it was restarted */
+	/**
+	 * Restarts in a row after which the partition had made no progress:
+	 * it delivered no reply (ipc.c sets replied) and lived less than
+	 * PARTITION_CALM_NS. From the fourth on, the restart waits, doubling.
+	 */
+	u32 restart_streak;
+	bool replied;       /**< it delivered a reply since it last started */
+	u64 started_ns;     /**< when it last started (boot or restart) */
 	u32 fault_endpoint; /**< CFG_NONE: a fault stops the partition */
 	u64 fault_badge;
 	u32 line_len; /**< console output is line-buffered per partition */
