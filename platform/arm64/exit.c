@@ -24,6 +24,7 @@
 #include <arm64/cpu.h>
 #include <arm64/sysreg.h>
 #include <arm64/virq.h>
+#include <kernel/console.h>
 #include <kernel/vcpu.h>
 
 /**
@@ -368,6 +369,12 @@ static struct vcpu *exit_irq(struct vcpu *v)
 		return v; /* the guest's timer, listed again */
 	if (intid >= 1020u)
 		return v; /* spurious: already gone */
+	if (intid == arm64_hw.uart_intid && intid != 0) {
+		/* Typed bytes: into the console's input ring, its holder signalled; then EOI. */
+		console_input_poll();
+		arm64_gic_eoi(intid);
+		return v;
+	}
 	if (arm64_virq_irq(cpu, v, intid))
 		return v; /* a guest's: in its list registers already */
 	struct trap t;

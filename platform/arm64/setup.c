@@ -205,6 +205,11 @@ _Noreturn void arm64_boot_main(const void *dtb)
 	arm64_timer_init();
 	arm64_gic_init();
 	setup_this_cpu(0);
+	if (arm64_hw.uart_intid != 0) {
+		/* Console input by interrupt, on CPU 0 (exit.c exit_irq). */
+		arm64_gic_route_spi(arm64_hw.uart_intid, arm64_hw.cpu_mpidr[0]);
+		arm64_uart_rx_irq_enable();
+	}
 	arm64_boot_hook();
 	setup_secondaries();
 	setup_package();

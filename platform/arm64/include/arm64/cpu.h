@@ -125,6 +125,7 @@ void arm64_dt_report(const struct arm64_hw *hw);
 
 /* uart.c */
 void arm64_uart_init(u64 base);
+void arm64_uart_rx_irq_enable(void);
 
 /* psci.c: firmware calls over SMC (ARM DEN 0022). */
 u64 arm64_smc(u64 fn, u64 a1, u64 a2, u64 a3);
