@@ -347,7 +347,7 @@ u32 console_holder_read(u64 pos, char *buf, u32 cap, u64 *from)
 }
 
 /** The console capability's notification, or CFG_NONE if no partition holds the console. */
-static u32 console_holder_notification(void)
+u32 console_holder_notification(void)
 {
 	for (u32 p = 0; p < kernel.partition_count; p++) {
 		const struct cap_table *t = &kernel.partitions[p].caps;

@@ -1,4 +1,5 @@
 /** The scheduling mechanism (see sched.h). */
+#include <kernel/console.h>
 #include <kernel/kernel.h>
 #include <kernel/partition.h>
 #include <kernel/sched.h>
@@ -87,6 +88,13 @@ static void sched_dispatch(u32 cpu, struct vcpu *next)
 	if (next != NULL)
 		next->state = VCPU_RUNNING;
 	u64 deadline = sched_earliest_wake(cpu, next != NULL ? now + SCHED_SLICE_NS : 0);
+	/*
+	 * An idle CPU 0 comes back every SCHED_INPUT_POLL_NS while a partition
+	 * holds the console, for keyboard input no interrupt announces (x86).
+	 */
+	if (next == NULL && cpu == 0 && console_holder_notification() != CFG_NONE &&
+	    (deadline == 0 || deadline > now + SCHED_INPUT_POLL_NS))
+		deadline = now + SCHED_INPUT_POLL_NS;
 	if (deadline == 0)
 		plat_timer_cancel();
 	else
@@ -112,6 +120,10 @@ struct vcpu *sched_next(u32 cpu, struct vcpu *cur, bool preempt)
 
 bool sched_any_runnable(void)
 {
+	u32 input = console_holder_notification();
+	const struct notification *keyboard = input == CFG_NONE ? NULL :
+	                                                          &kernel.notifications[input];
+	bool input_waits = false, guest_lives = false;
 	for (u32 i = 0; i < kernel.vcpu_count; i++) {
 		const struct vcpu *v = &kernel.vcpus[i];
 		if (v->state == VCPU_READY || v->state == VCPU_RUNNING)
@@ -119,6 +131,17 @@ bool sched_any_runnable(void)
 		/* Its timer, or a device of its own, will wake it. */
 		if (v->state == VCPU_BLOCKED_IRQ && (v->wake_ns != 0 || v->part->irq_sources))
 			return true;
+		if (keyboard != NULL && v->state == VCPU_BLOCKED_NOTIFY &&
+		    v->waiting_on == keyboard)
+			input_waits = true;
+		if (v->part->type != PARTITION_SERVICE && v->state != VCPU_STOPPED &&
+		    v->state != VCPU_OFF)
+			guest_lives = true;
 	}
-	return false;
+	/*
+	 * The console holder waits for typed input and a guest still lives (it
+	 * may be waiting for that input, like a shell at its prompt): the
+	 * keyboard can wake the system, so it stays on.
+	 */
+	return input_waits && guest_lives;
 }

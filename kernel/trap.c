@@ -188,6 +188,8 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 	spin_unlock(&kernel_lock);
 	/* Not on the hypercall path: the slice timer brings every busy CPU here each ms. */
 	console_drain();
+	if (t->kind == TRAP_TIMER)
+		console_input_poll(); /* typed bytes, where no interrupt brings them (x86) */
 	return next;
 }
 

@@ -15,6 +15,7 @@
 #define UART_LCR 3u
 #define UART_MCR 4u
 #define UART_LSR 5u
+#define UART_LSR_DR 0x01u /**< a received byte waits in RBR */
 #define UART_LSR_THRE 0x20u
 #define UART_FIFO_BYTES 16u /**< 16550 transmit FIFO depth */
 
@@ -58,5 +59,18 @@ bool plat_console_try_putc(char c)
 	}
 	tx_room--;
 	outb(X86_COM1 + UART_THR, (u8)c);
+	return true;
+}
+
+/**
+ * LSR.DR set: a received byte waits in RBR (console input, kernel/console.c:
+ * polled from the idle path and the slice timer). Line-status errors are
+ * ignored: such a byte is passed on as received.
+ */
+bool plat_console_try_getc(char *c)
+{
+	if (!(inb(X86_COM1 + UART_LSR) & UART_LSR_DR))
+		return false;
+	*c = (char)inb(X86_COM1 + UART_THR);
 	return true;
 }

@@ -12,12 +12,13 @@ bool vuart_decode(uint64_t label, const uint64_t w[IPC_MSG_WORDS], uint64_t badg
 	if (label != IPC_LABEL_MMIO)
 		return false;
 	uint64_t size = w[1] & IPC_MMIO_SIZE_MASK;
-	if ((w[1] & ~(uint64_t)(IPC_MMIO_SIZE_MASK | IPC_MMIO_WRITE)) != 0 ||
+	if ((w[1] & ~(uint64_t)(IPC_MMIO_SIZE_MASK | IPC_MMIO_WRITE | IPC_MMIO_PORT)) != 0 ||
 	    (size != 1 && size != 2 && size != 4 && size != 8))
 		return false;
 	rq->badge = badge;
 	rq->size = (uint32_t)size;
 	rq->write = (w[1] & IPC_MMIO_WRITE) != 0;
+	rq->port = (w[1] & IPC_MMIO_PORT) != 0;
 	rq->value = w[2];
 	rq->vcpu = (uint32_t)(w[3] & IPC_MMIO_VCPU_MASK);
 	rq->serial = (uint32_t)(w[3] >> IPC_MMIO_SERIAL_SHIFT);

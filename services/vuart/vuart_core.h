@@ -68,6 +68,7 @@ struct vuart_request {
 	uint32_t vcpu;   /**< the guest's vCPU index */
 	uint32_t serial; /**< the vCPU's access number; the same on a replay */
 	bool write;
+	bool port; /**< an x86 port access (IPC_MMIO_PORT): offset is from the range's first port */
 };
 
 /** What to answer and what to do with the guest's interrupt line. */

@@ -129,6 +129,12 @@ u32 console_holder_read(u64 pos, char *buf, u32 cap, u64 *from);
  */
 void console_input_poll(void);
 
+/**
+ * The notification the console capability's holder is signalled on when
+ * input arrives (kernel lock held), or CFG_NONE when no partition holds it.
+ */
+u32 console_holder_notification(void);
+
 /** Write every buffered byte, waiting for the UART (system off; no later drain will come). */
 void console_flush_sync(void);
 

@@ -15,6 +15,8 @@
 #include <kernel/vcpu.h>
 
 #define SCHED_SLICE_NS 1000000u /* 1 ms */
+/** How often an idle CPU 0 looks for console input while a partition holds the console. */
+#define SCHED_INPUT_POLL_NS UINT64_C(10000000)
 
 struct cpu_sched {
 	struct vcpu *current;
