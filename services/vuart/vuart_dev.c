@@ -76,8 +76,18 @@ bool vuart_dev_line(const struct vuart_dev *d)
 
 bool vuart_dev_pure_read(const struct vuart_dev *d, uint64_t offset, uint32_t size, uint32_t *value)
 {
-	if (d->model != VUART_MODEL_SBSA || offset != SBSA_UART_FR || size != 4)
-		return false; /* the 16550's LSR and IIR reads clear bits: not pure */
+	if (d->model == VUART_MODEL_16550) {
+		/* LSR clears OE when read: pure only while OE is clear (IIR reads are never). */
+		if (offset != NS16550_LSR || size != 1)
+			return false;
+		uint8_t lsr = ns16550_lsr(&d->u.ns);
+		if (lsr & NS16550_LSR_OE)
+			return false;
+		*value = lsr;
+		return true;
+	}
+	if (offset != SBSA_UART_FR || size != 4)
+		return false;
 	*value = sbsa_uart_fr(&d->u.sbsa);
 	return true;
 }

@@ -1,6 +1,6 @@
 /**
- * mmio_emulated_read on x86_64: a VM reads the LSR of the 16550 a service
- * emulates (platform/x86/tests/emu/service.c) by port I/O, `in al, dx` at
+ * mmio_emulated_read on x86_64: a VM reads the LSR of the 16550A the vuart
+ * service emulates (services/vuart) by port I/O, `in al, dx` at
  * port 0x3f8 + 5. Each read is an IOIO exit, TRAP_MMIO, the kernel message
  * to the service, its HC_REPLY_RECV, and the completion into AL. Median of
  * 1001 round trips, counted with RDTSC (one tick per instruction under

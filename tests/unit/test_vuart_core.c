@@ -99,6 +99,11 @@ static void test_decode(void)
 	OK(!vuart_decode(IPC_LABEL_MMIO, w, BADGE_A, &rq), "decode: size 3 is refused");
 	w[1] = 4 | (1u << 12);
 	OK(!vuart_decode(IPC_LABEL_MMIO, w, BADGE_A, &rq), "decode: unknown bits in w1 refused");
+	w[1] = 1 | IPC_MMIO_PORT;
+	OK(vuart_decode(IPC_LABEL_MMIO, w, BADGE_A, &rq) && rq.port && rq.size == 1 && !rq.write,
+	   "decode: an x86 port access (IPC_MMIO_PORT)");
+	w[1] = 1;
+	OK(vuart_decode(IPC_LABEL_MMIO, w, BADGE_A, &rq) && !rq.port, "decode: MMIO is not a port");
 }
 
 static void test_start(void)
@@ -320,6 +325,37 @@ static void test_crash_everywhere(void)
 	   "crash: crashing every 2 to 11 points, again and again: nothing lost or doubled");
 }
 
+/** Reads the service answers without a transaction: FR, and a 16550's LSR while OE is clear. */
+static void test_pure_reads(void)
+{
+	struct vuart_dev d;
+	uint32_t v = 0;
+	vuart_dev_init(&d, VUART_MODEL_16550);
+	OK(vuart_dev_pure_read(&d, NS16550_LSR, 1, &v) &&
+	           v == (NS16550_LSR_THRE | NS16550_LSR_TEMT),
+	   "pure read: a 16550's LSR after reset (THRE|TEMT)");
+	OK(!vuart_dev_pure_read(&d, NS16550_LSR, 2, &v), "pure read: not a 16-bit LSR read");
+	OK(!vuart_dev_pure_read(&d, NS16550_IIR, 1, &v),
+	   "pure read: never IIR (a read clears THRI)");
+	/* Overrun in loopback: a 17th byte into the 16-byte receive FIFO is lost and sets OE. */
+	struct vuart_reply r;
+	vuart_dev_access(&d, NS16550_FCR, 1, true, NS16550_FCR_ENABLE, &r);
+	vuart_dev_access(&d, NS16550_MCR, 1, true, NS16550_MCR_LOOP, &r);
+	for (unsigned i = 0; i < NS16550_FIFO_SIZE + 1u; i++)
+		vuart_dev_access(&d, NS16550_THR, 1, true, 'x', &r);
+	OK(!vuart_dev_pure_read(&d, NS16550_LSR, 1, &v),
+	   "pure read: not while OE is set (the read must clear it)");
+	OK(vuart_dev_access(&d, NS16550_LSR, 1, false, 0, &r) == VUART_OK &&
+	           (r.value & NS16550_LSR_OE) != 0,
+	   "pure read: the model's LSR read reports OE");
+	OK(vuart_dev_pure_read(&d, NS16550_LSR, 1, &v) && (v & NS16550_LSR_OE) == 0 &&
+	           (v & NS16550_LSR_DR) != 0,
+	   "pure read: and cleared it: the next LSR read is pure again (DR still set)");
+	vuart_dev_init(&d, VUART_MODEL_SBSA);
+	OK(vuart_dev_pure_read(&d, SBSA_UART_FR, 4, &v) && v == 0x90u,
+	   "pure read: the SBSA UART's FR after reset (TXFE|RXFE)");
+}
+
 int main(void)
 {
 	st = malloc(sizeof(*st));
@@ -330,6 +366,7 @@ int main(void)
 	test_access();
 	test_input();
 	test_16550();
+	test_pure_reads();
 	test_crash_everywhere();
 	free(st);
 	return tap_finish();
