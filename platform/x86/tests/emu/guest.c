@@ -12,6 +12,8 @@
  *                its range: the port fault stops it.
  *   EMU_NOHANDLER  a 64-bit load the service refuses, without an IDT: the
  *                #GP(0) triple-faults it, and it is stopped.
+ *   EMU_MUTED    an IN from its emulated LSR, whose emulator takes it and never
+ *                answers: it waits for good.
  */
 #include "../vapic/guest.h"
 #include "device.h"
@@ -49,7 +51,7 @@ void guest_interrupt(uint8_t vector)
 	apic_write(APIC_EOI, 0);
 }
 
-#ifndef EMU_NOHANDLER
+#if !defined(EMU_NOHANDLER) && !defined(EMU_MUTED)
 static void check(bool ok, const char *what)
 {
 	svc_printf("%s: %s\n", ok ? "passed" : "FAILED", what);
@@ -63,7 +65,7 @@ static uint8_t inb(uint16_t p)
 }
 #endif
 
-#if !defined(EMU_STRAY) && !defined(EMU_NOHANDLER)
+#if !defined(EMU_STRAY) && !defined(EMU_NOHANDLER) && !defined(EMU_MUTED)
 static volatile void *emu(uint32_t off)
 {
 	return (volatile void *)(uintptr_t)(EMU_BASE + off);
@@ -165,6 +167,19 @@ int svc_main(uint64_t arg)
 	svc_printf("loading just past the emulated range\n");
 	(void)*(volatile uint32_t *)emu(0x1000);
 	svc_printf("FAILED: the load past the range went through\n");
+	return 1;
+}
+#elif defined(EMU_MUTED)
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	svc_printf("reading the port whose emulator never answers\n");
+	uint8_t v;
+	__asm__ volatile("in %%dx, %%al"
+	                 : "=a"(v)
+	                 : "d"((uint16_t)(EMU_PORT + EMU_LSR))
+	                 : "memory");
+	svc_printf("FAILED: the mute emulator's port answered 0x%x\n", v);
 	return 1;
 }
 #elif defined(EMU_NOHANDLER)
