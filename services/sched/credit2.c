@@ -197,7 +197,7 @@ static void enqueue(struct c2_sched *s, struct c2_vcpu *v)
 static void pick_rq(struct c2_sched *s, struct c2_vcpu *v)
 {
 	sched_cpumask_t hard = v->hard & s->online;
-	sched_cpumask_t steps[2] = { hard & v->soft, hard };
+	const sched_cpumask_t steps[2] = { hard & v->soft, hard };
 	for (uint32_t i = soft_restricts(s, v) ? 0 : 1; i < 2; i++) {
 		uint32_t best = NO_CPU;
 		for (uint32_t r = 0; r < SCHED_MAX_CPUS; r++) {
@@ -450,7 +450,7 @@ static void tickle(struct ctx *x, uint32_t v)
 	const struct c2_vcpu *nv = &s->vcpu[v];
 	sched_cpumask_t cpus = s->rq[nv->rq].cpus & s->online & nv->hard;
 	bool soft = soft_restricts(s, nv);
-	sched_cpumask_t steps[2] = { cpus & nv->soft, cpus };
+	const sched_cpumask_t steps[2] = { cpus & nv->soft, cpus };
 	for (uint32_t i = soft ? 0 : 1; i < 2; i++) {
 		uint32_t c = idle_cpu(x, steps[i]);
 		if (c != NO_CPU) {

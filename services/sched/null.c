@@ -56,7 +56,7 @@ static uint32_t first_cpu(sched_cpumask_t m)
 static uint32_t pick_cpu(const struct null_sched *s, const struct null_vcpu *v, uint32_t prefer)
 {
 	sched_cpumask_t avail = free_cpus(s) & v->hard;
-	sched_cpumask_t steps[2] = { avail & v->soft, avail };
+	const sched_cpumask_t steps[2] = { avail & v->soft, avail };
 	for (uint32_t i = 0; i < 2; i++) {
 		if (steps[i] == 0)
 			continue;
@@ -273,7 +273,9 @@ int null_set_affinity(struct null_sched *s, uint32_t v, sched_cpumask_t hard, sc
 
 bool null_trace_get(const struct null_sched *s, uint32_t i, struct null_trace *t)
 {
-	uint32_t kept = s->trace_count < NULL_TRACE_MAX ? s->trace_count : NULL_TRACE_MAX;
+	uint32_t kept = s->trace_count;
+	if (kept > NULL_TRACE_MAX)
+		kept = NULL_TRACE_MAX;
 	if (i >= kept)
 		return false;
 	uint32_t first = s->trace_count - kept;

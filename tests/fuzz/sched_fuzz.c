@@ -198,7 +198,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint32_t cpu = take(&in, 1) % (cpus + 1);
 			if (cpu == cpus)
 				cpu = SCHED_MAX_CPUS + (v & 0xf);
-			rc = sim_event(&m, (v & 1) ? SCHED_EV_CPU_ADD : SCHED_EV_CPU_REMOVE, cpu, 0, 0);
+			rc = sim_event(&m, (v & 1) ? SCHED_EV_CPU_ADD : SCHED_EV_CPU_REMOVE, cpu, 0,
+			               0);
 			if (cpu >= SCHED_MAX_CPUS)
 				check(rc != SCHED_OK);
 			break;

@@ -195,10 +195,9 @@ static void test_hard_affinity(void)
 static void test_random_weights(void)
 {
 	uint32_t seed = 777, w[6];
-	uint64_t sum = 0;
 	for (uint32_t cpus = 1; cpus <= 2; cpus++) {
 		sim_init_credit2(&m, cpus, C2_RQ_SOCKET);
-		sum = 0;
+		uint64_t sum = 0;
 		for (uint32_t v = 0; v < 6; v++) {
 			seed = seed * 1103515245u + 12345u;
 			w[v] = 128 +
