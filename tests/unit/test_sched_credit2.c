@@ -53,6 +53,7 @@ static void test_reset(void)
 	m.vcpu[2].hard = ~0u;
 	sim_create(&m, 2, 2, 0, 0);
 	m.vcpu[2].runnable = false;
+	m.vcpu[2].wake_at = UINT64_MAX; /* until the test wakes it */
 	sim_event(&m, SCHED_EV_BLOCKED, 0, 2, 0);
 	EQ(sim_where(&m, 0), 0, "vCPU 0 runs");
 	s->vcpu[0].credit = -30 * (int64_t)MS;
@@ -111,25 +112,39 @@ static void test_ratelimit(void)
 	sim_create(&m, 0, 0, 0, 0);
 	sim_create(&m, 1, 1, 0, 0);
 	m.vcpu[1].runnable = false;
+	m.vcpu[1].wake_at = UINT64_MAX; /* until the test wakes it */
 	sim_event(&m, SCHED_EV_BLOCKED, 0, 1, 0);
 	sim_run(&m, 20 * MS);
+	sim_event(&m, SCHED_EV_TIMER, 0, 0, 0); /* the policy charges up to now */
+	s->vcpu[0].credit = 0;
 	s->vcpu[1].credit = C2_CREDIT_INIT;
 	m.vcpu[1].runnable = true;
 	m.vcpu[1].wait_start = m.now;
 	uint64_t since = s->cpu[0].since;
 	sim_event(&m, SCHED_EV_WOKEN, 0, 1, 0);
-	if (m.now - since >= 1950 * US) {
-		EQ(sim_where(&m, 1), 0, "past the ratelimit the waker preempts at once");
-	} else {
-		EQ(sim_where(&m, 0), 0, "within the ratelimit the runner stays");
-		EQ(m.cpu[0].slice_end, since + 2 * MS, "its slice ends when the ratelimit does");
-		sim_run(&m, since + 2 * MS - m.now);
-		EQ(sim_where(&m, 1), 0, "then the waker runs");
-	}
+	OK(m.now - since >= 1950 * US, "the runner ran alone for 20 ms");
+	EQ(sim_where(&m, 1), 0, "past the ratelimit the waker preempts at once");
+	/* 1 ms into vCPU 1's run, vCPU 0 wakes richer: not before the ratelimit - 50 us. */
+	since = s->cpu[0].since;
+	m.vcpu[0].runnable = false;
+	m.vcpu[0].wake_at = UINT64_MAX;
+	sim_event(&m, SCHED_EV_BLOCKED, 0, 0, 0);
+	sim_run(&m, 1 * MS);
+	sim_event(&m, SCHED_EV_TIMER, 0, 0, 0);
+	s->vcpu[1].credit = 0;
+	s->vcpu[0].credit = C2_CREDIT_INIT;
+	m.vcpu[0].runnable = true;
+	m.vcpu[0].wait_start = m.now;
+	sim_event(&m, SCHED_EV_WOKEN, 0, 0, 0);
+	EQ(sim_where(&m, 1), 0, "within the ratelimit the runner stays");
+	EQ(m.cpu[0].slice_end, since + 2 * MS, "its slice now ends when the ratelimit does");
+	sim_run(&m, since + 2 * MS - m.now);
+	EQ(sim_where(&m, 0), 0, "then the waker runs");
 	/* Preemption on wake, past the ratelimit. */
 	sim_run(&m, 30 * MS);
 	uint32_t runner = (uint32_t)sim_where(&m, 0) == 0 ? 0 : 1, other = 1 - runner;
 	m.vcpu[other].runnable = false;
+	m.vcpu[other].wake_at = UINT64_MAX; /* until the test wakes it */
 	sim_event(&m, SCHED_EV_BLOCKED, 0, other, 0);
 	sim_run(&m, 5 * MS);
 	sim_event(&m, SCHED_EV_TIMER, 0, 0, 0);
@@ -143,6 +158,7 @@ static void test_ratelimit(void)
 	sim_event(&m, SCHED_EV_TIMER, 0, 0, 0); /* the policy charges up to now */
 	s->vcpu[other].credit = 0;
 	m.vcpu[runner].runnable = false;
+	m.vcpu[runner].wake_at = UINT64_MAX; /* until the test wakes it */
 	sim_event(&m, SCHED_EV_BLOCKED, 0, runner, 0);
 	s->vcpu[runner].credit = -300 * (int64_t)US;
 	m.vcpu[runner].runnable = true;
@@ -159,6 +175,7 @@ static void test_soft_affinity(void)
 	EQ(sim_affinity(&m, 0, 0xf, 0x4), SCHED_OK, "soft {2} inside hard {0-3}");
 	EQ(sim_where(&m, 0), 2, "a running vCPU outside its soft affinity moves to idle CPU 2");
 	m.vcpu[0].runnable = false;
+	m.vcpu[0].wake_at = UINT64_MAX; /* until the test wakes it */
 	sim_event(&m, SCHED_EV_BLOCKED, 2, 0, 0);
 	sim_create(&m, 1, 1, 0, 0);
 	m.vcpu[0].runnable = true;
@@ -170,6 +187,54 @@ static void test_soft_affinity(void)
 	sim_create(&m, 0, 0, 0, 0);
 	sim_affinity(&m, 0, 0xf, 0x4);
 	EQ(sim_where(&m, 0), 2, "per-CPU runqueues: CPU 2 as well");
+	EQ(m.violations, 0, "no invariant broken");
+}
+
+static void test_tickle_choices(void)
+{
+	struct c2_sched *s = &m.p.c2;
+	/* Cores {0,1} and {2,3} in one runqueue: a fully idle core beats an idle SMT sibling. */
+	sim_init_credit2(&m, 4, C2_RQ_SOCKET);
+	sim_create(&m, 0, 0, 0, 0);
+	sim_affinity(&m, 0, 0x1, 0);
+	sim_create(&m, 1, 1, 0, 0);
+	EQ(sim_where(&m, 1), 2, "a woken vCPU takes CPU 2 (idle core), not CPU 1 (busy sibling)");
+	sim_create(&m, 2, 2, 0, 0);
+	EQ(sim_where(&m, 2), 1, "with no idle core, an idle thread");
+	EQ(m.violations, 0, "no invariant broken");
+
+	/* Migration resistance: a waker must beat a runner by more than 500 us to move there. */
+	sim_init_credit2(&m, 2, C2_RQ_SOCKET);
+	sim_create(&m, 0, 0, 0, 0);
+	sim_create(&m, 1, 1, 0, 0);
+	sim_create(&m, 2, 2, 0, 0);
+	sim_affinity(&m, 2, 0x2, 0); /* it ran on CPU 1 or waits for it */
+	sim_run(&m, 50 * MS);
+	uint32_t w = 2;
+	for (uint32_t v = 0; v < 3; v++)
+		if (sim_where(&m, v) == 0)
+			w = v; /* the vCPU on CPU 0 will be the waker, its last CPU 0 */
+	uint32_t on1 = (uint32_t)m.cpu[1].vcpu;
+	m.vcpu[w].runnable = false;
+	m.vcpu[w].wake_at = UINT64_MAX; /* until the test wakes it */
+	sim_event(&m, SCHED_EV_BLOCKED, 0, w, 0);
+	sim_affinity(&m, w, 0x2, 0);
+	sim_run(&m, 5 * MS);
+	sim_event(&m, SCHED_EV_TIMER, 0, 0, 0); /* charge up to now */
+	on1 = (uint32_t)m.cpu[1].vcpu;
+	s->vcpu[on1].credit = 0;
+	s->vcpu[w].credit = 400 * (int64_t)US;
+	m.vcpu[w].runnable = true;
+	m.vcpu[w].wait_start = m.now;
+	sim_event(&m, SCHED_EV_WOKEN, 0, w, 0);
+	EQ(sim_where(&m, on1), 1, "400 us richer, from another CPU: no preemption");
+	m.vcpu[w].runnable = false;
+	m.vcpu[w].wake_at = UINT64_MAX; /* until the test wakes it */
+	sim_event(&m, SCHED_EV_BLOCKED, 0, w, 0);
+	s->vcpu[w].credit = 600 * (int64_t)US;
+	m.vcpu[w].runnable = true;
+	sim_event(&m, SCHED_EV_WOKEN, 0, w, 0);
+	EQ(sim_where(&m, w), 1, "600 us richer: it preempts CPU 1");
 	EQ(m.violations, 0, "no invariant broken");
 }
 
@@ -390,6 +455,7 @@ int main(void)
 	test_slices();
 	test_ratelimit();
 	test_soft_affinity();
+	test_tickle_choices();
 	test_hard_affinity();
 	test_random_weights();
 	test_cap();
