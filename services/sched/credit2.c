@@ -133,6 +133,7 @@ static void burn(struct c2_sched *s, struct c2_vcpu *v, uint64_t delta)
 	uint64_t num = delta * max_weight(s, v->rq) + v->burn_rem;
 	v->credit -= (int64_t)(num / w);
 	v->burn_rem = num % w;
+	/* Never below the idle vCPU's credit (-2^30 in Xen): keeps the arithmetic bounded. */
 	if (v->credit < C2_IDLE_CREDIT)
 		v->credit = C2_IDLE_CREDIT;
 	if (has_cap(s, v))
