@@ -214,14 +214,15 @@ static void test_tickle_choices(void)
 	for (uint32_t v = 0; v < 3; v++)
 		if (sim_where(&m, v) == 0)
 			w = v; /* the vCPU on CPU 0 will be the waker, its last CPU 0 */
-	uint32_t on1 = (uint32_t)m.cpu[1].vcpu;
+	EQ(sim_where(&m, 2), 1, "vCPU 2 (hard {1}) runs on CPU 1");
 	m.vcpu[w].runnable = false;
 	m.vcpu[w].wake_at = UINT64_MAX; /* until the test wakes it */
 	sim_event(&m, SCHED_EV_BLOCKED, 0, w, 0);
 	sim_affinity(&m, w, 0x2, 0);
 	sim_run(&m, 5 * MS);
 	sim_event(&m, SCHED_EV_TIMER, 0, 0, 0); /* charge up to now */
-	on1 = (uint32_t)m.cpu[1].vcpu;
+	uint32_t on1 = (uint32_t)m.cpu[1].vcpu;
+	EQ(s->vcpu[w].cpu, 0, "the waker last ran on CPU 0: moving to CPU 1 meets the resistance");
 	s->vcpu[on1].credit = 0;
 	s->vcpu[w].credit = 400 * (int64_t)US;
 	m.vcpu[w].runnable = true;
