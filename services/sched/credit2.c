@@ -227,6 +227,9 @@ static void return_budget(struct ctx *x, struct c2_vcpu *v)
 		return;
 	s->dom[v->dom].pool += v->budget; /* a negative budget charges the overrun */
 	v->budget = 0;
+	/* Budget taken under a larger cap does not grow the pool past one period's. */
+	if (s->dom[v->dom].pool > s->dom[v->dom].tot_budget)
+		s->dom[v->dom].pool = s->dom[v->dom].tot_budget;
 	if (s->dom[v->dom].pool > 0)
 		unpark_dom(x, v->dom);
 }
