@@ -187,24 +187,16 @@ int sim_set_dom(struct sim *m, uint32_t dom, uint32_t weight, uint32_t cap)
 	return rc;
 }
 
-/** Adds run time to a domain, splitting at its cap period boundaries. */
+/**
+ * Adds run time to a domain. The clock stops at every cap period boundary (next_time), so an
+ * interval never straddles one and close_windows() runs once every CPU has been accounted.
+ */
 static void account_dom(struct sim *m, uint32_t dom, uint64_t from, uint64_t to)
 {
 	struct sim_dom *d = &m->dom[dom];
 	d->ran += to - from;
-	if (!d->capped)
-		return;
-	while (from < to) {
-		uint64_t end = to < d->win_end ? to : d->win_end;
-		d->win_ran += end - from;
-		from = end;
-		if (end == d->win_end) {
-			if (d->win_ran > d->win_max)
-				d->win_max = d->win_ran;
-			d->win_ran = 0;
-			d->win_end += C2_CAP_PERIOD;
-		}
-	}
+	if (d->capped)
+		d->win_ran += to - from;
 }
 
 static void close_windows(struct sim *m)
@@ -267,6 +259,9 @@ static uint64_t next_time(const struct sim *m, uint64_t limit)
 	}
 	if (m->timer != 0 && m->timer < t)
 		t = m->timer;
+	for (uint32_t d = 0; d < SCHED_MAX_DOMS; d++)
+		if (m->dom[d].capped && m->dom[d].win_end < t)
+			t = m->dom[d].win_end;
 	return t < m->now ? m->now : t;
 }
 
