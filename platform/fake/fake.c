@@ -237,6 +237,12 @@ u32 arch_stage2_entry_rights(u64 entry)
 	return (u32)(entry >> 1) & 7u;
 }
 
+void arch_clean_to_poc(const void *va, u64 size)
+{
+	(void)va;
+	(void)size;
+}
+
 void arch_stage2_flush(u32 vmid)
 {
 	(void)vmid;
