@@ -166,7 +166,11 @@ def _uart(man, name, linux):
 
 
 class _Tree:
-    """A thin layer over pylibfdt's read-write calls that grows the blob as needed."""
+    """A thin layer over pylibfdt's read-write calls (fdt_add_subnode, fdt_setprop).
+
+    Adding a node moves every node that follows it in the blob, so an offset
+    is used only until the next add_subnode.
+    """
 
     def __init__(self):
         self.fdt = libfdt.Fdt.create_empty_tree(EMPTY_TREE_BYTES)
@@ -218,7 +222,7 @@ def generate(man, name, part, linux, initrd_size=None, machine='qemu-virt'):
     cpus = t.node(root, 'cpus')
     t.prop(cpus, '#address-cells', 1)
     t.prop(cpus, '#size-cells', 0)
-    for i in range(vcpus):
+    for i in reversed(range(vcpus)):  # add_subnode puts each new node first
         cpu = t.node(cpus, 'cpu@%x' % i)
         t.prop(cpu, 'device_type', 'cpu')
         t.prop(cpu, 'compatible', 'arm,armv8')
@@ -251,15 +255,18 @@ def generate(man, name, part, linux, initrd_size=None, machine='qemu-virt'):
         t.fdt.setprop(node, 'reg', _cells(base, size))
         t.fdt.setprop(node, 'interrupts', _u32s(SPI, intid - 32, IRQ_LEVEL_HIGH))
         t.prop(node, 'current-speed', 115200)
-        t.prop(chosen, 'stdout-path', '/' + node_name)
+        # add_subnode moves the nodes after the new one: find /chosen again.
+        t.prop(t.fdt.path_offset('/chosen'), 'stdout-path', '/' + node_name)
     return t.blob()
 
 
-def generate_all(dtb, initrd_sizes=None):
-    """{device-tree blob name: DTB bytes} for every Linux partition of a manifest DTB."""
+def generate_all(dtb, initrd_sizes=None, only=None):
+    """{device-tree blob name: DTB bytes} for every Linux partition (or only that one)."""
     man = Manifest(dtb)
     out = {}
     for name, part, linux in man.linux_partitions():
+        if only is not None and name != only:
+            continue
         blob = _string(_prop(man.fdt, part, 'device-tree'))
         if blob is None:
             raise GuestDtError('%s: a linux partition needs device-tree = "NAME" '
