@@ -11,12 +11,15 @@
    guest from inside and prints `linux-test: ...` lines.
 3. Pack build/arm64's kernel, tests/linux/linux.dts, the Image, the SBSA UART
    stand-in (platform/arm64/tests/sbsa_stub.c) and the initramfs, boot it
-   with tools/run-qemu and check the console. TAP on stdout.
+   with tools/run-qemu and check the console; then the same system with
+   32 MiB of guest RAM, where the Image does not fit: a clear boot error
+   and status 1. TAP on stdout.
 """
 
 import argparse
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -144,6 +147,54 @@ def initramfs(busybox, out_dir):
     return path
 
 
+def too_small(image, rd, work):
+    """The same system with 32 MiB of guest RAM: the Image does not fit, a clear boot error."""
+    with open(MANIFEST, encoding='utf-8') as handle:
+        source = handle.read()
+    big = 'size = <0x0 0x10000000>;'
+    if big not in source:
+        return 1, ['not ok 1 - linux: the 32 MiB variant: %s has no %s' % (MANIFEST, big)]
+    dts = os.path.join(work, 'small.dts')
+    with open(dts, 'w', encoding='utf-8') as handle:
+        handle.write(source.replace(big, 'size = <0x0 0x2000000>;', 1))
+    img = os.path.join(work, 'small.img')
+    code, out = run([sys.executable, os.path.join(REPO, 'tools', 'pack'), '-o', img,
+                     KERNEL, dts, image, STUB, rd])
+    if code != 0:
+        return 1, ['not ok 1 - linux: the 32 MiB variant: pack failed'] + ['# ' + l for l in
+                                                                        out.splitlines()]
+    expect = os.path.join(work, 'small.expect')
+    with open(expect, 'w', encoding='utf-8') as handle:
+        handle.write('expect: manifest error: /partitions/linux: image: "Image" '
+                     r'\(text_offset 0x0, 0x[0-9a-f]+ bytes\) does not fit in mapping ram '
+                     r'\(0x2000000 bytes\)' '\n'
+                     'expect-status: 1\n')
+    argv = [sys.executable, os.path.join(REPO, 'tools', 'run-qemu'), '--platform', 'arm64',
+            '--timeout', '60', '--expect-from', expect, img]
+    code, lines = tap_of(argv)
+    return code, [re.sub(r'^((not )?ok \d+ - )', r'\1too small: ', l) for l in lines]
+
+
+def tap_of(argv):
+    """Run a TAP producer; (exit status, its result lines without the plan)."""
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, check=False)
+    lines = proc.stdout.decode('utf-8', 'replace').splitlines()
+    return proc.returncode, [l for l in lines if not re.match(r'^1\.\.\d+$', l)]
+
+
+def print_tap(lines):
+    """One plan for both boots, results numbered again."""
+    results = [l for l in lines if re.match(r'^(not )?ok\b', l)]
+    print('1..%d' % len(results))
+    n = 0
+    for line in lines:
+        m = re.match(r'^(not )?ok \d+ (.*)$', line)
+        if m:
+            n += 1
+            line = '%sok %d %s' % (m.group(1) or '', n, m.group(2))
+        print(line)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
@@ -172,10 +223,12 @@ def main():
         argv = [sys.executable, os.path.join(REPO, 'tools', 'run-qemu'), '--platform', 'arm64',
                 '--timeout', str(TIMEOUT_S), '--console-out', os.path.join(work, 'console.txt')]
         argv += QEMU_ARGS + ['--expect=' + e for e in EXPECT] + [img]
-        proc = subprocess.run(argv, check=False)
+        code, lines = tap_of(argv)
+        small, more = too_small(image, rd, work)
+        print_tap(lines + more)
         if args.keep:
             log('kept %s' % work)
-        return proc.returncode
+        return 1 if code or small else 0
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
