@@ -222,6 +222,16 @@ u64 arch_stage2_page_entry(paddr_t pa, u32 rights, bool device)
 	return pa.pa | 1u | ((u64)(rights & 7u) << 1) | (device ? 0x10u : 0u);
 }
 
+u64 arch_stage2_block_entry(paddr_t pa, u32 rights, bool device)
+{
+	return arch_stage2_page_entry(pa, rights, device) | 0x20u;
+}
+
+bool arch_stage2_entry_is_table(u64 entry)
+{
+	return (entry & 1u) != 0 && (entry & 0x20u) == 0;
+}
+
 bool arch_stage2_entry_valid(u64 entry)
 {
 	return (entry & 1u) != 0;
