@@ -92,11 +92,34 @@ static void boot_load_dtb(const struct cfg_partition *cp, const struct boot_info
 		const struct cfg_region *r = &cfg->regions[map->region];
 		u64 off = cp->dtb_ipa - map->ipa;
 		if (cp->dtb_ipa >= map->ipa && off < r->size && size <= r->size - off) {
-			memcpy((u8 *)plat_phys_to_virt(pa_init(r->pa)) + off, blob, size);
+			u8 *dst = (u8 *)plat_phys_to_virt(pa_init(r->pa)) + off;
+			memcpy(dst, blob, size);
+			arch_clean_to_poc(dst, size);
 			return;
 		}
 	}
 	boot_fail("a device tree does not fit where the validator placed it");
+}
+
+/**
+ * A Linux partition's initramfs, where the validator placed it (initrd_ipa,
+ * right below the device tree in the image's mapping; mf_check_linux).
+ */
+static void boot_load_initrd(const struct cfg_partition *cp, const struct boot_info *bi,
+                             const struct cfg_mapping *im, const struct cfg_region *r)
+{
+	const void *blob;
+	u64 size;
+	if (cp->initrd[0] == '\0')
+		return;
+	if (!package_find(bi->package, cp->initrd, &blob, &size))
+		boot_fail("an initrd the validator found is missing");
+	u64 off = cp->initrd_ipa - im->ipa;
+	if (cp->initrd_ipa < im->ipa || off > r->size || size > r->size - off)
+		boot_fail("an initrd does not fit where the validator placed it");
+	u8 *dst = (u8 *)plat_phys_to_virt(pa_init(r->pa)) + off;
+	memcpy(dst, blob, size);
+	arch_clean_to_poc(dst, size);
 }
 
 /** Map a partition's regions and copy its image (and device tree) in. */
@@ -125,13 +148,17 @@ static void boot_build_memory(struct partition *p, const struct cfg_partition *c
 		        cp->image);
 		boot_fail("missing image");
 	}
-	const struct cfg_region *r = &cfg->regions[cp->mappings[cp->image_mapping].region];
-	if (image_size > r->size) {
+	const struct cfg_mapping *im = &cp->mappings[cp->image_mapping];
+	const struct cfg_region *r = &cfg->regions[im->region];
+	if (cp->image_offset > r->size || image_size > r->size - cp->image_offset) {
 		kprintf("[hyp] partition '%s': image '%s' (%llu bytes) is larger than region '%s'\n",
 		        cp->name, cp->image, (unsigned long long)image_size, r->name);
 		boot_fail("image does not fit");
 	}
-	memcpy(plat_phys_to_virt(pa_init(r->pa)), image, image_size);
+	u8 *base = plat_phys_to_virt(pa_init(r->pa));
+	memcpy(base + cp->image_offset, image, image_size);
+	arch_clean_to_poc(base + cp->image_offset, image_size);
+	boot_load_initrd(cp, bi, im, r);
 }
 
 /** Give the platform the partition's vCPUs and the interrupts of its devices. */

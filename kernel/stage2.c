@@ -12,6 +12,8 @@
 
 #define STAGE2_ENTRIES 512u
 #define STAGE2_LEVELS 4u
+/** A level-2 block: used where the IPA, the PA and the rest of the size allow. */
+#define STAGE2_BLOCK_SIZE UINT64_C(0x200000)
 
 typedef u64 stage2_table[STAGE2_ENTRIES];
 
@@ -108,10 +110,12 @@ bool stage2_init(struct stage2 *s2, u32 vmid)
 }
 
 /**
- * The level-3 table covering ipa, creating intermediate tables when create
- * is set; NULL if absent (or the pool is empty).
+ * The table of level stop (2 or 3) covering ipa, creating intermediate
+ * tables when create is set; NULL if absent, if a 2 MiB block is in the way
+ * (for stop 3), or if the pool is empty.
  */
 /*@ requires \valid_read(s2) && stage2_pool_used <= STAGE2_POOL_PAGES;
+    requires stop == 2 || stop == 3;
     requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
     ensures stage2_pool_used <= STAGE2_POOL_PAGES;
     ensures \result == \null || s2_pool_table(\result);
@@ -130,10 +134,10 @@ bool stage2_init(struct stage2 *s2, u32 vmid)
     complete behaviors;
     disjoint behaviors;
 */
-static u64 *stage2_leaf_table(const struct stage2 *s2, u64 ipa, bool create)
+static u64 *stage2_table_at(const struct stage2 *s2, u64 ipa, u32 stop, bool create)
 {
 	u64 *table = plat_phys_to_virt(s2->root);
-	/*@ loop invariant 0 <= level <= STAGE2_LEVELS - 1;
+	/*@ loop invariant 0 <= level <= stop;
 	    loop invariant s2_pool_table(table);
 	    loop invariant stage2_pool_used <= STAGE2_POOL_PAGES;
 	    for walk: loop invariant stage2_pool_used == \at(stage2_pool_used, Pre);
@@ -142,9 +146,9 @@ static u64 *stage2_leaf_table(const struct stage2 *s2, u64 ipa, bool create)
 	    for walk: loop assigns level, table;
 	    for build: loop assigns level, table, stage2_pool_used,
 	      stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
-	    loop variant STAGE2_LEVELS - 1 - level;
+	    loop variant stop - level;
 	*/
-	for (u32 level = 0; level < STAGE2_LEVELS - 1u; level++) {
+	for (u32 level = 0; level < stop; level++) {
 		u64 *entry = &table[stage2_index(ipa, level)];
 		if (!arch_stage2_entry_valid(*entry)) {
 			if (!create)
@@ -153,6 +157,8 @@ static u64 *stage2_leaf_table(const struct stage2 *s2, u64 ipa, bool create)
 			if (next == NULL)
 				return NULL;
 			*entry = arch_stage2_table_entry(plat_virt_to_phys(next));
+		} else if (!arch_stage2_entry_is_table(*entry)) {
+			return NULL; /* a block: there is no table below it */
 		}
 		table = plat_phys_to_virt(arch_stage2_entry_pa(*entry));
 	}
@@ -162,8 +168,9 @@ static u64 *stage2_leaf_table(const struct stage2 *s2, u64 ipa, bool create)
 /**
  * Proved (proofs/README.md): it writes nothing but pool tables; it maps only
  * when the arguments are aligned, non-empty and in range; every leaf entry
- * it stores maps the page ipa + off to pa + off for some off < size, and
- * only where no valid entry was.
+ * it stores maps the page (or, where ipa + off and pa + off are 2 MiB
+ * aligned and 2 MiB remain, the level-2 block) ipa + off to pa + off for
+ * some off < size, and only where no valid entry was.
  */
 /*@ requires \valid(s2) && stage2_pool_used <= STAGE2_POOL_PAGES;
     requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
@@ -182,24 +189,36 @@ bool stage2_map(struct stage2 *s2, ipaddr_t ipa, paddr_t pa, u64 size, u32 right
 		return false;
 	if (ipa.ipa >= limit || size > limit - ipa.ipa || pa.pa > UINT64_MAX - size)
 		return false;
+	u64 off = 0;
 	/*@ loop invariant 0 <= off <= size && off % PAGE_SIZE == 0;
 	    loop invariant stage2_pool_used <= STAGE2_POOL_PAGES;
 	    loop assigns off, stage2_pool_used,
 	      stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
 	    loop variant size - off;
 	*/
-	for (u64 off = 0; off < size; off += PAGE_SIZE) {
-		u64 *leaf = stage2_leaf_table(s2, ipa.ipa + off, true);
-		if (leaf == NULL)
+	while (off < size) {
+		bool block = (ipa.ipa + off) % STAGE2_BLOCK_SIZE == 0 &&
+		             (pa.pa + off) % STAGE2_BLOCK_SIZE == 0 &&
+		             size - off >= STAGE2_BLOCK_SIZE;
+		u32 level = block ? STAGE2_LEVELS - 2u : STAGE2_LEVELS - 1u;
+		u64 *table = stage2_table_at(s2, ipa.ipa + off, level, true);
+		if (table == NULL)
 			return false;
-		u64 *entry = &leaf[stage2_index(ipa.ipa + off, STAGE2_LEVELS - 1u)];
+		u64 *entry = &table[stage2_index(ipa.ipa + off, level)];
 		if (arch_stage2_entry_valid(*entry))
 			return false;
 		/*@ assert ipa.ipa <= ipa.ipa + off < ipa.ipa + size <= (1 << STAGE2_IPA_BITS); */
 		/*@ assert pa.pa <= pa.pa + off < pa.pa + size; */
 		/*@ assert !s2_valid_l(*entry); */
-		*entry = arch_stage2_page_entry(pa_init(pa.pa + off), rights, device);
-		/*@ assert *entry == s2_page_l(pa.pa + off, rights, device); */
+		if (block) {
+			*entry = arch_stage2_block_entry(pa_init(pa.pa + off), rights, device);
+			/*@ assert *entry == s2_block_l(pa.pa + off, rights, device); */
+			off += STAGE2_BLOCK_SIZE;
+		} else {
+			*entry = arch_stage2_page_entry(pa_init(pa.pa + off), rights, device);
+			/*@ assert *entry == s2_page_l(pa.pa + off, rights, device); */
+			off += PAGE_SIZE;
+		}
 	}
 	arch_stage2_flush(s2->vmid);
 	return true;
@@ -223,13 +242,21 @@ bool stage2_lookup(const struct stage2 *s2, ipaddr_t ipa, paddr_t *pa, u32 *righ
 {
 	if (ipa.ipa >= (UINT64_C(1) << STAGE2_IPA_BITS))
 		return false;
-	u64 *leaf = stage2_leaf_table(s2, ipa.ipa, false);
-	if (leaf == NULL)
+	u64 *table = stage2_table_at(s2, ipa.ipa, STAGE2_LEVELS - 2u, false);
+	if (table == NULL)
 		return false;
-	u64 entry = leaf[stage2_index(ipa.ipa, STAGE2_LEVELS - 1u)];
+	u64 entry = table[stage2_index(ipa.ipa, STAGE2_LEVELS - 2u)];
 	if (!arch_stage2_entry_valid(entry))
 		return false;
-	*pa = pa_init(arch_stage2_entry_pa(entry).pa | (ipa.ipa & PAGE_MASK));
+	u64 offset_mask = STAGE2_BLOCK_SIZE - 1u;
+	if (arch_stage2_entry_is_table(entry)) {
+		u64 *leaf = plat_phys_to_virt(arch_stage2_entry_pa(entry));
+		entry = leaf[stage2_index(ipa.ipa, STAGE2_LEVELS - 1u)];
+		if (!arch_stage2_entry_valid(entry))
+			return false;
+		offset_mask = PAGE_MASK;
+	}
+	*pa = pa_init(arch_stage2_entry_pa(entry).pa | (ipa.ipa & offset_mask));
 	*rights = arch_stage2_entry_rights(entry);
 	return true;
 }

@@ -549,6 +549,88 @@ static void mf_check_preserve_console(struct manifest_ctx *c)
 	}
 }
 
+/** A little-endian u64 of a blob, which need not be aligned. */
+static u64 mf_le64(const u8 *b)
+{
+	u64 v = 0;
+	for (u32 i = 8; i-- > 0;)
+		v = v << 8 | b[i];
+	return v;
+}
+
+/**
+ * A Linux partition's Image (Documentation/arch/arm64/booting.rst, "Call
+ * the kernel image"): the 64-byte header's magic "ARM\x64" at 0x38, its
+ * text_offset at 0x08 and image_size (the whole span with BSS) at 0x10.
+ * The Image goes at the load-image mapping's IPA (2 MiB aligned) plus
+ * text_offset; the span must end below the device tree; the initrd goes
+ * right below the device tree (4 KiB aligned) and above that span. Fills
+ * image_offset, entry and initrd_ipa.
+ */
+static void mf_check_linux(struct manifest_ctx *c, u32 pi, const void *data, u64 size)
+{
+	struct config *cfg = c->cfg;
+	struct cfg_partition *p = &cfg->partitions[pi];
+	const struct cfg_mapping *m = &p->mappings[p->image_mapping];
+	u64 room = cfg->regions[m->region].size;
+	int node = c->partition_node[pi];
+	const u8 *b = data;
+	if (size < 64u || b[0x38] != 'A' || b[0x39] != 'R' || b[0x3a] != 'M' || b[0x3b] != 0x64) {
+		mf_error(c, node, "image",
+		         "\"%s\" is not an arm64 Linux Image (no \"ARM\\x64\" at 0x38)", p->image);
+		return;
+	}
+	u64 text_offset = mf_le64(b + 8), span = mf_le64(b + 16);
+	if ((m->ipa & (CFG_LINUX_ALIGN - 1u)) != 0) {
+		mf_error(c, node, "image",
+		         "a Linux Image needs its load-image mapping 2 MiB aligned, "
+		         "not at 0x%llx",
+		         (unsigned long long)m->ipa);
+		return;
+	}
+	if (span < size)
+		span = size; /* image_size 0: a kernel older than 3.17, or a lying header */
+	if (text_offset >= room || (text_offset & (PAGE_SIZE - 1u)) != 0 ||
+	    span > room - text_offset) {
+		mf_error(c, node, "image",
+		         "\"%s\" (text_offset 0x%llx, 0x%llx bytes) does not fit in mapping %s "
+		         "(0x%llx bytes)",
+		         p->image, (unsigned long long)text_offset, (unsigned long long)span,
+		         mf_name_of(c, c->mapping_node[pi][p->image_mapping]),
+		         (unsigned long long)room);
+		return;
+	}
+	u64 end = m->ipa + text_offset + span; /* no wrap: the mapping is below 2^40 */
+	if (p->dtb_ipa >= m->ipa && p->dtb_ipa < end) {
+		mf_error(c, node, "device-tree",
+		         "at 0x%llx it would overlap the Linux image (up to 0x%llx)",
+		         (unsigned long long)p->dtb_ipa, (unsigned long long)end);
+		return;
+	}
+	p->image_offset = text_offset;
+	p->entry = m->ipa + text_offset;
+	if (p->initrd[0] == '\0')
+		return;
+	const void *initrd;
+	u64 initrd_size;
+	if (!package_find(c->bi->package, p->initrd, &initrd, &initrd_size)) {
+		mf_error(c, node, "initrd", "\"%s\" is not in the boot package", p->initrd);
+		return;
+	}
+	if (p->dtb_ipa < end || p->dtb_ipa - m->ipa > room || p->dtb_ipa - end < initrd_size) {
+		mf_error(
+		        c, node, "initrd",
+		        "\"%s\" (0x%llx bytes) does not fit between the Linux image (up to 0x%llx) "
+		        "and the device tree (0x%llx)",
+		        p->initrd, (unsigned long long)initrd_size, (unsigned long long)end,
+		        (unsigned long long)p->dtb_ipa);
+		return;
+	}
+	p->initrd_ipa = (p->dtb_ipa - initrd_size) & ~(u64)(PAGE_SIZE - 1u);
+	if (p->initrd_ipa < end)
+		mf_error(c, node, "initrd", "\"%s\" does not fit below the device tree", p->initrd);
+}
+
 /** Images from the boot package: present, and no larger than the mapping they load into. */
 static void mf_check_images(struct manifest_ctx *c)
 {
@@ -573,7 +655,9 @@ static void mf_check_images(struct manifest_ctx *c)
 		}
 		const struct cfg_mapping *m = &p->mappings[p->image_mapping];
 		u64 room = cfg->regions[m->region].size;
-		if (size > room)
+		if (p->linux_image)
+			mf_check_linux(c, pi, data, size);
+		else if (size > room)
 			mf_error(c, c->partition_node[pi], "image",
 			         "\"%s\" is 0x%llx bytes, larger than mapping %s (0x%llx bytes)",
 			         p->image, (unsigned long long)size,

@@ -173,7 +173,53 @@ static void mf_parse_vcpu(struct manifest_ctx *c, u32 pi, int node)
 		vc->soft_affinity = vc->hard_affinity;
 }
 
-/** Subnodes mappings { }, caps { } and vcpu@N of a partition. */
+/**
+ * linux { bootargs; initrd; uart; uart-interrupt; }: the image is an arm64
+ * Linux Image (loaded at its text_offset, kernel/linux_image.c) and tools/pack
+ * generates the device tree named by the partition's device-tree property.
+ * The kernel uses initrd (the blob copied below the device tree); the other
+ * properties only shape the generated tree, but are checked here all the same.
+ */
+static void mf_parse_linux(struct manifest_ctx *c, u32 pi, int node)
+{
+	static const char *const props[] = { "bootargs", "initrd", "uart", "uart-interrupt", NULL };
+	struct cfg_partition *p = &c->cfg->partitions[pi];
+	const char *s;
+	int target;
+	u32 intid;
+
+	if (p->linux_image) {
+		mf_error(c, node, NULL, "a partition has one linux node");
+		return;
+	}
+	p->linux_image = true;
+	mf_check_props(c, node, props);
+	mf_no_children(c, node);
+	(void)mf_string(c, node, "bootargs", false, &s);
+	if (mf_string(c, node, "initrd", false, &s) == MF_OK) {
+		if (strlen(s) >= CFG_NAME_MAX || mf_streq(s, "manifest"))
+			mf_error(c, node, "initrd",
+			         "not an image name (at most %u characters, not \"manifest\")",
+			         CFG_NAME_MAX - 1u);
+		else
+			memcpy(p->initrd, s, strlen(s) + 1u);
+	}
+	enum mf_read has_uart = mf_phandle(c, node, "uart", false, &target);
+	if (has_uart == MF_OK) {
+		int parent = fdt_parent_offset(c->fdt, target);
+		const char *pname = parent < 0 ? NULL : fdt_get_name(c->fdt, parent, NULL);
+		if (pname == NULL || !mf_streq(pname, "emulated"))
+			mf_error(c, node, "uart", "names no node of /emulated");
+	}
+	enum mf_read has_irq = mf_u32(c, node, "uart-interrupt", false, &intid);
+	if (has_irq == MF_OK && (intid < 32u || intid >= 1020u))
+		mf_error(c, node, "uart-interrupt", "%u is not an SPI (32..1019)", intid);
+	if ((has_uart == MF_ABSENT) != (has_irq == MF_ABSENT))
+		mf_error(c, node, has_uart == MF_ABSENT ? "uart" : "uart-interrupt",
+		         "uart and uart-interrupt go together");
+}
+
+/** Subnodes mappings { }, caps { }, linux { } and vcpu@N of a partition. */
 static void mf_parse_partition_children(struct manifest_ctx *c, u32 pi, int node)
 {
 	int child, sub;
@@ -189,11 +235,14 @@ static void mf_parse_partition_children(struct manifest_ctx *c, u32 pi, int node
 			mf_check_props(c, child, mf_no_props);
 			fdt_for_each_subnode (sub, c->fdt, child)
 				mf_parse_cap(c, pi, sub);
+		} else if (mf_streq(name, "linux")) {
+			mf_parse_linux(c, pi, child);
 		} else if (name[0] == 'v' && name[1] == 'c' && name[2] == 'p' && name[3] == 'u' &&
 		           (name[4] == '@' || name[4] == '\0')) {
 			mf_parse_vcpu(c, pi, child);
 		} else {
-			mf_error(c, child, NULL, "unexpected node (mappings, caps or vcpu@N)");
+			mf_error(c, child, NULL,
+			         "unexpected node (mappings, caps, linux or vcpu@N)");
 		}
 	}
 }
@@ -303,6 +352,11 @@ static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 	if (has_dtb_ipa == MF_OK && p->dtb_ipa == 0)
 		mf_error(c, node, "device-tree-ipa",
 		         "0 is not a place (leave it out for the default)");
+	if (p->linux_image && p->type != PARTITION_VM)
+		mf_error(c, node, "type", "only a vm partition runs a linux image");
+	if (p->linux_image && p->dtb[0] == '\0')
+		mf_error(c, node, "device-tree",
+		         "missing: a linux partition names its generated device tree");
 	if (p->dtb[0] != '\0' && p->type != PARTITION_VM)
 		mf_error(c, node, "device-tree", "only a vm partition is given a device tree");
 	if (p->dtb[0] != '\0' && has_dtb_ipa == MF_ABSENT) {

@@ -48,6 +48,17 @@ u64 arch_stage2_page_entry(paddr_t pa, u32 rights, bool device)
 	return e;
 }
 
+/** A level-2 block (D8.3.1): the page's attributes with descriptor bits [1:0] = 0b01. */
+u64 arch_stage2_block_entry(paddr_t pa, u32 rights, bool device)
+{
+	return arch_stage2_page_entry(pa, rights, device) & ~(S2_PAGE ^ S2_VALID);
+}
+
+bool arch_stage2_entry_is_table(u64 entry)
+{
+	return (entry & S2_TABLE) == S2_TABLE;
+}
+
 bool arch_stage2_entry_valid(u64 entry)
 {
 	return (entry & S2_VALID) != 0;

@@ -234,6 +234,16 @@ u64 arch_stage2_page_entry(paddr_t pa, u32 rights, bool device)
 	return pa.pa | 1u | ((u64)(rights & 7u) << 1) | (device ? 0x10u : 0u);
 }
 
+u64 arch_stage2_block_entry(paddr_t pa, u32 rights, bool device)
+{
+	return arch_stage2_page_entry(pa, rights, device) | 0x20u;
+}
+
+bool arch_stage2_entry_is_table(u64 entry)
+{
+	return (entry & 1u) != 0 && (entry & 0x20u) == 0;
+}
+
 bool arch_stage2_entry_valid(u64 entry)
 {
 	return (entry & 1u) != 0;
@@ -247,6 +257,12 @@ paddr_t arch_stage2_entry_pa(u64 entry)
 u32 arch_stage2_entry_rights(u64 entry)
 {
 	return (u32)(entry >> 1) & 7u;
+}
+
+void arch_clean_to_poc(const void *va, u64 size)
+{
+	(void)va;
+	(void)size;
 }
 
 void arch_stage2_flush(u32 vmid)

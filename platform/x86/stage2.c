@@ -24,6 +24,7 @@
 #define NPT_U (UINT64_C(1) << 2)
 #define NPT_PWT (UINT64_C(1) << 3)
 #define NPT_PCD (UINT64_C(1) << 4)
+#define NPT_PS (UINT64_C(1) << 7)
 #define NPT_SW_VALID (UINT64_C(1) << 9)
 #define NPT_RIGHTS_SHIFT 52u
 #define NPT_RIGHTS_MASK (UINT64_C(7) << NPT_RIGHTS_SHIFT)
@@ -50,6 +51,17 @@ u64 arch_stage2_page_entry(paddr_t pa, u32 rights, bool device)
 	if (device)
 		e |= NPT_PCD | NPT_PWT;
 	return e;
+}
+
+/** A 2 MiB page: a page-directory entry with PS set (AMD APM vol 2 5.3.4). */
+u64 arch_stage2_block_entry(paddr_t pa, u32 rights, bool device)
+{
+	return arch_stage2_page_entry(pa, rights, device) | NPT_PS;
+}
+
+bool arch_stage2_entry_is_table(u64 entry)
+{
+	return (entry & NPT_SW_VALID) != 0 && (entry & NPT_PS) == 0;
 }
 
 bool arch_stage2_entry_valid(u64 entry)

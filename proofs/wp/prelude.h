@@ -41,6 +41,8 @@ static inline ipaddr_t ipa_init(u64 v);
 /*@ axiomatic stage2_seam {
   logic u64 s2_table_l(integer pa);
   logic u64 s2_page_l(integer pa, integer rights, integer device);
+  logic u64 s2_block_l(integer pa, integer rights, integer device);
+  predicate s2_table_p(integer entry);
   predicate s2_valid_l(integer entry);
   logic integer s2_pa_l(integer entry);
   predicate s2_pool_table(u64 *p);
@@ -55,6 +57,16 @@ u64 arch_stage2_table_entry(paddr_t pa);
     ensures \result == s2_page_l(pa.pa, rights, device);
 */
 u64 arch_stage2_page_entry(paddr_t pa, u32 rights, bool device);
+
+/*@ assigns \nothing;
+    ensures \result == s2_block_l(pa.pa, rights, device);
+*/
+u64 arch_stage2_block_entry(paddr_t pa, u32 rights, bool device);
+
+/*@ assigns \nothing;
+    ensures \result <==> s2_table_p(entry);
+*/
+bool arch_stage2_entry_is_table(u64 entry);
 
 /*@ assigns \nothing;
     ensures \result <==> s2_valid_l(entry);

@@ -199,7 +199,7 @@ CASES = [
    '/partitions/b/mappings/shm: rights: missing required property']),
  ('unknown-node', 'a misspelt node name',
   [('\t\t\tmappings {\n\t\t\t\t' + B_RAMMAP, '\t\t\tmapping {\n\t\t\t\t' + B_RAMMAP)],
-  ['/partitions/b/mapping: unexpected node (mappings, caps or vcpu@N)',
+  ['/partitions/b/mapping: unexpected node (mappings, caps, linux or vcpu@N)',
    '/partitions/b: image: no mapping has load-image']),
  ('log-level-unknown', 'an unknown log level',
   [('log-level = "info";', 'log-level = "verbose";')],
@@ -404,6 +404,22 @@ CASES = [
  ('console-kind-endpoint', 'kind = "console" on an endpoint',
   [(A_CAP0, A_CAP0.replace('rights = "send";', 'kind = "console"; rights = "send";'))],
   ['/partitions/a/caps/cap@0: kind: only a capability to a partition or a notification has a kind']),
+ ('linux-no-device-tree', 'a linux node without the name of its generated device tree',
+  [(A_IMG, A_IMG + '\t\t\tlinux { };\n')],
+  ['/partitions/a: device-tree: missing: a linux partition names its generated device tree']),
+ ('linux-uart-alone', 'a linux node with uart-interrupt but no uart',
+  [(A_IMG, A_IMG + '\t\t\tdevice-tree = "dt";\n\t\t\tlinux { uart-interrupt = <33>; };\n')],
+  ['/partitions/a/linux: uart: uart and uart-interrupt go together']),
+ ('linux-uart-wrong', 'a linux UART that is no emulated range, on a PPI',
+  [(A_IMG, A_IMG + '\t\t\tdevice-tree = "dt";\n'
+    '\t\t\tlinux { uart = <&ep>; uart-interrupt = <20>; };\n')],
+  ['/partitions/a/linux: uart: names no node of /emulated',
+   '/partitions/a/linux: uart-interrupt: 20 is not an SPI (32..1019)']),
+ ('linux-not-image', 'a linux partition whose image has no arm64 Image header (host: --image)',
+  [(A_IMG, A_IMG + '\t\t\tdevice-tree = "dt";\n\t\t\tlinux { };\n')],
+  ['/partitions/a: image: "a" is not an arm64 Linux Image (no "ARM\\x64" at 0x38)',
+   '/partitions/a: device-tree: "dt" is not in the boot package'],
+  ['args: --image a=@4096@ --image b=@4096@']),
 ]
 
 here = os.path.dirname(os.path.abspath(__file__))

@@ -47,6 +47,38 @@ static void test_map_lookup(void)
 	OK(fake_flushes > 0, "mapping flushes the TLB");
 }
 
+/* 2 MiB blocks where the IPA, the PA and the remaining size allow; pages elsewhere. */
+static void test_blocks(void)
+{
+	struct stage2 s2;
+	paddr_t got;
+	u32 rights;
+	OK(stage2_init(&s2, 9), "init for the block test");
+	u32 before = stage2_pool_free();
+	OK(stage2_map(&s2, ipa_init(0x40000000), pa_init(0x80000000), 0x401000,
+	              RIGHT_MEM_READ | RIGHT_MEM_EXEC, false),
+	   "map 4 MiB + 4 KiB, 2 MiB aligned");
+	EQ(before - stage2_pool_free(), 3, "two blocks and a page: level 1, level 2, one level 3");
+	OK(stage2_lookup(&s2, ipa_init(0x40123456), &got, &rights) && got.pa == 0x80123456,
+	   "lookup inside the first block");
+	EQ(rights, RIGHT_MEM_READ | RIGHT_MEM_EXEC, "a block keeps the rights");
+	OK(stage2_lookup(&s2, ipa_init(0x403fffff), &got, &rights) && got.pa == 0x803fffff,
+	   "last byte of the second block");
+	OK(stage2_lookup(&s2, ipa_init(0x40400abc), &got, &rights) && got.pa == 0x80400abc,
+	   "the page after the blocks");
+	OK(!stage2_lookup(&s2, ipa_init(0x40401000), &got, &rights), "nothing after the page");
+	OK(!stage2_map(&s2, ipa_init(0x40201000), pa_init(0x1000), 0x1000, RIGHT_MEM_READ, false),
+	   "a page inside a block is refused");
+	OK(!stage2_map(&s2, ipa_init(0x40200000), pa_init(0x80200000), 0x200000, RIGHT_MEM_READ,
+	               false),
+	   "a block over a block is refused");
+	before = stage2_pool_free();
+	OK(stage2_map(&s2, ipa_init(0x60000000), pa_init(0x80001000), 0x200000, RIGHT_MEM_READ,
+	              false),
+	   "a PA that is not 2 MiB aligned");
+	EQ(before - stage2_pool_free(), 1, "is mapped with pages (one more level-3 table)");
+}
+
 static void test_ranges(void)
 {
 	OK(range_valid(0x1000, 0x1000), "valid range");
@@ -79,6 +111,7 @@ static void test_ranges(void)
 int main(void)
 {
 	test_map_lookup();
+	test_blocks();
 	test_ranges();
 	return tap_finish();
 }

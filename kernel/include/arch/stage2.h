@@ -1,7 +1,8 @@
 /**
  * Platform seam: descriptor encodings for the stage-2 (arm64) / nested
  * (x86 NPT) tables. kernel/stage2.c owns the walk: 4 levels of 512 entries,
- * 4 KiB granule, 48-bit guest-physical space, page entries at level 3 only.
+ * 4 KiB granule, 48-bit guest-physical space, page entries at level 3 and
+ * 2 MiB block entries at level 2.
  * The platform says only how an entry is encoded and how the tables are
  * made live.
  */
@@ -18,6 +19,15 @@ u64 arch_stage2_table_entry(paddr_t pa);
  * rights, as normal memory or device memory.
  */
 u64 arch_stage2_page_entry(paddr_t pa, u32 rights, bool device);
+
+/**
+ * Level-2 block entry mapping the 2 MiB at pa (2 MiB aligned) with the
+ * same rights and memory type as a page entry would.
+ */
+u64 arch_stage2_block_entry(paddr_t pa, u32 rights, bool device);
+
+/** Whether a valid level-0..2 entry points at a next-level table (not a block). */
+bool arch_stage2_entry_is_table(u64 entry);
 
 /** Whether an entry (at any level) is valid. */
 bool arch_stage2_entry_valid(u64 entry);

@@ -33,6 +33,8 @@
 /** Room left for a guest's device tree at the end of its image mapping, by default (docs/manifest.md). */
 #define CFG_DTB_ROOM_BIG 0x200000u  /**< 2 MiB, for mappings of 4 MiB or more */
 #define CFG_DTB_ROOM_SMALL 0x10000u /**< 64 KiB, for smaller ones */
+/** A Linux Image's base alignment (arm64 booting protocol): its load-image mapping's IPA. */
+#define CFG_LINUX_ALIGN 0x200000u
 #define CFG_CPU_MAX 8u
 #define CFG_DEVICE_MAX 16u
 #define CFG_DEVICE_IRQ_MAX 4u
@@ -115,6 +117,15 @@ struct cfg_partition {
 	 */
 	char dtb[CFG_NAME_MAX];
 	u64 dtb_ipa;
+	/**
+	 * linux { } in the manifest: the image is an arm64 Linux Image, placed
+	 * at image_offset (its header's text_offset) into the load-image
+	 * mapping; initrd ("" = none) goes at initrd_ipa, below the device tree.
+	 */
+	bool linux_image;
+	char initrd[CFG_NAME_MAX];
+	u64 image_offset;
+	u64 initrd_ipa;
 	u32 weight;      /**< scheduling weight, 1..65535 (default 256) */
 	u32 cap_percent; /**< scheduling cap, 0 = none */
 	u32 vcpu_count;
