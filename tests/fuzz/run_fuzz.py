@@ -4,7 +4,8 @@
   run_fuzz.py FUZZER SOURCE_ROOT SECONDS [EXTRA libFuzzer OPTIONS...]
 
 Seeds: configs/*.dts, tests/manifest/{good,bad}/*.dts and tests/hyp/*.dts,
-compiled with dtc. Exit status is the fuzzer's: 0 when it found nothing.
+compiled with dtc. Exit status is the fuzzer's: 0 when it found nothing, 1 (never
+77, which Meson reads as a skipped test) when it found something.
 A crashing or hanging input is kept next to the fuzzer binary, in
 <fuzzer>-artifacts/ (the corpus itself is temporary).
 """
@@ -31,7 +32,9 @@ def main():
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         artifacts = os.path.abspath(fuzzer) + '-artifacts'
         os.makedirs(artifacts, exist_ok=True)
+        # libFuzzer's default error status, 77, is Meson's "skipped": a finding must fail.
         argv = [fuzzer, '-max_total_time=' + seconds, '-timeout=10', '-rss_limit_mb=2048',
+                '-error_exitcode=1', '-timeout_exitcode=1',
                 '-print_final_stats=1', '-artifact_prefix=' + artifacts + '/'] + sys.argv[4:] + [corpus]
         print(' '.join(argv), flush=True)
         proc = subprocess.run(argv, check=False, stderr=subprocess.STDOUT, stdout=subprocess.PIPE)
@@ -40,7 +43,7 @@ def main():
         keep = [l for l in lines if 'INITED' in l or 'DONE' in l or l.startswith('stat::')
                 or 'ERROR' in l or 'SUMMARY' in l]
         print('\n'.join(keep if proc.returncode == 0 else lines[-60:]))
-        return proc.returncode
+        return 1 if proc.returncode == 77 else proc.returncode
 
 
 if __name__ == '__main__':
