@@ -21,6 +21,7 @@
  *   0x18 PMU register (MDCR_EL2.TPM)    counters read as the machine's, writes ignored
  *   anything else                       TRAP_GUEST_EXCEPTION
  */
+#include <arch/cpu.h>
 #include <arm64/cpu.h>
 #include <arm64/sysreg.h>
 #include <arm64/virq.h>
@@ -388,6 +389,12 @@ static struct vcpu *exit_irq(struct vcpu *v)
 			return v;
 		}
 		t.kind = TRAP_TIMER;
+		/*
+		 * A hint on real cores. Under QEMU's -icount round robin, the only thing that
+		 * moves it on to the next CPU while this one's guest spins: without it, a vCPU
+		 * woken on another CPU (a PSCI CPU_ON, an IPI) never ran (arm64-dt-guest-icount).
+		 */
+		arch_cpu_relax();
 	}
 	struct vcpu *next = exit_trap(v, &t);
 	/* Back into the same vCPU: another CPU may have pended something for it (the kick). */
