@@ -201,14 +201,9 @@ static u64 ptimer_deadline_ns(const struct vcpu *v)
  * line), and arm this CPU's timer for when it will change (v is loaded).
  * True if the line is high.
  */
-static bool ptimer_update(struct arm64_cpu *cpu, struct vcpu *v)
+static __attribute__((noinline)) bool ptimer_update_armed(struct arm64_cpu *cpu, struct vcpu *v)
 {
 	struct arm64_vm *vm = v->arch.vm;
-	/* The common case, a guest that never uses it: off, and its line low. */
-	if (!(v->arch.ptimer_ctl & CNTV_ENABLE) && !v->arch.ptimer_line) {
-		cpu->guest_deadline_ns = 0;
-		return false;
-	}
 	bool high = ptimer_asserted(v, read_sysreg(cntpct_el0));
 	v->arch.ptimer_line = high;
 	spin_lock(&vm->lock);
@@ -222,6 +217,16 @@ static bool ptimer_update(struct arm64_cpu *cpu, struct vcpu *v)
 	cpu->guest_deadline_ns = high ? 0 : ptimer_deadline_ns(v);
 	arm64_timer_program(cpu, 0);
 	return high;
+}
+
+/** ptimer_update_armed, with the common case inline: a guest that never uses the timer. */
+static inline bool ptimer_update(struct arm64_cpu *cpu, struct vcpu *v)
+{
+	if (!(v->arch.ptimer_ctl & CNTV_ENABLE) && !v->arch.ptimer_line) {
+		cpu->guest_deadline_ns = 0; /* off, and its line low */
+		return false;
+	}
+	return ptimer_update_armed(cpu, v);
 }
 
 void arm64_virq_ptimer_check(struct arm64_cpu *cpu)
