@@ -212,7 +212,13 @@ static __attribute__((noinline)) bool ptimer_update_armed(struct arm64_cpu *cpu,
 	if (irq != NULL && was != high)
 		vgic_set_level(&vm->gic, v->arch.vm_cpu, ptimer_intid(), high);
 	spin_unlock(&vm->lock);
-	if (was != high)
+	/*
+	 * A level still high must be listed again: the guest's handler may move CVAL to a
+	 * deadline already past (catching up after a late interrupt) before its EOI, and the
+	 * list register it holds then goes from active to invalid with nothing pending. The
+	 * refill lists it pending and active, so it is taken again after the EOI.
+	 */
+	if (was != high || high)
 		__atomic_store_n(&v->arch.lr_dirty, 1u, __ATOMIC_RELEASE);
 	cpu->guest_deadline_ns = high ? 0 : ptimer_deadline_ns(v);
 	arm64_timer_program(cpu, 0);

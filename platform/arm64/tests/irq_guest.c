@@ -339,6 +339,26 @@ static void test_ptimer(void)
 	puts_(" interrupts\n");
 	check(n >= 99 && n <= 101,
 	      "physical timer interrupts at 100 Hz counted for 1 s (waiting in WFI)");
+
+	/*
+	 * Catching up: a deadline ten periods past. The handler moves CVAL one period on
+	 * (still past) before its EOI, so the level stays high: each must be taken again.
+	 */
+	uint32_t before = seen[0][PTIMER_INTID];
+	timer_period = (uint32_t)(freq / 1000u);
+	write_sys(cntp_tval_el0, (uint64_t)(uint32_t) - (int32_t)(10u * timer_period));
+	write_sys(cntp_ctl_el0, 1);
+	uint64_t start = now();
+	irqs_on();
+	while (seen[0][PTIMER_INTID] - before < 10u && now() - start < freq / 10u)
+		;
+	irqs_off();
+	write_sys(cntp_ctl_el0, 0);
+	n = seen[0][PTIMER_INTID] - before;
+	puts_("physical timer ten periods late: ");
+	putu(n);
+	puts_(" interrupts\n");
+	check(n >= 10u, "physical timer: a level still high after the handler is taken again");
 }
 
 static void wait_for(const volatile uint32_t *counter, uint32_t value, uint64_t timeout_ticks)
