@@ -92,10 +92,14 @@ struct vcpu *arm64_idle(struct arm64_cpu *cpu)
 	 * The last vCPU stays loaded: if it is the next to run (it waited in
 	 * WFI), nothing is saved or restored, and its virtual timer, still
 	 * armed, wakes this CPU itself (virq.c). Another vCPU takes its place
-	 * through arm64_vcpu_switch, which saves it then. vCPUs never change
-	 * CPU (the core places them at boot), so no other CPU waits for it.
+	 * through arm64_vcpu_switch, which saves it then. One the core moved to
+	 * another CPU is saved at the next wake-up (that CPU kicks this one and
+	 * waits for it), with whatever a VM left here for a service.
 	 */
 	for (;;) {
+		if (cpu->loaded != NULL && cpu->loaded->cpu != cpu->index)
+			arm64_vcpu_switch(cpu, NULL);
+		arm64_vcpu_release_moved(cpu);
 		arm64_timer_program(cpu, plat_timer_now_ns() + ARM64_IDLE_POLL_NS);
 		arch_wait_for_interrupt();
 		u32 intid = arm64_gic_ack();

@@ -397,6 +397,8 @@ static struct vcpu *exit_irq(struct vcpu *v)
 		arch_cpu_relax();
 	}
 	struct vcpu *next = exit_trap(v, &t);
+	/* A kick may also ask for what a VM moved elsewhere left here (vcpu.c). */
+	arm64_vcpu_release_moved(cpu);
 	/* Back into the same vCPU: another CPU may have pended something for it (the kick). */
 	if (next == v)
 		arm64_virq_refresh(cpu, v);

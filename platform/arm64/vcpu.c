@@ -2,11 +2,16 @@
  * vCPU state: the reset state of a partition's vCPU, and switching the EL1
  * system registers and FP/SIMD registers when a CPU changes vCPU.
  *
- * Invariant: a vCPU's EL1/FP state is in a CPU's registers only while it is
- * that CPU's loaded vCPU (struct arm64_cpu.loaded, vcpu_arch.live_on).
- * Leaving a vCPU, for another or for idle, saves it. The general registers,
- * PC and PSTATE are saved on every exit by vectors.S, so the kernel core can
- * read and write them (arch_vcpu_reg) whatever CPU it runs on.
+ * Invariant: a vCPU's EL1/FP state is in a CPU's registers only while that
+ * CPU holds it: as its loaded vCPU (struct arm64_cpu.loaded), or, for a VM
+ * that handed the CPU to a service, as the owner of the EL1 registers or GIC
+ * state left there (vm_owner, gic_owner). vcpu_arch.live_on names the CPU
+ * while it holds any of them. Another CPU that wants the vCPU (the core moved
+ * it there) kicks the holder and waits; a CPU gives up what it holds of a
+ * vCPU placed elsewhere whenever it looks (arm64_vcpu_release_moved: idle, an
+ * interrupt exit, its own wait). The general registers, PC and PSTATE are
+ * saved on every exit by vectors.S, so the kernel core can read and write
+ * them (arch_vcpu_reg) whatever CPU it runs on.
  */
 #include <arch/vcpu.h>
 #include <arm64/cpu.h>
@@ -14,6 +19,7 @@
 #include <arm64/virq.h>
 #include <kernel/partition.h>
 #include <kernel/vcpu.h>
+#include <plat/cpu.h>
 
 _Static_assert(offsetof(struct vcpu, arch) == 0, "vectors.S: arch first in struct vcpu");
 _Static_assert(offsetof(struct vcpu_arch, pc) == ARM64_VCPU_PC_OFFSET, "vectors.S: pc offset");
@@ -270,23 +276,42 @@ static void service_controls(void)
 		write_sysreg(S3_3_C13_C0_5, 0);
 }
 
+/** v's state is saved once this CPU holds nothing of it: another CPU may load it. */
+static void vcpu_unhold(const struct arm64_cpu *cpu, struct vcpu *v)
+{
+	if (v != NULL && v != cpu->loaded && v != cpu->vm_owner && v != cpu->gic_owner)
+		__atomic_store_n(&v->arch.live_on, 0, __ATOMIC_RELEASE);
+}
+
 /** Save the EL1 registers a VM left in the CPU (vm_owner), if any. */
 static void vcpu_flush_vm(struct arm64_cpu *cpu)
 {
-	if (cpu->vm_owner != NULL) {
-		el1_save(&cpu->vm_owner->arch.el1);
+	struct vcpu *v = cpu->vm_owner;
+	if (v != NULL) {
+		el1_save(&v->arch.el1);
 		cpu->vm_owner = NULL;
+		vcpu_unhold(cpu, v);
 	}
 }
 
 /** Save the GIC interface state and list registers a VM left in the CPU (gic_owner). */
 static void vcpu_flush_gic(struct arm64_cpu *cpu)
 {
-	if (cpu->gic_owner != NULL) {
-		gic_save(&cpu->gic_owner->arch.el1);
-		arm64_virq_save(cpu->gic_owner);
+	struct vcpu *v = cpu->gic_owner;
+	if (v != NULL) {
+		gic_save(&v->arch.el1);
+		arm64_virq_save(v);
 		cpu->gic_owner = NULL;
+		vcpu_unhold(cpu, v);
 	}
+}
+
+void arm64_vcpu_release_moved(struct arm64_cpu *cpu)
+{
+	if (cpu->vm_owner != NULL && cpu->vm_owner->cpu != cpu->index)
+		vcpu_flush_vm(cpu);
+	if (cpu->gic_owner != NULL && cpu->gic_owner->cpu != cpu->index)
+		vcpu_flush_gic(cpu);
 }
 
 /**
@@ -298,7 +323,8 @@ static void vcpu_flush_gic(struct arm64_cpu *cpu)
 static void vcpu_leave_vm(struct arm64_cpu *cpu, struct vcpu *prev, const struct vcpu *next)
 {
 	el0_save(&prev->arch.el1);
-	if (next != NULL && next->arch.vm == NULL) {
+	/* Left here only while it stays placed here: a VM the core moved is saved whole. */
+	if (next != NULL && next->arch.vm == NULL && prev->cpu == cpu->index) {
 		cpu->guest_deadline_ns = 0; /* its emulated timer waits for its return */
 		cpu->vm_owner = prev;
 		cpu->gic_owner = prev;
@@ -364,14 +390,21 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 			write_sysreg(cptr_el2, CPTR_EL2_BASE | CPTR_TFP);
 			cpu->fp_trapping = true;
 		}
-		__atomic_store_n(&prev->arch.live_on, 0, __ATOMIC_RELEASE);
 	}
 	cpu->loaded = next;
+	vcpu_unhold(cpu, prev); /* unless it left its EL1 or GIC state here (vm_owner) */
 	if (next == NULL)
 		return;
-	while (__atomic_load_n(&next->arch.live_on, __ATOMIC_ACQUIRE) != 0)
-		__asm__ volatile("yield");
-	next->arch.live_on = cpu->index + 1u;
+	u32 me = cpu->index + 1u, holder = __atomic_load_n(&next->arch.live_on, __ATOMIC_ACQUIRE);
+	if (holder != 0 && holder != me) {
+		/* Moved here from the CPU that still holds it: ask that CPU to let it go. */
+		plat_cpu_kick(holder - 1u);
+		do {
+			arm64_vcpu_release_moved(cpu); /* it may be waiting for one of ours */
+			__asm__ volatile("yield");
+		} while (__atomic_load_n(&next->arch.live_on, __ATOMIC_ACQUIRE) != 0);
+	}
+	next->arch.live_on = me;
 	if (next->arch.reset_pending) {
 		/* Whatever of it is still in the registers goes first; then it starts afresh. */
 		if (cpu->vm_owner == next)

@@ -167,6 +167,12 @@ extern bool arm64_has_sme;
 extern bool arm64_has_ras;
 extern u32 arm64_ich_apr_count;
 void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next);
+/**
+ * Give up what this CPU holds of a vCPU the core placed on another CPU: the EL1
+ * registers or GIC state a VM left here for a service (vm_owner, gic_owner), saved,
+ * so that the other CPU, which kicked this one and waits, can load it (vcpu.c).
+ */
+void arm64_vcpu_release_moved(struct arm64_cpu *cpu);
 void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v);
 /** Inject a synchronous external data abort at far into v, whose EL1 state is loaded here. */
 void arm64_inject_dabt(struct vcpu *v, u64 far);
