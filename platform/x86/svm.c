@@ -438,11 +438,17 @@ void x86_svm_stage2_changed(u32 vmid)
 /**
  * Before VMRUN, when the vCPU's stage-2 generation is not the vmid's: the
  * tables changed (flush the ASID), or it has a local APIC (whose delivery
- * runs before every entry; see VCPU_S2_SEEN_VAPIC).
+ * runs before every entry; see VCPU_S2_SEEN_VAPIC); or when it enters on
+ * another CPU than last time (flush the ASID there too).
  */
 static __attribute__((noinline)) void entry_work(struct vcpu *v, u32 gen, u32 cpu)
 {
 	struct vcpu_arch *a = &v->arch;
+	if (a->ran_on != cpu + 1u) {
+		/* The core moved it here (or it is its first entry). */
+		a->ran_on = cpu + 1u;
+		a->vmcb.ctrl.tlb_control = VMCB_TLB_FLUSH_ASID;
+	}
 	if ((a->s2_seen & ~VCPU_S2_SEEN_VAPIC) != gen) {
 		a->s2_seen = gen | (a->s2_seen & VCPU_S2_SEEN_VAPIC);
 		a->vmcb.ctrl.tlb_control = VMCB_TLB_FLUSH_ASID;
@@ -492,7 +498,7 @@ _Noreturn void x86_run(struct vcpu *v)
 		 */
 		struct vcpu_arch *a = &v->arch;
 		u32 gen = __atomic_load_n(&s2_generation[a->vmid], __ATOMIC_ACQUIRE);
-		if (gen != a->s2_seen)
+		if (gen != a->s2_seen || a->ran_on != cpu + 1u)
 			entry_work(v, gen, cpu);
 		/*
 		 * PKRU is not in the VMCB and XCR0 leaves it out of every XSAVE

@@ -59,6 +59,12 @@ struct vcpu_arch {
 	 */
 	uint32_t s2_seen;
 	uint32_t pkru; /**< protection-key rights: not in the VMCB nor in XCR0's image */
+	/**
+	 * The CPU (index + 1) it last entered on: on another one its ASID is flushed first,
+	 * because that CPU's TLB may still hold the ASID's translations from before a
+	 * stage-2 change it never saw (s2_seen counts flushes per vCPU, not per CPU).
+	 */
+	uint32_t ran_on;
 	/** VCPU_EXIT_* bits: work after every #VMEXIT; 0 for most services. */
 	uint8_t exit_work;
 	/** A VM or PVH vCPU: it has a virtual local APIC (vapic.c); services have none. */
