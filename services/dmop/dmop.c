@@ -162,7 +162,6 @@ static struct dmop_target *target_state(struct dmop *d, uint32_t target)
 
 /** One call in flight: what the operations need. */
 struct call {
-	struct dmop *d;
 	const struct dmop_env *env;
 	uint32_t caller, target;
 	struct dmop_target *t;
@@ -464,8 +463,7 @@ static enum dmop_error op_mem_type(struct call *c)
 		if (c->t->mem_type[at + i] != to && !mem_change_ok(c, c->t->mem_type[at + i], to))
 			return DMOP_ERR_INVALID;
 	uint32_t n = a->nr < DMOP_MEM_BATCH ? a->nr : DMOP_MEM_BATCH;
-	for (uint32_t i = 0; i < n; i++)
-		c->t->mem_type[at + i] = (uint8_t)to;
+	memset(&c->t->mem_type[at], (int)to, n);
 	c->env->mem_type(c->env->ctx, c->target, a->first_pfn, n, to);
 	a->first_pfn += n;
 	a->nr -= n;
@@ -566,7 +564,7 @@ enum dmop_error dmop_call(struct dmop *d, const struct dmop_env *env, uint32_t c
                           uint8_t *region, uint64_t region_size)
 {
 	struct dmop_op o;
-	struct call c = { d, env, caller, target, NULL, &o, NULL, 0 };
+	struct call c = { env, caller, target, NULL, &o, NULL, 0 };
 	struct dmop_model *m = model(d, caller, true);
 	uint8_t *buf0 = NULL;
 	uint32_t op = 0;
@@ -615,9 +613,10 @@ enum dmop_error dmop_call(struct dmop *d, const struct dmop_env *env, uint32_t c
 
 bool dmop_audit_get(const struct dmop *d, uint32_t i, struct dmop_audit *out)
 {
-	uint32_t kept = d->audit_count < DMOP_AUDIT ? d->audit_count : DMOP_AUDIT;
-	if (i >= kept)
+	uint32_t count = d->audit_count;
+	uint32_t first = count > DMOP_AUDIT ? count - DMOP_AUDIT : 0u;
+	if (i >= count - first)
 		return false;
-	*out = d->audit[(d->audit_count - kept + i) % DMOP_AUDIT];
+	*out = d->audit[(first + i) % DMOP_AUDIT];
 	return true;
 }
