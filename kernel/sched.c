@@ -169,7 +169,8 @@ static void sched_arm(u32 cpu, u64 now)
 	if (cur != NULL) {
 		const struct sched_ctx *sc = sched_sc(cur);
 		u64 slice = sched_slice(sc);
-		if (slice != 0 && cs->ready.head != NULL && sched_prio(cs->ready.head) >= sched_prio(cur)) {
+		if (slice != 0 && cs->ready.head != NULL &&
+		    sched_prio(cs->ready.head) >= sched_prio(cur)) {
 			u64 end = cs->slice_start_ns + slice;
 			deadline = end > now ? end : now;
 			cs->ticking = true;
@@ -317,15 +318,19 @@ static void sched_put_back(struct vcpu *cur)
 static struct vcpu *sched_dispatch(u32 cpu, u64 now)
 {
 	struct cpu_sched *cs = &cpu_sched[cpu];
-	bool was_busy = cs->current != NULL;
+	const struct vcpu *prev = cs->current;
 	sched_bill(cs, now);
 	sched_refill(cs, now);
 	struct vcpu *next = vcpu_queue_pop(&cs->ready);
-	if (next == NULL && was_busy) {
+	if (next == NULL && prev != NULL) {
 		cs->current = NULL;
 		cs->sc = SCHED_SC_NONE;
-		/* Its policy hears of it (and may be woken here: look again). */
-		sched_report(SCHED_RING_IDLE, cpu, NULL, 0);
+		/*
+		 * Its policy hears of it (and may be woken here: look again) if
+		 * what ran last is in its scope: never after the policy's own
+		 * vCPU, which would wake it again and again.
+		 */
+		sched_report(SCHED_RING_IDLE, cpu, prev, 0);
 		next = vcpu_queue_pop(&cs->ready);
 	}
 	cs->current = next;
@@ -348,7 +353,8 @@ struct vcpu *sched_next(u32 cpu, struct vcpu *cur, bool preempt)
 {
 	struct cpu_sched *cs = &cpu_sched[cpu];
 	if (cur != NULL && cur->state == VCPU_RUNNING) {
-		bool equal_waits = cs->ready.head != NULL && sched_prio(cs->ready.head) >= sched_prio(cur);
+		bool equal_waits = cs->ready.head != NULL &&
+		                   sched_prio(cs->ready.head) >= sched_prio(cur);
 		if (!sched_must_leave(cs, cur) && !(preempt && equal_waits)) {
 			if (preempt || (!cs->ticking && cs->ready.head != NULL)) {
 				u64 now = plat_timer_now_ns();
@@ -381,6 +387,7 @@ struct vcpu *sched_tick(u32 cpu, struct vcpu *cur)
 	if (cur == NULL || cur->state != VCPU_RUNNING)
 		return sched_next(cpu, NULL, false);
 	sched_bill(cs, now);
+	sched_refill(cs, now); /* held contexts whose window came round compete now */
 	struct sched_ctx *sc = sched_sc(cur);
 	u64 slice = sched_slice(sc), ran = now - cs->slice_start_ns;
 	bool leave = false;
@@ -398,11 +405,6 @@ struct vcpu *sched_tick(u32 cpu, struct vcpu *cur)
 		leave = true;
 	} else {
 		leave = sched_must_leave(cs, cur);
-	}
-	if (!leave) {
-		sched_refill(cs, now);
-		if (cs->ready.head != NULL && sched_prio(cs->ready.head) > sched_prio(cur))
-			leave = true; /* a held context of higher priority came back */
 	}
 	if (!leave) {
 		sched_arm(cpu, now);

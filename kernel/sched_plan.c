@@ -101,9 +101,9 @@ static enum status sched_set_decode(const struct vcpu *v, struct sched_set_req *
 		return STATUS_INVALID_ARG;
 	if (q->slice != 0 && !sched_time_ok(q->slice))
 		return STATUS_INVALID_ARG;
-	if (q->budget == 0 ? q->period != 0 :
-	                     !sched_time_ok(q->budget) || !sched_time_ok(q->period) ||
-	                             q->budget > q->period)
+	if (q->budget == 0 ?
+	            q->period != 0 :
+	            !sched_time_ok(q->budget) || !sched_time_ok(q->period) || q->budget > q->period)
 		return STATUS_INVALID_ARG;
 	/* The policy schedules only the CPUs the manifest gives it (sched-cpus). */
 	u64 mine = kernel.cfg.partitions[v->part->id].sched_cpus;
@@ -154,7 +154,8 @@ static void sched_set_invoke(const struct sched_set_req *q)
 		sc->remaining = q->budget;
 		sc->period_end = q->budget != 0 ? plat_timer_now_ns() + q->period : 0;
 	}
-	if (q->cpu != t->cpu && !(t->state == VCPU_RUNNING && sched.move_to[t->id] == q->cpu + 1u)) {
+	if (q->cpu != t->cpu &&
+	    !(t->state == VCPU_RUNNING && sched.move_to[t->id] == q->cpu + 1u)) {
 		sched_move(t, q->cpu);
 	} else if (t->state == VCPU_READY) {
 		/* Its priority or hold may have changed; SCHED_SET_NOW: first among its equals. */
@@ -162,8 +163,7 @@ static void sched_set_invoke(const struct sched_set_req *q)
 		return;
 	}
 	/* Its CPU looks again: a RUN, a park, a priority change take effect now. */
-	if (t->cpu != arch_cpu_index() &&
-	    (t->state == VCPU_READY || t->state == VCPU_RUNNING))
+	if (t->cpu != arch_cpu_index() && (t->state == VCPU_READY || t->state == VCPU_RUNNING))
 		plat_cpu_kick(t->cpu);
 }
 

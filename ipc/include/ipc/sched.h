@@ -36,8 +36,8 @@
 #define SCHED_SET_FLAGS (SCHED_SET_PARK | SCHED_SET_NOW)
 
 /** Bounds of the plan's times, in ns. */
-#define SCHED_TIME_MIN UINT64_C(50000)         /* 50 us */
-#define SCHED_TIME_MAX UINT64_C(1000000000)    /* 1 s */
+#define SCHED_TIME_MIN UINT64_C(50000)      /* 50 us */
+#define SCHED_TIME_MAX UINT64_C(1000000000) /* 1 s */
 
 /** r1 of HC_SCHED_INFO. */
 enum sched_info_state {
@@ -50,9 +50,9 @@ enum sched_info_state {
 
 /** What an event reports (struct sched_ring_event.kind). */
 enum sched_ring_kind {
-	SCHED_RING_STARTED = 1,   /**< vcpu became runnable for the first time (or again after off) */
-	SCHED_RING_WOKEN = 2,     /**< vcpu was blocked and is runnable */
-	SCHED_RING_BLOCKED = 3,   /**< vcpu waits */
+	SCHED_RING_STARTED = 1, /**< vcpu became runnable for the first time (or again after off) */
+	SCHED_RING_WOKEN = 2,   /**< vcpu was blocked and is runnable */
+	SCHED_RING_BLOCKED = 3, /**< vcpu waits */
 	SCHED_RING_SLICE_END = 4, /**< vcpu used its slice on cpu; arg = ns it ran */
 	SCHED_RING_BUDGET = 5,    /**< vcpu's budget for this period is spent */
 	SCHED_RING_STOPPED = 6,   /**< vcpu will not run again (its partition stopped) */
