@@ -473,8 +473,25 @@ static void test_idle_event(void)
 
 /* ---- donation along IPC -------------------------------------------------- */
 
+/** The CPU bills the context its current vCPU runs on (sched_switch_to relies on it). */
+static bool billed_right(void)
+{
+	const struct cpu_sched *cs = &cpu_sched[0];
+	return cs->current == NULL || cs->sc == sched_sc_id(cs->current) + 1u;
+}
+
+static bool donation_ok;
+
+/** Record whether the billing invariant holds after a step; returns the step's check. */
+static bool step(bool ok)
+{
+	donation_ok &= billed_right();
+	return ok;
+}
+
 static void test_donation(void)
 {
+	donation_ok = true;
 	tsys_reset(1);
 	fake_now_ns = 1000;
 	u32 s = tsys_partition("server", 1), a = tsys_partition("client", 1),
@@ -484,25 +501,25 @@ static void test_donation(void)
 	tsys_cap(a, 1, CAP_ENDPOINT, ep, RIGHT_EP_SEND, 7);
 	struct vcpu *vs = tsys_vcpu(s, 0), *va = tsys_vcpu(a, 0), *vo = tsys_vcpu(o, 0);
 	tsys_boot();
-	OK(hc(vs, HC_RECV, 1, 0, 0) == va, "donate: the server waits; the client runs");
+	OK(step(hc(vs, HC_RECV, 1, 0, 0) == va), "donate: the server waits; the client runs");
 	fake_now_ns = 1100;
-	OK(hc(va, HC_CALL, 1, 0, 0) == vs, "donate: the call switches to the server");
+	OK(step(hc(va, HC_CALL, 1, 0, 0) == vs), "donate: the call switches to the server");
 	EQ(sched_sc_id(vs), va->id, "donate: the server runs on the client's context");
 	fake_now_ns = 1400;
-	OK(hc(vs, HC_REPLY, 0, 0, 0) == vs, "donate: the server replies and runs on");
+	OK(step(hc(vs, HC_REPLY, 0, 0, 0) == vs), "donate: the server replies and runs on");
 	EQ(sched_sc_id(vs), vs->id, "donate: on its own context again");
 	EQ(sched.ctx[va->id].used_ns, 400u, "donate: the client's context paid for the call");
 	fake_now_ns = 1600;
-	OK(hc(vs, HC_RECV, 1, 0, 0) == vo, "donate: the server waits again");
+	OK(step(hc(vs, HC_RECV, 1, 0, 0) == vo), "donate: the server waits again");
 	EQ(sched.ctx[vs->id].used_ns, 200u, "donate: its own work after the reply was its own");
 	/* A sender that queued while the server was away: the server takes its context on receive. */
 	fake_now_ns = 2000;
-	OK(tick(vo) == va, "donate: the client's turn");
+	OK(step(tick(vo) == va), "donate: the client's turn");
 	fake_now_ns = 2100;
-	OK(hc(va, HC_CALL, 1, 0, 0) == vs, "donate: a second call");
+	OK(step(hc(va, HC_CALL, 1, 0, 0) == vs), "donate: a second call");
 	fake_now_ns = 2300;
-	OK(hc(vs, HC_REPLY_RECV, 1, 0, 0) == va, "donate: reply and receive: back to the client");
-	OK(hc(va, HC_YIELD, 0, 0, 0) == vo, "donate: the client yields");
+	OK(step(hc(vs, HC_REPLY_RECV, 1, 0, 0) == va), "donate: reply and receive: back to the client");
+	OK(step(hc(va, HC_YIELD, 0, 0, 0) == vo), "donate: the client yields");
 	EQ(sched.ctx[va->id].used_ns, 400u + 300u,
 	   "donate: the client paid for the whole round trip");
 	EQ(sched.ctx[vs->id].used_ns, 200u, "donate: the server nothing");
@@ -515,15 +532,17 @@ static void test_donation(void)
 		                                .period_end = 10 * MS,
 		                                .used_ns = sched.ctx[va->id].used_ns };
 	fake_now_ns = 2400;
-	OK(tick(vo) == va, "donate: the client runs with 100 us of budget");
+	OK(step(tick(vo) == va), "donate: the client runs with 100 us of budget");
 	EQ(fake_timer_deadline, 2400 + 100 * US, "donate: the timer ends the budget");
-	OK(hc(va, HC_CALL, 1, 0, 0) == vs, "donate: a call on a small budget");
+	OK(step(hc(va, HC_CALL, 1, 0, 0) == vs), "donate: a call on a small budget");
 	fake_now_ns = 2400 + 100 * US;
-	OK(tick(vs) == vo, "donate: the budget ends under the server");
+	OK(step(tick(vs) == vo), "donate: the budget ends under the server");
 	OK(cpu_sched[0].depleted.head == vs, "donate: the server waits with the client's context");
 	fake_now_ns = 10 * MS;
-	OK(tick(vo) == vs, "donate: the next window lets it finish");
-	OK(hc(vs, HC_REPLY_RECV, 1, 0, 0) == va, "donate: and reply");
+	OK(step(tick(vo) == vs), "donate: the next window lets it finish");
+	OK(step(hc(vs, HC_REPLY_RECV, 1, 0, 0) == va), "donate: and reply");
+	OK(billed_right(), "donate: the CPU bills the current vCPU's context");
+	OK(donation_ok, "donate: ... after every step of this test");
 }
 
 /* ---- HC_SCHED_INFO, a policy that stops, power-off ----------------------- */

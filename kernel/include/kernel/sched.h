@@ -126,21 +126,21 @@ struct vcpu *sched_next(u32 cpu, struct vcpu *cur, bool preempt);
  */
 struct vcpu *sched_tick(u32 cpu, struct vcpu *cur);
 
-/** The slow half of sched_switch_to: next runs on another context than the CPU bills. */
+/** Bill what cpu ran so far and bill next's context from now (it changed under a running vCPU). */
 void sched_switch_context(u32 cpu, struct vcpu *next);
 
 /**
  * Let next run on cpu right away, in place of the current vCPU (IPC direct
- * switch). On a call the receiver runs on the caller's context (see
- * sched_donate) and on the reply the caller takes its own back, so the
- * billed context does not change and no clock is read.
+ * switch). The billed context does not change, so no clock is read: the
+ * CPU always bills the context its current vCPU runs on (cpu_sched.sc ==
+ * sched_sc_id(current) + 1), a call's receiver runs on the caller's context
+ * (sched_donate), and a reply goes back to the caller, whose context is the
+ * one the server ran on. tests/unit/test_sched.c checks the invariant.
  */
 static inline struct vcpu *sched_switch_to(u32 cpu, struct vcpu *next)
 {
 	next->state = VCPU_RUNNING;
 	cpu_sched[cpu].current = next;
-	if (__builtin_expect(cpu_sched[cpu].sc != sched_sc_id(next) + 1u, 0))
-		sched_switch_context(cpu, next);
 	return next;
 }
 
