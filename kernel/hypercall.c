@@ -16,6 +16,7 @@
 #include <kernel/print.h>
 #include <kernel/regs.h>
 #include <kernel/sched.h>
+#include <kernel/sched_plan.h>
 
 COLD static struct vcpu *hc_console_write(struct vcpu *v)
 {
@@ -198,6 +199,12 @@ struct vcpu *hypercall_dispatch(struct vcpu *v)
 		return notification_wait(v);
 	case HC_POLL:
 		return notification_poll(v);
+	case HC_SCHED_SET:
+		return hc_sched_set(v);
+	case HC_SCHED_RING:
+		return hc_sched_ring(v);
+	case HC_SCHED_INFO:
+		return hc_sched_info(v);
 	case HC_CAP_INFO:
 		return hc_cap_info(v);
 	case HC_CAP_DERIVE:

@@ -37,6 +37,7 @@ static void ipc_take_sender(struct vcpu *s, struct vcpu *r)
 	s->queued_on = NULL;
 	s->state = s->kernel_sender ? VCPU_BLOCKED_FAULT : VCPU_BLOCKED_REPLY;
 	r->caller = s;
+	sched_donate(s, r);
 }
 
 /** Run r next: directly if it lives on this CPU, else wake its CPU and pick here. */
@@ -81,6 +82,7 @@ ipc_call_invoke(struct vcpu *v, struct endpoint *ep, bool from_kernel)
 		ipc_transfer(v, r, v->send_badge);
 	v->state = from_kernel ? VCPU_BLOCKED_FAULT : VCPU_BLOCKED_REPLY;
 	r->caller = v;
+	sched_donate(v, r); /* r serves v on v's scheduling context */
 	return ipc_switch(v->cpu, v, r);
 }
 
@@ -132,6 +134,7 @@ void ipc_give_up_reply(struct vcpu *v)
 	if (v->caller != NULL) {
 		struct vcpu *caller = v->caller;
 		v->caller = NULL;
+		sched_return(v);
 		ipc_release_caller(caller);
 	}
 }
@@ -159,9 +162,11 @@ static bool ipc_deliver_reply(struct vcpu *v, struct vcpu *caller)
 static struct vcpu *ipc_recv_invoke(struct vcpu *v, struct endpoint *ep, struct vcpu *woken)
 {
 	u32 cpu = v->cpu;
+	sched_return(v); /* it holds no call now: its own context again */
 	struct vcpu *s = vcpu_queue_pop(&ep->senders);
 	if (s != NULL) {
 		ipc_take_sender(s, v);
+		sched_rebill(v); /* the time until now was the old context's */
 		if (woken != NULL)
 			sched_make_ready(woken);
 		return v;
@@ -223,6 +228,8 @@ struct vcpu *ipc_reply(struct vcpu *v)
 	}
 	struct vcpu *caller = v->caller;
 	v->caller = NULL;
+	sched_return(v);
+	sched_rebill(v);
 	if (ipc_deliver_reply(v, caller))
 		sched_make_ready(caller);
 	else if (v->state == VCPU_STOPPED) /* a STOP answer that stopped v's own partition */
@@ -286,7 +293,10 @@ void ipc_cancel(struct vcpu *v)
 	}
 	/* Servers holding v's reply right just lose it. */
 	for (u32 i = 0; i < kernel.vcpu_count; i++) {
-		if (kernel.vcpus[i].caller == v)
+		if (kernel.vcpus[i].caller == v) {
 			kernel.vcpus[i].caller = NULL;
+			sched_return(&kernel.vcpus[i]);
+			sched_rebill(&kernel.vcpus[i]);
+		}
 	}
 }

@@ -8,6 +8,7 @@
 #include <kernel/package.h>
 #include <kernel/print.h>
 #include <kernel/sched.h>
+#include <kernel/sched_plan.h>
 #include <plat/cpu.h>
 #include <plat/memory.h>
 #include <plat/timer.h>
@@ -135,6 +136,7 @@ void partition_stop(struct partition *p, const char *why, bool failed)
 	}
 	for (u32 i = 0; i < p->vcpu_count; i++)
 		ipc_cancel(&p->vcpus[i]);
+	sched_partition_stopped(p, restart);
 	if (restart) {
 		partition_revive(p, now, wait);
 		p->restarting = false;

@@ -66,7 +66,7 @@ COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
 {
 	u32 cpu = arch_cpu_index();
 	if (t->kind == TRAP_TIMER)
-		sched_wake_due(cpu, plat_timer_now_ns());
+		return sched_tick(cpu, cur); /* slices, budgets, sleepers (sched.c) */
 	if (cur == NULL || cur->state != VCPU_RUNNING) {
 		/*
 		 * Idle; or stopped, or restarted (ready again, reset), from another
@@ -80,7 +80,6 @@ COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
 	case TRAP_MEM_FAULT:
 	case TRAP_GUEST_EXCEPTION:
 		return trap_fault(cur, t);
-	case TRAP_TIMER:
 	case TRAP_WFI:
 		return sched_next(cpu, cur, true);
 	case TRAP_WAIT_IRQ:
@@ -104,13 +103,7 @@ COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
 COLD static struct vcpu *trap_fresh(u32 cpu, struct vcpu *next)
 {
 	next->after &= (u8)~VCPU_AFTER_FRESH;
-	next->state = VCPU_READY;
-	struct vcpu_queue *q = &cpu_sched[cpu].ready;
-	next->next = q->head;
-	q->head = next;
-	if (q->tail == NULL)
-		q->tail = next;
-	cpu_sched[cpu].current = NULL;
+	sched_requeue_front(next);
 	plat_cpu_kick(cpu);
 	return NULL;
 }

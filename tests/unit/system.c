@@ -13,6 +13,7 @@ void tsys_reset(u32 cpu_count)
 {
 	memset(&kernel, 0, sizeof(kernel));
 	memset(cpu_sched, 0, sizeof(cpu_sched));
+	memset(&sched, 0, sizeof(sched));
 	/* A test that ended in plat_system_off longjmp'd out holding the lock. */
 	kernel_lock.value = 0;
 	kernel.cfg.cpu_count = cpu_count;

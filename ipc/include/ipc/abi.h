@@ -50,6 +50,15 @@ enum hc_number {
 	HC_WAIT = 17,   /**< r1 = notification slot; block until bits, return and clear */
 	HC_POLL = 18,   /**< r1 = notification slot; return and clear, never block */
 
+	/*
+	 * The scheduling plan (ipc/sched.h, docs/abi.md, docs/scheduling.md):
+	 * calls of a policy partition (manifest sched-policy) on the CPUs of its
+	 * sched-cpus and the vCPUs of its `vcpus` capabilities.
+	 */
+	HC_SCHED_SET = 20,  /**< r1 = vcpus slot, r2 = vCPU, r3 = CPU, r4 = prio | flags, r5..r7 */
+	HC_SCHED_RING = 21, /**< r1 = memory slot (the event ring), r2 = notification slot */
+	HC_SCHED_INFO = 22, /**< r1 = vcpus slot, r2 = vCPU -> its state and accounting */
+
 	HC_CAP_INFO = 24,     /**< r1 = slot -> r1 type, r2 rights, r3 badge */
 	HC_CAP_DERIVE = 25,   /**< r1 = src, r2 = free dst slot, r3 = rights, r4 = badge */
 	HC_CAP_DROP = 26,     /**< r1 = slot; empty it */

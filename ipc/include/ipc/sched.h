@@ -1,0 +1,80 @@
+/**
+ * The scheduling plan's ABI (issue 11): the arguments of HC_SCHED_SET and
+ * HC_SCHED_INFO, and the layout of the event ring the kernel writes for a
+ * policy partition. docs/abi.md and docs/scheduling.md explain them.
+ *
+ * HC_SCHED_SET  r1 = a `vcpus` capability (RIGHT_VCPUS_SCHEDULE) over a
+ *               partition, r2 = the vCPU's index in it, r3 = the CPU to place
+ *               it on, r4 = priority (bits 7:0, higher runs first) | flags
+ *               (SCHED_SET_*), r5 = slice in ns (0: no slice end), r6 = budget
+ *               in ns per period (0: unlimited), r7 = period in ns (0 iff the
+ *               budget is 0).
+ * HC_SCHED_RING r1 = a memory capability (RIGHT_MEM_READ | RIGHT_MEM_WRITE)
+ *               over a region the policy maps: the ring; r2 = a notification
+ *               capability the kernel signals when it writes events.
+ * HC_SCHED_INFO r1, r2 as HC_SCHED_SET; returns r1 = state (SCHED_INFO_*),
+ *               r2 = CPU, r3 = ns billed to its scheduling context, r4 = budget
+ *               left in this period, r5 = priority | flags as last set.
+ *
+ *   ring region: +-------------------------------+ offset 0
+ *                | struct sched_ring_header      |  head (kernel), tail (policy)
+ *                +-------------------------------+ SCHED_RING_HEADER_SIZE
+ *                | struct sched_ring_event [n]   |  n = a power of two, slot = i % n
+ *                +-------------------------------+
+ */
+#ifndef IPC_SCHED_H
+#define IPC_SCHED_H
+
+#include <stdint.h>
+
+/** r4 of HC_SCHED_SET: the priority and flags. */
+#define SCHED_SET_PRIO_MASK 0xffu
+/** Held back (a cap's pool is empty): it keeps its place but does not run. */
+#define SCHED_SET_PARK (1u << 8)
+/** Run it now on its CPU, ahead of its equals (a policy's RUN decision). */
+#define SCHED_SET_NOW (1u << 9)
+#define SCHED_SET_FLAGS (SCHED_SET_PARK | SCHED_SET_NOW)
+
+/** Bounds of the plan's times, in ns. */
+#define SCHED_TIME_MIN UINT64_C(50000)      /* 50 us */
+#define SCHED_TIME_MAX UINT64_C(1000000000) /* 1 s */
+
+/** r1 of HC_SCHED_INFO. */
+enum sched_info_state {
+	SCHED_INFO_RUNNABLE = 0, /**< ready or running */
+	SCHED_INFO_BLOCKED = 1,  /**< waits for IPC, a notification or an interrupt */
+	SCHED_INFO_OFF = 2,      /**< powered off, waits for a start */
+	SCHED_INFO_STOPPED = 3,  /**< its partition stopped */
+	SCHED_INFO_DEPLETED = 4, /**< runnable, but its budget is spent or it is parked */
+};
+
+/** What an event reports (struct sched_ring_event.kind). */
+enum sched_ring_kind {
+	SCHED_RING_STARTED = 1, /**< vcpu became runnable for the first time (or again after off) */
+	SCHED_RING_WOKEN = 2,   /**< vcpu was blocked and is runnable */
+	SCHED_RING_BLOCKED = 3, /**< vcpu waits */
+	SCHED_RING_SLICE_END = 4, /**< vcpu used its slice on cpu; arg = ns it ran */
+	SCHED_RING_BUDGET = 5,    /**< vcpu's budget for this period is spent */
+	SCHED_RING_STOPPED = 6,   /**< vcpu will not run again (its partition stopped) */
+	SCHED_RING_IDLE = 7,      /**< cpu has nothing to run */
+};
+
+/** The ring's first bytes. The kernel writes head, the policy writes tail. */
+struct sched_ring_header {
+	uint32_t head;  /**< events the kernel wrote, counting up (wraps) */
+	uint32_t tail;  /**< events the policy consumed, counting up */
+	uint32_t count; /**< slots (a power of two), set by the kernel */
+	uint32_t lost;  /**< events dropped because the ring was full (counts up) */
+};
+#define SCHED_RING_HEADER_SIZE 64u
+
+struct sched_ring_event {
+	uint32_t kind;      /**< enum sched_ring_kind */
+	uint32_t cpu;       /**< the physical CPU */
+	uint32_t partition; /**< the vCPU's partition index (0xffffffff: none, IDLE) */
+	uint32_t vcpu;      /**< the vCPU's index in it */
+	uint64_t now;       /**< ns since boot */
+	uint64_t arg;       /**< SLICE_END: ns run; otherwise 0 */
+};
+
+#endif /* IPC_SCHED_H */
