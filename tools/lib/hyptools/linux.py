@@ -43,6 +43,7 @@ model=$(cat /proc/device-tree/model 2>/dev/null)
 name=${model##* }
 hostname "$name"
 echo "linux-test: init started on $name"
+echo "linux-test: shell at $(counter)"
 export PS1="$name# "
 exec setsid cttyhack sh
 '''
@@ -137,11 +138,20 @@ def fetch(cache):
     return image, busybox
 
 
+COUNTER_C = os.path.join(REPO, 'tests', 'linux', 'counter.c')
+CROSS_CC = 'aarch64-linux-gnu-gcc'
+
+
 def initramfs(busybox, out_dir):
-    """out_dir/initramfs.gz (blob name "initramfs"): busybox, /init, timers, busy."""
+    """out_dir/initramfs.gz (blob name "initramfs"): busybox, /init, timers, busy, counter."""
     root = os.path.join(out_dir, 'root')
     for d in ('bin', 'proc', 'sys', 'dev'):
         os.makedirs(os.path.join(root, d), exist_ok=True)
+    # counter (tests/linux/counter.c): the virtual counter at the shell's start, for the
+    # linux_boot_to_shell figure; built with the cross compiler of the arm64 build.
+    subprocess.check_call([CROSS_CC, '-O2', '-static', '-nostdlib', '-ffreestanding',
+                           '-fno-stack-protector', '-o', os.path.join(root, 'bin', 'counter'),
+                           COUNTER_C])
     files = {'bin/busybox': None, 'init': INIT, 'bin/timers': TIMERS, 'bin/busy': BUSY}
     for name, text in files.items():
         path = os.path.join(root, name)
@@ -172,11 +182,23 @@ def missing_builds(two=False):
     return [p for p in need if not os.path.exists(p)]
 
 
+def native_command(image, rd, bootargs):
+    """
+    QEMU running Linux directly (no hypervisor), under -icount, for the native side of
+    linux_boot_to_shell: QEMU virt with the same GICv3 and CPU as the hypervisor's
+    machine, 2 CPUs and 256 MiB like the guest, QEMU's own device tree and PL011.
+    """
+    return ['qemu-system-aarch64', '-M', 'virt,gic-version=3', '-cpu', 'max,pauth-impdef=on',
+            '-smp', '2', '-m', '256M', '-nographic', '-no-reboot', '-kernel', image,
+            '-initrd', rd, '-append', bootargs] + qemu.ICOUNT_ARGS
+
+
 class Session:
     """QEMU running an image, its console read as lines while the test types into it."""
 
-    def __init__(self, image, icount=False, echo=False, log=None):
-        argv = qemu.command('arm64', image, icount=icount, extra=QEMU_EXTRA)
+    def __init__(self, image, icount=False, echo=False, log=None, argv=None):
+        if argv is None:
+            argv = qemu.command('arm64', image, icount=icount, extra=QEMU_EXTRA)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, start_new_session=True)
         self.echo = echo
