@@ -11,7 +11,9 @@
  *   SMCCC_VERSION                    1.1
  *   SMCCC_ARCH_FEATURES(fid)         0 for SMCCC_ARCH_FEATURES, else NOT_SUPPORTED
  *   PSCI_VERSION                     1.1
- *   PSCI_FEATURES(fid)               0 for each PSCI function below, else NOT_SUPPORTED
+ *   PSCI_FEATURES(fid)               0 for each PSCI function below and for SMCCC_VERSION
+ *                                    (DEN 0022 5.1.14: how a caller learns SMCCC >= 1.1
+ *                                    is there), else NOT_SUPPORTED
  *   CPU_SUSPEND (32/64)              a WFI: SUCCESS once the vCPU runs again
  *   CPU_OFF                          the vCPU powers off (returns only by CPU_ON)
  *   CPU_ON (32/64)                   target = MPIDR Aff0 (the vCPU index, VMPIDR_EL2), entry,
@@ -55,10 +57,16 @@
 
 #define VERSION_1_1 0x10001
 
-/** Whether fid names a PSCI function this file implements (PSCI_FEATURES). */
+/**
+ * Whether PSCI_FEATURES answers SUCCESS for fid: the PSCI functions this file
+ * implements, and SMCCC_VERSION, which PSCI 1.0 callers probe before they
+ * call it (Linux assumes SMCCC 1.0 otherwise and never asks
+ * SMCCC_ARCH_FEATURES).
+ */
 static bool smccc_psci_known(u32 fid)
 {
 	switch (fid) {
+	case SMCCC_VERSION:
 	case PSCI_VERSION:
 	case PSCI_CPU_SUSPEND:
 	case PSCI_CPU_SUSPEND | PSCI_64:

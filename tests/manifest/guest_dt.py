@@ -60,7 +60,7 @@ def cells(*values):
 def main():
     source = open(sys.argv[1], encoding='utf-8').read()
     blobs = guestdt.generate_all(dtb_of(source), {'initramfs': INITRD})
-    dts = subprocess.run(['dtc', '-q', '-I', 'dtb', '-O', 'dts', '-'], input=blobs['linux-dt'],
+    dts = subprocess.run(['dtc', '-q', '-I', 'dtb', '-O', 'dts', '-'], input=blobs['lx1-dt'],
                          stdout=subprocess.PIPE, check=True).stdout.decode()
     checks = [
         ('/', r'#address-cells = <0x02>;', 'root: 2 address cells'),
@@ -88,10 +88,10 @@ def main():
          'chosen: initrd end'),
     ]
     bad = [
-        ('device-tree = "linux-dt";', '', 'a linux partition needs device-tree'),
+        ('device-tree = "lx1-dt";', '', 'a linux partition needs device-tree'),
         ('uart-interrupt = <33>;', '', 'uart needs uart-interrupt'),
         ('uart-interrupt = <33>;', 'uart-interrupt = <17>;', 'is not an SPI'),
-        ('uart = <&linux_uart>;', 'uart = <0x4242>;', 'dangling phandle'),
+        ('uart = <&lx1_uart>;', 'uart = <0x4242>;', 'dangling phandle'),
     ]
     print('1..%d' % (len(checks) + len(bad)))
     n = 0

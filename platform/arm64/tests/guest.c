@@ -463,6 +463,8 @@ int svc_main(uint64_t arg)
 	check(smccc(0x84000000, 0, 0, 0, 0) == 0x10001, "PSCI_VERSION is 1.1");
 	check(smccc(0x80000000, 0, 0, 0, 1) == 0x10001, "SMCCC_VERSION by SMC is 1.1");
 	check(smccc(0x8400000a, PSCI_CPU_ON64, 0, 0, 0) == 0, "PSCI_FEATURES(CPU_ON) supported");
+	check(smccc(0x8400000a, 0x80000000, 0, 0, 0) == 0,
+	      "PSCI_FEATURES(SMCCC_VERSION) supported");
 	check(smccc(0x8400000a, 0x8400001f, 0, 0, 0) == -1,
 	      "PSCI_FEATURES of an unknown function: NOT_SUPPORTED");
 	check(smccc(0x8400001f, 0, 0, 0, 1) == -1, "an unknown function id: NOT_SUPPORTED");
