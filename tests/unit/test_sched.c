@@ -133,7 +133,7 @@ static void test_default_plan(void)
 	va = tsys_vcpu(a, 0);
 	vb = tsys_vcpu(b, 0);
 	u32 kicks = fake_kicks;
-	tsys_boot();
+	OK(tsys_boot() == va, "default: CPU 0 runs a");
 	OK(vb->cpu == 1 && fake_kicks > kicks, "default: a vCPU placed on CPU 1 kicks it");
 }
 
