@@ -99,6 +99,15 @@ void sched_switch_context(u32 cpu, struct vcpu *next)
 	cs->sc = sched_sc_id(next) + 1u;
 }
 
+void sched_settle(u32 id)
+{
+	u64 now = plat_timer_now_ns();
+	for (u32 cpu = 0; cpu < kernel.cpu_count && cpu < CFG_CPU_MAX; cpu++) {
+		if (cpu_sched[cpu].sc == id + 1u)
+			sched_bill(&cpu_sched[cpu], now);
+	}
+}
+
 void sched_rebill(struct vcpu *server)
 {
 	struct cpu_sched *cs = &cpu_sched[server->cpu];
@@ -175,8 +184,12 @@ static void sched_arm(u32 cpu, u64 now)
 			deadline = end > now ? end : now;
 			cs->ticking = true;
 		}
-		if (sc->budget_ns != 0)
-			deadline = sched_min(deadline, now + sc->remaining);
+		if (sc->budget_ns != 0) {
+			/* What it ran since the last bill already counts against the budget. */
+			u64 unbilled = now > cs->mark_ns ? now - cs->mark_ns : 0;
+			u64 left = sc->remaining > unbilled ? sc->remaining - unbilled : 0;
+			deadline = sched_min(deadline, left != 0 ? now + left : now);
+		}
 	}
 	for (const struct vcpu *v = cs->depleted.head; v != NULL; v = v->next) {
 		const struct sched_ctx *sc = sched_sc(v);
@@ -356,14 +369,13 @@ struct vcpu *sched_next(u32 cpu, struct vcpu *cur, bool preempt)
 		bool equal_waits = cs->ready.head != NULL &&
 		                   sched_prio(cs->ready.head) >= sched_prio(cur);
 		if (!sched_must_leave(cs, cur) && !(preempt && equal_waits)) {
-			if (preempt || (!cs->ticking && cs->ready.head != NULL)) {
-				u64 now = plat_timer_now_ns();
-				if (preempt) {
-					sched_bill(cs, now);
-					cs->slice_start_ns = now; /* a yield alone: a fresh slice */
-				}
-				sched_arm(cpu, now);
+			/* The plan may have changed (a kick): the timer follows it. */
+			u64 now = plat_timer_now_ns();
+			if (preempt) {
+				sched_bill(cs, now);
+				cs->slice_start_ns = now; /* a yield alone: a fresh slice */
 			}
+			sched_arm(cpu, now);
 			return cur;
 		}
 		cs->in_dispatch = true;

@@ -34,7 +34,8 @@ void sched_report(u32 kind, u32 cpu, const struct vcpu *v, u64 arg)
 	struct sched_ring_state *r = &sched.ring[pol];
 	if (r->hdr == NULL || kernel.partitions[pol].stopped)
 		return;
-	if (v != NULL && !sched_in_scope(pol, v->part->id))
+	/* Never its own vCPUs: its own waiting would wake it, again and again. */
+	if (v != NULL && (v->part->id == pol || !sched_in_scope(pol, v->part->id)))
 		return;
 	/* The policy writes tail: any value it puts there only makes the ring look full. */
 	u32 tail = __atomic_load_n(&r->hdr->tail, __ATOMIC_ACQUIRE);
@@ -148,7 +149,8 @@ static void sched_set_invoke(const struct sched_set_req *q)
 	sc->parked = (q->prio_flags & SCHED_SET_PARK) != 0;
 	sc->slice_ns = q->slice;
 	if (new_budget) {
-		/* A new allowance starts a fresh window now. */
+		/* A new allowance starts a fresh window now: what ran before is not its. */
+		sched_settle(t->id);
 		sc->budget_ns = q->budget;
 		sc->period_ns = q->period;
 		sc->remaining = q->budget;
@@ -184,13 +186,15 @@ struct vcpu *hc_sched_info(struct vcpu *v)
 	struct vcpu *t;
 	enum status s = sched_decode_target(v, &t);
 	if (s == STATUS_OK) {
-		struct sched_ctx *sc = &sched.ctx[t->id];
-		sched_ctx_refresh(sc, plat_timer_now_ns());
+		/* Read only: the window is the business of the CPU that bills it. */
+		const struct sched_ctx *sc = &sched.ctx[t->id];
+		bool renewed = sc->budget_ns != 0 && plat_timer_now_ns() >= sc->period_end;
+		u64 left = renewed ? sc->budget_ns : sc->remaining;
 		u64 state;
 		switch (t->state) {
 		case VCPU_READY:
 		case VCPU_RUNNING:
-			state = sc->parked || (sc->budget_ns != 0 && sc->remaining == 0) ?
+			state = sc->parked || (sc->budget_ns != 0 && left == 0) ?
 			                SCHED_INFO_DEPLETED :
 			                SCHED_INFO_RUNNABLE;
 			break;
@@ -207,7 +211,7 @@ struct vcpu *hc_sched_info(struct vcpu *v)
 		reg_set(v, 1, state);
 		reg_set(v, 2, t->cpu);
 		reg_set(v, 3, sc->used_ns);
-		reg_set(v, 4, sc->remaining);
+		reg_set(v, 4, left);
 		reg_set(v, 5, (u64)sc->prio | (sc->parked ? SCHED_SET_PARK : 0u));
 	}
 	reg_status(v, s);

@@ -188,6 +188,9 @@ static bool ptimer_asserted(const struct vcpu *v, u64 now_ticks)
 	       now_ticks >= v->arch.ptimer_cval;
 }
 
+/** How often a CPU looks again at a guest's physical timer line that stays high. */
+#define PTIMER_HIGH_POLL_NS UINT64_C(1000000)
+
 /** When v's physical timer fires (ns of the physical counter), 0 if it will not. */
 static u64 ptimer_deadline_ns(const struct vcpu *v)
 {
@@ -220,7 +223,14 @@ static __attribute__((noinline)) bool ptimer_update_armed(struct arm64_cpu *cpu,
 	 */
 	if (was != high || high)
 		__atomic_store_n(&v->arch.lr_dirty, 1u, __ATOMIC_RELEASE);
-	cpu->guest_deadline_ns = high ? 0 : ptimer_deadline_ns(v);
+	/*
+	 * While the line is high the guest may end its handler without lowering
+	 * it (a CVAL already past): the level must be listed again, which needs
+	 * an exit. The kernel no longer ticks a CPU with one runnable vCPU
+	 * (docs/scheduling.md), so look again every PTIMER_HIGH_POLL_NS.
+	 */
+	cpu->guest_deadline_ns = high ? plat_timer_now_ns() + PTIMER_HIGH_POLL_NS :
+	                                ptimer_deadline_ns(v);
 	arm64_timer_program(cpu, 0);
 	return high;
 }

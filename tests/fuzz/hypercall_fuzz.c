@@ -17,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct kernel_state snapshot_kernel;
 static struct cpu_sched snapshot_sched[CFG_CPU_MAX];
+static struct sched_state snapshot_plan; /* the plan and the contexts (kernel/sched.h) */
 static struct vcpu *snapshot_first;
 static bool built;
 
@@ -27,10 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snapshot_first = tsys_boot();
 		memcpy(&snapshot_kernel, &kernel, sizeof(kernel));
 		memcpy(snapshot_sched, cpu_sched, sizeof(cpu_sched));
+		memcpy(&snapshot_plan, &sched, sizeof(sched));
 		built = true;
 	}
 	memcpy(&kernel, &snapshot_kernel, sizeof(kernel));
 	memcpy(cpu_sched, snapshot_sched, sizeof(cpu_sched));
+	memcpy(&sched, &snapshot_plan, sizeof(sched));
 	kernel_lock.value = 0;
 	fake_console_clear();
 	struct vcpu *v = snapshot_first;

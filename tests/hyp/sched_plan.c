@@ -1,13 +1,16 @@
 /**
  * The kernel's scheduling plan in QEMU (issue 11; docs/scheduling.md): this
- * partition is the policy (sched-policy, sched-cpus 0 and 1, itself on CPU
- * 1) of two spinners on CPU 0. It registers its event ring, programs
- * slices, priorities and a budget with HC_SCHED_SET, follows the events and
- * reads the kernel's accounting back with HC_SCHED_INFO:
+ * partition is the policy (sched-policy, sched-cpus 0) of two spinners on
+ * CPU 0, where it runs too, above them (a `vcpus` capability over itself:
+ * priority 3, no slice), so that every event wakes it at once. It registers
+ * its event ring, programs slices, priorities and a budget with
+ * HC_SCHED_SET, follows the events and reads the kernel's accounting back
+ * with HC_SCHED_INFO:
  *  - equal priorities with slices of 10 and 5 ms share CPU 0 2:1 (within 2 %);
  *  - a spinner above the other with a budget of 2.5 ms per 10 ms takes 25 %
  *    (within 2 %), and the kernel reports BUDGET each period;
- *  - a spinner alone on its CPU takes no tick: no event in 50 ms.
+ *  - the policy ends with a spinner parked: the kernel releases it, and
+ *    both spinners run on to their end.
  * Measured in the kernel's own billed time; the test runs under -icount.
  */
 #include <ipc/sched.h>
@@ -18,6 +21,7 @@
 #define SLOT_B 1u
 #define SLOT_RING 2u
 #define SLOT_NTF 3u
+#define SLOT_SELF 4u
 #define RING_IPA 0x300000u
 #define STOP_IPA 0x200000u
 #define MS UINT64_C(1000000)
@@ -47,9 +51,9 @@ static uint64_t used(uint32_t slot)
 	return r[3];
 }
 
-/** Events seen per kind, and the time of the last one. */
+/** Events seen per kind, the time of the last one, the longest run a BUDGET reported. */
 static uint32_t seen[8];
-static uint64_t last_now;
+static uint64_t last_now, longest_budget_run;
 
 static void drain(void)
 {
@@ -60,6 +64,8 @@ static void drain(void)
 		const struct sched_ring_event *e = &ev[t & (ring->count - 1u)];
 		if (e->kind < 8)
 			seen[e->kind]++;
+		if (e->kind == SCHED_RING_BUDGET && e->arg > longest_budget_run)
+			longest_budget_run = e->arg;
 		last_now = e->now;
 	}
 	__atomic_store_n(&ring->tail, head, __ATOMIC_RELEASE);
@@ -90,47 +96,45 @@ static bool near(uint64_t got_pm, uint64_t want_pm, uint64_t pct)
 int svc_main(uint64_t arg)
 {
 	(void)arg;
-	tap_plan(9);
+	tap_plan(10);
+	tap_is(set(SLOT_SELF, 3, 0, 0, 0), STATUS_OK, "the policy runs above what it schedules");
 	uint64_t r[IPC_REG_COUNT];
 	tap_is(hc(HC_SCHED_RING, SLOT_RING, SLOT_NTF, 0, 0, 0, 0, 0, r), STATUS_OK,
 	       "the policy registers its event ring");
 	tap_ok(r[1] >= 64 && ring->count == r[1], "ring of %u events", (unsigned)r[1]);
 
 	/* 2:1 by slices. */
-	tap_ok(set(SLOT_A, 1, 10 * MS, 0, 0) == STATUS_OK && set(SLOT_B, 1, 5 * MS, 0, 0) == STATUS_OK,
+	tap_ok(set(SLOT_A, 1, 10 * MS, 0, 0) == STATUS_OK &&
+	               set(SLOT_B, 1, 5 * MS, 0, 0) == STATUS_OK,
 	       "slices of 10 and 5 ms at one priority");
 	uint64_t da, db;
 	run_for(300 * MS, &da, &db);
 	uint64_t share = da * 1000u / db;
 	tap_ok(near(share, 2000, 2), "they share CPU 0 2:1 within 2 %% (a:b = %u.%03u)",
 	       (unsigned)(share / 1000u), (unsigned)(share % 1000u));
-	tap_ok(seen[SCHED_RING_SLICE_END] >= 20, "the kernel reported %u slice ends",
+	tap_ok(seen[SCHED_RING_SLICE_END] >= 15, "the kernel reported %u slice ends",
 	       (unsigned)seen[SCHED_RING_SLICE_END]);
 
 	/* A budget: 25 % for the higher priority. */
 	tap_ok(set(SLOT_A, 2, 10 * MS, 2500000, 10 * MS) == STATUS_OK,
 	       "a above b with 2.5 ms per 10 ms");
 	uint32_t budgets = seen[SCHED_RING_BUDGET];
-	run_for(200 * MS, &da, &db);
+	run_for(400 * MS, &da, &db);
 	share = da * 1000u / (da + db);
 	tap_ok(near(share, 250, 2), "a takes 25 %% within 2 %% (%u.%u %%)", (unsigned)(share / 10u),
 	       (unsigned)(share % 10u));
-	tap_ok(seen[SCHED_RING_BUDGET] - budgets >= 18, "BUDGET reported %u times in 20 periods",
+	tap_ok(seen[SCHED_RING_BUDGET] - budgets >= 38, "BUDGET reported %u times in 40 periods",
 	       (unsigned)(seen[SCHED_RING_BUDGET] - budgets));
+	tap_ok(longest_budget_run <= 2500000 + 1000,
+	       "no run of a went past its budget by more than 1 us (longest %u ns)",
+	       (unsigned)longest_budget_run);
 
-	/* b alone (a parked): no slice end, no tick, no event while it runs. */
-	set(SLOT_A, SCHED_SET_PARK, 10 * MS, 0, 0);
-	drain();
-	uint32_t before = seen[SCHED_RING_SLICE_END] + seen[SCHED_RING_BUDGET];
-	uint64_t b0 = used(SLOT_B);
-	for (unsigned i = 0; i < 200000; i++)
-		(void)svc_null();
-	drain();
-	tap_ok(seen[SCHED_RING_SLICE_END] + seen[SCHED_RING_BUDGET] == before && used(SLOT_B) == b0,
-	       "b alone on CPU 0: no slice end, and its time is not billed before it leaves");
-
-	/* Stop the spinners (a unparked to see the flag), then finish. */
+	/*
+	 * The policy goes away for good leaving a parked: the kernel keeps the
+	 * rest of the plan and lets a go, so both spinners still see the flag
+	 * and exit (the manifest's expect lines).
+	 */
 	*(volatile uint64_t *)(uintptr_t)STOP_IPA = 1;
-	set(SLOT_A, 1, 10 * MS, 0, 0);
+	set(SLOT_A, SCHED_SET_PARK | 1, 10 * MS, 0, 0);
 	tap_done();
 }

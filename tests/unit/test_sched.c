@@ -21,6 +21,7 @@
 #define S_RING 4u
 #define S_NTF 5u
 #define S_VCPUS_B 6u
+#define S_SELF 7u
 
 static u32 pol_p, a_p, b_p, ntf;
 
@@ -71,6 +72,7 @@ static void with_policy(u32 cpus, u64 mask, u32 a_vcpus)
 	tsys_cap(pol_p, S_RING, CAP_MEMORY, pol_p, RIGHT_MEM_READ | RIGHT_MEM_WRITE, 0);
 	tsys_cap(pol_p, S_NTF, CAP_NOTIFICATION, ntf, RIGHT_NTF_WAIT, 0);
 	tsys_cap(pol_p, S_VCPUS_B, CAP_VCPUS, b_p, RIGHT_VCPUS_SCHEDULE, 0);
+	tsys_cap(pol_p, S_SELF, CAP_VCPUS, pol_p, RIGHT_VCPUS_SCHEDULE, 0);
 }
 
 static struct sched_ring_header *ring_hdr(void)
@@ -131,7 +133,7 @@ static void test_default_plan(void)
 	va = tsys_vcpu(a, 0);
 	vb = tsys_vcpu(b, 0);
 	u32 kicks = fake_kicks;
-	tsys_boot();
+	OK(tsys_boot() == va, "default: CPU 0 runs a");
 	OK(vb->cpu == 1 && fake_kicks > kicks, "default: a vCPU placed on CPU 1 kicks it");
 }
 
@@ -298,6 +300,31 @@ static void test_budget(void)
 	EQ(a->run_ns, a_runs, "budget: the vCPU's run_ns follows its context");
 }
 
+/** A budget given to a vCPU running on another CPU starts clean, and its CPU's timer follows. */
+static void test_budget_while_running(void)
+{
+	with_policy(2, 0x3, 1);
+	kernel.cfg.partitions[pol_p].vcpus[0].hard_affinity = 0x2;
+	kernel.cfg.partitions[a_p].vcpus[0].hard_affinity = 0x1;
+	kernel.cfg.partitions[b_p].vcpus[0].hard_affinity = 0x2;
+	struct vcpu *pol = tsys_vcpu(pol_p, 0), *a = tsys_vcpu(a_p, 0);
+	OK(tsys_boot() == a, "running: a runs alone on CPU 0");
+	EQ(fake_timer_deadline, 0u, "running: no tick");
+	fake_cpu = 1;
+	OK(kernel_idle(1) == pol, "running: the policy runs on CPU 1");
+	fake_now_ns = 5 * MS;
+	u32 kicks = fake_kicks;
+	EQ(sset(pol, S_VCPUS, 0, 0, 0, 0, MS, 10 * MS), STATUS_OK,
+	   "running: a gets 1 ms per 10 ms");
+	OK(fake_kicks > kicks, "running: CPU 0 is kicked");
+	EQ(sched.ctx[a->id].used_ns, 5 * MS - 1000, "running: its time so far was billed first");
+	EQ(sched.ctx[a->id].remaining, MS, "running: ... outside the new window");
+	fake_cpu = 0;
+	fake_now_ns += 100;
+	OK(trap_event(a, TRAP_IRQ, 0, 0) == a, "running: at the kick a runs on");
+	EQ(fake_timer_deadline, 5 * MS + 100 + MS - 100, "running: with its budget's end armed");
+}
+
 /** A budget spent while b runs on the depleted list: the timer wakes it for its next window. */
 static void test_budget_window(void)
 {
@@ -397,6 +424,8 @@ static void test_ring(void)
 	   "ring: 4 KiB hold 64 events (a power of two)");
 	OK(hc(pol, HC_WAIT, S_NTF, 0, 0) == a, "ring: the policy waits; a runs");
 	EQ(ring_hdr()->head, 0u, "ring: the policy's own wait is not reported to it");
+	sched_report(SCHED_RING_WOKEN, 0, pol, 0);
+	EQ(ring_hdr()->head, 0u, "ring: nothing about its own vCPUs, even with a cap over itself");
 	OK(hc(a, HC_WAIT, 1, 0, 0) == b, "ring: a waits");
 	OK(ring_has(0, SCHED_RING_BLOCKED, a_p, 0), "ring: BLOCKED a");
 	EQ(pol->state, VCPU_READY, "ring: the notification woke the policy");
@@ -518,7 +547,8 @@ static void test_donation(void)
 	fake_now_ns = 2100;
 	OK(step(hc(va, HC_CALL, 1, 0, 0) == vs), "donate: a second call");
 	fake_now_ns = 2300;
-	OK(step(hc(vs, HC_REPLY_RECV, 1, 0, 0) == va), "donate: reply and receive: back to the client");
+	OK(step(hc(vs, HC_REPLY_RECV, 1, 0, 0) == va),
+	   "donate: reply and receive: back to the client");
 	OK(step(hc(va, HC_YIELD, 0, 0, 0) == vo), "donate: the client yields");
 	EQ(sched.ctx[va->id].used_ns, 400u + 300u,
 	   "donate: the client paid for the whole round trip");
@@ -609,6 +639,7 @@ int main(void)
 	test_slice_zero();
 	test_budget();
 	test_budget_window();
+	test_budget_while_running();
 	test_park_place_now();
 	test_ring();
 	test_idle_event();

@@ -165,6 +165,9 @@ void sched_rebill(struct vcpu *server);
  */
 void sched_requeue(struct vcpu *v, u32 cpu, bool front);
 
+/** Bill up to now every CPU that bills context id (before the plan changes it). */
+void sched_settle(u32 id);
+
 /** Take v off any ready, depleted or sleeping queue (it stopped). */
 void sched_remove(struct vcpu *v);
 
