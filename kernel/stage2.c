@@ -14,6 +14,8 @@
 #define STAGE2_LEVELS 4u
 /** A level-2 block: used where the IPA, the PA and the rest of the size allow. */
 #define STAGE2_BLOCK_SIZE UINT64_C(0x200000)
+/** A level-1 block, likewise (ARM DDI 0487 D8.2.6; AMD APM vol 2 15.25.5: a 1 GiB PDPE). */
+#define STAGE2_HUGE_SIZE UINT64_C(0x40000000)
 
 typedef u64 stage2_table[STAGE2_ENTRIES];
 
@@ -110,12 +112,12 @@ bool stage2_init(struct stage2 *s2, u32 vmid)
 }
 
 /**
- * The table of level stop (2 or 3) covering ipa, creating intermediate
- * tables when create is set; NULL if absent, if a 2 MiB block is in the way
- * (for stop 3), or if the pool is empty.
+ * The table of level stop (1, 2 or 3) covering ipa, creating intermediate
+ * tables when create is set; NULL if absent, if a block is in the way, or if
+ * the pool is empty.
  */
 /*@ requires \valid_read(s2) && stage2_pool_used <= STAGE2_POOL_PAGES;
-    requires stop == 2 || stop == 3;
+    requires 1 <= stop <= 3;
     requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
     ensures stage2_pool_used <= STAGE2_POOL_PAGES;
     ensures \result == \null || s2_pool_table(\result);
@@ -168,9 +170,9 @@ static u64 *stage2_table_at(const struct stage2 *s2, u64 ipa, u32 stop, bool cre
 /**
  * Proved (proofs/README.md): it writes nothing but pool tables; it maps only
  * when the arguments are aligned, non-empty and in range; every leaf entry
- * it stores maps the page (or, where ipa + off and pa + off are 2 MiB
- * aligned and 2 MiB remain, the level-2 block) ipa + off to pa + off for
- * some off < size, and only where no valid entry was.
+ * it stores maps the page (or, where ipa + off and pa + off are 1 GiB or
+ * 2 MiB aligned and that much remains, the level-1 or level-2 block) ipa +
+ * off to pa + off for some off < size, and only where no valid entry was.
  */
 /*@ requires \valid(s2) && stage2_pool_used <= STAGE2_POOL_PAGES;
     requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
@@ -197,10 +199,14 @@ bool stage2_map(struct stage2 *s2, ipaddr_t ipa, paddr_t pa, u64 size, u32 right
 	    loop variant size - off;
 	*/
 	while (off < size) {
+		bool huge = (ipa.ipa + off) % STAGE2_HUGE_SIZE == 0 &&
+		            (pa.pa + off) % STAGE2_HUGE_SIZE == 0 && size - off >= STAGE2_HUGE_SIZE;
 		bool block = (ipa.ipa + off) % STAGE2_BLOCK_SIZE == 0 &&
 		             (pa.pa + off) % STAGE2_BLOCK_SIZE == 0 &&
 		             size - off >= STAGE2_BLOCK_SIZE;
-		u32 level = block ? STAGE2_LEVELS - 2u : STAGE2_LEVELS - 1u;
+		u32 level = huge  ? STAGE2_LEVELS - 3u :
+		            block ? STAGE2_LEVELS - 2u :
+		                    STAGE2_LEVELS - 1u;
 		u64 *table = stage2_table_at(s2, ipa.ipa + off, level, true);
 		if (table == NULL)
 			return false;
@@ -210,7 +216,12 @@ bool stage2_map(struct stage2 *s2, ipaddr_t ipa, paddr_t pa, u64 size, u32 right
 		/*@ assert ipa.ipa <= ipa.ipa + off < ipa.ipa + size <= (1 << STAGE2_IPA_BITS); */
 		/*@ assert pa.pa <= pa.pa + off < pa.pa + size; */
 		/*@ assert !s2_valid_l(*entry); */
-		if (block) {
+		if (huge) {
+			/* The same descriptor as a level-2 block on both platforms. */
+			*entry = arch_stage2_block_entry(pa_init(pa.pa + off), rights, device);
+			/*@ assert *entry == s2_block_l(pa.pa + off, rights, device); */
+			off += STAGE2_HUGE_SIZE;
+		} else if (block) {
 			*entry = arch_stage2_block_entry(pa_init(pa.pa + off), rights, device);
 			/*@ assert *entry == s2_block_l(pa.pa + off, rights, device); */
 			off += STAGE2_BLOCK_SIZE;
@@ -242,14 +253,22 @@ bool stage2_lookup(const struct stage2 *s2, ipaddr_t ipa, paddr_t *pa, u32 *righ
 {
 	if (ipa.ipa >= (UINT64_C(1) << STAGE2_IPA_BITS))
 		return false;
-	u64 *table = stage2_table_at(s2, ipa.ipa, STAGE2_LEVELS - 2u, false);
+	u64 *table = stage2_table_at(s2, ipa.ipa, STAGE2_LEVELS - 3u, false);
 	if (table == NULL)
 		return false;
-	u64 entry = table[stage2_index(ipa.ipa, STAGE2_LEVELS - 2u)];
+	u64 entry = table[stage2_index(ipa.ipa, STAGE2_LEVELS - 3u)];
 	if (!arch_stage2_entry_valid(entry))
 		return false;
-	u64 offset_mask = STAGE2_BLOCK_SIZE - 1u;
+	u64 offset_mask = STAGE2_HUGE_SIZE - 1u;
+	/* Down a level for each table entry: a 1 GiB block, a 2 MiB block or a page. */
 	if (arch_stage2_entry_is_table(entry)) {
+		u64 *mid = plat_phys_to_virt(arch_stage2_entry_pa(entry));
+		entry = mid[stage2_index(ipa.ipa, STAGE2_LEVELS - 2u)];
+		if (!arch_stage2_entry_valid(entry))
+			return false;
+		offset_mask = STAGE2_BLOCK_SIZE - 1u;
+	}
+	if (offset_mask == STAGE2_BLOCK_SIZE - 1u && arch_stage2_entry_is_table(entry)) {
 		u64 *leaf = plat_phys_to_virt(arch_stage2_entry_pa(entry));
 		entry = leaf[stage2_index(ipa.ipa, STAGE2_LEVELS - 1u)];
 		if (!arch_stage2_entry_valid(entry))

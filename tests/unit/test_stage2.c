@@ -79,6 +79,44 @@ static void test_blocks(void)
 	EQ(before - stage2_pool_free(), 1, "is mapped with pages (one more level-3 table)");
 }
 
+/* A 1 GiB level-1 block where the IPA, the PA and the size allow, then 2 MiB, then pages. */
+static void test_huge_blocks(void)
+{
+	struct stage2 s2;
+	paddr_t got;
+	u32 rights;
+	OK(stage2_init(&s2, 11), "init for the 1 GiB block test");
+	u32 before = stage2_pool_free();
+	OK(stage2_map(&s2, ipa_init(0x40000000), pa_init(UINT64_C(0x100000000)), 0x40201000,
+	              RIGHT_MEM_READ | RIGHT_MEM_WRITE, false),
+	   "map 1 GiB + 2 MiB + 4 KiB, 1 GiB aligned");
+	EQ(before - stage2_pool_free(), 3, "a 1 GiB block, a 2 MiB block and a page: 3 tables");
+	OK(stage2_lookup(&s2, ipa_init(0x40000000), &got, &rights) &&
+	           got.pa == UINT64_C(0x100000000),
+	   "lookup at the start of the 1 GiB block");
+	OK(stage2_lookup(&s2, ipa_init(0x7fffffff), &got, &rights) &&
+	           got.pa == UINT64_C(0x13fffffff),
+	   "lookup at the last byte of the 1 GiB block");
+	EQ(rights, RIGHT_MEM_READ | RIGHT_MEM_WRITE, "the 1 GiB block keeps the rights");
+	OK(stage2_lookup(&s2, ipa_init(0x801fffff), &got, &rights) &&
+	           got.pa == UINT64_C(0x1401fffff),
+	   "the 2 MiB block after it");
+	OK(stage2_lookup(&s2, ipa_init(0x80200010), &got, &rights) &&
+	           got.pa == UINT64_C(0x140200010),
+	   "the page after that");
+	OK(!stage2_lookup(&s2, ipa_init(0x80201000), &got, &rights), "nothing after the page");
+	OK(!stage2_map(&s2, ipa_init(0x50000000), pa_init(0x1000), 0x1000, RIGHT_MEM_READ, false),
+	   "a page inside the 1 GiB block is refused");
+	OK(!stage2_map(&s2, ipa_init(0x50000000), pa_init(0x200000), 0x200000, RIGHT_MEM_READ,
+	               false),
+	   "a 2 MiB block inside the 1 GiB block is refused");
+	before = stage2_pool_free();
+	OK(stage2_map(&s2, ipa_init(UINT64_C(0x100000000)), pa_init(UINT64_C(0x180200000)),
+	              0x40000000, RIGHT_MEM_READ, false),
+	   "1 GiB at a PA that is only 2 MiB aligned");
+	EQ(before - stage2_pool_free(), 1, "is mapped with 2 MiB blocks (one level-2 table)");
+}
+
 static void test_ranges(void)
 {
 	OK(range_valid(0x1000, 0x1000), "valid range");
@@ -112,6 +150,7 @@ int main(void)
 {
 	test_map_lookup();
 	test_blocks();
+	test_huge_blocks();
 	test_ranges();
 	return tap_finish();
 }
