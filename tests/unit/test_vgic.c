@@ -644,6 +644,71 @@ static void test_lr_inject(void)
 	   "inject: nothing to a sleeping redistributor");
 }
 
+/** LPIs (docs/its.md): registers, the ITS's outputs, and delivery through the list registers. */
+static void test_lpi(void)
+{
+	reset(32);
+	bring_up();
+	EQ((dread(0x4, 4) >> 17) & 1, 0, "no LPIs: GICD_TYPER.LPIS = 0");
+	EQ(rread(RD(0, 0x8), 8) & 1, 0, "no LPIs: GICR_TYPER.PLPIS = 0");
+	vgic_redist_write(&vm, RD(0, 0x0), 4, 1);
+	EQ(rread(RD(0, 0x0), 4), 0, "no LPIs: EnableLPIs stays 0");
+	OK(!vgic_lpi_raise(&vm, 0, 8192), "no LPIs: raise refused");
+	OK(!vgic_lpi_init(&vm, 0) && !vgic_lpi_init(&vm, VGIC_LPI_MAX + 1), "lpi_init limits");
+	OK(vgic_lpi_init(&vm, 64), "lpi_init 64");
+	EQ((dread(0x4, 4) >> 17) & 1, 1, "GICD_TYPER.LPIS");
+	EQ((dread(0x4, 4) >> 19) & 0x1f, 13, "GICD_TYPER.IDbits covers the LPIs");
+	EQ(rread(RD(1, 0x8), 8) & 1, 1, "GICR_TYPER.PLPIS");
+	vgic_redist_write(&vm, RD(1, 0x70), 8, 0x40001000ull | 13);
+	vgic_redist_write(&vm, RD(1, 0x0), 4, 1);
+	EQ(rread(RD(1, 0x0), 4), 1, "EnableLPIs set");
+	vgic_redist_write(&vm, RD(1, 0x0), 4, 0);
+	EQ(rread(RD(1, 0x0), 4), 1, "EnableLPIs cannot be cleared");
+	vgic_redist_write(&vm, RD(1, 0x70), 8, 0x50000000ull);
+	EQ(rread(RD(1, 0x70), 8), 0x40001000ull | 13, "PROPBASER frozen once LPIs are enabled");
+
+	OK(!vgic_lpi_raise(&vm, 1, 8192 + 64), "LPI beyond the count refused");
+	OK(!vgic_lpi_raise(&vm, 4, 8192), "vCPU beyond the count refused");
+	OK(!vgic_lpi_config(&vm, 8191, 1), "INTID below 8192 is no LPI");
+	vgic_lpi_raise(&vm, 1, 8200);
+	u64 lr[4] = { 0 };
+	(void)cycle(1, lr, 4);
+	OK(lr[0] == 0, "pending but disabled: not listed");
+	vgic_lpi_config(&vm, 8200, 0xa1);
+	(void)cycle(1, lr, 4);
+	EQ(lr_intid(lr[0]), 8200, "enabled: listed on its vCPU");
+	EQ((lr[0] >> 48) & 0xff, 0xa0, "priority from the property byte");
+	OK((lr[0] & VGIC_LR_GROUP) && lr[0] >> 62 == 1, "group 1, pending");
+	/* The guest acknowledges and EOIs it (state bits clear): nothing left. */
+	lr[0] &= ~(3ull << 62);
+	(void)cycle(1, lr, 4);
+	EQ(lr[0], 0, "after EOI nothing listed");
+
+	/* vCPU 0 has not enabled LPIs: an LPI aimed at it waits. */
+	vgic_lpi_config(&vm, 8201, 0x81);
+	vgic_lpi_raise(&vm, 0, 8201);
+	u64 lr0[4] = { 0 };
+	(void)cycle(0, lr0, 4);
+	OK(lr0[0] == 0, "not listed before the vCPU's EnableLPIs");
+	vgic_lpi_move(&vm, 1, 8201);
+	(void)cycle(1, lr, 4);
+	EQ(lr_intid(lr[0]), 8201, "moved to vCPU 1 with its pending state");
+	lr[0] &= ~(3ull << 62);
+	(void)cycle(1, lr, 4);
+	vgic_lpi_raise(&vm, 1, 8202);
+	vgic_lpi_config(&vm, 8202, 0x81);
+	vgic_lpi_config(&vm, 8202, 0x80);
+	(void)cycle(1, lr, 4);
+	OK(lr[0] == 0, "enable bit cleared (INV): withdrawn");
+	vgic_lpi_config(&vm, 8202, 0x81);
+	vgic_lpi_clear(&vm, 8202);
+	(void)cycle(1, lr, 4);
+	OK(lr[0] == 0, "cleared (CLEAR/DISCARD): nothing");
+	vgic_lpi_raise(&vm, 1, 8202);
+	(void)cycle(1, lr, 4);
+	EQ(lr_intid(lr[0]), 8202, "raised again: listed");
+}
+
 int main(void)
 {
 	test_init_limits();
@@ -665,5 +730,6 @@ int main(void)
 	test_deliverable();
 	test_isolation();
 	test_lr_inject();
+	test_lpi();
 	return tap_finish();
 }

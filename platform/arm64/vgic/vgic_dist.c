@@ -20,7 +20,8 @@
  * (DS RAO/WI) and Group 1 (IGROUPR RAO/WI) exist, so the GICv2-compatible
  * registers (ITARGETSR, SGIR, CPENDSGIR/SPENDSGIR) read as zero and ignore
  * writes, as do GICD's words for INTIDs 0-31 (IHI 0069 12.9: with ARE set
- * they are the redistributor's). No LPIs yet: GICD_TYPER.LPIS = 0.
+ * they are the redistributor's). GICD_TYPER.LPIS is set for a VM with LPIs
+ * (vgic_lpi_init(): a virtual ITS, docs/its.md).
  */
 #include "vgic_internal.h"
 
@@ -33,6 +34,8 @@
 #define GICD_TYPER_IDBITS_SHIFT 19
 #define GICD_TYPER_IDBITS 9u /* INTIDs below 1024: no LPIs */
 #define GICD_TYPER_RSS (1u << 26)
+#define GICD_TYPER_LPIS (1u << 17)
+#define GICD_TYPER_IDBITS_LPI 13u /* INTIDs below 16384 */
 /** GICD_IROUTER<n>: Aff3 [39:32], IRM [31], Aff2..Aff0 [23:0] (IHI 0069 12.9.22). */
 #define GICD_IROUTER_IRM (1ull << 31)
 #define GICD_IROUTER_MASK (VGIC_MPIDR_AFF_MASK | GICD_IROUTER_IRM)
@@ -87,7 +90,66 @@ struct vgic_irq *vgic_irq_get(struct vgic *v, u32 cpu, u32 intid)
 		return cpu < v->cpu_count ? &v->cpu[cpu].priv[intid] : NULL;
 	if (intid - VGIC_PRIV_COUNT < v->spi_count)
 		return &v->spi[intid - VGIC_PRIV_COUNT];
+	if (intid >= VGIC_LPI_BASE && intid - VGIC_LPI_BASE < v->lpi_count)
+		return &v->lpi[intid - VGIC_LPI_BASE];
 	return NULL;
+}
+
+bool vgic_lpi_init(struct vgic *v, u32 lpi_count)
+{
+	if (lpi_count == 0 || lpi_count > VGIC_LPI_MAX)
+		return false;
+	v->lpi_count = lpi_count;
+	for (u32 i = 0; i < lpi_count; i++) {
+		v->lpi[i] = (struct vgic_irq){ .flags = VGIC_IRQ_EDGE };
+		v->lpi_target[i] = 0;
+	}
+	return true;
+}
+
+bool vgic_lpi_raise(struct vgic *v, u32 cpu, u32 intid)
+{
+	struct vgic_irq *irq = vgic_irq_get(v, cpu, intid);
+	if (intid < VGIC_LPI_BASE || irq == NULL || cpu >= v->cpu_count)
+		return false;
+	/* A list register holding it stays with its vCPU until folded; only the target moves. */
+	v->lpi_target[intid - VGIC_LPI_BASE] = (u8)cpu;
+	vgic_irq_set_latch(irq);
+	return true;
+}
+
+bool vgic_lpi_clear(struct vgic *v, u32 intid)
+{
+	struct vgic_irq *irq = vgic_irq_get(v, 0, intid);
+	if (intid < VGIC_LPI_BASE || irq == NULL)
+		return false;
+	irq->flags &= (u8) ~(VGIC_IRQ_LATCH | VGIC_IRQ_NEWPEND);
+	vgic_fast_forget(v);
+	return true;
+}
+
+bool vgic_lpi_move(struct vgic *v, u32 cpu, u32 intid)
+{
+	if (intid < VGIC_LPI_BASE || vgic_irq_get(v, 0, intid) == NULL || cpu >= v->cpu_count)
+		return false;
+	v->lpi_target[intid - VGIC_LPI_BASE] = (u8)cpu;
+	vgic_fast_forget(v);
+	return true;
+}
+
+bool vgic_lpi_config(struct vgic *v, u32 intid, u8 prop)
+{
+	struct vgic_irq *irq = vgic_irq_get(v, 0, intid);
+	if (intid < VGIC_LPI_BASE || irq == NULL)
+		return false;
+	/** Property byte (IHI 0069 5.1.1): bit 0 enable, bits [7:2] priority. */
+	irq->priority = prop & 0xfcu;
+	if (prop & 1u)
+		irq->flags |= VGIC_IRQ_ENABLED;
+	else
+		irq->flags &= (u8)~VGIC_IRQ_ENABLED;
+	vgic_fast_forget(v);
+	return true;
 }
 
 bool vgic_irq_pending(const struct vgic_irq *irq)
@@ -103,6 +165,8 @@ bool vgic_routed_to(const struct vgic *v, u32 cpu, u32 intid)
 		return false;
 	if (intid < VGIC_PRIV_COUNT)
 		return true;
+	if (intid >= VGIC_LPI_BASE && intid - VGIC_LPI_BASE < v->lpi_count)
+		return v->lpi_target[intid - VGIC_LPI_BASE] == cpu && v->cpu[cpu].lpis_enabled;
 	u32 n = intid - VGIC_PRIV_COUNT;
 	if (n >= v->spi_count)
 		return false;
@@ -296,6 +360,10 @@ static bool dist_access(struct vgic *v, u64 offset, u32 size, bool write, u64 *v
 		u32 cpus = v->cpu_count - 1u;
 		out = (v->spi_count / 32u) | (cpus << GICD_TYPER_CPUS_SHIFT) |
 		      (GICD_TYPER_IDBITS << GICD_TYPER_IDBITS_SHIFT) | GICD_TYPER_RSS;
+		/** LPIs: LPIS [17] and IDbits [23:19] wide enough for 8192 + VGIC_LPI_MAX. */
+		if (v->lpi_count != 0)
+			out = (out & ~(0x1fu << GICD_TYPER_IDBITS_SHIFT)) | GICD_TYPER_LPIS |
+			      (GICD_TYPER_IDBITS_LPI << GICD_TYPER_IDBITS_SHIFT);
 	} else if (offset == GICD_IIDR) {
 		out = VGIC_IIDR;
 	} else if (offset >= GICD_IGROUPR && offset < GICD_IPRIORITYR) {

@@ -46,11 +46,14 @@ static u32 best_candidates(struct vgic *v, u32 cpu, u16 *out, u32 room, bool *mo
 	u8 prio[VGIC_LR_MAX] = { 0 };
 	u32 found = 0;
 	u32 end = VGIC_PRIV_COUNT + v->spi_count;
+	/* LPIs follow the SPIs in the scan (INTIDs still ascend), once the vCPU enabled them. */
+	u32 total = end + (v->cpu[cpu].lpis_enabled ? v->lpi_count : 0);
 	*more = false;
-	for (u32 intid = 0; intid < end; intid++) {
-		const struct vgic_irq *irq = intid < VGIC_PRIV_COUNT ?
-		                                     &v->cpu[cpu].priv[intid] :
-		                                     &v->spi[intid - VGIC_PRIV_COUNT];
+	for (u32 k = 0; k < total; k++) {
+		u32 intid = k < end ? k : VGIC_LPI_BASE + (k - end);
+		const struct vgic_irq *irq = k < VGIC_PRIV_COUNT ? &v->cpu[cpu].priv[k] :
+		                             k < end             ? &v->spi[k - VGIC_PRIV_COUNT] :
+		                                                   &v->lpi[k - end];
 		/* Most interrupts are idle: one test on the flags skips them. */
 		if ((irq->flags & (VGIC_IRQ_LATCH | VGIC_IRQ_LINE)) == 0 || irq->owner != 0 ||
 		    !deliverable_to(v, cpu, intid, irq))

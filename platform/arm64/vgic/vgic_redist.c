@@ -11,7 +11,10 @@
 #include "vgic_internal.h"
 
 /** GICR_TYPER fields (IHI 0069 12.11.38). */
+#define GICR_TYPER_PLPIS (1ull << 0)
 #define GICR_TYPER_LAST (1ull << 4)
+/** GICR_CTLR.EnableLPIs (IHI 0069 12.11.2). */
+#define GICR_CTLR_ENABLE_LPIS (1u << 0)
 #define GICR_TYPER_PROCNUM_SHIFT 8
 #define GICR_TYPER_AFF_SHIFT 32
 /** GICR_WAKER (IHI 0069 12.11.41): ProcessorSleep [1], ChildrenAsleep [2]. */
@@ -56,7 +59,15 @@ static bool rd_access(struct vgic *v, u32 cpu, u64 offset, u32 size, bool write,
 	if (size != 4 && !(size == 8 && wide))
 		return false;
 	u64 out = 0;
-	if (offset == GICR_IIDR) {
+	if (offset == GICR_CTLR) {
+		/** EnableLPIs: only with LPIs; once set it stays set (as Xen; IHI 0069 allows
+		 * an implementation where clearing it is not supported). */
+		if (write && (*value & GICR_CTLR_ENABLE_LPIS) && v->lpi_count != 0) {
+			c->lpis_enabled = true;
+			vgic_fast_forget(v);
+		}
+		out = c->lpis_enabled ? GICR_CTLR_ENABLE_LPIS : 0;
+	} else if (offset == GICR_IIDR) {
 		out = VGIC_IIDR;
 	} else if (offset == GICR_TYPER || offset == GICR_TYPER + 4) {
 		u64 m = c->mpidr;
@@ -64,6 +75,8 @@ static bool rd_access(struct vgic *v, u32 cpu, u64 offset, u32 size, bool write,
 		u64 typer = (aff << GICR_TYPER_AFF_SHIFT) | ((u64)cpu << GICR_TYPER_PROCNUM_SHIFT);
 		if (cpu + 1u == v->cpu_count)
 			typer |= GICR_TYPER_LAST;
+		if (v->lpi_count != 0)
+			typer |= GICR_TYPER_PLPIS;
 		/* Read-only: writes are ignored. */
 		if (!write)
 			vgic_reg64_access(&typer, 0, offset, size, false, value);
@@ -74,15 +87,18 @@ static bool rd_access(struct vgic *v, u32 cpu, u64 offset, u32 size, bool write,
 			c->asleep = (*value & GICR_WAKER_SLEEP) != 0;
 		out = c->asleep ? (GICR_WAKER_SLEEP | GICR_WAKER_CHILDREN) : 0;
 	} else if (offset == GICR_PROPBASER || offset == GICR_PROPBASER + 4) {
-		vgic_reg64_access(&c->propbaser, GICR_PROPBASER_MASK, offset, size, write, value);
+		/** Frozen once LPIs are enabled (section 8; IHI 0069 12.11.33). */
+		vgic_reg64_access(&c->propbaser, c->lpis_enabled ? 0 : GICR_PROPBASER_MASK, offset,
+		                  size, write, value);
 		return true;
 	} else if (offset == GICR_PENDBASER || offset == GICR_PENDBASER + 4) {
-		vgic_reg64_access(&c->pendbaser, GICR_PENDBASER_MASK, offset, size, write, value);
+		vgic_reg64_access(&c->pendbaser, c->lpis_enabled ? 0 : GICR_PENDBASER_MASK, offset,
+		                  size, write, value);
 		return true;
 	} else if (offset == VGIC_PIDR2_OFFSET) {
 		out = VGIC_PIDR2;
 	}
-	/* GICR_CTLR (EnableLPIs RAZ/WI: TYPER.PLPIS = 0), STATUSR, reserved: RAZ/WI. */
+	/* STATUSR, reserved: RAZ/WI. */
 	if (!write)
 		*value = out;
 	return true;

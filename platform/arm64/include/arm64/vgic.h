@@ -24,6 +24,12 @@
 #define VGIC_SGI_COUNT 16u
 #define VGIC_LR_MAX 16u /**< ICH_VTR_EL2.ListRegs allows at most 16 */
 #define VGIC_INTID_SPI_END (VGIC_PRIV_COUNT + VGIC_SPI_MAX)
+/**
+ * LPIs (IHI 0069 5.1): INTIDs VGIC_LPI_BASE .. VGIC_LPI_BASE + lpi_count - 1 for a VM given
+ * some by vgic_lpi_init() (a VM with a virtual ITS); none otherwise.
+ */
+#define VGIC_LPI_BASE 8192u
+#define VGIC_LPI_MAX 512u
 
 /** Frame sizes (IHI 0069 12.8, 12.10): one 64 KiB GICD frame; per vCPU RD_base + SGI_base. */
 #define VGIC_DIST_SIZE 0x10000u
@@ -68,9 +74,10 @@ struct vgic_cpu {
 	u64 mpidr;
 	u64 propbaser;
 	u64 pendbaser;
-	bool asleep;   /**< GICR_WAKER.ProcessorSleep */
-	u32 lr_used;   /**< bit n: ICH_LR<n>_EL2 holds lr_intid[n] */
-	bool overflow; /**< the last fill left pending interrupts unlisted */
+	bool asleep;       /**< GICR_WAKER.ProcessorSleep */
+	bool lpis_enabled; /**< GICR_CTLR.EnableLPIs: set once, never cleared (as Xen) */
+	u32 lr_used;       /**< bit n: ICH_LR<n>_EL2 holds lr_intid[n] */
+	bool overflow;     /**< the last fill left pending interrupts unlisted */
 	/**
 	 * The relist shortcut: 1 + the LR that vgic_lr_relist() last used for
 	 * PPI/SGI fast_intid, 0 = none. Every fold or fill of that LR, every
@@ -93,6 +100,10 @@ struct vgic {
 	struct vgic_irq spi[VGIC_SPI_MAX];
 	u64 irouter[VGIC_SPI_MAX];
 	struct vgic_cpu cpu[VGIC_VCPU_MAX];
+	u32 lpi_count;
+	/** LPIs: edge, enable and priority from the property byte, one target vCPU each. */
+	struct vgic_irq lpi[VGIC_LPI_MAX];
+	u8 lpi_target[VGIC_LPI_MAX];
 };
 
 /**
@@ -101,6 +112,21 @@ struct vgic {
  */
 bool vgic_init(struct vgic *v, u32 spi_count, u32 cpu_count, const u64 *mpidr);
 
+/**
+ * Give the VM lpi_count LPIs (0 < lpi_count <= VGIC_LPI_MAX; false otherwise): GICD_TYPER
+ * then advertises LPIS and enough IDbits, GICR_TYPER.PLPIS is set and GICR_CTLR.EnableLPIs
+ * becomes writable. Every LPI starts disabled, not pending, targeting vCPU 0.
+ */
+bool vgic_lpi_init(struct vgic *v, u32 lpi_count);
+/**
+ * The virtual ITS's outputs (docs/its.md): make LPI intid pending on vCPU cpu (retargeting
+ * it), not pending, retarget it (pending state included), or apply its property byte (bit 0
+ * enable, bits [7:2] priority). False for an LPI or vCPU the VM does not have.
+ */
+bool vgic_lpi_raise(struct vgic *v, u32 cpu, u32 intid);
+bool vgic_lpi_clear(struct vgic *v, u32 intid);
+bool vgic_lpi_move(struct vgic *v, u32 cpu, u32 intid);
+bool vgic_lpi_config(struct vgic *v, u32 intid, u8 prop);
 /**
  * Trapped accesses: offset within the distributor frame or the redistributor
  * region (vCPU i's frames at i * VGIC_REDIST_STRIDE), size 1, 2, 4 or 8 bytes.
