@@ -132,7 +132,7 @@ void partition_stop(struct partition *p, const char *why, bool failed)
 		}
 		v->state = VCPU_STOPPED;
 		if (remote_running)
-			plat_cpu_kick(v->cpu);
+			sched_kick(v->cpu);
 	}
 	for (u32 i = 0; i < p->vcpu_count; i++)
 		ipc_cancel(&p->vcpus[i]);

@@ -213,6 +213,21 @@ static void sched_arm(u32 cpu, u64 now)
 
 /* ---- making ready, sleeping, removing ----------------------------------- */
 
+void sched_kick(u32 cpu)
+{
+	u32 here = arch_cpu_index();
+	plat_cpu_kick(cpu);
+	if (cpu != here && cpu_sched[here].current != NULL)
+		cpu_sched[here].current->after |= VCPU_AFTER_RELAX;
+}
+
+void sched_relax(struct vcpu *v)
+{
+	/* Atomic: another CPU may set VCPU_AFTER_FRESH under the lock meanwhile. */
+	__atomic_fetch_and(&v->after, (u8)~VCPU_AFTER_RELAX, __ATOMIC_RELAXED);
+	arch_cpu_relax();
+}
+
 void sched_make_ready(struct vcpu *v)
 {
 	/* Stopped is final: no wake-up, reply or release may run a stopped vCPU again. */
@@ -228,7 +243,7 @@ void sched_make_ready(struct vcpu *v)
 	}
 	struct cpu_sched *cs = &cpu_sched[v->cpu];
 	if (v->cpu != arch_cpu_index()) {
-		plat_cpu_kick(v->cpu);
+		sched_kick(v->cpu);
 		return;
 	}
 	/* This CPU: its dispatch (under way, or when it traps next) sees v. */
@@ -245,7 +260,7 @@ void sched_requeue(struct vcpu *v, u32 cpu, bool front)
 	sched_dequeue(v);
 	v->cpu = cpu;
 	sched_queue(v, front);
-	plat_cpu_kick(cpu); /* here too: a higher priority preempts once the call returns */
+	sched_kick(cpu); /* here too: a higher priority preempts once the call returns */
 }
 
 void sched_remove(struct vcpu *v)
@@ -321,7 +336,7 @@ static void sched_put_back(struct vcpu *cur)
 		sched.move_to[cur->id] = 0;
 		cur->cpu = to - 1u;
 		sched_queue(cur, false);
-		plat_cpu_kick(cur->cpu);
+		sched_kick(cur->cpu);
 		return;
 	}
 	sched_queue(cur, false);

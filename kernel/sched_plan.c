@@ -121,7 +121,7 @@ static void sched_move(struct vcpu *t, u32 cpu)
 	switch (t->state) {
 	case VCPU_RUNNING:
 		sched.move_to[t->id] = cpu + 1u;
-		plat_cpu_kick(t->cpu);
+		sched_kick(t->cpu);
 		return;
 	case VCPU_READY:
 		sched_requeue(t, cpu, false);
@@ -166,7 +166,7 @@ static void sched_set_invoke(const struct sched_set_req *q)
 	}
 	/* Its CPU looks again: a RUN, a park, a priority change take effect now. */
 	if (t->cpu != arch_cpu_index() && (t->state == VCPU_READY || t->state == VCPU_RUNNING))
-		plat_cpu_kick(t->cpu);
+		sched_kick(t->cpu);
 }
 
 struct vcpu *hc_sched_set(struct vcpu *v)

@@ -119,10 +119,8 @@ COLD static struct vcpu *trap_hypercall_after(struct vcpu *next)
 		if (next == NULL)
 			return NULL;
 	}
-	if (next->after & VCPU_AFTER_RELAX) {
-		next->after &= (u8)~VCPU_AFTER_RELAX;
-		arch_cpu_relax(); /* a yield with nothing else to run (hypercall.c) */
-	}
+	if (next->after & VCPU_AFTER_RELAX)
+		sched_relax(next); /* a yield with nothing else to run (hypercall.c), or a kick */
 	return next;
 }
 
@@ -163,6 +161,8 @@ static __attribute__((noinline)) struct vcpu *trap_mmio(struct vcpu *v, const st
 	if (next == NULL)
 		power_off_if_finished();
 	spin_unlock(&kernel_lock);
+	if (__builtin_expect(sched_wants_relax(next), 0))
+		sched_relax(next);
 	return next;
 }
 
@@ -179,6 +179,8 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 	if (next == NULL)
 		power_off_if_finished();
 	spin_unlock(&kernel_lock);
+	if (sched_wants_relax(next))
+		sched_relax(next);
 	/* Not on the hypercall path: the slice timer brings every busy CPU here each ms. */
 	console_drain();
 	if (t->kind == TRAP_TIMER)

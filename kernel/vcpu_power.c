@@ -92,5 +92,7 @@ struct vcpu *kernel_power(struct vcpu *cur, const struct power_req *req, enum po
 	if (next == NULL)
 		power_off_if_finished();
 	spin_unlock(&kernel_lock);
+	if (sched_wants_relax(next))
+		sched_relax(next); /* it started a vCPU on another CPU (sched_kick) */
 	return next;
 }

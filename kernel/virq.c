@@ -4,7 +4,6 @@
 #include <kernel/lock.h>
 #include <kernel/sched.h>
 #include <kernel/virq.h>
-#include <plat/cpu.h>
 
 void virq_wake_locked(struct vcpu *v)
 {
@@ -13,7 +12,7 @@ void virq_wake_locked(struct vcpu *v)
 		sched_unsleep(v);
 		sched_make_ready(v);
 	} else if (v->state == VCPU_RUNNING && v->cpu != arch_cpu_index()) {
-		plat_cpu_kick(v->cpu);
+		sched_kick(v->cpu);
 	}
 }
 
@@ -21,7 +20,10 @@ void kernel_vcpu_interrupt(struct vcpu *v)
 {
 	spin_lock(&kernel_lock);
 	virq_wake_locked(v);
+	struct vcpu *here = cpu_sched[arch_cpu_index()].current;
 	spin_unlock(&kernel_lock);
+	if (sched_wants_relax(here))
+		sched_relax(here); /* v is on another CPU (sched_kick) */
 }
 
 struct vcpu *virq_wait(struct vcpu *cur, u64 wake_ns)

@@ -389,19 +389,22 @@ static struct vcpu *exit_irq(struct vcpu *v)
 			return v;
 		}
 		t.kind = TRAP_TIMER;
-		/*
-		 * A hint on real cores. Under QEMU's -icount round robin, the only thing that
-		 * moves it on to the next CPU while this one's guest spins: without it, a vCPU
-		 * woken on another CPU (a PSCI CPU_ON, an IPI) never ran (arm64-dt-guest-icount).
-		 */
-		arch_cpu_relax();
 	}
 	struct vcpu *next = exit_trap(v, &t);
 	/* A kick may also ask for what a VM moved elsewhere left here (vcpu.c). */
 	arm64_vcpu_release_moved(cpu);
 	/* Back into the same vCPU: another CPU may have pended something for it (the kick). */
-	if (next == v)
+	if (next == v) {
 		arm64_virq_refresh(cpu, v);
+		/*
+		 * A timer that changed nothing here: a hint on real cores; under QEMU's
+		 * -icount round robin, what gives the other CPUs a turn while this guest
+		 * spins (docs/platform-arm64.md). Not when the timer switched vCPUs: that
+		 * would put QEMU's switch inside the next vCPU's measured run.
+		 */
+		if (t.kind == TRAP_TIMER)
+			arch_cpu_relax();
+	}
 	return next;
 }
 

@@ -307,13 +307,6 @@ static struct vcpu *take_interrupts(struct vcpu *v, u32 cpu)
 	} else {
 		return v; /* spurious, or one the host has no use for */
 	}
-	if (t.kind == TRAP_TIMER) {
-		/*
-		 * A hint on real CPUs; under QEMU's -icount round robin, what moves it on
-		 * to the next CPU while this one's guest spins (as on arm64: exit.c).
-		 */
-		arch_cpu_relax();
-	}
 	return kernel_trap(v, &t);
 }
 

@@ -115,7 +115,7 @@ static bool dte_at(struct its_run *r, uint32_t devid, uint64_t *ipa)
 /** A mapped device's ITT and its EventID bits. */
 static bool device(struct its_run *r, uint32_t devid, uint64_t *itt, uint32_t *bits)
 {
-	uint64_t at, e;
+	uint64_t at = 0, e = 0; /* zero: the analyzer cannot see that fail() returns false */
 	if (!dte_at(r, devid, &at) || !rd64(r, at, &e))
 		return false;
 	if (!(e & GITS_VALID))
@@ -139,7 +139,7 @@ static bool cte_at(struct its_run *r, uint32_t icid, uint64_t *ipa)
 /** The vCPU a mapped collection targets. */
 static bool collection(struct its_run *r, uint32_t icid, uint32_t *vcpu)
 {
-	uint64_t at;
+	uint64_t at = 0;
 	uint8_t b[2];
 	if (!cte_at(r, icid, &at))
 		return false;
@@ -160,8 +160,8 @@ struct its_event {
 
 static bool event_entry(struct its_run *r, uint32_t devid, uint32_t event, struct its_event *ev)
 {
-	uint64_t itt, e;
-	uint32_t bits;
+	uint64_t itt = 0, e = 0;
+	uint32_t bits = 0;
 	if (!device(r, devid, &itt, &bits))
 		return false;
 	if (event >= (UINT64_C(1) << bits))

@@ -415,9 +415,9 @@ static void start_cpus(void)
 		if (r != 0)
 			fail("PSCI CPU_ON refused a CPU of the tree");
 		uint64_t t0 = read_sys("cntvct_el0");
-		/* A plain spin, no YIELD hint: the other CPU must run anyway (exit.c, -icount). */
+		/* A spin-wait with the hint every SMP guest gives (Linux's cpu_relax()). */
 		while (hello[index] == 0 && read_sys("cntvct_el0") - t0 < freq)
-			;
+			__asm__ volatile("yield" ::: "memory");
 		if (hello[index] == 0)
 			fail("a CPU started by CPU_ON never said hello");
 		while (psci(PSCI_AFFINITY_INFO, mpidr, 0, 0) != 1 &&

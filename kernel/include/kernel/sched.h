@@ -112,6 +112,24 @@ static inline struct sched_ctx *sched_sc(const struct vcpu *v)
 void sched_make_ready(struct vcpu *v);
 
 /**
+ * Ask cpu to look at its queues again (plat_cpu_kick). When cpu is another
+ * CPU, the vCPU running here relaxes (arch_cpu_relax) on its way back in:
+ * a hint on real cores; under QEMU's -icount round robin, what hands the
+ * emulator over to the kicked CPU now rather than at this CPU's next exit,
+ * which for a guest spinning on a CPU with no tick may never come.
+ */
+void sched_kick(u32 cpu);
+
+/** After the kernel lock, on the way back into v, which has VCPU_AFTER_RELAX: clear it, relax. */
+void sched_relax(struct vcpu *v);
+
+/** Whether v, about to be entered after the kernel lock, asks for sched_relax(). */
+static inline bool sched_wants_relax(const struct vcpu *v)
+{
+	return v != NULL && (v->after & VCPU_AFTER_RELAX) != 0;
+}
+
+/**
  * Choose what runs next on cpu, given that cur (may be NULL) has just
  * left the CPU or keeps it: a still-RUNNING cur keeps the CPU unless a
  * ready vCPU has a higher priority, its budget is spent, it moves, or

@@ -68,7 +68,8 @@ struct vcpu {
 	u64 wake_ns; /**< VCPU_BLOCKED_IRQ: when to wake it anyway (0 = never) */
 	/**
 	 * What the trap path must do before it enters this vCPU (trap.c):
-	 * VCPU_AFTER_RELAX, it yielded with nothing else to run; VCPU_AFTER_FRESH,
+	 * VCPU_AFTER_RELAX, it yielded with nothing else to run or its CPU kicked
+	 * another (sched_kick); VCPU_AFTER_FRESH,
 	 * its partition was restarted and it must be entered through a full switch.
 	 */
 	u8 after;
