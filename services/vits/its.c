@@ -162,6 +162,7 @@ static bool event_entry(struct its_run *r, uint32_t devid, uint32_t event, struc
 {
 	uint64_t itt = 0, e = 0;
 	uint32_t bits = 0;
+	*ev = (struct its_event){ 0 };
 	if (!device(r, devid, &itt, &bits))
 		return false;
 	if (event >= (UINT64_C(1) << bits))
