@@ -173,8 +173,8 @@ static void boot_setup_interrupts(struct partition *p)
 			irqs[count++] = dev->irqs[i];
 	}
 	p->irq_sources = count != 0;
-	const char *why =
-	        arch_partition_setup(p->s2.vmid, p->type, p->vcpus, p->vcpu_count, irqs, count);
+	const char *why = arch_partition_setup(p->s2.vmid, p->type, p->vcpus, p->vcpu_count, irqs,
+	                                       count, kernel.cfg.partitions[p->id].lpi_count);
 	if (why != NULL) {
 		kprintf("[hyp] partition '%s': %s\n", p->name, why);
 		boot_fail("the platform cannot set the partition up");

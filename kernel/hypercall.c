@@ -7,6 +7,7 @@
 #include <arch/virq.h>
 #include <kernel/cap.h>
 #include <kernel/console.h>
+#include <kernel/guest_mem.h>
 #include <kernel/hypercall.h>
 #include <kernel/ipc.h>
 #include <kernel/kernel.h>
@@ -17,6 +18,7 @@
 #include <kernel/regs.h>
 #include <kernel/sched.h>
 #include <kernel/sched_plan.h>
+#include <string.h>
 
 COLD static struct vcpu *hc_console_write(struct vcpu *v)
 {
@@ -156,18 +158,68 @@ COLD static struct vcpu *hc_guest_irq(struct vcpu *v)
 	const struct cap *c;
 	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_GUEST,
 	                           RIGHT_GUEST_INJECT, &c);
+	u64 was = 0;
 	if (s == STATUS_OK) {
 		struct partition *g = &kernel.partitions[c->object];
-		u64 intid = reg_get(v, IPC_REG_WORD0), level = reg_get(v, IPC_REG_WORD0 + 1u);
-		int target = g->stopped || intid > UINT32_MAX || level > 1u ?
-		                     -2 :
-		                     arch_virq_inject(g->s2.vmid, (u32)intid, level != 0);
+		u64 intid = reg_get(v, IPC_REG_WORD0), op = reg_get(v, IPC_REG_WORD0 + 1u);
+		u64 vcpu = reg_get(v, IPC_REG_LABEL);
+		int target = -2;
+		if (g->stopped || intid > UINT32_MAX)
+			target = -2;
+		else if (op <= IPC_GUEST_IRQ_RAISE)
+			target =
+			        arch_virq_inject(g->s2.vmid, (u32)intid, op == IPC_GUEST_IRQ_RAISE);
+		else if (op <= IPC_GUEST_IRQ_LPI_CONFIG && vcpu < g->vcpu_count) {
+			bool pending = false;
+			target = arch_virq_lpi(g, (u32)vcpu, (u32)intid, (u32)op, &pending);
+			was = pending;
+		}
 		if (target == -2)
 			s = STATUS_INVALID_ARG;
 		else if (target >= 0 && (u32)target < g->vcpu_count)
 			virq_wake_locked(&g->vcpus[target]);
 	}
 	reg_status(v, s);
+	if (s == STATUS_OK)
+		reg_set(v, IPC_REG_CAP, was);
+	return v;
+}
+
+/** HC_GUEST_MEM: a service that serves or watches a guest reads or writes the guest's RAM. */
+COLD static struct vcpu *hc_guest_mem(struct vcpu *v)
+{
+	const struct cap *c;
+	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_GUEST, 0, &c);
+	const u32 any = RIGHT_GUEST_EMULATE | RIGHT_GUEST_MONITOR | RIGHT_GUEST_DM;
+	if (s == STATUS_OK && (c->rights & any) == 0)
+		s = STATUS_NO_RIGHTS;
+	if (s != STATUS_OK) {
+		reg_status(v, s);
+		return v;
+	}
+	const struct partition *g = &kernel.partitions[c->object];
+	u64 ipa = reg_get(v, IPC_REG_LABEL), how = reg_get(v, IPC_REG_WORD0);
+	bool write = (how & IPC_GUEST_MEM_WRITE) != 0;
+	u64 len = how & ~(u64)IPC_GUEST_MEM_WRITE;
+	u8 *at = len <= IPC_GUEST_MEM_MAX ?
+	                 guest_mem_at(g, ipa, len, write ? RIGHT_MEM_WRITE : RIGHT_MEM_READ) :
+	                 NULL;
+	if (at == NULL) {
+		reg_status(v, STATUS_INVALID_ARG);
+		return v;
+	}
+	u64 words[IPC_GUEST_MEM_MAX / 8u];
+	if (write) {
+		for (u32 i = 0; i < IPC_GUEST_MEM_MAX / 8u; i++)
+			words[i] = reg_get(v, IPC_REG_WORD0 + 1u + i);
+		memcpy(at, words, len);
+	} else {
+		memset(words, 0, sizeof(words));
+		memcpy(words, at, len);
+		for (u32 i = 0; i < IPC_GUEST_MEM_MAX / 8u; i++)
+			reg_set(v, IPC_REG_WORD0 + 1u + i, words[i]);
+	}
+	reg_status(v, STATUS_OK);
 	return v;
 }
 
@@ -213,6 +265,8 @@ struct vcpu *hypercall_dispatch(struct vcpu *v)
 		return hc_cap_drop(v);
 	case HC_GUEST_IRQ:
 		return hc_guest_irq(v);
+	case HC_GUEST_MEM:
+		return hc_guest_mem(v);
 	case HC_CAP_RESTRICT:
 		return hc_cap_restrict(v);
 	case HC_CONSOLE_PUT:

@@ -250,9 +250,10 @@ static void mf_parse_partition_children(struct manifest_ctx *c, u32 pi, int node
 static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 {
 	static const char *const props[] = {
-		"compatible", "type",        "image",           "entry",       "vcpus",
-		"weight",     "cap",         "fault-handler",   "fault-badge", "sched-policy",
-		"sched-cpus", "device-tree", "device-tree-ipa", "restartable", NULL
+		"compatible",      "type",         "image",      "entry",
+		"vcpus",           "weight",       "cap",        "fault-handler",
+		"fault-badge",     "sched-policy", "sched-cpus", "device-tree",
+		"device-tree-ipa", "restartable",  "lpis",       NULL
 	};
 	static const char *const types[] = { "service", "vm", "pvh" };
 	struct config *cfg = c->cfg;
@@ -302,6 +303,12 @@ static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 		c->vcpu_node[pi][v] = -1;
 		p->vcpus[v].hard_affinity = (UINT64_C(1) << cfg->cpu_count) - 1u;
 		p->vcpus[v].soft_affinity = p->vcpus[v].hard_affinity;
+	}
+	if (mf_u32(c, node, "lpis", false, &p->lpi_count) == MF_OK &&
+	    (p->lpi_count == 0 || p->lpi_count > CFG_LPI_MAX || p->type != PARTITION_VM)) {
+		mf_error(c, node, "lpis", "%u: a VM's LPIs are 1..%u (a virtual ITS's targets)",
+		         p->lpi_count, CFG_LPI_MAX);
+		p->lpi_count = 0;
 	}
 	p->weight = 256;
 	if (mf_u32(c, node, "weight", false, &p->weight) == MF_OK &&

@@ -19,6 +19,8 @@
 #include <arm64/sysreg.h>
 #include <arm64/virq.h>
 #include <kernel/config.h>
+#include <kernel/guest_mem.h>
+#include <kernel/partition.h>
 #include <kernel/trap.h>
 #include <kernel/vcpu.h>
 #include <kernel/virq.h>
@@ -88,11 +90,13 @@ static const char *virq_passthrough(struct arm64_vm *vm, u32 intid)
 }
 
 const char *arch_partition_setup(u32 vmid, enum partition_type type, struct vcpu *vcpus,
-                                 u32 vcpu_count, const u32 *irqs, u32 irq_count)
+                                 u32 vcpu_count, const u32 *irqs, u32 irq_count, u32 lpi_count)
 {
 	if (type == PARTITION_SERVICE) {
 		if (irq_count != 0)
 			return "a service cannot take device interrupts (it has no virtual GIC)";
+		if (lpi_count != 0)
+			return "a service has no virtual GIC to take LPIs";
 		return NULL;
 	}
 	if (vmid >= sizeof(arm64_vms) / sizeof(arm64_vms[0]) || vcpu_count > VGIC_VCPU_MAX)
@@ -131,6 +135,8 @@ const char *arch_partition_setup(u32 vmid, enum partition_type type, struct vcpu
 		if (why != NULL)
 			return why;
 	}
+	if (lpi_count != 0 && !vgic_lpi_init(&vm->gic, lpi_count))
+		return "lpis: more LPIs than the virtual GIC has (512)";
 	return NULL;
 }
 
@@ -576,6 +582,75 @@ int arch_virq_inject(u32 vmid, u32 intid, bool level)
 			target = (int)i;
 	spin_unlock(&vm->lock);
 	/* The core wakes or kicks it (kernel lock held); its CPU refills first. */
+	if (target >= 0)
+		__atomic_store_n(&vm->vcpu[target]->arch.lr_dirty, 1u, __ATOMIC_RELEASE);
+	return target;
+}
+
+/** GICR_PROPBASER fields: IDbits [4:0] (ID bits - 1), the table's PA [51:12] (IHI 0069 12.11.32). */
+#define PROPBASER_IDBITS(r) ((u32)(r)&0x1fu)
+#define PROPBASER_PA(r) ((r)&0x000ffffffffff000ull)
+
+/**
+ * intid's property byte, from the table vCPU cpu's GICR_PROPBASER names in the
+ * guest's memory; 0 (disabled) where that table does not reach it or is not the
+ * guest's readable RAM.
+ */
+static u8 virq_lpi_property(const struct partition *g, const struct vgic *gic, u32 cpu, u32 intid)
+{
+	u64 prop = gic->cpu[cpu].propbaser;
+	if (PROPBASER_IDBITS(prop) < 13u || intid >= (1ull << (PROPBASER_IDBITS(prop) + 1u)))
+		return 0;
+	const u8 *b =
+	        guest_mem_at(g, PROPBASER_PA(prop) + (intid - VGIC_LPI_BASE), 1, RIGHT_MEM_READ);
+	return b != NULL ? *b : 0;
+}
+
+int arch_virq_lpi(const struct partition *g, u32 vcpu, u32 intid, u32 op, bool *was_pending)
+{
+	*was_pending = false;
+	u32 vmid = g->s2.vmid;
+	if (vmid >= sizeof(arm64_vms) / sizeof(arm64_vms[0]))
+		return -2;
+	struct arm64_vm *vm = &arm64_vms[vmid];
+	if (vm->vcpu_count == 0 || vm->gic.lpi_count == 0 || vcpu >= vm->vcpu_count)
+		return -2;
+	u32 end = VGIC_LPI_BASE + vm->gic.lpi_count;
+	bool all = op == IPC_GUEST_IRQ_LPI_CONFIG && intid == 0;
+	if (!all && (intid < VGIC_LPI_BASE || intid >= end))
+		return -2;
+	int target = -1;
+	spin_lock(&vm->lock);
+	if (!all)
+		*was_pending = vgic_irq_pending(vgic_irq_get(&vm->gic, vcpu, intid));
+	switch (op) {
+	case IPC_GUEST_IRQ_LPI_SET:
+		vgic_lpi_raise(&vm->gic, vcpu, intid);
+		if (vgic_routed_to(&vm->gic, vcpu, intid))
+			target = (int)vcpu;
+		break;
+	case IPC_GUEST_IRQ_LPI_CLEAR:
+		vgic_lpi_clear(&vm->gic, intid);
+		break;
+	case IPC_GUEST_IRQ_LPI_CONFIG:
+		for (u32 i = all ? VGIC_LPI_BASE : intid; i < (all ? end : intid + 1u); i++) {
+			vgic_lpi_config(&vm->gic, i, virq_lpi_property(g, &vm->gic, vcpu, i));
+			/* Enabled while pending: its vCPU takes it now (the core wakes the first). */
+			u32 t = vm->gic.lpi_target[i - VGIC_LPI_BASE];
+			if (vgic_irq_pending(vgic_irq_get(&vm->gic, t, i)) &&
+			    vgic_routed_to(&vm->gic, t, i)) {
+				__atomic_store_n(&vm->vcpu[t]->arch.lr_dirty, 1u, __ATOMIC_RELEASE);
+				if (target < 0)
+					target = (int)t;
+			}
+		}
+		break;
+	default:
+		spin_unlock(&vm->lock);
+		return -2;
+	}
+	spin_unlock(&vm->lock);
+	/* Its CPU refills the list registers before it runs (the core wakes or kicks it). */
 	if (target >= 0)
 		__atomic_store_n(&vm->vcpu[target]->arch.lr_dirty, 1u, __ATOMIC_RELEASE);
 	return target;

@@ -147,8 +147,9 @@ u32 fake_setup_irqs;
 const char *fake_setup_refuse;
 
 const char *arch_partition_setup(u32 vmid, enum partition_type type, struct vcpu *vcpus,
-                                 u32 vcpu_count, const u32 *irqs, u32 irq_count)
+                                 u32 vcpu_count, const u32 *irqs, u32 irq_count, u32 lpi_count)
 {
+	(void)lpi_count;
 	(void)vmid;
 	(void)type;
 	(void)vcpus;
@@ -182,6 +183,26 @@ void arch_vcpu_mmio_abort(struct vcpu_arch *a, u64 arch_info, u64 address)
 u32 fake_injects;
 u32 fake_inject_last_intid;
 bool fake_inject_last_level;
+
+u32 fake_lpi_calls, fake_lpi_last_vcpu, fake_lpi_last_intid, fake_lpi_last_op;
+
+/** LPIs 8192..8255 on every VM; a SET reports it was pending if the same LPI was set last. */
+int arch_virq_lpi(const struct partition *g, u32 vcpu, u32 intid, u32 op, bool *was_pending)
+{
+	(void)g;
+	*was_pending = false;
+	if (intid != 0 && (intid < 8192u || intid >= 8256u))
+		return -2;
+	if (intid == 0 && op != IPC_GUEST_IRQ_LPI_CONFIG)
+		return -2;
+	*was_pending = fake_lpi_calls != 0 && fake_lpi_last_intid == intid &&
+	               fake_lpi_last_op == IPC_GUEST_IRQ_LPI_SET;
+	fake_lpi_calls++;
+	fake_lpi_last_vcpu = vcpu;
+	fake_lpi_last_intid = intid;
+	fake_lpi_last_op = op;
+	return op == IPC_GUEST_IRQ_LPI_SET ? (int)vcpu : -1;
+}
 
 int arch_virq_inject(u32 vmid, u32 intid, bool level)
 {

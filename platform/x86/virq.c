@@ -10,11 +10,13 @@
 #include <x86/vapic.h>
 
 const char *arch_partition_setup(u32 vmid, enum partition_type type, struct vcpu *vcpus,
-                                 u32 vcpu_count, const u32 *irqs, u32 irq_count)
+                                 u32 vcpu_count, const u32 *irqs, u32 irq_count, u32 lpi_count)
 {
 	(void)irqs;
 	if (irq_count != 0)
 		return "passing device interrupts through is not supported on x86 yet";
+	if (lpi_count != 0)
+		return "lpis: x86 has no message-signalled interrupts through a virtual ITS";
 	if (type == PARTITION_SERVICE)
 		return NULL;
 	return x86_vapic_setup(vmid, vcpus, vcpu_count);
@@ -31,4 +33,15 @@ int arch_virq_inject(u32 vmid, u32 intid, bool level)
 	if (intid < 32u || intid > 255u)
 		return -2;
 	return x86_vapic_raise(vmid, (u8)intid, level);
+}
+
+/** No LPIs on x86 (arch_partition_setup refuses `lpis`). */
+int arch_virq_lpi(const struct partition *g, u32 vcpu, u32 intid, u32 op, bool *was_pending)
+{
+	(void)g;
+	(void)vcpu;
+	(void)intid;
+	(void)op;
+	*was_pending = false;
+	return -2;
 }

@@ -2,6 +2,7 @@
 #include "system.h"
 #include "tap.h"
 #include <kernel/partition_ops.h>
+#include <plat/memory.h>
 #include <string.h>
 
 #define RANGE 0x9000000u
@@ -229,14 +230,162 @@ static void test_guest_irq(void)
 	EQ(reg(vs, 0), STATUS_INVALID_CAP, "irq: an empty slot is refused");
 	guest_irq(vs, 1, 99, 1);
 	EQ(reg(vs, 0), STATUS_INVALID_ARG, "irq: a line the platform refuses");
-	guest_irq(vs, 1, 33, 2);
-	EQ(reg(vs, 0), STATUS_INVALID_ARG, "irq: a level other than 0 or 1");
+	guest_irq(vs, 1, 33, 5);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "irq: an operation other than 0..4");
+	guest_irq(vs, 1, 33, IPC_GUEST_IRQ_LPI_SET);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "irq: an LPI operation on an SPI");
 	guest_irq(vs, 1, UINT64_C(0x100000021), 1);
 	EQ(reg(vs, 0), STATUS_INVALID_ARG, "irq: an interrupt id beyond 32 bits");
 	EQ(fake_injects, before + 2, "irq: none of the refused calls reached the platform");
 	partition_stop(vg->part, "test", false);
 	guest_irq(vs, 1, 33, 1);
 	EQ(reg(vs, 0), STATUS_INVALID_ARG, "irq: a stopped guest takes none");
+}
+
+static struct vcpu *lpi(struct vcpu *v, u64 slot, u64 vcpu, u64 intid, u64 op)
+{
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_GUEST_IRQ;
+	v->arch.regs[IPC_REG_CAP] = slot;
+	v->arch.regs[IPC_REG_LABEL] = vcpu;
+	v->arch.regs[IPC_REG_WORD0] = intid;
+	v->arch.regs[IPC_REG_WORD0 + 1] = op;
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	return kernel_trap(v, &t);
+}
+
+/** The LPI operations of HC_GUEST_IRQ (a virtual ITS's outputs); the fake has LPIs 8192..8255. */
+static void test_guest_lpi(void)
+{
+	tsys_reset(1);
+	s = tsys_partition("its", 1);
+	g = tsys_partition("guest", 2);
+	kernel.cfg.partitions[g].type = PARTITION_VM;
+	tsys_cap(s, 1, CAP_GUEST, g, RIGHT_GUEST_EMULATE | RIGHT_GUEST_INJECT, BADGE);
+	tsys_cap(s, 2, CAP_GUEST, g, RIGHT_GUEST_EMULATE, 0);
+	struct vcpu *vs = tsys_vcpu(s, 0), *vg1 = tsys_vcpu(g, 1);
+	kernel.cfg.partitions[s].vcpus[0].hard_affinity = 1;
+	OK(tsys_boot() == vs, "lpi: the service runs first");
+	u32 before = fake_lpi_calls;
+	lpi(vs, 1, 1, 8200, IPC_GUEST_IRQ_LPI_SET);
+	OK(reg(vs, 0) == STATUS_OK && reg(vs, 1) == 0, "lpi: SET on vCPU 1, not pending before");
+	OK(fake_lpi_last_vcpu == 1 && fake_lpi_last_intid == 8200 &&
+	           fake_lpi_last_op == IPC_GUEST_IRQ_LPI_SET,
+	   "lpi: the platform gets the vCPU, the LPI and the operation");
+	lpi(vs, 1, 1, 8200, IPC_GUEST_IRQ_LPI_SET);
+	OK(reg(vs, 0) == STATUS_OK && reg(vs, 1) == 1, "lpi: r1 says it was pending");
+	lpi(vs, 1, 0, 8200, IPC_GUEST_IRQ_LPI_CLEAR);
+	OK(reg(vs, 0) == STATUS_OK && fake_lpi_last_op == IPC_GUEST_IRQ_LPI_CLEAR, "lpi: CLEAR");
+	lpi(vs, 1, 0, 0, IPC_GUEST_IRQ_LPI_CONFIG);
+	OK(reg(vs, 0) == STATUS_OK && fake_lpi_last_intid == 0, "lpi: CONFIG of every LPI");
+	u32 ok_calls = fake_lpi_calls;
+	lpi(vs, 1, 2, 8200, IPC_GUEST_IRQ_LPI_SET);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "lpi: a vCPU the guest does not have");
+	lpi(vs, 1, UINT64_C(1) << 32, 8200, IPC_GUEST_IRQ_LPI_SET);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "lpi: a vCPU number beyond 32 bits");
+	EQ(fake_lpi_calls, ok_calls, "lpi: the core refused those itself");
+	lpi(vs, 1, 0, 8256, IPC_GUEST_IRQ_LPI_SET);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "lpi: an LPI the guest does not have");
+	lpi(vs, 1, 0, 0, IPC_GUEST_IRQ_LPI_SET);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "lpi: SET of INTID 0");
+	lpi(vs, 2, 0, 8200, IPC_GUEST_IRQ_LPI_SET);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "lpi: a guest capability without inject");
+	EQ(fake_lpi_calls - before, 4u, "lpi: only the four accepted calls changed the model");
+	EQ(vg1->state, VCPU_OFF, "lpi: an interrupt does not start a vCPU that is off");
+}
+
+static struct vcpu *gmem(struct vcpu *v, u64 slot, u64 ipa, u64 how, const u64 *words)
+{
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_GUEST_MEM;
+	v->arch.regs[IPC_REG_CAP] = slot;
+	v->arch.regs[IPC_REG_LABEL] = ipa;
+	v->arch.regs[IPC_REG_WORD0] = how;
+	for (u32 i = 0; words != NULL && i < IPC_GUEST_MEM_MAX / 8u; i++)
+		v->arch.regs[IPC_REG_WORD0 + 1 + i] = words[i];
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	return kernel_trap(v, &t);
+}
+
+/** HC_GUEST_MEM: the guest's RAM (4 KiB at 0x100000 here), by its own mapping's rights. */
+static void test_guest_mem(void)
+{
+	tsys_reset(1);
+	s = tsys_partition("its", 1);
+	g = tsys_partition("guest", 1);
+	u32 other = tsys_partition("other", 1);
+	kernel.cfg.partitions[g].type = PARTITION_VM;
+	tsys_cap(s, 1, CAP_GUEST, g, RIGHT_GUEST_EMULATE, BADGE);
+	tsys_cap(s, 2, CAP_GUEST, g, RIGHT_GUEST_MONITOR, 0);
+	tsys_cap(s, 3, CAP_GUEST, g, RIGHT_GUEST_INJECT, 0);
+	tsys_cap(s, 4, CAP_ENDPOINT, tsys_endpoint(), RIGHT_EP_SEND, 0);
+	/* A device range of the guest at 0x200000 (its pa: other's RAM, never to be touched). */
+	struct config *cfg = &kernel.cfg;
+	u32 dev = cfg->region_count++;
+	cfg->regions[dev] = (struct cfg_region){ .kind = REGION_DEVICE,
+		                                 .size = 4096,
+		                                 .pa = cfg->regions[other].pa,
+		                                 .rights = RIGHT_MEM_READ | RIGHT_MEM_WRITE,
+		                                 .owner = g };
+	struct cfg_partition *cp = &cfg->partitions[g];
+	cp->mappings[cp->mapping_count++] = (struct cfg_mapping){
+		.region = dev, .ipa = 0x200000, .rights = RIGHT_MEM_READ | RIGHT_MEM_WRITE
+	};
+	struct vcpu *vs = tsys_vcpu(s, 0);
+	OK(tsys_boot() == vs, "mem: the service runs first");
+	u8 *ram = plat_phys_to_virt(pa_init(cfg->regions[cp->mappings[0].region].pa));
+	u8 *other_ram = plat_phys_to_virt(pa_init(cfg->regions[other].pa));
+	for (u32 i = 0; i < 4096; i++)
+		ram[i] = (u8)(i * 7u);
+	memset(other_ram, 0x5a, 4096);
+
+	u64 want = 0;
+	for (u32 i = 0; i < 8; i++)
+		want |= (u64)(u8)((0x10u + i) * 7u) << (8u * i);
+	gmem(vs, 1, 0x100010, 8, NULL);
+	OK(reg(vs, 0) == STATUS_OK && reg(vs, IPC_REG_WORD0 + 1) == want,
+	   "mem: 8 bytes read, little-endian in r4");
+	want = (u64)(u8)(0xffdu * 7u) | (u64)(u8)(0xffeu * 7u) << 8 | (u64)(u8)(0xfffu * 7u) << 16;
+	gmem(vs, 2, 0x100ffd, 3, NULL);
+	OK(reg(vs, 0) == STATUS_OK && reg(vs, IPC_REG_WORD0 + 1) == want,
+	   "mem: a monitor reads the last 3 bytes, the rest of r4 zero");
+	u64 w[5] = { 0x0807060504030201ull, 0x100f0e0d0c0b0a09ull, 0x1817161514131211ull,
+		     0x201f1e1d1c1b1a19ull, 0x2827262524232221ull };
+	gmem(vs, 1, 0x100800, IPC_GUEST_MEM_MAX | IPC_GUEST_MEM_WRITE, w);
+	OK(reg(vs, 0) == STATUS_OK && ram[0x800] == 1 && ram[0x827] == 0x28 &&
+	           ram[0x828] == (u8)(0x828u * 7u) && ram[0x7ff] == (u8)(0x7ffu * 7u),
+	   "mem: 40 bytes written, not one more");
+	u8 before[4096];
+	memcpy(before, ram, sizeof(before));
+	gmem(vs, 1, 0x100fe0, IPC_GUEST_MEM_MAX | IPC_GUEST_MEM_WRITE, w);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "mem: a write past the mapping's end is refused");
+	gmem(vs, 1, 0x100000, (IPC_GUEST_MEM_MAX + 1u) | IPC_GUEST_MEM_WRITE, w);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "mem: 41 bytes are refused");
+	gmem(vs, 1, 0x100000, 0, NULL);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "mem: 0 bytes are refused");
+	gmem(vs, 1, 0xfffff, 2, NULL);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "mem: a read starting below the mapping");
+	gmem(vs, 1, UINT64_MAX - 3u, 8, NULL);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "mem: an address range that wraps");
+	gmem(vs, 1, 0x200000, 8 | IPC_GUEST_MEM_WRITE, w);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "mem: a device mapping is never written");
+	gmem(vs, 1, 0x200000, 8, NULL);
+	OK(reg(vs, 0) == STATUS_INVALID_ARG && reg(vs, IPC_REG_WORD0 + 1) == 0, "mem: nor read");
+	OK(other_ram[0] == 0x5a && other_ram[7] == 0x5a, "mem: what lies behind it is untouched");
+	gmem(vs, 3, 0x100000, 8, NULL);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "mem: inject alone does not reach memory");
+	gmem(vs, 4, 0x100000, 8, NULL);
+	EQ(reg(vs, 0), STATUS_WRONG_TYPE, "mem: an endpoint is not a guest");
+	gmem(vs, 9, 0x100000, 8, NULL);
+	EQ(reg(vs, 0), STATUS_INVALID_CAP, "mem: an empty slot");
+	/* The guest's own mapping made read-only: a write is refused, a read is not. */
+	cp->mappings[0].rights = RIGHT_MEM_READ | RIGHT_MEM_EXEC;
+	gmem(vs, 1, 0x100000, 8 | IPC_GUEST_MEM_WRITE, w);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "mem: no write where the guest may not write");
+	gmem(vs, 1, 0x100000, 8, NULL);
+	EQ(reg(vs, 0), STATUS_OK, "mem: a read there is fine");
+	OK(memcmp(before, ram, sizeof(before)) == 0,
+	   "mem: no refused call changed the guest's RAM");
 }
 
 int main(void)
@@ -246,5 +395,7 @@ int main(void)
 	test_emulator_stops();
 	test_ports();
 	test_guest_irq();
+	test_guest_lpi();
+	test_guest_mem();
 	return tap_finish();
 }

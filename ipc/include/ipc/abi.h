@@ -68,10 +68,18 @@ enum hc_number {
 	 * r1 = a guest capability with RIGHT_GUEST_INJECT, r3 = the guest's
 	 * interrupt (arm64: an SPI INTID of its virtual GIC that no device is
 	 * passed through on; x86: a vector 32..255, raised as an edge in the
-	 * virtual local APIC of the guest's vCPU 0), r4 = 1 to raise the line,
-	 * 0 to lower it (on x86 lowering does nothing: the vector is an edge,
-	 * the guest's EOI ends it). The emulator's way to interrupt the guest
-	 * it serves.
+	 * virtual local APIC of the guest's vCPU 0), r4 = IPC_GUEST_IRQ_RAISE
+	 * (1) to raise the line, IPC_GUEST_IRQ_LOWER (0) to lower it (on x86
+	 * lowering does nothing: the vector is an edge, the guest's EOI ends
+	 * it). The emulator's way to interrupt the guest it serves.
+	 *
+	 * A virtual ITS's outputs (arm64, a VM the manifest gives `lpis`):
+	 * r3 = an LPI INTID of that VM, r2 = the vCPU it targets, r4 =
+	 * IPC_GUEST_IRQ_LPI_SET (make it pending there, retargeting it),
+	 * IPC_GUEST_IRQ_LPI_CLEAR (not pending), or IPC_GUEST_IRQ_LPI_CONFIG
+	 * (re-read its property byte from the table the guest's GICR_PROPBASER
+	 * names; r3 = 0: every LPI's). Returns r1 = 1 if the LPI was pending
+	 * before. STATUS_INVALID_ARG for an LPI or vCPU the VM does not have.
 	 */
 	HC_GUEST_IRQ = 28,
 
@@ -96,6 +104,18 @@ enum hc_number {
 	 * The kernel signals the capability's notification when input arrives.
 	 */
 	HC_CONSOLE_READ = 30,
+
+	/**
+	 * Guest memory for the service that serves or watches that guest: r1 =
+	 * a guest capability with RIGHT_GUEST_EMULATE, RIGHT_GUEST_MONITOR or
+	 * RIGHT_GUEST_DM, r2 = guest-physical address, r3 = byte count (1 ..
+	 * IPC_GUEST_MEM_MAX) | IPC_GUEST_MEM_WRITE to write, r4..r8 = the bytes
+	 * (written, or read back). The whole range must lie in one RAM mapping
+	 * of the guest (a private or shared region, never a device) that gives
+	 * the guest itself the right to read it (to write it, for a write);
+	 * anything else is STATUS_INVALID_ARG and touches nothing.
+	 */
+	HC_GUEST_MEM = 31,
 
 	/**
 	 * Numbers at or above this are invalid. On arm64 a value with bit 31 of
@@ -227,6 +247,17 @@ enum cap_type {
 
 #define IPC_FAULT_RESUME 0u
 #define IPC_FAULT_STOP 1u
+
+/** HC_GUEST_IRQ operations (r4). */
+#define IPC_GUEST_IRQ_LOWER 0u
+#define IPC_GUEST_IRQ_RAISE 1u
+#define IPC_GUEST_IRQ_LPI_SET 2u
+#define IPC_GUEST_IRQ_LPI_CLEAR 3u
+#define IPC_GUEST_IRQ_LPI_CONFIG 4u
+
+/** Largest HC_GUEST_MEM: five registers of bytes. */
+#define IPC_GUEST_MEM_MAX 40u
+#define IPC_GUEST_MEM_WRITE (1u << 31)
 
 /** Largest HC_CONSOLE_WRITE: seven registers of bytes. */
 #define IPC_CONSOLE_MAX 56u

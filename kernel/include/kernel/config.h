@@ -26,6 +26,8 @@
 #define CFG_NAME_MAX 32u
 #define CFG_PARTITION_MAX 16u
 #define CFG_REGION_MAX 64u
+/** LPIs a VM may ask for (manifest `lpis`): the arm64 vGIC's VGIC_LPI_MAX. */
+#define CFG_LPI_MAX 512u
 #define CFG_MAPPING_MAX 16u
 #define CFG_ENDPOINT_MAX 32u
 #define CFG_NOTIFICATION_MAX 32u
@@ -126,6 +128,7 @@ struct cfg_partition {
 	char initrd[CFG_NAME_MAX];
 	u64 image_offset;
 	u64 initrd_ipa;
+	u32 lpi_count;   /**< LPIs of its virtual GIC (manifest `lpis`; 0: none) */
 	u32 weight;      /**< scheduling weight, 1..65535 (default 256) */
 	u32 cap_percent; /**< scheduling cap, 0 = none */
 	u32 vcpu_count;
