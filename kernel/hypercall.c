@@ -169,7 +169,7 @@ COLD static struct vcpu *hc_guest_irq(struct vcpu *v)
 		else if (op <= IPC_GUEST_IRQ_RAISE)
 			target =
 			        arch_virq_inject(g->s2.vmid, (u32)intid, op == IPC_GUEST_IRQ_RAISE);
-		else if (op <= IPC_GUEST_IRQ_LPI_CONFIG && vcpu < g->vcpu_count) {
+		else if (op <= IPC_GUEST_IRQ_LPI_MOVE && vcpu < g->vcpu_count) {
 			bool pending = false;
 			target = arch_virq_lpi(g, (u32)vcpu, (u32)intid, (u32)op, &pending);
 			was = pending;

@@ -147,12 +147,16 @@ static u8 virq_running_priority(void)
 	return ap == 0 ? VIRQ_PRIORITY_IDLE : (u8)(__builtin_ctz(ap) << 3);
 }
 
+static void virq_wake_released(struct arm64_vm *vm);
+
 /** Fold and fill v's list registers (loaded on this CPU); the vm lock is held. */
 static u64 virq_sync_locked(struct vcpu *v, u64 *lr)
 {
 	struct arm64_vm *vm = v->arch.vm;
 	lr_read_all(lr);
-	vgic_lr_fold(&vm->gic, v->arch.vm_cpu, lr, lr_count);
+	u32 others = vgic_lr_fold(&vm->gic, v->arch.vm_cpu, lr, lr_count);
+	if (others != 0)
+		__atomic_fetch_or(&vm->released, others, __ATOMIC_RELAXED);
 	__atomic_store_n(&v->arch.lr_dirty, 0u, __ATOMIC_RELAXED);
 	u64 hcr = ICH_HCR_EN | vgic_lr_fill(&vm->gic, v->arch.vm_cpu, lr, lr_count);
 	lr_write_all(lr);
@@ -179,6 +183,7 @@ void arm64_virq_refresh(struct arm64_cpu *cpu, struct vcpu *v)
 	spin_unlock(&vm->lock);
 	virq_set_hcr(cpu, hcr);
 	isb();
+	virq_wake_released(vm);
 }
 
 /** The emulated physical timer's PPI (30 on QEMU virt: the non-secure EL1 physical timer). */
@@ -295,8 +300,11 @@ void arm64_virq_save(struct vcpu *v)
 		return;
 	lr_read_all(lr);
 	spin_lock(&vm->lock);
-	vgic_lr_fold(&vm->gic, v->arch.vm_cpu, lr, lr_count);
+	u32 others = vgic_lr_fold(&vm->gic, v->arch.vm_cpu, lr, lr_count);
+	if (others != 0)
+		__atomic_fetch_or(&vm->released, others, __ATOMIC_RELAXED);
 	spin_unlock(&vm->lock);
+	virq_wake_released(vm);
 	for (u32 n = 0; n < lr_count; n++) {
 		/* The timer PPI listed with HW is active here: it must not stay so for the next vCPU. */
 		if ((lr[n] & VGIC_LR_HW) && (lr[n] & (VGIC_LR_PENDING | VGIC_LR_ACTIVE)) &&
@@ -357,6 +365,17 @@ static void virq_poke(struct vcpu *target)
 	kernel_vcpu_interrupt(target);
 }
 
+/** Tell the vCPUs a fold released interrupts to (vm->released); the vm lock is not held. */
+static void virq_wake_released(struct arm64_vm *vm)
+{
+	if (__atomic_load_n(&vm->released, __ATOMIC_RELAXED) == 0)
+		return;
+	u32 others = __atomic_exchange_n(&vm->released, 0u, __ATOMIC_ACQ_REL);
+	for (u32 i = 0; i < vm->vcpu_count; i++)
+		if (others & (1u << i))
+			virq_poke(vm->vcpu[i]);
+}
+
 /** A passed-through SPI fired: pend it in its VM and tell the vCPU it is routed to. */
 static void virq_spi(struct arm64_cpu *cpu, struct vcpu *cur, struct arm64_vm *vm, u32 intid)
 {
@@ -371,6 +390,7 @@ static void virq_spi(struct arm64_cpu *cpu, struct vcpu *cur, struct arm64_vm *v
 		target = NULL;
 	}
 	spin_unlock(&vm->lock);
+	virq_wake_released(vm);
 	if (target != NULL)
 		virq_poke(target);
 }
@@ -406,6 +426,7 @@ bool arm64_virq_irq(struct arm64_cpu *cpu, struct vcpu *cur, u32 intid)
 			virq_vtimer(cpu, t, intid);
 			spin_unlock(&t->arch.vm->lock);
 			isb();
+			virq_wake_released(t->arch.vm);
 			if (t != cur)
 				kernel_vcpu_interrupt(t); /* it waits in WFI while this CPU idles */
 			return true;
@@ -476,6 +497,7 @@ struct vcpu *arm64_virq_wfi(struct vcpu *v)
 		                        virq_running_priority());
 		spin_unlock(&vm->lock);
 		virq_set_hcr(cpu, hcr);
+		virq_wake_released(vm);
 	}
 	bool due;
 	u64 wake_ns = virq_timer_wake_ns(&due);
@@ -625,10 +647,26 @@ int arch_virq_lpi(const struct partition *g, u32 vcpu, u32 intid, u32 op, bool *
 		*was_pending = vgic_irq_pending(vgic_irq_get(&vm->gic, vcpu, intid));
 	switch (op) {
 	case IPC_GUEST_IRQ_LPI_SET:
-		vgic_lpi_raise(&vm->gic, vcpu, intid);
-		if (vgic_routed_to(&vm->gic, vcpu, intid))
+	case IPC_GUEST_IRQ_LPI_MOVE: {
+		if (op == IPC_GUEST_IRQ_LPI_SET)
+			vgic_lpi_raise(&vm->gic, vcpu, intid);
+		else
+			vgic_lpi_move(&vm->gic, vcpu, intid);
+		struct vgic_irq *irq = vgic_irq_get(&vm->gic, vcpu, intid);
+		if (vgic_irq_pending(irq) && vgic_routed_to(&vm->gic, vcpu, intid))
 			target = (int)vcpu;
+		/*
+		 * Still in the list register of the vCPU it was on (it took it, and has not
+		 * exited since): that one must fold it first, which hands it on (vm->released).
+		 */
+		u32 owner = irq->owner;
+		if (owner != 0 && owner - 1u != vcpu && owner - 1u < vm->vcpu_count) {
+			__atomic_store_n(&vm->vcpu[owner - 1u]->arch.lr_dirty, 1u,
+			                 __ATOMIC_RELEASE);
+			virq_wake_locked(vm->vcpu[owner - 1u]);
+		}
 		break;
+	}
 	case IPC_GUEST_IRQ_LPI_CLEAR:
 		vgic_lpi_clear(&vm->gic, intid);
 		break;

@@ -66,12 +66,13 @@ struct its_run {
 	struct its *s;
 	const struct its_ops *ops;
 	uint64_t cmd0;
+	bool quiet; /**< a translation: counted, not logged (a device may retry at will) */
 };
 
 static bool fail(struct its_run *r, enum its_error e)
 {
 	r->s->errors[e]++;
-	if (r->ops->log != NULL)
+	if (r->ops->log != NULL && !r->quiet)
 		r->ops->log(r->ops->ctx, e, r->cmd0);
 	return false;
 }
@@ -255,7 +256,11 @@ static bool cmd_mapti(struct its_run *r, const uint64_t *c, bool mapi)
 		return fail(r, ITS_ERR_LPI);
 	if (ev.lpi != 0)
 		return fail(r, ITS_ERR_MAPPED);
-	return wr64(r, ev.ite, (uint64_t)icid << 32 | lpi);
+	if (!wr64(r, ev.ite, (uint64_t)icid << 32 | lpi))
+		return false;
+	/* The LPI's property byte counts from its mapping on (as Xen reads it at MAPTI). */
+	r->ops->inv(r->ops->ctx, vcpu, lpi);
+	return true;
 }
 
 /** INT, CLEAR, DISCARD, INV: the event's LPI on its collection's vCPU. */
@@ -285,13 +290,12 @@ static bool cmd_event(struct its_run *r, const uint64_t *c, uint32_t op)
 static bool cmd_movi(struct its_run *r, const uint64_t *c)
 {
 	struct its_event ev;
-	uint32_t to, from, icid = (uint32_t)(c[2] & 0xffffu);
+	uint32_t to, icid = (uint32_t)(c[2] & 0xffffu);
 	if (!mapped_event(r, (uint32_t)(c[0] >> 32), (uint32_t)c[1], &ev) ||
 	    !collection(r, icid, &to))
 		return false;
 	/* Its pending state moves with it (IHI 0069 6.3.11). */
-	if (collection(r, ev.icid, &from) && from != to && set_pending(r, from, ev.lpi, false))
-		(void)set_pending(r, to, ev.lpi, true);
+	r->ops->move(r->ops->ctx, to, ev.lpi);
 	return wr64(r, ev.ite, (uint64_t)icid << 32 | ev.lpi);
 }
 
@@ -343,7 +347,7 @@ static void run_queue(struct its *s, const struct its_ops *ops)
 {
 	if (!(s->ctlr & GITS_CTLR_ENABLED))
 		return;
-	struct its_run r = { s, ops, 0 };
+	struct its_run r = { s, ops, 0, false };
 	uint64_t size = queue_bytes(s), base = s->cbaser & BITS(51, 12);
 	for (uint64_t n = size / ITS_CMD_SIZE; s->creadr != s->cwriter && n > 0; n--) {
 		uint8_t b[ITS_CMD_SIZE];
@@ -495,7 +499,7 @@ bool its_mmio(struct its *s, const struct its_ops *ops, uint64_t offset, uint32_
 
 bool its_translate(struct its *s, const struct its_ops *ops, uint32_t devid, uint32_t event)
 {
-	struct its_run r = { s, ops, (uint64_t)devid << 32 | ITS_CMD_INT };
+	struct its_run r = { s, ops, (uint64_t)devid << 32 | ITS_CMD_INT, true };
 	struct its_event ev;
 	uint32_t vcpu;
 	if (!(s->ctlr & GITS_CTLR_ENABLED) || devid == ITS_NO_DEVICE ||

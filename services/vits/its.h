@@ -96,8 +96,13 @@ struct its_ops {
 	/** INV: lpi's configuration (its property byte) may have changed; INVALL: every LPI's. */
 	void (*inv)(void *ctx, uint32_t vcpu, uint32_t lpi);
 	void (*invall)(void *ctx, uint32_t vcpu);
-	/** A command failed (cmd: its first doubleword); may be NULL. */
+	/** A command failed (cmd: its first doubleword; never for a translation); may be NULL. */
 	void (*log)(void *ctx, enum its_error e, uint64_t cmd);
+	/**
+	 * MOVI: lpi now targets vcpu, its pending state with it (the platform knows where it
+	 * is pending: a vCPU may be holding it in a list register right now).
+	 */
+	void (*move)(void *ctx, uint32_t vcpu, uint32_t lpi);
 };
 
 #define ITS_MAGIC 0x53544956u /* "VITS" */

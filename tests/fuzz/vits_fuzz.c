@@ -92,7 +92,14 @@ static void g_invall(void *ctx, uint32_t vcpu)
 	check_target(vcpu, ITS_LPI_BASE);
 }
 
-static const struct its_ops ops = { NULL, g_read, g_write, g_set_pending, g_inv, g_invall, NULL };
+static void g_move(void *ctx, uint32_t vcpu, uint32_t lpi)
+{
+	(void)ctx;
+	check_target(vcpu, lpi);
+}
+
+static const struct its_ops ops = { NULL,  g_read,   g_write, g_set_pending,
+	                            g_inv, g_invall, NULL,    g_move };
 
 /** A register offset: mostly the real ones, sometimes anything in the frame. */
 static uint64_t pick_offset(struct input *in)

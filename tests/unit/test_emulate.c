@@ -230,8 +230,8 @@ static void test_guest_irq(void)
 	EQ(reg(vs, 0), STATUS_INVALID_CAP, "irq: an empty slot is refused");
 	guest_irq(vs, 1, 99, 1);
 	EQ(reg(vs, 0), STATUS_INVALID_ARG, "irq: a line the platform refuses");
-	guest_irq(vs, 1, 33, 5);
-	EQ(reg(vs, 0), STATUS_INVALID_ARG, "irq: an operation other than 0..4");
+	guest_irq(vs, 1, 33, 6);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "irq: an operation other than 0..5");
 	guest_irq(vs, 1, 33, IPC_GUEST_IRQ_LPI_SET);
 	EQ(reg(vs, 0), STATUS_INVALID_ARG, "irq: an LPI operation on an SPI");
 	guest_irq(vs, 1, UINT64_C(0x100000021), 1);
@@ -278,6 +278,10 @@ static void test_guest_lpi(void)
 	OK(reg(vs, 0) == STATUS_OK && fake_lpi_last_op == IPC_GUEST_IRQ_LPI_CLEAR, "lpi: CLEAR");
 	lpi(vs, 1, 0, 0, IPC_GUEST_IRQ_LPI_CONFIG);
 	OK(reg(vs, 0) == STATUS_OK && fake_lpi_last_intid == 0, "lpi: CONFIG of every LPI");
+	lpi(vs, 1, 1, 8201, IPC_GUEST_IRQ_LPI_MOVE);
+	OK(reg(vs, 0) == STATUS_OK && fake_lpi_last_op == IPC_GUEST_IRQ_LPI_MOVE &&
+	           fake_lpi_last_vcpu == 1,
+	   "lpi: MOVE to vCPU 1");
 	u32 ok_calls = fake_lpi_calls;
 	lpi(vs, 1, 2, 8200, IPC_GUEST_IRQ_LPI_SET);
 	EQ(reg(vs, 0), STATUS_INVALID_ARG, "lpi: a vCPU the guest does not have");
@@ -290,7 +294,7 @@ static void test_guest_lpi(void)
 	EQ(reg(vs, 0), STATUS_INVALID_ARG, "lpi: SET of INTID 0");
 	lpi(vs, 2, 0, 8200, IPC_GUEST_IRQ_LPI_SET);
 	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "lpi: a guest capability without inject");
-	EQ(fake_lpi_calls - before, 4u, "lpi: only the four accepted calls changed the model");
+	EQ(fake_lpi_calls - before, 5u, "lpi: only the five accepted calls changed the model");
 	EQ(vg1->state, VCPU_OFF, "lpi: an interrupt does not start a vCPU that is off");
 }
 

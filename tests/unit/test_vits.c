@@ -104,7 +104,24 @@ static void g_log(void *ctx, enum its_error e, uint64_t cmd)
 	last_error = e;
 }
 
-static const struct its_ops ops = { NULL, g_read, g_write, g_set_pending, g_inv, g_invall, g_log };
+/** MOVI: the pending bit goes to vcpu from wherever it is. */
+static void g_move(void *ctx, uint32_t vcpu, uint32_t lpi)
+{
+	(void)ctx;
+	if (vcpu >= VCPUS || lpi < ITS_LPI_BASE || lpi >= LPI_LIMIT) {
+		bad_calls++;
+		return;
+	}
+	bool was = false;
+	for (uint32_t c = 0; c < VCPUS; c++) {
+		was |= pending[c][lpi - ITS_LPI_BASE];
+		pending[c][lpi - ITS_LPI_BASE] = false;
+	}
+	pending[vcpu][lpi - ITS_LPI_BASE] = was;
+}
+
+static const struct its_ops ops = { NULL,  g_read,   g_write, g_set_pending,
+	                            g_inv, g_invall, g_log,   g_move };
 
 /** What the guest's vCPU would take: pending and enabled at its last INV. */
 static bool delivered(uint32_t vcpu, uint32_t lpi)

@@ -76,10 +76,13 @@ enum hc_number {
 	 * A virtual ITS's outputs (arm64, a VM the manifest gives `lpis`):
 	 * r3 = an LPI INTID of that VM, r2 = the vCPU it targets, r4 =
 	 * IPC_GUEST_IRQ_LPI_SET (make it pending there, retargeting it),
-	 * IPC_GUEST_IRQ_LPI_CLEAR (not pending), or IPC_GUEST_IRQ_LPI_CONFIG
+	 * IPC_GUEST_IRQ_LPI_CLEAR (not pending), IPC_GUEST_IRQ_LPI_CONFIG
 	 * (re-read its property byte from the table the guest's GICR_PROPBASER
-	 * names; r3 = 0: every LPI's). Returns r1 = 1 if the LPI was pending
-	 * before. STATUS_INVALID_ARG for an LPI or vCPU the VM does not have.
+	 * names; r3 = 0: every LPI's), or IPC_GUEST_IRQ_LPI_MOVE (retarget it,
+	 * its pending state with it, wherever that is: a vCPU may hold it in a
+	 * list register). Returns r1 = 1 if the LPI was pending before (as the
+	 * model knew it: one a vCPU listed may have been taken since).
+	 * STATUS_INVALID_ARG for an LPI or vCPU the VM does not have.
 	 */
 	HC_GUEST_IRQ = 28,
 
@@ -254,6 +257,7 @@ enum cap_type {
 #define IPC_GUEST_IRQ_LPI_SET 2u
 #define IPC_GUEST_IRQ_LPI_CLEAR 3u
 #define IPC_GUEST_IRQ_LPI_CONFIG 4u
+#define IPC_GUEST_IRQ_LPI_MOVE 5u
 
 /** Largest HC_GUEST_MEM: five registers of bytes. */
 #define IPC_GUEST_MEM_MAX 40u

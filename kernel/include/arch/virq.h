@@ -37,9 +37,10 @@ int arch_virq_inject(u32 vmid, u32 intid, bool level);
 /**
  * A virtual ITS's output for VM g (HC_GUEST_IRQ with an LPI operation; the
  * core checked the guest capability and that vcpu < g's vCPU count): op is
- * IPC_GUEST_IRQ_LPI_SET (LPI intid pending on vcpu), _LPI_CLEAR, or
+ * IPC_GUEST_IRQ_LPI_SET (LPI intid pending on vcpu), _LPI_CLEAR,
  * _LPI_CONFIG (re-read intid's property byte from the guest's table, or
- * every LPI's for intid 0; the platform reads it with guest_mem_at()).
+ * every LPI's for intid 0; the platform reads it with guest_mem_at()) or
+ * _LPI_MOVE (retarget it to vcpu, pending state included).
  * *was_pending tells whether the LPI was pending before. Returns the vCPU
  * to wake, -1 for none, -2 if g has no such LPI or the platform no LPIs.
  */

@@ -20,6 +20,10 @@
  *   GUEST_EMU_SERVICE  that emulator: answers every IPC_LABEL_MMIO message.
  *   GUEST_EMU_BENCH  mmio_emulated_read (tests/bench/emu-arm64.dts).
  *   GUEST_EMU_MUTE / GUEST_EMU_MUTED  an emulator that never answers, and its VM.
+ *   GUEST_ITS        2 vCPUs with LPIs and a virtual ITS (the vits service, its.dts):
+ *                    spec section 8's ITS tests, TRANSLATER, a device model's MSI.
+ *   GUEST_ITS_OTHER  another VM of the same vits service: only its own LPIs.
+ *   GUEST_MSI_DEV    a device model (a service) that sends MSIs through vits.
  */
 #include <ipc/abi.h>
 #include <stddef.h>
@@ -152,8 +156,11 @@ static uint32_t this_vcpu(void)
 	return (uint32_t)(read_sys(mpidr_el1) & 0xffu);
 }
 
-/* What the interrupt handler saw, per vCPU. */
+/* What the interrupt handler saw, per vCPU (LPIs 8192 .. 8192 + LPI_SEEN - 1 apart). */
+#define LPI_BASE 8192u
+#define LPI_SEEN 64u
 static volatile uint32_t seen[2][300];
+static volatile uint32_t lpi_seen[2][LPI_SEEN];
 static volatile uint32_t order[32];
 static volatile uint32_t order_len;
 static volatile uint32_t timer_period; /* ticks; 0: a one-shot that the handler turns off */
@@ -201,10 +208,12 @@ void irq_el1_irq(void)
 	uint32_t c = this_vcpu() & 1u;
 	for (;;) {
 		uint32_t intid = (uint32_t)read_sys(ICC_IAR1) & 0xffffffu;
-		if (intid >= 1020u)
-			return;
+		if (intid >= 1020u && intid < 1024u)
+			return; /* special: nothing (more) pending */
 		if (intid < 300u)
 			seen[c][intid]++;
+		if (intid >= LPI_BASE && intid < LPI_BASE + LPI_SEEN)
+			lpi_seen[c][intid - LPI_BASE]++;
 		if (c == 0 && order_len < 32u)
 			order[order_len++] = intid;
 		if (intid == VTIMER_INTID) {
@@ -950,6 +959,287 @@ int svc_main(uint64_t arg)
 	check(n >= 99 && n <= 101, "its own timer, sharing a CPU with the other VM: 100 in 2 s");
 	check(seen[0][RTC_INTID] == 0, "it never got the other VM's RTC interrupt");
 	return 0;
+}
+
+#endif
+
+#if defined(GUEST_ITS) || defined(GUEST_ITS_OTHER)
+
+/* The virtual ITS's frame (where the machine has its own) and its registers. */
+#define GITS UINT64_C(0x08080000)
+#define GITS_CTLR 0x0u
+#define GITS_TYPER 0x8u
+#define GITS_CBASER 0x80u
+#define GITS_CWRITER 0x88u
+#define GITS_CREADR 0x90u
+#define GITS_BASER0 0x100u
+#define GITS_BASER1 0x108u
+#define GITS_TRANSLATER 0x10040u
+#define VALID (UINT64_C(1) << 63)
+
+/* Tables in this VM's RAM (IPA = the image's addresses), in the formats of docs/its.md. */
+static volatile uint8_t prop[8192] __attribute__((aligned(4096)));
+static volatile uint8_t pend[8192] __attribute__((aligned(65536)));
+static volatile uint64_t devices[512] __attribute__((aligned(4096)));
+static volatile uint16_t collections[2048] __attribute__((aligned(4096)));
+static volatile uint64_t queue[512] __attribute__((aligned(4096)));
+static volatile uint64_t itt[2][16] __attribute__((aligned(256)));
+static uint32_t cwriter;
+
+static inline uint64_t r64(uint64_t a)
+{
+	return *(volatile uint64_t *)(uintptr_t)a;
+}
+
+static uint64_t pa(const volatile void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+/** One command into the queue, CWRITER past it: the service runs it before the store completes. */
+static void cmd(uint64_t d0, uint64_t d1, uint64_t d2)
+{
+	volatile uint64_t *c = &queue[cwriter / 8u];
+	c[0] = d0;
+	c[1] = d1;
+	c[2] = d2;
+	c[3] = 0;
+	cwriter = (cwriter + 32u) % (uint32_t)sizeof(queue);
+	__asm__ volatile("dsb sy" ::: "memory");
+	w64(GITS + GITS_CWRITER, cwriter);
+}
+
+#define CMD_MOVI 0x01u
+#define CMD_INT 0x03u
+#define CMD_SYNC 0x05u
+#define CMD_MAPD 0x08u
+#define CMD_MAPC 0x09u
+#define CMD_MAPTI 0x0au
+#define CMD_INV 0x0cu
+#define CMD_INVALL 0x0du
+#define CMD_DISCARD 0x0fu
+
+static void mapd(uint32_t dev, uint64_t itt_pa, uint32_t bits)
+{
+	cmd(CMD_MAPD | (uint64_t)dev << 32, bits - 1u, VALID | itt_pa);
+}
+static void mapc(uint32_t icid, uint32_t vcpu)
+{
+	cmd(CMD_MAPC, 0, VALID | (uint64_t)vcpu << 16 | icid);
+}
+static void mapti(uint32_t dev, uint32_t event, uint32_t lpi, uint32_t icid)
+{
+	cmd(CMD_MAPTI | (uint64_t)dev << 32, (uint64_t)lpi << 32 | event, icid);
+}
+static void event_cmd(uint32_t op, uint32_t dev, uint32_t event)
+{
+	cmd(op | (uint64_t)dev << 32, event, 0);
+}
+
+/** Wait (spinning, with the hint) up to 100 ms for LPI lpi's count on vCPU c to pass before. */
+static uint32_t wait_lpi(uint32_t c, uint32_t lpi, uint32_t before)
+{
+	uint64_t freq = read_sys(cntfrq_el0), start = now();
+	irqs_on();
+	while (lpi_seen[c][lpi - LPI_BASE] == before && now() - start < freq / 10u)
+		__asm__ volatile("yield");
+	irqs_off();
+	return lpi_seen[c][lpi - LPI_BASE] - before;
+}
+
+/** This VM's GIC and ITS, up to an enabled ITS with a collection per vCPU. */
+static void its_setup(uint32_t vcpus)
+{
+	cpu_interface_on();
+	w32(GICD + 0x0, 1u << 1); /* GICD_CTLR.EnableGrp1 */
+	for (uint32_t i = 0; i < LPI_SEEN; i++)
+		prop[i] = 0xa1; /* priority 0xa0, enabled */
+	__asm__ volatile("dsb sy" ::: "memory");
+	for (uint32_t c = 0; c < vcpus; c++) {
+		w32(GICR_FRAME(c) + 0x14, 0);                     /* GICR_WAKER: awake */
+		w64(GICR_FRAME(c) + 0x70, pa(prop) | (14u - 1u)); /* PROPBASER: 14 ID bits */
+		w64(GICR_FRAME(c) + 0x78, pa(pend));              /* PENDBASER */
+		w32(GICR_FRAME(c) + 0x0, 1u);                     /* GICR_CTLR.EnableLPIs */
+	}
+	w64(GITS + GITS_CBASER, VALID | pa(queue)); /* one page: 128 commands */
+	w64(GITS + GITS_CWRITER, 0);
+}
+
+static void its_enable(uint32_t vcpus)
+{
+	w64(GITS + GITS_BASER0,
+	    (r64(GITS + GITS_BASER0) & ~UINT64_C(0xfffffffff0ff)) | VALID | pa(devices));
+	w64(GITS + GITS_BASER1,
+	    (r64(GITS + GITS_BASER1) & ~UINT64_C(0xfffffffff0ff)) | VALID | pa(collections));
+	w32(GITS + GITS_CTLR, 1);
+	for (uint32_t c = 0; c < vcpus; c++)
+		mapc(c, c);
+}
+
+#endif
+
+#if defined(GUEST_ITS)
+
+static volatile uint32_t v1_stop, v1_up;
+
+static _Noreturn void its_vcpu1(void)
+{
+	cpu_interface_on();
+	v1_up = 1;
+	irqs_on();
+	while (!v1_stop)
+		__asm__ volatile("wfi");
+	irqs_off();
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
+int svc_main(uint64_t arg)
+{
+	if (arg == 1)
+		its_vcpu1();
+	/* vCPU 1: PSCI CPU_ON at crt0's _start with its index. */
+	register uint64_t x0 __asm__("x0") = 0xc4000003;
+	register uint64_t x1 __asm__("x1") = 1;
+	register uint64_t x2 __asm__("x2") = 0x100000;
+	register uint64_t x3 __asm__("x3") = 1;
+	__asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
+	uint64_t t0 = now();
+	while (!v1_up && now() - t0 < read_sys(cntfrq_el0))
+		__asm__ volatile("yield");
+	check(x0 == 0 && v1_up, "PSCI CPU_ON started vCPU 1");
+	its_setup(2);
+	uint64_t typer = *(volatile uint64_t *)(uintptr_t)(GICR_FRAME(0) + 0x8);
+	check((typer & 1u) != 0, "GICR_TYPER.PLPIS: the redistributor has LPIs");
+	check(((r64(GITS + GITS_TYPER) >> 4) & 0xfu) == 7u, "GITS_TYPER: 8-byte ITT entries");
+	w32(GITS + GITS_CTLR, 1);
+	check((r32(GITS + GITS_CTLR) & 1u) == 0, "the ITS cannot be enabled without valid BASERs");
+	its_enable(2);
+	check((r32(GITS + GITS_CTLR) & 1u) == 1, "with them, it is enabled");
+	w64(GITS + GITS_CBASER, 0);
+	check((r64(GITS + GITS_CBASER) & VALID) != 0, "CBASER writes are ignored while enabled");
+
+	/* Device 1, events 0 and 1 -> LPIs 8192 and 8193 on collection 0 (vCPU 0). */
+	mapd(1, pa(itt[0]), 4);
+	mapti(1, 0, 8192, 0);
+	mapti(1, 1, 8193, 0);
+	cmd(CMD_SYNC, 0, 0);
+	check(r64(GITS + GITS_CREADR) == cwriter,
+	      "MAPD, MAPC, MAPTI, SYNC: CREADR reaches CWRITER");
+	event_cmd(CMD_INT, 1, 0);
+	check(wait_lpi(0, 8192, 0) == 1, "MAPD + MAPC + MAPTI then INT reaches vCPU 0 (LPI 8192)");
+	cmd(CMD_MOVI | (uint64_t)1 << 32, 0, 1);
+	event_cmd(CMD_INT, 1, 0);
+	check(wait_lpi(1, 8192, 0) == 1 && lpi_seen[0][0] == 1,
+	      "after MOVI to collection 1 it reaches vCPU 1 instead");
+	event_cmd(CMD_DISCARD, 1, 0);
+	event_cmd(CMD_INT, 1, 0);
+	uint32_t again = wait_lpi(0, 8192, 1);
+	if (again != 0 || lpi_seen[1][0] != 1) {
+		puts_("LPI 8192 after DISCARD: vCPU 0 ");
+		putu(again);
+		puts_(" more, vCPU 1 ");
+		putu(lpi_seen[1][0]);
+		puts_(" in all\n");
+	}
+	check(again == 0 && lpi_seen[1][0] == 1, "after DISCARD nothing arrives");
+	check(itt[0][0] == 0, "DISCARD cleared the event's entry in the guest's ITT");
+	check(r64(GITS + GITS_CREADR) == cwriter, "the failed INT: CREADR == CWRITER all the same");
+
+	/* INV after clearing the enable bit withdraws the LPI; enabling it again delivers it. */
+	prop[1] = 0xa0;
+	__asm__ volatile("dsb sy" ::: "memory");
+	event_cmd(CMD_INV, 1, 1);
+	event_cmd(CMD_INT, 1, 1);
+	check(wait_lpi(0, 8193, 0) == 0, "INV after clearing the enable bit withdraws the LPI");
+	prop[1] = 0xa1;
+	__asm__ volatile("dsb sy" ::: "memory");
+	cmd(CMD_INVALL, 0, 0);
+	check(wait_lpi(0, 8193, 0) == 1, "INVALL after setting it again: the pending LPI arrives");
+
+	uint64_t before = itt[0][1];
+	mapti(1, 1, 8200, 0);
+	check(itt[0][1] == before, "a duplicate MAPTI fails (the entry keeps LPI 8193)");
+	event_cmd(CMD_INT, 1, 1);
+	check(wait_lpi(0, 8193, 1) == 1 && lpi_seen[0][8] == 0, "INT still gives LPI 8193");
+	mapti(1, 2, 9000, 0);
+	event_cmd(CMD_INT, 1, 2);
+	check(itt[0][2] == 0, "MAPTI of an LPI beyond the VM's 64 fails");
+	mapc(5, 7);
+	check(collections[5] == 0, "MAPC to a vCPU the VM does not have fails");
+	cmd(0xff, 0, 0);
+	check(r64(GITS + GITS_CREADR) == cwriter, "after a bad command, CREADR == CWRITER");
+
+	/* Its own writes to TRANSLATER come from the DeviceID its manifest names (7). */
+	mapd(7, pa(itt[1]), 4);
+	mapti(7, 2, 8194, 0);
+	w32(GITS + GITS_TRANSLATER, 2);
+	check(wait_lpi(0, 8194, 0) == 1, "a write to GITS_TRANSLATER from DeviceID 7: LPI 8194");
+	w32(GITS + GITS_TRANSLATER, 3);
+	check(wait_lpi(0, 8194, 1) == 0, "an EventID it has not mapped: nothing");
+
+	/* Device 5 is the device model's (its manifest badge): event 3 -> LPI 8195. */
+	mapd(5, pa(itt[1]) + 16u * 8u, 4);
+	mapti(5, 3, 8195, 1);
+	uint64_t freq = read_sys(cntfrq_el0), start = now();
+	irqs_on();
+	while (lpi_seen[1][3] == 0 && now() - start < freq)
+		__asm__ volatile("yield");
+	irqs_off();
+	check(lpi_seen[1][3] >= 1,
+	      "an MSI from the device model (DeviceID 5, from the manifest) reached vCPU 1: LPI 8195");
+	check(lpi_seen[0][3] == 0, "and nothing else");
+	uint32_t total = 0;
+	for (uint32_t c = 0; c < 2; c++)
+		for (uint32_t i = 4; i < LPI_SEEN; i++)
+			total += lpi_seen[c][i];
+	check(total == 0, "no LPI this VM did not cause (the other VM's ITS is its own)");
+	v1_stop = 1;
+	puts_("all done\n");
+	return 0;
+}
+
+#elif defined(GUEST_ITS_OTHER)
+
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	its_setup(1);
+	its_enable(1);
+	mapd(1, pa(itt[0]), 4);
+	mapti(1, 0, 8192, 0);
+	event_cmd(CMD_INT, 1, 0);
+	check(wait_lpi(0, 8192, 0) == 1, "other: its own ITS gives it its own LPI 8192");
+	event_cmd(CMD_INT, 7, 2);
+	event_cmd(CMD_INT, 5, 3);
+	check(wait_lpi(0, 8194, 0) == 0 && wait_lpi(0, 8195, 0) == 0,
+	      "other: the devices of the first VM are not in its tables");
+	w32(GITS + GITS_TRANSLATER, 0);
+	check(wait_lpi(0, 8192, 1) == 0, "other: its TRANSLATER writes have no DeviceID");
+	return 0;
+}
+
+#elif defined(GUEST_MSI_DEV)
+
+/**
+ * A device model: MSIs with EventID 3 to the vits service until one is translated (its VM
+ * maps the device when it gets there), then exits. The badge of its endpoint capability, which
+ * the manifest sets, names the VM and the DeviceID; nothing it sends can change them.
+ */
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	for (uint32_t tries = 0; tries < 100000u; tries++) {
+		uint64_t r[9] = { HC_CALL, 0, 0x4d5349u, 3, 0, 0, 0, 0, 0 };
+		arch_hypercall(r);
+		if (r[0] == STATUS_OK && r[3] == 1) {
+			puts_("passed: the vits service translated an MSI of this device model\n");
+			return 0;
+		}
+		hc(HC_YIELD, 0);
+	}
+	puts_("FAILED: no MSI of this device model was ever translated\n");
+	return 1;
 }
 
 #endif

@@ -107,15 +107,16 @@ static u64 lr_encode(u32 intid, const struct vgic_irq *irq, bool pending, bool a
  * Fold list register n of vCPU cpu, which now reads `now` (the value it was
  * written with if the caller did not read it back), into the model.
  */
-static void fold_one(struct vgic *v, u32 cpu, u32 n, u64 now)
+static u32 fold_one(struct vgic *v, u32 cpu, u32 n, u64 now)
 {
 	struct vgic_cpu *c = &v->cpu[cpu];
 	if (c->fast_lr == n + 1u)
 		c->fast_lr = 0;
 	c->lr_used &= ~(1u << n);
-	struct vgic_irq *irq = vgic_irq_get(v, cpu, c->lr_intid[n]);
+	u32 intid = c->lr_intid[n];
+	struct vgic_irq *irq = vgic_irq_get(v, cpu, intid);
 	if (irq == NULL || irq->owner != owner_of(cpu))
-		return;
+		return 0;
 	u64 was = c->lr_written[n];
 	bool was_pending = was & VGIC_LR_PENDING, was_active = was & VGIC_LR_ACTIVE;
 	/** Pending went away: the guest acknowledged it (it is now active, or
@@ -130,16 +131,25 @@ static void fold_one(struct vgic *v, u32 cpu, u32 n, u64 now)
 			irq->flags &= (u8)~VGIC_IRQ_ACTIVE;
 	}
 	irq->flags &= (u8)~VGIC_IRQ_NEWPEND;
-	if (irq->flags & VGIC_IRQ_ACTIVE)
+	if (irq->flags & VGIC_IRQ_ACTIVE) {
 		c->lr_used |= 1u << n; /* stays in its LR until deactivated */
-	else
-		irq->owner = 0;
+		return 0;
+	}
+	irq->owner = 0;
+	/* Still pending but routed elsewhere now: whoever it goes to must look. */
+	u32 others = 0;
+	if (intid >= VGIC_PRIV_COUNT && (irq->flags & VGIC_IRQ_ENABLED) && vgic_irq_pending(irq))
+		for (u32 i = 0; i < v->cpu_count; i++)
+			if (i != cpu && vgic_routed_to(v, i, intid))
+				others |= 1u << i;
+	return others;
 }
 
-void vgic_lr_fold(struct vgic *v, u32 cpu, const u64 *lr, u32 lr_count)
+u32 vgic_lr_fold(struct vgic *v, u32 cpu, const u64 *lr, u32 lr_count)
 {
+	u32 others = 0;
 	if (cpu >= v->cpu_count)
-		return;
+		return 0;
 	struct vgic_cpu *c = &v->cpu[cpu];
 	for (u32 n = 0; n < VGIC_LR_MAX; n++) {
 		if (!(c->lr_used & (1u << n)))
@@ -148,8 +158,9 @@ void vgic_lr_fold(struct vgic *v, u32 cpu, const u64 *lr, u32 lr_count)
 		/* A register the caller did not read back, or another vINTID: unchanged. */
 		u64 now = n < lr_count && (lr[n] & VGIC_LR_VINTID_MASK) == c->lr_intid[n] ? lr[n] :
 		                                                                            was;
-		fold_one(v, cpu, n, now);
+		others |= fold_one(v, cpu, n, now);
 	}
+	return others;
 }
 
 u32 vgic_lr_fill(struct vgic *v, u32 cpu, u64 *lr, u32 lr_count)

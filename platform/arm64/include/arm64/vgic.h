@@ -160,8 +160,13 @@ bool vgic_irq_pending(const struct vgic_irq *irq);
 /** Whether SPI intid is routed to vCPU cpu (IROUTER affinity, or IRM = any). */
 bool vgic_routed_to(const struct vgic *v, u32 cpu, u32 intid);
 
-/** Fold vCPU cpu's list registers (read back after an exit) into the model. */
-void vgic_lr_fold(struct vgic *v, u32 cpu, const u64 *lr, u32 lr_count);
+/**
+ * Fold vCPU cpu's list registers (read back after an exit) into the model.
+ * Returns the other vCPUs (bit i: vCPU i) that an interrupt this released is
+ * now pending, enabled and routed to: one retargeted while cpu listed it
+ * (an ITS's MOVI, an IROUTER write), which they must be told about.
+ */
+u32 vgic_lr_fold(struct vgic *v, u32 cpu, const u64 *lr, u32 lr_count);
 /**
  * Fill lr[0..lr_count) for vCPU cpu (call after vgic_lr_fold()). Returns the
  * ICH_HCR_EL2 maintenance bits to set (VGIC_HCR_UIE/NPIE) when more

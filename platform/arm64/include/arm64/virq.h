@@ -28,6 +28,11 @@ struct arm64_vm {
 	u32 vcpu_count;
 	u64 gicd_ipa; /**< the guest's distributor frame (64 KiB) */
 	u64 gicr_ipa; /**< its redistributors: 128 KiB per vCPU */
+	/**
+	 * vCPUs a fold released a pending interrupt to (vgic_lr_fold: an LPI or SPI
+	 * retargeted while another vCPU listed it), poked once vm->lock is dropped.
+	 */
+	u32 released;
 };
 
 /** Boot CPU: read how many list registers the virtual interface has. */
