@@ -26,7 +26,13 @@
  * manifest marks `preserve;`, so a restarted instance carries on where the last one stopped.
  * An access the last instance applied and did not answer comes again: every register write
  * is idempotent (a CWRITER write finds CREADR there already) but TRANSLATER, whose second
- * MSI finds the LPI pending already (one interrupt, as an edge that fired twice).
+ * MSI finds the LPI pending already (one interrupt, as an edge that fired twice), and a
+ * command the last instance had half run when it died (CREADR had not passed it): run again,
+ * it finds its own work done (a MAPTI then fails as a duplicate, leaving the same mapping).
+ *
+ * VITS_CRASH_TEST builds the kill test's variant (vits-crash): it faults at pseudo-random
+ * points (taking an access, in the middle of a command's table accesses, before answering),
+ * VITS_CRASH_LIMIT times in all, counting in the preserved state.
  */
 #include <svc/svc.h>
 #include <svc_arch.h>
@@ -57,12 +63,33 @@ struct vits_guest {
 struct vits_state {
 	uint32_t magic, count;
 	struct vits_guest g[VITS_GUEST_MAX];
+	uint64_t crashes, rng; /**< the kill test's (VITS_CRASH_TEST) */
 };
 
 _Static_assert(sizeof(struct vits_state) <= VITS_STATE_REGION,
                "struct vits_state must fit in the preserved region");
 
 static struct vits_state *const state = (struct vits_state *)(uintptr_t)VITS_STATE_IPA;
+
+#ifdef VITS_CRASH_TEST
+#define VITS_CRASH_LIMIT 20u
+/** One in this many crash points faults (the generator's state survives in the state region). */
+#define VITS_CRASH_ODDS 13u
+static void crash_point(void)
+{
+	if (state->crashes >= VITS_CRASH_LIMIT)
+		return;
+	state->rng = state->rng * 6364136223846793005ull + 1442695040888963407ull;
+	if ((state->rng >> 33) % VITS_CRASH_ODDS == 0) {
+		state->crashes++;
+		arch_undefined_instruction(); /* a fault, not an exit: the kernel restarts it */
+	}
+}
+#else
+static void crash_point(void)
+{
+}
+#endif
 
 /** What its.c's callbacks need: the guest's capability slot; log lines said this start. */
 struct guest_ctx {
@@ -76,6 +103,7 @@ static bool guest_mem(void *c, uint64_t ipa, void *buf, uint32_t len, bool write
 {
 	const struct guest_ctx *g = c;
 	uint8_t *b = buf;
+	crash_point(); /* in the middle of a command: the successor runs it again */
 	while (len != 0) {
 		uint32_t n = len < IPC_GUEST_MEM_MAX ? len : IPC_GUEST_MEM_MAX;
 		uint64_t r[IPC_REG_COUNT] = { HC_GUEST_MEM, g->slot, ipa,
@@ -233,14 +261,15 @@ int svc_main(uint64_t arg)
 	if (kept == 0)
 		svc_printf("serving %u guest(s)\n", (unsigned)count);
 	else
-		svc_printf("restarted: kept the ITS of %u of %u guest(s)\n", (unsigned)kept,
-		           (unsigned)count);
+		svc_printf("restarted (%u crashes): kept the ITS of %u of %u guest(s)\n",
+		           (unsigned)state->crashes, (unsigned)kept, (unsigned)count);
 	uint64_t r[IPC_REG_COUNT] = { HC_RECV, ep };
 	svc_hypercall(r);
 	for (;;) {
 		uint64_t w0 = IPC_MMIO_ABORT, w1 = 0;
 		bool received = r[0] == STATUS_OK;
 		uint32_t g = received ? guest_of(r[IPC_REG_CAP]) : count;
+		crash_point(); /* holding the access, nothing applied: the successor gets it */
 		if (g < count && r[IPC_REG_LABEL] == IPC_LABEL_MMIO) {
 			uint64_t how = r[IPC_REG_WORD0 + 1], value = r[IPC_REG_WORD0 + 2];
 			bool write = (how & IPC_MMIO_WRITE) != 0;
@@ -256,6 +285,7 @@ int svc_main(uint64_t arg)
 			     its_translate(&state->g[g].its, &ops[g], dev,
 			                   (uint32_t)r[IPC_REG_WORD0]);
 		}
+		crash_point(); /* applied, not answered: the successor gets it again */
 		for (uint32_t i = 0; i < IPC_REG_COUNT; i++)
 			r[i] = 0;
 		r[0] = received ? HC_REPLY_RECV : HC_RECV;
