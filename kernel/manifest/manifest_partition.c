@@ -174,7 +174,7 @@ static void mf_parse_vcpu(struct manifest_ctx *c, u32 pi, int node)
 }
 
 /**
- * linux { bootargs; initrd; uart; uart-interrupt; }: the image is an arm64
+ * linux { bootargs; initrd; uart; uart-interrupt; its; }: the image is an arm64
  * Linux Image (loaded at its text_offset, kernel/linux_image.c) and tools/pack
  * generates the device tree named by the partition's device-tree property.
  * The kernel uses initrd (the blob copied below the device tree); the other
@@ -182,7 +182,8 @@ static void mf_parse_vcpu(struct manifest_ctx *c, u32 pi, int node)
  */
 static void mf_parse_linux(struct manifest_ctx *c, u32 pi, int node)
 {
-	static const char *const props[] = { "bootargs", "initrd", "uart", "uart-interrupt", NULL };
+	static const char *const props[] = { "bootargs",       "initrd", "uart",
+		                             "uart-interrupt", "its",    NULL };
 	struct cfg_partition *p = &c->cfg->partitions[pi];
 	const char *s;
 	int target;
@@ -217,6 +218,14 @@ static void mf_parse_linux(struct manifest_ctx *c, u32 pi, int node)
 	if ((has_uart == MF_ABSENT) != (has_irq == MF_ABSENT))
 		mf_error(c, node, has_uart == MF_ABSENT ? "uart" : "uart-interrupt",
 		         "uart and uart-interrupt go together");
+	if (mf_phandle(c, node, "its", false, &target) == MF_OK) {
+		int parent = fdt_parent_offset(c->fdt, target);
+		const char *pname = parent < 0 ? NULL : fdt_get_name(c->fdt, parent, NULL);
+		if (pname == NULL || !mf_streq(pname, "emulated"))
+			mf_error(c, node, "its", "names no node of /emulated");
+		else if (p->lpi_count == 0)
+			mf_error(c, node, "its", "a virtual ITS needs the partition's lpis");
+	}
 }
 
 /** Subnodes mappings { }, caps { }, linux { } and vcpu@N of a partition. */

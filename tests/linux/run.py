@@ -11,7 +11,8 @@
    the console whole; then the test types commands into the guest's shell through the
    console (QEMU's serial port -> kernel -> vuart -> the guest's UART, interrupt driven)
    and checks their output: 2 CPUs online, arch_timer interrupts counting on both CPUs,
-   the UART's interrupts counting, GICv3 and the SBSA UART in dmesg; `poweroff -f` stops
+   the UART's interrupts counting, GICv3 and the SBSA UART in dmesg, the virtual ITS
+   (the vits service) probed with LPIs on both CPUs; `poweroff -f` stops
    that partition only (the vuart service is still there when the system powers off).
 3. "two" (tests/linux/linux-two.dts), under -icount: two Linux guests and the real-time
    partition (tests/linux/rt_guest.c, on its own CPU). Both shells are reached through
@@ -96,7 +97,7 @@ def finish(tap, session):
 
 def scenario_one(tap, work, image, rd, keep):
     img = os.path.join(work, 'one.img')
-    code, out = linux.pack(img, linux.MANIFEST_ONE, [image, linux.VUART, rd])
+    code, out = linux.pack(img, linux.MANIFEST_ONE, [image, linux.VUART, linux.VITS, rd])
     if not tap.check(code == 0, 'one: pack', out.splitlines()):
         return
     s = linux.Session(img, log=os.path.join(work, 'one.console') if keep else None)
@@ -124,6 +125,13 @@ def scenario_one(tap, work, image, rd, keep):
               [r'^\[lx1\] dmesg: .*GICv3: CPU0: found redistributor 0 ',
                r'^\[lx1\] dmesg: .*GICv3: CPU1: found redistributor 1 ',
                r'^\[lx1\] dmesg: .*ttyAMA0 at MMIO 0x9000000 .* is a SBSA$'])
+        typed(tap, s, t + 'the virtual ITS (the vits service) probed, LPIs on both CPUs',
+              "dmesg | grep -e 'ITS' -e 'LPI' | sed 's/^/dmesg: /'\n",
+              [r'^\[lx1\] dmesg: .*ITS \[mem 0x08080000-0x0809ffff\]$',
+               r'^\[lx1\] dmesg: .*ITS@0x0*8080000: allocated \d+ Devices',
+               r'^\[lx1\] dmesg: .*GICv3: using LPI property table',
+               r'^\[lx1\] dmesg: .*GICv3: CPU0: using allocated LPI pending table',
+               r'^\[lx1\] dmesg: .*GICv3: CPU1: using allocated LPI pending table'])
         since = s.mark()
         s.type('poweroff -f\n')
         got = step(tap, s, t + 'poweroff stops the guest',
@@ -218,7 +226,7 @@ def scenario_small(tap, work, image, rd):
     with open(dts, 'w', encoding='utf-8') as handle:
         handle.write(source.replace(big, 'size = <0x0 0x2000000>;', 1))
     img = os.path.join(work, 'small.img')
-    code, out = linux.pack(img, dts, [image, linux.VUART, rd])
+    code, out = linux.pack(img, dts, [image, linux.VUART, linux.VITS, rd])
     if not tap.check(code == 0, 'small: pack', out.splitlines()):
         return
     expect = os.path.join(work, 'small.expect')
@@ -258,7 +266,7 @@ def bench(work, image, rd):
     with open(dts, 'w', encoding='utf-8') as handle:
         handle.write(source.replace('rdinit=/init"', 'rdinit=/init quiet"'))
     img = os.path.join(work, 'quiet.img')
-    code, out = linux.pack(img, dts, [image, linux.VUART, rd])
+    code, out = linux.pack(img, dts, [image, linux.VUART, linux.VITS, rd])
     value = None
     if code == 0:
         s = linux.Session(img, icount=True)

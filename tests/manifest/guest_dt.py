@@ -81,6 +81,14 @@ def main():
         ('/uart@9000000', r'compatible = "arm,sbsa-uart";', 'uart: SBSA UART'),
         ('/uart@9000000', r'reg = <0x00 0x9000000 0x00 0x1000>;', 'uart: the emulated range'),
         ('/uart@9000000', r'interrupts = <0x00 0x01 0x04>;', 'uart: SPI 1 (INTID 33)'),
+        ('/intc@8000000/msi-controller@8080000', r'compatible = "arm,gic-v3-its";',
+         'its: a GICv3 ITS under the GIC'),
+        ('/intc@8000000/msi-controller@8080000', r'reg = <0x00 0x8080000 0x00 0x20000>;',
+         'its: the emulated GITS frame, 128 KiB'),
+        ('/intc@8000000/msi-controller@8080000', r'msi-controller;', 'its: an MSI controller'),
+        ('/intc@8000000/msi-controller@8080000', r'#msi-cells = <0x01>;',
+         'its: one MSI cell (the DeviceID)'),
+        ('/intc@8000000', r'ranges;', 'gic: ranges, for the ITS child'),
         ('/chosen', r'stdout-path = "/uart@9000000";', 'chosen: stdout-path'),
         ('/chosen', r'bootargs = "console=ttyAMA0 ', 'chosen: bootargs'),
         ('/chosen', r'linux,initrd-start = <%s>;' % cells(INITRD_START), 'chosen: initrd start'),
@@ -92,6 +100,9 @@ def main():
         ('uart-interrupt = <33>;', '', 'uart needs uart-interrupt'),
         ('uart-interrupt = <33>;', 'uart-interrupt = <17>;', 'is not an SPI'),
         ('uart = <&lx1_uart>;', 'uart = <0x4242>;', 'dangling phandle'),
+        ('lpis = <256>;', '', 'its needs the partition\'s lpis'),
+        ('reg = <0x0 0x8080000 0x0 0x20000>;', 'reg = <0x0 0x8080000 0x0 0x10000>;',
+         'not one 128 KiB GITS frame'),
     ]
     print('1..%d' % (len(checks) + len(bad)))
     n = 0

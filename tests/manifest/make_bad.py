@@ -420,6 +420,13 @@ CASES = [
   ['/partitions/a: image: "a" is not an arm64 Linux Image (no "ARM\\x64" at 0x38)',
    '/partitions/a: device-tree: "dt" is not in the boot package'],
   ['args: --image a=@4096@ --image b=@4096@']),
+ ('lpis-wrong', 'LPIs: none asked for on a VM, and some on a service',
+  [(A_IMG, A_IMG + '\t\t\tlpis = <0>;\n'), (B_IMG, B_IMG + '\t\t\tlpis = <64>;\n')],
+  ["/partitions/a: lpis: 0: a VM's LPIs are 1..512 (a virtual ITS's targets)",
+   "/partitions/b: lpis: 64: a VM's LPIs are 1..512 (a virtual ITS's targets)"]),
+ ('linux-its-wrong', 'a linux ITS that is no emulated range, on a VM without LPIs',
+  [(A_IMG, A_IMG + '\t\t\tdevice-tree = "dt";\n\t\t\tlinux { its = <&ep>; };\n')],
+  ['/partitions/a/linux: its: names no node of /emulated']),
 ]
 
 here = os.path.dirname(os.path.abspath(__file__))

@@ -19,6 +19,10 @@ What the guest is told, and where each value comes from:
                        (INTIDs 29, 30, 27, 26)
   /uart@IPA            arm,sbsa-uart at the emulated range `uart` names,
                        with its SPI `uart-interrupt`
+  /intc@GICD/msi-controller@IPA
+                       arm,gic-v3-its at the emulated range `its` names
+                       (a vits service's GITS frame, 128 KiB; the partition
+                       needs `lpis`)
   /chosen              bootargs, stdout-path, linux,initrd-start/end
 """
 
@@ -148,6 +152,23 @@ def initrd_ipa(dtb_at, initrd_size):
     return (dtb_at - initrd_size) & ~(PAGE - 1)
 
 
+GITS_FRAME = 0x20000            # the ITS's two 64 KiB frames (IHI 0069 12.19)
+
+
+def _its(man, name, part, linux):
+    raw = _prop(man.fdt, linux, 'its')
+    if raw is None:
+        return None
+    node = man.node_by_phandle(raw, name + ': linux: its')
+    reg = _prop(man.fdt, node, 'reg')
+    if reg is None or len(reg) != 16 or _u64(reg[8:]) != GITS_FRAME:
+        raise GuestDtError('%s: linux: its names a node whose reg is not one 128 KiB GITS frame'
+                           % name)
+    if _prop(man.fdt, part, 'lpis') is None:
+        raise GuestDtError('%s: linux: its needs the partition\'s lpis (its LPIs)' % name)
+    return _u64(reg[:8])
+
+
 def _uart(man, name, linux):
     raw = _prop(man.fdt, linux, 'uart')
     if raw is None:
@@ -197,6 +218,7 @@ def generate(man, name, part, linux, initrd_size=None, machine='qemu-virt'):
     vcpus = _u64(b'\0\0\0\0' + (_prop(fdt, part, 'vcpus') or _u32s(1)))
     ram = ram_of(man, name, part)
     uart = _uart(man, name, linux)
+    its = _its(man, name, part, linux)
     bootargs = _string(_prop(fdt, linux, 'bootargs'))
 
     t = _Tree()
@@ -241,6 +263,15 @@ def generate(man, name, part, linux, initrd_size=None, machine='qemu-virt'):
     t.prop(gic, '#redistributor-regions', 1)
     t.fdt.setprop(gic, 'reg', _cells(gicd_base, gicd_size, hw['gicr'], GICR_FRAME * vcpus))
     t.prop(gic, 'phandle', GIC_PHANDLE)
+    if its is not None:
+        t.prop(gic, '#address-cells', 2)
+        t.prop(gic, '#size-cells', 2)
+        t.fdt.setprop(gic, 'ranges', b'')
+        node = t.node(gic, 'msi-controller@%x' % its)
+        t.prop(node, 'compatible', 'arm,gic-v3-its')
+        t.fdt.setprop(node, 'msi-controller', b'')
+        t.prop(node, '#msi-cells', 1)
+        t.fdt.setprop(node, 'reg', _cells(its, GITS_FRAME))
 
     timer = t.node(root, 'timer')
     t.prop(timer, 'compatible', 'arm,armv8-timer')

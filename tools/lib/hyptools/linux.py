@@ -27,6 +27,7 @@ REPO = qemu.REPO
 BUILD = os.path.join(REPO, 'build', 'arm64')
 KERNEL = os.path.join(BUILD, 'platform', 'arm64', 'sephyp-arm64.bin')
 VUART = os.path.join(BUILD, 'services', 'vuart', 'vuart.bin')
+VITS = os.path.join(BUILD, 'services', 'vits', 'vits.bin')
 RT_GUEST = os.path.join(BUILD, 'tests', 'linux', 'rt-guest.bin')
 MANIFEST_ONE = os.path.join(REPO, 'tests', 'linux', 'linux.dts')
 MANIFEST_TWO = os.path.join(REPO, 'tests', 'linux', 'linux-two.dts')
