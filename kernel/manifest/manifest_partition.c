@@ -174,7 +174,7 @@ static void mf_parse_vcpu(struct manifest_ctx *c, u32 pi, int node)
 }
 
 /**
- * linux { bootargs; initrd; uart; uart-interrupt; its; }: the image is an arm64
+ * linux { bootargs; initrd; uart; uart-interrupt; its; pci; pci-mmio; }: the image is an arm64
  * Linux Image (loaded at its text_offset, kernel/linux_image.c) and tools/pack
  * generates the device tree named by the partition's device-tree property.
  * The kernel uses initrd (the blob copied below the device tree); the other
@@ -182,8 +182,8 @@ static void mf_parse_vcpu(struct manifest_ctx *c, u32 pi, int node)
  */
 static void mf_parse_linux(struct manifest_ctx *c, u32 pi, int node)
 {
-	static const char *const props[] = { "bootargs",       "initrd", "uart",
-		                             "uart-interrupt", "its",    NULL };
+	static const char *const props[] = { "bootargs", "initrd", "uart",     "uart-interrupt",
+		                             "its",      "pci",    "pci-mmio", NULL };
 	struct cfg_partition *p = &c->cfg->partitions[pi];
 	const char *s;
 	int target;
@@ -226,6 +226,22 @@ static void mf_parse_linux(struct manifest_ctx *c, u32 pi, int node)
 		else if (p->lpi_count == 0)
 			mf_error(c, node, "its", "a virtual ITS needs the partition's lpis");
 	}
+	static const char *const pci[] = { "pci", "pci-mmio" };
+	enum mf_read has[2];
+	for (u32 i = 0; i < 2u; i++) {
+		has[i] = mf_phandle(c, node, pci[i], false, &target);
+		if (has[i] != MF_OK)
+			continue;
+		int parent = fdt_parent_offset(c->fdt, target);
+		const char *pname = parent < 0 ? NULL : fdt_get_name(c->fdt, parent, NULL);
+		if (pname == NULL || !mf_streq(pname, "emulated"))
+			mf_error(c, node, pci[i], "names no node of /emulated");
+	}
+	if ((has[0] == MF_ABSENT) != (has[1] == MF_ABSENT))
+		mf_error(c, node, has[0] == MF_ABSENT ? "pci" : "pci-mmio",
+		         "pci (the ECAM window) and pci-mmio (the memory window) go together");
+	else if (has[0] == MF_OK && fdt_getprop(c->fdt, node, "its", NULL) == NULL)
+		mf_error(c, node, "pci", "a PCI host bridge needs its (the MSIs' virtual ITS)");
 }
 
 /** Subnodes mappings { }, caps { }, linux { } and vcpu@N of a partition. */

@@ -97,7 +97,7 @@ def finish(tap, session):
 
 def scenario_one(tap, work, image, rd, keep):
     img = os.path.join(work, 'one.img')
-    code, out = linux.pack(img, linux.MANIFEST_ONE, [image, linux.VUART, linux.VITS, rd])
+    code, out = linux.pack(img, linux.MANIFEST_ONE, [image, linux.VUART, linux.VITS, linux.VPCI, rd])
     if not tap.check(code == 0, 'one: pack', out.splitlines()):
         return
     s = linux.Session(img, log=os.path.join(work, 'one.console') if keep else None)
@@ -132,6 +132,18 @@ def scenario_one(tap, work, image, rd, keep):
                r'^\[lx1\] dmesg: .*GICv3: using LPI property table',
                r'^\[lx1\] dmesg: .*GICv3: CPU0: using allocated LPI pending table',
                r'^\[lx1\] dmesg: .*GICv3: CPU1: using allocated LPI pending table'])
+        typed(tap, s, t + 'the PCI host bridge and the vpci device model\'s virtio-rng on it',
+              "virtio-up && cat /sys/bus/pci/devices/0000:00:00.0/vendor "
+              "/sys/bus/pci/devices/0000:00:00.0/device /sys/class/misc/hw_random/rng_current "
+              "| sed 's/^/pci: /'\n",
+              [r'^\[lx1\] pci: 0x1af4$', r'^\[lx1\] pci: 0x1044$',
+               r'^\[lx1\] pci: virtio_rng\.0$'])
+        typed(tap, s, t + '64 bytes from /dev/hwrng (the device model fills the virtqueue)',
+              "head -c 64 /dev/hwrng | wc -c | sed 's/^ */hwrng: /'\n",
+              r'^\[lx1\] hwrng: 64$')
+        typed(tap, s, t + 'its MSI-X interrupts reached Linux through the virtual ITS (ITS-MSI)',
+              "awk '/ITS-MSI/ && /virtio0/ { n += $2 + $3 } END { print \"its-msi:\", n }' "
+              "/proc/interrupts\n", r'^\[lx1\] its-msi: [1-9][0-9]*$')
         since = s.mark()
         s.type('poweroff -f\n')
         got = step(tap, s, t + 'poweroff stops the guest',
@@ -226,7 +238,7 @@ def scenario_small(tap, work, image, rd):
     with open(dts, 'w', encoding='utf-8') as handle:
         handle.write(source.replace(big, 'size = <0x0 0x2000000>;', 1))
     img = os.path.join(work, 'small.img')
-    code, out = linux.pack(img, dts, [image, linux.VUART, linux.VITS, rd])
+    code, out = linux.pack(img, dts, [image, linux.VUART, linux.VITS, linux.VPCI, rd])
     if not tap.check(code == 0, 'small: pack', out.splitlines()):
         return
     expect = os.path.join(work, 'small.expect')
@@ -266,7 +278,7 @@ def bench(work, image, rd):
     with open(dts, 'w', encoding='utf-8') as handle:
         handle.write(source.replace('rdinit=/init"', 'rdinit=/init quiet"'))
     img = os.path.join(work, 'quiet.img')
-    code, out = linux.pack(img, dts, [image, linux.VUART, linux.VITS, rd])
+    code, out = linux.pack(img, dts, [image, linux.VUART, linux.VITS, linux.VPCI, rd])
     value = None
     if code == 0:
         s = linux.Session(img, icount=True)

@@ -23,6 +23,11 @@ What the guest is told, and where each value comes from:
                        arm,gic-v3-its at the emulated range `its` names
                        (a vits service's GITS frame, 128 KiB; the partition
                        needs `lpis`)
+  /pcie@IPA            pci-host-ecam-generic: bus 0 in the emulated range
+                       `pci` names (1 MiB), a 32-bit memory window at the
+                       emulated range `pci-mmio` names (the same addresses on
+                       both sides), MSIs through the ITS (msi-map: requester
+                       ID = DeviceID)
   /chosen              bootargs, stdout-path, linux,initrd-start/end
 """
 
@@ -44,6 +49,8 @@ DTB_ROOM_BIG = 0x200000         # CFG_DTB_ROOM_BIG (kernel/include/kernel/config
 DTB_ROOM_SMALL = 0x10000        # CFG_DTB_ROOM_SMALL
 PAGE = 0x1000
 GIC_PHANDLE = 1
+ITS_PHANDLE = 2
+ECAM_BUS = 0x100000              # one bus of configuration space
 IRQ_LEVEL_HIGH = 4              # the interrupt-cells' flags, as in Linux's irq.h binding
 PPI, SPI = 1, 0
 TIMER_PPIS = (13, 14, 11, 10)   # secure phys, non-secure phys, virtual, hypervisor
@@ -169,6 +176,33 @@ def _its(man, name, part, linux):
     return _u64(reg[:8])
 
 
+def _range(man, name, linux, prop):
+    raw = _prop(man.fdt, linux, prop)
+    if raw is None:
+        return None
+    node = man.node_by_phandle(raw, '%s: linux: %s' % (name, prop))
+    reg = _prop(man.fdt, node, 'reg')
+    if reg is None or len(reg) != 16:
+        raise GuestDtError('%s: linux: %s names a node without a reg' % (name, prop))
+    return _u64(reg[:8]), _u64(reg[8:])
+
+
+def _pci(man, name, linux, its):
+    ecam, window = _range(man, name, linux, 'pci'), _range(man, name, linux, 'pci-mmio')
+    if ecam is None and window is None:
+        return None
+    if ecam is None or window is None:
+        raise GuestDtError('%s: linux: pci and pci-mmio go together' % name)
+    if its is None:
+        raise GuestDtError('%s: linux: pci needs its (MSIs go through the virtual ITS)' % name)
+    if ecam[1] != ECAM_BUS:
+        raise GuestDtError('%s: linux: pci names a range that is not one bus of ECAM (1 MiB)'
+                           % name)
+    if window[0] + window[1] > 1 << 32:
+        raise GuestDtError('%s: linux: pci-mmio must lie below 4 GiB (a 32-bit window)' % name)
+    return ecam[0], window
+
+
 def _uart(man, name, linux):
     raw = _prop(man.fdt, linux, 'uart')
     if raw is None:
@@ -219,6 +253,7 @@ def generate(man, name, part, linux, initrd_size=None, machine='qemu-virt'):
     ram = ram_of(man, name, part)
     uart = _uart(man, name, linux)
     its = _its(man, name, part, linux)
+    pci = _pci(man, name, linux, its)
     bootargs = _string(_prop(fdt, linux, 'bootargs'))
 
     t = _Tree()
@@ -272,6 +307,22 @@ def generate(man, name, part, linux, initrd_size=None, machine='qemu-virt'):
         t.fdt.setprop(node, 'msi-controller', b'')
         t.prop(node, '#msi-cells', 1)
         t.fdt.setprop(node, 'reg', _cells(its, GITS_FRAME))
+        t.prop(node, 'phandle', ITS_PHANDLE)
+
+    if pci is not None:
+        ecam, (wbase, wsize) = pci
+        node = t.node(root, 'pcie@%x' % ecam)
+        t.prop(node, 'compatible', 'pci-host-ecam-generic')
+        t.prop(node, 'device_type', 'pci')
+        t.fdt.setprop(node, 'reg', _cells(ecam, ECAM_BUS))
+        t.fdt.setprop(node, 'bus-range', _u32s(0, 0))
+        t.prop(node, '#address-cells', 3)
+        t.prop(node, '#size-cells', 2)
+        # 32-bit non-prefetchable memory: PCI address = CPU address.
+        t.fdt.setprop(node, 'ranges', _u32s(0x02000000, wbase >> 32, wbase & 0xffffffff) +
+                      _cells(wbase, wsize))
+        t.fdt.setprop(node, 'msi-map', _u32s(0, ITS_PHANDLE, 0, 0x10000))
+        t.fdt.setprop(node, 'dma-coherent', b'')
 
     timer = t.node(root, 'timer')
     t.prop(timer, 'compatible', 'arm,armv8-timer')

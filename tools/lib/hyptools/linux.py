@@ -28,12 +28,23 @@ BUILD = os.path.join(REPO, 'build', 'arm64')
 KERNEL = os.path.join(BUILD, 'platform', 'arm64', 'sephyp-arm64.bin')
 VUART = os.path.join(BUILD, 'services', 'vuart', 'vuart.bin')
 VITS = os.path.join(BUILD, 'services', 'vits', 'vits.bin')
+VPCI = os.path.join(BUILD, 'services', 'vpci', 'vpci.bin')
 RT_GUEST = os.path.join(BUILD, 'tests', 'linux', 'rt-guest.bin')
 MANIFEST_ONE = os.path.join(REPO, 'tests', 'linux', 'linux.dts')
 MANIFEST_TWO = os.path.join(REPO, 'tests', 'linux', 'linux-two.dts')
 # pauth-impdef: QEMU's architected pointer-authentication algorithm is most of its time otherwise.
 QEMU_EXTRA = ['-cpu', 'max,pauth-impdef=on']
 FOCUS_KEYS = b'\x01\x01' * 3
+
+# The kernel package's modules the initramfs carries, in load order (dependencies first):
+# the virtio-pci transport and the virtio entropy driver, for the vpci device model.
+MODULES = ['drivers/virtio/virtio_pci_legacy_dev.ko', 'drivers/virtio/virtio_pci_modern_dev.ko',
+           'drivers/virtio/virtio_pci.ko', 'drivers/char/hw_random/virtio-rng.ko']
+
+
+# Loads the virtio-pci transport and the entropy driver (MODULES, in order).
+VIRTIO_UP = '#!/bin/busybox sh\n' + ''.join(
+    'insmod /modules/%s || exit 1\n' % os.path.basename(m) for m in MODULES)
 
 INIT = r'''#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -100,11 +111,15 @@ def _kernel_package():
     return None
 
 
+def module_paths(cache):
+    return [os.path.join(cache, 'modules', os.path.basename(m)) for m in MODULES]
+
+
 def fetch(cache):
-    """(Image, busybox) in the cache, fetched with apt-get download if missing."""
+    """(Image, busybox) in the cache, fetched with apt-get download if missing (with MODULES)."""
     image = os.path.join(cache, 'Image')
     busybox = os.path.join(cache, 'busybox')
-    if os.path.exists(image) and os.path.exists(busybox):
+    if all(os.path.exists(p) for p in [image, busybox] + module_paths(cache)):
         return image, busybox
     os.makedirs(cache, exist_ok=True)
     added = False
@@ -126,6 +141,12 @@ def fetch(cache):
             vmlinuz = glob.glob(os.path.join(root, 'boot', 'vmlinuz-*'))
             if len(vmlinuz) != 1:
                 raise RuntimeError('expected one vmlinuz in %s' % pkg)
+            os.makedirs(os.path.join(cache, 'modules'), exist_ok=True)
+            for module, path in zip(MODULES, module_paths(cache)):
+                found = glob.glob(os.path.join(root, 'lib', 'modules', '*', 'kernel', module))
+                if len(found) != 1:
+                    raise RuntimeError('expected one %s in %s' % (module, pkg))
+                shutil.copyfile(found[0], path)
             shutil.copyfile(os.path.join(root, 'bin', 'busybox'), busybox + '.tmp')
             shutil.copyfile(vmlinuz[0], image + '.tmp')
             os.replace(busybox + '.tmp', busybox)
@@ -144,16 +165,21 @@ CROSS_CC = 'aarch64-linux-gnu-gcc'
 
 
 def initramfs(busybox, out_dir):
-    """out_dir/initramfs.gz (blob name "initramfs"): busybox, /init, timers, busy, counter."""
+    """out_dir/initramfs.gz (blob name "initramfs"): busybox, /init, timers, busy, counter,
+    and the MODULES (in /modules, loaded by /bin/virtio-up) from the cache beside busybox."""
     root = os.path.join(out_dir, 'root')
-    for d in ('bin', 'proc', 'sys', 'dev'):
+    for d in ('bin', 'proc', 'sys', 'dev', 'modules'):
         os.makedirs(os.path.join(root, d), exist_ok=True)
+    for path in module_paths(os.path.dirname(busybox)):
+        if os.path.exists(path):
+            shutil.copyfile(path, os.path.join(root, 'modules', os.path.basename(path)))
     # counter (tests/linux/counter.c): the virtual counter at the shell's start, for the
     # linux_boot_to_shell figure; built with the cross compiler of the arm64 build.
     subprocess.check_call([CROSS_CC, '-O2', '-static', '-nostdlib', '-ffreestanding',
                            '-fno-stack-protector', '-o', os.path.join(root, 'bin', 'counter'),
                            COUNTER_C])
-    files = {'bin/busybox': None, 'init': INIT, 'bin/timers': TIMERS, 'bin/busy': BUSY}
+    files = {'bin/busybox': None, 'init': INIT, 'bin/timers': TIMERS, 'bin/busy': BUSY,
+             'bin/virtio-up': VIRTIO_UP}
     for name, text in files.items():
         path = os.path.join(root, name)
         if text is None:
@@ -179,7 +205,7 @@ def pack(out, manifest, blobs):
 
 def missing_builds(two=False):
     """The build outputs a boot needs that are not there."""
-    need = [KERNEL, VUART] + ([RT_GUEST] if two else [])
+    need = [KERNEL, VUART, VITS, VPCI] + ([RT_GUEST] if two else [])
     return [p for p in need if not os.path.exists(p)]
 
 

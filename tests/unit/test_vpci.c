@@ -1,0 +1,335 @@
+/**
+ * The virtio-pci entropy device model (services/vpci/vpci.c) over a fake guest: its
+ * configuration space as Linux's PCI core walks it (IDs, an absent function, BAR sizing, the
+ * capability chain), virtio feature negotiation, a queue set up as virtio_pci_modern does,
+ * buffers served and the MSI-X vector sent (or held while masked, sent when unmasked), and
+ * the hostile rings a guest may write (outside its RAM, a loop, a wild index): the device
+ * stops with DEVICE_NEEDS_RESET, touches nothing else, and a reset brings it back.
+ */
+#include <string.h>
+
+#include "tap.h"
+#include "vpci.h"
+
+#define RAM_BASE UINT64_C(0x40000000)
+#define RAM_SIZE 0x10000u
+#define BAR UINT64_C(0x10000000)
+#define DESC (RAM_BASE + 0x1000u)
+#define AVAIL (RAM_BASE + 0x2000u)
+#define USED (RAM_BASE + 0x3000u)
+#define BUF (RAM_BASE + 0x8000u)
+#define QSIZE 16u
+
+static uint8_t ram[RAM_SIZE];
+static unsigned msis, bad_accesses;
+static uint64_t msi_address;
+static uint32_t msi_data;
+static struct vpci d;
+
+static bool in_ram(uint64_t ipa, uint32_t len)
+{
+	return ipa >= RAM_BASE && ipa - RAM_BASE <= RAM_SIZE && len <= RAM_SIZE - (ipa - RAM_BASE);
+}
+
+static bool g_read(void *ctx, uint64_t ipa, void *buf, uint32_t len)
+{
+	(void)ctx;
+	if (!in_ram(ipa, len)) {
+		bad_accesses++;
+		return false;
+	}
+	memcpy(buf, ram + (ipa - RAM_BASE), len);
+	return true;
+}
+
+static bool g_write(void *ctx, uint64_t ipa, const void *buf, uint32_t len)
+{
+	(void)ctx;
+	if (!in_ram(ipa, len)) {
+		bad_accesses++;
+		return false;
+	}
+	memcpy(ram + (ipa - RAM_BASE), buf, len);
+	return true;
+}
+
+static void g_msi(void *ctx, uint64_t address, uint32_t data)
+{
+	(void)ctx;
+	msis++;
+	msi_address = address;
+	msi_data = data;
+}
+
+static const struct vpci_ops ops = { NULL, g_read, g_write, g_msi };
+
+static uint64_t cfg(uint32_t off, uint32_t size)
+{
+	uint64_t v = 0;
+	OK(vpci_config(&d, &ops, off, size, false, &v), "config read accepted");
+	return v;
+}
+
+static void cfg_w(uint32_t off, uint32_t size, uint64_t v)
+{
+	OK(vpci_config(&d, &ops, off, size, true, &v), "config write accepted");
+}
+
+static uint64_t bar(uint32_t off, uint32_t size)
+{
+	uint64_t v = 0;
+	OK(vpci_mmio(&d, &ops, BAR + off, size, false, &v), "BAR read accepted");
+	return v;
+}
+
+static void bar_w(uint32_t off, uint32_t size, uint64_t v)
+{
+	OK(vpci_mmio(&d, &ops, BAR + off, size, true, &v), "BAR write accepted");
+}
+
+static void put16(uint64_t ipa, uint16_t v)
+{
+	ram[ipa - RAM_BASE] = (uint8_t)v;
+	ram[ipa - RAM_BASE + 1] = (uint8_t)(v >> 8);
+}
+
+static uint32_t get32(uint64_t ipa)
+{
+	const uint8_t *p = ram + (ipa - RAM_BASE);
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void desc(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+	uint8_t *p = ram + (DESC - RAM_BASE) + 16u * i;
+	for (uint32_t k = 0; k < 8; k++)
+		p[k] = (uint8_t)(addr >> (8 * k));
+	for (uint32_t k = 0; k < 4; k++)
+		p[8 + k] = (uint8_t)(len >> (8 * k));
+	p[12] = (uint8_t)flags;
+	p[13] = (uint8_t)(flags >> 8);
+	p[14] = (uint8_t)next;
+	p[15] = (uint8_t)(next >> 8);
+}
+
+/** Make chain head available in slot idx of the avail ring and publish idx + 1. */
+static void offer(uint16_t idx, uint16_t head)
+{
+	put16(AVAIL + 4u + 2u * (idx % QSIZE), head);
+	put16(AVAIL + 2u, (uint16_t)(idx + 1u));
+}
+
+static void test_config(void)
+{
+	vpci_init(&d, 1);
+	EQ(cfg(0x00, 4), 0x10441af4u, "vendor 0x1af4, device 0x1044 (virtio entropy, modern)");
+	EQ(cfg(0x02, 2), 0x1044u, "the device ID as a 16-bit read");
+	EQ(cfg(0x08, 4) & 0xffu, 1u, "revision 1 (virtio 1.x)");
+	EQ(cfg(0x2c, 4), 0x00401af4u, "subsystem 0x1af4:0x0040");
+	EQ(cfg(0x8000, 4), 0xffffffffu, "device 1 is absent: all-ones");
+	EQ(cfg(0x1000, 4), 0xffffffffu, "function 1 is absent too");
+	EQ(cfg(0x06, 2) & 0x10u, 0x10u, "status: a capability list");
+	uint64_t v = 0;
+	OK(!vpci_config(&d, &ops, 0x01, 2, false, &v), "a misaligned 16-bit read is refused");
+	OK(!vpci_config(&d, &ops, 0x00, 8, false, &v), "a 64-bit config access is refused");
+	OK(!vpci_config(&d, &ops, VPCI_ECAM_SIZE, 4, false, &v), "past the window: refused");
+	cfg_w(0x10, 4, 0xffffffffu);
+	EQ(cfg(0x10, 4), (uint32_t) ~(VPCI_BAR_SIZE - 1u), "BAR0 sizing: 16 KiB, 32-bit memory");
+	cfg_w(0x14, 4, 0xffffffffu);
+	EQ(cfg(0x14, 4), 0u, "BAR1 is not implemented");
+	cfg_w(0x10, 4, BAR);
+	EQ(cfg(0x10, 4), BAR, "BAR0 placed");
+	cfg_w(0x04, 2, 0xffff);
+	EQ(cfg(0x04, 2), 0x0406u, "command: memory, bus master and INTx disable writable");
+	EQ(cfg(0x3d, 1), 0u, "no INTx pin");
+	/* The capability chain, as Linux's pci_find_capability and virtio_pci_find_capability. */
+	uint32_t types = 0, msix = 0, hops = 0;
+	for (uint32_t at = (uint32_t)cfg(0x34, 1); at != 0 && hops < 16; hops++) {
+		uint32_t id = (uint32_t)cfg(at, 1);
+		if (id == 0x09)
+			types |= 1u << cfg(at + 3, 1);
+		if (id == 0x11)
+			msix = at;
+		at = (uint32_t)cfg(at + 1, 1);
+	}
+	EQ(types, (1u << 1) | (1u << 2) | (1u << 3), "virtio common, notify and ISR capabilities");
+	OK(msix != 0, "an MSI-X capability");
+	EQ(cfg(msix + 2, 2) & 0x7ffu, VPCI_MSIX_VECTORS - 1u, "MSI-X: two vectors");
+	EQ(cfg(msix + 4, 4), VPCI_MSIX_TABLE, "its table in BAR0");
+	cfg_w(msix + 2, 2, 0x8000);
+	EQ(cfg(msix + 2, 2) & 0xc000u, 0x8000u, "MSI-X enabled");
+	OK(vpci_state_valid(&d), "the state is well formed");
+}
+
+static void test_negotiation(void)
+{
+	d.command = 0;
+	EQ(bar(0x12, 2), 0xffffu, "memory decoding off: BAR0 reads all-ones");
+	cfg_w(0x04, 2, 0x0006);
+	EQ(bar(0x12, 2), 1u, "one queue");
+	bar_w(0x00, 4, 1);
+	EQ(bar(0x04, 4), 1u, "feature bits 32-63: VERSION_1");
+	bar_w(0x00, 4, 0);
+	EQ(bar(0x04, 4), 0u, "feature bits 0-31: none");
+	uint64_t v = 0;
+	OK(!vpci_mmio(&d, &ops, BAR + 0x12, 4, false, &v), "num_queues read 32 bits wide: refused");
+	bar_w(0x14, 1, 1 | 2);
+	bar_w(0x08, 4, 0);
+	bar_w(0x0c, 4, 1u << 5);
+	bar_w(0x14, 1, 1 | 2 | VPCI_STATUS_FEATURES_OK);
+	EQ(bar(0x14, 1) & VPCI_STATUS_FEATURES_OK, 0u,
+	   "a feature it does not offer: no FEATURES_OK");
+	bar_w(0x14, 1, 0);
+	EQ(bar(0x14, 1), 0u, "reset");
+	bar_w(0x14, 1, 1 | 2);
+	bar_w(0x08, 4, 1);
+	bar_w(0x0c, 4, 1);
+	bar_w(0x14, 1, 1 | 2 | VPCI_STATUS_FEATURES_OK);
+	EQ(bar(0x14, 1) & VPCI_STATUS_FEATURES_OK, VPCI_STATUS_FEATURES_OK,
+	   "VERSION_1 alone: FEATURES_OK sticks");
+}
+
+/** A queue of QSIZE at DESC/AVAIL/USED on vector 1 (address/data 0x8090040/0x21), driver OK. */
+static void queue_up(void)
+{
+	bar_w(0x16, 2, 0);
+	EQ(bar(0x18, 2), VPCI_QUEUE_MAX, "queue 0: 64 entries at most");
+	bar_w(0x18, 2, 12);
+	EQ(bar(0x18, 2), VPCI_QUEUE_MAX, "a size that is no power of two is ignored");
+	bar_w(0x18, 2, QSIZE);
+	bar_w(0x20, 4, (uint32_t)DESC);
+	bar_w(0x24, 4, DESC >> 32);
+	bar_w(0x28, 4, (uint32_t)AVAIL);
+	bar_w(0x30, 4, (uint32_t)USED);
+	bar_w(0x1a, 2, 5);
+	EQ(bar(0x1a, 2), VPCI_NO_VECTOR, "a vector beyond the table reads back as NO_VECTOR");
+	bar_w(0x1a, 2, 1);
+	EQ(bar(0x1a, 2), 1u, "vector 1");
+	bar_w(VPCI_MSIX_TABLE + 16, 4, 0x08090040u);
+	bar_w(VPCI_MSIX_TABLE + 20, 4, 0);
+	bar_w(VPCI_MSIX_TABLE + 24, 4, 0x21);
+	bar_w(VPCI_MSIX_TABLE + 28, 4, 0);
+	bar_w(0x1c, 2, 1);
+	bar_w(0x18, 2, 32);
+	EQ(bar(0x18, 2), QSIZE, "the size is fixed once the queue is enabled");
+	bar_w(0x14, 1, 1 | 2 | VPCI_STATUS_FEATURES_OK | VPCI_STATUS_DRIVER_OK);
+}
+
+static void test_serve(void)
+{
+	memset(ram, 0, sizeof(ram));
+	queue_up();
+	desc(0, BUF, 64, 2, 0);             /* 64 bytes for the device */
+	desc(1, BUF + 0x100, 16, 2 | 1, 2); /* a chain: 16 + 32 */
+	desc(2, BUF + 0x200, 32, 2, 0);
+	offer(0, 0);
+	offer(1, 1);
+	unsigned before = msis;
+	bar_w(VPCI_NOTIFY, 2, 0);
+	EQ(ram[USED + 2 - RAM_BASE], 2u, "both buffers are used");
+	EQ(get32(USED + 4), 0u, "first used: chain 0");
+	EQ(get32(USED + 8), 64u, "64 bytes");
+	EQ(get32(USED + 12), 1u, "second used: chain 1");
+	EQ(get32(USED + 16), 48u, "16 + 32 bytes");
+	uint32_t zeros = 0;
+	for (uint32_t i = 0; i < 64; i++)
+		zeros += ram[BUF - RAM_BASE + i] == 0;
+	OK(zeros < 8, "the buffer is filled");
+	OK(memcmp(ram + (BUF - RAM_BASE), ram + (BUF + 0x200 - RAM_BASE), 32) != 0,
+	   "with different bytes each time");
+	EQ(ram[BUF + 64 - RAM_BASE], 0u, "and not one byte more");
+	EQ(msis, before + 1, "one MSI for the notify");
+	OK(msi_address == 0x08090040u && msi_data == 0x21, "with vector 1's address and data");
+	bar_w(VPCI_NOTIFY, 2, 0);
+	EQ(msis, before + 1, "a second notify with nothing new: nothing");
+	EQ(bar(VPCI_ISR, 1), 1u, "ISR: a queue interrupt");
+	EQ(bar(VPCI_ISR, 1), 0u, "reading cleared it");
+
+	/* Masked: held in the PBA, sent when unmasked. */
+	bar_w(VPCI_MSIX_TABLE + 28, 4, 1);
+	offer(2, 0);
+	bar_w(VPCI_NOTIFY, 2, 0);
+	EQ(msis, before + 1, "a masked vector sends nothing");
+	EQ(bar(VPCI_MSIX_PBA, 4), 2u, "its pending bit is set");
+	bar_w(VPCI_MSIX_TABLE + 28, 4, 0);
+	EQ(msis, before + 2, "unmasking sends it");
+	EQ(bar(VPCI_MSIX_PBA, 4), 0u, "and clears the bit");
+	/* The driver asks for no interrupt. */
+	put16(AVAIL, 1);
+	offer(3, 0);
+	bar_w(VPCI_NOTIFY, 2, 0);
+	EQ(msis, before + 2, "VIRTQ_AVAIL_F_NO_INTERRUPT: served without an MSI");
+	EQ(ram[USED + 2 - RAM_BASE], 4u, "but served");
+	put16(AVAIL, 0);
+	EQ(d.requests, 4u, "four requests counted");
+}
+
+static void reset_and_queue(void)
+{
+	bar_w(0x14, 1, 0);
+	memset(ram, 0, sizeof(ram));
+	bar_w(0x14, 1, 1 | 2);
+	bar_w(0x08, 4, 1);
+	bar_w(0x0c, 4, 1);
+	bar_w(0x14, 1, 1 | 2 | VPCI_STATUS_FEATURES_OK);
+	queue_up();
+}
+
+static void test_hostile(void)
+{
+	reset_and_queue();
+	unsigned before = msis;
+	desc(0, RAM_BASE + RAM_SIZE - 8, 64, 2, 0); /* runs past the guest's RAM */
+	offer(0, 0);
+	bar_w(VPCI_NOTIFY, 2, 0);
+	EQ(bar(0x14, 1) & VPCI_STATUS_NEEDS_RESET, VPCI_STATUS_NEEDS_RESET,
+	   "a buffer past the guest's RAM: DEVICE_NEEDS_RESET");
+	EQ(msis, before, "and no MSI");
+	desc(0, BUF, 64, 2, 0);
+	bar_w(VPCI_NOTIFY, 2, 0);
+	EQ(ram[USED + 2 - RAM_BASE], 0u, "it stays stopped until a reset");
+
+	reset_and_queue();
+	desc(0, BUF, 8, 2 | 1, 1);
+	desc(1, BUF, 8, 2 | 1, 0); /* 0 -> 1 -> 0 -> ... */
+	offer(0, 0);
+	bar_w(VPCI_NOTIFY, 2, 0);
+	EQ(bar(0x14, 1) & VPCI_STATUS_NEEDS_RESET, VPCI_STATUS_NEEDS_RESET,
+	   "a descriptor loop: DEVICE_NEEDS_RESET (the walk is bounded)");
+
+	reset_and_queue();
+	desc(0, BUF, 8, 2, 0);
+	put16(AVAIL + 4, 0);
+	put16(AVAIL + 2, 200); /* 200 new entries in a queue of 16 */
+	bar_w(VPCI_NOTIFY, 2, 0);
+	EQ(bar(0x14, 1) & VPCI_STATUS_NEEDS_RESET, VPCI_STATUS_NEEDS_RESET,
+	   "an avail index past the queue: DEVICE_NEEDS_RESET");
+	EQ(ram[USED + 2 - RAM_BASE], 0u, "nothing was served");
+
+	reset_and_queue();
+	desc(0, BUF, 8, 2, 17); /* no NEXT flag: next is ignored */
+	put16(AVAIL + 4, 40);   /* a head beyond the queue */
+	put16(AVAIL + 2, 1);
+	bar_w(VPCI_NOTIFY, 2, 0);
+	EQ(bar(0x14, 1) & VPCI_STATUS_NEEDS_RESET, VPCI_STATUS_NEEDS_RESET,
+	   "a head beyond the queue: DEVICE_NEEDS_RESET");
+	uint64_t v = 0;
+	OK(!vpci_mmio(&d, &ops, BAR + 0x14, 2, false, &v),
+	   "device_status read 16 bits wide: refused");
+	OK(!vpci_mmio(&d, &ops, BAR + 1, 2, false, &v), "a misaligned access: refused");
+	OK(vpci_mmio(&d, &ops, BAR + VPCI_BAR_SIZE, 4, false, &v) && v == 0xffffffffu,
+	   "past BAR0: all-ones, as a master abort");
+	EQ(bad_accesses, 1u, "the only access outside RAM was the guest's own bad buffer");
+	struct vpci broken = d;
+	broken.queue.size = 12;
+	OK(!vpci_state_valid(&broken), "a state with a queue size no power of two is not valid");
+}
+
+int main(void)
+{
+	test_config();
+	test_negotiation();
+	test_serve();
+	test_hostile();
+	return tap_finish();
+}
