@@ -427,6 +427,10 @@ CASES = [
  ('linux-its-wrong', 'a linux ITS that is no emulated range, on a VM without LPIs',
   [(A_IMG, A_IMG + '\t\t\tdevice-tree = "dt";\n\t\t\tlinux { its = <&ep>; };\n')],
   ['/partitions/a/linux: its: names no node of /emulated']),
+ ('linux-pci-wrong', 'a linux PCI host bridge without its memory window, without an ITS',
+  [(A_IMG, A_IMG + '\t\t\tdevice-tree = "dt";\n\t\t\tlinux { pci = <&ntf>; };\n')],
+  ['/partitions/a/linux: pci: names no node of /emulated',
+   '/partitions/a/linux: pci-mmio: pci (the ECAM window) and pci-mmio (the memory window) go together']),
 ]
 
 here = os.path.dirname(os.path.abspath(__file__))
