@@ -40,6 +40,19 @@ struct slots {
 	uint64_t lost_msis;
 };
 
+/** n bytes into little-endian registers, and back (HC_GUEST_MEM's r4..r8). */
+static void pack_bytes(uint64_t *regs, const uint8_t *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		regs[i / 8u] |= (uint64_t)b[i] << (8u * (i % 8u));
+}
+
+static void unpack_bytes(uint8_t *b, const uint64_t *regs, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(regs[i / 8u] >> (8u * (i % 8u)));
+}
+
 static bool guest_mem(void *c, uint64_t ipa, void *buf, uint32_t len, bool write)
 {
 	const struct slots *s = c;
@@ -48,13 +61,13 @@ static bool guest_mem(void *c, uint64_t ipa, void *buf, uint32_t len, bool write
 		uint32_t n = len < IPC_GUEST_MEM_MAX ? len : IPC_GUEST_MEM_MAX;
 		uint64_t r[IPC_REG_COUNT] = { HC_GUEST_MEM, s->guest, ipa,
 			                      n | (write ? IPC_GUEST_MEM_WRITE : 0u) };
-		for (uint32_t i = 0; write && i < n; i++)
-			r[4 + i / 8u] |= (uint64_t)b[i] << (8u * (i % 8u));
+		if (write)
+			pack_bytes(&r[4], b, n);
 		svc_hypercall(r);
 		if (r[0] != STATUS_OK)
 			return false;
-		for (uint32_t i = 0; !write && i < n; i++)
-			b[i] = (uint8_t)(r[4 + i / 8u] >> (8u * (i % 8u)));
+		if (!write)
+			unpack_bytes(b, &r[4], n);
 		ipa += n;
 		b += n;
 		len -= n;

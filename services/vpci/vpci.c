@@ -227,10 +227,11 @@ static bool fill(struct vpci *d, const struct vpci_ops *ops, uint64_t ipa, uint3
 	uint8_t b[64];
 	while (len != 0) {
 		uint32_t n = len < sizeof(b) ? len : (uint32_t)sizeof(b);
-		for (uint32_t i = 0; i < n; i += 8u) {
-			uint64_t r = rng_next(d);
-			for (uint32_t k = 0; k < 8u && i + k < n; k++)
-				b[i + k] = (uint8_t)(r >> (8u * k));
+		uint64_t r = 0;
+		for (uint32_t i = 0; i < sizeof(b); i++) {
+			if (i % 8u == 0)
+				r = rng_next(d);
+			b[i] = (uint8_t)(r >> (8u * (i % 8u)));
 		}
 		if (!ops->write(ops->ctx, ipa, b, n))
 			return false;

@@ -24,6 +24,8 @@
  *                    spec section 8's ITS tests, TRANSLATER, a device model's MSI.
  *   GUEST_ITS_OTHER  another VM of the same vits service: only its own LPIs.
  *   GUEST_MSI_DEV    a device model (a service) that sends MSIs through vits.
+ *   GUEST_ITS_BENCH  msi_lpi_latency and lpi_injection_latency (tests/bench/its-arm64.dts,
+ *                    under -icount), with GUEST_MSI_BENCH_DM, the device model that sends.
  */
 #include <ipc/abi.h>
 #include <stddef.h>
@@ -202,8 +204,23 @@ __asm__(".pushsection .text\n"
         ".popsection\n");
 extern char irq_vectors[];
 
+#if defined(GUEST_ITS_BENCH) || defined(GUEST_MSI_BENCH_DM)
+static volatile uint64_t irq_cycles; /* PMCCNTR_EL0 first thing in the handler */
+/** The page the guest and the device model of the benchmark share (its-arm64.dts). */
+struct bench_page {
+	uint32_t request; /**< the guest's: the number of the MSI it waits for */
+	uint64_t sent;    /**< the device model's: PMCCNTR_EL0 just before it sent it */
+};
+#define BENCH_DONE 0xffffffffu
+static volatile struct bench_page *const bench_page =
+        (volatile struct bench_page *)(uintptr_t)0x200000u;
+#endif
+
 void irq_el1_irq(void)
 {
+#if defined(GUEST_ITS_BENCH)
+	irq_cycles = read_sys(pmccntr_el0);
+#endif
 	first_tick = read_sys(cntvct_el0);
 	uint32_t c = this_vcpu() & 1u;
 	for (;;) {
@@ -963,7 +980,7 @@ int svc_main(uint64_t arg)
 
 #endif
 
-#if defined(GUEST_ITS) || defined(GUEST_ITS_OTHER)
+#if defined(GUEST_ITS) || defined(GUEST_ITS_OTHER) || defined(GUEST_ITS_BENCH)
 
 /* The virtual ITS's frame (where the machine has its own) and its registers. */
 #define GITS UINT64_C(0x08080000)
@@ -983,7 +1000,8 @@ static volatile uint8_t pend[8192] __attribute__((aligned(65536)));
 static volatile uint64_t devices[512] __attribute__((aligned(4096)));
 static volatile uint16_t collections[2048] __attribute__((aligned(4096)));
 static volatile uint64_t queue[512] __attribute__((aligned(4096)));
-static volatile uint64_t itt[2][16] __attribute__((aligned(256)));
+/* Interrupt translation tables: 256-byte aligned each (MAPD's ITT_addr is bits [51:8]). */
+static volatile uint64_t itt[3][32] __attribute__((aligned(256)));
 static uint32_t cwriter;
 
 static inline uint64_t r64(uint64_t a)
@@ -1179,7 +1197,7 @@ int svc_main(uint64_t arg)
 	check(wait_lpi(0, 8194, 1) == 0, "an EventID it has not mapped: nothing");
 
 	/* Device 5 is the device model's (its manifest badge): event 3 -> LPI 8195. */
-	mapd(5, pa(itt[1]) + 16u * 8u, 4);
+	mapd(5, pa(itt[2]), 4);
 	mapti(5, 3, 8195, 1);
 	uint64_t freq = read_sys(cntfrq_el0), start = now();
 	irqs_on();
@@ -1240,6 +1258,103 @@ int svc_main(uint64_t arg)
 	}
 	puts_("FAILED: no MSI of this device model was ever translated\n");
 	return 1;
+}
+
+#endif
+
+#if defined(GUEST_ITS_BENCH)
+
+/**
+ * msi_lpi_latency: the guest writes an EventID to GITS_TRANSLATER (its own MSI, DeviceID 7
+ * from its manifest badge); the kernel traps it to the vits service, which translates it
+ * through the tables in the guest's memory (HC_GUEST_MEM) and makes the LPI pending
+ * (HC_GUEST_IRQ); the guest's handler runs. Instructions from the store to the handler's
+ * first one, median of 201, the counter's own overhead (a trapped PMCCNTR read) removed.
+ */
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	static uint64_t samples[201];
+	its_setup(1);
+	its_enable(1);
+	mapd(7, pa(itt[0]), 4);
+	mapti(7, 0, 8192, 0);
+	uint64_t a = read_sys(pmccntr_el0), b = read_sys(pmccntr_el0), overhead = b - a;
+	for (uint32_t i = 0; i < 201; i++) {
+		uint32_t before = lpi_seen[0][0];
+		irqs_on();
+		uint64_t t0 = read_sys(pmccntr_el0);
+		w32(GITS + GITS_TRANSLATER, 0);
+		while (lpi_seen[0][0] == before)
+			;
+		irqs_off();
+		samples[i] = irq_cycles - t0 - overhead;
+	}
+	for (uint32_t i = 1; i < 201; i++) {
+		uint64_t x = samples[i];
+		uint32_t j = i;
+		for (; j > 0 && samples[j - 1] > x; j--)
+			samples[j] = samples[j - 1];
+		samples[j] = x;
+	}
+	puts_("BENCH name=msi_lpi_latency value=");
+	putu(samples[100]);
+	puts_(" unit=insns\n");
+
+	/*
+	 * lpi_injection_latency: the device model (GUEST_MSI_BENCH_DM, on this CPU) reads the
+	 * counter into the shared page, sends its MSI (DeviceID 5, EventID 0 -> LPI 8193) and
+	 * yields; this vCPU waits in WFI and its handler reads the counter.
+	 */
+	mapd(5, pa(itt[1]), 4);
+	mapti(5, 0, 8193, 0);
+	for (uint32_t i = 0; i < 201; i++) {
+		uint32_t before = lpi_seen[0][1];
+		bench_page->request = i + 1u;
+		irqs_on();
+		while (lpi_seen[0][1] == before)
+			__asm__ volatile("wfi");
+		irqs_off();
+		samples[i] = irq_cycles - bench_page->sent - overhead;
+	}
+	bench_page->request = BENCH_DONE;
+	for (uint32_t i = 1; i < 201; i++) {
+		uint64_t x = samples[i];
+		uint32_t j = i;
+		for (; j > 0 && samples[j - 1] > x; j--)
+			samples[j] = samples[j - 1];
+		samples[j] = x;
+	}
+	puts_("BENCH name=lpi_injection_latency value=");
+	putu(samples[100]);
+	puts_(" unit=insns\n");
+	return 0;
+}
+
+#elif defined(GUEST_MSI_BENCH_DM)
+
+/** The device model of lpi_injection_latency: one MSI per request of the guest. */
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	for (uint32_t done = 0;;) {
+		uint32_t want = bench_page->request;
+		if (want == BENCH_DONE)
+			return 0;
+		if (want == done) {
+			hc(HC_YIELD, 0);
+			continue;
+		}
+		bench_page->sent = read_sys(pmccntr_el0);
+		uint64_t r[9] = { HC_CALL, 0, 0x4d5349u, 0, 0, 0, 0, 0, 0 };
+		arch_hypercall(r);
+		if (r[0] != STATUS_OK || r[3] != 1u) {
+			puts_("FAILED: the MSI was not translated\n");
+			return 1;
+		}
+		done = want;
+		hc(HC_YIELD, 0);
+	}
 }
 
 #endif
