@@ -31,6 +31,7 @@ What the guest is told, and where each value comes from:
   /chosen              bootargs, stdout-path, linux,initrd-start/end
 """
 
+import ctypes
 import struct
 import sys
 
@@ -75,6 +76,22 @@ def _subnodes(fdt, node):
     while child >= 0:
         yield child
         child = fdt.next_subnode(child, [libfdt.FDT_ERR_NOTFOUND])
+
+
+# Debian 12's pylibfdt drops references to None (getprop() of a missing property, quiet,
+# drops one each time, and other calls some): enough of them and the interpreter aborts at
+# exit ("none_dealloc"). _none_guard puts back, for good (Py_IncRef: a list holding them
+# would give them up again at exit), what a generation lost; more is harmless.
+def _none_guard(fn):
+    def guarded(*args, **kwargs):
+        before = sys.getrefcount(None)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            for _ in range(max(0, before - sys.getrefcount(None))):
+                ctypes.pythonapi.Py_IncRef(ctypes.py_object(None))
+    guarded.__doc__ = fn.__doc__
+    return guarded
 
 
 def _prop(fdt, node, name):
@@ -245,6 +262,7 @@ class _Tree:
         return bytes(self.fdt.as_bytearray())
 
 
+@_none_guard
 def generate(man, name, part, linux, initrd_size=None, machine='qemu-virt'):
     """The DTB of partition `name`; initrd_size places /chosen's initrd range."""
     hw = MACHINES[machine]
@@ -342,6 +360,7 @@ def generate(man, name, part, linux, initrd_size=None, machine='qemu-virt'):
     return t.blob()
 
 
+@_none_guard
 def generate_all(dtb, initrd_sizes=None, only=None):
     """{device-tree blob name: DTB bytes} for every Linux partition (or only that one)."""
     try:
