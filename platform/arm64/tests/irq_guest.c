@@ -1201,7 +1201,7 @@ int svc_main(uint64_t arg)
 	mapti(5, 3, 8195, 1);
 	uint64_t freq = read_sys(cntfrq_el0), start = now();
 	irqs_on();
-	while (lpi_seen[1][3] == 0 && now() - start < freq)
+	while (lpi_seen[1][3] == 0 && now() - start < 3u * freq)
 		__asm__ volatile("yield");
 	irqs_off();
 	check(lpi_seen[1][3] >= 1,
@@ -1239,14 +1239,60 @@ int svc_main(uint64_t arg)
 
 #elif defined(GUEST_MSI_DEV)
 
+static uint64_t call9(uint64_t r0, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                      uint64_t *out)
+{
+	uint64_t r[9] = { r0, r1, r2, r3, r4, 0, 0, 0, 0 };
+	arch_hypercall(r);
+	if (out != NULL)
+		*out = r[4];
+	return r[0];
+}
+
+/**
+ * What a compromised device model tries first, and what must stop it: its guest capability
+ * (slot 1: `dm` on "its", no `inject`, no `emulate`) reaches that guest's RAM and nothing else;
+ * it drives no interrupt itself; it forges no kernel message; a burst of MSIs for events its
+ * VM never mapped only counts as failed translations in the vits service.
+ */
+static void hostile(void)
+{
+	uint64_t v = 0;
+	check(call9(HC_GUEST_MEM, 1, 0x100000, 8, 0, &v) == STATUS_OK && v != 0,
+	      "device model: it reads its VM's RAM through its dm right (HC_GUEST_MEM)");
+	check(call9(HC_GUEST_MEM, 1, 0x200000, 8, 0, NULL) == STATUS_INVALID_ARG,
+	      "device model: past its VM's RAM: refused");
+	check(call9(HC_GUEST_MEM, 1, 0x8080000, 4, 0, NULL) == STATUS_INVALID_ARG,
+	      "device model: the VM's ITS frame is no RAM: refused");
+	check(call9(HC_GUEST_MEM, 1, 0x1000, 41, 0, NULL) == STATUS_INVALID_ARG,
+	      "device model: 41 bytes at once: refused");
+	check(call9(HC_GUEST_MEM, 2, 0x100000, 8, 0, NULL) == STATUS_INVALID_CAP,
+	      "device model: another VM's RAM (no capability): refused");
+	check(call9(HC_GUEST_IRQ, 1, 0, 8192, IPC_GUEST_IRQ_LPI_SET, NULL) == STATUS_NO_RIGHTS,
+	      "device model: an LPI of its own VM without the inject right: refused");
+	check(call9(HC_GUEST_IRQ, 1, 0, 40, IPC_GUEST_IRQ_RAISE, NULL) == STATUS_NO_RIGHTS,
+	      "device model: an SPI without the inject right: refused");
+	check(call9(HC_CALL, 0, IPC_LABEL_MMIO, 0, 0, NULL) == STATUS_INVALID_ARG,
+	      "device model: a forged kernel message (IPC_LABEL_MMIO): refused");
+	uint32_t translated = 0;
+	for (uint32_t i = 0; i < 64u; i++) {
+		uint64_t r[9] = { HC_CALL, 0, 0x4d5349u, 4000u + i, 0, 0, 0, 0, 0 };
+		arch_hypercall(r);
+		translated += r[0] == STATUS_OK && r[3] == 1u;
+	}
+	check(translated == 0, "device model: 64 MSIs for events never mapped: none translated");
+}
+
 /**
  * A device model: MSIs with EventID 3 to the vits service until one is translated (its VM
  * maps the device when it gets there), then exits. The badge of its endpoint capability, which
- * the manifest sets, names the VM and the DeviceID; nothing it sends can change them.
+ * the manifest sets, names the VM and the DeviceID; nothing it sends can change them. First it
+ * tries what a hostile one would (hostile()).
  */
 int svc_main(uint64_t arg)
 {
 	(void)arg;
+	hostile();
 	for (uint32_t tries = 0; tries < 100000u; tries++) {
 		uint64_t r[9] = { HC_CALL, 0, 0x4d5349u, 3, 0, 0, 0, 0, 0 };
 		arch_hypercall(r);
