@@ -1,9 +1,12 @@
 /** Emulated device ranges (see emulate.h). */
+#include <kernel/cap.h>
 #include <kernel/emulate.h>
 #include <kernel/ipc.h>
 #include <kernel/kernel.h>
 #include <kernel/partition_ops.h>
+#include <kernel/regs.h>
 #include <kernel/sched.h>
+#include <kernel/stage2.h>
 
 void emul_setup(void)
 {
@@ -23,29 +26,54 @@ void emul_setup(void)
 	}
 }
 
+/** One emulated range as emul_access needs it: the manifest's or a run-time route. */
+struct emul_range {
+	u64 ipa, size, badge;
+	u32 endpoint, service, index; /**< index: w5 of the message */
+};
+
+static bool emul_holds(u64 ipa, u64 size, u64 address, u32 len)
+{
+	return address >= ipa && address - ipa < size && len <= size - (address - ipa);
+}
+
 /**
- * The emulated range of partition p that holds [address, address + size),
- * or CFG_NONE: among its port ranges for a port access, its MMIO ranges
- * otherwise (port 0x3f8 and address 0x3f8 are different things).
+ * The emulated range of partition p that holds [address, address + size):
+ * among its port ranges for a port access, its MMIO ranges otherwise (port
+ * 0x3f8 and address 0x3f8 are different things); run-time routes are MMIO.
  */
-static u32 emul_find(const struct partition *p, u64 address, u32 size, bool port)
+static bool emul_find(const struct partition *p, u64 address, u32 size, bool port,
+                      struct emul_range *out)
 {
 	const struct config *cfg = &kernel.cfg;
 	u32 kind = port ? CFG_EMULATED_PORTS : CFG_EMULATED_MMIO;
 	for (u32 i = 0; i < cfg->emulated_count; i++) {
 		const struct cfg_emulated *e = &cfg->emulated[i];
-		if (e->guest == p->id && e->kind == kind && address >= e->ipa &&
-		    address - e->ipa < e->size && size <= e->size - (address - e->ipa))
-			return i;
+		if (e->guest == p->id && e->kind == kind &&
+		    emul_holds(e->ipa, e->size, address, size)) {
+			*out = (struct emul_range){
+				e->ipa,      e->size,    kernel.emulated_badge[i],
+				e->endpoint, e->service, i
+			};
+			return true;
+		}
 	}
-	return CFG_NONE;
+	for (u32 r = 0; !port && r < KERNEL_ROUTE_MAX; r++) {
+		const struct emul_route *e = &kernel.routes[r];
+		if (e->used && e->guest == p->id && emul_holds(e->ipa, e->size, address, size)) {
+			*out = (struct emul_range){ e->ipa,      e->size,    e->badge,
+				                    e->endpoint, e->service, CFG_EMULATED_MAX + r };
+			return true;
+		}
+	}
+	return false;
 }
 
 struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 {
-	u32 i = emul_find(v->part, t->address, t->size, t->port);
-	const struct cfg_emulated *e = i == CFG_NONE ? NULL : &kernel.cfg.emulated[i];
-	if (e == NULL || kernel.partitions[e->service].stopped) {
+	struct emul_range e;
+	bool found = emul_find(v->part, t->address, t->size, t->port, &e);
+	if (!found || kernel.partitions[e.service].stopped) {
 		/*
 		 * Nobody emulates it (any more): a plain memory fault, or for a
 		 * port the fault the platform described (x86: "port I/O"); the
@@ -53,7 +81,7 @@ struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 		 */
 		struct trap fault = *t;
 		fault.kind = t->port ? TRAP_GUEST_EXCEPTION : TRAP_MEM_FAULT;
-		if (e != NULL)
+		if (found)
 			fault.what = "access to an emulated range whose emulator stopped";
 		return trap_fault(v, &fault);
 	}
@@ -71,10 +99,107 @@ struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 	m->words[1] = t->size | (write ? IPC_MMIO_WRITE : 0u) | (t->port ? IPC_MMIO_PORT : 0u);
 	m->words[2] = write ? t->value : 0;
 	m->words[3] = v->index | (u64)v->mmio.serial << IPC_MMIO_SERIAL_SHIFT;
-	m->words[4] = t->address - e->ipa;
-	m->words[5] = i;
-	m->badge = kernel.emulated_badge[i];
-	return ipc_kernel_call(v, e->endpoint, m);
+	m->words[4] = t->address - e.ipa;
+	m->words[5] = e.index;
+	m->badge = e.badge;
+	return ipc_kernel_call(v, e.endpoint, m);
+}
+
+/* ---- run-time routes (HC_GUEST_ROUTE) ------------------------------------------------ */
+
+static bool emul_meets(u64 a, u64 asize, u64 b, u64 bsize)
+{
+	return a < b + bsize && b < a + asize;
+}
+
+/** Whether [ipa, ipa + size) meets anything of guest g's: memory, emulated ranges, routes. */
+static bool emul_route_taken(u32 g, u64 ipa, u64 size)
+{
+	const struct config *cfg = &kernel.cfg;
+	const struct cfg_partition *cp = &cfg->partitions[g];
+	for (u32 i = 0; i < cp->mapping_count; i++) {
+		const struct cfg_mapping *m = &cp->mappings[i];
+		if (emul_meets(ipa, size, m->ipa, cfg->regions[m->region].size))
+			return true;
+	}
+	for (u32 i = 0; i < cfg->emulated_count; i++) {
+		const struct cfg_emulated *e = &cfg->emulated[i];
+		if (e->guest == g && e->kind == CFG_EMULATED_MMIO &&
+		    emul_meets(ipa, size, e->ipa, e->size))
+			return true;
+	}
+	for (u32 r = 0; r < KERNEL_ROUTE_MAX; r++) {
+		const struct emul_route *e = &kernel.routes[r];
+		if (e->used && e->guest == g && emul_meets(ipa, size, e->ipa, e->size))
+			return true;
+	}
+	return false;
+}
+
+/** The partition that receives on endpoint ep (the first with the right), or CFG_NONE. */
+static u32 emul_receiver(u32 ep)
+{
+	for (u32 p = 0; p < kernel.partition_count; p++)
+		for (u32 s = 0; s < CAP_SLOT_COUNT; s++) {
+			const struct cap *c = &kernel.partitions[p].caps.slots[s];
+			if (c->type == CAP_ENDPOINT && c->object == ep &&
+			    (c->rights & RIGHT_EP_RECV))
+				return p;
+		}
+	return CFG_NONE;
+}
+
+static enum status emul_route_do(struct vcpu *v, u64 *index)
+{
+	const struct cap *guest, *ep;
+	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_GUEST,
+	                           RIGHT_GUEST_DM, &guest);
+	if (s == STATUS_OK)
+		s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_LABEL), CAP_ENDPOINT,
+		               RIGHT_EP_SEND, &ep);
+	if (s != STATUS_OK)
+		return s;
+	u64 ipa = reg_get(v, IPC_REG_WORD0), size = reg_get(v, IPC_REG_WORD0 + 1u);
+	u64 op = reg_get(v, IPC_REG_WORD0 + 2u), badge = reg_get(v, IPC_REG_WORD0 + 3u);
+	if (size == 0 || ipa + size < ipa || ipa + size > (UINT64_C(1) << STAGE2_IPA_BITS))
+		return STATUS_INVALID_ARG;
+	u32 g = guest->object;
+	if (op == IPC_ROUTE_UNMAP) {
+		for (u32 r = 0; r < KERNEL_ROUTE_MAX; r++) {
+			struct emul_route *e = &kernel.routes[r];
+			if (e->used && e->guest == g && e->endpoint == ep->object &&
+			    e->ipa == ipa && e->size == size) {
+				e->used = false;
+				*index = r;
+				return STATUS_OK;
+			}
+		}
+		return STATUS_INVALID_ARG;
+	}
+	if (op != IPC_ROUTE_MAP || emul_route_taken(g, ipa, size))
+		return STATUS_INVALID_ARG;
+	u32 service = emul_receiver(ep->object);
+	if (service == CFG_NONE)
+		return STATUS_INVALID_ARG;
+	for (u32 r = 0; r < KERNEL_ROUTE_MAX; r++) {
+		struct emul_route *e = &kernel.routes[r];
+		if (!e->used) {
+			*e = (struct emul_route){ true, g, ipa, size, ep->object, service, badge };
+			*index = r;
+			return STATUS_OK;
+		}
+	}
+	return STATUS_BUSY;
+}
+
+struct vcpu *emul_route_call(struct vcpu *v)
+{
+	u64 index = 0;
+	enum status s = emul_route_do(v, &index);
+	reg_status(v, s);
+	if (s == STATUS_OK)
+		reg_set(v, IPC_REG_CAP, index);
+	return v;
 }
 
 void emul_reply(struct vcpu *caller, u64 status, u64 value)

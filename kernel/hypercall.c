@@ -7,6 +7,7 @@
 #include <arch/virq.h>
 #include <kernel/cap.h>
 #include <kernel/console.h>
+#include <kernel/emulate.h>
 #include <kernel/guest_mem.h>
 #include <kernel/hypercall.h>
 #include <kernel/ipc.h>
@@ -267,6 +268,8 @@ struct vcpu *hypercall_dispatch(struct vcpu *v)
 		return hc_guest_irq(v);
 	case HC_GUEST_MEM:
 		return hc_guest_mem(v);
+	case HC_GUEST_ROUTE:
+		return emul_route_call(v);
 	case HC_CAP_RESTRICT:
 		return hc_cap_restrict(v);
 	case HC_CONSOLE_PUT:

@@ -392,6 +392,103 @@ static void test_guest_mem(void)
 	   "mem: no refused call changed the guest's RAM");
 }
 
+static struct vcpu *route(struct vcpu *v, u64 guest, u64 ep, u64 ipa, u64 size, u64 op, u64 badge)
+{
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_GUEST_ROUTE;
+	v->arch.regs[IPC_REG_CAP] = guest;
+	v->arch.regs[IPC_REG_LABEL] = ep;
+	v->arch.regs[IPC_REG_WORD0] = ipa;
+	v->arch.regs[IPC_REG_WORD0 + 1] = size;
+	v->arch.regs[IPC_REG_WORD0 + 2] = op;
+	v->arch.regs[IPC_REG_WORD0 + 3] = badge;
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	return kernel_trap(v, &t);
+}
+
+#define ROUTED 0x10000000u
+
+/**
+ * HC_GUEST_ROUTE: the emulator (it holds the guest's `dm` right and send on its own
+ * endpoint) routes a range at run time; the guest's access there reaches it like a
+ * manifest range's, with the route's badge; overlaps, rights and limits are checked.
+ */
+static void test_routes(void)
+{
+	tsys_reset(1);
+	s = tsys_partition("dm", 1);
+	g = tsys_partition("guest", 1);
+	kernel.cfg.partitions[g].type = PARTITION_VM;
+	ep = tsys_endpoint();
+	u32 lonely = tsys_endpoint(); /* nobody receives there */
+	tsys_cap(s, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV | RIGHT_EP_SEND, 0);
+	tsys_cap(s, 1, CAP_GUEST, g, RIGHT_GUEST_DM, 0);
+	tsys_cap(s, 2, CAP_GUEST, g, RIGHT_GUEST_EMULATE | RIGHT_GUEST_INJECT, BADGE);
+	tsys_cap(s, 3, CAP_ENDPOINT, lonely, RIGHT_EP_SEND, 0);
+	tsys_cap(s, 4, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
+	kernel.cfg.emulated[0] = (struct cfg_emulated){
+		.guest = g, .ipa = RANGE, .size = 0x1000, .service = s, .endpoint = ep
+	};
+	kernel.cfg.emulated_count = 1;
+	memset(kernel.routes, 0, sizeof(kernel.routes));
+	struct vcpu *vs = tsys_vcpu(s, 0), *vg = tsys_vcpu(g, 0);
+	OK(tsys_boot() == vs, "route: the device model's mediator runs first");
+	route(vs, 1, 0, ROUTED, 0x4000, IPC_ROUTE_MAP, 0x77aa);
+	OK(reg(vs, 0) == STATUS_OK && reg(vs, 1) == 0, "route: a 16 KiB range routed (route 0)");
+	route(vs, 1, 0, ROUTED + 0x3000, 0x2000, IPC_ROUTE_MAP, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "route: one overlapping it is refused");
+	route(vs, 1, 0, RANGE, 0x10, IPC_ROUTE_MAP, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "route: over the manifest's emulated range: refused");
+	route(vs, 1, 0, 0x100000, 0x1000, IPC_ROUTE_MAP, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "route: over the guest's RAM: refused");
+	route(vs, 2, 0, ROUTED + 0x8000, 0x1000, IPC_ROUTE_MAP, 0);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "route: a guest capability without dm: refused");
+	route(vs, 1, 4, ROUTED + 0x8000, 0x1000, IPC_ROUTE_MAP, 0);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "route: an endpoint capability without send: refused");
+	route(vs, 1, 3, ROUTED + 0x8000, 0x1000, IPC_ROUTE_MAP, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "route: an endpoint nobody receives on: refused");
+	route(vs, 1, 0, ROUTED + 0x8000, 0, IPC_ROUTE_MAP, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "route: size 0: refused");
+	route(vs, 1, 0, UINT64_MAX - 0xfff, 0x2000, IPC_ROUTE_MAP, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "route: a range that wraps: refused");
+	route(vs, 1, 0, ROUTED + 0x8000, 0x1000, 7, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "route: an unknown operation: refused");
+
+	OK(hc(vs, HC_RECV, 0, 0, 0) == vg, "route: the mediator waits, the guest runs");
+	memset(&fake_mmio, 0, sizeof(fake_mmio));
+	OK(access(vg, ROUTED + 0x1008, 4, true, 0x55) == vs,
+	   "route: a store in the routed range goes to the endpoint");
+	EQ(reg(vs, IPC_REG_LABEL), IPC_LABEL_MMIO, "route: as an MMIO message");
+	EQ(reg(vs, IPC_REG_CAP), 0x77aau, "route: with the route's badge");
+	EQ(reg(vs, IPC_REG_WORD0 + 4), 0x1008u, "route: w4 the offset in the route");
+	EQ(reg(vs, IPC_REG_WORD0 + 5), CFG_EMULATED_MAX + 0u, "route: w5 past the manifest's");
+	OK(answer(vs, IPC_MMIO_DONE, 0) == vg && fake_mmio.completions == 1,
+	   "route: the answer completes it");
+	OK(access(vg, RANGE + 4, 4, false, 0) == vs && reg(vs, IPC_REG_CAP) == BADGE,
+	   "route: the manifest's range keeps its own badge");
+	/* A reply alone (no receive): the mediator runs on and unmaps the route. */
+	memset(vs->arch.regs, 0, sizeof(vs->arch.regs));
+	vs->arch.regs[0] = HC_REPLY;
+	vs->arch.regs[IPC_REG_WORD0] = IPC_MMIO_DONE;
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	OK(kernel_trap(vs, &t) == vs, "route: the mediator answers and runs on");
+	route(vs, 1, 0, ROUTED, 0x2000, IPC_ROUTE_UNMAP, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "route: an unmap must name the route exactly");
+	route(vs, 1, 0, ROUTED, 0x4000, IPC_ROUTE_UNMAP, 0);
+	OK(reg(vs, 0) == STATUS_OK && !kernel.routes[0].used, "route: unmapped");
+	u32 taken = 0;
+	for (u32 i = 0; i < KERNEL_ROUTE_MAX + 1u; i++) {
+		route(vs, 1, 0, ROUTED + 0x1000 * (u64)i, 0x1000, IPC_ROUTE_MAP, i);
+		taken += reg(vs, 0) == STATUS_OK;
+		if (i == KERNEL_ROUTE_MAX)
+			EQ(reg(vs, 0), STATUS_BUSY, "route: one more than the kernel holds: BUSY");
+	}
+	EQ(taken, KERNEL_ROUTE_MAX, "route: the kernel holds 64 routes");
+	OK(!kernel.partitions[g].stopped && !kernel.partitions[s].stopped,
+	   "route: both partitions run");
+	memset(kernel.routes, 0, sizeof(kernel.routes));
+}
+
 int main(void)
 {
 	test_read_write();
@@ -401,5 +498,6 @@ int main(void)
 	test_guest_irq();
 	test_guest_lpi();
 	test_guest_mem();
+	test_routes();
 	return tap_finish();
 }

@@ -45,6 +45,20 @@ enum hc_number {
 	HC_RECV = 10,      /**< r1 = endpoint slot; wait for a message */
 	HC_SEND = 11,      /**< r1 = endpoint slot; deliver only if a receiver waits */
 	HC_REPLY = 12,     /**< reply to the last caller without receiving */
+	/**
+	 * Route a guest's MMIO range to an endpoint at run time (the device-model
+	 * mediator's half of an ioreq server, docs/device-models.md): r1 = a
+	 * guest capability with RIGHT_GUEST_DM, r2 = an endpoint capability with
+	 * RIGHT_EP_SEND (where the accesses go, as IPC_LABEL_MMIO messages), r3 =
+	 * the first guest-physical address, r4 = the size in bytes, r5 =
+	 * IPC_ROUTE_MAP or IPC_ROUTE_UNMAP, r6 = the badge the messages carry.
+	 * The range must not meet the guest's memory mappings, the manifest's
+	 * emulated ranges or another route of that guest, and some partition must
+	 * receive on the endpoint; an unmap names a route exactly (guest, endpoint,
+	 * address, size). Returns r1 = the route's number (w5 of its messages is
+	 * CFG_EMULATED_MAX + it). STATUS_BUSY when the kernel's routes are all taken.
+	 */
+	HC_GUEST_ROUTE = 13,
 
 	HC_SIGNAL = 16, /**< r1 = notification slot; OR the badge into its word */
 	HC_WAIT = 17,   /**< r1 = notification slot; block until bits, return and clear */
@@ -250,6 +264,10 @@ enum cap_type {
 
 #define IPC_FAULT_RESUME 0u
 #define IPC_FAULT_STOP 1u
+
+/** HC_GUEST_ROUTE operations (r5). */
+#define IPC_ROUTE_MAP 0u
+#define IPC_ROUTE_UNMAP 1u
 
 /** HC_GUEST_IRQ operations (r4). */
 #define IPC_GUEST_IRQ_LOWER 0u

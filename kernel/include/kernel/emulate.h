@@ -17,6 +17,8 @@
  * A decoded access outside every range of its partition is an ordinary
  * memory fault (its fault handler, or a stop); an emulator that stops
  * while a guest waits on it leaves the guest a bus error, not a hang.
+ * Besides the manifest's ranges, a holder of the guest's `dm` right may
+ * route more at run time (HC_GUEST_ROUTE: kernel.routes, after them).
  */
 #ifndef KERNEL_EMULATE_H
 #define KERNEL_EMULATE_H
@@ -44,5 +46,8 @@ void emul_reply(struct vcpu *caller, u64 status, u64 value);
 
 /** The emulator gave up without a reply (it stopped or received again): a bus error. */
 void emul_abandon(struct vcpu *caller);
+
+/** HC_GUEST_ROUTE: map or unmap a run-time route (ipc/abi.h); v is the caller. */
+struct vcpu *emul_route_call(struct vcpu *v);
 
 #endif /* KERNEL_EMULATE_H */

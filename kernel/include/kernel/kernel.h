@@ -19,6 +19,19 @@
 #define KERNEL_VCPU_MAX CFG_VCPU_TOTAL_MAX
 #define KERNEL_VERSION "0.1.0"
 
+/** Routes of guest-physical ranges to an endpoint made at run time (HC_GUEST_ROUTE). */
+#define KERNEL_ROUTE_MAX 64u
+
+struct emul_route {
+	bool used;
+	u32 guest;    /**< partition whose accesses trap */
+	u64 ipa;      /**< first address */
+	u64 size;     /**< bytes */
+	u32 endpoint; /**< where the accesses are delivered */
+	u32 service;  /**< the partition that receives there (its stop faults the accesses) */
+	u64 badge;    /**< delivered with each access */
+};
+
 struct kernel_state {
 	struct config cfg;
 	u32 cpu_count;
@@ -33,6 +46,8 @@ struct kernel_state {
 	const void *package;
 	/** Per emulated range: the badge of its emulator's guest capability (emulate.c). */
 	u64 emulated_badge[CFG_EMULATED_MAX];
+	/** Ranges routed at run time (HC_GUEST_ROUTE, emulate.c), after the manifest's. */
+	struct emul_route routes[KERNEL_ROUTE_MAX];
 };
 
 extern struct kernel_state kernel;
