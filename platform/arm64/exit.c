@@ -394,17 +394,23 @@ static struct vcpu *exit_irq(struct vcpu *v)
 	/* A kick may also ask for what a VM moved elsewhere left here (vcpu.c). */
 	arm64_vcpu_release_moved(cpu);
 	/* Back into the same vCPU: another CPU may have pended something for it (the kick). */
-	if (next == v) {
+	if (next == v)
 		arm64_virq_refresh(cpu, v);
-		/*
-		 * A timer that changed nothing here: a hint on real cores; under QEMU's
-		 * -icount round robin, what gives the other CPUs a turn while this guest
-		 * spins (docs/platform-arm64.md). Not when the timer switched vCPUs: that
-		 * would put QEMU's switch inside the next vCPU's measured run.
-		 */
-		if (t.kind == TRAP_TIMER)
-			arch_cpu_relax();
-	}
+	return next;
+}
+
+/**
+ * An interrupt exit that goes back into the same vCPU relaxes: a hint on real cores; under
+ * QEMU's -icount round robin, what gives the other CPUs a turn while this guest spins with
+ * only its own timer's interrupts (docs/platform-arm64.md: without it, a Linux guest's busy
+ * loop on one CPU starved the other three, one of them inside the console lock). Not when the
+ * exit switched vCPUs: that would put QEMU's switch inside the next vCPU's measured run.
+ */
+static struct vcpu *exit_irq_relaxed(struct vcpu *v)
+{
+	struct vcpu *next = exit_irq(v);
+	if (next == v)
+		arch_cpu_relax();
 	return next;
 }
 
@@ -434,7 +440,7 @@ static inline struct vcpu *exit_hypercall(struct vcpu *v, struct arm64_cpu *cpu,
 struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind)
 {
 	if (kind == ARM64_EXIT_IRQ)
-		return exit_irq(v);
+		return exit_irq_relaxed(v);
 	if (kind == ARM64_EXIT_FIQ) {
 		/* Group 0 interrupts are not used; report it as an interrupt, not the guest's fault. */
 		struct trap t = { .kind = TRAP_IRQ, .syndrome = 1023u, .what = "fiq" };
