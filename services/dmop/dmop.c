@@ -20,6 +20,7 @@ uint32_t dmop_status(enum dmop_error e)
 	case DMOP_ERR_NO_TARGET:
 		return STATUS_INVALID_CAP;
 	case DMOP_ERR_UNKNOWN_OP:
+	case DMOP_ERR_NOT_SUPPORTED:
 		return STATUS_INVALID_CALL;
 	case DMOP_ERR_CONTINUE:
 		return STATUS_WOULD_BLOCK;
@@ -331,9 +332,8 @@ static enum dmop_error op_intx(struct call *c)
 	const struct dmop_pci_intx_level *a = &c->o->u.intx;
 	if (a->domain != 0 || a->bus != 0 || a->device > 31u || a->intx > 3u || a->level > 1u)
 		return DMOP_ERR_INVALID;
-	c->env->irq_level(c->env->ctx, c->target, DMOP_IRQ_PCI_INTX,
-	                  (uint32_t)a->device << 2 | a->intx, a->level);
-	return DMOP_OK;
+	return c->env->irq_level(c->env->ctx, c->target, DMOP_IRQ_PCI_INTX,
+	                         (uint32_t)a->device << 2 | a->intx, a->level);
 }
 
 static enum dmop_error op_isa(struct call *c)
@@ -341,8 +341,7 @@ static enum dmop_error op_isa(struct call *c)
 	const struct dmop_isa_irq_level *a = &c->o->u.isa;
 	if (a->isa_irq > 15u || a->level > 1u)
 		return DMOP_ERR_INVALID;
-	c->env->irq_level(c->env->ctx, c->target, DMOP_IRQ_ISA, a->isa_irq, a->level);
-	return DMOP_OK;
+	return c->env->irq_level(c->env->ctx, c->target, DMOP_IRQ_ISA, a->isa_irq, a->level);
 }
 
 static enum dmop_error op_link(struct call *c)
@@ -350,9 +349,11 @@ static enum dmop_error op_link(struct call *c)
 	const struct dmop_pci_link_route *a = &c->o->u.link;
 	if (a->link > 3u || a->isa_irq > 15u)
 		return DMOP_ERR_INVALID;
-	c->t->link_route[a->link] = a->isa_irq;
-	c->env->irq_level(c->env->ctx, c->target, DMOP_IRQ_LINK_ROUTE, a->link, a->isa_irq);
-	return DMOP_OK;
+	enum dmop_error e =
+	        c->env->irq_level(c->env->ctx, c->target, DMOP_IRQ_LINK_ROUTE, a->link, a->isa_irq);
+	if (e == DMOP_OK)
+		c->t->link_route[a->link] = a->isa_irq;
+	return e;
 }
 
 static enum dmop_error op_event(struct call *c)
@@ -372,8 +373,7 @@ static enum dmop_error op_shutdown(struct call *c)
 {
 	if (c->o->u.shutdown.reason > DMOP_SHUTDOWN_REASON_MAX)
 		return DMOP_ERR_INVALID;
-	c->env->shutdown(c->env->ctx, c->target, c->o->u.shutdown.reason);
-	return DMOP_OK;
+	return c->env->shutdown(c->env->ctx, c->target, c->o->u.shutdown.reason);
 }
 
 /* ---- memory --------------------------------------------------------------------------- */
@@ -463,8 +463,10 @@ static enum dmop_error op_mem_type(struct call *c)
 		if (c->t->mem_type[at + i] != to && !mem_change_ok(c, c->t->mem_type[at + i], to))
 			return DMOP_ERR_INVALID;
 	uint32_t n = a->nr < DMOP_MEM_BATCH ? a->nr : DMOP_MEM_BATCH;
+	enum dmop_error e = c->env->mem_type(c->env->ctx, c->target, a->first_pfn, n, to);
+	if (e != DMOP_OK)
+		return e;
 	memset(&c->t->mem_type[at], (int)to, n);
-	c->env->mem_type(c->env->ctx, c->target, a->first_pfn, n, to);
 	a->first_pfn += n;
 	a->nr -= n;
 	return a->nr != 0 ? DMOP_ERR_CONTINUE : DMOP_OK;
@@ -604,6 +606,8 @@ enum dmop_error dmop_call(struct dmop *d, const struct dmop_env *env, uint32_t c
 		m->calls++;
 		if (e == DMOP_ERR_DENIED)
 			m->denied++;
+		if (e != DMOP_OK && e != DMOP_ERR_CONTINUE)
+			m->refused++;
 	} else if (e == DMOP_ERR_DENIED) {
 		d->denied_unknown++;
 	}

@@ -40,17 +40,20 @@ struct dmop_env {
 	/** Route (or stop routing) accesses wholly inside [start, end] of `type` to server id. */
 	enum dmop_error (*route)(void *ctx, uint32_t target, uint32_t id, uint32_t type,
 	                         uint64_t start, uint64_t end, bool map);
-	void (*irq_level)(void *ctx, uint32_t target, enum dmop_irq_kind kind, uint32_t line,
-	                  uint32_t level);
+	/** Drive a line (LINK_ROUTE: line = the link, level = the ISA IRQ it now routes to). */
+	enum dmop_error (*irq_level)(void *ctx, uint32_t target, enum dmop_irq_kind kind,
+	                             uint32_t line, uint32_t level);
 	/** Whether pfn was written since the last call, and forget it. */
 	bool (*take_dirty)(void *ctx, uint32_t target, uint64_t pfn);
 	void (*mark_dirty)(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr);
 	/** The page types' effect (read-only, trapped to a server) on the target's memory. */
-	void (*mem_type)(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr, uint32_t type);
+	/** Called before the service records the change: an error leaves the types as they were. */
+	enum dmop_error (*mem_type)(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr,
+	                            uint32_t type);
 	enum dmop_error (*inject_event)(void *ctx, uint32_t target,
 	                                const struct dmop_inject_event *e);
 	enum dmop_error (*inject_msi)(void *ctx, uint32_t target, uint64_t addr, uint32_t data);
-	void (*shutdown)(void *ctx, uint32_t target, uint32_t reason);
+	enum dmop_error (*shutdown)(void *ctx, uint32_t target, uint32_t reason);
 };
 
 struct dmop_range {
@@ -78,6 +81,7 @@ struct dmop_model {
 	bool used, restricted;
 	uint32_t id, restrict_target;
 	uint64_t calls, denied;
+	uint64_t refused; /**< calls that failed, whatever the error (CONTINUE is no failure) */
 };
 
 struct dmop_audit {

@@ -34,6 +34,7 @@
  * points (taking an access, in the middle of a command's table accesses, before answering),
  * VITS_CRASH_LIMIT times in all, counting in the preserved state.
  */
+#include <ipc/vits.h>
 #include <svc/svc.h>
 #include <svc_arch.h>
 
@@ -43,7 +44,6 @@
 #define VITS_STATE_IPA 0x400000u
 #define VITS_STATE_REGION 0x10000u
 #define VITS_GUEST_MAX 8u
-#define VITS_LABEL_MSI 0x4d5349u /* "MSI": a partition's own label (the kernel bit is clear) */
 
 #define VITS_BADGE_SLOT(b) ((uint32_t)(b)&0xffu)
 #define VITS_BADGE_VCPUS(b) ((uint32_t)((b) >> 8) & 0xffu)

@@ -90,8 +90,8 @@ static enum dmop_error f_route(void *ctx, uint32_t target, uint32_t id, uint32_t
 		abort();
 	return DMOP_OK;
 }
-static void f_irq(void *ctx, uint32_t target, enum dmop_irq_kind kind, uint32_t line,
-                  uint32_t level)
+static enum dmop_error f_irq(void *ctx, uint32_t target, enum dmop_irq_kind kind, uint32_t line,
+                             uint32_t level)
 {
 	(void)ctx;
 	acted_on(target);
@@ -99,6 +99,7 @@ static void f_irq(void *ctx, uint32_t target, enum dmop_irq_kind kind, uint32_t 
 	    (kind == DMOP_IRQ_ISA && (line > 15u || level > 1u)) ||
 	    (kind == DMOP_IRQ_LINK_ROUTE && (line > 3u || level > 15u)))
 		abort();
+	return DMOP_OK;
 }
 static bool f_take_dirty(void *ctx, uint32_t target, uint64_t pfn)
 {
@@ -115,13 +116,14 @@ static void f_mark(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr)
 	if (pfn < RAM_PFN || nr == 0 || pfn - RAM_PFN + nr > RAM_PAGES)
 		abort();
 }
-static void f_mem(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr, uint32_t type)
+static enum dmop_error f_mem(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr, uint32_t type)
 {
 	(void)ctx;
 	(void)type;
 	acted_on(target);
 	if (pfn < RAM_PFN || nr == 0 || nr > DMOP_MEM_BATCH || pfn - RAM_PFN + nr > DMOP_MEM_PAGES)
 		abort();
+	return DMOP_OK;
 }
 static enum dmop_error f_event(void *ctx, uint32_t target, const struct dmop_inject_event *e)
 {
@@ -139,12 +141,13 @@ static enum dmop_error f_msi(void *ctx, uint32_t target, uint64_t addr, uint32_t
 	acted_on(target);
 	return DMOP_OK;
 }
-static void f_shutdown(void *ctx, uint32_t target, uint32_t reason)
+static enum dmop_error f_shutdown(void *ctx, uint32_t target, uint32_t reason)
 {
 	(void)ctx;
 	acted_on(target);
 	if (reason > DMOP_SHUTDOWN_REASON_MAX)
 		abort();
+	return DMOP_OK;
 }
 
 static const struct dmop_env env = { NULL,    f_allowed, f_exists,     f_vcpus, f_ram,

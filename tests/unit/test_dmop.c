@@ -66,8 +66,8 @@ static enum dmop_error f_route(void *ctx, uint32_t target, uint32_t id, uint32_t
 		unroutes++;
 	return DMOP_OK;
 }
-static void f_irq(void *ctx, uint32_t target, enum dmop_irq_kind kind, uint32_t line,
-                  uint32_t level)
+static enum dmop_error f_irq(void *ctx, uint32_t target, enum dmop_irq_kind kind, uint32_t line,
+                             uint32_t level)
 {
 	(void)ctx;
 	(void)target;
@@ -75,6 +75,7 @@ static void f_irq(void *ctx, uint32_t target, enum dmop_irq_kind kind, uint32_t 
 	last_irq_kind = kind;
 	last_irq_line = line;
 	last_irq_level = level;
+	return DMOP_OK;
 }
 static bool f_take_dirty(void *ctx, uint32_t target, uint64_t pfn)
 {
@@ -91,7 +92,7 @@ static void f_mark(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr)
 	(void)pfn;
 	marked += nr;
 }
-static void f_mem(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr, uint32_t type)
+static enum dmop_error f_mem(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr, uint32_t type)
 {
 	(void)ctx;
 	(void)target;
@@ -99,6 +100,7 @@ static void f_mem(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr, uint32_
 	(void)nr;
 	(void)type;
 	mem_calls++;
+	return DMOP_OK;
 }
 static enum dmop_error f_event(void *ctx, uint32_t target, const struct dmop_inject_event *e)
 {
@@ -119,12 +121,13 @@ static enum dmop_error f_msi(void *ctx, uint32_t target, uint64_t addr, uint32_t
 	msis++;
 	return DMOP_OK;
 }
-static void f_shutdown(void *ctx, uint32_t target, uint32_t reason)
+static enum dmop_error f_shutdown(void *ctx, uint32_t target, uint32_t reason)
 {
 	(void)ctx;
 	(void)target;
 	shutdowns++;
 	last_shutdown = reason;
+	return DMOP_OK;
 }
 
 static const struct dmop_env env = { NULL,    f_allowed, f_exists,     f_vcpus, f_ram,
@@ -204,6 +207,7 @@ static void test_buffers_and_targets(void)
 	EQ(dmop_status(DMOP_ERR_NO_TARGET), STATUS_INVALID_CAP, "ESRCH's status");
 	EQ(dmop_status(DMOP_ERR_UNKNOWN_OP), STATUS_INVALID_CALL, "EOPNOTSUPP's status");
 	EQ(dmop_status(DMOP_ERR_CONTINUE), STATUS_WOULD_BLOCK, "ERESTART's status");
+	EQ(dmop_status(DMOP_ERR_NOT_SUPPORTED), STATUS_INVALID_CALL, "not supported's status");
 }
 
 static enum dmop_error intx(uint16_t domain, uint8_t bus, uint8_t dev, uint8_t pin, uint8_t level)
@@ -487,6 +491,12 @@ static void test_restrict_and_audit(void)
 	           a.error == DMOP_ERR_TOO_MANY_BUFS && a.op == 0,
 	   "the ring keeps the last 64 (a call refused before buffer 0 was found reads op 0)");
 	OK(!dmop_audit_get(&d, DMOP_AUDIT, &a), "and no more");
+	prepare(DMOP_SET_ISA_IRQ_LEVEL);
+	op0()->u.isa.isa_irq = 16;
+	EQ(call_as(DM + 1u, GUEST, 1, sizeof(struct dmop_op), 0), DMOP_ERR_INVALID,
+	   "an IRQ past 15 on its own target");
+	OK(m->denied == 3 && m->refused == 4 && m->calls == 8,
+	   "refused counts every failed call, denied only the denials");
 }
 
 int main(void)

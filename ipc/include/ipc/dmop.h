@@ -31,6 +31,14 @@
  *   ENOSPC     DMOP_ERR_NO_SPACE         STATUS_BUSY
  *   EEXIST     DMOP_ERR_EXISTS           STATUS_BUSY
  *   ENOENT     DMOP_ERR_NOT_FOUND        STATUS_INVALID_ARG
+ *   -          DMOP_ERR_NOT_SUPPORTED    STATUS_INVALID_CALL (a known operation this machine or
+ *                                        this target cannot carry out: port or PCI ranges on
+ *                                        arm64, an MSI without a virtual ITS)
+ *
+ * The manifest configures the service through the badges of capabilities (below): the badge
+ * of a device model's endpoint capability to the service names the model, the one guest it
+ * may serve and its shared region, so a caller is known by what the manifest gave it, never
+ * by anything it sends.
  */
 #ifndef IPC_DMOP_H
 #define IPC_DMOP_H
@@ -53,6 +61,7 @@ enum dmop_error {
 	DMOP_ERR_NO_SPACE,
 	DMOP_ERR_EXISTS,
 	DMOP_ERR_NOT_FOUND,
+	DMOP_ERR_NOT_SUPPORTED,
 	DMOP_ERR_COUNT
 };
 
@@ -223,5 +232,86 @@ struct dmop_op {
 		struct dmop_remote_shutdown shutdown;
 	} u;
 };
+
+/*
+ * The badge of a device model's endpoint capability to the dmop service (set by the manifest):
+ *
+ *   bits  7:0   the device model's partition index (the caller; its own domain is refused)
+ *   bits 15:8   the one guest it may serve (a partition index)
+ *   bits 39:16  its shared region's first page in the service's address space (IPA >> 12)
+ *   bits 55:40  the region's size in 4 KiB pages (0: no region, every buffer refused)
+ *   bit  63     DMOP_BADGE_AUDITOR: may read the audit log (DMOP_LABEL_AUDIT)
+ */
+#define DMOP_BADGE_CALLER(b) ((uint32_t)(b)&0xffu)
+#define DMOP_BADGE_TARGET(b) ((uint32_t)((b) >> 8) & 0xffu)
+#define DMOP_BADGE_REGION_PAGE(b) (((b) >> 16) & 0xffffffu)
+#define DMOP_BADGE_REGION_PAGES(b) (((b) >> 40) & 0xffffu)
+#define DMOP_BADGE_AUDITOR (UINT64_C(1) << 63)
+#define DMOP_BADGE(caller, target, region_ipa, region_size)                                    \
+	((uint64_t)(caller) | (uint64_t)(target) << 8 | ((uint64_t)(region_ipa) >> 12) << 16 | \
+	 ((uint64_t)(region_size) >> 12) << 40)
+
+/*
+ * The badge of a guest capability the service holds (`dm`, and `inject` for interrupts):
+ *
+ *   bits  7:0   the guest's partition index (the target a model names)
+ *   bits 15:8   its vCPUs
+ *   bits 31:16  the first of its 20 SPIs for a device model's lines (0: none): ISA IRQs
+ *               0..15 are SPI base + 0..15, PCI links A..D base + 16..19
+ *   bits 47:32  its RAM's first MiB (IPA >> 20)
+ *   bits 63:48  its RAM's size in MiB
+ */
+#define DMOP_GUEST_INDEX(b) ((uint32_t)(b)&0xffu)
+#define DMOP_GUEST_VCPUS(b) ((uint32_t)((b) >> 8) & 0xffu)
+#define DMOP_GUEST_SPI_BASE(b) ((uint32_t)((b) >> 16) & 0xffffu)
+#define DMOP_GUEST_RAM_MB(b) (((b) >> 32) & 0xffffu)
+#define DMOP_GUEST_RAM_MBS(b) (((b) >> 48) & 0xffffu)
+#define DMOP_GUEST_LINES 20u
+
+/*
+ * Endpoint capabilities the service holds with `send`, told apart by bits 63:56 of the badge:
+ *
+ *   DMOP_EP_ROUTE   a device model's own endpoint (it receives there): where the guest's
+ *                   accesses to its ioreq servers' MMIO ranges go. Bits 7:0: the model.
+ *   DMOP_EP_MSI     the vits service's endpoint for one (guest, model) pair: inject_msi
+ *                   sends its data as the EventID there. Bits 7:0 and 47:32 are the vits
+ *                   service's (the guest's slot there, the DeviceID; services/vits), bits
+ *                   23:16 the model, bits 55:48 the guest.
+ */
+#define DMOP_EP_KIND(b) ((uint32_t)((b) >> 56) & 0xffu)
+#define DMOP_EP_ROUTE 0x52u /* 'R' */
+#define DMOP_EP_MSI 0x4du   /* 'M' */
+#define DMOP_EP_ROUTE_MODEL(b) ((uint32_t)(b)&0xffu)
+#define DMOP_EP_MSI_MODEL(b) ((uint32_t)((b) >> 16) & 0xffu)
+#define DMOP_EP_MSI_GUEST(b) ((uint32_t)((b) >> 48) & 0xffu)
+
+/**
+ * The badge the kernel puts on a guest's access to a range a device model mapped through an
+ * ioreq server (IPC_LABEL_MMIO on the model's endpoint): bit 62 set, the guest in bits 23:8,
+ * the server's id in bits 7:0. w4 is the offset from the range's start.
+ */
+#define DMOP_ROUTE_BADGE_TAG (UINT64_C(1) << 62)
+#define DMOP_ROUTE_BADGE(guest, id) \
+	(DMOP_ROUTE_BADGE_TAG | (uint64_t)((guest)&0xffffu) << 8 | ((id)&0xffu))
+#define DMOP_ROUTE_BADGE_GUEST(b) ((uint32_t)((b) >> 8) & 0xffffu)
+#define DMOP_ROUTE_BADGE_ID(b) ((uint32_t)(b)&0xffu)
+
+/**
+ * The audit log, for a caller whose badge has DMOP_BADGE_AUDITOR (the management service, a
+ * test): an IPC call with label DMOP_LABEL_AUDIT and
+ *
+ *   DMOP_AUDIT_RECORD  w1 = i: the i-th record counting from the oldest kept. Reply w0 status
+ *                      (STATUS_INVALID_ARG past the end), w1 = records written in all, w2 =
+ *                      its sequence number, w3 = caller, w4 = target, w5 = op | error << 16
+ *   DMOP_AUDIT_MODEL   w1 = a device model's partition index. Reply w0 status
+ *                      (STATUS_INVALID_ARG if it never called), w1 = its calls, w2 = denied
+ *                      (DMOP_ERR_DENIED), w3 = refused (any error but CONTINUE), w4 = 1 if
+ *                      restricted, w5 = the target it restricted itself to
+ *
+ * Anyone else gets STATUS_NO_RIGHTS.
+ */
+#define DMOP_LABEL_AUDIT 0x44415544u /* "DAUD" */
+#define DMOP_AUDIT_RECORD 0u
+#define DMOP_AUDIT_MODEL 1u
 
 #endif /* IPC_DMOP_H */

@@ -1,0 +1,378 @@
+/**
+ * The dmop service partition: device models call it over IPC with the dm_op ABI
+ * (ipc/dmop.h); it runs dmop_call() (dmop.c) with a struct dmop_env wired to the kernel.
+ *
+ * Capabilities are found by type and badge, so a manifest may put them anywhere
+ * (ipc/dmop.h has the badge layouts; docs/device-models.md an example):
+ *
+ *   endpoint, recv          where device models call (the first one)
+ *   guest, dm (+ inject)    each guest it mediates for; the badge names the guest, its vCPUs,
+ *                           its RAM and the SPIs of a model's lines
+ *   endpoint, send, 'R'     a device model's own endpoint: ioreq server ranges route there
+ *   endpoint, send, 'M'     the vits service's, for one (guest, model) pair: inject_msi
+ *
+ * A caller is known by the badge of its endpoint capability, which the manifest sets: the
+ * model's partition index, the one guest it may serve, and its shared region with this
+ * service (mapped here at the IPA the badge gives, at or above DMOP_REGION_FLOOR). The
+ * described buffers are copied out of the shared region before dmop_call() sees them and the
+ * results copied back after, so a model that changes its buffers mid-call (another vCPU of
+ * it) changes nothing the core has checked.
+ *
+ * What each operation does to the machine:
+ *
+ *   map/unmap_io_range   MEMORY: HC_GUEST_ROUTE to the model's endpoint, badge
+ *                        DMOP_ROUTE_BADGE(guest, server); PORT and PCI: NOT_SUPPORTED (the
+ *                        kernel routes MMIO only at run time)
+ *   set_*_level, link    lines.c, then HC_GUEST_IRQ on the SPIs the guest's badge gives
+ *   inject_event         arm64: the vector is an SPI, raised and lowered (an edge)
+ *   inject_msi           a call to the vits service (VITS_LABEL_MSI, the data as EventID)
+ *   track_dirty_vram     every page reported dirty: the kernel keeps no dirty log
+ *   modified_memory      checked, nothing to record (no dirty log to feed)
+ *   set_mem_type         NOT_SUPPORTED: no kernel call changes a guest's stage 2
+ *   remote_shutdown      NOT_SUPPORTED: no kernel call stops another partition
+ *
+ * The state (struct dmop) lives in this partition's RAM; the service is not restartable
+ * (a restart would forget servers, restrictions and the audit log).
+ */
+#include <ipc/dmop.h>
+#include <ipc/vits.h>
+#include <svc/svc.h>
+#include <svc_arch.h>
+
+#include "dmop.h"
+#include "lines.h"
+
+#define DMOP_PAGE 4096u
+/** Shared regions must lie at or above this IPA (the service's own RAM is below). */
+#define DMOP_REGION_FLOOR UINT64_C(0x1000000)
+/** The largest shared region (a 1 GiB track_dirty_vram bitmap is 32 KiB). */
+#define DMOP_REGION_MAX 0x10000u
+#define DMOP_EPS 8u
+
+struct guest {
+	uint32_t slot, index;
+	uint64_t badge;
+	bool inject;
+	struct dmop_lines lines;
+};
+
+struct ep {
+	uint32_t slot, model, guest; /**< guest: DMOP_EP_MSI only */
+};
+
+static struct dmop state;
+static struct guest guests[DMOP_TARGETS];
+static uint32_t guest_count;
+static struct ep routes[DMOP_EPS], msis[DMOP_EPS];
+static uint32_t route_count, msi_count;
+static uint8_t bounce[DMOP_REGION_MAX];
+
+/** The call in flight: who makes it (dmop_env's ctx). */
+struct caller {
+	uint64_t badge;
+};
+
+static struct guest *guest_of(uint32_t index)
+{
+	for (uint32_t i = 0; i < guest_count; i++)
+		if (guests[i].index == index)
+			return &guests[i];
+	return NULL;
+}
+
+static uint64_t hc6(uint64_t nr, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                    uint64_t r6)
+{
+	uint64_t r[IPC_REG_COUNT] = { nr, r1, r2, r3, r4, r5, r6 };
+	svc_hypercall(r);
+	return r[0];
+}
+
+/* ---- struct dmop_env ------------------------------------------------------------------ */
+
+static bool env_allowed(void *ctx, uint32_t caller, uint32_t target)
+{
+	const struct caller *c = ctx;
+	return DMOP_BADGE_CALLER(c->badge) == caller && DMOP_BADGE_TARGET(c->badge) == target;
+}
+
+static bool env_exists(void *ctx, uint32_t target)
+{
+	(void)ctx;
+	return guest_of(target) != NULL;
+}
+
+static uint32_t env_vcpus(void *ctx, uint32_t target)
+{
+	(void)ctx;
+	const struct guest *g = guest_of(target);
+	return g != NULL ? DMOP_GUEST_VCPUS(g->badge) : 0;
+}
+
+static void env_ram(void *ctx, uint32_t target, uint64_t *first_pfn, uint64_t *pages)
+{
+	(void)ctx;
+	const struct guest *g = guest_of(target);
+	*first_pfn = g != NULL ? DMOP_GUEST_RAM_MB(g->badge) << 8 : 0;
+	*pages = g != NULL ? DMOP_GUEST_RAM_MBS(g->badge) << 8 : 0;
+}
+
+static const struct ep *route_ep(uint32_t model)
+{
+	for (uint32_t i = 0; i < route_count; i++)
+		if (routes[i].model == model)
+			return &routes[i];
+	return NULL;
+}
+
+static enum dmop_error env_route(void *ctx, uint32_t target, uint32_t id, uint32_t type,
+                                 uint64_t start, uint64_t end, bool map)
+{
+	const struct caller *c = ctx;
+	const struct guest *g = guest_of(target);
+	const struct ep *ep = route_ep(DMOP_BADGE_CALLER(c->badge));
+	if (type != DMOP_RANGE_MEMORY || g == NULL || ep == NULL)
+		return DMOP_ERR_NOT_SUPPORTED;
+	if (end == UINT64_MAX)
+		return DMOP_ERR_INVALID; /* its size does not fit in 64 bits */
+	uint64_t s = hc6(HC_GUEST_ROUTE, g->slot, ep->slot, start, end - start + 1u,
+	                 map ? IPC_ROUTE_MAP : IPC_ROUTE_UNMAP, DMOP_ROUTE_BADGE(target, id));
+	switch (s) {
+	case STATUS_OK:
+		return DMOP_OK;
+	case STATUS_BUSY:
+		return DMOP_ERR_NO_SPACE; /* the kernel's routes are all taken */
+	case STATUS_INVALID_ARG:
+		/* It meets the guest's memory, a manifest range or another route (or the IPA space). */
+		return map ? DMOP_ERR_EXISTS : DMOP_ERR_NOT_FOUND;
+	default:
+		return DMOP_ERR_DENIED;
+	}
+}
+
+/** Drive the guest's lines to what its sources want, one HC_GUEST_IRQ per change. */
+static enum dmop_error drive(struct guest *g, uint32_t want)
+{
+	uint32_t base = DMOP_GUEST_SPI_BASE(g->badge);
+	uint32_t change = (want ^ g->lines.driven) & ((1u << DMOP_GUEST_LINES) - 1u);
+	for (uint32_t line = 0; line < DMOP_GUEST_LINES; line++) {
+		if ((change >> line & 1u) == 0)
+			continue;
+		bool high = (want >> line & 1u) != 0;
+		uint64_t s = hc6(HC_GUEST_IRQ, g->slot, 0, base + line,
+		                 high ? IPC_GUEST_IRQ_RAISE : IPC_GUEST_IRQ_LOWER, 0, 0);
+		if (s != STATUS_OK)
+			return DMOP_ERR_INVALID; /* the manifest's SPI is not one the guest has */
+		g->lines.driven ^= 1u << line;
+	}
+	return DMOP_OK;
+}
+
+static enum dmop_error env_irq(void *ctx, uint32_t target, enum dmop_irq_kind kind, uint32_t line,
+                               uint32_t level)
+{
+	(void)ctx;
+	struct guest *g = guest_of(target);
+	if (g == NULL || !g->inject || DMOP_GUEST_SPI_BASE(g->badge) == 0)
+		return DMOP_ERR_NOT_SUPPORTED; /* the manifest gave this guest no lines */
+	struct dmop_lines before = g->lines;
+	enum dmop_error e = drive(g, dmop_lines_set(&g->lines, kind, line, level));
+	if (e != DMOP_OK) {
+		/* What the kernel refused is not recorded; what it took stays driven. */
+		uint32_t driven = g->lines.driven;
+		g->lines = before;
+		g->lines.driven = driven;
+	}
+	return e;
+}
+
+/** No dirty log in the kernel: every page may have been written. */
+static bool env_take_dirty(void *ctx, uint32_t target, uint64_t pfn)
+{
+	(void)ctx;
+	(void)target;
+	(void)pfn;
+	return true;
+}
+
+static void env_mark_dirty(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr)
+{
+	(void)ctx;
+	(void)target;
+	(void)pfn;
+	(void)nr;
+}
+
+static enum dmop_error env_mem_type(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr,
+                                    uint32_t type)
+{
+	(void)ctx;
+	(void)target;
+	(void)pfn;
+	(void)nr;
+	(void)type;
+	return DMOP_ERR_NOT_SUPPORTED;
+}
+
+static enum dmop_error env_event(void *ctx, uint32_t target, const struct dmop_inject_event *e)
+{
+	(void)ctx;
+	const struct guest *g = guest_of(target);
+	if (g == NULL || !g->inject)
+		return DMOP_ERR_NOT_SUPPORTED;
+	if (e->type != 0 || e->vector < 32u)
+		return DMOP_ERR_INVALID; /* arm64: an external interrupt on an SPI only */
+	if (hc6(HC_GUEST_IRQ, g->slot, 0, e->vector, IPC_GUEST_IRQ_RAISE, 0, 0) != STATUS_OK)
+		return DMOP_ERR_INVALID;
+	(void)hc6(HC_GUEST_IRQ, g->slot, 0, e->vector, IPC_GUEST_IRQ_LOWER, 0, 0);
+	return DMOP_OK;
+}
+
+static enum dmop_error env_msi(void *ctx, uint32_t target, uint64_t addr, uint32_t data)
+{
+	const struct caller *c = ctx;
+	(void)addr; /* the guest's one doorbell is its virtual ITS's GITS_TRANSLATER */
+	for (uint32_t i = 0; i < msi_count; i++) {
+		if (msis[i].model != DMOP_BADGE_CALLER(c->badge) || msis[i].guest != target)
+			continue;
+		struct msg m = { .label = VITS_LABEL_MSI, .w = { data } };
+		/* A write the ITS drops (an unmapped event) is dropped as on hardware: no error. */
+		return svc_call(msis[i].slot, &m) == STATUS_OK ? DMOP_OK : DMOP_ERR_BUSY;
+	}
+	return DMOP_ERR_NOT_SUPPORTED;
+}
+
+static enum dmop_error env_shutdown(void *ctx, uint32_t target, uint32_t reason)
+{
+	(void)ctx;
+	(void)target;
+	(void)reason;
+	return DMOP_ERR_NOT_SUPPORTED;
+}
+
+/* ---- the calls -------------------------------------------------------------------------- */
+
+/** Whether [offset, offset + len) lies in a region of size bytes. */
+static bool inside(uint64_t offset, uint64_t len, uint64_t size)
+{
+	return offset <= size && len <= size - offset;
+}
+
+/** One dm_op call: words as received, the caller's badge; fills the reply's two words. */
+static void dm_op(uint64_t badge, const uint64_t *w, uint64_t *status, uint64_t *error)
+{
+	struct caller c = { badge };
+	const struct dmop_env env = {
+		&c,        env_allowed, env_exists,     env_vcpus,      env_ram,
+		env_route, env_irq,     env_take_dirty, env_mark_dirty, env_mem_type,
+		env_event, env_msi,     env_shutdown,
+	};
+	/* No truncation may alias: 2^32 is no guest, 2^32 + 1 buffers are too many. */
+	uint32_t target = w[0] <= UINT32_MAX ? (uint32_t)w[0] : UINT32_MAX;
+	uint32_t nr_bufs = w[1] <= DMOP_MAX_BUFS ? (uint32_t)w[1] : DMOP_MAX_BUFS + 1u;
+	uint64_t ipa = DMOP_BADGE_REGION_PAGE(badge) * DMOP_PAGE;
+	uint64_t size = DMOP_BADGE_REGION_PAGES(badge) * DMOP_PAGE;
+	if (ipa < DMOP_REGION_FLOOR || size > DMOP_REGION_MAX)
+		size = 0; /* a manifest mistake: every buffer is refused */
+	const uint8_t *region = (const uint8_t *)(uintptr_t)ipa;
+	const uint64_t *desc = &w[2];
+	for (uint32_t b = 0; b < nr_bufs && b < DMOP_MAX_BUFS; b++)
+		if (inside(desc[2 * b], desc[2 * b + 1], size))
+			memcpy(&bounce[desc[2 * b]], region + desc[2 * b], desc[2 * b + 1]);
+	enum dmop_error e = dmop_call(&state, &env, DMOP_BADGE_CALLER(badge), target, nr_bufs, desc,
+	                              bounce, size);
+	for (uint32_t b = 0; b < nr_bufs && b < DMOP_MAX_BUFS; b++)
+		if (inside(desc[2 * b], desc[2 * b + 1], size))
+			memcpy((uint8_t *)(uintptr_t)ipa + desc[2 * b], &bounce[desc[2 * b]],
+			       desc[2 * b + 1]);
+	*status = dmop_status(e);
+	*error = e;
+}
+
+/** DMOP_LABEL_AUDIT (ipc/dmop.h): reply words 0..5. */
+static void audit(uint64_t badge, const uint64_t *w, uint64_t *out)
+{
+	out[0] = STATUS_INVALID_ARG;
+	if ((badge & DMOP_BADGE_AUDITOR) == 0) {
+		out[0] = STATUS_NO_RIGHTS;
+		return;
+	}
+	struct dmop_audit a;
+	const struct dmop_model *m;
+	if (w[0] == DMOP_AUDIT_RECORD && w[1] <= UINT32_MAX &&
+	    dmop_audit_get(&state, (uint32_t)w[1], &a)) {
+		out[0] = STATUS_OK;
+		out[1] = state.audit_count;
+		out[2] = a.seq;
+		out[3] = a.caller;
+		out[4] = a.target;
+		out[5] = a.op | (uint64_t)a.error << 16;
+	} else if (w[0] == DMOP_AUDIT_MODEL && w[1] <= UINT32_MAX &&
+	           (m = dmop_model_of(&state, (uint32_t)w[1])) != NULL) {
+		out[0] = STATUS_OK;
+		out[1] = m->calls;
+		out[2] = m->denied;
+		out[3] = m->refused;
+		out[4] = m->restricted;
+		out[5] = m->restrict_target;
+	}
+}
+
+/** The endpoint it receives on, and the guests and endpoints the manifest gave it. */
+static uint32_t find_caps(void)
+{
+	uint32_t ep = CAP_SLOT_COUNT;
+	for (uint32_t i = 0; i < CAP_SLOT_COUNT; i++) {
+		uint32_t type, rights;
+		uint64_t badge;
+		if (svc_cap_info(i, &type, &rights, &badge) != STATUS_OK)
+			continue;
+		if (type == CAP_ENDPOINT && (rights & RIGHT_EP_RECV) != 0 && ep == CAP_SLOT_COUNT) {
+			ep = i;
+		} else if (type == CAP_GUEST && (rights & RIGHT_GUEST_DM) != 0 &&
+		           guest_count < DMOP_TARGETS &&
+		           guest_of(DMOP_GUEST_INDEX(badge)) == NULL) {
+			guests[guest_count++] = (struct guest){
+				.slot = i,
+				.index = DMOP_GUEST_INDEX(badge),
+				.badge = badge,
+				.inject = (rights & RIGHT_GUEST_INJECT) != 0,
+			};
+		} else if (type == CAP_ENDPOINT && (rights & RIGHT_EP_SEND) != 0) {
+			if (DMOP_EP_KIND(badge) == DMOP_EP_ROUTE && route_count < DMOP_EPS)
+				routes[route_count++] =
+				        (struct ep){ i, DMOP_EP_ROUTE_MODEL(badge), 0 };
+			else if (DMOP_EP_KIND(badge) == DMOP_EP_MSI && msi_count < DMOP_EPS)
+				msis[msi_count++] = (struct ep){ i, DMOP_EP_MSI_MODEL(badge),
+					                         DMOP_EP_MSI_GUEST(badge) };
+		}
+	}
+	return ep;
+}
+
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	dmop_init(&state);
+	uint32_t ep = find_caps();
+	if (ep == CAP_SLOT_COUNT || guest_count == 0) {
+		svc_printf("no endpoint or no guest to mediate for\n");
+		return 1;
+	}
+	svc_printf("mediating for %u guest(s): %u device model endpoint(s), %u MSI endpoint(s)\n",
+	           (unsigned)guest_count, (unsigned)route_count, (unsigned)msi_count);
+	struct msg m;
+	enum status s = svc_recv(ep, &m);
+	for (;;) {
+		uint64_t out[IPC_MSG_WORDS] = { STATUS_INVALID_CALL, DMOP_ERR_UNKNOWN_OP };
+		if (s == STATUS_OK && m.label == DMOP_LABEL)
+			dm_op(m.badge, m.w, &out[0], &out[1]);
+		else if (s == STATUS_OK && m.label == DMOP_LABEL_AUDIT)
+			audit(m.badge, m.w, out);
+		bool received = s == STATUS_OK;
+		m.label = 0;
+		for (uint32_t i = 0; i < IPC_MSG_WORDS; i++)
+			m.w[i] = out[i];
+		s = received ? svc_reply_recv(ep, &m) : svc_recv(ep, &m);
+	}
+}
