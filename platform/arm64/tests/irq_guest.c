@@ -24,6 +24,9 @@
  *                    spec section 8's ITS tests, TRANSLATER, a device model's MSI.
  *   GUEST_ITS_OTHER  another VM of the same vits service: only its own LPIs.
  *   GUEST_MSI_DEV    a device model (a service) that sends MSIs through vits.
+ *   GUEST_DMOP_VM / GUEST_DMOP_DM / GUEST_DMOP_AUDIT  the dmop service's test (dmop.dts):
+ *                    a VM, its device model acting only through dmop (then the hostile
+ *                    tries), and an auditor reading the service's audit log.
  *   GUEST_ITS_BENCH  msi_lpi_latency and lpi_injection_latency (tests/bench/its-arm64.dts,
  *                    under -icount), with GUEST_MSI_BENCH_DM, the device model that sends.
  */
@@ -245,6 +248,10 @@ void irq_el1_irq(void)
 			else
 				write_sys(cntp_ctl_el0, 0);
 		}
+#if defined(GUEST_DMOP_VM)
+		if (intid == 53u)
+			w32(UINT64_C(0x0a000000) + 0x08, 0); /* the model lowers it through dmop */
+#endif
 #if defined(GUEST_EMU)
 		if (intid == 40u)
 			w32(UINT64_C(0x0a000000) + 0x40, 0); /* ask the service to lower the line */
@@ -1401,6 +1408,480 @@ int svc_main(uint64_t arg)
 		done = want;
 		hc(HC_YIELD, 0);
 	}
+}
+
+#endif
+
+#if defined(GUEST_DMOP_VM) || defined(GUEST_DMOP_DM) || defined(GUEST_DMOP_AUDIT)
+
+/*
+ * The dmop test (dmop.dts): a VM (partition 0) whose device at DMOP_DEV a device model
+ * (partition 2) serves through the dmop service (partition 3), another VM (1) the model may
+ * not touch, and an auditor (4) that reads the service's audit log at the end.
+ *
+ * The device, 4 KiB, served by the model after it mapped it through an ioreq server:
+ *   0x00 ID (reads "DMOP")    0x04 DATA (kept)       0x08 ISA IRQ 5's level (a store)
+ *   0x0c accesses that came with the wrong badge     0x10 run the hostile phase (a store)
+ *   0x14 checks the hostile phase failed             0x18 the model exits (a store)
+ */
+#include <ipc/dmop.h>
+#include <stdbool.h>
+
+void *memcpy(void *dst, const void *src, size_t n);
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	volatile uint8_t *d = dst;
+	const uint8_t *s = src;
+	while (n-- > 0)
+		*d++ = *s++;
+	return dst;
+}
+
+#define DMOP_DEV UINT64_C(0x0a000000)
+#define DMOP_SPI_BASE 48u
+#define DMOP_INTID (DMOP_SPI_BASE + 5u) /* ISA IRQ 5 */
+#define DMOP_VM 0u
+#define DMOP_OTHER 1u
+#define DMOP_MODEL 2u
+/*
+ * The model's dm_op calls, denials and refusals (its own tally: setup 3, the interrupt 2,
+ * targets 4, ranges 5, buffers 7, padding and op 3, bounds 3, the burst 200, dm_restrict 3,
+ * its own target 3); the auditor must find the same in the service's log.
+ */
+#define DMOP_TEST_CALLS 233u
+#define DMOP_TEST_DENIED 204u
+#define DMOP_TEST_REFUSED 224u
+#define DMOP_TEST_BURST 200u
+
+#endif
+
+#if defined(GUEST_DMOP_VM)
+
+/** Slots: 0 the model's "ready" notification (wait), 1 the auditor's "done" (signal). */
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	cpu_interface_on();
+	w32(GICD + 0x0, 1u << 1);
+	w32(GICR_FRAME(0) + 0x14, 0);
+	w32(GICD + 0x100 + 4 * (DMOP_INTID / 32u), 1u << (DMOP_INTID % 32u)); /* ISENABLER */
+	w64(GICD + 0x6000 + 8 * DMOP_INTID, 0);                               /* IROUTER: vCPU 0 */
+	uint64_t r[9] = { HC_WAIT, 0, 0, 0, 0, 0, 0, 0, 0 };
+	arch_hypercall(r);
+	check(r32(DMOP_DEV + 0x00) == 0x444d4f50u,
+	      "a load in the range the model mapped through dmop is answered by the model");
+	w32(DMOP_DEV + 0x04, 0x1234abcdu);
+	check(r32(DMOP_DEV + 0x04) == 0x1234abcdu,
+	      "a store reaches the model, a load reads it back");
+	uint64_t freq = read_sys(cntfrq_el0);
+	w32(DMOP_DEV + 0x08, 1); /* the model raises ISA IRQ 5 through dmop */
+	uint64_t start = now();
+	irqs_on();
+	while (seen[0][DMOP_INTID] == 0 && now() - start < freq)
+		__asm__ volatile("wfi");
+	irqs_off();
+	check(seen[0][DMOP_INTID] == 1,
+	      "the model raised the VM's interrupt through dmop (set_isa_irq_level), the VM took it once");
+	w32(DMOP_DEV + 0x10, 1); /* the model's hostile phase, before it answers */
+	check(r32(DMOP_DEV + 0x14) == 0, "the model's hostile phase found every attempt refused");
+	check(r32(DMOP_DEV + 0x0c) == 0, "every access reached the model with its route's badge");
+	check(r32(DMOP_DEV + 0x00) == 0x444d4f50u,
+	      "the VM keeps running: its device answers after the range was unmapped and mapped again");
+	w32(DMOP_DEV + 0x18, 1);
+	r[0] = HC_SIGNAL;
+	r[1] = 1;
+	arch_hypercall(r);
+	puts_("all done\n");
+	return 0;
+}
+
+#elif defined(GUEST_DMOP_DM)
+
+#define DM_DMOP 0u  /* endpoint to the dmop service (send; the manifest's badge names it) */
+#define DM_EP 1u    /* its own endpoint (recv): the VM's accesses to its ranges */
+#define DM_READY 2u /* notification (signal): the VM may use its device */
+#define DM_GUEST 3u /* guest capability over the VM: dm only (HC_GUEST_MEM) */
+#define DM_BUF UINT64_C(0x200000) /* its shared region with the service, 4 KiB */
+
+static uint32_t calls, denied, refused, failures, bad_badge;
+static uint16_t server;
+
+static void put_op(const struct dmop_op *o)
+{
+	const uint8_t *s = (const uint8_t *)o;
+	volatile uint8_t *d = (volatile uint8_t *)(uintptr_t)DM_BUF;
+	for (uint32_t i = 0; i < sizeof(*o); i++)
+		d[i] = s[i];
+}
+
+static void get_op(struct dmop_op *o)
+{
+	uint8_t *d = (uint8_t *)o;
+	const volatile uint8_t *s = (const volatile uint8_t *)(uintptr_t)DM_BUF;
+	for (uint32_t i = 0; i < sizeof(*o); i++)
+		d[i] = s[i];
+}
+
+/** One dm_op call with its words as given; the reply's status and error. */
+static uint64_t dm_raw(uint64_t target, uint64_t nr, uint64_t off0, uint64_t len0, uint64_t off1,
+                       uint64_t len1, uint64_t *err)
+{
+	uint64_t r[9] = { HC_CALL, DM_DMOP, DMOP_LABEL, target, nr, off0, len0, off1, len1 };
+	arch_hypercall(r);
+	calls++;
+	denied += r[4] == DMOP_ERR_DENIED;
+	refused += r[4] != DMOP_OK && r[4] != DMOP_ERR_CONTINUE;
+	*err = r[4];
+	return r[0] == STATUS_OK ? r[3] : STATUS_LIMIT + r[0];
+}
+
+static uint64_t dm_op1(uint64_t target, const struct dmop_op *o, uint64_t *err)
+{
+	put_op(o);
+	return dm_raw(target, 1, 0, sizeof(*o), 0, 0, err);
+}
+
+/*
+ * Checks are reported by group (the console budget of a partition is 2 KiB a second): a
+ * failed one at once with what it got, the group's verdict at its end.
+ */
+static uint32_t group_failures;
+
+static void expect(uint64_t status, uint64_t err, uint64_t want_status, uint64_t want_err,
+                   const char *what)
+{
+	if (status == want_status && err == want_err)
+		return;
+	failures++;
+	group_failures++;
+	puts_("FAILED: ");
+	puts_(what);
+	puts_(" (status ");
+	putu(status);
+	puts_(", error ");
+	putu(err);
+	puts_(")\n");
+}
+
+static void group(const char *what)
+{
+	check(group_failures == 0, what);
+	group_failures = 0;
+}
+
+/** An operation on target whose result must be (want_status, want_err). */
+static void try_op(uint64_t target, const struct dmop_op *o, uint64_t want_status,
+                   uint64_t want_err, const char *what)
+{
+	uint64_t err, s = dm_op1(target, o, &err);
+	expect(s, err, want_status, want_err, what);
+}
+
+static struct dmop_op isa_op(uint32_t irq, uint32_t level)
+{
+	struct dmop_op o = { .op = DMOP_SET_ISA_IRQ_LEVEL };
+	o.u.isa.isa_irq = (uint8_t)irq;
+	o.u.isa.level = (uint8_t)level;
+	return o;
+}
+
+static struct dmop_op range_op(uint32_t op, uint32_t id, uint32_t type, uint64_t start,
+                               uint64_t end)
+{
+	struct dmop_op o = { .op = op };
+	o.u.range.id = (uint16_t)id;
+	o.u.range.type = (uint8_t)type;
+	o.u.range.start = start;
+	o.u.range.end = end;
+	return o;
+}
+
+static uint64_t hc5(uint64_t nr, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5)
+{
+	uint64_t r[9] = { nr, r1, r2, r3, r4, r5, 0, 0, 0 };
+	arch_hypercall(r);
+	return r[0];
+}
+
+/** What a compromised model tries; every attempt must be refused with the right status. */
+static void hostile(void)
+{
+	struct dmop_op o = isa_op(5, 0);
+	try_op(DMOP_OTHER, &o, STATUS_NO_RIGHTS, DMOP_ERR_DENIED,
+	       "hostile: another guest as target: DENIED");
+	try_op(9, &o, STATUS_INVALID_CAP, DMOP_ERR_NO_TARGET, "hostile: no such guest: NO_TARGET");
+	try_op(DMOP_MODEL, &o, STATUS_NO_RIGHTS, DMOP_ERR_DENIED,
+	       "hostile: its own domain: DENIED");
+	try_op(UINT64_C(1) << 32, &o, STATUS_INVALID_CAP, DMOP_ERR_NO_TARGET,
+	       "hostile: target 2^32 (no truncation to guest 0): NO_TARGET");
+	group("targets: another guest and itself DENIED, no guest and 2^32 NO_TARGET");
+
+	o = range_op(DMOP_MAP_IO_RANGE, server, DMOP_RANGE_MEMORY, DMOP_DEV + 0x800,
+	             DMOP_DEV + 0x17ff);
+	try_op(DMOP_VM, &o, STATUS_BUSY, DMOP_ERR_EXISTS,
+	       "hostile: a range overlapping its own: EXISTS");
+	o = range_op(DMOP_MAP_IO_RANGE, server, DMOP_RANGE_MEMORY, 0x100000, 0x100fff);
+	try_op(DMOP_VM, &o, STATUS_BUSY, DMOP_ERR_EXISTS,
+	       "hostile: a range over the VM's RAM (the kernel refuses the route): EXISTS");
+	o = range_op(DMOP_MAP_IO_RANGE, server + 1u, DMOP_RANGE_MEMORY, 0x0b000000, 0x0b000fff);
+	try_op(DMOP_VM, &o, STATUS_INVALID_ARG, DMOP_ERR_NOT_FOUND,
+	       "hostile: a server it never created: NOT_FOUND");
+	o = range_op(DMOP_MAP_IO_RANGE, server, DMOP_RANGE_PORT, 0x70, 0x71);
+	try_op(DMOP_VM, &o, STATUS_INVALID_CALL, DMOP_ERR_NOT_SUPPORTED,
+	       "hostile: port ranges on arm64: NOT_SUPPORTED");
+	o = range_op(DMOP_UNMAP_IO_RANGE, server, DMOP_RANGE_MEMORY, DMOP_DEV, DMOP_DEV + 0x7ff);
+	try_op(DMOP_VM, &o, STATUS_INVALID_ARG, DMOP_ERR_NOT_FOUND,
+	       "hostile: unmapping half of its range: NOT_FOUND");
+	group("ranges: over its own or the VM's RAM EXISTS, another server or half a range "
+	      "NOT_FOUND, ports NOT_SUPPORTED");
+
+	uint64_t err, s;
+	o = isa_op(5, 0);
+	put_op(&o);
+	s = dm_raw(DMOP_VM, 3, 0, sizeof(o), 0, 8, &err);
+	expect(s, err, STATUS_INVALID_ARG, DMOP_ERR_TOO_MANY_BUFS,
+	       "malformed: nr_bufs 3: TOO_MANY_BUFS");
+	s = dm_raw(DMOP_VM, (UINT64_C(1) << 32) + 1u, 0, sizeof(o), 0, 0, &err);
+	expect(s, err, STATUS_INVALID_ARG, DMOP_ERR_TOO_MANY_BUFS,
+	       "malformed: nr_bufs 2^32 + 1: TOO_MANY_BUFS");
+	s = dm_raw(DMOP_VM, 1, 0, 4, 0, 0, &err);
+	expect(s, err, STATUS_INVALID_ARG, DMOP_ERR_BUFFER,
+	       "malformed: buffer 0 of 4 bytes: BUFFER");
+	s = dm_raw(DMOP_VM, 1, 0, 12, 0, 0, &err);
+	expect(s, err, STATUS_INVALID_ARG, DMOP_ERR_BUFFER,
+	       "malformed: buffer 0 shorter than its arguments: BUFFER");
+	s = dm_raw(DMOP_VM, 1, 0xff8, 16, 0, 0, &err);
+	expect(s, err, STATUS_INVALID_ARG, DMOP_ERR_BUFFER,
+	       "malformed: buffer 0 past the region's end: BUFFER");
+	s = dm_raw(DMOP_VM, 1, UINT64_MAX - 7u, 16, 0, 0, &err);
+	expect(s, err, STATUS_INVALID_ARG, DMOP_ERR_BUFFER,
+	       "malformed: buffer 0 wrapping around: BUFFER");
+	s = dm_raw(DMOP_VM, 2, 0, sizeof(o), 0x1000, 1, &err);
+	expect(s, err, STATUS_INVALID_ARG, DMOP_ERR_BUFFER,
+	       "malformed: buffer 1 outside the region: BUFFER");
+	group("buffers: nr_bufs 3 and 2^32 + 1 TOO_MANY_BUFS; short, past the end, wrapping, "
+	      "outside BUFFER");
+	o = isa_op(5, 0);
+	o.pad = 1;
+	try_op(DMOP_VM, &o, STATUS_INVALID_ARG, DMOP_ERR_INVALID,
+	       "malformed: header padding: INVALID");
+	o = isa_op(5, 0);
+	o.u.isa.pad[3] = 0xff;
+	try_op(DMOP_VM, &o, STATUS_INVALID_ARG, DMOP_ERR_INVALID,
+	       "malformed: argument padding: INVALID");
+	o = (struct dmop_op){ .op = 99 };
+	try_op(DMOP_VM, &o, STATUS_INVALID_CALL, DMOP_ERR_UNKNOWN_OP,
+	       "malformed: operation 99: UNKNOWN_OP");
+	group("padding in the header or the arguments INVALID, operation 99 UNKNOWN_OP");
+	o = isa_op(16, 1);
+	try_op(DMOP_VM, &o, STATUS_INVALID_ARG, DMOP_ERR_INVALID, "bounds: ISA IRQ 16: INVALID");
+	o = (struct dmop_op){ .op = DMOP_INJECT_MSI };
+	try_op(DMOP_VM, &o, STATUS_INVALID_CALL, DMOP_ERR_NOT_SUPPORTED,
+	       "inject_msi without a virtual ITS: NOT_SUPPORTED");
+	o = (struct dmop_op){ .op = DMOP_REMOTE_SHUTDOWN };
+	try_op(DMOP_VM, &o, STATUS_INVALID_CALL, DMOP_ERR_NOT_SUPPORTED,
+	       "remote_shutdown: NOT_SUPPORTED (no kernel call stops another partition)");
+	group("ISA IRQ 16 INVALID; inject_msi (no virtual ITS) and remote_shutdown NOT_SUPPORTED");
+
+	uint64_t r[9] = { HC_CALL, DM_DMOP, 0x1234, 0, 0, 0, 0, 0, 0 };
+	arch_hypercall(r);
+	expect(r[3], r[4], STATUS_INVALID_CALL, DMOP_ERR_UNKNOWN_OP, "another label: INVALID_CALL");
+	uint64_t a[9] = { HC_CALL, DM_DMOP, DMOP_LABEL_AUDIT, DMOP_AUDIT_MODEL, DMOP_MODEL, 0, 0,
+		          0,       0 };
+	arch_hypercall(a);
+	expect(a[3], 0, STATUS_NO_RIGHTS, 0, "reading the audit log without the auditor's badge");
+	expect(hc5(HC_GUEST_ROUTE, DM_GUEST, DM_EP, 0x0b000000, 0x1000, IPC_ROUTE_MAP), 0,
+	       STATUS_NO_RIGHTS, 0,
+	       "bypassing dmop: HC_GUEST_ROUTE with its own dm right and an endpoint it cannot send to");
+	group("another label, the audit log without the auditor's badge, HC_GUEST_ROUTE of its "
+	      "own: refused");
+
+	uint32_t burst_denied = 0;
+	o = isa_op(5, 1);
+	for (uint32_t i = 0; i < DMOP_TEST_BURST; i++) {
+		put_op(&o);
+		s = dm_raw(DMOP_OTHER, 1, 0, sizeof(o), 0, 0, &err);
+		burst_denied += s == STATUS_NO_RIGHTS && err == DMOP_ERR_DENIED;
+	}
+	expect(burst_denied, 0, DMOP_TEST_BURST, 0,
+	       "a burst of 200 calls on another guest: all DENIED");
+	group("a burst of 200 calls on another guest: all DENIED");
+
+	/* dm_restrict, then drop every capability but the service's endpoint and its own. */
+	uint64_t v[9] = { HC_GUEST_MEM, DM_GUEST, 0x100000, 8, 0, 0, 0, 0, 0 };
+	arch_hypercall(v);
+	expect(v[0], 0, STATUS_OK, 0, "before dm_restrict its dm right reads the VM's RAM");
+	o = (struct dmop_op){ .op = DMOP_RESTRICT };
+	try_op(DMOP_VM, &o, STATUS_OK, DMOP_OK, "dm_restrict to its VM");
+	try_op(DMOP_OTHER, &o, STATUS_NO_RIGHTS, DMOP_ERR_DENIED,
+	       "after dm_restrict: dm_restrict to another guest: DENIED");
+	o = isa_op(5, 0);
+	try_op(DMOP_OTHER, &o, STATUS_NO_RIGHTS, DMOP_ERR_DENIED,
+	       "after dm_restrict: another target: DENIED");
+	group("dm_restrict to its VM; then another target, or dm_restrict to it, DENIED");
+	expect(hc5(HC_CAP_DROP, DM_READY, 0, 0, 0, 0), 0, STATUS_OK, 0,
+	       "it drops its notification");
+	expect(hc5(HC_CAP_DROP, DM_GUEST, 0, 0, 0, 0), 0, STATUS_OK, 0, "it drops its dm right");
+	v[0] = HC_GUEST_MEM;
+	v[1] = DM_GUEST;
+	v[2] = 0x100000;
+	v[3] = 8;
+	arch_hypercall(v);
+	expect(v[0], 0, STATUS_INVALID_CAP, 0, "after the drop: HC_GUEST_MEM is refused");
+	expect(hc5(HC_SIGNAL, DM_READY, 0, 0, 0, 0), 0, STATUS_INVALID_CAP, 0,
+	       "after the drop: HC_SIGNAL is refused");
+	group("it drops its other capabilities (HC_CAP_DROP): its dm right and notification are "
+	      "refused from then on");
+	o = (struct dmop_op){ .op = DMOP_GET_IOREQ_SERVER_INFO };
+	o.u.info.id = server;
+	put_op(&o);
+	s = dm_raw(DMOP_VM, 1, 0, sizeof(o), 0, 0, &err);
+	get_op(&o);
+	expect(s == STATUS_OK && o.u.info.enabled == 1 && o.u.info.nr_ranges == 1, err, 1, DMOP_OK,
+	       "after dm_restrict: its own target still works (its server: enabled, 1 range)");
+	o = range_op(DMOP_UNMAP_IO_RANGE, server, DMOP_RANGE_MEMORY, DMOP_DEV, DMOP_DEV + 0xfff);
+	try_op(DMOP_VM, &o, STATUS_OK, DMOP_OK, "it unmaps its range exactly");
+	o.op = DMOP_MAP_IO_RANGE;
+	try_op(DMOP_VM, &o, STATUS_OK, DMOP_OK, "and maps it again");
+	group("its own target still works: its server's info, an exact unmap, the map again");
+	puts_("model: ");
+	putu(calls);
+	puts_(" dm_op calls, ");
+	putu(denied);
+	puts_(" denied, ");
+	putu(refused);
+	puts_(" refused\n");
+}
+
+/** Setup through dmop, then serve the VM's device until it says goodbye. */
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	uint64_t err, s;
+	struct dmop_op o = { .op = DMOP_CREATE_IOREQ_SERVER };
+	s = dm_op1(DMOP_VM, &o, &err);
+	get_op(&o);
+	server = o.u.create.id;
+	expect(s, err, STATUS_OK, DMOP_OK, "create_ioreq_server for its VM");
+	o = range_op(DMOP_MAP_IO_RANGE, server, DMOP_RANGE_MEMORY, DMOP_DEV, DMOP_DEV + 0xfff);
+	try_op(DMOP_VM, &o, STATUS_OK, DMOP_OK, "map_io_range: its device's 4 KiB");
+	o = (struct dmop_op){ .op = DMOP_SET_IOREQ_SERVER_STATE };
+	o.u.state.id = server;
+	o.u.state.enabled = 1;
+	try_op(DMOP_VM, &o, STATUS_OK, DMOP_OK, "set_ioreq_server_state: enabled");
+	group("an ioreq server for its VM, its device's 4 KiB mapped, enabled");
+	(void)hc5(HC_SIGNAL, DM_READY, 0, 0, 0, 0);
+	uint32_t data = 0;
+	for (;;) {
+		uint64_t r[9] = { HC_RECV, DM_EP, 0, 0, 0, 0, 0, 0, 0 };
+		arch_hypercall(r);
+		uint64_t status = IPC_MMIO_DONE, value = 0;
+		if (r[0] != STATUS_OK || r[2] != IPC_LABEL_MMIO) {
+			bad_badge++;
+			continue;
+		}
+		if (r[1] != DMOP_ROUTE_BADGE(DMOP_VM, server))
+			bad_badge++;
+		bool write = (r[4] & IPC_MMIO_WRITE) != 0;
+		switch (r[7]) {
+		case 0x00:
+			value = 0x444d4f50u;
+			break;
+		case 0x04:
+			if (write)
+				data = (uint32_t)r[5];
+			value = data;
+			break;
+		case 0x08:
+			o = isa_op(5, r[5] & 1u);
+			s = dm_op1(DMOP_VM, &o, &err);
+			failures += s != STATUS_OK;
+			break;
+		case 0x0c:
+			value = bad_badge;
+			break;
+		case 0x10:
+			hostile();
+			break;
+		case 0x14:
+			value = failures;
+			break;
+		case 0x18:
+			break;
+		default:
+			status = IPC_MMIO_ABORT;
+		}
+		uint64_t q[9] = { HC_REPLY, 0, 0, status, value, 0, 0, 0, 0 };
+		arch_hypercall(q);
+		if (r[7] == 0x18 && write)
+			return 0;
+	}
+}
+
+#elif defined(GUEST_DMOP_AUDIT)
+
+/** Slots: 0 the dmop service's endpoint (the auditor's badge), 1 the VM's "done" (wait). */
+static uint64_t audit_call(uint64_t what, uint64_t which, uint64_t *w)
+{
+	uint64_t r[9] = { HC_CALL, 0, DMOP_LABEL_AUDIT, what, which, 0, 0, 0, 0 };
+	arch_hypercall(r);
+	for (uint32_t i = 0; i < 6; i++)
+		w[i] = r[3 + i];
+	return r[0] == STATUS_OK ? r[3] : STATUS_LIMIT;
+}
+
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	uint64_t w[6];
+	uint64_t r[9] = { HC_WAIT, 1, 0, 0, 0, 0, 0, 0, 0 };
+	arch_hypercall(r);
+	check(audit_call(DMOP_AUDIT_MODEL, DMOP_MODEL, w) == STATUS_OK, "the model's record");
+	puts_("dmop: model 2: ");
+	putu(w[1]);
+	puts_(" calls, ");
+	putu(w[2]);
+	puts_(" denied, ");
+	putu(w[3]);
+	puts_(" refused, restricted ");
+	putu(w[4]);
+	puts_(" to guest ");
+	putu(w[5]);
+	puts_("\n");
+	check(w[1] == DMOP_TEST_CALLS && w[2] == DMOP_TEST_DENIED && w[3] == DMOP_TEST_REFUSED,
+	      "audit: every call of the model counted, its denials and refusals exactly");
+	check(w[4] == 1 && w[5] == DMOP_VM, "audit: the model restricted itself to its VM");
+	check(audit_call(DMOP_AUDIT_MODEL, 7, w) == STATUS_INVALID_ARG,
+	      "audit: no record of a partition that never called");
+	uint32_t kept = 0, burst = 0, newest_ok = 0;
+	uint64_t total = 0;
+	for (uint32_t i = 0; audit_call(DMOP_AUDIT_RECORD, i, w) == STATUS_OK; i++) {
+		kept++;
+		total = w[1];
+		burst += w[3] == DMOP_MODEL && w[4] == DMOP_OTHER &&
+		         (w[5] & 0xffffu) == DMOP_SET_ISA_IRQ_LEVEL &&
+		         w[5] >> 16 == DMOP_ERR_DENIED;
+		newest_ok = w[3] == DMOP_MODEL && w[4] == DMOP_VM &&
+		            (w[5] & 0xffffu) == DMOP_MAP_IO_RANGE && w[5] >> 16 == DMOP_OK;
+		if (i + 8u >= 64u) {
+			puts_("audit: #");
+			putu(w[2]);
+			puts_(" caller ");
+			putu(w[3]);
+			puts_(" target ");
+			putu(w[4]);
+			puts_(" op ");
+			putu(w[5] & 0xffffu);
+			puts_(" error ");
+			putu(w[5] >> 16);
+			puts_("\n");
+		}
+	}
+	check(kept == 64 && total == DMOP_TEST_CALLS,
+	      "audit: the ring keeps the last 64 of every call made");
+	check(burst >= 40, "audit: the burst's denials are in the ring, with target and reason");
+	check(newest_ok, "audit: the newest record is the model's last map_io_range, done");
+	return 0;
 }
 
 #endif
