@@ -70,6 +70,7 @@ static uint8_t bounce[DMOP_REGION_MAX];
 /** The call in flight: who makes it (dmop_env's ctx). */
 struct caller {
 	uint64_t badge;
+	uint64_t delivered; /**< inject_msi: 1 if the virtual ITS made it an LPI (reply w2) */
 };
 
 static struct guest *guest_of(uint32_t index)
@@ -230,14 +231,17 @@ static enum dmop_error env_event(void *ctx, uint32_t target, const struct dmop_i
 
 static enum dmop_error env_msi(void *ctx, uint32_t target, uint64_t addr, uint32_t data)
 {
-	const struct caller *c = ctx;
+	struct caller *c = ctx;
 	(void)addr; /* the guest's one doorbell is its virtual ITS's GITS_TRANSLATER */
 	for (uint32_t i = 0; i < msi_count; i++) {
 		if (msis[i].model != DMOP_BADGE_CALLER(c->badge) || msis[i].guest != target)
 			continue;
 		struct msg m = { .label = VITS_LABEL_MSI, .w = { data } };
 		/* A write the ITS drops (an unmapped event) is dropped as on hardware: no error. */
-		return svc_call(msis[i].slot, &m) == STATUS_OK ? DMOP_OK : DMOP_ERR_BUSY;
+		if (svc_call(msis[i].slot, &m) != STATUS_OK)
+			return DMOP_ERR_BUSY;
+		c->delivered = m.w[0] == 1u;
+		return DMOP_OK;
 	}
 	return DMOP_ERR_NOT_SUPPORTED;
 }
@@ -258,10 +262,10 @@ static bool inside(uint64_t offset, uint64_t len, uint64_t size)
 	return offset <= size && len <= size - offset;
 }
 
-/** One dm_op call: words as received, the caller's badge; fills the reply's two words. */
-static void dm_op(uint64_t badge, const uint64_t *w, uint64_t *status, uint64_t *error)
+/** One dm_op call: words as received, the caller's badge; fills the reply's words 0..2. */
+static void dm_op(uint64_t badge, const uint64_t *w, uint64_t *out)
 {
-	struct caller c = { badge };
+	struct caller c = { badge, 0 };
 	const struct dmop_env env = {
 		&c,        env_allowed, env_exists,     env_vcpus,      env_ram,
 		env_route, env_irq,     env_take_dirty, env_mark_dirty, env_mem_type,
@@ -285,8 +289,9 @@ static void dm_op(uint64_t badge, const uint64_t *w, uint64_t *status, uint64_t 
 		if (inside(desc[2 * b], desc[2 * b + 1], size))
 			memcpy((uint8_t *)(uintptr_t)ipa + desc[2 * b], &bounce[desc[2 * b]],
 			       desc[2 * b + 1]);
-	*status = dmop_status(e);
-	*error = e;
+	out[0] = dmop_status(e);
+	out[1] = e;
+	out[2] = c.delivered;
 }
 
 /** DMOP_LABEL_AUDIT (ipc/dmop.h): reply words 0..5. */
@@ -366,7 +371,7 @@ int svc_main(uint64_t arg)
 	for (;;) {
 		uint64_t out[IPC_MSG_WORDS] = { STATUS_INVALID_CALL, DMOP_ERR_UNKNOWN_OP };
 		if (s == STATUS_OK && m.label == DMOP_LABEL)
-			dm_op(m.badge, m.w, &out[0], &out[1]);
+			dm_op(m.badge, m.w, out);
 		else if (s == STATUS_OK && m.label == DMOP_LABEL_AUDIT)
 			audit(m.badge, m.w, out);
 		bool received = s == STATUS_OK;

@@ -17,7 +17,9 @@
  * operation, zero padding and the operation's arguments, never an address; results come back
  * in it. Buffer 1 carries an operation's array (modified_memory's extents, track_dirty_vram's
  * bitmap). The reply's word 0 is an ABI status (ipc/abi.h), word 1 the enum dmop_error that
- * says exactly what happened:
+ * says exactly what happened, word 2 for inject_msi 1 if the guest's MSI controller (its
+ * virtual ITS) made the MSI an interrupt, 0 if it dropped it (an event the guest never
+ * mapped; not an error, as on hardware):
  *
  *   Xen        dmop_error                status
  *   E2BIG      DMOP_ERR_TOO_MANY_BUFS    STATUS_INVALID_ARG

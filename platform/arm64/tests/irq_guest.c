@@ -1885,3 +1885,54 @@ int svc_main(uint64_t arg)
 }
 
 #endif
+
+#if defined(GUEST_DMOP_MSI)
+
+/*
+ * A device model whose MSIs go through the dmop service (dmop-msi.dts, its.dts's VMs): slot 0
+ * its endpoint to the service (DMOP_BADGE(3, 0, 0x1000000, 0x1000)), its buffers at 0x200000.
+ * inject_msi on its VM with data 3 (the EventID), one per yield, until the service says the
+ * vits service made one an LPI (reply w2; an MSI to an event the VM has not mapped yet is
+ * dropped, as on hardware): the service calls the vits service with the DeviceID the
+ * manifest gave the pair (5).
+ */
+#include <ipc/dmop.h>
+
+static uint64_t msi_call(uint64_t target, uint32_t data, uint64_t *err, uint64_t *delivered)
+{
+	volatile struct dmop_op *o = (volatile struct dmop_op *)(uintptr_t)0x200000u;
+	o->op = DMOP_INJECT_MSI;
+	o->pad = 0;
+	o->u.msi.data = data;
+	o->u.msi.pad = 0;
+	o->u.msi.addr = 0x08090040u; /* GITS_TRANSLATER of the VM's virtual ITS */
+	uint64_t r[9] = { HC_CALL, 0, DMOP_LABEL, target, 1, 0, sizeof(struct dmop_op), 0, 0 };
+	arch_hypercall(r);
+	*err = r[4];
+	*delivered = r[5];
+	return r[0] == STATUS_OK ? r[3] : STATUS_LIMIT;
+}
+
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	uint64_t err, delivered, s = msi_call(1, 3, &err, &delivered);
+	check(s == STATUS_NO_RIGHTS && err == DMOP_ERR_DENIED,
+	      "inject_msi on the other VM, which it does not serve: DENIED");
+	for (uint32_t tries = 0; tries < 100000u; tries++) {
+		s = msi_call(0, 3, &err, &delivered);
+		if (s != STATUS_OK || err != DMOP_OK) {
+			check(0, "inject_msi on its VM through dmop and the vits service");
+			return 1;
+		}
+		if (delivered) {
+			check(1, "inject_msi on its VM through dmop and the vits service: an LPI");
+			return 0;
+		}
+		hc(HC_YIELD, 0);
+	}
+	check(0, "inject_msi: its VM never mapped the event");
+	return 1;
+}
+
+#endif
