@@ -1506,6 +1506,15 @@ int svc_main(uint64_t arg)
 static uint32_t calls, denied, refused, failures, bad_badge;
 static uint16_t server;
 
+/** An operation with every other byte zero (padding included: the service checks it). */
+static struct dmop_op new_op(uint32_t op)
+{
+	struct dmop_op o;
+	memset(&o, 0, sizeof(o));
+	o.op = op;
+	return o;
+}
+
 static void put_op(const struct dmop_op *o)
 {
 	const uint8_t *s = (const uint8_t *)o;
@@ -1579,7 +1588,7 @@ static void try_op(uint64_t target, const struct dmop_op *o, uint64_t want_statu
 
 static struct dmop_op isa_op(uint32_t irq, uint32_t level)
 {
-	struct dmop_op o = { .op = DMOP_SET_ISA_IRQ_LEVEL };
+	struct dmop_op o = new_op(DMOP_SET_ISA_IRQ_LEVEL);
 	o.u.isa.isa_irq = (uint8_t)irq;
 	o.u.isa.level = (uint8_t)level;
 	return o;
@@ -1588,7 +1597,7 @@ static struct dmop_op isa_op(uint32_t irq, uint32_t level)
 static struct dmop_op range_op(uint32_t op, uint32_t id, uint32_t type, uint64_t start,
                                uint64_t end)
 {
-	struct dmop_op o = { .op = op };
+	struct dmop_op o = new_op(op);
 	o.u.range.id = (uint16_t)id;
 	o.u.range.type = (uint8_t)type;
 	o.u.range.start = start;
@@ -1669,16 +1678,16 @@ static void hostile(void)
 	o.u.isa.pad[3] = 0xff;
 	try_op(DMOP_VM, &o, STATUS_INVALID_ARG, DMOP_ERR_INVALID,
 	       "malformed: argument padding: INVALID");
-	o = (struct dmop_op){ .op = 99 };
+	o = new_op(99);
 	try_op(DMOP_VM, &o, STATUS_INVALID_CALL, DMOP_ERR_UNKNOWN_OP,
 	       "malformed: operation 99: UNKNOWN_OP");
 	group("padding in the header or the arguments INVALID, operation 99 UNKNOWN_OP");
 	o = isa_op(16, 1);
 	try_op(DMOP_VM, &o, STATUS_INVALID_ARG, DMOP_ERR_INVALID, "bounds: ISA IRQ 16: INVALID");
-	o = (struct dmop_op){ .op = DMOP_INJECT_MSI };
+	o = new_op(DMOP_INJECT_MSI);
 	try_op(DMOP_VM, &o, STATUS_INVALID_CALL, DMOP_ERR_NOT_SUPPORTED,
 	       "inject_msi without a virtual ITS: NOT_SUPPORTED");
-	o = (struct dmop_op){ .op = DMOP_REMOTE_SHUTDOWN };
+	o = new_op(DMOP_REMOTE_SHUTDOWN);
 	try_op(DMOP_VM, &o, STATUS_INVALID_CALL, DMOP_ERR_NOT_SUPPORTED,
 	       "remote_shutdown: NOT_SUPPORTED (no kernel call stops another partition)");
 	group("ISA IRQ 16 INVALID; inject_msi (no virtual ITS) and remote_shutdown NOT_SUPPORTED");
@@ -1711,7 +1720,7 @@ static void hostile(void)
 	uint64_t v[9] = { HC_GUEST_MEM, DM_GUEST, 0x100000, 8, 0, 0, 0, 0, 0 };
 	arch_hypercall(v);
 	expect(v[0], 0, STATUS_OK, 0, "before dm_restrict its dm right reads the VM's RAM");
-	o = (struct dmop_op){ .op = DMOP_RESTRICT };
+	o = new_op(DMOP_RESTRICT);
 	try_op(DMOP_VM, &o, STATUS_OK, DMOP_OK, "dm_restrict to its VM");
 	try_op(DMOP_OTHER, &o, STATUS_NO_RIGHTS, DMOP_ERR_DENIED,
 	       "after dm_restrict: dm_restrict to another guest: DENIED");
@@ -1732,7 +1741,7 @@ static void hostile(void)
 	       "after the drop: HC_SIGNAL is refused");
 	group("it drops its other capabilities (HC_CAP_DROP): its dm right and notification are "
 	      "refused from then on");
-	o = (struct dmop_op){ .op = DMOP_GET_IOREQ_SERVER_INFO };
+	o = new_op(DMOP_GET_IOREQ_SERVER_INFO);
 	o.u.info.id = server;
 	put_op(&o);
 	s = dm_raw(DMOP_VM, 1, 0, sizeof(o), 0, 0, &err);
@@ -1758,14 +1767,14 @@ int svc_main(uint64_t arg)
 {
 	(void)arg;
 	uint64_t err, s;
-	struct dmop_op o = { .op = DMOP_CREATE_IOREQ_SERVER };
+	struct dmop_op o = new_op(DMOP_CREATE_IOREQ_SERVER);
 	s = dm_op1(DMOP_VM, &o, &err);
 	get_op(&o);
 	server = o.u.create.id;
 	expect(s, err, STATUS_OK, DMOP_OK, "create_ioreq_server for its VM");
 	o = range_op(DMOP_MAP_IO_RANGE, server, DMOP_RANGE_MEMORY, DMOP_DEV, DMOP_DEV + 0xfff);
 	try_op(DMOP_VM, &o, STATUS_OK, DMOP_OK, "map_io_range: its device's 4 KiB");
-	o = (struct dmop_op){ .op = DMOP_SET_IOREQ_SERVER_STATE };
+	o = new_op(DMOP_SET_IOREQ_SERVER_STATE);
 	o.u.state.id = server;
 	o.u.state.enabled = 1;
 	try_op(DMOP_VM, &o, STATUS_OK, DMOP_OK, "set_ioreq_server_state: enabled");
