@@ -1422,7 +1422,11 @@ int svc_main(uint64_t arg)
  * The device, 4 KiB, served by the model after it mapped it through an ioreq server:
  *   0x00 ID (reads "DMOP")    0x04 DATA (kept)       0x08 ISA IRQ 5's level (a store)
  *   0x0c accesses that came with the wrong badge     0x10 run the hostile phase (a store)
- *   0x14 checks the hostile phase failed             0x18 the model exits (a store)
+ *   0x14 checks the hostile phase failed
+ *   0x18 the model crashes on this store once (counting in its preserved region); the kernel
+ *        restarts it and its successor, which finds its ioreq server kept by dmop, completes it
+ *   0x1c the model's crashes | 1 << 8 if its successor found its server and its dropped
+ *        capabilities still gone
  */
 #include <ipc/dmop.h>
 #include <stdbool.h>
@@ -1446,9 +1450,10 @@ void *memcpy(void *dst, const void *src, size_t n)
 /*
  * The model's dm_op calls, denials and refusals (its own tally: setup 3, the interrupt 2,
  * targets 4, ranges 5, buffers 7, padding and op 3, bounds 3, the burst 200, dm_restrict 3,
- * its own target 3); the auditor must find the same in the service's log.
+ * its own target 3; then its successor's get_ioreq_server_info, 1); the auditor must find the
+ * same in the service's log.
  */
-#define DMOP_TEST_CALLS 233u
+#define DMOP_TEST_CALLS 234u
 #define DMOP_TEST_DENIED 204u
 #define DMOP_TEST_REFUSED 224u
 #define DMOP_TEST_BURST 200u
@@ -1487,7 +1492,10 @@ int svc_main(uint64_t arg)
 	check(r32(DMOP_DEV + 0x0c) == 0, "every access reached the model with its route's badge");
 	check(r32(DMOP_DEV + 0x00) == 0x444d4f50u,
 	      "the VM keeps running: its device answers after the range was unmapped and mapped again");
-	w32(DMOP_DEV + 0x18, 1);
+	w32(DMOP_DEV + 0x18, 1); /* the model dies holding it; its successor completes it */
+	check(r32(DMOP_DEV + 0x1c) == (1u | 1u << 8),
+	      "the model crashed on a store; its successor (server kept, dropped caps still "
+	      "gone) completed it");
 	r[0] = HC_SIGNAL;
 	r[1] = 1;
 	arch_hypercall(r);
@@ -1502,6 +1510,15 @@ int svc_main(uint64_t arg)
 #define DM_READY 2u /* notification (signal): the VM may use its device */
 #define DM_GUEST 3u /* guest capability over the VM: dm only (HC_GUEST_MEM) */
 #define DM_BUF UINT64_C(0x200000) /* its shared region with the service, 4 KiB */
+#define DM_MAGIC 0x444d5354u      /* "DMST" */
+
+/** What survives its restarts (a `preserve;` region at 0x300000). */
+struct dm_persist {
+	uint32_t magic, crashes;
+	uint16_t server;
+};
+static volatile struct dm_persist *const persist =
+        (volatile struct dm_persist *)(uintptr_t)0x300000u;
 
 static uint32_t calls, denied, refused, failures, bad_badge;
 static uint16_t server;
@@ -1762,24 +1779,52 @@ static void hostile(void)
 	puts_(" refused\n");
 }
 
-/** Setup through dmop, then serve the VM's device until it says goodbye. */
+/**
+ * A successor (the model is restartable): dmop kept its server and its restriction, the
+ * kernel its route; and the capabilities it dropped stay dropped (a restart restores RAM and
+ * image, not the capability table), so a crash gives it nothing back.
+ */
+static bool restarted(void)
+{
+	uint64_t err, s;
+	server = persist->server;
+	bool dropped = hc5(HC_CAP_INFO, DM_READY, 0, 0, 0, 0) == STATUS_INVALID_CAP &&
+	               hc5(HC_CAP_INFO, DM_GUEST, 0, 0, 0, 0) == STATUS_INVALID_CAP;
+	struct dmop_op o = new_op(DMOP_GET_IOREQ_SERVER_INFO);
+	o.u.info.id = server;
+	put_op(&o);
+	s = dm_raw(DMOP_VM, 1, 0, sizeof(o), 0, 0, &err);
+	get_op(&o);
+	return dropped && s == STATUS_OK && o.u.info.enabled == 1 && o.u.info.nr_ranges == 1;
+}
+
+/** Setup through dmop (or find it kept, after a restart), then serve the VM's device. */
 int svc_main(uint64_t arg)
 {
 	(void)arg;
 	uint64_t err, s;
-	struct dmop_op o = new_op(DMOP_CREATE_IOREQ_SERVER);
-	s = dm_op1(DMOP_VM, &o, &err);
-	get_op(&o);
-	server = o.u.create.id;
-	expect(s, err, STATUS_OK, DMOP_OK, "create_ioreq_server for its VM");
-	o = range_op(DMOP_MAP_IO_RANGE, server, DMOP_RANGE_MEMORY, DMOP_DEV, DMOP_DEV + 0xfff);
-	try_op(DMOP_VM, &o, STATUS_OK, DMOP_OK, "map_io_range: its device's 4 KiB");
-	o = new_op(DMOP_SET_IOREQ_SERVER_STATE);
-	o.u.state.id = server;
-	o.u.state.enabled = 1;
-	try_op(DMOP_VM, &o, STATUS_OK, DMOP_OK, "set_ioreq_server_state: enabled");
-	group("an ioreq server for its VM, its device's 4 KiB mapped, enabled");
-	(void)hc5(HC_SIGNAL, DM_READY, 0, 0, 0, 0);
+	struct dmop_op o;
+	bool successor_ok = false;
+	if (persist->magic == DM_MAGIC) {
+		successor_ok = restarted();
+	} else {
+		o = new_op(DMOP_CREATE_IOREQ_SERVER);
+		s = dm_op1(DMOP_VM, &o, &err);
+		get_op(&o);
+		server = o.u.create.id;
+		expect(s, err, STATUS_OK, DMOP_OK, "create_ioreq_server for its VM");
+		o = range_op(DMOP_MAP_IO_RANGE, server, DMOP_RANGE_MEMORY, DMOP_DEV,
+		             DMOP_DEV + 0xfff);
+		try_op(DMOP_VM, &o, STATUS_OK, DMOP_OK, "map_io_range: its device's 4 KiB");
+		o = new_op(DMOP_SET_IOREQ_SERVER_STATE);
+		o.u.state.id = server;
+		o.u.state.enabled = 1;
+		try_op(DMOP_VM, &o, STATUS_OK, DMOP_OK, "set_ioreq_server_state: enabled");
+		group("an ioreq server for its VM, its device's 4 KiB mapped, enabled");
+		persist->server = server;
+		persist->magic = DM_MAGIC;
+		(void)hc5(HC_SIGNAL, DM_READY, 0, 0, 0, 0);
+	}
 	uint32_t data = 0;
 	for (;;) {
 		uint64_t r[9] = { HC_RECV, DM_EP, 0, 0, 0, 0, 0, 0, 0 };
@@ -1816,14 +1861,19 @@ int svc_main(uint64_t arg)
 			value = failures;
 			break;
 		case 0x18:
+			if (persist->crashes == 0) {
+				persist->crashes = 1;
+				__asm__ volatile("udf #0"); /* dies holding the VM's store */
+			}
+			break;
+		case 0x1c:
+			value = persist->crashes | (successor_ok ? 1u << 8 : 0u);
 			break;
 		default:
 			status = IPC_MMIO_ABORT;
 		}
 		uint64_t q[9] = { HC_REPLY, 0, 0, status, value, 0, 0, 0, 0 };
 		arch_hypercall(q);
-		if (r[7] == 0x18 && write)
-			return 0;
 	}
 }
 
@@ -1871,7 +1921,7 @@ int svc_main(uint64_t arg)
 		         (w[5] & 0xffffu) == DMOP_SET_ISA_IRQ_LEVEL &&
 		         w[5] >> 16 == DMOP_ERR_DENIED;
 		newest_ok = w[3] == DMOP_MODEL && w[4] == DMOP_VM &&
-		            (w[5] & 0xffffu) == DMOP_MAP_IO_RANGE && w[5] >> 16 == DMOP_OK;
+		            (w[5] & 0xffffu) == DMOP_GET_IOREQ_SERVER_INFO && w[5] >> 16 == DMOP_OK;
 		if (i + 8u >= 64u) {
 			puts_("audit: #");
 			putu(w[2]);
@@ -1889,7 +1939,7 @@ int svc_main(uint64_t arg)
 	check(kept == 64 && total == DMOP_TEST_CALLS,
 	      "audit: the ring keeps the last 64 of every call made");
 	check(burst >= 40, "audit: the burst's denials are in the ring, with target and reason");
-	check(newest_ok, "audit: the newest record is the model's last map_io_range, done");
+	check(newest_ok, "audit: the newest record is the model's successor's server info, done");
 	return 0;
 }
 
