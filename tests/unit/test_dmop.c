@@ -26,6 +26,8 @@ static unsigned routes, unroutes, irqs, msis, shutdowns, mem_calls, events;
 static uint32_t last_irq_line, last_irq_level, last_shutdown;
 static enum dmop_irq_kind last_irq_kind;
 static bool event_pending, dirty[RAM_PAGES];
+/** What the fake machine answers to lines, memory types and shutdown (the service's NOT_SUPPORTED). */
+static enum dmop_error machine_error;
 static uint64_t marked;
 
 static bool f_allowed(void *ctx, uint32_t caller, uint32_t target)
@@ -75,7 +77,7 @@ static enum dmop_error f_irq(void *ctx, uint32_t target, enum dmop_irq_kind kind
 	last_irq_kind = kind;
 	last_irq_line = line;
 	last_irq_level = level;
-	return DMOP_OK;
+	return machine_error;
 }
 static bool f_take_dirty(void *ctx, uint32_t target, uint64_t pfn)
 {
@@ -100,7 +102,7 @@ static enum dmop_error f_mem(void *ctx, uint32_t target, uint64_t pfn, uint64_t 
 	(void)nr;
 	(void)type;
 	mem_calls++;
-	return DMOP_OK;
+	return machine_error;
 }
 static enum dmop_error f_event(void *ctx, uint32_t target, const struct dmop_inject_event *e)
 {
@@ -127,7 +129,7 @@ static enum dmop_error f_shutdown(void *ctx, uint32_t target, uint32_t reason)
 	(void)target;
 	shutdowns++;
 	last_shutdown = reason;
-	return DMOP_OK;
+	return machine_error;
 }
 
 static const struct dmop_env env = { NULL,    f_allowed, f_exists,     f_vcpus, f_ram,
@@ -165,6 +167,7 @@ static void fresh(void)
 	dmop_init(&d);
 	routes = unroutes = irqs = msis = shutdowns = mem_calls = events = 0;
 	event_pending = false;
+	machine_error = DMOP_OK;
 	marked = 0;
 	memset(dirty, 0, sizeof(dirty));
 }
@@ -307,6 +310,27 @@ static void test_mem_type(void)
 	OK(d.target[0].mem_type[200] == DMOP_MEM_RAM_RW &&
 	           d.target[0].mem_type[201] == DMOP_MEM_RAM_RW,
 	   "and nothing of it changed");
+}
+
+/** What the machine cannot do is reported, and the service records none of it. */
+static void test_machine_refuses(void)
+{
+	fresh();
+	machine_error = DMOP_ERR_NOT_SUPPORTED;
+	EQ(isa(5, 1), DMOP_ERR_NOT_SUPPORTED, "a line the machine cannot drive: NOT_SUPPORTED");
+	EQ(dmop_status(DMOP_ERR_NOT_SUPPORTED), STATUS_INVALID_CALL, "with STATUS_INVALID_CALL");
+	EQ(link(1, 10), DMOP_ERR_NOT_SUPPORTED, "a link route the machine refuses");
+	OK(d.target[0].link_route[1] == 0, "is not recorded");
+	EQ(mem_type(RAM_PFN, 1, DMOP_MEM_RAM_RO), DMOP_ERR_NOT_SUPPORTED,
+	   "set_mem_type the machine cannot apply: NOT_SUPPORTED");
+	OK(d.target[0].mem_type[0] == DMOP_MEM_RAM_RW, "and the page keeps its type");
+	prepare(DMOP_REMOTE_SHUTDOWN);
+	EQ(call1(GUEST), DMOP_ERR_NOT_SUPPORTED, "remote_shutdown the machine cannot do");
+	const struct dmop_model *m = dmop_model_of(&d, DM);
+	OK(m != NULL && m->refused == 4 && m->denied == 0, "four refusals, no denial");
+	machine_error = DMOP_OK;
+	EQ(link(1, 10), DMOP_OK, "once the machine takes it, the route is recorded");
+	OK(d.target[0].link_route[1] == 10, "link B -> ISA IRQ 10");
 }
 
 static uint16_t create(uint32_t caller)
@@ -508,5 +532,6 @@ int main(void)
 	test_memory_ops();
 	test_events();
 	test_restrict_and_audit();
+	test_machine_refuses();
 	return tap_finish();
 }
