@@ -1,14 +1,17 @@
 /**
- * The vpci device-model partition: one guest's virtio-pci entropy device (vpci.c) behind a
- * generic ECAM host bridge, reached through the emulation path, its MSIs sent through the
- * guest's virtual ITS (the vits service).
+ * The vpci device-model partition: one guest's virtio-pci device (vpci.c: an entropy source,
+ * or a block device over a disk image) behind a generic ECAM host bridge, reached through the
+ * emulation path, its MSIs sent through the guest's virtual ITS (the vits service).
  *
  * Capabilities, found by type:
  *   - an endpoint with recv: the emulated ranges deliver there (the ECAM window and the
  *     host bridge's memory window, where the guest places BAR0);
  *   - a guest capability with `emulate` and `dm` (its guest memory: HC_GUEST_MEM) whose badge
- *     says where the ECAM window is (VPCI_BADGE_*): bits 7:0 its own slot, bits 47:8 the
- *     window's guest-physical address >> 20 (1 MiB aligned);
+ *     says where the ECAM window is and what the device is (VPCI_BADGE_*): bits 7:0 its own
+ *     slot, bits 31:8 the window's guest-physical address >> 20 (1 MiB aligned), bits 63:32
+ *     the disk's size in MiB: 0 for the entropy source, else a block device over the disk
+ *     image the manifest maps at VPCI_DISK_IPA in this partition (a region with `contents`,
+ *     `preserve;` so that a restart keeps what the guest wrote);
  *   - an endpoint with send only: the vits service, whose badge on it (set by the manifest,
  *     services/vits/README.md) names the guest and the DeviceID, the PCI requester ID 0 of
  *     00:00.0. Without one, MSIs go nowhere (counted).
@@ -26,8 +29,11 @@
 #define VPCI_LABEL_MSI 0x4d5349u /* the vits service's MSI label */
 #define NO_SLOT CAP_SLOT_COUNT
 
+#define VPCI_DISK_IPA UINT64_C(0x10000000)
+
 #define VPCI_BADGE_SLOT(b) ((uint32_t)(b)&0xffu)
-#define VPCI_BADGE_ECAM(b) (((b) >> 8) << 20)
+#define VPCI_BADGE_ECAM(b) ((((b) >> 8) & 0xffffffu) << 20)
+#define VPCI_BADGE_DISK_MIB(b) ((b) >> 32)
 
 _Static_assert(sizeof(struct vpci) <= VPCI_STATE_REGION,
                "struct vpci must fit in the preserved region");
@@ -36,7 +42,7 @@ static struct vpci *const dev = (struct vpci *)(uintptr_t)VPCI_STATE_IPA;
 
 struct slots {
 	uint32_t ep, guest, its;
-	uint64_t ecam;
+	uint64_t ecam, disk_bytes;
 	uint64_t lost_msis;
 };
 
@@ -95,6 +101,20 @@ static void msi(void *c, uint64_t address, uint32_t data)
 		s->lost_msis++;
 }
 
+/** The disk image, mapped at VPCI_DISK_IPA; vpci.c checked the range against the capacity. */
+static bool disk(void *c, uint64_t offset, void *buf, uint32_t len, bool write)
+{
+	const struct slots *s = c;
+	if (offset > s->disk_bytes || len > s->disk_bytes - offset)
+		return false;
+	uint8_t *at = (uint8_t *)(uintptr_t)(VPCI_DISK_IPA + offset);
+	if (write)
+		memcpy(at, buf, len);
+	else
+		memcpy(buf, at, len);
+	return true;
+}
+
 static void find_slots(struct slots *s)
 {
 	*s = (struct slots){ .ep = NO_SLOT, .guest = NO_SLOT, .its = NO_SLOT };
@@ -112,6 +132,7 @@ static void find_slots(struct slots *s)
 		         VPCI_BADGE_SLOT(badge) == i && s->guest == NO_SLOT) {
 			s->guest = i;
 			s->ecam = VPCI_BADGE_ECAM(badge);
+			s->disk_bytes = VPCI_BADGE_DISK_MIB(badge) << 20;
 		}
 	}
 }
@@ -125,13 +146,18 @@ int svc_main(uint64_t arg)
 		svc_printf("no endpoint or no guest to serve\n");
 		return 1;
 	}
-	const struct vpci_ops ops = { &s, mem_read, mem_write, msi };
+	const struct vpci_ops ops = { &s, mem_read, mem_write, msi,
+		                      s.disk_bytes != 0 ? disk : NULL };
 	if (vpci_state_valid(dev)) {
 		svc_printf("restarted: kept the device (%u requests served)\n",
 		           (unsigned)dev->requests);
 	} else {
-		vpci_init(dev, UINT64_C(0x9e3779b97f4a7c15) ^ s.ecam);
-		svc_printf("virtio-rng at 00:00.0, ECAM at 0x%lx%s\n", (unsigned long)s.ecam,
+		if (s.disk_bytes != 0)
+			vpci_init_blk(dev, s.disk_bytes / VPCI_SECTOR);
+		else
+			vpci_init(dev, UINT64_C(0x9e3779b97f4a7c15) ^ s.ecam);
+		svc_printf("%s at 00:00.0, ECAM at 0x%lx%s\n",
+		           s.disk_bytes != 0 ? "virtio-blk" : "virtio-rng", (unsigned long)s.ecam,
 		           s.its == NO_SLOT ? ", no ITS: MSIs go nowhere" : "");
 	}
 	uint64_t r[IPC_REG_COUNT] = { HC_RECV, s.ep };
