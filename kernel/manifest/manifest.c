@@ -259,7 +259,8 @@ static void mf_parse_region(struct manifest_ctx *c, int node)
 	const char *blob;
 	if (mf_string(c, node, "contents", false, &blob) == MF_OK) {
 		if (r->kind == REGION_DEVICE)
-			mf_error(c, node, "contents", "a device region's contents are the device's");
+			mf_error(c, node, "contents",
+			         "a device region's contents are the device's");
 		else if (strlen(blob) >= CFG_NAME_MAX)
 			mf_error(c, node, "contents", "name longer than %u characters",
 			         CFG_NAME_MAX - 1u);

@@ -676,12 +676,13 @@ static void mf_check_images(struct manifest_ctx *c)
 		if (r->contents[0] == '\0')
 			continue;
 		if (!package_find(bi->package, r->contents, &data, &size))
-			mf_error(c, c->region_node[ri], "contents", "\"%s\" is not in the boot package",
-			         r->contents);
+			mf_error(c, c->region_node[ri], "contents",
+			         "\"%s\" is not in the boot package", r->contents);
 		else if (size > r->size)
 			mf_error(c, c->region_node[ri], "contents",
 			         "\"%s\" is 0x%llx bytes, larger than the region (0x%llx bytes)",
-			         r->contents, (unsigned long long)size, (unsigned long long)r->size);
+			         r->contents, (unsigned long long)size,
+			         (unsigned long long)r->size);
 	}
 	for (u32 pi = 0; pi < cfg->partition_count; pi++) {
 		const struct cfg_partition *p = &cfg->partitions[pi];

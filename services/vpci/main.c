@@ -17,7 +17,12 @@
  *     00:00.0. Without one, MSIs go nowhere (counted).
  * The device's state (struct vpci) lives at VPCI_STATE_IPA in a region the manifest marks
  * `preserve;`, so a restarted instance carries on; an access the last one applied and did
- * not answer comes again (a second notify finds nothing new to serve).
+ * not answer comes again (a second notify serves what is left, publishes and signals: vpci.h,
+ * struct vpci_queue).
+ *
+ * VPCI_CRASH_TEST builds the kill test's variant (vpci-crash): it faults at pseudo-random
+ * points (between guest-memory and disk accesses in the middle of a request, before
+ * answering), VPCI_CRASH_LIMIT times in all, counting in the preserved region.
  */
 #include <svc/svc.h>
 #include <svc_arch.h>
@@ -39,6 +44,36 @@ _Static_assert(sizeof(struct vpci) <= VPCI_STATE_REGION,
                "struct vpci must fit in the preserved region");
 
 static struct vpci *const dev = (struct vpci *)(uintptr_t)VPCI_STATE_IPA;
+
+#ifdef VPCI_CRASH_TEST
+#define VPCI_CRASH_LIMIT 20u
+/** One in this many crash points faults. */
+#define VPCI_CRASH_ODDS 250u
+
+/** The kill test's counters, after the device in the preserved region. */
+struct crash_state {
+	uint64_t crashes, rng;
+};
+_Static_assert(sizeof(struct vpci) + 64u + sizeof(struct crash_state) <= VPCI_STATE_REGION,
+               "the crash counters must fit in the preserved region");
+static struct crash_state *const crash =
+        (struct crash_state *)(uintptr_t)(VPCI_STATE_IPA + ((sizeof(struct vpci) + 63u) & ~63u));
+
+static void crash_point(void)
+{
+	if (crash->crashes >= VPCI_CRASH_LIMIT)
+		return;
+	crash->rng = crash->rng * 6364136223846793005ull + 1442695040888963407ull;
+	if ((crash->rng >> 33) % VPCI_CRASH_ODDS == 0) {
+		crash->crashes++;
+		arch_undefined_instruction(); /* a fault, not an exit: the kernel restarts it */
+	}
+}
+#else
+static void crash_point(void)
+{
+}
+#endif
 
 struct slots {
 	uint32_t ep, guest, its;
@@ -62,6 +97,7 @@ static void unpack_bytes(uint8_t *b, const uint64_t *regs, uint32_t n)
 static bool guest_mem(void *c, uint64_t ipa, void *buf, uint32_t len, bool write)
 {
 	const struct slots *s = c;
+	crash_point();
 	uint8_t *b = buf;
 	while (len != 0) {
 		uint32_t n = len < IPC_GUEST_MEM_MAX ? len : IPC_GUEST_MEM_MAX;
@@ -105,6 +141,7 @@ static void msi(void *c, uint64_t address, uint32_t data)
 static bool disk(void *c, uint64_t offset, void *buf, uint32_t len, bool write)
 {
 	const struct slots *s = c;
+	crash_point();
 	if (offset > s->disk_bytes || len > s->disk_bytes - offset)
 		return false;
 	uint8_t *at = (uint8_t *)(uintptr_t)(VPCI_DISK_IPA + offset);
@@ -149,8 +186,13 @@ int svc_main(uint64_t arg)
 	const struct vpci_ops ops = { &s, mem_read, mem_write, msi,
 		                      s.disk_bytes != 0 ? disk : NULL };
 	if (vpci_state_valid(dev)) {
+#ifdef VPCI_CRASH_TEST
+		svc_printf("restarted (%u crashes): kept the device (%u requests served)\n",
+		           (unsigned)crash->crashes, (unsigned)dev->requests);
+#else
 		svc_printf("restarted: kept the device (%u requests served)\n",
 		           (unsigned)dev->requests);
+#endif
 	} else {
 		if (s.disk_bytes != 0)
 			vpci_init_blk(dev, s.disk_bytes / VPCI_SECTOR);
@@ -181,6 +223,7 @@ int svc_main(uint64_t arg)
 				w0 = IPC_MMIO_DONE;
 				w1 = write ? 0 : value;
 			}
+			crash_point();
 		}
 		for (uint32_t i = 0; i < IPC_REG_COUNT; i++)
 			r[i] = 0;

@@ -63,11 +63,10 @@ bool vpci_state_valid(const struct vpci *d)
 {
 	const struct vpci_queue *q = &d->queue;
 	return d->magic == VPCI_MAGIC && d->kind <= VPCI_KIND_BLK &&
-	       (d->command & ~COMMAND_WRITABLE) == 0 &&
-	       (d->bar0 & (VPCI_BAR_SIZE - 1u)) == 0 &&
+	       (d->command & ~COMMAND_WRITABLE) == 0 && (d->bar0 & (VPCI_BAR_SIZE - 1u)) == 0 &&
 	       (d->msix_ctl & ~(MSIX_ENABLE | MSIX_MASK_ALL)) == 0 && q->size != 0 &&
 	       q->size <= VPCI_QUEUE_MAX && (q->size & (q->size - 1u)) == 0 && q->enabled <= 1u &&
-	       d->queue_select <= 1u;
+	       q->due <= 1u && d->queue_select <= 1u;
 }
 
 /* ---- configuration space ------------------------------------------------------------ */
@@ -76,7 +75,8 @@ static uint32_t cfg_read32(const struct vpci *d, uint32_t reg)
 {
 	switch (reg) {
 	case CFG_ID:
-		return (d->kind == VPCI_KIND_BLK ? VPCI_DEVICE_BLK : VPCI_DEVICE) << 16 | VPCI_VENDOR;
+		return (d->kind == VPCI_KIND_BLK ? VPCI_DEVICE_BLK : VPCI_DEVICE) << 16 |
+		       VPCI_VENDOR;
 	case CFG_COMMAND:
 		return (uint32_t)STATUS_CAP_LIST << 16 | d->command;
 	case CFG_CLASS:
@@ -267,8 +267,8 @@ static bool fill(struct vpci *d, const struct vpci_ops *ops, uint64_t ipa, uint3
 }
 
 /** The chain from head, in order, into segs (at most the queue's size); false: malformed. */
-static bool chain(const struct vpci *d, const struct vpci_ops *ops, uint16_t head,
-                  struct seg *segs, uint32_t *count)
+static bool chain(const struct vpci *d, const struct vpci_ops *ops, uint16_t head, struct seg *segs,
+                  uint32_t *count)
 {
 	const struct vpci_queue *q = &d->queue;
 	uint16_t i = head;
@@ -373,7 +373,7 @@ static bool serve_blk(struct vpci *d, const struct vpci_ops *ops, const struct s
 	uint64_t readable = chain_bytes(segs, count, false);
 	uint64_t writable = chain_bytes(segs, count, true);
 	if (writable == 0)
-		return false; /* nowhere to put the status */
+		return false;             /* nowhere to put the status */
 	uint64_t data_in = writable - 1u; /* the device-writable bytes before the status */
 	uint8_t header[BLK_HEADER] = { 0 };
 	uint8_t status = VPCI_BLK_IOERR;
@@ -384,7 +384,8 @@ static bool serve_blk(struct vpci *d, const struct vpci_ops *ops, const struct s
 		for (uint32_t n = 0; n < count && got < BLK_HEADER; n++) {
 			if (segs[n].write)
 				continue;
-			uint32_t k = segs[n].len < BLK_HEADER - got ? segs[n].len : BLK_HEADER - got;
+			uint32_t k = segs[n].len < BLK_HEADER - got ? segs[n].len :
+			                                              BLK_HEADER - got;
 			if (k != 0 && !ops->read(ops->ctx, segs[n].addr, header + got, k))
 				return false;
 			got += k;
@@ -403,7 +404,8 @@ static bool serve_blk(struct vpci *d, const struct vpci_ops *ops, const struct s
 				*len = (uint32_t)(bytes + 1u);
 			}
 		} else if (type == VPCI_BLK_OUT && inside) {
-			if (blk_move(ops, segs, count, false, BLK_HEADER, bytes, sector * VPCI_SECTOR))
+			if (blk_move(ops, segs, count, false, BLK_HEADER, bytes,
+			             sector * VPCI_SECTOR))
 				status = VPCI_BLK_OK;
 		} else if (type == VPCI_BLK_FLUSH) {
 			status = VPCI_BLK_OK; /* the disk is memory: nothing is held back */
@@ -445,7 +447,9 @@ static void run_queue(struct vpci *d, const struct vpci_ops *ops)
 		return needs_reset(d);
 	if ((uint16_t)(avail_idx - q->last_avail) > q->size)
 		return needs_reset(d); /* more than the queue holds: a broken index */
-	bool served = false;
+	if (q->last_avail != avail_idx)
+		q->due =
+		        1u; /* before serving: a successor that finds it set publishes and signals */
 	while (q->last_avail != avail_idx) {
 		uint16_t head;
 		uint32_t len, count;
@@ -455,22 +459,22 @@ static void run_queue(struct vpci *d, const struct vpci_ops *ops)
 		    !(d->kind == VPCI_KIND_BLK ? serve_blk(d, ops, segs, count, &len) :
 		                                 serve_rng(d, ops, segs, count, &len)))
 			return needs_reset(d);
-		uint64_t slot = q->device + 4u + 8u * (q->used_idx % q->size);
+		uint64_t slot = q->device + 4u + 8u * (q->last_avail % q->size);
 		if (!wr_le(ops, slot, head, 4u) || !wr_le(ops, slot + 4u, len, 4u))
 			return needs_reset(d);
-		q->used_idx++;
-		q->last_avail++;
+		q->last_avail++; /* the commit (struct vpci_queue) */
 		d->requests++;
 		d->bytes += len;
-		served = true;
 	}
-	if (!served)
+	if (!q->due)
 		return;
+	q->used_idx = q->last_avail;
 	if (!wr_le(ops, q->device + 2u, q->used_idx, 2u))
 		return needs_reset(d);
 	d->isr |= 1u;
 	if (!(avail_flags & AVAIL_NO_INTERRUPT))
-		msix_send(d, ops, q->vector);
+		msix_send(d, ops, q->vector); /* again after a restart at worst: a spurious MSI */
+	q->due = 0;
 }
 
 /* ---- BAR0 ----------------------------------------------------------------------------- */
@@ -661,7 +665,8 @@ static bool bar_access(struct vpci *d, const struct vpci_ops *ops, uint32_t off,
 		if (!write) {
 			uint32_t at = off - VPCI_DEVCFG;
 			*value = at < 8u ? (d->capacity >> (8u * at)) &
-			                           (size == 4u ? 0xffffffffu : (1u << (8u * size)) - 1u) :
+			                           (size == 4u ? 0xffffffffu :
+			                                         (1u << (8u * size)) - 1u) :
 			                   0u;
 		}
 		return true;

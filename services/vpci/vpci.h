@@ -92,10 +92,16 @@ struct vpci_msix_entry {
 	uint32_t data, control; /**< control bit 0: masked */
 };
 
+/**
+ * Served requests complete in order, so the used ring's next slot is always last_avail's: the
+ * one store `last_avail++` commits a served chain. A model that dies before it serves the
+ * chain again, to the same disk sectors, guest buffers and used slot; after it, never again.
+ */
 struct vpci_queue {
 	uint16_t size, vector, enabled;
-	uint16_t last_avail; /**< the next avail ring slot the device takes */
-	uint16_t used_idx;   /**< the used ring's index as the device last wrote it */
+	uint16_t last_avail; /**< the next avail ring slot the device takes (and used slot) */
+	uint16_t used_idx;   /**< the used ring's index as the device last published it */
+	uint16_t due;        /**< served chains not yet published and signalled */
 	uint64_t desc, driver, device;
 };
 
