@@ -6,7 +6,7 @@
  * Capabilities, found by type:
  *   - an endpoint with recv: the emulated ranges deliver there (the ECAM window and the
  *     host bridge's memory window, where the guest places BAR0);
- *   - a guest capability with `emulate` and `dm` (its guest memory: HC_GUEST_MEM) whose badge
+ *   - a guest capability with `emulate` and `dm` (its guest memory: HC_GUEST_COPY) whose badge
  *     says where the ECAM window is and what the device is (VPCI_BADGE_*): bits 7:0 its own
  *     slot, bits 31:8 the window's guest-physical address >> 20 (1 MiB aligned), bits 63:32
  *     the disk's size in MiB: 0 for the entropy source, else a block device over the disk
@@ -81,35 +81,20 @@ struct slots {
 	uint64_t lost_msis;
 };
 
-/** n bytes into little-endian registers, and back (HC_GUEST_MEM's r4..r8). */
-static void pack_bytes(uint64_t *regs, const uint8_t *b, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		regs[i / 8u] |= (uint64_t)b[i] << (8u * (i % 8u));
-}
-
-static void unpack_bytes(uint8_t *b, const uint64_t *regs, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		b[i] = (uint8_t)(regs[i / 8u] >> (8u * (i % 8u)));
-}
-
+/** The guest's RAM to or from a buffer of this partition's own (HC_GUEST_COPY). */
 static bool guest_mem(void *c, uint64_t ipa, void *buf, uint32_t len, bool write)
 {
 	const struct slots *s = c;
-	crash_point();
 	uint8_t *b = buf;
+	crash_point();
 	while (len != 0) {
-		uint32_t n = len < IPC_GUEST_MEM_MAX ? len : IPC_GUEST_MEM_MAX;
-		uint64_t r[IPC_REG_COUNT] = { HC_GUEST_MEM, s->guest, ipa,
-			                      n | (write ? IPC_GUEST_MEM_WRITE : 0u) };
-		if (write)
-			pack_bytes(&r[4], b, n);
+		uint32_t n = len < IPC_GUEST_COPY_MAX ? len : IPC_GUEST_COPY_MAX;
+		uint64_t r[IPC_REG_COUNT] = { HC_GUEST_COPY, s->guest, ipa,
+			                      n | (write ? IPC_GUEST_MEM_WRITE : 0u),
+			                      (uint64_t)(uintptr_t)b };
 		svc_hypercall(r);
 		if (r[0] != STATUS_OK)
 			return false;
-		if (!write)
-			unpack_bytes(b, &r[4], n);
 		ipa += n;
 		b += n;
 		len -= n;

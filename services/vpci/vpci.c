@@ -311,13 +311,13 @@ static bool serve_rng(struct vpci *d, const struct vpci_ops *ops, const struct s
 
 /**
  * Move len bytes between the disk at byte disk_off and the chain's device-writable
- * (to_guest) or device-readable buffers, after the first `skip` bytes of those; a bounce
- * buffer of one sector at a time. false: a guest buffer outside its RAM or a disk error.
+ * (to_guest) or device-readable buffers, after the first `skip` bytes of those, through a
+ * bounce buffer of a page. false: a guest buffer outside its RAM or a disk error.
  */
 static bool blk_move(const struct vpci_ops *ops, const struct seg *segs, uint32_t count,
                      bool to_guest, uint32_t skip, uint64_t len, uint64_t disk_off)
 {
-	uint8_t b[VPCI_SECTOR];
+	static _Alignas(8) uint8_t b[4096]; /* one model, one request at a time */
 	for (uint32_t n = 0; n < count && len != 0; n++) {
 		if (segs[n].write != to_guest)
 			continue;
