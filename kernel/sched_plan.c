@@ -259,6 +259,7 @@ struct vcpu *hc_sched_ring(struct vcpu *v)
 		ring->hdr->lost = 0;
 		ring->hdr->count = count;
 		reg_set(v, 1, count);
+		reg_set(v, 2, kernel.cfg.partitions[v->part->id].sched_cpus);
 	}
 	reg_status(v, s);
 	return v;

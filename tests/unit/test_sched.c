@@ -228,6 +228,7 @@ static void test_slices(void)
 	tsys_boot();
 	EQ(hc(pol, HC_SCHED_RING, S_RING, S_NTF, 0) == pol ? reg(pol, 0) : 99, STATUS_OK,
 	   "slice: the policy registers its ring");
+	EQ(reg(pol, 2), 0x1u, "ring: the answer names the policy's CPUs (sched-cpus)");
 	sset(pol, S_VCPUS, 0, 0, 1, 2 * MS, 0, 0);
 	sset(pol, S_VCPUS_B, 0, 0, 1, 3 * MS, 0, 0);
 	OK(hc(pol, HC_WAIT, S_NTF, 0, 0) == a, "slice: a runs");

@@ -11,7 +11,8 @@
  *               budget is 0).
  * HC_SCHED_RING r1 = a memory capability (RIGHT_MEM_READ | RIGHT_MEM_WRITE)
  *               over a region the policy maps: the ring; r2 = a notification
- *               capability the kernel signals when it writes events.
+ *               capability the kernel signals when it writes events; returns
+ *               r1 = the ring's slots, r2 = the caller's CPUs (sched-cpus mask).
  * HC_SCHED_INFO r1, r2 as HC_SCHED_SET; returns r1 = state (SCHED_INFO_*),
  *               r2 = CPU, r3 = ns billed to its scheduling context, r4 = budget
  *               left in this period, r5 = priority | flags as last set, and
