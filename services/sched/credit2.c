@@ -806,6 +806,20 @@ int c2_event(struct c2_sched *s, const struct sched_event *ev, struct sched_out 
 	return rc;
 }
 
+int c2_resume(struct c2_sched *s, uint64_t now)
+{
+	if (now < s->now)
+		return SCHED_EINVAL;
+	for (uint32_t c = 0; c < SCHED_MAX_CPUS; c++) {
+		s->cpu[c].charged_to = now;
+		/* The ratelimit of whatever runs now starts again: the kernel may have switched. */
+		s->cpu[c].since = now;
+	}
+	update_loads(s, now);
+	s->now = now;
+	return SCHED_OK;
+}
+
 int c2_set_dom(struct c2_sched *s, uint32_t dom, uint32_t weight, uint32_t cap, uint64_t now,
                struct sched_out *out)
 {

@@ -13,8 +13,15 @@
  * (null.c or credit2.c) about them, then loops: wait for the notification, turn each ring event
  * into the policy's events (plan.c), and the policy's answers into HC_SCHED_SET settings.
  *
- * Its state lives in .bss: a restarted instance (`restartable`) rebuilds it from the kernel,
- * which kept executing the last plan meanwhile (docs/scheduling.md, "A policy that stops").
+ * Its state (struct sched_state: the plan and the policy's struct) lives in a RAM region the
+ * manifest maps at SCHED_STATE_IPA. Marked `preserve;` on a `restartable` policy, it survives
+ * a crash: the successor (the kernel kept executing the last plan meanwhile, docs/scheduling.md
+ * "A policy that stops") finds the same vCPUs there, catches up with what it missed from each
+ * vCPU's state (HC_SCHED_INFO) and decides every CPU again. Otherwise, or when the vCPUs it
+ * finds differ, it starts afresh from the kernel's view.
+ *
+ * SCHED_CRASH_TEST builds the kill test's variant (sched-credit2-crash): it faults after a
+ * pseudo-random event, SCHED_CRASH_LIMIT times in all, counting in the preserved state.
  */
 #include <ipc/sched.h>
 #include <svc/svc.h>
@@ -26,18 +33,21 @@
 #include "null.h"
 #define POLICY_NAME "null"
 #define POLICY_HOLDS true
-static struct null_sched pol;
+typedef struct null_sched policy_t;
 #elif defined(SCHED_POLICY_CREDIT2)
 #include "credit2.h"
 #define POLICY_NAME "credit2"
 #define POLICY_HOLDS false
-static struct c2_sched pol;
+typedef struct c2_sched policy_t;
 #else
 #error "build with SCHED_POLICY_NULL or SCHED_POLICY_CREDIT2"
 #endif
 
-/** Where the manifest maps the event ring. */
+/** Where the manifest maps the event ring and the state (at least SCHED_STATE_REGION bytes). */
 #define SCHED_RING_IPA 0x300000u
+#define SCHED_STATE_IPA 0x400000u
+#define SCHED_STATE_REGION 0x10000u
+#define SCHED_STATE_MAGIC 0x44454353u /* "SCED" */
 /** Priorities: the vCPUs it schedules, and itself when it holds a capability over itself. */
 #define PRIO_SCHEDULED 1u
 #define PRIO_SELF 2u
@@ -45,13 +55,48 @@ static struct c2_sched pol;
 /** Failed settings reported on the console (all are counted). */
 #define LOG_MAX 8u
 
+/** Everything a successor needs: in the preserved region. */
+struct sched_state {
+	uint32_t magic;
+	uint32_t set_failures, lost_seen;
+	bool summary_done;
+	bool dom_set[SCHED_MAX_DOMS]; /**< weight and cap given to the policy */
+	uint32_t weight[SCHED_MAX_DOMS], cap[SCHED_MAX_DOMS];
+	uint64_t crashes, rng; /**< the kill test's (SCHED_CRASH_TEST) */
+	struct plan plan;
+	policy_t pol;
+};
+
+_Static_assert(sizeof(struct sched_state) <= SCHED_STATE_REGION,
+               "struct sched_state must fit in the state region");
+
 static struct sched_ring_header *const ring = (struct sched_ring_header *)(uintptr_t)SCHED_RING_IPA;
-static struct plan plan;
+static struct sched_state *const st = (struct sched_state *)(uintptr_t)SCHED_STATE_IPA;
+/** What one answer needs: never kept across events. */
 static struct sched_out out;
 static struct plan_set sets[PLAN_SETS_MAX];
-static uint32_t weight[SCHED_MAX_DOMS], cap[SCHED_MAX_DOMS];
-static uint32_t set_failures, lost_seen;
-static bool summary_done;
+/** The vCPUs this instance found, compared with the preserved ones. */
+static struct plan found;
+
+#ifdef SCHED_CRASH_TEST
+#define SCHED_CRASH_LIMIT 6u
+/** One event in this many is followed by a fault (the generator's state is preserved). */
+#define SCHED_CRASH_ODDS 31u
+static void crash_point(void)
+{
+	if (st->crashes >= SCHED_CRASH_LIMIT)
+		return;
+	st->rng = st->rng * 6364136223846793005ull + 1442695040888963407ull;
+	if ((st->rng >> 33) % SCHED_CRASH_ODDS == 0) {
+		st->crashes++;
+		arch_undefined_instruction(); /* a fault, not an exit: the kernel restarts it */
+	}
+}
+#else
+static void crash_point(void)
+{
+}
+#endif
 
 static uint64_t hc(uint64_t nr, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                    uint64_t r6, uint64_t r7, uint64_t r[IPC_REG_COUNT])
@@ -72,17 +117,17 @@ static uint64_t hc(uint64_t nr, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t 
 /** Carries out the settings of one answer. */
 static void apply(void)
 {
-	uint32_t n = plan_answer(&plan, &out, sets);
+	uint32_t n = plan_answer(&st->plan, &out, sets);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct plan_set *s = &sets[i];
-		const struct plan_vcpu *v = &plan.v[s->vcpu];
+		const struct plan_vcpu *v = &st->plan.v[s->vcpu];
 		uint64_t r[IPC_REG_COUNT];
-		uint64_t st = hc(HC_SCHED_SET, v->slot, v->index, s->cpu, s->prio_flags, s->slice,
-		                 s->budget, s->period, r);
-		if (st != STATUS_OK && set_failures++ < LOG_MAX)
+		uint64_t status = hc(HC_SCHED_SET, v->slot, v->index, s->cpu, s->prio_flags,
+		                     s->slice, s->budget, s->period, r);
+		if (status != STATUS_OK && st->set_failures++ < LOG_MAX)
 			svc_printf("setting vCPU %u of slot %u on CPU %u failed: status %u\n",
 			           (unsigned)v->index, (unsigned)v->slot, (unsigned)s->cpu,
-			           (unsigned)st);
+			           (unsigned)status);
 #ifdef SCHED_POLICY_NULL
 		/* Null decides rarely: each placement is worth a line (the tests count them). */
 		if ((s->prio_flags & SCHED_SET_NOW) != 0)
@@ -95,38 +140,44 @@ static void apply(void)
 #ifdef SCHED_POLICY_NULL
 static int policy_event(const struct sched_event *ev)
 {
-	return null_event(&pol, ev, &out);
+	return null_event(&st->pol, ev, &out);
 }
 
 static void policy_configure(uint32_t id, const struct plan_vcpu *v, uint64_t now)
 {
-	null_set_affinity(&pol, id, v->hard, v->soft, now, &out);
+	null_set_affinity(&st->pol, id, v->hard, v->soft, now, &out);
 	apply();
 }
 
 static void policy_init(sched_cpumask_t cpus)
 {
-	null_init(&pol, cpus);
+	null_init(&st->pol, cpus);
+}
+
+/** Null keeps no time: a successor catches up at once. */
+static bool policy_resume(uint64_t now)
+{
+	(void)now;
+	return true;
 }
 #else
-static bool dom_set[SCHED_MAX_DOMS];
-
 static int policy_event(const struct sched_event *ev)
 {
-	return c2_event(&pol, ev, &out);
+	return c2_event(&st->pol, ev, &out);
 }
 
 /** Affinities, then the domain's weight and cap once it has a vCPU (else -ENOENT). */
 static void policy_configure(uint32_t id, const struct plan_vcpu *v, uint64_t now)
 {
-	c2_set_affinity(&pol, id, v->hard, v->soft, now, &out);
+	c2_set_affinity(&st->pol, id, v->hard, v->soft, now, &out);
 	apply();
-	if (dom_set[v->dom])
+	if (st->dom_set[v->dom])
 		return;
-	dom_set[v->dom] = true;
-	if (c2_set_dom(&pol, v->dom, weight[v->dom], cap[v->dom], now, &out) != SCHED_OK)
-		svc_printf("weight %u cap %u refused for domain %u\n", (unsigned)weight[v->dom],
-		           (unsigned)cap[v->dom], (unsigned)v->dom);
+	st->dom_set[v->dom] = true;
+	if (c2_set_dom(&st->pol, v->dom, st->weight[v->dom], st->cap[v->dom], now, &out) !=
+	    SCHED_OK)
+		svc_printf("weight %u cap %u refused for domain %u\n", (unsigned)st->weight[v->dom],
+		           (unsigned)st->cap[v->dom], (unsigned)v->dom);
 	apply();
 }
 
@@ -138,7 +189,16 @@ static void policy_init(sched_cpumask_t cpus)
 	/* QEMU's virt machine and the PC: one thread per core, one socket, one node. */
 	for (uint32_t c = 0; c < topo.cpu_count; c++)
 		topo.core[c] = (uint8_t)c;
-	c2_init(&pol, &topo, cpus, C2_RQ_SOCKET);
+	c2_init(&st->pol, &topo, cpus, C2_RQ_SOCKET);
+}
+
+/**
+ * Credit2 charges by time: a successor waits for the kernel's next event, which tells the
+ * time, and charges nobody for the gap (the kernel ran the last plan meanwhile).
+ */
+static bool policy_resume(uint64_t now)
+{
+	return now != 0 && c2_resume(&st->pol, now) == SCHED_OK;
 }
 #endif
 
@@ -149,13 +209,13 @@ static void feed(const struct sched_event *ev)
 		return;
 	apply();
 	if (ev->kind == SCHED_EV_CREATED)
-		policy_configure(ev->vcpu, &plan.v[ev->vcpu], ev->now);
+		policy_configure(ev->vcpu, &st->plan.v[ev->vcpu], ev->now);
 }
 
 static void feed_ring_event(const struct sched_ring_event *re)
 {
 	struct sched_event ev[PLAN_EVENTS_MAX];
-	uint32_t n = plan_event(&plan, re, ev);
+	uint32_t n = plan_event(&st->plan, re, ev);
 	for (uint32_t i = 0; i < n; i++)
 		feed(&ev[i]);
 }
@@ -183,7 +243,8 @@ static bool find_ring(uint32_t *ring_slot, uint32_t *ntf_slot)
  * Finds the vCPUs of every `vcpus` capability (schedule): each partition is one domain of the
  * policy; the capability over itself, if any, gives its own slot and CPU.
  */
-static void find_vcpus(uint32_t *self_slot, uint32_t *self_cpu)
+static void find_vcpus(uint32_t *self_slot, uint32_t *self_cpu, uint32_t weight[SCHED_MAX_DOMS],
+                       uint32_t cap[SCHED_MAX_DOMS])
 {
 	uint32_t dom = 0;
 	*self_slot = NO_SLOT;
@@ -203,7 +264,7 @@ static void find_vcpus(uint32_t *self_slot, uint32_t *self_cpu)
 				*self_cpu = (uint32_t)r[2];
 				break;
 			}
-			if (plan_add_vcpu(&plan, i, idx, SCHED_INFO_R6_PARTITION(r[6]), dom,
+			if (plan_add_vcpu(&found, i, idx, SCHED_INFO_R6_PARTITION(r[6]), dom,
 			                  (uint32_t)r[2], r[7], r[8]) == SCHED_NO_VCPU) {
 				svc_printf(
 				        "vCPU %u of slot %u: none of my CPUs, or too many vCPUs\n",
@@ -215,7 +276,7 @@ static void find_vcpus(uint32_t *self_slot, uint32_t *self_cpu)
 			counted = true;
 		}
 		if (counted) {
-			plan_set_cap(&plan, dom, cap[dom]);
+			plan_set_cap(&found, dom, cap[dom]);
 			dom++;
 		}
 	}
@@ -224,15 +285,15 @@ static void find_vcpus(uint32_t *self_slot, uint32_t *self_cpu)
 /** The policy learns of every vCPU that runs or waits now, as the kernel tells it. */
 static void rebuild(void)
 {
-	for (uint32_t id = 0; id < plan.vcpu_count; id++) {
-		const struct plan_vcpu *v = &plan.v[id];
+	for (uint32_t id = 0; id < st->plan.vcpu_count; id++) {
+		const struct plan_vcpu *v = &st->plan.v[id];
 		uint64_t r[IPC_REG_COUNT];
 		if (hc(HC_SCHED_INFO, v->slot, v->index, 0, 0, 0, 0, 0, r) != STATUS_OK)
 			continue;
 		struct sched_ring_event re = { .cpu = (uint32_t)r[2],
 			                       .partition = v->partition,
 			                       .vcpu = v->index,
-			                       .now = plan.now };
+			                       .now = st->plan.now };
 		switch (r[1]) {
 		case SCHED_INFO_RUNNABLE:
 		case SCHED_INFO_DEPLETED:
@@ -251,6 +312,10 @@ static void rebuild(void)
 	}
 }
 
+static void catch_up(void);
+/** A successor that still has to catch up (with the time of the next event). */
+static bool resync;
+
 static void drain(void)
 {
 	const struct sched_ring_event *evs =
@@ -260,30 +325,68 @@ static void drain(void)
 	uint32_t count = ring->count;
 	for (uint32_t t = ring->tail; t != head; t++) {
 		struct sched_ring_event re = evs[t & (count - 1u)];
+		if (resync && policy_resume(re.now > st->plan.now ? re.now : st->plan.now)) {
+			resync = false;
+			st->plan.now = re.now > st->plan.now ? re.now : st->plan.now;
+			catch_up();
+		}
 		feed_ring_event(&re);
+		__atomic_store_n(&ring->tail, t + 1u, __ATOMIC_RELEASE);
+		crash_point(); /* between events: the successor catches up from the kernel */
 	}
-	__atomic_store_n(&ring->tail, head, __ATOMIC_RELEASE);
 	uint32_t lost = __atomic_load_n(&ring->lost, __ATOMIC_RELAXED);
-	if (lost != lost_seen) {
-		svc_printf("%u events lost: the ring was full\n", (unsigned)(lost - lost_seen));
-		lost_seen = lost;
+	if (lost != st->lost_seen) {
+		svc_printf("%u events lost: the ring was full\n", (unsigned)(lost - st->lost_seen));
+		st->lost_seen = lost;
 	}
 }
 
 static void summary(void)
 {
-	const struct plan_stats *st = &plan.st;
+	const struct plan_stats *n = &st->plan.st;
 	svc_printf("all %u vCPUs stopped: %u runs, %u holds, %u slice ends, %u budget ends, "
 	           "%u parks, %u timers, %u failed settings\n",
-	           (unsigned)plan.vcpu_count, (unsigned)st->runs, (unsigned)st->holds,
-	           (unsigned)st->slice_ends, (unsigned)st->budgets, (unsigned)st->parks,
-	           (unsigned)st->timers, (unsigned)set_failures);
+	           (unsigned)st->plan.vcpu_count, (unsigned)n->runs, (unsigned)n->holds,
+	           (unsigned)n->slice_ends, (unsigned)n->budgets, (unsigned)n->parks,
+	           (unsigned)n->timers, (unsigned)st->set_failures);
+}
+
+/** Whether the preserved state is a predecessor's, for the same vCPUs and CPUs. */
+static bool same_vcpus(sched_cpumask_t cpus)
+{
+	if (st->magic != SCHED_STATE_MAGIC || st->plan.cpus != cpus ||
+	    st->plan.vcpu_count != found.vcpu_count)
+		return false;
+	for (uint32_t i = 0; i < found.vcpu_count; i++) {
+		const struct plan_vcpu *a = &st->plan.v[i], *b = &found.v[i];
+		if (a->slot != b->slot || a->index != b->index || a->partition != b->partition ||
+		    a->dom != b->dom)
+			return false;
+	}
+	return true;
+}
+
+/** A successor: what it missed of each vCPU, then every CPU decided again. */
+static void catch_up(void)
+{
+	rebuild();
+	for (uint32_t c = 0; c < SCHED_MAX_CPUS; c++) {
+		if (!sched_mask_has(st->plan.cpus, c))
+			continue;
+		struct sched_ring_event re = { .kind = SCHED_RING_SLICE_END,
+			                       .cpu = c,
+			                       .partition = 0xffffffffu,
+			                       .vcpu = 0xffffffffu,
+			                       .now = st->plan.now };
+		feed_ring_event(&re);
+	}
 }
 
 int svc_main(uint64_t arg)
 {
 	(void)arg;
 	uint32_t ring_slot, ntf_slot, self_slot, self_cpu = 0;
+	uint32_t weight[SCHED_MAX_DOMS] = { 0 }, cap[SCHED_MAX_DOMS] = { 0 };
 	uint64_t r[IPC_REG_COUNT];
 	if (!find_ring(&ring_slot, &ntf_slot)) {
 		svc_printf("no ring or no notification capability\n");
@@ -294,21 +397,44 @@ int svc_main(uint64_t arg)
 		return 1;
 	}
 	sched_cpumask_t cpus = (sched_cpumask_t)r[2];
-	plan_init(&plan, cpus, PRIO_SCHEDULED, POLICY_HOLDS);
-	find_vcpus(&self_slot, &self_cpu);
+	plan_init(&found, cpus, PRIO_SCHEDULED, POLICY_HOLDS);
+	find_vcpus(&self_slot, &self_cpu, weight, cap);
 	/* Above the vCPUs it schedules on its own CPU, with no slice: every event runs it. */
+	uint32_t prio = PRIO_SCHEDULED;
 	if (self_slot == NO_SLOT ||
 	    hc(HC_SCHED_SET, self_slot, 0, self_cpu, PRIO_SELF, 0, 0, 0, r) != STATUS_OK)
-		plan.prio = 0;
-	policy_init(cpus);
-	svc_printf("policy " POLICY_NAME " on CPUs 0x%x: %u vCPUs%s\n", (unsigned)cpus,
-	           (unsigned)plan.vcpu_count, plan.prio == 0 ? " (at their priority)" : "");
-	rebuild();
+		prio = 0;
+	if (same_vcpus(cpus) && st->plan.prio == prio) {
+		svc_printf("restarted (%u crashes): kept the state of %u vCPUs\n",
+		           (unsigned)st->crashes, (unsigned)st->plan.vcpu_count);
+		resync = true;
+		if (policy_resume(0)) {
+			resync = false;
+			catch_up();
+		}
+	} else {
+		uint64_t crashes = st->magic == SCHED_STATE_MAGIC ? st->crashes : 0;
+		uint64_t rng = st->magic == SCHED_STATE_MAGIC ? st->rng : 0;
+		memset(st, 0, sizeof(*st));
+		st->crashes = crashes;
+		st->rng = rng;
+		st->plan = found;
+		st->plan.prio = prio;
+		for (uint32_t d = 0; d < SCHED_MAX_DOMS; d++) {
+			st->weight[d] = weight[d];
+			st->cap[d] = cap[d];
+		}
+		policy_init(cpus);
+		st->magic = SCHED_STATE_MAGIC;
+		svc_printf("policy " POLICY_NAME " on CPUs 0x%x: %u vCPUs%s\n", (unsigned)cpus,
+		           (unsigned)st->plan.vcpu_count, prio == 0 ? " (at their priority)" : "");
+		rebuild();
+	}
 	for (;;) {
 		uint64_t bits;
 		drain();
-		if (!summary_done && plan_all_stopped(&plan)) {
-			summary_done = true;
+		if (!st->summary_done && plan_all_stopped(&st->plan)) {
+			st->summary_done = true;
 			summary();
 		}
 		svc_wait(ntf_slot, &bits);

@@ -449,6 +449,25 @@ static void test_no_starvation(void)
 	EQ(m.violations, 0, "no invariant broken");
 }
 
+/** A restarted policy charges nobody for the time it was away, then decides as before. */
+static void test_resume(void)
+{
+	struct c2_sched *s = &m.p.c2;
+	sim_init_credit2(&m, 1, C2_RQ_SOCKET);
+	sim_create(&m, 0, 0, 0, 0);
+	sim_create(&m, 1, 1, 0, 0);
+	sim_run(&m, 100 * MS);
+	int64_t c0 = s->vcpu[0].credit, c1 = s->vcpu[1].credit;
+	EQ(c2_resume(s, m.now + 50 * MS), SCHED_OK, "resume 50 ms later");
+	OK(s->vcpu[0].credit == c0 && s->vcpu[1].credit == c1, "nobody was charged for the gap");
+	EQ(s->now, m.now + 50 * MS, "the clock moved on");
+	EQ(c2_resume(s, m.now), SCHED_EINVAL, "time never goes back");
+	m.now += 50 * MS;
+	sim_event(&m, SCHED_EV_SLICE_END, 0, SCHED_NO_VCPU, 0);
+	sim_run(&m, 1000 * MS);
+	EQ(m.violations, 0, "it schedules on, no invariant broken");
+}
+
 int main(void)
 {
 	test_weights_2_to_1();
@@ -465,5 +484,6 @@ int main(void)
 	test_layouts();
 	test_balance();
 	test_no_starvation();
+	test_resume();
 	return tap_finish();
 }
