@@ -33,11 +33,13 @@
 #include "null.h"
 #define POLICY_NAME "null"
 #define POLICY_HOLDS true
+#define POLICY_KEEPS_TIME 0
 typedef struct null_sched policy_t;
 #elif defined(SCHED_POLICY_CREDIT2)
 #include "credit2.h"
 #define POLICY_NAME "credit2"
 #define POLICY_HOLDS false
+#define POLICY_KEEPS_TIME 1
 typedef struct c2_sched policy_t;
 #else
 #error "build with SCHED_POLICY_NULL or SCHED_POLICY_CREDIT2"
@@ -154,7 +156,7 @@ static void policy_init(sched_cpumask_t cpus)
 	null_init(&st->pol, cpus);
 }
 
-/** Null keeps no time: a successor catches up at once. */
+/** Null keeps no time (POLICY_KEEPS_TIME): a successor catches up at once. */
 static bool policy_resume(uint64_t now)
 {
 	(void)now;
@@ -198,7 +200,7 @@ static void policy_init(sched_cpumask_t cpus)
  */
 static bool policy_resume(uint64_t now)
 {
-	return now != 0 && c2_resume(&st->pol, now) == SCHED_OK;
+	return c2_resume(&st->pol, now) == SCHED_OK;
 }
 #endif
 
@@ -407,11 +409,11 @@ int svc_main(uint64_t arg)
 	if (same_vcpus(cpus) && st->plan.prio == prio) {
 		svc_printf("restarted (%u crashes): kept the state of %u vCPUs\n",
 		           (unsigned)st->crashes, (unsigned)st->plan.vcpu_count);
-		resync = true;
-		if (policy_resume(0)) {
-			resync = false;
-			catch_up();
-		}
+#if POLICY_KEEPS_TIME
+		resync = true; /* at the next event, which tells the time */
+#else
+		catch_up();
+#endif
 	} else {
 		uint64_t crashes = st->magic == SCHED_STATE_MAGIC ? st->crashes : 0;
 		uint64_t rng = st->magic == SCHED_STATE_MAGIC ? st->rng : 0;

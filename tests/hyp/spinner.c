@@ -37,9 +37,9 @@ static uint64_t frequency(void)
 int svc_main(uint64_t arg)
 {
 	(void)arg;
-	volatile uint64_t *stop = (volatile uint64_t *)(uintptr_t)SPIN_STOP_IPA;
 	volatile uint64_t count = 0;
 #ifdef SPINNER_COUNTED
+	volatile uint64_t *stop = (volatile uint64_t *)(uintptr_t)SPIN_STOP_IPA;
 	uint64_t end = counter() + frequency() * SPIN_SPAN_MS / 1000u;
 	while (*stop == 0) {
 		count++;
@@ -48,6 +48,7 @@ int svc_main(uint64_t arg)
 	}
 	svc_printf("spun %llu\n", (unsigned long long)count);
 #else
+	volatile const uint64_t *stop = (volatile const uint64_t *)(uintptr_t)SPIN_STOP_IPA;
 	while (*stop == 0)
 		count++;
 #endif
