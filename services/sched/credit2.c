@@ -689,13 +689,15 @@ static int vcpu_created(struct ctx *x, const struct sched_event *ev)
 	struct c2_vcpu *v = &s->vcpu[ev->vcpu];
 	if (v->state != C2_NONE)
 		return SCHED_EEXIST;
+	if (ev->hard != 0 && (ev->hard & s->online) == 0)
+		return SCHED_EINVAL;
 	memset(v, 0, sizeof(*v));
 	v->dom = (uint8_t)ev->dom;
 	v->credit = C2_CREDIT_INIT;
 	v->load = 1ull << (C2_LOAD_SHIFT - 1); /* a new vCPU counts as 50 % */
 	v->load_t = x->now;
-	v->hard = ~0u;
-	v->soft = ~0u;
+	v->hard = ev->hard != 0 ? ev->hard : ~0u;
+	v->soft = ev->soft != 0 ? ev->soft : ~0u;
 	v->cpu = NO_CPU;
 	s->dom[ev->dom].vcpu_count++;
 	pick_rq(s, v);

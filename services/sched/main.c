@@ -145,10 +145,11 @@ static int policy_event(const struct sched_event *ev)
 	return null_event(&st->pol, ev, &out);
 }
 
-static void policy_configure(uint32_t id, const struct plan_vcpu *v, uint64_t now)
+/** Null has nothing per domain (the affinities came with CREATED). */
+static void policy_configure(const struct plan_vcpu *v, uint64_t now)
 {
-	null_set_affinity(&st->pol, id, v->hard, v->soft, now, &out);
-	apply();
+	(void)v;
+	(void)now;
 }
 
 static void policy_init(sched_cpumask_t cpus)
@@ -168,11 +169,9 @@ static int policy_event(const struct sched_event *ev)
 	return c2_event(&st->pol, ev, &out);
 }
 
-/** Affinities, then the domain's weight and cap once it has a vCPU (else -ENOENT). */
-static void policy_configure(uint32_t id, const struct plan_vcpu *v, uint64_t now)
+/** The domain's weight and cap, once it has a vCPU (else -ENOENT); affinities came with CREATED. */
+static void policy_configure(const struct plan_vcpu *v, uint64_t now)
 {
-	c2_set_affinity(&st->pol, id, v->hard, v->soft, now, &out);
-	apply();
 	if (st->dom_set[v->dom])
 		return;
 	st->dom_set[v->dom] = true;
@@ -211,7 +210,7 @@ static void feed(const struct sched_event *ev)
 		return;
 	apply();
 	if (ev->kind == SCHED_EV_CREATED)
-		policy_configure(ev->vcpu, &st->plan.v[ev->vcpu], ev->now);
+		policy_configure(&st->plan.v[ev->vcpu], ev->now);
 }
 
 static void feed_ring_event(const struct sched_ring_event *re)

@@ -78,6 +78,8 @@ static void put(struct sched_event *ev, uint32_t kind, uint32_t cpu, uint32_t vc
 	ev->vcpu = vcpu;
 	ev->dom = dom;
 	ev->now = now;
+	ev->hard = 0;
+	ev->soft = 0;
 }
 
 /** A CPU event on one of the policy's CPUs. */
@@ -105,6 +107,8 @@ static uint32_t runnable(struct plan *p, uint32_t id, uint32_t cpu, struct sched
 	v->created = true;
 	v->fresh = true;
 	put(ev, SCHED_EV_CREATED, cpu, id, v->dom, p->now);
+	ev->hard = v->hard;
+	ev->soft = v->soft;
 	return 1;
 }
 

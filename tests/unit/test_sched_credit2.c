@@ -468,6 +468,25 @@ static void test_resume(void)
 	EQ(m.violations, 0, "it schedules on, no invariant broken");
 }
 
+/** Affinities given with CREATED: an idle CPU of its soft affinity at once. */
+static void test_created_affinity(void)
+{
+	struct c2_sched *s = &m.p.c2;
+	static struct sched_out out;
+	sim_init_credit2(&m, 4, C2_RQ_SOCKET);
+	struct sched_event ev = {
+		.kind = SCHED_EV_CREATED, .vcpu = 0, .now = 1, .hard = 0xf, .soft = 0x4
+	};
+	EQ(c2_event(s, &ev, &out), SCHED_OK, "created with hard {0-3}, soft {2}");
+	OK(out.count == 1 && out.d[0].kind == SCHED_DEC_RUN && out.d[0].cpu == 2 &&
+	           s->vcpu[0].hard == 0xf && s->vcpu[0].soft == 0x4,
+	   "it runs on CPU 2 at once");
+	ev.vcpu = 1;
+	ev.hard = 0x30;
+	EQ(c2_event(s, &ev, &out), SCHED_EINVAL, "a hard affinity outside the pool is refused");
+	EQ(s->vcpu[1].state, C2_NONE, "and creates nothing");
+}
+
 int main(void)
 {
 	test_weights_2_to_1();
@@ -485,5 +504,6 @@ int main(void)
 	test_balance();
 	test_no_starvation();
 	test_resume();
+	test_created_affinity();
 	return tap_finish();
 }

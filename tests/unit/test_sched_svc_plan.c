@@ -79,6 +79,7 @@ static void test_events(void)
 	EQ(event(SCHED_RING_STARTED, 1, 4, 0, 100), 1, "STARTED: one event");
 	OK(ev[0].kind == SCHED_EV_CREATED && ev[0].vcpu == 0 && ev[0].cpu == 1 && ev[0].now == 100,
 	   "of a vCPU the policy does not know: CREATED");
+	OK(ev[0].hard == 0x3 && ev[0].soft == 0x3, "with its affinities");
 	OK(p.v[0].created && p.v[0].fresh, "it is known, and fresh");
 	event(SCHED_RING_WOKEN, 1, 4, 0, 200);
 	EQ(ev[0].kind, SCHED_EV_WOKEN, "WOKEN of a known vCPU: WOKEN");
