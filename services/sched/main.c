@@ -20,6 +20,8 @@
  * vCPU's state (HC_SCHED_INFO) and decides every CPU again. Otherwise, or when the vCPUs it
  * finds differ, it starts afresh from the kernel's view.
  *
+ * Both mappings are required (the service reads and writes them from the start).
+ *
  * SCHED_CRASH_TEST builds the kill test's variant (sched-credit2-crash): it faults after a
  * pseudo-random event, SCHED_CRASH_LIMIT times in all, counting in the preserved state.
  */
@@ -64,7 +66,8 @@ struct sched_state {
 	bool summary_done;
 	bool dom_set[SCHED_MAX_DOMS]; /**< weight and cap given to the policy */
 	uint32_t weight[SCHED_MAX_DOMS], cap[SCHED_MAX_DOMS];
-	uint64_t crashes, rng; /**< the kill test's (SCHED_CRASH_TEST) */
+	uint64_t crashes, rng;          /**< the kill test's (SCHED_CRASH_TEST) */
+	uint8_t shown[SCHED_MAX_VCPUS]; /**< null: the CPU last reported per vCPU */
 	struct plan plan;
 	policy_t pol;
 };
@@ -131,10 +134,15 @@ static void apply(void)
 			           (unsigned)v->index, (unsigned)v->slot, (unsigned)s->cpu,
 			           (unsigned)status);
 #ifdef SCHED_POLICY_NULL
-		/* Null decides rarely: each placement is worth a line (the tests count them). */
-		if ((s->prio_flags & SCHED_SET_NOW) != 0)
+		/*
+		 * Null places rarely: each new placement is worth a line (the tests count them);
+		 * not each wake-up, which RUNs the vCPU again where it is.
+		 */
+		if ((s->prio_flags & SCHED_SET_NOW) != 0 && st->shown[s->vcpu] != s->cpu) {
+			st->shown[s->vcpu] = (uint8_t)s->cpu;
 			svc_printf("cpu %u runs partition %u vcpu %u\n", (unsigned)s->cpu,
 			           (unsigned)v->partition, (unsigned)v->index);
+		}
 #endif
 	}
 }
@@ -417,6 +425,7 @@ int svc_main(uint64_t arg)
 		uint64_t crashes = st->magic == SCHED_STATE_MAGIC ? st->crashes : 0;
 		uint64_t rng = st->magic == SCHED_STATE_MAGIC ? st->rng : 0;
 		memset(st, 0, sizeof(*st));
+		memset(st->shown, PLAN_NO_CPU, sizeof(st->shown));
 		st->crashes = crashes;
 		st->rng = rng;
 		st->plan = found;
