@@ -62,7 +62,7 @@ typedef struct c2_sched policy_t;
 /** Everything a successor needs: in the preserved region. */
 struct sched_state {
 	uint32_t magic;
-	uint32_t set_failures, lost_seen;
+	uint32_t set_failures, lost_seen, lost_reports;
 	bool summary_done;
 	bool dom_set[SCHED_MAX_DOMS]; /**< weight and cap given to the policy */
 	uint32_t weight[SCHED_MAX_DOMS], cap[SCHED_MAX_DOMS];
@@ -345,8 +345,12 @@ static void drain(void)
 	}
 	uint32_t lost = __atomic_load_n(&ring->lost, __ATOMIC_RELAXED);
 	if (lost != st->lost_seen) {
-		svc_printf("%u events lost: the ring was full\n", (unsigned)(lost - st->lost_seen));
+		/* What it missed, it learns from the kernel, as a successor does. */
+		if (st->lost_reports++ < LOG_MAX)
+			svc_printf("%u events lost: the ring was full; catching up\n",
+			           (unsigned)(lost - st->lost_seen));
 		st->lost_seen = lost;
+		catch_up();
 	}
 }
 
