@@ -339,7 +339,11 @@ static void mf_check_caps(struct manifest_ctx *c, u32 pi)
 	}
 }
 
-/** Static (null) policies: Hall's condition, every CPU subset fits its confined vCPUs. */
+/**
+ * Static (null) policies: Hall's condition, every CPU subset fits its confined vCPUs. The
+ * policy's own vCPUs do not count: it places none of them (the kernel never reports them to
+ * it); it runs above what it schedules on its CPU and waits there.
+ */
 static void mf_check_static(struct manifest_ctx *c, u32 pi)
 {
 	const struct config *cfg = c->cfg;
@@ -348,7 +352,7 @@ static void mf_check_static(struct manifest_ctx *c, u32 pi)
 		u32 need = 0, have = 0;
 		for (u32 k = 0; k < cfg->partition_count; k++) {
 			const struct cfg_partition *q = &cfg->partitions[k];
-			for (u32 v = 0; v < q->vcpu_count; v++) {
+			for (u32 v = 0; v < q->vcpu_count && k != pi; v++) {
 				if ((q->vcpus[v].hard_affinity & ~s) == 0)
 					need++;
 			}
