@@ -375,11 +375,11 @@ static bool serve_blk(struct vpci *d, const struct vpci_ops *ops, const struct s
 	if (writable == 0)
 		return false;             /* nowhere to put the status */
 	uint64_t data_in = writable - 1u; /* the device-writable bytes before the status */
-	uint8_t header[BLK_HEADER] = { 0 };
 	uint8_t status = VPCI_BLK_IOERR;
 	*len = 1u;
 	if (readable >= BLK_HEADER) {
 		/* The header, from the first readable bytes, wherever the guest split them. */
+		uint8_t header[BLK_HEADER] = { 0 };
 		uint32_t got = 0;
 		for (uint32_t n = 0; n < count && got < BLK_HEADER; n++) {
 			if (segs[n].write)
