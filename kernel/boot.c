@@ -19,6 +19,7 @@
 #include <kernel/lock.h>
 #include <kernel/manifest.h>
 #include <kernel/package.h>
+#include <kernel/partition_ops.h>
 #include <kernel/print.h>
 #include <kernel/region.h>
 #include <kernel/sched.h>
@@ -223,6 +224,8 @@ struct vcpu *boot_build_system(const struct boot_info *bi)
 {
 	boot_clear_regions();
 	kernel.package = bi->package;
+	for (u32 i = 0; i < kernel.cfg.region_count; i++)
+		region_fill_contents(&kernel.cfg.regions[i]);
 	kernel.partition_count = kernel.cfg.partition_count;
 	for (u32 i = 0; i < kernel.partition_count; i++)
 		boot_build_partition(i, bi);

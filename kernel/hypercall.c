@@ -224,6 +224,41 @@ COLD static struct vcpu *hc_guest_mem(struct vcpu *v)
 	return v;
 }
 
+/** HC_GUEST_COPY: HC_GUEST_MEM's access, between the guest's RAM and the caller's own. */
+COLD static struct vcpu *hc_guest_copy(struct vcpu *v)
+{
+	const struct cap *c;
+	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_GUEST, 0, &c);
+	const u32 any = RIGHT_GUEST_EMULATE | RIGHT_GUEST_MONITOR | RIGHT_GUEST_DM;
+	if (s == STATUS_OK && (c->rights & any) == 0)
+		s = STATUS_NO_RIGHTS;
+	if (s != STATUS_OK) {
+		reg_status(v, s);
+		return v;
+	}
+	const struct partition *g = &kernel.partitions[c->object];
+	u64 ipa = reg_get(v, IPC_REG_LABEL), how = reg_get(v, IPC_REG_WORD0);
+	bool write = (how & IPC_GUEST_MEM_WRITE) != 0;
+	u64 len = how & ~(u64)IPC_GUEST_MEM_WRITE;
+	u8 *at = NULL, *own = NULL;
+	if (len <= IPC_GUEST_COPY_MAX) {
+		at = guest_mem_at(g, ipa, len, write ? RIGHT_MEM_WRITE : RIGHT_MEM_READ);
+		own = guest_mem_at(v->part, reg_get(v, IPC_REG_WORD0 + 1u), len,
+		                   write ? RIGHT_MEM_READ : RIGHT_MEM_WRITE);
+	}
+	if (at == NULL || own == NULL) {
+		reg_status(v, STATUS_INVALID_ARG);
+		return v;
+	}
+	/* The two may be the same shared region: memmove. */
+	if (write)
+		memmove(at, own, len);
+	else
+		memmove(own, at, len);
+	reg_status(v, STATUS_OK);
+	return v;
+}
+
 struct vcpu *hypercall_dispatch(struct vcpu *v)
 {
 	switch (reg_get(v, IPC_REG_NR)) {
@@ -268,6 +303,8 @@ struct vcpu *hypercall_dispatch(struct vcpu *v)
 		return hc_guest_irq(v);
 	case HC_GUEST_MEM:
 		return hc_guest_mem(v);
+	case HC_GUEST_COPY:
+		return hc_guest_copy(v);
 	case HC_GUEST_ROUTE:
 		return emul_route_call(v);
 	case HC_CAP_RESTRICT:

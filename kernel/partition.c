@@ -47,6 +47,17 @@ static u64 partition_backoff_ns(struct partition *p, u64 now)
 	return wait < PARTITION_BACKOFF_MAX_NS ? wait : PARTITION_BACKOFF_MAX_NS;
 }
 
+void region_fill_contents(const struct cfg_region *r)
+{
+	const void *blob;
+	u64 size;
+	/* The validator checked the blob is there and fits (mf_check_images). */
+	if (r->contents[0] == '\0' || kernel.package == NULL ||
+	    !package_find(kernel.package, r->contents, &blob, &size) || size > r->size)
+		return;
+	memcpy(plat_phys_to_virt(pa_init(r->pa)), blob, size);
+}
+
 /**
  * Start a stopped restartable partition again from its image: its private
  * RAM cleared (except regions marked `preserve;`), the image copied in,
@@ -59,8 +70,10 @@ static void partition_revive(struct partition *p, u64 now, u64 wait)
 	const struct cfg_partition *cp = &kernel.cfg.partitions[p->id];
 	for (u32 m = 0; m < cp->mapping_count; m++) {
 		const struct cfg_region *r = &kernel.cfg.regions[cp->mappings[m].region];
-		if (r->kind == REGION_RAM && !r->preserve)
+		if (r->kind == REGION_RAM && !r->preserve) {
 			memset(plat_phys_to_virt(pa_init(r->pa)), 0, r->size);
+			region_fill_contents(r);
+		}
 	}
 	const void *image;
 	u64 size;

@@ -213,6 +213,14 @@ struct vcpu *hc_sched_info(struct vcpu *v)
 		reg_set(v, 3, sc->used_ns);
 		reg_set(v, 4, left);
 		reg_set(v, 5, (u64)sc->prio | (sc->parked ? SCHED_SET_PARK : 0u));
+		/* The manifest's side, so a restarted policy rebuilds its state from the kernel. */
+		const struct cfg_partition *cp = &kernel.cfg.partitions[t->part->id];
+		reg_set(v, 6,
+		        (u64)(cp->weight & 0xffffu) | (u64)(cp->cap_percent & 0xffffu) << 16 |
+		                (u64)t->part->id << 32 |
+		                (t->part == v->part ? SCHED_INFO_R6_SELF : 0u));
+		reg_set(v, 7, t->hard_affinity);
+		reg_set(v, 8, t->soft_affinity);
 	}
 	reg_status(v, s);
 	return v;
@@ -251,6 +259,7 @@ struct vcpu *hc_sched_ring(struct vcpu *v)
 		ring->hdr->lost = 0;
 		ring->hdr->count = count;
 		reg_set(v, 1, count);
+		reg_set(v, 2, kernel.cfg.partitions[v->part->id].sched_cpus);
 	}
 	reg_status(v, s);
 	return v;

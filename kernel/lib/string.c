@@ -40,6 +40,8 @@ void *memmove(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
+	if ((uintptr_t)d + n <= (uintptr_t)s || (uintptr_t)s + n <= (uintptr_t)d)
+		return memcpy(dst, src, n); /* apart (HC_GUEST_COPY's pages): words at a time */
 	if (d < s) {
 		while (n-- != 0)
 			*d++ = *s++;

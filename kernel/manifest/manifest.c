@@ -173,8 +173,8 @@ static void mf_parse_irqs(struct manifest_ctx *c, int node, struct cfg_device *d
 
 static void mf_parse_region(struct manifest_ctx *c, int node)
 {
-	static const char *const props[] = { "compatible", "size",     "reg", "rights",
-		                             "interrupts", "preserve", NULL };
+	static const char *const props[] = { "compatible", "size",     "reg",      "rights",
+		                             "interrupts", "preserve", "contents", NULL };
 	struct config *cfg = c->cfg;
 
 	if (cfg->region_count == CFG_REGION_MAX) {
@@ -255,6 +255,19 @@ static void mf_parse_region(struct manifest_ctx *c, int node)
 			mf_error(
 			        c, node, "preserve",
 			        "only a sephyp,ram region is cleared by a restart (and so can be kept)");
+	}
+	const char *blob;
+	if (mf_string(c, node, "contents", false, &blob) == MF_OK) {
+		if (r->kind == REGION_DEVICE)
+			mf_error(c, node, "contents",
+			         "a device region's contents are the device's");
+		else if (strlen(blob) >= CFG_NAME_MAX)
+			mf_error(c, node, "contents", "name longer than %u characters",
+			         CFG_NAME_MAX - 1u);
+		else if (blob[0] == '\0' || mf_streq(blob, "manifest"))
+			mf_error(c, node, "contents", "\"%s\" does not name an image", blob);
+		else
+			memcpy(r->contents, blob, strlen(blob) + 1u);
 	}
 }
 

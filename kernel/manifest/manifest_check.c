@@ -339,7 +339,11 @@ static void mf_check_caps(struct manifest_ctx *c, u32 pi)
 	}
 }
 
-/** Static (null) policies: Hall's condition, every CPU subset fits its confined vCPUs. */
+/**
+ * Static (null) policies: Hall's condition, every CPU subset fits its confined vCPUs. The
+ * policy's own vCPUs do not count: it places none of them (the kernel never reports them to
+ * it); it runs above what it schedules on its CPU and waits there.
+ */
 static void mf_check_static(struct manifest_ctx *c, u32 pi)
 {
 	const struct config *cfg = c->cfg;
@@ -348,7 +352,7 @@ static void mf_check_static(struct manifest_ctx *c, u32 pi)
 		u32 need = 0, have = 0;
 		for (u32 k = 0; k < cfg->partition_count; k++) {
 			const struct cfg_partition *q = &cfg->partitions[k];
-			for (u32 v = 0; v < q->vcpu_count; v++) {
+			for (u32 v = 0; v < q->vcpu_count && k != pi; v++) {
 				if ((q->vcpus[v].hard_affinity & ~s) == 0)
 					need++;
 			}
@@ -668,6 +672,21 @@ static void mf_check_images(struct manifest_ctx *c)
 			         "at 0x%llx it would overlap image \"%s\" (0x%llx bytes at 0x%llx)",
 			         (unsigned long long)p->dtb_ipa, p->image, (unsigned long long)size,
 			         (unsigned long long)m->ipa);
+	}
+	for (u32 ri = 0; ri < cfg->region_count; ri++) {
+		const struct cfg_region *r = &cfg->regions[ri];
+		const void *data;
+		u64 size;
+		if (r->contents[0] == '\0')
+			continue;
+		if (!package_find(bi->package, r->contents, &data, &size))
+			mf_error(c, c->region_node[ri], "contents",
+			         "\"%s\" is not in the boot package", r->contents);
+		else if (size > r->size)
+			mf_error(c, c->region_node[ri], "contents",
+			         "\"%s\" is 0x%llx bytes, larger than the region (0x%llx bytes)",
+			         r->contents, (unsigned long long)size,
+			         (unsigned long long)r->size);
 	}
 	for (u32 pi = 0; pi < cfg->partition_count; pi++) {
 		const struct cfg_partition *p = &cfg->partitions[pi];

@@ -689,13 +689,15 @@ static int vcpu_created(struct ctx *x, const struct sched_event *ev)
 	struct c2_vcpu *v = &s->vcpu[ev->vcpu];
 	if (v->state != C2_NONE)
 		return SCHED_EEXIST;
+	if (ev->hard != 0 && (ev->hard & s->online) == 0)
+		return SCHED_EINVAL;
 	memset(v, 0, sizeof(*v));
 	v->dom = (uint8_t)ev->dom;
 	v->credit = C2_CREDIT_INIT;
 	v->load = 1ull << (C2_LOAD_SHIFT - 1); /* a new vCPU counts as 50 % */
 	v->load_t = x->now;
-	v->hard = ~0u;
-	v->soft = ~0u;
+	v->hard = ev->hard != 0 ? ev->hard : ~0u;
+	v->soft = ev->soft != 0 ? ev->soft : ~0u;
 	v->cpu = NO_CPU;
 	s->dom[ev->dom].vcpu_count++;
 	pick_rq(s, v);
@@ -804,6 +806,20 @@ int c2_event(struct c2_sched *s, const struct sched_event *ev, struct sched_out 
 	}
 	finish(&x);
 	return rc;
+}
+
+int c2_resume(struct c2_sched *s, uint64_t now)
+{
+	if (now < s->now)
+		return SCHED_EINVAL;
+	for (uint32_t c = 0; c < SCHED_MAX_CPUS; c++) {
+		s->cpu[c].charged_to = now;
+		/* The ratelimit of whatever runs now starts again: the kernel may have switched. */
+		s->cpu[c].since = now;
+	}
+	update_loads(s, now);
+	s->now = now;
+	return SCHED_OK;
 }
 
 int c2_set_dom(struct c2_sched *s, uint32_t dom, uint32_t weight, uint32_t cap, uint64_t now,

@@ -107,6 +107,13 @@ int c2_set_affinity(struct c2_sched *s, uint32_t vcpu, sched_cpumask_t hard, sch
 /** Changes the runqueue layout: only while no vCPU exists (-EBUSY), valid layout (-EINVAL). */
 int c2_set_layout(struct c2_sched *s, uint32_t layout);
 
+/**
+ * The policy was away until `now` (a restarted policy partition): nobody is charged for the
+ * gap, which the kernel covered with the last plan it had; loads and the clock move on. No
+ * decision: the caller asks each CPU again (SLICE_END). -EINVAL if now goes back.
+ */
+int c2_resume(struct c2_sched *s, uint64_t now);
+
 /** The slice Credit2 would give vCPU v on its runqueue now (exposed for tests). */
 uint64_t c2_slice(const struct c2_sched *s, uint32_t v, uint64_t ran);
 

@@ -184,12 +184,14 @@ int null_event(struct null_sched *s, const struct sched_event *ev, struct sched_
 			return SCHED_EINVAL;
 		if (s->vcpu[v].exists)
 			return SCHED_EEXIST;
+		if (ev->hard != 0 && (ev->hard & s->online) == 0)
+			return SCHED_EINVAL;
 		s->vcpu[v] = (struct null_vcpu){ .exists = true,
 			                         .runnable = true,
 			                         .cpu = NO_CPU,
 			                         .dom = (uint8_t)ev->dom,
-			                         .hard = ~0u,
-			                         .soft = ~0u };
+			                         .hard = ev->hard != 0 ? ev->hard : ~0u,
+			                         .soft = ev->soft != 0 ? ev->soft : ~0u };
 		place(s, v, NO_CPU, ev->now, out);
 		return SCHED_OK;
 	case SCHED_EV_WOKEN:

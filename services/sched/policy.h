@@ -52,7 +52,7 @@ enum sched_status {
 
 /** What the kernel reports. */
 enum sched_event_kind {
-	SCHED_EV_CREATED,    /**< vcpu joins, in domain dom, runnable, affinity all CPUs */
+	SCHED_EV_CREATED,    /**< vcpu joins, in domain dom, runnable, with hard/soft affinity */
 	SCHED_EV_WOKEN,      /**< vcpu became runnable (interrupt, notification) */
 	SCHED_EV_BLOCKED,    /**< vcpu waits (WFI/HLT, receive) */
 	SCHED_EV_SLICE_END,  /**< the vCPU on cpu used the slice it was given */
@@ -70,6 +70,9 @@ struct sched_event {
 	uint32_t vcpu;
 	uint32_t dom;
 	uint64_t now; /**< ns, never going backwards */
+	/** CREATED: its hard and soft affinity (0: all CPUs); hard must meet the pool. */
+	sched_cpumask_t hard;
+	sched_cpumask_t soft;
 };
 
 enum sched_decision_kind {

@@ -1,4 +1,4 @@
-/** The virtio-pci entropy device (vpci.h). */
+/** The virtio-pci entropy source and block device (vpci.h). */
 #include "vpci.h"
 
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #define CAP_NOTIFY 0x50u
 #define CAP_ISR 0x64u
 #define CAP_MSIX 0x74u
+#define CAP_DEVICE 0x80u
 
 #define STATUS_CAP_LIST 0x10u
 #define COMMAND_WRITABLE 0x0406u /* memory space, bus master, INTx disable */
@@ -31,6 +32,15 @@
 #define AVAIL_NO_INTERRUPT 1u
 /** The most bytes one buffer gets (a larger one is returned partly filled). */
 #define FILL_MAX 4096u
+#define BLK_HEADER 16u
+#define BLK_ID_SIZE 20u
+
+/** One descriptor of a chain. */
+struct seg {
+	uint64_t addr;
+	uint32_t len;
+	bool write; /**< device-writable */
+};
 
 void vpci_init(struct vpci *d, uint64_t seed)
 {
@@ -42,14 +52,21 @@ void vpci_init(struct vpci *d, uint64_t seed)
 		d->msix[i].control = 1u; /* masked at reset (PCI 3.0 6.8.2.9) */
 }
 
+void vpci_init_blk(struct vpci *d, uint64_t sectors)
+{
+	vpci_init(d, 1u);
+	d->kind = VPCI_KIND_BLK;
+	d->capacity = sectors;
+}
+
 bool vpci_state_valid(const struct vpci *d)
 {
 	const struct vpci_queue *q = &d->queue;
-	return d->magic == VPCI_MAGIC && (d->command & ~COMMAND_WRITABLE) == 0 &&
-	       (d->bar0 & (VPCI_BAR_SIZE - 1u)) == 0 &&
+	return d->magic == VPCI_MAGIC && d->kind <= VPCI_KIND_BLK &&
+	       (d->command & ~COMMAND_WRITABLE) == 0 && (d->bar0 & (VPCI_BAR_SIZE - 1u)) == 0 &&
 	       (d->msix_ctl & ~(MSIX_ENABLE | MSIX_MASK_ALL)) == 0 && q->size != 0 &&
 	       q->size <= VPCI_QUEUE_MAX && (q->size & (q->size - 1u)) == 0 && q->enabled <= 1u &&
-	       d->queue_select <= 1u;
+	       q->due <= 1u && d->queue_select <= 1u;
 }
 
 /* ---- configuration space ------------------------------------------------------------ */
@@ -58,12 +75,13 @@ static uint32_t cfg_read32(const struct vpci *d, uint32_t reg)
 {
 	switch (reg) {
 	case CFG_ID:
-		return VPCI_DEVICE << 16 | VPCI_VENDOR;
+		return (d->kind == VPCI_KIND_BLK ? VPCI_DEVICE_BLK : VPCI_DEVICE) << 16 |
+		       VPCI_VENDOR;
 	case CFG_COMMAND:
 		return (uint32_t)STATUS_CAP_LIST << 16 | d->command;
 	case CFG_CLASS:
-		return 0xff000000u |
-		       1u; /* class: other (as QEMU's virtio-rng); revision 1: modern */
+		/* class: other (as QEMU's virtio-rng), or mass storage, other; revision 1: modern */
+		return (d->kind == VPCI_KIND_BLK ? 0x01800000u : 0xff000000u) | 1u;
 	case CFG_BAR0:
 		return d->bar0; /* 32-bit, non-prefetchable memory */
 	case CFG_SUBSYSTEM:
@@ -92,11 +110,18 @@ static uint32_t cfg_read32(const struct vpci *d, uint32_t reg)
 	case CAP_ISR + 12u:
 		return 1u;
 	case CAP_MSIX:
-		return (uint32_t)(d->msix_ctl | (VPCI_MSIX_VECTORS - 1u)) << 16 | CAP_ID_MSIX;
+		return (uint32_t)(d->msix_ctl | (VPCI_MSIX_VECTORS - 1u)) << 16 |
+		       (d->kind == VPCI_KIND_BLK ? CAP_DEVICE : 0u) << 8 | CAP_ID_MSIX;
 	case CAP_MSIX + 4u:
 		return VPCI_MSIX_TABLE; /* BIR 0 */
 	case CAP_MSIX + 8u:
 		return VPCI_MSIX_PBA;
+	case CAP_DEVICE:
+		return d->kind == VPCI_KIND_BLK ? 4u << 24 | 16u << 16 | CAP_VENDOR : 0u;
+	case CAP_DEVICE + 8u:
+		return d->kind == VPCI_KIND_BLK ? VPCI_DEVCFG : 0u;
+	case CAP_DEVICE + 12u:
+		return d->kind == VPCI_KIND_BLK ? VPCI_DEVCFG_SIZE : 0u;
 	default:
 		return 0; /* the notify multiplier, BARs 1-5, reserved */
 	}
@@ -241,12 +266,12 @@ static bool fill(struct vpci *d, const struct vpci_ops *ops, uint64_t ipa, uint3
 	return true;
 }
 
-/** One descriptor chain from head: fill what it lets the device write; its length. */
-static bool serve_chain(struct vpci *d, const struct vpci_ops *ops, uint16_t head, uint32_t *len)
+/** The chain from head, in order, into segs (at most the queue's size); false: malformed. */
+static bool chain(const struct vpci *d, const struct vpci_ops *ops, uint16_t head, struct seg *segs,
+                  uint32_t *count)
 {
 	const struct vpci_queue *q = &d->queue;
 	uint16_t i = head;
-	*len = 0;
 	for (uint32_t n = 0; n < q->size; n++) {
 		uint8_t b[16];
 		if (i >= q->size || !ops->read(ops->ctx, q->desc + 16u * i, b, sizeof(b)))
@@ -254,21 +279,154 @@ static bool serve_chain(struct vpci *d, const struct vpci_ops *ops, uint16_t hea
 		uint64_t addr = 0;
 		for (uint32_t k = 0; k < 8u; k++)
 			addr |= (uint64_t)b[k] << (8u * k);
-		uint32_t blen = (uint32_t)b[8] | (uint32_t)b[9] << 8 | (uint32_t)b[10] << 16 |
-		                (uint32_t)b[11] << 24;
-		uint16_t flags = (uint16_t)(b[12] | b[13] << 8),
-		         next = (uint16_t)(b[14] | b[15] << 8);
-		if (flags & DESC_WRITE) {
-			uint32_t take = blen < FILL_MAX - *len ? blen : FILL_MAX - *len;
-			if (!fill(d, ops, addr, take))
-				return false;
-			*len += take;
-		}
-		if (!(flags & DESC_NEXT))
+		uint16_t flags = (uint16_t)(b[12] | b[13] << 8);
+		segs[n] = (struct seg){ .addr = addr,
+			                .len = (uint32_t)b[8] | (uint32_t)b[9] << 8 |
+			                       (uint32_t)b[10] << 16 | (uint32_t)b[11] << 24,
+			                .write = (flags & DESC_WRITE) != 0 };
+		if (!(flags & DESC_NEXT)) {
+			*count = n + 1u;
 			return true;
-		i = next;
+		}
+		i = (uint16_t)(b[14] | b[15] << 8);
 	}
 	return false; /* longer than the queue: a loop */
+}
+
+/** The entropy source: fill what the chain lets the device write (FILL_MAX at most). */
+static bool serve_rng(struct vpci *d, const struct vpci_ops *ops, const struct seg *segs,
+                      uint32_t count, uint32_t *len)
+{
+	*len = 0;
+	for (uint32_t n = 0; n < count; n++) {
+		if (!segs[n].write)
+			continue;
+		uint32_t take = segs[n].len < FILL_MAX - *len ? segs[n].len : FILL_MAX - *len;
+		if (!fill(d, ops, segs[n].addr, take))
+			return false;
+		*len += take;
+	}
+	return true;
+}
+
+/**
+ * Move len bytes between the disk at byte disk_off and the chain's device-writable
+ * (to_guest) or device-readable buffers, after the first `skip` bytes of those, through a
+ * bounce buffer of a page. false: a guest buffer outside its RAM or a disk error.
+ */
+static bool blk_move(const struct vpci_ops *ops, const struct seg *segs, uint32_t count,
+                     bool to_guest, uint32_t skip, uint64_t len, uint64_t disk_off)
+{
+	static _Alignas(8) uint8_t b[4096]; /* one model, one request at a time */
+	for (uint32_t n = 0; n < count && len != 0; n++) {
+		if (segs[n].write != to_guest)
+			continue;
+		if (skip >= segs[n].len) {
+			skip -= segs[n].len;
+			continue;
+		}
+		uint64_t addr = segs[n].addr + skip;
+		uint32_t left = segs[n].len - skip;
+		skip = 0;
+		while (left != 0 && len != 0) {
+			uint32_t k = left < sizeof(b) ? left : (uint32_t)sizeof(b);
+			if (k > len)
+				k = (uint32_t)len;
+			bool ok = to_guest ? ops->disk(ops->ctx, disk_off, b, k, false) &&
+			                             ops->write(ops->ctx, addr, b, k) :
+			                     ops->read(ops->ctx, addr, b, k) &&
+			                             ops->disk(ops->ctx, disk_off, b, k, true);
+			if (!ok)
+				return false;
+			addr += k;
+			left -= k;
+			len -= k;
+			disk_off += k;
+		}
+	}
+	return len == 0;
+}
+
+/** Bytes of the chain's buffers the device may read (write: false) or write (true). */
+static uint64_t chain_bytes(const struct seg *segs, uint32_t count, bool write)
+{
+	uint64_t total = 0;
+	for (uint32_t n = 0; n < count; n++)
+		if (segs[n].write == write)
+			total += segs[n].len;
+	return total;
+}
+
+/** The guest-physical address of the chain's last device-writable byte (the status). */
+static uint64_t status_byte(const struct seg *segs, uint32_t count)
+{
+	for (uint32_t n = count; n-- > 0;)
+		if (segs[n].write && segs[n].len != 0)
+			return segs[n].addr + segs[n].len - 1u;
+	return 0;
+}
+
+/** One block request (virtio 1.1 5.2.6); false: malformed (no status byte, a bad buffer). */
+static bool serve_blk(struct vpci *d, const struct vpci_ops *ops, const struct seg *segs,
+                      uint32_t count, uint32_t *len)
+{
+	uint64_t readable = chain_bytes(segs, count, false);
+	uint64_t writable = chain_bytes(segs, count, true);
+	if (writable == 0)
+		return false;             /* nowhere to put the status */
+	uint64_t data_in = writable - 1u; /* the device-writable bytes before the status */
+	uint8_t status = VPCI_BLK_IOERR;
+	*len = 1u;
+	if (readable >= BLK_HEADER) {
+		/* The header, from the first readable bytes, wherever the guest split them. */
+		uint8_t header[BLK_HEADER] = { 0 };
+		uint32_t got = 0;
+		for (uint32_t n = 0; n < count && got < BLK_HEADER; n++) {
+			if (segs[n].write)
+				continue;
+			uint32_t k = segs[n].len < BLK_HEADER - got ? segs[n].len :
+			                                              BLK_HEADER - got;
+			if (k != 0 && !ops->read(ops->ctx, segs[n].addr, header + got, k))
+				return false;
+			got += k;
+		}
+		uint32_t type = (uint32_t)header[0] | (uint32_t)header[1] << 8 |
+		                (uint32_t)header[2] << 16 | (uint32_t)header[3] << 24;
+		uint64_t sector = 0;
+		for (uint32_t k = 0; k < 8u; k++)
+			sector |= (uint64_t)header[8u + k] << (8u * k);
+		uint64_t bytes = type == VPCI_BLK_IN ? data_in : readable - BLK_HEADER;
+		bool inside = ops->disk != NULL && sector <= d->capacity &&
+		              bytes <= (d->capacity - sector) * VPCI_SECTOR;
+		if (type == VPCI_BLK_IN && inside) {
+			if (blk_move(ops, segs, count, true, 0, bytes, sector * VPCI_SECTOR)) {
+				status = VPCI_BLK_OK;
+				*len = (uint32_t)(bytes + 1u);
+			}
+		} else if (type == VPCI_BLK_OUT && inside) {
+			if (blk_move(ops, segs, count, false, BLK_HEADER, bytes,
+			             sector * VPCI_SECTOR))
+				status = VPCI_BLK_OK;
+		} else if (type == VPCI_BLK_FLUSH) {
+			status = VPCI_BLK_OK; /* the disk is memory: nothing is held back */
+		} else if (type == VPCI_BLK_GET_ID) {
+			static const char id[BLK_ID_SIZE] = "sephyp-vpci-disk";
+			uint32_t k = data_in < BLK_ID_SIZE ? (uint32_t)data_in : BLK_ID_SIZE;
+			for (uint32_t n = 0; n < count && k != 0; n++) {
+				if (!segs[n].write)
+					continue;
+				uint32_t m = segs[n].len < k ? segs[n].len : k;
+				if (!ops->write(ops->ctx, segs[n].addr, id + (BLK_ID_SIZE - k), m))
+					return false;
+				k -= m;
+			}
+			status = VPCI_BLK_OK;
+			*len = (data_in < BLK_ID_SIZE ? (uint32_t)data_in : BLK_ID_SIZE) + 1u;
+		} else if (type != VPCI_BLK_IN && type != VPCI_BLK_OUT) {
+			status = VPCI_BLK_UNSUPP;
+		}
+	}
+	return ops->write(ops->ctx, status_byte(segs, count), &status, 1u);
 }
 
 static void needs_reset(struct vpci *d)
@@ -289,29 +447,34 @@ static void run_queue(struct vpci *d, const struct vpci_ops *ops)
 		return needs_reset(d);
 	if ((uint16_t)(avail_idx - q->last_avail) > q->size)
 		return needs_reset(d); /* more than the queue holds: a broken index */
-	bool served = false;
+	if (q->last_avail != avail_idx)
+		q->due =
+		        1u; /* before serving: a successor that finds it set publishes and signals */
 	while (q->last_avail != avail_idx) {
 		uint16_t head;
-		uint32_t len;
+		uint32_t len, count;
+		struct seg segs[VPCI_QUEUE_MAX];
 		if (!rd16(ops, q->driver + 4u + 2u * (q->last_avail % q->size), &head) ||
-		    !serve_chain(d, ops, head, &len))
+		    !chain(d, ops, head, segs, &count) ||
+		    !(d->kind == VPCI_KIND_BLK ? serve_blk(d, ops, segs, count, &len) :
+		                                 serve_rng(d, ops, segs, count, &len)))
 			return needs_reset(d);
-		uint64_t slot = q->device + 4u + 8u * (q->used_idx % q->size);
+		uint64_t slot = q->device + 4u + 8u * (q->last_avail % q->size);
 		if (!wr_le(ops, slot, head, 4u) || !wr_le(ops, slot + 4u, len, 4u))
 			return needs_reset(d);
-		q->used_idx++;
-		q->last_avail++;
+		q->last_avail++; /* the commit (struct vpci_queue) */
 		d->requests++;
 		d->bytes += len;
-		served = true;
 	}
-	if (!served)
+	if (!q->due)
 		return;
+	q->used_idx = q->last_avail;
 	if (!wr_le(ops, q->device + 2u, q->used_idx, 2u))
 		return needs_reset(d);
 	d->isr |= 1u;
 	if (!(avail_flags & AVAIL_NO_INTERRUPT))
-		msix_send(d, ops, q->vector);
+		msix_send(d, ops, q->vector); /* again after a restart at worst: a spurious MSI */
+	q->due = 0;
 }
 
 /* ---- BAR0 ----------------------------------------------------------------------------- */
@@ -326,8 +489,12 @@ static void device_reset(struct vpci *d)
 	for (uint32_t i = 0; i < VPCI_MSIX_VECTORS; i++)
 		msix[i] = d->msix[i];
 	uint64_t requests = d->requests, bytes = d->bytes, msis = d->msis, errors = d->errors;
+	uint32_t kind = d->kind;
+	uint64_t capacity = d->capacity;
 	/* A virtio reset leaves the PCI function as it is (its BAR, MSI-X table, command). */
 	vpci_init(d, rng);
+	d->kind = kind;
+	d->capacity = capacity;
 	d->command = command;
 	d->msix_ctl = ctl;
 	d->bar0 = bar0;
@@ -488,6 +655,20 @@ static bool bar_access(struct vpci *d, const struct vpci_ops *ops, uint32_t off,
 			run_queue(d, ops);
 		else if (!write)
 			*value = 0;
+		return true;
+	}
+	if (off >= VPCI_DEVCFG && off < VPCI_DEVCFG + VPCI_DEVCFG_SIZE &&
+	    d->kind == VPCI_KIND_BLK) {
+		/* struct virtio_blk_config: capacity (le64) first; the rest needs features. */
+		if ((size != 1u && size != 2u && size != 4u) || (off & (size - 1u)) != 0)
+			return false;
+		if (!write) {
+			uint32_t at = off - VPCI_DEVCFG;
+			*value = at < 8u ? (d->capacity >> (8u * at)) &
+			                           (size == 4u ? 0xffffffffu :
+			                                         (1u << (8u * size)) - 1u) :
+			                   0u;
+		}
 		return true;
 	}
 	if (off == VPCI_ISR) {

@@ -5,13 +5,15 @@
  * accesses (the real registers mostly, any offset sometimes), notifies, and the guest
  * rewriting its rings. Usually it first sets the device up the way Linux does, so that the
  * queue really runs.
+ * Half the inputs make it the block device over a 16-sector disk, half the entropy source.
  * Checked after every step (abort on failure):
  *  - vpci_state_valid() holds;
  *  - the device reads and writes guest memory only through the accessors (which refuse
  *    anything outside the 64 KiB; ASan catches any other access), and writes only where
  *    the guest made a buffer device-writable or the used ring is;
  *  - an MSI is sent only while MSI-X is enabled, with an address and data the guest wrote;
- *  - once DEVICE_NEEDS_RESET is set, nothing is served until a reset.
+ *  - once DEVICE_NEEDS_RESET is set, nothing is served until a reset;
+ *  - the block device asks for the disk only inside its capacity.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +85,22 @@ static void g_msi(void *ctx, uint64_t address, uint32_t data)
 		abort();
 }
 
-static const struct vpci_ops ops = { NULL, g_read, g_write, g_msi };
+#define DISK_SECTORS 16u
+static uint8_t disk[DISK_SECTORS * VPCI_SECTOR];
+
+static bool g_disk(void *ctx, uint64_t offset, void *buf, uint32_t len, bool write)
+{
+	(void)ctx;
+	if (d.kind != VPCI_KIND_BLK || offset > sizeof(disk) || len > sizeof(disk) - offset)
+		abort();
+	if (write)
+		memcpy(disk + offset, buf, len);
+	else
+		memcpy(buf, disk + offset, len);
+	return true;
+}
+
+static const struct vpci_ops ops = { NULL, g_read, g_write, g_msi, g_disk };
 
 static void bar_w(uint32_t off, uint32_t size, uint64_t v)
 {
@@ -130,7 +147,11 @@ static void check(void)
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	struct input in = { data, size };
-	vpci_init(&d, take(&in, 8));
+	uint64_t seed = take(&in, 8);
+	if (take(&in, 1) & 1u)
+		vpci_init_blk(&d, DISK_SECTORS);
+	else
+		vpci_init(&d, seed);
 	memset(ram, 0, sizeof(ram));
 	for (uint32_t i = 0; i < RAM_SIZE && in.size != 0 && i < (uint32_t)take(&in, 2); i++)
 		ram[i] = (uint8_t)take(&in, 1);

@@ -2,17 +2,55 @@
  * A CPU-bound partition for the scheduling tests: it counts in a loop until
  * the word at SPIN_STOP_IPA (a shared region the policy writes) is non-zero,
  * then exits with code 0.
+ *
+ * SPINNER_COUNTED builds `spinner-counted`, a VM for the policy partitions'
+ * tests: it stops too once SPIN_SPAN_MS of virtual time (its virtual counter,
+ * so instructions under -icount) went by since it first ran, and then raises
+ * the shared word itself so that every spinner stops within one slice of the
+ * same moment; it prints its count, which the test compares
+ * (`expect-ratio:`): the guest's own measure of the CPU time it got.
  */
 #include <svc/svc.h>
 
 #define SPIN_STOP_IPA 0x200000u
 
+#ifdef SPINNER_COUNTED
+#define SPIN_SPAN_MS 400u
+/** Iterations between two looks at the counter. */
+#define SPIN_CHECK_MASK 0x3ffu
+
+static uint64_t counter(void)
+{
+	uint64_t v;
+	__asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(v));
+	return v;
+}
+
+static uint64_t frequency(void)
+{
+	uint64_t v;
+	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
+	return v;
+}
+#endif
+
 int svc_main(uint64_t arg)
 {
 	(void)arg;
-	volatile const uint64_t *stop = (volatile const uint64_t *)(uintptr_t)SPIN_STOP_IPA;
 	volatile uint64_t count = 0;
+#ifdef SPINNER_COUNTED
+	volatile uint64_t *stop = (volatile uint64_t *)(uintptr_t)SPIN_STOP_IPA;
+	uint64_t end = counter() + frequency() * SPIN_SPAN_MS / 1000u;
+	while (*stop == 0) {
+		count++;
+		if ((count & SPIN_CHECK_MASK) == 0 && counter() >= end)
+			*stop = 1;
+	}
+	svc_printf("spun %llu\n", (unsigned long long)count);
+#else
+	volatile const uint64_t *stop = (volatile const uint64_t *)(uintptr_t)SPIN_STOP_IPA;
 	while (*stop == 0)
 		count++;
+#endif
 	svc_exit(0);
 }

@@ -431,6 +431,15 @@ CASES = [
   [(A_IMG, A_IMG + '\t\t\tdevice-tree = "dt";\n\t\t\tlinux { pci = <&ntf>; };\n')],
   ['/partitions/a/linux: pci: names no node of /emulated',
    '/partitions/a/linux: pci-mmio: pci (the ECAM window) and pci-mmio (the memory window) go together']),
+ ('contents-device', 'region contents on a device region',
+  [(UART_IRQ, UART_IRQ + '\n\t\t\tcontents = "a";')],
+  ["/memory/uart1: contents: a device region's contents are the device's"]),
+ ('contents-package', 'region contents: a blob not in the package, one larger than its region',
+  [('rights = "rw"; };\n\t\tuart1', 'rights = "rw"; contents = "big"; };\n\t\tuart1'),
+   (B_RAM, B_RAM.replace('rights = "rwx"; };', 'rights = "rwx"; contents = "nothere"; };'))],
+  ['/memory/b-ram: contents: "nothere" is not in the boot package',
+   '/memory/shm: contents: "big" is 0x2000 bytes, larger than the region (0x1000 bytes)'],
+  ['args: --image a=@4096@ --image b=@4096@ --image big=@8192@']),
 ]
 
 here = os.path.dirname(os.path.abspath(__file__))

@@ -311,7 +311,22 @@ static struct vcpu *gmem(struct vcpu *v, u64 slot, u64 ipa, u64 how, const u64 *
 	return kernel_trap(v, &t);
 }
 
-/** HC_GUEST_MEM: the guest's RAM (4 KiB at 0x100000 here), by its own mapping's rights. */
+static struct vcpu *gcopy(struct vcpu *v, u64 slot, u64 ipa, u64 how, u64 buf)
+{
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_GUEST_COPY;
+	v->arch.regs[IPC_REG_CAP] = slot;
+	v->arch.regs[IPC_REG_LABEL] = ipa;
+	v->arch.regs[IPC_REG_WORD0] = how;
+	v->arch.regs[IPC_REG_WORD0 + 1] = buf;
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	return kernel_trap(v, &t);
+}
+
+/**
+ * HC_GUEST_MEM and HC_GUEST_COPY: the guest's RAM (4 KiB at 0x100000 here), by its own
+ * mapping's rights, and for the copy the service's buffer by the service's.
+ */
 static void test_guest_mem(void)
 {
 	tsys_reset(1);
@@ -390,6 +405,47 @@ static void test_guest_mem(void)
 	EQ(reg(vs, 0), STATUS_OK, "mem: a read there is fine");
 	OK(memcmp(before, ram, sizeof(before)) == 0,
 	   "mem: no refused call changed the guest's RAM");
+
+	/* HC_GUEST_COPY: between the guest's RAM and the service's own (4 KiB at 0x100000). */
+	cp->mappings[0].rights = RIGHT_MEM_READ | RIGHT_MEM_WRITE;
+	u8 *own =
+	        plat_phys_to_virt(pa_init(cfg->regions[cfg->partitions[s].mappings[0].region].pa));
+	memset(own, 0, 4096);
+	gcopy(vs, 1, 0x100000, 4096, 0x100000);
+	OK(reg(vs, 0) == STATUS_OK && memcmp(own, ram, 4096) == 0,
+	   "copy: the guest's whole page into the service's in one call");
+	memset(own + 0x100, 0xc3, 0x300);
+	gcopy(vs, 1, 0x100400, 0x300 | IPC_GUEST_MEM_WRITE, 0x100100);
+	OK(reg(vs, 0) == STATUS_OK && ram[0x400] == 0xc3 && ram[0x6ff] == 0xc3 &&
+	           ram[0x3ff] == (u8)(0x3ffu * 7u) && ram[0x700] == (u8)(0x700u * 7u),
+	   "copy: 768 bytes into the guest, not one more");
+	memcpy(before, ram, sizeof(before));
+	u8 own_before[4096];
+	memcpy(own_before, own, sizeof(own_before));
+	gcopy(vs, 1, 0x100001, 4096, 0x100000);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "copy: a guest range past its mapping");
+	gcopy(vs, 1, 0x100000, 4096, 0x100001);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "copy: a buffer past the service's own mapping");
+	gcopy(vs, 1, 0x100000, 8, 0x200000);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "copy: a buffer the service does not have");
+	gcopy(vs, 1, 0x200000, 8, 0x100000);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "copy: the guest's device range is never read");
+	gcopy(vs, 1, 0x100000, 0, 0x100000);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "copy: 0 bytes");
+	gcopy(vs, 1, 0x100000, IPC_GUEST_COPY_MAX + 1u, 0x100000);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "copy: more than IPC_GUEST_COPY_MAX");
+	gcopy(vs, 3, 0x100000, 8, 0x100000);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "copy: inject alone does not reach memory");
+	cfg->partitions[s].mappings[0].rights = RIGHT_MEM_READ | RIGHT_MEM_EXEC;
+	gcopy(vs, 1, 0x100000, 8, 0x100000);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "copy: no read into a buffer the service may not write");
+	cfg->partitions[s].mappings[0].rights = RIGHT_MEM_READ | RIGHT_MEM_WRITE;
+	cp->mappings[0].rights = RIGHT_MEM_READ | RIGHT_MEM_EXEC;
+	gcopy(vs, 1, 0x100000, 8 | IPC_GUEST_MEM_WRITE, 0x100000);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "copy: no write where the guest may not write");
+	OK(memcmp(before, ram, sizeof(before)) == 0 && memcmp(own_before, own, 4096) == 0 &&
+	           other_ram[0] == 0x5a,
+	   "copy: no refused call changed either side, or what lies behind the device range");
 }
 
 static struct vcpu *route(struct vcpu *v, u64 guest, u64 ep, u64 ipa, u64 size, u64 op, u64 badge)

@@ -228,6 +228,7 @@ static void test_slices(void)
 	tsys_boot();
 	EQ(hc(pol, HC_SCHED_RING, S_RING, S_NTF, 0) == pol ? reg(pol, 0) : 99, STATUS_OK,
 	   "slice: the policy registers its ring");
+	EQ(reg(pol, 2), 0x1u, "ring: the answer names the policy's CPUs (sched-cpus)");
 	sset(pol, S_VCPUS, 0, 0, 1, 2 * MS, 0, 0);
 	sset(pol, S_VCPUS_B, 0, 0, 1, 3 * MS, 0, 0);
 	OK(hc(pol, HC_WAIT, S_NTF, 0, 0) == a, "slice: a runs");
@@ -581,6 +582,8 @@ static void test_info_and_stop(void)
 {
 	with_policy(1, 0x1, 1);
 	kernel.cfg.partitions[pol_p].restartable = true;
+	kernel.cfg.partitions[a_p].weight = 512;
+	kernel.cfg.partitions[a_p].cap_percent = 30;
 	struct vcpu *pol = tsys_vcpu(pol_p, 0), *a = tsys_vcpu(a_p, 0);
 	tsys_boot();
 	hc(pol, HC_SCHED_RING, S_RING, S_NTF, 0);
@@ -589,6 +592,15 @@ static void test_info_and_stop(void)
 	OK(reg(pol, 0) == STATUS_OK && reg(pol, 1) == SCHED_INFO_DEPLETED && reg(pol, 2) == 0 &&
 	           reg(pol, 4) == MS && reg(pol, 5) == (4u | SCHED_SET_PARK),
 	   "info: state, CPU, budget left, priority and park as set");
+	OK(SCHED_INFO_R6_WEIGHT(reg(pol, 6)) == 512 && SCHED_INFO_R6_CAP(reg(pol, 6)) == 30 &&
+	           SCHED_INFO_R6_PARTITION(reg(pol, 6)) == a_p &&
+	           (reg(pol, 6) & SCHED_INFO_R6_SELF) == 0 && reg(pol, 7) == a->hard_affinity &&
+	           reg(pol, 8) == a->soft_affinity,
+	   "info: the manifest's weight, cap, partition and affinities");
+	hc7(pol, HC_SCHED_INFO, S_SELF, 0, 0, 0, 0, 0, 0);
+	OK(reg(pol, 0) == STATUS_OK && (reg(pol, 6) & SCHED_INFO_R6_SELF) != 0 &&
+	           SCHED_INFO_R6_PARTITION(reg(pol, 6)) == pol_p,
+	   "info: the caller's own vCPU says so");
 	hc7(pol, HC_SCHED_INFO, S_NORIGHTS, 0, 0, 0, 0, 0, 0);
 	EQ(reg(pol, 0), STATUS_NO_RIGHTS, "info: needs the schedule right");
 	hc7(pol, HC_SCHED_INFO, S_VCPUS, 5, 0, 0, 0, 0, 0);

@@ -449,6 +449,44 @@ static void test_no_starvation(void)
 	EQ(m.violations, 0, "no invariant broken");
 }
 
+/** A restarted policy charges nobody for the time it was away, then decides as before. */
+static void test_resume(void)
+{
+	struct c2_sched *s = &m.p.c2;
+	sim_init_credit2(&m, 1, C2_RQ_SOCKET);
+	sim_create(&m, 0, 0, 0, 0);
+	sim_create(&m, 1, 1, 0, 0);
+	sim_run(&m, 100 * MS);
+	int64_t c0 = s->vcpu[0].credit, c1 = s->vcpu[1].credit;
+	EQ(c2_resume(s, m.now + 50 * MS), SCHED_OK, "resume 50 ms later");
+	OK(s->vcpu[0].credit == c0 && s->vcpu[1].credit == c1, "nobody was charged for the gap");
+	EQ(s->now, m.now + 50 * MS, "the clock moved on");
+	EQ(c2_resume(s, m.now), SCHED_EINVAL, "time never goes back");
+	m.now += 50 * MS;
+	sim_event(&m, SCHED_EV_SLICE_END, 0, SCHED_NO_VCPU, 0);
+	sim_run(&m, 1000 * MS);
+	EQ(m.violations, 0, "it schedules on, no invariant broken");
+}
+
+/** Affinities given with CREATED: an idle CPU of its soft affinity at once. */
+static void test_created_affinity(void)
+{
+	struct c2_sched *s = &m.p.c2;
+	static struct sched_out out;
+	sim_init_credit2(&m, 4, C2_RQ_SOCKET);
+	struct sched_event ev = {
+		.kind = SCHED_EV_CREATED, .vcpu = 0, .now = 1, .hard = 0xf, .soft = 0x4
+	};
+	EQ(c2_event(s, &ev, &out), SCHED_OK, "created with hard {0-3}, soft {2}");
+	OK(out.count == 1 && out.d[0].kind == SCHED_DEC_RUN && out.d[0].cpu == 2 &&
+	           s->vcpu[0].hard == 0xf && s->vcpu[0].soft == 0x4,
+	   "it runs on CPU 2 at once");
+	ev.vcpu = 1;
+	ev.hard = 0x30;
+	EQ(c2_event(s, &ev, &out), SCHED_EINVAL, "a hard affinity outside the pool is refused");
+	EQ(s->vcpu[1].state, C2_NONE, "and creates nothing");
+}
+
 int main(void)
 {
 	test_weights_2_to_1();
@@ -465,5 +503,7 @@ int main(void)
 	test_layouts();
 	test_balance();
 	test_no_starvation();
+	test_resume();
+	test_created_affinity();
 	return tap_finish();
 }

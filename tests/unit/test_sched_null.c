@@ -158,6 +158,25 @@ static void test_errors(void)
 	EQ(null_set_affinity(&s, 1000, 0x1, 0, 1, &out), SCHED_ENOENT, "vCPU out of range");
 }
 
+/** Affinities given with CREATED: placed by them from the start (the partition's case). */
+static void test_created_affinity(void)
+{
+	static struct null_sched s;
+	static struct sched_out out;
+	null_init(&s, 0xf);
+	struct sched_event ev = {
+		.kind = SCHED_EV_CREATED, .vcpu = 0, .now = 1, .hard = 0xf, .soft = 0x4
+	};
+	EQ(null_event(&s, &ev, &out), SCHED_OK, "created with hard {0-3}, soft {2}");
+	OK(s.vcpu[0].cpu == 2 && out.count == 1 && out.d[0].kind == SCHED_DEC_RUN &&
+	           out.d[0].cpu == 2,
+	   "it lands on CPU 2 at once");
+	ev.vcpu = 1;
+	ev.hard = 0x30;
+	EQ(null_event(&s, &ev, &out), SCHED_EINVAL, "a hard affinity outside the pool is refused");
+	OK(!s.vcpu[1].exists, "and creates nothing");
+}
+
 static void test_trace(void)
 {
 	static struct null_sched s;
@@ -210,5 +229,6 @@ int main(void)
 	test_cpu_pool();
 	test_errors();
 	test_trace();
+	test_created_affinity();
 	return tap_finish();
 }

@@ -5,6 +5,9 @@
  * buffers served and the MSI-X vector sent (or held while masked, sent when unmasked), and
  * the hostile rings a guest may write (outside its RAM, a loop, a wild index): the device
  * stops with DEVICE_NEEDS_RESET, touches nothing else, and a reset brings it back.
+ * The block device: its IDs and capacity, sectors written and read back through chains split
+ * the way Linux splits them, a request past the disk's end (IOERR, the disk untouched), an
+ * unknown type (UNSUPP), GET_ID, FLUSH, and a chain with no status byte (NEEDS_RESET).
  */
 #include <string.h>
 
@@ -61,7 +64,27 @@ static void g_msi(void *ctx, uint64_t address, uint32_t data)
 	msi_data = data;
 }
 
-static const struct vpci_ops ops = { NULL, g_read, g_write, g_msi };
+static const struct vpci_ops ops = { NULL, g_read, g_write, g_msi, NULL };
+
+#define DISK_SECTORS 8u
+static uint8_t disk_image[DISK_SECTORS * VPCI_SECTOR];
+static unsigned disk_outside;
+
+static bool g_disk(void *ctx, uint64_t offset, void *buf, uint32_t len, bool write)
+{
+	(void)ctx;
+	if (offset > sizeof(disk_image) || len > sizeof(disk_image) - offset) {
+		disk_outside++;
+		return false;
+	}
+	if (write)
+		memcpy(disk_image + offset, buf, len);
+	else
+		memcpy(buf, disk_image + offset, len);
+	return true;
+}
+
+static const struct vpci_ops blk_ops = { NULL, g_read, g_write, g_msi, g_disk };
 
 static uint64_t cfg(uint32_t off, uint32_t size)
 {
@@ -325,11 +348,122 @@ static void test_hostile(void)
 	OK(!vpci_state_valid(&broken), "a state with a queue size no power of two is not valid");
 }
 
+/** A block request header at ipa: type and sector. */
+static void blk_header(uint64_t ipa, uint32_t type, uint64_t sector)
+{
+	uint8_t *p = ram + (ipa - RAM_BASE);
+	memset(p, 0, 16);
+	for (uint32_t k = 0; k < 4; k++)
+		p[k] = (uint8_t)(type >> (8 * k));
+	for (uint32_t k = 0; k < 8; k++)
+		p[8 + k] = (uint8_t)(sector >> (8 * k));
+}
+
+/** Run one request made available in avail slot idx; its status byte at status. */
+static uint8_t blk_run(uint16_t idx, uint64_t status)
+{
+	ram[status - RAM_BASE] = 0xee;
+	offer(idx, 0);
+	uint64_t v = 0;
+	OK(vpci_mmio(&d, &blk_ops, BAR + VPCI_NOTIFY, 2, true, &v), "notify accepted");
+	return ram[status - RAM_BASE];
+}
+
+static void test_blk(void)
+{
+	memset(disk_image, 0, sizeof(disk_image));
+	vpci_init_blk(&d, DISK_SECTORS);
+	EQ(cfg(0x00, 4), 0x10421af4u, "block device: vendor 0x1af4, device 0x1042");
+	EQ(cfg(0x08, 4) >> 8, 0x018000u, "class: mass storage, other");
+	cfg_w(0x10, 4, BAR);
+	cfg_w(0x04, 2, 0x0006);
+	uint32_t devcfg = 0, hops = 0;
+	for (uint32_t at = (uint32_t)cfg(0x34, 1); at != 0 && hops < 16; hops++) {
+		if (cfg(at, 1) == 0x09 && cfg(at + 3, 1) == 4)
+			devcfg = (uint32_t)cfg(at + 8, 4);
+		at = (uint32_t)cfg(at + 1, 1);
+	}
+	EQ(devcfg, VPCI_DEVCFG, "a device-configuration capability, after MSI-X");
+	EQ(bar(VPCI_DEVCFG, 4), DISK_SECTORS, "capacity, low half");
+	EQ(bar(VPCI_DEVCFG + 4, 4), 0u, "capacity, high half");
+	EQ(bar(VPCI_DEVCFG + 1, 1), 0u, "a byte of it");
+	uint64_t v = 0;
+	OK(!vpci_mmio(&d, &blk_ops, BAR + VPCI_DEVCFG + 2, 4, false, &v),
+	   "a misaligned read of the configuration: refused");
+	bar_w(0x14, 1, 1 | 2);
+	bar_w(0x08, 4, 1);
+	bar_w(0x0c, 4, 1);
+	bar_w(0x14, 1, 1 | 2 | VPCI_STATUS_FEATURES_OK);
+	memset(ram, 0, sizeof(ram));
+	queue_up();
+
+	/* OUT: header | 1024 bytes in two buffers | status, sector 2. */
+	uint64_t hdr = BUF, data = BUF + 0x100, st = BUF + 0x900;
+	for (uint32_t i = 0; i < 1024; i++)
+		ram[data - RAM_BASE + i] = (uint8_t)(i * 7u + 3u);
+	blk_header(hdr, VPCI_BLK_OUT, 2);
+	desc(0, hdr, 16, 1, 1);
+	desc(1, data, 600, 1, 2);
+	desc(2, data + 600, 424, 1, 3);
+	desc(3, st, 1, 2, 0);
+	EQ(blk_run(0, st), VPCI_BLK_OK, "write 2 sectors at sector 2: OK");
+	OK(memcmp(disk_image + 2 * VPCI_SECTOR, ram + (data - RAM_BASE), 1024) == 0,
+	   "the disk holds them, bytes split over two buffers");
+	EQ(disk_image[2 * VPCI_SECTOR - 1], 0u, "and nothing before");
+	EQ(disk_image[4 * VPCI_SECTOR], 0u, "or after");
+	EQ(get32(USED + 8), 1u, "used length: the status byte");
+
+	/* IN: header | 1024 writable bytes | status (in the same descriptor as the data). */
+	uint64_t back = BUF + 0x1000;
+	blk_header(hdr, VPCI_BLK_IN, 2);
+	desc(0, hdr, 16, 1, 1);
+	desc(1, back, 512, 2 | 1, 2);
+	desc(2, back + 512, 513, 2, 0);
+	EQ(blk_run(1, back + 1024), VPCI_BLK_OK, "read them back: OK");
+	OK(memcmp(ram + (back - RAM_BASE), disk_image + 2 * VPCI_SECTOR, 1024) == 0,
+	   "the same bytes");
+	EQ(get32(USED + 16), 1025u, "used length: data and status");
+
+	/* Past the end: IOERR, the disk untouched. */
+	uint8_t last[VPCI_SECTOR];
+	memcpy(last, disk_image + 7 * VPCI_SECTOR, sizeof(last));
+	blk_header(hdr, VPCI_BLK_OUT, 7);
+	desc(0, hdr, 16, 1, 1);
+	desc(1, data, 1024, 1, 2);
+	desc(2, st, 1, 2, 0);
+	EQ(blk_run(2, st), VPCI_BLK_IOERR, "a write past the last sector: IOERR");
+	OK(memcmp(last, disk_image + 7 * VPCI_SECTOR, sizeof(last)) == 0, "nothing written");
+	blk_header(hdr, VPCI_BLK_IN, UINT64_C(0xffffffffffffffff));
+	desc(1, back, 512, 2 | 1, 2);
+	EQ(blk_run(3, st), VPCI_BLK_IOERR, "a read at sector 2^64-1: IOERR (no overflow)");
+	EQ(disk_outside, 0u, "the model never asked for the disk outside its capacity");
+
+	blk_header(hdr, 99, 0);
+	EQ(blk_run(4, st), VPCI_BLK_UNSUPP, "an unknown type: UNSUPP");
+	blk_header(hdr, VPCI_BLK_FLUSH, 0);
+	desc(1, st, 1, 2, 0);
+	EQ(blk_run(5, st), VPCI_BLK_OK, "FLUSH: OK");
+	blk_header(hdr, VPCI_BLK_GET_ID, 0);
+	desc(1, back, 20, 2 | 1, 2);
+	desc(2, st, 1, 2, 0);
+	EQ(blk_run(6, st), VPCI_BLK_OK, "GET_ID: OK");
+	OK(memcmp(ram + (back - RAM_BASE), "sephyp-vpci-disk", 16) == 0, "its serial");
+	desc(0, BUF, 8, 1, 0); /* 8 readable bytes, nowhere to write the status */
+	OK(blk_run(7, st) == 0xee, "a chain with no status byte: nothing written");
+	EQ(bar(0x14, 1) & VPCI_STATUS_NEEDS_RESET, VPCI_STATUS_NEEDS_RESET,
+	   "and DEVICE_NEEDS_RESET");
+	bar_w(0x14, 1, 0);
+	EQ(d.kind, VPCI_KIND_BLK, "a reset keeps the device a block device");
+	EQ(d.capacity, DISK_SECTORS, "with its capacity");
+	OK(vpci_state_valid(&d), "the state is well formed");
+}
+
 int main(void)
 {
 	test_config();
 	test_negotiation();
 	test_serve();
 	test_hostile();
+	test_blk();
 	return tap_finish();
 }

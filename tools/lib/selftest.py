@@ -133,6 +133,15 @@ class ConsoleRules(unittest.TestCase):
         self.assertTrue(expect.inputs[0][0].search('[c] ready'))
         self.assertEqual(expect.inputs[0][1], b'ab\x01\n')
 
+    def test_expect_ratio(self):
+        text = '[a] spun 2000\n[b] spun 1000\n'
+        line = 'expect-ratio: 1.9 2.1 ^\\[a\\] spun (\\d+) / ^\\[b\\] spun (\\d+) */'
+        self.assertEqual(self._counted(text, line)[0], [])
+        self.assertTrue(self._counted(text.replace('2000', '2300'), line)[0])
+        self.assertTrue(self._counted('[a] spun 2000\n', line)[0])
+        with self.assertRaises(ValueError):
+            self._counted(text, 'expect-ratio: 1 2 ^\\[a\\] spun \\d+ / b(\\d)')
+
 
 class Pack(unittest.TestCase):
     def test_layout(self):

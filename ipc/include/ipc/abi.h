@@ -135,11 +135,22 @@ enum hc_number {
 	HC_GUEST_MEM = 31,
 
 	/**
+	 * Guest memory in bulk, for the same services as HC_GUEST_MEM: r1 = the guest
+	 * capability, r2 = guest-physical address, r3 = byte count (1 ..
+	 * IPC_GUEST_COPY_MAX) | IPC_GUEST_MEM_WRITE to copy into the guest, r4 = the
+	 * address of the caller's own buffer (in its own address space). The guest's range
+	 * follows HC_GUEST_MEM's rule; the buffer must lie in one RAM mapping of the caller
+	 * that lets it write (a read from the guest) or read (a write to it). Anything else
+	 * is STATUS_INVALID_ARG and copies nothing.
+	 */
+	HC_GUEST_COPY = 32,
+
+	/**
 	 * Numbers at or above this are invalid. On arm64 a value with bit 31 of
 	 * W0 set is an SMCCC function ID (PSCI), handled as firmware: keep every
 	 * hypercall number far below that.
 	 */
-	HC_NUMBER_LIMIT = 32
+	HC_NUMBER_LIMIT = 33
 };
 
 /** The one status enum of the whole ABI, returned in r0. */
@@ -280,6 +291,8 @@ enum cap_type {
 /** Largest HC_GUEST_MEM: five registers of bytes. */
 #define IPC_GUEST_MEM_MAX 40u
 #define IPC_GUEST_MEM_WRITE (1u << 31)
+/** Largest HC_GUEST_COPY: four pages. */
+#define IPC_GUEST_COPY_MAX 16384u
 
 /** Largest HC_CONSOLE_WRITE: seven registers of bytes. */
 #define IPC_CONSOLE_MAX 56u

@@ -11,10 +11,15 @@
  *               budget is 0).
  * HC_SCHED_RING r1 = a memory capability (RIGHT_MEM_READ | RIGHT_MEM_WRITE)
  *               over a region the policy maps: the ring; r2 = a notification
- *               capability the kernel signals when it writes events.
+ *               capability the kernel signals when it writes events; returns
+ *               r1 = the ring's slots, r2 = the caller's CPUs (sched-cpus mask).
  * HC_SCHED_INFO r1, r2 as HC_SCHED_SET; returns r1 = state (SCHED_INFO_*),
  *               r2 = CPU, r3 = ns billed to its scheduling context, r4 = budget
- *               left in this period, r5 = priority | flags as last set.
+ *               left in this period, r5 = priority | flags as last set, and
+ *               what the manifest says of it (SCHED_INFO_R6_*): r6 = weight,
+ *               cap, the partition's index (as in ring events) and whether it
+ *               is the caller, r7 = hard affinity, r8 = soft affinity (CPU
+ *               masks), so a policy needs no copy of the manifest.
  *
  *   ring region: +-------------------------------+ offset 0
  *                | struct sched_ring_header      |  head (kernel), tail (policy)
@@ -47,6 +52,12 @@ enum sched_info_state {
 	SCHED_INFO_STOPPED = 3,  /**< its partition stopped */
 	SCHED_INFO_DEPLETED = 4, /**< runnable, but its budget is spent or it is parked */
 };
+
+/** r6 of HC_SCHED_INFO: the manifest's weight and cap, the partition, the caller. */
+#define SCHED_INFO_R6_WEIGHT(r6) ((uint32_t)(r6)&0xffffu)
+#define SCHED_INFO_R6_CAP(r6) ((uint32_t)((r6) >> 16) & 0xffffu)
+#define SCHED_INFO_R6_PARTITION(r6) ((uint32_t)((r6) >> 32) & 0xffffu)
+#define SCHED_INFO_R6_SELF (UINT64_C(1) << 48)
 
 /** What an event reports (struct sched_ring_event.kind). */
 enum sched_ring_kind {

@@ -84,6 +84,11 @@ struct cfg_region {
 	 * service keeps across its own restarts (`preserve;`, docs/manifest.md).
 	 */
 	bool preserve;
+	/**
+	 * A blob of the boot package copied into the region at boot, and again whenever a
+	 * restart clears it ("" = none): a disk image a device model serves, say.
+	 */
+	char contents[CFG_NAME_MAX];
 };
 
 /** One stage-2 mapping of a region into a partition at an IPA. */

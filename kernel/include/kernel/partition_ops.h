@@ -12,6 +12,14 @@
  */
 void partition_stop(struct partition *p, const char *why, bool failed);
 
+struct cfg_region;
+
+/**
+ * Copy r's `contents` blob (kernel.package) into it, if it names one: at boot after every
+ * region is cleared, and when a restart clears the region again.
+ */
+void region_fill_contents(const struct cfg_region *r);
+
 struct trap;
 struct vcpu;
 

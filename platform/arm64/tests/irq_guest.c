@@ -1507,7 +1507,7 @@ int svc_main(uint64_t arg)
 #elif defined(GUEST_DMOP_BENCH)
 
 /**
- * dm_ioreq_round_trip (tests/bench/dmop-arm64.dts): once the model has set its device up
+ * dm_route_round_trip (tests/bench/dmop-arm64.dts): once the model has set its device up
  * through dmop (slot 0: its "ready" notification), the VM loads the device's ID: the
  * stage-2 fault, the kernel's route (HC_GUEST_ROUTE, programmed by the dmop service) to the
  * model's endpoint, the model's answer, the load completed. Median of 1001, the counter's
@@ -1535,7 +1535,7 @@ int svc_main(uint64_t arg)
 		samples[j] = x;
 	}
 	check(wrong == 0, "every load answered by the model");
-	puts_("BENCH name=dm_ioreq_round_trip value=");
+	puts_("BENCH name=dm_route_round_trip value=");
 	putu(samples[500]);
 	puts_(" unit=insns\n");
 	return 0;

@@ -49,6 +49,7 @@ class Expectations:
         self.counted = []       # (prefix, count, origin): numbered lines, each once, in order
         self.counts = []        # (regex source, count, origin): lines matching, exactly count
         self.inputs = []        # (regex, bytes): once a line matches, type the bytes
+        self.ratios = []        # (regex a, regex b, low, high, origin): a / b within [low, high]
 
     def add_pattern(self, pattern, origin):
         """Add one regex; a bad regex is an error of the test, reported with its origin."""
@@ -87,7 +88,21 @@ class Expectations:
                 self._load_extra(line, origin)
 
     def _load_extra(self, line, origin):
-        """`expect-counted: PREFIX N`, `expect-count: N REGEX`, `input-after: REGEX => TEXT`."""
+        """`expect-counted: PREFIX N`, `expect-count: N REGEX`, `input-after: REGEX => TEXT`,
+        `expect-ratio: LOW HIGH REGEX_A / REGEX_B` (each regex captures one number, in the
+        last line it matches; LOW <= a / b <= HIGH)."""
+        match = re.search(r'\bexpect-ratio:\s*([0-9.]+)\s+([0-9.]+)\s+(.*?)\s+/\s+(.*?)\s*(\*/)?$',
+                          line)
+        if match:
+            for pattern in (match.group(3), match.group(4)):
+                self.add_pattern(pattern, origin)
+                self.patterns.pop()
+                if re.compile(pattern).groups != 1:
+                    raise ValueError('%s: expect-ratio: %r must capture one number'
+                                     % (origin, pattern))
+            self.ratios.append((match.group(3), match.group(4), float(match.group(1)),
+                                float(match.group(2)), origin))
+            return
         match = re.search(r'\bexpect-counted:\s?(.*\S)\s+(\d+)\s*$', line)
         if match:
             self.counted.append((match.group(1) + ('' if match.group(1).endswith('=') else ' '),
@@ -226,6 +241,19 @@ def evaluate(lines, expect, timed_out=False, timeout=None):
         seen = sum(1 for line in lines if regex.search(line))
         checks.append(Check(seen == count, 'expect-count: %d lines match %s, saw %d  (%s)'
                             % (count, pattern, seen, origin)))
+
+    for pat_a, pat_b, low, high, origin in expect.ratios:
+        values = []
+        for pattern in (pat_a, pat_b):
+            found = [m.group(1) for m in map(re.compile(pattern).search, lines) if m]
+            values.append(float(found[-1]) if found else None)
+        if None in values or values[1] == 0:
+            checks.append(Check(False, 'expect-ratio: %s / %s: no value (saw %r)  (%s)'
+                                % (pat_a, pat_b, values, origin)))
+            continue
+        ratio = values[0] / values[1]
+        checks.append(Check(low <= ratio <= high, 'expect-ratio: %s / %s = %.4f within %g..%g  (%s)'
+                            % (pat_a, pat_b, ratio, low, high, origin)))
 
     for pattern, origin in expect.patterns:
         regex = re.compile(pattern)

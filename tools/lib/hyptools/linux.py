@@ -29,6 +29,7 @@ KERNEL = os.path.join(BUILD, 'platform', 'arm64', 'sephyp-arm64.bin')
 VUART = os.path.join(BUILD, 'services', 'vuart', 'vuart.bin')
 VITS = os.path.join(BUILD, 'services', 'vits', 'vits.bin')
 VPCI = os.path.join(BUILD, 'services', 'vpci', 'vpci.bin')
+VPCI_CRASH = os.path.join(BUILD, 'services', 'vpci', 'vpci-crash.bin')
 RT_GUEST = os.path.join(BUILD, 'tests', 'linux', 'rt-guest.bin')
 MANIFEST_ONE = os.path.join(REPO, 'tests', 'linux', 'linux.dts')
 MANIFEST_TWO = os.path.join(REPO, 'tests', 'linux', 'linux-two.dts')
@@ -37,14 +38,23 @@ QEMU_EXTRA = ['-cpu', 'max,pauth-impdef=on']
 FOCUS_KEYS = b'\x01\x01' * 3
 
 # The kernel package's modules the initramfs carries, in load order (dependencies first):
-# the virtio-pci transport and the virtio entropy driver, for the vpci device model.
+# the virtio-pci transport and the virtio entropy driver, for the vpci device model; then the
+# virtio block driver and ext4 (which also mounts ext2) with what it needs, for its disk.
 MODULES = ['drivers/virtio/virtio_pci_legacy_dev.ko', 'drivers/virtio/virtio_pci_modern_dev.ko',
            'drivers/virtio/virtio_pci.ko', 'drivers/char/hw_random/virtio-rng.ko']
+DISK_MODULES = ['lib/crc16.ko', 'fs/mbcache.ko', 'fs/jbd2/jbd2.ko', 'crypto/crc32c_generic.ko',
+                'fs/ext4/ext4.ko', 'drivers/block/virtio_blk.ko']
 
 
-# Loads the virtio-pci transport and the entropy driver (MODULES, in order).
-VIRTIO_UP = '#!/bin/busybox sh\n' + ''.join(
-    'insmod /modules/%s || exit 1\n' % os.path.basename(m) for m in MODULES)
+def _insmod_script(modules):
+    return '#!/bin/busybox sh\n' + ''.join(
+        'insmod /modules/%s || exit 1\n' % os.path.basename(m) for m in modules)
+
+
+# /bin/virtio-up loads the virtio-pci transport and the entropy driver; /bin/disk-up (after
+# it) the block driver and the file system.
+VIRTIO_UP = _insmod_script(MODULES)
+DISK_UP = _insmod_script(DISK_MODULES)
 
 INIT = r'''#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -112,7 +122,7 @@ def _kernel_package():
 
 
 def module_paths(cache):
-    return [os.path.join(cache, 'modules', os.path.basename(m)) for m in MODULES]
+    return [os.path.join(cache, 'modules', os.path.basename(m)) for m in MODULES + DISK_MODULES]
 
 
 def fetch(cache):
@@ -142,7 +152,7 @@ def fetch(cache):
             if len(vmlinuz) != 1:
                 raise RuntimeError('expected one vmlinuz in %s' % pkg)
             os.makedirs(os.path.join(cache, 'modules'), exist_ok=True)
-            for module, path in zip(MODULES, module_paths(cache)):
+            for module, path in zip(MODULES + DISK_MODULES, module_paths(cache)):
                 found = glob.glob(os.path.join(root, 'lib', 'modules', '*', 'kernel', module))
                 if len(found) != 1:
                     raise RuntimeError('expected one %s in %s' % (module, pkg))
@@ -168,7 +178,7 @@ def initramfs(busybox, out_dir):
     """out_dir/initramfs.gz (blob name "initramfs"): busybox, /init, timers, busy, counter,
     and the MODULES (in /modules, loaded by /bin/virtio-up) from the cache beside busybox."""
     root = os.path.join(out_dir, 'root')
-    for d in ('bin', 'proc', 'sys', 'dev', 'modules'):
+    for d in ('bin', 'proc', 'sys', 'dev', 'modules', 'mnt'):
         os.makedirs(os.path.join(root, d), exist_ok=True)
     for path in module_paths(os.path.dirname(busybox)):
         if os.path.exists(path):
@@ -179,7 +189,7 @@ def initramfs(busybox, out_dir):
                            '-fno-stack-protector', '-o', os.path.join(root, 'bin', 'counter'),
                            COUNTER_C])
     files = {'bin/busybox': None, 'init': INIT, 'bin/timers': TIMERS, 'bin/busy': BUSY,
-             'bin/virtio-up': VIRTIO_UP}
+             'bin/virtio-up': VIRTIO_UP, 'bin/disk-up': DISK_UP}
     for name, text in files.items():
         path = os.path.join(root, name)
         if text is None:
@@ -205,7 +215,7 @@ def pack(out, manifest, blobs):
 
 def missing_builds(two=False):
     """The build outputs a boot needs that are not there."""
-    need = [KERNEL, VUART, VITS, VPCI] + ([RT_GUEST] if two else [])
+    need = [KERNEL, VUART, VITS, VPCI, VPCI_CRASH] + ([RT_GUEST] if two else [])
     return [p for p in need if not os.path.exists(p)]
 
 
