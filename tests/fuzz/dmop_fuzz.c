@@ -4,7 +4,8 @@
  * descriptors inside, across and past the shared region, and buffer contents that are mostly a
  * well-formed operation with random arguments. Checked after every call (abort on failure):
  *  - a refused call had no effect on the machine (no route, line, event, MSI, shutdown, page
- *    type or dirty bit touched);
+ *    type or dirty bit touched), also when the machine itself refuses (some lines, page
+ *    batches and shutdown reasons: NOT_SUPPORTED, as the service's kernel glue answers);
  *  - the machine is only ever asked to act on a guest the caller may serve, never on the
  *    caller itself, and never, after the caller's dm_restrict, on another guest than its own;
  *  - lines, reasons and page ranges stay within their bounds;
@@ -48,13 +49,19 @@ static bool allowed(uint32_t caller, uint32_t target)
 	return target != 4u && (target + caller) % 3u != 0;
 }
 
-static void acted_on(uint32_t target)
+/** The machine is asked about target: only one the caller may act on. */
+static void asked(uint32_t target)
 {
-	effects++;
 	if (!allowed(cur_caller, target) || target == cur_caller)
 		abort();
 	if (is_restricted[cur_caller] && restricted_to[cur_caller] != target)
 		abort();
+}
+
+static void acted_on(uint32_t target)
+{
+	effects++;
+	asked(target);
 }
 
 static bool f_allowed(void *ctx, uint32_t caller, uint32_t target)
@@ -94,6 +101,9 @@ static enum dmop_error f_irq(void *ctx, uint32_t target, enum dmop_irq_kind kind
                              uint32_t level)
 {
 	(void)ctx;
+	asked(target);
+	if (kind == DMOP_IRQ_ISA && line == 13u)
+		return DMOP_ERR_NOT_SUPPORTED; /* a line the machine cannot drive */
 	acted_on(target);
 	if ((kind == DMOP_IRQ_PCI_INTX && (line > 127u || level > 1u)) ||
 	    (kind == DMOP_IRQ_ISA && (line > 15u || level > 1u)) ||
@@ -120,6 +130,9 @@ static enum dmop_error f_mem(void *ctx, uint32_t target, uint64_t pfn, uint64_t 
 {
 	(void)ctx;
 	(void)type;
+	asked(target);
+	if (nr == 13u)
+		return DMOP_ERR_NOT_SUPPORTED;
 	acted_on(target);
 	if (pfn < RAM_PFN || nr == 0 || nr > DMOP_MEM_BATCH || pfn - RAM_PFN + nr > DMOP_MEM_PAGES)
 		abort();
@@ -144,6 +157,9 @@ static enum dmop_error f_msi(void *ctx, uint32_t target, uint64_t addr, uint32_t
 static enum dmop_error f_shutdown(void *ctx, uint32_t target, uint32_t reason)
 {
 	(void)ctx;
+	asked(target);
+	if (reason == 4u)
+		return DMOP_ERR_NOT_SUPPORTED;
 	acted_on(target);
 	if (reason > DMOP_SHUTDOWN_REASON_MAX)
 		abort();
