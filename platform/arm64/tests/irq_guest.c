@@ -1423,7 +1423,7 @@ int svc_main(uint64_t arg)
  * The device, 4 KiB, served by the model after it mapped it through an ioreq server:
  *   0x00 ID (reads "DMOP")    0x04 DATA (kept)       0x08 ISA IRQ 5's level (a store)
  *   0x0c accesses that came with the wrong badge     0x10 run the hostile phase (a store)
- *   0x14 checks the hostile phase failed
+ *   0x14 checks the hostile phase failed              0x20 inject_event SPI 60 (a store)
  *   0x18 the model crashes on this store once (counting in its preserved region); the kernel
  *        restarts it and its successor, which finds its ioreq server kept by dmop, completes it
  *   0x1c the model's crashes | 1 << 8 if its successor found its server and its dropped
@@ -1445,18 +1445,19 @@ void *memcpy(void *dst, const void *src, size_t n)
 #define DMOP_DEV UINT64_C(0x0a000000)
 #define DMOP_SPI_BASE 48u
 #define DMOP_INTID (DMOP_SPI_BASE + 5u) /* ISA IRQ 5 */
+#define DMOP_EVENT 60u                  /* inject_event's vector: an SPI on arm64 */
 #define DMOP_VM 0u
 #define DMOP_OTHER 1u
 #define DMOP_MODEL 2u
 /*
- * The model's dm_op calls, denials and refusals (its own tally: setup 3, the interrupt 2,
- * targets 4, ranges 5, buffers 7, padding and op 3, bounds 3, the burst 200, dm_restrict 3,
- * its own target 3; then its successor's get_ioreq_server_info, 1); the auditor must find the
- * same in the service's log.
+ * The model's dm_op calls, denials and refusals (its own tally: setup 3, the interrupt 2, the
+ * event 1, targets 4, ranges 5, buffers 7, padding and op 3, bounds 5, the burst 200,
+ * dm_restrict 3, its own target 3; then its successor's get_ioreq_server_info, 1); the
+ * auditor must find the same in the service's log.
  */
-#define DMOP_TEST_CALLS 234u
+#define DMOP_TEST_CALLS 237u
 #define DMOP_TEST_DENIED 204u
-#define DMOP_TEST_REFUSED 224u
+#define DMOP_TEST_REFUSED 226u
 #define DMOP_TEST_BURST 200u
 
 #endif
@@ -1488,6 +1489,17 @@ int svc_main(uint64_t arg)
 	irqs_off();
 	check(seen[0][DMOP_INTID] == 1,
 	      "the model raised the VM's interrupt through dmop (set_isa_irq_level), the VM took it once");
+	/* SPI 60 edge-triggered (GICD_ICFGR3 bit 25), enabled, to vCPU 0: inject_event's. */
+	w32(GICD + 0xc00 + 4 * (DMOP_EVENT / 16u), 2u << (2u * (DMOP_EVENT % 16u)));
+	w32(GICD + 0x100 + 4 * (DMOP_EVENT / 32u), 1u << (DMOP_EVENT % 32u));
+	w64(GICD + 0x6000 + 8 * DMOP_EVENT, 0);
+	w32(DMOP_DEV + 0x20, 1); /* the model injects the event before it answers */
+	start = now();
+	irqs_on();
+	while (seen[0][DMOP_EVENT] == 0 && now() - start < freq)
+		__asm__ volatile("wfi");
+	irqs_off();
+	check(seen[0][DMOP_EVENT] == 1, "inject_event through dmop: an edge on SPI 60, taken once");
 	w32(DMOP_DEV + 0x10, 1); /* the model's hostile phase, before it answers */
 	check(r32(DMOP_DEV + 0x14) == 0, "the model's hostile phase found every attempt refused");
 	check(r32(DMOP_DEV + 0x0c) == 0, "every access reached the model with its route's badge");
@@ -1649,6 +1661,15 @@ static struct dmop_op isa_op(uint32_t irq, uint32_t level)
 	return o;
 }
 
+static struct dmop_op event_op(uint32_t vcpu, uint32_t vector, uint32_t type)
+{
+	struct dmop_op o = new_op(DMOP_INJECT_EVENT);
+	o.u.event.vcpu = vcpu;
+	o.u.event.vector = (uint8_t)vector;
+	o.u.event.type = (uint8_t)type;
+	return o;
+}
+
 static struct dmop_op range_op(uint32_t op, uint32_t id, uint32_t type, uint64_t start,
                                uint64_t end)
 {
@@ -1739,13 +1760,20 @@ static void hostile(void)
 	group("padding in the header or the arguments INVALID, operation 99 UNKNOWN_OP");
 	o = isa_op(16, 1);
 	try_op(DMOP_VM, &o, STATUS_INVALID_ARG, DMOP_ERR_INVALID, "bounds: ISA IRQ 16: INVALID");
+	o = event_op(1, DMOP_EVENT, 0);
+	try_op(DMOP_VM, &o, STATUS_INVALID_ARG, DMOP_ERR_INVALID,
+	       "bounds: inject_event on a vCPU the VM does not have: INVALID");
+	o = event_op(0, DMOP_EVENT, 2);
+	try_op(DMOP_VM, &o, STATUS_INVALID_ARG, DMOP_ERR_INVALID,
+	       "bounds: inject_event of type 2 (an NMI: x86 only): INVALID");
 	o = new_op(DMOP_INJECT_MSI);
 	try_op(DMOP_VM, &o, STATUS_INVALID_CALL, DMOP_ERR_NOT_SUPPORTED,
 	       "inject_msi without a virtual ITS: NOT_SUPPORTED");
 	o = new_op(DMOP_REMOTE_SHUTDOWN);
 	try_op(DMOP_VM, &o, STATUS_INVALID_CALL, DMOP_ERR_NOT_SUPPORTED,
 	       "remote_shutdown: NOT_SUPPORTED (no kernel call stops another partition)");
-	group("ISA IRQ 16 INVALID; inject_msi (no virtual ITS) and remote_shutdown NOT_SUPPORTED");
+	group("ISA IRQ 16, an event to vCPU 1 or of type 2 INVALID; inject_msi (no virtual ITS), "
+	      "remote_shutdown NOT_SUPPORTED");
 
 	uint64_t r[9] = { HC_CALL, DM_DMOP, 0x1234, 0, 0, 0, 0, 0, 0 };
 	arch_hypercall(r);
@@ -1886,6 +1914,11 @@ int svc_main(uint64_t arg)
 			break;
 		case 0x08:
 			o = isa_op(5, r[5] & 1u);
+			s = dm_op1(DMOP_VM, &o, &err);
+			failures += s != STATUS_OK;
+			break;
+		case 0x20:
+			o = event_op(0, DMOP_EVENT, 0);
 			s = dm_op1(DMOP_VM, &o, &err);
 			failures += s != STATUS_OK;
 			break;
