@@ -26,7 +26,9 @@
  *   GUEST_MSI_DEV    a device model (a service) that sends MSIs through vits.
  *   GUEST_DMOP_VM / GUEST_DMOP_DM / GUEST_DMOP_AUDIT  the dmop service's test (dmop.dts):
  *                    a VM, its device model acting only through dmop (then the hostile
- *                    tries), and an auditor reading the service's audit log.
+ *                    tries, a crash and restart), and an auditor reading the audit log.
+ *   GUEST_DMOP_MSI   a device model whose MSIs go through dmop to vits (dmop-msi.dts).
+ *   GUEST_DMOP_BENCH dm_route_round_trip (tests/bench/dmop-arm64.dts, with GUEST_DMOP_DM).
  *   GUEST_ITS_BENCH  msi_lpi_latency and lpi_injection_latency (tests/bench/its-arm64.dts,
  *                    under -icount), with GUEST_MSI_BENCH_DM, the device model that sends.
  */
