@@ -10,6 +10,54 @@ void dmop_init(struct dmop *d)
 	memset(d, 0, sizeof(*d));
 }
 
+static bool model_seen(const struct dmop *d, uint32_t id)
+{
+	for (uint32_t i = 0; i < DMOP_MODELS; i++)
+		if (d->model[i].used && d->model[i].id == id)
+			return true;
+	return false;
+}
+
+static bool server_valid(const struct dmop *d, const struct dmop_server *s)
+{
+	if (!s->used)
+		return true;
+	if (s->bufioreq > 2u || !model_seen(d, s->owner))
+		return false;
+	for (uint32_t type = 0; type < DMOP_RANGE_TYPES; type++) {
+		if (s->nr[type] > DMOP_RANGES)
+			return false;
+		for (uint32_t i = 0; i < s->nr[type]; i++)
+			if (s->range[type][i].start > s->range[type][i].end)
+				return false;
+	}
+	return true;
+}
+
+bool dmop_state_valid(const struct dmop *d)
+{
+	for (uint32_t i = 0; i < DMOP_MODELS; i++)
+		if (d->model[i].used && d->model[i].denied > d->model[i].calls)
+			return false;
+	for (uint32_t t = 0; t < DMOP_TARGETS; t++) {
+		const struct dmop_target *g = &d->target[t];
+		if (!g->used)
+			continue;
+		for (uint32_t id = 0; id < DMOP_SERVERS; id++)
+			if (!server_valid(d, &g->server[id]))
+				return false;
+		for (uint32_t l = 0; l < 4u; l++)
+			if (g->link_route[l] > 15u)
+				return false;
+		for (uint32_t p = 0; p < DMOP_MEM_PAGES; p++)
+			if (g->mem_type[p] != DMOP_MEM_RAM_RW &&
+			    g->mem_type[p] != DMOP_MEM_RAM_RO &&
+			    g->mem_type[p] != DMOP_MEM_IOREQ_SERVER)
+				return false;
+	}
+	return true;
+}
+
 uint32_t dmop_status(enum dmop_error e)
 {
 	switch (e) {

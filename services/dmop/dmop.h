@@ -102,6 +102,14 @@ struct dmop {
 void dmop_init(struct dmop *d);
 
 /**
+ * Whether a state found in memory (a restarted service's, from a preserved region) can be
+ * used as it is: every count within its array, every stored value one the core could have
+ * written (range bounds, memory types, link routes, server owners among the models seen).
+ * It says nothing of whether the machine agrees (the service reconciles its routes).
+ */
+bool dmop_state_valid(const struct dmop *d);
+
+/**
  * One dm_op call by device model `caller` on `target`, its nr_bufs buffers described in desc
  * (offset, length pairs) inside the caller's shared region [region, region + region_size).
  * Results are written back into buffer 0 (and buffer 1 where the operation fills it).

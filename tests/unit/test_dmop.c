@@ -523,6 +523,34 @@ static void test_restrict_and_audit(void)
 	   "refused counts every failed call, denied only the denials");
 }
 
+/** A state found after a restart: used only if every count and value is one the core writes. */
+static void test_state_valid(void)
+{
+	fresh();
+	OK(dmop_state_valid(&d), "a fresh state is valid");
+	uint16_t id = create(DM);
+	EQ(range(DM, DMOP_MAP_IO_RANGE, id, DMOP_RANGE_MEMORY, 0x10000000, 0x10000fff), DMOP_OK,
+	   "a range mapped");
+	EQ(mem_type(RAM_PFN, 3, DMOP_MEM_RAM_RO), DMOP_OK, "three pages read-only");
+	OK(dmop_state_valid(&d), "a state the core wrote is valid");
+	d.target[0].server[id].nr[DMOP_RANGE_MEMORY] = DMOP_RANGES + 1u;
+	OK(!dmop_state_valid(&d), "a range count past the array is not");
+	d.target[0].server[id].nr[DMOP_RANGE_MEMORY] = 1;
+	d.target[0].server[id].range[DMOP_RANGE_MEMORY][0].start = 0x20000000;
+	OK(!dmop_state_valid(&d), "nor a range that ends before it starts");
+	d.target[0].server[id].range[DMOP_RANGE_MEMORY][0].start = 0x10000000;
+	d.target[0].server[id].owner = 99;
+	OK(!dmop_state_valid(&d), "nor a server owned by a model never seen");
+	d.target[0].server[id].owner = DM;
+	d.target[0].mem_type[1] = DMOP_MEM_MMIO_DM;
+	OK(!dmop_state_valid(&d), "nor a page type the core never sets");
+	d.target[0].mem_type[1] = DMOP_MEM_RAM_RO;
+	d.target[0].link_route[2] = 16;
+	OK(!dmop_state_valid(&d), "nor a link routed past ISA IRQ 15");
+	d.target[0].link_route[2] = 0;
+	OK(dmop_state_valid(&d), "put back, it is valid again");
+}
+
 int main(void)
 {
 	test_buffers_and_targets();
@@ -533,5 +561,6 @@ int main(void)
 	test_events();
 	test_restrict_and_audit();
 	test_machine_refuses();
+	test_state_valid();
 	return tap_finish();
 }
