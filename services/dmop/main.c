@@ -31,8 +31,20 @@
  *   set_mem_type         NOT_SUPPORTED: no kernel call changes a guest's stage 2
  *   remote_shutdown      NOT_SUPPORTED: no kernel call stops another partition
  *
- * The state (struct dmop) lives in this partition's RAM; the service is not restartable
- * (a restart would forget servers, restrictions and the audit log).
+ * The state (struct dmop, the lines, the guests it was made for) lives at DMOP_STATE_IPA, in
+ * a region the manifest marks `preserve;`, so a restarted instance keeps every server, range,
+ * restriction and the audit log (dmop_state_valid() first; a state that fails it, or was made
+ * for other guests, is started afresh). What it did to the machine is reconciled at start:
+ * the one route call that may have been in flight (an intent written before HC_GUEST_ROUTE)
+ * is made to agree with the core's tables, and every line is driven to its recorded level.
+ * A call it dies in is not audited and its caller gets STATUS_PEER_STOPPED: a call cut short
+ * before the core changed anything, or inside a route call, may simply be made again. (A crash
+ * after the core's work and before the reply would make a retry repeat it; the service has no
+ * crash point there, and a model that retries checks with get_ioreq_server_info.)
+ *
+ * DMOP_CRASH_TEST builds the kill test's variant (dmop-crash): it faults at pseudo-random
+ * points (a call received, nothing done; inside a route call, after the kernel's part),
+ * DMOP_CRASH_LIMIT times in all, counting in the preserved state.
  */
 #include <ipc/dmop.h>
 #include <ipc/vits.h>
@@ -48,19 +60,67 @@
 /** The largest shared region (a 1 GiB track_dirty_vram bitmap is 32 KiB). */
 #define DMOP_REGION_MAX 0x10000u
 #define DMOP_EPS 8u
+/** Where the manifest maps the preserved state region, and the least size it may have. */
+#define DMOP_STATE_IPA 0x400000u
+#define DMOP_STATE_REGION 0x40000u
+#define DMOP_STATE_MAGIC 0x53504d44u /* "DMPS" */
+#define DMOP_STATE_VERSION 1u
 
 struct guest {
 	uint32_t slot, index;
 	uint64_t badge;
 	bool inject;
-	struct dmop_lines lines;
+	struct dmop_lines *lines; /**< in the preserved state */
 };
+
+/** A route call in flight: written before HC_GUEST_ROUTE, cleared when the call returns. */
+struct intent {
+	uint32_t pending, target, ep_slot;
+	uint64_t start, end;
+};
+
+/** Everything that survives a restart (DMOP_STATE_IPA). */
+struct dmop_saved {
+	uint32_t magic, version;
+	uint64_t size;
+	uint32_t generation, guest_count;
+	uint64_t guest_badge[DMOP_TARGETS]; /**< the guests it was made for, in slot order */
+	struct dmop_lines lines[DMOP_TARGETS];
+	struct intent intent;
+	uint64_t crashes, rng; /**< the kill test's (DMOP_CRASH_TEST) */
+	struct dmop d;
+};
+
+_Static_assert(sizeof(struct dmop_saved) <= DMOP_STATE_REGION,
+               "the preserved state must fit in its region");
+
+static struct dmop_saved *const saved = (struct dmop_saved *)(uintptr_t)DMOP_STATE_IPA;
+
+#ifdef DMOP_CRASH_TEST
+#define DMOP_CRASH_LIMIT 10u
+#define DMOP_CRASH_ODDS 13u
+/** route: the first crash is always in the first route call, so that reconciling is tested. */
+static void crash_point(bool route)
+{
+	if (saved->crashes >= DMOP_CRASH_LIMIT)
+		return;
+	saved->rng = saved->rng * 6364136223846793005ull + 1442695040888963407ull;
+	if ((saved->rng >> 33) % DMOP_CRASH_ODDS == 0 || (route && saved->crashes == 0)) {
+		saved->crashes++;
+		arch_undefined_instruction(); /* a fault, not an exit: the kernel restarts it */
+	}
+}
+#else
+static void crash_point(bool route)
+{
+	(void)route;
+}
+#endif
 
 struct ep {
 	uint32_t slot, model, guest; /**< guest: DMOP_EP_MSI only */
 };
 
-static struct dmop state;
 static struct guest guests[DMOP_TARGETS];
 static uint32_t guest_count;
 static struct ep routes[DMOP_EPS], msis[DMOP_EPS];
@@ -136,8 +196,10 @@ static enum dmop_error env_route(void *ctx, uint32_t target, uint32_t id, uint32
 		return DMOP_ERR_NOT_SUPPORTED;
 	if (end == UINT64_MAX)
 		return DMOP_ERR_INVALID; /* its size does not fit in 64 bits */
+	saved->intent = (struct intent){ 1, target, ep->slot, start, end };
 	uint64_t s = hc6(HC_GUEST_ROUTE, g->slot, ep->slot, start, end - start + 1u,
 	                 map ? IPC_ROUTE_MAP : IPC_ROUTE_UNMAP, DMOP_ROUTE_BADGE(target, id));
+	crash_point(true); /* the kernel's part done, the core's not: the successor reconciles */
 	switch (s) {
 	case STATUS_OK:
 		return DMOP_OK;
@@ -155,7 +217,7 @@ static enum dmop_error env_route(void *ctx, uint32_t target, uint32_t id, uint32
 static enum dmop_error drive(struct guest *g, uint32_t want)
 {
 	uint32_t base = DMOP_GUEST_SPI_BASE(g->badge);
-	uint32_t change = (want ^ g->lines.driven) & ((1u << DMOP_GUEST_LINES) - 1u);
+	uint32_t change = (want ^ g->lines->driven) & ((1u << DMOP_GUEST_LINES) - 1u);
 	for (uint32_t line = 0; line < DMOP_GUEST_LINES; line++) {
 		if ((change >> line & 1u) == 0)
 			continue;
@@ -164,7 +226,7 @@ static enum dmop_error drive(struct guest *g, uint32_t want)
 		                 high ? IPC_GUEST_IRQ_RAISE : IPC_GUEST_IRQ_LOWER, 0, 0);
 		if (s != STATUS_OK)
 			return DMOP_ERR_INVALID; /* the manifest's SPI is not one the guest has */
-		g->lines.driven ^= 1u << line;
+		g->lines->driven ^= 1u << line;
 	}
 	return DMOP_OK;
 }
@@ -176,13 +238,13 @@ static enum dmop_error env_irq(void *ctx, uint32_t target, enum dmop_irq_kind ki
 	struct guest *g = guest_of(target);
 	if (g == NULL || !g->inject || DMOP_GUEST_SPI_BASE(g->badge) == 0)
 		return DMOP_ERR_NOT_SUPPORTED; /* the manifest gave this guest no lines */
-	struct dmop_lines before = g->lines;
-	enum dmop_error e = drive(g, dmop_lines_set(&g->lines, kind, line, level));
+	struct dmop_lines before = *g->lines;
+	enum dmop_error e = drive(g, dmop_lines_set(g->lines, kind, line, level));
 	if (e != DMOP_OK) {
 		/* What the kernel refused is not recorded; what it took stays driven. */
-		uint32_t driven = g->lines.driven;
-		g->lines = before;
-		g->lines.driven = driven;
+		uint32_t driven = g->lines->driven;
+		*g->lines = before;
+		g->lines->driven = driven;
 	}
 	return e;
 }
@@ -283,8 +345,8 @@ static void dm_op(uint64_t badge, const uint64_t *w, uint64_t *out)
 	for (uint32_t b = 0; b < nr_bufs && b < DMOP_MAX_BUFS; b++)
 		if (inside(desc[2 * b], desc[2 * b + 1], size))
 			memcpy(&bounce[desc[2 * b]], region + desc[2 * b], desc[2 * b + 1]);
-	enum dmop_error e = dmop_call(&state, &env, DMOP_BADGE_CALLER(badge), target, nr_bufs, desc,
-	                              bounce, size);
+	enum dmop_error e = dmop_call(&saved->d, &env, DMOP_BADGE_CALLER(badge), target, nr_bufs,
+	                              desc, bounce, size);
 	for (uint32_t b = 0; b < nr_bufs && b < DMOP_MAX_BUFS; b++)
 		if (inside(desc[2 * b], desc[2 * b + 1], size))
 			memcpy((uint8_t *)(uintptr_t)ipa + desc[2 * b], &bounce[desc[2 * b]],
@@ -305,15 +367,15 @@ static void audit(uint64_t badge, const uint64_t *w, uint64_t *out)
 	struct dmop_audit a;
 	const struct dmop_model *m;
 	if (w[0] == DMOP_AUDIT_RECORD && w[1] <= UINT32_MAX &&
-	    dmop_audit_get(&state, (uint32_t)w[1], &a)) {
+	    dmop_audit_get(&saved->d, (uint32_t)w[1], &a)) {
 		out[0] = STATUS_OK;
-		out[1] = state.audit_count;
+		out[1] = saved->d.audit_count;
 		out[2] = a.seq;
 		out[3] = a.caller;
 		out[4] = a.target;
 		out[5] = a.op | (uint64_t)a.error << 16;
 	} else if (w[0] == DMOP_AUDIT_MODEL && w[1] <= UINT32_MAX &&
-	           (m = dmop_model_of(&state, (uint32_t)w[1])) != NULL) {
+	           (m = dmop_model_of(&saved->d, (uint32_t)w[1])) != NULL) {
 		out[0] = STATUS_OK;
 		out[1] = m->calls;
 		out[2] = m->denied;
@@ -355,24 +417,122 @@ static uint32_t find_caps(void)
 	return ep;
 }
 
+/* ---- what survives a restart ------------------------------------------------------------ */
+
+/** Whether the preserved state was made for these guests and holds only what the core writes. */
+static bool state_kept(void)
+{
+	if (saved->magic != DMOP_STATE_MAGIC || saved->version != DMOP_STATE_VERSION ||
+	    saved->size != sizeof(*saved) || saved->guest_count != guest_count)
+		return false;
+	for (uint32_t i = 0; i < guest_count; i++)
+		if (saved->guest_badge[i] != guests[i].badge)
+			return false;
+	return dmop_state_valid(&saved->d);
+}
+
+static void state_fresh(void)
+{
+	uint64_t crashes = saved->crashes, rng = saved->rng;
+	memset(saved, 0, sizeof(*saved));
+	dmop_init(&saved->d);
+	saved->crashes = crashes;
+	saved->rng = rng;
+	saved->version = DMOP_STATE_VERSION;
+	saved->size = sizeof(*saved);
+	saved->guest_count = guest_count;
+	for (uint32_t i = 0; i < guest_count; i++)
+		saved->guest_badge[i] = guests[i].badge;
+	saved->magic = DMOP_STATE_MAGIC;
+}
+
+/** Whether the core records [start, end] as a memory range of target's (the server's id). */
+static bool recorded(uint32_t target, uint64_t start, uint64_t end, uint32_t *id)
+{
+	for (uint32_t t = 0; t < DMOP_TARGETS; t++) {
+		const struct dmop_target *g = &saved->d.target[t];
+		for (uint32_t i = 0; g->used && g->id == target && i < DMOP_SERVERS; i++) {
+			const struct dmop_server *sv = &g->server[i];
+			for (uint32_t r = 0; sv->used && r < sv->nr[DMOP_RANGE_MEMORY]; r++)
+				if (sv->range[DMOP_RANGE_MEMORY][r].start == start &&
+				    sv->range[DMOP_RANGE_MEMORY][r].end == end) {
+					*id = i;
+					return true;
+				}
+		}
+	}
+	return false;
+}
+
+/**
+ * The route call a predecessor died in, made to agree with the core's tables: routed if the
+ * core records the range (a map it finished, an unmap it had not), unrouted if not. The
+ * kernel's answer is not needed: the route is then as it should be, whichever it was.
+ */
+static void reconcile_route(void)
+{
+	const struct intent in = saved->intent;
+	const struct guest *g = guest_of(in.target);
+	uint32_t id;
+	if (in.pending == 0 || g == NULL)
+		return;
+	bool routed = recorded(in.target, in.start, in.end, &id);
+	uint64_t s = hc6(HC_GUEST_ROUTE, g->slot, in.ep_slot, in.start, in.end - in.start + 1u,
+	                 routed ? IPC_ROUTE_MAP : IPC_ROUTE_UNMAP,
+	                 routed ? DMOP_ROUTE_BADGE(in.target, id) : 0);
+	svc_printf("a route call was cut short: guest %u 0x%llx-0x%llx %s (%s)\n",
+	           (unsigned)in.target, (unsigned long long)in.start, (unsigned long long)in.end,
+	           routed ? "routed" : "unrouted", s == STATUS_OK ? "changed" : "as it was");
+	saved->intent.pending = 0;
+}
+
+/**
+ * Every line to the level its sources ask for. The sources are recorded before a line is
+ * driven and the line's record after, so a predecessor that died in between left a line whose
+ * record differs from what it asks for: driving from the record redoes that one call (raising
+ * a raised line, or lowering a low one, changes nothing).
+ */
+static void redrive(void)
+{
+	for (uint32_t i = 0; i < guest_count; i++) {
+		struct guest *g = &guests[i];
+		if (g->inject && DMOP_GUEST_SPI_BASE(g->badge) != 0)
+			(void)drive(g, dmop_lines_wanted(g->lines));
+	}
+}
+
 int svc_main(uint64_t arg)
 {
 	(void)arg;
-	dmop_init(&state);
 	uint32_t ep = find_caps();
 	if (ep == CAP_SLOT_COUNT || guest_count == 0) {
 		svc_printf("no endpoint or no guest to mediate for\n");
 		return 1;
 	}
-	svc_printf("mediating for %u guest(s): %u device model endpoint(s), %u MSI endpoint(s)\n",
-	           (unsigned)guest_count, (unsigned)route_count, (unsigned)msi_count);
+	for (uint32_t i = 0; i < guest_count; i++)
+		guests[i].lines = &saved->lines[i];
+	if (state_kept()) {
+		saved->generation++;
+		reconcile_route();
+		redrive();
+		svc_printf(
+		        "restarted (%u crashes): kept the state of %u guest(s), %u audit records\n",
+		        (unsigned)saved->crashes, (unsigned)guest_count,
+		        (unsigned)saved->d.audit_count);
+	} else {
+		state_fresh();
+		svc_printf("mediating for %u guest(s): %u device model endpoint(s), %u MSI "
+		           "endpoint(s)\n",
+		           (unsigned)guest_count, (unsigned)route_count, (unsigned)msi_count);
+	}
 	struct msg m;
 	enum status s = svc_recv(ep, &m);
 	for (;;) {
 		uint64_t out[IPC_MSG_WORDS] = { STATUS_INVALID_CALL, DMOP_ERR_UNKNOWN_OP };
-		if (s == STATUS_OK && m.label == DMOP_LABEL)
+		if (s == STATUS_OK && m.label == DMOP_LABEL) {
+			crash_point(false); /* received, nothing done: the caller calls again */
 			dm_op(m.badge, m.w, out);
-		else if (s == STATUS_OK && m.label == DMOP_LABEL_AUDIT)
+		} else if (s == STATUS_OK && m.label == DMOP_LABEL_AUDIT)
 			audit(m.badge, m.w, out);
 		bool received = s == STATUS_OK;
 		m.label = 0;

@@ -1604,8 +1604,13 @@ static void get_op(struct dmop_op *o)
 static uint64_t dm_raw(uint64_t target, uint64_t nr, uint64_t off0, uint64_t len0, uint64_t off1,
                        uint64_t len1, uint64_t *err)
 {
-	uint64_t r[9] = { HC_CALL, DM_DMOP, DMOP_LABEL, target, nr, off0, len0, off1, len1 };
-	arch_hypercall(r);
+	uint64_t r[9];
+	do { /* the service died in the call (dmop-kill): nothing was done, call again */
+		uint64_t a[9] = { HC_CALL, DM_DMOP, DMOP_LABEL, target, nr, off0, len0, off1, len1 };
+		for (uint32_t i = 0; i < 9; i++)
+			r[i] = a[i];
+		arch_hypercall(r);
+	} while (r[0] == STATUS_PEER_STOPPED);
 	calls++;
 	denied += r[4] == DMOP_ERR_DENIED;
 	refused += r[4] != DMOP_OK && r[4] != DMOP_ERR_CONTINUE;
