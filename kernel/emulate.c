@@ -13,8 +13,10 @@ void emul_setup(void)
 	const struct config *cfg = &kernel.cfg;
 	for (u32 i = 0; i < cfg->emulated_count; i++) {
 		const struct cfg_emulated *e = &cfg->emulated[i];
-		const struct cap_table *t = &kernel.partitions[e->service].caps;
 		kernel.emulated_badge[i] = 0;
+		if (e->kind == CFG_EMULATED_ROUTED)
+			continue;
+		const struct cap_table *t = &kernel.partitions[e->service].caps;
 		for (u32 s = 0; s < CAP_SLOT_COUNT; s++) {
 			const struct cap *c = &t->slots[s];
 			if (c->type == CAP_GUEST && c->object == e->guest &&
@@ -112,7 +114,10 @@ static bool emul_meets(u64 a, u64 asize, u64 b, u64 bsize)
 	return a < b + bsize && b < a + asize;
 }
 
-/** Whether [ipa, ipa + size) meets anything of guest g's: memory, emulated ranges, routes. */
+/**
+ * Whether [ipa, ipa + size) meets anything of guest g's: memory, emulated ranges, routes.
+ * A routed window (CFG_EMULATED_ROUTED) is where routes go: it is no obstacle.
+ */
 static bool emul_route_taken(u32 g, u64 ipa, u64 size)
 {
 	const struct config *cfg = &kernel.cfg;

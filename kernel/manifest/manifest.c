@@ -344,10 +344,29 @@ static void mf_parse_ports(struct manifest_ctx *c, int node, struct cfg_emulated
 		         (unsigned long long)e->ipa, (unsigned long long)e->size);
 }
 
+/** An emulated node's `reg`: a page-aligned MMIO range below the guest-physical limit. */
+static void mf_parse_emulated_reg(struct manifest_ctx *c, int node, struct cfg_emulated *e)
+{
+	enum mf_read res = mf_reg(c, node, false, &e->ipa, &e->size);
+	if (res == MF_ABSENT)
+		mf_error(c, node, NULL,
+		         e->kind == CFG_EMULATED_ROUTED ?
+		                 "needs reg (the window's MMIO range)" :
+		                 "needs reg (an MMIO range) or ports (x86 I/O ports)");
+	if (res != MF_OK)
+		return;
+	if (!is_page_aligned(e->ipa) || !is_page_aligned(e->size) || e->size == 0)
+		mf_error(c, node, "reg", "range 0x%llx+0x%llx is not page aligned",
+		         (unsigned long long)e->ipa, (unsigned long long)e->size);
+	else if (e->ipa >= CFG_IPA_LIMIT || e->size > CFG_IPA_LIMIT - e->ipa)
+		mf_error(c, node, "reg", "range is beyond the guest-physical limit 0x%llx",
+		         (unsigned long long)CFG_IPA_LIMIT);
+}
+
 static void mf_parse_emulated(struct manifest_ctx *c, int root)
 {
 	static const char *const props[] = { "compatible", "guest", "service", "endpoint",
-		                             "reg",        "ports", NULL };
+		                             "reg",        "ports", "routed",  NULL };
 	struct config *cfg = c->cfg;
 	int top = fdt_subnode_offset(c->fdt, root, "emulated");
 	int node;
@@ -368,6 +387,21 @@ static void mf_parse_emulated(struct manifest_ctx *c, int root)
 		mf_no_children(c, node);
 		mf_compatible(c, node, "sephyp,emulated");
 		bool ok = mf_ref(c, node, "guest", MF_OBJ_PARTITION, true, &e->guest);
+		if (mf_flag(c, node, "routed") == MF_OK) {
+			/* A window for run-time routes: no service, no endpoint, MMIO only. */
+			e->kind = CFG_EMULATED_ROUTED;
+			e->service = CFG_NONE;
+			e->endpoint = CFG_NONE;
+			static const char *const not_routed[] = { "service", "endpoint", "ports" };
+			for (u32 k = 0; k < 3u; k++)
+				if (fdt_getprop(c->fdt, node, not_routed[k], NULL) != NULL)
+					mf_error(c, node, not_routed[k],
+					         "a routed window names no %s: device models route "
+					         "ranges in it at run time",
+					         k == 2u ? "ports (MMIO only)" : not_routed[k]);
+			mf_parse_emulated_reg(c, node, e);
+			continue;
+		}
 		ok = mf_ref(c, node, "service", MF_OBJ_PARTITION, true, &e->service) && ok;
 		mf_ref(c, node, "endpoint", MF_OBJ_ENDPOINT, true, &e->endpoint);
 		if (ok && e->guest == e->service)
@@ -377,18 +411,7 @@ static void mf_parse_emulated(struct manifest_ctx *c, int root)
 			mf_parse_ports(c, node, e);
 			continue;
 		}
-		enum mf_read res = mf_reg(c, node, false, &e->ipa, &e->size);
-		if (res == MF_ABSENT)
-			mf_error(c, node, NULL,
-			         "needs reg (an MMIO range) or ports (x86 I/O ports)");
-		if (res != MF_OK)
-			continue;
-		if (!is_page_aligned(e->ipa) || !is_page_aligned(e->size) || e->size == 0)
-			mf_error(c, node, "reg", "range 0x%llx+0x%llx is not page aligned",
-			         (unsigned long long)e->ipa, (unsigned long long)e->size);
-		else if (e->ipa >= CFG_IPA_LIMIT || e->size > CFG_IPA_LIMIT - e->ipa)
-			mf_error(c, node, "reg", "range is beyond the guest-physical limit 0x%llx",
-			         (unsigned long long)CFG_IPA_LIMIT);
+		mf_parse_emulated_reg(c, node, e);
 	}
 }
 

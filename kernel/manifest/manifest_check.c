@@ -491,16 +491,20 @@ static void mf_check_emulated(struct manifest_ctx *c)
 				        "sees there: its accesses would never reach %s",
 				        m->what != NULL ? m->what : "device",
 				        (unsigned long long)m->base, g->name,
-				        cfg->partitions[e->service].name);
+				        e->kind == CFG_EMULATED_ROUTED ?
+				                "its device models" :
+				                cfg->partitions[e->service].name);
 		}
 		for (u32 k = 0; k < i; k++) {
 			const struct cfg_emulated *o = &cfg->emulated[k];
-			if (o->guest == e->guest && o->kind == e->kind &&
+			if (o->guest == e->guest && (o->kind == CFG_EMULATED_PORTS) == ports &&
 			    mf_overlap(e->ipa, e->size, o->ipa, o->size))
 				mf_error(c, node, ports ? "ports" : "reg",
 				         "overlaps emulated %s %s", ports ? "port range" : "range",
 				         o->name);
 		}
+		if (e->kind == CFG_EMULATED_ROUTED)
+			continue; /* nobody is named: the routes' owners are checked at run time */
 		if (cfg->partitions[e->service].type != PARTITION_SERVICE)
 			mf_error(c, node, "service", "%s is not a service partition",
 			         cfg->partitions[e->service].name);

@@ -440,6 +440,10 @@ CASES = [
   ['/memory/b-ram: contents: "nothere" is not in the boot package',
    '/memory/shm: contents: "big" is 0x2000 bytes, larger than the region (0x1000 bytes)'],
   ['args: --image a=@4096@ --image b=@4096@ --image big=@8192@']),
+ ('routed-wrong', 'a routed window (device models route ranges in it at run time) naming a service and an endpoint',
+  emu_ports('routed;\n\t\t\treg = <0x0 0x20000000 0x0 0x1000>;', x86=False),
+  ['/emulated/com1: service: a routed window names no service: device models route ranges in it at run time',
+   '/emulated/com1: endpoint: a routed window names no endpoint: device models route ranges in it at run time']),
 ]
 
 here = os.path.dirname(os.path.abspath(__file__))

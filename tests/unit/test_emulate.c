@@ -485,12 +485,21 @@ static void test_routes(void)
 	kernel.cfg.emulated[0] = (struct cfg_emulated){
 		.guest = g, .ipa = RANGE, .size = 0x1000, .service = s, .endpoint = ep
 	};
-	kernel.cfg.emulated_count = 1;
+	/* A routed window (`routed;`) around the routes below: no service, no endpoint. */
+	kernel.cfg.emulated[1] = (struct cfg_emulated){ .guest = g,
+		                                        .kind = CFG_EMULATED_ROUTED,
+		                                        .ipa = ROUTED,
+		                                        .size = 0x100000,
+		                                        .service = CFG_NONE,
+		                                        .endpoint = CFG_NONE };
+	kernel.cfg.emulated_count = 2;
 	memset(kernel.routes, 0, sizeof(kernel.routes));
 	struct vcpu *vs = tsys_vcpu(s, 0), *vg = tsys_vcpu(g, 0);
 	OK(tsys_boot() == vs, "route: the device model's mediator runs first");
+	EQ(kernel.emulated_badge[1], 0u, "route: a routed window has no service's badge");
 	route(vs, 1, 0, ROUTED, 0x4000, IPC_ROUTE_MAP, 0x77aa);
-	OK(reg(vs, 0) == STATUS_OK && reg(vs, 1) == 0, "route: a 16 KiB range routed (route 0)");
+	OK(reg(vs, 0) == STATUS_OK && reg(vs, 1) == 0,
+	   "route: a 16 KiB range routed (route 0) inside the routed window");
 	route(vs, 1, 0, ROUTED + 0x3000, 0x2000, IPC_ROUTE_MAP, 0);
 	EQ(reg(vs, 0), STATUS_INVALID_ARG, "route: one overlapping it is refused");
 	route(vs, 1, 0, RANGE, 0x10, IPC_ROUTE_MAP, 0);

@@ -158,10 +158,17 @@ struct cfg_device {
 	u32 irqs[CFG_DEVICE_IRQ_MAX];
 };
 
-/** What an emulated range covers: guest-physical addresses (`reg`) or x86 I/O ports (`ports`). */
+/**
+ * What an emulated range covers: guest-physical addresses (`reg`) or x86 I/O ports (`ports`);
+ * or a window of guest-physical addresses (`reg` and `routed;`) that no service is named for:
+ * the kernel delivers nothing there itself, and device models route ranges in it at run time
+ * (HC_GUEST_ROUTE, through the dmop service). The manifest names it so that the guest's
+ * device tree can describe it (a PCI host bridge's ECAM and memory window).
+ */
 enum cfg_emulated_kind {
 	CFG_EMULATED_MMIO,
 	CFG_EMULATED_PORTS,
+	CFG_EMULATED_ROUTED,
 };
 
 /** A guest MMIO or port range emulated by a service (kernel/emulate.c). */
@@ -171,8 +178,8 @@ struct cfg_emulated {
 	u32 kind;     /**< enum cfg_emulated_kind */
 	u64 ipa;      /**< MMIO: first address; ports: first port */
 	u64 size;     /**< MMIO: bytes; ports: how many ports */
-	u32 service;  /**< emulating partition */
-	u32 endpoint; /**< where the kernel delivers the trapped accesses */
+	u32 service;  /**< emulating partition (CFG_NONE for a routed window) */
+	u32 endpoint; /**< where the kernel delivers the trapped accesses (CFG_NONE: routed) */
 };
 
 struct config {

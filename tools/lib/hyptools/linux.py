@@ -30,6 +30,7 @@ VUART = os.path.join(BUILD, 'services', 'vuart', 'vuart.bin')
 VITS = os.path.join(BUILD, 'services', 'vits', 'vits.bin')
 VPCI = os.path.join(BUILD, 'services', 'vpci', 'vpci.bin')
 VPCI_CRASH = os.path.join(BUILD, 'services', 'vpci', 'vpci-crash.bin')
+DMOP = os.path.join(BUILD, 'services', 'dmop', 'dmop.bin')
 RT_GUEST = os.path.join(BUILD, 'tests', 'linux', 'rt-guest.bin')
 MANIFEST_ONE = os.path.join(REPO, 'tests', 'linux', 'linux.dts')
 MANIFEST_TWO = os.path.join(REPO, 'tests', 'linux', 'linux-two.dts')
@@ -215,7 +216,7 @@ def pack(out, manifest, blobs):
 
 def missing_builds(two=False):
     """The build outputs a boot needs that are not there."""
-    need = [KERNEL, VUART, VITS, VPCI, VPCI_CRASH] + ([RT_GUEST] if two else [])
+    need = [KERNEL, VUART, VITS, VPCI, VPCI_CRASH, DMOP] + ([RT_GUEST] if two else [])
     return [p for p in need if not os.path.exists(p)]
 
 
