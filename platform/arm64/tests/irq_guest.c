@@ -1606,7 +1606,8 @@ static uint64_t dm_raw(uint64_t target, uint64_t nr, uint64_t off0, uint64_t len
 {
 	uint64_t r[9];
 	do { /* the service died in the call (dmop-kill): nothing was done, call again */
-		const uint64_t a[9] = { HC_CALL, DM_DMOP, DMOP_LABEL, target, nr, off0, len0, off1, len1 };
+		const uint64_t a[9] = { HC_CALL, DM_DMOP, DMOP_LABEL, target, nr,
+			                off0,    len0,    off1,       len1 };
 		for (uint32_t i = 0; i < 9; i++)
 			r[i] = a[i];
 		arch_hypercall(r);
