@@ -63,7 +63,8 @@ void region_fill_contents(const struct cfg_region *r)
  * RAM cleared (except regions marked `preserve;`), the image copied in,
  * every vCPU reset at the entry and made ready. Preserved and shared regions
  * keep their contents: state that must survive a restart lives there
- * (docs/emulation.md). Its capabilities are the manifest's, as at boot.
+ * (docs/emulation.md). Its capability table stays as it was: what it dropped or narrowed
+ * stays so (a device model's dm_restrict must survive its crash).
  */
 static void partition_revive(struct partition *p, u64 now, u64 wait)
 {
