@@ -4,9 +4,10 @@
  * images. Every rule names the node whose property is wrong.
  *
  * Also places each RAM or shared region without a fixed reg in free RAM
- * (first fit, 2 MiB aligned when at least 2 MiB so stage-2 can use block
- * mappings, ARM DDI 0487 D8.3 / AMD APM vol 2 15.25.5), so that the
- * placement is part of what the host tool checks.
+ * (first fit, 1 GiB aligned when at least 1 GiB and there is such room, else
+ * 2 MiB aligned when at least 2 MiB, so stage-2 can use block mappings, ARM
+ * DDI 0487 D8.3 / AMD APM vol 2 15.25.5), so that the placement is part of
+ * what the host tool checks.
  */
 #include <libfdt.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "manifest_internal.h"
 
 #define MF_BLOCK (UINT64_C(2) << 20)
+#define MF_HUGE (UINT64_C(1) << 30)
 
 /**
  * Two non-empty ranges [a, a+as) and [b, b+bs) share a byte. The parser
@@ -134,31 +136,39 @@ static bool mf_busy(const struct manifest_ctx *c, u32 upto, u64 base, u64 size, 
 	return false;
 }
 
-static void mf_place(struct manifest_ctx *c)
+/** Region i at the first free place aligned to align; false if there is none. */
+static bool mf_place_at(struct manifest_ctx *c, u32 i, u64 align)
 {
 	const struct boot_info *bi = c->bi;
+	struct cfg_region *r = &c->cfg->regions[i];
+	for (u32 k = 0; k < bi->ram_count && k < BOOT_RANGE_MAX; k++) {
+		u64 lo = bi->ram[k].base, hi = bi->ram[k].base + bi->ram[k].size;
+		u64 at = (lo + align - 1u) & ~(align - 1u);
+		u64 end;
+		/* Each step passes one busy range, so this ends. */
+		while (at >= lo && at < hi && r->size <= hi - at) {
+			if (!mf_busy(c, i, at, r->size, &end)) {
+				r->pa = at;
+				return true;
+			}
+			at = (end + align - 1u) & ~(align - 1u);
+		}
+	}
+	return false;
+}
+
+static void mf_place(struct manifest_ctx *c)
+{
 	struct config *cfg = c->cfg;
 
 	for (u32 i = 0; i < cfg->region_count; i++) {
-		struct cfg_region *r = &cfg->regions[i];
+		const struct cfg_region *r = &cfg->regions[i];
 		if (r->pa_fixed || r->kind == REGION_DEVICE)
 			continue;
-		u64 align = r->size >= MF_BLOCK ? MF_BLOCK : PAGE_SIZE;
-		bool placed = false;
-		for (u32 k = 0; k < bi->ram_count && k < BOOT_RANGE_MAX && !placed; k++) {
-			u64 lo = bi->ram[k].base, hi = bi->ram[k].base + bi->ram[k].size;
-			u64 at = (lo + align - 1u) & ~(align - 1u);
-			u64 end;
-			/* Each step passes one busy range, so this ends. */
-			while (at >= lo && at < hi && r->size <= hi - at) {
-				if (!mf_busy(c, i, at, r->size, &end)) {
-					r->pa = at;
-					placed = true;
-					break;
-				}
-				at = (end + align - 1u) & ~(align - 1u);
-			}
-		}
+		/* The largest block size the region can use first, then smaller ones. */
+		bool placed = (r->size >= MF_HUGE && mf_place_at(c, i, MF_HUGE)) ||
+		              (r->size >= MF_BLOCK && mf_place_at(c, i, MF_BLOCK)) ||
+		              mf_place_at(c, i, PAGE_SIZE);
 		if (!placed)
 			mf_error(c, c->region_node[i], "size",
 			         "0x%llx bytes do not fit in free RAM",
