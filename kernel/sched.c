@@ -250,9 +250,19 @@ void sched_make_ready(struct vcpu *v)
 	if (cs->in_dispatch || cs->current == NULL || cs->current->state != VCPU_RUNNING)
 		return;
 	if (sched_prio(v) > sched_prio(cs->current))
-		plat_cpu_kick(v->cpu); /* preempt as soon as the current vCPU's call returns */
+		/* Preempted at the end of the trap under way (a kick of its own CPU does nothing). */
+		__atomic_fetch_or(&cs->current->after, (u8)VCPU_AFTER_PREEMPT, __ATOMIC_RELAXED);
 	else if (!cs->ticking)
 		sched_arm(v->cpu, plat_timer_now_ns()); /* its equal now waits: a slice end */
+}
+
+struct vcpu *sched_preempt(struct vcpu *next)
+{
+	__atomic_fetch_and(&next->after, (u8)~VCPU_AFTER_PREEMPT, __ATOMIC_RELAXED);
+	u32 cpu = arch_cpu_index();
+	if (next->state != VCPU_RUNNING || next->cpu != cpu || cpu_sched[cpu].current != next)
+		return next; /* it left this CPU meanwhile: whoever runs was chosen since */
+	return sched_next(cpu, next, false);
 }
 
 void sched_requeue(struct vcpu *v, u32 cpu, bool front)

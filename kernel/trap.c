@@ -131,6 +131,8 @@ static struct vcpu *trap_hypercall(struct vcpu *v)
 	struct vcpu *next;
 	if (v->state == VCPU_RUNNING) {
 		next = hypercall_dispatch(v);
+		if (__builtin_expect(next != NULL && (next->after & VCPU_AFTER_PREEMPT), 0))
+			next = sched_preempt(next);
 	} else {
 		/* Stopped from another CPU while it ran here. */
 		next = sched_next(arch_cpu_index(), NULL, false);
@@ -152,9 +154,11 @@ static __attribute__((noinline)) struct vcpu *trap_mmio(struct vcpu *v, const st
 {
 	spin_lock(&kernel_lock);
 	struct vcpu *next;
-	if (v->state == VCPU_RUNNING)
+	if (v->state == VCPU_RUNNING) {
 		next = emul_access(v, t);
-	else
+		if (next != NULL && (next->after & VCPU_AFTER_PREEMPT))
+			next = sched_preempt(next);
+	} else
 		next = sched_next(arch_cpu_index(), NULL, false); /* stopped from another CPU */
 	if (next != NULL && (next->after & VCPU_AFTER_FRESH))
 		next = trap_fresh(arch_cpu_index(), next);
@@ -174,6 +178,8 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 		return trap_mmio(cur, t);
 	spin_lock(&kernel_lock);
 	struct vcpu *next = trap_other(cur, t);
+	if (next != NULL && (next->after & VCPU_AFTER_PREEMPT))
+		next = sched_preempt(next);
 	if (next != NULL && (next->after & VCPU_AFTER_FRESH))
 		next = trap_fresh(arch_cpu_index(), next);
 	if (next == NULL)

@@ -212,11 +212,15 @@ static void test_priorities(void)
 	OK(hc(a, HC_WAIT, 1, 0, 0) == b, "prio: when it waits, the next priority runs");
 	EQ(fake_timer_deadline, 0u, "prio: b alone (the policy's 0 is below): no tick");
 	u32 kicks = fake_kicks;
-	OK(hc(b, HC_SIGNAL, 1, 0, 0) == b, "prio: b wakes a and its call returns");
-	OK(fake_kicks == kicks + 1, "prio: the higher priority's wake-up kicks the CPU");
-	OK(trap_event(b, TRAP_IRQ, 0, 0) == a, "prio: at that interrupt a preempts b");
+	OK(hc(b, HC_SIGNAL, 1, 0, 0) == a,
+	   "prio: b wakes a on its own CPU: a preempts b at the end of b's call");
+	OK(b->state == VCPU_READY && cpu_sched[0].ready.head == b && (b->after & 4u) == 0,
+	   "prio: b waits at the head of the ready queue, nothing left pending");
+	EQ(fake_kicks, kicks, "prio: no kick of its own CPU was needed");
 	OK(hc(a, HC_YIELD, 0, 0, 0) == a,
 	   "prio: a yield with only lower priorities waiting keeps a");
+	OK(hc(a, HC_WAIT, 1, 0, 0) == b, "prio: a waits again, b runs");
+	OK(trap_event(b, TRAP_IRQ, 0, 0) == b, "prio: an interrupt with nothing above b keeps b");
 }
 
 /* ---- slices -------------------------------------------------------------- */

@@ -130,6 +130,14 @@ static inline bool sched_wants_relax(const struct vcpu *v)
 }
 
 /**
+ * The end of a trap that made a vCPU of higher priority ready on this CPU
+ * (VCPU_AFTER_PREEMPT on next, the vCPU about to be entered): the flag is
+ * cleared and, if next still runs here, the higher one runs instead. The
+ * kernel lock is held.
+ */
+struct vcpu *sched_preempt(struct vcpu *next);
+
+/**
  * Choose what runs next on cpu, given that cur (may be NULL) has just
  * left the CPU or keeps it: a still-RUNNING cur keeps the CPU unless a
  * ready vCPU has a higher priority, its budget is spent, it moves, or

@@ -21,6 +21,7 @@ struct notification;
 
 #define VCPU_AFTER_RELAX 1u
 #define VCPU_AFTER_FRESH 2u
+#define VCPU_AFTER_PREEMPT 4u
 
 enum vcpu_state {
 	VCPU_READY,          /**< on a ready queue */
@@ -70,7 +71,9 @@ struct vcpu {
 	 * What the trap path must do before it enters this vCPU (trap.c):
 	 * VCPU_AFTER_RELAX, it yielded with nothing else to run or its CPU kicked
 	 * another (sched_kick); VCPU_AFTER_FRESH,
-	 * its partition was restarted and it must be entered through a full switch.
+	 * its partition was restarted and it must be entered through a full switch;
+	 * VCPU_AFTER_PREEMPT, its trap made a vCPU of higher priority ready on its
+	 * own CPU, which runs instead at the trap's end (sched_preempt).
 	 */
 	u8 after;
 	u32 kmsg_endpoint; /**< where its kernel message went (a restart queues it there again) */
