@@ -434,16 +434,19 @@ static uint64_t ratelimit_ns(const struct c2_sched *s)
 static uint32_t idle_cpu(const struct ctx *x, sched_cpumask_t mask)
 {
 	const struct c2_sched *s = x->s;
+	/* Two passes over set bits only: this runs for every wake-up and slice end. */
+	sched_cpumask_t busy = 0;
+	for (uint32_t c = 0; c < SCHED_MAX_CPUS; c++)
+		if (s->cpu[c].cur != SCHED_NO_VCPU)
+			busy |= (sched_cpumask_t)1u << c;
+	busy &= s->online;
+	sched_cpumask_t want = mask & ~busy & ~x->resched & ((1u << SCHED_MAX_CPUS) - 1u);
 	uint32_t any = NO_CPU;
-	for (uint32_t c = 0; c < SCHED_MAX_CPUS; c++) {
-		if (!sched_mask_has(mask, c) || s->cpu[c].cur != SCHED_NO_VCPU ||
-		    sched_mask_has(x->resched, c))
-			continue;
+	for (; want != 0; want &= want - 1u) {
+		uint32_t c = (uint32_t)__builtin_ctz(want);
 		bool core_idle = true;
-		for (uint32_t d = 0; d < SCHED_MAX_CPUS; d++)
-			if (sched_mask_has(s->online, d) && s->topo.core[d] == s->topo.core[c] &&
-			    s->cpu[d].cur != SCHED_NO_VCPU)
-				core_idle = false;
+		for (sched_cpumask_t b = busy; b != 0 && core_idle; b &= b - 1u)
+			core_idle = s->topo.core[__builtin_ctz(b)] != s->topo.core[c];
 		if (core_idle)
 			return c;
 		if (any == NO_CPU)
