@@ -6,6 +6,7 @@
 #include <kernel/partition_ops.h>
 #include <kernel/regs.h>
 #include <kernel/sched.h>
+#include <kernel/vmi.h>
 
 /** Copy a message (label and words) from one vCPU's registers to another's. */
 static void ipc_transfer(const struct vcpu *from, struct vcpu *to, u64 badge)
@@ -121,6 +122,8 @@ static void ipc_release_caller(struct vcpu *caller)
 	if (caller->state == VCPU_BLOCKED_FAULT) {
 		if (emul_waiting(caller))
 			emul_abandon(caller);
+		else if (vmi_waiting(caller))
+			vmi_abandon(caller);
 		else
 			partition_stop(caller->part, "fault handler gave no answer", true);
 		return;
@@ -147,6 +150,11 @@ static bool ipc_deliver_reply(struct vcpu *v, struct vcpu *caller)
 		if (emul_waiting(caller)) {
 			emul_reply(caller, reg_get(v, IPC_REG_WORD0),
 			           reg_get(v, IPC_REG_WORD0 + 1u));
+			return true;
+		}
+		if (vmi_waiting(caller)) {
+			vmi_reply(caller, reg_get(v, IPC_REG_WORD0),
+			          reg_get(v, IPC_REG_WORD0 + 1u));
 			return true;
 		}
 		if (reg_get(v, IPC_REG_WORD0) == IPC_FAULT_RESUME)
@@ -286,7 +294,8 @@ void ipc_cancel(struct vcpu *v)
 		struct vcpu *caller = v->caller;
 		v->caller = NULL;
 		if (caller->part != v->part && v->part->restarting &&
-		    caller->state == VCPU_BLOCKED_FAULT && caller->kernel_sender)
+		    caller->state == VCPU_BLOCKED_FAULT && caller->kernel_sender &&
+		    !vmi_waiting(caller))
 			ipc_requeue_kernel_sender(caller);
 		else if (caller->part != v->part)
 			ipc_release_caller(caller);
@@ -299,4 +308,21 @@ void ipc_cancel(struct vcpu *v)
 			sched_rebill(&kernel.vcpus[i]);
 		}
 	}
+}
+
+void ipc_withdraw_kernel_call(struct vcpu *v)
+{
+	if (v->queued_on != NULL) {
+		vcpu_queue_remove(&v->queued_on->senders, v);
+		v->queued_on = NULL;
+	}
+	for (u32 i = 0; i < kernel.vcpu_count; i++) {
+		struct vcpu *s = &kernel.vcpus[i];
+		if (s->caller == v) {
+			s->caller = NULL;
+			sched_return(s);
+			sched_rebill(s);
+		}
+	}
+	v->kernel_sender = false;
 }

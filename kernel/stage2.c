@@ -235,6 +235,281 @@ bool stage2_map(struct stage2 *s2, ipaddr_t ipa, paddr_t pa, u64 size, u32 right
 	return true;
 }
 
+/**
+ * The table holding the valid leaf entry that translates ipa (a level-1 or level-2 block,
+ * or a level-3 page) and that entry's level, or NULL if ipa is unmapped.
+ */
+/*@ requires \valid_read(s2) && \valid(level);
+    requires \separated(level, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    assigns *level;
+    ensures \result == \null || (s2_pool_table(\result) && 1 <= *level <= 3);
+    ensures \result != \null ==> \exists integer k;
+      0 <= k < STAGE2_POOL_PAGES && \result == &stage2_pool[k][0];
+*/
+static u64 *stage2_leaf_table(const struct stage2 *s2, u64 ipa, u32 *level)
+{
+	u64 *table = plat_phys_to_virt(s2->root);
+	/*@ loop invariant 0 <= l <= STAGE2_LEVELS - 1;
+	    loop invariant s2_pool_table(table);
+	    loop assigns l, table, *level;
+	    loop variant STAGE2_LEVELS - 1 - l;
+	*/
+	for (u32 l = 0; l < STAGE2_LEVELS - 1u; l++) {
+		u64 entry = table[stage2_index(ipa, l)];
+		if (!arch_stage2_entry_valid(entry))
+			return NULL;
+		if (!arch_stage2_entry_is_table(entry)) {
+			if (l == 0)
+				return NULL; /* no level-0 blocks exist */
+			*level = l;
+			return table;
+		}
+		table = plat_phys_to_virt(arch_stage2_entry_pa(entry));
+	}
+	if (!arch_stage2_entry_valid(table[stage2_index(ipa, STAGE2_LEVELS - 1u)]))
+		return NULL;
+	*level = STAGE2_LEVELS - 1u;
+	return table;
+}
+
+/**
+ * Replace the block entry table[i] of level (1 or 2) by a table of the next level's 512
+ * entries with its addresses, rights and memory type (ARM DDI 0487 D8.16.1: a change of
+ * block size needs break-before-make; the block is cleared and its VMID flushed before the
+ * table entry is stored).
+ */
+/*@ requires \valid_read(s2) && stage2_pool_used <= STAGE2_POOL_PAGES;
+    requires level == 1 || level == 2;
+    requires s2_pool_table(table) && i < STAGE2_ENTRIES;
+    requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    assigns stage2_pool_used,
+            stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
+    ensures stage2_pool_used <= STAGE2_POOL_PAGES;
+*/
+static bool stage2_split(const struct stage2 *s2, u64 *table, u32 i, u32 level)
+{
+	const u64 old = table[i];
+	const u64 base = arch_stage2_entry_pa(old).pa;
+	const u32 rights = arch_stage2_entry_rights(old);
+	const bool device = arch_stage2_entry_device(old);
+	const u64 step = level == 1u ? STAGE2_BLOCK_SIZE : PAGE_SIZE;
+	if (base > UINT64_MAX - STAGE2_HUGE_SIZE)
+		return false;
+	u64 *t = stage2_table_alloc();
+	if (t == NULL)
+		return false;
+	/*@ loop invariant 0 <= j <= STAGE2_ENTRIES;
+	    loop invariant s2_pool_table(t);
+	    loop assigns j, t[0 .. STAGE2_ENTRIES - 1];
+	    loop variant STAGE2_ENTRIES - j;
+	*/
+	for (u32 j = 0; j < STAGE2_ENTRIES; j++) {
+		paddr_t pa = pa_init(base + (u64)j * step);
+		t[j] = level == 1u ? arch_stage2_block_entry(pa, rights, device) :
+		                     arch_stage2_page_entry(pa, rights, device);
+	}
+	table[i] = 0;
+	arch_stage2_flush(s2->vmid);
+	table[i] = arch_stage2_table_entry(plat_virt_to_phys(t));
+	return true;
+}
+
+/** The bytes a leaf entry of level (1, 2 or 3) translates. */
+/*@ requires 1 <= level <= 3;
+    assigns \nothing;
+    ensures \result == STAGE2_HUGE_SIZE || \result == STAGE2_BLOCK_SIZE || \result == PAGE_SIZE;
+    ensures level == 3 ==> \result == PAGE_SIZE;
+*/
+static u64 stage2_leaf_span(u32 level)
+{
+	return level == 1u ? STAGE2_HUGE_SIZE : level == 2u ? STAGE2_BLOCK_SIZE : PAGE_SIZE;
+}
+
+enum stage2_step {
+	STAGE2_STEP_FAIL,  /**< unmapped, or a split that could not be made */
+	STAGE2_STEP_SPLIT, /**< a block was split: look again (no bytes done) */
+	STAGE2_STEP_WROTE, /**< the leaf got the rights */
+	STAGE2_STEP_SKIP,  /**< the leaf had them already */
+};
+
+/**
+ * One step of stage2_protect at `at`, with `left` bytes of the range still to do: the leaf
+ * translating `at` gets `rights` if it lies wholly inside the range, or is split first if it
+ * is a block the range covers only in part. *step is the bytes done.
+ */
+/*@ requires \valid_read(s2) && \valid(tables) && \valid(step);
+    requires stage2_pool_used <= STAGE2_POOL_PAGES;
+    requires left > 0;
+    requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    requires \separated(tables, step, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    assigns *tables, *step, stage2_pool_used,
+            stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
+    ensures stage2_pool_used <= STAGE2_POOL_PAGES;
+    ensures \result <= STAGE2_STEP_SKIP;
+    ensures *step <= left;
+    ensures \result == STAGE2_STEP_SKIP ==> *step > 0;
+    ensures \result == STAGE2_STEP_WROTE ==> *step > 0;
+*/
+static enum stage2_step stage2_protect_at(const struct stage2 *s2, u64 at, u64 left, u32 rights,
+                                          u32 *tables, u64 *step)
+{
+	u32 level = 0;
+	*step = 0;
+	u64 *table = stage2_leaf_table(s2, at, &level);
+	if (table == NULL)
+		return STAGE2_STEP_FAIL;
+	const u32 i = stage2_index(at, level);
+	const u64 span = stage2_leaf_span(level);
+	const u64 into = at % span;
+	const u64 old = table[i];
+	if (arch_stage2_entry_rights(old) == rights) {
+		/* Already so: on to the end of this leaf (or of the range). */
+		u64 rest = span - into;
+		if (rest > left)
+			rest = left;
+		*step = rest;
+		return STAGE2_STEP_SKIP;
+	}
+	if (into != 0 || left < span) {
+		/* The range covers part of a block: smaller entries first. */
+		if (level == STAGE2_LEVELS - 1u || *tables == 0)
+			return STAGE2_STEP_FAIL;
+		if (!stage2_split(s2, table, i, level))
+			return STAGE2_STEP_FAIL;
+		*tables -= 1u;
+		return STAGE2_STEP_SPLIT;
+	}
+	const paddr_t pa = arch_stage2_entry_pa(old);
+	const bool device = arch_stage2_entry_device(old);
+	/* Rights only: no break-before-make needed (D8.16.1); the caller invalidates. */
+	if (level == STAGE2_LEVELS - 1u)
+		table[i] = arch_stage2_page_entry(pa, rights, device);
+	else
+		table[i] = arch_stage2_block_entry(pa, rights, device);
+	*step = span;
+	return STAGE2_STEP_WROTE;
+}
+
+/**
+ * Proved (proofs/README.md): it writes nothing but pool tables; it succeeds only for an
+ * aligned range in the IPA space, and reports no more bytes done than asked for.
+ */
+/*@ requires \valid_read(s2) && \valid(tables) && \valid(done);
+    requires stage2_pool_used <= STAGE2_POOL_PAGES;
+    requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    requires \separated(tables, done, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    assigns *tables, *done, stage2_pool_used,
+            stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
+    ensures stage2_pool_used <= STAGE2_POOL_PAGES;
+    ensures *done <= size;
+    ensures \result ==> size % PAGE_SIZE == 0 && ipa.ipa % PAGE_SIZE == 0 &&
+                        ipa.ipa + size <= (1 << STAGE2_IPA_BITS);
+*/
+bool stage2_protect(const struct stage2 *s2, ipaddr_t ipa, u64 size, u32 rights, u32 max_changes,
+                    u32 *tables, u64 *done)
+{
+	const u64 limit = UINT64_C(1) << STAGE2_IPA_BITS;
+	*done = 0;
+	if (!is_page_aligned(ipa.ipa) || !is_page_aligned(size) || ipa.ipa >= limit ||
+	    size > limit - ipa.ipa)
+		return false;
+	u64 off = 0, last = 0, step = 0;
+	u32 changes = 0, written = 0;
+	bool ok = true;
+	/*@ loop invariant 0 <= off <= size;
+	    loop invariant 0 <= changes <= max_changes && written <= changes;
+	    loop invariant stage2_pool_used <= STAGE2_POOL_PAGES;
+	    loop assigns off, last, step, changes, written, ok, *tables, stage2_pool_used,
+	      stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
+	    loop variant (size - off) + (max_changes - changes);
+	*/
+	while (off < size && changes < max_changes) {
+		enum stage2_step r =
+		        stage2_protect_at(s2, ipa.ipa + off, size - off, rights, tables, &step);
+		if (r == STAGE2_STEP_FAIL) {
+			ok = false;
+			break;
+		}
+		if (r != STAGE2_STEP_SKIP)
+			changes++;
+		if (r == STAGE2_STEP_WROTE) {
+			written++;
+			last = ipa.ipa + off;
+		}
+		off += step;
+	}
+	/* (A split flushed the VMID itself.) */
+	if (written == 1u)
+		arch_stage2_invalidate_ipa(s2->vmid, ipa_init(last));
+	else if (written != 0)
+		arch_stage2_flush(s2->vmid);
+	*done = off;
+	return ok;
+}
+
+/**
+ * The level-3 table holding the page entry of ipa, splitting the 1 GiB or 2 MiB block that
+ * translates it first (one split a level, one table each); NULL if ipa is unmapped or a
+ * split cannot be made.
+ */
+/*@ requires \valid_read(s2) && \valid(tables);
+    requires stage2_pool_used <= STAGE2_POOL_PAGES;
+    requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    requires \separated(tables, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    assigns *tables, stage2_pool_used,
+            stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
+    ensures stage2_pool_used <= STAGE2_POOL_PAGES;
+    ensures \result == \null || s2_pool_table(\result);
+*/
+static u64 *stage2_page_table(const struct stage2 *s2, u64 ipa, u32 *tables)
+{
+	u32 level = 0;
+	u64 *table = stage2_leaf_table(s2, ipa, &level);
+	/*@ loop invariant table == \null || (s2_pool_table(table) && 1 <= level <= 3);
+	    loop invariant stage2_pool_used <= STAGE2_POOL_PAGES;
+	    loop invariant 0 <= n <= 2;
+	    loop assigns n, table, level, *tables, stage2_pool_used,
+	      stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
+	    loop variant 2 - n;
+	*/
+	for (u32 n = 0; n < 2u && table != NULL && level < STAGE2_LEVELS - 1u; n++) {
+		if (*tables == 0 || !stage2_split(s2, table, stage2_index(ipa, level), level))
+			return NULL;
+		*tables -= 1u;
+		table = stage2_leaf_table(s2, ipa, &level);
+	}
+	if (table == NULL || level != STAGE2_LEVELS - 1u)
+		return NULL;
+	return table;
+}
+
+/*@ requires \valid_read(s2) && \valid(tables);
+    requires stage2_pool_used <= STAGE2_POOL_PAGES;
+    requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    requires \separated(tables, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
+    assigns *tables, stage2_pool_used,
+            stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
+    ensures stage2_pool_used <= STAGE2_POOL_PAGES;
+    ensures \result ==> ipa.ipa % PAGE_SIZE == 0 && pa.pa % PAGE_SIZE == 0 &&
+                        ipa.ipa < (1 << STAGE2_IPA_BITS);
+*/
+bool stage2_remap(const struct stage2 *s2, ipaddr_t ipa, paddr_t pa, u32 rights, u32 *tables)
+{
+	if (!is_page_aligned(ipa.ipa) || !is_page_aligned(pa.pa) ||
+	    ipa.ipa >= (UINT64_C(1) << STAGE2_IPA_BITS))
+		return false;
+	u64 *table = stage2_page_table(s2, ipa.ipa, tables);
+	if (table == NULL)
+		return false;
+	const u32 i = stage2_index(ipa.ipa, STAGE2_LEVELS - 1u);
+	/* A new output address: break-before-make (D8.16.1). */
+	table[i] = 0;
+	arch_stage2_invalidate_ipa(s2->vmid, ipa);
+	table[i] = arch_stage2_page_entry(pa, rights, false);
+	arch_stage2_invalidate_ipa(s2->vmid, ipa);
+	return true;
+}
+
 /*@ requires \valid_read(s2) && \valid(pa) && \valid(rights);
     requires stage2_pool_used <= STAGE2_POOL_PAGES;
     requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);

@@ -16,6 +16,7 @@
 #include <kernel/sched.h>
 #include <kernel/trap.h>
 #include <kernel/virq.h>
+#include <kernel/vmi.h>
 #include <plat/cpu.h>
 #include <plat/timer.h>
 
@@ -37,6 +38,9 @@ static const char *access_name(u32 access)
 COLD struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
 {
 	struct partition *p = v->part;
+	struct vcpu *next;
+	if (vmi_fault(v, t, &next))
+		return next; /* a monitor's rights, not the manifest's, stopped it */
 	if (p->fault_endpoint != CFG_NONE) {
 		struct kernel_msg m = {
 			.label = t->kind == TRAP_MEM_FAULT ? IPC_LABEL_FAULT_MEM :

@@ -222,6 +222,27 @@ static bool exit_no_vectors(struct vcpu *v, struct trap *t)
 }
 
 /** Data or instruction abort from the guest: a stage-2 fault, or something the guest caused. */
+/**
+ * The IPA of a stage-2 permission fault that was not on a stage-1 walk, for which HPFAR_EL2
+ * is UNKNOWN (D13.2.49): the VM's own stage 1, live in the EL1 registers here, translates
+ * FAR_EL2 (AT S1E0R or S1E1R by the EL it faulted at) and PAR_EL1 gives the IPA; the VM's
+ * PAR_EL1 is put back. Where that walk fails (PAN, or a table changed meanwhile) *ipa keeps
+ * HPFAR's value, which QEMU and many cores do fill in.
+ */
+static void exit_permission_ipa(const struct vcpu *v, u64 far, u64 *ipa)
+{
+	u64 saved = read_sysreg(par_el1);
+	if ((v->arch.pstate & SPSR_M_MASK) == SPSR_M_EL0T)
+		__asm__ volatile("at s1e0r, %0" ::"r"(far) : "memory");
+	else
+		__asm__ volatile("at s1e1r, %0" ::"r"(far) : "memory");
+	isb();
+	u64 par = read_sysreg(par_el1);
+	write_sysreg(par_el1, saved);
+	if (!(par & PAR_F))
+		*ipa = (par & PAR_PA_MASK) | (far & PAGE_MASK);
+}
+
 static void exit_abort(struct vcpu *v, u64 esr, u32 ec, struct trap *t)
 {
 	u32 fsc = (u32)esr & ISS_FSC_MASK;
@@ -237,10 +258,12 @@ static void exit_abort(struct vcpu *v, u64 esr, u32 ec, struct trap *t)
 		return;
 	}
 	/* HPFAR_EL2.FIPA holds IPA[47:12] in bits [43:4] (D13.2.49); FAR_EL2 the page offset. */
-	u64 hpfar = read_sysreg(hpfar_el2);
+	u64 hpfar = read_sysreg(hpfar_el2), far = read_sysreg(far_el2);
 	t->kind = TRAP_MEM_FAULT;
 	t->what = NULL;
-	t->address = ((hpfar >> 4) << 12) | (read_sysreg(far_el2) & PAGE_MASK);
+	t->address = ((hpfar >> 4) << 12) | (far & PAGE_MASK);
+	if (type == FSC_PERMISSION && !(esr & ISS_S1PTW) && !(esr & ISS_FNV) && v->arch.vm != NULL)
+		exit_permission_ipa(v, far, &t->address);
 	if (ec == EC_IABT_LOW)
 		t->access = IPC_ACCESS_EXEC;
 	else if ((esr & ISS_WNR) && !(esr & ISS_S1PTW))

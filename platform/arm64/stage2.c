@@ -16,6 +16,7 @@
 #include <arm64/cpu.h>
 #include <arm64/sysreg.h>
 #include <ipc/abi.h>
+#include <kernel/config.h>
 
 #define S2_VALID UINT64_C(1)
 #define S2_TABLE UINT64_C(3)
@@ -80,6 +81,39 @@ u32 arch_stage2_entry_rights(u64 entry)
 	if (!(entry & S2_XN))
 		r |= RIGHT_MEM_EXEC;
 	return r;
+}
+
+bool arch_stage2_entry_device(u64 entry)
+{
+	return (entry & (UINT64_C(0xf) << 2)) == S2_MEMATTR_DEVICE;
+}
+
+/** Views have their own VMIDs: base + view * CFG_PARTITION_MAX stays below 256. */
+u32 arch_stage2_view_vmid(u32 base, u32 view)
+{
+	return base + view * CFG_PARTITION_MAX;
+}
+
+/**
+ * One page's break or rights change (D8.16.1, D8.13.5): the entry is made visible, TLBI
+ * IPAS2E1IS drops the stage-2 entries of the IPA (its operand holds IPA[47:12] in bits
+ * [35:0]) and, as combined stage 1+2 entries are not tagged by IPA, TLBI VMALLE1IS drops the
+ * VMID's stage-1 entries; both act on the VMID in VTTBR_EL2, pointed at vmid meanwhile.
+ */
+void arch_stage2_invalidate_ipa(u32 vmid, ipaddr_t ipa)
+{
+	u64 saved = read_sysreg(vttbr_el2);
+
+	dsb_ishst();
+	write_sysreg(vttbr_el2, (u64)vmid << 48);
+	isb();
+	__asm__ volatile("tlbi ipas2e1is, %0" ::"r"((ipa.ipa >> 12) & UINT64_C(0xfffffffff))
+	                 : "memory");
+	dsb_ish();
+	__asm__ volatile("tlbi vmalle1is" ::: "memory");
+	dsb_ish();
+	write_sysreg(vttbr_el2, saved);
+	isb();
 }
 
 /**

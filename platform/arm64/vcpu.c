@@ -371,8 +371,16 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	struct vcpu *prev = cpu->loaded;
 
 	if (prev == next) {
-		if (next == NULL || !next->arch.reset_pending)
+		if (next == NULL)
 			return;
+		if (!next->arch.reset_pending) {
+			/* Back from idle into it: its view may have changed meanwhile (vmi.c). */
+			if (next->arch.vttbr != cpu->vttbr) {
+				write_sysreg(vttbr_el2, next->arch.vttbr);
+				cpu->vttbr = next->arch.vttbr;
+			}
+			return;
+		}
 		arm64_vcpu_switch(cpu, NULL); /* save it, then load it afresh below */
 		prev = NULL;
 	}
@@ -515,4 +523,27 @@ void arch_vcpu_mmio_abort(struct vcpu_arch *a, u64 arch_info, u64 address)
 	 * abort is injected when a CPU next enters it (arm64_exit_switch).
 	 */
 	a->pending_dabt = 1;
+}
+
+void arch_vcpu_set_stage2(struct vcpu_arch *a, paddr_t s2_root, u32 vmid)
+{
+	/* Loaded by the next full switch into it (arm64_vcpu_switch compares cpu->vttbr). */
+	a->vttbr = s2_root.pa | ((u64)vmid << 48);
+}
+
+/** VMs run AArch64 only (HCR_EL2.RW): every instruction is 4 bytes. */
+bool arch_vcpu_skip_insn(struct vcpu_arch *a)
+{
+	a->pc += 4u;
+	return true;
+}
+
+/** FAR_EL2 still holds the abort's address: the core handles it before any other exit. */
+bool arch_vcpu_fault_gla(const struct vcpu_arch *a, u64 syndrome, u64 *gla)
+{
+	(void)a;
+	if (syndrome & ISS_FNV)
+		return false;
+	*gla = read_sysreg(far_el2);
+	return true;
 }

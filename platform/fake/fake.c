@@ -291,3 +291,45 @@ void arch_stage2_flush(u32 vmid)
 	(void)vmid;
 	fake_flushes++;
 }
+
+u32 fake_ipa_flushes;
+u64 fake_last_flushed_ipa;
+
+bool arch_stage2_entry_device(u64 entry)
+{
+	return (entry & 0x10u) != 0;
+}
+
+void arch_stage2_invalidate_ipa(u32 vmid, ipaddr_t ipa)
+{
+	(void)vmid;
+	fake_ipa_flushes++;
+	fake_last_flushed_ipa = ipa.ipa;
+}
+
+u32 arch_stage2_view_vmid(u32 base, u32 view)
+{
+	return base + view * 16u;
+}
+
+void arch_vcpu_set_stage2(struct vcpu_arch *a, paddr_t s2_root, u32 vmid)
+{
+	a->s2_root = s2_root.pa;
+	a->vmid = vmid;
+}
+
+bool arch_vcpu_skip_insn(struct vcpu_arch *a)
+{
+	a->pc += 4;
+	return true;
+}
+
+u64 fake_fault_gla;
+
+bool arch_vcpu_fault_gla(const struct vcpu_arch *a, u64 syndrome, u64 *gla)
+{
+	(void)a;
+	(void)syndrome;
+	*gla = fake_fault_gla;
+	return fake_fault_gla != 0;
+}

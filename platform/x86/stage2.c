@@ -79,6 +79,28 @@ u32 arch_stage2_entry_rights(u64 entry)
 	return (u32)((entry & NPT_RIGHTS_MASK) >> NPT_RIGHTS_SHIFT);
 }
 
+bool arch_stage2_entry_device(u64 entry)
+{
+	return (entry & (NPT_PCD | NPT_PWT)) == (NPT_PCD | NPT_PWT);
+}
+
+/** One ASID for all of a partition's views: a vCPU that changes view flushes it. */
+u32 arch_stage2_view_vmid(u32 base, u32 view)
+{
+	(void)view;
+	return base;
+}
+
+/**
+ * SVM has no invalidation by guest-physical address (INVLPGA takes a virtual one), so one
+ * page costs the vmid's flush on each vCPU's next VMRUN, as arch_stage2_flush.
+ */
+void arch_stage2_invalidate_ipa(u32 vmid, ipaddr_t ipa)
+{
+	(void)ipa;
+	x86_svm_stage2_changed(vmid);
+}
+
 /**
  * Table writes are ordinary stores, coherent with the walker on x86; stale
  * translations of the ASID are dropped by TLB_CONTROL = 3 on the next VMRUN

@@ -524,3 +524,27 @@ _Noreturn void x86_run(struct vcpu *v)
 		v = svm_exit(v, cpu);
 	}
 }
+
+/** Takes effect at its next VMRUN, with its ASID flushed there (entry_work: ran_on). */
+void arch_vcpu_set_stage2(struct vcpu_arch *a, paddr_t s2_root, u32 vmid)
+{
+	(void)vmid;
+	a->vmcb.ctrl.n_cr3 = s2_root.pa;
+	a->ran_on = 0;
+}
+
+/** A nested page fault gives no instruction length (no decode of RAM accesses here). */
+bool arch_vcpu_skip_insn(struct vcpu_arch *a)
+{
+	(void)a;
+	return false;
+}
+
+/** SVM reports no guest linear address with a nested page fault. */
+bool arch_vcpu_fault_gla(const struct vcpu_arch *a, u64 syndrome, u64 *gla)
+{
+	(void)a;
+	(void)syndrome;
+	(void)gla;
+	return false;
+}

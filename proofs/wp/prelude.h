@@ -84,6 +84,12 @@ u32 arch_stage2_entry_rights(u64 entry);
 /*@ assigns \nothing; */
 void arch_stage2_flush(u32 vmid);
 
+/*@ assigns \nothing; */
+bool arch_stage2_entry_device(u64 entry);
+
+/*@ assigns \nothing; */
+void arch_stage2_invalidate_ipa(u32 vmid, ipaddr_t ipa);
+
 /*@ assigns \nothing;
     ensures s2_pool_table((u64 *)\result);
 */

@@ -146,11 +146,38 @@ enum hc_number {
 	HC_GUEST_COPY = 32,
 
 	/**
+	 * Introspection (docs/introspection.md): r1 = a guest capability with
+	 * RIGHT_GUEST_MONITOR over a VM (never the caller itself), r2 = the
+	 * operation (IPC_VMI_*), r3.. its arguments:
+	 * - ATTACH r3 = endpoint slot (RIGHT_EP_SEND), r4 = badge: the guest's
+	 *   access events (IPC_LABEL_VMI_MEM) go there. STATUS_BUSY if another
+	 *   capability holder's monitor is attached.
+	 * - DETACH: no more events; every view back to the manifest's rights,
+	 *   every vCPU to view 0, every paused vCPU released (it retries).
+	 * - PROTECT r3 = view, r4 = guest-physical address, r5 = size, r6 =
+	 *   rights (IPC_ACCESS_* bits): pages of one RAM mapping get those rights
+	 *   intersected with the manifest's. At most IPC_VMI_PROTECT_MAX pages a
+	 *   call; returns r1 = bytes done (call again for the rest).
+	 * - GET r3 = view, r4 = address: r1 = the rights in force there.
+	 * - VIEW_CREATE r3 = view (1 .. IPC_VMI_VIEWS - 1), r4 = rights: a view
+	 *   mapping the guest's memory like view 0 with those rights (again
+	 *   intersected with the manifest's). STATUS_BUSY if it exists.
+	 * - VIEW_DESTROY r3 = view: STATUS_BUSY for view 0 or a view some vCPU
+	 *   uses.
+	 * - VIEW_SWITCH r3 = vCPU (IPC_VMI_ALL_VCPUS: all), r4 = view; a vCPU
+	 *   running on a CPU right now is STATUS_BUSY (pause it on an event).
+	 * - CHANGE_GFN r3 = view (>= 1), r4 = page address, r5 = the page whose
+	 *   frame it shows in that view (IPC_VMI_GFN_RESET: its own again).
+	 * Nothing of the guest outside its RAM mappings can be touched.
+	 */
+	HC_VMI = 33,
+
+	/**
 	 * Numbers at or above this are invalid. On arm64 a value with bit 31 of
 	 * W0 set is an SMCCC function ID (PSCI), handled as firmware: keep every
 	 * hypercall number far below that.
 	 */
-	HC_NUMBER_LIMIT = 33
+	HC_NUMBER_LIMIT = 34
 };
 
 /** The one status enum of the whole ABI, returned in r0. */
@@ -268,6 +295,39 @@ enum cap_type {
 #define IPC_MMIO_SERIAL_SHIFT 32u
 #define IPC_MMIO_DONE 0u
 #define IPC_MMIO_ABORT 1u
+
+/**
+ * An access that a monitor's rights stopped (HC_VMI), delivered to the
+ * monitor's endpoint while the vCPU waits: w0 = guest-physical address,
+ * w1 = access (IPC_ACCESS_*) | IPC_VMI_GLA_VALID if w4 holds the guest
+ * virtual address | IPC_VMI_IN_GPT if it was the guest's own page-table
+ * walk, w2 = guest PC, w3 = vCPU index | its view << 32, w4 = the guest
+ * virtual address, w5 = the platform syndrome; the badge is ATTACH's.
+ * The reply: w0 = IPC_VMI_RETRY (run the access again, under the rights in
+ * force now) or IPC_VMI_SKIP (deny it: step over the instruction, which
+ * has no effect; x86 cannot and retries), w1 = a view to switch the vCPU
+ * to plus one (0: stay). A malformed reply is a retry with no switch.
+ */
+#define IPC_LABEL_VMI_MEM (IPC_LABEL_KERNEL | 4u)
+#define IPC_VMI_GLA_VALID (1u << 8)
+#define IPC_VMI_IN_GPT (1u << 9)
+#define IPC_VMI_VIEW_SHIFT 32u
+#define IPC_VMI_RETRY 0u
+#define IPC_VMI_SKIP 1u
+
+/** HC_VMI operations (r2), views and limits. */
+#define IPC_VMI_ATTACH 0u
+#define IPC_VMI_DETACH 1u
+#define IPC_VMI_PROTECT 2u
+#define IPC_VMI_GET 3u
+#define IPC_VMI_VIEW_CREATE 4u
+#define IPC_VMI_VIEW_DESTROY 5u
+#define IPC_VMI_VIEW_SWITCH 6u
+#define IPC_VMI_CHANGE_GFN 7u
+#define IPC_VMI_VIEWS 10u
+#define IPC_VMI_PROTECT_MAX 512u
+#define IPC_VMI_ALL_VCPUS 0xffffffffu
+#define IPC_VMI_GFN_RESET (~UINT64_C(0))
 
 #define IPC_ACCESS_READ (1u << 0)
 #define IPC_ACCESS_WRITE (1u << 1)

@@ -38,7 +38,24 @@ paddr_t arch_stage2_entry_pa(u64 entry);
 /** The RIGHT_MEM_* rights a valid level-3 entry grants. */
 u32 arch_stage2_entry_rights(u64 entry);
 
+/** Whether a valid leaf entry (page or block) maps device memory. */
+bool arch_stage2_entry_device(u64 entry);
+
 /** Make table writes visible to the walker and drop stale TLB entries of vmid. */
 void arch_stage2_flush(u32 vmid);
+
+/**
+ * Make a changed leaf entry visible to the walker and drop every TLB entry of vmid that may
+ * hold the old translation of the 4 KiB page at ipa (arm64: TLBI IPAS2E1IS, then the
+ * VMID's stage-1 entries, which are not tagged by IPA; x86: the vmid's flush).
+ */
+void arch_stage2_invalidate_ipa(u32 vmid, ipaddr_t ipa);
+
+/**
+ * The TLB tag of view `view` (1 .. IPC_VMI_VIEWS - 1) of the partition tagged base: arm64
+ * gives each view its own VMID; x86 keeps the partition's ASID for all its views and flushes
+ * it when a vCPU changes view (arch_vcpu_set_stage2).
+ */
+u32 arch_stage2_view_vmid(u32 base, u32 view);
 
 #endif /* ARCH_STAGE2_H */

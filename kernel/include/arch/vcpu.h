@@ -54,4 +54,22 @@ void arch_vcpu_mmio_complete(struct vcpu_arch *a, u64 arch_info, u32 size, bool 
  */
 void arch_vcpu_mmio_abort(struct vcpu_arch *a, u64 arch_info, u64 address);
 
+/**
+ * Run the vCPU on another stage-2 root and TLB tag from its next entry on (an introspection
+ * view, kernel/vmi.c). The vCPU is not running anywhere.
+ */
+void arch_vcpu_set_stage2(struct vcpu_arch *a, paddr_t s2_root, u32 vmid);
+
+/**
+ * Step the vCPU over the instruction that just faulted, with no effect (an access its monitor
+ * denied); false if the platform cannot tell the instruction's length (x86 today).
+ */
+bool arch_vcpu_skip_insn(struct vcpu_arch *a);
+
+/**
+ * The guest virtual address of the vCPU's memory fault the core is handling now (FAR on
+ * arm64), or false if the platform does not know it.
+ */
+bool arch_vcpu_fault_gla(const struct vcpu_arch *a, u64 syndrome, u64 *gla);
+
 #endif /* ARCH_VCPU_H */

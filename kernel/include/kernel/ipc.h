@@ -41,4 +41,11 @@ void ipc_cancel(struct vcpu *v);
  */
 void ipc_give_up_reply(struct vcpu *v);
 
+/**
+ * Take back v's kernel message (an introspection event whose monitor went away): off its
+ * endpoint's queue if still there, or out of the server that holds its reply right. v is
+ * left blocked; the caller makes it ready.
+ */
+void ipc_withdraw_kernel_call(struct vcpu *v);
+
 #endif /* KERNEL_IPC_H */

@@ -10,6 +10,7 @@
 #include <kernel/config.h>
 #include <kernel/stage2.h>
 #include <kernel/types.h>
+#include <kernel/vmi.h>
 
 struct vcpu;
 
@@ -43,6 +44,7 @@ struct partition {
 	u32 console_used;      /**< bytes printed in that window */
 	u32 console_dropped;   /**< bytes dropped over budget, not yet reported */
 	u64 console_report_ns; /**< when the last "dropped" line was printed */
+	struct vmi_state vmi;  /**< introspection: its monitor and views (kernel/vmi.c) */
 };
 
 #endif /* KERNEL_PARTITION_H */

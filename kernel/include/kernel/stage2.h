@@ -37,6 +37,26 @@ bool stage2_map(struct stage2 *s2, ipaddr_t ipa, paddr_t pa, u64 size, u32 right
 /** Look an IPA up: the physical page and rights, or false if unmapped. */
 bool stage2_lookup(const struct stage2 *s2, ipaddr_t ipa, paddr_t *pa, u32 *rights);
 
+/**
+ * Give the mapped pages of [ipa, ipa + size) exactly `rights` at run time, keeping their
+ * addresses and memory type (introspection, kernel/vmi.c). A 1 GiB or 2 MiB block wholly
+ * inside the range is rewritten as it is; one the range covers only in part is split first
+ * (break-before-make: cleared, its VMID flushed, then the table of smaller entries stored),
+ * each split taking one table of the pool and one of *tables. At most max_changes entries
+ * are written or split; *done tells how many bytes from ipa are done. False, with *done
+ * set, at an unmapped page, when *tables or the pool runs out, or for arguments that are
+ * unaligned or out of range.
+ */
+bool stage2_protect(const struct stage2 *s2, ipaddr_t ipa, u64 size, u32 rights, u32 max_changes,
+                    u32 *tables, u64 *done);
+
+/**
+ * Map the page at ipa, mapped now, to the normal-memory page pa with rights instead
+ * (change_gfn), splitting blocks as stage2_protect does. Break-before-make: the old entry is
+ * cleared and the IPA invalidated before the new one is stored.
+ */
+bool stage2_remap(const struct stage2 *s2, ipaddr_t ipa, paddr_t pa, u32 rights, u32 *tables);
+
 /** Pages left in the table pool (for the boot report and tests). */
 u32 stage2_pool_free(void);
 

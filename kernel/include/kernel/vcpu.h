@@ -77,6 +77,7 @@ struct vcpu {
 	 */
 	u8 after;
 	u32 kmsg_endpoint; /**< where its kernel message went (a restart queues it there again) */
+	u8 view;           /**< its introspection view (kernel/vmi.c); 0: its partition's own */
 	/** Its access an emulator service completes (kernel_msg label IPC_LABEL_MMIO; emulate.c). */
 	struct {
 		u64 address;

@@ -11,11 +11,14 @@
 #include <kernel/types.h>
 #include <setjmp.h>
 
-extern u32 fake_cpu;            /**< what arch_cpu_index returns */
-extern u64 fake_now_ns;         /**< what plat_timer_now_ns returns */
-extern u64 fake_timer_deadline; /**< last plat_timer_set, 0 when cancelled */
-extern u32 fake_kicks;          /**< plat_cpu_kick calls */
-extern u32 fake_flushes;        /**< arch_stage2_flush calls */
+extern u32 fake_cpu;              /**< what arch_cpu_index returns */
+extern u64 fake_now_ns;           /**< what plat_timer_now_ns returns */
+extern u64 fake_timer_deadline;   /**< last plat_timer_set, 0 when cancelled */
+extern u32 fake_kicks;            /**< plat_cpu_kick calls */
+extern u32 fake_flushes;          /**< arch_stage2_flush calls */
+extern u32 fake_ipa_flushes;      /**< arch_stage2_invalidate_ipa calls */
+extern u64 fake_last_flushed_ipa; /**< the IPA of the last of them */
+extern u64 fake_fault_gla;        /**< what arch_vcpu_fault_gla reports (0: unknown) */
 extern u32 fake_lpi_calls, fake_lpi_last_vcpu, fake_lpi_last_intid, fake_lpi_last_op;
 extern u32 fake_setup_calls;          /**< arch_partition_setup calls */
 extern u32 fake_setup_irqs;           /**< interrupts passed to it, summed */

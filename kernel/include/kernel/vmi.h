@@ -1,0 +1,80 @@
+/**
+ * Introspection, the kernel's half (docs/introspection.md): per-page rights a monitor sets
+ * on a guest apart from the manifest's (the effective right is the intersection), up to
+ * IPC_VMI_VIEWS stage-2 views per guest with an active view per vCPU, change_gfn inside a
+ * view, and access events that pause the vCPU until the monitor answers. The policy (access
+ * types, the event ring, Xen's rules) lives in services/vmi; every call here needs a
+ * capability with RIGHT_GUEST_MONITOR over the guest (HC_VMI).
+ *
+ *   guest fault -> trap_fault -> vmi_fault: the manifest allows it, the monitor's rights
+ *   do not -> IPC_LABEL_VMI_MEM to the monitor's endpoint, the vCPU waits -> the reply
+ *   (vmi_reply) retries or skips the access, maybe in another view.
+ */
+#ifndef KERNEL_VMI_H
+#define KERNEL_VMI_H
+
+#include <ipc/abi.h>
+#include <kernel/stage2.h>
+#include <kernel/types.h>
+#include <kernel/vcpu.h>
+
+struct partition;
+struct trap;
+
+/** change_gfn entries a guest may have at once, over all its views. */
+#define VMI_REMAP_MAX 32u
+/** Stage-2 tables a guest's views and splits may take from the pool, over its life. */
+#define VMI_TABLE_QUOTA 64u
+
+struct vmi_remap {
+	u64 ipa;
+	u8 view;
+	bool used;
+};
+
+/** A guest's introspection state (in struct partition). */
+struct vmi_state {
+	u32 monitor; /**< the partition whose endpoint gets the events, CFG_NONE if none */
+	u32 endpoint;
+	u64 badge;
+	u32 tables_left; /**< of VMI_TABLE_QUOTA */
+	u16 views_used;  /**< bit k: view k exists (bit 0, the partition's own s2, always) */
+	u16 views_built; /**< bit k: views[k] has its tables (kept after a destroy) */
+	bool touched;    /**< some right of view 0 may differ from the manifest's */
+	struct stage2 views[IPC_VMI_VIEWS]; /**< [0] unused */
+	struct vmi_remap remaps[VMI_REMAP_MAX];
+};
+
+/** Boot: no monitor, view 0 only. */
+void vmi_init(struct partition *g);
+
+/** HC_VMI. */
+struct vcpu *vmi_call(struct vcpu *v);
+
+/**
+ * A memory fault of v (trap_fault): if the manifest allows the access and only a monitor's
+ * rights stopped it, the event goes to the monitor (or, with none listening, the page gets
+ * the manifest's rights back), *next is the vCPU to run next (NULL: idle) and the result is
+ * true; false if it is an ordinary fault.
+ */
+bool vmi_fault(struct vcpu *v, const struct trap *t, struct vcpu **next);
+
+/** Whether v waits for a monitor's answer to an access event. */
+static inline bool vmi_waiting(const struct vcpu *v)
+{
+	return v->kernel_sender && v->kmsg.label == IPC_LABEL_VMI_MEM;
+}
+
+/** The monitor's reply (w0 action, w1 view + 1 or 0) to caller's event; caller may run. */
+void vmi_reply(struct vcpu *caller, u64 action, u64 view_plus1);
+
+/** The monitor gave up caller's event without answering: it retries the access. */
+void vmi_abandon(struct vcpu *caller);
+
+/**
+ * Partition p stopped (partition_stop, before a restart): the guests it monitored, and p
+ * itself if monitored, get the manifest's rights and view 0 back; no vCPU stays paused.
+ */
+void vmi_partition_stopped(struct partition *p);
+
+#endif /* KERNEL_VMI_H */

@@ -1,0 +1,397 @@
+/** Introspection, the kernel's half (see vmi.h and docs/introspection.md). */
+#include <arch/stage2.h>
+#include <arch/vcpu.h>
+#include <kernel/cap.h>
+#include <kernel/ipc.h>
+#include <kernel/kernel.h>
+#include <kernel/regs.h>
+#include <kernel/sched.h>
+#include <kernel/trap.h>
+#include <kernel/vmi.h>
+
+#define VMI_RWX (IPC_ACCESS_READ | IPC_ACCESS_WRITE | IPC_ACCESS_EXEC)
+
+void vmi_init(struct partition *g)
+{
+	g->vmi = (struct vmi_state){ 0 };
+	g->vmi.monitor = CFG_NONE;
+	g->vmi.endpoint = CFG_NONE;
+	g->vmi.tables_left = VMI_TABLE_QUOTA;
+	g->vmi.views_used = 1u;
+}
+
+/** The guest's RAM mapping (a private or shared region, never a device) holding the range. */
+static const struct cfg_mapping *vmi_ram(const struct partition *g, u64 ipa, u64 size)
+{
+	const struct config *cfg = &kernel.cfg;
+	const struct cfg_partition *cp = &cfg->partitions[g->id];
+	for (u32 i = 0; i < cp->mapping_count; i++) {
+		const struct cfg_mapping *m = &cp->mappings[i];
+		const struct cfg_region *r = &cfg->regions[m->region];
+		if (r->kind != REGION_DEVICE && ipa >= m->ipa && ipa - m->ipa < r->size &&
+		    size <= r->size - (ipa - m->ipa))
+			return m;
+	}
+	return NULL;
+}
+
+static bool vmi_view_exists(const struct partition *g, u64 view)
+{
+	return view < IPC_VMI_VIEWS && (g->vmi.views_used & (1u << view)) != 0;
+}
+
+static struct stage2 *vmi_view(struct partition *g, u32 view)
+{
+	return view == 0 ? &g->s2 : &g->vmi.views[view];
+}
+
+/** Every RAM mapping of view `view` gets the manifest's rights limited to mask. */
+static bool vmi_protect_ram(struct partition *g, u32 view, u32 mask)
+{
+	const struct config *cfg = &kernel.cfg;
+	const struct cfg_partition *cp = &cfg->partitions[g->id];
+	bool ok = true;
+	for (u32 i = 0; i < cp->mapping_count; i++) {
+		const struct cfg_mapping *m = &cp->mappings[i];
+		const struct cfg_region *r = &cfg->regions[m->region];
+		if (r->kind == REGION_DEVICE)
+			continue;
+		u64 done = 0;
+		ok &= stage2_protect(vmi_view(g, view), ipa_init(m->ipa), r->size,
+		                     m->rights & mask & VMI_RWX, UINT32_MAX, &g->vmi.tables_left,
+		                     &done);
+	}
+	return ok;
+}
+
+/** Put a page's own frame back in a view, with the manifest's rights. */
+static void vmi_unmap_remap(struct partition *g, struct vmi_remap *e)
+{
+	paddr_t pa;
+	u32 rights;
+	const struct cfg_mapping *m = vmi_ram(g, e->ipa, PAGE_SIZE);
+	if (m != NULL && stage2_lookup(&g->s2, ipa_init(e->ipa), &pa, &rights))
+		stage2_remap(vmi_view(g, e->view), ipa_init(e->ipa), pa, m->rights & VMI_RWX,
+		             &g->vmi.tables_left);
+	e->used = false;
+}
+
+/** Point a vCPU at one of its partition's views. */
+static void vmi_set_view(struct vcpu *t, u32 view)
+{
+	struct partition *g = t->part;
+	const struct stage2 *s2 = vmi_view(g, view);
+	t->view = (u8)view;
+	arch_vcpu_set_stage2(&t->arch, s2->root, s2->vmid);
+}
+
+/** A vCPU paused on an access event runs again; it retries the access. */
+static void vmi_release(struct vcpu *t)
+{
+	if (!vmi_waiting(t) || t->state == VCPU_STOPPED)
+		return;
+	ipc_withdraw_kernel_call(t);
+	sched_make_ready(t);
+}
+
+/** Back to the manifest: no remaps, no views but 0, its rights; nobody paused. */
+static void vmi_reset(struct partition *g)
+{
+	for (u32 i = 0; i < VMI_REMAP_MAX; i++)
+		if (g->vmi.remaps[i].used)
+			vmi_unmap_remap(g, &g->vmi.remaps[i]);
+	for (u32 i = 0; i < g->vcpu_count; i++) {
+		vmi_release(&g->vcpus[i]);
+		if (g->vcpus[i].view != 0)
+			vmi_set_view(&g->vcpus[i], 0);
+	}
+	g->vmi.views_used = 1u;
+	if (g->vmi.touched)
+		vmi_protect_ram(g, 0, VMI_RWX);
+	g->vmi.touched = false;
+}
+
+void vmi_partition_stopped(struct partition *p)
+{
+	for (u32 i = 0; i < kernel.partition_count; i++) {
+		struct partition *g = &kernel.partitions[i];
+		if (g->vmi.monitor == p->id) {
+			vmi_reset(g);
+			g->vmi.monitor = CFG_NONE;
+			g->vmi.endpoint = CFG_NONE;
+		}
+	}
+	if (p->vmi.touched || p->vmi.views_used != 1u)
+		vmi_reset(p);
+}
+
+/* ---- events --------------------------------------------------------------------------- */
+
+bool vmi_fault(struct vcpu *v, const struct trap *t, struct vcpu **next)
+{
+	struct partition *g = v->part;
+	if (t->kind != TRAP_MEM_FAULT || (!g->vmi.touched && g->vmi.views_used == 1u))
+		return false;
+	u64 page = t->address & ~(u64)PAGE_MASK;
+	const struct cfg_mapping *m = vmi_ram(g, page, PAGE_SIZE);
+	if (m == NULL || (m->rights & t->access) != t->access)
+		return false; /* the manifest forbids it: an ordinary fault */
+	struct stage2 *s2 = vmi_view(g, v->view);
+	paddr_t pa;
+	u32 now;
+	if (stage2_lookup(s2, ipa_init(page), &pa, &now) && (now & t->access) == t->access) {
+		*next = v; /* already allowed again (changed from another CPU): retry */
+		return true;
+	}
+	if (g->vmi.monitor == CFG_NONE || kernel.partitions[g->vmi.monitor].stopped) {
+		/* Nobody listens: the page gets the manifest's rights back, the access runs. */
+		u64 done = 0;
+		if (!stage2_protect(s2, ipa_init(page), PAGE_SIZE, m->rights & VMI_RWX, 4u,
+		                    &g->vmi.tables_left, &done))
+			return false;
+		*next = v;
+		return true;
+	}
+	u64 gla = 0;
+	bool gla_valid = arch_vcpu_fault_gla(&v->arch, t->syndrome, &gla);
+	struct kernel_msg *k = &v->kmsg;
+	k->label = IPC_LABEL_VMI_MEM;
+	k->words[0] = t->address;
+	k->words[1] = t->access | (gla_valid ? IPC_VMI_GLA_VALID : 0u);
+	k->words[2] = arch_vcpu_pc(&v->arch);
+	k->words[3] = v->index | (u64)v->view << IPC_VMI_VIEW_SHIFT;
+	k->words[4] = gla;
+	k->words[5] = t->syndrome;
+	k->badge = g->vmi.badge;
+	*next = ipc_kernel_call(v, g->vmi.endpoint, k);
+	return true;
+}
+
+void vmi_reply(struct vcpu *caller, u64 action, u64 view_plus1)
+{
+	caller->kernel_sender = false;
+	if (view_plus1 != 0 && vmi_view_exists(caller->part, view_plus1 - 1u))
+		vmi_set_view(caller, (u32)(view_plus1 - 1u));
+	if (action == IPC_VMI_SKIP)
+		(void)arch_vcpu_skip_insn(
+		        &caller->arch); /* x86: it cannot; the access runs again */
+}
+
+void vmi_abandon(struct vcpu *caller)
+{
+	caller->kernel_sender = false;
+	sched_make_ready(caller);
+}
+
+/* ---- HC_VMI ------------------------------------------------------------------------------ */
+
+static enum status vmi_attach(struct vcpu *v, struct partition *g)
+{
+	const struct cap *ep;
+	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_WORD0), CAP_ENDPOINT,
+	                           RIGHT_EP_SEND, &ep);
+	if (s != STATUS_OK)
+		return s;
+	if (g->vmi.monitor != CFG_NONE && g->vmi.monitor != v->part->id &&
+	    !kernel.partitions[g->vmi.monitor].stopped)
+		return STATUS_BUSY;
+	g->vmi.monitor = v->part->id;
+	g->vmi.endpoint = ep->object;
+	g->vmi.badge = reg_get(v, IPC_REG_WORD0 + 1u);
+	return STATUS_OK;
+}
+
+static enum status vmi_detach(struct vcpu *v, struct partition *g)
+{
+	if (g->vmi.monitor != v->part->id)
+		return STATUS_BAD_STATE;
+	vmi_reset(g);
+	g->vmi.monitor = CFG_NONE;
+	g->vmi.endpoint = CFG_NONE;
+	return STATUS_OK;
+}
+
+static enum status vmi_protect(struct vcpu *v, struct partition *g, u64 *out)
+{
+	u64 view = reg_get(v, IPC_REG_WORD0), ipa = reg_get(v, IPC_REG_WORD0 + 1u);
+	u64 size = reg_get(v, IPC_REG_WORD0 + 2u), rights = reg_get(v, IPC_REG_WORD0 + 3u);
+	if (!vmi_view_exists(g, view) || (rights & ~(u64)VMI_RWX) != 0 || size == 0 ||
+	    !is_page_aligned(ipa) || !is_page_aligned(size))
+		return STATUS_INVALID_ARG;
+	const struct cfg_mapping *m = vmi_ram(g, ipa, size);
+	if (m == NULL)
+		return STATUS_INVALID_ARG;
+	u64 done = 0;
+	bool ok = stage2_protect(vmi_view(g, (u32)view), ipa_init(ipa), size,
+	                         m->rights & (u32)rights, IPC_VMI_PROTECT_MAX, &g->vmi.tables_left,
+	                         &done);
+	if (view == 0 && done != 0)
+		g->vmi.touched = true;
+	*out = done;
+	if (!ok && done == 0)
+		return STATUS_BUSY; /* its table quota (or the pool) is spent */
+	return STATUS_OK;
+}
+
+static enum status vmi_get(struct vcpu *v, struct partition *g, u64 *out)
+{
+	u64 view = reg_get(v, IPC_REG_WORD0), ipa = reg_get(v, IPC_REG_WORD0 + 1u);
+	paddr_t pa;
+	u32 rights;
+	if (!vmi_view_exists(g, view) || vmi_ram(g, ipa, 1u) == NULL ||
+	    !stage2_lookup(vmi_view(g, (u32)view), ipa_init(ipa), &pa, &rights))
+		return STATUS_INVALID_ARG;
+	*out = rights & VMI_RWX;
+	return STATUS_OK;
+}
+
+/** Build view k's tables: every mapping of the guest, as the boot built view 0. */
+static bool vmi_view_build(struct partition *g, u32 k)
+{
+	const struct config *cfg = &kernel.cfg;
+	const struct cfg_partition *cp = &cfg->partitions[g->id];
+	u32 before = stage2_pool_free();
+	struct stage2 *s2 = &g->vmi.views[k];
+	bool ok = stage2_init(s2, arch_stage2_view_vmid(g->s2.vmid, k));
+	for (u32 i = 0; ok && i < cp->mapping_count; i++) {
+		const struct cfg_mapping *m = &cp->mappings[i];
+		const struct cfg_region *r = &cfg->regions[m->region];
+		ok = stage2_map(s2, ipa_init(m->ipa), pa_init(r->pa), r->size, m->rights,
+		                r->kind == REGION_DEVICE);
+	}
+	u32 taken = before - stage2_pool_free();
+	g->vmi.tables_left -= taken < g->vmi.tables_left ? taken : g->vmi.tables_left;
+	return ok;
+}
+
+static enum status vmi_view_create(struct vcpu *v, struct partition *g)
+{
+	u64 k = reg_get(v, IPC_REG_WORD0), rights = reg_get(v, IPC_REG_WORD0 + 1u);
+	if (k == 0 || k >= IPC_VMI_VIEWS || (rights & ~(u64)VMI_RWX) != 0)
+		return STATUS_INVALID_ARG;
+	if (vmi_view_exists(g, k))
+		return STATUS_BUSY;
+	if (!(g->vmi.views_built & (1u << k))) {
+		/* The tables it needs: about one a level for each mapping. */
+		const struct cfg_partition *cp = &kernel.cfg.partitions[g->id];
+		if (g->vmi.tables_left < 4u * (cp->mapping_count + 1u) ||
+		    !vmi_view_build(g, (u32)k))
+			return STATUS_BUSY; /* a half-built view stays unbuilt (its tables are lost) */
+		g->vmi.views_built |= (u16)(1u << k);
+	}
+	/* Built before: destroyed views keep their tables; their remaps went with them. */
+	if (!vmi_protect_ram(g, (u32)k, (u32)rights))
+		return STATUS_BUSY;
+	g->vmi.views_used |= (u16)(1u << k);
+	return STATUS_OK;
+}
+
+static enum status vmi_view_destroy(struct vcpu *v, struct partition *g)
+{
+	u64 k = reg_get(v, IPC_REG_WORD0);
+	if (!vmi_view_exists(g, k))
+		return STATUS_INVALID_ARG;
+	if (k == 0)
+		return STATUS_BUSY;
+	for (u32 i = 0; i < g->vcpu_count; i++)
+		if (g->vcpus[i].view == k)
+			return STATUS_BUSY;
+	for (u32 i = 0; i < VMI_REMAP_MAX; i++)
+		if (g->vmi.remaps[i].used && g->vmi.remaps[i].view == k)
+			vmi_unmap_remap(g, &g->vmi.remaps[i]);
+	g->vmi.views_used &= (u16) ~(1u << k);
+	return STATUS_OK;
+}
+
+static enum status vmi_view_switch(struct vcpu *v, struct partition *g)
+{
+	u64 which = reg_get(v, IPC_REG_WORD0), k = reg_get(v, IPC_REG_WORD0 + 1u);
+	if (!vmi_view_exists(g, k) || (which != IPC_VMI_ALL_VCPUS && which >= g->vcpu_count))
+		return STATUS_INVALID_ARG;
+	u32 first = which == IPC_VMI_ALL_VCPUS ? 0 : (u32)which;
+	u32 end = which == IPC_VMI_ALL_VCPUS ? g->vcpu_count : first + 1u;
+	for (u32 i = first; i < end; i++)
+		if (g->vcpus[i].state == VCPU_RUNNING)
+			return STATUS_BUSY; /* in a CPU now: pause it on an event first */
+	for (u32 i = first; i < end; i++)
+		vmi_set_view(&g->vcpus[i], (u32)k);
+	return STATUS_OK;
+}
+
+static enum status vmi_change_gfn(struct vcpu *v, struct partition *g)
+{
+	u64 k = reg_get(v, IPC_REG_WORD0), old = reg_get(v, IPC_REG_WORD0 + 1u);
+	u64 to = reg_get(v, IPC_REG_WORD0 + 2u);
+	if (k == 0 || !vmi_view_exists(g, k) || !is_page_aligned(old) ||
+	    vmi_ram(g, old, PAGE_SIZE) == NULL)
+		return STATUS_INVALID_ARG;
+	struct vmi_remap *e = NULL, *free = NULL;
+	for (u32 i = 0; i < VMI_REMAP_MAX; i++) {
+		struct vmi_remap *r = &g->vmi.remaps[i];
+		if (r->used && r->view == k && r->ipa == old)
+			e = r;
+		else if (!r->used && free == NULL)
+			free = r;
+	}
+	if (to == IPC_VMI_GFN_RESET) {
+		if (e == NULL)
+			return STATUS_INVALID_ARG;
+		vmi_unmap_remap(g, e);
+		return STATUS_OK;
+	}
+	paddr_t pa, unused;
+	u32 rights, r2;
+	if (!is_page_aligned(to) || vmi_ram(g, to, PAGE_SIZE) == NULL ||
+	    !stage2_lookup(&g->s2, ipa_init(to), &pa, &r2) ||
+	    !stage2_lookup(&g->vmi.views[k], ipa_init(old), &unused, &rights))
+		return STATUS_INVALID_ARG;
+	if (e == NULL && free == NULL)
+		return STATUS_BUSY;
+	if (!stage2_remap(&g->vmi.views[k], ipa_init(old), pa, rights, &g->vmi.tables_left))
+		return STATUS_BUSY;
+	if (e == NULL)
+		*free = (struct vmi_remap){ old, (u8)k, true };
+	return STATUS_OK;
+}
+
+static enum status vmi_do(struct vcpu *v, u64 *out)
+{
+	const struct cap *c;
+	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_GUEST,
+	                           RIGHT_GUEST_MONITOR, &c);
+	if (s != STATUS_OK)
+		return s;
+	struct partition *g = &kernel.partitions[c->object];
+	if (g == v->part || g->type == PARTITION_SERVICE)
+		return STATUS_INVALID_ARG; /* never itself; only VMs have views */
+	switch (reg_get(v, IPC_REG_LABEL)) {
+	case IPC_VMI_ATTACH:
+		return vmi_attach(v, g);
+	case IPC_VMI_DETACH:
+		return vmi_detach(v, g);
+	case IPC_VMI_PROTECT:
+		return vmi_protect(v, g, out);
+	case IPC_VMI_GET:
+		return vmi_get(v, g, out);
+	case IPC_VMI_VIEW_CREATE:
+		return vmi_view_create(v, g);
+	case IPC_VMI_VIEW_DESTROY:
+		return vmi_view_destroy(v, g);
+	case IPC_VMI_VIEW_SWITCH:
+		return vmi_view_switch(v, g);
+	case IPC_VMI_CHANGE_GFN:
+		return vmi_change_gfn(v, g);
+	default:
+		return STATUS_INVALID_ARG;
+	}
+}
+
+struct vcpu *vmi_call(struct vcpu *v)
+{
+	u64 out = 0;
+	enum status s = vmi_do(v, &out);
+	reg_status(v, s);
+	if (s == STATUS_OK)
+		reg_set(v, IPC_REG_CAP, out);
+	return v;
+}
