@@ -134,15 +134,13 @@ static bool emul_port_window(u32 g, u64 first, u64 count)
 
 /**
  * Whether [ipa, ipa + size) meets anything of guest g's: memory, emulated ranges, routes;
- * for ports (port) only its port ranges and port routes, and it must lie in a port window.
+ * for ports (port) only its port routes (emul_route_do checked the port window first).
  * A routed window (CFG_EMULATED_ROUTED) is where routes go: it is no obstacle.
  */
 static bool emul_route_taken(u32 g, u64 ipa, u64 size, bool port)
 {
 	const struct config *cfg = &kernel.cfg;
 	if (port) {
-		if (!emul_port_window(g, ipa, size))
-			return true;
 		for (u32 r = 0; r < KERNEL_ROUTE_MAX; r++) {
 			const struct emul_route *e = &kernel.routes[r];
 			if (e->used && e->guest == g && e->port &&
@@ -214,7 +212,12 @@ static enum status emul_route_do(struct vcpu *v, u64 *index)
 		}
 		return STATUS_INVALID_ARG;
 	}
-	if (op != IPC_ROUTE_MAP || emul_route_taken(g, ipa, size, port))
+	if (op != IPC_ROUTE_MAP)
+		return STATUS_INVALID_ARG;
+	/* Ports outside the manifest's windows were given to no device model. */
+	if (port && !emul_port_window(g, ipa, size))
+		return STATUS_NO_RIGHTS;
+	if (emul_route_taken(g, ipa, size, port))
 		return STATUS_INVALID_ARG;
 	u32 service = emul_receiver(ep->object);
 	if (service == CFG_NONE)

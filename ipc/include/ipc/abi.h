@@ -59,8 +59,9 @@ enum hc_number {
 	 * CFG_EMULATED_MAX + it). STATUS_BUSY when the kernel's routes are all taken.
 	 * With IPC_ROUTE_PORTS in r5 (x86), r3/r4 are the first I/O port and the
 	 * count instead: the ports must lie wholly inside one of the guest's
-	 * manifest port windows (`ports` with `routed;`) and meet no other port
-	 * route of it; IN and OUT there arrive as IPC_LABEL_MMIO with IPC_MMIO_PORT.
+	 * manifest port windows (`ports` with `routed;`; STATUS_NO_RIGHTS if not)
+	 * and meet no other port route of it; IN and OUT there arrive as
+	 * IPC_LABEL_MMIO with IPC_MMIO_PORT.
 	 */
 	HC_GUEST_ROUTE = 13,
 
