@@ -88,6 +88,11 @@ struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 			fault.what = "access to an emulated range whose emulator stopped";
 		return trap_fault(v, &fault);
 	}
+	if (t->refuse) {
+		/* Its emulator could not answer it (string I/O): the guest's fault, as an abort. */
+		arch_vcpu_mmio_abort(&v->arch, t->arch_info, t->address);
+		return v;
+	}
 	bool write = (t->access & IPC_ACCESS_WRITE) != 0;
 	v->mmio.address = t->address;
 	v->mmio.arch_info = t->arch_info;

@@ -664,6 +664,16 @@ static void test_port_routes(void)
 	           reg(vs, IPC_REG_WORD0 + 1) == 4u,
 	   "port route: the MMIO route still gets MMIO, without the port bit");
 	answer(vs, IPC_MMIO_DONE, 0);
+	/* INS/OUTS (string I/O) in the routed ports: refused in place, the emulator never asked. */
+	struct trap ins;
+	trap_init(&ins, TRAP_MMIO, 0xabcd, "port I/O");
+	ins.address = RTC + 1;
+	ins.size = 1;
+	ins.access = IPC_ACCESS_READ;
+	ins.port = true;
+	ins.refuse = true;
+	OK(kernel_trap(vg, &ins) == vg && fake_mmio.aborts == 1 && fake_mmio.completions == 3,
+	   "port route: a string IN from a routed port is refused (abort) and the guest goes on");
 	/* A reply alone (no receive): the mediator runs on and unroutes. */
 	memset(vs->arch.regs, 0, sizeof(vs->arch.regs));
 	vs->arch.regs[0] = HC_REPLY;

@@ -4,7 +4,7 @@
  * serves through the dmop service. It waits (notification slot 0) until the hostile model
  * (hostile.c) is done, then: the status registers, the write-only index port, NVRAM written
  * and read back, the NMI bit of the index, the clock set with SET and counting (status C's
- * UF), binary mode, a 16-bit IN refused (#GP(0), survived), and last a write to NVRAM byte
+ * UF), binary mode, a 16-bit IN and string I/O refused (#GP(0), survived), and last a write to NVRAM byte
  * 0x7e, on which vrtc-crash dies: its successor completes it, and every byte reads back.
  */
 #include "../vapic/guest.h"
@@ -136,6 +136,18 @@ static void refused(void)
 	__asm__ volatile("in %%dx, %%ax" : "+a"(v) : "d"((uint16_t)0x70) : "memory");
 	check(gp_count == before + 1 && gp_error == 0 && v == 0x1234,
 	      "a 16-bit IN from ports 0x70-0x71: the model refuses it, #GP(0), survived");
+	/* String I/O moves memory too: refused by the kernel, the model never sees it. */
+	static volatile uint8_t buf[4] = { 0x5a, 0x5a, 0x5a, 0x5a };
+	uint64_t count = 4, served = gp_count;
+	volatile uint8_t *dst = buf;
+	gp_skip = 2; /* F3 6C: rep insb */
+	__asm__ volatile("rep insb" : "+D"(dst), "+c"(count) : "d"((uint16_t)0x71) : "memory");
+	outb(0x70, 0x20);
+	gp_skip = 1; /* 6E: outsb */
+	const volatile uint8_t *src = buf;
+	__asm__ volatile("outsb" : "+S"(src) : "d"((uint16_t)0x71) : "memory");
+	check(gp_count == served + 2 && buf[0] == 0x5a && cmos(0x20) == pattern(0x20),
+	      "REP INSB and OUTSB on the RTC's ports: #GP(0) each, nothing read or written");
 }
 
 int svc_main(uint64_t arg)
