@@ -128,12 +128,19 @@ static void clock(void)
 	cmos_set(RTC_STATUS_B, RTC_B_RESET);
 }
 
+/** IN AX from port, AX holding fill before: what AX holds after (fill if it faulted). */
+static uint16_t inw_over(uint16_t port, uint16_t fill)
+{
+	uint16_t v = fill;
+	gp_skip = 2; /* 66 ED: in (%dx),%ax */
+	__asm__ volatile("in %%dx, %%ax" : "+a"(v) : "d"(port) : "memory");
+	return v;
+}
+
 static void refused(void)
 {
 	uint64_t before = gp_count;
-	uint16_t v = 0x1234;
-	gp_skip = 2; /* 66 ED: in (%dx),%ax */
-	__asm__ volatile("in %%dx, %%ax" : "+a"(v) : "d"((uint16_t)0x70) : "memory");
+	uint16_t v = inw_over(0x70, 0x1234);
 	check(gp_count == before + 1 && gp_error == 0 && v == 0x1234,
 	      "a 16-bit IN from ports 0x70-0x71: the model refuses it, #GP(0), survived");
 	/* String I/O moves memory too: refused by the kernel, the model never sees it. */
