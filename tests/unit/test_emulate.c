@@ -637,6 +637,16 @@ static void test_port_routes(void)
 	route(vs, 4, 0, RTC, 2, map, 0x4444);
 	OK(reg(vs, 0) == STATUS_OK && reg(vs, 1) == 2,
 	   "port route: the same ports of another guest are its own");
+	route(vs, 4, 0, RTC + 4, 1, map, 0);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS,
+	   "port route: through the other guest's capability, only inside its window (2 ports)");
+	route(vs, 1, 0, RTC + 4, 2, map, 0);
+	OK(reg(vs, 0) == STATUS_OK && reg(vs, 1) == 3, "port route: 0x74-0x75 routed (route 3)");
+	route(vs, 4, 0, RTC + 4, 2, unmap, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG,
+	   "port route: an unmap through the other guest's capability misses this guest's route");
+	route(vs, 1, 0, RTC + 4, 2, unmap, 0);
+	OK(reg(vs, 0) == STATUS_OK && !kernel.routes[3].used, "port route: its own unmap takes it");
 
 	struct vcpu *next = hc(vs, HC_RECV, 0, 0, 0);
 	if (next == vo)
