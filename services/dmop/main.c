@@ -484,8 +484,11 @@ static void reconcile_route(void)
 	const struct intent in = saved->intent;
 	const struct guest *g = guest_of(in.target);
 	uint32_t id;
-	if (in.pending == 0 || g == NULL)
+	if (in.pending == 0 || g == NULL ||
+	    (in.type != DMOP_RANGE_MEMORY && in.type != DMOP_RANGE_PORT)) {
+		saved->intent.pending = 0; /* no route call of ours: nothing to agree with */
 		return;
+	}
 	bool routed = recorded(in.target, in.type, in.start, in.end, &id);
 	uint64_t s = hc6(HC_GUEST_ROUTE, g->slot, in.ep_slot, in.start, in.end - in.start + 1u,
 	                 route_op(in.type, routed), routed ? DMOP_ROUTE_BADGE(in.target, id) : 0);
