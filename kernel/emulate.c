@@ -14,7 +14,7 @@ void emul_setup(void)
 	for (u32 i = 0; i < cfg->emulated_count; i++) {
 		const struct cfg_emulated *e = &cfg->emulated[i];
 		kernel.emulated_badge[i] = 0;
-		if (e->kind == CFG_EMULATED_ROUTED)
+		if (e->kind == CFG_EMULATED_ROUTED || e->kind == CFG_EMULATED_ROUTED_PORTS)
 			continue;
 		const struct cap_table *t = &kernel.partitions[e->service].caps;
 		for (u32 s = 0; s < CAP_SLOT_COUNT; s++) {
@@ -41,8 +41,8 @@ static bool emul_holds(u64 ipa, u64 size, u64 address, u32 len)
 
 /**
  * The emulated range of partition p that holds [address, address + size):
- * among its port ranges for a port access, its MMIO ranges otherwise (port
- * 0x3f8 and address 0x3f8 are different things); run-time routes are MMIO.
+ * among its port ranges and port routes for a port access, its MMIO ranges
+ * and routes otherwise (port 0x3f8 and address 0x3f8 are different things).
  */
 static bool emul_find(const struct partition *p, u64 address, u32 size, bool port,
                       struct emul_range *out)
@@ -60,9 +60,10 @@ static bool emul_find(const struct partition *p, u64 address, u32 size, bool por
 			return true;
 		}
 	}
-	for (u32 r = 0; !port && r < KERNEL_ROUTE_MAX; r++) {
+	for (u32 r = 0; r < KERNEL_ROUTE_MAX; r++) {
 		const struct emul_route *e = &kernel.routes[r];
-		if (e->used && e->guest == p->id && emul_holds(e->ipa, e->size, address, size)) {
+		if (e->used && e->guest == p->id && e->port == port &&
+		    emul_holds(e->ipa, e->size, address, size)) {
 			*out = (struct emul_range){ e->ipa,      e->size,    e->badge,
 				                    e->endpoint, e->service, CFG_EMULATED_MAX + r };
 			return true;
@@ -86,6 +87,11 @@ struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 		if (found)
 			fault.what = "access to an emulated range whose emulator stopped";
 		return trap_fault(v, &fault);
+	}
+	if (t->refuse) {
+		/* Its emulator could not answer it (string I/O): the guest's fault, as an abort. */
+		arch_vcpu_mmio_abort(&v->arch, t->arch_info, t->address);
+		return v;
 	}
 	bool write = (t->access & IPC_ACCESS_WRITE) != 0;
 	v->mmio.address = t->address;
@@ -115,12 +121,39 @@ static bool emul_meets(u64 a, u64 asize, u64 b, u64 bsize)
 }
 
 /**
- * Whether [ipa, ipa + size) meets anything of guest g's: memory, emulated ranges, routes.
- * A routed window (CFG_EMULATED_ROUTED) is where routes go: it is no obstacle.
+ * Whether the ports [first, first + count) of guest g lie wholly inside one of its port
+ * windows (`ports` with `routed;`). Ports are routed only there: a guest's other ports are
+ * the kernel's or nobody's (docs/emulation.md, "x86"), never a device model's to take.
  */
-static bool emul_route_taken(u32 g, u64 ipa, u64 size)
+static bool emul_port_window(u32 g, u64 first, u64 count)
 {
 	const struct config *cfg = &kernel.cfg;
+	for (u32 i = 0; i < cfg->emulated_count; i++) {
+		const struct cfg_emulated *e = &cfg->emulated[i];
+		if (e->guest == g && e->kind == CFG_EMULATED_ROUTED_PORTS &&
+		    emul_holds(e->ipa, e->size, first, (u32)count))
+			return true;
+	}
+	return false;
+}
+
+/**
+ * Whether [ipa, ipa + size) meets anything of guest g's: memory, emulated ranges, routes;
+ * for ports (port) only its port routes (emul_route_do checked the port window first).
+ * A routed window (CFG_EMULATED_ROUTED) is where routes go: it is no obstacle.
+ */
+static bool emul_route_taken(u32 g, u64 ipa, u64 size, bool port)
+{
+	const struct config *cfg = &kernel.cfg;
+	if (port) {
+		for (u32 r = 0; r < KERNEL_ROUTE_MAX; r++) {
+			const struct emul_route *e = &kernel.routes[r];
+			if (e->used && e->guest == g && e->port &&
+			    emul_meets(ipa, size, e->ipa, e->size))
+				return true;
+		}
+		return false; /* manifest port ranges never meet a port window (manifest_check.c) */
+	}
 	const struct cfg_partition *cp = &cfg->partitions[g];
 	for (u32 i = 0; i < cp->mapping_count; i++) {
 		const struct cfg_mapping *m = &cp->mappings[i];
@@ -135,7 +168,7 @@ static bool emul_route_taken(u32 g, u64 ipa, u64 size)
 	}
 	for (u32 r = 0; r < KERNEL_ROUTE_MAX; r++) {
 		const struct emul_route *e = &kernel.routes[r];
-		if (e->used && e->guest == g && emul_meets(ipa, size, e->ipa, e->size))
+		if (e->used && e->guest == g && !e->port && emul_meets(ipa, size, e->ipa, e->size))
 			return true;
 	}
 	return false;
@@ -166,14 +199,17 @@ static enum status emul_route_do(struct vcpu *v, u64 *index)
 		return s;
 	u64 ipa = reg_get(v, IPC_REG_WORD0), size = reg_get(v, IPC_REG_WORD0 + 1u);
 	u64 op = reg_get(v, IPC_REG_WORD0 + 2u), badge = reg_get(v, IPC_REG_WORD0 + 3u);
-	if (size == 0 || ipa + size < ipa || ipa + size > (UINT64_C(1) << STAGE2_IPA_BITS))
+	bool port = (op & IPC_ROUTE_PORTS) != 0;
+	u64 limit = port ? UINT64_C(0x10000) : UINT64_C(1) << STAGE2_IPA_BITS;
+	op &= ~(u64)IPC_ROUTE_PORTS;
+	if (size == 0 || ipa + size < ipa || ipa + size > limit)
 		return STATUS_INVALID_ARG;
 	u32 g = guest->object;
 	if (op == IPC_ROUTE_UNMAP) {
 		for (u32 r = 0; r < KERNEL_ROUTE_MAX; r++) {
 			struct emul_route *e = &kernel.routes[r];
 			if (e->used && e->guest == g && e->endpoint == ep->object &&
-			    e->ipa == ipa && e->size == size) {
+			    e->port == port && e->ipa == ipa && e->size == size) {
 				e->used = false;
 				*index = r;
 				return STATUS_OK;
@@ -181,7 +217,12 @@ static enum status emul_route_do(struct vcpu *v, u64 *index)
 		}
 		return STATUS_INVALID_ARG;
 	}
-	if (op != IPC_ROUTE_MAP || emul_route_taken(g, ipa, size))
+	if (op != IPC_ROUTE_MAP)
+		return STATUS_INVALID_ARG;
+	/* Ports outside the manifest's windows were given to no device model. */
+	if (port && !emul_port_window(g, ipa, size))
+		return STATUS_NO_RIGHTS;
+	if (emul_route_taken(g, ipa, size, port))
 		return STATUS_INVALID_ARG;
 	u32 service = emul_receiver(ep->object);
 	if (service == CFG_NONE)
@@ -189,7 +230,8 @@ static enum status emul_route_do(struct vcpu *v, u64 *index)
 	for (u32 r = 0; r < KERNEL_ROUTE_MAX; r++) {
 		struct emul_route *e = &kernel.routes[r];
 		if (!e->used) {
-			*e = (struct emul_route){ true, g, ipa, size, ep->object, service, badge };
+			*e = (struct emul_route){ true,       g,       ipa,   size,
+				                  ep->object, service, badge, port };
 			*index = r;
 			return STATUS_OK;
 		}

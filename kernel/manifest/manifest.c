@@ -388,17 +388,22 @@ static void mf_parse_emulated(struct manifest_ctx *c, int root)
 		mf_compatible(c, node, "sephyp,emulated");
 		bool ok = mf_ref(c, node, "guest", MF_OBJ_PARTITION, true, &e->guest);
 		if (mf_flag(c, node, "routed") == MF_OK) {
-			/* A window for run-time routes: no service, no endpoint, MMIO only. */
+			/* A window for run-time routes: no service, no endpoint; MMIO or ports. */
 			e->kind = CFG_EMULATED_ROUTED;
 			e->service = CFG_NONE;
 			e->endpoint = CFG_NONE;
-			static const char *const not_routed[] = { "service", "endpoint", "ports" };
-			for (u32 k = 0; k < 3u; k++)
+			static const char *const not_routed[] = { "service", "endpoint" };
+			for (u32 k = 0; k < 2u; k++)
 				if (fdt_getprop(c->fdt, node, not_routed[k], NULL) != NULL)
 					mf_error(c, node, not_routed[k],
 					         "a routed window names no %s: device models route "
 					         "ranges in it at run time",
-					         k == 2u ? "ports (MMIO only)" : not_routed[k]);
+					         not_routed[k]);
+			if (fdt_getprop(c->fdt, node, "ports", NULL) != NULL) {
+				mf_parse_ports(c, node, e);
+				e->kind = CFG_EMULATED_ROUTED_PORTS;
+				continue;
+			}
 			mf_parse_emulated_reg(c, node, e);
 			continue;
 		}

@@ -482,7 +482,7 @@ static void mf_check_emulated(struct manifest_ctx *c)
 		const struct cfg_emulated *e = &cfg->emulated[i];
 		const struct cfg_partition *g = &cfg->partitions[e->guest];
 		int node = c->emulated_node[i];
-		bool ports = e->kind == CFG_EMULATED_PORTS;
+		bool ports = e->kind == CFG_EMULATED_PORTS || e->kind == CFG_EMULATED_ROUTED_PORTS;
 		/* Ports are their own address space: only other port ranges can overlap them. */
 		for (u32 m = 0; m < g->mapping_count && !ports; m++) {
 			const struct cfg_mapping *map = &g->mappings[m];
@@ -507,13 +507,15 @@ static void mf_check_emulated(struct manifest_ctx *c)
 		}
 		for (u32 k = 0; k < i; k++) {
 			const struct cfg_emulated *o = &cfg->emulated[k];
-			if (o->guest == e->guest && (o->kind == CFG_EMULATED_PORTS) == ports &&
+			bool o_ports = o->kind == CFG_EMULATED_PORTS ||
+			               o->kind == CFG_EMULATED_ROUTED_PORTS;
+			if (o->guest == e->guest && o_ports == ports &&
 			    mf_overlap(e->ipa, e->size, o->ipa, o->size))
 				mf_error(c, node, ports ? "ports" : "reg",
 				         "overlaps emulated %s %s", ports ? "port range" : "range",
 				         o->name);
 		}
-		if (e->kind == CFG_EMULATED_ROUTED)
+		if (e->kind == CFG_EMULATED_ROUTED || e->kind == CFG_EMULATED_ROUTED_PORTS)
 			continue; /* nobody is named: the routes' owners are checked at run time */
 		if (cfg->partitions[e->service].type != PARTITION_SERVICE)
 			mf_error(c, node, "service", "%s is not a service partition",

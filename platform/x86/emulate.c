@@ -80,10 +80,14 @@ void x86_emul_ioio(struct vcpu *v, struct trap *t)
 	u64 info = vm->ctrl.exit_info1;
 	u64 length = vm->ctrl.exit_info2 - vm->save.rip;
 	u8 size = (info & IOIO_SZ8) ? 1 : (info & IOIO_SZ16) ? 2 : (info & IOIO_SZ32) ? 4 : 0;
-	/* INS/OUTS move memory too: not emulated, they stay the port fault. */
-	if ((info & (IOIO_STR | IOIO_REP)) || size == 0 || length == 0 || length > INSN_MAX_LEN)
+	if (size == 0 || length == 0 || length > INSN_MAX_LEN)
 		return;
 	bool in = (info & IOIO_IN) != 0;
+	/*
+	 * INS/OUTS move memory too: not emulated. In an emulated range the core
+	 * refuses them with #GP(0) (t->refuse); elsewhere they stay the port fault.
+	 */
+	t->refuse = (info & (IOIO_STR | IOIO_REP)) != 0;
 	t->kind = TRAP_MMIO;
 	t->port = true;
 	t->address = (info >> 16) & 0xffffu;

@@ -75,8 +75,17 @@ _Noreturn void plat_system_off(int status)
 /** A fixed-vector IPI to the target's APIC (Intel SDM vol 3 §11.6.1); the run loop turns it into TRAP_IRQ. */
 void plat_cpu_kick(unsigned cpu)
 {
-	if (cpu >= X86_CPU_MAX || cpu == arch_cpu_index())
+	if (cpu >= X86_CPU_MAX)
 		return;
+	if (cpu == arch_cpu_index()) {
+		/*
+		 * No IPI to itself: the flag alone makes its idle loop look at its
+		 * queues before it sleeps (svm.c idle(); the core's trap_fresh idles
+		 * this CPU to enter a restarted vCPU, with no other interrupt to come).
+		 */
+		x86_events[cpu].kick = true;
+		return;
+	}
 	lapic_write(LAPIC_ICR_HI, (u32)apic_id_of_cpu[cpu] << 24);
 	lapic_write(LAPIC_ICR_LO, X86_VEC_KICK);
 }

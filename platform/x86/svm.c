@@ -462,10 +462,11 @@ static __attribute__((noinline)) void exit_work(struct vcpu *v)
 		x86_emul_exit(a);
 }
 
-/** Nothing to run: sleep until an interrupt, then ask the core again. */
+/** Nothing to run: sleep until an interrupt (unless kicked already), then ask the core again. */
 static struct vcpu *idle(u32 cpu)
 {
-	x86_halt_in_run_loop();
+	if (!x86_events[cpu].kick)
+		x86_halt_in_run_loop();
 	if (x86_events[cpu].timer) {
 		x86_events[cpu].timer = false;
 		struct trap t = { .kind = TRAP_TIMER };

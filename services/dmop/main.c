@@ -20,9 +20,10 @@
  *
  * What each operation does to the machine:
  *
- *   map/unmap_io_range   MEMORY: HC_GUEST_ROUTE to the model's endpoint, badge
- *                        DMOP_ROUTE_BADGE(guest, server); PORT and PCI: NOT_SUPPORTED (the
- *                        kernel routes MMIO only at run time)
+ *   map/unmap_io_range   MEMORY, and PORT on x86 (DMOP_HAS_PORTS): HC_GUEST_ROUTE to the
+ *                        model's endpoint, badge DMOP_ROUTE_BADGE(guest, server); the kernel
+ *                        routes ports only inside the guest's port windows (else DENIED);
+ *                        PORT on arm64 and PCI: NOT_SUPPORTED
  *   set_*_level, link    lines.c, then HC_GUEST_IRQ on the SPIs the guest's badge gives
  *   inject_event         arm64: the vector is an SPI, raised and lowered (an edge)
  *   inject_msi           a call to the vits service (VITS_LABEL_MSI, the data as EventID)
@@ -64,7 +65,7 @@
 #define DMOP_STATE_IPA 0x400000u
 #define DMOP_STATE_REGION 0x40000u
 #define DMOP_STATE_MAGIC 0x53504d44u /* "DMPS" */
-#define DMOP_STATE_VERSION 1u
+#define DMOP_STATE_VERSION 2u        /* 2: the intent's range type */
 
 struct guest {
 	uint32_t slot, index;
@@ -75,7 +76,7 @@ struct guest {
 
 /** A route call in flight: written before HC_GUEST_ROUTE, cleared when the call returns. */
 struct intent {
-	uint32_t pending, target, ep_slot;
+	uint32_t pending, target, ep_slot, type; /**< type: DMOP_RANGE_MEMORY or _PORT */
 	uint64_t start, end;
 };
 
@@ -186,19 +187,27 @@ static const struct ep *route_ep(uint32_t model)
 	return NULL;
 }
 
+/** HC_GUEST_ROUTE's operation for a range of this type (ports: IPC_ROUTE_PORTS). */
+static uint64_t route_op(uint32_t type, bool map)
+{
+	return (map ? IPC_ROUTE_MAP : IPC_ROUTE_UNMAP) |
+	       (type == DMOP_RANGE_PORT ? IPC_ROUTE_PORTS : 0u);
+}
+
 static enum dmop_error env_route(void *ctx, uint32_t target, uint32_t id, uint32_t type,
                                  uint64_t start, uint64_t end, bool map)
 {
 	const struct caller *c = ctx;
 	const struct guest *g = guest_of(target);
 	const struct ep *ep = route_ep(DMOP_BADGE_CALLER(c->badge));
-	if (type != DMOP_RANGE_MEMORY || g == NULL || ep == NULL)
+	bool routable = type == DMOP_RANGE_MEMORY || (type == DMOP_RANGE_PORT && DMOP_HAS_PORTS);
+	if (!routable || g == NULL || ep == NULL)
 		return DMOP_ERR_NOT_SUPPORTED;
 	if (end == UINT64_MAX)
 		return DMOP_ERR_INVALID; /* its size does not fit in 64 bits */
-	saved->intent = (struct intent){ 1, target, ep->slot, start, end };
+	saved->intent = (struct intent){ 1, target, ep->slot, type, start, end };
 	uint64_t s = hc6(HC_GUEST_ROUTE, g->slot, ep->slot, start, end - start + 1u,
-	                 map ? IPC_ROUTE_MAP : IPC_ROUTE_UNMAP, DMOP_ROUTE_BADGE(target, id));
+	                 route_op(type, map), DMOP_ROUTE_BADGE(target, id));
 	crash_point(true); /* the kernel's part done, the core's not: the successor reconciles */
 	switch (s) {
 	case STATUS_OK:
@@ -209,6 +218,7 @@ static enum dmop_error env_route(void *ctx, uint32_t target, uint32_t id, uint32
 		/* It meets the guest's memory, a manifest range or another route (or the IPA space). */
 		return map ? DMOP_ERR_EXISTS : DMOP_ERR_NOT_FOUND;
 	default:
+		/* STATUS_NO_RIGHTS: ports outside the guest's windows (the manifest's, not its). */
 		return DMOP_ERR_DENIED;
 	}
 }
@@ -446,16 +456,16 @@ static void state_fresh(void)
 	saved->magic = DMOP_STATE_MAGIC;
 }
 
-/** Whether the core records [start, end] as a memory range of target's (the server's id). */
-static bool recorded(uint32_t target, uint64_t start, uint64_t end, uint32_t *id)
+/** Whether the core records [start, end] as a range of target's of type (the server's id). */
+static bool recorded(uint32_t target, uint32_t type, uint64_t start, uint64_t end, uint32_t *id)
 {
-	for (uint32_t t = 0; t < DMOP_TARGETS; t++) {
+	for (uint32_t t = 0; t < DMOP_TARGETS && type < DMOP_RANGE_TYPES; t++) {
 		const struct dmop_target *g = &saved->d.target[t];
 		for (uint32_t i = 0; g->used && g->id == target && i < DMOP_SERVERS; i++) {
 			const struct dmop_server *sv = &g->server[i];
-			for (uint32_t r = 0; sv->used && r < sv->nr[DMOP_RANGE_MEMORY]; r++)
-				if (sv->range[DMOP_RANGE_MEMORY][r].start == start &&
-				    sv->range[DMOP_RANGE_MEMORY][r].end == end) {
+			for (uint32_t r = 0; sv->used && r < sv->nr[type]; r++)
+				if (sv->range[type][r].start == start &&
+				    sv->range[type][r].end == end) {
 					*id = i;
 					return true;
 				}
@@ -474,12 +484,14 @@ static void reconcile_route(void)
 	const struct intent in = saved->intent;
 	const struct guest *g = guest_of(in.target);
 	uint32_t id;
-	if (in.pending == 0 || g == NULL)
+	if (in.pending == 0 || g == NULL ||
+	    (in.type != DMOP_RANGE_MEMORY && in.type != DMOP_RANGE_PORT)) {
+		saved->intent.pending = 0; /* no route call of ours: nothing to agree with */
 		return;
-	bool routed = recorded(in.target, in.start, in.end, &id);
+	}
+	bool routed = recorded(in.target, in.type, in.start, in.end, &id);
 	uint64_t s = hc6(HC_GUEST_ROUTE, g->slot, in.ep_slot, in.start, in.end - in.start + 1u,
-	                 routed ? IPC_ROUTE_MAP : IPC_ROUTE_UNMAP,
-	                 routed ? DMOP_ROUTE_BADGE(in.target, id) : 0);
+	                 route_op(in.type, routed), routed ? DMOP_ROUTE_BADGE(in.target, id) : 0);
 	svc_printf("a route call was cut short: guest %u 0x%llx-0x%llx %s (%s)\n",
 	           (unsigned)in.target, (unsigned long long)in.start, (unsigned long long)in.end,
 	           routed ? "routed" : "unrouted", s == STATUS_OK ? "changed" : "as it was");

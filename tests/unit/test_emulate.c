@@ -554,6 +554,163 @@ static void test_routes(void)
 	memset(kernel.routes, 0, sizeof(kernel.routes));
 }
 
+#define RTC 0x70u
+
+/**
+ * HC_GUEST_ROUTE with IPC_ROUTE_PORTS (x86): ports are routed only inside a port window
+ * (`ports` with `routed;`), never over another port route; IN and OUT there reach the
+ * endpoint as port messages; an unmap names the route exactly (ports, not an MMIO range
+ * at the same numbers); the wrong endpoint or guest right is refused as for MMIO.
+ */
+static void test_port_routes(void)
+{
+	tsys_reset(1);
+	s = tsys_partition("dm", 1);
+	g = tsys_partition("guest", 1);
+	u32 other = tsys_partition("other", 1);
+	kernel.cfg.partitions[g].type = PARTITION_VM;
+	kernel.cfg.partitions[other].type = PARTITION_VM;
+	ep = tsys_endpoint();
+	u32 lonely = tsys_endpoint();
+	tsys_cap(s, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV | RIGHT_EP_SEND, 0);
+	tsys_cap(s, 1, CAP_GUEST, g, RIGHT_GUEST_DM, 0);
+	tsys_cap(s, 2, CAP_GUEST, g, RIGHT_GUEST_EMULATE, BADGE);
+	tsys_cap(s, 3, CAP_ENDPOINT, lonely, RIGHT_EP_SEND, 0);
+	tsys_cap(s, 4, CAP_GUEST, other, RIGHT_GUEST_DM, 0);
+	tsys_cap(other, 0, CAP_ENDPOINT, tsys_endpoint(), RIGHT_EP_RECV, 0); /* it waits there */
+	/* COM1 served by the manifest; a port window at the RTC's 0x70-0x77; the other's at 0x70. */
+	kernel.cfg.emulated[0] = (struct cfg_emulated){ .guest = g,
+		                                        .kind = CFG_EMULATED_PORTS,
+		                                        .ipa = PORTS,
+		                                        .size = 8,
+		                                        .service = s,
+		                                        .endpoint = ep };
+	kernel.cfg.emulated[1] = (struct cfg_emulated){ .guest = g,
+		                                        .kind = CFG_EMULATED_ROUTED_PORTS,
+		                                        .ipa = RTC,
+		                                        .size = 8,
+		                                        .service = CFG_NONE,
+		                                        .endpoint = CFG_NONE };
+	kernel.cfg.emulated[2] = (struct cfg_emulated){ .guest = g,
+		                                        .kind = CFG_EMULATED_ROUTED,
+		                                        .ipa = ROUTED,
+		                                        .size = 0x100000,
+		                                        .service = CFG_NONE,
+		                                        .endpoint = CFG_NONE };
+	kernel.cfg.emulated[3] = (struct cfg_emulated){ .guest = other,
+		                                        .kind = CFG_EMULATED_ROUTED_PORTS,
+		                                        .ipa = RTC,
+		                                        .size = 2,
+		                                        .service = CFG_NONE,
+		                                        .endpoint = CFG_NONE };
+	kernel.cfg.emulated_count = 4;
+	memset(kernel.routes, 0, sizeof(kernel.routes));
+	struct vcpu *vs = tsys_vcpu(s, 0), *vg = tsys_vcpu(g, 0), *vo = tsys_vcpu(other, 0);
+	const u64 map = IPC_ROUTE_MAP | IPC_ROUTE_PORTS, unmap = IPC_ROUTE_UNMAP | IPC_ROUTE_PORTS;
+	OK(tsys_boot() == vs, "port route: the mediator runs first");
+	EQ(kernel.emulated_badge[1], 0u, "port route: a port window has no service's badge");
+	route(vs, 1, 0, RTC, 2, map, 0x7070);
+	OK(reg(vs, 0) == STATUS_OK && reg(vs, 1) == 0 && kernel.routes[0].port,
+	   "port route: ports 0x70-0x71 routed (route 0) inside the port window");
+	route(vs, 1, 0, RTC + 1, 1, map, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "port route: one overlapping it is refused");
+	route(vs, 1, 0, RTC + 6, 4, map, 0);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "port route: running past the window's end: refused");
+	route(vs, 1, 0, 0x80, 1, map, 0);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "port route: outside every port window: refused");
+	route(vs, 1, 0, PORTS, 8, map, 0);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "port route: over the manifest's port range: refused");
+	route(vs, 1, 0, 0xffff, 2, map, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "port route: past port 0xffff: refused");
+	route(vs, 1, 0, RTC + 4, 0, map, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "port route: no port: refused");
+	route(vs, 1, 0, ROUTED, 0x1000, map, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "port route: an MMIO window is no port window (0xffff)");
+	route(vs, 2, 0, RTC + 4, 1, map, 0);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "port route: a guest capability without dm: refused");
+	route(vs, 1, 3, RTC + 4, 1, map, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "port route: an endpoint nobody receives on: refused");
+	route(vs, 1, 0, RTC + 4, 1, 2u | IPC_ROUTE_PORTS, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "port route: an unknown operation: refused");
+	route(vs, 1, 0, ROUTED, 0x1000, IPC_ROUTE_MAP, 0x3333);
+	OK(reg(vs, 0) == STATUS_OK && reg(vs, 1) == 1, "port route: MMIO routes live beside them");
+	route(vs, 4, 0, RTC, 2, map, 0x4444);
+	OK(reg(vs, 0) == STATUS_OK && reg(vs, 1) == 2,
+	   "port route: the same ports of another guest are its own");
+	route(vs, 4, 0, RTC + 4, 1, map, 0);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS,
+	   "port route: through the other guest's capability, only inside its window (2 ports)");
+	route(vs, 1, 0, RTC + 4, 2, map, 0);
+	OK(reg(vs, 0) == STATUS_OK && reg(vs, 1) == 3, "port route: 0x74-0x75 routed (route 3)");
+	route(vs, 4, 0, RTC + 4, 2, unmap, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG,
+	   "port route: an unmap through the other guest's capability misses this guest's route");
+	route(vs, 1, 0, RTC + 4, 2, unmap, 0);
+	OK(reg(vs, 0) == STATUS_OK && !kernel.routes[3].used, "port route: its own unmap takes it");
+
+	struct vcpu *next = hc(vs, HC_RECV, 0, 0, 0);
+	if (next == vo)
+		next = hc(vo, HC_RECV, 0, 0, 0);
+	OK(next == vg, "port route: the mediator and the other guest wait, the guest runs");
+	memset(&fake_mmio, 0, sizeof(fake_mmio));
+	OK(port_access(vg, RTC + 1, 1, false, 0) == vs,
+	   "port route: an IN from port 0x71 goes to the endpoint");
+	EQ(reg(vs, IPC_REG_LABEL), IPC_LABEL_MMIO, "port route: as an MMIO message");
+	EQ(reg(vs, IPC_REG_CAP), 0x7070u, "port route: with the route's badge");
+	EQ(reg(vs, IPC_REG_WORD0), RTC + 1u, "port route: w0 the port");
+	EQ(reg(vs, IPC_REG_WORD0 + 1), 1u | IPC_MMIO_PORT, "port route: w1 size and port bit");
+	EQ(reg(vs, IPC_REG_WORD0 + 4), 1u, "port route: w4 the offset in the route");
+	EQ(reg(vs, IPC_REG_WORD0 + 5), CFG_EMULATED_MAX + 0u, "port route: w5 past the manifest's");
+	OK(answer(vs, IPC_MMIO_DONE, 0x42) == vg && fake_mmio.completions == 1 &&
+	           fake_mmio.value == 0x42 && fake_mmio.arch_info == 0x5a,
+	   "port route: the answer completes the IN with its value");
+	OK(port_access(vg, RTC, 1, true, 0x8b) == vs &&
+	           reg(vs, IPC_REG_WORD0 + 1) == (1u | IPC_MMIO_PORT | IPC_MMIO_WRITE) &&
+	           reg(vs, IPC_REG_WORD0 + 2) == 0x8bu,
+	   "port route: an OUT to 0x70 arrives with its value");
+	OK(answer(vs, IPC_MMIO_DONE, 0) == vg && fake_mmio.completions == 2,
+	   "port route: the OUT completes");
+	OK(access(vg, ROUTED + 4, 4, false, 0) == vs && reg(vs, IPC_REG_CAP) == 0x3333u &&
+	           reg(vs, IPC_REG_WORD0 + 1) == 4u,
+	   "port route: the MMIO route still gets MMIO, without the port bit");
+	answer(vs, IPC_MMIO_DONE, 0);
+	/* INS/OUTS (string I/O) in the routed ports: refused in place, the emulator never asked. */
+	struct trap ins;
+	trap_init(&ins, TRAP_MMIO, 0xabcd, "port I/O");
+	ins.address = RTC + 1;
+	ins.size = 1;
+	ins.access = IPC_ACCESS_READ;
+	ins.port = true;
+	ins.refuse = true;
+	OK(kernel_trap(vg, &ins) == vg && fake_mmio.aborts == 1 && fake_mmio.completions == 3,
+	   "port route: a string IN from a routed port is refused (abort) and the guest goes on");
+	/* A reply alone (no receive): the mediator runs on and unroutes. */
+	memset(vs->arch.regs, 0, sizeof(vs->arch.regs));
+	vs->arch.regs[0] = HC_REPLY;
+	vs->arch.regs[IPC_REG_WORD0] = IPC_MMIO_DONE;
+	OK(access(vg, ROUTED + 4, 4, false, 0) == vs, "port route: (one more to answer)");
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	OK(kernel_trap(vs, &t) == vs, "port route: the mediator answers and runs on");
+	route(vs, 1, 0, RTC, 2, IPC_ROUTE_UNMAP, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "port route: an MMIO unmap does not name ports");
+	route(vs, 1, 0, RTC, 1, unmap, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "port route: an unmap must name the route exactly");
+	route(vs, 1, 0, RTC, 2, unmap, 0);
+	OK(reg(vs, 0) == STATUS_OK && reg(vs, 1) == 0 && !kernel.routes[0].used,
+	   "port route: unmapped");
+	OK(kernel.routes[2].used, "port route: the other guest's route stays");
+	next = hc(vs, HC_RECV, 0, 0, 0);
+	if (next == vo)
+		next = hc(vo, HC_RECV, 0, 0, 0);
+	OK(next == vg, "port route: the mediator waits again");
+	OK(FAKE_EXPECT_EXIT(port_access(vg, RTC + 1, 1, false, 0)),
+	   "port route: (the guest stops: nothing left)");
+	OK(kernel.partitions[g].stopped && strstr(tsys_console(), "port I/O, pc") != NULL,
+	   "port route: an IN from an unrouted port is the platform's port fault");
+	EQ(fake_mmio.completions, 3u, "port route: nothing more was completed");
+	memset(kernel.routes, 0, sizeof(kernel.routes));
+}
+
 int main(void)
 {
 	test_read_write();
@@ -564,5 +721,6 @@ int main(void)
 	test_guest_lpi();
 	test_guest_mem();
 	test_routes();
+	test_port_routes();
 	return tap_finish();
 }

@@ -149,7 +149,7 @@ static void draw_dot(FILE *f, const struct config *cfg)
 		draw_edges(f, cfg, i);
 	for (u32 i = 0; i < cfg->emulated_count; i++) {
 		const struct cfg_emulated *e = &cfg->emulated[i];
-		if (e->kind == CFG_EMULATED_ROUTED) {
+		if (e->kind == CFG_EMULATED_ROUTED || e->kind == CFG_EMULATED_ROUTED_PORTS) {
 			fprintf(f,
 			        "  w%u [shape=box, style=dashed, label=\"%s\\n0x%llx+0x%llx\\nrouted at run time\"];\n  w%u -> p%u [style=dashed];\n",
 			        i, e->name, (unsigned long long)e->ipa, (unsigned long long)e->size,

@@ -101,6 +101,12 @@ void tool_dump(const struct config *cfg)
 	for (u32 i = 0; i < cfg->emulated_count; i++) {
 		const struct cfg_emulated *e = &cfg->emulated[i];
 		bool ports = e->kind == CFG_EMULATED_PORTS;
+		if (e->kind == CFG_EMULATED_ROUTED_PORTS) {
+			printf("emulated %u %s guest %s routed ports 0x%llx count 0x%llx\n", i,
+			       e->name, partition_name(cfg, e->guest), (unsigned long long)e->ipa,
+			       (unsigned long long)e->size);
+			continue;
+		}
 		if (e->kind == CFG_EMULATED_ROUTED) {
 			printf("emulated %u %s guest %s routed ipa 0x%llx size 0x%llx\n", i,
 			       e->name, partition_name(cfg, e->guest), (unsigned long long)e->ipa,

@@ -57,6 +57,11 @@ enum hc_number {
 	 * receive on the endpoint; an unmap names a route exactly (guest, endpoint,
 	 * address, size). Returns r1 = the route's number (w5 of its messages is
 	 * CFG_EMULATED_MAX + it). STATUS_BUSY when the kernel's routes are all taken.
+	 * With IPC_ROUTE_PORTS in r5 (x86), r3/r4 are the first I/O port and the
+	 * count instead: the ports must lie wholly inside one of the guest's
+	 * manifest port windows (`ports` with `routed;`; STATUS_NO_RIGHTS if not)
+	 * and meet no other port route of it; IN and OUT there arrive as
+	 * IPC_LABEL_MMIO with IPC_MMIO_PORT.
 	 */
 	HC_GUEST_ROUTE = 13,
 
@@ -339,6 +344,8 @@ enum cap_type {
 /** HC_GUEST_ROUTE operations (r5). */
 #define IPC_ROUTE_MAP 0u
 #define IPC_ROUTE_UNMAP 1u
+/** Or'ed into r5: the range is x86 I/O ports, not guest-physical addresses. */
+#define IPC_ROUTE_PORTS (1u << 8)
 
 /** HC_GUEST_IRQ operations (r4). */
 #define IPC_GUEST_IRQ_LOWER 0u

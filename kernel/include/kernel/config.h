@@ -163,12 +163,15 @@ struct cfg_device {
  * or a window of guest-physical addresses (`reg` and `routed;`) that no service is named for:
  * the kernel delivers nothing there itself, and device models route ranges in it at run time
  * (HC_GUEST_ROUTE, through the dmop service). The manifest names it so that the guest's
- * device tree can describe it (a PCI host bridge's ECAM and memory window).
+ * device tree can describe it (a PCI host bridge's ECAM and memory window). On x86 a routed
+ * window of ports (`ports` and `routed;`) is the same for I/O ports (an RTC at 0x70).
  */
 enum cfg_emulated_kind {
 	CFG_EMULATED_MMIO,
 	CFG_EMULATED_PORTS,
 	CFG_EMULATED_ROUTED,
+	/** A window of x86 I/O ports (`ports` and `routed;`) for run-time port routes. */
+	CFG_EMULATED_ROUTED_PORTS,
 };
 
 /** A guest MMIO or port range emulated by a service (kernel/emulate.c). */

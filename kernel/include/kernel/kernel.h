@@ -30,6 +30,7 @@ struct emul_route {
 	u32 endpoint; /**< where the accesses are delivered */
 	u32 service;  /**< the partition that receives there (its stop faults the accesses) */
 	u64 badge;    /**< delivered with each access */
+	bool port;    /**< x86 I/O ports (ipa: the first port, size: how many) */
 };
 
 struct kernel_state {

@@ -55,6 +55,14 @@ struct trap {
 	 * arm64's per-CPU offsets (arm64/cpu.h) depend on.
 	 */
 	bool port;
+	/**
+	 * TRAP_MMIO: an access the platform cannot complete (x86 INS/OUTS, which
+	 * move memory too). Inside an emulated range or route of the guest it is
+	 * refused as an emulator's abort is (x86: #GP(0)) without reaching the
+	 * emulator; outside, it is the fault what and syndrome describe. Also in
+	 * the padding after size.
+	 */
+	bool refuse;
 	u64 value;
 	u64 arch_info;
 };
@@ -75,6 +83,7 @@ static inline void trap_init(struct trap *t, enum trap_kind kind, u64 syndrome, 
 	t->size = 0;
 	t->value = 0;
 	t->port = false;
+	t->refuse = false;
 	t->arch_info = 0;
 }
 

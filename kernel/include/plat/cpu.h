@@ -5,6 +5,9 @@
 /**
  * Wake another CPU that may be idle (an IPI or an event), so that it looks
  * at its ready queue again or leaves a vCPU that was stopped; may be a no-op.
+ * Kicking this CPU itself (trap_fresh) must keep its next idle from sleeping
+ * until something else wakes it: x86 sets a flag its idle loop checks, arm64
+ * idles with a poll tick.
  */
 void plat_cpu_kick(unsigned cpu);
 
