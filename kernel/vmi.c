@@ -153,16 +153,17 @@ bool vmi_fault(struct vcpu *v, const struct trap *t, struct vcpu **next)
 		return true;
 	}
 	u64 gla = 0;
-	bool gla_valid = arch_vcpu_fault_gla(&v->arch, t->syndrome, &gla);
+	u32 flags = arch_vcpu_fault_info(&v->arch, t->syndrome, &gla);
 	struct kernel_msg *k = &v->kmsg;
 	k->label = IPC_LABEL_VMI_MEM;
 	k->words[0] = t->address;
-	k->words[1] = t->access | (gla_valid ? IPC_VMI_GLA_VALID : 0u);
+	k->words[1] = t->access | flags;
 	k->words[2] = arch_vcpu_pc(&v->arch);
 	k->words[3] = v->index | (u64)v->view << IPC_VMI_VIEW_SHIFT;
 	k->words[4] = gla;
 	k->words[5] = t->syndrome;
 	k->badge = g->vmi.badge;
+	v->vmi_info = t->arch_info;
 	*next = ipc_kernel_call(v, g->vmi.endpoint, k);
 	return true;
 }
@@ -172,9 +173,9 @@ void vmi_reply(struct vcpu *caller, u64 action, u64 view_plus1)
 	caller->kernel_sender = false;
 	if (view_plus1 != 0 && vmi_view_exists(caller->part, view_plus1 - 1u))
 		vmi_set_view(caller, (u32)(view_plus1 - 1u));
+	/* x86 without a decoded instruction cannot: the access runs again. */
 	if (action == IPC_VMI_SKIP)
-		(void)arch_vcpu_skip_insn(
-		        &caller->arch); /* x86: it cannot; the access runs again */
+		(void)arch_vcpu_skip_insn(&caller->arch, caller->vmi_info);
 }
 
 void vmi_abandon(struct vcpu *caller)

@@ -302,8 +302,13 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 		if (t.kind == TRAP_MEM_FAULT && ec == EC_DABT_LOW &&
 		    arm64_virq_is_mmio(v, t.address))
 			return exit_vgic_mmio(v, t.address, esr);
+		/*
+		 * Emulated ranges are never mapped, so only a translation fault can be an
+		 * access to one; a permission fault (a monitor's rights, kernel/vmi.c) goes to
+		 * the core as the memory fault it is.
+		 */
 		if (t.kind == TRAP_MEM_FAULT && ec == EC_DABT_LOW && (esr & ISS_ISV) &&
-		    !(esr & ISS_S1PTW)) {
+		    !(esr & ISS_S1PTW) && FSC_TYPE((u32)esr & ISS_FSC_MASK) != FSC_PERMISSION) {
 			/*
 			 * A load or store the syndrome describes: the core hands it to
 			 * the range's emulator, or treats it as the fault it is. Its

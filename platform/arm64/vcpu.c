@@ -532,18 +532,20 @@ void arch_vcpu_set_stage2(struct vcpu_arch *a, paddr_t s2_root, u32 vmid)
 }
 
 /** VMs run AArch64 only (HCR_EL2.RW): every instruction is 4 bytes. */
-bool arch_vcpu_skip_insn(struct vcpu_arch *a)
+bool arch_vcpu_skip_insn(struct vcpu_arch *a, u64 arch_info)
 {
+	(void)arch_info;
 	a->pc += 4u;
 	return true;
 }
 
 /** FAR_EL2 still holds the abort's address: the core handles it before any other exit. */
-bool arch_vcpu_fault_gla(const struct vcpu_arch *a, u64 syndrome, u64 *gla)
+u32 arch_vcpu_fault_info(const struct vcpu_arch *a, u64 syndrome, u64 *gla)
 {
 	(void)a;
+	u32 flags = (syndrome & ISS_S1PTW) ? IPC_VMI_IN_GPT : 0u;
 	if (syndrome & ISS_FNV)
-		return false;
+		return flags;
 	*gla = read_sysreg(far_el2);
-	return true;
+	return flags | IPC_VMI_GLA_VALID;
 }

@@ -318,18 +318,19 @@ void arch_vcpu_set_stage2(struct vcpu_arch *a, paddr_t s2_root, u32 vmid)
 	a->vmid = vmid;
 }
 
-bool arch_vcpu_skip_insn(struct vcpu_arch *a)
+bool arch_vcpu_skip_insn(struct vcpu_arch *a, u64 arch_info)
 {
+	(void)arch_info;
 	a->pc += 4;
 	return true;
 }
 
 u64 fake_fault_gla;
 
-bool arch_vcpu_fault_gla(const struct vcpu_arch *a, u64 syndrome, u64 *gla)
+u32 arch_vcpu_fault_info(const struct vcpu_arch *a, u64 syndrome, u64 *gla)
 {
 	(void)a;
 	(void)syndrome;
 	*gla = fake_fault_gla;
-	return fake_fault_gla != 0;
+	return fake_fault_gla != 0 ? IPC_VMI_GLA_VALID : 0u;
 }

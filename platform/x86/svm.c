@@ -25,6 +25,7 @@
 #include <x86/asid.h>
 #include <x86/emulate.h>
 #include <x86/layout.h>
+#include <x86/mmio_info.h>
 #include <x86/vapic.h>
 #include <x86/vlapic.h>
 
@@ -534,18 +535,27 @@ void arch_vcpu_set_stage2(struct vcpu_arch *a, paddr_t s2_root, u32 vmid)
 	a->ran_on = 0;
 }
 
-/** A nested page fault gives no instruction length (no decode of RAM accesses here). */
-bool arch_vcpu_skip_insn(struct vcpu_arch *a)
+/**
+ * A load or store the exit path decoded (x86_emul_npf) carries its length in arch_info; a
+ * nested page fault the decoder did not understand (arch_info 0) cannot be stepped over.
+ */
+bool arch_vcpu_skip_insn(struct vcpu_arch *a, u64 arch_info)
 {
-	(void)a;
-	return false;
+	struct insn_mmio d;
+	enum insn_mode mode;
+	if (arch_info == 0)
+		return false;
+	x86_mmio_info_unpack(arch_info, &d, &mode);
+	if (d.length == 0)
+		return false;
+	a->vmcb.save.rip += d.length;
+	return true;
 }
 
-/** SVM reports no guest linear address with a nested page fault. */
-bool arch_vcpu_fault_gla(const struct vcpu_arch *a, u64 syndrome, u64 *gla)
+/** SVM reports no guest linear address with a nested page fault; EXITINFO1 says the walk. */
+u32 arch_vcpu_fault_info(const struct vcpu_arch *a, u64 syndrome, u64 *gla)
 {
 	(void)a;
-	(void)syndrome;
 	(void)gla;
-	return false;
+	return (syndrome & NPF_INFO_GUEST_WALK) ? IPC_VMI_IN_GPT : 0u;
 }

@@ -62,14 +62,17 @@ void arch_vcpu_set_stage2(struct vcpu_arch *a, paddr_t s2_root, u32 vmid);
 
 /**
  * Step the vCPU over the instruction that just faulted, with no effect (an access its monitor
- * denied); false if the platform cannot tell the instruction's length (x86 today).
+ * denied). arch_info is the platform's from the fault's trap (a decoded load or store keeps
+ * what completing it needs, the instruction's length among it; 0 if it was not decoded).
+ * False if the platform cannot tell the instruction's length (x86 without a decode).
  */
-bool arch_vcpu_skip_insn(struct vcpu_arch *a);
+bool arch_vcpu_skip_insn(struct vcpu_arch *a, u64 arch_info);
 
 /**
- * The guest virtual address of the vCPU's memory fault the core is handling now (FAR on
- * arm64), or false if the platform does not know it.
+ * What the platform knows of the vCPU's memory fault the core is handling now (syndrome is
+ * the trap's): IPC_VMI_GLA_VALID with *gla its guest virtual address (FAR on arm64), and
+ * IPC_VMI_IN_GPT if it was the guest's own page-table walk.
  */
-bool arch_vcpu_fault_gla(const struct vcpu_arch *a, u64 syndrome, u64 *gla);
+u32 arch_vcpu_fault_info(const struct vcpu_arch *a, u64 syndrome, u64 *gla);
 
 #endif /* ARCH_VCPU_H */

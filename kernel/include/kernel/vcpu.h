@@ -78,6 +78,7 @@ struct vcpu {
 	u8 after;
 	u32 kmsg_endpoint; /**< where its kernel message went (a restart queues it there again) */
 	u8 view;           /**< its introspection view (kernel/vmi.c); 0: its partition's own */
+	u64 vmi_info;      /**< the platform's arch_info of its access event (a skip needs it) */
 	/** Its access an emulator service completes (kernel_msg label IPC_LABEL_MMIO; emulate.c). */
 	struct {
 		u64 address;
