@@ -90,6 +90,8 @@ COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
 		return virq_wait(cur, t->wake_ns);
 	case TRAP_MMIO:
 		return emul_access(cur, t);
+	case TRAP_REG_WRITE:
+		return vmi_reg_write(cur, t);
 	case TRAP_IRQ:
 	default:
 		return sched_next(cpu, cur, false);

@@ -85,13 +85,28 @@ static void vmi_set_view(struct vcpu *t, u32 view)
 	arch_vcpu_set_stage2(&t->arch, s2->root, s2->vmid);
 }
 
-/** A vCPU paused on an access event runs again; it retries the access. */
+/** A held register write goes ahead (the monitor is gone): Xen commits deferred writes. */
+static void vmi_commit_held(struct vcpu *t)
+{
+	if (t->kmsg.label == IPC_LABEL_VMI_REG)
+		arch_vcpu_reg_write_done(&t->arch, (u32)t->kmsg.words[0], t->kmsg.words[1], true);
+}
+
+/** A vCPU paused on an event runs again: it retries its access, or its write is done. */
 static void vmi_release(struct vcpu *t)
 {
 	if (!vmi_waiting(t) || t->state == VCPU_STOPPED)
 		return;
+	vmi_commit_held(t);
 	ipc_withdraw_kernel_call(t);
 	sched_make_ready(t);
+}
+
+static void vmi_trap_regs(struct partition *g, u32 mask)
+{
+	g->vmi.regs = mask;
+	for (u32 i = 0; i < g->vcpu_count; i++)
+		arch_vcpu_trap_regs(&g->vcpus[i].arch, mask);
 }
 
 /** Back to the manifest: no remaps, no views but 0, its rights; nobody paused. */
@@ -106,6 +121,8 @@ static void vmi_reset(struct partition *g)
 			vmi_set_view(&g->vcpus[i], 0);
 	}
 	g->vmi.views_used = 1u;
+	if (g->vmi.regs != 0)
+		vmi_trap_regs(g, 0);
 	if (g->vmi.touched)
 		vmi_protect_ram(g, 0, VMI_RWX);
 	g->vmi.touched = false;
@@ -121,7 +138,7 @@ void vmi_partition_stopped(struct partition *p)
 			g->vmi.endpoint = CFG_NONE;
 		}
 	}
-	if (p->vmi.touched || p->vmi.views_used != 1u)
+	if (p->vmi.touched || p->vmi.views_used != 1u || p->vmi.regs != 0)
 		vmi_reset(p);
 }
 
@@ -168,9 +185,39 @@ bool vmi_fault(struct vcpu *v, const struct trap *t, struct vcpu **next)
 	return true;
 }
 
+struct vcpu *vmi_reg_write(struct vcpu *v, const struct trap *t)
+{
+	struct partition *g = v->part;
+	u32 reg = (u32)t->address;
+	if (reg >= 32u || !(g->vmi.regs & (1u << reg)) || g->vmi.monitor == CFG_NONE ||
+	    kernel.partitions[g->vmi.monitor].stopped) {
+		/* Nobody watches it (any more): the write happens now. */
+		arch_vcpu_reg_write_done(&v->arch, reg, t->value, true);
+		return v;
+	}
+	struct kernel_msg *k = &v->kmsg;
+	k->label = IPC_LABEL_VMI_REG;
+	k->words[0] = reg;
+	k->words[1] = t->value;
+	k->words[2] = arch_vcpu_pc(&v->arch);
+	k->words[3] = v->index | (u64)v->view << IPC_VMI_VIEW_SHIFT;
+	k->words[4] = t->arch_info;
+	k->words[5] = t->syndrome;
+	k->badge = g->vmi.badge;
+	return ipc_kernel_call(v, g->vmi.endpoint, k);
+}
+
 void vmi_reply(struct vcpu *caller, u64 action, u64 view_plus1)
 {
 	caller->kernel_sender = false;
+	if (caller->kmsg.label == IPC_LABEL_VMI_REG) {
+		/* Allow (RETRY) performs the held write, SKIP drops it; on past it either way. */
+		arch_vcpu_reg_write_done(&caller->arch, (u32)caller->kmsg.words[0],
+		                         caller->kmsg.words[1], action != IPC_VMI_SKIP);
+		if (view_plus1 != 0 && vmi_view_exists(caller->part, view_plus1 - 1u))
+			vmi_set_view(caller, (u32)(view_plus1 - 1u));
+		return;
+	}
 	if (view_plus1 != 0 && vmi_view_exists(caller->part, view_plus1 - 1u))
 		vmi_set_view(caller, (u32)(view_plus1 - 1u));
 	/* x86 without a decoded instruction cannot: the access runs again. */
@@ -180,6 +227,7 @@ void vmi_reply(struct vcpu *caller, u64 action, u64 view_plus1)
 
 void vmi_abandon(struct vcpu *caller)
 {
+	vmi_commit_held(caller);
 	caller->kernel_sender = false;
 	sched_make_ready(caller);
 }
@@ -355,6 +403,15 @@ static enum status vmi_change_gfn(struct vcpu *v, struct partition *g)
 	return STATUS_OK;
 }
 
+static enum status vmi_monitor_regs(struct vcpu *v, struct partition *g)
+{
+	u64 mask = reg_get(v, IPC_REG_WORD0);
+	if ((mask & ~(u64)arch_vmi_regs_supported()) != 0)
+		return STATUS_INVALID_ARG;
+	vmi_trap_regs(g, (u32)mask);
+	return STATUS_OK;
+}
+
 static enum status vmi_do(struct vcpu *v, u64 *out)
 {
 	const struct cap *c;
@@ -382,6 +439,8 @@ static enum status vmi_do(struct vcpu *v, u64 *out)
 		return vmi_view_switch(v, g);
 	case IPC_VMI_CHANGE_GFN:
 		return vmi_change_gfn(v, g);
+	case IPC_VMI_MONITOR_REGS:
+		return vmi_monitor_regs(v, g);
 	default:
 		return STATUS_INVALID_ARG;
 	}

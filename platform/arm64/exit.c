@@ -51,6 +51,8 @@ struct vcpu *arm64_exit_switch(struct vcpu *next)
 		next->arch.pending_dabt = 0; /* an emulator refused its access (emulate.c) */
 		arm64_inject_dabt(next, next->arch.mmio_far);
 	}
+	if (__builtin_expect(next->arch.sysreg_pending != 0, 0))
+		arm64_vcpu_apply_sysreg(next); /* a held write its monitor allowed (vmi.c) */
 	return next;
 }
 
@@ -272,6 +274,84 @@ static void exit_abort(struct vcpu *v, u64 esr, u32 ec, struct trap *t)
 		t->access = IPC_ACCESS_READ;
 }
 
+/** Which watchable register (IPC_VMI_REG_*) op0 3, op1 0, crn, crm, op2 name; -1: none. */
+static int exit_vm_control_reg(u32 crn, u32 crm, u32 op2)
+{
+	if (crn == 1u && crm == 0u && op2 == 0u)
+		return IPC_VMI_REG_SCTLR;
+	if (crn == 2u && crm == 0u && op2 <= 2u)
+		return (int)(IPC_VMI_REG_TTBR0 + op2); /* TTBR0, TTBR1, TCR */
+	return -1;
+}
+
+/** The current value of a watchable register of the VM loaded here. */
+static u64 exit_vm_control_read(int reg)
+{
+	switch (reg) {
+	case IPC_VMI_REG_SCTLR:
+		return read_sysreg(sctlr_el1);
+	case IPC_VMI_REG_TTBR0:
+		return read_sysreg(ttbr0_el1);
+	case IPC_VMI_REG_TTBR1:
+		return read_sysreg(ttbr1_el1);
+	default:
+		return read_sysreg(tcr_el1);
+	}
+}
+
+/**
+ * A VM's write of an EL1 VM control while HCR_EL2.TVM traps them (D13.2.48: SCTLR, TTBR0/1,
+ * TCR, ESR, FAR, AFSR0/1, MAIR, AMAIR, CONTEXTIDR), set because its monitor watches some of
+ * them (kernel/vmi.c). A watched one goes to the core held (TRAP_REG_WRITE); any other is
+ * written here at once, the VM's EL1 registers being loaded on this CPU. False if the access
+ * is none of them; else *next is the vCPU to enter.
+ */
+static bool exit_vm_control(struct vcpu *v, u64 esr, struct vcpu **next)
+{
+	u32 crn = ISS_SYSREG_CRN(esr), crm = ISS_SYSREG_CRM(esr), op2 = ISS_SYSREG_OP2(esr);
+	u64 value;
+	if (!exit_get_rt(v, ISS_SYSREG_RT(esr), &value)) {
+		*next = exit_redo(v);
+		return true;
+	}
+	int reg = exit_vm_control_reg(crn, crm, op2);
+	if (reg >= 0 && (v->arch.vmi_regs & (1u << reg))) {
+		struct trap t;
+		trap_init(&t, TRAP_REG_WRITE, esr, "register write");
+		t.address = (u64)reg;
+		t.value = value;
+		t.arch_info = exit_vm_control_read(reg);
+		*next = exit_trap(v, &t);
+		if (*next == v && v->arch.sysreg_pending != 0)
+			arm64_vcpu_apply_sysreg(v); /* done at once: nobody watches it any more */
+		return true;
+	}
+	if (reg >= 0) {
+		v->arch.sysreg_value = value;
+		v->arch.sysreg_pending = (u32)reg + 1u;
+		arm64_vcpu_apply_sysreg(v);
+	} else if (crn == 5u && crm == 2u && op2 == 0u) {
+		write_sysreg(esr_el1, value);
+	} else if (crn == 5u && crm == 1u && op2 == 0u) {
+		write_sysreg(afsr0_el1, value);
+	} else if (crn == 5u && crm == 1u && op2 == 1u) {
+		write_sysreg(afsr1_el1, value);
+	} else if (crn == 6u && crm == 0u && op2 == 0u) {
+		write_sysreg(far_el1, value);
+	} else if (crn == 10u && crm == 2u && op2 == 0u) {
+		write_sysreg(mair_el1, value);
+	} else if (crn == 10u && crm == 3u && op2 == 0u) {
+		write_sysreg(amair_el1, value);
+	} else if (crn == 13u && crm == 0u && op2 == 1u) {
+		write_sysreg(contextidr_el1, value);
+	} else {
+		return false; /* not a VM control: the caller goes on with the other cases */
+	}
+	v->arch.pc += 4u;
+	*next = v;
+	return true;
+}
+
 /** Every synchronous exit but a hypercall (HVC, or a service's SVC). */
 static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64 esr)
 {
@@ -327,6 +407,12 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 		}
 		break;
 	case EC_SYSREG:
+		if (v->arch.vm != NULL && (v->arch.hcr & HCR_TVM) && !ISS_SYSREG_READ(esr) &&
+		    ISS_SYSREG_OP0(esr) == 3u && ISS_SYSREG_OP1(esr) == 0u) {
+			struct vcpu *next;
+			if (exit_vm_control(v, esr, &next))
+				return next;
+		}
 		if (ISS_SYSREG_OP0(esr) == 2u) {
 			/*
 			 * Debug registers (Op0 = 2, trapped by MDCR_EL2.TDA/TDOSA/TDRA):

@@ -69,7 +69,7 @@ _Static_assert(offsetof(struct vcpu_arch, rt_value) == ARM64_VCPU_RT_VALUE_OFFSE
  */
 static void vcpu_reset_state(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
 {
-	u32 live = a->live_on, fp_live = a->fp_live;
+	u32 live = a->live_on, fp_live = a->fp_live, vmi_regs = a->vmi_regs;
 	u64 vttbr = a->vttbr, cntvoff = a->cntvoff;
 	struct arm64_vm *vm = a->vm;
 	u32 vm_cpu = a->vm_cpu;
@@ -90,7 +90,8 @@ static void vcpu_reset_state(struct vcpu_arch *a, enum partition_type type, u64 
 		return;
 	}
 	a->pstate = SPSR_EL1H_MASKED;
-	a->hcr = HCR_GUEST;
+	a->hcr = HCR_GUEST | (vmi_regs != 0 ? HCR_TVM : 0);
+	a->vmi_regs = vmi_regs;
 	a->el1.sctlr = SCTLR_EL1_RES1;
 	a->el1.cpacr = CPACR_FPEN;
 	a->el1.vbar = 0;
@@ -374,11 +375,20 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		if (next == NULL)
 			return;
 		if (!next->arch.reset_pending) {
-			/* Back from idle into it: its view may have changed meanwhile (vmi.c). */
+			/*
+			 * Back from idle into it: its view or its traps may have changed meanwhile,
+			 * and a held register write may be due (vmi.c).
+			 */
 			if (next->arch.vttbr != cpu->vttbr) {
 				write_sysreg(vttbr_el2, next->arch.vttbr);
 				cpu->vttbr = next->arch.vttbr;
 			}
+			if (next->arch.hcr != cpu->hcr) {
+				write_sysreg(hcr_el2, next->arch.hcr);
+				cpu->hcr = next->arch.hcr;
+			}
+			if (next->arch.sysreg_pending != 0)
+				arm64_vcpu_apply_sysreg(next);
 			return;
 		}
 		arm64_vcpu_switch(cpu, NULL); /* save it, then load it afresh below */
@@ -548,4 +558,52 @@ u32 arch_vcpu_fault_info(const struct vcpu_arch *a, u64 syndrome, u64 *gla)
 		return flags;
 	*gla = read_sysreg(far_el2);
 	return flags | IPC_VMI_GLA_VALID;
+}
+
+/** HCR_EL2.TVM traps writes of SCTLR, TTBR0/1, TCR and the other VM controls (D13.2.48). */
+u32 arch_vmi_regs_supported(void)
+{
+	return (1u << IPC_VMI_REG_SCTLR) | (1u << IPC_VMI_REG_TTBR0) | (1u << IPC_VMI_REG_TTBR1) |
+	       (1u << IPC_VMI_REG_TCR);
+}
+
+/** A VM's HCR value is loaded when it is next switched in (arm64_vcpu_switch). */
+void arch_vcpu_trap_regs(struct vcpu_arch *a, u32 mask)
+{
+	if (a->vm == NULL)
+		return;
+	a->vmi_regs = mask;
+	a->hcr = mask != 0 ? (a->hcr | HCR_TVM) : (a->hcr & ~HCR_TVM);
+}
+
+void arch_vcpu_reg_write_done(struct vcpu_arch *a, u32 reg, u64 value, bool commit)
+{
+	a->pc += 4u;
+	if (commit) {
+		a->sysreg_value = value;
+		a->sysreg_pending = reg + 1u;
+	}
+}
+
+void arm64_vcpu_apply_sysreg(struct vcpu *v)
+{
+	struct vcpu_arch *a = &v->arch;
+	u64 value = a->sysreg_value;
+	switch (a->sysreg_pending - 1u) {
+	case IPC_VMI_REG_SCTLR:
+		write_sysreg(sctlr_el1, value);
+		break;
+	case IPC_VMI_REG_TTBR0:
+		write_sysreg(ttbr0_el1, value);
+		break;
+	case IPC_VMI_REG_TTBR1:
+		write_sysreg(ttbr1_el1, value);
+		break;
+	case IPC_VMI_REG_TCR:
+		write_sysreg(tcr_el1, value);
+		break;
+	default:
+		break;
+	}
+	a->sysreg_pending = 0;
 }

@@ -334,3 +334,28 @@ u32 arch_vcpu_fault_info(const struct vcpu_arch *a, u64 syndrome, u64 *gla)
 	*gla = fake_fault_gla;
 	return fake_fault_gla != 0 ? IPC_VMI_GLA_VALID : 0u;
 }
+
+u32 fake_trap_regs;
+u32 fake_reg_done_count, fake_reg_done_reg;
+u64 fake_reg_done_value;
+bool fake_reg_done_commit;
+
+u32 arch_vmi_regs_supported(void)
+{
+	return 0xfu;
+}
+
+void arch_vcpu_trap_regs(struct vcpu_arch *a, u32 mask)
+{
+	(void)a;
+	fake_trap_regs = mask;
+}
+
+void arch_vcpu_reg_write_done(struct vcpu_arch *a, u32 reg, u64 value, bool commit)
+{
+	a->pc += 4;
+	fake_reg_done_count++;
+	fake_reg_done_reg = reg;
+	fake_reg_done_value = value;
+	fake_reg_done_commit = commit;
+}

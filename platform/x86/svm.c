@@ -559,3 +559,23 @@ u32 arch_vcpu_fault_info(const struct vcpu_arch *a, u64 syndrome, u64 *gla)
 	(void)gla;
 	return (syndrome & NPF_INFO_GUEST_WALK) ? IPC_VMI_IN_GPT : 0u;
 }
+
+/** CR and MSR write intercepts are not wired to introspection yet (docs/introspection.md). */
+u32 arch_vmi_regs_supported(void)
+{
+	return 0;
+}
+
+void arch_vcpu_trap_regs(struct vcpu_arch *a, u32 mask)
+{
+	(void)a;
+	(void)mask;
+}
+
+void arch_vcpu_reg_write_done(struct vcpu_arch *a, u32 reg, u64 value, bool commit)
+{
+	(void)a;
+	(void)reg;
+	(void)value;
+	(void)commit;
+}

@@ -402,12 +402,64 @@ static void test_monitor_goes(void)
 	   "vmi: a service cannot be monitored");
 }
 
+static struct vcpu *reg_write(struct vcpu *v, u32 reg, u64 value, u64 old)
+{
+	struct trap t;
+	trap_init(&t, TRAP_REG_WRITE, 0x62000000u, "register write");
+	t.address = reg;
+	t.value = value;
+	t.arch_info = old;
+	return kernel_trap(v, &t);
+}
+
+static void test_regs(void)
+{
+	setup(R | W | X);
+	struct vcpu *vm = tsys_vcpu(m, 0);
+	EQ(vmi(2, IPC_VMI_ATTACH, 1, BADGE, 0, 0), STATUS_OK, "vmi regs: ATTACH");
+	EQ(vmi(2, IPC_VMI_MONITOR_REGS, 1u << 8, 0, 0, 0), STATUS_INVALID_ARG,
+	   "vmi regs: a register the platform cannot trap is invalid");
+	EQ(vmi(2, IPC_VMI_MONITOR_REGS, 1u << IPC_VMI_REG_TTBR0, 0, 0, 0), STATUS_OK,
+	   "vmi regs: watch TTBR0");
+	EQ(fake_trap_regs, 1u << IPC_VMI_REG_TTBR0, "vmi regs: the platform traps it");
+	struct vcpu *vg = monitor_waits();
+	u64 pc = vg->arch.pc;
+	fake_reg_done_count = 0;
+	OK(reg_write(vg, IPC_VMI_REG_TTBR0, 0x1000, 0x5000) == vm,
+	   "vmi regs: a TTBR0 write goes to the monitor");
+	EQ(vg->state, VCPU_BLOCKED_FAULT, "vmi regs: the vCPU waits, its write held");
+	EQ(fake_reg_done_count, 0u, "vmi regs: nothing written yet");
+	OK(reg(vm, IPC_REG_LABEL) == IPC_LABEL_VMI_REG && reg(vm, IPC_REG_CAP) == BADGE,
+	   "vmi regs: label VMI_REG, ATTACH's badge");
+	OK(reg(vm, IPC_REG_WORD0) == IPC_VMI_REG_TTBR0 && reg(vm, IPC_REG_WORD0 + 1) == 0x1000 &&
+	           reg(vm, IPC_REG_WORD0 + 2) == pc && reg(vm, IPC_REG_WORD0 + 4) == 0x5000,
+	   "vmi regs: w0 the register, w1 the new value, w2 the PC, w4 the old value");
+	OK(answer(IPC_VMI_SKIP, 0) == vg, "vmi regs: a SKIP answer runs the guest");
+	OK(fake_reg_done_count == 1 && !fake_reg_done_commit && vg->arch.pc == pc + 4,
+	   "vmi regs: the write dropped, the vCPU past the instruction");
+	OK(reg_write(vg, IPC_VMI_REG_TTBR0, 0x2000, 0x5000) == vm, "vmi regs: the next write too");
+	OK(answer(IPC_VMI_RETRY, 0) == vg && fake_reg_done_commit &&
+	           fake_reg_done_value == 0x2000 && fake_reg_done_reg == IPC_VMI_REG_TTBR0,
+	   "vmi regs: a RETRY answer performs it");
+	OK(reg_write(vg, IPC_VMI_REG_TCR, 0x77, 0) == vg && fake_reg_done_commit &&
+	           fake_reg_done_value == 0x77 && fake_reg_done_count == 3,
+	   "vmi regs: an unwatched register is written at once, no event");
+	OK(reg_write(vg, IPC_VMI_REG_TTBR0, 0x3000, 0x2000) == vm, "vmi regs: one more held");
+	trap_event(vm, TRAP_MEM_FAULT, 0xdead000, IPC_ACCESS_READ);
+	OK(kernel.partitions[m].stopped, "vmi regs: the monitor dies holding it");
+	OK(fake_reg_done_count == 4 && fake_reg_done_commit && fake_reg_done_value == 0x3000,
+	   "vmi regs: the held write is performed (Xen commits deferred writes)");
+	OK(vg->state == VCPU_READY || vg->state == VCPU_RUNNING, "vmi regs: the vCPU runs on");
+	EQ(fake_trap_regs, 0u, "vmi regs: and its writes are no longer trapped");
+}
+
 int main(void)
 {
 	test_rights();
 	test_events();
 	test_views();
 	test_monitor_goes();
+	test_regs();
 	free(ram);
 	return tap_finish();
 }

@@ -173,6 +173,10 @@ enum hc_number {
 	 *   running on a CPU right now is STATUS_BUSY (pause it on an event).
 	 * - CHANGE_GFN r3 = view (>= 1), r4 = page address, r5 = the page whose
 	 *   frame it shows in that view (IPC_VMI_GFN_RESET: its own again).
+	 * - MONITOR_REGS r3 = a mask of 1 << IPC_VMI_REG_*: writes of those
+	 *   registers become IPC_LABEL_VMI_REG events (0: none). A register the
+	 *   platform cannot trap is STATUS_INVALID_ARG (arm64: SCTLR, TTBR0,
+	 *   TTBR1, TCR through HCR_EL2.TVM; x86: none yet).
 	 * Nothing of the guest outside its RAM mappings can be touched.
 	 */
 	HC_VMI = 33,
@@ -320,6 +324,24 @@ enum cap_type {
 #define IPC_VMI_RETRY 0u
 #define IPC_VMI_SKIP 1u
 
+/**
+ * A VM's write of a register its monitor watches (HC_VMI MONITOR_REGS),
+ * delivered like IPC_LABEL_VMI_MEM while the vCPU waits, the write held:
+ * w0 = the register (IPC_VMI_REG_*), w1 = the value written, w2 = guest PC,
+ * w3 = vCPU index | its view << 32, w4 = the register's value before. The
+ * reply: w0 = IPC_VMI_RETRY performs the write, IPC_VMI_SKIP drops it; the
+ * vCPU goes on after the instruction either way; w1 as for VMI_MEM. If the
+ * monitor goes away first, the write is performed.
+ */
+#define IPC_LABEL_VMI_REG (IPC_LABEL_KERNEL | 5u)
+#define IPC_VMI_REG_SCTLR 0u
+#define IPC_VMI_REG_TTBR0 1u
+#define IPC_VMI_REG_TTBR1 2u
+#define IPC_VMI_REG_TCR 3u
+#define IPC_VMI_REG_CR0 8u
+#define IPC_VMI_REG_CR3 9u
+#define IPC_VMI_REG_CR4 10u
+
 /** HC_VMI operations (r2), views and limits. */
 #define IPC_VMI_ATTACH 0u
 #define IPC_VMI_DETACH 1u
@@ -329,6 +351,7 @@ enum cap_type {
 #define IPC_VMI_VIEW_DESTROY 5u
 #define IPC_VMI_VIEW_SWITCH 6u
 #define IPC_VMI_CHANGE_GFN 7u
+#define IPC_VMI_MONITOR_REGS 8u
 #define IPC_VMI_VIEWS 10u
 #define IPC_VMI_PROTECT_MAX 512u
 #define IPC_VMI_ALL_VCPUS 0xffffffffu

@@ -75,4 +75,21 @@ bool arch_vcpu_skip_insn(struct vcpu_arch *a, u64 arch_info);
  */
 u32 arch_vcpu_fault_info(const struct vcpu_arch *a, u64 syndrome, u64 *gla);
 
+/** The IPC_VMI_REG_* registers whose writes the platform can trap (a mask of 1 << reg). */
+u32 arch_vmi_regs_supported(void);
+
+/**
+ * Trap the vCPU's writes of the registers in mask (1 << IPC_VMI_REG_*) from its next entry
+ * (TRAP_REG_WRITE); 0 stops it. The vCPU is not running on another CPU now, or the change
+ * waits for its next entry there.
+ */
+void arch_vcpu_trap_regs(struct vcpu_arch *a, u32 mask);
+
+/**
+ * Finish a held register write (TRAP_REG_WRITE): perform it (commit) or drop it, and step
+ * the vCPU past the instruction. The vCPU is not running; the platform applies the value
+ * when it next enters (its registers may still be loaded on the CPU it last ran on).
+ */
+void arch_vcpu_reg_write_done(struct vcpu_arch *a, u32 reg, u64 value, bool commit);
+
 #endif /* ARCH_VCPU_H */

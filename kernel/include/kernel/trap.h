@@ -30,6 +30,12 @@ enum trap_kind {
 	TRAP_WFI,             /**< the guest waits for an interrupt it cannot get: a yield */
 	TRAP_WAIT_IRQ,        /**< the guest waits for a virtual interrupt (kernel/virq.h) */
 	TRAP_MMIO,            /**< a decoded load/store at an unmapped guest address (emulate.h) */
+	/**
+	 * A VM's write of a register its monitor watches (kernel/vmi.c): address = the
+	 * register (IPC_VMI_REG_*), value = the value written, arch_info = the value before.
+	 * The write is held and the PC not advanced: arch_vcpu_reg_write_done finishes it.
+	 */
+	TRAP_REG_WRITE,
 };
 
 struct trap {

@@ -41,6 +41,7 @@ struct vmi_state {
 	u16 views_used;  /**< bit k: view k exists (bit 0, the partition's own s2, always) */
 	u16 views_built; /**< bit k: views[k] has its tables (kept after a destroy) */
 	bool touched;    /**< some right of view 0 may differ from the manifest's */
+	u32 regs;        /**< registers whose writes are events (1 << IPC_VMI_REG_*) */
 	struct stage2 views[IPC_VMI_VIEWS]; /**< [0] unused */
 	struct vmi_remap remaps[VMI_REMAP_MAX];
 };
@@ -59,11 +60,15 @@ struct vcpu *vmi_call(struct vcpu *v);
  */
 bool vmi_fault(struct vcpu *v, const struct trap *t, struct vcpu **next);
 
-/** Whether v waits for a monitor's answer to an access event. */
+/** Whether v waits for a monitor's answer to an access or register event. */
 static inline bool vmi_waiting(const struct vcpu *v)
 {
-	return v->kernel_sender && v->kmsg.label == IPC_LABEL_VMI_MEM;
+	return v->kernel_sender &&
+	       (v->kmsg.label == IPC_LABEL_VMI_MEM || v->kmsg.label == IPC_LABEL_VMI_REG);
 }
+
+/** A held register write of v (TRAP_REG_WRITE): the event, or the write done at once. */
+struct vcpu *vmi_reg_write(struct vcpu *v, const struct trap *t);
 
 /** The monitor's reply (w0 action, w1 view + 1 or 0) to caller's event; caller may run. */
 void vmi_reply(struct vcpu *caller, u64 action, u64 view_plus1);

@@ -119,6 +119,11 @@ struct vcpu_arch {
 	u64 mmio_far;
 	/** An emulator refused its access: inject the data abort when it is next entered. */
 	u32 pending_dabt;
+	/** Registers whose writes its monitor watches (1 << IPC_VMI_REG_*; HCR_EL2.TVM). */
+	u32 vmi_regs;
+	/** A held write its monitor allowed: IPC_VMI_REG_* + 1 and the value, applied at entry. */
+	u32 sysreg_pending;
+	u64 sysreg_value;
 	struct arm64_el1_regs el1;
 	struct arm64_fp_regs fp __attribute__((aligned(16)));
 };

@@ -250,6 +250,35 @@ int svc_main(uint64_t arg)
 	        "view 0 cannot be destroyed");
 	say("passed: change_gfn and back; view 1 destroyed once unused, view 0 never\n");
 	answer_recv(r, IPC_VMI_SKIP, 0);
+	/* Doorbell 4: watch TTBR0 and TCR writes. */
+	e = decode(r);
+	require(e.addr == DB + 32, "doorbell 4");
+	require(vmi(MON_GUEST, IPC_VMI_MONITOR_REGS, 1u << IPC_VMI_REG_CR0, 0, 0, 0, NULL) ==
+	                STATUS_INVALID_ARG,
+	        "an x86 register on arm64 is invalid");
+	require(vmi(MON_GUEST, IPC_VMI_MONITOR_REGS,
+	            (1u << IPC_VMI_REG_TTBR0) | (1u << IPC_VMI_REG_TCR), 0, 0, 0,
+	            NULL) == STATUS_OK,
+	        "MONITOR_REGS TTBR0 and TCR");
+	answer_recv(r, IPC_VMI_SKIP, 0);
+	/* Register phase: deny the first TTBR0 write, allow the second. */
+	require(r[0] == STATUS_OK && r[2] == IPC_LABEL_VMI_REG && r[1] == MON_BADGE,
+	        "a register event (label VMI_REG)");
+	require(r[3] == IPC_VMI_REG_TTBR0 && r[4] == 0x1000 && r[5] >= RAM_LO && r[5] < RAM_HI &&
+	                r[7] == 0x5000,
+	        "TTBR0 written 0x1000 over 0x5000, from the VM's code");
+	say("passed: the VM's TTBR0 write caught with old and new values; denied\n");
+	answer_recv(r, IPC_VMI_SKIP, 0);
+	require(r[2] == IPC_LABEL_VMI_REG && r[3] == IPC_VMI_REG_TTBR0 && r[4] == 0x2000 &&
+	                r[7] == 0x5000,
+	        "TTBR0 written 0x2000, still 0x5000 before");
+	answer_recv(r, IPC_VMI_RETRY, 0);
+	/* Doorbell 5: stop watching. */
+	e = decode(r);
+	require(e.addr == DB + 40, "doorbell 5: no event for MAIR or TTBR1 came first");
+	require(vmi(MON_GUEST, IPC_VMI_MONITOR_REGS, 0, 0, 0, 0, NULL) == STATUS_OK, "stop");
+	say("passed: register events: TTBR0 denied then allowed; MAIR and TTBR1 not reported\n");
+	answer_recv(r, IPC_VMI_SKIP, 0);
 	/* Phase 6: the next event is held while the monitor dies. */
 	e = decode(r);
 	require(e.addr == PROT && e.view == 0, "phase 6: a write at PROT");
@@ -291,6 +320,23 @@ int svc_main(uint64_t arg)
 	require(rd(PROT) == 0xe, "phase 5: its own frame again in view 0");
 	require(rd(DB + 8) == 0 && rd(DB + 16) == 0, "the doorbell writes were all denied");
 	say("passed: back in view 0 with its own frame; doorbell writes all denied\n");
+	__asm__ volatile("msr ttbr0_el1, %0" ::"r"(UINT64_C(0x5000)));
+	wr(DB + 32, 1);
+	__asm__ volatile("msr ttbr0_el1, %0" ::"r"(UINT64_C(0x1000)));
+	uint64_t ttbr0;
+	__asm__ volatile("mrs %0, ttbr0_el1" : "=r"(ttbr0));
+	require(ttbr0 == 0x5000, "the denied TTBR0 write left it as it was");
+	__asm__ volatile("msr ttbr0_el1, %0" ::"r"(UINT64_C(0x2000)));
+	__asm__ volatile("mrs %0, ttbr0_el1" : "=r"(ttbr0));
+	require(ttbr0 == 0x2000, "the allowed TTBR0 write landed");
+	uint64_t mair, ttbr1;
+	__asm__ volatile("msr mair_el1, %0" ::"r"(UINT64_C(0x44)));
+	__asm__ volatile("msr ttbr1_el1, %0" ::"r"(UINT64_C(0x3000)));
+	__asm__ volatile("mrs %0, mair_el1" : "=r"(mair));
+	__asm__ volatile("mrs %0, ttbr1_el1" : "=r"(ttbr1));
+	require(mair == 0x44 && ttbr1 == 0x3000, "MAIR and TTBR1 (trapped, not watched) landed");
+	wr(DB + 40, 1);
+	say("passed: its TTBR0 write was denied, the next allowed; MAIR and TTBR1 written\n");
 	wr(PROT, 0x60);
 	require(rd(PROT) == 0x60, "phase 6: the write held by the dead monitor landed");
 	wr(DB, 0x61);

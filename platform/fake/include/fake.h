@@ -18,7 +18,12 @@ extern u32 fake_kicks;            /**< plat_cpu_kick calls */
 extern u32 fake_flushes;          /**< arch_stage2_flush calls */
 extern u32 fake_ipa_flushes;      /**< arch_stage2_invalidate_ipa calls */
 extern u64 fake_last_flushed_ipa; /**< the IPA of the last of them */
-extern u64 fake_fault_gla;        /**< what arch_vcpu_fault_gla reports (0: unknown) */
+extern u64 fake_fault_gla;        /**< what arch_vcpu_fault_info reports (0: unknown) */
+extern u32 fake_trap_regs;        /**< the last arch_vcpu_trap_regs mask */
+extern u32 fake_reg_done_count;   /**< arch_vcpu_reg_write_done calls, and the last one's: */
+extern u32 fake_reg_done_reg;
+extern u64 fake_reg_done_value;
+extern bool fake_reg_done_commit;
 extern u32 fake_lpi_calls, fake_lpi_last_vcpu, fake_lpi_last_intid, fake_lpi_last_op;
 extern u32 fake_setup_calls;          /**< arch_partition_setup calls */
 extern u32 fake_setup_irqs;           /**< interrupts passed to it, summed */

@@ -167,6 +167,10 @@ extern bool arm64_has_sme;
 extern bool arm64_has_ras;
 extern u32 arm64_ich_apr_count;
 void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next);
+
+/** Write the held register write its monitor allowed (vcpu_arch.sysreg_pending) into v's
+ *  EL1 registers, loaded on this CPU. */
+void arm64_vcpu_apply_sysreg(struct vcpu *v);
 /**
  * Give up what this CPU holds of a vCPU the core placed on another CPU: the EL1
  * registers or GIC state a VM left here for a service (vm_owner, gic_owner), saved,
