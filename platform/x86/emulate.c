@@ -139,3 +139,70 @@ void x86_emul_exit(struct vcpu_arch *a)
 		a->exit_work |= VCPU_EXIT_EVENT;
 	}
 }
+
+/** IPC_VMI_REG_* of control register cr (0, 3 or 4). */
+static u32 cr_reg(u32 cr)
+{
+	return cr == 0 ? IPC_VMI_REG_CR0 : cr == 3 ? IPC_VMI_REG_CR3 : IPC_VMI_REG_CR4;
+}
+
+static u64 *cr_field(struct vmcb_save *s, u32 reg)
+{
+	return reg == IPC_VMI_REG_CR0 ? &s->cr0 : reg == IPC_VMI_REG_CR3 ? &s->cr3 : &s->cr4;
+}
+
+bool x86_emul_cr_write(struct vcpu *v, u32 cr, struct trap *t)
+{
+	struct vmcb *vm = &v->arch.vmcb;
+	enum insn_mode mode = x86_guest_insn_mode(&vm->save);
+	u8 b[INSN_MAX_LEN];
+	const struct x86_guest_paging pg = {
+		.cr0 = vm->save.cr0, .cr3 = vm->save.cr3, .cr4 = vm->save.cr4, .efer = vm->save.efer
+	};
+	u64 lin = mode == INSN_MODE_64 ? vm->save.rip :
+	                                 (vm->save.cs.base + vm->save.rip) & 0xffffffffu;
+	spin_lock(&kernel_lock); /* the nested tables hold still during the walk */
+	u32 n = x86_guest_read(&v->part->s2, &pg, lin, b, sizeof(b));
+	spin_unlock(&kernel_lock);
+	u32 i = 0, rex = 0;
+	if (mode == INSN_MODE_64 && i < n && (b[i] & 0xf0u) == 0x40u)
+		rex = b[i++];
+	u64 value;
+	if (i + 1u < n && b[i] == 0x0fu && b[i + 1u] == 0x06u && cr == 0) {
+		value = vm->save.cr0 & ~UINT64_C(8); /* CLTS: CR0.TS cleared */
+		i += 2u;
+	} else if (i + 2u < n && b[i] == 0x0fu && b[i + 1u] == 0x22u && (b[i + 2u] >> 6) == 3u &&
+	           ((b[i + 2u] >> 3) & 7u) + ((rex & 4u) ? 8u : 0u) == cr) {
+		/* MOV CRn, r64 (0F 22 /r, mod 3): REX.R extends CRn, REX.B the register. */
+		u32 gpr = (b[i + 2u] & 7u) + ((rex & 1u) ? 8u : 0u);
+		value = *x86_guest_gpr(&v->arch, gpr);
+		if (mode != INSN_MODE_64)
+			value &= 0xffffffffu;
+		i += 3u;
+	} else {
+		return false; /* LMSW, or not what the intercept says: a plain fault */
+	}
+	v->arch.cr_len = (u8)i;
+	t->kind = TRAP_REG_WRITE;
+	t->address = cr_reg(cr);
+	t->value = value;
+	t->arch_info = *cr_field(&vm->save, cr_reg(cr));
+	return true;
+}
+
+void arch_vcpu_reg_write_done(struct vcpu_arch *a, u32 reg, u64 value, bool commit)
+{
+	struct vmcb_save *s = &a->vmcb.save;
+	s->rip += a->cr_len;
+	if (!commit)
+		return;
+	*cr_field(s, reg) = value;
+	if (reg == IPC_VMI_REG_CR0) {
+		/* What the MOV would have done to EFER.LMA (APM vol 2 14.6.1). */
+		if ((s->efer & X86_EFER_LME) && (value & X86_CR0_PG))
+			s->efer |= X86_EFER_LMA;
+		else
+			s->efer &= ~X86_EFER_LMA;
+	}
+	a->ran_on = 0; /* its translations may change: the ASID is flushed at its next entry */
+}

@@ -392,6 +392,13 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 		t.what = "MSR access";
 		t.syndrome = v->arch.gpr[X86_REG_RCX];
 		break;
+	case VMEXIT_CR_WRITE_BASE + 0:
+	case VMEXIT_CR_WRITE_BASE + 3:
+	case VMEXIT_CR_WRITE_BASE + 4:
+		/* A control register its monitor watches (kernel/vmi.c). */
+		t.what = "control register write (not decoded)";
+		(void)x86_emul_cr_write(v, (u32)(code - VMEXIT_CR_WRITE_BASE), &t);
+		break;
 	case VMEXIT_INVALID:
 		/* VMRUN refused the state the guest left in its VMCB (§15.5.1). */
 		t.what = "invalid guest state";
@@ -560,22 +567,20 @@ u32 arch_vcpu_fault_info(const struct vcpu_arch *a, u64 syndrome, u64 *gla)
 	return (syndrome & NPF_INFO_GUEST_WALK) ? IPC_VMI_IN_GPT : 0u;
 }
 
-/** CR and MSR write intercepts are not wired to introspection yet (docs/introspection.md). */
+/** CR0, CR3 and CR4 writes, through the VMCB's CR write intercepts (APM vol 2 15.9). */
 u32 arch_vmi_regs_supported(void)
 {
-	return 0;
+	return (1u << IPC_VMI_REG_CR0) | (1u << IPC_VMI_REG_CR3) | (1u << IPC_VMI_REG_CR4);
 }
 
 void arch_vcpu_trap_regs(struct vcpu_arch *a, u32 mask)
 {
-	(void)a;
-	(void)mask;
-}
-
-void arch_vcpu_reg_write_done(struct vcpu_arch *a, u32 reg, u64 value, bool commit)
-{
-	(void)a;
-	(void)reg;
-	(void)value;
-	(void)commit;
+	u32 w = 0;
+	if (mask & (1u << IPC_VMI_REG_CR0))
+		w |= 1u << 16;
+	if (mask & (1u << IPC_VMI_REG_CR3))
+		w |= 1u << (16 + 3);
+	if (mask & (1u << IPC_VMI_REG_CR4))
+		w |= 1u << (16 + 4);
+	a->vmcb.ctrl.intercept_cr = (a->vmcb.ctrl.intercept_cr & 0xffffu) | w;
 }

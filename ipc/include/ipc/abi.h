@@ -176,7 +176,7 @@ enum hc_number {
 	 * - MONITOR_REGS r3 = a mask of 1 << IPC_VMI_REG_*: writes of those
 	 *   registers become IPC_LABEL_VMI_REG events (0: none). A register the
 	 *   platform cannot trap is STATUS_INVALID_ARG (arm64: SCTLR, TTBR0,
-	 *   TTBR1, TCR through HCR_EL2.TVM; x86: none yet).
+	 *   TTBR1, TCR through HCR_EL2.TVM; x86: CR0, CR3, CR4).
 	 * Nothing of the guest outside its RAM mappings can be touched.
 	 */
 	HC_VMI = 33,

@@ -72,6 +72,8 @@ struct vcpu_arch {
 	/** How the vector in inj_vector was handed to the guest for this trip (vapic.c). */
 	uint8_t inj_how;
 	uint8_t inj_vector;
+	/** The length of its MOV-to-CR held for its monitor (emulate.c, kernel/vmi.c). */
+	uint8_t cr_len;
 } __attribute__((aligned(4096)));
 
 _Static_assert(__builtin_offsetof(struct vcpu_arch, gpr) == VCPU_ARCH_GPR_OFFSET, "svm_entry.S");

@@ -23,6 +23,12 @@
  */
 bool x86_emul_decode(struct vcpu *v, struct insn_mmio *d, enum insn_mode *mode);
 
+/**
+ * v exited on a write of CR0, CR3 or CR4 its monitor watches: decode the MOV-to-CR (or CLTS)
+ * at its RIP into t (TRAP_REG_WRITE); false for a form it does not decode (LMSW).
+ */
+bool x86_emul_cr_write(struct vcpu *v, u32 cr, struct trap *t);
+
 /** t holds v's nested page fault: make it TRAP_MMIO if the instruction decodes. */
 void x86_emul_npf(struct vcpu *v, struct trap *t);
 

@@ -11,7 +11,9 @@
 #include <x86/insn_decode.h>
 
 #define X86_CR0_PE (UINT64_C(1) << 0)
+#define X86_EFER_LME (UINT64_C(1) << 8)
 #define X86_EFER_LMA (UINT64_C(1) << 10)
+#define X86_CR0_PG (UINT64_C(1) << 31)
 /** CS attributes in the VMCB: descriptor bits 55:52 sit in 11:8 (L = 53, D = 54). */
 #define X86_CS_ATTRIB_L (1u << 9)
 #define X86_CS_ATTRIB_D (1u << 10)

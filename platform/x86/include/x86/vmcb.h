@@ -178,6 +178,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "vmcb layout");
 
 /* Exit codes (APM vol 2, appendix C). */
 #define VMEXIT_DR_BASE 0x20u
+#define VMEXIT_CR_WRITE_BASE 0x10u /**< + n: a write of CRn (APM vol 2 appendix C) */
 #define VMEXIT_EXCP_BASE 0x40u
 #define VMEXIT_INTR 0x60u
 #define VMEXIT_NMI 0x61u

@@ -45,6 +45,17 @@ int svc_main(uint64_t arg)
 	wr(DB + 24, 1);
 	check(rd(PROT) == 0xe && rd(DB + 8) == 0 && rd(DB + 16) == 0,
 	      "back in view 0 with its own frame; doorbell writes all denied");
+	uint64_t cr4, now;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	wr(DB + 32, 1);
+	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4 | 4u) : "memory"); /* TSD */
+	__asm__ volatile("mov %%cr4, %0" : "=r"(now));
+	check(now == cr4, "its CR4 write was denied: DENY keeps the old CR4 value");
+	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4 | 4u) : "memory");
+	__asm__ volatile("mov %%cr4, %0" : "=r"(now));
+	check(now == (cr4 | 4u), "the next one was allowed");
+	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4) : "memory");
+	wr(DB + 40, 1);
 	wr(PROT, 0x60);
 	check(rd(PROT) == 0x60, "its monitor died holding its write: the write landed");
 	wr(DB, 0x61);

@@ -111,6 +111,39 @@ int svc_main(uint64_t arg)
 	        "an 11th view is invalid");
 	svc_printf("passed: change_gfn and back; view 1 destroyed once unused, view 0 never\n");
 	e = answer(&m, IPC_VMI_SKIP, 0);
+	/* Doorbell 4: watch CR4 writes; deny the first, allow the next two. */
+	require(e.addr == DB + 32, "doorbell 4");
+	require(vmi(MON_GUEST, IPC_VMI_MONITOR_REGS, 1u << IPC_VMI_REG_TTBR0, 0, 0, 0, NULL) ==
+	                STATUS_INVALID_ARG,
+	        "an arm64 register on x86 is invalid");
+	require(vmi(MON_GUEST, IPC_VMI_MONITOR_REGS, 1u << IPC_VMI_REG_CR4, 0, 0, 0, NULL) ==
+	                STATUS_OK,
+	        "MONITOR_REGS CR4");
+	m = (struct msg){ .label = 0, .w = { IPC_VMI_SKIP, 0 } };
+	enum status s = svc_reply_recv(MON_EP_RECV, &m);
+	require(s == STATUS_OK && m.label == IPC_LABEL_VMI_REG && m.w[0] == IPC_VMI_REG_CR4 &&
+	                m.w[1] == (m.w[4] | 4u) && !(m.w[4] & 4u) && m.w[2] >= RAM_LO &&
+	                m.w[2] < RAM_HI,
+	        "a CR4 event: TSD set over the old value, from the VM's code");
+	uint64_t old = m.w[4];
+	svc_printf("passed: the VM's CR4 write caught with old and new values; denied\n");
+	m = (struct msg){ .label = 0, .w = { IPC_VMI_SKIP, 0 } };
+	s = svc_reply_recv(MON_EP_RECV, &m);
+	require(s == STATUS_OK && m.label == IPC_LABEL_VMI_REG && m.w[1] == (old | 4u) &&
+	                m.w[4] == old,
+	        "the same write again, CR4 unchanged before it");
+	m = (struct msg){ .label = 0, .w = { IPC_VMI_RETRY, 0 } };
+	s = svc_reply_recv(MON_EP_RECV, &m);
+	require(s == STATUS_OK && m.label == IPC_LABEL_VMI_REG && m.w[1] == old &&
+	                m.w[4] == (old | 4u),
+	        "the VM puts CR4 back: the allowed value was in force before it");
+	m = (struct msg){ .label = 0, .w = { IPC_VMI_RETRY, 0 } };
+	s = svc_reply_recv(MON_EP_RECV, &m);
+	e = decode(&m, s);
+	require(e.addr == DB + 40, "doorbell 5");
+	require(vmi(MON_GUEST, IPC_VMI_MONITOR_REGS, 0, 0, 0, 0, NULL) == STATUS_OK, "stop");
+	svc_printf("passed: register events: CR4 denied (the old value kept), then allowed\n");
+	e = answer(&m, IPC_VMI_SKIP, 0);
 	require(e.addr == PROT && e.view == 0, "phase 6: a write at PROT");
 	svc_printf("dies holding the VM's write\n");
 	wr(MON_STATE, 0xdead);
