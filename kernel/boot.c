@@ -130,7 +130,7 @@ static void boot_build_memory(struct partition *p, const struct cfg_partition *c
 	const struct config *cfg = &kernel.cfg;
 	if (!stage2_init(&p->s2, p->id + 1u))
 		boot_fail("stage-2 table pool exhausted");
-	vmi_init(p);
+	vmi_init(p, vmi_quota(&kernel.cfg, p->id));
 	for (u32 m = 0; m < cp->mapping_count; m++) {
 		const struct cfg_mapping *map = &cp->mappings[m];
 		const struct cfg_region *r = &cfg->regions[map->region];
@@ -230,6 +230,15 @@ struct vcpu *boot_build_system(const struct boot_info *bi)
 	kernel.partition_count = kernel.cfg.partition_count;
 	for (u32 i = 0; i < kernel.partition_count; i++)
 		boot_build_partition(i, bi);
+	/* The tables reserved for introspection must be there when a monitor asks for them. */
+	u32 reserved = 0;
+	for (u32 i = 0; i < kernel.partition_count; i++)
+		reserved += kernel.partitions[i].vmi.tables_left;
+	if (reserved > stage2_pool_free()) {
+		kprintf("[hyp] stage-2 tables reserved for introspection: %u, left in the pool: %u\n",
+		        reserved, stage2_pool_free());
+		boot_fail("stage-2 table quotas (stage2-tables) exceed the pool");
+	}
 	emul_setup();
 	for (u32 i = 0; i < kernel.vcpu_count; i++) {
 		struct vcpu *v = &kernel.vcpus[i];
@@ -239,9 +248,10 @@ struct vcpu *boot_build_system(const struct boot_info *bi)
 		else
 			sched_make_ready(v);
 	}
-	kprintf("[hyp] %u partitions, %u vCPUs, %u endpoints, %u notifications; %u stage-2 pages free\n",
+	kprintf("[hyp] %u partitions, %u vCPUs, %u endpoints, %u notifications; %u stage-2 pages "
+	        "free, %u of them reserved for introspection\n",
 	        kernel.partition_count, kernel.vcpu_count, kernel.cfg.endpoint_count,
-	        kernel.cfg.notification_count, stage2_pool_free());
+	        kernel.cfg.notification_count, stage2_pool_free(), reserved);
 	__atomic_store_n(&boot_done, true, __ATOMIC_RELEASE);
 	return sched_next(arch_cpu_index(), NULL, false);
 }

@@ -447,42 +447,6 @@ bool stage2_protect(const struct stage2 *s2, ipaddr_t ipa, u64 size, u32 rights,
 	return ok;
 }
 
-/**
- * The level-3 table holding the page entry of ipa, splitting the 1 GiB or 2 MiB block that
- * translates it first (one split a level, one table each); NULL if ipa is unmapped or a
- * split cannot be made.
- */
-/*@ requires \valid_read(s2) && \valid(tables);
-    requires stage2_pool_used <= STAGE2_POOL_PAGES;
-    requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
-    requires \separated(tables, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
-    assigns *tables, stage2_pool_used,
-            stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
-    ensures stage2_pool_used <= STAGE2_POOL_PAGES;
-    ensures \result == \null || s2_pool_table(\result);
-*/
-static u64 *stage2_page_table(const struct stage2 *s2, u64 ipa, u32 *tables)
-{
-	u32 level = 0;
-	u64 *table = stage2_leaf_table(s2, ipa, &level);
-	/*@ loop invariant table == \null || (s2_pool_table(table) && 1 <= level <= 3);
-	    loop invariant stage2_pool_used <= STAGE2_POOL_PAGES;
-	    loop invariant 0 <= n <= 2;
-	    loop assigns n, table, level, *tables, stage2_pool_used,
-	      stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
-	    loop variant 2 - n;
-	*/
-	for (u32 n = 0; n < 2u && table != NULL && level < STAGE2_LEVELS - 1u; n++) {
-		if (*tables == 0 || !stage2_split(s2, table, stage2_index(ipa, level), level))
-			return NULL;
-		*tables -= 1u;
-		table = stage2_leaf_table(s2, ipa, &level);
-	}
-	if (table == NULL || level != STAGE2_LEVELS - 1u)
-		return NULL;
-	return table;
-}
-
 /*@ requires \valid_read(s2) && \valid(tables);
     requires stage2_pool_used <= STAGE2_POOL_PAGES;
     requires \separated(s2, &stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1]);
@@ -498,8 +462,23 @@ bool stage2_remap(const struct stage2 *s2, ipaddr_t ipa, paddr_t pa, u32 rights,
 	if (!is_page_aligned(ipa.ipa) || !is_page_aligned(pa.pa) ||
 	    ipa.ipa >= (UINT64_C(1) << STAGE2_IPA_BITS))
 		return false;
-	u64 *table = stage2_page_table(s2, ipa.ipa, tables);
-	if (table == NULL)
+	/* Down to the page's level-3 table: the 1 GiB or 2 MiB block over it split first. */
+	u32 level = 0;
+	u64 *table = stage2_leaf_table(s2, ipa.ipa, &level);
+	/*@ loop invariant table == \null || (s2_pool_table(table) && 1 <= level <= 3);
+	    loop invariant stage2_pool_used <= STAGE2_POOL_PAGES;
+	    loop invariant 0 <= n <= 2;
+	    loop assigns n, table, level, *tables, stage2_pool_used,
+	      stage2_pool[0 .. STAGE2_POOL_PAGES - 1][0 .. STAGE2_ENTRIES - 1];
+	    loop variant 2 - n;
+	*/
+	for (u32 n = 0; n < 2u && table != NULL && level < STAGE2_LEVELS - 1u; n++) {
+		if (*tables == 0 || !stage2_split(s2, table, stage2_index(ipa.ipa, level), level))
+			return false;
+		*tables -= 1u;
+		table = stage2_leaf_table(s2, ipa.ipa, &level);
+	}
+	if (table == NULL || level != STAGE2_LEVELS - 1u)
 		return false;
 	const u32 i = stage2_index(ipa.ipa, STAGE2_LEVELS - 1u);
 	/* A new output address: break-before-make (D8.16.1). */

@@ -11,13 +11,30 @@
 
 #define VMI_RWX (IPC_ACCESS_READ | IPC_ACCESS_WRITE | IPC_ACCESS_EXEC)
 
-void vmi_init(struct partition *g)
+void vmi_init(struct partition *g, u32 tables)
 {
 	g->vmi = (struct vmi_state){ 0 };
 	g->vmi.monitor = CFG_NONE;
 	g->vmi.endpoint = CFG_NONE;
-	g->vmi.tables_left = VMI_TABLE_QUOTA;
+	g->vmi.tables_left = tables;
 	g->vmi.views_used = 1u;
+}
+
+u32 vmi_quota(const struct config *cfg, u32 id)
+{
+	const struct cfg_partition *cp = &cfg->partitions[id];
+	if (cp->type == PARTITION_SERVICE)
+		return 0;
+	if (cp->stage2_tables != CFG_NONE)
+		return cp->stage2_tables;
+	for (u32 q = 0; q < cfg->partition_count; q++)
+		for (u32 c = 0; c < cfg->partitions[q].cap_count; c++) {
+			const struct cfg_cap *cc = &cfg->partitions[q].caps[c];
+			if (cc->type == CAP_GUEST && cc->object == id &&
+			    (cc->rights & RIGHT_GUEST_MONITOR) != 0)
+				return VMI_TABLE_QUOTA;
+		}
+	return 0;
 }
 
 /** The guest's RAM mapping (a private or shared region, never a device) holding the range. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <kernel/print.h>
+#include <kernel/stage2.h>
 
 #include "manifest_internal.h"
 
@@ -275,10 +276,10 @@ static void mf_parse_partition_children(struct manifest_ctx *c, u32 pi, int node
 static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 {
 	static const char *const props[] = {
-		"compatible",      "type",         "image",      "entry",
-		"vcpus",           "weight",       "cap",        "fault-handler",
-		"fault-badge",     "sched-policy", "sched-cpus", "device-tree",
-		"device-tree-ipa", "restartable",  "lpis",       NULL
+		"compatible",    "type",        "image",           "entry",       "vcpus",
+		"weight",        "cap",         "fault-handler",   "fault-badge", "sched-policy",
+		"sched-cpus",    "device-tree", "device-tree-ipa", "restartable", "lpis",
+		"stage2-tables", NULL
 	};
 	static const char *const types[] = { "service", "vm", "pvh" };
 	struct config *cfg = c->cfg;
@@ -334,6 +335,14 @@ static void mf_parse_partition(struct manifest_ctx *c, u32 pi, int node)
 		mf_error(c, node, "lpis", "%u: a VM's LPIs are 1..%u (a virtual ITS's targets)",
 		         p->lpi_count, CFG_LPI_MAX);
 		p->lpi_count = 0;
+	}
+	p->stage2_tables = CFG_NONE;
+	if (mf_u32(c, node, "stage2-tables", false, &p->stage2_tables) == MF_OK &&
+	    (p->stage2_tables > STAGE2_POOL_PAGES || p->type == PARTITION_SERVICE)) {
+		mf_error(c, node, "stage2-tables",
+		         "%u: a VM's introspection tables are 0..%u (and a service has none)",
+		         p->stage2_tables, STAGE2_POOL_PAGES);
+		p->stage2_tables = CFG_NONE;
 	}
 	p->weight = 256;
 	if (mf_u32(c, node, "weight", false, &p->weight) == MF_OK &&

@@ -39,6 +39,7 @@ static void setup(u32 guest_rights)
 	cfg->partitions[g].mappings[0].ipa = GRAM;
 	cfg->partitions[g].mappings[0].rights = guest_rights;
 	cfg->partitions[g].entry = GRAM;
+	cfg->partitions[g].stage2_tables = 64;          /* the manifest's `stage2-tables` */
 	cfg->partitions[g].vcpus[1].hard_affinity = 2u; /* vCPU 1 on CPU 1, the rest on 0 */
 	cfg->partitions[g].vcpus[0].hard_affinity = 1u;
 	cfg->partitions[m].vcpus[0].hard_affinity = 1u;
@@ -246,7 +247,7 @@ static void test_events(void)
 	vmi(2, IPC_VMI_PROTECT, 0, GRAM, 0x1000, R);
 	vg = monitor_waits();
 	pc = vg->arch.pc;
-	fault(vg, GRAM, W);
+	OK(fault(vg, GRAM, W) == vm, "vmi: (an event)");
 	OK(answer(0x777, 0x999) == vg, "vmi: a garbage answer runs the guest");
 	OK(vg->arch.pc == pc && vg->view == 0, "vmi: as a retry in the same view");
 }

@@ -45,6 +45,8 @@ static void dump_partition(const struct config *cfg, u32 pi)
 	       (unsigned long long)p->sched_cpus);
 	if (p->dtb[0] != '\0')
 		printf("  device-tree %s at 0x%llx\n", p->dtb, (unsigned long long)p->dtb_ipa);
+	if (p->stage2_tables != CFG_NONE)
+		printf("  stage2-tables %u\n", p->stage2_tables);
 	for (u32 v = 0; v < p->vcpu_count; v++)
 		printf("  vcpu %u hard 0x%llx soft 0x%llx\n", v,
 		       (unsigned long long)p->vcpus[v].hard_affinity,

@@ -133,7 +133,12 @@ struct cfg_partition {
 	char initrd[CFG_NAME_MAX];
 	u64 image_offset;
 	u64 initrd_ipa;
-	u32 lpi_count;   /**< LPIs of its virtual GIC (manifest `lpis`; 0: none) */
+	u32 lpi_count; /**< LPIs of its virtual GIC (manifest `lpis`; 0: none) */
+	/**
+	 * Stage-2 tables reserved at boot for its introspection views and block splits
+	 * (manifest `stage2-tables`); CFG_NONE: the default (kernel/vmi.h).
+	 */
+	u32 stage2_tables;
 	u32 weight;      /**< scheduling weight, 1..65535 (default 256) */
 	u32 cap_percent; /**< scheduling cap, 0 = none */
 	u32 vcpu_count;

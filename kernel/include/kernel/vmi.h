@@ -23,7 +23,11 @@ struct trap;
 
 /** change_gfn entries a guest may have at once, over all its views. */
 #define VMI_REMAP_MAX 32u
-/** Stage-2 tables a guest's views and splits may take from the pool, over its life. */
+/**
+ * Stage-2 tables reserved at boot for a VM that some partition may monitor (it holds a guest
+ * capability with the monitor right over it), unless its manifest says `stage2-tables`: its
+ * views and block splits take them from the pool, over its life.
+ */
 #define VMI_TABLE_QUOTA 64u
 
 struct vmi_remap {
@@ -46,8 +50,11 @@ struct vmi_state {
 	struct vmi_remap remaps[VMI_REMAP_MAX];
 };
 
-/** Boot: no monitor, view 0 only. */
-void vmi_init(struct partition *g);
+/** Boot: no monitor, view 0 only, `tables` reserved for it (vmi_quota). */
+void vmi_init(struct partition *g, u32 tables);
+
+/** The tables to reserve for partition id at boot (its manifest's, or the default). */
+u32 vmi_quota(const struct config *cfg, u32 id);
 
 /** HC_VMI. */
 struct vcpu *vmi_call(struct vcpu *v);

@@ -78,15 +78,15 @@ static inline void dsb_sy(void)
 #define EC_BRK64 0x3cu
 
 /* Data/instruction abort ISS, DDI 0487 D13.2.37 (ISS encoding for aborts). */
-#define ISS_WNR (UINT64_C(1) << 6)        /**< the access was a write */
-#define ISS_ISV (UINT64_C(1) << 24)       /**< SAS, SSE, SRT, SF and AR are valid */
-#define ISS_SAS(esr) (((esr) >> 22) & 3u) /**< access size: 1 << SAS bytes */
-#define ISS_SSE (UINT64_C(1) << 21)       /**< a load sign-extends */
-#define ISS_SF (UINT64_C(1) << 15)        /**< the register is 64-bit (Xt, not Wt) */
-#define ISS_S1PTW (UINT64_C(1) << 7)      /**< stage-2 fault on a stage-1 walk */
-#define ISS_FNV (UINT64_C(1) << 10)       /**< FAR_EL2 is not valid */
-#define PAR_F UINT64_C(1)                             /**< PAR_EL1: the AT walk failed */
-#define PAR_PA_MASK UINT64_C(0x0000fffffffff000)       /**< PAR_EL1.PA, bits [47:12] */
+#define ISS_WNR (UINT64_C(1) << 6)               /**< the access was a write */
+#define ISS_ISV (UINT64_C(1) << 24)              /**< SAS, SSE, SRT, SF and AR are valid */
+#define ISS_SAS(esr) (((esr) >> 22) & 3u)        /**< access size: 1 << SAS bytes */
+#define ISS_SSE (UINT64_C(1) << 21)              /**< a load sign-extends */
+#define ISS_SF (UINT64_C(1) << 15)               /**< the register is 64-bit (Xt, not Wt) */
+#define ISS_S1PTW (UINT64_C(1) << 7)             /**< stage-2 fault on a stage-1 walk */
+#define ISS_FNV (UINT64_C(1) << 10)              /**< FAR_EL2 is not valid */
+#define PAR_F UINT64_C(1)                        /**< PAR_EL1: the AT walk failed */
+#define PAR_PA_MASK UINT64_C(0x0000fffffffff000) /**< PAR_EL1.PA, bits [47:12] */
 #define ISS_FSC_MASK 0x3fu
 #define FSC_TYPE(fsc) ((fsc)&0x3cu)
 #define FSC_TRANSLATION 0x04u
