@@ -140,6 +140,17 @@ static void burn(struct c2_sched *s, struct c2_vcpu *v, uint64_t delta)
 		v->budget -= (int64_t)delta;
 }
 
+static void reset_credit(struct c2_sched *s, uint32_t rq, int64_t head);
+
+/**
+ * Charges every running vCPU up to now. One found running more than MAX_TIMER past the end
+ * of the slice it was given ran alone: the kernel ends a slice within microseconds while
+ * another vCPU waits for the CPU, and not at all for a lone runner (no tick). Xen's timer
+ * would have ended it, picked it again and, its credit spent, reset the runqueue's credit;
+ * that is done here, once, with the catch-up of the reset's m, so that a vCPU coming back
+ * from a long run alone does not owe all of it to the vCPUs it meets next (they would run
+ * alone for about as long as it did).
+ */
 static void charge_all(struct c2_sched *s, uint64_t now)
 {
 	for (uint32_t c = 0; c < SCHED_MAX_CPUS; c++) {
@@ -147,8 +158,12 @@ static void charge_all(struct c2_sched *s, uint64_t now)
 		uint64_t delta = now - pc->charged_to;
 		if (delta > DELTA_MAX)
 			delta = DELTA_MAX;
-		if (pc->cur != SCHED_NO_VCPU)
-			burn(s, &s->vcpu[pc->cur], delta);
+		if (pc->cur != SCHED_NO_VCPU) {
+			struct c2_vcpu *v = &s->vcpu[pc->cur];
+			burn(s, v, delta);
+			if (now > pc->slice_end + (uint64_t)C2_MAX_TIMER && v->credit <= 0)
+				reset_credit(s, v->rq, v->credit);
+		}
 		pc->charged_to = now;
 	}
 }

@@ -29,11 +29,22 @@ uint32_t plan_add_vcpu(struct plan *p, uint32_t slot, uint32_t index, uint32_t p
 	v->dom = (uint8_t)dom;
 	v->cpu = cpu < SCHED_MAX_CPUS ? (uint8_t)cpu : PLAN_NO_CPU;
 	v->hard = h;
+	v->hard_max = h;
 	/* Soft affinity outside the hard one means nothing (the manifest checks they meet). */
 	v->soft = (sched_cpumask_t)soft & h;
 	if (v->soft == 0)
 		v->soft = h;
 	return id;
+}
+
+bool plan_set_affinity(struct plan *p, uint32_t id, uint64_t hard, uint64_t soft)
+{
+	if (id >= p->vcpu_count || hard == 0 || (hard & ~(uint64_t)p->v[id].hard_max) != 0 ||
+	    (soft & ~hard) != 0)
+		return false;
+	p->v[id].hard = (sched_cpumask_t)hard;
+	p->v[id].soft = soft == 0 ? (sched_cpumask_t)hard : (sched_cpumask_t)soft;
+	return true;
 }
 
 void plan_set_cap(struct plan *p, uint32_t dom, uint32_t percent)
@@ -254,6 +265,17 @@ uint32_t plan_answer(struct plan *p, const struct sched_out *out,
 		            !v->blocked && !v->capped && !v->held && v->cpu != PLAN_NO_CPU;
 		/* One it learnt of and does not run yet takes its priority, to wait as an equal. */
 		bool adopt = v->fresh && !ran[id] && v->cpu != PLAN_NO_CPU;
+		/* One the kernel has outside its hard affinity waits on a CPU inside it. */
+		bool astray = v->created && !ran[id] && v->cpu != PLAN_NO_CPU &&
+		              !sched_mask_has(v->hard, v->cpu);
+		if (astray) {
+			v->cpu = (uint8_t)__builtin_ctz(v->hard);
+			for (uint32_t c = 0; c < SCHED_MAX_CPUS; c++)
+				if (p->on_cpu[c] == id)
+					p->on_cpu[c] = SCHED_NO_VCPU;
+			hold = p->hold && !v->blocked && !v->capped;
+			adopt = !hold;
+		}
 		v->fresh = false;
 		if (hold) {
 			v->held = true;
