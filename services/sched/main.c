@@ -39,6 +39,9 @@
  * and decide every CPU, as a successor does after a restart. The guests run on meanwhile
  * under the last plan.
  *
+ * SCHED_TRACE builds `sched-credit2-trace`, which prints a trace of its first SCHED_TRACE_SPAN
+ * ns on the console for tools/trace (the format is below, at trace_record).
+ *
  * SCHED_CRASH_TEST builds the kill test's variant (sched-credit2-crash): it faults after a
  * pseudo-random event, SCHED_CRASH_LIMIT times in all, counting in the preserved state.
  */
@@ -136,6 +139,105 @@ static uint64_t hc(uint64_t nr, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t 
 	return r[0];
 }
 
+#ifdef SCHED_TRACE
+/**
+ * The trace, compact because a partition's console share is about 2.5 KB a second: a line
+ * "trace vcpu ID PARTITION VCPU weight W cap C" per vCPU, then lines "trace T..." of records
+ * "KCPU.ID+DELTA" (hex; DELTA in us since the record before, the first since 0): K is r (the
+ * policy RUNs vCPU ID on CPU), b (ID blocked), s (ID stopped), i (CPU idle, ID 0). After
+ * SCHED_TRACE_SPAN ns of events, "trace end N" with the count of records printed.
+ */
+#define SCHED_TRACE_SPAN UINT64_C(150000000)
+#define TRACE_LINE 72u
+static char trace_line[TRACE_LINE + 24u];
+static uint32_t trace_len, trace_count;
+static uint64_t trace_last_us;
+static bool trace_done;
+
+static void trace_flush(void)
+{
+	if (trace_len == 0)
+		return;
+	trace_line[trace_len] = '\0';
+	svc_printf("trace T%s\n", trace_line);
+	trace_len = 0;
+}
+
+static void trace_hex(uint64_t x)
+{
+	char digits[16];
+	uint32_t n = 0;
+	do {
+		digits[n++] = "0123456789abcdef"[x & 0xfu];
+		x >>= 4;
+	} while (x != 0 && n < sizeof(digits));
+	while (n > 0)
+		trace_line[trace_len++] = digits[--n];
+}
+
+static void trace_record(char kind, uint32_t cpu, uint32_t id)
+{
+	if (trace_done)
+		return;
+	uint64_t us = st->plan.now / 1000u;
+	if (st->plan.now > SCHED_TRACE_SPAN) {
+		trace_done = true;
+		trace_flush();
+		svc_printf("trace end %u\n", (unsigned)trace_count);
+		return;
+	}
+	trace_line[trace_len++] = ' ';
+	trace_line[trace_len++] = kind;
+	trace_hex(cpu);
+	trace_line[trace_len++] = '.';
+	trace_hex(id);
+	trace_line[trace_len++] = '+';
+	trace_hex(us - trace_last_us);
+	trace_last_us = us;
+	trace_count++;
+	if (trace_len >= TRACE_LINE)
+		trace_flush();
+}
+
+static void trace_ring(const struct sched_ring_event *re)
+{
+	uint32_t id = plan_find(&st->plan, re->partition, re->vcpu);
+	if (re->now > st->plan.now)
+		st->plan.now = re->now; /* the record's own time (plan_event keeps the maximum) */
+	if (re->kind == SCHED_RING_BLOCKED && id != SCHED_NO_VCPU)
+		trace_record('b', re->cpu, id);
+	else if (re->kind == SCHED_RING_STOPPED && id != SCHED_NO_VCPU)
+		trace_record('s', re->cpu, id);
+	else if (re->kind == SCHED_RING_IDLE)
+		trace_record('i', re->cpu, 0);
+}
+
+static void trace_start(void)
+{
+	for (uint32_t id = 0; id < st->plan.vcpu_count; id++)
+		svc_printf("trace vcpu %u %u %u weight %u cap %u\n", (unsigned)id,
+		           (unsigned)st->plan.v[id].partition, (unsigned)st->plan.v[id].index,
+		           (unsigned)st->weight[st->plan.v[id].dom],
+		           (unsigned)st->cap[st->plan.v[id].dom]);
+}
+#else
+static void trace_record(char kind, uint32_t cpu, uint32_t id)
+{
+	(void)kind;
+	(void)cpu;
+	(void)id;
+}
+
+static void trace_ring(const struct sched_ring_event *re)
+{
+	(void)re;
+}
+
+static void trace_start(void)
+{
+}
+#endif
+
 /** Carries out the settings of one answer. */
 static void apply(void)
 {
@@ -150,6 +252,8 @@ static void apply(void)
 			svc_printf("setting vCPU %u of slot %u on CPU %u failed: status %u\n",
 			           (unsigned)v->index, (unsigned)v->slot, (unsigned)s->cpu,
 			           (unsigned)status);
+		if ((s->prio_flags & SCHED_SET_NOW) != 0)
+			trace_record('r', s->cpu, s->vcpu);
 		/*
 		 * Null places rarely: each new placement is worth a line (the tests count them);
 		 * not each wake-up, which RUNs the vCPU again where it is.
@@ -259,6 +363,7 @@ static void feed(const struct sched_event *ev)
 
 static void feed_ring_event(const struct sched_ring_event *re)
 {
+	trace_ring(re);
 	struct sched_event ev[PLAN_EVENTS_MAX];
 	uint32_t n = plan_event(&st->plan, re, ev);
 	for (uint32_t i = 0; i < n; i++)
@@ -654,6 +759,7 @@ int svc_main(uint64_t arg)
 		svc_printf("policy %s on CPUs 0x%x: %u vCPUs%s\n", policy_name(st->active),
 		           (unsigned)cpus, (unsigned)st->plan.vcpu_count,
 		           prio == 0 ? " (at their priority)" : "");
+		trace_start();
 		rebuild();
 	}
 	for (;;) {

@@ -4,8 +4,9 @@
  * then exits with code 0.
  *
  * SPINNER_COUNTED builds `spinner-counted`, a VM for the policy partitions'
- * tests: it stops too once SPIN_SPAN_MS of virtual time (its virtual counter,
- * so instructions under -icount) went by since it first ran, and then raises
+ * tests: it stops too once SPIN_SPAN_MS of virtual time (its virtual counter
+ * on arm64, the TSC on x86, so instructions under -icount) went by since it
+ * first ran, and then raises
  * the shared word itself so that every spinner stops within one slice of the
  * same moment; it prints its count, which the test compares
  * (`expect-ratio:`): the guest's own measure of the CPU time it got.
@@ -29,6 +30,7 @@
 #ifdef SPINNER_COUNTED
 #define SPIN_SPAN_MS 400u
 
+#if defined(__aarch64__)
 static uint64_t counter(void)
 {
 	uint64_t v;
@@ -42,6 +44,23 @@ static uint64_t frequency(void)
 	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
 	return v;
 }
+#else
+/*
+ * x86: the TSC, which a guest reads without a trap; under -icount QEMU's TSC
+ * counts nanoseconds of virtual time, one per instruction (tests/bench/bench.h).
+ */
+static uint64_t counter(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("lfence\n\trdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static uint64_t frequency(void)
+{
+	return UINT64_C(1000000000);
+}
+#endif
 #endif
 
 int svc_main(uint64_t arg)
