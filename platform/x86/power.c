@@ -75,8 +75,17 @@ _Noreturn void plat_system_off(int status)
 /** A fixed-vector IPI to the target's APIC (Intel SDM vol 3 §11.6.1); the run loop turns it into TRAP_IRQ. */
 void plat_cpu_kick(unsigned cpu)
 {
-	if (cpu >= X86_CPU_MAX || cpu == arch_cpu_index())
+	if (cpu >= X86_CPU_MAX)
 		return;
+	if (cpu == arch_cpu_index()) {
+		/*
+		 * No IPI to itself; but if it goes idle next (a restarted vCPU requeued by
+		 * trap_fresh), its idle loop must look at the core before it halts, or it sleeps
+		 * until some other interrupt comes.
+		 */
+		x86_events[cpu].look = true;
+		return;
+	}
 	lapic_write(LAPIC_ICR_HI, (u32)apic_id_of_cpu[cpu] << 24);
 	lapic_write(LAPIC_ICR_LO, X86_VEC_KICK);
 }

@@ -465,7 +465,10 @@ static __attribute__((noinline)) void exit_work(struct vcpu *v)
 /** Nothing to run: sleep until an interrupt, then ask the core again. */
 static struct vcpu *idle(u32 cpu)
 {
-	x86_halt_in_run_loop();
+	if (x86_events[cpu].look)
+		x86_events[cpu].look = false; /* it kicked itself: ask the core first */
+	else
+		x86_halt_in_run_loop();
 	if (x86_events[cpu].timer) {
 		x86_events[cpu].timer = false;
 		struct trap t = { .kind = TRAP_TIMER };

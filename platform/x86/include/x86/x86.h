@@ -131,6 +131,7 @@ struct x86_frame {
 struct x86_cpu_events {
 	volatile bool timer;       /**< the armed deadline passed */
 	volatile bool kick;        /**< another CPU sent X86_VEC_KICK */
+	volatile bool look;        /**< it kicked itself: idle asks the core before halting */
 	volatile bool timer_armed; /**< plat_timer_set armed it, no expiry seen yet */
 	u64 core_ns;               /**< the core's deadline (plat_timer_set), 0 = none */
 	u64 armed_ns;              /**< with armed_guest: the vCPU deadline the timer counts to */
