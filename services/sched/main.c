@@ -601,6 +601,36 @@ static uint64_t set_affinity(uint64_t partition, uint64_t index, uint64_t hard, 
 	return STATUS_OK;
 }
 
+/**
+ * A domain's weight and cap (Credit2's; null has neither, and keeps them for a swap). The
+ * kernel's budget for a new cap follows with each of the domain's vCPUs' next setting (a RUN).
+ */
+static uint64_t set_domain(uint64_t partition, uint64_t weight, uint64_t cap)
+{
+	uint32_t dom = SCHED_MAX_DOMS, n = 0;
+	for (uint32_t id = 0; id < st->plan.vcpu_count; id++) {
+		if (st->plan.v[id].partition != partition)
+			continue;
+		dom = st->plan.v[id].dom;
+		n++;
+	}
+	if (dom >= SCHED_MAX_DOMS || weight > C2_WEIGHT_MAX || cap > 100u * n)
+		return STATUS_INVALID_ARG;
+	if (st->active == SCHED_CTL_POLICY_CREDIT2 && st->dom_set[dom] &&
+	    c2_set_dom(&st->pol.c2, dom, (uint32_t)weight, (uint32_t)cap, st->plan.now, &out) !=
+	            SCHED_OK)
+		return STATUS_INVALID_ARG;
+	if (weight != 0)
+		st->weight[dom] = (uint32_t)weight;
+	st->cap[dom] = (uint32_t)cap;
+	if (st->active == SCHED_CTL_POLICY_CREDIT2) {
+		plan_set_cap(&st->plan, dom, (uint32_t)cap);
+		if (st->dom_set[dom])
+			apply();
+	}
+	return STATUS_OK;
+}
+
 /** vCPU 0: carries out a request vCPU 1 posted, if any. */
 static void control(void)
 {
@@ -617,6 +647,9 @@ static void control(void)
 		break;
 	case SCHED_CTL_AFFINITY:
 		status = set_affinity(mbox.w[0], mbox.w[1], mbox.w[2], mbox.w[3]);
+		break;
+	case SCHED_CTL_DOMAIN:
+		status = set_domain(mbox.w[0], mbox.w[1], mbox.w[2]);
 		break;
 	default: /* SCHED_CTL_QUERY */
 		break;
@@ -652,6 +685,8 @@ static uint64_t control_check(const struct msg *m)
 		               STATUS_INVALID_ARG;
 	case SCHED_CTL_QUERY:
 		return STATUS_OK;
+	case SCHED_CTL_DOMAIN:
+		return m->w[1] <= 0xffffu && m->w[2] <= 0xffffu ? STATUS_OK : STATUS_INVALID_ARG;
 	default:
 		return STATUS_INVALID_CALL;
 	}

@@ -10,6 +10,7 @@
  *   -> null           a, b: {0}            a keeps CPU 0, b waits (its count stands still)
  *   null              b: {0, 1}            b takes CPU 1: both run, each alone on its CPU
  *   -> credit2        a, b: {0}            2:1 again
+ *   credit2           b's weight 512       1:1 within 5 % (SCHED_CTL_DOMAIN)
  *
  * Why the affinities: under null and Credit2 alike a vCPU allowed on an idle CPU takes it, so
  * two guests share a CPU only when their affinity says so; the test narrows and widens it
@@ -106,7 +107,7 @@ int svc_main(uint64_t arg)
 {
 	(void)arg;
 	uint64_t active = 0, swaps = 0, da, db;
-	tap_plan(18);
+	tap_plan(23);
 	while (*count_a == 0 || *count_b == 0)
 		news();
 	tap_is(ctl(SCHED_CTL_QUERY, 0, 0, 0, 0, &active, &swaps), STATUS_OK, "query");
@@ -150,6 +151,21 @@ int svc_main(uint64_t arg)
 	               affinity(PART_B, CPU0, 0),
 	       STATUS_OK, "swap back to credit2, b confined to CPU 0");
 	check_two_to_one("credit2 after the swaps");
+
+	/* Weights at run time: b's 256 -> 512, as a's: 1:1. */
+	tap_is(ctl(SCHED_CTL_DOMAIN, 200, 512, 0, 0, NULL, NULL), STATUS_INVALID_ARG,
+	       "weight of no such partition");
+	tap_is(ctl(SCHED_CTL_DOMAIN, PART_B, 70000, 0, 0, NULL, NULL), STATUS_INVALID_ARG,
+	       "weight 70000");
+	tap_is(ctl(SCHED_CTL_DOMAIN, PART_B, 0, 150, 0, NULL, NULL), STATUS_INVALID_ARG,
+	       "cap 150 on one vCPU");
+	tap_is(ctl(SCHED_CTL_DOMAIN, PART_B, 512, 0, 0, NULL, NULL), STATUS_OK, "b's weight 512");
+	run_for(SETTLE_COUNT, &da, &db);
+	run_for(PHASE_COUNT, &da, &db);
+	uint64_t milli = db == 0 ? 0 : da * 1000u / db;
+	tap_ok(milli >= 950u && milli <= 1050u, "equal weights: a : b = %llu.%03llu (%llu / %llu)",
+	       (unsigned long long)(milli / 1000u), (unsigned long long)(milli % 1000u),
+	       (unsigned long long)da, (unsigned long long)db);
 	*stop = 1;
 	tap_done();
 }

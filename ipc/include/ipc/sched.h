@@ -104,11 +104,16 @@ struct sched_ring_event {
  *                     the policy's CPUs), w3 = soft affinity (inside the hard
  *                     one; 0: the hard one), for every policy from now on.
  * SCHED_CTL_QUERY     nothing: w1 = swaps done so far.
+ * SCHED_CTL_DOMAIN    w0 = partition index, w1 = weight (1..65535; 0 keeps
+ *                     it), w2 = cap in percent of one CPU (0: none; at most
+ *                     100 per vCPU), Credit2's (`xl sched-credit2 -w -c`);
+ *                     kept for Credit2 while null runs.
  */
 enum sched_ctl_label {
 	SCHED_CTL_SWAP = 1,
 	SCHED_CTL_AFFINITY = 2,
 	SCHED_CTL_QUERY = 3,
+	SCHED_CTL_DOMAIN = 4,
 };
 
 enum sched_ctl_policy {
