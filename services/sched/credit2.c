@@ -87,7 +87,7 @@ int c2_set_layout(struct c2_sched *s, uint32_t layout)
 {
 	if (!valid_layout(layout))
 		return SCHED_EINVAL;
-	for (uint32_t v = 0; v < SCHED_MAX_VCPUS; v++)
+	for (uint32_t v = 0; v < s->vcpu_end; v++)
 		if (s->vcpu[v].state != C2_NONE)
 			return SCHED_EBUSY;
 	s->layout = layout;
@@ -106,7 +106,7 @@ int c2_set_ratelimit(struct c2_sched *s, uint32_t us)
 static uint32_t max_weight(const struct c2_sched *s, uint32_t rq)
 {
 	uint32_t m = 1;
-	for (uint32_t v = 0; v < SCHED_MAX_VCPUS; v++) {
+	for (uint32_t v = 0; v < s->vcpu_end; v++) {
 		const struct c2_vcpu *x = &s->vcpu[v];
 		if (x->state != C2_NONE && x->rq == rq && s->dom[x->dom].weight > m)
 			m = s->dom[x->dom].weight;
@@ -140,15 +140,32 @@ static void burn(struct c2_sched *s, struct c2_vcpu *v, uint64_t delta)
 		v->budget -= (int64_t)delta;
 }
 
+static void reset_credit(struct c2_sched *s, uint32_t rq, int64_t head);
+
+/**
+ * Charges every running vCPU up to now. One found running more than MAX_TIMER past the end
+ * of the slice it was given ran alone: the kernel ends a slice within microseconds while
+ * another vCPU waits for the CPU, and not at all for a lone runner (no tick). Xen's timer
+ * would have ended it, picked it again and, its credit spent, reset the runqueue's credit;
+ * that is done here, once, with the catch-up of the reset's m, so that a vCPU coming back
+ * from a long run alone does not owe all of it to the vCPUs it meets next (they would run
+ * alone for about as long as it did).
+ */
 static void charge_all(struct c2_sched *s, uint64_t now)
 {
-	for (uint32_t c = 0; c < SCHED_MAX_CPUS; c++) {
+	/* Online CPUs only: one that joins starts its account then (cpu_add). */
+	for (sched_cpumask_t m = s->online; m != 0; m &= m - 1u) {
+		uint32_t c = (uint32_t)__builtin_ctz(m);
 		struct c2_cpu *pc = &s->cpu[c];
 		uint64_t delta = now - pc->charged_to;
 		if (delta > DELTA_MAX)
 			delta = DELTA_MAX;
-		if (pc->cur != SCHED_NO_VCPU)
-			burn(s, &s->vcpu[pc->cur], delta);
+		if (pc->cur != SCHED_NO_VCPU) {
+			struct c2_vcpu *v = &s->vcpu[pc->cur];
+			burn(s, v, delta);
+			if (now > pc->slice_end + (uint64_t)C2_MAX_TIMER && v->credit <= 0)
+				reset_credit(s, v->rq, v->credit);
+		}
 		pc->charged_to = now;
 	}
 }
@@ -177,8 +194,8 @@ static bool active(const struct c2_vcpu *v)
  */
 static void update_loads(struct c2_sched *s, uint64_t now)
 {
-	uint64_t n[SCHED_MAX_CPUS] = { 0 };
-	for (uint32_t v = 0; v < SCHED_MAX_VCPUS; v++) {
+	uint8_t n[SCHED_MAX_CPUS] = { 0 }; /* at most SCHED_MAX_VCPUS each */
+	for (uint32_t v = 0; v < s->vcpu_end; v++) {
 		struct c2_vcpu *x = &s->vcpu[v];
 		if (x->state == C2_NONE)
 			continue;
@@ -188,6 +205,12 @@ static void update_loads(struct c2_sched *s, uint64_t now)
 		x->load_t = now;
 	}
 	for (uint32_t r = 0; r < SCHED_MAX_CPUS; r++) {
+		/*
+		 * A runqueue with no CPU and no load stays at 0 (nothing can be active on it):
+		 * skipped; cpu_add starts its clock when it gets a CPU.
+		 */
+		if (s->rq[r].cpus == 0 && s->rq[r].load == 0)
+			continue;
 		s->rq[r].load = decay(s->rq[r].load, n[r], now - s->rq[r].load_t);
 		s->rq[r].load_t = now;
 	}
@@ -268,7 +291,7 @@ static void park(struct ctx *x, uint32_t v)
 static uint32_t best_waiter(const struct c2_sched *s, uint32_t cpu, uint32_t skip)
 {
 	uint32_t best = SCHED_NO_VCPU;
-	for (uint32_t v = 0; v < SCHED_MAX_VCPUS; v++) {
+	for (uint32_t v = 0; v < s->vcpu_end; v++) {
 		const struct c2_vcpu *x = &s->vcpu[v];
 		if (v == skip || x->state != C2_RUNNABLE || x->rq != s->cpu[cpu].rq ||
 		    !sched_mask_has(x->hard, cpu))
@@ -287,7 +310,7 @@ uint64_t c2_slice(const struct c2_sched *s, uint32_t v, uint64_t ran)
 	/* The first waiter of the runqueue (any CPU), if its credit is positive. */
 	int64_t best = 0;
 	bool found = false;
-	for (uint32_t w = 0; w < SCHED_MAX_VCPUS; w++) {
+	for (uint32_t w = 0; w < s->vcpu_end; w++) {
 		const struct c2_vcpu *y = &s->vcpu[w];
 		if (w != v && y->state == C2_RUNNABLE && y->rq == x->rq &&
 		    (!found || y->credit > best)) {
@@ -319,7 +342,7 @@ static void reset_credit(struct c2_sched *s, uint32_t rq, int64_t head)
 	int64_t m = 1;
 	if (head < -C2_CREDIT_INIT)
 		m = 1 + (-head) / C2_CREDIT_INIT;
-	for (uint32_t v = 0; v < SCHED_MAX_VCPUS; v++) {
+	for (uint32_t v = 0; v < s->vcpu_end; v++) {
 		struct c2_vcpu *x = &s->vcpu[v];
 		if (x->state == C2_NONE || x->rq != rq)
 			continue;
@@ -381,7 +404,7 @@ static void balance(struct ctx *x, uint32_t rq)
 		return;
 	uint64_t lh = s->rq[hi].load, ll = s->rq[lo].load, best = diff;
 	uint32_t push = SCHED_NO_VCPU, pull = SCHED_NO_VCPU;
-	for (uint32_t a = 0; a < SCHED_MAX_VCPUS; a++) {
+	for (uint32_t a = 0; a < s->vcpu_end; a++) {
 		const struct c2_vcpu *va = &s->vcpu[a];
 		bool a_hi = va->rq == hi && can_move(s, va, lo);
 		bool a_lo = va->rq == lo && can_move(s, va, hi);
@@ -398,7 +421,7 @@ static void balance(struct ctx *x, uint32_t rq)
 		}
 		if (!a_hi)
 			continue;
-		for (uint32_t b = 0; b < SCHED_MAX_VCPUS; b++) {
+		for (uint32_t b = 0; b < s->vcpu_end; b++) {
 			const struct c2_vcpu *vb = &s->vcpu[b];
 			if (vb->rq != lo || !can_move(s, vb, hi) || la > lh || vb->load > ll)
 				continue;
@@ -436,10 +459,9 @@ static uint32_t idle_cpu(const struct ctx *x, sched_cpumask_t mask)
 	const struct c2_sched *s = x->s;
 	/* Two passes over set bits only: this runs for every wake-up and slice end. */
 	sched_cpumask_t busy = 0;
-	for (uint32_t c = 0; c < SCHED_MAX_CPUS; c++)
-		if (s->cpu[c].cur != SCHED_NO_VCPU)
-			busy |= (sched_cpumask_t)1u << c;
-	busy &= s->online;
+	for (sched_cpumask_t m = s->online & ((1u << SCHED_MAX_CPUS) - 1u); m != 0; m &= m - 1u)
+		if (s->cpu[__builtin_ctz(m)].cur != SCHED_NO_VCPU)
+			busy |= m & -m;
 	sched_cpumask_t want = mask & ~busy & ~x->resched & ((1u << SCHED_MAX_CPUS) - 1u);
 	uint32_t any = NO_CPU;
 	for (; want != 0; want &= want - 1u) {
@@ -472,9 +494,9 @@ static void tickle(struct ctx *x, uint32_t v)
 	}
 	uint32_t best = NO_CPU;
 	int64_t best_score = 0;
-	for (uint32_t c = 0; c < SCHED_MAX_CPUS; c++) {
-		if (!sched_mask_has(cpus, c) || sched_mask_has(x->resched, c) ||
-		    s->cpu[c].cur == SCHED_NO_VCPU)
+	for (sched_cpumask_t m = cpus & ~x->resched; m != 0; m &= m - 1u) {
+		uint32_t c = (uint32_t)__builtin_ctz(m);
+		if (c >= SCHED_MAX_CPUS || s->cpu[c].cur == SCHED_NO_VCPU)
 			continue;
 		const struct c2_vcpu *cur = &s->vcpu[s->cpu[c].cur];
 		int64_t score = nv->credit - cur->credit;
@@ -507,7 +529,7 @@ static void tickle(struct ctx *x, uint32_t v)
 static void unpark_dom(struct ctx *x, uint32_t dom)
 {
 	struct c2_sched *s = x->s;
-	for (uint32_t v = 0; v < SCHED_MAX_VCPUS; v++) {
+	for (uint32_t v = 0; v < s->vcpu_end; v++) {
 		if (s->vcpu[v].state != C2_PARKED || s->vcpu[v].dom != dom)
 			continue;
 		enqueue(s, &s->vcpu[v]);
@@ -621,7 +643,7 @@ static void schedule_cpu(struct ctx *x, uint32_t cpu)
 static void refill_due(struct ctx *x)
 {
 	struct c2_sched *s = x->s;
-	for (uint32_t d = 0; d < SCHED_MAX_DOMS; d++) {
+	for (uint32_t d = 0; d < SCHED_MAX_DOMS && s->capped != 0; d++) {
 		struct c2_dom *dm = &s->dom[d];
 		if (dm->cap == 0 || dm->next_refill > x->now)
 			continue;
@@ -629,7 +651,7 @@ static void refill_due(struct ctx *x)
 			dm->next_refill += C2_CAP_PERIOD;
 		if (dm->next_refill <= x->now)
 			dm->next_refill = x->now + C2_CAP_PERIOD;
-		for (uint32_t v = 0; v < SCHED_MAX_VCPUS; v++) {
+		for (uint32_t v = 0; v < s->vcpu_end; v++) {
 			struct c2_vcpu *cv = &s->vcpu[v];
 			if (cv->state == C2_NONE || cv->dom != d)
 				continue;
@@ -646,15 +668,18 @@ static void finish(struct ctx *x)
 {
 	struct c2_sched *s = x->s;
 	for (uint32_t round = 0; round < 4u * SCHED_MAX_CPUS && x->resched != 0; round++) {
+		/* In CPU order, each CPU marked when the pass reaches it (a decision may mark more). */
 		for (uint32_t c = 0; c < SCHED_MAX_CPUS; c++) {
-			if (!sched_mask_has(x->resched, c))
-				continue;
+			sched_cpumask_t ahead = x->resched & ~((1u << c) - 1u);
+			if (ahead == 0)
+				break;
+			c = (uint32_t)__builtin_ctz(ahead);
 			x->resched &= ~(1u << c);
 			schedule_cpu(x, c);
 		}
 	}
 	uint64_t t = 0;
-	for (uint32_t d = 0; d < SCHED_MAX_DOMS; d++)
+	for (uint32_t d = 0; d < SCHED_MAX_DOMS && s->capped != 0; d++)
 		if (s->dom[d].cap != 0 && (t == 0 || s->dom[d].next_refill < t))
 			t = s->dom[d].next_refill;
 	x->out->timer = t;
@@ -669,6 +694,8 @@ static bool begin(struct ctx *x, struct c2_sched *s, uint64_t now, struct sched_
 	if (now < s->now)
 		return false;
 	x->now = now;
+	if (s->vcpu_end > SCHED_MAX_VCPUS) /* a state from memory: the loops stay in bounds */
+		s->vcpu_end = SCHED_MAX_VCPUS;
 	charge_all(s, now);
 	update_loads(s, now);
 	s->now = now;
@@ -700,6 +727,8 @@ static int vcpu_created(struct ctx *x, const struct sched_event *ev)
 	if (ev->hard != 0 && (ev->hard & s->online) == 0)
 		return SCHED_EINVAL;
 	memset(v, 0, sizeof(*v));
+	if (ev->vcpu >= s->vcpu_end)
+		s->vcpu_end = ev->vcpu + 1u;
 	v->dom = (uint8_t)ev->dom;
 	v->credit = C2_CREDIT_INIT;
 	v->load = 1ull << (C2_LOAD_SHIFT - 1); /* a new vCPU counts as 50 % */
@@ -724,7 +753,10 @@ static int cpu_add(struct ctx *x, uint32_t cpu)
 	s->online |= 1u << cpu;
 	s->cpu[cpu].cur = SCHED_NO_VCPU;
 	s->cpu[cpu].charged_to = x->now;
-	s->rq[s->cpu[cpu].rq].cpus |= 1u << cpu;
+	struct c2_rq *rq = &s->rq[s->cpu[cpu].rq];
+	if (rq->cpus == 0 && rq->load == 0)
+		rq->load_t = x->now; /* as if update_loads had kept it (it skips such a runqueue) */
+	rq->cpus |= 1u << cpu;
 	x->resched |= 1u << cpu;
 	return SCHED_OK;
 }
@@ -746,7 +778,7 @@ static int cpu_remove(struct ctx *x, uint32_t cpu)
 	}
 	sched_out_push(x->out, SCHED_DEC_IDLE, cpu, SCHED_NO_VCPU, 0);
 	/* Queued vCPUs whose runqueue lost every CPU they may use move elsewhere. */
-	for (uint32_t w = 0; w < SCHED_MAX_VCPUS; w++) {
+	for (uint32_t w = 0; w < s->vcpu_end; w++) {
 		struct c2_vcpu *cv = &s->vcpu[w];
 		if (cv->state != C2_NONE && cv->state != C2_RUNNING &&
 		    (s->rq[cv->rq].cpus & cv->hard) == 0) {
@@ -853,12 +885,13 @@ int c2_set_dom(struct c2_sched *s, uint32_t dom, uint32_t weight, uint32_t cap, 
 		d->weight = (uint16_t)weight;
 	bool was = d->cap != 0;
 	d->cap = (uint16_t)cap;
+	s->capped = cap != 0 ? s->capped | (1u << dom) : s->capped & ~(1u << dom);
 	d->tot_budget = C2_CAP_PERIOD * (int64_t)cap / 100;
 	if (cap != 0 && !was) {
 		/* Turning the cap on: every vCPU starts with no budget, the pool full. */
 		d->pool = d->tot_budget;
 		d->next_refill = now + C2_CAP_PERIOD;
-		for (uint32_t v = 0; v < SCHED_MAX_VCPUS; v++)
+		for (uint32_t v = 0; v < s->vcpu_end; v++)
 			if (s->vcpu[v].state != C2_NONE && s->vcpu[v].dom == dom)
 				s->vcpu[v].budget = 0;
 	} else if (cap != 0 && d->pool > d->tot_budget) {

@@ -76,7 +76,9 @@ struct c2_sched {
 	struct sched_topology topo;
 	uint64_t now;
 	uint64_t seq;
-	uint32_t resets; /**< statistics for tests */
+	uint32_t vcpu_end; /**< one past the highest vCPU ever created: the loops' bound */
+	uint32_t capped;   /**< domains with a cap, a bit each: none, no pass over them */
+	uint32_t resets;   /**< statistics for tests */
 	uint32_t balances;
 	struct c2_cpu cpu[SCHED_MAX_CPUS];
 	struct c2_rq rq[SCHED_MAX_CPUS];

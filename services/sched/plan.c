@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+_Static_assert(SCHED_MAX_VCPUS <= 32u, "plan_answer keeps a bit per vCPU in a uint32_t");
+
 void plan_init(struct plan *p, sched_cpumask_t cpus, uint32_t prio, bool hold)
 {
 	memset(p, 0, sizeof(*p));
@@ -29,11 +31,22 @@ uint32_t plan_add_vcpu(struct plan *p, uint32_t slot, uint32_t index, uint32_t p
 	v->dom = (uint8_t)dom;
 	v->cpu = cpu < SCHED_MAX_CPUS ? (uint8_t)cpu : PLAN_NO_CPU;
 	v->hard = h;
+	v->hard_max = h;
 	/* Soft affinity outside the hard one means nothing (the manifest checks they meet). */
 	v->soft = (sched_cpumask_t)soft & h;
 	if (v->soft == 0)
 		v->soft = h;
 	return id;
+}
+
+bool plan_set_affinity(struct plan *p, uint32_t id, uint64_t hard, uint64_t soft)
+{
+	if (id >= p->vcpu_count || hard == 0 || (hard & ~(uint64_t)p->v[id].hard_max) != 0 ||
+	    (soft & ~hard) != 0)
+		return false;
+	p->v[id].hard = (sched_cpumask_t)hard;
+	p->v[id].soft = soft == 0 ? (sched_cpumask_t)hard : (sched_cpumask_t)soft;
+	return true;
 }
 
 void plan_set_cap(struct plan *p, uint32_t dom, uint32_t percent)
@@ -191,8 +204,8 @@ uint32_t plan_answer(struct plan *p, const struct sched_out *out,
                      struct plan_set sets[PLAN_SETS_MAX])
 {
 	uint32_t n = 0;
-	bool idle_left[SCHED_MAX_VCPUS] = { false };
-	bool ran[SCHED_MAX_VCPUS] = { false };
+	/* Per vCPU id, one bit each (SCHED_MAX_VCPUS is 32): no arrays to clear per answer. */
+	uint32_t idle_left = 0, ran = 0;
 	p->timer = out->timer;
 	for (uint32_t i = 0; i < out->count && i < SCHED_OUT_MAX; i++) {
 		const struct sched_decision *d = &out->d[i];
@@ -216,7 +229,7 @@ uint32_t plan_answer(struct plan *p, const struct sched_out *out,
 			p->v[id].cpu = d->cpu;
 			p->v[id].held = false;
 			p->v[id].fresh = false;
-			ran[id] = true;
+			ran |= 1u << id;
 			set(p, &sets[n++], id, d->cpu, SCHED_SET_NOW, slice);
 			p->st.runs++;
 			break;
@@ -224,8 +237,8 @@ uint32_t plan_answer(struct plan *p, const struct sched_out *out,
 		case SCHED_DEC_IDLE:
 			if (d->cpu >= SCHED_MAX_CPUS)
 				break;
-			if (p->on_cpu[d->cpu] != SCHED_NO_VCPU)
-				idle_left[p->on_cpu[d->cpu]] = true;
+			if (p->on_cpu[d->cpu] < SCHED_MAX_VCPUS)
+				idle_left |= 1u << p->on_cpu[d->cpu];
 			p->on_cpu[d->cpu] = SCHED_NO_VCPU;
 			p->st.idles++;
 			break;
@@ -250,10 +263,22 @@ uint32_t plan_answer(struct plan *p, const struct sched_out *out,
 	 */
 	for (uint32_t id = 0; id < p->vcpu_count; id++) {
 		struct plan_vcpu *v = &p->v[id];
-		bool hold = p->hold && !ran[id] && (v->fresh || idle_left[id]) && v->created &&
+		bool ran_id = (ran >> id) & 1u, left_id = (idle_left >> id) & 1u;
+		bool hold = p->hold && !ran_id && (v->fresh || left_id) && v->created &&
 		            !v->blocked && !v->capped && !v->held && v->cpu != PLAN_NO_CPU;
 		/* One it learnt of and does not run yet takes its priority, to wait as an equal. */
-		bool adopt = v->fresh && !ran[id] && v->cpu != PLAN_NO_CPU;
+		bool adopt = v->fresh && !ran_id && v->cpu != PLAN_NO_CPU;
+		/* One the kernel has outside its hard affinity waits on a CPU inside it. */
+		bool astray = v->created && !ran_id && v->cpu != PLAN_NO_CPU &&
+		              !sched_mask_has(v->hard, v->cpu);
+		if (astray) {
+			v->cpu = (uint8_t)__builtin_ctz(v->hard);
+			for (uint32_t c = 0; c < SCHED_MAX_CPUS; c++)
+				if (p->on_cpu[c] == id)
+					p->on_cpu[c] = SCHED_NO_VCPU;
+			hold = p->hold && !v->blocked && !v->capped;
+			adopt = !hold;
+		}
 		v->fresh = false;
 		if (hold) {
 			v->held = true;

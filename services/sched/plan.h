@@ -58,8 +58,9 @@ struct plan_vcpu {
 	bool capped;  /**< parked by the policy for its cap (the kernel's budget holds it) */
 	bool fresh;   /**< CREATED given and no RUN answered yet: held after the answer */
 	bool stopped; /**< its partition stopped (for the summary) */
-	sched_cpumask_t hard, soft;
-	uint64_t budget, period; /**< the kernel's budget for its domain's cap (0: none) */
+	sched_cpumask_t hard, soft; /**< as the policy has them (plan_set_affinity) */
+	sched_cpumask_t hard_max;   /**< the manifest's hard affinity within the policy's CPUs */
+	uint64_t budget, period;    /**< the kernel's budget for its domain's cap (0: none) */
 };
 
 struct plan_stats {
@@ -97,6 +98,13 @@ void plan_init(struct plan *p, sched_cpumask_t cpus, uint32_t prio, bool hold);
 uint32_t plan_add_vcpu(struct plan *p, uint32_t slot, uint32_t index, uint32_t partition,
                        uint32_t dom, uint32_t cpu, uint64_t hard, uint64_t soft);
 
+/**
+ * New affinities for vCPU id, for the policy to be told (its xxx_set_affinity): hard must be
+ * non-empty and inside hard_max, soft inside hard (0: the hard one). False, and nothing
+ * changes, otherwise.
+ */
+bool plan_set_affinity(struct plan *p, uint32_t id, uint64_t hard, uint64_t soft);
+
 /** A cap of `percent` for domain dom: each of its vCPUs gets its share per PLAN_CAP_PERIOD. */
 void plan_set_cap(struct plan *p, uint32_t dom, uint32_t percent);
 
@@ -112,7 +120,10 @@ uint32_t plan_event(struct plan *p, const struct sched_ring_event *re,
 
 /**
  * The settings that carry out one answer of the policy, into sets[PLAN_SETS_MAX]; returns how
- * many. Keeps the policy's timer wish.
+ * many. Keeps the policy's timer wish. A vCPU the answer does not run that the kernel has on
+ * a CPU outside its hard affinity (narrowed by plan_set_affinity) is moved to the first CPU
+ * the affinity allows, to wait there (held, with `hold`): the kernel would otherwise run it
+ * where it is whenever that CPU has nothing better, and a lone runner never leaves its CPU.
  */
 uint32_t plan_answer(struct plan *p, const struct sched_out *out,
                      struct plan_set sets[PLAN_SETS_MAX]);

@@ -487,6 +487,35 @@ static void test_created_affinity(void)
 	EQ(s->vcpu[1].state, C2_NONE, "and creates nothing");
 }
 
+/**
+ * The kernel takes no tick on a CPU with a lone runner, so the policy may hear of a vCPU's
+ * run only long after its slice's end: it is charged as if Xen's timer had ended its slices
+ * (a reset each time its credit ran out), not left owing the whole run.
+ */
+static void test_lone_run(void)
+{
+	struct c2_sched *s = &m.p.c2;
+	static struct sched_out out;
+	sim_init_credit2(&m, 2, C2_RQ_SOCKET);
+	struct sched_event ev = { .kind = SCHED_EV_CREATED, .vcpu = 0, .now = 1, .hard = 0x1 };
+	c2_event(s, &ev, &out);
+	ev.vcpu = 1;
+	ev.hard = 0x2;
+	c2_event(s, &ev, &out);
+	OK(s->cpu[0].cur == 0 && s->cpu[1].cur == 1, "one vCPU alone on each CPU");
+	uint32_t resets = s->resets;
+	ev = (struct sched_event){ .kind = SCHED_EV_SLICE_END, .cpu = 0, .now = 12 * MS };
+	c2_event(s, &ev, &out);
+	EQ(s->resets, resets + 1, "a slice end on time: one reset (the pick's credit was spent)");
+	resets = s->resets;
+	ev = (struct sched_event){ .kind = SCHED_EV_CPU_IDLE, .cpu = 0, .now = 512 * MS };
+	c2_event(s, &ev, &out);
+	OK(s->resets > resets, "after 500 ms alone past their slices: reset");
+	OK(s->vcpu[0].credit > 0 && s->vcpu[0].credit <= C2_CREDIT_INIT + C2_CARRYOVER_MAX &&
+	           s->vcpu[1].credit > 0 && s->vcpu[1].credit <= C2_CREDIT_INIT + C2_CARRYOVER_MAX,
+	   "neither owes its run alone (credits in (0, 10.5 ms])");
+}
+
 int main(void)
 {
 	test_weights_2_to_1();
@@ -505,5 +534,6 @@ int main(void)
 	test_no_starvation();
 	test_resume();
 	test_created_affinity();
+	test_lone_run();
 	return tap_finish();
 }

@@ -132,8 +132,9 @@ static void test_answer(void)
 	           sets[0].slice == SCHED_TIME_MIN && sets[0].budget == 1500000 &&
 	           sets[0].period == 10 * MS,
 	   "RUN: NOW at its priority, a slice the kernel can time, the cap's budget");
-	OK(sets[1].vcpu == 1 && sets[1].cpu == 1 && sets[1].prio_flags == (1u | SCHED_SET_PARK),
-	   "a RUN outside the hard affinity is dropped; the fresh vCPU not run is held");
+	OK(sets[1].vcpu == 1 && sets[1].cpu == 0 && sets[1].prio_flags == (1u | SCHED_SET_PARK),
+	   "a RUN outside the hard affinity is dropped; the fresh vCPU not run is held, on a "
+	   "CPU its hard affinity allows");
 	EQ(p.timer, 1234, "the timer wish is kept");
 	EQ(p.on_cpu[1], 0, "vCPU 0 is on CPU 1");
 	sched_out_reset(&out);
@@ -175,6 +176,40 @@ static void test_answer(void)
 	sched_out_reset(&out);
 	sched_out_push(&out, SCHED_DEC_IDLE, 0, SCHED_NO_VCPU, 0);
 	EQ(plan_answer(&p, &out, sets), 0, "and IDLE holds nothing");
+}
+
+static void test_affinity(void)
+{
+	plan_init(&p, 0x7, 1, false);
+	plan_add_vcpu(&p, 2, 0, 4, 0, 2, 0x6, 0x2);
+	OK(!plan_set_affinity(&p, 0, 0x9, 0) && !plan_set_affinity(&p, 0, 0, 0) &&
+	           !plan_set_affinity(&p, 0, 0x2, 0x4) && !plan_set_affinity(&p, 1, 0x2, 0),
+	   "beyond the manifest's, empty, soft outside hard, no such vCPU: refused");
+	OK(p.v[0].hard == 0x6 && p.v[0].soft == 0x2, "and nothing changed");
+	OK(plan_set_affinity(&p, 0, 0x2, 0) && p.v[0].hard == 0x2 && p.v[0].soft == 0x2,
+	   "narrowed to CPU 1 (soft 0: the hard one)");
+	event(SCHED_RING_STARTED, 2, 4, 0, 10);
+	sched_out_reset(&out);
+	uint32_t n = plan_answer(&p, &out, sets);
+	OK(n == 1 && sets[0].vcpu == 0 && sets[0].cpu == 1 && sets[0].prio_flags == 1u &&
+	           sets[0].slice == PLAN_QUEUED_SLICE && p.v[0].cpu == 1,
+	   "not run, and on a CPU outside its hard affinity: it waits on CPU 1");
+	EQ(plan_answer(&p, &out, sets), 0, "once");
+	OK(plan_set_affinity(&p, 0, 0x6, 0x4), "widened again");
+	EQ(plan_answer(&p, &out, sets), 0, "inside its affinity it stays");
+
+	plan_init(&p, 0x7, 1, true);
+	plan_add_vcpu(&p, 2, 0, 4, 0, 2, 0x6, 0x6);
+	event(SCHED_RING_STARTED, 2, 4, 0, 10);
+	sched_out_reset(&out);
+	sched_out_push(&out, SCHED_DEC_RUN, 2, 0, 0);
+	plan_answer(&p, &out, sets);
+	plan_set_affinity(&p, 0, 0x2, 0);
+	sched_out_reset(&out);
+	sched_out_push(&out, SCHED_DEC_IDLE, 2, SCHED_NO_VCPU, 0);
+	n = plan_answer(&p, &out, sets);
+	OK(n == 1 && sets[0].cpu == 1 && sets[0].prio_flags == (1u | SCHED_SET_PARK) && p.v[0].held,
+	   "with hold, one moved off its CPU is held on CPU 1");
 }
 
 /** Feeds one ring event to the null policy and applies its answer to the plan. */
@@ -266,6 +301,7 @@ int main(void)
 	test_cap();
 	test_events();
 	test_answer();
+	test_affinity();
 	test_null_waiter();
 	test_credit2_weights();
 	return tap_finish();

@@ -19,7 +19,7 @@ import unittest
 HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, HERE)
 
-from hyptools import console, qemu  # noqa: E402
+from hyptools import console, qemu, trace  # noqa: E402
 
 REPO = qemu.REPO
 GOOD = """SeaBIOS (version 1.16)
@@ -304,6 +304,65 @@ class StaticChecks(unittest.TestCase):
         ok, summary, detail = self.static.cppcheck(['build/arm64'])
         self.assertFalse(ok, summary)
         self.assertTrue(any('arrayIndexOutOfBounds' in d for d in detail), detail)
+
+
+class Trace(unittest.TestCase):
+    """tools/trace's parser on a recorded log (testdata/sched-trace.log: a real run of
+    sched-credit2-trace, weights 1024:512:256 on one CPU, arm64 under -icount)."""
+
+    def lines(self):
+        with open(os.path.join(HERE, 'testdata', 'sched-trace.log'), encoding='utf-8') as f:
+            return f.readlines()
+
+    def test_recorded_log(self):
+        t = trace.parse(self.lines())
+        self.assertEqual(t.source, 'sched')
+        self.assertEqual(sorted(t.vcpus), [0, 1, 2])
+        self.assertEqual([t.vcpus[i]['weight'] for i in range(3)], [1024, 512, 256])
+        self.assertEqual(len(t.records), t.end)
+        self.assertEqual(t.records[0], (0, 'run', 0, 0))
+        times = [r[0] for r in t.records]
+        self.assertEqual(times, sorted(times), 'time never goes back')
+        ran = trace.shares(t)
+        # 4:2:1 within 5 %, as the guests' own counts say.
+        self.assertAlmostEqual(ran[0] / ran[1], 2.0, delta=0.1)
+        self.assertAlmostEqual(ran[1] / ran[2], 2.0, delta=0.1)
+        ivs, end = trace.intervals(t)
+        spans = sorted(iv[:2] for lane in ivs.values() for iv in lane)
+        for (a0, b0), (a1, _) in zip(spans, spans[1:]):
+            self.assertLessEqual(b0, a1, 'one CPU runs one vCPU at a time')
+        self.assertEqual(sum(ran.values()), end, 'the CPU was never idle')
+        picture = trace.svg(t, {1: 'spin-a'})
+        self.assertIn('spin-a vCPU 0, weight 1024', picture)
+        self.assertTrue(picture.startswith('<svg') and picture.rstrip().endswith('</svg>'))
+
+    def test_decoding(self):
+        t = trace.parse(['[p] trace vcpu 0 4 0 weight 256 cap 50\n',
+                         '[p] trace vcpu 1 5 1 weight 512 cap 0\n',
+                         '[other] trace T r0.0+10\n',
+                         '[p] trace T r0.0+a r1.1+0 r0.1+5 b1.1+1 i0.0+2\n',
+                         '[p] trace end 5\n'])
+        self.assertEqual(t.records, [(10000, 'run', 0, 0), (10000, 'run', 1, 1),
+                                     (15000, 'run', 0, 1), (16000, 'blocked', 1, 1),
+                                     (18000, 'idle', 0, 0)])
+        ivs, end = trace.intervals(t)
+        self.assertEqual(ivs[0], [(10000, 15000, 0)])
+        self.assertEqual(ivs[1], [(10000, 15000, 1), (15000, 16000, 0)], 'a move, then blocked')
+        self.assertEqual(end, 18000)
+
+    def test_refused(self):
+        good = ['[p] trace vcpu 0 1 0 weight 256 cap 0\n', '[p] trace T r0.0+1 r0.0+1\n']
+        for bad, why in ((good + ['[p] trace end 3\n'], 'a dropped line'),
+                         (good, 'no end'),
+                         (good[:1] + ['[p] trace T r0.7+1\n', '[p] trace end 1\n'],
+                          'an unknown vCPU'),
+                         (good[:1] + ['[p] trace T x0.0+1\n', '[p] trace end 1\n'],
+                          'an unknown kind'),
+                         (good[:1] + ['[p] trace T r0.0-1\n', '[p] trace end 1\n'],
+                          'a malformed record'),
+                         (['[hyp] boot\n'], 'no trace at all')):
+            with self.assertRaises(trace.TraceError, msg=why):
+                trace.parse(bad)
 
 
 class Tap(unittest.TestResult):

@@ -88,4 +88,37 @@ struct sched_ring_event {
 	uint64_t arg;       /**< SLICE_END: ns run; otherwise 0 */
 };
 
+/**
+ * Control calls to a policy partition (services/sched), on the endpoint its
+ * second vCPU serves: a management partition holding a send capability over
+ * that endpoint calls with the label SCHED_CTL_* and the words below. The
+ * reply's label is an enum status (STATUS_INVALID_CALL: unknown label;
+ * STATUS_INVALID_ARG: a word out of range; STATUS_BAD_STATE: the request
+ * would change nothing) and w0 the active policy (SCHED_CTL_POLICY_*).
+ *
+ * SCHED_CTL_SWAP      w0 = SCHED_CTL_POLICY_NULL or _CREDIT2: the policy
+ *                     running is stopped, the other one learns every vCPU's
+ *                     state from the kernel and programs the plan again.
+ * SCHED_CTL_AFFINITY  w0 = partition index (as in ring events), w1 = vCPU,
+ *                     w2 = hard affinity (a CPU mask inside the manifest's and
+ *                     the policy's CPUs), w3 = soft affinity (inside the hard
+ *                     one; 0: the hard one), for every policy from now on.
+ * SCHED_CTL_QUERY     nothing: w1 = swaps done so far.
+ * SCHED_CTL_DOMAIN    w0 = partition index, w1 = weight (1..65535; 0 keeps
+ *                     it), w2 = cap in percent of one CPU (0: none; at most
+ *                     100 per vCPU), Credit2's (`xl sched-credit2 -w -c`);
+ *                     kept for Credit2 while null runs.
+ */
+enum sched_ctl_label {
+	SCHED_CTL_SWAP = 1,
+	SCHED_CTL_AFFINITY = 2,
+	SCHED_CTL_QUERY = 3,
+	SCHED_CTL_DOMAIN = 4,
+};
+
+enum sched_ctl_policy {
+	SCHED_CTL_POLICY_NULL = 1,
+	SCHED_CTL_POLICY_CREDIT2 = 2,
+};
+
 #endif /* IPC_SCHED_H */
