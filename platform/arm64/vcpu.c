@@ -28,6 +28,23 @@ _Static_assert(offsetof(struct vcpu_arch, rt_pending) == ARM64_VCPU_RT_PENDING_O
                "vectors.S: rt_pending");
 _Static_assert(offsetof(struct vcpu_arch, rt_value) == ARM64_VCPU_RT_VALUE_OFFSET,
                "vectors.S: rt_value");
+_Static_assert(offsetof(struct vcpu_arch, hcr) == ARM64_VCPU_HCR_OFFSET, "vectors.S: hcr");
+_Static_assert(offsetof(struct vcpu_arch, vttbr) == ARM64_VCPU_VTTBR_OFFSET, "vectors.S: vttbr");
+_Static_assert(offsetof(struct vcpu_arch, live_on) == ARM64_VCPU_LIVE_ON_OFFSET, "vectors.S");
+_Static_assert(sizeof(((struct vcpu_arch *)0)->live_on) == 4, "vectors.S: a word");
+_Static_assert(offsetof(struct vcpu_arch, fp_live) == ARM64_VCPU_FP_LIVE_OFFSET, "vectors.S");
+_Static_assert(sizeof(((struct vcpu_arch *)0)->fp_live) == 4, "vectors.S: a word");
+_Static_assert(offsetof(struct vcpu_arch, reset_pending) == ARM64_VCPU_RESET_PENDING_OFFSET,
+               "vectors.S: reset_pending");
+_Static_assert(sizeof(((struct vcpu_arch *)0)->reset_pending) == 4, "vectors.S: a word");
+_Static_assert(offsetof(struct vcpu_arch, vm) == ARM64_VCPU_VM_OFFSET, "vectors.S: vm");
+_Static_assert(offsetof(struct vcpu_arch, pending_dabt) == ARM64_VCPU_PENDING_DABT_OFFSET,
+               "vectors.S: pending_dabt");
+_Static_assert(sizeof(((struct vcpu_arch *)0)->pending_dabt) == 4, "vectors.S: a word");
+_Static_assert(offsetof(struct vcpu_arch, el1.tpidr_el0) == ARM64_VCPU_TPIDR_EL0_OFFSET,
+               "vectors.S: el1.tpidr_el0");
+_Static_assert(offsetof(struct vcpu_arch, el1.sp_el0) == ARM64_VCPU_SP_EL0_OFFSET,
+               "vectors.S: el1.sp_el0");
 
 /** HCR_EL2 while a VM runs (D13.2.46). */
 #define HCR_GUEST                                                                          \

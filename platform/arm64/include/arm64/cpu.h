@@ -13,6 +13,16 @@
 /* Offsets of struct arm64_cpu used by the assembly (checked in cpu.c). */
 #define ARM64_CPU_CURRENT 72
 #define ARM64_CPU_STACK_TOP 80
+/* ... and by vectors.S's hop between two services (arm64_hop_services there). */
+#define ARM64_CPU_LOADED 88
+#define ARM64_CPU_VTTBR 96
+#define ARM64_CPU_INDEX 136
+#define ARM64_CPU_FP_TRAPPING 144
+#define ARM64_CPU_ICH_HCR 152
+#define ARM64_CPU_HCR 160
+#define ARM64_CPU_SERVICE_CONTROLS 168
+#define ARM64_CPU_VM_OWNER 176
+#define ARM64_CPU_GIC_OWNER 184
 
 /* Why a vCPU left guest mode: which EL2 vector it came through. */
 #define ARM64_EXIT_SYNC 0
