@@ -158,10 +158,10 @@ guest_exit_switch:
 	stp	x26, x27, [x19, #208]
 	stp	x28, x29, [x19, #224]
 	ldr	x2, [x19, #ARM64_VCPU_VM_OFFSET]
-	cbnz	x2, 9f				/* a VM leaves: first, the emulation path's hop */
+	cbnz	x2, 7f				/* a VM leaves: first, the emulation path's hop */
 	cbz	x0, 9f
 	ldr	x2, [x0, #ARM64_VCPU_VM_OFFSET]
-	cbnz	x2, 9f				/* a VM comes back */
+	cbnz	x2, 8f				/* a VM comes back */
 	mrs	x1, tpidr_el2
 	ldr	x2, [x1, #ARM64_CPU_LOADED]
 	cmp	x2, x19
@@ -214,6 +214,10 @@ guest_exit_switch:
 	msr	sp_el0, x2
 	msr	tpidr_el0, x3
 	isb
+	b	arm64_vcpu_enter
+7:	bl	arm64_exit_switch_from_vm	/* vcpu.c; or arm64_exit_switch */
+	b	arm64_vcpu_enter
+8:	bl	arm64_exit_switch_to_vm
 	b	arm64_vcpu_enter
 9:	bl	arm64_exit_switch
 	/* fall through: enter the vCPU it returned */

@@ -186,6 +186,12 @@ void arm64_vcpu_release_moved(struct arm64_cpu *cpu);
 void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v);
 /** Inject a synchronous external data abort at far into v, whose EL1 state is loaded here. */
 void arm64_inject_dabt(struct vcpu *v, u64 far);
+/**
+ * From vectors.S after an exit that leaves the loaded vCPU for next: the VM -> service and the
+ * service -> VM hop of the emulation path, or arm64_exit_switch for anything unusual.
+ */
+struct vcpu *arm64_exit_switch_from_vm(struct vcpu *next);
+struct vcpu *arm64_exit_switch_to_vm(struct vcpu *next);
 
 /* exit.c: guest exits, called from vectors.S; returns the vCPU to enter. */
 struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu);
