@@ -157,9 +157,9 @@ guest_exit_switch:
 	stp	x24, x25, [x19, #192]
 	stp	x26, x27, [x19, #208]
 	stp	x28, x29, [x19, #224]
+	cbz	x0, 9f				/* idle */
 	ldr	x2, [x19, #ARM64_VCPU_VM_OFFSET]
 	cbnz	x2, 7f				/* a VM leaves: first, the emulation path's hop */
-	cbz	x0, 9f
 	ldr	x2, [x0, #ARM64_VCPU_VM_OFFSET]
 	cbnz	x2, 8f				/* a VM comes back */
 	mrs	x1, tpidr_el2
@@ -215,7 +215,9 @@ guest_exit_switch:
 	msr	tpidr_el0, x3
 	isb
 	b	arm64_vcpu_enter
-7:	bl	arm64_exit_switch_from_vm	/* vcpu.c; or arm64_exit_switch */
+7:	ldr	x2, [x0, #ARM64_VCPU_VM_OFFSET]
+	cbnz	x2, 9f				/* VM -> VM: the full switch */
+	bl	arm64_exit_switch_from_vm	/* vcpu.c; or arm64_exit_switch */
 	b	arm64_vcpu_enter
 8:	bl	arm64_exit_switch_to_vm
 	b	arm64_vcpu_enter
