@@ -22,6 +22,8 @@ static void ipc_transfer(const struct vcpu *from, struct vcpu *to, u64 badge)
 static void ipc_transfer_kernel(const struct kernel_msg *m, struct vcpu *to)
 {
 	reg_set(to, IPC_REG_LABEL, m->label);
+	/* The emulation path's message: unrolled like ipc_transfer's copy (a loop costs 18 more). */
+#pragma GCC unroll 8
 	for (u32 i = 0; i < IPC_MSG_WORDS; i++)
 		reg_set(to, IPC_REG_WORD0 + i, m->words[i]);
 	reg_set(to, IPC_REG_CAP, m->badge);

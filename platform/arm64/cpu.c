@@ -22,6 +22,18 @@
 
 _Static_assert(offsetof(struct arm64_cpu, current) == ARM64_CPU_CURRENT, "vectors.S offset");
 _Static_assert(offsetof(struct arm64_cpu, stack_top) == ARM64_CPU_STACK_TOP, "vectors.S offset");
+_Static_assert(offsetof(struct arm64_cpu, loaded) == ARM64_CPU_LOADED, "vectors.S offset");
+_Static_assert(offsetof(struct arm64_cpu, vttbr) == ARM64_CPU_VTTBR, "vectors.S offset");
+_Static_assert(offsetof(struct arm64_cpu, index) == ARM64_CPU_INDEX, "vectors.S offset");
+_Static_assert(offsetof(struct arm64_cpu, fp_trapping) == ARM64_CPU_FP_TRAPPING, "vectors.S");
+_Static_assert(sizeof(((struct arm64_cpu *)0)->fp_trapping) == 1, "vectors.S: ldrb");
+_Static_assert(offsetof(struct arm64_cpu, ich_hcr) == ARM64_CPU_ICH_HCR, "vectors.S offset");
+_Static_assert(offsetof(struct arm64_cpu, hcr) == ARM64_CPU_HCR, "vectors.S offset");
+_Static_assert(offsetof(struct arm64_cpu, service_controls) == ARM64_CPU_SERVICE_CONTROLS,
+               "vectors.S offset");
+_Static_assert(sizeof(((struct arm64_cpu *)0)->service_controls) == 1, "vectors.S: ldrb");
+_Static_assert(offsetof(struct arm64_cpu, vm_owner) == ARM64_CPU_VM_OWNER, "vectors.S offset");
+_Static_assert(offsetof(struct arm64_cpu, gic_owner) == ARM64_CPU_GIC_OWNER, "vectors.S offset");
 
 struct arm64_cpu arm64_cpus[ARM64_CPU_MAX];
 extern char arm64_stacks[];

@@ -28,6 +28,23 @@ _Static_assert(offsetof(struct vcpu_arch, rt_pending) == ARM64_VCPU_RT_PENDING_O
                "vectors.S: rt_pending");
 _Static_assert(offsetof(struct vcpu_arch, rt_value) == ARM64_VCPU_RT_VALUE_OFFSET,
                "vectors.S: rt_value");
+_Static_assert(offsetof(struct vcpu_arch, hcr) == ARM64_VCPU_HCR_OFFSET, "vectors.S: hcr");
+_Static_assert(offsetof(struct vcpu_arch, vttbr) == ARM64_VCPU_VTTBR_OFFSET, "vectors.S: vttbr");
+_Static_assert(offsetof(struct vcpu_arch, live_on) == ARM64_VCPU_LIVE_ON_OFFSET, "vectors.S");
+_Static_assert(sizeof(((struct vcpu_arch *)0)->live_on) == 4, "vectors.S: a word");
+_Static_assert(offsetof(struct vcpu_arch, fp_live) == ARM64_VCPU_FP_LIVE_OFFSET, "vectors.S");
+_Static_assert(sizeof(((struct vcpu_arch *)0)->fp_live) == 4, "vectors.S: a word");
+_Static_assert(offsetof(struct vcpu_arch, reset_pending) == ARM64_VCPU_RESET_PENDING_OFFSET,
+               "vectors.S: reset_pending");
+_Static_assert(sizeof(((struct vcpu_arch *)0)->reset_pending) == 4, "vectors.S: a word");
+_Static_assert(offsetof(struct vcpu_arch, vm) == ARM64_VCPU_VM_OFFSET, "vectors.S: vm");
+_Static_assert(offsetof(struct vcpu_arch, pending_dabt) == ARM64_VCPU_PENDING_DABT_OFFSET,
+               "vectors.S: pending_dabt");
+_Static_assert(sizeof(((struct vcpu_arch *)0)->pending_dabt) == 4, "vectors.S: a word");
+_Static_assert(offsetof(struct vcpu_arch, el1.tpidr_el0) == ARM64_VCPU_TPIDR_EL0_OFFSET,
+               "vectors.S: el1.tpidr_el0");
+_Static_assert(offsetof(struct vcpu_arch, el1.sp_el0) == ARM64_VCPU_SP_EL0_OFFSET,
+               "vectors.S: el1.sp_el0");
 
 /** HCR_EL2 while a VM runs (D13.2.46). */
 #define HCR_GUEST                                                                          \
@@ -470,6 +487,103 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		cpu->hcr = next->arch.hcr;
 	}
 	isb();
+}
+
+/**
+ * The emulation path's two hops, from vectors.S after a guest exit that leaves the loaded
+ * vCPU for next: the steps arm64_exit_switch and arm64_vcpu_switch take for a VM handing its
+ * CPU to a service placed with it, and for the service handing it back, without their tests
+ * for every other case. Anything unusual (FP state live, a reset or an abort pending, a VM the
+ * core moved, a vCPU held by another CPU, a VM whose state is not the one left here) takes
+ * arm64_exit_switch, which these call instead. Both return the vCPU to enter.
+ */
+struct vcpu *arm64_exit_switch_from_vm(struct vcpu *next)
+{
+	struct arm64_cpu *cpu = arm64_this_cpu();
+	struct vcpu *prev = cpu->loaded;
+	u32 me = cpu->index + 1u;
+	if (next == NULL || prev == NULL || next->arch.vm != NULL || prev->arch.vm == NULL ||
+	    prev->arch.fp_live || next->arch.reset_pending || next->arch.pending_dabt ||
+	    prev->cpu != cpu->index || !cpu->fp_trapping || cpu->vm_owner != NULL ||
+	    cpu->gic_owner != NULL)
+		return arm64_exit_switch(next);
+	u32 holder = __atomic_load_n(&next->arch.live_on, __ATOMIC_ACQUIRE);
+	if (holder != 0 && holder != me)
+		return arm64_exit_switch(next);
+	/* vcpu_leave_vm for a service next: its EL1 and GIC state stay here (vm_owner). */
+	el0_save(&prev->arch.el1);
+	cpu->guest_deadline_ns = 0;
+	cpu->vm_owner = prev;
+	cpu->gic_owner = prev;
+	cpu->loaded = next;
+	next->arch.live_on = me;
+	if (next->arch.vttbr != cpu->vttbr) {
+		write_sysreg(vttbr_el2, next->arch.vttbr);
+		cpu->vttbr = next->arch.vttbr;
+	}
+	if (!cpu->service_controls) {
+		service_controls();
+		cpu->service_controls = true;
+	}
+	write_sysreg(sp_el0, next->arch.el1.sp_el0);
+	write_sysreg(tpidr_el0, next->arch.el1.tpidr_el0);
+	if (cpu->ich_hcr != 0) {
+		write_sysreg(S3_4_C12_C11_0,
+		             0); /* ICH_HCR_EL2: a service has no virtual interface */
+		cpu->ich_hcr = 0;
+	}
+	if (next->arch.hcr != cpu->hcr) {
+		write_sysreg(hcr_el2, next->arch.hcr);
+		cpu->hcr = next->arch.hcr;
+	}
+	isb();
+	return next;
+}
+
+struct vcpu *arm64_exit_switch_to_vm(struct vcpu *next)
+{
+	struct arm64_cpu *cpu = arm64_this_cpu();
+	struct vcpu *prev = cpu->loaded;
+	u32 me = cpu->index + 1u;
+	if (next == NULL || prev == NULL || next->arch.vm == NULL || prev->arch.vm != NULL ||
+	    prev->arch.fp_live || next->arch.reset_pending || cpu->vm_owner != next ||
+	    cpu->gic_owner != next || !cpu->fp_trapping ||
+	    __atomic_load_n(&next->arch.live_on, __ATOMIC_ACQUIRE) != me)
+		return arm64_exit_switch(next);
+	prev->arch.el1.sp_el0 = read_sysreg(sp_el0);
+	prev->arch.el1.tpidr_el0 = read_sysreg(tpidr_el0);
+	cpu->loaded = next;
+	vcpu_unhold(cpu, prev);
+	if (next->arch.vttbr != cpu->vttbr) {
+		if (next->arch.cntvoff != cpu->cntvoff) {
+			write_sysreg(cntvoff_el2, next->arch.cntvoff);
+			cpu->cntvoff = next->arch.cntvoff;
+		}
+		write_sysreg(vttbr_el2, next->arch.vttbr);
+		cpu->vttbr = next->arch.vttbr;
+	}
+	/* vcpu_load_vm for the VM whose EL1 and GIC state were left here. */
+	cpu->vm_owner = NULL;
+	el0_restore(&next->arch.el1);
+	cpu->service_controls = false;
+	u64 ich_hcr = arm64_virq_resume(next);
+	cpu->gic_owner = NULL;
+	if (ich_hcr != cpu->ich_hcr) {
+		write_sysreg(S3_4_C12_C11_0, ich_hcr); /* ICH_HCR_EL2 */
+		cpu->ich_hcr = ich_hcr;
+	}
+	if (next->arch.hcr != cpu->hcr) {
+		write_sysreg(hcr_el2, next->arch.hcr);
+		cpu->hcr = next->arch.hcr;
+	}
+	isb();
+	/* arm64_exit_switch's end: what the service pended for it, an abort it answered. */
+	arm64_virq_refresh(cpu, next);
+	if (__builtin_expect(next->arch.pending_dabt != 0, 0)) {
+		next->arch.pending_dabt = 0;
+		arm64_inject_dabt(next, next->arch.mmio_far);
+	}
+	return next;
 }
 
 /**

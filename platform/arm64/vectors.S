@@ -141,6 +141,15 @@ guest_exit_set_rt:
  * Another vCPU (or none): complete the old one's (x19) saved state with
  * x20-x29 before anything can let another CPU load it (vcpu.c clears its
  * live_on only after this), then switch and enter the new one.
+ *
+ * The hop between two services (a call, a reply: x19 and x0 both services)
+ * takes a short cut when nothing unusual is pending: it does here what
+ * arm64_exit_switch and arm64_vcpu_switch would do for it, and only that
+ * (SP_EL0 and TPIDR_EL0 saved and loaded, the stage 2, loaded and live_on).
+ * Anything else takes the C path: a VM on either side, no next vCPU, FP
+ * state live in the registers, a reset or an abort pending for next, next
+ * still held by another CPU, the service controls not loaded or the GIC's
+ * virtual interface or FP not in a service's state, another HCR_EL2.
  */
 guest_exit_switch:
 	stp	x20, x21, [x19, #160]
@@ -148,7 +157,71 @@ guest_exit_switch:
 	stp	x24, x25, [x19, #192]
 	stp	x26, x27, [x19, #208]
 	stp	x28, x29, [x19, #224]
-	bl	arm64_exit_switch
+	cbz	x0, 9f				/* idle */
+	ldr	x2, [x19, #ARM64_VCPU_VM_OFFSET]
+	cbnz	x2, 7f				/* a VM leaves: first, the emulation path's hop */
+	ldr	x2, [x0, #ARM64_VCPU_VM_OFFSET]
+	cbnz	x2, 8f				/* a VM comes back */
+	mrs	x1, tpidr_el2
+	ldr	x2, [x1, #ARM64_CPU_LOADED]
+	cmp	x2, x19
+	b.ne	9f
+	ldr	w2, [x19, #ARM64_VCPU_FP_LIVE_OFFSET]
+	ldr	w3, [x0, #ARM64_VCPU_RESET_PENDING_OFFSET]
+	orr	w2, w2, w3
+	ldr	w3, [x0, #ARM64_VCPU_PENDING_DABT_OFFSET]
+	orr	w2, w2, w3
+	ldr	x3, [x1, #ARM64_CPU_ICH_HCR]
+	orr	x2, x2, x3
+	cbnz	x2, 9f
+	ldrb	w2, [x1, #ARM64_CPU_SERVICE_CONTROLS]
+	ldrb	w3, [x1, #ARM64_CPU_FP_TRAPPING]
+	and	w2, w2, w3
+	cbz	w2, 9f
+	ldr	x2, [x0, #ARM64_VCPU_HCR_OFFSET]
+	ldr	x3, [x1, #ARM64_CPU_HCR]
+	cmp	x2, x3
+	b.ne	9f
+	ldr	w4, [x1, #ARM64_CPU_INDEX]
+	add	w4, w4, #1			/* live_on's name for this CPU */
+	add	x5, x0, #ARM64_VCPU_LIVE_ON_OFFSET
+	ldar	w2, [x5]
+	cmp	w2, #0
+	ccmp	w2, w4, #4, ne
+	b.ne	9f				/* held by another CPU: it must let go first */
+	/* prev's own registers, then it is no longer this CPU's (live_on released). */
+	mrs	x2, sp_el0
+	mrs	x3, tpidr_el0
+	str	x2, [x19, #ARM64_VCPU_SP_EL0_OFFSET]
+	str	x3, [x19, #ARM64_VCPU_TPIDR_EL0_OFFSET]
+	str	x0, [x1, #ARM64_CPU_LOADED]
+	ldr	x2, [x1, #ARM64_CPU_VM_OWNER]
+	ldr	x3, [x1, #ARM64_CPU_GIC_OWNER]
+	cmp	x2, x19
+	ccmp	x3, x19, #4, ne
+	b.eq	1f
+	add	x2, x19, #ARM64_VCPU_LIVE_ON_OFFSET
+	stlr	wzr, [x2]
+1:	str	w4, [x5]
+	ldr	x2, [x0, #ARM64_VCPU_VTTBR_OFFSET]
+	ldr	x3, [x1, #ARM64_CPU_VTTBR]
+	cmp	x2, x3
+	b.eq	2f
+	msr	vttbr_el2, x2
+	str	x2, [x1, #ARM64_CPU_VTTBR]
+2:	ldr	x2, [x0, #ARM64_VCPU_SP_EL0_OFFSET]
+	ldr	x3, [x0, #ARM64_VCPU_TPIDR_EL0_OFFSET]
+	msr	sp_el0, x2
+	msr	tpidr_el0, x3
+	isb
+	b	arm64_vcpu_enter
+7:	ldr	x2, [x0, #ARM64_VCPU_VM_OFFSET]
+	cbnz	x2, 9f				/* VM -> VM: the full switch */
+	bl	arm64_exit_switch_from_vm	/* vcpu.c; or arm64_exit_switch */
+	b	arm64_vcpu_enter
+8:	bl	arm64_exit_switch_to_vm
+	b	arm64_vcpu_enter
+9:	bl	arm64_exit_switch
 	/* fall through: enter the vCPU it returned */
 
 /* _Noreturn void arm64_vcpu_enter(struct vcpu *v): v's EL1 state must be loaded. */

@@ -226,11 +226,20 @@ int svc_main(uint64_t arg)
 	crash_report(NULL);
 	/* The registers of HC_RECV / HC_REPLY_RECV as they are: no message copies on this path. */
 	uint64_t r[IPC_REG_COUNT] = { HC_RECV, s.ep };
+	uint32_t hint = 0; /* the guest found last: a polling guest is found at once */
 	svc_hypercall(r);
 	for (;;) {
 		uint64_t done = IPC_MMIO_ABORT, value = 0;
 		bool out = true;
-		if (r[0] == STATUS_OK && r[IPC_REG_LABEL] == IPC_LABEL_MMIO) {
+		uint32_t pure;
+		if (r[0] == STATUS_OK && r[IPC_REG_LABEL] == IPC_LABEL_MMIO &&
+		    vuart_pure_access(state, &r[IPC_REG_WORD0], r[IPC_REG_CAP], &hint, &pure)) {
+			/* FR (LSR): no request, no answer struct, no line, nothing for the console. */
+			vuart_crash_point(); /* a successor answers it again: it changed nothing */
+			done = IPC_MMIO_DONE;
+			value = pure;
+			out = false;
+		} else if (r[0] == STATUS_OK && r[IPC_REG_LABEL] == IPC_LABEL_MMIO) {
 			struct vuart_request rq;
 			struct vuart_answer ans = { .done = false };
 			vuart_crash_point(); /* holding the access, nothing applied */

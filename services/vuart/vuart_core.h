@@ -156,6 +156,17 @@ struct vuart_guest *vuart_tx_guest(struct vuart_tx *tx, uint32_t g);
 struct vuart_console *vuart_tx_console(struct vuart_tx *tx);
 void vuart_tx_commit(struct vuart_tx *tx);
 
+/**
+ * The polling loop's hot read, answered straight from the kernel message's words w (label
+ * IPC_LABEL_MMIO) and badge: a load that vuart_dev_pure_read answers (the SBSA UART's FR, a
+ * 16550's LSR while OE is clear) by a known guest, not a replay of its vCPU's recorded access.
+ * Then *value is what vuart_access would answer, nothing changes and true is returned; for
+ * anything else false, and the caller takes vuart_decode and vuart_access. *hint is the index
+ * of the guest found last (any value: it is checked), kept by the caller between calls.
+ */
+bool vuart_pure_access(const struct vuart_state *st, const uint64_t w[IPC_MSG_WORDS],
+                       uint64_t badge, uint32_t *hint, uint32_t *value);
+
 /** Handles one access (a transaction of its own when it changes anything). */
 void vuart_access(struct vuart_state *st, const struct vuart_request *rq, struct vuart_answer *ans);
 

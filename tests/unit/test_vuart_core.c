@@ -356,6 +356,51 @@ static void test_pure_reads(void)
 	   "pure read: the SBSA UART's FR after reset (TXFE|RXFE)");
 }
 
+/** w for a read of size at offset by vcpu with serial (msg() above), and the fast answer. */
+static bool pure(uint64_t badge, uint32_t size, bool write, uint32_t vcpu, uint32_t serial,
+                 uint64_t offset, uint32_t *hint, uint32_t *value)
+{
+	uint64_t w[6];
+	msg(w, size, write, 0, vcpu, serial, offset);
+	return vuart_pure_access(st, w, badge, hint, value);
+}
+
+/**
+ * The polling loop's fast answer (vuart_pure_access) gives what vuart_access gives, and takes
+ * only what it can answer without a change: everything else goes to vuart_access.
+ */
+static void test_pure_access(void)
+{
+	fresh();
+	uint32_t hint = 7, v = 0;
+	OK(pure(BADGE_A, 4, false, 0, 1, SBSA_UART_FR, &hint, &v) && v == 0x90u && hint == 0,
+	   "pure access: FR after reset, the guest found from a stale hint");
+	OK(pure(BADGE_B, 4, false, 1, 1, SBSA_UART_FR, &hint, &v) && v == 0x90u && hint == 1,
+	   "pure access: the other guest's FR; the hint follows it");
+	(void)do_access(BADGE_A, 1, true, 'z', 0, 2, 0);
+	struct vuart_answer a = do_access(BADGE_A, 4, false, 0, 0, 3, SBSA_UART_FR);
+	uint32_t sel = st->sel;
+	OK(pure(BADGE_A, 4, false, 0, 3, SBSA_UART_FR, &hint, &v) && a.done && v == a.value,
+	   "pure access: FR with output waiting, as vuart_access reads it");
+	OK(!pure(BADGE_A, 4, false, 0, 2, SBSA_UART_FR, &hint, &v),
+	   "pure access: not the recorded serial (a replay: vuart_access answers it)");
+	OK(!pure(BADGE_A, 4, true, 0, 4, SBSA_UART_FR, &hint, &v), "pure access: not a store");
+	OK(!pure(BADGE_A, 4, false, 0, 4, SBSA_UART_DR, &hint, &v), "pure access: not a DR read");
+	OK(!pure(BADGE_A, 2, false, 0, 4, SBSA_UART_FR, &hint, &v) &&
+	           !pure(BADGE_A, 8, false, 0, 4, SBSA_UART_FR, &hint, &v),
+	   "pure access: not a 16- or 64-bit FR read (vuart_access aborts them)");
+	OK(!pure(0x777, 4, false, 0, 4, SBSA_UART_FR, &hint, &v),
+	   "pure access: not an unknown badge");
+	OK(!pure(BADGE_A, 4, false, VUART_VCPU_MAX, 4, SBSA_UART_FR, &hint, &v),
+	   "pure access: not a vCPU past the records");
+	uint64_t w[6];
+	msg(w, 4, false, 0, 0, 4, SBSA_UART_FR);
+	w[1] |= 1u << 12;
+	OK(!vuart_pure_access(st, w, BADGE_A, &hint, &v), "pure access: not unknown bits in w1");
+	OK(st->sel == sel && vuart_guest(st, 0)->last[0].serial == 2,
+	   "pure access: nothing changed, no record written");
+}
+
 int main(void)
 {
 	st = malloc(sizeof(*st));
@@ -367,6 +412,7 @@ int main(void)
 	test_input();
 	test_16550();
 	test_pure_reads();
+	test_pure_access();
 	test_crash_everywhere();
 	free(st);
 	return tap_finish();

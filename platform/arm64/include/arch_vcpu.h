@@ -22,6 +22,16 @@
 #define ARM64_VCPU_PSTATE_OFFSET 0x100
 #define ARM64_VCPU_RT_PENDING_OFFSET 0x108
 #define ARM64_VCPU_RT_VALUE_OFFSET 0x110
+/* Used by vectors.S's hop between two services (checked in vcpu.c). */
+#define ARM64_VCPU_HCR_OFFSET 280
+#define ARM64_VCPU_VTTBR_OFFSET 288
+#define ARM64_VCPU_LIVE_ON_OFFSET 296
+#define ARM64_VCPU_FP_LIVE_OFFSET 300
+#define ARM64_VCPU_RESET_PENDING_OFFSET 304
+#define ARM64_VCPU_VM_OFFSET 328
+#define ARM64_VCPU_PENDING_DABT_OFFSET 392
+#define ARM64_VCPU_TPIDR_EL0_OFFSET 472
+#define ARM64_VCPU_SP_EL0_OFFSET 496
 /**
  * rt_pending value asking vectors.S to store x20-x29 and have exit.c run
  * the trapped instruction again (arm64_exit_redo): an emulated store or

@@ -13,6 +13,16 @@
 /* Offsets of struct arm64_cpu used by the assembly (checked in cpu.c). */
 #define ARM64_CPU_CURRENT 72
 #define ARM64_CPU_STACK_TOP 80
+/* ... and by vectors.S's hop between two services (arm64_hop_services there). */
+#define ARM64_CPU_LOADED 88
+#define ARM64_CPU_VTTBR 96
+#define ARM64_CPU_INDEX 136
+#define ARM64_CPU_FP_TRAPPING 144
+#define ARM64_CPU_ICH_HCR 152
+#define ARM64_CPU_HCR 160
+#define ARM64_CPU_SERVICE_CONTROLS 168
+#define ARM64_CPU_VM_OWNER 176
+#define ARM64_CPU_GIC_OWNER 184
 
 /* Why a vCPU left guest mode: which EL2 vector it came through. */
 #define ARM64_EXIT_SYNC 0
@@ -180,6 +190,12 @@ void arm64_vcpu_release_moved(struct arm64_cpu *cpu);
 void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v);
 /** Inject a synchronous external data abort at far into v, whose EL1 state is loaded here. */
 void arm64_inject_dabt(struct vcpu *v, u64 far);
+/**
+ * From vectors.S after an exit that leaves the loaded vCPU for next: the VM -> service and the
+ * service -> VM hop of the emulation path, or arm64_exit_switch for anything unusual.
+ */
+struct vcpu *arm64_exit_switch_from_vm(struct vcpu *next);
+struct vcpu *arm64_exit_switch_to_vm(struct vcpu *next);
 
 /* exit.c: guest exits, called from vectors.S; returns the vCPU to enter. */
 struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu);
