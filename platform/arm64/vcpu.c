@@ -583,6 +583,8 @@ struct vcpu *arm64_exit_switch_to_vm(struct vcpu *next)
 		next->arch.pending_dabt = 0;
 		arm64_inject_dabt(next, next->arch.mmio_far);
 	}
+	if (__builtin_expect(next->arch.sysreg_pending != 0, 0))
+		arm64_vcpu_apply_sysreg(next); /* a held write its monitor allowed (vmi.c) */
 	return next;
 }
 

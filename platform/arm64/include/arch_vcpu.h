@@ -129,13 +129,14 @@ struct vcpu_arch {
 	u64 mmio_far;
 	/** An emulator refused its access: inject the data abort when it is next entered. */
 	u32 pending_dabt;
+	struct arm64_el1_regs el1;
+	struct arm64_fp_regs fp __attribute__((aligned(16)));
+	/* Last, away from the offsets vectors.S uses: */
 	/** Registers whose writes its monitor watches (1 << IPC_VMI_REG_*; HCR_EL2.TVM). */
 	u32 vmi_regs;
 	/** A held write its monitor allowed: IPC_VMI_REG_* + 1 and the value, applied at entry. */
 	u32 sysreg_pending;
 	u64 sysreg_value;
-	struct arm64_el1_regs el1;
-	struct arm64_fp_regs fp __attribute__((aligned(16)));
 };
 
 /** Logical hypercall register i (ipc/abi.h): r0..r8 are x0..x8. */
