@@ -407,7 +407,14 @@ static enum status vmi_change_gfn(struct vcpu *v, struct partition *g)
 	}
 	paddr_t pa, unused;
 	u32 rights, r2;
-	if (!is_page_aligned(to) || vmi_ram(g, to, PAGE_SIZE) == NULL ||
+	const struct cfg_mapping *from_map = vmi_ram(g, old, PAGE_SIZE);
+	const struct cfg_mapping *to_map = is_page_aligned(to) ? vmi_ram(g, to, PAGE_SIZE) : NULL;
+	/*
+	 * The frame shown must allow whatever the page's own may (the manifest's rights of its
+	 * mapping, which later PROTECTs of the page never exceed): a read-only frame never
+	 * becomes writable through another page.
+	 */
+	if (to_map == NULL || (from_map->rights & ~to_map->rights & VMI_RWX) != 0 ||
 	    !stage2_lookup(&g->s2, ipa_init(to), &pa, &r2) ||
 	    !stage2_lookup(&g->vmi.views[k], ipa_init(old), &unused, &rights))
 		return STATUS_INVALID_ARG;

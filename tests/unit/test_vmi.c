@@ -39,7 +39,15 @@ static void setup(u32 guest_rights)
 	cfg->partitions[g].mappings[0].ipa = GRAM;
 	cfg->partitions[g].mappings[0].rights = guest_rights;
 	cfg->partitions[g].entry = GRAM;
-	cfg->partitions[g].stage2_tables = 64;          /* the manifest's `stage2-tables` */
+	cfg->partitions[g].stage2_tables = 64; /* the manifest's `stage2-tables` */
+	/* A second RAM mapping, read-only for the guest: one page at 0x100000. */
+	u32 ro = cfg->region_count++;
+	cfg->regions[ro] = cfg->regions[cfg->partitions[other].mappings[0].region];
+	cfg->regions[ro].owner = g;
+	cfg->regions[ro].rights = R;
+	cfg->partitions[g].mappings[1] =
+	        (struct cfg_mapping){ .region = ro, .ipa = 0x100000, .rights = R };
+	cfg->partitions[g].mapping_count = 2;
 	cfg->partitions[g].vcpus[1].hard_affinity = 2u; /* vCPU 1 on CPU 1, the rest on 0 */
 	cfg->partitions[g].vcpus[0].hard_affinity = 1u;
 	cfg->partitions[m].vcpus[0].hard_affinity = 1u;
@@ -301,6 +309,8 @@ static void test_views(void)
 	   "vmi: change_gfn in view 0 is invalid");
 	EQ(vmi(2, IPC_VMI_CHANGE_GFN, 1, GRAM + 0x1000, GRAM + 0x400000, 0), STATUS_INVALID_ARG,
 	   "vmi: nor to a frame outside the guest's RAM");
+	EQ(vmi(2, IPC_VMI_CHANGE_GFN, 1, GRAM + 0x1000, 0x100000, 0), STATUS_INVALID_ARG,
+	   "vmi: nor to a frame of a mapping that allows less (the guest's read-only page)");
 	EQ(vmi(2, IPC_VMI_CHANGE_GFN, 1, GRAM + 0x1000, GRAM + 0x9000, 0), STATUS_OK,
 	   "vmi: change_gfn in view 1");
 	paddr_t pa;
