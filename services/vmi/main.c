@@ -263,13 +263,13 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 	struct vmi_msg in = { .label = m->label }, out;
 	for (uint32_t i = 0; i < IPC_MSG_WORDS; i++)
 		in.w[i] = m->w[i];
-	*reply = (struct msg){ .label = (uint64_t)(int64_t)VMI_EINVAL };
+	*reply = (struct msg){ .label = VMI_STATUS_LABEL(VMI_EINVAL) };
 	struct target *t = NULL;
 	for (uint32_t i = 0; i < target_count; i++)
 		if (VMI_GUEST_INDEX(targets[i].badge) == VMI_CLIENT_TARGET(badge))
 			t = &targets[i];
 	if (t == NULL || !t->attached) {
-		reply->label = (uint64_t)(int64_t)VMI_ENOSYS; /* not a target of this service */
+		reply->label = VMI_STATUS_LABEL(VMI_ENOSYS); /* not a target of this service */
 		return;
 	}
 	uint16_t caller = (badge & VMI_CLIENT_MONITOR) != 0 ? VMI_MONITOR_CALLER :
@@ -288,7 +288,7 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 	     (in.w[2] != VMI_GFN_INVALID && (in.w[2] < t->first_gfn || in.w[2] >= t->end_gfn))))
 		return;
 	if (m->label == VMI_OP_RESPOND && ((in.w[0] >> 32) & UNSUPPORTED_FLAGS) != 0) {
-		reply->label = (uint64_t)(int64_t)VMI_EOPNOTSUPP;
+		reply->label = VMI_STATUS_LABEL(VMI_EOPNOTSUPP);
 		return;
 	}
 	/* altp2m_switch: the kernel's switch may be refused (a vCPU running): undo it then. */
@@ -311,7 +311,6 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 				for (uint32_t v = 0; v < VMI_MAX_VCPUS; v++)
 					t->g.vcpus[v].view = views_before[v];
 				rc = VMI_EBUSY;
-				out.label = (uint64_t)(int64_t)rc;
 			}
 			break;
 		case VMI_OP_CHANGE_GFN:
@@ -323,7 +322,6 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 				(void)vmi_change_gfn(&t->g, caller, (uint32_t)in.w[0], in.w[1],
 				                     VMI_GFN_INVALID);
 				rc = VMI_ENOMEM;
-				out.label = (uint64_t)(int64_t)rc;
 			}
 			break;
 		case VMI_OP_ALTP2M_STATE:
@@ -333,6 +331,14 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 			(void)sync(t, t->first_gfn, t->end_gfn);
 			break;
 		case VMI_OP_ALTP2M_CREATE:
+			(void)sync(t, t->first_gfn, t->end_gfn);
+			if (out.w[0] < VMI_MAX_VIEWS && !t->kview[out.w[0]]) {
+				/* The kernel's table quota is spent: no view the kernel lacks. */
+				(void)vmi_altp2m_destroy(&t->g, caller, (uint32_t)out.w[0]);
+				rc = VMI_ENOMEM;
+				out = (struct vmi_msg){ 0 };
+			}
+			break;
 		case VMI_OP_ALTP2M_DESTROY:
 			(void)sync(t, t->first_gfn, t->end_gfn);
 			break;
@@ -343,10 +349,6 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 				t->action[v] = a->skip ? IPC_VMI_SKIP : IPC_VMI_RETRY;
 				t->view_plus1[v] = a->view_changed ? a->view + 1u : 0u;
 			}
-			/* A DENY without a deferred write denies the access (Xen drops writes). */
-			if (v < VMI_MAX_VCPUS && t->waiting[v] &&
-			    ((in.w[0] >> 32) & VMI_EF_DENY) != 0)
-				t->action[v] = IPC_VMI_SKIP;
 			release(t, v);
 			break;
 		}
@@ -355,7 +357,7 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 		}
 	}
 	release_mask(t, fx.woken | fx.released);
-	reply->label = out.label;
+	reply->label = VMI_STATUS_LABEL(rc);
 	for (uint32_t i = 0; i < IPC_MSG_WORDS; i++)
 		reply->w[i] = out.w[i];
 }
@@ -485,7 +487,7 @@ static _Noreturn void requests_loop(void)
 		} else if ((m.badge & VMI_BADGE_INTERNAL) == 0) {
 			client_request(m.badge, &m, &reply);
 		} else {
-			reply = (struct msg){ .label = (uint64_t)(int64_t)VMI_EINVAL };
+			reply = (struct msg){ .label = VMI_STATUS_LABEL(VMI_EINVAL) };
 		}
 		m = reply;
 		s = svc_reply_recv(ep_requests, &m);

@@ -49,6 +49,13 @@
 #define VMI_NTF_CLIENT_TAG (UINT64_C(1) << 62)
 #define VMI_NTF_CLIENT(target) (VMI_NTF_CLIENT_TAG | ((target)&0xffu))
 
+/**
+ * A reply's label: the status (0, 1 for an ignored response, or a negative errno) as a 32-bit
+ * two's complement number, since a label with bit 63 set is the kernel's (IPC_LABEL_KERNEL).
+ */
+#define VMI_STATUS_LABEL(rc) ((uint64_t)(uint32_t)(int32_t)(rc))
+#define VMI_LABEL_STATUS(label) ((int)(int32_t)(uint32_t)(label))
+
 /** Internal labels (badge VMI_BADGE_INTERNAL only): vCPU 1 hands vCPU 0 a kernel event. */
 #define VMI_INTERNAL_EVENT 0x100u
 
