@@ -235,6 +235,11 @@ static void kernel_event(uint32_t ti, const uint64_t *w, uint64_t *out)
 	enum vmi_fault_outcome o = vmi_violation(&t->g, &f, &ring_paused);
 	if (t->g.ring_count != queued)
 		notify_clients(t);
+	if (o == VMI_FO_RETRY)
+		(void)sync(t, gfn, gfn + 1u); /* rx2rw or n2rwx lifted the page */
+	/* A queued event may also stop the vCPU for ring space (Xen's pause-when-full). */
+	if (o != VMI_FO_PAUSED && o != VMI_FO_WAIT && !vmi_vcpu_runnable(&t->g, (uint16_t)vcpu))
+		o = VMI_FO_WAIT;
 	switch (o) {
 	case VMI_FO_PAUSED:
 	case VMI_FO_WAIT:
@@ -245,8 +250,9 @@ static void kernel_event(uint32_t ti, const uint64_t *w, uint64_t *out)
 		out[0] = 1;
 		return;
 	default:
-		/* rx2rw or n2rwx lifted the page, or the kernel's rights were stale: run it again. */
-		(void)sync(t, gfn, gfn + 1u);
+		/* The kernel's rights were stale, or the page was lifted above: run it again. */
+		if (o != VMI_FO_RETRY)
+			(void)sync(t, gfn, gfn + 1u);
 		return;
 	}
 }
