@@ -302,7 +302,8 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 	for (uint32_t v = 0; v < VMI_MAX_VCPUS; v++)
 		views_before[v] = t->g.vcpus[v].view;
 	struct vmi_effects fx;
-	int rc = vmi_request(&t->g, t->walk, caller, &in, &out, &fx);
+	const bool flat = (t->badge & VMI_GUEST_FLAT) != 0;
+	int rc = vmi_request(&t->g, flat ? t->walk : NULL, caller, &in, &out, &fx);
 	if (rc == VMI_OK) {
 		switch (m->label) {
 		case VMI_OP_SET_ACCESS:

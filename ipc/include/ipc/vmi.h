@@ -36,7 +36,13 @@
 #define VMI_CLIENT_CALLER(b) ((uint32_t)(b)&0xffffu)
 #define VMI_CLIENT_TARGET(b) ((uint32_t)((b) >> 16) & 0xffu)
 
-/** A target: bits 0-7 its partition index, 8-15 vCPUs, 32-47 RAM base MiB, 48-63 RAM MiB. */
+/**
+ * A target: bits 0-7 its partition index, 8-15 vCPUs, 16 VMI_GUEST_FLAT, 32-47 RAM base MiB,
+ * 48-63 RAM MiB. VMI_GUEST_FLAT says the guest runs with its MMU off (stage 1 is the identity):
+ * the service cannot read a vCPU's SCTLR_EL1/TCR_EL1/TTBRn_EL1 (no kernel call gives them), so
+ * TRANSLATE and READ_VA work only for such a guest and are -EOPNOTSUPP for any other.
+ */
+#define VMI_GUEST_FLAT (UINT64_C(1) << 16)
 #define VMI_GUEST_BADGE(index, vcpus, ram_mb, ram_mbs)                \
 	((uint64_t)((index)&0xffu) | (uint64_t)((vcpus)&0xffu) << 8 | \
 	 (uint64_t)((ram_mb)&0xffffu) << 32 | (uint64_t)((ram_mbs)&0xffffu) << 48)
