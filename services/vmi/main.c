@@ -72,6 +72,8 @@ static uint32_t ep_requests = CAP_SLOT_COUNT, ep_events = CAP_SLOT_COUNT;
 static uint32_t ep_events_send = CAP_SLOT_COUNT, ep_internal = CAP_SLOT_COUNT;
 static uint32_t ntf_self = CAP_SLOT_COUNT;
 static volatile uint32_t started;
+/** The badge of the MMIO access vCPU 1 hands vCPU 0 (written before its call, read in it). */
+static uint64_t guest_badge;
 
 static uint64_t hc(uint64_t nr, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                    uint64_t r6, uint64_t *out1)
@@ -254,6 +256,49 @@ static void kernel_event(uint32_t ti, const uint64_t *w, uint64_t *out)
 		if (o != VMI_FO_RETRY)
 			(void)sync(t, gfn, gfn + 1u);
 		return;
+	}
+}
+
+/**
+ * A store to the guest-request doorbell (an MMIO access vCPU 1 received; w as delivered, the
+ * target found from the badge): a GUEST_REQUEST event; out as kernel_event's, out[1] being
+ * IPC_MMIO_DONE or IPC_MMIO_ABORT and out[2] the value a load reads (0).
+ */
+static void guest_request(uint64_t badge, const uint64_t *w, uint64_t *out)
+{
+	out[0] = 0;
+	out[1] = IPC_MMIO_ABORT;
+	out[2] = 0;
+	struct target *t = NULL;
+	for (uint32_t i = 0; i < target_count; i++)
+		if (targets[i].badge == badge)
+			t = &targets[i];
+	const uint32_t vcpu = (uint32_t)(w[3] & IPC_MMIO_VCPU_MASK);
+	if (t == NULL || vcpu >= t->g.cfg.vcpu_count)
+		return;
+	if ((w[1] & IPC_MMIO_WRITE) == 0) {
+		out[1] = IPC_MMIO_DONE;
+		return;
+	}
+	const uint8_t queued = t->g.ring_count;
+	bool ring_paused = false;
+	enum vmi_fault_outcome o =
+	        vmi_guest_request(&t->g, (uint16_t)vcpu, 0, (uint32_t)w[4], w[2], &ring_paused);
+	if (t->g.ring_count != queued)
+		notify_clients(t);
+	if (o != VMI_FO_RETRY) {
+		/* A full ring (or a vCPU the engine holds): the store is refused, not queued. */
+		t->g.vcpus[vcpu].slot_wait = false;
+		return;
+	}
+	out[1] = IPC_MMIO_DONE;
+	if (ring_paused) {
+		/* Queued, and its vCPU waits for ring space (pause-when-full). */
+		t->waiting[vcpu] = true;
+		t->action[vcpu] = IPC_MMIO_DONE;
+		t->view_plus1[vcpu] = 0;
+		t->answers[vcpu].ready = 0;
+		out[0] = 1;
 	}
 }
 
@@ -449,15 +494,26 @@ static _Noreturn void events_loop(void)
 	struct msg m;
 	enum status s = svc_recv(ep_events, &m);
 	for (;;) {
-		if (s != STATUS_OK || m.label != IPC_LABEL_VMI_MEM) {
+		if (s != STATUS_OK || (m.label != IPC_LABEL_VMI_MEM && m.label != IPC_LABEL_MMIO)) {
 			s = svc_recv(ep_events, &m);
 			continue;
 		}
-		const uint32_t ti = (uint32_t)m.badge, vcpu = (uint32_t)m.w[3];
-		struct msg q = { .label = VMI_INTERNAL_EVENT };
+		const bool mmio = m.label == IPC_LABEL_MMIO;
+		uint32_t ti = (uint32_t)m.badge;
+		const uint32_t vcpu = (uint32_t)(m.w[3] & IPC_MMIO_VCPU_MASK);
+		struct msg q = { .label = mmio ? VMI_INTERNAL_GUEST_REQUEST : VMI_INTERNAL_EVENT };
 		for (uint32_t i = 0; i < IPC_MSG_WORDS; i++)
 			q.w[i] = m.w[i];
-		q.w[5] = ti; /* the syndrome is not needed: the target instead */
+		if (mmio) {
+			/* The badge is the guest capability's: vCPU 0 finds the target; so do we. */
+			ti = target_count;
+			for (uint32_t k = 0; k < target_count; k++)
+				if (targets[k].badge == m.badge)
+					ti = k;
+			guest_badge = m.badge;
+		} else {
+			q.w[5] = ti; /* the syndrome is not needed: the target instead */
+		}
 		uint64_t action = IPC_VMI_RETRY, view_plus1 = 0;
 		if (svc_call(ep_internal, &q) == STATUS_OK) {
 			if (q.w[0] == 0) {
@@ -491,6 +547,9 @@ static _Noreturn void requests_loop(void)
 		if (m.badge == VMI_BADGE_INTERNAL && m.label == VMI_INTERNAL_EVENT) {
 			reply = (struct msg){ 0 };
 			kernel_event((uint32_t)m.w[5], m.w, reply.w);
+		} else if (m.badge == VMI_BADGE_INTERNAL && m.label == VMI_INTERNAL_GUEST_REQUEST) {
+			reply = (struct msg){ 0 };
+			guest_request(guest_badge, m.w, reply.w);
 		} else if ((m.badge & VMI_BADGE_INTERNAL) == 0) {
 			client_request(m.badge, &m, &reply);
 		} else {

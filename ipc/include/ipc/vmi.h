@@ -51,6 +51,14 @@
 #define VMI_GUEST_RAM_MB(b) ((uint32_t)((b) >> 32) & 0xffffu)
 #define VMI_GUEST_RAM_MBS(b) ((uint32_t)((b) >> 48) & 0xffffu)
 
+/**
+ * Guest requests (Xen's HVMOP_guest_request_vm_event): a target's stores to an MMIO range the
+ * manifest gives the service to emulate (`sephyp,emulated` with the events endpoint; the guest
+ * capability then has the emulate right too) become GUEST_REQUEST events (reason 5) with the
+ * offset in the range as the index and the stored value; loads read 0. A store finding the ring
+ * full is refused (the guest takes the bus error of its architecture).
+ */
+
 /** A client's notification (the service's capability to it): target in bits 0-7. */
 #define VMI_NTF_CLIENT_TAG (UINT64_C(1) << 62)
 #define VMI_NTF_CLIENT(target) (VMI_NTF_CLIENT_TAG | ((target)&0xffu))
@@ -64,5 +72,6 @@
 
 /** Internal labels (badge VMI_BADGE_INTERNAL only): vCPU 1 hands vCPU 0 a kernel event. */
 #define VMI_INTERNAL_EVENT 0x100u
+#define VMI_INTERNAL_GUEST_REQUEST 0x101u
 
 #endif /* IPC_VMI_H */
