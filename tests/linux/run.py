@@ -32,6 +32,11 @@
    disk's MSI-X interrupts arrive through the virtual ITS; the model crashed at least 5 times.
 5. "small": linux.dts with 32 MiB of guest RAM, where the Image does not fit: a clear
    boot error and status 1.
+6. "vmi" (tests/linux/linux-vmi.dts): one guest watched by the example monitor
+   (services/vmi/monitor.c) through the vmi service: the kernel code's range from
+   /proc/iomem is handed to the monitor through the guest-request doorbell (devmem) and
+   write-protected; arming a kprobe on do_sys_openat2 (Linux writing its own text) is
+   caught with the writer's PC and denied, the probe never fires, the shell answers.
 TAP on stdout; `# figure NAME VALUE` lines carry the measurements.
 
 --bench (tools/bench runs it): `BENCH name=... value=... unit=insns` lines, all under
