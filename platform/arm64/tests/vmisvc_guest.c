@@ -177,7 +177,7 @@ static void set(uint32_t view, uint64_t addr, uint32_t access)
 
 static uint64_t get(uint32_t view, uint64_t addr)
 {
-	uint64_t out[IPC_MSG_WORDS];
+	uint64_t out[IPC_MSG_WORDS] = { 0 };
 	require(rq(VMI_OP_GET_ACCESS, view, GFN(addr), 0, 0, out) == VMI_OK, "get_access");
 	return out[0];
 }
@@ -185,7 +185,7 @@ static uint64_t get(uint32_t view, uint64_t addr)
 /** The next event, waiting for the service's signal. */
 static struct vmi_event next_event(void)
 {
-	uint64_t out[IPC_MSG_WORDS], bits;
+	uint64_t out[IPC_MSG_WORDS] = { 0 }, bits;
 	for (;;) {
 		int64_t rc = rq(VMI_OP_GET_EVENT, 0, 0, 0, 0, out);
 		if (rc == VMI_OK) {
@@ -226,14 +226,14 @@ static int64_t switch_view(uint32_t view)
 
 static uint64_t read_va(uint64_t va, uint32_t len)
 {
-	uint64_t out[IPC_MSG_WORDS];
+	uint64_t out[IPC_MSG_WORDS] = { 0 };
 	require(rq(VMI_OP_READ_VA, 0, va, len, 0, out) == VMI_OK && out[5] == len, "READ_VA");
 	return out[0];
 }
 
 static void phase_access(void)
 {
-	uint64_t out[IPC_MSG_WORDS];
+	uint64_t out[IPC_MSG_WORDS] = { 0 };
 	require(rq(VMI_OP_RING_ENABLE, 0, 0, 0, 0, NULL) == VMI_OK, "ring enable");
 	require(rq(VMI_OP_RING_ENABLE, 0, 0, 0, 0, NULL) == VMI_EBUSY, "a second ring: -EBUSY");
 	set(0, PROT, VMI_ACCESS_R);
@@ -295,10 +295,10 @@ static void phase_access(void)
 	require(rq(VMI_OP_GET_EVENT, 0, 0, 0, 0, NULL) == VMI_ENOENT, "rx2rw sent no event");
 	require(get(0, P3) == VMI_ACCESS_RWX && get(0, P4) == VMI_ACCESS_RW,
 	        "n2rwx became rwx, rx2rw became rw");
-	require(rq(VMI_OP_RESPOND, 0 | (uint64_t)VMI_EF_VCPU_PAUSED << 32, VMI_EVENT_VERSION, 0, 0,
+	require(rq(VMI_OP_RESPOND, (uint64_t)VMI_EF_VCPU_PAUSED << 32, VMI_EVENT_VERSION, 0, 0,
 	           NULL) == VMI_IGNORED,
 	        "a response to a vCPU not paused is ignored");
-	require(rq(VMI_OP_RESPOND, 0 | (uint64_t)(VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE) << 32,
+	require(rq(VMI_OP_RESPOND, (uint64_t)(VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE) << 32,
 	           VMI_EVENT_VERSION, 0, 0, NULL) == VMI_EOPNOTSUPP,
 	        "an emulate response: -EOPNOTSUPP (the kernel cannot emulate)");
 	svc_printf("passed: rx2rw silently rw; n2rwx rwx with an event that did not pause\n");
@@ -309,7 +309,7 @@ static void phase_access(void)
 
 static void phase_altp2m(void)
 {
-	uint64_t out[IPC_MSG_WORDS];
+	uint64_t out[IPC_MSG_WORDS] = { 0 };
 	set(0, PROT, VMI_ACCESS_R);
 	require(rq(VMI_OP_ALTP2M_CREATE, VMI_ACCESS_RWX, 0, 0, 0, NULL) == VMI_EOPNOTSUPP,
 	        "altp2m ops need altp2m active");
@@ -392,7 +392,7 @@ int svc_main(uint64_t arg)
 int svc_main(uint64_t arg)
 {
 	(void)arg;
-	uint64_t out[IPC_MSG_WORDS];
+	uint64_t out[IPC_MSG_WORDS] = { 0 };
 	require(req(NC_SVC, VMI_OP_SET_ACCESS, 0, GFN(PROT), 1, VMI_ACCESS_N, NULL) == VMI_EPERM,
 	        "set_access without the monitor bit");
 	require(req(NC_SVC, VMI_OP_GET_ACCESS, 0, GFN(PROT), 0, 0, NULL) == VMI_EPERM,
