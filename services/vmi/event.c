@@ -208,6 +208,21 @@ enum vmi_fault_outcome vmi_violation(struct vmi_guest *g, const struct vmi_fault
 	return VMI_FO_PAUSED;
 }
 
+enum vmi_fault_outcome vmi_guest_request(struct vmi_guest *g, uint16_t vcpu, uint64_t pc,
+                                         uint32_t index, uint64_t value, bool *ring_paused)
+{
+	if (ring_paused != 0)
+		*ring_paused = false;
+	if (!vmi_vcpu_runnable(g, vcpu))
+		return VMI_FO_BAD;
+	struct vmi_event ev = { .reason = VMI_REASON_GUEST_REQUEST,
+		                .vcpu = vcpu,
+		                .pc = pc,
+		                .index = index,
+		                .new_value = value };
+	return ring_put(g, &ev, ring_paused) == PUT_FULL ? VMI_FO_WAIT : VMI_FO_RETRY;
+}
+
 /** Whether a register belongs to the guest's architecture. */
 static bool reg_of_arch(const struct vmi_guest *g, uint32_t reg)
 {

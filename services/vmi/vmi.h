@@ -24,9 +24,9 @@
 
 #define VMI_MAX_VIEWS 10u
 #define VMI_MAX_VCPUS 8u
-#define VMI_RING_SLOTS 8u  /**< Xen: one 4 KiB page of 312-byte entries, rounded down to 2^n */
-#define VMI_MAX_PAGES 512u /**< per-page settings per view */
-#define VMI_MAX_REMAPS 32u /**< change_gfn entries per view */
+#define VMI_RING_SLOTS 8u   /**< Xen: one 4 KiB page of 312-byte entries, rounded down to 2^n */
+#define VMI_MAX_PAGES 8192u /**< per-page settings per view (32 MiB: a Linux kernel's code) */
+#define VMI_MAX_REMAPS 32u  /**< change_gfn entries per view */
 #define VMI_GFN_DEFAULT (~UINT64_C(0)) /**< set_access on this gfn sets the view's default */
 #define VMI_GFN_INVALID (~UINT64_C(0)) /**< change_gfn to this gfn undoes the remap */
 #define VMI_EVENT_VERSION 2u           /**< Xen's vm_event interface version 2 */
@@ -86,6 +86,7 @@ enum vmi_reason {
 	VMI_REASON_WRITE_REG = 2, /**< Xen: WRITE_CTRLREG */
 	VMI_REASON_MOV_TO_MSR = 3,
 	VMI_REASON_SINGLESTEP = 4,
+	VMI_REASON_GUEST_REQUEST = 5, /**< Xen: GUEST_REQUEST; index = offset, new_value = value */
 };
 
 /** vm_event flags (request and response), Xen's values. */
@@ -328,6 +329,15 @@ enum vmi_write_outcome vmi_msr_write(struct vmi_guest *g, uint16_t vcpu, uint64_
 /** A single-step trap: a sync event if the monitor asked for them and the vCPU steps. */
 enum vmi_fault_outcome vmi_singlestep_trap(struct vmi_guest *g, uint16_t vcpu, uint64_t pc,
                                            uint64_t pc_gfn, bool *ring_paused);
+
+/**
+ * A guest request (Xen's HVMOP_guest_request_vm_event; here a store to a doorbell page the
+ * service emulates): an event without a pause carrying `index` and `value`. VMI_FO_RETRY: done
+ * (queued, or dropped without a ring); VMI_FO_WAIT: the ring is full, nothing queued (the vCPU
+ * is marked waiting for a slot); VMI_FO_BAD: malformed. `*ring_paused` as for vmi_violation.
+ */
+enum vmi_fault_outcome vmi_guest_request(struct vmi_guest *g, uint16_t vcpu, uint64_t pc,
+                                         uint32_t index, uint64_t value, bool *ring_paused);
 
 /** Applies a response (vm_event resume); `*a` says what the kernel glue does. */
 int vmi_respond(struct vmi_guest *g, uint16_t caller, const struct vmi_response *r,

@@ -12,7 +12,7 @@
 
 #define TARGET 3
 #define MON 7
-#define GFNS 4096u
+#define GFNS (2u * VMI_MAX_PAGES)
 
 static struct vmi_guest g;
 
@@ -541,6 +541,40 @@ static void test_altp2m(void)
 	EQ(vmi_effective(&g, 0, 50, VMI_RWX), VMI_R, "  view 0 keeps its settings");
 }
 
+static void test_guest_request(void)
+{
+	fresh(false, 2);
+	bool paused = true;
+	EQ(vmi_guest_request(&g, 0, 0x1000, 8, 42, &paused), VMI_FO_RETRY,
+	   "guest request without a ring: done (dropped)");
+	OK(!paused && g.ring_count == 0, "  nothing queued, nothing paused");
+	EQ(vmi_ring_enable(&g, MON), VMI_OK, "ring enabled");
+	EQ(vmi_guest_request(&g, 1, 0x2000, 0x10, 0xabcdef, &paused), VMI_FO_RETRY,
+	   "guest request: queued");
+	struct vmi_event ev;
+	uint32_t woken = 0;
+	OK(vmi_ring_get(&g, &ev, &woken), "  one event");
+	OK(ev.reason == VMI_REASON_GUEST_REQUEST && ev.vcpu == 1 && ev.index == 0x10 &&
+	           ev.new_value == 0xabcdef && ev.pc == 0x2000 &&
+	           (ev.flags & VMI_EF_VCPU_PAUSED) == 0,
+	   "  GUEST_REQUEST with the offset and the value, no pause");
+	for (unsigned i = 0; i < VMI_RING_SLOTS - 2u; i++)
+		(void)vmi_guest_request(&g, 0, 0, i, i, &paused);
+	OK(!paused, "  with 2 slots free for 2 vCPUs nobody pauses");
+	EQ(vmi_guest_request(&g, 1, 0, 99, 99, &paused), VMI_FO_RETRY, "  the 7th is queued");
+	OK(paused && !vmi_vcpu_runnable(&g, 1), "  and pauses its vCPU (free slots < vCPUs)");
+	EQ(vmi_guest_request(&g, 0, 0, 100, 100, &paused), VMI_FO_RETRY, "  the 8th is queued");
+	EQ(vmi_guest_request(&g, 1, 0, 101, 101, &paused), VMI_FO_BAD, "  a paused vCPU: bad");
+	fresh(false, 1);
+	EQ(vmi_ring_enable(&g, MON), VMI_OK, "one vCPU, ring enabled");
+	for (unsigned i = 0; i < VMI_RING_SLOTS - 1u; i++)
+		(void)vmi_guest_request(&g, 0, 0, i, i, &paused);
+	OK(!paused, "  7 queued, one slot free: it runs");
+	EQ(vmi_guest_request(&g, 0, 0, 7, 7, &paused), VMI_FO_RETRY, "  the 8th fills the ring");
+	OK(paused, "  and pauses it");
+	EQ(vmi_guest_request(&g, 9, 0, 0, 0, &paused), VMI_FO_BAD, "a vCPU it does not have: bad");
+}
+
 int main(void)
 {
 	test_init_and_callers();
@@ -551,5 +585,6 @@ int main(void)
 	test_responses();
 	test_monitor_events();
 	test_altp2m();
+	test_guest_request();
 	return tap_finish();
 }
