@@ -173,8 +173,9 @@ static void mf_parse_irqs(struct manifest_ctx *c, int node, struct cfg_device *d
 
 static void mf_parse_region(struct manifest_ctx *c, int node)
 {
-	static const char *const props[] = { "compatible", "size",     "reg",      "rights",
-		                             "interrupts", "preserve", "contents", NULL };
+	static const char *const props[] = { "compatible", "size",     "reg",
+		                             "rights",     "interrupts", "preserve",
+		                             "contents",   "guest-compatible", NULL };
 	struct config *cfg = c->cfg;
 
 	if (cfg->region_count == CFG_REGION_MAX) {
@@ -249,6 +250,13 @@ static void mf_parse_region(struct manifest_ctx *c, int node)
 	} else if (fdt_getprop(c->fdt, node, "interrupts", NULL) != NULL) {
 		mf_error(c, node, "interrupts", "only a sephyp,device region has interrupts");
 	}
+	/* For the tools (a Linux VM's generated device tree): the kernel only checks it. */
+	int glen;
+	const char *gc = fdt_getprop(c->fdt, node, "guest-compatible", &glen);
+	if (gc != NULL && (r->kind != REGION_DEVICE || glen <= 1 || gc[glen - 1] != '\0' ||
+	                   gc[0] == '\0'))
+		mf_error(c, node, "guest-compatible",
+		         "a device's compatible strings for its guest (only on a sephyp,device)");
 	if (mf_flag(c, node, "preserve") == MF_OK) {
 		r->preserve = true;
 		if (r->kind != REGION_RAM)

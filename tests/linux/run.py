@@ -11,7 +11,8 @@
    the console whole; then the test types commands into the guest's shell through the
    console (QEMU's serial port -> kernel -> vuart -> the guest's UART, interrupt driven)
    and checks their output: 2 CPUs online, arch_timer interrupts counting on both CPUs,
-   the UART's interrupts counting, GICv3 and the SBSA UART in dmesg, the virtual ITS
+   the UART's interrupts counting, GICv3 and the SBSA UART in dmesg, QEMU's PL031 RTC passed
+   through (described by the generated tree from its `guest-compatible`) counting, the virtual ITS
    (the vits service) probed with LPIs on both CPUs, the PCI host bridge whose windows
    the vpci device model routed to itself through the dmop service, its virtio-rng read
    and its MSIs (dmop inject_msi -> vits) counted as ITS-MSI; `poweroff -f` stops
@@ -187,6 +188,11 @@ def scenario_one(tap, work, image, rd, keep):
               [r'^\[lx1\] dmesg: .*GICv3: CPU0: found redistributor 0 ',
                r'^\[lx1\] dmesg: .*GICv3: CPU1: found redistributor 1 ',
                r'^\[lx1\] dmesg: .*ttyAMA0 at MMIO 0x9000000 .* is a SBSA$'])
+        typed(tap, s, t + 'the PL031 RTC passed through (its node in the generated tree) runs',
+              "cat /sys/class/rtc/rtc0/name; a=$(cat /sys/class/rtc/rtc0/since_epoch); "
+              "sleep 2; b=$(cat /sys/class/rtc/rtc0/since_epoch); "
+              "[ $b -gt $a ] && echo rtc: counting\n",
+              [r'^\[lx1\] rtc-pl031 9010000\.pl031$', r'^\[lx1\] rtc: counting$'])
         typed(tap, s, t + 'the virtual ITS (the vits service) probed, LPIs on both CPUs',
               "dmesg | grep -e 'ITS' -e 'LPI' | sed 's/^/dmesg: /'\n",
               [r'^\[lx1\] dmesg: .*ITS \[mem 0x08080000-0x0809ffff\]$',

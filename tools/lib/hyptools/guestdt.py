@@ -28,6 +28,12 @@ What the guest is told, and where each value comes from:
                        emulated range `pci-mmio` names (the same addresses on
                        both sides), MSIs through the ITS (msi-map: requester
                        ID = DeviceID)
+  /NAME@IPA            each device passed through to it (a sephyp,device region
+                       it maps) whose manifest node says `guest-compatible`: that
+                       compatible, reg = the mapping's IPA (the region's address
+                       when the mapping gives none) and size, its interrupts as
+                       SPIs; a PrimeCell (arm,primecell) also gets the apb_pclk
+                       clock of a fixed-clock /apb-pclk node, as its binding wants
   /chosen              bootargs, stdout-path, linux,initrd-start/end
 """
 
@@ -51,6 +57,8 @@ DTB_ROOM_SMALL = 0x10000        # CFG_DTB_ROOM_SMALL
 PAGE = 0x1000
 GIC_PHANDLE = 1
 ITS_PHANDLE = 2
+APB_PCLK_PHANDLE = 3
+APB_PCLK_HZ = 24000000           # a fixed APB clock for PrimeCell peripherals (QEMU's is 24 MHz)
 ECAM_BUS = 0x100000              # one bus of configuration space
 IRQ_LEVEL_HIGH = 4              # the interrupt-cells' flags, as in Linux's irq.h binding
 PPI, SPI = 1, 0
@@ -263,6 +271,31 @@ class _Tree:
 
 
 @_none_guard
+def _passthrough(man, name, part):
+    """[(compatible strings, IPA, size, INTIDs)] of the devices passed through with a
+    guest-compatible."""
+    out = []
+    mappings = man.fdt.subnode_offset(part, 'mappings', [libfdt.FDT_ERR_NOTFOUND])
+    for m in _subnodes(man.fdt, mappings) if mappings >= 0 else ():
+        region = man.node_by_phandle(_prop(man.fdt, m, 'region'), name + ': region')
+        compat = _prop(man.fdt, region, 'guest-compatible')
+        if compat is None or _string(_prop(man.fdt, region, 'compatible')) != 'sephyp,device':
+            continue
+        reg = _prop(man.fdt, region, 'reg')
+        if reg is None or len(reg) != 16:
+            raise GuestDtError('%s: device %s has no reg' % (name, man.fdt.get_name(region)))
+        ipa = _u64(_prop(man.fdt, m, 'ipa'))
+        base = ipa if ipa is not None else _u64(reg[:8])
+        raw = _prop(man.fdt, region, 'interrupts') or b''
+        irqs = [struct.unpack('>I', raw[i:i + 4])[0] for i in range(0, len(raw), 4)]
+        if any(i < 32 for i in irqs):
+            raise GuestDtError('%s: device %s: only SPIs (INTID 32..1019) can be passed through'
+                               % (name, man.fdt.get_name(region)))
+        strings = [s.decode('utf-8') for s in bytes(compat).split(b'\0') if s]
+        out.append((strings, base, _u64(reg[8:]), irqs))
+    return out
+
+
 def generate(man, name, part, linux, initrd_size=None, machine='qemu-virt'):
     """The DTB of partition `name`; initrd_size places /chosen's initrd range."""
     hw = MACHINES[machine]
@@ -346,6 +379,26 @@ def generate(man, name, part, linux, initrd_size=None, machine='qemu-virt'):
     t.prop(timer, 'compatible', 'arm,armv8-timer')
     t.fdt.setprop(timer, 'interrupts',
                   b''.join(_u32s(PPI, ppi, IRQ_LEVEL_HIGH) for ppi in TIMER_PPIS))
+
+    devices = _passthrough(man, name, part)
+    if any('arm,primecell' in d[0] for d in devices):
+        clk = t.node(root, 'apb-pclk')
+        t.prop(clk, 'compatible', 'fixed-clock')
+        t.prop(clk, '#clock-cells', 0)
+        t.prop(clk, 'clock-frequency', APB_PCLK_HZ)
+        t.prop(clk, 'clock-output-names', 'clk24mhz')
+        t.prop(clk, 'phandle', APB_PCLK_PHANDLE)
+    for strings, base, size, irqs in devices:
+        short = strings[0].split(',')[-1]
+        node = t.node(root, '%s@%x' % (short, base))
+        t.fdt.setprop(node, 'compatible', b''.join(s.encode() + b'\0' for s in strings))
+        t.fdt.setprop(node, 'reg', _cells(base, size))
+        if irqs:
+            t.fdt.setprop(node, 'interrupts',
+                          b''.join(_u32s(SPI, i - 32, IRQ_LEVEL_HIGH) for i in irqs))
+        if 'arm,primecell' in strings:
+            t.prop(node, 'clocks', APB_PCLK_PHANDLE)
+            t.prop(node, 'clock-names', 'apb_pclk')
 
     if uart is not None:
         base, size, intid = uart
