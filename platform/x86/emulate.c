@@ -35,7 +35,8 @@
 /** #GP with error code 0 (APM vol 2 §8.4.7): what a refused access becomes. */
 #define GP0_EVENT (13u | VMCB_EVENT_TYPE_EXCEPTION | VMCB_EVENT_ERROR_VALID | VMCB_EVENT_VALID)
 
-bool x86_emul_decode(struct vcpu *v, struct insn_mmio *d, enum insn_mode *mode)
+/** The decode of x86_emul_decode; `locked`: the caller holds the kernel lock already. */
+static bool emul_decode(struct vcpu *v, struct insn_mmio *d, enum insn_mode *mode, bool locked)
 {
 	struct vmcb *vm = &v->arch.vmcb;
 	u64 info = vm->ctrl.exit_info1;
@@ -50,13 +51,27 @@ bool x86_emul_decode(struct vcpu *v, struct insn_mmio *d, enum insn_mode *mode)
 	};
 	u64 lin = *mode == INSN_MODE_64 ? vm->save.rip :
 	                                  (vm->save.cs.base + vm->save.rip) & 0xffffffffu;
-	spin_lock(&kernel_lock); /* the nested tables hold still during the walk */
+	if (!locked)
+		spin_lock(&kernel_lock); /* the nested tables hold still during the walk */
 	u32 n = x86_guest_read(&v->part->s2, &pg, lin, bytes, sizeof(bytes));
-	spin_unlock(&kernel_lock);
+	if (!locked)
+		spin_unlock(&kernel_lock);
 	if (n == 0 || insn_decode(bytes, n, *mode, d) != INSN_OK)
 		return false;
 	/* Not the instruction that faulted (it changed since): let the fault stand. */
 	return d->write == ((info & NPF_INFO_WRITE) != 0);
+}
+
+bool x86_emul_decode(struct vcpu *v, struct insn_mmio *d, enum insn_mode *mode)
+{
+	return emul_decode(v, d, mode, false);
+}
+
+u32 x86_emul_insn_length(struct vcpu *v)
+{
+	struct insn_mmio d;
+	enum insn_mode mode;
+	return emul_decode(v, &d, &mode, true) ? d.length : 0;
 }
 
 void x86_emul_npf(struct vcpu *v, struct trap *t)

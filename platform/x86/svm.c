@@ -245,10 +245,15 @@ void arch_vcpu_reset(struct vcpu_arch *a, enum partition_type type, u64 entry, u
 	c->tlb_control = VMCB_TLB_FLUSH_ASID;
 }
 
-/** VMRUN's #VMEXIT leaves every register of the vCPU in memory: reset at once. */
+/**
+ * VMRUN's #VMEXIT leaves every register of the vCPU in memory: reset at once. Its stage-2
+ * root (its view) and the CR writes its monitor watches (kernel/vmi.c) stay.
+ */
 void arch_vcpu_power_on(struct vcpu_arch *a, enum partition_type type, u64 entry, u64 arg)
 {
+	u32 watched = a->vmcb.ctrl.intercept_cr & 0xffff0000u;
 	arch_vcpu_reset(a, type, entry, arg, pa_init(a->vmcb.ctrl.n_cr3), a->vmid);
+	a->vmcb.ctrl.intercept_cr |= watched;
 }
 
 static const char *guest_exception_name(u32 vector)
@@ -356,8 +361,13 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 		                                     IPC_ACCESS_READ;
 		t.syndrome = info;
 		t.what = "nested page";
-		/* A decodable load or store: the core finds its emulator, or faults it as above. */
-		x86_emul_npf(v, &t);
+		/*
+		 * A decodable load or store: the core finds its emulator, or faults it as above.
+		 * Emulated ranges are never mapped: a present entry's refusal (a monitor's rights,
+		 * kernel/vmi.c) is a plain memory fault, decoded only if its monitor skips it.
+		 */
+		if (!(info & NPF_INFO_PRESENT))
+			x86_emul_npf(v, &t);
 		break;
 	}
 	case VMEXIT_NMI:
@@ -543,15 +553,22 @@ void arch_vcpu_set_stage2(struct vcpu_arch *a, paddr_t s2_root, u32 vmid)
 }
 
 /**
- * A load or store the exit path decoded (x86_emul_npf) carries its length in arch_info; a
- * nested page fault the decoder did not understand (arch_info 0) cannot be stepped over.
+ * A load or store the exit path decoded (x86_emul_npf) carries its length in arch_info; one
+ * it did not decode (a permission fault, arch_info 0) is decoded now; an instruction the
+ * decoder does not understand cannot be stepped over.
  */
 bool arch_vcpu_skip_insn(struct vcpu_arch *a, u64 arch_info)
 {
 	struct insn_mmio d;
 	enum insn_mode mode;
-	if (arch_info == 0)
-		return false;
+	if (arch_info == 0) {
+		/* Not decoded at the exit (a permission fault): now, under the kernel lock. */
+		u32 len = x86_emul_insn_length((struct vcpu *)a); /* arch is its first member */
+		if (len == 0)
+			return false;
+		a->vmcb.save.rip += len;
+		return true;
+	}
 	x86_mmio_info_unpack(arch_info, &d, &mode);
 	if (d.length == 0)
 		return false;

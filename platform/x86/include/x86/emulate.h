@@ -29,6 +29,12 @@ bool x86_emul_decode(struct vcpu *v, struct insn_mmio *d, enum insn_mode *mode);
  */
 bool x86_emul_cr_write(struct vcpu *v, u32 cr, struct trap *t);
 
+/**
+ * The length of the load or store v's nested page fault stopped, decoded now (the kernel lock
+ * held: a monitor's skip, kernel/vmi.c); 0 if it does not decode as one.
+ */
+u32 x86_emul_insn_length(struct vcpu *v);
+
 /** t holds v's nested page fault: make it TRAP_MMIO if the instruction decodes. */
 void x86_emul_npf(struct vcpu *v, struct trap *t);
 

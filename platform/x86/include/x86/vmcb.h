@@ -197,6 +197,7 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "vmcb layout");
 #define VMEXIT_INVALID UINT64_C(0xffffffffffffffff)
 
 /* EXITINFO1 of a nested page fault (APM vol 2 §15.25.6). */
+#define NPF_INFO_PRESENT (UINT64_C(1) << 0) /**< a present entry refused it: rights */
 #define NPF_INFO_WRITE (UINT64_C(1) << 1)
 #define NPF_INFO_FETCH (UINT64_C(1) << 4)
 /** The fault hit a guest page table during the guest's own walk, not the final access. */
