@@ -173,9 +173,10 @@ static void mf_parse_irqs(struct manifest_ctx *c, int node, struct cfg_device *d
 
 static void mf_parse_region(struct manifest_ctx *c, int node)
 {
-	static const char *const props[] = { "compatible", "size",     "reg",
-		                             "rights",     "interrupts", "preserve",
-		                             "contents",   "guest-compatible", NULL };
+	static const char *const props[] = {
+		"compatible",       "size", "reg", "rights", "interrupts", "preserve", "contents",
+		"guest-compatible", NULL
+	};
 	struct config *cfg = c->cfg;
 
 	if (cfg->region_count == CFG_REGION_MAX) {
@@ -253,8 +254,8 @@ static void mf_parse_region(struct manifest_ctx *c, int node)
 	/* For the tools (a Linux VM's generated device tree): the kernel only checks it. */
 	int glen;
 	const char *gc = fdt_getprop(c->fdt, node, "guest-compatible", &glen);
-	if (gc != NULL && (r->kind != REGION_DEVICE || glen <= 1 || gc[glen - 1] != '\0' ||
-	                   gc[0] == '\0'))
+	if (gc != NULL &&
+	    (r->kind != REGION_DEVICE || glen <= 1 || gc[glen - 1] != '\0' || gc[0] == '\0'))
 		mf_error(c, node, "guest-compatible",
 		         "a device's compatible strings for its guest (only on a sephyp,device)");
 	if (mf_flag(c, node, "preserve") == MF_OK) {
