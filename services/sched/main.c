@@ -223,8 +223,6 @@ static void trace_null(void)
 	const struct null_sched *s = &st->pol.null;
 	if (trace_done || st->active != SCHED_CTL_POLICY_NULL)
 		return;
-	if (s->trace_count < null_next)
-		null_next = 0; /* a fresh null (a swap): its count starts again */
 	if (s->trace_count - null_next > NULL_TRACE_MAX) {
 		svc_printf("trace null lost %u\n",
 		           (unsigned)(s->trace_count - null_next - NULL_TRACE_MAX));
@@ -274,6 +272,13 @@ static void trace_null(void)
 			trace_flush();
 	}
 	trace_flush();
+}
+
+/** A policy about to start (a swap): the old null's records first; a new null counts from 0. */
+static void trace_policy_init(void)
+{
+	trace_null();
+	null_next = 0;
 }
 
 static void trace_record(char kind, uint32_t cpu, uint32_t id)
@@ -342,6 +347,10 @@ static void trace_null(void)
 }
 
 static void trace_finish(void)
+{
+}
+
+static void trace_policy_init(void)
 {
 }
 #endif
@@ -415,6 +424,7 @@ static void policy_configure(const struct plan_vcpu *v, uint64_t now)
  */
 static void policy_init(uint32_t policy, sched_cpumask_t cpus)
 {
+	trace_policy_init();
 	st->active = policy;
 	st->plan.hold = policy_holds(policy);
 	for (uint32_t d = 0; d < SCHED_MAX_DOMS; d++) {
