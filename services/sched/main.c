@@ -39,8 +39,9 @@
  * and decide every CPU, as a successor does after a restart. The guests run on meanwhile
  * under the last plan.
  *
- * SCHED_TRACE builds `sched-credit2-trace`, which prints a trace of its first SCHED_TRACE_SPAN
- * ns on the console for tools/trace (the format is below, at trace_record).
+ * SCHED_TRACE builds `sched-credit2-trace` and `sched-null-trace`, which print a trace of their
+ * first SCHED_TRACE_SPAN ns on the console for tools/trace (the format is below, at
+ * trace_record); while null runs, its own trace records too (trace_null).
  *
  * SCHED_CRASH_TEST builds the kill test's variant (sched-credit2-crash): it faults after a
  * pseudo-random event, SCHED_CRASH_LIMIT times in all, counting in the preserved state.
@@ -145,25 +146,37 @@ static uint64_t hc(uint64_t nr, uint64_t r1, uint64_t r2, uint64_t r3, uint64_t 
  * "trace vcpu ID PARTITION VCPU weight W cap C" per vCPU, then lines "trace T..." of records
  * "KCPU.ID+DELTA" (hex; DELTA in us since the record before, the first since 0): K is r (the
  * policy RUNs vCPU ID on CPU), b (ID blocked), s (ID stopped), i (CPU idle, ID 0). After
- * SCHED_TRACE_SPAN ns of events, "trace end N" with the count of records printed.
+ * SCHED_TRACE_SPAN ns of events (or once every vCPU stopped), "trace nulls M" with the count
+ * of null records printed (trace_null) and "trace end N" with the count of records printed.
  */
+#ifndef SCHED_TRACE_SPAN
 #define SCHED_TRACE_SPAN UINT64_C(150000000)
+#endif
 #define TRACE_LINE 72u
 static char trace_line[TRACE_LINE + 24u];
 static uint32_t trace_len, trace_count;
 static uint64_t trace_last_us;
 static bool trace_done;
+/** Null's records: a line of its own ("trace N..."), its count, the next one to print. */
+static char null_line[TRACE_LINE + 64u];
+static uint32_t null_len, null_count, null_next;
+static uint64_t null_last_us;
 
 static void trace_flush(void)
 {
-	if (trace_len == 0)
-		return;
-	trace_line[trace_len] = '\0';
-	svc_printf("trace T%s\n", trace_line);
-	trace_len = 0;
+	if (trace_len != 0) {
+		trace_line[trace_len] = '\0';
+		svc_printf("trace T%s\n", trace_line);
+		trace_len = 0;
+	}
+	if (null_len != 0) {
+		null_line[null_len] = '\0';
+		svc_printf("trace N%s\n", null_line);
+		null_len = 0;
+	}
 }
 
-static void trace_hex(uint64_t x)
+static void hex_to(char *line, uint32_t *len, uint64_t x)
 {
 	char digits[16];
 	uint32_t n = 0;
@@ -172,7 +185,100 @@ static void trace_hex(uint64_t x)
 		x >>= 4;
 	} while (x != 0 && n < sizeof(digits));
 	while (n > 0)
-		trace_line[trace_len++] = digits[--n];
+		line[(*len)++] = digits[--n];
+}
+
+static void trace_hex(uint64_t x)
+{
+	hex_to(trace_line, &trace_len, x);
+}
+
+static void trace_finish(void)
+{
+	if (trace_done)
+		return;
+	trace_done = true;
+	trace_flush();
+	svc_printf("trace nulls %u\n", (unsigned)null_count);
+	svc_printf("trace end %u\n", (unsigned)trace_count);
+}
+
+/** Xen's dom:vcpu word for plan vCPU `id`: the partition index and the vCPU's index. */
+static uint32_t trace_domvcpu(uint32_t id)
+{
+	if (id >= st->plan.vcpu_count)
+		return 0xffffffffu;
+	return (st->plan.v[id].partition & 0xffffu) << 16 | (st->plan.v[id].index & 0xffffu);
+}
+
+/**
+ * Null's records (null.h NULL_TRC_*) written since the last call, on "trace N..." lines as
+ * "EV.CPU.D1.D2+DELTA" (hex): EV the id less 0x22A00; CPU the one the record is about (ff:
+ * none); D1 and D2 the payload as Xen 4.10's tools/xentrace/formats read it (dom:vcpu is the
+ * partition index and the vCPU's, 7fff:CPU for the idle vCPU as Xen's idle domain); DELTA in
+ * us since the null record before. Records the ring overwrote first are counted as lost.
+ */
+static void trace_null(void)
+{
+	const struct null_sched *s = &st->pol.null;
+	if (trace_done || st->active != SCHED_CTL_POLICY_NULL)
+		return;
+	if (s->trace_count - null_next > NULL_TRACE_MAX) {
+		svc_printf("trace null lost %u\n",
+		           (unsigned)(s->trace_count - null_next - NULL_TRACE_MAX));
+		null_next = s->trace_count - NULL_TRACE_MAX;
+	}
+	uint32_t first = s->trace_count > NULL_TRACE_MAX ? s->trace_count - NULL_TRACE_MAX : 0;
+	struct null_trace t;
+	for (; null_next < s->trace_count && null_trace_get(s, null_next - first, &t);
+	     null_next++) {
+		uint32_t cpu = 0xffu, d1 = 0, d2 = 0;
+		switch (t.id) {
+		case NULL_TRC_PICKED_CPU:
+		case NULL_TRC_ASSIGN:
+		case NULL_TRC_DEASSIGN:
+			cpu = t.d1;
+			d1 = trace_domvcpu(t.d0);
+			d2 = t.d1;
+			break;
+		case NULL_TRC_MIGRATE:
+			cpu = (t.d1 >> 16) != 0xffu ? t.d1 >> 16 : t.d1 & 0xffffu;
+			d1 = trace_domvcpu(t.d0);
+			d2 = t.d1;
+			break;
+		case NULL_TRC_SCHEDULE:
+			cpu = t.d0;
+			d1 = t.d0 << 16; /* cpu[16]:tasklet[16], no tasklets here */
+			d2 = t.d1 == SCHED_NO_VCPU ? 0x7fffu << 16 | (t.d0 & 0xffffu) :
+			                             trace_domvcpu(t.d1);
+			break;
+		default:
+			break;
+		}
+		uint64_t us = t.now / 1000u;
+		null_line[null_len++] = ' ';
+		hex_to(null_line, &null_len, t.id - 0x22A00u);
+		null_line[null_len++] = '.';
+		hex_to(null_line, &null_len, cpu);
+		null_line[null_len++] = '.';
+		hex_to(null_line, &null_len, d1);
+		null_line[null_len++] = '.';
+		hex_to(null_line, &null_len, d2);
+		null_line[null_len++] = '+';
+		hex_to(null_line, &null_len, us >= null_last_us ? us - null_last_us : 0);
+		null_last_us = us;
+		null_count++;
+		if (null_len >= TRACE_LINE)
+			trace_flush();
+	}
+	trace_flush();
+}
+
+/** A policy about to start (a swap): the old null's records first; a new null counts from 0. */
+static void trace_policy_init(void)
+{
+	trace_null();
+	null_next = 0;
 }
 
 static void trace_record(char kind, uint32_t cpu, uint32_t id)
@@ -181,9 +287,8 @@ static void trace_record(char kind, uint32_t cpu, uint32_t id)
 		return;
 	uint64_t us = st->plan.now / 1000u;
 	if (st->plan.now > SCHED_TRACE_SPAN) {
-		trace_done = true;
-		trace_flush();
-		svc_printf("trace end %u\n", (unsigned)trace_count);
+		trace_null();
+		trace_finish();
 		return;
 	}
 	trace_line[trace_len++] = ' ';
@@ -234,6 +339,18 @@ static void trace_ring(const struct sched_ring_event *re)
 }
 
 static void trace_start(void)
+{
+}
+
+static void trace_null(void)
+{
+}
+
+static void trace_finish(void)
+{
+}
+
+static void trace_policy_init(void)
 {
 }
 #endif
@@ -307,6 +424,7 @@ static void policy_configure(const struct plan_vcpu *v, uint64_t now)
  */
 static void policy_init(uint32_t policy, sched_cpumask_t cpus)
 {
+	trace_policy_init();
 	st->active = policy;
 	st->plan.hold = policy_holds(policy);
 	for (uint32_t d = 0; d < SCHED_MAX_DOMS; d++) {
@@ -801,8 +919,10 @@ int svc_main(uint64_t arg)
 		uint64_t bits;
 		drain();
 		control();
+		trace_null();
 		if (!st->summary_done && plan_all_stopped(&st->plan)) {
 			st->summary_done = true;
+			trace_finish();
 			summary();
 		}
 		svc_wait(ntf_slot, &bits);

@@ -365,6 +365,98 @@ class Trace(unittest.TestCase):
                 trace.parse(bad)
 
 
+class NullTrace(unittest.TestCase):
+    """tools/trace on the null policy's own records (testdata/sched-null-trace.log: a real run
+    of sched-null-trace, tests/hyp/sched-null-trace.dts, arm64 under -icount; its [sched] lines
+    and the stops)."""
+
+    def lines(self):
+        with open(os.path.join(HERE, 'testdata', 'sched-null-trace.log'), encoding='utf-8') as f:
+            return f.readlines()
+
+    def test_recorded_log(self):
+        t = trace.parse(self.lines())
+        self.assertEqual(len(t.nulls), t.nulls_end)
+        self.assertEqual(len(t.nulls), 14)
+        out = trace.null_decode(t)
+        # spin-c (partition 1) by soft affinity on CPU 2, spin-a (2) on CPU 1, spin-b (3) waits.
+        self.assertEqual(out[0], '0x00022a01  CPU2  0 (+       0)  null:pick_cpu      '
+                                 '[ dom:vcpu = 0x00010000, new_cpu = 2 ]')
+        self.assertEqual(out[1], '0x00022a02  CPU2  0 (+       0)  null:assign        '
+                                 '[ dom:vcpu = 0x00010000, cpu = 2 ]')
+        self.assertEqual(out[2], '0x00022a05  CPU2  0 (+       0)  null:schedule      '
+                                 '[ cpu[16]:tasklet[16] = 00020000, dom:vcpu = 0x00010000 ]')
+        self.assertIn('null:assign        [ dom:vcpu = 0x00020000, cpu = 1 ]', out[4])
+        self.assertIn('null:pick_cpu      [ dom:vcpu = 0x00030000, new_cpu = 255 ]', out[6])
+        self.assertTrue(out[6].startswith('0x00022a01  CPU-  '), 'no CPU for a waiter')
+        # spin-a stops: deassign from CPU 1, and the waiter gets it at the same instant.
+        names = [w for line in out for w in line.split() if w.startswith('null:')]
+        i = out.index([line for line in out if 'deassign' in line and '0x00020000' in line][0])
+        self.assertEqual(names[i:i + 3], ['null:deassign', 'null:assign', 'null:schedule'])
+        self.assertIn('[ dom:vcpu = 0x00030000, cpu = 1 ]', out[i + 1])
+        self.assertIn('(+       0)', out[i + 1])
+        # A freed CPU with nobody left runs the idle vCPU (Xen's idle domain 0x7fff).
+        self.assertTrue(out[-1].endswith('dom:vcpu = 0x7fff0001 ]'), out[-1])
+        held = trace.waits(t)
+        self.assertEqual(held[0], [])
+        self.assertEqual(len(held[2]), 1)
+        start, end = held[2][0]
+        self.assertEqual(start, 0)
+        self.assertEqual(end, t.nulls[i + 1][0], 'spin-b waited until its assign')
+        picture = trace.svg(t, {3: 'spin-b'}, 'Null timeline')
+        self.assertIn('waiting (null)', picture)
+        self.assertIn('spin-b vCPU 0', picture)
+
+    def test_every_kind(self):
+        # Hand-written: migrate and tasklet do not occur in the recorded run (no affinity
+        # change; tasklets are reserved).
+        t = trace.parse(['[p] trace vcpu 0 4 1 weight 256 cap 0\n',
+                         '[p] trace N 1.3.40001.3+5 2.3.40001.3+0 5.3.30000.40001+0\n',
+                         '[p] trace N 4.2.40001.20003+2 3.3.40001.3+0 2.2.40001.2+0\n',
+                         '[p] trace N 4.ff.40001.ffff00ff+0 6.0.0.0+1 5.3.30000.7fff0003+0\n',
+                         '[p] trace nulls 9\n', '[p] trace end 0\n'])
+        out = trace.null_decode(t)
+        self.assertEqual([w for line in out for w in line.split() if w.startswith('null:')],
+                         ['null:pick_cpu', 'null:assign', 'null:schedule', 'null:migrate',
+                          'null:deassign', 'null:assign', 'null:migrate',
+                          'null:sched_tasklet', 'null:schedule'])
+        self.assertEqual(out[3], '0x00022a04  CPU2  7000 (+    2000)  null:migrate       '
+                                 '[ dom:vcpu = 0x00040001, new_cpu:cpu = 0x00020003 ]')
+        self.assertEqual(out[7], '0x00022a06  CPU0  8000 (+    1000)  null:sched_tasklet')
+        self.assertEqual(t.nulls[4], (7000, 0x22A03, 3, 0x40001, 3))
+
+    def test_refused(self):
+        head = ['[p] trace vcpu 0 4 1 weight 256 cap 0\n']
+        tail = ['[p] trace nulls 1\n', '[p] trace end 0\n']
+        for record, why in (('2.3.40001.3+0', None),
+                            ('2.3.40001.3-0', 'a malformed record'),
+                            ('2.3.40001+0', 'a field missing'),
+                            ('7.3.40001.3+0', 'an unknown event'),
+                            ('0.3.40001.3+0', 'an unknown event (0)'),
+                            ('2.3.50001.3+0', 'an unknown dom:vcpu'),
+                            ('2.3.7fff0003.3+0', 'the idle vCPU assigned'),
+                            ('2.3.40001.2+0', 'assign to another CPU than its own'),
+                            ('3.ff.40001.ff+0', 'deassign from no CPU'),
+                            ('1.2.40001.3+0', 'pick_cpu on another CPU'),
+                            ('4.5.40001.20003+0', 'migrate on neither CPU'),
+                            ('5.3.20000.40001+0', 'schedule: another CPU in cpu[16]'),
+                            ('5.3.30001.40001+0', 'schedule: a tasklet'),
+                            ('5.3.30000.7fff0002+0', "schedule: another CPU's idle vCPU"),
+                            ('5.3.30000.123456789+0', 'a payload wider than 32 bits')):
+            log = head + ['[p] trace N %s\n' % record] + tail
+            if why is None:
+                self.assertEqual(len(trace.parse(log).nulls), 1)
+                continue
+            with self.assertRaises(trace.TraceError, msg=why):
+                trace.parse(log)
+        good = head + ['[p] trace N 2.3.40001.3+0\n']
+        for bad, why in ((good + ['[p] trace nulls 2\n', '[p] trace end 0\n'], 'a dropped line'),
+                         (good + ['[p] trace end 0\n'], 'no nulls count'),
+                         (good + ['[p] trace null lost 3\n'] + tail, 'records lost')):
+            with self.assertRaises(trace.TraceError, msg=why):
+                trace.parse(bad)
+
+
 class Tap(unittest.TestResult):
     """Prints one TAP line per test as it finishes."""
 

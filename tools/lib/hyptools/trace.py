@@ -10,6 +10,17 @@ K is r (the policy RUNs vCPU ID on CPU), b (ID blocked), s (ID stopped) or i (CP
 0); DELTA is the microseconds since the record before (the first: since 0). Under -icount
 one nanosecond of virtual time is one instruction, so the timeline's axis is instructions.
 
+The null image (sched-null-trace) prints besides them the null policy's own records
+(services/sched/null.h, Xen's TRC_SNULL_* ids 0x22A01-0x22A06):
+
+    [sched] trace N EV.CPU.D1.D2+DELTA ...                   records, hex
+    [sched] trace nulls M                                    M null records printed in all
+
+EV is the id less 0x22A00, CPU the one the record is about (ff: none), D1 and D2 the payload
+words as Xen 4.10's tools/xentrace/formats read them (NULL_FORMATS below; dom:vcpu is the
+partition index and the vCPU's index, 7fff:CPU the idle vCPU), DELTA the microseconds since
+the null record before. null_decode() prints them as xentrace_format does.
+
 parse() checks every line it takes (a malformed record, an unknown vCPU, or a count that
 disagrees with `trace end`, as when the console dropped a line, is a TraceError) and
 intervals() turns the records into who ran where when: a RUN starts an interval for its vCPU
@@ -23,6 +34,21 @@ VCPU = re.compile(r'^vcpu (\d+) (\d+) (\d+) weight (\d+) cap (\d+)$')
 RECORD = re.compile(r'^([rbsi])([0-9a-f]+)\.([0-9a-f]+)\+([0-9a-f]+)$')
 END = re.compile(r'^end (\d+)$')
 KINDS = {'r': 'run', 'b': 'blocked', 's': 'stopped', 'i': 'idle'}
+NULL_RECORD = re.compile(r'^([0-9a-f]{1,2})\.([0-9a-f]{1,8})\.([0-9a-f]{1,8})\.([0-9a-f]{1,8})'
+                         r'\+([0-9a-f]+)$')
+NULL_END = re.compile(r'^nulls (\d+)$')
+NULL_BASE = 0x22A00
+NO_CPU = 0xff
+IDLE_DOM = 0x7fff
+# Xen 4.10 tools/xentrace/formats, the null scheduler's lines: id -> (name, fields).
+NULL_FORMATS = {
+    0x22A01: ('null:pick_cpu', '[ dom:vcpu = 0x{1:08x}, new_cpu = {2:d} ]'),
+    0x22A02: ('null:assign', '[ dom:vcpu = 0x{1:08x}, cpu = {2:d} ]'),
+    0x22A03: ('null:deassign', '[ dom:vcpu = 0x{1:08x}, cpu = {2:d} ]'),
+    0x22A04: ('null:migrate', '[ dom:vcpu = 0x{1:08x}, new_cpu:cpu = 0x{2:08x} ]'),
+    0x22A05: ('null:schedule', '[ cpu[16]:tasklet[16] = {1:08x}, dom:vcpu = 0x{2:08x} ]'),
+    0x22A06: ('null:sched_tasklet', ''),
+}
 
 # One colour per CPU (the bars), and the page's.
 CPU_COLOURS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1',
@@ -39,12 +65,15 @@ class Trace:
         self.vcpus = {}  # id -> dict(partition, vcpu, weight, cap)
         self.records = []  # (ns, kind, cpu, id)
         self.end = None  # the count `trace end` announced
+        self.nulls = []  # null's records: (ns, id, cpu, d1, d2)
+        self.nulls_end = None  # the count `trace nulls` announced
 
 
 def parse(lines, source=None):
     """A Trace from console lines (str); only `trace` lines of one partition are read."""
     t = Trace()
     now_us = 0
+    null_us = 0
     for number, raw in enumerate(lines, 1):
         m = PREFIX.match(raw.rstrip('\r\n'))
         if m is None:
@@ -67,6 +96,16 @@ def parse(lines, source=None):
         if e is not None:
             t.end = int(e.group(1))
             continue
+        e = NULL_END.match(rest)
+        if e is not None:
+            t.nulls_end = int(e.group(1))
+            continue
+        if rest.startswith('N'):
+            for token in rest[1:].split():
+                null_us = _null_record(t, token, where, null_us)
+            continue
+        if rest.startswith('null lost'):
+            raise TraceError('%s: null records lost (%s)' % (where, rest))
         if not rest.startswith('T'):
             raise TraceError('%s: unknown trace line %r' % (where, rest))
         for token in rest[1:].split():
@@ -87,7 +126,93 @@ def parse(lines, source=None):
     if t.end != len(t.records):
         raise TraceError('"trace end" says %d records, the log has %d: lines were dropped' %
                          (t.end, len(t.records)))
+    if t.nulls and t.nulls_end is None:
+        raise TraceError('null records but no "trace nulls" line: the run stopped early')
+    if t.nulls_end is not None and t.nulls_end != len(t.nulls):
+        raise TraceError('"trace nulls" says %d records, the log has %d: lines were dropped' %
+                         (t.nulls_end, len(t.nulls)))
     return t
+
+
+def _domvcpu(t, word):
+    """The vCPU id a dom:vcpu word names, None for the idle vCPU; KeyError if unknown."""
+    part, index = word >> 16, word & 0xffff
+    if part == IDLE_DOM:
+        return None
+    for ident, v in t.vcpus.items():
+        if v['partition'] == part and v['vcpu'] == index:
+            return ident
+    raise KeyError(word)
+
+
+def _null_record(t, token, where, null_us):
+    """Checks and keeps one null record; returns its time in us."""
+    r = NULL_RECORD.match(token)
+    if r is None:
+        raise TraceError('%s: malformed null record %r' % (where, token))
+    ev, cpu, d1, d2, delta = (int(x, 16) for x in r.groups())
+    ident = NULL_BASE + ev
+    if ident not in NULL_FORMATS:
+        raise TraceError('%s: null record %r: unknown event 0x%x' % (where, token, ident))
+
+    def bad(why):
+        return TraceError('%s: null record %r (%s): %s' %
+                          (where, token, NULL_FORMATS[ident][0], why))
+
+    try:
+        if ident in (0x22A01, 0x22A02, 0x22A03, 0x22A04):
+            if _domvcpu(t, d1) is None:
+                raise bad('the idle vCPU')
+        if ident == 0x22A05:
+            who = _domvcpu(t, d2)
+            if who is None and d2 & 0xffff != cpu:
+                raise bad('the idle vCPU of CPU %d on CPU %d' % (d2 & 0xffff, cpu))
+    except KeyError:
+        raise bad('names dom:vcpu 0x%08x, never announced' % (d1 if ident != 0x22A05 else d2))
+    if ident == 0x22A01 and d2 != cpu:
+        raise bad('new_cpu %d on CPU %d' % (d2, cpu))
+    if ident in (0x22A02, 0x22A03) and (d2 != cpu or cpu == NO_CPU):
+        raise bad('cpu %d on CPU %d' % (d2, cpu))
+    if ident == 0x22A04 and cpu not in (d2 >> 16, d2 & 0xffff):
+        raise bad('new_cpu:cpu 0x%08x on CPU %d' % (d2, cpu))
+    if ident == 0x22A05 and d1 != cpu << 16:
+        raise bad('cpu[16]:tasklet[16] %08x on CPU %d' % (d1, cpu))
+    null_us += delta
+    t.nulls.append((null_us * 1000, ident, cpu, d1, d2))
+    return null_us
+
+
+def null_decode(t):
+    """Null's records as xentrace_format prints them with Xen's formats (one str each)."""
+    out = []
+    last = 0
+    for ns, ident, cpu, d1, d2 in t.nulls:
+        name, fields = NULL_FORMATS[ident]
+        where = 'CPU%d' % cpu if cpu != NO_CPU else 'CPU-'
+        out.append(('0x%08x  %s  %d (+%8d)  %-18s %s' %
+                    (ident, where, ns, ns - last, name,
+                     fields.format(None, d1, d2))).rstrip())
+        last = ns
+    return out
+
+
+def waits(t):
+    """{vCPU id: [(start ns, end ns)]}: null held it in its waitqueue (pick_cpu found none)."""
+    out = {ident: [] for ident in t.vcpus}
+    since = {}
+    end = max([t.nulls[-1][0] if t.nulls else 0] + [r[0] for r in t.records[-1:]])
+    for ns, ident, cpu, d1, _ in t.nulls:
+        if ident in (0x22A05, 0x22A06):
+            continue
+        who = _domvcpu(t, d1)
+        if (ident == 0x22A01 and cpu == NO_CPU) or (ident == 0x22A04 and d2 >> 16 == NO_CPU):
+            since.setdefault(who, ns)
+        elif ident in (0x22A02, 0x22A03) and who in since:
+            out[who].append((since.pop(who), ns))
+    for who, start in since.items():
+        stops = [r[0] for r in t.records if r[1] == 'stopped' and r[3] == who and r[0] >= start]
+        out[who].append((start, stops[0] if stops else end))
+    return out
 
 
 def intervals(t):
@@ -141,6 +266,8 @@ def svg(t, names=None, title='Credit2 timeline'):
     """The timeline as SVG: one lane per vCPU, bars coloured by CPU, time in instructions."""
     names = names or {}
     ivs, end = intervals(t)
+    held = waits(t)
+    end = max([end] + [b for spans in held.values() for _, b in spans])
     ran = shares(t)
     total = sum(ran.values()) or 1
     ids = sorted(t.vcpus)
@@ -160,6 +287,10 @@ def svg(t, names=None, title='Credit2 timeline'):
                    (left - 8, y + 21, share))
         out.append('<rect x="%d" y="%d" width="%d" height="%d" fill="#f2f2f2"/>' %
                    (left, y + 4, width, lane_h - 8))
+        for a, b in held[ident]:
+            out.append('<rect x="%.2f" y="%d" width="%.2f" height="%d" fill="none" '
+                       'stroke="#888888" stroke-dasharray="4 3"/>' %
+                       (left + a * scale, y + 8, max((b - a) * scale, 0.5), lane_h - 16))
         for a, b, cpu in ivs[ident]:
             out.append('<rect x="%.2f" y="%d" width="%.2f" height="%d" fill="%s"/>' %
                        (left + a * scale, y + 4, max((b - a) * scale, 0.5), lane_h - 8,
@@ -187,6 +318,11 @@ def svg(t, names=None, title='Credit2 timeline'):
                    (x, legend_y, CPU_COLOURS[cpu % len(CPU_COLOURS)]))
         out.append('<text x="%d" y="%d">CPU %d</text>' % (x + 20, legend_y + 11, cpu))
         x += 90
+    if any(held.values()):
+        out.append('<rect x="%d" y="%d" width="14" height="10" fill="none" stroke="#888888" '
+                   'stroke-dasharray="4 3"/>' % (x, legend_y + 2))
+        out.append('<text x="%d" y="%d">waiting (null)</text>' % (x + 20, legend_y + 11))
+        x += 130
     out.append('<text x="%d" y="%d">share: of the time traced, %d records</text>' %
                (x + 20, legend_y + 11, len(t.records)))
     out.append('</svg>')
