@@ -1,5 +1,5 @@
 /**
- * The vmi service partition (arm64): the engine (vmi.h, Xen 4.10's mem_access, vm_event and
+ * The vmi service partition (arm64 and x86): the engine (vmi.h, Xen 4.10's mem_access, vm_event and
  * altp2m semantics) and the walkers (walk.h) over the kernel's HC_VMI, for monitor clients
  * that hold a capability to this service and none to the guests. ipc/vmi.h lists the
  * capabilities it looks for; docs/introspection.md describes the client interface.
@@ -29,6 +29,11 @@
  * manifest's rights and view 0 back and releases its paused vCPUs; a successor attaches again
  * with a fresh engine, which agrees with that. Clients set their protections again.
  *
+ * The platforms differ only in the walkers' context: VMI_X86 (set by meson.build) walks an x86
+ * guest's paging (CR0.PG clear for a VMI_GUEST_FLAT guest: the identity), otherwise arm64's
+ * (SCTLR_EL1.M clear: the identity). The service cannot read a vCPU's translation registers,
+ * so only a VMI_GUEST_FLAT guest is walked; on x86 that is a guest with paging off.
+ *
  * VMI_CRASH_TEST builds the kill test's variant (vmi-crash): a monitor's VMI_OP_CRASH makes
  * vCPU 0 fault.
  */
@@ -37,6 +42,10 @@
 #include <svc_arch.h>
 
 #include "request.h"
+
+#ifndef VMI_X86
+#define VMI_X86 0
+#endif
 
 #define VMI_TARGETS 2u
 #define PAGE 4096u
@@ -476,8 +485,10 @@ static void attach(uint32_t k)
 		svc_printf("guest %u: its badge names no RAM or vCPUs\n", (unsigned)cfg.id);
 		return;
 	}
+	/* Registers all 0: arm64's MMU off, x86's paging off (CR0.PG clear): the identity. */
 	for (uint32_t v = 0; v < VMI_MAX_VCPUS; v++)
-		t->walk[v] = (struct vmi_walk_ctx){ .read = gpa_read, .ctx = t };
+		t->walk[v] =
+		        (struct vmi_walk_ctx){ .is_x86 = VMI_X86 != 0, .read = gpa_read, .ctx = t };
 	uint64_t s = vmi_call(t, IPC_VMI_ATTACH, ep_events_send, k, 0, 0, NULL);
 	t->attached = s == STATUS_OK;
 	if (!t->attached)
