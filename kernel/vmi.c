@@ -171,12 +171,11 @@ bool vmi_fault(struct vcpu *v, const struct trap *t, struct vcpu **next)
 	if (m == NULL || (m->rights & t->access) != t->access)
 		return false; /* the manifest forbids it: an ordinary fault */
 	struct stage2 *s2 = vmi_view(g, v->view);
-	paddr_t pa;
-	u32 now;
-	if (stage2_lookup(s2, ipa_init(page), &pa, &now) && (now & t->access) == t->access) {
-		*next = v; /* already allowed again (changed from another CPU): retry */
-		return true;
-	}
+	/*
+	 * Rights that allow it now still go to the monitor (rather than a silent retry): they
+	 * changed from another CPU (the monitor answers a retry), or the hardware cannot give them
+	 * (x86 NPT: execute without read is no access), where a retry would never end.
+	 */
 	if (g->vmi.monitor == CFG_NONE || kernel.partitions[g->vmi.monitor].stopped) {
 		/* Nobody listens: the page gets the manifest's rights back, the access runs. */
 		u64 done = 0;
