@@ -230,6 +230,7 @@ struct vcpu *boot_build_system(const struct boot_info *bi)
 	kernel.partition_count = kernel.cfg.partition_count;
 	for (u32 i = 0; i < kernel.partition_count; i++)
 		boot_build_partition(i, bi);
+	kernel.console_holder_known = false; /* the capability tables are complete now */
 	/* The tables reserved for introspection must be there when a monitor asks for them. */
 	u32 reserved = 0;
 	for (u32 i = 0; i < kernel.partition_count; i++)

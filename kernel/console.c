@@ -347,7 +347,8 @@ u32 console_holder_read(u64 pos, char *buf, u32 cap, u64 *from)
 }
 
 /** The console capability's notification, or CFG_NONE if no partition holds the console. */
-u32 console_holder_notification(void)
+/** The first console capability with the read right, in partition then slot order. */
+static u32 console_holder_find(void)
 {
 	for (u32 p = 0; p < kernel.partition_count; p++) {
 		const struct cap_table *t = &kernel.partitions[p].caps;
@@ -357,6 +358,16 @@ u32 console_holder_notification(void)
 				return t->slots[i].object;
 	}
 	return CFG_NONE;
+}
+
+u32 console_holder_notification(void)
+{
+	/* Asked on every idle dispatch of CPU 0 (sched_arm): found once, not each time. */
+	if (!kernel.console_holder_known) {
+		kernel.console_holder = console_holder_find();
+		kernel.console_holder_known = true;
+	}
+	return kernel.console_holder;
 }
 
 void console_input_poll(void)

@@ -111,8 +111,10 @@ COLD static struct vcpu *hc_cap_derive(struct vcpu *v)
 	struct cap_table *t = &v->part->caps;
 	u64 src = reg_get(v, 1), dst = reg_get(v, 2), rights = reg_get(v, 3), badge = reg_get(v, 4);
 	enum status s = cap_derive_decode(t, src, dst, rights, badge);
-	if (s == STATUS_OK)
+	if (s == STATUS_OK) {
 		cap_derive_invoke(t, (u32)src, (u32)dst, (u32)rights, badge);
+		kernel.console_holder_known = false; /* console.c looks again */
+	}
 	reg_status(v, s);
 	return v;
 }
@@ -122,8 +124,10 @@ COLD static struct vcpu *hc_cap_restrict(struct vcpu *v)
 	struct cap_table *t = &v->part->caps;
 	u64 slot = reg_get(v, 1), rights = reg_get(v, 2);
 	enum status s = cap_restrict_decode(t, slot, rights);
-	if (s == STATUS_OK)
+	if (s == STATUS_OK) {
 		cap_restrict_invoke(t, (u32)slot, (u32)rights);
+		kernel.console_holder_known = false; /* console.c looks again */
+	}
 	reg_status(v, s);
 	return v;
 }
@@ -133,8 +137,10 @@ COLD static struct vcpu *hc_cap_drop(struct vcpu *v)
 	struct cap_table *t = &v->part->caps;
 	u64 slot = reg_get(v, 1);
 	enum status s = cap_drop_decode(t, slot);
-	if (s == STATUS_OK)
+	if (s == STATUS_OK) {
 		cap_drop_invoke(t, (u32)slot);
+		kernel.console_holder_known = false; /* console.c looks again */
+	}
 	reg_status(v, s);
 	return v;
 }

@@ -407,12 +407,6 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 		}
 		break;
 	case EC_SYSREG:
-		if (v->arch.vm != NULL && (v->arch.hcr & HCR_TVM) && !ISS_SYSREG_READ(esr) &&
-		    ISS_SYSREG_OP0(esr) == 3u && ISS_SYSREG_OP1(esr) == 0u) {
-			struct vcpu *next;
-			if (exit_vm_control(v, esr, &next))
-				return next;
-		}
 		if (ISS_SYSREG_OP0(esr) == 2u) {
 			/*
 			 * Debug registers (Op0 = 2, trapped by MDCR_EL2.TDA/TDOSA/TDRA):
@@ -460,6 +454,13 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 		if (arm64_idreg_is_read(esr)) {
 			v->arch.pc += INSN_SIZE;
 			return exit_set_rt(v, ISS_SYSREG_RT(esr), arm64_idreg_read(esr));
+		}
+		/* HCR_EL2.TVM, set while a monitor watches some of them (after the frequent PMU). */
+		if (v->arch.vm != NULL && (v->arch.hcr & HCR_TVM) && !ISS_SYSREG_READ(esr) &&
+		    ISS_SYSREG_OP0(esr) == 3u && ISS_SYSREG_OP1(esr) == 0u) {
+			struct vcpu *next;
+			if (exit_vm_control(v, esr, &next))
+				return next;
 		}
 		t.what = v->arch.vm == NULL ? "system register access" :
 		                              "trapped system register access";

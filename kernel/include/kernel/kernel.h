@@ -49,6 +49,12 @@ struct kernel_state {
 	u64 emulated_badge[CFG_EMULATED_MAX];
 	/** Ranges routed at run time (HC_GUEST_ROUTE, emulate.c), after the manifest's. */
 	struct emul_route routes[KERNEL_ROUTE_MAX];
+	/**
+	 * console_holder_notification's answer, found once (false: look again): the capability
+	 * tables change only at boot and through HC_CAP_DERIVE/RESTRICT/DROP, which clear it.
+	 */
+	bool console_holder_known;
+	u32 console_holder;
 };
 
 extern struct kernel_state kernel;
