@@ -92,6 +92,8 @@ COLD static struct vcpu *trap_other(struct vcpu *cur, const struct trap *t)
 		return emul_access(cur, t);
 	case TRAP_REG_WRITE:
 		return vmi_reg_write(cur, t);
+	case TRAP_STEP:
+		return vmi_step(cur);
 	case TRAP_IRQ:
 	default:
 		return sched_next(cpu, cur, false);

@@ -140,6 +140,9 @@ static void vmi_reset(struct partition *g)
 	g->vmi.views_used = 1u;
 	if (g->vmi.regs != 0)
 		vmi_trap_regs(g, 0);
+	for (u32 i = 0; g->vmi.stepping && i < g->vcpu_count; i++)
+		(void)arch_vcpu_set_step(&g->vcpus[i].arch, false);
+	g->vmi.stepping = false;
 	if (g->vmi.touched)
 		vmi_protect_ram(g, 0, VMI_RWX);
 	g->vmi.touched = false;
@@ -155,7 +158,7 @@ void vmi_partition_stopped(struct partition *p)
 			g->vmi.endpoint = CFG_NONE;
 		}
 	}
-	if (p->vmi.touched || p->vmi.views_used != 1u || p->vmi.regs != 0)
+	if (p->vmi.touched || p->vmi.views_used != 1u || p->vmi.regs != 0 || p->vmi.stepping)
 		vmi_reset(p);
 }
 
@@ -223,9 +226,34 @@ struct vcpu *vmi_reg_write(struct vcpu *v, const struct trap *t)
 	return ipc_kernel_call(v, g->vmi.endpoint, k);
 }
 
+struct vcpu *vmi_step(struct vcpu *v)
+{
+	struct partition *g = v->part;
+	if (g->vmi.monitor == CFG_NONE || kernel.partitions[g->vmi.monitor].stopped) {
+		(void)arch_vcpu_set_step(&v->arch, false); /* nobody to tell: it runs freely */
+		return v;
+	}
+	struct kernel_msg *k = &v->kmsg;
+	k->label = IPC_LABEL_VMI_STEP;
+	k->words[0] = 0;
+	k->words[1] = 0;
+	k->words[2] = arch_vcpu_pc(&v->arch);
+	k->words[3] = v->index | (u64)v->view << IPC_VMI_VIEW_SHIFT;
+	k->words[4] = 0;
+	k->words[5] = 0;
+	k->badge = g->vmi.badge;
+	return ipc_kernel_call(v, g->vmi.endpoint, k);
+}
+
 void vmi_reply(struct vcpu *caller, u64 action, u64 view_plus1)
 {
 	caller->kernel_sender = false;
+	if (caller->kmsg.label == IPC_LABEL_VMI_STEP) {
+		/* The instruction is done: it goes on (stepped still, unless SINGLESTEP ended it). */
+		if (view_plus1 != 0 && vmi_view_exists(caller->part, view_plus1 - 1u))
+			vmi_set_view(caller, (u32)(view_plus1 - 1u));
+		return;
+	}
 	if (caller->kmsg.label == IPC_LABEL_VMI_REG) {
 		/* Allow (RETRY) performs the held write, SKIP drops it; on past it either way. */
 		arch_vcpu_reg_write_done(&caller->arch, (u32)caller->kmsg.words[0],
@@ -435,6 +463,21 @@ static enum status vmi_monitor_regs(struct vcpu *v, struct partition *g)
 	return STATUS_OK;
 }
 
+static enum status vmi_singlestep(struct vcpu *v, struct partition *g)
+{
+	u64 which = reg_get(v, IPC_REG_WORD0), on = reg_get(v, IPC_REG_WORD0 + 1u);
+	if (which >= g->vcpu_count || on > 1u)
+		return STATUS_INVALID_ARG;
+	struct vcpu *t = &g->vcpus[which];
+	if (t->state == VCPU_RUNNING)
+		return STATUS_BUSY; /* in a CPU now: pause it on an event first */
+	if (!arch_vcpu_set_step(&t->arch, on != 0))
+		return STATUS_INVALID_ARG; /* the platform cannot */
+	if (on != 0)
+		g->vmi.stepping = true;
+	return STATUS_OK;
+}
+
 static enum status vmi_do(struct vcpu *v, u64 *out)
 {
 	const struct cap *c;
@@ -464,6 +507,8 @@ static enum status vmi_do(struct vcpu *v, u64 *out)
 		return vmi_change_gfn(v, g);
 	case IPC_VMI_MONITOR_REGS:
 		return vmi_monitor_regs(v, g);
+	case IPC_VMI_SINGLESTEP:
+		return vmi_singlestep(v, g);
 	default:
 		return STATUS_INVALID_ARG;
 	}

@@ -723,3 +723,13 @@ void arm64_vcpu_apply_sysreg(struct vcpu *v)
 	}
 	a->sysreg_pending = 0;
 }
+
+/**
+ * Not yet: a software step needs MDSCR_EL1.SS and MDCR_EL2.TDE switched with the vCPU on every
+ * switch path, and the OS lock released (docs/introspection.md).
+ */
+bool arch_vcpu_set_step(struct vcpu_arch *a, bool on)
+{
+	(void)a;
+	return !on;
+}

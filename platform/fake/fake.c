@@ -359,3 +359,12 @@ void arch_vcpu_reg_write_done(struct vcpu_arch *a, u32 reg, u64 value, bool comm
 	fake_reg_done_value = value;
 	fake_reg_done_commit = commit;
 }
+
+bool fake_step;
+
+bool arch_vcpu_set_step(struct vcpu_arch *a, bool on)
+{
+	(void)a;
+	fake_step = on;
+	return true;
+}

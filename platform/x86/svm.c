@@ -24,6 +24,7 @@
 #include <kernel/config.h>
 #include <x86/asid.h>
 #include <x86/emulate.h>
+#include <x86/guest_regs.h>
 #include <x86/layout.h>
 #include <x86/mmio_info.h>
 #include <x86/vapic.h>
@@ -421,7 +422,13 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 		t.what = "cache flush (WBINVD)";
 		break;
 	default:
-		if (code >= VMEXIT_EXCP_BASE && code < VMEXIT_EXCP_BASE + 32) {
+		if (code == VMEXIT_EXCP_BASE + 1u && v->arch.vmi_step &&
+		    (vm->save.dr6 & X86_DR6_BS)) {
+			/* Its single step (arch_vcpu_set_step): hidden from the guest, to the core. */
+			vm->save.dr6 &= ~X86_DR6_BS;
+			t.kind = TRAP_STEP;
+			t.what = NULL;
+		} else if (code >= VMEXIT_EXCP_BASE && code < VMEXIT_EXCP_BASE + 32) {
 			t.what = guest_exception_name((u32)(code - VMEXIT_EXCP_BASE));
 			/* #PF: EXITINFO2 is the faulting linear address (CR2), §15.12. */
 			if (code == VMEXIT_EXCP_BASE + 14)
@@ -600,4 +607,23 @@ void arch_vcpu_trap_regs(struct vcpu_arch *a, u32 mask)
 	if (mask & (1u << IPC_VMI_REG_CR4))
 		w |= 1u << (16 + 4);
 	a->vmcb.ctrl.intercept_cr = (a->vmcb.ctrl.intercept_cr & 0xffffu) | w;
+}
+
+/**
+ * RFLAGS.TF makes the guest take a #DB trap after each instruction (APM vol 2 13.1.4), which
+ * the #DB intercept turns into an exit before the guest sees it (svm_exit_slow: TRAP_STEP).
+ */
+bool arch_vcpu_set_step(struct vcpu_arch *a, bool on)
+{
+	struct vmcb *vm = &a->vmcb;
+	a->vmi_step = on;
+	if (on) {
+		vm->save.rflags |= X86_RFLAGS_TF;
+		vm->ctrl.intercept_exc |= 1u << 1;
+	} else {
+		vm->save.rflags &= ~X86_RFLAGS_TF;
+		if (a->vapic) /* a VM intercepts no exception; a service every one */
+			vm->ctrl.intercept_exc &= ~(1u << 1);
+	}
+	return true;
 }

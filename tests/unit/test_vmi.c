@@ -465,6 +465,50 @@ static void test_regs(void)
 	EQ(fake_trap_regs, 0u, "vmi regs: and its writes are no longer trapped");
 }
 
+static struct vcpu *step(struct vcpu *v)
+{
+	struct trap t;
+	trap_init(&t, TRAP_STEP, 0, NULL);
+	return kernel_trap(v, &t);
+}
+
+static void test_step(void)
+{
+	setup(R | W | X);
+	struct vcpu *vm = tsys_vcpu(m, 0), *vg = tsys_vcpu(g, 0);
+	EQ(vmi(2, IPC_VMI_ATTACH, 1, BADGE, 0, 0), STATUS_OK, "vmi step: ATTACH");
+	EQ(vmi(2, IPC_VMI_SINGLESTEP, 1, 1, 0, 0), STATUS_BUSY,
+	   "vmi step: a vCPU running now cannot be made to step");
+	EQ(vmi(2, IPC_VMI_SINGLESTEP, 2, 1, 0, 0), STATUS_INVALID_ARG, "vmi step: no vCPU 2");
+	EQ(vmi(2, IPC_VMI_SINGLESTEP, 0, 2, 0, 0), STATUS_INVALID_ARG, "vmi step: on is 0 or 1");
+	EQ(vmi(2, IPC_VMI_SINGLESTEP, 0, 1, 0, 0), STATUS_OK, "vmi step: vCPU 0 steps");
+	OK(fake_step, "vmi step: the platform steps it");
+	monitor_waits();
+	vg->arch.pc = 0x201000;
+	OK(step(vg) == vm, "vmi step: its step goes to the monitor");
+	OK(reg(vm, IPC_REG_LABEL) == IPC_LABEL_VMI_STEP && reg(vm, IPC_REG_WORD0 + 2) == 0x201000 &&
+	           reg(vm, IPC_REG_WORD0 + 3) == 0 && reg(vm, IPC_REG_CAP) == BADGE,
+	   "vmi step: label VMI_STEP, w2 the PC, w3 vCPU 0 in view 0, the badge");
+	EQ(vg->state, VCPU_BLOCKED_FAULT, "vmi step: the vCPU waits");
+	EQ(vmi(2, IPC_VMI_SINGLESTEP, 0, 0, 0, 0), STATUS_OK,
+	   "vmi step: the monitor ends the stepping while it waits");
+	OK(!fake_step, "vmi step: the platform stops stepping it");
+	OK(answer(IPC_VMI_RETRY, 0) == vg && vg->arch.pc == 0x201000,
+	   "vmi step: the answer lets it go on (the instruction was done already)");
+	/* The monitor dies while the vCPU steps: the stepping ends with it. */
+	setup(R | W | X);
+	vm = tsys_vcpu(m, 0);
+	vg = tsys_vcpu(g, 0);
+	vmi(2, IPC_VMI_ATTACH, 1, BADGE, 0, 0);
+	vmi(2, IPC_VMI_SINGLESTEP, 0, 1, 0, 0);
+	monitor_waits();
+	OK(step(vg) == vm, "vmi step: a step event");
+	trap_event(vm, TRAP_MEM_FAULT, 0xdead000, IPC_ACCESS_READ);
+	OK(kernel.partitions[m].stopped && !fake_step &&
+	           (vg->state == VCPU_READY || vg->state == VCPU_RUNNING),
+	   "vmi step: the monitor dies: the vCPU runs on, no longer stepped");
+}
+
 int main(void)
 {
 	test_rights();
@@ -472,6 +516,7 @@ int main(void)
 	test_views();
 	test_monitor_goes();
 	test_regs();
+	test_step();
 	free(ram);
 	return tap_finish();
 }

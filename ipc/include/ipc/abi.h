@@ -173,6 +173,10 @@ enum hc_number {
 	 *   running on a CPU right now is STATUS_BUSY (pause it on an event).
 	 * - CHANGE_GFN r3 = view (>= 1), r4 = page address, r5 = the page whose
 	 *   frame it shows in that view (IPC_VMI_GFN_RESET: its own again).
+	 * - SINGLESTEP r3 = vCPU, r4 = 1 on / 0 off: the vCPU (not running
+	 *   now: paused on an event) stops after each instruction with an
+	 *   IPC_LABEL_VMI_STEP event. STATUS_INVALID_ARG where the platform
+	 *   cannot (arm64 today).
 	 * - MONITOR_REGS r3 = a mask of 1 << IPC_VMI_REG_*: writes of those
 	 *   registers become IPC_LABEL_VMI_REG events (0: none). A register the
 	 *   platform cannot trap is STATUS_INVALID_ARG (arm64: SCTLR, TTBR0,
@@ -334,6 +338,13 @@ enum cap_type {
  * monitor goes away first, the write is performed.
  */
 #define IPC_LABEL_VMI_REG (IPC_LABEL_KERNEL | 5u)
+/**
+ * A single-stepped vCPU (HC_VMI SINGLESTEP) executed one instruction: w2 = its
+ * PC now (after it), w3 = vCPU index | its view << 32. It waits; any reply
+ * lets it go on (w1 as for VMI_MEM); SINGLESTEP off, called while it waits,
+ * ends the stepping.
+ */
+#define IPC_LABEL_VMI_STEP (IPC_LABEL_KERNEL | 6u)
 #define IPC_VMI_REG_SCTLR 0u
 #define IPC_VMI_REG_TTBR0 1u
 #define IPC_VMI_REG_TTBR1 2u
@@ -352,6 +363,7 @@ enum cap_type {
 #define IPC_VMI_VIEW_SWITCH 6u
 #define IPC_VMI_CHANGE_GFN 7u
 #define IPC_VMI_MONITOR_REGS 8u
+#define IPC_VMI_SINGLESTEP 9u
 #define IPC_VMI_VIEWS 10u
 #define IPC_VMI_PROTECT_MAX 512u
 #define IPC_VMI_ALL_VCPUS 0xffffffffu

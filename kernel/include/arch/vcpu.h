@@ -75,6 +75,12 @@ bool arch_vcpu_skip_insn(struct vcpu_arch *a, u64 arch_info);
  */
 u32 arch_vcpu_fault_info(const struct vcpu_arch *a, u64 syndrome, u64 *gla);
 
+/**
+ * Single-step the vCPU (TRAP_STEP after each instruction) or stop; the vCPU is not running.
+ * False if the platform cannot.
+ */
+bool arch_vcpu_set_step(struct vcpu_arch *a, bool on);
+
 /** The IPC_VMI_REG_* registers whose writes the platform can trap (a mask of 1 << reg). */
 u32 arch_vmi_regs_supported(void);
 

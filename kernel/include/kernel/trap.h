@@ -36,6 +36,7 @@ enum trap_kind {
 	 * The write is held and the PC not advanced: arch_vcpu_reg_write_done finishes it.
 	 */
 	TRAP_REG_WRITE,
+	TRAP_STEP, /**< a single-stepped vCPU executed an instruction (kernel/vmi.c) */
 };
 
 struct trap {

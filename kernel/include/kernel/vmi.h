@@ -46,6 +46,7 @@ struct vmi_state {
 	u16 views_built; /**< bit k: views[k] has its tables (kept after a destroy) */
 	bool touched;    /**< some right of view 0 may differ from the manifest's */
 	u32 regs;        /**< registers whose writes are events (1 << IPC_VMI_REG_*) */
+	bool stepping;   /**< some vCPU may be single-stepped (HC_VMI SINGLESTEP) */
 	struct stage2 views[IPC_VMI_VIEWS]; /**< [0] unused */
 	struct vmi_remap remaps[VMI_REMAP_MAX];
 };
@@ -71,8 +72,12 @@ bool vmi_fault(struct vcpu *v, const struct trap *t, struct vcpu **next);
 static inline bool vmi_waiting(const struct vcpu *v)
 {
 	return v->kernel_sender &&
-	       (v->kmsg.label == IPC_LABEL_VMI_MEM || v->kmsg.label == IPC_LABEL_VMI_REG);
+	       (v->kmsg.label == IPC_LABEL_VMI_MEM || v->kmsg.label == IPC_LABEL_VMI_REG ||
+	        v->kmsg.label == IPC_LABEL_VMI_STEP);
 }
+
+/** A single-stepped vCPU's step (TRAP_STEP): the event, or the stepping ended. */
+struct vcpu *vmi_step(struct vcpu *v);
 
 /** A held register write of v (TRAP_REG_WRITE): the event, or the write done at once. */
 struct vcpu *vmi_reg_write(struct vcpu *v, const struct trap *t);

@@ -74,6 +74,8 @@ struct vcpu_arch {
 	uint8_t inj_vector;
 	/** The length of its MOV-to-CR held for its monitor (emulate.c, kernel/vmi.c). */
 	uint8_t cr_len;
+	/** Single-stepped for its monitor (arch_vcpu_set_step). */
+	uint8_t vmi_step;
 } __attribute__((aligned(4096)));
 
 _Static_assert(__builtin_offsetof(struct vcpu_arch, gpr) == VCPU_ARCH_GPR_OFFSET, "svm_entry.S");

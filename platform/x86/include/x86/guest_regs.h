@@ -14,6 +14,8 @@
 #define X86_EFER_LME (UINT64_C(1) << 8)
 #define X86_EFER_LMA (UINT64_C(1) << 10)
 #define X86_CR0_PG (UINT64_C(1) << 31)
+#define X86_RFLAGS_TF (UINT64_C(1) << 8)
+#define X86_DR6_BS (UINT64_C(1) << 14)
 /** CS attributes in the VMCB: descriptor bits 55:52 sit in 11:8 (L = 53, D = 54). */
 #define X86_CS_ATTRIB_L (1u << 9)
 #define X86_CS_ATTRIB_D (1u << 10)

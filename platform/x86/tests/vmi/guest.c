@@ -56,6 +56,8 @@ int svc_main(uint64_t arg)
 	check(now == (cr4 | 4u), "the next one was allowed");
 	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4) : "memory");
 	wr(DB + 40, 1);
+	/* A few instructions without memory for its monitor to single-step through. */
+	__asm__ volatile("nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop" ::: "memory");
 	wr(PROT, 0x60);
 	check(rd(PROT) == 0x60, "its monitor died holding its write: the write landed");
 	wr(DB, 0x61);

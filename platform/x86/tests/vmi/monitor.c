@@ -143,7 +143,26 @@ int svc_main(uint64_t arg)
 	require(e.addr == DB + 40, "doorbell 5");
 	require(vmi(MON_GUEST, IPC_VMI_MONITOR_REGS, 0, 0, 0, 0, NULL) == STATUS_OK, "stop");
 	svc_printf("passed: register events: CR4 denied (the old value kept), then allowed\n");
-	e = answer(&m, IPC_VMI_SKIP, 0);
+	/* Single-step the paused vCPU for three instructions, then let it run. */
+	require(vmi(MON_GUEST, IPC_VMI_SINGLESTEP, 0, 2, 0, 0, NULL) == STATUS_INVALID_ARG,
+	        "SINGLESTEP takes 0 or 1");
+	require(vmi(MON_GUEST, IPC_VMI_SINGLESTEP, 0, 1, 0, 0, NULL) == STATUS_OK, "SINGLESTEP on");
+	m = (struct msg){ .label = 0, .w = { IPC_VMI_SKIP, 0 } };
+	uint64_t last = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		s = svc_reply_recv(MON_EP_RECV, &m);
+		require(s == STATUS_OK && m.label == IPC_LABEL_VMI_STEP && m.badge == MON_BADGE &&
+		                m.w[2] >= RAM_LO && m.w[2] < RAM_HI && m.w[2] != last &&
+		                (m.w[3] & 0xffffffffu) == 0,
+		        "a step event: vCPU 0 at a new RIP in its code");
+		last = m.w[2];
+		if (i == 2)
+			require(vmi(MON_GUEST, IPC_VMI_SINGLESTEP, 0, 0, 0, 0, NULL) == STATUS_OK,
+			        "SINGLESTEP off while it waits");
+		m = (struct msg){ .label = 0, .w = { IPC_VMI_RETRY, 0 } };
+	}
+	svc_printf("passed: single-step: three step events at three RIPs, then off\n");
+	e = decode(&m, svc_reply_recv(MON_EP_RECV, &m));
 	require(e.addr == PROT && e.view == 0, "phase 6: a write at PROT");
 	svc_printf("dies holding the VM's write\n");
 	wr(MON_STATE, 0xdead);
