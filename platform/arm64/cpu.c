@@ -50,6 +50,8 @@ void arm64_cpu_init(u32 index, u64 mpidr)
 	cpu->mmio_trap = (struct trap){ .kind = TRAP_MMIO };
 	write_sysreg(tpidr_el2, cpu);
 	arm64_stage2_init_cpu();
+	/* The OS lock (set at reset on some cores) would disable software step (D2.4). */
+	write_sysreg(oslar_el1, 0);
 }
 
 /** The lock is held: hand the (possibly shared) thread on until it looks free. */

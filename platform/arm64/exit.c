@@ -368,6 +368,14 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 		t.kind = TRAP_WFI;
 		t.what = NULL;
 		break;
+	case EC_SOFTSTEP_LOW:
+		/* A VM its monitor single-steps executed one instruction (vcpu.c step_sync). */
+		if (!v->arch.vmi_step)
+			return v;          /* the stepping ended meanwhile */
+		v->arch.pstate |= SPSR_SS; /* the next instruction too, until it ends */
+		t.kind = TRAP_STEP;
+		t.what = NULL;
+		break;
 	case EC_FP:
 		/* CPTR_EL2.TFP: the vCPU's first FP/SIMD use since it was entered. */
 		arm64_vcpu_fp_load(arm64_this_cpu(), v);

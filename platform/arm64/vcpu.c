@@ -384,6 +384,22 @@ static u64 vcpu_load_vm(struct arm64_cpu *cpu, struct vcpu *next)
  * service's own state is its general registers, SP_EL0 and TPIDR_EL0: a hop
  * between a VM and a service switches about a dozen system registers.
  */
+/**
+ * MDSCR_EL1.SS and MDCR_EL2.TDE set while a single-stepped VM runs on this CPU, clear for
+ * anything else: a service (at EL0 under TGE) or another VM would otherwise take a software
+ * step exception at once (SS set, PSTATE.SS clear: active-pending).
+ */
+static inline void step_sync(struct arm64_cpu *cpu, const struct vcpu *next)
+{
+	bool want = next != NULL && next->arch.vm != NULL && next->arch.vmi_step;
+	if (__builtin_expect(want == cpu->step_live, 1))
+		return;
+	u64 mdscr = read_sysreg(mdscr_el1), mdcr = read_sysreg(mdcr_el2);
+	write_sysreg(mdscr_el1, want ? (mdscr | MDSCR_SS) : (mdscr & ~MDSCR_SS));
+	write_sysreg(mdcr_el2, want ? (mdcr | MDCR_TDE) : (mdcr & ~MDCR_TDE));
+	cpu->step_live = want;
+}
+
 void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 {
 	struct vcpu *prev = cpu->loaded;
@@ -406,6 +422,7 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 			}
 			if (next->arch.sysreg_pending != 0)
 				arm64_vcpu_apply_sysreg(next);
+			step_sync(cpu, next);
 			return;
 		}
 		arm64_vcpu_switch(cpu, NULL); /* save it, then load it afresh below */
@@ -486,6 +503,7 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		write_sysreg(hcr_el2, next->arch.hcr);
 		cpu->hcr = next->arch.hcr;
 	}
+	step_sync(cpu, next);
 	isb();
 }
 
@@ -536,6 +554,7 @@ struct vcpu *arm64_exit_switch_from_vm(struct vcpu *next)
 		write_sysreg(hcr_el2, next->arch.hcr);
 		cpu->hcr = next->arch.hcr;
 	}
+	step_sync(cpu, next); /* a service next: never stepped */
 	isb();
 	return next;
 }
@@ -576,6 +595,7 @@ struct vcpu *arm64_exit_switch_to_vm(struct vcpu *next)
 		write_sysreg(hcr_el2, next->arch.hcr);
 		cpu->hcr = next->arch.hcr;
 	}
+	step_sync(cpu, next);
 	isb();
 	/* arm64_exit_switch's end: what the service pended for it, an abort it answered. */
 	arm64_virq_refresh(cpu, next);
@@ -725,11 +745,15 @@ void arm64_vcpu_apply_sysreg(struct vcpu *v)
 }
 
 /**
- * Not yet: a software step needs MDSCR_EL1.SS and MDCR_EL2.TDE switched with the vCPU on every
- * switch path, and the OS lock released (docs/introspection.md).
+ * A software step (D2.12): PSTATE.SS in the SPSR it is entered with, MDSCR_EL1.SS and
+ * MDCR_EL2.TDE while it runs (step_sync, on every switch path), so that after one instruction
+ * a Software Step exception comes to EL2 (exit.c: TRAP_STEP).
  */
 bool arch_vcpu_set_step(struct vcpu_arch *a, bool on)
 {
-	(void)a;
-	return !on;
+	if (a->vm == NULL)
+		return !on;
+	a->vmi_step = on;
+	a->pstate = on ? (a->pstate | SPSR_SS) : (a->pstate & ~SPSR_SS);
+	return true;
 }

@@ -175,8 +175,7 @@ enum hc_number {
 	 *   frame it shows in that view (IPC_VMI_GFN_RESET: its own again).
 	 * - SINGLESTEP r3 = vCPU, r4 = 1 on / 0 off: the vCPU (not running
 	 *   now: paused on an event) stops after each instruction with an
-	 *   IPC_LABEL_VMI_STEP event. STATUS_INVALID_ARG where the platform
-	 *   cannot (arm64 today).
+	 *   IPC_LABEL_VMI_STEP event (arm64: a software step; x86: RFLAGS.TF).
 	 * - MONITOR_REGS r3 = a mask of 1 << IPC_VMI_REG_*: writes of those
 	 *   registers become IPC_LABEL_VMI_REG events (0: none). A register the
 	 *   platform cannot trap is STATUS_INVALID_ARG (arm64: SCTLR, TTBR0,

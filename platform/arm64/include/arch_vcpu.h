@@ -137,6 +137,8 @@ struct vcpu_arch {
 	/** A held write its monitor allowed: IPC_VMI_REG_* + 1 and the value, applied at entry. */
 	u32 sysreg_pending;
 	u64 sysreg_value;
+	/** Single-stepped for its monitor (arch_vcpu_set_step; vcpu.c step_sync). */
+	u32 vmi_step;
 };
 
 /** Logical hypercall register i (ipc/abi.h): r0..r8 are x0..x8. */

@@ -278,7 +278,24 @@ int svc_main(uint64_t arg)
 	require(e.addr == DB + 40, "doorbell 5: no event for MAIR or TTBR1 came first");
 	require(vmi(MON_GUEST, IPC_VMI_MONITOR_REGS, 0, 0, 0, 0, NULL) == STATUS_OK, "stop");
 	say("passed: register events: TTBR0 denied then allowed; MAIR and TTBR1 not reported\n");
+	/* Single-step the paused vCPU for three instructions, then let it run. */
+	require(vmi(MON_GUEST, IPC_VMI_SINGLESTEP, 0, 2, 0, 0, NULL) == STATUS_INVALID_ARG,
+	        "SINGLESTEP takes 0 or 1");
+	require(vmi(MON_GUEST, IPC_VMI_SINGLESTEP, 0, 1, 0, 0, NULL) == STATUS_OK, "SINGLESTEP on");
 	answer_recv(r, IPC_VMI_SKIP, 0);
+	uint64_t last = 0;
+	for (uint32_t i = 0; i < 3; i++) {
+		require(r[0] == STATUS_OK && r[2] == IPC_LABEL_VMI_STEP && r[1] == MON_BADGE &&
+		                r[5] >= RAM_LO && r[5] < RAM_HI &&
+		                r[5] == (i == 0 ? r[5] : last + 4) && (r[6] & 0xffffffffu) == 0,
+		        "a step event: vCPU 0, one instruction (4 bytes) further each time");
+		last = r[5];
+		if (i == 2)
+			require(vmi(MON_GUEST, IPC_VMI_SINGLESTEP, 0, 0, 0, 0, NULL) == STATUS_OK,
+			        "SINGLESTEP off while it waits");
+		answer_recv(r, IPC_VMI_RETRY, 0);
+	}
+	say("passed: single-step: three step events, one instruction apart, then off\n");
 	/* Phase 6: the next event is held while the monitor dies. */
 	e = decode(r);
 	require(e.addr == PROT && e.view == 0, "phase 6: a write at PROT");
@@ -336,6 +353,8 @@ int svc_main(uint64_t arg)
 	__asm__ volatile("mrs %0, ttbr1_el1" : "=r"(ttbr1));
 	require(mair == 0x44 && ttbr1 == 0x3000, "MAIR and TTBR1 (trapped, not watched) landed");
 	wr(DB + 40, 1);
+	/* A few instructions without memory for its monitor to single-step through. */
+	__asm__ volatile("nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop" ::: "memory");
 	say("passed: its TTBR0 write was denied, the next allowed; MAIR and TTBR1 written\n");
 	wr(PROT, 0x60);
 	require(rd(PROT) == 0x60, "phase 6: the write held by the dead monitor landed");

@@ -76,6 +76,8 @@ struct arm64_cpu {
 	struct vcpu *gic_owner;
 	/** The emulation path's trap (exit.c exit_dabt): kind TRAP_MMIO, set once. */
 	struct trap mmio_trap;
+	/** MDSCR_EL1.SS and MDCR_EL2.TDE are set: a single-stepped VM runs here (vcpu.c). */
+	bool step_live;
 };
 
 /** What the firmware's device tree says about the machine. */

@@ -76,6 +76,10 @@ static inline void dsb_sy(void)
 #define EC_SP_ALIGN 0x26u
 #define EC_SERROR 0x2fu
 #define EC_BRK64 0x3cu
+#define EC_SOFTSTEP_LOW 0x32u       /**< a software step of a lower EL completed */
+#define MDSCR_SS (UINT64_C(1) << 0) /**< MDSCR_EL1.SS: software step enabled */
+#define MDCR_TDE (UINT64_C(1) << 8) /**< MDCR_EL2.TDE: debug exceptions to EL2 */
+#define SPSR_SS (UINT64_C(1) << 21) /**< PSTATE.SS: step the next instruction */
 
 /* Data/instruction abort ISS, DDI 0487 D13.2.37 (ISS encoding for aborts). */
 #define ISS_WNR (UINT64_C(1) << 6)               /**< the access was a write */
