@@ -389,15 +389,33 @@ static u64 vcpu_load_vm(struct arm64_cpu *cpu, struct vcpu *next)
  * anything else: a service (at EL0 under TGE) or another VM would otherwise take a software
  * step exception at once (SS set, PSTATE.SS clear: active-pending).
  */
-static inline void step_sync(struct arm64_cpu *cpu, const struct vcpu *next)
+static __attribute__((noinline)) void step_write(struct arm64_cpu *cpu, bool want)
 {
-	bool want = next != NULL && next->arch.vm != NULL && next->arch.vmi_step;
-	if (__builtin_expect(want == cpu->step_live, 1))
-		return;
 	u64 mdscr = read_sysreg(mdscr_el1), mdcr = read_sysreg(mdcr_el2);
 	write_sysreg(mdscr_el1, want ? (mdscr | MDSCR_SS) : (mdscr & ~MDSCR_SS));
 	write_sysreg(mdcr_el2, want ? (mdcr | MDCR_TDE) : (mdcr & ~MDCR_TDE));
 	cpu->step_live = want;
+}
+
+static inline void step_sync(struct arm64_cpu *cpu, const struct vcpu *next)
+{
+	bool want = next != NULL && next->arch.vm != NULL && next->arch.vmi_step;
+	if (__builtin_expect(want != cpu->step_live, 0))
+		step_write(cpu, want);
+}
+
+/** step_sync for a VM next (the emulation path's hop back): one compare. */
+static inline void step_sync_vm(struct arm64_cpu *cpu, const struct vcpu *next)
+{
+	if (__builtin_expect((next->arch.vmi_step != 0) != cpu->step_live, 0))
+		step_write(cpu, next->arch.vmi_step != 0);
+}
+
+/** step_sync for a service next: never stepped. */
+static inline void step_sync_off(struct arm64_cpu *cpu)
+{
+	if (__builtin_expect(cpu->step_live, 0))
+		step_write(cpu, false);
 }
 
 void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
@@ -554,7 +572,7 @@ struct vcpu *arm64_exit_switch_from_vm(struct vcpu *next)
 		write_sysreg(hcr_el2, next->arch.hcr);
 		cpu->hcr = next->arch.hcr;
 	}
-	step_sync(cpu, next); /* a service next: never stepped */
+	step_sync_off(cpu); /* a service next: never stepped */
 	isb();
 	return next;
 }
@@ -595,7 +613,7 @@ struct vcpu *arm64_exit_switch_to_vm(struct vcpu *next)
 		write_sysreg(hcr_el2, next->arch.hcr);
 		cpu->hcr = next->arch.hcr;
 	}
-	step_sync(cpu, next);
+	step_sync_vm(cpu, next);
 	isb();
 	/* arm64_exit_switch's end: what the service pended for it, an abort it answered. */
 	arm64_virq_refresh(cpu, next);
