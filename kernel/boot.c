@@ -131,6 +131,7 @@ static void boot_build_memory(struct partition *p, const struct cfg_partition *c
 	if (!stage2_init(&p->s2, p->id + 1u))
 		boot_fail("stage-2 table pool exhausted");
 	vmi_init(p, vmi_quota(&kernel.cfg, p->id));
+	dm_init(p);
 	for (u32 m = 0; m < cp->mapping_count; m++) {
 		const struct cfg_mapping *map = &cp->mappings[m];
 		const struct cfg_region *r = &cfg->regions[map->region];

@@ -18,6 +18,7 @@
 #include <kernel/print.h>
 #include <kernel/regs.h>
 #include <kernel/sched.h>
+#include <kernel/dm.h>
 #include <kernel/vmi.h>
 #include <kernel/sched_plan.h>
 #include <string.h>
@@ -316,6 +317,8 @@ struct vcpu *hypercall_dispatch(struct vcpu *v)
 		return emul_route_call(v);
 	case HC_VMI:
 		return vmi_call(v);
+	case HC_DM:
+		return dm_call(v);
 	case HC_CAP_RESTRICT:
 		return hc_cap_restrict(v);
 	case HC_CONSOLE_PUT:

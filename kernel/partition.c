@@ -151,6 +151,7 @@ void partition_stop(struct partition *p, const char *why, bool failed)
 	for (u32 i = 0; i < p->vcpu_count; i++)
 		ipc_cancel(&p->vcpus[i]);
 	vmi_partition_stopped(p);
+	dm_partition_stopped(p);
 	sched_partition_stopped(p, restart);
 	if (restart) {
 		partition_revive(p, now, wait);

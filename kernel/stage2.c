@@ -334,8 +334,8 @@ enum stage2_step {
 
 /**
  * One step of stage2_protect at `at`, with `left` bytes of the range still to do: the leaf
- * translating `at` gets `rights` if it lies wholly inside the range, or is split first if it
- * is a block the range covers only in part. *step is the bytes done.
+ * translating `at` gets `rights` in the bits of `mask` if it lies wholly inside the range, or
+ * is split first if it is a block the range covers only in part. *step is the bytes done.
  */
 /*@ requires \valid_read(s2) && \valid(tables) && \valid(step);
     requires stage2_pool_used <= STAGE2_POOL_PAGES;
@@ -351,7 +351,7 @@ enum stage2_step {
     ensures \result == STAGE2_STEP_WROTE ==> *step > 0;
 */
 static enum stage2_step stage2_protect_at(const struct stage2 *s2, u64 at, u64 left, u32 rights,
-                                          u32 *tables, u64 *step)
+                                          u32 mask, u32 *tables, u64 *step)
 {
 	u32 level = 0;
 	*step = 0;
@@ -362,7 +362,9 @@ static enum stage2_step stage2_protect_at(const struct stage2 *s2, u64 at, u64 l
 	const u64 span = stage2_leaf_span(level);
 	const u64 into = at % span;
 	const u64 old = table[i];
-	if (arch_stage2_entry_rights(old) == rights) {
+	const u32 now = arch_stage2_entry_rights(old);
+	const u32 want = (now & ~mask) | (rights & mask);
+	if (now == want) {
 		/* Already so: on to the end of this leaf (or of the range). */
 		u64 rest = span - into;
 		if (rest > left)
@@ -383,9 +385,9 @@ static enum stage2_step stage2_protect_at(const struct stage2 *s2, u64 at, u64 l
 	const bool device = arch_stage2_entry_device(old);
 	/* Rights only: no break-before-make needed (D8.16.1); the caller invalidates. */
 	if (level == STAGE2_LEVELS - 1u)
-		table[i] = arch_stage2_page_entry(pa, rights, device);
+		table[i] = arch_stage2_page_entry(pa, want, device);
 	else
-		table[i] = arch_stage2_block_entry(pa, rights, device);
+		table[i] = arch_stage2_block_entry(pa, want, device);
 	*step = span;
 	return STAGE2_STEP_WROTE;
 }
@@ -405,8 +407,8 @@ static enum stage2_step stage2_protect_at(const struct stage2 *s2, u64 at, u64 l
     ensures \result ==> size % PAGE_SIZE == 0 && ipa.ipa % PAGE_SIZE == 0 &&
                         ipa.ipa + size <= (1 << STAGE2_IPA_BITS);
 */
-bool stage2_protect(const struct stage2 *s2, ipaddr_t ipa, u64 size, u32 rights, u32 max_changes,
-                    u32 *tables, u64 *done)
+bool stage2_protect(const struct stage2 *s2, ipaddr_t ipa, u64 size, u32 rights, u32 mask,
+                    u32 max_changes, u32 *tables, u64 *done)
 {
 	const u64 limit = UINT64_C(1) << STAGE2_IPA_BITS;
 	*done = 0;
@@ -424,8 +426,8 @@ bool stage2_protect(const struct stage2 *s2, ipaddr_t ipa, u64 size, u32 rights,
 	    loop variant (size - off) + (max_changes - changes);
 	*/
 	while (off < size && changes < max_changes) {
-		enum stage2_step r =
-		        stage2_protect_at(s2, ipa.ipa + off, size - off, rights, tables, &step);
+		enum stage2_step r = stage2_protect_at(s2, ipa.ipa + off, size - off, rights, mask,
+		                                       tables, &step);
 		if (r == STAGE2_STEP_FAIL) {
 			ok = false;
 			break;

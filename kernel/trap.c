@@ -5,6 +5,7 @@
 #include <arch/cpu.h>
 #include <kernel/boot.h>
 #include <kernel/console.h>
+#include <kernel/dm.h>
 #include <kernel/emulate.h>
 #include <kernel/hypercall.h>
 #include <kernel/ipc.h>
@@ -39,7 +40,10 @@ COLD struct vcpu *trap_fault(struct vcpu *v, const struct trap *t)
 {
 	struct partition *p = v->part;
 	struct vcpu *next;
-	if (vmi_fault(v, t, &next))
+	enum dm_verdict dm = dm_fault(v, t, &next);
+	if (dm == DM_HANDLED)
+		return next; /* a device model's memory type or dirty log stopped it */
+	if (dm == DM_NOT_MINE && vmi_fault(v, t, &next))
 		return next; /* a monitor's rights, not the manifest's, stopped it */
 	if (p->fault_endpoint != CFG_NONE) {
 		struct kernel_msg m = {

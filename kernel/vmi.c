@@ -2,6 +2,7 @@
 #include <arch/stage2.h>
 #include <arch/vcpu.h>
 #include <kernel/cap.h>
+#include <kernel/dm.h>
 #include <kernel/ipc.h>
 #include <kernel/kernel.h>
 #include <kernel/regs.h>
@@ -31,14 +32,13 @@ u32 vmi_quota(const struct config *cfg, u32 id)
 		for (u32 c = 0; c < cfg->partitions[q].cap_count; c++) {
 			const struct cfg_cap *cc = &cfg->partitions[q].caps[c];
 			if (cc->type == CAP_GUEST && cc->object == id &&
-			    (cc->rights & RIGHT_GUEST_MONITOR) != 0)
+			    (cc->rights & (RIGHT_GUEST_MONITOR | RIGHT_GUEST_DM)) != 0)
 				return VMI_TABLE_QUOTA;
 		}
 	return 0;
 }
 
-/** The guest's RAM mapping (a private or shared region, never a device) holding the range. */
-static const struct cfg_mapping *vmi_ram(const struct partition *g, u64 ipa, u64 size)
+const struct cfg_mapping *vmi_ram(const struct partition *g, u64 ipa, u64 size)
 {
 	const struct config *cfg = &kernel.cfg;
 	const struct cfg_partition *cp = &cfg->partitions[g->id];
@@ -75,8 +75,8 @@ static bool vmi_protect_ram(struct partition *g, u32 view, u32 mask)
 			continue;
 		u64 done = 0;
 		ok &= stage2_protect(vmi_view(g, view), ipa_init(m->ipa), r->size,
-		                     m->rights & mask & VMI_RWX, UINT32_MAX, &g->vmi.tables_left,
-		                     &done);
+		                     m->rights & mask & VMI_RWX, VMI_RWX, UINT32_MAX,
+		                     &g->vmi.tables_left, &done);
 	}
 	return ok;
 }
@@ -87,9 +87,10 @@ static void vmi_unmap_remap(struct partition *g, struct vmi_remap *e)
 	paddr_t pa;
 	u32 rights;
 	const struct cfg_mapping *m = vmi_ram(g, e->ipa, PAGE_SIZE);
-	if (m != NULL && stage2_lookup(&g->s2, ipa_init(e->ipa), &pa, &rights))
-		stage2_remap(vmi_view(g, e->view), ipa_init(e->ipa), pa, m->rights & VMI_RWX,
-		             &g->vmi.tables_left);
+	if (m != NULL && stage2_lookup(&g->s2, ipa_init(e->ipa), &pa, &rights) &&
+	    stage2_remap(vmi_view(g, e->view), ipa_init(e->ipa), pa, m->rights & VMI_RWX,
+	                 &g->vmi.tables_left))
+		dm_page_remapped(g, e->view, e->ipa);
 	e->used = false;
 }
 
@@ -182,7 +183,7 @@ bool vmi_fault(struct vcpu *v, const struct trap *t, struct vcpu **next)
 	if (g->vmi.monitor == CFG_NONE || kernel.partitions[g->vmi.monitor].stopped) {
 		/* Nobody listens: the page gets the manifest's rights back, the access runs. */
 		u64 done = 0;
-		if (!stage2_protect(s2, ipa_init(page), PAGE_SIZE, m->rights & VMI_RWX, 4u,
+		if (!stage2_protect(s2, ipa_init(page), PAGE_SIZE, m->rights & VMI_RWX, VMI_RWX, 4u,
 		                    &g->vmi.tables_left, &done))
 			return false;
 		*next = v;
@@ -316,8 +317,8 @@ static enum status vmi_protect(struct vcpu *v, struct partition *g, u64 *out)
 		return STATUS_INVALID_ARG;
 	u64 done = 0;
 	bool ok = stage2_protect(vmi_view(g, (u32)view), ipa_init(ipa), size,
-	                         m->rights & (u32)rights, IPC_VMI_PROTECT_MAX, &g->vmi.tables_left,
-	                         &done);
+	                         m->rights & (u32)rights, VMI_RWX, IPC_VMI_PROTECT_MAX,
+	                         &g->vmi.tables_left, &done);
 	if (view == 0 && done != 0)
 		g->vmi.touched = true;
 	*out = done;
@@ -334,7 +335,8 @@ static enum status vmi_get(struct vcpu *v, struct partition *g, u64 *out)
 	if (!vmi_view_exists(g, view) || vmi_ram(g, ipa, 1u) == NULL ||
 	    !stage2_lookup(vmi_view(g, (u32)view), ipa_init(ipa), &pa, &rights))
 		return STATUS_INVALID_ARG;
-	*out = rights & VMI_RWX;
+	/* In force: a device model's write lock (kernel/dm.c) holds the write back. */
+	*out = rights & VMI_RWX & ((rights & STAGE2_WLOCK) ? ~(u32)IPC_ACCESS_WRITE : ~0u);
 	return STATUS_OK;
 }
 
@@ -373,7 +375,7 @@ static enum status vmi_view_create(struct vcpu *v, struct partition *g)
 		g->vmi.views_built |= (u16)(1u << k);
 	}
 	/* Built before: destroyed views keep their tables; their remaps went with them. */
-	if (!vmi_protect_ram(g, (u32)k, (u32)rights))
+	if (!vmi_protect_ram(g, (u32)k, (u32)rights) || !dm_view_created(g, (u32)k))
 		return STATUS_BUSY;
 	g->vmi.views_used |= (u16)(1u << k);
 	return STATUS_OK;

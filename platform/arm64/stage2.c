@@ -28,6 +28,9 @@
 #define S2_SH_INNER (UINT64_C(3) << 8)
 #define S2_AF (UINT64_C(1) << 10)
 #define S2_XN (UINT64_C(2) << 53)
+/* Software bits [58:55] (D8.3.2): the write lock, and the write right it holds back. */
+#define S2_SW_WLOCK (UINT64_C(1) << 55)
+#define S2_SW_WRITE (UINT64_C(1) << 56)
 #define S2_OA_MASK UINT64_C(0x0000fffffffff000)
 
 u64 arch_stage2_table_entry(paddr_t pa)
@@ -42,8 +45,12 @@ u64 arch_stage2_page_entry(paddr_t pa, u32 rights, bool device)
 	e |= device ? S2_MEMATTR_DEVICE : (S2_MEMATTR_NORMAL | S2_SH_INNER);
 	if (rights & RIGHT_MEM_READ)
 		e |= S2AP_READ;
-	if (rights & RIGHT_MEM_WRITE)
+	if ((rights & RIGHT_MEM_WRITE) && (rights & STAGE2_WLOCK))
+		e |= S2_SW_WRITE;
+	else if (rights & RIGHT_MEM_WRITE)
 		e |= S2AP_WRITE;
+	if (rights & STAGE2_WLOCK)
+		e |= S2_SW_WLOCK;
 	if (!(rights & RIGHT_MEM_EXEC) || device)
 		e |= S2_XN;
 	return e;
@@ -76,8 +83,10 @@ u32 arch_stage2_entry_rights(u64 entry)
 
 	if (entry & S2AP_READ)
 		r |= RIGHT_MEM_READ;
-	if (entry & S2AP_WRITE)
+	if (entry & (S2AP_WRITE | S2_SW_WRITE))
 		r |= RIGHT_MEM_WRITE;
+	if (entry & S2_SW_WLOCK)
+		r |= STAGE2_WLOCK;
 	if (!(entry & S2_XN))
 		r |= RIGHT_MEM_EXEC;
 	return r;

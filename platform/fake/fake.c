@@ -252,7 +252,8 @@ u64 arch_stage2_table_entry(paddr_t pa)
 
 u64 arch_stage2_page_entry(paddr_t pa, u32 rights, bool device)
 {
-	return pa.pa | 1u | ((u64)(rights & 7u) << 1) | (device ? 0x10u : 0u);
+	return pa.pa | 1u | ((u64)(rights & 7u) << 1) | (device ? 0x10u : 0u) |
+	       ((rights & STAGE2_WLOCK) ? 0x40u : 0u);
 }
 
 u64 arch_stage2_block_entry(paddr_t pa, u32 rights, bool device)
@@ -277,7 +278,7 @@ paddr_t arch_stage2_entry_pa(u64 entry)
 
 u32 arch_stage2_entry_rights(u64 entry)
 {
-	return (u32)(entry >> 1) & 7u;
+	return ((u32)(entry >> 1) & 7u) | ((entry & 0x40u) ? STAGE2_WLOCK : 0u);
 }
 
 void arch_clean_to_poc(const void *va, u64 size)

@@ -8,10 +8,11 @@
  * AMD64 entries have no "readable" bit: a present page can be read. So the
  * exact RIGHT_MEM_* set is also kept in software-available bits 52..54,
  * and bit 9 marks an entry the kernel wrote, so that a mapping with no
- * rights (or write without read) reads back as what was asked:
+ * rights (or write without read) reads back as what was asked. Bit 55 is
+ * STAGE2_WLOCK: W is then clear whatever the rights say.
  *
- *   63  62..55  54..52   51..12   11  10   9   8..5   4    3    2   1   0
- *   NX  0       rights   address  0   0   SW  0     PCD  PWT  U   W   P
+ *   63  62..56  55  54..52   51..12   11  10   9   8..5   4    3    2   1   0
+ *   NX  0       WL  rights   address  0   0   SW  0     PCD  PWT  U   W   P
  */
 #include <arch/stage2.h>
 #include <ipc/abi.h>
@@ -28,6 +29,7 @@
 #define NPT_SW_VALID (UINT64_C(1) << 9)
 #define NPT_RIGHTS_SHIFT 52u
 #define NPT_RIGHTS_MASK (UINT64_C(7) << NPT_RIGHTS_SHIFT)
+#define NPT_WLOCK (UINT64_C(1) << 55)
 #define NPT_NX (UINT64_C(1) << 63)
 #define NPT_ADDR_MASK UINT64_C(0x000ffffffffff000)
 
@@ -44,7 +46,9 @@ u64 arch_stage2_page_entry(paddr_t pa, u32 rights, bool device)
 	u64 e = (pa.pa & NPT_ADDR_MASK) | NPT_U | NPT_SW_VALID | ((u64)r << NPT_RIGHTS_SHIFT);
 	if (r != 0)
 		e |= NPT_P;
-	if (r & RIGHT_MEM_WRITE)
+	if (rights & STAGE2_WLOCK)
+		e |= NPT_WLOCK;
+	else if (r & RIGHT_MEM_WRITE)
 		e |= NPT_W;
 	if (!(r & RIGHT_MEM_EXEC))
 		e |= NPT_NX;
@@ -76,7 +80,8 @@ paddr_t arch_stage2_entry_pa(u64 entry)
 
 u32 arch_stage2_entry_rights(u64 entry)
 {
-	return (u32)((entry & NPT_RIGHTS_MASK) >> NPT_RIGHTS_SHIFT);
+	return (u32)((entry & NPT_RIGHTS_MASK) >> NPT_RIGHTS_SHIFT) |
+	       ((entry & NPT_WLOCK) ? STAGE2_WLOCK : 0u);
 }
 
 bool arch_stage2_entry_device(u64 entry)

@@ -185,11 +185,36 @@ enum hc_number {
 	HC_VMI = 33,
 
 	/**
+	 * Device-model mediation (docs/device-models.md), for the dmop service: r1 = a guest
+	 * capability with RIGHT_GUEST_DM over a VM (never the caller itself), r2 = the
+	 * operation (IPC_DM_*), r3.. its arguments. Addresses and sizes are page aligned and
+	 * lie in one RAM mapping of the guest (a private or shared region, never a device).
+	 * - MEM_TYPE r3 = address, r4 = size, r5 = IPC_DM_RAM_RW or IPC_DM_RAM_RO: the guest's
+	 *   writes to a read-only page are dropped (the instruction has no effect). At most
+	 *   IPC_DM_PAGES_MAX pages a call: r1 = bytes done (call again for the rest).
+	 *   STATUS_BUSY: the guest's read-only ranges are all taken (or its table quota).
+	 * - DIRTY_TRACK r3 = address, r4 = size (0: stop): the guest's writes to that range
+	 *   are logged from now on; it replaces the range tracked before. r1 = bytes of the
+	 *   range armed (every page write-locked in every view); call again with the same
+	 *   range until r1 = size. A page not armed yet counts as written.
+	 * - DIRTY_FETCH r3 = address, r4 = pages (1 .. IPC_DM_FETCH_MAX) of the tracked
+	 *   range: r1 = a bitmap (bit i: page i was written since it was last fetched),
+	 *   r2 = pages done; those pages are logged afresh.
+	 * - DIRTY_MARK r3 = address, r4 = size: the tracked pages of the range count as
+	 *   written (modified_memory: a device model wrote them). At most IPC_DM_PAGES_MAX
+	 *   pages a call: r1 = bytes done.
+	 * - SHUTDOWN r3 = reason (IPC_DM_SHUTDOWN_*): the guest stops as its own PSCI
+	 *   SYSTEM_OFF would stop it (a restartable guest restarts); CRASH and WATCHDOG
+	 *   count as failures.
+	 */
+	HC_DM = 34,
+
+	/**
 	 * Numbers at or above this are invalid. On arm64 a value with bit 31 of
 	 * W0 set is an SMCCC function ID (PSCI), handled as firmware: keep every
 	 * hypercall number far below that.
 	 */
-	HC_NUMBER_LIMIT = 34
+	HC_NUMBER_LIMIT = 35
 };
 
 /** The one status enum of the whole ABI, returned in r0. */
@@ -367,6 +392,25 @@ enum cap_type {
 #define IPC_VMI_PROTECT_MAX 512u
 #define IPC_VMI_ALL_VCPUS 0xffffffffu
 #define IPC_VMI_GFN_RESET (~UINT64_C(0))
+
+/** HC_DM operations (r2), memory types, shutdown reasons and limits. */
+#define IPC_DM_MEM_TYPE 0u
+#define IPC_DM_DIRTY_TRACK 1u
+#define IPC_DM_DIRTY_FETCH 2u
+#define IPC_DM_DIRTY_MARK 3u
+#define IPC_DM_SHUTDOWN 4u
+#define IPC_DM_RAM_RW 0u
+#define IPC_DM_RAM_RO 1u
+#define IPC_DM_SHUTDOWN_POWEROFF 0u
+#define IPC_DM_SHUTDOWN_REBOOT 1u
+#define IPC_DM_SHUTDOWN_SUSPEND 2u
+#define IPC_DM_SHUTDOWN_CRASH 3u
+#define IPC_DM_SHUTDOWN_WATCHDOG 4u
+#define IPC_DM_SHUTDOWN_SOFT_RESET 5u
+#define IPC_DM_PAGES_MAX 512u
+#define IPC_DM_FETCH_MAX 64u
+/** Largest tracked range: 1 GiB (Xen's track_dirty_vram bound). */
+#define IPC_DM_TRACK_MAX (UINT64_C(1) << 30)
 
 #define IPC_ACCESS_READ (1u << 0)
 #define IPC_ACCESS_WRITE (1u << 1)

@@ -11,6 +11,14 @@
 
 #include <kernel/types.h>
 
+/**
+ * A leaf's rights are RIGHT_MEM_READ/WRITE/EXEC and STAGE2_WLOCK: the write right held back
+ * (a device model's memory type or dirty log, kernel/dm.c). A locked entry keeps its write
+ * right in software bits but does not grant it; arch_stage2_entry_rights gives back exactly
+ * the set the entry was made with.
+ */
+#define STAGE2_WLOCK (1u << 8)
+
 /** Entry pointing at the next-level table at pa. */
 u64 arch_stage2_table_entry(paddr_t pa);
 
@@ -35,7 +43,7 @@ bool arch_stage2_entry_valid(u64 entry);
 /** The physical address an entry points to (table or page). */
 paddr_t arch_stage2_entry_pa(u64 entry);
 
-/** The RIGHT_MEM_* rights a valid level-3 entry grants. */
+/** The rights (RIGHT_MEM_* and STAGE2_WLOCK) a valid leaf entry was made with. */
 u32 arch_stage2_entry_rights(u64 entry);
 
 /** Whether a valid leaf entry (page or block) maps device memory. */

@@ -8,6 +8,7 @@
 #include <ipc/abi.h>
 #include <kernel/cap.h>
 #include <kernel/config.h>
+#include <kernel/dm.h>
 #include <kernel/stage2.h>
 #include <kernel/types.h>
 #include <kernel/vmi.h>
@@ -45,6 +46,7 @@ struct partition {
 	u32 console_dropped;   /**< bytes dropped over budget, not yet reported */
 	u64 console_report_ns; /**< when the last "dropped" line was printed */
 	struct vmi_state vmi;  /**< introspection: its monitor and views (kernel/vmi.c) */
+	struct dm_state dm;    /**< its device model's memory types and dirty log (kernel/dm.c) */
 };
 
 #endif /* KERNEL_PARTITION_H */

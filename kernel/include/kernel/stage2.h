@@ -38,8 +38,9 @@ bool stage2_map(struct stage2 *s2, ipaddr_t ipa, paddr_t pa, u64 size, u32 right
 bool stage2_lookup(const struct stage2 *s2, ipaddr_t ipa, paddr_t *pa, u32 *rights);
 
 /**
- * Give the mapped pages of [ipa, ipa + size) exactly `rights` at run time, keeping their
- * addresses and memory type (introspection, kernel/vmi.c). A 1 GiB or 2 MiB block wholly
+ * Give the mapped pages of [ipa, ipa + size) the rights (old & ~mask) | (rights & mask) at run
+ * time, keeping their addresses and memory type: introspection (kernel/vmi.c) sets the
+ * read, write and execute bits, device-model mediation (kernel/dm.c) the STAGE2_WLOCK bit. A 1 GiB or 2 MiB block wholly
  * inside the range is rewritten as it is; one the range covers only in part is split first
  * (break-before-make: cleared, its VMID flushed, then the table of smaller entries stored),
  * each split taking one table of the pool and one of *tables. At most max_changes entries
@@ -47,8 +48,8 @@ bool stage2_lookup(const struct stage2 *s2, ipaddr_t ipa, paddr_t *pa, u32 *righ
  * set, at an unmapped page, when *tables or the pool runs out, or for arguments that are
  * unaligned or out of range.
  */
-bool stage2_protect(const struct stage2 *s2, ipaddr_t ipa, u64 size, u32 rights, u32 max_changes,
-                    u32 *tables, u64 *done);
+bool stage2_protect(const struct stage2 *s2, ipaddr_t ipa, u64 size, u32 rights, u32 mask,
+                    u32 max_changes, u32 *tables, u64 *done);
 
 /**
  * Map the page at ipa, mapped now, to the normal-memory page pa with rights instead

@@ -18,15 +18,17 @@
 #include <kernel/types.h>
 #include <kernel/vcpu.h>
 
+struct cfg_mapping;
 struct partition;
 struct trap;
 
 /** change_gfn entries a guest may have at once, over all its views. */
 #define VMI_REMAP_MAX 32u
 /**
- * Stage-2 tables reserved at boot for a VM that some partition may monitor (it holds a guest
- * capability with the monitor right over it), unless its manifest says `stage2-tables`: its
- * views and block splits take them from the pool, over its life.
+ * Stage-2 tables reserved at boot for a VM that some partition may monitor or serve as a
+ * device model (it holds a guest capability with the monitor or dm right over it), unless its
+ * manifest says `stage2-tables`: its views and block splits (introspection, memory types, the
+ * dirty log: kernel/dm.c) take them from the pool, over its life.
  */
 #define VMI_TABLE_QUOTA 64u
 
@@ -56,6 +58,9 @@ void vmi_init(struct partition *g, u32 tables);
 
 /** The tables to reserve for partition id at boot (its manifest's, or the default). */
 u32 vmi_quota(const struct config *cfg, u32 id);
+
+/** The guest's RAM mapping (a private or shared region, never a device) holding the range. */
+const struct cfg_mapping *vmi_ram(const struct partition *g, u64 ipa, u64 size);
 
 /** HC_VMI. */
 struct vcpu *vmi_call(struct vcpu *v);
