@@ -311,7 +311,10 @@ static enum status dm_do(struct vcpu *v, u64 *out, u64 *out2)
 	struct partition *g = &kernel.partitions[c->object];
 	if (g == v->part || g->type == PARTITION_SERVICE)
 		return STATUS_INVALID_ARG; /* never itself; only VMs */
-	switch (reg_get(v, IPC_REG_LABEL)) {
+	u64 op = reg_get(v, IPC_REG_LABEL);
+	if (g->stopped && op != IPC_DM_SHUTDOWN)
+		return STATUS_PEER_STOPPED; /* its memory is nobody's business until it restarts */
+	switch (op) {
 	case IPC_DM_MEM_TYPE:
 		return dm_mem_type(v, g, out);
 	case IPC_DM_DIRTY_TRACK:

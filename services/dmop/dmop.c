@@ -437,18 +437,13 @@ static bool in_ram(struct call *c, uint64_t pfn, uint64_t nr)
 static enum dmop_error op_vram(struct call *c)
 {
 	const struct dmop_track_dirty_vram *a = &c->o->u.vram;
+	if (a->nr == 0)
+		return c->env->track_dirty(c->env->ctx, c->target, 0, 0, c->buf1); /* stop */
 	if (a->nr > DMOP_VRAM_MAX || !in_ram(c, a->first_pfn, a->nr))
 		return DMOP_ERR_INVALID;
 	if (c->buf1_len < ((uint64_t)a->nr + 7u) / 8u)
 		return DMOP_ERR_BUFFER;
-	for (uint64_t i = 0; i < a->nr; i++) {
-		uint8_t bit = (uint8_t)(1u << (i % 8u));
-		if (c->env->take_dirty(c->env->ctx, c->target, a->first_pfn + i))
-			c->buf1[i / 8u] |= bit;
-		else
-			c->buf1[i / 8u] &= (uint8_t)~bit;
-	}
-	return DMOP_OK;
+	return c->env->track_dirty(c->env->ctx, c->target, a->first_pfn, a->nr, c->buf1);
 }
 
 static enum dmop_error op_modified(struct call *c)

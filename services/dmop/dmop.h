@@ -43,8 +43,14 @@ struct dmop_env {
 	/** Drive a line (LINK_ROUTE: line = the link, level = the ISA IRQ it now routes to). */
 	enum dmop_error (*irq_level)(void *ctx, uint32_t target, enum dmop_irq_kind kind,
 	                             uint32_t line, uint32_t level);
-	/** Whether pfn was written since the last call, and forget it. */
-	bool (*take_dirty)(void *ctx, uint32_t target, uint64_t pfn);
+	/**
+	 * track_dirty_vram: bit i of bitmap (ceil(nr / 8) bytes, other bits untouched) set if
+	 * page first_pfn + i was written since the last call for this range, cleared if not;
+	 * a range other than the last one is tracked from now on, its pages all reported
+	 * written (Xen's rule). nr = 0 stops tracking.
+	 */
+	enum dmop_error (*track_dirty)(void *ctx, uint32_t target, uint64_t first_pfn, uint64_t nr,
+	                               uint8_t *bitmap);
 	void (*mark_dirty)(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr);
 	/** The page types' effect (read-only, trapped to a server) on the target's memory. */
 	/** Called before the service records the change: an error leaves the types as they were. */

@@ -27,10 +27,12 @@
  *   set_*_level, link    lines.c, then HC_GUEST_IRQ on the SPIs the guest's badge gives
  *   inject_event         arm64: the vector is an SPI, raised and lowered (an edge)
  *   inject_msi           a call to the vits service (VITS_LABEL_MSI, the data as EventID)
- *   track_dirty_vram     every page reported dirty: the kernel keeps no dirty log
- *   modified_memory      checked, nothing to record (no dirty log to feed)
- *   set_mem_type         NOT_SUPPORTED: no kernel call changes a guest's stage 2
- *   remote_shutdown      NOT_SUPPORTED: no kernel call stops another partition
+ *   track_dirty_vram     HC_DM DIRTY_TRACK (a new range: armed, all reported written) and
+ *                        DIRTY_FETCH, 64 pages a call
+ *   modified_memory      HC_DM DIRTY_MARK over each extent
+ *   set_mem_type         ram_rw / ram_ro: HC_DM MEM_TYPE (the guest's writes to a read-only
+ *                        page are dropped); ioreq_server: NOT_SUPPORTED (writes not routed)
+ *   remote_shutdown      HC_DM SHUTDOWN (the guest stops as its own SYSTEM_OFF stops it)
  *
  * The state (struct dmop, the lines, the guests it was made for) lives at DMOP_STATE_IPA, in
  * a region the manifest marks `preserve;`, so a restarted instance keeps every server, range,
@@ -71,7 +73,8 @@ struct guest {
 	uint32_t slot, index;
 	uint64_t badge;
 	bool inject;
-	struct dmop_lines *lines; /**< in the preserved state */
+	uint64_t track_first, track_nr; /**< the range the kernel's dirty log tracks */
+	struct dmop_lines *lines;       /**< in the preserved state */
 };
 
 /** A route call in flight: written before HC_GUEST_ROUTE, cleared when the call returns. */
@@ -259,32 +262,120 @@ static enum dmop_error env_irq(void *ctx, uint32_t target, enum dmop_irq_kind ki
 	return e;
 }
 
-/** No dirty log in the kernel: every page may have been written. */
-static bool env_take_dirty(void *ctx, uint32_t target, uint64_t pfn)
+/** HC_DM on guest g: the status; r1 and r2 where asked for. */
+static uint64_t hc_dm(const struct guest *g, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2,
+                      uint64_t *r1, uint64_t *r2)
 {
-	(void)ctx;
-	(void)target;
-	(void)pfn;
-	return true;
+	uint64_t r[IPC_REG_COUNT] = { HC_DM, g->slot, op, a0, a1, a2 };
+	svc_hypercall(r);
+	if (r1 != NULL)
+		*r1 = r[IPC_REG_CAP];
+	if (r2 != NULL)
+		*r2 = r[IPC_REG_LABEL];
+	return r[0];
 }
 
+static enum dmop_error dm_error(uint64_t status)
+{
+	switch (status) {
+	case STATUS_OK:
+		return DMOP_OK;
+	case STATUS_BUSY:
+		return DMOP_ERR_NO_SPACE; /* the guest's table quota or read-only ranges are spent */
+	case STATUS_NO_RIGHTS:
+	case STATUS_INVALID_CAP:
+	case STATUS_WRONG_TYPE:
+		return DMOP_ERR_NOT_SUPPORTED; /* the manifest gave no dm right over this guest */
+	case STATUS_PEER_STOPPED:
+		return DMOP_ERR_NO_TARGET; /* stopped (Xen: a dying domain, -ESRCH) */
+	default:
+		return DMOP_ERR_INVALID;
+	}
+}
+
+/**
+ * The kernel's dirty log (HC_DM DIRTY_*): a range other than the one tracked is armed first
+ * (every page write-locked) and reported written whole, as Xen does for a new range; then
+ * each call fetches 64 pages at a time. A restarted service does not know the range any
+ * more: it arms again (the kernel goes on where it was) and reports all pages once; so does a
+ * call after the guest restarted, whose log the kernel forgot (a fetch then finds no range).
+ */
+static enum dmop_error env_track_dirty(void *ctx, uint32_t target, uint64_t first, uint64_t nr,
+                                       uint8_t *bitmap)
+{
+	(void)ctx;
+	struct guest *g = guest_of(target);
+	if (g == NULL)
+		return DMOP_ERR_NOT_SUPPORTED;
+	uint64_t s, done = 0, count = 0;
+	if (nr == 0) {
+		g->track_first = g->track_nr = 0;
+		return dm_error(hc_dm(g, IPC_DM_DIRTY_TRACK, 0, 0, 0, NULL, NULL));
+	}
+	if (first == g->track_first && nr == g->track_nr) {
+		for (uint64_t i = 0; i < nr; i += count) {
+			uint64_t n = nr - i < IPC_DM_FETCH_MAX ? nr - i : IPC_DM_FETCH_MAX,
+			         bits = 0;
+			s = hc_dm(g, IPC_DM_DIRTY_FETCH, (first + i) * DMOP_PAGE, n, 0, &bits,
+			          &count);
+			if (s == STATUS_INVALID_ARG && i == 0)
+				break; /* the kernel tracks no such range (the guest restarted) */
+			for (uint64_t b = 0; b < count; b++) {
+				uint8_t bit = (uint8_t)(1u << ((i + b) % 8u));
+				if ((bits >> b) & 1u)
+					bitmap[(i + b) / 8u] |= bit;
+				else
+					bitmap[(i + b) / 8u] &= (uint8_t)~bit;
+			}
+			if (s != STATUS_OK)
+				return dm_error(s); /* pages past those done stay as they were */
+			if (i + count >= nr)
+				return DMOP_OK;
+		}
+	}
+	/* A new range: armed (every page locked), then reported written whole. */
+	g->track_first = g->track_nr = 0;
+	do {
+		s = hc_dm(g, IPC_DM_DIRTY_TRACK, first * DMOP_PAGE, nr * DMOP_PAGE, 0, &done, NULL);
+	} while (s == STATUS_OK && done < nr * DMOP_PAGE);
+	if (s != STATUS_OK)
+		return dm_error(s);
+	g->track_first = first;
+	g->track_nr = nr;
+	for (uint64_t i = 0; i < nr; i++)
+		bitmap[i / 8u] |= (uint8_t)(1u << (i % 8u));
+	return DMOP_OK;
+}
+
+/** modified_memory: the tracked pages of the extent count as written. */
 static void env_mark_dirty(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr)
 {
 	(void)ctx;
-	(void)target;
-	(void)pfn;
-	(void)nr;
+	const struct guest *g = guest_of(target);
+	uint64_t done = 0;
+	for (uint64_t at = 0; g != NULL && at < nr * DMOP_PAGE; at += done)
+		if (hc_dm(g, IPC_DM_DIRTY_MARK, pfn * DMOP_PAGE + at, nr * DMOP_PAGE - at, 0, &done,
+		          NULL) != STATUS_OK ||
+		    done == 0)
+			return;
 }
 
+/** Read-only and read-write RAM through HC_DM; the ioreq_server type is not routed here. */
 static enum dmop_error env_mem_type(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr,
                                     uint32_t type)
 {
 	(void)ctx;
-	(void)target;
-	(void)pfn;
-	(void)nr;
-	(void)type;
-	return DMOP_ERR_NOT_SUPPORTED;
+	const struct guest *g = guest_of(target);
+	if (g == NULL || (type != DMOP_MEM_RAM_RW && type != DMOP_MEM_RAM_RO))
+		return DMOP_ERR_NOT_SUPPORTED;
+	uint64_t kind = type == DMOP_MEM_RAM_RO ? IPC_DM_RAM_RO : IPC_DM_RAM_RW, done = 0;
+	for (uint64_t at = 0; at < nr * DMOP_PAGE; at += done) {
+		uint64_t s = hc_dm(g, IPC_DM_MEM_TYPE, pfn * DMOP_PAGE + at, nr * DMOP_PAGE - at,
+		                   kind, &done, NULL);
+		if (s != STATUS_OK)
+			return dm_error(s);
+	}
+	return DMOP_OK;
 }
 
 static enum dmop_error env_event(void *ctx, uint32_t target, const struct dmop_inject_event *e)
@@ -321,9 +412,10 @@ static enum dmop_error env_msi(void *ctx, uint32_t target, uint64_t addr, uint32
 static enum dmop_error env_shutdown(void *ctx, uint32_t target, uint32_t reason)
 {
 	(void)ctx;
-	(void)target;
-	(void)reason;
-	return DMOP_ERR_NOT_SUPPORTED;
+	const struct guest *g = guest_of(target);
+	if (g == NULL)
+		return DMOP_ERR_NOT_SUPPORTED;
+	return dm_error(hc_dm(g, IPC_DM_SHUTDOWN, reason, 0, 0, NULL, NULL));
 }
 
 /* ---- the calls -------------------------------------------------------------------------- */
@@ -339,8 +431,8 @@ static void dm_op(uint64_t badge, const uint64_t *w, uint64_t *out)
 {
 	struct caller c = { badge, 0 };
 	const struct dmop_env env = {
-		&c,        env_allowed, env_exists,     env_vcpus,      env_ram,
-		env_route, env_irq,     env_take_dirty, env_mark_dirty, env_mem_type,
+		&c,        env_allowed, env_exists,      env_vcpus,      env_ram,
+		env_route, env_irq,     env_track_dirty, env_mark_dirty, env_mem_type,
 		env_event, env_msi,     env_shutdown,
 	};
 	/* No truncation may alias: 2^32 is no guest, 2^32 + 1 buffers are too many. */

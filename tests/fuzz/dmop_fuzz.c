@@ -111,13 +111,17 @@ static enum dmop_error f_irq(void *ctx, uint32_t target, enum dmop_irq_kind kind
 		abort();
 	return DMOP_OK;
 }
-static bool f_take_dirty(void *ctx, uint32_t target, uint64_t pfn)
+static enum dmop_error f_track(void *ctx, uint32_t target, uint64_t first, uint64_t nr,
+                               uint8_t *bitmap)
 {
 	(void)ctx;
 	acted_on(target);
-	if (pfn < RAM_PFN || pfn >= RAM_PFN + RAM_PAGES)
+	if (nr != 0 && (first < RAM_PFN || nr > RAM_PAGES || first - RAM_PFN > RAM_PAGES - nr))
 		abort();
-	return (pfn & 3u) == 0;
+	for (uint64_t i = 0; i < nr; i++)
+		if (((first + i) & 3u) == 0)
+			bitmap[i / 8u] |= (uint8_t)(1u << (i % 8u));
+	return DMOP_OK;
 }
 static void f_mark(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr)
 {
@@ -166,9 +170,8 @@ static enum dmop_error f_shutdown(void *ctx, uint32_t target, uint32_t reason)
 	return DMOP_OK;
 }
 
-static const struct dmop_env env = { NULL,    f_allowed, f_exists,     f_vcpus, f_ram,
-	                             f_route, f_irq,     f_take_dirty, f_mark,  f_mem,
-	                             f_event, f_msi,     f_shutdown };
+static const struct dmop_env env = { NULL,    f_allowed, f_exists, f_vcpus, f_ram, f_route,   f_irq,
+	                             f_track, f_mark,    f_mem,    f_event, f_msi, f_shutdown };
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

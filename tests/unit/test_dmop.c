@@ -79,13 +79,25 @@ static enum dmop_error f_irq(void *ctx, uint32_t target, enum dmop_irq_kind kind
 	last_irq_level = level;
 	return machine_error;
 }
-static bool f_take_dirty(void *ctx, uint32_t target, uint64_t pfn)
+/** The fake's log: dirty[] pages written; a new range reports all of them (Xen's rule). */
+static uint64_t track_first, track_nr;
+static enum dmop_error f_track(void *ctx, uint32_t target, uint64_t first, uint64_t nr,
+                               uint8_t *bitmap)
 {
 	(void)ctx;
 	(void)target;
-	bool was = dirty[pfn - RAM_PFN];
-	dirty[pfn - RAM_PFN] = false;
-	return was;
+	bool fresh = first != track_first || nr != track_nr;
+	track_first = first;
+	track_nr = nr;
+	for (uint64_t i = 0; i < nr; i++) {
+		uint8_t bit = (uint8_t)(1u << (i % 8u));
+		if (fresh || dirty[first + i - RAM_PFN])
+			bitmap[i / 8u] |= bit;
+		else
+			bitmap[i / 8u] &= (uint8_t)~bit;
+		dirty[first + i - RAM_PFN] = false;
+	}
+	return DMOP_OK;
 }
 static void f_mark(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr)
 {
@@ -132,9 +144,8 @@ static enum dmop_error f_shutdown(void *ctx, uint32_t target, uint32_t reason)
 	return machine_error;
 }
 
-static const struct dmop_env env = { NULL,    f_allowed, f_exists,     f_vcpus, f_ram,
-	                             f_route, f_irq,     f_take_dirty, f_mark,  f_mem,
-	                             f_event, f_msi,     f_shutdown };
+static const struct dmop_env env = { NULL,    f_allowed, f_exists, f_vcpus, f_ram, f_route,   f_irq,
+	                             f_track, f_mark,    f_mem,    f_event, f_msi, f_shutdown };
 
 /* Buffer 0 at offset 0 of the region, buffer 1 at 4096. */
 #define B1 4096u
@@ -170,6 +181,7 @@ static void fresh(void)
 	machine_error = DMOP_OK;
 	marked = 0;
 	memset(dirty, 0, sizeof(dirty));
+	track_first = track_nr = 0;
 }
 
 static void test_buffers_and_targets(void)
@@ -423,10 +435,19 @@ static void test_memory_ops(void)
 	EQ(call_as(DM, GUEST, 2, sizeof(struct dmop_op), 2), DMOP_ERR_BUFFER,
 	   "track_dirty_vram: 2 bytes of bitmap for 20 pages refused");
 	EQ(call_as(DM, GUEST, 2, sizeof(struct dmop_op), 3), DMOP_OK, "with 3 bytes: done");
-	OK(region[B1] == 0x08 && region[B1 + 1] == 0 && region[B1 + 2] == 0x02,
+	OK(region[B1] == 0xff && region[B1 + 1] == 0xff && (region[B1 + 2] & 0x0f) == 0x0f,
+	   "a new range: every page reported written");
+	dirty[3] = dirty[17] = true;
+	EQ(call_as(DM, GUEST, 2, sizeof(struct dmop_op), 3), DMOP_OK, "the same range again");
+	OK(region[B1] == 0x08 && region[B1 + 1] == 0 && (region[B1 + 2] & 0x0f) == 0x02,
 	   "the bitmap holds pages 3 and 17");
 	EQ(call_as(DM, GUEST, 2, sizeof(struct dmop_op), 3), DMOP_OK, "again");
-	OK(region[B1] == 0 && region[B1 + 2] == 0, "and they were cleared");
+	OK(region[B1] == 0 && (region[B1 + 2] & 0x0f) == 0, "and they were cleared");
+	op0()->u.vram.nr = 0;
+	EQ(call_as(DM, GUEST, 2, sizeof(struct dmop_op), 0), DMOP_OK,
+	   "track_dirty_vram of 0 pages stops tracking");
+	EQ(track_nr, 0u, "(the machine was told)");
+	op0()->u.vram.nr = 20;
 	op0()->u.vram.nr = (uint32_t)DMOP_VRAM_MAX + 1u;
 	EQ(call_as(DM, GUEST, 2, sizeof(struct dmop_op), 4096), DMOP_ERR_INVALID,
 	   "track_dirty_vram of more than 1 GiB refused");

@@ -205,7 +205,9 @@ enum hc_number {
 	 *   pages a call: r1 = bytes done.
 	 * - SHUTDOWN r3 = reason (IPC_DM_SHUTDOWN_*): the guest stops as its own PSCI
 	 *   SYSTEM_OFF would stop it (a restartable guest restarts); CRASH and WATCHDOG
-	 *   count as failures.
+	 *   count as failures. A stopped guest: nothing happens.
+	 * A stopped guest (between a stop and its restart, or for good) is STATUS_PEER_STOPPED
+	 * for the other operations; a restarted one has every page read-write, nothing tracked.
 	 */
 	HC_DM = 34,
 

@@ -1778,10 +1778,11 @@ static void hostile(void)
 	try_op(DMOP_VM, &o, STATUS_INVALID_CALL, DMOP_ERR_NOT_SUPPORTED,
 	       "inject_msi without a virtual ITS: NOT_SUPPORTED");
 	o = new_op(DMOP_REMOTE_SHUTDOWN);
-	try_op(DMOP_VM, &o, STATUS_INVALID_CALL, DMOP_ERR_NOT_SUPPORTED,
-	       "remote_shutdown: NOT_SUPPORTED (no kernel call stops another partition)");
-	group("ISA IRQ 16, an event to vCPU 1 or of type 2 INVALID; inject_msi (no virtual ITS), "
-	      "remote_shutdown NOT_SUPPORTED");
+	o.u.shutdown.reason = DMOP_SHUTDOWN_REASON_MAX + 1u;
+	try_op(DMOP_VM, &o, STATUS_INVALID_ARG, DMOP_ERR_INVALID,
+	       "bounds: remote_shutdown with a reason past the last: INVALID");
+	group("ISA IRQ 16, an event to vCPU 1 or of type 2, shutdown reason 6 INVALID; "
+	      "inject_msi NOT_SUPPORTED");
 
 	uint64_t r[9] = { HC_CALL, DM_DMOP, 0x1234, 0, 0, 0, 0, 0, 0 };
 	arch_hypercall(r);
