@@ -72,10 +72,31 @@ static bool emul_find(const struct partition *p, u64 address, u32 size, bool por
 	return false;
 }
 
+/** The guest's ECAM window (`routed; pci-ecam;`) holding [address, address + len), or NULL. */
+static const struct cfg_emulated *emul_ecam(u32 g, u64 address, u64 len)
+{
+	const struct config *cfg = &kernel.cfg;
+	for (u32 i = 0; i < cfg->emulated_count; i++) {
+		const struct cfg_emulated *e = &cfg->emulated[i];
+		if (e->guest == g && e->kind == CFG_EMULATED_ROUTED && e->ecam &&
+		    address >= e->ipa && address - e->ipa < e->size &&
+		    len <= e->size - (address - e->ipa))
+			return e;
+	}
+	return NULL;
+}
+
 struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 {
 	struct emul_range e;
 	bool found = emul_find(v->part, t->address, t->size, t->port, &e);
+	if (!found && !t->port && !t->refuse &&
+	    emul_ecam(v->part->id, t->address, t->size) != NULL) {
+		/* No device model claims this function: it is absent (all ones, writes dropped). */
+		arch_vcpu_mmio_complete(&v->arch, t->arch_info, t->size,
+		                        (t->access & IPC_ACCESS_WRITE) != 0, ~UINT64_C(0));
+		return v;
+	}
 	if (!found || kernel.partitions[e.service].stopped) {
 		/*
 		 * Nobody emulates it (any more): a plain memory fault, or for a
@@ -199,12 +220,26 @@ static enum status emul_route_do(struct vcpu *v, u64 *index)
 		return s;
 	u64 ipa = reg_get(v, IPC_REG_WORD0), size = reg_get(v, IPC_REG_WORD0 + 1u);
 	u64 op = reg_get(v, IPC_REG_WORD0 + 2u), badge = reg_get(v, IPC_REG_WORD0 + 3u);
-	bool port = (op & IPC_ROUTE_PORTS) != 0;
+	bool port = (op & IPC_ROUTE_PORTS) != 0, pci = (op & IPC_ROUTE_PCI) != 0;
 	u64 limit = port ? UINT64_C(0x10000) : UINT64_C(1) << STAGE2_IPA_BITS;
-	op &= ~(u64)IPC_ROUTE_PORTS;
-	if (size == 0 || ipa + size < ipa || ipa + size > limit)
+	op &= ~(u64)(IPC_ROUTE_PORTS | IPC_ROUTE_PCI);
+	if (size == 0 || ipa + size < ipa || ipa + size > limit || (port && pci))
 		return STATUS_INVALID_ARG;
 	u32 g = guest->object;
+	if (pci) {
+		/* Functions by SBDF: their 4 KiB each of the ECAM window, segment 0 only. */
+		const struct cfg_emulated *w = NULL;
+		for (u32 i = 0; i < kernel.cfg.emulated_count && w == NULL; i++) {
+			const struct cfg_emulated *e = &kernel.cfg.emulated[i];
+			if (e->guest == g && e->kind == CFG_EMULATED_ROUTED && e->ecam)
+				w = e; /* the guest's first: segment 0 */
+		}
+		if (w == NULL || ipa > 0xffffu || size > (w->size >> 12) ||
+		    ipa > (w->size >> 12) - size)
+			return STATUS_NO_RIGHTS; /* no such window, or functions outside it */
+		ipa = w->ipa + (ipa << 12);
+		size <<= 12;
+	}
 	if (op == IPC_ROUTE_UNMAP) {
 		for (u32 r = 0; r < KERNEL_ROUTE_MAX; r++) {
 			struct emul_route *e = &kernel.routes[r];

@@ -372,10 +372,13 @@ static void mf_parse_emulated_reg(struct manifest_ctx *c, int node, struct cfg_e
 		         (unsigned long long)CFG_IPA_LIMIT);
 }
 
+/** One bus of PCI configuration space in an ECAM window. */
+#define MF_ECAM_BUS UINT64_C(0x100000)
+
 static void mf_parse_emulated(struct manifest_ctx *c, int root)
 {
-	static const char *const props[] = { "compatible", "guest", "service", "endpoint",
-		                             "reg",        "ports", "routed",  NULL };
+	static const char *const props[] = { "compatible", "guest",  "service",  "endpoint", "reg",
+		                             "ports",      "routed", "pci-ecam", NULL };
 	struct config *cfg = c->cfg;
 	int top = fdt_subnode_offset(c->fdt, root, "emulated");
 	int node;
@@ -408,14 +411,27 @@ static void mf_parse_emulated(struct manifest_ctx *c, int root)
 					         "a routed window names no %s: device models route "
 					         "ranges in it at run time",
 					         not_routed[k]);
+			e->ecam = mf_flag(c, node, "pci-ecam") == MF_OK;
 			if (fdt_getprop(c->fdt, node, "ports", NULL) != NULL) {
 				mf_parse_ports(c, node, e);
 				e->kind = CFG_EMULATED_ROUTED_PORTS;
+				if (e->ecam)
+					mf_error(c, node, "pci-ecam",
+					         "a PCI configuration window is MMIO, not ports");
 				continue;
 			}
 			mf_parse_emulated_reg(c, node, e);
+			if (e->ecam && (e->ipa % MF_ECAM_BUS != 0 || e->size % MF_ECAM_BUS != 0 ||
+			                e->size > 256u * MF_ECAM_BUS))
+				mf_error(
+				        c, node, "reg",
+				        "an ECAM window is 1 MiB aligned, 1 MiB per bus, at most 256 "
+				        "buses");
 			continue;
 		}
+		if (fdt_getprop(c->fdt, node, "pci-ecam", NULL) != NULL)
+			mf_error(c, node, "pci-ecam",
+			         "only a routed window (routed;) is an ECAM window");
 		ok = mf_ref(c, node, "service", MF_OBJ_PARTITION, true, &e->service) && ok;
 		mf_ref(c, node, "endpoint", MF_OBJ_ENDPOINT, true, &e->endpoint);
 		if (ok && e->guest == e->service)

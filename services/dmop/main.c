@@ -20,10 +20,12 @@
  *
  * What each operation does to the machine:
  *
- *   map/unmap_io_range   MEMORY, and PORT on x86 (DMOP_HAS_PORTS): HC_GUEST_ROUTE to the
- *                        model's endpoint, badge DMOP_ROUTE_BADGE(guest, server); the kernel
- *                        routes ports only inside the guest's port windows (else DENIED);
- *                        PORT on arm64 and PCI: NOT_SUPPORTED
+ *   map/unmap_io_range   MEMORY, PCI (SBDF: IPC_ROUTE_PCI, the functions' configuration
+ *                        space in the guest's ECAM window), and PORT on x86 (DMOP_HAS_PORTS):
+ *                        HC_GUEST_ROUTE to the model's endpoint, badge DMOP_ROUTE_BADGE(guest,
+ *                        server); the kernel routes ports only inside the guest's port
+ *                        windows and functions only inside its ECAM window (else DENIED);
+ *                        PORT on arm64: NOT_SUPPORTED
  *   set_*_level, link    lines.c, then HC_GUEST_IRQ on the SPIs the guest's badge gives
  *   inject_event         arm64: the vector is an SPI, raised and lowered (an edge)
  *   inject_msi           a call to the vits service (VITS_LABEL_MSI, the data as EventID)
@@ -194,7 +196,8 @@ static const struct ep *route_ep(uint32_t model)
 static uint64_t route_op(uint32_t type, bool map)
 {
 	return (map ? IPC_ROUTE_MAP : IPC_ROUTE_UNMAP) |
-	       (type == DMOP_RANGE_PORT ? IPC_ROUTE_PORTS : 0u);
+	       (type == DMOP_RANGE_PORT ? IPC_ROUTE_PORTS : 0u) |
+	       (type == DMOP_RANGE_PCI ? IPC_ROUTE_PCI : 0u);
 }
 
 static enum dmop_error env_route(void *ctx, uint32_t target, uint32_t id, uint32_t type,
@@ -203,7 +206,8 @@ static enum dmop_error env_route(void *ctx, uint32_t target, uint32_t id, uint32
 	const struct caller *c = ctx;
 	const struct guest *g = guest_of(target);
 	const struct ep *ep = route_ep(DMOP_BADGE_CALLER(c->badge));
-	bool routable = type == DMOP_RANGE_MEMORY || (type == DMOP_RANGE_PORT && DMOP_HAS_PORTS);
+	bool routable = type == DMOP_RANGE_MEMORY || type == DMOP_RANGE_PCI ||
+	                (type == DMOP_RANGE_PORT && DMOP_HAS_PORTS);
 	if (!routable || g == NULL || ep == NULL)
 		return DMOP_ERR_NOT_SUPPORTED;
 	if (end == UINT64_MAX)
@@ -221,7 +225,10 @@ static enum dmop_error env_route(void *ctx, uint32_t target, uint32_t id, uint32
 		/* It meets the guest's memory, a manifest range or another route (or the IPA space). */
 		return map ? DMOP_ERR_EXISTS : DMOP_ERR_NOT_FOUND;
 	default:
-		/* STATUS_NO_RIGHTS: ports outside the guest's windows (the manifest's, not its). */
+		/*
+		 * STATUS_NO_RIGHTS: ports outside the guest's port windows, functions outside its
+		 * ECAM window (the manifest's, not the model's to take).
+		 */
 		return DMOP_ERR_DENIED;
 	}
 }

@@ -711,6 +711,97 @@ static void test_port_routes(void)
 	memset(kernel.routes, 0, sizeof(kernel.routes));
 }
 
+#define ECAM 0x30000000u
+
+/**
+ * HC_GUEST_ROUTE with IPC_ROUTE_PCI: functions by SBDF, their 4 KiB of configuration space in
+ * the guest's ECAM window (`routed; pci-ecam;`, here 2 buses); an access no route covers is
+ * an absent function's (reads all ones, writes dropped), answered by the kernel at once.
+ */
+static void test_pci_routes(void)
+{
+	tsys_reset(1);
+	s = tsys_partition("dm", 1);
+	g = tsys_partition("guest", 1);
+	u32 o = tsys_partition("other", 1);
+	kernel.cfg.partitions[g].type = PARTITION_VM;
+	kernel.cfg.partitions[o].type = PARTITION_VM;
+	ep = tsys_endpoint();
+	tsys_cap(s, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV | RIGHT_EP_SEND, 0);
+	tsys_cap(s, 1, CAP_GUEST, g, RIGHT_GUEST_DM, 0);
+	tsys_cap(s, 2, CAP_GUEST, o, RIGHT_GUEST_DM, 0);
+	kernel.cfg.emulated[0] = (struct cfg_emulated){ .guest = g,
+		                                        .kind = CFG_EMULATED_ROUTED,
+		                                        .ipa = ECAM,
+		                                        .size = 0x200000,
+		                                        .service = CFG_NONE,
+		                                        .endpoint = CFG_NONE,
+		                                        .ecam = true };
+	/* The other guest has a routed window that is no ECAM. */
+	kernel.cfg.emulated[1] = (struct cfg_emulated){ .guest = o,
+		                                        .kind = CFG_EMULATED_ROUTED,
+		                                        .ipa = ECAM,
+		                                        .size = 0x200000,
+		                                        .service = CFG_NONE,
+		                                        .endpoint = CFG_NONE };
+	kernel.cfg.emulated_count = 2;
+	memset(kernel.routes, 0, sizeof(kernel.routes));
+	struct vcpu *vs = tsys_vcpu(s, 0), *vg = tsys_vcpu(g, 0);
+	OK(tsys_boot() == vs, "pci route: the mediator runs first");
+	const u64 map = IPC_ROUTE_MAP | IPC_ROUTE_PCI, unmap = IPC_ROUTE_UNMAP | IPC_ROUTE_PCI;
+	/* 00:01.0 - 00:01.7: SBDF 8..15. */
+	route(vs, 1, 0, 8, 8, map, 0x9c1);
+	OK(reg(vs, 0) == STATUS_OK && kernel.routes[0].used &&
+	           kernel.routes[0].ipa == ECAM + 0x8000 && kernel.routes[0].size == 0x8000,
+	   "pci route: 00:01.0-7 routed as their 32 KiB of the ECAM window");
+	route(vs, 1, 0, 0x100, 1, map, 0);
+	OK(reg(vs, 0) == STATUS_OK && kernel.routes[1].ipa == ECAM + 0x100000,
+	   "pci route: 01:00.0 lies on the window's second bus");
+	route(vs, 1, 0, 0x200, 1, map, 0);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "pci route: bus 2 is past the window");
+	route(vs, 1, 0, 0x1ff, 2, map, 0);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "pci route: a range running past it");
+	route(vs, 1, 0, 0x10008, 1, map, 0);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "pci route: segment 1: no such window");
+	route(vs, 1, 0, 12, 1, map, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "pci route: a function already routed: refused");
+	route(vs, 1, 0, ECAM + 0x8000, 0x1000, IPC_ROUTE_MAP, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "pci route: nor can MMIO take it");
+	route(vs, 2, 0, 8, 1, map, 0);
+	EQ(reg(vs, 0), STATUS_NO_RIGHTS, "pci route: a guest with no ECAM window: refused");
+	route(vs, 1, 0, 8, 1, map | IPC_ROUTE_PORTS, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "pci route: ports and PCI at once: refused");
+	route(vs, 1, 0, 8, 0, map, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "pci route: no function: refused");
+
+	OK(hc(vs, HC_RECV, 0, 0, 0) == vg, "pci route: the mediator waits, the guest runs");
+	memset(&fake_mmio, 0, sizeof(fake_mmio));
+	OK(access(vg, ECAM + 0x9000, 4, false, 0) == vs && reg(vs, IPC_REG_CAP) == 0x9c1u &&
+	           reg(vs, IPC_REG_WORD0) == ECAM + 0x9000u &&
+	           reg(vs, IPC_REG_WORD0 + 4) == 0x1000u,
+	   "pci route: a read of 00:01.1's vendor ID goes to the model, with the route's badge");
+	OK(answer(vs, IPC_MMIO_DONE, 0x10421af4) == vg && fake_mmio.value == 0x10421af4u,
+	   "pci route: and is answered by it");
+	OK(access(vg, ECAM + 0x10000, 4, false, 0) == vg && fake_mmio.completions == 2 &&
+	           fake_mmio.value == ~UINT64_C(0),
+	   "pci route: 00:02.0, claimed by nobody, reads all ones at once");
+	OK(access(vg, ECAM + 0x10004, 2, true, 0x7) == vg && fake_mmio.completions == 3 &&
+	           fake_mmio.write,
+	   "pci route: a write there is dropped, the guest runs on");
+	OK(!kernel.partitions[g].stopped, "pci route: the guest runs");
+
+	memset(vs->arch.regs, 0, sizeof(vs->arch.regs));
+	vs->arch.regs[0] = HC_REPLY;
+	OK(access(vg, ECAM + 0x8000, 4, false, 0) == vs, "pci route: (one more to answer)");
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	OK(kernel_trap(vs, &t) == vs, "pci route: the mediator answers and runs on");
+	route(vs, 1, 0, 8, 4, unmap, 0);
+	EQ(reg(vs, 0), STATUS_INVALID_ARG, "pci route: an unmap names the range exactly");
+	route(vs, 1, 0, 8, 8, unmap, 0);
+	OK(reg(vs, 0) == STATUS_OK && !kernel.routes[0].used, "pci route: unmapped");
+	memset(kernel.routes, 0, sizeof(kernel.routes));
+}
+
 int main(void)
 {
 	test_read_write();
@@ -722,5 +813,6 @@ int main(void)
 	test_guest_mem();
 	test_routes();
 	test_port_routes();
+	test_pci_routes();
 	return tap_finish();
 }

@@ -110,9 +110,9 @@ void tool_dump(const struct config *cfg)
 			continue;
 		}
 		if (e->kind == CFG_EMULATED_ROUTED) {
-			printf("emulated %u %s guest %s routed ipa 0x%llx size 0x%llx\n", i,
+			printf("emulated %u %s guest %s routed ipa 0x%llx size 0x%llx%s\n", i,
 			       e->name, partition_name(cfg, e->guest), (unsigned long long)e->ipa,
-			       (unsigned long long)e->size);
+			       (unsigned long long)e->size, e->ecam ? " pci-ecam" : "");
 			continue;
 		}
 		printf("emulated %u %s guest %s service %s endpoint %s %s 0x%llx %s 0x%llx\n", i,

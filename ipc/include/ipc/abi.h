@@ -426,6 +426,12 @@ enum cap_type {
 #define IPC_ROUTE_UNMAP 1u
 /** Or'ed into r5: the range is x86 I/O ports, not guest-physical addresses. */
 #define IPC_ROUTE_PORTS (1u << 8)
+/**
+ * Or'ed into r5: the range is PCI functions by SBDF (r3 = the first, segment << 16 | bus << 8 |
+ * device << 3 | function; r4 = how many): their configuration space in the guest's ECAM
+ * window (an /emulated node with `routed; pci-ecam;`), segment 0.
+ */
+#define IPC_ROUTE_PCI (1u << 9)
 
 /** HC_GUEST_IRQ operations (r4). */
 #define IPC_GUEST_IRQ_LOWER 0u

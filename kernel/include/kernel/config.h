@@ -188,6 +188,13 @@ struct cfg_emulated {
 	u64 size;     /**< MMIO: bytes; ports: how many ports */
 	u32 service;  /**< emulating partition (CFG_NONE for a routed window) */
 	u32 endpoint; /**< where the kernel delivers the trapped accesses (CFG_NONE: routed) */
+	/**
+	 * A routed window that is a PCI host bridge's ECAM (`pci-ecam;`): 1 MiB of configuration
+	 * space per bus from bus 0, segment 0. Routes in it may be given by SBDF
+	 * (IPC_ROUTE_PCI), and an access no route covers is an absent function's: reads give
+	 * all ones, writes are dropped (as PCI does).
+	 */
+	bool ecam;
 };
 
 struct config {

@@ -2,9 +2,11 @@
  * The dmop service's memory operations under QEMU (platform/arm64/tests/dmop-mem.dts): a
  * device model acts on its VM's memory through dmop, which acts through the kernel's HC_DM.
  *
- *   GUEST_DMOPMEM_VM  the VM: between phases it waits on "go" and signals "ready"; it writes
- *                     its pages and checks what the model's memory types let through.
- *   GUEST_DMOPMEM_DM  the model: set_mem_type ram_ro over 200 pages (three continuations),
+ *   GUEST_DMOPMEM_VM  the VM: between phases it waits on "go" and signals "ready"; it reads
+ *                     PCI configuration space in its ECAM window, writes its pages and checks
+ *                     what the model's memory types let through.
+ *   GUEST_DMOPMEM_DM  the model: an ioreq server with PCI functions 00:01.0-7 (by SBDF), then
+ *                     set_mem_type ram_ro over 200 pages (three continuations),
  *                     track_dirty_vram, modified_memory, refusals, then remote_shutdown.
  *
  * The VM's RAM is 2 MiB at 0x100000: RO (200 pages from 0x200000) lies in a 2 MiB block the
@@ -12,6 +14,7 @@
  */
 #include <ipc/abi.h>
 #include <ipc/dmop.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <svc_arch.h>
@@ -25,6 +28,9 @@ void *memset(void *dst, int c, size_t n);
 #define DIRTY_BASE UINT64_C(0x2d0000)
 #define DIRTY_PAGES 16u
 #define PAGE 0x1000u
+#define ECAM UINT64_C(0x3f000000) /* the VM's ECAM window: bus 0 */
+#define FN(dev, fn) (ECAM + ((uint64_t)(dev) << 15) + ((uint64_t)(fn) << 12))
+#define PCI_DONE 0xffcu /* the VM's write at this offset of 00:01.0 ends the PCI phase */
 #define OLD 0x1111u
 #define NEW 0x2222u
 
@@ -34,6 +40,7 @@ void *memset(void *dst, int c, size_t n);
 #define DM_DMOP 0u
 #define DM_GO 1u
 #define DM_READY 2u
+#define DM_EP 3u                  /* its own endpoint (recv): the VM's accesses to its functions */
 #define DM_BUF UINT64_C(0x200000) /* the model's shared region with the service */
 
 void *memset(void *dst, int c, size_t n)
@@ -100,6 +107,11 @@ static inline void wr(uint64_t a, uint32_t v)
 	*(volatile uint32_t *)(uintptr_t)a = v;
 }
 
+static inline uint16_t rd16(uint64_t a)
+{
+	return *(volatile uint16_t *)(uintptr_t)a;
+}
+
 #if defined(GUEST_DMOPMEM_VM)
 
 /** Phase over: tell the model, wait for its next word. */
@@ -112,6 +124,14 @@ static void handoff(void)
 int svc_main(uint64_t arg)
 {
 	(void)arg;
+	(void)hc(HC_WAIT, VM_GO); /* the model has its PCI functions */
+	check(rd(FN(1, 0)) == 0x10421af4u && rd(FN(1, 7)) == (0x10421af4u | 7u << 16),
+	      "configuration reads of 00:01.0 and 00:01.7 (routed by SBDF) answered by the model");
+	check(rd(FN(1, 0) + 0x100) == 0xc0de0100u, "with the offset in the function's 4 KiB");
+	wr(FN(2, 0), 0);
+	check(rd(FN(2, 0)) == 0xffffffffu && rd16(FN(0, 0) + 2) == 0xffffu,
+	      "00:02.0 and 00:00.0, claimed by nobody, read all ones; a write there is dropped");
+	wr(FN(1, 0) + PCI_DONE, 1);
 	for (uint32_t i = 0; i <= RO_PAGES; i++)
 		wr(RO_BASE + i * PAGE, OLD);
 	handoff(); /* the model makes 200 pages read-only */
@@ -204,11 +224,60 @@ static void handoff(void)
 	(void)hc(HC_WAIT, DM_READY);
 }
 
+/** An ioreq server with 00:01.0-7; serve the VM's accesses until it says it is done. */
+static void pci_phase(void)
+{
+	uint64_t err;
+	struct dmop_op o = op(DMOP_CREATE_IOREQ_SERVER);
+	err = dm_call(&o, NULL, 0, NULL);
+	uint16_t server = o.u.create.id;
+	o = op(DMOP_MAP_IO_RANGE);
+	o.u.range = (struct dmop_io_range){
+		.id = server, .type = DMOP_RANGE_PCI, .start = 8, .end = 15
+	};
+	uint64_t err2 = dm_call(&o, NULL, 0, NULL);
+	o = op(DMOP_SET_IOREQ_SERVER_STATE);
+	o.u.state.id = server;
+	o.u.state.enabled = 1;
+	uint64_t err3 = dm_call(&o, NULL, 0, NULL);
+	check(err == DMOP_OK && err2 == DMOP_OK && err3 == DMOP_OK,
+	      "an ioreq server with PCI functions 00:01.0-7 (SBDF 8-15), enabled");
+	o = op(DMOP_MAP_IO_RANGE);
+	o.u.range = (struct dmop_io_range){
+		.id = server, .type = DMOP_RANGE_PCI, .start = 0x100, .end = 0x100
+	};
+	err = dm_call(&o, NULL, 0, NULL);
+	check(err == DMOP_ERR_DENIED, "01:00.0, past the VM's one-bus ECAM window: DENIED");
+	(void)hc(HC_SIGNAL, DM_GO);
+	uint32_t bad = 0;
+	for (bool done = false; !done;) {
+		uint64_t r[9] = { HC_RECV, DM_EP };
+		arch_hypercall(r);
+		uint64_t value = 0;
+		if (r[0] != STATUS_OK || r[2] != IPC_LABEL_MMIO ||
+		    r[1] != DMOP_ROUTE_BADGE(0, server) || r[3] < FN(1, 0) || r[3] >= FN(2, 0)) {
+			bad++;
+			continue;
+		}
+		uint64_t fn = (r[3] - FN(1, 0)) >> 12, off = r[3] & 0xfffu;
+		if ((r[4] & IPC_MMIO_WRITE) != 0)
+			done = off == PCI_DONE;
+		else if (off == 0)
+			value = 0x10421af4u | fn << 16;
+		else
+			value = 0xc0de0000u | off;
+		uint64_t q[9] = { HC_REPLY, 0, 0, IPC_MMIO_DONE, value };
+		arch_hypercall(q);
+	}
+	check(bad == 0, "every access came for its functions, with its route's badge");
+}
+
 int svc_main(uint64_t arg)
 {
 	(void)arg;
 	uint64_t err, err2;
 	uint8_t bits[2];
+	pci_phase();
 	(void)hc(HC_WAIT, DM_READY);
 	uint32_t c = mem_type(RO_BASE >> 12, RO_PAGES, DMOP_MEM_RAM_RO, &err);
 	check(err == DMOP_OK && c == 3, "set_mem_type ram_ro over 200 pages: 64 a call, "
