@@ -3,6 +3,7 @@
 #include <arch/vcpu.h>
 #include <kernel/cap.h>
 #include <kernel/dm.h>
+#include <kernel/emulate.h>
 #include <kernel/kernel.h>
 #include <kernel/partition_ops.h>
 #include <kernel/regs.h>
@@ -12,6 +13,8 @@
 void dm_init(struct partition *g)
 {
 	g->dm = (struct dm_state){ 0 };
+	g->dm.ws_endpoint = CFG_NONE;
+	g->dm.ws_service = CFG_NONE;
 }
 
 static bool dm_view_used(const struct partition *g, u32 k)
@@ -24,7 +27,7 @@ static struct stage2 *dm_view(struct partition *g, u32 k)
 	return k == 0 ? &g->s2 : &g->vmi.views[k];
 }
 
-/** The read-only range holding ipa, or NULL. */
+/** The typed range (read-only or write-served) holding ipa, or NULL. */
 static const struct dm_range *dm_ro_at(const struct dm_state *d, u64 ipa)
 {
 	for (u32 i = 0; i < d->ro_count; i++)
@@ -86,7 +89,7 @@ static bool dm_unlock_page_view(struct partition *g, u32 k, u64 page)
 	return false;
 }
 
-/** Unlock [start, end) in every view but its read-only pages (a range sorted list's gaps). */
+/** Unlock [start, end) in every view but its typed pages (the sorted list's gaps). */
 static bool dm_unlock_but_ro(struct partition *g, u64 start, u64 end)
 {
 	bool ok = true;
@@ -111,11 +114,11 @@ static bool dm_unlock_but_ro(struct partition *g, u64 start, u64 end)
 /* ---- memory types ------------------------------------------------------------------------ */
 
 /**
- * The read-only list with [start, end) made read-only (ro) or read-write, into out: the
- * ranges stay sorted and disjoint, neighbours merge. False if it needs more than
+ * The typed list with [start, end) given type (IPC_DM_RAM_RW: none), into out: the ranges
+ * stay sorted and disjoint, neighbours of one type merge. False if it needs more than
  * DM_TYPE_RANGES ranges.
  */
-static bool dm_ranges_set(const struct dm_state *d, u64 start, u64 end, bool ro,
+static bool dm_ranges_set(const struct dm_state *d, u64 start, u64 end, u32 type,
                           struct dm_state *out)
 {
 	/* What lies outside [start, end) stays, in order; a range over it leaves two pieces. */
@@ -124,27 +127,29 @@ static bool dm_ranges_set(const struct dm_state *d, u64 start, u64 end, bool ro,
 	for (u32 i = 0; i < d->ro_count && n <= DM_TYPE_RANGES; i++) {
 		struct dm_range r = d->ro[i];
 		if (r.start < start)
-			tmp[n++] = (struct dm_range){ r.start, r.end < start ? r.end : start };
+			tmp[n++] =
+			        (struct dm_range){ r.start, r.end < start ? r.end : start, r.type };
 		if (r.end > end)
-			tmp[n++] = (struct dm_range){ r.start > end ? r.start : end, r.end };
+			tmp[n++] =
+			        (struct dm_range){ r.start > end ? r.start : end, r.end, r.type };
 	}
 	if (n > DM_TYPE_RANGES)
 		return false;
-	if (ro) {
+	if (type != IPC_DM_RAM_RW) {
 		u32 at = 0;
 		while (at < n && tmp[at].start < start)
 			at++;
 		for (u32 i = n; i > at; i--)
 			tmp[i] = tmp[i - 1u];
-		tmp[at] = (struct dm_range){ start, end };
+		tmp[at] = (struct dm_range){ start, end, type };
 		n++;
 	}
-	/* Neighbours that touch become one. */
+	/* Neighbours of one type that touch become one. */
 	u32 m = 0;
 	for (u32 i = 0; i < n; i++) {
-		if (m > 0 && out->ro[m - 1u].end >= tmp[i].start) {
-			if (tmp[i].end > out->ro[m - 1u].end)
-				out->ro[m - 1u].end = tmp[i].end;
+		if (m > 0 && out->ro[m - 1u].end == tmp[i].start &&
+		    out->ro[m - 1u].type == tmp[i].type) {
+			out->ro[m - 1u].end = tmp[i].end;
 			continue;
 		}
 		if (m == DM_TYPE_RANGES)
@@ -171,13 +176,16 @@ static enum status dm_mem_type(struct vcpu *v, struct partition *g, u64 *out)
 {
 	u64 ipa = reg_get(v, IPC_REG_WORD0), size = reg_get(v, IPC_REG_WORD0 + 1u);
 	u64 type = reg_get(v, IPC_REG_WORD0 + 2u);
-	if ((type != IPC_DM_RAM_RW && type != IPC_DM_RAM_RO) || size == 0 ||
-	    !is_page_aligned(ipa) || !is_page_aligned(size) || vmi_ram(g, ipa, size) == NULL)
+	if ((type != IPC_DM_RAM_RW && type != IPC_DM_RAM_RO && type != IPC_DM_RAM_WRITE_SERVER) ||
+	    size == 0 || !is_page_aligned(ipa) || !is_page_aligned(size) ||
+	    vmi_ram(g, ipa, size) == NULL)
 		return STATUS_INVALID_ARG;
+	if (type == IPC_DM_RAM_WRITE_SERVER && g->dm.ws_endpoint == CFG_NONE)
+		return STATUS_BAD_STATE; /* nobody to take the writes */
 	u64 n = size < (u64)IPC_DM_PAGES_MAX * PAGE_SIZE ? size : (u64)IPC_DM_PAGES_MAX * PAGE_SIZE;
-	bool ro = type == IPC_DM_RAM_RO;
+	bool ro = type != IPC_DM_RAM_RW; /* locked: read-only or write-served */
 	struct dm_state next = g->dm;
-	if (!dm_ranges_set(&g->dm, ipa, ipa + n, ro, &next) || !dm_tables_for_range(g))
+	if (!dm_ranges_set(&g->dm, ipa, ipa + n, (u32)type, &next) || !dm_tables_for_range(g))
 		return STATUS_BUSY; /* nothing changed */
 	/*
 	 * With the tables at hand the range's entries all change. (Locks and records agree
@@ -192,6 +200,38 @@ static enum status dm_mem_type(struct vcpu *v, struct partition *g, u64 *out)
 	if (!ro)
 		(void)dm_lock(g, ipa, n, false);
 	*out = n;
+	return STATUS_OK;
+}
+
+/** Where writes to write-served pages go; none: those pages become read-write. */
+static enum status dm_write_server(struct vcpu *v, struct partition *g)
+{
+	u64 slot = reg_get(v, IPC_REG_WORD0), badge = reg_get(v, IPC_REG_WORD0 + 1u);
+	if (slot == IPC_DM_NO_SERVER) {
+		struct dm_state *d = &g->dm;
+		u32 m = 0;
+		for (u32 i = 0; i < d->ro_count; i++) {
+			if (d->ro[i].type == IPC_DM_RAM_WRITE_SERVER)
+				(void)dm_lock(g, d->ro[i].start, d->ro[i].end - d->ro[i].start,
+				              false);
+			else
+				d->ro[m++] = d->ro[i];
+		}
+		d->ro_count = m;
+		d->ws_endpoint = d->ws_service = CFG_NONE;
+		d->ws_badge = 0;
+		return STATUS_OK;
+	}
+	const struct cap *ep;
+	enum status s = cap_lookup(&v->part->caps, slot, CAP_ENDPOINT, RIGHT_EP_SEND, &ep);
+	if (s != STATUS_OK)
+		return s;
+	u32 service = emul_receiver(ep->object);
+	if (service == CFG_NONE)
+		return STATUS_INVALID_ARG; /* nobody receives there */
+	g->dm.ws_endpoint = ep->object;
+	g->dm.ws_service = service;
+	g->dm.ws_badge = badge;
 	return STATUS_OK;
 }
 
@@ -325,6 +365,8 @@ static enum status dm_do(struct vcpu *v, u64 *out, u64 *out2)
 		return dm_dirty_mark(v, g, out);
 	case IPC_DM_SHUTDOWN:
 		return dm_shutdown(v, g);
+	case IPC_DM_WRITE_SERVER:
+		return dm_write_server(v, g);
 	default:
 		return STATUS_INVALID_ARG;
 	}
@@ -358,7 +400,19 @@ enum dm_verdict dm_fault(struct vcpu *v, const struct trap *t, struct vcpu **nex
 	    !stage2_lookup(dm_view(g, v->view), ipa_init(page), &pa, &rights) ||
 	    !(rights & STAGE2_WLOCK) || !(rights & RIGHT_MEM_WRITE))
 		return DM_NOT_MINE; /* the manifest's or a monitor's rights stop it, not a lock */
-	if (dm_ro_at(&g->dm, page) != NULL) {
+	const struct dm_range *typed = dm_ro_at(&g->dm, page);
+	if (typed != NULL && typed->type == IPC_DM_RAM_WRITE_SERVER) {
+		/* Write-served: the store goes to the write server, which completes it. */
+		struct trap w = *t;
+		const struct dm_state *d = &g->dm;
+		if (d->ws_endpoint == CFG_NONE || kernel.partitions[d->ws_service].stopped ||
+		    !arch_vcpu_decode_store(&v->arch, &w))
+			return DM_FAULT; /* no server (any more), or a store it cannot describe */
+		*next = emul_deliver(v, &w, d->ws_endpoint, d->ws_badge, w.address - typed->start,
+		                     IPC_MMIO_INDEX_MEM_TYPE);
+		return DM_HANDLED;
+	}
+	if (typed != NULL) {
 		/* Read-only: the write is dropped, the instruction has no effect. */
 		u64 gla = 0;
 		if ((arch_vcpu_fault_info(&v->arch, t->syndrome, &gla) & IPC_VMI_IN_GPT) ||

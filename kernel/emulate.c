@@ -72,6 +72,30 @@ static bool emul_find(const struct partition *p, u64 address, u32 size, bool por
 	return false;
 }
 
+/** The access as an IPC_LABEL_MMIO kernel message to endpoint; the vCPU waits for the reply. */
+static inline struct vcpu *emul_send(struct vcpu *v, const struct trap *t, u32 endpoint, u64 badge,
+                                     u64 offset, u32 index)
+{
+	bool write = (t->access & IPC_ACCESS_WRITE) != 0;
+	v->mmio.address = t->address;
+	v->mmio.arch_info = t->arch_info;
+	v->mmio.size = t->size;
+	v->mmio.write = write;
+	/* A new access, a new number; a requeued one keeps its message and so its number. */
+	v->mmio.serial++;
+	/* The message is built where the kernel keeps it (requeued as is after a restart). */
+	struct kernel_msg *m = &v->kmsg;
+	m->label = IPC_LABEL_MMIO;
+	m->words[0] = t->address;
+	m->words[1] = t->size | (write ? IPC_MMIO_WRITE : 0u) | (t->port ? IPC_MMIO_PORT : 0u);
+	m->words[2] = write ? t->value : 0;
+	m->words[3] = v->index | (u64)v->mmio.serial << IPC_MMIO_SERIAL_SHIFT;
+	m->words[4] = offset;
+	m->words[5] = index;
+	m->badge = badge;
+	return ipc_kernel_call(v, endpoint, m);
+}
+
 /** The guest's ECAM window (`routed; pci-ecam;`) holding [address, address + len), or NULL. */
 static const struct cfg_emulated *emul_ecam(u32 g, u64 address, u64 len)
 {
@@ -114,24 +138,13 @@ struct vcpu *emul_access(struct vcpu *v, const struct trap *t)
 		arch_vcpu_mmio_abort(&v->arch, t->arch_info, t->address);
 		return v;
 	}
-	bool write = (t->access & IPC_ACCESS_WRITE) != 0;
-	v->mmio.address = t->address;
-	v->mmio.arch_info = t->arch_info;
-	v->mmio.size = t->size;
-	v->mmio.write = write;
-	/* A new access, a new number; a requeued one keeps its message and so its number. */
-	v->mmio.serial++;
-	/* The message is built where the kernel keeps it (requeued as is after a restart). */
-	struct kernel_msg *m = &v->kmsg;
-	m->label = IPC_LABEL_MMIO;
-	m->words[0] = t->address;
-	m->words[1] = t->size | (write ? IPC_MMIO_WRITE : 0u) | (t->port ? IPC_MMIO_PORT : 0u);
-	m->words[2] = write ? t->value : 0;
-	m->words[3] = v->index | (u64)v->mmio.serial << IPC_MMIO_SERIAL_SHIFT;
-	m->words[4] = t->address - e.ipa;
-	m->words[5] = e.index;
-	m->badge = e.badge;
-	return ipc_kernel_call(v, e.endpoint, m);
+	return emul_send(v, t, e.endpoint, e.badge, t->address - e.ipa, e.index);
+}
+
+struct vcpu *emul_deliver(struct vcpu *v, const struct trap *t, u32 endpoint, u64 badge, u64 offset,
+                          u32 index)
+{
+	return emul_send(v, t, endpoint, badge, offset, index);
 }
 
 /* ---- run-time routes (HC_GUEST_ROUTE) ------------------------------------------------ */
@@ -195,8 +208,7 @@ static bool emul_route_taken(u32 g, u64 ipa, u64 size, bool port)
 	return false;
 }
 
-/** The partition that receives on endpoint ep (the first with the right), or CFG_NONE. */
-static u32 emul_receiver(u32 ep)
+u32 emul_receiver(u32 ep)
 {
 	for (u32 p = 0; p < kernel.partition_count; p++)
 		for (u32 s = 0; s < CAP_SLOT_COUNT; s++) {

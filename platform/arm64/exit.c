@@ -396,6 +396,21 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 		 * the core as the memory fault it is.
 		 */
 		if (t.kind == TRAP_MEM_FAULT && ec == EC_DABT_LOW && (esr & ISS_ISV) &&
+		    (esr & ISS_WNR) && !(esr & ISS_S1PTW) &&
+		    FSC_TYPE((u32)esr & ISS_FSC_MASK) == FSC_PERMISSION) {
+			/*
+			 * A store a page's rights refused: decoded too, in case its page's writes
+			 * go to a device model (kernel/dm.c); it stays the memory fault it is.
+			 */
+			u32 rt = ISS_SRT(esr);
+			if (!exit_get_rt(v, rt, &t.value))
+				return exit_redo(v);
+			t.size = 1u << ISS_SAS(esr);
+			t.arch_info = ARM64_MMIO_INFO(rt, (esr & ISS_SSE) != 0, (esr & ISS_SF) != 0,
+			                              INSN_SIZE);
+			v->arch.mmio_far = read_sysreg(far_el2);
+		}
+		if (t.kind == TRAP_MEM_FAULT && ec == EC_DABT_LOW && (esr & ISS_ISV) &&
 		    !(esr & ISS_S1PTW) && FSC_TYPE((u32)esr & ISS_FSC_MASK) != FSC_PERMISSION) {
 			/*
 			 * A load or store the syndrome describes: the core hands it to

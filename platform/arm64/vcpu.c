@@ -703,6 +703,12 @@ bool arch_vcpu_skip_insn(struct vcpu_arch *a, u64 arch_info)
 	return true;
 }
 
+bool arch_vcpu_decode_store(struct vcpu_arch *a, struct trap *t)
+{
+	(void)a;
+	return t->size != 0 && (t->access & IPC_ACCESS_WRITE) != 0; /* exit.c decoded it */
+}
+
 /** FAR_EL2 still holds the abort's address: the core handles it before any other exit. */
 u32 arch_vcpu_fault_info(const struct vcpu_arch *a, u64 syndrome, u64 *gla)
 {

@@ -89,6 +89,19 @@ void x86_emul_npf(struct vcpu *v, struct trap *t)
 	t->arch_info = x86_mmio_info_pack(&d, mode);
 }
 
+bool arch_vcpu_decode_store(struct vcpu_arch *a, struct trap *t)
+{
+	struct vcpu *v = (struct vcpu *)a; /* arch is its first member */
+	struct insn_mmio d;
+	enum insn_mode mode;
+	if (!emul_decode(v, &d, &mode, true) || !d.write)
+		return false; /* the core holds the kernel lock */
+	t->size = d.size;
+	t->value = insn_store_value(&d, *x86_guest_gpr(a, d.reg));
+	t->arch_info = x86_mmio_info_pack(&d, mode);
+	return true;
+}
+
 void x86_emul_ioio(struct vcpu *v, struct trap *t)
 {
 	const struct vmcb *vm = &v->arch.vmcb;

@@ -343,6 +343,18 @@ static enum dmop_error op_state(struct call *c)
 	return DMOP_OK;
 }
 
+/** The ioreq_server type loses its server: its pages become ram_rw (Xen's rule). */
+static void drop_write_server(struct call *c, struct dmop_server *s, uint32_t id)
+{
+	if (!s->mem_write)
+		return;
+	(void)c->env->write_server(c->env->ctx, c->target, s->owner, id, false);
+	s->mem_write = false;
+	for (uint32_t p = 0; p < DMOP_MEM_PAGES; p++)
+		if (c->t->mem_type[p] == DMOP_MEM_IOREQ_SERVER)
+			c->t->mem_type[p] = DMOP_MEM_RAM_RW;
+}
+
 static enum dmop_error op_destroy(struct call *c)
 {
 	enum dmop_error e;
@@ -353,6 +365,7 @@ static enum dmop_error op_destroy(struct call *c)
 	for (uint32_t type = 0; type < DMOP_RANGE_TYPES; type++)
 		while (s->nr[type] != 0)
 			unroute(c, id, type, s->nr[type] - 1u);
+	drop_write_server(c, s, id);
 	s->used = false;
 	return DMOP_OK;
 }
@@ -369,8 +382,14 @@ static enum dmop_error op_map_mem_type(struct call *c)
 	for (uint32_t id = 0; a->flags != 0 && id < DMOP_SERVERS; id++)
 		if (c->t->server[id].used && c->t->server[id].mem_write && &c->t->server[id] != s)
 			return DMOP_ERR_BUSY; /* one server takes the type's writes */
-	s->mem_write = a->flags != 0;
-	return DMOP_OK;
+	if (a->flags == 0) {
+		drop_write_server(c, s, a->id);
+		return DMOP_OK;
+	}
+	e = c->env->write_server(c->env->ctx, c->target, s->owner, a->id, true);
+	if (e == DMOP_OK)
+		s->mem_write = true;
+	return e;
 }
 
 /* ---- interrupts and events ---------------------------------------------------------- */

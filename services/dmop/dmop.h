@@ -56,6 +56,12 @@ struct dmop_env {
 	/** Called before the service records the change: an error leaves the types as they were. */
 	enum dmop_error (*mem_type)(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr,
 	                            uint32_t type);
+	/**
+	 * The ioreq_server type's writes go to server id of device model owner (on), or to
+	 * nobody (off: the machine's pages of that type become ram_rw, as the core's do).
+	 */
+	enum dmop_error (*write_server)(void *ctx, uint32_t target, uint32_t owner, uint32_t id,
+	                                bool on);
 	enum dmop_error (*inject_event)(void *ctx, uint32_t target,
 	                                const struct dmop_inject_event *e);
 	enum dmop_error (*inject_msi)(void *ctx, uint32_t target, uint64_t addr, uint32_t data);

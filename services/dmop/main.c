@@ -32,8 +32,11 @@
  *   track_dirty_vram     HC_DM DIRTY_TRACK (a new range: armed, all reported written) and
  *                        DIRTY_FETCH, 64 pages a call
  *   modified_memory      HC_DM DIRTY_MARK over each extent
- *   set_mem_type         ram_rw / ram_ro: HC_DM MEM_TYPE (the guest's writes to a read-only
- *                        page are dropped); ioreq_server: NOT_SUPPORTED (writes not routed)
+ *   set_mem_type         HC_DM MEM_TYPE: ram_ro (the guest's writes dropped), ram_rw, and
+ *                        ioreq_server (its writes sent to the server's model, reads RAM's)
+ *   map_mem_type_to_     HC_DM WRITE_SERVER: the model's endpoint (DMOP_EP_ROUTE) with its
+ *   ioreq_server         server's route badge; unmapped (or the server destroyed): none, and
+ *                        the type's pages become ram_rw
  *   remote_shutdown      HC_DM SHUTDOWN (the guest stops as its own SYSTEM_OFF stops it)
  *
  * The state (struct dmop, the lines, the guests it was made for) lives at DMOP_STATE_IPA, in
@@ -367,15 +370,19 @@ static void env_mark_dirty(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr
 			return;
 }
 
-/** Read-only and read-write RAM through HC_DM; the ioreq_server type is not routed here. */
+/** Memory types through HC_DM: ram_ro, ram_rw, and ioreq_server (the kernel's write-served). */
 static enum dmop_error env_mem_type(void *ctx, uint32_t target, uint64_t pfn, uint64_t nr,
                                     uint32_t type)
 {
 	(void)ctx;
 	const struct guest *g = guest_of(target);
-	if (g == NULL || (type != DMOP_MEM_RAM_RW && type != DMOP_MEM_RAM_RO))
+	uint64_t kind = type == DMOP_MEM_RAM_RO       ? IPC_DM_RAM_RO :
+	                type == DMOP_MEM_IOREQ_SERVER ? IPC_DM_RAM_WRITE_SERVER :
+	                                                IPC_DM_RAM_RW;
+	if (g == NULL ||
+	    (type != DMOP_MEM_RAM_RW && type != DMOP_MEM_RAM_RO && type != DMOP_MEM_IOREQ_SERVER))
 		return DMOP_ERR_NOT_SUPPORTED;
-	uint64_t kind = type == DMOP_MEM_RAM_RO ? IPC_DM_RAM_RO : IPC_DM_RAM_RW, done = 0;
+	uint64_t done = 0;
 	for (uint64_t at = 0; at < nr * DMOP_PAGE; at += done) {
 		uint64_t s = hc_dm(g, IPC_DM_MEM_TYPE, pfn * DMOP_PAGE + at, nr * DMOP_PAGE - at,
 		                   kind, &done, NULL);
@@ -383,6 +390,22 @@ static enum dmop_error env_mem_type(void *ctx, uint32_t target, uint64_t pfn, ui
 			return dm_error(s);
 	}
 	return DMOP_OK;
+}
+
+/**
+ * The ioreq_server type's writes: to the owner's endpoint with the route badge of its server
+ * (the model tells them apart from its ranges' accesses by w5 = IPC_MMIO_INDEX_MEM_TYPE).
+ */
+static enum dmop_error env_write_server(void *ctx, uint32_t target, uint32_t owner, uint32_t id,
+                                        bool on)
+{
+	(void)ctx;
+	const struct guest *g = guest_of(target);
+	const struct ep *ep = route_ep(owner);
+	if (g == NULL || (on && ep == NULL))
+		return DMOP_ERR_NOT_SUPPORTED; /* no endpoint of that model to send the writes to */
+	return dm_error(hc_dm(g, IPC_DM_WRITE_SERVER, on ? ep->slot : IPC_DM_NO_SERVER,
+	                      DMOP_ROUTE_BADGE(target, id), 0, NULL, NULL));
 }
 
 static enum dmop_error env_event(void *ctx, uint32_t target, const struct dmop_inject_event *e)
@@ -438,9 +461,9 @@ static void dm_op(uint64_t badge, const uint64_t *w, uint64_t *out)
 {
 	struct caller c = { badge, 0 };
 	const struct dmop_env env = {
-		&c,        env_allowed, env_exists,      env_vcpus,      env_ram,
-		env_route, env_irq,     env_track_dirty, env_mark_dirty, env_mem_type,
-		env_event, env_msi,     env_shutdown,
+		&c,      env_allowed,     env_exists,     env_vcpus,    env_ram,          env_route,
+		env_irq, env_track_dirty, env_mark_dirty, env_mem_type, env_write_server, env_event,
+		env_msi, env_shutdown,
 	};
 	/* No truncation may alias: 2^32 is no guest, 2^32 + 1 buffers are too many. */
 	uint32_t target = w[0] <= UINT32_MAX ? (uint32_t)w[0] : UINT32_MAX;

@@ -158,6 +158,16 @@ static enum dmop_error f_msi(void *ctx, uint32_t target, uint64_t addr, uint32_t
 	acted_on(target);
 	return DMOP_OK;
 }
+static enum dmop_error f_write_server(void *ctx, uint32_t target, uint32_t owner, uint32_t id,
+                                      bool on)
+{
+	(void)ctx;
+	(void)owner;
+	(void)id;
+	(void)on;
+	acted_on(target);
+	return DMOP_OK;
+}
 static enum dmop_error f_shutdown(void *ctx, uint32_t target, uint32_t reason)
 {
 	(void)ctx;
@@ -170,8 +180,9 @@ static enum dmop_error f_shutdown(void *ctx, uint32_t target, uint32_t reason)
 	return DMOP_OK;
 }
 
-static const struct dmop_env env = { NULL,    f_allowed, f_exists, f_vcpus, f_ram, f_route,   f_irq,
-	                             f_track, f_mark,    f_mem,    f_event, f_msi, f_shutdown };
+static const struct dmop_env env = { NULL,           f_allowed, f_exists, f_vcpus,   f_ram,
+	                             f_route,        f_irq,     f_track,  f_mark,    f_mem,
+	                             f_write_server, f_event,   f_msi,    f_shutdown };
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

@@ -9,6 +9,7 @@
 #include <arch/stage2.h>
 #include <kernel/partition_ops.h>
 #include <kernel/stage2.h>
+#include <fake.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -315,6 +316,71 @@ static void test_dirty(void)
 	EQ(r1(), 0x300000u, "dm: all armed");
 }
 
+static void test_write_server(void)
+{
+	setup(R | W | X);
+	const u64 page = GRAM + 0x40000;
+	EQ(dm(2, IPC_DM_MEM_TYPE, page, PG, IPC_DM_RAM_WRITE_SERVER), STATUS_BAD_STATE,
+	   "dm: a write-served page with no write server: refused");
+	EQ(dm(2, IPC_DM_WRITE_SERVER, 2, 0, 0), STATUS_WRONG_TYPE,
+	   "dm: a write server that is no endpoint: refused");
+	EQ(dm(2, IPC_DM_WRITE_SERVER, 0, 0, 0), STATUS_NO_RIGHTS,
+	   "dm: an endpoint capability without send: refused");
+	EQ(dm(2, IPC_DM_WRITE_SERVER, 1, 0x5e5e, 0), STATUS_OK,
+	   "dm: the model is the write server");
+	EQ(dm(2, IPC_DM_MEM_TYPE, page, 2 * PG, IPC_DM_RAM_WRITE_SERVER), STATUS_OK,
+	   "dm: two pages write-served");
+	EQ(dm(2, IPC_DM_MEM_TYPE, page + 2 * PG, PG, IPC_DM_RAM_RO), STATUS_OK,
+	   "dm: the page after them read-only");
+	EQ(kernel.partitions[g].dm.ro_count, 2u, "dm: two ranges: types do not merge");
+	EQ(leaf(0, page), R | W | X | STAGE2_WLOCK, "dm: locked");
+
+	struct vcpu *vg = guest_runs(), *vd = tsys_vcpu(d, 0);
+	u64 pc = vg->arch.pc;
+	struct trap t;
+	trap_init(&t, TRAP_MEM_FAULT, 0x9200004fu, NULL);
+	t.address = page + PG + 0x18;
+	t.access = W;
+	t.size = 4;
+	t.value = 0xabcd;
+	t.arch_info = 0x77;
+	memset(&fake_mmio, 0, sizeof(fake_mmio));
+	OK(kernel_trap(vg, &t) == vd, "dm: the guest's store to it goes to the write server");
+	EQ(vg->state, VCPU_BLOCKED_FAULT, "dm: the guest waits for the answer");
+	EQ(reg(vd, IPC_REG_LABEL), IPC_LABEL_MMIO, "dm: as an MMIO message");
+	EQ(reg(vd, IPC_REG_CAP), 0x5e5eu, "dm: with the write server's badge");
+	EQ(reg(vd, IPC_REG_WORD0), page + PG + 0x18, "dm: w0 the address");
+	EQ(reg(vd, IPC_REG_WORD0 + 1), 4u | IPC_MMIO_WRITE, "dm: w1 a 4-byte write");
+	EQ(reg(vd, IPC_REG_WORD0 + 2), 0xabcdu, "dm: w2 the value");
+	EQ(reg(vd, IPC_REG_WORD0 + 4), PG + 0x18u, "dm: w4 the offset in the range");
+	EQ(reg(vd, IPC_REG_WORD0 + 5), IPC_MMIO_INDEX_MEM_TYPE, "dm: w5 says a memory type's");
+	memset(vd->arch.regs, 0, sizeof(vd->arch.regs));
+	vd->arch.regs[0] = HC_REPLY_RECV;
+	vd->arch.regs[IPC_REG_WORD0] = IPC_MMIO_DONE;
+	struct trap h = { .kind = TRAP_HYPERCALL };
+	struct vcpu *n = kernel_trap(vd, &h);
+	OK(n == vg && fake_mmio.completions == 1 && fake_mmio.write &&
+	           fake_mmio.arch_info == 0x77u && vg->arch.pc == pc + 4,
+	   "dm: the answer completes the store (as the platform decoded it): past it");
+	EQ(leaf(0, page + PG), R | W | X | STAGE2_WLOCK, "dm: the page stays write-served");
+	trap_init(&t, TRAP_MEM_FAULT, 0x9200004fu, NULL);
+	t.address = page;
+	t.access = W;
+	OK(kernel_trap(vg, &t) != vg && kernel.partitions[g].stopped,
+	   "dm: a store the platform cannot decode is the guest's fault");
+
+	setup(R | W | X);
+	EQ(dm(2, IPC_DM_WRITE_SERVER, 1, 0x5e5e, 0), STATUS_OK, "dm: (a write server)");
+	EQ(dm(2, IPC_DM_MEM_TYPE, page, PG, IPC_DM_RAM_WRITE_SERVER), STATUS_OK,
+	   "dm: (a page write-served)");
+	EQ(dm(2, IPC_DM_MEM_TYPE, page + PG, PG, IPC_DM_RAM_RO), STATUS_OK, "dm: (one read-only)");
+	EQ(dm(2, IPC_DM_WRITE_SERVER, IPC_DM_NO_SERVER, 0, 0), STATUS_OK,
+	   "dm: the write server goes");
+	EQ(leaf(0, page), R | W | X, "dm: its page is read-write again");
+	EQ(leaf(0, page + PG), R | W | X | STAGE2_WLOCK, "dm: the read-only page stays so");
+	EQ(kernel.partitions[g].dm.ro_count, 1u, "dm: one typed range left");
+}
+
 static void test_shutdown(void)
 {
 	setup(R | W | X);
@@ -344,6 +410,7 @@ int main(void)
 	test_types();
 	test_with_monitor();
 	test_dirty();
+	test_write_server();
 	test_shutdown();
 	free(ram);
 	return tap_finish();

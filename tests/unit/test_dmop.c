@@ -135,6 +135,19 @@ static enum dmop_error f_msi(void *ctx, uint32_t target, uint64_t addr, uint32_t
 	msis++;
 	return DMOP_OK;
 }
+static unsigned write_servers;
+static bool write_server_on;
+static enum dmop_error f_write_server(void *ctx, uint32_t target, uint32_t owner, uint32_t id,
+                                      bool on)
+{
+	(void)ctx;
+	(void)target;
+	(void)owner;
+	(void)id;
+	write_servers++;
+	write_server_on = on;
+	return DMOP_OK;
+}
 static enum dmop_error f_shutdown(void *ctx, uint32_t target, uint32_t reason)
 {
 	(void)ctx;
@@ -144,8 +157,9 @@ static enum dmop_error f_shutdown(void *ctx, uint32_t target, uint32_t reason)
 	return machine_error;
 }
 
-static const struct dmop_env env = { NULL,    f_allowed, f_exists, f_vcpus, f_ram, f_route,   f_irq,
-	                             f_track, f_mark,    f_mem,    f_event, f_msi, f_shutdown };
+static const struct dmop_env env = { NULL,           f_allowed, f_exists, f_vcpus,   f_ram,
+	                             f_route,        f_irq,     f_track,  f_mark,    f_mem,
+	                             f_write_server, f_event,   f_msi,    f_shutdown };
 
 /* Buffer 0 at offset 0 of the region, buffer 1 at 4096. */
 #define B1 4096u
@@ -176,7 +190,8 @@ static enum dmop_error call1(uint32_t target)
 static void fresh(void)
 {
 	dmop_init(&d);
-	routes = unroutes = irqs = msis = shutdowns = mem_calls = events = 0;
+	routes = unroutes = irqs = msis = shutdowns = mem_calls = events = write_servers = 0;
+	write_server_on = false;
 	event_pending = false;
 	machine_error = DMOP_OK;
 	marked = 0;
@@ -322,6 +337,24 @@ static void test_mem_type(void)
 	OK(d.target[0].mem_type[200] == DMOP_MEM_RAM_RW &&
 	           d.target[0].mem_type[201] == DMOP_MEM_RAM_RW,
 	   "and nothing of it changed");
+	EQ(write_servers, 1u, "the machine was told once which server takes the writes");
+	OK(write_server_on, "(on)");
+	EQ(mem_type(RAM_PFN + 300, 2, DMOP_MEM_IOREQ_SERVER), DMOP_OK, "two pages ioreq_server");
+	prepare(DMOP_MAP_MEM_TYPE_TO_IOREQ_SERVER);
+	op0()->u.map_mem_type = (struct dmop_map_mem_type){ 0, DMOP_MEM_IOREQ_SERVER, 0 };
+	EQ(call1(GUEST), DMOP_OK, "map_mem_type_to_ioreq_server with no flags: unmapped");
+	OK(write_servers == 2u && !write_server_on, "the machine was told there is none");
+	OK(d.target[0].mem_type[300] == DMOP_MEM_RAM_RW &&
+	           d.target[0].mem_type[301] == DMOP_MEM_RAM_RW,
+	   "its pages are ram_rw again (Xen's rule)");
+	op0()->u.map_mem_type.flags = DMOP_MEM_TYPE_WRITE;
+	EQ(call1(GUEST), DMOP_OK, "mapped again");
+	EQ(mem_type(RAM_PFN + 310, 1, DMOP_MEM_IOREQ_SERVER), DMOP_OK, "a page ioreq_server");
+	prepare(DMOP_DESTROY_IOREQ_SERVER);
+	op0()->u.destroy.id = 0;
+	EQ(call1(GUEST), DMOP_OK, "the server destroyed");
+	OK(write_servers == 4u && !write_server_on && d.target[0].mem_type[310] == DMOP_MEM_RAM_RW,
+	   "its type's pages ram_rw again, the machine told");
 }
 
 /** What the machine cannot do is reported, and the service records none of it. */

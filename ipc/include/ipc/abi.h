@@ -189,10 +189,16 @@ enum hc_number {
 	 * capability with RIGHT_GUEST_DM over a VM (never the caller itself), r2 = the
 	 * operation (IPC_DM_*), r3.. its arguments. Addresses and sizes are page aligned and
 	 * lie in one RAM mapping of the guest (a private or shared region, never a device).
-	 * - MEM_TYPE r3 = address, r4 = size, r5 = IPC_DM_RAM_RW or IPC_DM_RAM_RO: the guest's
-	 *   writes to a read-only page are dropped (the instruction has no effect). At most
-	 *   IPC_DM_PAGES_MAX pages a call: r1 = bytes done (call again for the rest).
-	 *   STATUS_BUSY: the guest's read-only ranges are all taken (or its table quota).
+	 * - MEM_TYPE r3 = address, r4 = size, r5 = IPC_DM_RAM_RW, IPC_DM_RAM_RO or
+	 *   IPC_DM_RAM_WRITE_SERVER: the guest's writes to a read-only page are dropped (the
+	 *   instruction has no effect); its writes to a write-server page go to the write
+	 *   server as IPC_LABEL_MMIO messages (w5 = IPC_MMIO_INDEX_MEM_TYPE) and are done when
+	 *   it answers (the server writes the page itself if it wants to); reads and fetches
+	 *   of both go on. At most IPC_DM_PAGES_MAX pages a call: r1 = bytes done (call again
+	 *   for the rest). STATUS_BUSY: the guest's typed ranges are all taken (or its table
+	 *   quota); STATUS_BAD_STATE: a write-server page with no write server.
+	 * - WRITE_SERVER r3 = endpoint slot (send) or IPC_DM_NO_SERVER, r4 = badge: where the
+	 *   writes to write-server pages go. No server: those pages become read-write.
 	 * - DIRTY_TRACK r3 = address, r4 = size (0: stop): the guest's writes to that range
 	 *   are logged from now on; it replaces the range tracked before. r1 = bytes of the
 	 *   range armed (every page write-locked in every view); call again with the same
@@ -401,8 +407,13 @@ enum cap_type {
 #define IPC_DM_DIRTY_FETCH 2u
 #define IPC_DM_DIRTY_MARK 3u
 #define IPC_DM_SHUTDOWN 4u
+#define IPC_DM_WRITE_SERVER 5u
 #define IPC_DM_RAM_RW 0u
 #define IPC_DM_RAM_RO 1u
+#define IPC_DM_RAM_WRITE_SERVER 2u
+#define IPC_DM_NO_SERVER (~UINT64_C(0))
+/** w5 of the IPC_LABEL_MMIO message of a write to an IPC_DM_RAM_WRITE_SERVER page. */
+#define IPC_MMIO_INDEX_MEM_TYPE 0xffffu
 #define IPC_DM_SHUTDOWN_POWEROFF 0u
 #define IPC_DM_SHUTDOWN_REBOOT 1u
 #define IPC_DM_SHUTDOWN_SUSPEND 2u

@@ -18,6 +18,8 @@
 #include <ipc/abi.h>
 #include <kernel/types.h>
 
+struct trap;
+
 /**
  * Put a vCPU in its reset state: it starts at entry (a guest-physical
  * address) with arg in the first argument register, in the boot mode of its
@@ -67,6 +69,15 @@ void arch_vcpu_set_stage2(struct vcpu_arch *a, paddr_t s2_root, u32 vmid);
  * False if the platform cannot tell the instruction's length (x86 without a decode).
  */
 bool arch_vcpu_skip_insn(struct vcpu_arch *a, u64 arch_info);
+
+/**
+ * Decode the store that just faulted on a page whose writes a device model serves
+ * (kernel/dm.c): t->size, t->value and t->arch_info as for a TRAP_MMIO store, so that
+ * arch_vcpu_mmio_complete finishes it. arm64 decoded it at the exit from the syndrome (t->size
+ * is then not 0); x86 decodes the instruction at RIP now. False if it cannot (no syndrome, an
+ * instruction the decoder does not know, not a store).
+ */
+bool arch_vcpu_decode_store(struct vcpu_arch *a, struct trap *t);
 
 /**
  * What the platform knows of the vCPU's memory fault the core is handling now (syndrome is

@@ -3,7 +3,9 @@
  * asks of a guest's memory and life through HC_DM, on a guest capability with RIGHT_GUEST_DM.
  *
  * - Memory types: a range of the guest's RAM made read-only (Xen's HVMMEM_ram_ro: the guest's
- *   writes are dropped, the instruction has no effect) or read-write again.
+ *   writes are dropped, the instruction has no effect), write-served (HVMMEM_ioreq_server:
+ *   its writes go to a device model as emulated accesses, its reads are RAM's) or read-write
+ *   again.
  * - A dirty log over one range of the guest's RAM (track_dirty_vram, modified_memory): a
  *   tracked page is write-locked until the guest writes it; the write unlocks it (it is now
  *   dirty) and runs; a fetch reports and locks again.
@@ -16,8 +18,9 @@
  * change never gives back one the monitor took. The lock is kept in every view of the guest.
  *
  *   guest write -> trap_fault -> dm_fault: the page's write is held back by the lock ->
- *   read-only type: the instruction is stepped over; else: unlocked (dirty) in every view,
- *   the write runs again.
+ *   read-only type: the instruction is stepped over; write-served: decoded and sent to the
+ *   write server, the vCPU waits for its answer; else: unlocked (dirty) in every view, the
+ *   write runs again.
  */
 #ifndef KERNEL_DM_H
 #define KERNEL_DM_H
@@ -29,17 +32,21 @@ struct partition;
 struct trap;
 struct vcpu;
 
-/** Read-only ranges a guest may have at once (adjacent ones merge). */
+/** Typed ranges (read-only or write-served) a guest may have at once (neighbours merge). */
 #define DM_TYPE_RANGES 32u
 
 struct dm_range {
 	u64 start, end; /**< guest-physical, [start, end), page aligned */
+	u32 type;       /**< IPC_DM_RAM_RO or IPC_DM_RAM_WRITE_SERVER */
 };
 
 /** A guest's device-model state (in struct partition). */
 struct dm_state {
-	struct dm_range ro[DM_TYPE_RANGES]; /**< read-only ranges, sorted, disjoint */
+	struct dm_range ro[DM_TYPE_RANGES]; /**< typed ranges, sorted, disjoint */
 	u32 ro_count;
+	u32 ws_endpoint; /**< where writes to write-served pages go (CFG_NONE: nowhere) */
+	u32 ws_service;  /**< the partition receiving there */
+	u64 ws_badge;
 	u64 dirty_start, dirty_end; /**< the tracked range; empty when equal */
 	u64 armed;                  /**< the tracked range is locked in every view below this */
 	bool used;                  /**< some page may be locked */
@@ -67,7 +74,7 @@ bool dm_view_created(struct partition *g, u32 view);
 /** The page at ipa of view `view` was just remapped: its lock again, as the page's state says. */
 void dm_page_remapped(struct partition *g, u32 view, u64 ipa);
 
-/** g stops (or restarts): its pages unlocked, its types and log forgotten. */
+/** g stops (or restarts): its pages unlocked, its types, write server and log forgotten. */
 void dm_partition_stopped(struct partition *g);
 
 #endif /* KERNEL_DM_H */

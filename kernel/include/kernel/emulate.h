@@ -35,6 +35,17 @@ void emul_setup(void);
  */
 struct vcpu *emul_access(struct vcpu *v, const struct trap *t);
 
+/**
+ * Send v's decoded access t (a TRAP_MMIO-like trap: size, value, arch_info) as an
+ * IPC_LABEL_MMIO message to endpoint with badge, w4 = offset and w5 = index; v waits and the
+ * reply completes it (emul_reply). For accesses the core routes itself (kernel/dm.c).
+ */
+struct vcpu *emul_deliver(struct vcpu *v, const struct trap *t, u32 endpoint, u64 badge,
+                          u64 offset, u32 index);
+
+/** The partition that receives on endpoint ep (the first with the right), or CFG_NONE. */
+u32 emul_receiver(u32 ep);
+
 /** Whether a vCPU blocked as a kernel sender waits for an emulator (not a fault handler). */
 static inline bool emul_waiting(const struct vcpu *v)
 {

@@ -30,7 +30,10 @@ void *memset(void *dst, int c, size_t n);
 #define PAGE 0x1000u
 #define ECAM UINT64_C(0x3f000000) /* the VM's ECAM window: bus 0 */
 #define FN(dev, fn) (ECAM + ((uint64_t)(dev) << 15) + ((uint64_t)(fn) << 12))
-#define PCI_DONE 0xffcu /* the VM's write at this offset of 00:01.0 ends the PCI phase */
+#define PCI_DONE 0xffcu
+#define IOREQ_BASE \
+	(RO_BASE + \
+	 20u * PAGE) /* 2 pages of the ioreq_server type for a while */ /* the VM's write at this offset of 00:01.0 ends the PCI phase */
 #define OLD 0x1111u
 #define NEW 0x2222u
 
@@ -148,7 +151,14 @@ int svc_main(uint64_t arg)
 	wr(RO_BASE + 150u * PAGE, NEW);
 	check(rd(RO_BASE) == NEW && rd(RO_BASE + 150u * PAGE) == NEW,
 	      "read-write again: its writes are kept");
-	handoff(); /* the model starts tracking the dirty pages */
+	handoff(); /* the model maps the ioreq_server type to its server and gives it 2 pages */
+	wr(IOREQ_BASE, 0x5151u);
+	wr(IOREQ_BASE + PAGE + 0x20, 0x5252u);
+	check(rd(IOREQ_BASE) == OLD && rd(IOREQ_BASE + PAGE + 0x20) == 0,
+	      "stores to ioreq_server pages went to the model (the pages unchanged), reads are RAM's");
+	handoff(); /* the model unmaps the type: the pages become ram_rw; it tracks dirty pages */
+	wr(IOREQ_BASE, 0x6161u);
+	check(rd(IOREQ_BASE) == 0x6161u, "the type unmapped: ram_rw again, the store kept");
 	wr(DIRTY_BASE + 2u * PAGE + 0x40, 7);
 	wr(DIRTY_BASE + 9u * PAGE, 7);
 	wr(DIRTY_BASE + 9u * PAGE + 0x800, 8);
@@ -166,6 +176,7 @@ int svc_main(uint64_t arg)
 #elif defined(GUEST_DMOPMEM_DM)
 
 static uint64_t last_err;
+static uint16_t server;
 
 /** One dm_op call on the VM with o in buffer 0 (and extra bytes in buffer 1); o read back. */
 static uint64_t dm_call(struct dmop_op *o, const void *b1, uint64_t b1_len, void *b1_out)
@@ -230,7 +241,7 @@ static void pci_phase(void)
 	uint64_t err;
 	struct dmop_op o = op(DMOP_CREATE_IOREQ_SERVER);
 	err = dm_call(&o, NULL, 0, NULL);
-	uint16_t server = o.u.create.id;
+	server = o.u.create.id;
 	o = op(DMOP_MAP_IO_RANGE);
 	o.u.range = (struct dmop_io_range){
 		.id = server, .type = DMOP_RANGE_PCI, .start = 8, .end = 15
@@ -272,6 +283,39 @@ static void pci_phase(void)
 	check(bad == 0, "every access came for its functions, with its route's badge");
 }
 
+/** The ioreq_server type: its server is this model's; the VM's two stores come here. */
+static void ioreq_phase(void)
+{
+	uint64_t err, err2;
+	struct dmop_op o = op(DMOP_MAP_MEM_TYPE_TO_IOREQ_SERVER);
+	o.u.map_mem_type.id = server;
+	o.u.map_mem_type.type = DMOP_MEM_IOREQ_SERVER;
+	o.u.map_mem_type.flags = DMOP_MEM_TYPE_WRITE;
+	err = dm_call(&o, NULL, 0, NULL);
+	(void)mem_type(IOREQ_BASE >> 12, 2, DMOP_MEM_IOREQ_SERVER, &err2);
+	check(err == DMOP_OK && err2 == DMOP_OK,
+	      "map_mem_type_to_ioreq_server (writes), 2 pages ram_rw -> ioreq_server");
+	(void)hc(HC_SIGNAL, DM_GO);
+	static const uint64_t want[2][2] = { { IOREQ_BASE, 0x5151u },
+		                             { IOREQ_BASE + PAGE + 0x20, 0x5252u } };
+	uint32_t good = 0;
+	for (uint32_t i = 0; i < 2u; i++) {
+		uint64_t r[9] = { HC_RECV, DM_EP };
+		arch_hypercall(r);
+		good += r[0] == STATUS_OK && r[2] == IPC_LABEL_MMIO &&
+		        r[1] == DMOP_ROUTE_BADGE(0, server) && r[3] == want[i][0] &&
+		        r[4] == (4u | IPC_MMIO_WRITE) && r[5] == want[i][1] &&
+		        r[8] == IPC_MMIO_INDEX_MEM_TYPE;
+		uint64_t q[9] = { HC_REPLY, 0, 0, IPC_MMIO_DONE };
+		arch_hypercall(q);
+	}
+	check(good == 2u, "the VM's two stores came here: address, value, w5 a memory type's");
+	(void)hc(HC_WAIT, DM_READY);
+	o.u.map_mem_type.flags = 0;
+	err = dm_call(&o, NULL, 0, NULL);
+	check(err == DMOP_OK, "map_mem_type_to_ioreq_server unmapped: its pages ram_rw again");
+}
+
 int svc_main(uint64_t arg)
 {
 	(void)arg;
@@ -291,6 +335,7 @@ int svc_main(uint64_t arg)
 	check(err == DMOP_ERR_INVALID && err2 == DMOP_ERR_INVALID,
 	      "set_mem_type outside the VM's RAM, or ioreq_server with no server taking writes: "
 	      "INVALID");
+	ioreq_phase();
 	uint32_t b = vram(DIRTY_BASE >> 12, DIRTY_PAGES, bits, &err);
 	check(err == DMOP_OK && b == 0xffffu,
 	      "track_dirty_vram of a new range: every page reported written");
