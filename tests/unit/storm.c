@@ -45,6 +45,8 @@ void storm_build(void)
 	}
 	tsys_cap(2, 3, CAP_ENDPOINT, ep3, RIGHT_EP_RECV, 0);
 	tsys_cap(3, 3, CAP_ENDPOINT, ep2, RIGHT_EP_RECV, 0);
+	/* p0 mediates and watches the VM p3 (HC_DM, HC_VMI: its shutdown among them). */
+	tsys_cap(0, 4, CAP_GUEST, 3, RIGHT_GUEST_DM | RIGHT_GUEST_MONITOR, 0);
 	memset(boot_rights, 0, sizeof(boot_rights));
 	for (u32 p = 0; p < STORM_PARTITIONS; p++) {
 		const struct cfg_partition *cp = &kernel.cfg.partitions[p];
@@ -121,7 +123,8 @@ const char *storm_check(void)
 static const u64 storm_calls[] = { HC_NULL,       HC_CONSOLE_WRITE, HC_YIELD,        HC_CALL,
 	                           HC_REPLY_RECV, HC_RECV,          HC_SEND,         HC_REPLY,
 	                           HC_SIGNAL,     HC_WAIT,          HC_POLL,         HC_CAP_INFO,
-	                           HC_CAP_DERIVE, HC_CAP_DROP,      HC_CAP_RESTRICT, HC_EXIT };
+	                           HC_CAP_DERIVE, HC_CAP_DROP,      HC_CAP_RESTRICT, HC_EXIT,
+	                           HC_DM,         HC_VMI };
 
 /** Little-endian u64 from 8 bytes. */
 static u64 bytes_u64(const u8 *b)
@@ -171,9 +174,9 @@ struct vcpu *storm_event(struct vcpu *v, const u8 *e)
 	}
 	v->arch.regs[0] = nr;
 	/* Mostly the slots that hold something, sometimes any index at all. */
-	static const u64 live_slots[] = { 0, 1, 2, 3, 31 };
+	static const u64 live_slots[] = { 0, 1, 2, 3, 31, 4 };
 	u8 how = e[2] % 8;
-	v->arch.regs[1] = how < 6 ? live_slots[e[2] / 8 % 5] : how == 6 ? e[2] % 34 : seed;
+	v->arch.regs[1] = how < 6 ? live_slots[e[2] / 8 % 6] : how == 6 ? e[2] % 34 : seed;
 	if (e[3] % 8 == 0)
 		v->arch.regs[2] |= IPC_LABEL_KERNEL;
 	struct trap t = { .kind = TRAP_HYPERCALL };
