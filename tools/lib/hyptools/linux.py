@@ -32,8 +32,10 @@ VPCI = os.path.join(BUILD, 'services', 'vpci', 'vpci.bin')
 VPCI_CRASH = os.path.join(BUILD, 'services', 'vpci', 'vpci-crash.bin')
 DMOP = os.path.join(BUILD, 'services', 'dmop', 'dmop.bin')
 RT_GUEST = os.path.join(BUILD, 'tests', 'linux', 'rt-guest.bin')
+RT_PRIO = os.path.join(BUILD, 'tests', 'linux', 'rt-prio.bin')
 MANIFEST_ONE = os.path.join(REPO, 'tests', 'linux', 'linux.dts')
 MANIFEST_TWO = os.path.join(REPO, 'tests', 'linux', 'linux-two.dts')
+MANIFEST_SHARED = os.path.join(REPO, 'tests', 'linux', 'linux-shared.dts')
 # pauth-impdef: QEMU's architected pointer-authentication algorithm is most of its time otherwise.
 QEMU_EXTRA = ['-cpu', 'max,pauth-impdef=on']
 FOCUS_KEYS = b'\x01\x01' * 3
@@ -216,7 +218,7 @@ def pack(out, manifest, blobs):
 
 def missing_builds(two=False):
     """The build outputs a boot needs that are not there."""
-    need = [KERNEL, VUART, VITS, VPCI, VPCI_CRASH, DMOP] + ([RT_GUEST] if two else [])
+    need = [KERNEL, VUART, VITS, VPCI, VPCI_CRASH, DMOP] + ([RT_GUEST, RT_PRIO] if two else [])
     return [p for p in need if not os.path.exists(p)]
 
 
