@@ -7,7 +7,7 @@
  * The service's capabilities, found by type, rights and badge (any slot):
  *
  *   endpoint, recv, badge VMI_EP_REQUESTS    where clients call (vCPU 0 serves it)
- *   endpoint, recv, badge VMI_EP_EVENTS      where the kernel's IPC_LABEL_VMI_MEM arrive
+ *   endpoint, recv, badge VMI_EP_EVENTS      where the kernel's IPC_LABEL_VMI_* arrive
  *                                            (vCPU 1 takes them, one at a time)
  *   endpoint, send, badge VMI_EP_EVENTS      to the events endpoint: HC_VMI ATTACH's
  *   endpoint, send, badge VMI_BADGE_INTERNAL to the requests endpoint: vCPU 1 asks vCPU 0
@@ -71,8 +71,14 @@
 #define VMI_STATUS_LABEL(rc) ((uint64_t)(uint32_t)(int32_t)(rc))
 #define VMI_LABEL_STATUS(label) ((int)(int32_t)(uint32_t)(label))
 
-/** Internal labels (badge VMI_BADGE_INTERNAL only): vCPU 1 hands vCPU 0 a kernel event. */
+/**
+ * Internal labels (badge VMI_BADGE_INTERNAL only): vCPU 1 hands vCPU 0 a kernel event: an
+ * access (IPC_LABEL_VMI_MEM), a guest request (IPC_LABEL_MMIO), a held register write
+ * (IPC_LABEL_VMI_REG), a single-step (IPC_LABEL_VMI_STEP).
+ */
 #define VMI_INTERNAL_EVENT 0x100u
 #define VMI_INTERNAL_GUEST_REQUEST 0x101u
+#define VMI_INTERNAL_REG_EVENT 0x102u
+#define VMI_INTERNAL_STEP_EVENT 0x103u
 
 #endif /* IPC_VMI_H */

@@ -29,6 +29,11 @@
 #define COUNTER (MAILBOX + 16)
 #define FILL UINT64_C(0x300000) /* FILL_PAGES n2rwx pages: more events than ring slots */
 #define FILL_PAGES 9u
+#define PN UINT64_C(0x390000) /* n: loads emulated (EMULATE_NOWRITE) */
+#define PN_MAGIC UINT64_C(0x5eed5eed)
+#define TTBR_A UINT64_C(0x1234000)
+#define TTBR_B UINT64_C(0x2345000)
+#define STEPS 3u
 #define ALT_MAGIC UINT64_C(0xa17a17)
 #define GFN(a) ((a) >> 12)
 
@@ -84,6 +89,18 @@ static void wr(uint64_t a, uint64_t v)
 	*(volatile uint64_t *)(uintptr_t)a = v;
 }
 
+static uint64_t ttbr0(void)
+{
+	uint64_t v;
+	__asm__ volatile("mrs %0, ttbr0_el1" : "=r"(v));
+	return v;
+}
+
+static void set_ttbr0(uint64_t v)
+{
+	__asm__ volatile("msr ttbr0_el1, %0\n isb" : : "r"(v) : "memory");
+}
+
 static void ready_go(void)
 {
 	uint64_t bits;
@@ -98,6 +115,7 @@ int svc_main(uint64_t arg)
 	wr(MAILBOX, (uint64_t)(uintptr_t)poke_insn);
 	wr(MAILBOX + 8, (uint64_t)(uintptr_t)peek_insn);
 	wr(ALT, ALT_MAGIC);
+	wr(PN, PN_MAGIC);
 	(void)svc_wait(VM_GO, &bits);
 
 	poke(PROT, 1);
@@ -129,6 +147,28 @@ int svc_main(uint64_t arg)
 	ready_go();
 	require(rd(PROT) == 4, "back in view 0 PROT is its own frame");
 	svc_printf("passed: back in view 0 with its own frame\n");
+	ready_go();
+
+	const uint64_t t0 = ttbr0();
+	set_ttbr0(TTBR_A);
+	require(ttbr0() == t0, "a denied TTBR0_EL1 write leaves the register as it was");
+	set_ttbr0(TTBR_B);
+	require(ttbr0() == TTBR_B, "an allowed TTBR0_EL1 write is done");
+	set_ttbr0(TTBR_B);
+	require(ttbr0() == TTBR_B, "the same value again");
+	svc_printf("passed: TTBR0_EL1 writes: denied (kept), allowed (done), the same again\n");
+	ready_go();
+	poke(PROT, 8);
+	require(rd(PROT) == 8, "the stepped store lands");
+	svc_printf("passed: stepped after its store, then ran on\n");
+	ready_go();
+	poke(PROT, 9);
+	require(rd(PROT) == 9, "an emulated store lands");
+	poke(PROT, 10);
+	require(rd(PROT) == 9, "a store answered with emulate-nowrite has no effect");
+	require(peek(PN) == PN_MAGIC, "a load answered with emulate-nowrite reads the page");
+	svc_printf("passed: emulated: a store landed; emulate-nowrite: a store denied, a load "
+	           "read\n");
 	ready_go();
 
 	poke(PROT, 6);
@@ -299,8 +339,8 @@ static void phase_access(void)
 	           NULL) == VMI_IGNORED,
 	        "a response to a vCPU not paused is ignored");
 	require(rq(VMI_OP_RESPOND, (uint64_t)(VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE) << 32,
-	           VMI_EVENT_VERSION, 0, 0, NULL) == VMI_EOPNOTSUPP,
-	        "an emulate response: -EOPNOTSUPP (the kernel cannot emulate)");
+	           VMI_EVENT_VERSION, 0, 0, NULL) == VMI_IGNORED,
+	        "an emulate response to a vCPU not paused is ignored");
 	svc_printf("passed: rx2rw silently rw; n2rwx rwx with an event that did not pause\n");
 	svc_printf("passed: %u n2rwx events through the 8-slot ring, in order, none lost; the VM "
 	           "went on\n",
@@ -353,6 +393,93 @@ static void phase_altp2m(void)
 	go_ready();
 }
 
+/** The register-write and single-step events, and emulate responses. */
+static void phase_regs(void)
+{
+	uint64_t bits;
+	const uint64_t sync = VMI_MON_ENABLE | VMI_MON_SYNC;
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_ARM_VBAR, sync, 0, 0, NULL) == VMI_EOPNOTSUPP,
+	        "VBAR_EL1 cannot be monitored (ARMv8.0 cannot trap its writes)");
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_X86_CR0, sync, 0, 0, NULL) == VMI_EOPNOTSUPP,
+	        "an x86 register on arm64: -EOPNOTSUPP");
+	require(rq(VMI_OP_MONITOR_MSR, 0x10, 1, 0, 0, NULL) == VMI_EOPNOTSUPP,
+	        "MSRs on arm64: -EOPNOTSUPP");
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_ARM_TTBR0, sync | VMI_MON_ONCHANGEONLY, 0, 0,
+	           NULL) == VMI_OK,
+	        "monitor TTBR0_EL1");
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_ARM_TTBR0, sync, 0, 0, NULL) == VMI_EEXIST,
+	        "monitor TTBR0_EL1 again: -EEXIST");
+	(void)svc_signal(CL_GO);
+	struct vmi_event ev = next_event();
+	require(ev.reason == VMI_REASON_WRITE_REG && ev.index == VMI_REG_ARM_TTBR0 &&
+	                ev.new_value == TTBR_A && (ev.flags & VMI_EF_VCPU_PAUSED) != 0,
+	        "a sync WRITE_REG event: TTBR0_EL1, the value written");
+	const uint64_t old = ev.old_value;
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_DENY, 0);
+	ev = next_event();
+	require(ev.reason == VMI_REASON_WRITE_REG && ev.new_value == TTBR_B && ev.old_value == old,
+	        "the next write: the old value still the one before the denied write");
+	respond(&ev, VMI_EF_VCPU_PAUSED, 0);
+	(void)svc_wait(CL_READY, &bits);
+	require(rq(VMI_OP_GET_EVENT, 0, 0, 0, 0, NULL) == VMI_ENOENT,
+	        "onchangeonly: writing the same value sent no event");
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_ARM_TTBR0, 0, 0, 0, NULL) == VMI_OK,
+	        "TTBR0_EL1 no longer monitored");
+	svc_printf("passed: TTBR0_EL1 writes: 0x%llx denied (old 0x%llx kept), the next allowed, "
+	           "the same value again no event\n",
+	           (unsigned long long)TTBR_A, (unsigned long long)old);
+
+	/* Single-step: turned on by the answer to the store's event, off by the third step's. */
+	require(rq(VMI_OP_MONITOR_SINGLESTEP, 1, 0, 0, 0, NULL) == VMI_OK, "singlestep monitor");
+	(void)svc_signal(CL_GO);
+	ev = next_event();
+	const uint64_t poke_pc = read_va(MAILBOX, 8);
+	require(ev.reason == VMI_REASON_MEM_ACCESS && ev.pc == poke_pc, "the store caught");
+	set(0, PROT, VMI_ACCESS_RWX);
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_TOGGLE_SINGLESTEP, 0);
+	uint64_t pcs[STEPS];
+	for (uint32_t i = 0; i < STEPS; i++) {
+		ev = next_event();
+		require(ev.reason == VMI_REASON_SINGLESTEP &&
+		                (ev.flags & VMI_EF_VCPU_PAUSED) != 0 && ev.vcpu == 0,
+		        "a SINGLESTEP event");
+		pcs[i] = ev.pc;
+		respond(&ev, VMI_EF_VCPU_PAUSED | (i == STEPS - 1u ? VMI_EF_TOGGLE_SINGLESTEP : 0u),
+		        0);
+	}
+	require(pcs[0] == poke_pc + 4u, "the first step: after the store");
+	require(pcs[1] != pcs[0] && pcs[2] != pcs[1], "each step one instruction on");
+	(void)svc_wait(CL_READY, &bits);
+	require(rq(VMI_OP_GET_EVENT, 0, 0, 0, 0, NULL) == VMI_ENOENT, "toggled off: no more steps");
+	require(rq(VMI_OP_MONITOR_SINGLESTEP, 0, 0, 0, 0, NULL) == VMI_OK, "singlestep off");
+	svc_printf("passed: single-step toggled by responses: %u SINGLESTEP events, the first at "
+	           "the store's PC + 4, then off\n",
+	           STEPS);
+
+	/* Emulate: the access runs with the manifest's rights, the protection stays. */
+	set(0, PROT, VMI_ACCESS_R);
+	set(0, PN, VMI_ACCESS_N);
+	(void)svc_signal(CL_GO);
+	ev = next_event();
+	require(ev.gfn == GFN(PROT) && (ev.access & VMI_MA_W) != 0, "the store to PROT caught");
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE, 0);
+	ev = next_event();
+	require(ev.reason == VMI_REASON_MEM_ACCESS && ev.gfn == GFN(PROT) && ev.view == 0 &&
+	                (ev.access & VMI_MA_W) != 0,
+	        "no event for the emulation's step; the next store caught in view 0 again");
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE_NOWRITE, 0);
+	ev = next_event();
+	require(ev.gfn == GFN(PN) && (ev.access & VMI_MA_R) != 0, "the load from PN caught");
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE_NOWRITE, 0);
+	(void)svc_wait(CL_READY, &bits);
+	require(rq(VMI_OP_GET_EVENT, 0, 0, 0, 0, NULL) == VMI_ENOENT, "nothing else queued");
+	require(get(0, PROT) == VMI_ACCESS_R && get(0, PN) == VMI_ACCESS_N,
+	        "emulation lifted no protection");
+	set(0, PN, VMI_ACCESS_RWX);
+	svc_printf("passed: emulate: the store ran without lifting r; emulate-nowrite: a store "
+	           "denied, a load done\n");
+}
+
 static void phase_kill(void)
 {
 	uint64_t bits;
@@ -382,6 +509,7 @@ int svc_main(uint64_t arg)
 	(void)arg;
 	phase_access();
 	phase_altp2m();
+	phase_regs();
 	phase_kill();
 	svc_printf("all done\n");
 	return 0;

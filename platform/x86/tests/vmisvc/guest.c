@@ -30,6 +30,10 @@
 #define P4 UINT64_C(0x3b0000)   /* rx2rw */
 #define FILL UINT64_C(0x300000) /* FILL_PAGES n2rwx pages: more events than ring slots */
 #define FILL_PAGES 9u
+#define PN UINT64_C(0x390000) /* n: loads emulated (EMULATE_NOWRITE) */
+#define PN_MAGIC UINT64_C(0x5eed5eed)
+#define CR4_TSD UINT64_C(4)
+#define STEPS 3u
 #define ALT_MAGIC UINT64_C(0xa17a17)
 #define GFN(a) ((a) >> 12)
 /* The shared page (vmisvc.dts): the VM's at 0x600000, the client's at 0x200000. */
@@ -99,6 +103,18 @@ __attribute__((noinline)) static uint64_t peek(uint64_t a)
 	return v;
 }
 
+static uint64_t cr4(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static void set_cr4(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
 static void ready_go(void)
 {
 	uint64_t bits;
@@ -113,6 +129,7 @@ int svc_main(uint64_t arg)
 	wr(MAILBOX + MB_POKE, (uint64_t)(uintptr_t)poke_insn);
 	wr(MAILBOX + MB_PEEK, (uint64_t)(uintptr_t)peek_insn);
 	wr(ALT, ALT_MAGIC);
+	wr(PN, PN_MAGIC);
 	(void)svc_wait(VM_GO, &bits);
 
 	poke(PROT, 1);
@@ -145,6 +162,30 @@ int svc_main(uint64_t arg)
 	ready_go();
 	require(rd(PROT) == 4, "back in view 0 PROT is its own frame");
 	svc_printf("passed: back in view 0 with its own frame\n");
+	ready_go();
+
+	const uint64_t c0 = cr4();
+	set_cr4(c0 | CR4_TSD);
+	require(cr4() == c0, "a denied CR4 write leaves the register as it was");
+	set_cr4(c0 | CR4_TSD);
+	require(cr4() == (c0 | CR4_TSD), "an allowed CR4 write is done");
+	set_cr4(c0 | CR4_TSD);
+	require(cr4() == (c0 | CR4_TSD), "the same value again");
+	set_cr4(c0);
+	require(cr4() == c0, "TSD cleared again");
+	svc_printf("passed: CR4 writes: denied (kept), allowed (done), the same again, cleared\n");
+	ready_go();
+	poke(PROT, 8);
+	require(rd(PROT) == 8, "the stepped store lands");
+	svc_printf("passed: stepped after its store, then ran on\n");
+	ready_go();
+	poke(PROT, 9);
+	require(rd(PROT) == 9, "an emulated store lands");
+	poke(PROT, 10);
+	require(rd(PROT) == 9, "a store answered with emulate-nowrite has no effect");
+	require(peek(PN) == PN_MAGIC, "a load answered with emulate-nowrite reads the page");
+	svc_printf("passed: emulated: a store landed; emulate-nowrite: a store denied, a load "
+	           "read\n");
 	ready_go();
 
 	poke(PROT, 6);
@@ -300,8 +341,8 @@ static void phase_access(void)
 	           NULL) == VMI_IGNORED,
 	        "a response to a vCPU not paused is ignored");
 	require(rq(VMI_OP_RESPOND, (uint64_t)(VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE) << 32,
-	           VMI_EVENT_VERSION, 0, 0, NULL) == VMI_EOPNOTSUPP,
-	        "an emulate response: -EOPNOTSUPP (the kernel cannot emulate)");
+	           VMI_EVENT_VERSION, 0, 0, NULL) == VMI_IGNORED,
+	        "an emulate response to a vCPU not paused is ignored");
 	svc_printf("passed: rx2rw silently rw; n2rwx rwx with an event that did not pause\n");
 	svc_printf("passed: %u n2rwx events through the 8-slot ring, in order, none lost; the VM "
 	           "went on\n",
@@ -356,6 +397,99 @@ static void phase_altp2m(void)
 	go_ready();
 }
 
+/** The register-write and single-step events, and emulate responses. */
+static void phase_regs(void)
+{
+	uint64_t bits;
+	const uint64_t sync = VMI_MON_ENABLE | VMI_MON_SYNC;
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_X86_XCR0, sync, 0, 0, NULL) == VMI_EOPNOTSUPP,
+	        "XCR0 cannot be monitored (no XSETBV intercept yet)");
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_ARM_SCTLR, sync, 0, 0, NULL) == VMI_EOPNOTSUPP,
+	        "an arm64 register on x86: -EOPNOTSUPP");
+	require(rq(VMI_OP_MONITOR_MSR, 0x10, 1, 0, 0, NULL) == VMI_EOPNOTSUPP,
+	        "MSRs: -EOPNOTSUPP (no MSR write events yet)");
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_X86_CR4, sync | VMI_MON_ONCHANGEONLY, 0, 0, NULL) ==
+	                VMI_OK,
+	        "monitor CR4");
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_X86_CR4, sync, 0, 0, NULL) == VMI_EEXIST,
+	        "monitor CR4 again: -EEXIST");
+	(void)svc_signal(CL_GO);
+	struct vmi_event ev = next_event();
+	const uint64_t old = ev.old_value;
+	require(ev.reason == VMI_REASON_WRITE_REG && ev.index == VMI_REG_X86_CR4 &&
+	                ev.new_value == (old | CR4_TSD) && (old & CR4_TSD) == 0 &&
+	                (ev.flags & VMI_EF_VCPU_PAUSED) != 0,
+	        "a sync WRITE_REG event: CR4, the value written");
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_DENY, 0);
+	ev = next_event();
+	require(ev.reason == VMI_REASON_WRITE_REG && ev.new_value == (old | CR4_TSD) &&
+	                ev.old_value == old,
+	        "the next write: the old value still the one before the denied write");
+	respond(&ev, VMI_EF_VCPU_PAUSED, 0);
+	ev = next_event();
+	require(ev.reason == VMI_REASON_WRITE_REG && ev.new_value == old &&
+	                ev.old_value == (old | CR4_TSD),
+	        "TSD cleared again: an event (the same value again sent none)");
+	respond(&ev, VMI_EF_VCPU_PAUSED, 0);
+	(void)svc_wait(CL_READY, &bits);
+	require(rq(VMI_OP_GET_EVENT, 0, 0, 0, 0, NULL) == VMI_ENOENT, "nothing else queued");
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_X86_CR4, 0, 0, 0, NULL) == VMI_OK,
+	        "CR4 no longer monitored");
+	svc_printf("passed: CR4 writes: TSD denied (old 0x%llx kept), allowed, the same value "
+	           "again no event\n",
+	           (unsigned long long)old);
+
+	/* Single-step: turned on by the answer to the store's event, off by the third step's. */
+	require(rq(VMI_OP_MONITOR_SINGLESTEP, 1, 0, 0, 0, NULL) == VMI_OK, "singlestep monitor");
+	(void)svc_signal(CL_GO);
+	ev = next_event();
+	const uint64_t poke_pc = rd(MAILBOX + MB_POKE);
+	require(ev.reason == VMI_REASON_MEM_ACCESS && ev.pc == poke_pc, "the store caught");
+	set(0, PROT, VMI_ACCESS_RWX);
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_TOGGLE_SINGLESTEP, 0);
+	uint64_t pcs[STEPS];
+	for (uint32_t i = 0; i < STEPS; i++) {
+		ev = next_event();
+		require(ev.reason == VMI_REASON_SINGLESTEP &&
+		                (ev.flags & VMI_EF_VCPU_PAUSED) != 0 && ev.vcpu == 0,
+		        "a SINGLESTEP event");
+		pcs[i] = ev.pc;
+		respond(&ev, VMI_EF_VCPU_PAUSED | (i == STEPS - 1u ? VMI_EF_TOGGLE_SINGLESTEP : 0u),
+		        0);
+	}
+	require(pcs[0] == poke_pc + 3u, "the first step: after the store (a 3-byte MOV)");
+	require(pcs[1] != pcs[0] && pcs[2] != pcs[1], "each step one instruction on");
+	(void)svc_wait(CL_READY, &bits);
+	require(rq(VMI_OP_GET_EVENT, 0, 0, 0, 0, NULL) == VMI_ENOENT, "toggled off: no more steps");
+	require(rq(VMI_OP_MONITOR_SINGLESTEP, 0, 0, 0, 0, NULL) == VMI_OK, "singlestep off");
+	svc_printf("passed: single-step toggled by responses: %u SINGLESTEP events, the first "
+	           "after the store, then off\n",
+	           STEPS);
+
+	/* Emulate: the access runs with the manifest's rights, the protection stays. */
+	set(0, PROT, VMI_ACCESS_R);
+	set(0, PN, VMI_ACCESS_N);
+	(void)svc_signal(CL_GO);
+	ev = next_event();
+	require(ev.gfn == GFN(PROT) && (ev.access & VMI_MA_W) != 0, "the store to PROT caught");
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE, 0);
+	ev = next_event();
+	require(ev.reason == VMI_REASON_MEM_ACCESS && ev.gfn == GFN(PROT) && ev.view == 0 &&
+	                (ev.access & VMI_MA_W) != 0,
+	        "no event for the emulation's step; the next store caught in view 0 again");
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE_NOWRITE, 0);
+	ev = next_event();
+	require(ev.gfn == GFN(PN) && (ev.access & VMI_MA_R) != 0, "the load from PN caught");
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE_NOWRITE, 0);
+	(void)svc_wait(CL_READY, &bits);
+	require(rq(VMI_OP_GET_EVENT, 0, 0, 0, 0, NULL) == VMI_ENOENT, "nothing else queued");
+	require(get(0, PROT) == VMI_ACCESS_R && get(0, PN) == VMI_ACCESS_N,
+	        "emulation lifted no protection");
+	set(0, PN, VMI_ACCESS_RWX);
+	svc_printf("passed: emulate: the store ran without lifting r; emulate-nowrite: a store "
+	           "denied, a load done\n");
+}
+
 static void phase_kill(void)
 {
 	uint64_t bits;
@@ -385,6 +519,7 @@ int svc_main(uint64_t arg)
 	(void)arg;
 	phase_access();
 	phase_altp2m();
+	phase_regs();
 	phase_kill();
 	svc_printf("all done\n");
 	return 0;
