@@ -200,6 +200,7 @@ bool vmi_fault(struct vcpu *v, const struct trap *t, struct vcpu **next)
 	k->words[5] = t->syndrome;
 	k->badge = g->vmi.badge;
 	v->vmi_info = t->arch_info;
+	arch_vcpu_vmi_pause(&v->arch);
 	*next = ipc_kernel_call(v, g->vmi.endpoint, k);
 	return true;
 }
@@ -223,6 +224,7 @@ struct vcpu *vmi_reg_write(struct vcpu *v, const struct trap *t)
 	k->words[4] = t->arch_info;
 	k->words[5] = t->syndrome;
 	k->badge = g->vmi.badge;
+	arch_vcpu_vmi_pause(&v->arch);
 	return ipc_kernel_call(v, g->vmi.endpoint, k);
 }
 
@@ -242,6 +244,7 @@ struct vcpu *vmi_step(struct vcpu *v)
 	k->words[4] = 0;
 	k->words[5] = 0;
 	k->badge = g->vmi.badge;
+	arch_vcpu_vmi_pause(&v->arch);
 	return ipc_kernel_call(v, g->vmi.endpoint, k);
 }
 
@@ -478,6 +481,21 @@ static enum status vmi_singlestep(struct vcpu *v, struct partition *g)
 	return STATUS_OK;
 }
 
+/** A paused vCPU's translation registers into r3..r6 (a software walk's context). */
+static enum status vmi_get_regs(struct vcpu *v, struct partition *g)
+{
+	u64 which = reg_get(v, IPC_REG_WORD0), regs[4];
+	if (which >= g->vcpu_count)
+		return STATUS_INVALID_ARG;
+	const struct vcpu *t = &g->vcpus[which];
+	if (!vmi_waiting(t) || t->state == VCPU_STOPPED)
+		return STATUS_BUSY; /* it may be running: pause it on an event first */
+	arch_vcpu_vmi_regs(&t->arch, regs);
+	for (u32 i = 0; i < 4u; i++)
+		reg_set(v, IPC_REG_WORD0 + i, regs[i]);
+	return STATUS_OK;
+}
+
 static enum status vmi_do(struct vcpu *v, u64 *out)
 {
 	const struct cap *c;
@@ -509,6 +527,8 @@ static enum status vmi_do(struct vcpu *v, u64 *out)
 		return vmi_monitor_regs(v, g);
 	case IPC_VMI_SINGLESTEP:
 		return vmi_singlestep(v, g);
+	case IPC_VMI_GET_REGS:
+		return vmi_get_regs(v, g);
 	default:
 		return STATUS_INVALID_ARG;
 	}

@@ -361,6 +361,21 @@ void arch_vcpu_reg_write_done(struct vcpu_arch *a, u32 reg, u64 value, bool comm
 }
 
 bool fake_step;
+u64 fake_vmi_regs[4];
+u32 fake_vmi_pauses;
+
+void arch_vcpu_vmi_pause(struct vcpu_arch *a)
+{
+	(void)a;
+	fake_vmi_pauses++;
+}
+
+void arch_vcpu_vmi_regs(const struct vcpu_arch *a, u64 out[4])
+{
+	(void)a;
+	for (u32 i = 0; i < 4u; i++)
+		out[i] = fake_vmi_regs[i];
+}
 
 bool arch_vcpu_set_step(struct vcpu_arch *a, bool on)
 {

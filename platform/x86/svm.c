@@ -609,6 +609,20 @@ void arch_vcpu_trap_regs(struct vcpu_arch *a, u32 mask)
 	a->vmcb.ctrl.intercept_cr = (a->vmcb.ctrl.intercept_cr & 0xffffu) | w;
 }
 
+/** The VMCB holds them whenever the vCPU is not running. */
+void arch_vcpu_vmi_pause(struct vcpu_arch *a)
+{
+	(void)a;
+}
+
+void arch_vcpu_vmi_regs(const struct vcpu_arch *a, u64 out[4])
+{
+	out[0] = a->vmcb.save.cr0;
+	out[1] = a->vmcb.save.cr3;
+	out[2] = a->vmcb.save.cr4;
+	out[3] = a->vmcb.save.efer & ~(u64)EFER_SVME; /* VMRUN's, not the guest's */
+}
+
 /**
  * RFLAGS.TF makes the guest take a #DB trap after each instruction (APM vol 2 13.1.4), which
  * the #DB intercept turns into an exit before the guest sees it (svm_exit_slow: TRAP_STEP).

@@ -35,9 +35,9 @@
  * with a fresh engine, which agrees with that. Clients set their protections again.
  *
  * The platforms differ only in the walkers' context: VMI_X86 (set by meson.build) walks an x86
- * guest's paging (CR0.PG clear for a VMI_GUEST_FLAT guest: the identity), otherwise arm64's
- * (SCTLR_EL1.M clear: the identity). The service cannot read a vCPU's translation registers,
- * so only a VMI_GUEST_FLAT guest is walked; on x86 that is a guest with paging off.
+ * guest's paging, otherwise arm64's stage 1, with the registers HC_VMI GET_REGS gives for a
+ * vCPU paused on an event (walk_regs); a VMI_GUEST_FLAT guest walks as the identity until
+ * then.
  *
  * VMI_CRASH_TEST builds the kill test's variant (vmi-crash): a monitor's VMI_OP_CRASH makes
  * vCPU 0 fault.
@@ -77,6 +77,7 @@ struct target {
 	uint32_t action[VMI_MAX_VCPUS], view_plus1[VMI_MAX_VCPUS];
 	struct answer answers[VMI_MAX_VCPUS];
 	struct vmi_walk_ctx walk[VMI_MAX_VCPUS];
+	bool walk_known[VMI_MAX_VCPUS]; /**< walk[v] holds registers the kernel gave (GET_REGS) */
 	uint8_t held_access[VMI_MAX_VCPUS]; /**< the access of the VMI_MEM event held (VMI_R/W/X) */
 	/**
 	 * EMULATE: the view with the manifest's rights (0: none yet; one of the kernel's views
@@ -129,6 +130,32 @@ static bool gpa_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
 	uint64_t mask = size == 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * size)) - 1u;
 	*val = r[4] & mask;
 	return true;
+}
+
+/**
+ * The walker's context for vCPU v: its translation registers from the kernel (HC_VMI
+ * GET_REGS) while it is paused on an event; while it runs, the ones read last. A guest never
+ * read yet walks as the identity if its badge says VMI_GUEST_FLAT (MMU or paging off), and is
+ * -EBUSY otherwise.
+ */
+static int walk_regs(struct target *t, uint32_t v)
+{
+	uint64_t r[IPC_REG_COUNT] = { HC_VMI, t->slot, IPC_VMI_GET_REGS, v };
+	svc_hypercall(r);
+	if (r[0] == STATUS_OK) {
+		const uint64_t *k = &r[IPC_REG_WORD0];
+		if (VMI_X86)
+			t->walk[v].x86 = (struct vmi_x86_regs){
+				.cr0 = k[0], .cr3 = k[1], .cr4 = k[2], .efer = k[3]
+			};
+		else
+			t->walk[v].arm64 = (struct vmi_arm64_regs){ .sctlr_el1 = k[0],
+				                                    .tcr_el1 = k[1],
+				                                    .ttbr0_el1 = k[2],
+				                                    .ttbr1_el1 = k[3] };
+		t->walk_known[v] = true;
+	}
+	return t->walk_known[v] || (t->badge & VMI_GUEST_FLAT) != 0 ? VMI_OK : VMI_EBUSY;
 }
 
 /* ---- engine to kernel -------------------------------------------------------------------- */
@@ -402,7 +429,13 @@ static void kernel_step_event(uint32_t ti, const uint64_t *w, uint64_t *out)
 	}
 	const uint8_t queued = t->g.ring_count;
 	bool ring_paused = false;
-	const uint64_t pc_gfn = (t->badge & VMI_GUEST_FLAT) != 0 ? w[2] / PAGE : 0;
+	/* The frame of its PC: a walk with its registers now (it waits), 0 if none maps it. */
+	uint64_t pc_gfn = 0;
+	struct vmi_walk pw;
+	if (walk_regs(t, vcpu) == VMI_OK &&
+	    (VMI_X86 ? vmi_walk_x86(&t->walk[vcpu].x86, w[2], gpa_read, t, &pw) :
+	               vmi_walk_arm64(&t->walk[vcpu].arm64, w[2], gpa_read, t, &pw)) == VMI_WALK_OK)
+		pc_gfn = pw.gpa / PAGE;
 	enum vmi_fault_outcome o =
 	        vmi_singlestep_trap(&t->g, (uint16_t)vcpu, w[2], pc_gfn, &ring_paused);
 	if (t->g.ring_count != queued)
@@ -561,8 +594,14 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 	for (uint32_t v = 0; v < VMI_MAX_VCPUS; v++)
 		views_before[v] = t->g.vcpus[v].view;
 	struct vmi_effects fx;
-	const bool flat = (t->badge & VMI_GUEST_FLAT) != 0;
-	int rc = vmi_request(&t->g, flat ? t->walk : NULL, caller, &in, &out, &fx);
+	/* A walk: the vCPU's registers now if it waits, else the last ones read (walk_regs). */
+	if ((m->label == VMI_OP_TRANSLATE || m->label == VMI_OP_READ_VA) &&
+	    caller == VMI_MONITOR_CALLER && in.w[0] < t->g.cfg.vcpu_count &&
+	    walk_regs(t, (uint32_t)in.w[0]) != VMI_OK) {
+		reply->label = VMI_STATUS_LABEL(VMI_EBUSY);
+		return;
+	}
+	int rc = vmi_request(&t->g, t->walk, caller, &in, &out, &fx);
 	if (rc == VMI_OK) {
 		switch (m->label) {
 		case VMI_OP_SET_ACCESS:

@@ -483,13 +483,32 @@ static void test_step(void)
 	EQ(vmi(2, IPC_VMI_SINGLESTEP, 0, 2, 0, 0), STATUS_INVALID_ARG, "vmi step: on is 0 or 1");
 	EQ(vmi(2, IPC_VMI_SINGLESTEP, 0, 1, 0, 0), STATUS_OK, "vmi step: vCPU 0 steps");
 	OK(fake_step, "vmi step: the platform steps it");
+	EQ(vmi(2, IPC_VMI_GET_REGS, 0, 0, 0, 0), STATUS_BUSY,
+	   "vmi get_regs: a vCPU that has not stopped for an event is busy");
 	monitor_waits();
+	const u32 pauses = fake_vmi_pauses;
 	vg->arch.pc = 0x201000;
 	OK(step(vg) == vm, "vmi step: its step goes to the monitor");
 	OK(reg(vm, IPC_REG_LABEL) == IPC_LABEL_VMI_STEP && reg(vm, IPC_REG_WORD0 + 2) == 0x201000 &&
 	           reg(vm, IPC_REG_WORD0 + 3) == 0 && reg(vm, IPC_REG_CAP) == BADGE,
 	   "vmi step: label VMI_STEP, w2 the PC, w3 vCPU 0 in view 0, the badge");
 	EQ(vg->state, VCPU_BLOCKED_FAULT, "vmi step: the vCPU waits");
+	/* GET_REGS: a paused vCPU's translation registers, as the platform kept them. */
+	fake_vmi_regs[0] = 0x30d00801;
+	fake_vmi_regs[1] = 0x25;
+	fake_vmi_regs[2] = 0x40001000;
+	fake_vmi_regs[3] = 0x40002000;
+	EQ(fake_vmi_pauses, pauses + 1u, "vmi regs: the platform kept its registers at the event");
+	EQ(vmi(2, IPC_VMI_GET_REGS, 0, 0, 0, 0), STATUS_OK, "vmi get_regs: a paused vCPU");
+	OK(reg(vm, IPC_REG_WORD0) == 0x30d00801 && reg(vm, IPC_REG_WORD0 + 1) == 0x25 &&
+	           reg(vm, IPC_REG_WORD0 + 2) == 0x40001000 &&
+	           reg(vm, IPC_REG_WORD0 + 3) == 0x40002000,
+	   "vmi get_regs: r3..r6 the four registers");
+	EQ(vmi(2, IPC_VMI_GET_REGS, 1, 0, 0, 0), STATUS_BUSY,
+	   "vmi get_regs: a vCPU not paused on an event is busy");
+	EQ(vmi(2, IPC_VMI_GET_REGS, 2, 0, 0, 0), STATUS_INVALID_ARG, "vmi get_regs: no vCPU 2");
+	EQ(vmi(3, IPC_VMI_GET_REGS, 0, 0, 0, 0), STATUS_NO_RIGHTS,
+	   "vmi get_regs: a capability without the monitor right");
 	EQ(vmi(2, IPC_VMI_SINGLESTEP, 0, 0, 0, 0), STATUS_OK,
 	   "vmi step: the monitor ends the stepping while it waits");
 	OK(!fake_step, "vmi step: the platform stops stepping it");

@@ -180,6 +180,10 @@ enum hc_number {
 	 *   registers become IPC_LABEL_VMI_REG events (0: none). A register the
 	 *   platform cannot trap is STATUS_INVALID_ARG (arm64: SCTLR, TTBR0,
 	 *   TTBR1, TCR through HCR_EL2.TVM; x86: CR0, CR3, CR4).
+	 * - GET_REGS r3 = vCPU: its translation registers, for a software
+	 *   walk, in r3..r6: arm64 SCTLR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1;
+	 *   x86 CR0, CR3, CR4, EFER. Only while it waits for an answer to one
+	 *   of its events (IPC_LABEL_VMI_*): else STATUS_BUSY.
 	 * Nothing of the guest outside its RAM mappings can be touched.
 	 */
 	HC_VMI = 33,
@@ -363,6 +367,7 @@ enum cap_type {
 #define IPC_VMI_CHANGE_GFN 7u
 #define IPC_VMI_MONITOR_REGS 8u
 #define IPC_VMI_SINGLESTEP 9u
+#define IPC_VMI_GET_REGS 10u
 #define IPC_VMI_VIEWS 10u
 #define IPC_VMI_PROTECT_MAX 512u
 #define IPC_VMI_ALL_VCPUS 0xffffffffu

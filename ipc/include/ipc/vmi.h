@@ -38,10 +38,10 @@
 
 /**
  * A target: bits 0-7 its partition index, 8-15 vCPUs, 16 VMI_GUEST_FLAT, 32-47 RAM base MiB,
- * 48-63 RAM MiB. VMI_GUEST_FLAT says the guest runs with its MMU off (arm64) or paging off
- * (x86, CR0.PG clear): stage 1 is the identity. The service cannot read a vCPU's
- * SCTLR_EL1/TCR_EL1/TTBRn_EL1 or CR0/CR3/CR4/EFER (no kernel call gives them), so TRANSLATE
- * and READ_VA work only for such a guest and are -EOPNOTSUPP for any other.
+ * 48-63 RAM MiB. VMI_GUEST_FLAT says the guest starts with its MMU off (arm64) or paging off
+ * (x86, CR0.PG clear): TRANSLATE and READ_VA walk it as the identity until the service has
+ * read a vCPU's translation registers (HC_VMI GET_REGS, at a pause on an event); any other
+ * guest's walks are -EBUSY until then.
  */
 #define VMI_GUEST_FLAT (UINT64_C(1) << 16)
 #define VMI_GUEST_BADGE(index, vcpus, ram_mb, ram_mbs)                \

@@ -98,4 +98,17 @@ void arch_vcpu_trap_regs(struct vcpu_arch *a, u32 mask);
  */
 void arch_vcpu_reg_write_done(struct vcpu_arch *a, u32 reg, u64 value, bool commit);
 
+/**
+ * The vCPU stops for a monitor's event (kernel/vmi.c) on the CPU it ran on, its registers
+ * still in that CPU: keep what arch_vcpu_vmi_regs reads later, from any CPU.
+ */
+void arch_vcpu_vmi_pause(struct vcpu_arch *a);
+
+/**
+ * The translation registers of a vCPU paused on a monitor's event (HC_VMI GET_REGS):
+ * arm64 SCTLR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1; x86 CR0, CR3, CR4, EFER (as the guest sees
+ * it).
+ */
+void arch_vcpu_vmi_regs(const struct vcpu_arch *a, u64 out[4]);
+
 #endif /* ARCH_VCPU_H */

@@ -12,7 +12,8 @@
  *   GUEST_VMISVC_NOCAP   a client whose badge lacks the monitor bit, and a slot with nothing
  *
  * The VM's RAM is 4 MiB at 0x100000 with its MMU off, so its virtual addresses are its
- * guest-physical ones (the walker's identity case).
+ * guest-physical ones (the walker's identity case), until the last phases: it turns its MMU
+ * on (mmu_on) and the client translates an alias through its tables (HC_VMI GET_REGS).
  */
 #include <ipc/vmi.h>
 #include <svc/svc.h>
@@ -34,6 +35,16 @@
 #define TTBR_A UINT64_C(0x1234000)
 #define TTBR_B UINT64_C(0x2345000)
 #define STEPS 3u
+/*
+ * Its MMU on (the last phases): 4 KiB granule, T0SZ 25 (start at level 1), the RAM mapped as
+ * itself with level-2 blocks, and ALIAS_VA a level-3 page showing PROT's frame.
+ */
+#define TT_L1 UINT64_C(0x380000)
+#define TT_L2 UINT64_C(0x381000)
+#define TT_L2_HI UINT64_C(0x382000)
+#define TT_L3 UINT64_C(0x383000)
+#define ALIAS_VA UINT64_C(0x40000000)
+#define UNMAPPED_VA UINT64_C(0x80000000)
 #define ALT_MAGIC UINT64_C(0xa17a17)
 #define GFN(a) ((a) >> 12)
 
@@ -99,6 +110,29 @@ static uint64_t ttbr0(void)
 static void set_ttbr0(uint64_t v)
 {
 	__asm__ volatile("msr ttbr0_el1, %0\n isb" : : "r"(v) : "memory");
+}
+
+/** Its stage 1 on: identity for the RAM (blocks), PROT's frame at ALIAS_VA too (a page). */
+static void mmu_on(void)
+{
+	const uint64_t table = 3u, block = 1u | 1u << 10 | 3u << 8, page = 3u | 1u << 10 | 3u << 8;
+	for (uint64_t a = TT_L1; a < TT_L3 + 0x1000u; a += 8)
+		wr(a, 0);
+	wr(TT_L1, TT_L2 | table);
+	wr(TT_L1 + 8, TT_L2_HI | table);
+	for (uint64_t i = 0; i < 3u; i++)
+		wr(TT_L2 + 8 * i, (i << 21) | block);
+	wr(TT_L2_HI, TT_L3 | table);
+	wr(TT_L3, PROT | page);
+	const uint64_t tcr = 25u | 1u << 8 | 1u << 10 | 3u << 12 | 1u << 23; /* EPD1 */
+	uint64_t sctlr;
+	__asm__ volatile("msr mair_el1, %1\n msr tcr_el1, %2\n msr ttbr0_el1, %3\n isb\n"
+	                 "tlbi vmalle1\n dsb nsh\n isb\n mrs %0, sctlr_el1"
+	                 : "=&r"(sctlr)
+	                 : "r"(UINT64_C(0xff)), "r"(tcr), "r"(TT_L1)
+	                 : "memory");
+	sctlr |= 1u | 1u << 2 | 1u << 12; /* M, C, I */
+	__asm__ volatile("msr sctlr_el1, %0\n isb" : : "r"(sctlr) : "memory");
 }
 
 static void ready_go(void)
@@ -169,6 +203,13 @@ int svc_main(uint64_t arg)
 	require(peek(PN) == PN_MAGIC, "a load answered with emulate-nowrite reads the page");
 	svc_printf("passed: emulated: a store landed; emulate-nowrite: a store denied, a load "
 	           "read\n");
+	ready_go();
+	mmu_on();
+	require(rd(ALIAS_VA) == rd(PROT), "ALIAS_VA shows PROT's frame");
+	poke(ALIAS_VA + 8u, 11);
+	require(rd(PROT + 8u) != 11, "the store through the alias was denied");
+	svc_printf(
+	        "passed: its MMU on; its store through an alias of PROT was caught and denied\n");
 	ready_go();
 
 	poke(PROT, 6);
@@ -444,6 +485,7 @@ static void phase_regs(void)
 		                (ev.flags & VMI_EF_VCPU_PAUSED) != 0 && ev.vcpu == 0,
 		        "a SINGLESTEP event");
 		pcs[i] = ev.pc;
+		require(ev.gfn == GFN(ev.pc), "the step event's frame: its PC's (the identity)");
 		respond(&ev, VMI_EF_VCPU_PAUSED | (i == STEPS - 1u ? VMI_EF_TOGGLE_SINGLESTEP : 0u),
 		        0);
 	}
@@ -478,6 +520,28 @@ static void phase_regs(void)
 	set(0, PN, VMI_ACCESS_RWX);
 	svc_printf("passed: emulate: the store ran without lifting r; emulate-nowrite: a store "
 	           "denied, a load done\n");
+
+	/* Its MMU on: the walk uses the registers the kernel gives for the paused vCPU. */
+	uint64_t out[IPC_MSG_WORDS] = { 0 };
+	(void)svc_signal(CL_GO);
+	ev = next_event();
+	require(ev.gfn == GFN(PROT) && ev.offset == 8 && (ev.access & VMI_MA_W) != 0 &&
+	                (ev.access & VMI_MA_GLA_VALID) != 0 && ev.gla == ALIAS_VA + 8u,
+	        "the store through the alias: PROT's frame, the alias's virtual address");
+	require(rq(VMI_OP_TRANSLATE, 0, ev.gla, 0, 0, out) == VMI_OK && out[0] == PROT + 8u &&
+	                out[1] == 0x1000u && (out[2] >> 8) == 3u,
+	        "TRANSLATE of the alias: PROT + 8, a 4 KiB page at level 3");
+	const uint64_t alias_gpa = out[0];
+	require(rq(VMI_OP_TRANSLATE, 0, UNMAPPED_VA, 0, 0, out) == VMI_ENOENT,
+	        "TRANSLATE of an unmapped address: -ENOENT");
+	require(read_va(ALIAS_VA, 8) == 9u, "READ_VA through the alias reads PROT");
+	require((read_va(ev.pc, 4) & 0xffc00000u) == 0xf9000000u,
+	        "READ_VA at the PC (mapped as itself) finds the STR");
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_DENY, 0);
+	(void)svc_wait(CL_READY, &bits);
+	svc_printf("passed: MMU on: the event's address 0x%llx translates to 0x%llx (level 3), "
+	           "READ_VA through it\n",
+	           (unsigned long long)(ALIAS_VA + 8u), (unsigned long long)alias_gpa);
 }
 
 static void phase_kill(void)

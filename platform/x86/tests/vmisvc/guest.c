@@ -13,9 +13,10 @@
  *   VMISVC_NOCAP   a client whose badge lacks the monitor bit, and a slot with nothing
  *
  * What differs from arm64: the VM's paging is on (crt0's identity map), so its badge has no
- * VMI_GUEST_FLAT and TRANSLATE / READ_VA are -EOPNOTSUPP (the service cannot read CR3). The
- * client learns the VM's store and load RIPs, and how far it got, from a shared page
- * (MAILBOX, the test's own channel: the client holds nothing over the VM) instead. A denied
+ * VMI_GUEST_FLAT: TRANSLATE / READ_VA are -EBUSY until it pauses on an event, then walk its
+ * tables with the CR3 the kernel gives (HC_VMI GET_REGS). The client learns the VM's store
+ * and load RIPs, and how far it got, from a shared page (MAILBOX, the test's own channel: the
+ * client holds nothing over the VM). A denied
  * store is stepped over because it is a plain MOV, which the kernel's exit path decodes.
  */
 #include <ipc/vmi.h>
@@ -298,6 +299,8 @@ static void phase_access(void)
 	require(rq(VMI_OP_SET_ACCESS, 0, GFN(0x10000000), 1, VMI_ACCESS_R, NULL) == VMI_EINVAL,
 	        "a page outside the VM's RAM is refused");
 	require(get(0, PROT) == VMI_ACCESS_R && get(0, P4) == VMI_ACCESS_RX2RW, "get_access");
+	require(rq(VMI_OP_TRANSLATE, 0, PROT, 0, 0, out) == VMI_EBUSY,
+	        "TRANSLATE before the vCPU ever paused on an event: -EBUSY (no registers yet)");
 	svc_printf("passed: set_access r, n2rwx, rx2rw; w and pages outside the RAM refused\n");
 	(void)svc_signal(CL_GO);
 
@@ -308,10 +311,14 @@ static void phase_access(void)
 	require(ev.gfn == GFN(PROT) && ev.offset == 0 && ev.vcpu == 0 && ev.view == 0,
 	        "the event's frame, offset, vCPU and view");
 	require(ev.pc == rd(MAILBOX + MB_POKE), "the event carries the writer's RIP");
-	require(rq(VMI_OP_TRANSLATE, 0, PROT, 0, 0, out) == VMI_EOPNOTSUPP &&
-	                rq(VMI_OP_READ_VA, 0, ev.pc, 4, 0, out) == VMI_EOPNOTSUPP,
-	        "TRANSLATE and READ_VA: -EOPNOTSUPP for a VM with paging on");
-	svc_printf("passed: the VM's store caught: W, gfn 0x%llx, writer's RIP 0x%llx\n",
+	require(rq(VMI_OP_TRANSLATE, 0, PROT + 0x18u, 0, 0, out) == VMI_OK &&
+	                out[0] == PROT + 0x18u && (out[2] >> 8) >= 1u,
+	        "TRANSLATE with the paused vCPU's CR3: crt0's identity map");
+	require(rq(VMI_OP_READ_VA, 0, ev.pc, 2, 0, out) == VMI_OK && out[5] == 2 &&
+	                (out[0] & 0xf8u) == 0x48u && ((out[0] >> 8) & 0xffu) == 0x89u,
+	        "READ_VA at the RIP finds the store (REX.W 89: MOV r/m64, r64)");
+	svc_printf("passed: the VM's store caught: W, gfn 0x%llx, writer's RIP 0x%llx (a MOV, "
+	           "read through its page tables)\n",
 	           (unsigned long long)ev.gfn, (unsigned long long)ev.pc);
 	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_DENY, 0);
 
