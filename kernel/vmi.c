@@ -164,6 +164,22 @@ void vmi_partition_stopped(struct partition *p)
 
 /* ---- events --------------------------------------------------------------------------- */
 
+/** v stops for an event: its translation registers kept (GET_REGS), no registers set yet. */
+static void vmi_pause(struct vcpu *v)
+{
+	v->vmi_set_regs = false;
+	arch_vcpu_vmi_pause(&v->arch);
+}
+
+/** With the answer, after its own effect on the PC: the registers its monitor set. */
+static void vmi_apply_set_regs(struct vcpu *v)
+{
+	if (!v->vmi_set_regs)
+		return;
+	arch_vcpu_vmi_set_regs(&v->arch, v->vmi_set[0], &v->vmi_set[1]);
+	v->vmi_set_regs = false;
+}
+
 bool vmi_fault(struct vcpu *v, const struct trap *t, struct vcpu **next)
 {
 	struct partition *g = v->part;
@@ -200,7 +216,7 @@ bool vmi_fault(struct vcpu *v, const struct trap *t, struct vcpu **next)
 	k->words[5] = t->syndrome;
 	k->badge = g->vmi.badge;
 	v->vmi_info = t->arch_info;
-	arch_vcpu_vmi_pause(&v->arch);
+	vmi_pause(v);
 	*next = ipc_kernel_call(v, g->vmi.endpoint, k);
 	return true;
 }
@@ -224,7 +240,7 @@ struct vcpu *vmi_reg_write(struct vcpu *v, const struct trap *t)
 	k->words[4] = t->arch_info;
 	k->words[5] = t->syndrome;
 	k->badge = g->vmi.badge;
-	arch_vcpu_vmi_pause(&v->arch);
+	vmi_pause(v);
 	return ipc_kernel_call(v, g->vmi.endpoint, k);
 }
 
@@ -244,7 +260,7 @@ struct vcpu *vmi_step(struct vcpu *v)
 	k->words[4] = 0;
 	k->words[5] = 0;
 	k->badge = g->vmi.badge;
-	arch_vcpu_vmi_pause(&v->arch);
+	vmi_pause(v);
 	return ipc_kernel_call(v, g->vmi.endpoint, k);
 }
 
@@ -255,6 +271,7 @@ void vmi_reply(struct vcpu *caller, u64 action, u64 view_plus1)
 		/* The instruction is done: it goes on (stepped still, unless SINGLESTEP ended it). */
 		if (view_plus1 != 0 && vmi_view_exists(caller->part, view_plus1 - 1u))
 			vmi_set_view(caller, (u32)(view_plus1 - 1u));
+		vmi_apply_set_regs(caller);
 		return;
 	}
 	if (caller->kmsg.label == IPC_LABEL_VMI_REG) {
@@ -263,13 +280,15 @@ void vmi_reply(struct vcpu *caller, u64 action, u64 view_plus1)
 		                         caller->kmsg.words[1], action != IPC_VMI_SKIP);
 		if (view_plus1 != 0 && vmi_view_exists(caller->part, view_plus1 - 1u))
 			vmi_set_view(caller, (u32)(view_plus1 - 1u));
+		vmi_apply_set_regs(caller);
 		return;
 	}
 	if (view_plus1 != 0 && vmi_view_exists(caller->part, view_plus1 - 1u))
 		vmi_set_view(caller, (u32)(view_plus1 - 1u));
 	/* x86 without a decoded instruction cannot: the access runs again. */
-	if (action == IPC_VMI_SKIP)
+	if (action == IPC_VMI_SKIP && !caller->vmi_set_regs)
 		(void)arch_vcpu_skip_insn(&caller->arch, caller->vmi_info);
+	vmi_apply_set_regs(caller);
 }
 
 void vmi_abandon(struct vcpu *caller)
@@ -496,6 +515,21 @@ static enum status vmi_get_regs(struct vcpu *v, struct partition *g)
 	return STATUS_OK;
 }
 
+/** Registers a paused vCPU resumes with, applied with the answer to its event. */
+static enum status vmi_put_regs(struct vcpu *v, struct partition *g)
+{
+	u64 which = reg_get(v, IPC_REG_WORD0);
+	if (which >= g->vcpu_count)
+		return STATUS_INVALID_ARG;
+	struct vcpu *t = &g->vcpus[which];
+	if (!vmi_waiting(t) || t->state == VCPU_STOPPED)
+		return STATUS_BUSY; /* it may be running: pause it on an event first */
+	for (u32 i = 0; i < 4u; i++)
+		t->vmi_set[i] = reg_get(v, IPC_REG_WORD0 + 1u + i);
+	t->vmi_set_regs = true;
+	return STATUS_OK;
+}
+
 static enum status vmi_do(struct vcpu *v, u64 *out)
 {
 	const struct cap *c;
@@ -529,6 +563,8 @@ static enum status vmi_do(struct vcpu *v, u64 *out)
 		return vmi_singlestep(v, g);
 	case IPC_VMI_GET_REGS:
 		return vmi_get_regs(v, g);
+	case IPC_VMI_SET_REGS:
+		return vmi_put_regs(v, g);
 	default:
 		return STATUS_INVALID_ARG;
 	}

@@ -781,6 +781,13 @@ void arch_vcpu_vmi_regs(const struct vcpu_arch *a, u64 out[4])
 		out[i] = a->vmi_paused_regs[i];
 }
 
+void arch_vcpu_vmi_set_regs(struct vcpu_arch *a, u64 pc, const u64 gpr[3])
+{
+	a->pc = pc;
+	for (u32 i = 0; i < 3u; i++)
+		a->x[i] = gpr[i];
+}
+
 /**
  * A software step (D2.12): PSTATE.SS in the SPSR it is entered with, MDSCR_EL1.SS and
  * MDCR_EL2.TDE while it runs (step_sync, on every switch path), so that after one instruction

@@ -370,6 +370,13 @@ void arch_vcpu_vmi_pause(struct vcpu_arch *a)
 	fake_vmi_pauses++;
 }
 
+void arch_vcpu_vmi_set_regs(struct vcpu_arch *a, u64 pc, const u64 gpr[3])
+{
+	a->pc = pc;
+	for (u32 i = 0; i < 3u; i++)
+		a->regs[i] = gpr[i];
+}
+
 void arch_vcpu_vmi_regs(const struct vcpu_arch *a, u64 out[4])
 {
 	(void)a;

@@ -623,6 +623,14 @@ void arch_vcpu_vmi_regs(const struct vcpu_arch *a, u64 out[4])
 	out[3] = a->vmcb.save.efer & ~(u64)EFER_SVME; /* VMRUN's, not the guest's */
 }
 
+void arch_vcpu_vmi_set_regs(struct vcpu_arch *a, u64 pc, const u64 gpr[3])
+{
+	a->vmcb.save.rip = pc;
+	a->vmcb.save.rax = gpr[0];
+	a->gpr[X86_REG_RBX] = gpr[1];
+	a->gpr[X86_REG_RCX] = gpr[2];
+}
+
 /**
  * RFLAGS.TF makes the guest take a #DB trap after each instruction (APM vol 2 13.1.4), which
  * the #DB intercept turns into an exit before the guest sees it (svm_exit_slow: TRAP_STEP).

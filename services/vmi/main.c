@@ -494,9 +494,6 @@ static void guest_request(uint64_t badge, const uint64_t *w, uint64_t *out)
 
 /* ---- client requests ---------------------------------------------------------------------- */
 
-/** Responses the kernel cannot carry out are refused before the engine sees them. */
-#define UNSUPPORTED_FLAGS VMI_EF_SET_REGISTERS
-
 /**
  * The view an emulated access runs in: the guest's memory with the manifest's rights, made at
  * the first EMULATE in the highest view number neither the engine nor the kernel uses.
@@ -559,10 +556,6 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 	    (in.w[1] < t->first_gfn || in.w[1] >= t->end_gfn ||
 	     (in.w[2] != VMI_GFN_INVALID && (in.w[2] < t->first_gfn || in.w[2] >= t->end_gfn))))
 		return;
-	if (m->label == VMI_OP_RESPOND && ((in.w[0] >> 32) & UNSUPPORTED_FLAGS) != 0) {
-		reply->label = VMI_STATUS_LABEL(VMI_EOPNOTSUPP);
-		return;
-	}
 	/* Registers the kernel cannot hold a write of (XCR0, VBAR_EL1), and MSRs: not here. */
 	if ((m->label == VMI_OP_MONITOR_REG && (in.w[1] & VMI_MON_ENABLE) != 0 &&
 	     in.w[0] < VMI_REG_COUNT && reg_to_kernel(in.w[0]) < 0) ||
@@ -661,6 +654,13 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 			    vmi_call(t, IPC_VMI_SINGLESTEP, v, a->singlestep, 0, 0, NULL) !=
 			            STATUS_OK)
 				t->g.vcpus[v].singlestep = !a->singlestep;
+			/* Applied with the answer: it resumes there (a deny moves it no further). */
+			if (a->set_regs) {
+				uint64_t r[IPC_REG_COUNT] = { HC_VMI,    t->slot,  IPC_VMI_SET_REGS,
+					                      v,         a->pc,    a->gpr[0],
+					                      a->gpr[1], a->gpr[2] };
+				svc_hypercall(r);
+			}
 			if (v < VMI_MAX_VCPUS && t->waiting[v]) {
 				t->action[v] = a->skip || a->drop_write ? IPC_VMI_SKIP :
 				                                          IPC_VMI_RETRY;

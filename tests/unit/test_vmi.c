@@ -449,17 +449,28 @@ static void test_regs(void)
 	OK(answer(IPC_VMI_SKIP, 0) == vg, "vmi regs: a SKIP answer runs the guest");
 	OK(fake_reg_done_count == 1 && !fake_reg_done_commit && vg->arch.pc == pc + 4,
 	   "vmi regs: the write dropped, the vCPU past the instruction");
+	/* SET_REGS with the answer: the PC given wins over the step past the instruction. */
+	OK(reg_write(vg, IPC_VMI_REG_TTBR0, 0x1800, 0x5000) == vm, "vmi regs: another write");
+	EQ(vmi(2, IPC_VMI_SET_REGS, 0, 0x208000, 7, 8), STATUS_OK, "vmi set_regs: a paused vCPU");
+	EQ(vmi(2, IPC_VMI_SET_REGS, 1, 0x208000, 7, 8), STATUS_BUSY,
+	   "vmi set_regs: a vCPU not paused on an event is busy");
+	EQ(vmi(2, IPC_VMI_SET_REGS, 5, 0, 0, 0), STATUS_INVALID_ARG, "vmi set_regs: no vCPU 5");
+	OK(vg->arch.pc == pc + 4, "vmi set_regs: nothing changes before the answer");
+	OK(answer(IPC_VMI_SKIP, 0) == vg && !fake_reg_done_commit && vg->arch.pc == 0x208000 &&
+	           vg->arch.regs[0] == 7 && vg->arch.regs[1] == 8 && vg->arch.regs[2] == 0,
+	   "vmi set_regs: dropped, and it resumes at the PC and registers set");
+	vg->arch.pc = pc + 4;
 	OK(reg_write(vg, IPC_VMI_REG_TTBR0, 0x2000, 0x5000) == vm, "vmi regs: the next write too");
 	OK(answer(IPC_VMI_RETRY, 0) == vg && fake_reg_done_commit &&
 	           fake_reg_done_value == 0x2000 && fake_reg_done_reg == IPC_VMI_REG_TTBR0,
 	   "vmi regs: a RETRY answer performs it");
 	OK(reg_write(vg, IPC_VMI_REG_TCR, 0x77, 0) == vg && fake_reg_done_commit &&
-	           fake_reg_done_value == 0x77 && fake_reg_done_count == 3,
+	           fake_reg_done_value == 0x77 && fake_reg_done_count == 4,
 	   "vmi regs: an unwatched register is written at once, no event");
 	OK(reg_write(vg, IPC_VMI_REG_TTBR0, 0x3000, 0x2000) == vm, "vmi regs: one more held");
 	trap_event(vm, TRAP_MEM_FAULT, 0xdead000, IPC_ACCESS_READ);
 	OK(kernel.partitions[m].stopped, "vmi regs: the monitor dies holding it");
-	OK(fake_reg_done_count == 4 && fake_reg_done_commit && fake_reg_done_value == 0x3000,
+	OK(fake_reg_done_count == 5 && fake_reg_done_commit && fake_reg_done_value == 0x3000,
 	   "vmi regs: the held write is performed (Xen commits deferred writes)");
 	OK(vg->state == VCPU_READY || vg->state == VCPU_RUNNING, "vmi regs: the vCPU runs on");
 	EQ(fake_trap_regs, 0u, "vmi regs: and its writes are no longer trapped");

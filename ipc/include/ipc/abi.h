@@ -184,6 +184,11 @@ enum hc_number {
 	 *   walk, in r3..r6: arm64 SCTLR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1;
 	 *   x86 CR0, CR3, CR4, EFER. Only while it waits for an answer to one
 	 *   of its events (IPC_LABEL_VMI_*): else STATUS_BUSY.
+	 * - SET_REGS r3 = vCPU, r4 = PC, r5..r7 = arm64 x0..x2 / x86 RAX, RBX,
+	 *   RCX: a vCPU waiting for an answer to one of its events (else
+	 *   STATUS_BUSY) resumes at that PC with those registers, whatever the
+	 *   answer (a skip does not move it; a register write is done or
+	 *   dropped, the PC stays the one given).
 	 * Nothing of the guest outside its RAM mappings can be touched.
 	 */
 	HC_VMI = 33,
@@ -368,6 +373,7 @@ enum cap_type {
 #define IPC_VMI_MONITOR_REGS 8u
 #define IPC_VMI_SINGLESTEP 9u
 #define IPC_VMI_GET_REGS 10u
+#define IPC_VMI_SET_REGS 11u
 #define IPC_VMI_VIEWS 10u
 #define IPC_VMI_PROTECT_MAX 512u
 #define IPC_VMI_ALL_VCPUS 0xffffffffu

@@ -111,4 +111,11 @@ void arch_vcpu_vmi_pause(struct vcpu_arch *a);
  */
 void arch_vcpu_vmi_regs(const struct vcpu_arch *a, u64 out[4]);
 
+/**
+ * A monitor's SET_REGS for a vCPU paused on its event: the PC and three general registers
+ * (arm64 x0..x2, x86 RAX, RBX, RCX). Nothing else (PSTATE, RFLAGS, modes) is touched, so the
+ * guest stays in the mode it was in.
+ */
+void arch_vcpu_vmi_set_regs(struct vcpu_arch *a, u64 pc, const u64 gpr[3]);
+
 #endif /* ARCH_VCPU_H */

@@ -69,7 +69,7 @@ static void require(bool ok, const char *what)
 }
 
 #ifdef GUEST_VMISVC_VM
-extern const char poke_insn[], peek_insn[];
+extern const char poke_insn[], peek_insn[], probe_land[];
 
 /** One store at a known PC (poke_insn), which the monitor must report. */
 __attribute__((noinline)) static void poke(uint64_t a, uint64_t v)
@@ -98,6 +98,24 @@ static uint64_t rd(uint64_t a)
 static void wr(uint64_t a, uint64_t v)
 {
 	*(volatile uint64_t *)(uintptr_t)a = v;
+}
+
+/**
+ * A load from a (x1) into x2 at probe_insn, then x0 + 1; SET_REGISTERS answering its event
+ * resumes it at probe_land with x0..x2 given instead.
+ */
+__attribute__((noinline)) static void probe(uint64_t a, uint64_t *r0, uint64_t *r2)
+{
+	register uint64_t x0 __asm__("x0") = 0;
+	register uint64_t x1 __asm__("x1") = a;
+	register uint64_t x2 __asm__("x2") = 0;
+	__asm__ volatile(".global probe_insn\nprobe_insn: ldr x2, [x1]\n add x0, x0, #1\n"
+	                 ".global probe_land\nprobe_land: nop"
+	                 : "+r"(x0), "+r"(x1), "+r"(x2)
+	                 :
+	                 : "memory");
+	*r0 = x0;
+	*r2 = x2;
 }
 
 static uint64_t ttbr0(void)
@@ -148,6 +166,7 @@ int svc_main(uint64_t arg)
 	uint64_t bits;
 	wr(MAILBOX, (uint64_t)(uintptr_t)poke_insn);
 	wr(MAILBOX + 8, (uint64_t)(uintptr_t)peek_insn);
+	wr(MAILBOX + 24, (uint64_t)(uintptr_t)probe_land);
 	wr(ALT, ALT_MAGIC);
 	wr(PN, PN_MAGIC);
 	(void)svc_wait(VM_GO, &bits);
@@ -201,8 +220,12 @@ int svc_main(uint64_t arg)
 	poke(PROT, 10);
 	require(rd(PROT) == 9, "a store answered with emulate-nowrite has no effect");
 	require(peek(PN) == PN_MAGIC, "a load answered with emulate-nowrite reads the page");
+	uint64_t r0, r2;
+	probe(PN, &r0, &r2);
+	require(r0 == 0x77u && r2 == 0x11u,
+	        "set_registers: it resumed at probe_land, x0 and x2 set");
 	svc_printf("passed: emulated: a store landed; emulate-nowrite: a store denied, a load "
-	           "read\n");
+	           "read; set_registers: resumed where told\n");
 	ready_go();
 	mmu_on();
 	require(rd(ALIAS_VA) == rd(PROT), "ALIAS_VA shows PROT's frame");
@@ -513,13 +536,24 @@ static void phase_regs(void)
 	ev = next_event();
 	require(ev.gfn == GFN(PN) && (ev.access & VMI_MA_R) != 0, "the load from PN caught");
 	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE_NOWRITE, 0);
+	/* SET_REGISTERS (with DENY): it resumes at probe_land with x0..x2 = 0x77, PN, 0x11. */
+	ev = next_event();
+	require(ev.gfn == GFN(PN) && (ev.access & VMI_MA_R) != 0, "the probe's load caught");
+	struct msg sr = {
+		.label = VMI_OP_RESPOND,
+		.w = { ev.vcpu | (uint64_t)(VMI_EF_VCPU_PAUSED | VMI_EF_DENY | VMI_EF_SET_REGISTERS)
+		                         << 32,
+		       VMI_EVENT_VERSION, read_va(MAILBOX + 24, 8), 0x77, PN, 0x11 }
+	};
+	require(svc_call(CL_SVC, &sr) == STATUS_OK && VMI_LABEL_STATUS(sr.label) == VMI_OK,
+	        "RESPOND with SET_REGISTERS");
 	(void)svc_wait(CL_READY, &bits);
 	require(rq(VMI_OP_GET_EVENT, 0, 0, 0, 0, NULL) == VMI_ENOENT, "nothing else queued");
 	require(get(0, PROT) == VMI_ACCESS_R && get(0, PN) == VMI_ACCESS_N,
 	        "emulation lifted no protection");
 	set(0, PN, VMI_ACCESS_RWX);
-	svc_printf("passed: emulate: the store ran without lifting r; emulate-nowrite: a store "
-	           "denied, a load done\n");
+	svc_printf("passed: emulate: a store ran, r kept; emulate-nowrite: a store denied, a "
+	           "load done; set_registers\n");
 
 	/* Its MMU on: the walk uses the registers the kernel gives for the paused vCPU. */
 	uint64_t out[IPC_MSG_WORDS] = { 0 };

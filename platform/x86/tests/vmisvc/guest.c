@@ -41,6 +41,7 @@
 #define MB_POKE 0u     /* the RIP of the VM's store */
 #define MB_PEEK 8u     /* the RIP of its load */
 #define MB_COUNTER 16u /* FILL pages loaded */
+#define MB_LAND 24u    /* where SET_REGISTERS resumes the probe (probe_land) */
 
 /* VM slots */
 #define VM_GO 0u
@@ -77,7 +78,23 @@ static inline void wr(uint64_t a, uint64_t v)
 
 #define MAILBOX UINT64_C(0x600000)
 
-extern const char poke_insn[], peek_insn[];
+extern const char poke_insn[], peek_insn[], probe_land[];
+
+/**
+ * A load from a (RBX) into RCX at probe_insn, then RAX + 1; SET_REGISTERS answering its
+ * event resumes it at probe_land with RAX, RBX, RCX given instead.
+ */
+__attribute__((noinline)) static void probe(uint64_t a, uint64_t *rax_out, uint64_t *rcx_out)
+{
+	uint64_t rax = 0, rbx = a, rcx = 0;
+	__asm__ volatile(".global probe_insn\nprobe_insn: movq (%%rbx), %%rcx\n incq %%rax\n"
+	                 ".global probe_land\nprobe_land: nop"
+	                 : "+a"(rax), "+b"(rbx), "+c"(rcx)
+	                 :
+	                 : "memory");
+	*rax_out = rax;
+	*rcx_out = rcx;
+}
 
 void guest_interrupt(uint8_t vector)
 {
@@ -129,6 +146,7 @@ int svc_main(uint64_t arg)
 	uint64_t bits;
 	wr(MAILBOX + MB_POKE, (uint64_t)(uintptr_t)poke_insn);
 	wr(MAILBOX + MB_PEEK, (uint64_t)(uintptr_t)peek_insn);
+	wr(MAILBOX + MB_LAND, (uint64_t)(uintptr_t)probe_land);
 	wr(ALT, ALT_MAGIC);
 	wr(PN, PN_MAGIC);
 	(void)svc_wait(VM_GO, &bits);
@@ -185,8 +203,12 @@ int svc_main(uint64_t arg)
 	poke(PROT, 10);
 	require(rd(PROT) == 9, "a store answered with emulate-nowrite has no effect");
 	require(peek(PN) == PN_MAGIC, "a load answered with emulate-nowrite reads the page");
+	uint64_t r0, r2;
+	probe(PN, &r0, &r2);
+	require(r0 == 0x77u && r2 == 0x11u,
+	        "set_registers: it resumed at probe_land, RAX and RCX set");
 	svc_printf("passed: emulated: a store landed; emulate-nowrite: a store denied, a load "
-	           "read\n");
+	           "read; set_registers: resumed where told\n");
 	ready_go();
 
 	poke(PROT, 6);
@@ -488,13 +510,24 @@ static void phase_regs(void)
 	ev = next_event();
 	require(ev.gfn == GFN(PN) && (ev.access & VMI_MA_R) != 0, "the load from PN caught");
 	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE_NOWRITE, 0);
+	/* SET_REGISTERS (with DENY): it resumes at probe_land, RAX, RBX, RCX = 0x77, PN, 0x11. */
+	ev = next_event();
+	require(ev.gfn == GFN(PN) && (ev.access & VMI_MA_R) != 0, "the probe's load caught");
+	struct msg sr = {
+		.label = VMI_OP_RESPOND,
+		.w = { ev.vcpu | (uint64_t)(VMI_EF_VCPU_PAUSED | VMI_EF_DENY | VMI_EF_SET_REGISTERS)
+		                         << 32,
+		       VMI_EVENT_VERSION, rd(MAILBOX + MB_LAND), 0x77, PN, 0x11 }
+	};
+	require(svc_call(CL_SVC, &sr) == STATUS_OK && VMI_LABEL_STATUS(sr.label) == VMI_OK,
+	        "RESPOND with SET_REGISTERS");
 	(void)svc_wait(CL_READY, &bits);
 	require(rq(VMI_OP_GET_EVENT, 0, 0, 0, 0, NULL) == VMI_ENOENT, "nothing else queued");
 	require(get(0, PROT) == VMI_ACCESS_R && get(0, PN) == VMI_ACCESS_N,
 	        "emulation lifted no protection");
 	set(0, PN, VMI_ACCESS_RWX);
-	svc_printf("passed: emulate: the store ran without lifting r; emulate-nowrite: a store "
-	           "denied, a load done\n");
+	svc_printf("passed: emulate: a store ran, r kept; emulate-nowrite: a store denied, a "
+	           "load done; set_registers\n");
 }
 
 static void phase_kill(void)
