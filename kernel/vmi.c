@@ -126,6 +126,15 @@ static void vmi_trap_regs(struct partition *g, u32 mask)
 		arch_vcpu_trap_regs(&g->vcpus[i].arch, mask);
 }
 
+/** Every vCPU of g holds its writes of these MSRs (none: n = 0). */
+static bool vmi_trap_msrs(struct partition *g, const u32 *msrs, u32 n)
+{
+	bool ok = true;
+	for (u32 i = 0; i < g->vcpu_count; i++)
+		ok = arch_vcpu_trap_msrs(&g->vcpus[i].arch, msrs, n) && ok;
+	return ok;
+}
+
 /** Back to the manifest: no remaps, no views but 0, its rights; nobody paused. */
 static void vmi_reset(struct partition *g)
 {
@@ -138,6 +147,9 @@ static void vmi_reset(struct partition *g)
 			vmi_set_view(&g->vcpus[i], 0);
 	}
 	g->vmi.views_used = 1u;
+	if (g->vmi.msr_count != 0)
+		(void)vmi_trap_msrs(g, NULL, 0);
+	g->vmi.msr_count = 0;
 	if (g->vmi.regs != 0)
 		vmi_trap_regs(g, 0);
 	for (u32 i = 0; g->vmi.stepping && i < g->vcpu_count; i++)
@@ -233,7 +245,7 @@ struct vcpu *vmi_reg_write(struct vcpu *v, const struct trap *t)
 	}
 	struct kernel_msg *k = &v->kmsg;
 	k->label = IPC_LABEL_VMI_REG;
-	k->words[0] = reg;
+	k->words[0] = t->address; /* an MSR's number in the high half */
 	k->words[1] = t->value;
 	k->words[2] = arch_vcpu_pc(&v->arch);
 	k->words[3] = v->index | (u64)v->view << IPC_VMI_VIEW_SHIFT;
@@ -481,7 +493,34 @@ static enum status vmi_monitor_regs(struct vcpu *v, struct partition *g)
 	u64 mask = reg_get(v, IPC_REG_WORD0);
 	if ((mask & ~(u64)arch_vmi_regs_supported()) != 0)
 		return STATUS_INVALID_ARG;
-	vmi_trap_regs(g, (u32)mask);
+	vmi_trap_regs(g, (u32)mask | (g->vmi.regs & (1u << IPC_VMI_REG_MSR)));
+	return STATUS_OK;
+}
+
+/** MSR writes as events: one MSR added to or taken from the guest's list. */
+static enum status vmi_monitor_msr(struct vcpu *v, struct partition *g)
+{
+	u64 msr = reg_get(v, IPC_REG_WORD0), on = reg_get(v, IPC_REG_WORD0 + 1u);
+	if (msr > UINT32_MAX || on > 1u || !arch_vmi_msr_supported((u32)msr))
+		return STATUS_INVALID_ARG;
+	u32 list[VMI_MSR_MAX], n = 0;
+	for (u32 i = 0; i < g->vmi.msr_count; i++)
+		if (g->vmi.msrs[i] != msr)
+			list[n++] = g->vmi.msrs[i];
+	if (on != 0) {
+		if (n == VMI_MSR_MAX)
+			return STATUS_BUSY;
+		list[n++] = (u32)msr;
+	}
+	if (!vmi_trap_msrs(g, list, n)) {
+		(void)vmi_trap_msrs(g, g->vmi.msrs, g->vmi.msr_count); /* as it was */
+		return STATUS_BUSY;
+	}
+	for (u32 i = 0; i < n; i++)
+		g->vmi.msrs[i] = list[i];
+	g->vmi.msr_count = n;
+	const u32 bit = 1u << IPC_VMI_REG_MSR;
+	g->vmi.regs = n != 0 ? (g->vmi.regs | bit) : (g->vmi.regs & ~bit);
 	return STATUS_OK;
 }
 
@@ -565,6 +604,8 @@ static enum status vmi_do(struct vcpu *v, u64 *out)
 		return vmi_get_regs(v, g);
 	case IPC_VMI_SET_REGS:
 		return vmi_put_regs(v, g);
+	case IPC_VMI_MONITOR_MSR:
+		return vmi_monitor_msr(v, g);
 	default:
 		return STATUS_INVALID_ARG;
 	}

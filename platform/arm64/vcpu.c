@@ -781,6 +781,20 @@ void arch_vcpu_vmi_regs(const struct vcpu_arch *a, u64 out[4])
 		out[i] = a->vmi_paused_regs[i];
 }
 
+/** arm64 has no MSRs: its system registers are MONITOR_REGS' business. */
+bool arch_vmi_msr_supported(u32 msr)
+{
+	(void)msr;
+	return false;
+}
+
+bool arch_vcpu_trap_msrs(struct vcpu_arch *a, const u32 *msrs, u32 n)
+{
+	(void)a;
+	(void)msrs;
+	return n == 0;
+}
+
 void arch_vcpu_vmi_set_regs(struct vcpu_arch *a, u64 pc, const u64 gpr[3])
 {
 	a->pc = pc;

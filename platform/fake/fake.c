@@ -370,6 +370,24 @@ void arch_vcpu_vmi_pause(struct vcpu_arch *a)
 	fake_vmi_pauses++;
 }
 
+u32 fake_trap_msr_count;
+bool fake_trap_msrs_full;
+
+bool arch_vmi_msr_supported(u32 msr)
+{
+	return msr == 0x176u || msr == 0xc0000082u;
+}
+
+bool arch_vcpu_trap_msrs(struct vcpu_arch *a, const u32 *msrs, u32 n)
+{
+	(void)a;
+	(void)msrs;
+	if (n != 0 && fake_trap_msrs_full)
+		return false;
+	fake_trap_msr_count = n;
+	return true;
+}
+
 void arch_vcpu_vmi_set_regs(struct vcpu_arch *a, u64 pc, const u64 gpr[3])
 {
 	a->pc = pc;

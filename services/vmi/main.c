@@ -381,15 +381,19 @@ static void kernel_reg_event(uint32_t ti, const uint64_t *w, uint64_t *out)
 		return;
 	struct target *t = &targets[ti];
 	const uint32_t vcpu = (uint32_t)w[3], kview = (uint32_t)(w[3] >> IPC_VMI_VIEW_SHIFT);
-	const int reg = reg_from_kernel(w[0]);
+	const bool msr = (uint32_t)w[0] == IPC_VMI_REG_MSR;
+	const int reg = msr ? 0 : reg_from_kernel(w[0]);
 	if (vcpu >= t->g.cfg.vcpu_count || reg < 0)
 		return;
 	if (kview < VMI_MAX_VIEWS && t->g.views[kview].used)
 		t->g.vcpus[vcpu].view = (uint8_t)kview;
 	const uint8_t queued = t->g.ring_count;
 	bool ring_paused = false;
-	enum vmi_write_outcome o =
-	        vmi_reg_write(&t->g, (uint16_t)vcpu, (uint32_t)reg, w[4], w[1], w[2], &ring_paused);
+	/* An MSR's write (its number in w0's high half): always a sync event (Xen). */
+	enum vmi_write_outcome o = msr ? vmi_msr_write(&t->g, (uint16_t)vcpu, w[0] >> 32, w[4],
+	                                               w[1], w[2], &ring_paused) :
+	                                 vmi_reg_write(&t->g, (uint16_t)vcpu, (uint32_t)reg, w[4],
+	                                               w[1], w[2], &ring_paused);
 	if (t->g.ring_count != queued)
 		notify_clients(t);
 	if (o == VMI_WO_DEFERRED)
@@ -556,10 +560,9 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 	    (in.w[1] < t->first_gfn || in.w[1] >= t->end_gfn ||
 	     (in.w[2] != VMI_GFN_INVALID && (in.w[2] < t->first_gfn || in.w[2] >= t->end_gfn))))
 		return;
-	/* Registers the kernel cannot hold a write of (XCR0, VBAR_EL1), and MSRs: not here. */
-	if ((m->label == VMI_OP_MONITOR_REG && (in.w[1] & VMI_MON_ENABLE) != 0 &&
-	     in.w[0] < VMI_REG_COUNT && reg_to_kernel(in.w[0]) < 0) ||
-	    m->label == VMI_OP_MONITOR_MSR) {
+	/* Registers the kernel cannot hold a write of (XCR0, VBAR_EL1): not here. */
+	if (m->label == VMI_OP_MONITOR_REG && (in.w[1] & VMI_MON_ENABLE) != 0 &&
+	    in.w[0] < VMI_REG_COUNT && reg_to_kernel(in.w[0]) < 0) {
 		reply->label = VMI_STATUS_LABEL(VMI_EOPNOTSUPP);
 		return;
 	}
@@ -646,6 +649,15 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 				rc = VMI_EOPNOTSUPP;
 			}
 			break;
+		case VMI_OP_MONITOR_MSR: {
+			/* An MSR the kernel cannot hold (not in the VMCB), or no room: undone. */
+			uint64_t s = vmi_call(t, IPC_VMI_MONITOR_MSR, in.w[0], in.w[1], 0, 0, NULL);
+			if (s != STATUS_OK) {
+				(void)vmi_monitor_msr(&t->g, caller, in.w[0], in.w[1] == 0);
+				rc = s == STATUS_BUSY ? VMI_EBUSY : VMI_EOPNOTSUPP;
+			}
+			break;
+		}
 		case VMI_OP_RESPOND: {
 			const struct vmi_action *a = &fx.action;
 			uint32_t v = fx.vcpu;

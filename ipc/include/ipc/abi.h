@@ -189,6 +189,12 @@ enum hc_number {
 	 *   STATUS_BUSY) resumes at that PC with those registers, whatever the
 	 *   answer (a skip does not move it; a register write is done or
 	 *   dropped, the PC stays the one given).
+	 * - MONITOR_MSR r3 = MSR, r4 = 1 on / 0 off: the VM's writes of it
+	 *   become IPC_LABEL_VMI_REG events (w0 = IPC_VMI_REG_MSR | MSR << 32),
+	 *   held like a register's. Only MSRs the platform keeps for the guest
+	 *   (x86: the VMCB's SYSENTER_CS/ESP/EIP, STAR, LSTAR, CSTAR, SFMASK,
+	 *   FS/GS base, KernelGSbase; arm64: none), else STATUS_INVALID_ARG; at
+	 *   most 8 a guest, and STATUS_BUSY when the platform has no room.
 	 * Nothing of the guest outside its RAM mappings can be touched.
 	 */
 	HC_VMI = 33,
@@ -360,6 +366,7 @@ enum cap_type {
 #define IPC_VMI_REG_CR0 8u
 #define IPC_VMI_REG_CR3 9u
 #define IPC_VMI_REG_CR4 10u
+#define IPC_VMI_REG_MSR 16u /**< w0's low half; the MSR in its high half (MONITOR_MSR) */
 
 /** HC_VMI operations (r2), views and limits. */
 #define IPC_VMI_ATTACH 0u
@@ -374,6 +381,7 @@ enum cap_type {
 #define IPC_VMI_SINGLESTEP 9u
 #define IPC_VMI_GET_REGS 10u
 #define IPC_VMI_SET_REGS 11u
+#define IPC_VMI_MONITOR_MSR 12u
 #define IPC_VMI_VIEWS 10u
 #define IPC_VMI_PROTECT_MAX 512u
 #define IPC_VMI_ALL_VCPUS 0xffffffffu

@@ -118,4 +118,14 @@ void arch_vcpu_vmi_regs(const struct vcpu_arch *a, u64 out[4]);
  */
 void arch_vcpu_vmi_set_regs(struct vcpu_arch *a, u64 pc, const u64 gpr[3]);
 
+/** Whether the platform can hold a guest's writes of this MSR (HC_VMI MONITOR_MSR). */
+bool arch_vmi_msr_supported(u32 msr);
+
+/**
+ * Hold the vCPU's writes of these MSRs (TRAP_REG_WRITE with IPC_VMI_REG_MSR | msr << 32) from
+ * its next entry; n = 0 stops it. Every vCPU of the partition gets the same list. False if the
+ * platform has no room for another partition's list (nothing changed for this vCPU).
+ */
+bool arch_vcpu_trap_msrs(struct vcpu_arch *a, const u32 *msrs, u32 n);
+
 #endif /* ARCH_VCPU_H */

@@ -34,6 +34,9 @@
 #define PN UINT64_C(0x390000) /* n: loads emulated (EMULATE_NOWRITE) */
 #define PN_MAGIC UINT64_C(0x5eed5eed)
 #define CR4_TSD UINT64_C(4)
+#define MSR_LSTAR 0xc0000082u
+#define LSTAR_A UINT64_C(0xffffffff81000000)
+#define LSTAR_B UINT64_C(0xffffffff81001000)
 #define STEPS 3u
 #define ALT_MAGIC UINT64_C(0xa17a17)
 #define GFN(a) ((a) >> 12)
@@ -133,6 +136,21 @@ static void set_cr4(uint64_t v)
 	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
 }
 
+static uint64_t rdmsr64(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void wrmsr64(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr"
+	                 :
+	                 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+	                 : "memory");
+}
+
 static void ready_go(void)
 {
 	uint64_t bits;
@@ -193,6 +211,14 @@ int svc_main(uint64_t arg)
 	set_cr4(c0);
 	require(cr4() == c0, "TSD cleared again");
 	svc_printf("passed: CR4 writes: denied (kept), allowed (done), the same again, cleared\n");
+	const uint64_t l0 = rdmsr64(MSR_LSTAR);
+	wrmsr64(MSR_LSTAR, LSTAR_A);
+	require(rdmsr64(MSR_LSTAR) == l0, "a denied LSTAR write leaves the MSR as it was");
+	wrmsr64(MSR_LSTAR, LSTAR_B);
+	require(rdmsr64(MSR_LSTAR) == LSTAR_B, "an allowed LSTAR write is done");
+	wrmsr64(MSR_LSTAR, l0);
+	require(rdmsr64(MSR_LSTAR) == l0, "LSTAR put back");
+	svc_printf("passed: LSTAR writes: denied (kept), allowed (done), put back\n");
 	ready_go();
 	poke(PROT, 8);
 	require(rd(PROT) == 8, "the stepped store lands");
@@ -436,7 +462,12 @@ static void phase_regs(void)
 	require(rq(VMI_OP_MONITOR_REG, VMI_REG_ARM_SCTLR, sync, 0, 0, NULL) == VMI_EOPNOTSUPP,
 	        "an arm64 register on x86: -EOPNOTSUPP");
 	require(rq(VMI_OP_MONITOR_MSR, 0x10, 1, 0, 0, NULL) == VMI_EOPNOTSUPP,
-	        "MSRs: -EOPNOTSUPP (no MSR write events yet)");
+	        "the TSC: -EOPNOTSUPP (not an MSR the kernel keeps in the VMCB)");
+	require(rq(VMI_OP_MONITOR_MSR, 0x50000000u, 1, 0, 0, NULL) == VMI_EINVAL,
+	        "an MSR outside Xen's three ranges: -EINVAL");
+	require(rq(VMI_OP_MONITOR_MSR, MSR_LSTAR, 1, 0, 0, NULL) == VMI_OK, "monitor LSTAR");
+	require(rq(VMI_OP_MONITOR_MSR, MSR_LSTAR, 1, 0, 0, NULL) == VMI_EEXIST,
+	        "monitor LSTAR again: -EEXIST");
 	require(rq(VMI_OP_MONITOR_REG, VMI_REG_X86_CR4, sync | VMI_MON_ONCHANGEONLY, 0, 0, NULL) ==
 	                VMI_OK,
 	        "monitor CR4");
@@ -460,10 +491,28 @@ static void phase_regs(void)
 	                ev.old_value == (old | CR4_TSD),
 	        "TSD cleared again: an event (the same value again sent none)");
 	respond(&ev, VMI_EF_VCPU_PAUSED, 0);
+	ev = next_event();
+	const uint64_t l0 = ev.old_value;
+	require(ev.reason == VMI_REASON_MOV_TO_MSR && ev.index == MSR_LSTAR &&
+	                ev.new_value == LSTAR_A && (ev.flags & VMI_EF_VCPU_PAUSED) != 0,
+	        "a sync MOV_TO_MSR event: LSTAR, the value written");
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_DENY, 0);
+	ev = next_event();
+	require(ev.reason == VMI_REASON_MOV_TO_MSR && ev.new_value == LSTAR_B && ev.old_value == l0,
+	        "the next LSTAR write: the old value still the one before the denied write");
+	respond(&ev, VMI_EF_VCPU_PAUSED, 0);
+	ev = next_event();
+	require(ev.reason == VMI_REASON_MOV_TO_MSR && ev.new_value == l0 && ev.old_value == LSTAR_B,
+	        "LSTAR put back: its old value the allowed write's");
+	respond(&ev, VMI_EF_VCPU_PAUSED, 0);
 	(void)svc_wait(CL_READY, &bits);
 	require(rq(VMI_OP_GET_EVENT, 0, 0, 0, 0, NULL) == VMI_ENOENT, "nothing else queued");
 	require(rq(VMI_OP_MONITOR_REG, VMI_REG_X86_CR4, 0, 0, 0, NULL) == VMI_OK,
 	        "CR4 no longer monitored");
+	require(rq(VMI_OP_MONITOR_MSR, MSR_LSTAR, 0, 0, 0, NULL) == VMI_OK,
+	        "LSTAR no longer monitored");
+	svc_printf("passed: LSTAR writes: 0x%llx denied, 0x%llx allowed, put back\n",
+	           (unsigned long long)LSTAR_A, (unsigned long long)LSTAR_B);
 	svc_printf("passed: CR4 writes: TSD denied (old 0x%llx kept), allowed, the same value "
 	           "again no event\n",
 	           (unsigned long long)old);
