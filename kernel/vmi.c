@@ -127,6 +127,15 @@ static void vmi_trap_regs(struct partition *g, u32 mask)
 		arch_vcpu_trap_regs(&g->vcpus[i].arch, mask);
 }
 
+/** Every vCPU of g holds its writes of these MSRs (none: n = 0). */
+static bool vmi_trap_msrs(struct partition *g, const u32 *msrs, u32 n)
+{
+	bool ok = true;
+	for (u32 i = 0; i < g->vcpu_count; i++)
+		ok = arch_vcpu_trap_msrs(&g->vcpus[i].arch, msrs, n) && ok;
+	return ok;
+}
+
 /** Back to the manifest: no remaps, no views but 0, its rights; nobody paused. */
 static void vmi_reset(struct partition *g)
 {
@@ -139,6 +148,9 @@ static void vmi_reset(struct partition *g)
 			vmi_set_view(&g->vcpus[i], 0);
 	}
 	g->vmi.views_used = 1u;
+	if (g->vmi.msr_count != 0)
+		(void)vmi_trap_msrs(g, NULL, 0);
+	g->vmi.msr_count = 0;
 	if (g->vmi.regs != 0)
 		vmi_trap_regs(g, 0);
 	for (u32 i = 0; g->vmi.stepping && i < g->vcpu_count; i++)
@@ -164,6 +176,22 @@ void vmi_partition_stopped(struct partition *p)
 }
 
 /* ---- events --------------------------------------------------------------------------- */
+
+/** v stops for an event: its translation registers kept (GET_REGS), no registers set yet. */
+static void vmi_pause(struct vcpu *v)
+{
+	v->vmi_set_regs = false;
+	arch_vcpu_vmi_pause(&v->arch);
+}
+
+/** With the answer, after its own effect on the PC: the registers its monitor set. */
+static void vmi_apply_set_regs(struct vcpu *v)
+{
+	if (!v->vmi_set_regs)
+		return;
+	arch_vcpu_vmi_set_regs(&v->arch, v->vmi_set[0], &v->vmi_set[1]);
+	v->vmi_set_regs = false;
+}
 
 bool vmi_fault(struct vcpu *v, const struct trap *t, struct vcpu **next)
 {
@@ -201,6 +229,7 @@ bool vmi_fault(struct vcpu *v, const struct trap *t, struct vcpu **next)
 	k->words[5] = t->syndrome;
 	k->badge = g->vmi.badge;
 	v->vmi_info = t->arch_info;
+	vmi_pause(v);
 	*next = ipc_kernel_call(v, g->vmi.endpoint, k);
 	return true;
 }
@@ -217,13 +246,14 @@ struct vcpu *vmi_reg_write(struct vcpu *v, const struct trap *t)
 	}
 	struct kernel_msg *k = &v->kmsg;
 	k->label = IPC_LABEL_VMI_REG;
-	k->words[0] = reg;
+	k->words[0] = t->address; /* an MSR's number in the high half */
 	k->words[1] = t->value;
 	k->words[2] = arch_vcpu_pc(&v->arch);
 	k->words[3] = v->index | (u64)v->view << IPC_VMI_VIEW_SHIFT;
 	k->words[4] = t->arch_info;
 	k->words[5] = t->syndrome;
 	k->badge = g->vmi.badge;
+	vmi_pause(v);
 	return ipc_kernel_call(v, g->vmi.endpoint, k);
 }
 
@@ -243,6 +273,7 @@ struct vcpu *vmi_step(struct vcpu *v)
 	k->words[4] = 0;
 	k->words[5] = 0;
 	k->badge = g->vmi.badge;
+	vmi_pause(v);
 	return ipc_kernel_call(v, g->vmi.endpoint, k);
 }
 
@@ -253,6 +284,7 @@ void vmi_reply(struct vcpu *caller, u64 action, u64 view_plus1)
 		/* The instruction is done: it goes on (stepped still, unless SINGLESTEP ended it). */
 		if (view_plus1 != 0 && vmi_view_exists(caller->part, view_plus1 - 1u))
 			vmi_set_view(caller, (u32)(view_plus1 - 1u));
+		vmi_apply_set_regs(caller);
 		return;
 	}
 	if (caller->kmsg.label == IPC_LABEL_VMI_REG) {
@@ -261,13 +293,15 @@ void vmi_reply(struct vcpu *caller, u64 action, u64 view_plus1)
 		                         caller->kmsg.words[1], action != IPC_VMI_SKIP);
 		if (view_plus1 != 0 && vmi_view_exists(caller->part, view_plus1 - 1u))
 			vmi_set_view(caller, (u32)(view_plus1 - 1u));
+		vmi_apply_set_regs(caller);
 		return;
 	}
 	if (view_plus1 != 0 && vmi_view_exists(caller->part, view_plus1 - 1u))
 		vmi_set_view(caller, (u32)(view_plus1 - 1u));
 	/* x86 without a decoded instruction cannot: the access runs again. */
-	if (action == IPC_VMI_SKIP)
+	if (action == IPC_VMI_SKIP && !caller->vmi_set_regs)
 		(void)arch_vcpu_skip_insn(&caller->arch, caller->vmi_info);
+	vmi_apply_set_regs(caller);
 }
 
 void vmi_abandon(struct vcpu *caller)
@@ -461,7 +495,34 @@ static enum status vmi_monitor_regs(struct vcpu *v, struct partition *g)
 	u64 mask = reg_get(v, IPC_REG_WORD0);
 	if ((mask & ~(u64)arch_vmi_regs_supported()) != 0)
 		return STATUS_INVALID_ARG;
-	vmi_trap_regs(g, (u32)mask);
+	vmi_trap_regs(g, (u32)mask | (g->vmi.regs & (1u << IPC_VMI_REG_MSR)));
+	return STATUS_OK;
+}
+
+/** MSR writes as events: one MSR added to or taken from the guest's list. */
+static enum status vmi_monitor_msr(struct vcpu *v, struct partition *g)
+{
+	u64 msr = reg_get(v, IPC_REG_WORD0), on = reg_get(v, IPC_REG_WORD0 + 1u);
+	if (msr > UINT32_MAX || on > 1u || !arch_vmi_msr_supported((u32)msr))
+		return STATUS_INVALID_ARG;
+	u32 list[VMI_MSR_MAX], n = 0;
+	for (u32 i = 0; i < g->vmi.msr_count; i++)
+		if (g->vmi.msrs[i] != msr)
+			list[n++] = g->vmi.msrs[i];
+	if (on != 0) {
+		if (n == VMI_MSR_MAX)
+			return STATUS_BUSY;
+		list[n++] = (u32)msr;
+	}
+	if (!vmi_trap_msrs(g, list, n)) {
+		(void)vmi_trap_msrs(g, g->vmi.msrs, g->vmi.msr_count); /* as it was */
+		return STATUS_BUSY;
+	}
+	for (u32 i = 0; i < n; i++)
+		g->vmi.msrs[i] = list[i];
+	g->vmi.msr_count = n;
+	const u32 bit = 1u << IPC_VMI_REG_MSR;
+	g->vmi.regs = n != 0 ? (g->vmi.regs | bit) : (g->vmi.regs & ~bit);
 	return STATUS_OK;
 }
 
@@ -477,6 +538,36 @@ static enum status vmi_singlestep(struct vcpu *v, struct partition *g)
 		return STATUS_INVALID_ARG; /* the platform cannot */
 	if (on != 0)
 		g->vmi.stepping = true;
+	return STATUS_OK;
+}
+
+/** A paused vCPU's translation registers into r3..r6 (a software walk's context). */
+static enum status vmi_get_regs(struct vcpu *v, struct partition *g)
+{
+	u64 which = reg_get(v, IPC_REG_WORD0), regs[4];
+	if (which >= g->vcpu_count)
+		return STATUS_INVALID_ARG;
+	const struct vcpu *t = &g->vcpus[which];
+	if (!vmi_waiting(t) || t->state == VCPU_STOPPED)
+		return STATUS_BUSY; /* it may be running: pause it on an event first */
+	arch_vcpu_vmi_regs(&t->arch, regs);
+	for (u32 i = 0; i < 4u; i++)
+		reg_set(v, IPC_REG_WORD0 + i, regs[i]);
+	return STATUS_OK;
+}
+
+/** Registers a paused vCPU resumes with, applied with the answer to its event. */
+static enum status vmi_put_regs(struct vcpu *v, struct partition *g)
+{
+	u64 which = reg_get(v, IPC_REG_WORD0);
+	if (which >= g->vcpu_count)
+		return STATUS_INVALID_ARG;
+	struct vcpu *t = &g->vcpus[which];
+	if (!vmi_waiting(t) || t->state == VCPU_STOPPED)
+		return STATUS_BUSY; /* it may be running: pause it on an event first */
+	for (u32 i = 0; i < 4u; i++)
+		t->vmi_set[i] = reg_get(v, IPC_REG_WORD0 + 1u + i);
+	t->vmi_set_regs = true;
 	return STATUS_OK;
 }
 
@@ -511,6 +602,12 @@ static enum status vmi_do(struct vcpu *v, u64 *out)
 		return vmi_monitor_regs(v, g);
 	case IPC_VMI_SINGLESTEP:
 		return vmi_singlestep(v, g);
+	case IPC_VMI_GET_REGS:
+		return vmi_get_regs(v, g);
+	case IPC_VMI_SET_REGS:
+		return vmi_put_regs(v, g);
+	case IPC_VMI_MONITOR_MSR:
+		return vmi_monitor_msr(v, g);
 	default:
 		return STATUS_INVALID_ARG;
 	}

@@ -769,6 +769,46 @@ void arm64_vcpu_apply_sysreg(struct vcpu *v)
 }
 
 /**
+ * At the exit that stops it for its monitor, the VM's EL1 registers are this CPU's. Later
+ * they may stay here (vm_owner) while the monitor asks from another CPU, which cannot read
+ * them: the four a walk needs are kept now.
+ */
+void arch_vcpu_vmi_pause(struct vcpu_arch *a)
+{
+	a->vmi_paused_regs[0] = read_sysreg(sctlr_el1);
+	a->vmi_paused_regs[1] = read_sysreg(tcr_el1);
+	a->vmi_paused_regs[2] = read_sysreg(ttbr0_el1);
+	a->vmi_paused_regs[3] = read_sysreg(ttbr1_el1);
+}
+
+void arch_vcpu_vmi_regs(const struct vcpu_arch *a, u64 out[4])
+{
+	for (u32 i = 0; i < 4u; i++)
+		out[i] = a->vmi_paused_regs[i];
+}
+
+/** arm64 has no MSRs: its system registers are MONITOR_REGS' business. */
+bool arch_vmi_msr_supported(u32 msr)
+{
+	(void)msr;
+	return false;
+}
+
+bool arch_vcpu_trap_msrs(struct vcpu_arch *a, const u32 *msrs, u32 n)
+{
+	(void)a;
+	(void)msrs;
+	return n == 0;
+}
+
+void arch_vcpu_vmi_set_regs(struct vcpu_arch *a, u64 pc, const u64 gpr[3])
+{
+	a->pc = pc;
+	for (u32 i = 0; i < 3u; i++)
+		a->x[i] = gpr[i];
+}
+
+/**
  * A software step (D2.12): PSTATE.SS in the SPSR it is entered with, MDSCR_EL1.SS and
  * MDCR_EL2.TDE while it runs (step_sync, on every switch path), so that after one instruction
  * a Software Step exception comes to EL2 (exit.c: TRAP_STEP).

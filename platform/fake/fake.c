@@ -369,6 +369,46 @@ void arch_vcpu_reg_write_done(struct vcpu_arch *a, u32 reg, u64 value, bool comm
 }
 
 bool fake_step;
+u64 fake_vmi_regs[4];
+u32 fake_vmi_pauses;
+
+void arch_vcpu_vmi_pause(struct vcpu_arch *a)
+{
+	(void)a;
+	fake_vmi_pauses++;
+}
+
+u32 fake_trap_msr_count;
+bool fake_trap_msrs_full;
+
+bool arch_vmi_msr_supported(u32 msr)
+{
+	return msr == 0x176u || msr == 0xc0000082u;
+}
+
+bool arch_vcpu_trap_msrs(struct vcpu_arch *a, const u32 *msrs, u32 n)
+{
+	(void)a;
+	(void)msrs;
+	if (n != 0 && fake_trap_msrs_full)
+		return false;
+	fake_trap_msr_count = n;
+	return true;
+}
+
+void arch_vcpu_vmi_set_regs(struct vcpu_arch *a, u64 pc, const u64 gpr[3])
+{
+	a->pc = pc;
+	for (u32 i = 0; i < 3u; i++)
+		a->regs[i] = gpr[i];
+}
+
+void arch_vcpu_vmi_regs(const struct vcpu_arch *a, u64 out[4])
+{
+	(void)a;
+	for (u32 i = 0; i < 4u; i++)
+		out[i] = fake_vmi_regs[i];
+}
 
 bool arch_vcpu_set_step(struct vcpu_arch *a, bool on)
 {

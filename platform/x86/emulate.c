@@ -218,10 +218,86 @@ bool x86_emul_cr_write(struct vcpu *v, u32 cr, struct trap *t)
 	return true;
 }
 
+u64 *x86_vmi_msr_field(struct vmcb_save *s, u32 msr)
+{
+	switch (msr) {
+	case 0x174u:
+		return &s->sysenter_cs;
+	case 0x175u:
+		return &s->sysenter_esp;
+	case 0x176u:
+		return &s->sysenter_eip;
+	case 0xc0000081u:
+		return &s->star;
+	case 0xc0000082u:
+		return &s->lstar;
+	case 0xc0000083u:
+		return &s->cstar;
+	case 0xc0000084u:
+		return &s->sfmask;
+	case 0xc0000100u:
+		return &s->fs.base;
+	case 0xc0000101u:
+		return &s->gs.base;
+	case 0xc0000102u:
+		return &s->kernel_gs_base;
+	default:
+		return NULL;
+	}
+}
+
+/**
+ * What WRMSR accepts (APM vol 2): SFMASK's high half is reserved, the others but STAR and
+ * SYSENTER_CS hold addresses, which must be canonical (48-bit); VMRUN would refuse them too.
+ */
+static bool msr_value_ok(u32 msr, u64 value)
+{
+	if (msr == 0xc0000081u || msr == 0x174u)
+		return true;
+	if (msr == 0xc0000084u)
+		return (value >> 32) == 0;
+	u64 top = value >> 47;
+	return top == 0 || top == (UINT64_C(1) << 17) - 1u;
+}
+
+bool x86_emul_msr_write(struct vcpu *v, struct trap *t)
+{
+	struct vcpu_arch *a = &v->arch;
+	struct vmcb_save *s = &a->vmcb.save;
+	u32 msr = (u32)a->gpr[X86_REG_RCX];
+	u64 value = a->gpr[X86_REG_RDX] << 32 | (s->rax & 0xffffffffu);
+	u64 *field = x86_vmi_msr_field(s, msr);
+	if (field == NULL || !msr_value_ok(msr, value)) {
+		arch_vcpu_mmio_abort(a, 0, 0); /* #GP(0) at the WRMSR, as the CPU would */
+		return false;
+	}
+	bool watched = false;
+	for (u32 i = 0; i < a->vmi_msr_count; i++)
+		watched |= a->vmi_msrs[i] == msr;
+	if (!watched) {
+		*field = value; /* a map another of its vCPUs changed: not this one's business */
+		s->rip += 2u;
+		return false;
+	}
+	a->msr_held = msr;
+	a->cr_len = 2u; /* WRMSR: 0F 30 */
+	t->kind = TRAP_REG_WRITE;
+	t->address = IPC_VMI_REG_MSR | (u64)msr << 32;
+	t->value = value;
+	t->arch_info = *field;
+	return true;
+}
+
 void arch_vcpu_reg_write_done(struct vcpu_arch *a, u32 reg, u64 value, bool commit)
 {
 	struct vmcb_save *s = &a->vmcb.save;
 	s->rip += a->cr_len;
+	if (reg == IPC_VMI_REG_MSR) {
+		u64 *field = x86_vmi_msr_field(s, a->msr_held);
+		if (commit && field != NULL)
+			*field = value; /* the guest's, in its VMCB: never the host's MSR */
+		return;
+	}
 	if (!commit)
 		return;
 	*cr_field(s, reg) = value;

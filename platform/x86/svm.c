@@ -39,6 +39,13 @@ static u8 host_state[X86_CPU_MAX][4096] __attribute__((aligned(4096)));
 /** I/O and MSR permission maps shared by every vCPU (§15.10.1, §15.11). */
 static u8 iopm[3 * 4096] __attribute__((aligned(4096)));
 static u8 msrpm[2 * 4096] __attribute__((aligned(4096)));
+/**
+ * The maps of partitions whose monitor watches MSR writes (arch_vcpu_trap_msrs): the shared
+ * map with those MSRs' write bits set, one per such partition (by vmid; 0: free).
+ */
+#define VMI_MSRPM_COUNT 4u
+static u8 vmi_msrpm[VMI_MSRPM_COUNT][2 * 4096] __attribute__((aligned(4096)));
+static u32 vmi_msrpm_vmid[VMI_MSRPM_COUNT];
 /** ASIDs the CPU offers (CPUID 8000_000Ah:EBX); 0 is the host's. */
 static u32 asid_count;
 /**
@@ -79,16 +86,20 @@ static bool has_xsave;
  * Clears the two intercept bits of msr in the MSR permission map
  * (§15.11: three 2 KiB ranges, two bits per MSR, read then write).
  */
+static u32 msrpm_bit(u32 msr)
+{
+	if (msr < 0x2000u)
+		return msr * 2u;
+	if (msr >= 0xc0000000u && msr < 0xc0002000u)
+		return 0x800u * 8u + (msr - 0xc0000000u) * 2u;
+	return UINT32_MAX;
+}
+
 static void msrpm_allow(u32 msr)
 {
-	u32 bit;
-	if (msr < 0x2000u)
-		bit = msr * 2u;
-	else if (msr >= 0xc0000000u && msr < 0xc0002000u)
-		bit = 0x800u * 8u + (msr - 0xc0000000u) * 2u;
-	else
-		return;
-	msrpm[bit / 8] &= (u8) ~(3u << (bit % 8));
+	u32 bit = msrpm_bit(msr);
+	if (bit != UINT32_MAX)
+		msrpm[bit / 8] &= (u8) ~(3u << (bit % 8));
 }
 
 /**
@@ -398,6 +409,13 @@ static __attribute__((noinline)) struct vcpu *svm_exit_slow(struct vcpu *v, u32 
 		x86_vapic_cpuid(v); /* intercepted only for vCPUs with a local APIC */
 		return v;
 	case VMEXIT_MSR:
+		/* A write of an MSR the VMCB holds: intercepted only for its monitor. */
+		if (vm->ctrl.exit_info1 == 1u &&
+		    x86_vmi_msr_field(&vm->save, (u32)v->arch.gpr[X86_REG_RCX]) != NULL) {
+			if (!x86_emul_msr_write(v, &t))
+				return v;
+			break;
+		}
 		if (v->arch.vapic && x86_vapic_msr(v))
 			return v;
 		t.what = "MSR access";
@@ -607,6 +625,68 @@ void arch_vcpu_trap_regs(struct vcpu_arch *a, u32 mask)
 	if (mask & (1u << IPC_VMI_REG_CR4))
 		w |= 1u << (16 + 4);
 	a->vmcb.ctrl.intercept_cr = (a->vmcb.ctrl.intercept_cr & 0xffffu) | w;
+}
+
+bool arch_vmi_msr_supported(u32 msr)
+{
+	static struct vmcb_save any; /* only the field's address is asked for */
+	return x86_vmi_msr_field(&any, msr) != NULL;
+}
+
+/**
+ * The partition's own map (by vmid), a copy of the shared one with the write bits of msrs set;
+ * reads stay the guest's. n = 0: back to the shared map, the partition's given up.
+ */
+bool arch_vcpu_trap_msrs(struct vcpu_arch *a, const u32 *msrs, u32 n)
+{
+	u32 k = VMI_MSRPM_COUNT;
+	for (u32 i = 0; i < VMI_MSRPM_COUNT; i++)
+		if (vmi_msrpm_vmid[i] == a->vmid)
+			k = i;
+	if (n == 0 || n > ARRAY_COUNT(a->vmi_msrs)) {
+		if (k < VMI_MSRPM_COUNT)
+			vmi_msrpm_vmid[k] = 0;
+		a->vmcb.ctrl.msrpm_base_pa = plat_virt_to_phys(msrpm).pa;
+		a->vmi_msr_count = 0;
+		return n == 0;
+	}
+	for (u32 i = 0; k == VMI_MSRPM_COUNT && i < VMI_MSRPM_COUNT; i++)
+		if (vmi_msrpm_vmid[i] == 0)
+			k = i;
+	if (k == VMI_MSRPM_COUNT)
+		return false;
+	vmi_msrpm_vmid[k] = a->vmid;
+	memcpy(vmi_msrpm[k], msrpm, sizeof(msrpm));
+	for (u32 i = 0; i < n; i++) {
+		u32 bit = msrpm_bit(msrs[i]) + 1u; /* the write bit */
+		vmi_msrpm[k][bit / 8] |= (u8)(1u << (bit % 8));
+		a->vmi_msrs[i] = msrs[i];
+	}
+	a->vmi_msr_count = (u8)n;
+	a->vmcb.ctrl.msrpm_base_pa = plat_virt_to_phys(vmi_msrpm[k]).pa;
+	return true;
+}
+
+/** The VMCB holds them whenever the vCPU is not running. */
+void arch_vcpu_vmi_pause(struct vcpu_arch *a)
+{
+	(void)a;
+}
+
+void arch_vcpu_vmi_regs(const struct vcpu_arch *a, u64 out[4])
+{
+	out[0] = a->vmcb.save.cr0;
+	out[1] = a->vmcb.save.cr3;
+	out[2] = a->vmcb.save.cr4;
+	out[3] = a->vmcb.save.efer & ~(u64)EFER_SVME; /* VMRUN's, not the guest's */
+}
+
+void arch_vcpu_vmi_set_regs(struct vcpu_arch *a, u64 pc, const u64 gpr[3])
+{
+	a->vmcb.save.rip = pc;
+	a->vmcb.save.rax = gpr[0];
+	a->gpr[X86_REG_RBX] = gpr[1];
+	a->gpr[X86_REG_RCX] = gpr[2];
 }
 
 /**

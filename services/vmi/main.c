@@ -19,6 +19,11 @@
  * answer in `answers` and signal vCPU 1's notification; vCPU 1 replies to the kernel with
  * IPC_VMI_RETRY or IPC_VMI_SKIP and the view to switch to.
  *
+ * Held register writes (IPC_LABEL_VMI_REG) and single-steps (IPC_LABEL_VMI_STEP) take the same
+ * path: the engine's write_ctrlreg and singlestep rules decide, MONITOR_REG becomes the kernel's
+ * MONITOR_REGS and a response's TOGGLE_SINGLESTEP its SINGLESTEP. EMULATE runs the access in a
+ * hidden view with the manifest's rights for one step (make_hidden, emulate).
+ *
  * Engine results become kernel calls: after every change the pages concerned are PROTECTed in
  * every view with vmi_effective()'s rights (the kernel intersects them with the manifest's
  * again), views are created and destroyed to match the engine's, change_gfn is CHANGE_GFN.
@@ -30,9 +35,9 @@
  * with a fresh engine, which agrees with that. Clients set their protections again.
  *
  * The platforms differ only in the walkers' context: VMI_X86 (set by meson.build) walks an x86
- * guest's paging (CR0.PG clear for a VMI_GUEST_FLAT guest: the identity), otherwise arm64's
- * (SCTLR_EL1.M clear: the identity). The service cannot read a vCPU's translation registers,
- * so only a VMI_GUEST_FLAT guest is walked; on x86 that is a guest with paging off.
+ * guest's paging, otherwise arm64's stage 1, with the registers HC_VMI GET_REGS gives for a
+ * vCPU paused on an event (walk_regs); a VMI_GUEST_FLAT guest walks as the identity until
+ * then.
  *
  * VMI_CRASH_TEST builds the kill test's variant (vmi-crash): a monitor's VMI_OP_CRASH makes
  * vCPU 0 fault.
@@ -52,11 +57,13 @@
 /** The caller id the engine knows as each target's monitor (no partition has it). */
 #define VMI_MONITOR_CALLER 0xfffeu
 #define VMI_OP_CRASH 99u
+/** vCPU 1 hands the same kernel event to vCPU 0 again (it found the ring full, and a slot freed). */
+#define ANSWER_AGAIN 0xffffu
 
 /** What vCPU 1 is to answer the kernel for one guest vCPU. */
 struct answer {
 	volatile uint32_t ready;
-	uint32_t action;     /**< IPC_VMI_RETRY or IPC_VMI_SKIP */
+	uint32_t action;     /**< IPC_VMI_RETRY, IPC_VMI_SKIP or ANSWER_AGAIN */
 	uint32_t view_plus1; /**< 0: stay in the view */
 };
 
@@ -70,6 +77,14 @@ struct target {
 	uint32_t action[VMI_MAX_VCPUS], view_plus1[VMI_MAX_VCPUS];
 	struct answer answers[VMI_MAX_VCPUS];
 	struct vmi_walk_ctx walk[VMI_MAX_VCPUS];
+	bool walk_known[VMI_MAX_VCPUS]; /**< walk[v] holds registers the kernel gave (GET_REGS) */
+	uint8_t held_access[VMI_MAX_VCPUS]; /**< the access of the VMI_MEM event held (VMI_R/W/X) */
+	/**
+	 * EMULATE: the view with the manifest's rights (0: none yet; one of the kernel's views
+	 * 1..9 that the engine does not use), and the vCPUs stepping one instruction in it.
+	 */
+	uint8_t hidden;
+	bool emulating[VMI_MAX_VCPUS];
 	uint32_t client_ntf[4];
 	uint32_t client_ntf_count;
 	struct vmi_guest g;
@@ -117,6 +132,32 @@ static bool gpa_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
 	return true;
 }
 
+/**
+ * The walker's context for vCPU v: its translation registers from the kernel (HC_VMI
+ * GET_REGS) while it is paused on an event; while it runs, the ones read last. A guest never
+ * read yet walks as the identity if its badge says VMI_GUEST_FLAT (MMU or paging off), and is
+ * -EBUSY otherwise.
+ */
+static int walk_regs(struct target *t, uint32_t v)
+{
+	uint64_t r[IPC_REG_COUNT] = { HC_VMI, t->slot, IPC_VMI_GET_REGS, v };
+	svc_hypercall(r);
+	if (r[0] == STATUS_OK) {
+		const uint64_t *k = &r[IPC_REG_WORD0];
+		if (VMI_X86)
+			t->walk[v].x86 = (struct vmi_x86_regs){
+				.cr0 = k[0], .cr3 = k[1], .cr4 = k[2], .efer = k[3]
+			};
+		else
+			t->walk[v].arm64 = (struct vmi_arm64_regs){ .sctlr_el1 = k[0],
+				                                    .tcr_el1 = k[1],
+				                                    .ttbr0_el1 = k[2],
+				                                    .ttbr1_el1 = k[3] };
+		t->walk_known[v] = true;
+	}
+	return t->walk_known[v] || (t->badge & VMI_GUEST_FLAT) != 0 ? VMI_OK : VMI_EBUSY;
+}
+
 /* ---- engine to kernel -------------------------------------------------------------------- */
 
 /** PROTECT [gfn, gfn + nr) in a view with `rights`, in as many calls as the kernel wants. */
@@ -162,6 +203,14 @@ static bool sync(struct target *t, uint64_t first, uint64_t end)
 	bool ok = true;
 	for (uint32_t v = 1; v < VMI_MAX_VIEWS; v++) {
 		bool want = t->g.views[v].used;
+		if (want && v == t->hidden) {
+			/* The engine wants the emulation view's number: it goes, unless in use. */
+			if (vmi_call(t, IPC_VMI_VIEW_DESTROY, v, 0, 0, 0, NULL) != STATUS_OK) {
+				ok = false;
+				continue;
+			}
+			t->hidden = 0;
+		}
 		if (want && !t->kview[v]) {
 			unsigned rights = vmi_access_rights(t->g.views[v].default_access);
 			t->kview[v] = vmi_call(t, IPC_VMI_VIEW_CREATE, v, rights, 0, 0, NULL) ==
@@ -211,6 +260,16 @@ static void notify_clients(const struct target *t)
 		(void)svc_signal(t->client_ntf[i]);
 }
 
+/** vCPU 1 holds the kernel's event of vCPU v until release(); `action` unless a response says. */
+static void hold(struct target *t, uint32_t v, uint32_t action, uint64_t *out)
+{
+	t->waiting[v] = true;
+	t->action[v] = action;
+	t->view_plus1[v] = 0;
+	t->answers[v].ready = 0;
+	out[0] = 1;
+}
+
 /**
  * A kernel event that vCPU 1 received (w as delivered): the engine decides; out[0] = 0 and
  * the answer in out[1..2], or out[0] = 1: wait for release().
@@ -241,6 +300,7 @@ static void kernel_event(uint32_t ti, const uint64_t *w, uint64_t *out)
 		.gla = w[4],
 		.pc = w[2],
 	};
+	t->held_access[vcpu] = (uint8_t)f.access;
 	const uint8_t queued = t->g.ring_count;
 	bool ring_paused = false;
 	enum vmi_fault_outcome o = vmi_violation(&t->g, &f, &ring_paused);
@@ -254,11 +314,7 @@ static void kernel_event(uint32_t ti, const uint64_t *w, uint64_t *out)
 	switch (o) {
 	case VMI_FO_PAUSED:
 	case VMI_FO_WAIT:
-		t->waiting[vcpu] = true;
-		t->action[vcpu] = IPC_VMI_RETRY;
-		t->view_plus1[vcpu] = 0;
-		t->answers[vcpu].ready = 0;
-		out[0] = 1;
+		hold(t, vcpu, IPC_VMI_RETRY, out);
 		return;
 	default:
 		/* The kernel's rights were stale, or the page was lifted above: run it again. */
@@ -266,6 +322,135 @@ static void kernel_event(uint32_t ti, const uint64_t *w, uint64_t *out)
 			(void)sync(t, gfn, gfn + 1u);
 		return;
 	}
+}
+
+/**
+ * The registers whose writes the kernel can hold (HC_VMI MONITOR_REGS), as the engine numbers
+ * them: x86 CR0, CR3, CR4; arm64 SCTLR_EL1, TTBR0_EL1, TTBR1_EL1, TCR_EL1. The engine's XCR0
+ * and VBAR have no kernel counterpart (monitoring them is -EOPNOTSUPP).
+ */
+static const struct {
+	uint8_t engine, kernel;
+} reg_map[] = {
+	{ VMI_REG_X86_CR0, IPC_VMI_REG_CR0 },     { VMI_REG_X86_CR3, IPC_VMI_REG_CR3 },
+	{ VMI_REG_X86_CR4, IPC_VMI_REG_CR4 },     { VMI_REG_ARM_SCTLR, IPC_VMI_REG_SCTLR },
+	{ VMI_REG_ARM_TTBR0, IPC_VMI_REG_TTBR0 }, { VMI_REG_ARM_TTBR1, IPC_VMI_REG_TTBR1 },
+	{ VMI_REG_ARM_TCR, IPC_VMI_REG_TCR },
+};
+
+/** The kernel's IPC_VMI_REG_* for an engine register, or -1. */
+static int reg_to_kernel(uint64_t reg)
+{
+	for (uint32_t i = 0; i < sizeof(reg_map) / sizeof(reg_map[0]); i++)
+		if (reg_map[i].engine == reg)
+			return reg_map[i].kernel;
+	return -1;
+}
+
+/** The engine's register for a kernel IPC_VMI_REG_*, or -1. */
+static int reg_from_kernel(uint64_t reg)
+{
+	for (uint32_t i = 0; i < sizeof(reg_map) / sizeof(reg_map[0]); i++)
+		if (reg_map[i].kernel == reg)
+			return reg_map[i].engine;
+	return -1;
+}
+
+/** MONITOR_REGS with every register the engine monitors (the kernel holds each write). */
+static bool sync_regs(const struct target *t)
+{
+	uint64_t mask = 0;
+	for (uint32_t i = 0; i < sizeof(reg_map) / sizeof(reg_map[0]); i++)
+		if (t->g.regs[reg_map[i].engine].enabled)
+			mask |= UINT64_C(1) << reg_map[i].kernel;
+	return vmi_call(t, IPC_VMI_MONITOR_REGS, mask, 0, 0, 0, NULL) == STATUS_OK;
+}
+
+/**
+ * A held register write (IPC_LABEL_VMI_REG; w as delivered, w[5] the target): the engine's
+ * write_ctrlreg rules decide. No event (not monitored, onchangeonly, the mask) or an async one:
+ * the write is performed at once (IPC_VMI_RETRY); a sync one waits for the client's answer
+ * (DENY: IPC_VMI_SKIP drops it); a full ring: the same event again once a slot frees.
+ */
+static void kernel_reg_event(uint32_t ti, const uint64_t *w, uint64_t *out)
+{
+	out[0] = 0;
+	out[1] = IPC_VMI_RETRY;
+	out[2] = 0;
+	if (ti >= target_count)
+		return;
+	struct target *t = &targets[ti];
+	const uint32_t vcpu = (uint32_t)w[3], kview = (uint32_t)(w[3] >> IPC_VMI_VIEW_SHIFT);
+	const bool msr = (uint32_t)w[0] == IPC_VMI_REG_MSR;
+	const int reg = msr ? 0 : reg_from_kernel(w[0]);
+	if (vcpu >= t->g.cfg.vcpu_count || reg < 0)
+		return;
+	if (kview < VMI_MAX_VIEWS && t->g.views[kview].used)
+		t->g.vcpus[vcpu].view = (uint8_t)kview;
+	const uint8_t queued = t->g.ring_count;
+	bool ring_paused = false;
+	/* An MSR's write (its number in w0's high half): always a sync event (Xen). */
+	enum vmi_write_outcome o = msr ? vmi_msr_write(&t->g, (uint16_t)vcpu, w[0] >> 32, w[4],
+	                                               w[1], w[2], &ring_paused) :
+	                                 vmi_reg_write(&t->g, (uint16_t)vcpu, (uint32_t)reg, w[4],
+	                                               w[1], w[2], &ring_paused);
+	if (t->g.ring_count != queued)
+		notify_clients(t);
+	if (o == VMI_WO_DEFERRED)
+		hold(t, vcpu, IPC_VMI_RETRY, out);
+	else if (o == VMI_WO_WAIT)
+		hold(t, vcpu, ANSWER_AGAIN, out);
+	else if (o == VMI_WO_COMMIT && !vmi_vcpu_runnable(&t->g, (uint16_t)vcpu))
+		hold(t, vcpu, IPC_VMI_RETRY, out); /* queued, and it waits for ring space */
+}
+
+/**
+ * A single-step (IPC_LABEL_VMI_STEP; w as delivered, w[5] the target): a SINGLESTEP event if
+ * the monitor asked for them, waiting for the client's answer; without one the vCPU goes on
+ * at once (still stepped, as Xen's vCPU stays stepped while its monitor is off).
+ */
+static void kernel_step_event(uint32_t ti, const uint64_t *w, uint64_t *out)
+{
+	out[0] = 0;
+	out[1] = IPC_VMI_RETRY;
+	out[2] = 0;
+	if (ti >= target_count)
+		return;
+	struct target *t = &targets[ti];
+	const uint32_t vcpu = (uint32_t)w[3], kview = (uint32_t)(w[3] >> IPC_VMI_VIEW_SHIFT);
+	if (vcpu >= t->g.cfg.vcpu_count)
+		return;
+	if (kview < VMI_MAX_VIEWS && t->g.views[kview].used)
+		t->g.vcpus[vcpu].view = (uint8_t)kview;
+	/* The end of an emulated access: back to its view (the engine's), no event for it. */
+	const uint64_t back_plus1 = t->emulating[vcpu] ? t->g.vcpus[vcpu].view + 1u : 0u;
+	out[2] = back_plus1;
+	if (!t->g.vcpus[vcpu].singlestep) {
+		/* Not stepped for the monitor (an emulation's step, or one left over): no more. */
+		t->emulating[vcpu] = false;
+		(void)vmi_call(t, IPC_VMI_SINGLESTEP, vcpu, 0, 0, 0, NULL);
+		return;
+	}
+	const uint8_t queued = t->g.ring_count;
+	bool ring_paused = false;
+	/* The frame of its PC: a walk with its registers now (it waits), 0 if none maps it. */
+	uint64_t pc_gfn = 0;
+	struct vmi_walk pw;
+	if (walk_regs(t, vcpu) == VMI_OK &&
+	    (VMI_X86 ? vmi_walk_x86(&t->walk[vcpu].x86, w[2], gpa_read, t, &pw) :
+	               vmi_walk_arm64(&t->walk[vcpu].arm64, w[2], gpa_read, t, &pw)) == VMI_WALK_OK)
+		pc_gfn = pw.gpa / PAGE;
+	enum vmi_fault_outcome o =
+	        vmi_singlestep_trap(&t->g, (uint16_t)vcpu, w[2], pc_gfn, &ring_paused);
+	if (t->g.ring_count != queued)
+		notify_clients(t);
+	if (o == VMI_FO_PAUSED)
+		hold(t, vcpu, IPC_VMI_RETRY, out);
+	else if (o == VMI_FO_WAIT)
+		hold(t, vcpu, ANSWER_AGAIN, out);
+	t->view_plus1[vcpu] = (uint32_t)back_plus1; /* unless the client's answer switches it */
+	if (o != VMI_FO_WAIT)
+		t->emulating[vcpu] = false; /* (a full ring: the same step comes again) */
 }
 
 /**
@@ -313,9 +498,37 @@ static void guest_request(uint64_t badge, const uint64_t *w, uint64_t *out)
 
 /* ---- client requests ---------------------------------------------------------------------- */
 
-/** Responses the kernel cannot carry out are refused before the engine sees them. */
-#define UNSUPPORTED_FLAGS \
-	(VMI_EF_TOGGLE_SINGLESTEP | VMI_EF_EMULATE | VMI_EF_EMULATE_NOWRITE | VMI_EF_SET_REGISTERS)
+/**
+ * The view an emulated access runs in: the guest's memory with the manifest's rights, made at
+ * the first EMULATE in the highest view number neither the engine nor the kernel uses.
+ */
+static bool make_hidden(struct target *t)
+{
+	for (uint32_t k = VMI_MAX_VIEWS - 1u; t->hidden == 0 && k >= 1u; k--)
+		if (!t->g.views[k].used && !t->kview[k] &&
+		    vmi_call(t, IPC_VMI_VIEW_CREATE, k, VMI_RWX, 0, 0, NULL) == STATUS_OK)
+			t->hidden = (uint8_t)k;
+	return t->hidden != 0;
+}
+
+/**
+ * EMULATE or EMULATE_NOWRITE for the access vCPU v is held on (the response was accepted):
+ * the access runs in the hidden view, stepped, and the step event (kernel_step_event) puts
+ * the vCPU back in its view without a client event. EMULATE_NOWRITE of a write denies it.
+ */
+static void emulate(struct target *t, uint32_t v, bool nowrite)
+{
+	if (nowrite && t->held_access[v] == VMI_W) {
+		t->action[v] = IPC_VMI_SKIP;
+		return;
+	}
+	if (t->hidden == 0 || (!t->g.vcpus[v].singlestep &&
+	                       vmi_call(t, IPC_VMI_SINGLESTEP, v, 1, 0, 0, NULL) != STATUS_OK))
+		return; /* checked before the engine saw the response: does not happen */
+	t->emulating[v] = true;
+	t->action[v] = IPC_VMI_RETRY;
+	t->view_plus1[v] = t->hidden + 1u;
+}
 
 /** Decodes, runs and applies one client request; fills the reply. */
 static void client_request(uint64_t badge, const struct msg *m, struct msg *reply)
@@ -347,17 +560,44 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 	    (in.w[1] < t->first_gfn || in.w[1] >= t->end_gfn ||
 	     (in.w[2] != VMI_GFN_INVALID && (in.w[2] < t->first_gfn || in.w[2] >= t->end_gfn))))
 		return;
-	if (m->label == VMI_OP_RESPOND && ((in.w[0] >> 32) & UNSUPPORTED_FLAGS) != 0) {
+	/* Registers the kernel cannot hold a write of (XCR0, VBAR_EL1): not here. */
+	if (m->label == VMI_OP_MONITOR_REG && (in.w[1] & VMI_MON_ENABLE) != 0 &&
+	    in.w[0] < VMI_REG_COUNT && reg_to_kernel(in.w[0]) < 0) {
 		reply->label = VMI_STATUS_LABEL(VMI_EOPNOTSUPP);
 		return;
 	}
+	/*
+	 * An emulate response needs the hidden view: made now, or the response is refused
+	 * before the engine takes it (-EBUSY: every view is in use, or the table quota spent).
+	 */
+	if (m->label == VMI_OP_RESPOND) {
+		const uint32_t v = (uint32_t)in.w[0], fl = (uint32_t)(in.w[0] >> 32);
+		const bool emul = (fl & VMI_EF_VCPU_PAUSED) != 0 && (fl & VMI_EF_DENY) == 0 &&
+		                  ((fl & VMI_EF_EMULATE) != 0 ||
+		                   ((fl & VMI_EF_EMULATE_NOWRITE) != 0 && v < VMI_MAX_VCPUS &&
+		                    t->held_access[v] != VMI_W));
+		if (emul && v < t->g.cfg.vcpu_count && t->g.vcpus[v].sync_paused &&
+		    t->g.vcpus[v].pending_reason == VMI_REASON_MEM_ACCESS && !make_hidden(t)) {
+			reply->label = VMI_STATUS_LABEL(VMI_EBUSY);
+			return;
+		}
+	}
+	/* monitor_reg: the kernel may refuse the new mask: the engine's setting is undone. */
+	const struct vmi_reg_monitor reg_before =
+	        in.w[0] < VMI_REG_COUNT ? t->g.regs[in.w[0]] : (struct vmi_reg_monitor){ 0 };
 	/* altp2m_switch: the kernel's switch may be refused (a vCPU running): undo it then. */
 	uint8_t views_before[VMI_MAX_VCPUS];
 	for (uint32_t v = 0; v < VMI_MAX_VCPUS; v++)
 		views_before[v] = t->g.vcpus[v].view;
 	struct vmi_effects fx;
-	const bool flat = (t->badge & VMI_GUEST_FLAT) != 0;
-	int rc = vmi_request(&t->g, flat ? t->walk : NULL, caller, &in, &out, &fx);
+	/* A walk: the vCPU's registers now if it waits, else the last ones read (walk_regs). */
+	if ((m->label == VMI_OP_TRANSLATE || m->label == VMI_OP_READ_VA) &&
+	    caller == VMI_MONITOR_CALLER && in.w[0] < t->g.cfg.vcpu_count &&
+	    walk_regs(t, (uint32_t)in.w[0]) != VMI_OK) {
+		reply->label = VMI_STATUS_LABEL(VMI_EBUSY);
+		return;
+	}
+	int rc = vmi_request(&t->g, t->walk, caller, &in, &out, &fx);
 	if (rc == VMI_OK) {
 		switch (m->label) {
 		case VMI_OP_SET_ACCESS:
@@ -403,12 +643,43 @@ static void client_request(uint64_t badge, const struct msg *m, struct msg *repl
 		case VMI_OP_ALTP2M_DESTROY:
 			(void)sync(t, t->first_gfn, t->end_gfn);
 			break;
+		case VMI_OP_MONITOR_REG:
+			if (!sync_regs(t)) {
+				t->g.regs[in.w[0]] = reg_before;
+				rc = VMI_EOPNOTSUPP;
+			}
+			break;
+		case VMI_OP_MONITOR_MSR: {
+			/* An MSR the kernel cannot hold (not in the VMCB), or no room: undone. */
+			uint64_t s = vmi_call(t, IPC_VMI_MONITOR_MSR, in.w[0], in.w[1], 0, 0, NULL);
+			if (s != STATUS_OK) {
+				(void)vmi_monitor_msr(&t->g, caller, in.w[0], in.w[1] == 0);
+				rc = s == STATUS_BUSY ? VMI_EBUSY : VMI_EOPNOTSUPP;
+			}
+			break;
+		}
 		case VMI_OP_RESPOND: {
 			const struct vmi_action *a = &fx.action;
 			uint32_t v = fx.vcpu;
+			/* The vCPU waits (engine paused it): the kernel's step follows the toggle. */
+			if (a->singlestep_changed &&
+			    vmi_call(t, IPC_VMI_SINGLESTEP, v, a->singlestep, 0, 0, NULL) !=
+			            STATUS_OK)
+				t->g.vcpus[v].singlestep = !a->singlestep;
+			/* Applied with the answer: it resumes there (a deny moves it no further). */
+			if (a->set_regs) {
+				uint64_t r[IPC_REG_COUNT] = { HC_VMI,    t->slot,  IPC_VMI_SET_REGS,
+					                      v,         a->pc,    a->gpr[0],
+					                      a->gpr[1], a->gpr[2] };
+				svc_hypercall(r);
+			}
 			if (v < VMI_MAX_VCPUS && t->waiting[v]) {
-				t->action[v] = a->skip ? IPC_VMI_SKIP : IPC_VMI_RETRY;
-				t->view_plus1[v] = a->view_changed ? a->view + 1u : 0u;
+				t->action[v] = a->skip || a->drop_write ? IPC_VMI_SKIP :
+				                                          IPC_VMI_RETRY;
+				if (a->view_changed)
+					t->view_plus1[v] = a->view + 1u;
+				if (a->emulate || a->emulate_nowrite)
+					emulate(t, v, a->emulate_nowrite);
 			}
 			release(t, v);
 			break;
@@ -476,6 +747,7 @@ static void attach(uint32_t k)
 	const struct vmi_guest_config cfg = {
 		.id = (uint16_t)VMI_GUEST_INDEX(b),
 		.monitor_id = VMI_MONITOR_CALLER,
+		.is_x86 = VMI_X86 != 0,
 		.vcpu_count = (uint16_t)VMI_GUEST_VCPUS(b),
 		.gfn_count = t->end_gfn,
 		.ring_pfn_set = true,
@@ -505,14 +777,19 @@ static _Noreturn void events_loop(void)
 	struct msg m;
 	enum status s = svc_recv(ep_events, &m);
 	for (;;) {
-		if (s != STATUS_OK || (m.label != IPC_LABEL_VMI_MEM && m.label != IPC_LABEL_MMIO)) {
+		if (s != STATUS_OK ||
+		    (m.label != IPC_LABEL_VMI_MEM && m.label != IPC_LABEL_VMI_REG &&
+		     m.label != IPC_LABEL_VMI_STEP && m.label != IPC_LABEL_MMIO)) {
 			s = svc_recv(ep_events, &m);
 			continue;
 		}
 		const bool mmio = m.label == IPC_LABEL_MMIO;
 		uint32_t ti = (uint32_t)m.badge;
 		const uint32_t vcpu = (uint32_t)(m.w[3] & IPC_MMIO_VCPU_MASK);
-		struct msg q = { .label = mmio ? VMI_INTERNAL_GUEST_REQUEST : VMI_INTERNAL_EVENT };
+		struct msg q = { .label = mmio ? VMI_INTERNAL_GUEST_REQUEST :
+			                  m.label == IPC_LABEL_VMI_REG  ? VMI_INTERNAL_REG_EVENT :
+			                  m.label == IPC_LABEL_VMI_STEP ? VMI_INTERNAL_STEP_EVENT :
+			                                                  VMI_INTERNAL_EVENT };
 		for (uint32_t i = 0; i < IPC_MSG_WORDS; i++)
 			q.w[i] = m.w[i];
 		if (mmio) {
@@ -525,8 +802,14 @@ static _Noreturn void events_loop(void)
 		} else {
 			q.w[5] = ti; /* the syndrome is not needed: the target instead */
 		}
-		uint64_t action = IPC_VMI_RETRY, view_plus1 = 0;
-		if (svc_call(ep_internal, &q) == STATUS_OK) {
+		uint64_t action = ANSWER_AGAIN, view_plus1 = 0;
+		const struct msg event = q;
+		while (action == ANSWER_AGAIN) {
+			/* A held write or a step that found the ring full goes to vCPU 0 again. */
+			q = event;
+			action = IPC_VMI_RETRY;
+			if (svc_call(ep_internal, &q) != STATUS_OK)
+				break;
 			if (q.w[0] == 0) {
 				action = q.w[1];
 				view_plus1 = q.w[2];
@@ -558,6 +841,12 @@ static _Noreturn void requests_loop(void)
 		if (m.badge == VMI_BADGE_INTERNAL && m.label == VMI_INTERNAL_EVENT) {
 			reply = (struct msg){ 0 };
 			kernel_event((uint32_t)m.w[5], m.w, reply.w);
+		} else if (m.badge == VMI_BADGE_INTERNAL && m.label == VMI_INTERNAL_REG_EVENT) {
+			reply = (struct msg){ 0 };
+			kernel_reg_event((uint32_t)m.w[5], m.w, reply.w);
+		} else if (m.badge == VMI_BADGE_INTERNAL && m.label == VMI_INTERNAL_STEP_EVENT) {
+			reply = (struct msg){ 0 };
+			kernel_step_event((uint32_t)m.w[5], m.w, reply.w);
 		} else if (m.badge == VMI_BADGE_INTERNAL && m.label == VMI_INTERNAL_GUEST_REQUEST) {
 			reply = (struct msg){ 0 };
 			guest_request(guest_badge, m.w, reply.w);

@@ -12,7 +12,9 @@
  * patching of its text at boot (alternatives, jump labels) runs unwatched.
  *
  * Every event that is not a write to the protected range is allowed (a paused vCPU answered
- * with VCPU_PAUSED alone; after a guest request there is nothing to answer).
+ * with VCPU_PAUSED alone; after a guest request there is nothing to answer). For a denied
+ * write it also translates the writer's virtual address itself (TRANSLATE: the service walks
+ * the guest's stage 1 with the registers of the vCPU paused on the event).
  */
 #include <ipc/vmi.h>
 #include <svc/svc.h>
@@ -76,6 +78,18 @@ static void mem_access(const struct vmi_event *ev)
 		        "(%llu denied)\n",
 		        (unsigned long long)gpa, (unsigned long long)ev->pc, (unsigned)ev->vcpu,
 		        (unsigned long long)ev->gla, (unsigned long long)denied);
+		/* Its own walk of the writer's address, with the paused vCPU's registers. */
+		uint64_t out[IPC_MSG_WORDS] = { 0 };
+		int tr = (ev->access & VMI_MA_GLA_VALID) == 0 ?
+		                 VMI_EINVAL :
+		                 req(VMI_OP_TRANSLATE, ev->vcpu, ev->gla, 0, 0, out);
+		if (tr == VMI_OK)
+			svc_printf("the writer's VA 0x%llx translates to IPA 0x%llx (level %u)\n",
+			           (unsigned long long)ev->gla, (unsigned long long)out[0],
+			           (unsigned)(out[2] >> 8));
+		else
+			svc_printf("the writer's VA 0x%llx: no translation (%d)\n",
+			           (unsigned long long)ev->gla, tr);
 	}
 	if ((ev->flags & VMI_EF_VCPU_PAUSED) == 0)
 		return;

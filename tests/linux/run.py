@@ -534,6 +534,12 @@ def scenario_vmi(tap, work, image, rd, keep):
             pc = int(re.search(r'PC 0x([0-9a-f]+),', line).group(1), 16)
             tap.check(va['_stext'] <= pc < va['_stext'] + (end - start),
                       t + 'the writer\'s PC 0x%x is in the kernel\'s code' % pc, [line])
+        # The monitor walks the guest's own stage 1 (its MMU on: TTBR1, the fixmap alias the
+        # kernel patches text through) for the writer's address: it must reach the same IPA.
+        step(tap, s, t + 'the writer\'s virtual address, walked through the guest\'s page '
+             'tables, translates to that IPA',
+             r'^\[vmimon\] the writer\'s VA 0x[0-9a-f]+ translates to IPA 0x%x \(level \d\)$'
+             % target, STEP_TIMEOUT_S, since)
         step(tap, s, t + 'the guest went on (the shell finished the command)',
              r'^\[lx1\] kprobe: \d+$', STEP_TIMEOUT_S, since)
         # The BRK never landed: files are opened (through do_sys_openat2) and the probe,

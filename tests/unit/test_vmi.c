@@ -424,6 +424,17 @@ static struct vcpu *reg_write(struct vcpu *v, u32 reg, u64 value, u64 old)
 	return kernel_trap(v, &t);
 }
 
+/** A held MSR write: the platform's TRAP_REG_WRITE with the MSR in the high half. */
+static struct vcpu *msr_write(struct vcpu *v, u64 w0, u64 value, u64 old)
+{
+	struct trap t;
+	trap_init(&t, TRAP_REG_WRITE, 0, "MSR write");
+	t.address = w0;
+	t.value = value;
+	t.arch_info = old;
+	return kernel_trap(v, &t);
+}
+
 static void test_regs(void)
 {
 	setup(R | W | X);
@@ -434,6 +445,21 @@ static void test_regs(void)
 	EQ(vmi(2, IPC_VMI_MONITOR_REGS, 1u << IPC_VMI_REG_TTBR0, 0, 0, 0), STATUS_OK,
 	   "vmi regs: watch TTBR0");
 	EQ(fake_trap_regs, 1u << IPC_VMI_REG_TTBR0, "vmi regs: the platform traps it");
+	/* MSR writes: a list of MSRs the platform holds, events like a register's. */
+	const u64 lstar = 0xc0000082u, msr_w0 = IPC_VMI_REG_MSR | lstar << 32;
+	EQ(vmi(2, IPC_VMI_MONITOR_MSR, 0x10, 1, 0, 0), STATUS_INVALID_ARG,
+	   "vmi msr: an MSR the platform cannot hold is invalid");
+	EQ(vmi(2, IPC_VMI_MONITOR_MSR, lstar, 2, 0, 0), STATUS_INVALID_ARG,
+	   "vmi msr: on is 0 or 1");
+	EQ(vmi(2, IPC_VMI_MONITOR_MSR, lstar, 1, 0, 0), STATUS_OK, "vmi msr: watch LSTAR");
+	EQ(fake_trap_msr_count, 1u, "vmi msr: the platform holds one MSR's writes");
+	EQ(vmi(2, IPC_VMI_MONITOR_REGS, 1u << IPC_VMI_REG_TTBR0, 0, 0, 0), STATUS_OK,
+	   "vmi msr: MONITOR_REGS again (the MSRs stay watched)");
+	fake_trap_msrs_full = true;
+	EQ(vmi(2, IPC_VMI_MONITOR_MSR, 0x176, 1, 0, 0), STATUS_BUSY,
+	   "vmi msr: the platform has no room: busy");
+	fake_trap_msrs_full = false;
+	EQ(fake_trap_msr_count, 1u, "vmi msr: and the list stays as it was");
 	struct vcpu *vg = monitor_waits();
 	u64 pc = vg->arch.pc;
 	fake_reg_done_count = 0;
@@ -449,20 +475,41 @@ static void test_regs(void)
 	OK(answer(IPC_VMI_SKIP, 0) == vg, "vmi regs: a SKIP answer runs the guest");
 	OK(fake_reg_done_count == 1 && !fake_reg_done_commit && vg->arch.pc == pc + 4,
 	   "vmi regs: the write dropped, the vCPU past the instruction");
+	/* SET_REGS with the answer: the PC given wins over the step past the instruction. */
+	OK(reg_write(vg, IPC_VMI_REG_TTBR0, 0x1800, 0x5000) == vm, "vmi regs: another write");
+	EQ(vmi(2, IPC_VMI_SET_REGS, 0, 0x208000, 7, 8), STATUS_OK, "vmi set_regs: a paused vCPU");
+	EQ(vmi(2, IPC_VMI_SET_REGS, 1, 0x208000, 7, 8), STATUS_BUSY,
+	   "vmi set_regs: a vCPU not paused on an event is busy");
+	EQ(vmi(2, IPC_VMI_SET_REGS, 5, 0, 0, 0), STATUS_INVALID_ARG, "vmi set_regs: no vCPU 5");
+	OK(vg->arch.pc == pc + 4, "vmi set_regs: nothing changes before the answer");
+	OK(answer(IPC_VMI_SKIP, 0) == vg && !fake_reg_done_commit && vg->arch.pc == 0x208000 &&
+	           vg->arch.regs[0] == 7 && vg->arch.regs[1] == 8 && vg->arch.regs[2] == 0,
+	   "vmi set_regs: dropped, and it resumes at the PC and registers set");
+	vg->arch.pc = pc + 4;
 	OK(reg_write(vg, IPC_VMI_REG_TTBR0, 0x2000, 0x5000) == vm, "vmi regs: the next write too");
 	OK(answer(IPC_VMI_RETRY, 0) == vg && fake_reg_done_commit &&
 	           fake_reg_done_value == 0x2000 && fake_reg_done_reg == IPC_VMI_REG_TTBR0,
 	   "vmi regs: a RETRY answer performs it");
 	OK(reg_write(vg, IPC_VMI_REG_TCR, 0x77, 0) == vg && fake_reg_done_commit &&
-	           fake_reg_done_value == 0x77 && fake_reg_done_count == 3,
+	           fake_reg_done_value == 0x77 && fake_reg_done_count == 4,
 	   "vmi regs: an unwatched register is written at once, no event");
+	OK(msr_write(vg, msr_w0, 0xffff800000001000u, 0xffff800000002000u) == vm,
+	   "vmi msr: an LSTAR write goes to the monitor");
+	OK(reg(vm, IPC_REG_LABEL) == IPC_LABEL_VMI_REG && reg(vm, IPC_REG_WORD0) == msr_w0 &&
+	           reg(vm, IPC_REG_WORD0 + 1) == 0xffff800000001000u &&
+	           reg(vm, IPC_REG_WORD0 + 4) == 0xffff800000002000u,
+	   "vmi msr: w0 IPC_VMI_REG_MSR | the MSR << 32, w1 the value, w4 the old one");
+	OK(answer(IPC_VMI_SKIP, 0) == vg && !fake_reg_done_commit &&
+	           fake_reg_done_reg == IPC_VMI_REG_MSR,
+	   "vmi msr: SKIP drops it");
 	OK(reg_write(vg, IPC_VMI_REG_TTBR0, 0x3000, 0x2000) == vm, "vmi regs: one more held");
 	trap_event(vm, TRAP_MEM_FAULT, 0xdead000, IPC_ACCESS_READ);
 	OK(kernel.partitions[m].stopped, "vmi regs: the monitor dies holding it");
-	OK(fake_reg_done_count == 4 && fake_reg_done_commit && fake_reg_done_value == 0x3000,
+	OK(fake_reg_done_count == 6 && fake_reg_done_commit && fake_reg_done_value == 0x3000,
 	   "vmi regs: the held write is performed (Xen commits deferred writes)");
 	OK(vg->state == VCPU_READY || vg->state == VCPU_RUNNING, "vmi regs: the vCPU runs on");
 	EQ(fake_trap_regs, 0u, "vmi regs: and its writes are no longer trapped");
+	EQ(fake_trap_msr_count, 0u, "vmi msr: nor its MSR writes");
 }
 
 static struct vcpu *step(struct vcpu *v)
@@ -483,13 +530,32 @@ static void test_step(void)
 	EQ(vmi(2, IPC_VMI_SINGLESTEP, 0, 2, 0, 0), STATUS_INVALID_ARG, "vmi step: on is 0 or 1");
 	EQ(vmi(2, IPC_VMI_SINGLESTEP, 0, 1, 0, 0), STATUS_OK, "vmi step: vCPU 0 steps");
 	OK(fake_step, "vmi step: the platform steps it");
+	EQ(vmi(2, IPC_VMI_GET_REGS, 0, 0, 0, 0), STATUS_BUSY,
+	   "vmi get_regs: a vCPU that has not stopped for an event is busy");
 	monitor_waits();
+	const u32 pauses = fake_vmi_pauses;
 	vg->arch.pc = 0x201000;
 	OK(step(vg) == vm, "vmi step: its step goes to the monitor");
 	OK(reg(vm, IPC_REG_LABEL) == IPC_LABEL_VMI_STEP && reg(vm, IPC_REG_WORD0 + 2) == 0x201000 &&
 	           reg(vm, IPC_REG_WORD0 + 3) == 0 && reg(vm, IPC_REG_CAP) == BADGE,
 	   "vmi step: label VMI_STEP, w2 the PC, w3 vCPU 0 in view 0, the badge");
 	EQ(vg->state, VCPU_BLOCKED_FAULT, "vmi step: the vCPU waits");
+	/* GET_REGS: a paused vCPU's translation registers, as the platform kept them. */
+	fake_vmi_regs[0] = 0x30d00801;
+	fake_vmi_regs[1] = 0x25;
+	fake_vmi_regs[2] = 0x40001000;
+	fake_vmi_regs[3] = 0x40002000;
+	EQ(fake_vmi_pauses, pauses + 1u, "vmi regs: the platform kept its registers at the event");
+	EQ(vmi(2, IPC_VMI_GET_REGS, 0, 0, 0, 0), STATUS_OK, "vmi get_regs: a paused vCPU");
+	OK(reg(vm, IPC_REG_WORD0) == 0x30d00801 && reg(vm, IPC_REG_WORD0 + 1) == 0x25 &&
+	           reg(vm, IPC_REG_WORD0 + 2) == 0x40001000 &&
+	           reg(vm, IPC_REG_WORD0 + 3) == 0x40002000,
+	   "vmi get_regs: r3..r6 the four registers");
+	EQ(vmi(2, IPC_VMI_GET_REGS, 1, 0, 0, 0), STATUS_BUSY,
+	   "vmi get_regs: a vCPU not paused on an event is busy");
+	EQ(vmi(2, IPC_VMI_GET_REGS, 2, 0, 0, 0), STATUS_INVALID_ARG, "vmi get_regs: no vCPU 2");
+	EQ(vmi(3, IPC_VMI_GET_REGS, 0, 0, 0, 0), STATUS_NO_RIGHTS,
+	   "vmi get_regs: a capability without the monitor right");
 	EQ(vmi(2, IPC_VMI_SINGLESTEP, 0, 0, 0, 0), STATUS_OK,
 	   "vmi step: the monitor ends the stepping while it waits");
 	OK(!fake_step, "vmi step: the platform stops stepping it");

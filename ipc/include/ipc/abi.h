@@ -180,6 +180,21 @@ enum hc_number {
 	 *   registers become IPC_LABEL_VMI_REG events (0: none). A register the
 	 *   platform cannot trap is STATUS_INVALID_ARG (arm64: SCTLR, TTBR0,
 	 *   TTBR1, TCR through HCR_EL2.TVM; x86: CR0, CR3, CR4).
+	 * - GET_REGS r3 = vCPU: its translation registers, for a software
+	 *   walk, in r3..r6: arm64 SCTLR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1;
+	 *   x86 CR0, CR3, CR4, EFER. Only while it waits for an answer to one
+	 *   of its events (IPC_LABEL_VMI_*): else STATUS_BUSY.
+	 * - SET_REGS r3 = vCPU, r4 = PC, r5..r7 = arm64 x0..x2 / x86 RAX, RBX,
+	 *   RCX: a vCPU waiting for an answer to one of its events (else
+	 *   STATUS_BUSY) resumes at that PC with those registers, whatever the
+	 *   answer (a skip does not move it; a register write is done or
+	 *   dropped, the PC stays the one given).
+	 * - MONITOR_MSR r3 = MSR, r4 = 1 on / 0 off: the VM's writes of it
+	 *   become IPC_LABEL_VMI_REG events (w0 = IPC_VMI_REG_MSR | MSR << 32),
+	 *   held like a register's. Only MSRs the platform keeps for the guest
+	 *   (x86: the VMCB's SYSENTER_CS/ESP/EIP, STAR, LSTAR, CSTAR, SFMASK,
+	 *   FS/GS base, KernelGSbase; arm64: none), else STATUS_INVALID_ARG; at
+	 *   most 8 a guest, and STATUS_BUSY when the platform has no room.
 	 * Nothing of the guest outside its RAM mappings can be touched.
 	 */
 	HC_VMI = 33,
@@ -384,6 +399,7 @@ enum cap_type {
 #define IPC_VMI_REG_CR0 8u
 #define IPC_VMI_REG_CR3 9u
 #define IPC_VMI_REG_CR4 10u
+#define IPC_VMI_REG_MSR 16u /**< w0's low half; the MSR in its high half (MONITOR_MSR) */
 
 /** HC_VMI operations (r2), views and limits. */
 #define IPC_VMI_ATTACH 0u
@@ -396,6 +412,9 @@ enum cap_type {
 #define IPC_VMI_CHANGE_GFN 7u
 #define IPC_VMI_MONITOR_REGS 8u
 #define IPC_VMI_SINGLESTEP 9u
+#define IPC_VMI_GET_REGS 10u
+#define IPC_VMI_SET_REGS 11u
+#define IPC_VMI_MONITOR_MSR 12u
 #define IPC_VMI_VIEWS 10u
 #define IPC_VMI_PROTECT_MAX 512u
 #define IPC_VMI_ALL_VCPUS 0xffffffffu

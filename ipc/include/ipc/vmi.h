@@ -7,7 +7,7 @@
  * The service's capabilities, found by type, rights and badge (any slot):
  *
  *   endpoint, recv, badge VMI_EP_REQUESTS    where clients call (vCPU 0 serves it)
- *   endpoint, recv, badge VMI_EP_EVENTS      where the kernel's IPC_LABEL_VMI_MEM arrive
+ *   endpoint, recv, badge VMI_EP_EVENTS      where the kernel's IPC_LABEL_VMI_* arrive
  *                                            (vCPU 1 takes them, one at a time)
  *   endpoint, send, badge VMI_EP_EVENTS      to the events endpoint: HC_VMI ATTACH's
  *   endpoint, send, badge VMI_BADGE_INTERNAL to the requests endpoint: vCPU 1 asks vCPU 0
@@ -38,10 +38,10 @@
 
 /**
  * A target: bits 0-7 its partition index, 8-15 vCPUs, 16 VMI_GUEST_FLAT, 32-47 RAM base MiB,
- * 48-63 RAM MiB. VMI_GUEST_FLAT says the guest runs with its MMU off (arm64) or paging off
- * (x86, CR0.PG clear): stage 1 is the identity. The service cannot read a vCPU's
- * SCTLR_EL1/TCR_EL1/TTBRn_EL1 or CR0/CR3/CR4/EFER (no kernel call gives them), so TRANSLATE
- * and READ_VA work only for such a guest and are -EOPNOTSUPP for any other.
+ * 48-63 RAM MiB. VMI_GUEST_FLAT says the guest starts with its MMU off (arm64) or paging off
+ * (x86, CR0.PG clear): TRANSLATE and READ_VA walk it as the identity until the service has
+ * read a vCPU's translation registers (HC_VMI GET_REGS, at a pause on an event); any other
+ * guest's walks are -EBUSY until then.
  */
 #define VMI_GUEST_FLAT (UINT64_C(1) << 16)
 #define VMI_GUEST_BADGE(index, vcpus, ram_mb, ram_mbs)                \
@@ -71,8 +71,14 @@
 #define VMI_STATUS_LABEL(rc) ((uint64_t)(uint32_t)(int32_t)(rc))
 #define VMI_LABEL_STATUS(label) ((int)(int32_t)(uint32_t)(label))
 
-/** Internal labels (badge VMI_BADGE_INTERNAL only): vCPU 1 hands vCPU 0 a kernel event. */
+/**
+ * Internal labels (badge VMI_BADGE_INTERNAL only): vCPU 1 hands vCPU 0 a kernel event: an
+ * access (IPC_LABEL_VMI_MEM), a guest request (IPC_LABEL_MMIO), a held register write
+ * (IPC_LABEL_VMI_REG), a single-step (IPC_LABEL_VMI_STEP).
+ */
 #define VMI_INTERNAL_EVENT 0x100u
 #define VMI_INTERNAL_GUEST_REQUEST 0x101u
+#define VMI_INTERNAL_REG_EVENT 0x102u
+#define VMI_INTERNAL_STEP_EVENT 0x103u
 
 #endif /* IPC_VMI_H */

@@ -109,4 +109,34 @@ void arch_vcpu_trap_regs(struct vcpu_arch *a, u32 mask);
  */
 void arch_vcpu_reg_write_done(struct vcpu_arch *a, u32 reg, u64 value, bool commit);
 
+/**
+ * The vCPU stops for a monitor's event (kernel/vmi.c) on the CPU it ran on, its registers
+ * still in that CPU: keep what arch_vcpu_vmi_regs reads later, from any CPU.
+ */
+void arch_vcpu_vmi_pause(struct vcpu_arch *a);
+
+/**
+ * The translation registers of a vCPU paused on a monitor's event (HC_VMI GET_REGS):
+ * arm64 SCTLR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1; x86 CR0, CR3, CR4, EFER (as the guest sees
+ * it).
+ */
+void arch_vcpu_vmi_regs(const struct vcpu_arch *a, u64 out[4]);
+
+/**
+ * A monitor's SET_REGS for a vCPU paused on its event: the PC and three general registers
+ * (arm64 x0..x2, x86 RAX, RBX, RCX). Nothing else (PSTATE, RFLAGS, modes) is touched, so the
+ * guest stays in the mode it was in.
+ */
+void arch_vcpu_vmi_set_regs(struct vcpu_arch *a, u64 pc, const u64 gpr[3]);
+
+/** Whether the platform can hold a guest's writes of this MSR (HC_VMI MONITOR_MSR). */
+bool arch_vmi_msr_supported(u32 msr);
+
+/**
+ * Hold the vCPU's writes of these MSRs (TRAP_REG_WRITE with IPC_VMI_REG_MSR | msr << 32) from
+ * its next entry; n = 0 stops it. Every vCPU of the partition gets the same list. False if the
+ * platform has no room for another partition's list (nothing changed for this vCPU).
+ */
+bool arch_vcpu_trap_msrs(struct vcpu_arch *a, const u32 *msrs, u32 n);
+
 #endif /* ARCH_VCPU_H */

@@ -79,6 +79,8 @@ struct vcpu {
 	u32 kmsg_endpoint; /**< where its kernel message went (a restart queues it there again) */
 	u8 view;           /**< its introspection view (kernel/vmi.c); 0: its partition's own */
 	u64 vmi_info;      /**< the platform's arch_info of its access event (a skip needs it) */
+	u64 vmi_set[4];    /**< HC_VMI SET_REGS for its event: PC, 3 registers (vmi_set_regs) */
+	bool vmi_set_regs; /**< applied with the monitor's answer: it resumes there */
 	/** Its access an emulator service completes (kernel_msg label IPC_LABEL_MMIO; emulate.c). */
 	struct {
 		u64 address;

@@ -31,6 +31,8 @@ struct trap;
  * dirty log: kernel/dm.c) take them from the pool, over its life.
  */
 #define VMI_TABLE_QUOTA 64u
+/** MSRs whose writes a guest's monitor may watch at once (HC_VMI MONITOR_MSR). */
+#define VMI_MSR_MAX 8u
 
 struct vmi_remap {
 	u64 ipa;
@@ -49,6 +51,8 @@ struct vmi_state {
 	bool touched;    /**< some right of view 0 may differ from the manifest's */
 	u32 regs;        /**< registers whose writes are events (1 << IPC_VMI_REG_*) */
 	bool stepping;   /**< some vCPU may be single-stepped (HC_VMI SINGLESTEP) */
+	u32 msr_count;   /**< MSRs whose writes are events (IPC_VMI_REG_MSR set in regs) */
+	u32 msrs[VMI_MSR_MAX];
 	struct stage2 views[IPC_VMI_VIEWS]; /**< [0] unused */
 	struct vmi_remap remaps[VMI_REMAP_MAX];
 };

@@ -139,6 +139,8 @@ struct vcpu_arch {
 	u64 sysreg_value;
 	/** Single-stepped for its monitor (arch_vcpu_set_step; vcpu.c step_sync). */
 	u32 vmi_step;
+	/** SCTLR, TCR, TTBR0, TTBR1 (_EL1) when it last stopped for its monitor (vmi_pause). */
+	u64 vmi_paused_regs[4];
 };
 
 /** Logical hypercall register i (ipc/abi.h): r0..r8 are x0..x8. */

@@ -24,7 +24,11 @@ extern u32 fake_reg_done_count;   /**< arch_vcpu_reg_write_done calls, and the l
 extern u32 fake_reg_done_reg;
 extern u64 fake_reg_done_value;
 extern bool fake_reg_done_commit;
-extern bool fake_step; /**< the last arch_vcpu_set_step */
+extern bool fake_step;           /**< the last arch_vcpu_set_step */
+extern u64 fake_vmi_regs[4];     /**< what arch_vcpu_vmi_regs gives */
+extern u32 fake_vmi_pauses;      /**< arch_vcpu_vmi_pause calls */
+extern u32 fake_trap_msr_count;  /**< the last arch_vcpu_trap_msrs' list length */
+extern bool fake_trap_msrs_full; /**< arch_vcpu_trap_msrs has no room */
 extern u32 fake_lpi_calls, fake_lpi_last_vcpu, fake_lpi_last_intid, fake_lpi_last_op;
 extern u32 fake_setup_calls;          /**< arch_partition_setup calls */
 extern u32 fake_setup_irqs;           /**< interrupts passed to it, summed */

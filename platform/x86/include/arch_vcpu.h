@@ -72,10 +72,14 @@ struct vcpu_arch {
 	/** How the vector in inj_vector was handed to the guest for this trip (vapic.c). */
 	uint8_t inj_how;
 	uint8_t inj_vector;
-	/** The length of its MOV-to-CR held for its monitor (emulate.c, kernel/vmi.c). */
+	/** The length of its MOV-to-CR or WRMSR held for its monitor (emulate.c, kernel/vmi.c). */
 	uint8_t cr_len;
 	/** Single-stepped for its monitor (arch_vcpu_set_step). */
 	uint8_t vmi_step;
+	/** MSRs whose writes its monitor watches (arch_vcpu_trap_msrs), and the one held. */
+	uint8_t vmi_msr_count;
+	uint32_t vmi_msrs[8];
+	uint32_t msr_held;
 } __attribute__((aligned(4096)));
 
 _Static_assert(__builtin_offsetof(struct vcpu_arch, gpr) == VCPU_ARCH_GPR_OFFSET, "svm_entry.S");

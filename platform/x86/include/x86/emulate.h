@@ -29,6 +29,16 @@ bool x86_emul_decode(struct vcpu *v, struct insn_mmio *d, enum insn_mode *mode);
  */
 bool x86_emul_cr_write(struct vcpu *v, u32 cr, struct trap *t);
 
+/** The VMCB field a guest's MSR lives in, for the MSRs a monitor may watch; NULL otherwise. */
+u64 *x86_vmi_msr_field(struct vmcb_save *s, u32 msr);
+
+/**
+ * v exited on a WRMSR of an MSR the VMCB holds (x86_vmi_msr_field), intercepted because its
+ * monitor watches it: true with t the held write (TRAP_REG_WRITE); false if done here (not
+ * watched: written; a value WRMSR refuses: #GP(0)).
+ */
+bool x86_emul_msr_write(struct vcpu *v, struct trap *t);
+
 /**
  * The length of the load or store v's nested page fault stopped, decoded now (the kernel lock
  * held: a monitor's skip, kernel/vmi.c); 0 if it does not decode as one.

@@ -55,6 +55,11 @@ int svc_main(uint64_t arg)
 	__asm__ volatile("mov %%cr4, %0" : "=r"(now));
 	check(now == (cr4 | 4u), "the next one was allowed");
 	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4) : "memory");
+	uint32_t lo, hi, lo2, hi2;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0x176u));
+	__asm__ volatile("wrmsr" ::"c"(0x176u), "a"(0x81234000u), "d"(0xffffffffu) : "memory");
+	__asm__ volatile("rdmsr" : "=a"(lo2), "=d"(hi2) : "c"(0x176u));
+	check(lo2 == lo && hi2 == hi, "its SYSENTER_EIP write was denied: the MSR kept its value");
 	wr(DB + 40, 1);
 	/* A few instructions without memory for its monitor to single-step through. */
 	__asm__ volatile("nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop" ::: "memory");

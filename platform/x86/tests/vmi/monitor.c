@@ -119,6 +119,10 @@ int svc_main(uint64_t arg)
 	require(vmi(MON_GUEST, IPC_VMI_MONITOR_REGS, 1u << IPC_VMI_REG_CR4, 0, 0, 0, NULL) ==
 	                STATUS_OK,
 	        "MONITOR_REGS CR4");
+	require(vmi(MON_GUEST, IPC_VMI_MONITOR_MSR, 0x10, 1, 0, 0, NULL) == STATUS_INVALID_ARG,
+	        "MONITOR_MSR of the TSC (not in the VMCB) is invalid");
+	require(vmi(MON_GUEST, IPC_VMI_MONITOR_MSR, 0x176, 1, 0, 0, NULL) == STATUS_OK,
+	        "MONITOR_MSR SYSENTER_EIP");
 	m = (struct msg){ .label = 0, .w = { IPC_VMI_SKIP, 0 } };
 	enum status s = svc_reply_recv(MON_EP_RECV, &m);
 	require(s == STATUS_OK && m.label == IPC_LABEL_VMI_REG && m.w[0] == IPC_VMI_REG_CR4 &&
@@ -139,9 +143,19 @@ int svc_main(uint64_t arg)
 	        "the VM puts CR4 back: the allowed value was in force before it");
 	m = (struct msg){ .label = 0, .w = { IPC_VMI_RETRY, 0 } };
 	s = svc_reply_recv(MON_EP_RECV, &m);
+	require(s == STATUS_OK && m.label == IPC_LABEL_VMI_REG &&
+	                m.w[0] == (IPC_VMI_REG_MSR | UINT64_C(0x176) << 32) &&
+	                m.w[1] == 0xffffffff81234000u && m.w[4] != m.w[1],
+	        "a WRMSR of SYSENTER_EIP: the MSR, the value written and the one before");
+	svc_printf("passed: the VM's SYSENTER_EIP write caught (old 0x%llx); denied\n",
+	           (unsigned long long)m.w[4]);
+	m = (struct msg){ .label = 0, .w = { IPC_VMI_SKIP, 0 } };
+	s = svc_reply_recv(MON_EP_RECV, &m);
 	e = decode(&m, s);
 	require(e.addr == DB + 40, "doorbell 5");
 	require(vmi(MON_GUEST, IPC_VMI_MONITOR_REGS, 0, 0, 0, 0, NULL) == STATUS_OK, "stop");
+	require(vmi(MON_GUEST, IPC_VMI_MONITOR_MSR, 0x176, 0, 0, 0, NULL) == STATUS_OK,
+	        "stop the MSR");
 	svc_printf("passed: register events: CR4 denied (the old value kept), then allowed\n");
 	/* Single-step the paused vCPU for three instructions, then let it run. */
 	require(vmi(MON_GUEST, IPC_VMI_SINGLESTEP, 0, 2, 0, 0, NULL) == STATUS_INVALID_ARG,

@@ -13,9 +13,10 @@
  *   VMISVC_NOCAP   a client whose badge lacks the monitor bit, and a slot with nothing
  *
  * What differs from arm64: the VM's paging is on (crt0's identity map), so its badge has no
- * VMI_GUEST_FLAT and TRANSLATE / READ_VA are -EOPNOTSUPP (the service cannot read CR3). The
- * client learns the VM's store and load RIPs, and how far it got, from a shared page
- * (MAILBOX, the test's own channel: the client holds nothing over the VM) instead. A denied
+ * VMI_GUEST_FLAT: TRANSLATE / READ_VA are -EBUSY until it pauses on an event, then walk its
+ * tables with the CR3 the kernel gives (HC_VMI GET_REGS). The client learns the VM's store
+ * and load RIPs, and how far it got, from a shared page (MAILBOX, the test's own channel: the
+ * client holds nothing over the VM). A denied
  * store is stepped over because it is a plain MOV, which the kernel's exit path decodes.
  */
 #include <ipc/vmi.h>
@@ -30,12 +31,20 @@
 #define P4 UINT64_C(0x3b0000)   /* rx2rw */
 #define FILL UINT64_C(0x300000) /* FILL_PAGES n2rwx pages: more events than ring slots */
 #define FILL_PAGES 9u
+#define PN UINT64_C(0x390000) /* n: loads emulated (EMULATE_NOWRITE) */
+#define PN_MAGIC UINT64_C(0x5eed5eed)
+#define CR4_TSD UINT64_C(4)
+#define MSR_LSTAR 0xc0000082u
+#define LSTAR_A UINT64_C(0xffffffff81000000)
+#define LSTAR_B UINT64_C(0xffffffff81001000)
+#define STEPS 3u
 #define ALT_MAGIC UINT64_C(0xa17a17)
 #define GFN(a) ((a) >> 12)
 /* The shared page (vmisvc.dts): the VM's at 0x600000, the client's at 0x200000. */
 #define MB_POKE 0u     /* the RIP of the VM's store */
 #define MB_PEEK 8u     /* the RIP of its load */
 #define MB_COUNTER 16u /* FILL pages loaded */
+#define MB_LAND 24u    /* where SET_REGISTERS resumes the probe (probe_land) */
 
 /* VM slots */
 #define VM_GO 0u
@@ -72,7 +81,23 @@ static inline void wr(uint64_t a, uint64_t v)
 
 #define MAILBOX UINT64_C(0x600000)
 
-extern const char poke_insn[], peek_insn[];
+extern const char poke_insn[], peek_insn[], probe_land[];
+
+/**
+ * A load from a (RBX) into RCX at probe_insn, then RAX + 1; SET_REGISTERS answering its
+ * event resumes it at probe_land with RAX, RBX, RCX given instead.
+ */
+__attribute__((noinline)) static void probe(uint64_t a, uint64_t *rax_out, uint64_t *rcx_out)
+{
+	uint64_t rax = 0, rbx = a, rcx = 0;
+	__asm__ volatile(".global probe_insn\nprobe_insn: movq (%%rbx), %%rcx\n incq %%rax\n"
+	                 ".global probe_land\nprobe_land: nop"
+	                 : "+a"(rax), "+b"(rbx), "+c"(rcx)
+	                 :
+	                 : "memory");
+	*rax_out = rax;
+	*rcx_out = rcx;
+}
 
 void guest_interrupt(uint8_t vector)
 {
@@ -99,6 +124,33 @@ __attribute__((noinline)) static uint64_t peek(uint64_t a)
 	return v;
 }
 
+static uint64_t cr4(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static void set_cr4(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+static uint64_t rdmsr64(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void wrmsr64(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr"
+	                 :
+	                 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+	                 : "memory");
+}
+
 static void ready_go(void)
 {
 	uint64_t bits;
@@ -112,7 +164,9 @@ int svc_main(uint64_t arg)
 	uint64_t bits;
 	wr(MAILBOX + MB_POKE, (uint64_t)(uintptr_t)poke_insn);
 	wr(MAILBOX + MB_PEEK, (uint64_t)(uintptr_t)peek_insn);
+	wr(MAILBOX + MB_LAND, (uint64_t)(uintptr_t)probe_land);
 	wr(ALT, ALT_MAGIC);
+	wr(PN, PN_MAGIC);
 	(void)svc_wait(VM_GO, &bits);
 
 	poke(PROT, 1);
@@ -145,6 +199,42 @@ int svc_main(uint64_t arg)
 	ready_go();
 	require(rd(PROT) == 4, "back in view 0 PROT is its own frame");
 	svc_printf("passed: back in view 0 with its own frame\n");
+	ready_go();
+
+	const uint64_t c0 = cr4();
+	set_cr4(c0 | CR4_TSD);
+	require(cr4() == c0, "a denied CR4 write leaves the register as it was");
+	set_cr4(c0 | CR4_TSD);
+	require(cr4() == (c0 | CR4_TSD), "an allowed CR4 write is done");
+	set_cr4(c0 | CR4_TSD);
+	require(cr4() == (c0 | CR4_TSD), "the same value again");
+	set_cr4(c0);
+	require(cr4() == c0, "TSD cleared again");
+	svc_printf("passed: CR4 writes: denied (kept), allowed (done), the same again, cleared\n");
+	const uint64_t l0 = rdmsr64(MSR_LSTAR);
+	wrmsr64(MSR_LSTAR, LSTAR_A);
+	require(rdmsr64(MSR_LSTAR) == l0, "a denied LSTAR write leaves the MSR as it was");
+	wrmsr64(MSR_LSTAR, LSTAR_B);
+	require(rdmsr64(MSR_LSTAR) == LSTAR_B, "an allowed LSTAR write is done");
+	wrmsr64(MSR_LSTAR, l0);
+	require(rdmsr64(MSR_LSTAR) == l0, "LSTAR put back");
+	svc_printf("passed: LSTAR writes: denied (kept), allowed (done), put back\n");
+	ready_go();
+	poke(PROT, 8);
+	require(rd(PROT) == 8, "the stepped store lands");
+	svc_printf("passed: stepped after its store, then ran on\n");
+	ready_go();
+	poke(PROT, 9);
+	require(rd(PROT) == 9, "an emulated store lands");
+	poke(PROT, 10);
+	require(rd(PROT) == 9, "a store answered with emulate-nowrite has no effect");
+	require(peek(PN) == PN_MAGIC, "a load answered with emulate-nowrite reads the page");
+	uint64_t r0, r2;
+	probe(PN, &r0, &r2);
+	require(r0 == 0x77u && r2 == 0x11u,
+	        "set_registers: it resumed at probe_land, RAX and RCX set");
+	svc_printf("passed: emulated: a store landed; emulate-nowrite: a store denied, a load "
+	           "read; set_registers: resumed where told\n");
 	ready_go();
 
 	poke(PROT, 6);
@@ -257,6 +347,8 @@ static void phase_access(void)
 	require(rq(VMI_OP_SET_ACCESS, 0, GFN(0x10000000), 1, VMI_ACCESS_R, NULL) == VMI_EINVAL,
 	        "a page outside the VM's RAM is refused");
 	require(get(0, PROT) == VMI_ACCESS_R && get(0, P4) == VMI_ACCESS_RX2RW, "get_access");
+	require(rq(VMI_OP_TRANSLATE, 0, PROT, 0, 0, out) == VMI_EBUSY,
+	        "TRANSLATE before the vCPU ever paused on an event: -EBUSY (no registers yet)");
 	svc_printf("passed: set_access r, n2rwx, rx2rw; w and pages outside the RAM refused\n");
 	(void)svc_signal(CL_GO);
 
@@ -267,10 +359,14 @@ static void phase_access(void)
 	require(ev.gfn == GFN(PROT) && ev.offset == 0 && ev.vcpu == 0 && ev.view == 0,
 	        "the event's frame, offset, vCPU and view");
 	require(ev.pc == rd(MAILBOX + MB_POKE), "the event carries the writer's RIP");
-	require(rq(VMI_OP_TRANSLATE, 0, PROT, 0, 0, out) == VMI_EOPNOTSUPP &&
-	                rq(VMI_OP_READ_VA, 0, ev.pc, 4, 0, out) == VMI_EOPNOTSUPP,
-	        "TRANSLATE and READ_VA: -EOPNOTSUPP for a VM with paging on");
-	svc_printf("passed: the VM's store caught: W, gfn 0x%llx, writer's RIP 0x%llx\n",
+	require(rq(VMI_OP_TRANSLATE, 0, PROT + 0x18u, 0, 0, out) == VMI_OK &&
+	                out[0] == PROT + 0x18u && (out[2] >> 8) >= 1u,
+	        "TRANSLATE with the paused vCPU's CR3: crt0's identity map");
+	require(rq(VMI_OP_READ_VA, 0, ev.pc, 2, 0, out) == VMI_OK && out[5] == 2 &&
+	                (out[0] & 0xf8u) == 0x48u && ((out[0] >> 8) & 0xffu) == 0x89u,
+	        "READ_VA at the RIP finds the store (REX.W 89: MOV r/m64, r64)");
+	svc_printf("passed: the VM's store caught: W, gfn 0x%llx, writer's RIP 0x%llx (a MOV, "
+	           "read through its page tables)\n",
 	           (unsigned long long)ev.gfn, (unsigned long long)ev.pc);
 	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_DENY, 0);
 
@@ -300,8 +396,8 @@ static void phase_access(void)
 	           NULL) == VMI_IGNORED,
 	        "a response to a vCPU not paused is ignored");
 	require(rq(VMI_OP_RESPOND, (uint64_t)(VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE) << 32,
-	           VMI_EVENT_VERSION, 0, 0, NULL) == VMI_EOPNOTSUPP,
-	        "an emulate response: -EOPNOTSUPP (the kernel cannot emulate)");
+	           VMI_EVENT_VERSION, 0, 0, NULL) == VMI_IGNORED,
+	        "an emulate response to a vCPU not paused is ignored");
 	svc_printf("passed: rx2rw silently rw; n2rwx rwx with an event that did not pause\n");
 	svc_printf("passed: %u n2rwx events through the 8-slot ring, in order, none lost; the VM "
 	           "went on\n",
@@ -356,6 +452,133 @@ static void phase_altp2m(void)
 	go_ready();
 }
 
+/** The register-write and single-step events, and emulate responses. */
+static void phase_regs(void)
+{
+	uint64_t bits;
+	const uint64_t sync = VMI_MON_ENABLE | VMI_MON_SYNC;
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_X86_XCR0, sync, 0, 0, NULL) == VMI_EOPNOTSUPP,
+	        "XCR0 cannot be monitored (no XSETBV intercept yet)");
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_ARM_SCTLR, sync, 0, 0, NULL) == VMI_EOPNOTSUPP,
+	        "an arm64 register on x86: -EOPNOTSUPP");
+	require(rq(VMI_OP_MONITOR_MSR, 0x10, 1, 0, 0, NULL) == VMI_EOPNOTSUPP,
+	        "the TSC: -EOPNOTSUPP (not an MSR the kernel keeps in the VMCB)");
+	require(rq(VMI_OP_MONITOR_MSR, 0x50000000u, 1, 0, 0, NULL) == VMI_EINVAL,
+	        "an MSR outside Xen's three ranges: -EINVAL");
+	require(rq(VMI_OP_MONITOR_MSR, MSR_LSTAR, 1, 0, 0, NULL) == VMI_OK, "monitor LSTAR");
+	require(rq(VMI_OP_MONITOR_MSR, MSR_LSTAR, 1, 0, 0, NULL) == VMI_EEXIST,
+	        "monitor LSTAR again: -EEXIST");
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_X86_CR4, sync | VMI_MON_ONCHANGEONLY, 0, 0, NULL) ==
+	                VMI_OK,
+	        "monitor CR4");
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_X86_CR4, sync, 0, 0, NULL) == VMI_EEXIST,
+	        "monitor CR4 again: -EEXIST");
+	(void)svc_signal(CL_GO);
+	struct vmi_event ev = next_event();
+	const uint64_t old = ev.old_value;
+	require(ev.reason == VMI_REASON_WRITE_REG && ev.index == VMI_REG_X86_CR4 &&
+	                ev.new_value == (old | CR4_TSD) && (old & CR4_TSD) == 0 &&
+	                (ev.flags & VMI_EF_VCPU_PAUSED) != 0,
+	        "a sync WRITE_REG event: CR4, the value written");
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_DENY, 0);
+	ev = next_event();
+	require(ev.reason == VMI_REASON_WRITE_REG && ev.new_value == (old | CR4_TSD) &&
+	                ev.old_value == old,
+	        "the next write: the old value still the one before the denied write");
+	respond(&ev, VMI_EF_VCPU_PAUSED, 0);
+	ev = next_event();
+	require(ev.reason == VMI_REASON_WRITE_REG && ev.new_value == old &&
+	                ev.old_value == (old | CR4_TSD),
+	        "TSD cleared again: an event (the same value again sent none)");
+	respond(&ev, VMI_EF_VCPU_PAUSED, 0);
+	ev = next_event();
+	const uint64_t l0 = ev.old_value;
+	require(ev.reason == VMI_REASON_MOV_TO_MSR && ev.index == MSR_LSTAR &&
+	                ev.new_value == LSTAR_A && (ev.flags & VMI_EF_VCPU_PAUSED) != 0,
+	        "a sync MOV_TO_MSR event: LSTAR, the value written");
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_DENY, 0);
+	ev = next_event();
+	require(ev.reason == VMI_REASON_MOV_TO_MSR && ev.new_value == LSTAR_B && ev.old_value == l0,
+	        "the next LSTAR write: the old value still the one before the denied write");
+	respond(&ev, VMI_EF_VCPU_PAUSED, 0);
+	ev = next_event();
+	require(ev.reason == VMI_REASON_MOV_TO_MSR && ev.new_value == l0 && ev.old_value == LSTAR_B,
+	        "LSTAR put back: its old value the allowed write's");
+	respond(&ev, VMI_EF_VCPU_PAUSED, 0);
+	(void)svc_wait(CL_READY, &bits);
+	require(rq(VMI_OP_GET_EVENT, 0, 0, 0, 0, NULL) == VMI_ENOENT, "nothing else queued");
+	require(rq(VMI_OP_MONITOR_REG, VMI_REG_X86_CR4, 0, 0, 0, NULL) == VMI_OK,
+	        "CR4 no longer monitored");
+	require(rq(VMI_OP_MONITOR_MSR, MSR_LSTAR, 0, 0, 0, NULL) == VMI_OK,
+	        "LSTAR no longer monitored");
+	svc_printf("passed: LSTAR writes: 0x%llx denied, 0x%llx allowed, put back\n",
+	           (unsigned long long)LSTAR_A, (unsigned long long)LSTAR_B);
+	svc_printf("passed: CR4 writes: TSD denied (old 0x%llx kept), allowed, the same value "
+	           "again no event\n",
+	           (unsigned long long)old);
+
+	/* Single-step: turned on by the answer to the store's event, off by the third step's. */
+	require(rq(VMI_OP_MONITOR_SINGLESTEP, 1, 0, 0, 0, NULL) == VMI_OK, "singlestep monitor");
+	(void)svc_signal(CL_GO);
+	ev = next_event();
+	const uint64_t poke_pc = rd(MAILBOX + MB_POKE);
+	require(ev.reason == VMI_REASON_MEM_ACCESS && ev.pc == poke_pc, "the store caught");
+	set(0, PROT, VMI_ACCESS_RWX);
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_TOGGLE_SINGLESTEP, 0);
+	uint64_t pcs[STEPS];
+	for (uint32_t i = 0; i < STEPS; i++) {
+		ev = next_event();
+		require(ev.reason == VMI_REASON_SINGLESTEP &&
+		                (ev.flags & VMI_EF_VCPU_PAUSED) != 0 && ev.vcpu == 0,
+		        "a SINGLESTEP event");
+		pcs[i] = ev.pc;
+		respond(&ev, VMI_EF_VCPU_PAUSED | (i == STEPS - 1u ? VMI_EF_TOGGLE_SINGLESTEP : 0u),
+		        0);
+	}
+	require(pcs[0] == poke_pc + 3u, "the first step: after the store (a 3-byte MOV)");
+	require(pcs[1] != pcs[0] && pcs[2] != pcs[1], "each step one instruction on");
+	(void)svc_wait(CL_READY, &bits);
+	require(rq(VMI_OP_GET_EVENT, 0, 0, 0, 0, NULL) == VMI_ENOENT, "toggled off: no more steps");
+	require(rq(VMI_OP_MONITOR_SINGLESTEP, 0, 0, 0, 0, NULL) == VMI_OK, "singlestep off");
+	svc_printf("passed: single-step toggled by responses: %u SINGLESTEP events, the first "
+	           "after the store, then off\n",
+	           STEPS);
+
+	/* Emulate: the access runs with the manifest's rights, the protection stays. */
+	set(0, PROT, VMI_ACCESS_R);
+	set(0, PN, VMI_ACCESS_N);
+	(void)svc_signal(CL_GO);
+	ev = next_event();
+	require(ev.gfn == GFN(PROT) && (ev.access & VMI_MA_W) != 0, "the store to PROT caught");
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE, 0);
+	ev = next_event();
+	require(ev.reason == VMI_REASON_MEM_ACCESS && ev.gfn == GFN(PROT) && ev.view == 0 &&
+	                (ev.access & VMI_MA_W) != 0,
+	        "no event for the emulation's step; the next store caught in view 0 again");
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE_NOWRITE, 0);
+	ev = next_event();
+	require(ev.gfn == GFN(PN) && (ev.access & VMI_MA_R) != 0, "the load from PN caught");
+	respond(&ev, VMI_EF_VCPU_PAUSED | VMI_EF_EMULATE_NOWRITE, 0);
+	/* SET_REGISTERS (with DENY): it resumes at probe_land, RAX, RBX, RCX = 0x77, PN, 0x11. */
+	ev = next_event();
+	require(ev.gfn == GFN(PN) && (ev.access & VMI_MA_R) != 0, "the probe's load caught");
+	struct msg sr = {
+		.label = VMI_OP_RESPOND,
+		.w = { ev.vcpu | (uint64_t)(VMI_EF_VCPU_PAUSED | VMI_EF_DENY | VMI_EF_SET_REGISTERS)
+		                         << 32,
+		       VMI_EVENT_VERSION, rd(MAILBOX + MB_LAND), 0x77, PN, 0x11 }
+	};
+	require(svc_call(CL_SVC, &sr) == STATUS_OK && VMI_LABEL_STATUS(sr.label) == VMI_OK,
+	        "RESPOND with SET_REGISTERS");
+	(void)svc_wait(CL_READY, &bits);
+	require(rq(VMI_OP_GET_EVENT, 0, 0, 0, 0, NULL) == VMI_ENOENT, "nothing else queued");
+	require(get(0, PROT) == VMI_ACCESS_R && get(0, PN) == VMI_ACCESS_N,
+	        "emulation lifted no protection");
+	set(0, PN, VMI_ACCESS_RWX);
+	svc_printf("passed: emulate: a store ran, r kept; emulate-nowrite: a store denied, a "
+	           "load done; set_registers\n");
+}
+
 static void phase_kill(void)
 {
 	uint64_t bits;
@@ -385,6 +608,7 @@ int svc_main(uint64_t arg)
 	(void)arg;
 	phase_access();
 	phase_altp2m();
+	phase_regs();
 	phase_kill();
 	svc_printf("all done\n");
 	return 0;
