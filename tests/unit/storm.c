@@ -120,11 +120,11 @@ const char *storm_check(void)
 	return NULL;
 }
 
-static const u64 storm_calls[] = { HC_NULL,       HC_CONSOLE_WRITE, HC_YIELD,        HC_CALL,
-	                           HC_REPLY_RECV, HC_RECV,          HC_SEND,         HC_REPLY,
-	                           HC_SIGNAL,     HC_WAIT,          HC_POLL,         HC_CAP_INFO,
-	                           HC_CAP_DERIVE, HC_CAP_DROP,      HC_CAP_RESTRICT, HC_EXIT,
-	                           HC_DM,         HC_VMI };
+static const u64 storm_calls[] = {
+	HC_NULL,       HC_CONSOLE_WRITE, HC_YIELD,        HC_CALL, HC_REPLY_RECV, HC_RECV,
+	HC_SEND,       HC_REPLY,         HC_SIGNAL,       HC_WAIT, HC_POLL,       HC_CAP_INFO,
+	HC_CAP_DERIVE, HC_CAP_DROP,      HC_CAP_RESTRICT, HC_EXIT, HC_DM,         HC_VMI
+};
 
 /** Little-endian u64 from 8 bytes. */
 static u64 bytes_u64(const u8 *b)

@@ -40,8 +40,8 @@ struct vcpu *emul_access(struct vcpu *v, const struct trap *t);
  * IPC_LABEL_MMIO message to endpoint with badge, w4 = offset and w5 = index; v waits and the
  * reply completes it (emul_reply). For accesses the core routes itself (kernel/dm.c).
  */
-struct vcpu *emul_deliver(struct vcpu *v, const struct trap *t, u32 endpoint, u64 badge,
-                          u64 offset, u32 index);
+struct vcpu *emul_deliver(struct vcpu *v, const struct trap *t, u32 endpoint, u64 badge, u64 offset,
+                          u32 index);
 
 /** The partition that receives on endpoint ep (the first with the right), or CFG_NONE. */
 u32 emul_receiver(u32 ep);
