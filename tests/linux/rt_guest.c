@@ -173,8 +173,13 @@ int svc_main(uint64_t arg)
 	putu(ns_per_tick);
 	put(")\n");
 
+	/*
+	 * Interrupts stay masked but for a moment after each WFI: a pending one ends a WFI even
+	 * while masked, and is taken when they are unmasked. With them unmasked around the check
+	 * and the WFI, a deadline passing between the two (this vCPU held up that long) would be
+	 * taken before the WFI, which would then wait for good: the handler turns the timer off.
+	 */
 	uint64_t deadline = read_sys(cntvct_el0) + period;
-	__asm__ volatile("msr daifclr, #2\n\tisb" ::: "memory");
 	for (uint32_t window = 1;; window++) {
 		uint64_t worst = 0, sum = 0;
 		uint32_t overruns = 0;
@@ -183,7 +188,9 @@ int svc_main(uint64_t arg)
 			write_sys(cntv_cval_el0, deadline);
 			write_sys(cntv_ctl_el0, 1);
 			while (irq_count == before)
-				__asm__ volatile("wfi");
+				__asm__ volatile(
+				        "wfi\n\tmsr daifclr, #2\n\tisb\n\tmsr daifset, #2" ::
+				                : "memory");
 			uint64_t late = (irq_tick - deadline) * ns_per_tick;
 			worst = late > worst ? late : worst;
 			sum += late;

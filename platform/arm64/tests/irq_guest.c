@@ -285,6 +285,21 @@ static void irqs_off(void)
 	__asm__ volatile("msr daifset, #2\n\tisb" ::: "memory");
 }
 
+/*
+ * Wait for an interrupt and take it. Called with interrupts masked, right
+ * after checking what it waits for: a check and a WFI with them unmasked
+ * would lose an interrupt taken between the two (the WFI then waits for the
+ * next one, which may never come). A pending interrupt ends a WFI even while
+ * masked; it is taken here when they are unmasked, then masked again for
+ * the caller's next check.
+ */
+static __attribute__((unused)) void wfi_then_take(void)
+{
+	__asm__ volatile("wfi" ::: "memory");
+	irqs_on();
+	irqs_off();
+}
+
 /** This vCPU's side of the GIC: vectors, priority mask, Group 1 on. */
 static void cpu_interface_on(void)
 {
@@ -399,26 +414,24 @@ static void test_ptimer(void)
 static void wait_for(const volatile uint32_t *counter, uint32_t value, uint64_t timeout_ticks)
 {
 	uint64_t start = now();
-	irqs_on();
-	while (*counter < value && now() - start < timeout_ticks)
-		__asm__ volatile("wfi");
 	irqs_off();
+	while (*counter < value && now() - start < timeout_ticks)
+		wfi_then_take();
 }
 
 static void vcpu1_main(void)
 {
 	cpu_interface_on();
 	v1_ready = 1;
-	irqs_on();
+	irqs_off();
 	uint32_t answered = 0;
 	while (!v1_stop) {
-		__asm__ volatile("wfi");
 		while (answered < seen[1][1]) {
 			answered++;
 			sgi(2, 1u << 0); /* answer SGI 1 with SGI 2 to vCPU 0 */
 		}
+		wfi_then_take();
 	}
-	irqs_off();
 	for (;;)
 		__asm__ volatile("wfi"); /* parked: its partition ends with vCPU 0 */
 }
@@ -669,17 +682,21 @@ static uint64_t timer_latency(int wfi)
 {
 	uint64_t freq = read_sys(cntfrq_el0), insns_per_tick = 1000000000u / freq;
 	timer_period = 0; /* one-shot: the handler turns the timer off */
+	irqs_off();
 	for (uint32_t i = 0; i < RUNS; i++) {
 		uint32_t before = seen[0][VTIMER_INTID];
 		uint64_t cval = now() + 64;
 		write_sys(cntv_cval_el0, cval);
 		write_sys(cntv_ctl_el0, 1);
-		irqs_on();
-		while (seen[0][VTIMER_INTID] == before) {
-			if (wfi)
-				__asm__ volatile("wfi");
+		if (wfi) {
+			while (seen[0][VTIMER_INTID] == before)
+				wfi_then_take();
+		} else {
+			irqs_on();
+			while (seen[0][VTIMER_INTID] == before)
+				;
+			irqs_off();
 		}
-		irqs_off();
 		samples[i] = (first_tick - cval) * insns_per_tick;
 	}
 	return median(samples, RUNS);
@@ -689,14 +706,14 @@ static void bench_vcpu1(void)
 {
 	cpu_interface_on();
 	v1_up = 1;
-	irqs_on();
+	irqs_off();
 	uint32_t answered = 0;
 	for (;;) {
-		__asm__ volatile("wfi");
 		while (answered < seen[1][1]) {
 			answered++;
 			sgi(2, 1u << 0);
 		}
+		wfi_then_take();
 	}
 }
 
@@ -716,14 +733,13 @@ static uint64_t sgi_round_trip(void)
 	while (!v1_up)
 		hc(HC_YIELD, 0); /* gives the CPU to vCPU 1 (a flag does not end a WFI) */
 	uint64_t a = read_sys(pmccntr_el0), b = read_sys(pmccntr_el0), overhead = b - a;
+	irqs_off();
 	for (uint32_t i = 0; i < RUNS; i++) {
 		uint32_t before = seen[0][2];
 		uint64_t t0 = read_sys(pmccntr_el0);
 		sgi(1, 1u << 1);
-		irqs_on();
 		while (seen[0][2] == before)
-			__asm__ volatile("wfi");
-		irqs_off();
+			wfi_then_take();
 		uint64_t t1 = read_sys(pmccntr_el0);
 		samples[i] = t1 - t0 - overhead;
 	}
@@ -911,10 +927,9 @@ int svc_main(uint64_t arg)
 	uint64_t freq = read_sys(cntfrq_el0);
 	w32(EMU + 0x40, 1); /* the service raises SPI 40 */
 	uint64_t start = now();
-	irqs_on();
-	while (seen[0][EMU_SPI] == 0 && now() - start < freq)
-		__asm__ volatile("wfi");
 	irqs_off();
+	while (seen[0][EMU_SPI] == 0 && now() - start < freq)
+		wfi_then_take();
 	check(seen[0][EMU_SPI] >= 1, "the service raised the guest's SPI 40 (HC_GUEST_IRQ)");
 	check(r32(EMU + 0x88) == 0, "the service saw only well-formed messages");
 	check(r32(EMU + 0x84) == 0xe3, "with the badge of its guest capability");
@@ -1366,10 +1381,8 @@ int svc_main(uint64_t arg)
 	for (uint32_t i = 0; i < 201; i++) {
 		uint32_t before = lpi_seen[0][1];
 		bench_page->request = i + 1u;
-		irqs_on();
 		while (lpi_seen[0][1] == before)
-			__asm__ volatile("wfi");
-		irqs_off();
+			wfi_then_take();
 		samples[i] = irq_cycles - bench_page->sent - overhead;
 	}
 	bench_page->request = BENCH_DONE;
@@ -1485,10 +1498,9 @@ int svc_main(uint64_t arg)
 	uint64_t freq = read_sys(cntfrq_el0);
 	w32(DMOP_DEV + 0x08, 1); /* the model raises ISA IRQ 5 through dmop */
 	uint64_t start = now();
-	irqs_on();
-	while (seen[0][DMOP_INTID] == 0 && now() - start < freq)
-		__asm__ volatile("wfi");
 	irqs_off();
+	while (seen[0][DMOP_INTID] == 0 && now() - start < freq)
+		wfi_then_take();
 	check(seen[0][DMOP_INTID] == 1,
 	      "the model raised the VM's interrupt through dmop (set_isa_irq_level), the VM took it once");
 	/* SPI 60 edge-triggered (GICD_ICFGR3 bit 25), enabled, to vCPU 0: inject_event's. */
@@ -1497,10 +1509,9 @@ int svc_main(uint64_t arg)
 	w64(GICD + 0x6000 + 8 * DMOP_EVENT, 0);
 	w32(DMOP_DEV + 0x20, 1); /* the model injects the event before it answers */
 	start = now();
-	irqs_on();
-	while (seen[0][DMOP_EVENT] == 0 && now() - start < freq)
-		__asm__ volatile("wfi");
 	irqs_off();
+	while (seen[0][DMOP_EVENT] == 0 && now() - start < freq)
+		wfi_then_take();
 	check(seen[0][DMOP_EVENT] == 1, "inject_event through dmop: an edge on SPI 60, taken once");
 	w32(DMOP_DEV + 0x10, 1); /* the model's hostile phase, before it answers */
 	check(r32(DMOP_DEV + 0x14) == 0, "the model's hostile phase found every attempt refused");

@@ -34,6 +34,53 @@ static bool deliverable_to(const struct vgic *v, u32 cpu, u32 intid, const struc
 	return vgic_routed_to(v, cpu, intid);
 }
 
+/** The short sorted list best_candidates keeps, and what it is for. */
+struct candidates {
+	u16 *out;
+	u8 prio[VGIC_LR_MAX];
+	u32 found, room;
+	bool more;
+};
+
+/** irq (INTID intid, pending or on its line) goes into the list if it beats what is there. */
+static void consider(struct candidates *k, const struct vgic *v, u32 cpu, u32 intid,
+                     const struct vgic_irq *irq)
+{
+	if (irq->owner != 0 || !deliverable_to(v, cpu, intid, irq))
+		return;
+	/* INTIDs ascend, so an equal priority goes after those already listed. */
+	u32 at = k->found;
+	while (at > 0 && k->prio[at - 1] > irq->priority)
+		at--;
+	if (at >= k->room) {
+		k->more = true;
+		return;
+	}
+	if (k->found == k->room)
+		k->more = true; /* the last one drops out */
+	else
+		k->found++;
+	for (u32 i = k->found - 1; i > at; i--) {
+		k->out[i] = k->out[i - 1];
+		k->prio[i] = k->prio[i - 1];
+	}
+	k->out[at] = (u16)intid;
+	k->prio[at] = irq->priority;
+}
+
+/**
+ * One array of interrupts, INTIDs from first: most are idle, so the loop only tests each
+ * one's flags (unrolled; this scan is most of a VM's switch-in otherwise).
+ */
+static void scan(struct candidates *k, const struct vgic *v, u32 cpu, const struct vgic_irq *irq,
+                 u32 count, u32 first)
+{
+#pragma GCC unroll 4
+	for (u32 i = 0; i < count; i++)
+		if ((irq[i].flags & (VGIC_IRQ_LATCH | VGIC_IRQ_LINE)) != 0)
+			consider(k, v, cpu, first + i, &irq[i]);
+}
+
 /**
  * The up to `room` best interrupts for vCPU cpu that no list register holds
  * yet, in order: lowest priority value, then lowest INTID. One pass over the
@@ -43,41 +90,14 @@ static bool deliverable_to(const struct vgic *v, u32 cpu, u32 intid, const struc
  */
 static u32 best_candidates(struct vgic *v, u32 cpu, u16 *out, u32 room, bool *more)
 {
-	u8 prio[VGIC_LR_MAX] = { 0 };
-	u32 found = 0;
-	u32 end = VGIC_PRIV_COUNT + v->spi_count;
-	/* LPIs follow the SPIs in the scan (INTIDs still ascend), once the vCPU enabled them. */
-	u32 total = end + (v->cpu[cpu].lpis_enabled ? v->lpi_count : 0);
-	*more = false;
-	for (u32 k = 0; k < total; k++) {
-		u32 intid = k < end ? k : VGIC_LPI_BASE + (k - end);
-		const struct vgic_irq *irq = k < VGIC_PRIV_COUNT ? &v->cpu[cpu].priv[k] :
-		                             k < end             ? &v->spi[k - VGIC_PRIV_COUNT] :
-		                                                   &v->lpi[k - end];
-		/* Most interrupts are idle: one test on the flags skips them. */
-		if ((irq->flags & (VGIC_IRQ_LATCH | VGIC_IRQ_LINE)) == 0 || irq->owner != 0 ||
-		    !deliverable_to(v, cpu, intid, irq))
-			continue;
-		/* INTIDs ascend, so an equal priority goes after those already listed. */
-		u32 at = found;
-		while (at > 0 && prio[at - 1] > irq->priority)
-			at--;
-		if (at >= room) {
-			*more = true;
-			continue;
-		}
-		if (found == room)
-			*more = true; /* the last one drops out */
-		else
-			found++;
-		for (u32 i = found - 1; i > at; i--) {
-			out[i] = out[i - 1];
-			prio[i] = prio[i - 1];
-		}
-		out[at] = (u16)intid;
-		prio[at] = irq->priority;
-	}
-	return found;
+	struct candidates k = { .out = out, .room = room };
+	/* INTIDs ascend through the three arrays: SGIs/PPIs, SPIs, then LPIs once enabled. */
+	scan(&k, v, cpu, v->cpu[cpu].priv, VGIC_PRIV_COUNT, 0);
+	scan(&k, v, cpu, v->spi, v->spi_count, VGIC_PRIV_COUNT);
+	if (v->cpu[cpu].lpis_enabled)
+		scan(&k, v, cpu, v->lpi, v->lpi_count, VGIC_LPI_BASE);
+	*more = k.more;
+	return k.found;
 }
 
 static bool cpu_listens(const struct vgic *v, u32 cpu)
@@ -151,9 +171,9 @@ u32 vgic_lr_fold(struct vgic *v, u32 cpu, const u64 *lr, u32 lr_count)
 	if (cpu >= v->cpu_count)
 		return 0;
 	struct vgic_cpu *c = &v->cpu[cpu];
-	for (u32 n = 0; n < VGIC_LR_MAX; n++) {
-		if (!(c->lr_used & (1u << n)))
-			continue;
+	/* Only the registers in use (fold_one may clear their bits: a copy is walked). */
+	for (u32 used = c->lr_used; used != 0; used &= used - 1u) {
+		u32 n = (u32)__builtin_ctz(used);
 		u64 was = c->lr_written[n];
 		/* A register the caller did not read back, or another vINTID: unchanged. */
 		u64 now = n < lr_count && (lr[n] & VGIC_LR_VINTID_MASK) == c->lr_intid[n] ? lr[n] :
@@ -175,9 +195,8 @@ u32 vgic_lr_fill(struct vgic *v, u32 cpu, u64 *lr, u32 lr_count)
 	c->fast_lr = 0;
 
 	/* Active interrupts keep their list register; the rest are released. */
-	for (u32 n = 0; n < VGIC_LR_MAX; n++) {
-		if (!(c->lr_used & (1u << n)))
-			continue;
+	for (u32 used = c->lr_used; used != 0; used &= used - 1u) {
+		u32 n = (u32)__builtin_ctz(used);
 		struct vgic_irq *irq = vgic_irq_get(v, cpu, c->lr_intid[n]);
 		if (irq == NULL || irq->owner != owner_of(cpu))
 			continue;
