@@ -26,6 +26,7 @@
 #include <arm64/sysreg.h>
 #include <arm64/virq.h>
 #include <kernel/console.h>
+#include <kernel/ipc.h>
 #include <kernel/vcpu.h>
 
 /**
@@ -660,5 +661,11 @@ struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu)
 	/* An SMCCC function ID (bit 31 of W0) is firmware's, not the hypervisor ABI's. */
 	if (__builtin_expect((v->arch.x[0] & 0x80000000u) != 0, 0))
 		return arm64_smccc(v);
+	/* HC_CALL or HC_REPLY_RECV (8, 9): the IPC fastpath first (kernel/ipc.c). */
+	if (v->arch.x[0] - HC_CALL <= 1u) {
+		struct vcpu *next = ipc_fast(v);
+		if (next != NULL)
+			return next;
+	}
 	return exit_hypercall(v, cpu, esr);
 }
