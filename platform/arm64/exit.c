@@ -575,6 +575,20 @@ static inline struct vcpu *exit_hypercall(struct vcpu *v, struct arm64_cpu *cpu,
 	return kernel_trap(v, &cpu->trap);
 }
 
+/**
+ * HC_CALL and HC_REPLY_RECV: the core's IPC fastpath (kernel/ipc.c ipc_fast), else the
+ * hypercall path. Out of line, so that arm64_guest_sync stays a chain of tail calls
+ * with no stack frame for every other exit.
+ */
+static __attribute__((noinline)) struct vcpu *exit_ipc(struct vcpu *v, struct arm64_cpu *cpu,
+                                                       u64 esr)
+{
+	struct vcpu *next = ipc_fast(v);
+	if (next != NULL)
+		return next;
+	return exit_hypercall(v, cpu, esr);
+}
+
 /** Every exit but a synchronous one, from vectors.S. */
 struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind)
 {
@@ -661,11 +675,8 @@ struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu)
 	/* An SMCCC function ID (bit 31 of W0) is firmware's, not the hypervisor ABI's. */
 	if (__builtin_expect((v->arch.x[0] & 0x80000000u) != 0, 0))
 		return arm64_smccc(v);
-	/* HC_CALL or HC_REPLY_RECV (8, 9): the IPC fastpath first (kernel/ipc.c). */
-	if (v->arch.x[0] - HC_CALL <= 1u) {
-		struct vcpu *next = ipc_fast(v);
-		if (next != NULL)
-			return next;
-	}
+	/* HC_CALL or HC_REPLY_RECV (8, 9): the IPC fastpath first. */
+	if (v->arch.x[0] - HC_CALL <= 1u)
+		return exit_ipc(v, cpu, esr);
 	return exit_hypercall(v, cpu, esr);
 }
