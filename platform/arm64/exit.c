@@ -657,7 +657,8 @@ static __attribute__((noinline)) struct vcpu *exit_dabt(struct vcpu *v, struct a
 	}
 	t->arch_info = ARM64_MMIO_INFO(rt, (esr & ISS_SSE) != 0, (esr & ISS_SF) != 0, INSN_SIZE);
 	v->arch.mmio_far = far;
-	return exit_trap(v, t);
+	arm64_core_lock_wait();
+	return kernel_trap_mmio(v, t);
 }
 
 /** A synchronous exit, from its own vector slot (cpu = TPIDR_EL2); hypercalls first. */
