@@ -278,19 +278,21 @@ static inline struct vcpu *ipc_fast_call(struct vcpu *v)
 
 /**
  * HC_REPLY_RECV answering a caller that waits on v's CPU, on an endpoint
- * with no sender queued: a partition's call (BLOCKED_REPLY), or an emulated
+ * with no sender queued: a partition's call (BLOCKED_REPLY), an emulated
  * access (BLOCKED_FAULT with an IPC_LABEL_MMIO message, completed by
- * emul_reply); other kernel messages take the slow path. ipc_reply_recv's
- * decode, ipc_deliver_reply's delivery, ipc_recv_invoke's wait and switch
- * back. The billed context does not change: v ran on the caller's.
+ * emul_reply) or an introspection event (vmi_reply); a fault report takes
+ * the slow path. ipc_reply_recv's decode, ipc_deliver_reply's delivery,
+ * ipc_recv_invoke's wait and switch back. The billed context does not
+ * change: v ran on the caller's.
  */
 static inline struct vcpu *ipc_fast_reply_recv(struct vcpu *v)
 {
 	struct vcpu *caller = v->caller;
 	if (caller == NULL || caller->cpu != v->cpu || caller->after != 0)
 		return NULL;
-	bool access = caller->state == VCPU_BLOCKED_FAULT;
-	if (access ? !emul_waiting(caller) : caller->state != VCPU_BLOCKED_REPLY)
+	bool kmsg = caller->state == VCPU_BLOCKED_FAULT;
+	bool access = kmsg && emul_waiting(caller);
+	if (kmsg ? !access && !vmi_waiting(caller) : caller->state != VCPU_BLOCKED_REPLY)
 		return NULL;
 	const struct cap *c;
 	if (ipc_decode_endpoint(v, RIGHT_EP_RECV, true, &c) != STATUS_OK)
@@ -302,6 +304,8 @@ static inline struct vcpu *ipc_fast_reply_recv(struct vcpu *v)
 	v->part->replied = true; /* progress, for a restartable server (partition.c) */
 	if (access)
 		emul_reply(caller, reg_get(v, IPC_REG_WORD0), reg_get(v, IPC_REG_WORD0 + 1u));
+	else if (kmsg)
+		vmi_reply(caller, reg_get(v, IPC_REG_WORD0), reg_get(v, IPC_REG_WORD0 + 1u));
 	else
 		ipc_transfer(v, caller, 0);
 	sched_return(v);
