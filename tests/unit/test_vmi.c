@@ -605,18 +605,19 @@ static struct answered answered_now(struct vcpu *next)
 {
 	struct vcpu *vg = tsys_vcpu(g, 0), *vm = tsys_vcpu(m, 0);
 	const struct partition *p = &kernel.partitions[g];
-	return (struct answered){
-		.next = next,
-		.guest_state = vg->state,
-		.monitor_state = vm->state,
-		.view = vg->view,
-		.kernel_sender = vg->kernel_sender,
-		.run_on = sched.run_on[vm->id],
-		.on_view_root = vg->arch.s2_root ==
-		                (vg->view == 0 ? p->s2.root.pa : p->vmi.views[vg->view].root.pa),
-		.monitor_queued = kernel.endpoints[ep].receivers.head == vm,
-		.pc = vg->arch.pc,
-	};
+	struct answered a;
+	memset(&a, 0, sizeof(a)); /* padding too: the two are compared with memcmp */
+	a.next = next;
+	a.guest_state = vg->state;
+	a.monitor_state = vm->state;
+	a.view = vg->view;
+	a.kernel_sender = vg->kernel_sender;
+	a.run_on = sched.run_on[vm->id];
+	a.on_view_root = vg->arch.s2_root ==
+	                 (vg->view == 0 ? p->s2.root.pa : p->vmi.views[vg->view].root.pa);
+	a.monitor_queued = kernel.endpoints[ep].receivers.head == vm;
+	a.pc = vg->arch.pc;
+	return a;
 }
 
 /** The IPC fastpath (kernel/ipc.c ipc_fast) answers an event as the slow path does. */
