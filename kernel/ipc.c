@@ -3,6 +3,7 @@
 #include <kernel/emulate.h>
 #include <kernel/ipc.h>
 #include <kernel/kernel.h>
+#include <kernel/lock.h>
 #include <kernel/partition_ops.h>
 #include <kernel/regs.h>
 #include <kernel/sched.h>
@@ -246,6 +247,84 @@ struct vcpu *ipc_reply(struct vcpu *v)
 		return sched_next(v->cpu, v, false);
 	reg_status(v, STATUS_OK);
 	return v;
+}
+
+/* ---- the fastpath (ipc.h ipc_fast) -------------------------------------- */
+
+/**
+ * HC_CALL, when the endpoint's first receiver waits on v's CPU with nothing
+ * pending for it: ipc_call's decode, then ipc_call_invoke's direct switch.
+ * Checked before anything changes; NULL: not taken.
+ */
+static inline struct vcpu *ipc_fast_call(struct vcpu *v)
+{
+	const struct cap *c;
+	if (ipc_decode_endpoint(v, RIGHT_EP_SEND, true, &c) != STATUS_OK)
+		return NULL;
+	struct endpoint *ep = &kernel.endpoints[c->object];
+	struct vcpu *r = ep->receivers.head;
+	if (r == NULL || r->cpu != v->cpu || r->after != 0)
+		return NULL;
+	vcpu_queue_pop(&ep->receivers);
+	r->queued_on = NULL;
+	v->kernel_sender = false;
+	v->send_badge = c->badge;
+	ipc_transfer(v, r, c->badge);
+	v->state = VCPU_BLOCKED_REPLY;
+	r->caller = v;
+	sched_donate(v, r); /* r serves v on v's scheduling context */
+	return sched_switch_to(v->cpu, r);
+}
+
+/**
+ * HC_REPLY_RECV answering a caller that waits on v's CPU, on an endpoint
+ * with no sender queued: a partition's call (BLOCKED_REPLY), an emulated
+ * access (BLOCKED_FAULT with an IPC_LABEL_MMIO message, completed by
+ * emul_reply) or an introspection event (vmi_reply); a fault report takes
+ * the slow path. ipc_reply_recv's decode, ipc_deliver_reply's delivery,
+ * ipc_recv_invoke's wait and switch back. The billed context does not
+ * change: v ran on the caller's.
+ */
+static inline struct vcpu *ipc_fast_reply_recv(struct vcpu *v)
+{
+	struct vcpu *caller = v->caller;
+	if (caller == NULL || caller->cpu != v->cpu || caller->after != 0)
+		return NULL;
+	bool kmsg = caller->state == VCPU_BLOCKED_FAULT;
+	bool access = kmsg && emul_waiting(caller);
+	if (kmsg ? !access && !vmi_waiting(caller) : caller->state != VCPU_BLOCKED_REPLY)
+		return NULL;
+	const struct cap *c;
+	if (ipc_decode_endpoint(v, RIGHT_EP_RECV, true, &c) != STATUS_OK)
+		return NULL;
+	struct endpoint *ep = &kernel.endpoints[c->object];
+	if (ep->senders.head != NULL)
+		return NULL;
+	v->caller = NULL;
+	v->part->replied = true; /* progress, for a restartable server (partition.c) */
+	if (access)
+		emul_reply(caller, reg_get(v, IPC_REG_WORD0), reg_get(v, IPC_REG_WORD0 + 1u));
+	else if (kmsg)
+		vmi_reply(caller, reg_get(v, IPC_REG_WORD0), reg_get(v, IPC_REG_WORD0 + 1u));
+	else
+		ipc_transfer(v, caller, 0);
+	sched_return(v);
+	v->state = VCPU_BLOCKED_RECV;
+	v->queued_on = ep;
+	vcpu_queue_push(&ep->receivers, v);
+	return sched_switch_to(v->cpu, caller);
+}
+
+struct vcpu *ipc_fast(struct vcpu *v)
+{
+	if (!spin_trylock(&kernel_lock))
+		return NULL; /* the slow path waits for it */
+	struct vcpu *next = NULL;
+	if (v->state == VCPU_RUNNING) /* else: stopped from another CPU while it ran */
+		next = reg_get(v, IPC_REG_NR) == HC_CALL ? ipc_fast_call(v) :
+		                                           ipc_fast_reply_recv(v);
+	spin_unlock(&kernel_lock);
+	return next;
 }
 
 struct vcpu *ipc_send(struct vcpu *v)

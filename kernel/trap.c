@@ -162,7 +162,7 @@ static struct vcpu *trap_hypercall(struct vcpu *v)
  * the range's emulator, like a hypercall, without the other traps' console
  * drain (the slice timer drains a busy CPU).
  */
-static __attribute__((noinline)) struct vcpu *trap_mmio(struct vcpu *v, const struct trap *t)
+__attribute__((noinline)) struct vcpu *kernel_trap_mmio(struct vcpu *v, const struct trap *t)
 {
 	spin_lock(&kernel_lock);
 	struct vcpu *next;
@@ -187,7 +187,7 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 	if (cur != NULL && t->kind == TRAP_HYPERCALL)
 		return trap_hypercall(cur);
 	if (cur != NULL && t->kind == TRAP_MMIO)
-		return trap_mmio(cur, t);
+		return kernel_trap_mmio(cur, t);
 	spin_lock(&kernel_lock);
 	struct vcpu *next = trap_other(cur, t);
 	if (next != NULL && (next->after & VCPU_AFTER_PREEMPT))

@@ -26,6 +26,7 @@
 #include <arm64/sysreg.h>
 #include <arm64/virq.h>
 #include <kernel/console.h>
+#include <kernel/ipc.h>
 #include <kernel/vcpu.h>
 
 /**
@@ -574,6 +575,20 @@ static inline struct vcpu *exit_hypercall(struct vcpu *v, struct arm64_cpu *cpu,
 	return kernel_trap(v, &cpu->trap);
 }
 
+/**
+ * HC_CALL and HC_REPLY_RECV: the core's IPC fastpath (kernel/ipc.c ipc_fast), else the
+ * hypercall path. Out of line, so that arm64_guest_sync stays a chain of tail calls
+ * with no stack frame for every other exit.
+ */
+static __attribute__((noinline)) struct vcpu *exit_ipc(struct vcpu *v, struct arm64_cpu *cpu,
+                                                       u64 esr)
+{
+	struct vcpu *next = ipc_fast(v);
+	if (next != NULL)
+		return next;
+	return exit_hypercall(v, cpu, esr);
+}
+
 /** Every exit but a synchronous one, from vectors.S. */
 struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind)
 {
@@ -642,7 +657,8 @@ static __attribute__((noinline)) struct vcpu *exit_dabt(struct vcpu *v, struct a
 	}
 	t->arch_info = ARM64_MMIO_INFO(rt, (esr & ISS_SSE) != 0, (esr & ISS_SF) != 0, INSN_SIZE);
 	v->arch.mmio_far = far;
-	return exit_trap(v, t);
+	arm64_core_lock_wait();
+	return kernel_trap_mmio(v, t);
 }
 
 /** A synchronous exit, from its own vector slot (cpu = TPIDR_EL2); hypercalls first. */
@@ -660,5 +676,8 @@ struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu)
 	/* An SMCCC function ID (bit 31 of W0) is firmware's, not the hypervisor ABI's. */
 	if (__builtin_expect((v->arch.x[0] & 0x80000000u) != 0, 0))
 		return arm64_smccc(v);
+	/* HC_CALL or HC_REPLY_RECV (8, 9): the IPC fastpath first. */
+	if (v->arch.x[0] - HC_CALL <= 1u)
+		return exit_ipc(v, cpu, esr);
 	return exit_hypercall(v, cpu, esr);
 }

@@ -5,6 +5,7 @@
  * pa | 1 | rights << 1 (| 0x10 device, | 0x20 block).
  */
 #include "system.h"
+#include <kernel/ipc.h>
 #include "tap.h"
 #include <kernel/partition_ops.h>
 #include <kernel/stage2.h>
@@ -575,6 +576,71 @@ static void test_step(void)
 	   "vmi step: the monitor dies: the vCPU runs on, no longer stepped");
 }
 
+/** A write event of guest vCPU 0 received by the monitor, which is about to answer it. */
+static struct vcpu *event_received(u64 action, u64 view_plus1)
+{
+	setup(R | W | X);
+	vmi(2, IPC_VMI_ATTACH, 1, BADGE, 0, 0);
+	vmi(2, IPC_VMI_PROTECT, 0, GRAM, 0x400000, R | X);
+	vmi(2, IPC_VMI_VIEW_CREATE, 3, R, 0, 0);
+	struct vcpu *vg = monitor_waits();
+	OK(fault(vg, GRAM + 0x8000, W) == tsys_vcpu(m, 0), "fastpath: the event is received");
+	struct vcpu *v = tsys_vcpu(m, 0);
+	memset(v->arch.regs, 0, sizeof(v->arch.regs));
+	v->arch.regs[0] = HC_REPLY_RECV;
+	v->arch.regs[IPC_REG_WORD0] = action;
+	v->arch.regs[IPC_REG_WORD0 + 1] = view_plus1;
+	return v;
+}
+
+/** What an answer leaves that the IPC fastpath could get wrong. */
+struct answered {
+	struct vcpu *next;
+	u32 guest_state, monitor_state, view, kernel_sender, run_on;
+	bool on_view_root, monitor_queued;
+	u64 pc;
+};
+
+static struct answered answered_now(struct vcpu *next)
+{
+	struct vcpu *vg = tsys_vcpu(g, 0), *vm = tsys_vcpu(m, 0);
+	const struct partition *p = &kernel.partitions[g];
+	struct answered a;
+	memset(&a, 0, sizeof(a)); /* padding too: the two are compared with memcmp */
+	a.next = next;
+	a.guest_state = vg->state;
+	a.monitor_state = vm->state;
+	a.view = vg->view;
+	a.kernel_sender = vg->kernel_sender;
+	a.run_on = sched.run_on[vm->id];
+	a.on_view_root = vg->arch.s2_root ==
+	                 (vg->view == 0 ? p->s2.root.pa : p->vmi.views[vg->view].root.pa);
+	a.monitor_queued = kernel.endpoints[ep].receivers.head == vm;
+	a.pc = vg->arch.pc;
+	return a;
+}
+
+/** The IPC fastpath (kernel/ipc.c ipc_fast) answers an event as the slow path does. */
+static void test_fastpath(void)
+{
+	static const u64 answers[][2] = { { IPC_VMI_RETRY, 0 },
+		                          { IPC_VMI_RETRY, 4 },
+		                          { IPC_VMI_SKIP, 0 } };
+	for (u32 i = 0; i < 3; i++) {
+		struct vcpu *v = event_received(answers[i][0], answers[i][1]);
+		struct answered fast = answered_now(ipc_fast(v));
+		v = event_received(answers[i][0], answers[i][1]);
+		struct trap t = { .kind = TRAP_HYPERCALL };
+		struct answered slow = answered_now(kernel_trap(v, &t));
+		OK(fast.next == tsys_vcpu(g, 0), "fastpath: it takes the answer, the guest runs");
+		OK(memcmp(&fast, &slow, sizeof(fast)) == 0, "fastpath: as the slow path leaves it");
+		EQ(fast.view, answers[i][1] == 4 ? 3 : 0, "fastpath: in the view the answer chose");
+		OK(fast.on_view_root, "fastpath: on that view's tables");
+		OK(fast.monitor_queued && fast.kernel_sender == 0,
+		   "fastpath: the monitor waits again, the event is done");
+	}
+}
+
 int main(void)
 {
 	test_rights();
@@ -583,6 +649,7 @@ int main(void)
 	test_monitor_goes();
 	test_regs();
 	test_step();
+	test_fastpath();
 	free(ram);
 	return tap_finish();
 }

@@ -25,6 +25,19 @@ struct vcpu *ipc_send(struct vcpu *v);
 struct vcpu *ipc_reply(struct vcpu *v);
 
 /**
+ * The fastpath of HC_CALL and HC_REPLY_RECV (r0 is one of them), for a
+ * platform's hypercall exit to try before the core's trap entry: a call to
+ * an endpoint whose first receiver waits on v's CPU, and a reply_recv that
+ * answers a caller waiting on v's CPU (BLOCKED_REPLY) while no sender is
+ * queued, switch directly, under the kernel lock, leaving exactly the state
+ * ipc_call / ipc_reply_recv would (scheduling context donation included).
+ * Anything else (a refused capability, a kernel message, another CPU, a
+ * queue, pending VCPU_AFTER_* work, the lock held elsewhere) returns NULL
+ * with nothing changed: the caller then takes the slow path.
+ */
+struct vcpu *ipc_fast(struct vcpu *v);
+
+/**
  * Deliver a kernel-made message (a fault report, an emulated access; it may
  * be v->kmsg itself) to endpoint on v's behalf,
  * as if v had called it; v waits in VCPU_BLOCKED_FAULT for the answer.

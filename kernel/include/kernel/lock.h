@@ -22,6 +22,16 @@ static inline void spin_lock(struct spinlock *l)
 		spin_lock_contended(l);
 }
 
+/**
+ * Take l only if it is free; false if another holds it (the exchange wrote
+ * 1 over its 1: nothing changed). For a fastpath that falls back to the
+ * slow path, which waits, rather than wait itself.
+ */
+static inline bool spin_trylock(struct spinlock *l)
+{
+	return __atomic_exchange_n(&l->value, 1u, __ATOMIC_ACQUIRE) == 0;
+}
+
 static inline void spin_unlock(struct spinlock *l)
 {
 	__atomic_store_n(&l->value, 0u, __ATOMIC_RELEASE);

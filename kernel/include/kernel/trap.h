@@ -166,6 +166,12 @@ static inline bool boot_keep_modelled(u32 *count, struct boot_kept *list, u64 ba
 struct vcpu *kernel_boot(const struct boot_info *bi);
 struct vcpu *kernel_cpu_start(u32 cpu);
 struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t);
+/**
+ * kernel_trap() of a TRAP_MMIO trap (a decoded load or store, the emulation
+ * path) with cur not NULL: the same, for a platform whose exit already knows
+ * the kind, without kernel_trap's test of it.
+ */
+struct vcpu *kernel_trap_mmio(struct vcpu *cur, const struct trap *t);
 struct vcpu *kernel_idle(u32 cpu);
 
 #endif /* KERNEL_TRAP_H */
