@@ -51,8 +51,13 @@
 #define CONSOLE_BUFFER_BYTES 16384u
 /** The part of the buffer only kernel lines may use. */
 #define CONSOLE_KERNEL_RESERVE 2048u
-/** At most this many bytes are written to the UART per lock hold when draining. */
-#define CONSOLE_DRAIN_CHUNK 64u
+/**
+ * At most this many bytes are written to the UART per lock hold when draining. Each trap
+ * exit drains one chunk with interrupts masked, so it bounds what a draining CPU adds to its
+ * interrupt latency: 64 gave the shared-CPU real-time partition a worst of 3,712 to 5,120
+ * instructions in four runs, 16 gave 3,264 to 3,792 (docs/guests.md).
+ */
+#define CONSOLE_DRAIN_CHUNK 16u
 /** The longest line a partition prints: "[" name "] " line CR LF. */
 #define CONSOLE_PRINTED_LINE_MAX (1u + (CFG_NAME_MAX - 1u) + 2u + CONSOLE_LINE_MAX + 2u)
 
