@@ -36,6 +36,12 @@ bool boot_complete(void)
 	return __atomic_load_n(&boot_done, __ATOMIC_ACQUIRE);
 }
 
+bool boot_cpu_unused(u32 cpu)
+{
+	/* kernel.cpu_count is final before boot_done is set (release/acquire). */
+	return boot_complete() && cpu >= kernel.cpu_count;
+}
+
 _Noreturn static void boot_fail(const char *what)
 {
 	kprintf("[hyp] boot failed: %s\n", what);

@@ -27,6 +27,8 @@ static char ring[CONSOLE_BUFFER_BYTES];
 /** head counts bytes put into the buffer, tail bytes written to the UART. */
 static u32 head, tail;
 u32 console_backlog;
+/** The holder was refused room; holder_wake_due: signal it after the console lock. */
+static bool holder_waits, holder_wake_due;
 
 static bool console_trylock(void)
 {
@@ -56,7 +58,32 @@ static bool ring_drain_locked(u32 max)
 		__atomic_store_n(&console_backlog, head - tail, __ATOMIC_RELAXED);
 		n++;
 	}
+	if (holder_waits && ring_used() <= CONSOLE_HOLDER_WAKE) {
+		holder_waits = false;
+		holder_wake_due = true;
+	}
 	return tail == head;
+}
+
+/**
+ * After a drain, with the console lock released (kernel lock, then console
+ * lock): signal the holder that was waiting for room. True if it was due.
+ */
+static bool holder_wake(void)
+{
+	if (!__atomic_exchange_n(&holder_wake_due, false, __ATOMIC_ACQ_REL))
+		return false;
+	spin_lock(&kernel_lock);
+	u32 n = console_holder_notification();
+	if (n != CFG_NONE)
+		notification_raise(&kernel.notifications[n], 1u);
+	spin_unlock(&kernel_lock);
+	return n != CFG_NONE;
+}
+
+bool console_holder_waits_room(void)
+{
+	return __atomic_load_n(&holder_waits, __ATOMIC_RELAXED);
 }
 
 /** Write buffered bytes until at most keep remain, waiting for the UART. */
@@ -74,9 +101,10 @@ void console_drain_chunk(void)
 		return; /* another CPU is draining or printing: it will carry on */
 	ring_drain_locked(CONSOLE_DRAIN_CHUNK);
 	spin_unlock(&console_lock);
+	holder_wake();
 }
 
-void console_drain_idle(void)
+bool console_drain_idle(void)
 {
 	bool more = true;
 	console_input_poll();
@@ -87,6 +115,7 @@ void console_drain_idle(void)
 		       tail - before == CONSOLE_DRAIN_CHUNK;
 		spin_unlock(&console_lock);
 	}
+	return holder_wake();
 }
 
 void console_flush_sync(void)
@@ -314,8 +343,9 @@ enum status console_holder_put(u64 pos, const char *bytes, u32 count, bool show,
 	u32 need = holder_len + 3u * (count - skip);
 	if (pos > holder_pos) {
 		s = STATUS_INVALID_ARG;
-	} else if (ring_used() + need > CONSOLE_BUFFER_BYTES - CONSOLE_KERNEL_RESERVE) {
+	} else if (ring_used() + need > CONSOLE_HOLDER_ROOM) {
 		s = STATUS_WOULD_BLOCK;
+		holder_waits = true;
 	} else {
 		for (u32 i = skip; i < count; i++) {
 			if (bytes[i] == '\n' || holder_len == CONSOLE_HOLDER_LINE_MAX)

@@ -55,6 +55,8 @@ COLD static struct vcpu *hc_console_put(struct vcpu *v)
 		u64 pos;
 		s = console_holder_put(reg_get(v, 2), bytes, (u32)count, show, &pos);
 		reg_set(v, IPC_REG_CAP, pos);
+		if (s == STATUS_WOULD_BLOCK)
+			sched_console_tick(v->cpu);
 	}
 	reg_status(v, s);
 	return v;

@@ -205,10 +205,30 @@ static void sched_arm(u32 cpu, u64 now)
 	if (cur == NULL && cpu == 0 && console_holder_notification() != CFG_NONE &&
 	    (deadline == 0 || deadline > now + SCHED_INPUT_POLL_NS))
 		deadline = now + SCHED_INPUT_POLL_NS;
+	/* The console holder waits for room: the console tick, until it is woken. */
+	if (cs->console_tick && !console_holder_waits_room())
+		cs->console_tick = false;
+	if (cur != NULL && cs->console_tick)
+		deadline = sched_min(deadline, now + SCHED_CONSOLE_TICK_NS);
+	cs->armed_ns = deadline;
 	if (deadline == 0)
 		plat_timer_cancel();
 	else
 		plat_timer_set(deadline);
+}
+
+void sched_console_tick(u32 cpu)
+{
+	struct cpu_sched *cs = &cpu_sched[cpu];
+	if (cs->current == NULL || !console_holder_waits_room())
+		return;
+	cs->console_tick = true;
+	u64 now = plat_timer_now_ns(), want = now + SCHED_CONSOLE_TICK_NS;
+	/* armed_ns <= now: it fired already (the platform consumed it) and was not re-armed. */
+	if (cs->armed_ns == 0 || cs->armed_ns > want || cs->armed_ns <= now) {
+		cs->armed_ns = want;
+		plat_timer_set(want);
+	}
 }
 
 /* ---- making ready, sleeping, removing ----------------------------------- */
@@ -460,6 +480,9 @@ bool sched_any_runnable(void)
 	const struct notification *keyboard = input == CFG_NONE ? NULL :
 	                                                          &kernel.notifications[input];
 	bool input_waits = false, guest_lives = false;
+	/* The console holder waits for room the next drain makes: it will run again. */
+	if (console_holder_waits_room())
+		return true;
 	for (u32 i = 0; i < kernel.vcpu_count; i++) {
 		const struct vcpu *v = &kernel.vcpus[i];
 		/* Ready includes a vCPU waiting for its budget's next period. */

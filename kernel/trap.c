@@ -199,7 +199,7 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 	spin_unlock(&kernel_lock);
 	if (sched_wants_relax(next))
 		sched_relax(next);
-	/* Not on the hypercall path: the slice timer brings every busy CPU here each ms. */
+	/* Not on the hypercall path: the console tick (sched.h) brings a busy CPU here. */
 	console_drain();
 	if (t->kind == TRAP_TIMER)
 		console_input_poll(); /* typed bytes, where no interrupt brings them (x86) */
@@ -208,6 +208,11 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 
 struct vcpu *kernel_idle(u32 cpu)
 {
+	if (boot_cpu_unused(cpu)) {
+		kprintf("[hyp] cpu %u off: the manifest uses %u CPU%s\n", cpu, kernel.cpu_count,
+		        kernel.cpu_count == 1u ? "" : "s");
+		plat_cpu_park();
+	}
 	spin_lock(&kernel_lock);
 	struct vcpu *next = NULL;
 	if (boot_complete()) {
@@ -219,7 +224,9 @@ struct vcpu *kernel_idle(u32 cpu)
 	if (next == NULL)
 		power_off_if_finished();
 	spin_unlock(&kernel_lock);
-	console_drain_idle();
+	/* The drain woke the console holder: ask again (once: only a holder's write re-arms it). */
+	if (console_drain_idle() && next == NULL)
+		return kernel_idle(cpu);
 	return next;
 }
 

@@ -9,6 +9,7 @@
 #include <plat/power.h>
 
 #define PSCI_CPU_ON_64 UINT64_C(0xc4000003)
+#define PSCI_CPU_OFF UINT64_C(0x84000002)
 #define PSCI_SYSTEM_OFF UINT64_C(0x84000008)
 
 /** One SMCCC call; x4-x17 may be clobbered by the firmware (SMCCC 1.1+ preserves them, 1.0 need not). */
@@ -31,6 +32,12 @@ u64 arm64_smc(u64 fn, u64 a1, u64 a2, u64 a3)
 int64_t arm64_psci_cpu_on(u64 mpidr, u64 entry, u64 context)
 {
 	return (int64_t)arm64_smc(PSCI_CPU_ON_64, mpidr, entry, context);
+}
+
+/** CPU_OFF: this CPU powers down; it returns only if the firmware refused. */
+void arm64_psci_cpu_off(void)
+{
+	arm64_smc(PSCI_CPU_OFF, 0, 0, 0);
 }
 
 /** SYSTEM_OFF does not return; QEMU exits. Spin if firmware ignores it. */

@@ -15,12 +15,15 @@
  * CPU indexes follow DTB order, with the boot CPU moved to index 0 if the
  * firmware booted another one (QEMU boots the first).
  */
+#include <arch/cpu.h>
 #include <arm64/cpu.h>
 #include <arm64/virq.h>
 #include <arm64/sysreg.h>
+#include <kernel/boot.h>
 #include <kernel/kernel.h>
 #include <kernel/package.h>
 #include <kernel/print.h>
+#include <plat/cpu.h>
 #include <plat/power.h>
 #include <plat/timer.h>
 
@@ -113,6 +116,44 @@ static void setup_package(void)
 		setup_fail("the boot loader put the device tree over the boot package");
 	boot_info.package = h;
 	boot_info.package_size = h->total_size;
+}
+
+/** CPUs the manifest does not use that have switched themselves off (plat_cpu_park). */
+static u32 cpus_parked;
+
+/**
+ * A CPU the manifest does not use: its timer off, counted, then PSCI CPU_OFF,
+ * so that it never wakes (and under QEMU's round robin never takes a turn
+ * from the CPUs in use). If the firmware refuses, it waits in WFI with
+ * interrupts masked and nothing armed, acknowledging whatever ends the wait.
+ */
+_Noreturn void plat_cpu_park(void)
+{
+	write_sysreg(cnthp_ctl_el2, 0);
+	isb();
+	__atomic_add_fetch(&cpus_parked, 1u, __ATOMIC_RELEASE);
+	arm64_psci_cpu_off();
+	for (;;) {
+		arch_wait_for_interrupt();
+		u32 intid = arm64_gic_ack();
+		if (intid < 1020u)
+			arm64_gic_eoi(intid);
+	}
+}
+
+/**
+ * Before the first vCPU: wait (bounded) until every CPU the manifest does not
+ * use has switched itself off, so that none is still about when partitions run.
+ */
+static void setup_wait_parked(void)
+{
+	u32 unused = 0;
+	for (u32 i = 1; i < boot_info.cpu_count; i++)
+		unused += boot_cpu_unused(i) ? 1u : 0u;
+	u64 until = plat_timer_now_ns() + SECONDARY_WAIT_NS;
+	while (__atomic_load_n(&cpus_parked, __ATOMIC_ACQUIRE) < unused &&
+	       plat_timer_now_ns() < until)
+		arch_cpu_relax(); /* YIELD: under QEMU's round robin, their turn */
 }
 
 /** RAM from the DTB; reserved: the kernel image with its package, and the DTB. */
@@ -218,6 +259,7 @@ _Noreturn void arm64_boot_main(const void *dtb)
 	struct vcpu *v = kernel_boot(&boot_info);
 	__atomic_store_n(&kernel_started, 1u, __ATOMIC_RELEASE);
 	__asm__ volatile("sev");
+	setup_wait_parked();
 	arm64_run(v);
 }
 

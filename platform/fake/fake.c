@@ -126,6 +126,11 @@ _Noreturn void plat_system_off(int status)
 	fake_exit(status);
 }
 
+_Noreturn void plat_cpu_park(void)
+{
+	fake_exit(-2);
+}
+
 void plat_cpu_kick(unsigned cpu)
 {
 	(void)cpu;

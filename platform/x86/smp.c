@@ -10,8 +10,10 @@
  * nothing waits for an interrupt, so bring-up also works under QEMU's
  * single-threaded -icount, where an IPI-driven handshake can stall.
  */
+#include <arch/cpu.h>
 #include <kernel/print.h>
 #include <kernel/trap.h>
+#include <plat/cpu.h>
 #include <plat/memory.h>
 #include <plat/timer.h>
 #include <string.h>
@@ -245,6 +247,29 @@ static _Noreturn void ap_park(void)
 		__asm__ volatile("cli; hlt");
 }
 
+/** APs that told x86_smp_release they are in (the boot CPU never parks). */
+static bool ap_counted[X86_CPU_MAX];
+
+static void ap_count_entered(u32 cpu)
+{
+	if (cpu < X86_CPU_MAX && !ap_counted[cpu]) {
+		ap_counted[cpu] = true;
+		__atomic_add_fetch(&ap_entered, 1, __ATOMIC_RELEASE);
+	}
+}
+
+/**
+ * A CPU the manifest does not use (its first kernel_cpu_start() may end
+ * here, so it counts as entered for x86_smp_release): its APIC timer
+ * stopped, halted for good.
+ */
+_Noreturn void plat_cpu_park(void)
+{
+	plat_timer_cancel();
+	ap_count_entered(arch_cpu_index());
+	ap_park();
+}
+
 /** An AP in long mode, on its own stack (from ap_boot.S). */
 _Noreturn void x86_ap_main(void)
 {
@@ -262,6 +287,6 @@ _Noreturn void x86_ap_main(void)
 	while (!__atomic_load_n(&ap_go, __ATOMIC_ACQUIRE))
 		__asm__ volatile("pause");
 	struct vcpu *first = kernel_cpu_start(cpu);
-	__atomic_add_fetch(&ap_entered, 1, __ATOMIC_RELEASE);
+	ap_count_entered(cpu);
 	x86_run(first);
 }

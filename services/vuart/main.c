@@ -10,7 +10,7 @@
  *   vCPU 0: recv -> an access: vuart_access -> reply DONE/ABORT, HC_GUEST_IRQ
  *                   a doorbell from vCPU 1: keyboard bytes (HC_CONSOLE_READ) -> vuart_input
  *           then the console: vuart_console_chunk -> HC_CONSOLE_PUT -> vuart_console_written
- *   vCPU 1: waits on the console notification (or yields while output waits for room),
+ *   vCPU 1: waits on the console notification (input, or room again for waiting output),
  *           then calls vCPU 0's endpoint: a doorbell, so that all state has one writer.
  *
  * Without a console capability the output goes through HC_CONSOLE_WRITE (the kernel then puts
@@ -178,17 +178,17 @@ static void console_in(const struct slots *s)
 }
 
 /**
- * vCPU 1: turns console input (and output waiting for room) into calls to vCPU 0. It never
- * returns: a service's exit would stop (and so restart) the whole partition. Without the
- * console's notification it has nothing to wait for and only retries waiting output.
+ * vCPU 1: turns console input and room for output into calls to vCPU 0. It never returns: a
+ * service's exit would stop (and so restart) the whole partition. The kernel signals the
+ * console's notification when keyboard bytes arrive and when the console has room again
+ * after refusing output (CONSOLE_HOLDER_WAKE), so output waiting for room waits there too.
+ * Without the notification it has nothing to wait for and only retries waiting output.
  */
 static _Noreturn void doorbell(const struct slots *s)
 {
 	for (;;) {
-		const struct vuart_console *c = vuart_console(state);
 		uint64_t bits;
-		if (c->out_len != 0 || c->mux.out_count != 0 || s->ntf == NO_SLOT ||
-		    svc_wait(s->ntf, &bits) != STATUS_OK)
+		if (s->ntf == NO_SLOT || svc_wait(s->ntf, &bits) != STATUS_OK)
 			svc_yield();
 		struct msg m = { .label = VUART_LABEL_DOORBELL };
 		(void)svc_call(s->ep, &m);

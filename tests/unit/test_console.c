@@ -7,6 +7,7 @@
 #include "tap.h"
 #include <kernel/console.h>
 #include <kernel/print.h>
+#include <kernel/sched.h>
 #include <string.h>
 
 /* Make v write count bytes (at most IPC_CONSOLE_MAX) to its console. */
@@ -363,9 +364,76 @@ static void test_holder(void)
 	EQ(v->arch.regs[0], STATUS_WRONG_TYPE, "holder: reading needs the console capability");
 }
 
+/**
+ * The holder against a slow UART: its bytes fill only CONSOLE_HOLDER_ROOM, so other
+ * partitions' lines still fit; refused, it is remembered (the system stays on, the CPU's
+ * timer ticks for the drain), and the drain that makes room signals its notification.
+ */
+static void test_holder_room(void)
+{
+	tsys_reset(1);
+	u32 h = tsys_partition("vuart", 2);
+	u32 o = tsys_partition("other", 1);
+	u32 n = tsys_notification();
+	tsys_cap(h, 0, CAP_CONSOLE, n, RIGHT_CONSOLE_WRITE | RIGHT_CONSOLE_READ, 0);
+	tsys_cap(h, 1, CAP_NOTIFICATION, n, RIGHT_NTF_WAIT, 0);
+	struct vcpu *v = tsys_boot(), *w = tsys_vcpu(h, 1), *vo = tsys_vcpu(o, 0);
+	drain_all();
+	fake_now_ns += CONSOLE_REPORT_NS;
+	fake_console_room = 0; /* the UART takes nothing for now */
+	char line[IPC_CONSOLE_PUT_MAX];
+	memset(line, 'x', sizeof(line));
+	line[sizeof(line) - 1] = '\n';
+	u64 pos = 0, status = STATUS_OK;
+	u32 puts = 0;
+	while (status == STATUS_OK && puts < 1000) {
+		status = holder_put(v, 0, pos, line, sizeof(line));
+		pos = v->arch.regs[1];
+		puts++;
+	}
+	EQ(status, STATUS_WOULD_BLOCK, "holder room: refused once its share is full");
+	/* Refused when its worst case (every byte a line: 3 each) would not fit. */
+	OK(console_backlog <= CONSOLE_HOLDER_ROOM &&
+	           console_backlog + CONSOLE_HOLDER_LINE_MAX + 3u * sizeof(line) >
+	                   CONSOLE_HOLDER_ROOM,
+	   "holder room: it filled CONSOLE_HOLDER_ROOM, no more");
+	OK(console_holder_waits_room() && sched_any_runnable(),
+	   "holder room: the refusal is remembered, and keeps the system on");
+	OK(fake_timer_deadline != 0 && fake_timer_deadline <= fake_now_ns + SCHED_CONSOLE_TICK_NS,
+	   "holder room: the CPU's timer ticks for the drain");
+	/* Another partition's line still fits beside it. */
+	v->state = VCPU_READY;
+	vo->state = VCPU_RUNNING;
+	cpu_sched[0].current = vo;
+	say(vo, "not dropped\n");
+	EQ(vo->part->console_dropped, 0u, "holder room: another partition's line is not dropped");
+	/* The holder's input vCPU waits on the notification. */
+	vo->state = VCPU_READY;
+	w->state = VCPU_RUNNING;
+	cpu_sched[0].current = w;
+	hc(w, HC_WAIT, 1, 0, 0);
+	OK(w->waiting_on == &kernel.notifications[n], "holder room: its vCPU 1 waits");
+	fake_console_room = 16u; /* one chunk */
+	console_drain_chunk();
+	OK(w->waiting_on == &kernel.notifications[n],
+	   "holder room: a drain that leaves the buffer above CONSOLE_HOLDER_WAKE wakes nobody");
+	fake_console_room = UINT32_MAX;
+	drain_all();
+	OK(w->waiting_on == NULL && w->arch.regs[0] == STATUS_OK,
+	   "holder room: the drain below CONSOLE_HOLDER_WAKE signals its notification");
+	OK(!console_holder_waits_room(), "holder room: once");
+	w->state = VCPU_READY;
+	v->state = VCPU_RUNNING;
+	cpu_sched[0].current = v;
+	EQ(holder_put(v, 0, pos, line, sizeof(line)), STATUS_OK, "holder room: it writes again");
+	drain_all();
+	OK(strstr(tsys_console(), "[other] not dropped") != NULL, "holder room: the line came out");
+}
+
 int main(void)
 {
 	test_holder();
+	test_holder_room();
 	test_neutralised();
 	test_charging();
 	test_flood_bounded();

@@ -7,6 +7,9 @@
 #include "system.h"
 #include "tap.h"
 #include <ipc/sched.h>
+#include <kernel/boot.h>
+#include <kernel/console.h>
+#include <kernel/lock.h>
 #include <kernel/partition_ops.h>
 #include <kernel/sched_plan.h>
 #include <string.h>
@@ -646,6 +649,36 @@ static void test_power(void)
 	   "power: once no vCPU can ever run (b waits on a notification nobody signals), off");
 }
 
+/* ---- CPUs the manifest does not use ------------------------------------ */
+
+/** Four CPUs online, a manifest of two: CPUs 2 and 3 are parked at their first idle, 0-1 are not. */
+static void test_unused_cpus(void)
+{
+	tsys_reset(4);
+	kernel.cfg.cpu_count = 2;
+	kernel.cpu_count = 2; /* what kernel_boot makes of cfg.cpu_count < CPUs online */
+	u32 p = tsys_partition("a", 1);
+	(void)p;
+	tsys_boot();
+	OK(!boot_cpu_unused(0) && !boot_cpu_unused(1), "unused: CPUs 0 and 1 are in use");
+	OK(boot_cpu_unused(2) && boot_cpu_unused(3) && boot_cpu_unused(7),
+	   "unused: CPUs 2, 3 (and any beyond) are not");
+	fake_console_clear();
+	fake_cpu = 1;
+	struct vcpu *next = (struct vcpu *)1;
+	OK(!FAKE_EXPECT_EXIT(next = kernel_idle(1)) && next != (struct vcpu *)1,
+	   "unused: CPU 1's idle goes on as before");
+	fake_cpu = 3;
+	u32 kicks = fake_kicks;
+	OK(FAKE_EXPECT_EXIT(kernel_idle(3)) && fake_exit_status == -2, "unused: CPU 3 is parked");
+	console_flush_sync();
+	OK(strstr(fake_console(), "[hyp] cpu 3 off: the manifest uses 2 CPUs") != NULL,
+	   "unused: and says so");
+	EQ(kernel_lock.value, 0u, "unused: it parks holding no lock");
+	EQ(fake_kicks, kicks, "unused: nobody was kicked for it");
+	fake_cpu = 0;
+}
+
 int main(void)
 {
 	test_default_plan();
@@ -662,5 +695,6 @@ int main(void)
 	test_donation();
 	test_info_and_stop();
 	test_power();
+	test_unused_cpus();
 	return tap_finish();
 }

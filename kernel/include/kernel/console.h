@@ -98,8 +98,11 @@ static inline void console_drain(void)
 		console_drain_chunk();
 }
 
-/** An idle CPU: drain until the buffer is empty or the UART is full; never waits. */
-void console_drain_idle(void);
+/**
+ * An idle CPU: drain until the buffer is empty or the UART is full; never waits.
+ * True if that woke the console holder (it waits for room): the CPU has it to run.
+ */
+bool console_drain_idle(void);
 
 /**
  * The console holder: the partition with a CAP_CONSOLE capability (at most one,
@@ -113,6 +116,18 @@ void console_drain_idle(void);
  * holder asks to show its unfinished line (see below).
  */
 #define CONSOLE_HOLDER_LINE_MAX 256u
+/**
+ * The holder's bytes may fill the buffer only this far, so that the partitions'
+ * budgets still fit beside them (their lines are never dropped for its sake) and
+ * kernel lines keep their reserve. Past it, console_holder_put() answers
+ * STATUS_WOULD_BLOCK, and once the UART has taken the buffer down to
+ * CONSOLE_HOLDER_WAKE the kernel signals the holder's notification: like a
+ * UART's transmit interrupt, so a holder waiting for room is never forgotten.
+ */
+#define CONSOLE_HOLDER_ROOM (CONSOLE_BUFFER_BYTES - CONSOLE_KERNEL_RESERVE - CONSOLE_WINDOW_BYTES)
+#define CONSOLE_HOLDER_WAKE (CONSOLE_HOLDER_ROOM / 2u)
+_Static_assert(CONSOLE_HOLDER_ROOM >= 4u * CONSOLE_HOLDER_LINE_MAX,
+               "the holder needs room for a few whole lines");
 /** Keyboard bytes kept for the holder until it reads past them; a power of two. */
 #define CONSOLE_INPUT_BYTES 256u
 
@@ -139,6 +154,12 @@ void console_input_poll(void);
  * input arrives (kernel lock held), or CFG_NONE when no partition holds it.
  */
 u32 console_holder_notification(void);
+
+/**
+ * Whether the holder was refused room and not yet signalled that there is
+ * some: the system must stay on, because the next drain wakes it.
+ */
+bool console_holder_waits_room(void);
 
 /** Write every buffered byte, waiting for the UART (system off; no later drain will come). */
 void console_flush_sync(void);

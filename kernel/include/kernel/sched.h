@@ -38,6 +38,16 @@
 #define SCHED_SLICE_NS 1000000u /* 1 ms: the default plan's slice */
 /** How often an idle CPU 0 looks for console input while a partition holds the console. */
 #define SCHED_INPUT_POLL_NS UINT64_C(10000000)
+/**
+ * While the console holder waits for room (console_holder_waits_room), the
+ * timer of the CPU it was refused on fires at least this often, and each such
+ * exit drains CONSOLE_DRAIN_CHUNK bytes (kernel_trap): 16 bytes a millisecond,
+ * more than the UART's 115200 baud carries. Without it a CPU whose vCPUs never
+ * leave by a timer (no rival to slice against, only hypercalls and emulated
+ * accesses: a guest polling its UART's flags) would drain nothing until it
+ * idles, and the holder, waiting for a drain, would never be woken.
+ */
+#define SCHED_CONSOLE_TICK_NS UINT64_C(1000000)
 #define SCHED_VCPU_MAX CFG_VCPU_TOTAL_MAX
 
 /**
@@ -66,6 +76,8 @@ struct cpu_sched {
 	u64 mark_ns;                /**< time billed up to */
 	u32 sc;                     /**< context billed since mark_ns, SCHED_SC_NONE when idle */
 	bool ticking;               /**< the timer is armed for a slice end */
+	u64 armed_ns;               /**< the timer's deadline as sched_arm set it, 0 = none */
+	bool console_tick;          /**< the console holder waits for room: tick for the drain */
 	bool in_dispatch;           /**< sched_next is deciding: wake-ups need no kick */
 };
 
@@ -220,6 +232,13 @@ void sched_wake_due(u32 cpu, u64 now);
  * when none of these holds, none ever runs again.
  */
 bool sched_any_runnable(void);
+
+/**
+ * The console holder running here was refused room (kernel lock held): this
+ * CPU's timer fires within SCHED_CONSOLE_TICK_NS, and keeps doing so while the
+ * holder waits for room, so that the drains that wake it come.
+ */
+void sched_console_tick(u32 cpu);
 
 /** First CPU of mask below cpu_count, preferring soft; CFG_NONE if none. */
 u32 sched_place(u64 hard, u64 soft, u32 cpu_count);

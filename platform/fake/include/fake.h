@@ -1,9 +1,9 @@
 /**
  * Controls and observations of the fake platform, for host unit tests.
  *
- * plat_system_off and arch_halt_all longjmp to fake_exit_jmp when a test
- * armed it (FAKE_EXPECT_EXIT), so a test can check that the system powered
- * off (or that it did not panic) and go on.
+ * plat_system_off, arch_halt_all and plat_cpu_park longjmp to fake_exit_jmp
+ * when a test armed it (FAKE_EXPECT_EXIT), so a test can check that the
+ * system powered off, a CPU was parked (or that it did not panic) and go on.
  */
 #ifndef FAKE_FAKE_H
 #define FAKE_FAKE_H
@@ -47,7 +47,8 @@ extern u32 fake_inject_last_intid;
 extern bool fake_inject_last_level;
 extern jmp_buf fake_exit_jmp;
 extern bool fake_exit_armed;
-extern int fake_exit_status; /**< plat_system_off status, or -1 for a halt (panic) */
+/** plat_system_off status, -1 for a halt (panic), -2 for a parked CPU (plat_cpu_park) */
+extern int fake_exit_status;
 
 /** The UART: bytes it takes before it reports full (UINT32_MAX: never full). */
 extern u32 fake_console_room;
@@ -62,7 +63,7 @@ extern u32 fake_console_refusals; /**< non-blocking writes refused while full */
 const char *fake_console(void);
 void fake_console_clear(void);
 
-/** Run stmt; true if it ended in plat_system_off/arch_halt_all. */
+/** Run stmt; true if it ended in plat_system_off/arch_halt_all/plat_cpu_park. */
 #define FAKE_EXPECT_EXIT(stmt)                    \
 	({                                        \
 		bool exited_ = false;             \

@@ -142,6 +142,7 @@ void arm64_uart_rx_irq_enable(void);
 /* psci.c: firmware calls over SMC (ARM DEN 0022). */
 u64 arm64_smc(u64 fn, u64 a1, u64 a2, u64 a3);
 int64_t arm64_psci_cpu_on(u64 mpidr, u64 entry, u64 context);
+void arm64_psci_cpu_off(void);
 _Noreturn void arm64_psci_system_off(void);
 
 /* gic.c: GICv3 (ARM IHI 0069). */
