@@ -575,14 +575,18 @@ static inline struct vcpu *exit_hypercall(struct vcpu *v, struct arm64_cpu *cpu,
 	return kernel_trap(v, &cpu->trap);
 }
 
+struct vcpu *arm64_exit_hypercall(struct vcpu *v, struct arm64_cpu *cpu, u64 esr)
+{
+	return exit_hypercall(v, cpu, esr);
+}
+
 /**
  * HC_CALL and HC_REPLY_RECV: the core's IPC fastpath (kernel/ipc.c ipc_fast), else the
  * hypercall path. Out of line, so that arm64_guest_sync stays a chain of tail calls
- * with no stack frame for every other exit; fastpath.S enters it directly for a
- * service's call or answer it does not take itself.
+ * with no stack frame for every other exit.
  */
-__attribute__((noinline)) struct vcpu *arm64_exit_ipc(struct vcpu *v, struct arm64_cpu *cpu,
-                                                      u64 esr)
+static __attribute__((noinline)) struct vcpu *exit_ipc(struct vcpu *v, struct arm64_cpu *cpu,
+                                                       u64 esr)
 {
 	struct vcpu *next = ipc_fast(v);
 	if (next != NULL)
@@ -679,6 +683,6 @@ struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu)
 		return arm64_smccc(v);
 	/* HC_CALL or HC_REPLY_RECV (8, 9): the IPC fastpath first. */
 	if (v->arch.x[0] - HC_CALL <= 1u)
-		return arm64_exit_ipc(v, cpu, esr);
+		return exit_ipc(v, cpu, esr);
 	return exit_hypercall(v, cpu, esr);
 }

@@ -1,34 +1,41 @@
 /*
- * The IPC fastpath in assembly: HC_CALL between two services on one CPU,
- * with no C frame (seL4's shape). The sync vector
+ * The IPC fastpath in assembly: HC_CALL and HC_REPLY_RECV between two
+ * services on one CPU, with no C frame (seL4's shape). The sync vector
  * (vectors.S) branches here for any exit whose x0 is HC_CALL or
  * HC_REPLY_RECV, once it has stored x0-x19, x30, ELR and SPSR into the vCPU
  * (x19); x1 holds this CPU's struct arm64_cpu, x4-x8 still hold the
- * caller's message words, x20-x29 its own registers.
+ * message words, x20-x29 prev's own registers.
  *
  * It does exactly what exit_ipc's C fastpath (kernel/ipc.c ipc_fast) and
- * the service -> service hop of guest_exit_switch (vectors.S) do for a
- * service's call to a service waiting on its CPU, and only that: HC_CALL
- * with the endpoint capability (slot, type, send) and the label's kernel
- * bit checked; the endpoint's first receiver a service placed on this CPU
- * with no VCPU_AFTER_* work. It is popped, the caller BLOCKED_REPLY with the
- * badge kept as send_badge, the reply right given, the donation made
- * (sched_donate) and the receiver made current (sched_switch_to),
+ * the service -> service hop of guest_exit_switch (vectors.S) do for the
+ * two commonest cases, and only those:
+ *
+ *   HC_CALL        the endpoint capability (slot, type, send) and the
+ *                  label's kernel bit; the endpoint's first receiver is a
+ *                  service placed on this CPU with no VCPU_AFTER_* work:
+ *                  it is popped, the caller BLOCKED_REPLY with the badge
+ *                  kept as send_badge, the reply right, the donation
+ *                  (sched_donate), the receiver current (sched_switch_to)
+ *   HC_REPLY_RECV  the caller is a service's call (BLOCKED_REPLY, a service
+ *                  on this CPU with no VCPU_AFTER_* work); the capability
+ *                  (recv) and label; no sender queued on the endpoint: the
+ *                  reply right taken, `replied` set, sched_return, the
+ *                  server queued as a receiver, the caller current
+ *
  * and then the hop: the same checks as guest_exit_switch (the CPU loaded
  * with prev, no live FP, no reset or abort pending for next, the service
  * controls and FP traps in place, no virtual interface work, the same
  * HCR_EL2, next not held by another CPU), all made under the kernel lock
  * before anything changes. The message is never copied: x2-x8 pass in the
- * registers, x0 becomes STATUS_OK and x1 the badge, and next's other
- * registers come from its saved state.
+ * registers, x0 becomes STATUS_OK and x1 the badge (0 on a reply), and next's
+ * other registers come from its saved state.
  *
  * Anything else, or the kernel lock held by another CPU (it is only tried),
- * goes unchanged to arm64_exit_ipc (a service's HC_CALL or HC_REPLY_RECV) or
- * arm64_guest_sync (anything else), whose C fastpath and slow path handle
- * every case as before (a VM on either side, every reply, kernel messages,
- * queues, another CPU, errors). The reply direction written here as well
- * (ipc_call_reply 380) made arm64-vmisvc fail two runs in three and was
- * taken out (docs/emulation.md).
+ * goes unchanged to the C fastpath (ipc_fast) and the hypercall path (a
+ * service's HC_CALL or HC_REPLY_RECV), as arm64_guest_sync would send it, or to
+ * arm64_guest_sync (anything else), which handle
+ * every case as before (a VM on either side, kernel messages, fault and
+ * emulation answers, queues, another CPU, errors).
  *
  * Offsets and constants come from asm_offsets.h, generated at build time
  * from the C structs (asm_offsets.c, tools/asm-offsets).
@@ -127,6 +134,14 @@
 	b.ne	8f				/* held by another CPU: the C path waits */
 .endm
 
+/* Only a service's SVC (EC 0x15 under TGE): not a VM's HVC, not a fault; else to 9f. */
+.macro svc_only
+	mrs	x9, esr_el2
+	lsr	x9, x9, #ESR_EC_SHIFT_ASM
+	cmp	x9, #EC_SVC64_ASM
+	b.ne	9f
+.endm
+
 /*
  * The kernel lock, tried once (spin_trylock: held elsewhere, to 7f); then
  * prev must still run (not stopped from another CPU meanwhile: to 8f).
@@ -149,15 +164,10 @@
 	.text
 	.global	arm64_ipc_fast
 arm64_ipc_fast:
-	mrs	x2, esr_el2
-	lsr	x9, x2, #ESR_EC_SHIFT_ASM
-	cmp	x9, #EC_SVC64_ASM		/* a service's SVC: not a VM's HVC, not a fault */
-	b.ne	9f
-	ldr	x9, [x19]
-	cmp	x9, #ABI_HC_CALL
-	b.ne	10f				/* HC_REPLY_RECV: the C fastpath (below) */
+	b.eq	2f				/* the vector's test: x0 - HC_CALL == 1 */
 
 	/* HC_CALL: prev calls the endpoint's first receiver (x17). */
+	svc_only
 	lock_running
 	endpoint_cap ABI_RIGHT_EP_SEND
 	ldr	x17, [x15, #ENDPOINT_RECEIVERS_HEAD]
@@ -184,9 +194,56 @@ arm64_ipc_fast:
 	csel	w13, w9, w13, eq
 	ldr	w9, [x17, #VCPU_ID]
 	str	w13, [x10, x9, lsl #2]
+	b	5f
+
+	/*
+	 * HC_REPLY_RECV: prev answers its caller (x17) and waits on the endpoint
+	 * again. An answer to a kernel message (an emulated access, a fault, an
+	 * event) goes to the C fastpath at once: the caller is read without the
+	 * lock first, as a hint, and again under it.
+	 */
+2:	svc_only
+	ldr	x17, [x19, #VCPU_CALLER]
+	cbz	x17, 10f
+	ldr	w9, [x17, #VCPU_STATE]
+	cmp	w9, #VCPU_STATE_BLOCKED_REPLY
+	b.ne	10f
+	lock_running
+	ldr	x9, [x19, #VCPU_CALLER]
+	cmp	x9, x17
+	b.ne	8f
+	ldr	w9, [x17, #VCPU_STATE]
+	cmp	w9, #VCPU_STATE_BLOCKED_REPLY
+	b.ne	8f
+	endpoint_cap ABI_RIGHT_EP_RECV
+	ldr	x9, [x15, #ENDPOINT_SENDERS_HEAD]
+	cbnz	x9, 8f
+	hop_check
+	str	xzr, [x19, #VCPU_CALLER]
+	ldr	x9, [x19, #VCPU_PART]
+	mov	w10, #1
+	strb	w10, [x9, #PARTITION_REPLIED]	/* progress, for a restartable server */
+	/* sched_return: prev runs on its own context again. */
+	adrp	x10, sched + SCHED_RUN_ON
+	add	x10, x10, :lo12:sched + SCHED_RUN_ON
+	ldr	w9, [x19, #VCPU_ID]
+	str	wzr, [x10, x9, lsl #2]
+	mov	w9, #VCPU_STATE_BLOCKED_RECV
+	str	w9, [x19, #VCPU_STATE]
+	str	x15, [x19, #VCPU_QUEUED_ON]
+	str	xzr, [x19, #VCPU_NEXT]		/* vcpu_queue_push */
+	ldr	x9, [x15, #ENDPOINT_RECEIVERS_TAIL]
+	add	x10, x9, #VCPU_NEXT
+	add	x13, x15, #ENDPOINT_RECEIVERS_HEAD
+	cmp	x9, #0
+	csel	x10, x13, x10, eq		/* the tail's link, or the head */
+	str	x19, [x10]
+	str	x19, [x15, #ENDPOINT_RECEIVERS_TAIL]
+	mov	x16, #0				/* a reply carries no badge */
+
 
 	/* sched_switch_to(cpu, next), then the lock is released. */
-	mov	w9, #VCPU_STATE_RUNNING
+5:	mov	w9, #VCPU_STATE_RUNNING
 	str	w9, [x17, #VCPU_STATE]
 	ldr	w9, [x19, #VCPU_CPU]
 	adrp	x10, cpu_sched
@@ -194,6 +251,12 @@ arm64_ipc_fast:
 	mov	x13, #CPU_SCHED_SIZE
 	madd	x10, x9, x13, x10
 	str	x17, [x10, #CPU_SCHED_CURRENT]
+	/*
+	 * The message's first two words, which save_guest used, from prev's saved
+	 * registers: before the unlock, since from then on another CPU may deliver
+	 * a message into them (a reply puts prev on the receivers' queue).
+	 */
+	ldp	x2, x3, [x19, #16]
 	stlr	wzr, [x18]
 
 	/*
@@ -237,7 +300,6 @@ arm64_ipc_fast:
 	msr	spsr_el2, x10
 	mov	x0, #ABI_STATUS_OK
 	mov	x1, x16
-	ldp	x2, x3, [x19, #16]
 	ldr	x9, [x17, #72]
 	ldp	x10, x11, [x17, #80]
 	ldp	x12, x13, [x17, #96]
@@ -255,14 +317,20 @@ arm64_ipc_fast:
 	isb
 
 	/*
-	 * Not taken: nothing changed. A service's call or answer goes on to
-	 * arm64_exit_ipc, as arm64_guest_sync would send it; anything else to
-	 * arm64_guest_sync (vectors.S).
+	 * Not taken: nothing changed. A service's call or answer goes on to the
+	 * C fastpath, then the hypercall path, as arm64_guest_sync's exit_ipc
+	 * would send it; anything else to arm64_guest_sync (vectors.S).
 	 */
 7:	clrex
 	b	10f
 8:	stlr	wzr, [x18]
 10:	mov	x0, x19
-	b	arm64_exit_ipc_c
+	bl	ipc_fast			/* kernel/ipc.c: the C fastpath (x19 survives) */
+	cbnz	x0, arm64_guest_exit_return
+	mov	x0, x19
+	mrs	x1, tpidr_el2
+	mrs	x2, esr_el2
+	bl	arm64_exit_hypercall
+	b	arm64_guest_exit_return
 9:	mov	x0, x19
 	b	arm64_guest_sync_c

@@ -59,7 +59,7 @@
  * The hot path, whole in its 32-instruction slot. An exit with x0 = HC_CALL
  * or HC_REPLY_RECV tries the assembly IPC fastpath first (fastpath.S), which
  * comes back to arm64_guest_sync_c when it does not apply; save_guest keeps
- * the flags of the test.
+ * the flags of the test, whose Z tells HC_REPLY_RECV from HC_CALL.
  */
 .macro guest_sync_vector
 	.balign	0x80
@@ -69,7 +69,7 @@
 	mrs	x1, tpidr_el2
 	ldr	x0, [x1, #ARM64_CPU_CURRENT]
 	save_guest
-	b.ls	arm64_ipc_fast			/* (x19 vcpu, x1 this CPU) */
+	b.ls	arm64_ipc_fast			/* (x19 vcpu, x1 this CPU; Z: HC_REPLY_RECV) */
 	bl	arm64_guest_sync		/* (vcpu, this CPU) */
 	b	guest_exit_return
 .endm
@@ -110,16 +110,14 @@ guest_exit_common:
 	b	guest_exit_return
 
 /*
- * fastpath.S's ways back when it does not apply, with x0 the vCPU (= x19) and
- * x1 this CPU: into arm64_guest_sync, or (x2 = ESR_EL2) arm64_exit_ipc.
+ * fastpath.S's ways back when it does not apply: into arm64_guest_sync (x0
+ * the vCPU, = x19; x1 this CPU), or with the vCPU to enter in x0.
  */
 	.global	arm64_guest_sync_c
 arm64_guest_sync_c:
 	bl	arm64_guest_sync
-	b	guest_exit_return
-	.global	arm64_exit_ipc_c
-arm64_exit_ipc_c:
-	bl	arm64_exit_ipc
+	.global	arm64_guest_exit_return
+arm64_guest_exit_return:
 guest_exit_return:
 	tbnz	x0, #0, guest_exit_set_rt
 	cmp	x0, x19
