@@ -575,6 +575,11 @@ static inline struct vcpu *exit_hypercall(struct vcpu *v, struct arm64_cpu *cpu,
 	return kernel_trap(v, &cpu->trap);
 }
 
+struct vcpu *arm64_exit_hypercall(struct vcpu *v, struct arm64_cpu *cpu, u64 esr)
+{
+	return exit_hypercall(v, cpu, esr);
+}
+
 /**
  * HC_CALL and HC_REPLY_RECV: the core's IPC fastpath (kernel/ipc.c ipc_fast), else the
  * hypercall path. Out of line, so that arm64_guest_sync stays a chain of tail calls

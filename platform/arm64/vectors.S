@@ -22,6 +22,7 @@
  */
 #include <arm64/cpu.h>
 #include <arch_vcpu.h>
+#include "asm_offsets.h"
 
 .macro kernel_vector num
 	.balign	0x80
@@ -54,13 +55,21 @@
 	mov	x19, x0
 .endm
 
-/* The hot path, whole in its 32-instruction slot: no branch before the C call. */
+/*
+ * The hot path, whole in its 32-instruction slot. An exit with x0 = HC_CALL
+ * or HC_REPLY_RECV tries the assembly IPC fastpath first (fastpath.S), which
+ * comes back to arm64_guest_sync_c when it does not apply; save_guest keeps
+ * the flags of the test, whose Z tells HC_REPLY_RECV from HC_CALL.
+ */
 .macro guest_sync_vector
 	.balign	0x80
 	stp	x0, x1, [sp, #-16]!
+	sub	x1, x0, #ABI_HC_CALL
+	cmp	x1, #ABI_HC_REPLY_RECV - ABI_HC_CALL
 	mrs	x1, tpidr_el2
 	ldr	x0, [x1, #ARM64_CPU_CURRENT]
 	save_guest
+	b.ls	arm64_ipc_fast			/* (x19 vcpu, x1 this CPU; Z: HC_REPLY_RECV) */
 	bl	arm64_guest_sync		/* (vcpu, this CPU) */
 	b	guest_exit_return
 .endm
@@ -98,6 +107,17 @@ guest_exit_common:
 	ldr	x0, [x0, #ARM64_CPU_CURRENT]
 	save_guest
 	bl	arm64_guest_exit
+	b	guest_exit_return
+
+/*
+ * fastpath.S's ways back when it does not apply: into arm64_guest_sync (x0
+ * the vCPU, = x19; x1 this CPU), or with the vCPU to enter in x0.
+ */
+	.global	arm64_guest_sync_c
+arm64_guest_sync_c:
+	bl	arm64_guest_sync
+	.global	arm64_guest_exit_return
+arm64_guest_exit_return:
 guest_exit_return:
 	tbnz	x0, #0, guest_exit_set_rt
 	cmp	x0, x19

@@ -202,6 +202,11 @@ struct vcpu *arm64_exit_switch_to_vm(struct vcpu *next);
 
 /* exit.c: guest exits, called from vectors.S; returns the vCPU to enter. */
 struct vcpu *arm64_guest_sync(struct vcpu *v, struct arm64_cpu *cpu);
+/**
+ * A hypercall (esr: its syndrome) into the core's hypercall path, for fastpath.S when
+ * neither it nor the C IPC fastpath (kernel/ipc.c ipc_fast) took it.
+ */
+struct vcpu *arm64_exit_hypercall(struct vcpu *v, struct arm64_cpu *cpu, u64 esr);
 struct vcpu *arm64_guest_exit(struct vcpu *v, u64 kind);
 /** After a guest exit that leaves v: switch to next, or idle if it is NULL. */
 struct vcpu *arm64_exit_switch(struct vcpu *next);

@@ -1,0 +1,110 @@
+/**
+ * The struct offsets, sizes and ABI constants the assembly fastpath
+ * (fastpath.S) uses, taken from the C definitions at build time: each
+ * ASM_CONST becomes an absolute symbol of this object, which
+ * tools/asm-offsets turns into asm_offsets.h (meson.build). No number in
+ * fastpath.S is written by hand, so a changed struct changes the header.
+ */
+#include <arm64/cpu.h>
+#include <arm64/sysreg.h>
+#include <kernel/cap.h>
+#include <kernel/endpoint.h>
+#include <kernel/kernel.h>
+#include <kernel/partition.h>
+#include <kernel/sched.h>
+#include <kernel/vcpu.h>
+
+/** An absolute symbol `name` of value `value` (an integer constant expression). */
+#define ASM_CONST(name, value) \
+	__asm__ volatile(".globl " #name "\n\t.set " #name ", %c0" ::"i"((u64)(value)))
+
+#define ASM_SIZE(name, type, member) ASM_CONST(name, sizeof(((type *)0)->member))
+
+_Static_assert((IPC_LABEL_KERNEL & (IPC_LABEL_KERNEL - 1u)) == 0, "the kernel bit is one bit");
+
+void asm_offsets(void);
+
+void asm_offsets(void)
+{
+	/* struct vcpu: the core's fields the fastpath reads and writes. */
+	ASM_CONST(VCPU_PART, offsetof(struct vcpu, part));
+	ASM_CONST(VCPU_ID, offsetof(struct vcpu, id));
+	ASM_SIZE(VCPU_ID_SIZE, struct vcpu, id);
+	ASM_CONST(VCPU_STATE, offsetof(struct vcpu, state));
+	ASM_SIZE(VCPU_STATE_SIZE, struct vcpu, state);
+	ASM_CONST(VCPU_CPU, offsetof(struct vcpu, cpu));
+	ASM_SIZE(VCPU_CPU_SIZE, struct vcpu, cpu);
+	ASM_CONST(VCPU_NEXT, offsetof(struct vcpu, next));
+	ASM_CONST(VCPU_QUEUED_ON, offsetof(struct vcpu, queued_on));
+	ASM_CONST(VCPU_CALLER, offsetof(struct vcpu, caller));
+	ASM_CONST(VCPU_SEND_BADGE, offsetof(struct vcpu, send_badge));
+	ASM_CONST(VCPU_KERNEL_SENDER, offsetof(struct vcpu, kernel_sender));
+	ASM_SIZE(VCPU_KERNEL_SENDER_SIZE, struct vcpu, kernel_sender);
+	ASM_CONST(VCPU_AFTER, offsetof(struct vcpu, after));
+	ASM_SIZE(VCPU_AFTER_SIZE, struct vcpu, after);
+	ASM_CONST(VCPU_STATE_RUNNING, VCPU_RUNNING);
+	ASM_CONST(VCPU_STATE_BLOCKED_REPLY, VCPU_BLOCKED_REPLY);
+	ASM_CONST(VCPU_STATE_BLOCKED_RECV, VCPU_BLOCKED_RECV);
+
+	/* struct vcpu_arch (first in struct vcpu): the saved registers and the hop's fields. */
+	ASM_CONST(VCPU_X, offsetof(struct vcpu, arch.x));
+	ASM_CONST(VCPU_PC, offsetof(struct vcpu, arch.pc));
+	ASM_CONST(VCPU_PSTATE, offsetof(struct vcpu, arch.pstate));
+	ASM_CONST(VCPU_VM, offsetof(struct vcpu, arch.vm));
+	ASM_CONST(VCPU_HCR, offsetof(struct vcpu, arch.hcr));
+	ASM_CONST(VCPU_VTTBR, offsetof(struct vcpu, arch.vttbr));
+	ASM_CONST(VCPU_LIVE_ON, offsetof(struct vcpu, arch.live_on));
+	ASM_SIZE(VCPU_LIVE_ON_SIZE, struct vcpu, arch.live_on);
+	ASM_CONST(VCPU_FP_LIVE, offsetof(struct vcpu, arch.fp_live));
+	ASM_SIZE(VCPU_FP_LIVE_SIZE, struct vcpu, arch.fp_live);
+	ASM_CONST(VCPU_RESET_PENDING, offsetof(struct vcpu, arch.reset_pending));
+	ASM_SIZE(VCPU_RESET_PENDING_SIZE, struct vcpu, arch.reset_pending);
+	ASM_CONST(VCPU_PENDING_DABT, offsetof(struct vcpu, arch.pending_dabt));
+	ASM_SIZE(VCPU_PENDING_DABT_SIZE, struct vcpu, arch.pending_dabt);
+	ASM_CONST(VCPU_SP_EL0, offsetof(struct vcpu, arch.el1.sp_el0));
+	ASM_CONST(VCPU_TPIDR_EL0, offsetof(struct vcpu, arch.el1.tpidr_el0));
+
+	/* The capability table (a partition's) and its slots. */
+	ASM_CONST(PARTITION_CAPS, offsetof(struct partition, caps.slots));
+	ASM_CONST(PARTITION_REPLIED, offsetof(struct partition, replied));
+	ASM_SIZE(PARTITION_REPLIED_SIZE, struct partition, replied);
+	ASM_CONST(CAP_SIZE, sizeof(struct cap));
+	ASM_CONST(CAP_TYPE, offsetof(struct cap, type));
+	ASM_CONST(CAP_RIGHTS, offsetof(struct cap, rights));
+	ASM_SIZE(CAP_RIGHTS_SIZE, struct cap, rights);
+	ASM_CONST(CAP_OBJECT, offsetof(struct cap, object));
+	ASM_SIZE(CAP_OBJECT_SIZE, struct cap, object);
+	ASM_CONST(CAP_BADGE, offsetof(struct cap, badge));
+
+	/* Endpoints (kernel.endpoints[]) and their queues. */
+	ASM_CONST(KERNEL_ENDPOINTS, offsetof(struct kernel_state, endpoints));
+	ASM_CONST(ENDPOINT_SIZE, sizeof(struct endpoint));
+	ASM_CONST(ENDPOINT_SENDERS_HEAD, offsetof(struct endpoint, senders.head));
+	ASM_CONST(ENDPOINT_RECEIVERS_HEAD, offsetof(struct endpoint, receivers.head));
+	ASM_CONST(ENDPOINT_RECEIVERS_TAIL, offsetof(struct endpoint, receivers.tail));
+
+	/* The scheduler: the current vCPU per CPU, the donation table. */
+	ASM_CONST(CPU_SCHED_SIZE, sizeof(struct cpu_sched));
+	ASM_CONST(CPU_SCHED_CURRENT, offsetof(struct cpu_sched, current));
+	ASM_CONST(SCHED_RUN_ON, offsetof(struct sched_state, run_on));
+	ASM_SIZE(SCHED_RUN_ON_SIZE, struct sched_state, run_on[0]);
+	ASM_CONST(SCHED_NONE, SCHED_SC_NONE);
+	ASM_SIZE(KERNEL_LOCK_SIZE, struct spinlock, value);
+
+	/* The ABI (ipc/abi.h), whose enums an assembler cannot read. */
+	ASM_CONST(ABI_HC_CALL, HC_CALL);
+	ASM_CONST(ABI_HC_REPLY_RECV, HC_REPLY_RECV);
+	ASM_CONST(ABI_STATUS_OK, STATUS_OK);
+	ASM_CONST(ABI_CAP_ENDPOINT, CAP_ENDPOINT);
+	ASM_CONST(ABI_CAP_SLOT_COUNT, CAP_SLOT_COUNT);
+	ASM_CONST(ABI_RIGHT_EP_SEND, RIGHT_EP_SEND);
+	ASM_CONST(ABI_RIGHT_EP_RECV, RIGHT_EP_RECV);
+	ASM_CONST(ABI_LABEL_KERNEL_BIT, __builtin_ctzll(IPC_LABEL_KERNEL));
+	ASM_CONST(ABI_REG_CAP, IPC_REG_CAP);
+	ASM_CONST(ABI_REG_LABEL, IPC_REG_LABEL);
+	ASM_CONST(ABI_REG_COUNT, IPC_REG_COUNT);
+
+	/* The syndrome: a service's SVC (EL0 under HCR_EL2.TGE). */
+	ASM_CONST(ESR_EC_SHIFT_ASM, ESR_EC_SHIFT);
+	ASM_CONST(EC_SVC64_ASM, EC_SVC64);
+}

@@ -1,0 +1,336 @@
+/*
+ * The IPC fastpath in assembly: HC_CALL and HC_REPLY_RECV between two
+ * services on one CPU, with no C frame (seL4's shape). The sync vector
+ * (vectors.S) branches here for any exit whose x0 is HC_CALL or
+ * HC_REPLY_RECV, once it has stored x0-x19, x30, ELR and SPSR into the vCPU
+ * (x19); x1 holds this CPU's struct arm64_cpu, x4-x8 still hold the
+ * message words, x20-x29 prev's own registers.
+ *
+ * It does exactly what exit_ipc's C fastpath (kernel/ipc.c ipc_fast) and
+ * the service -> service hop of guest_exit_switch (vectors.S) do for the
+ * two commonest cases, and only those:
+ *
+ *   HC_CALL        the endpoint capability (slot, type, send) and the
+ *                  label's kernel bit; the endpoint's first receiver is a
+ *                  service placed on this CPU with no VCPU_AFTER_* work:
+ *                  it is popped, the caller BLOCKED_REPLY with the badge
+ *                  kept as send_badge, the reply right, the donation
+ *                  (sched_donate), the receiver current (sched_switch_to)
+ *   HC_REPLY_RECV  the caller is a service's call (BLOCKED_REPLY, a service
+ *                  on this CPU with no VCPU_AFTER_* work); the capability
+ *                  (recv) and label; no sender queued on the endpoint: the
+ *                  reply right taken, `replied` set, sched_return, the
+ *                  server queued as a receiver, the caller current
+ *
+ * and then the hop: the same checks as guest_exit_switch (the CPU loaded
+ * with prev, no live FP, no reset or abort pending for next, the service
+ * controls and FP traps in place, no virtual interface work, the same
+ * HCR_EL2, next not held by another CPU), all made under the kernel lock
+ * before anything changes. The message is never copied: x2-x8 pass in the
+ * registers, x0 becomes STATUS_OK and x1 the badge (0 on a reply), and next's
+ * other registers come from its saved state.
+ *
+ * Anything else, or the kernel lock held by another CPU (it is only tried),
+ * goes unchanged to the C fastpath (ipc_fast) and the hypercall path (a
+ * service's HC_CALL or HC_REPLY_RECV), as arm64_guest_sync would send it, or to
+ * arm64_guest_sync (anything else), which handle
+ * every case as before (a VM on either side, kernel messages, fault and
+ * emulation answers, queues, another CPU, errors).
+ *
+ * Offsets and constants come from asm_offsets.h, generated at build time
+ * from the C structs (asm_offsets.c, tools/asm-offsets).
+ */
+#include <arm64/cpu.h>
+#include <arch_vcpu.h>
+#include "asm_offsets.h"
+
+/* The loads below assume these widths; a changed struct stops the build. */
+.if VCPU_STATE_SIZE != 4 || VCPU_CPU_SIZE != 4 || VCPU_ID_SIZE != 4 || VCPU_AFTER_SIZE != 1
+.error "fastpath.S: a struct vcpu field changed width"
+.endif
+.if VCPU_KERNEL_SENDER_SIZE != 1 || VCPU_LIVE_ON_SIZE != 4 || VCPU_FP_LIVE_SIZE != 4
+.error "fastpath.S: a struct vcpu field changed width"
+.endif
+.if VCPU_RESET_PENDING_SIZE != 4 || VCPU_PENDING_DABT_SIZE != 4 || PARTITION_REPLIED_SIZE != 1
+.error "fastpath.S: a field changed width"
+.endif
+.if CAP_RIGHTS != CAP_TYPE + 4 || CAP_RIGHTS_SIZE != 4 || CAP_OBJECT_SIZE != 4
+.error "fastpath.S: struct cap changed"
+.endif
+.if SCHED_RUN_ON_SIZE != 4 || KERNEL_LOCK_SIZE != 4 || VCPU_X != 0
+.error "fastpath.S: run_on, the kernel lock or the saved registers changed"
+.endif
+.if VCPU_PC != ARM64_VCPU_PC_OFFSET || VCPU_PSTATE != VCPU_PC + 8
+.error "fastpath.S: pc and pstate must be a pair"
+.endif
+
+/*
+ * x14 = the endpoint capability in slot x12 of prev's (x19) table, with
+ * right \right; otherwise to 8f (unlock and take the C path). The label
+ * (x13) must not carry the kernel bit. x15 = its endpoint, x16 = its badge.
+ */
+.macro endpoint_cap right
+	cmp	x12, #ABI_CAP_SLOT_COUNT
+	b.hs	8f
+	ldr	x14, [x19, #VCPU_PART]
+	add	x14, x14, #PARTITION_CAPS
+	mov	x15, #CAP_SIZE
+	madd	x14, x12, x15, x14
+	ldp	w9, w10, [x14, #CAP_TYPE]
+	cmp	w9, #ABI_CAP_ENDPOINT
+	b.ne	8f
+	tst	w10, #\right
+	b.eq	8f
+	tbnz	x13, #ABI_LABEL_KERNEL_BIT, 8f
+	ldr	w9, [x14, #CAP_OBJECT]
+	ldr	x16, [x14, #CAP_BADGE]
+	adrp	x15, kernel + KERNEL_ENDPOINTS
+	add	x15, x15, :lo12:kernel + KERNEL_ENDPOINTS
+	mov	x10, #ENDPOINT_SIZE
+	madd	x15, x9, x10, x15
+.endm
+
+/*
+ * next (x17) is a service placed on prev's CPU with no VCPU_AFTER_* work,
+ * and the hop from prev (x19) to it needs nothing of the full switch (the
+ * checks of vectors.S guest_exit_switch); otherwise to 8f.
+ */
+.macro hop_check
+	ldr	w9, [x17, #VCPU_CPU]
+	ldr	w10, [x19, #VCPU_CPU]
+	cmp	w9, w10
+	b.ne	8f
+	ldrb	w9, [x17, #VCPU_AFTER]
+	ldr	x10, [x17, #VCPU_VM]
+	orr	x9, x9, x10
+	ldr	x10, [x19, #VCPU_VM]		/* (an SVC comes from a service anyway) */
+	orr	x9, x9, x10
+	ldr	x10, [x1, #ARM64_CPU_LOADED]
+	eor	x10, x10, x19
+	orr	x9, x9, x10
+	ldr	w10, [x19, #VCPU_FP_LIVE]
+	orr	x9, x9, x10
+	ldr	w10, [x17, #VCPU_RESET_PENDING]
+	orr	x9, x9, x10
+	ldr	w10, [x17, #VCPU_PENDING_DABT]
+	orr	x9, x9, x10
+	ldr	x10, [x1, #ARM64_CPU_ICH_HCR]
+	orr	x9, x9, x10
+	ldr	x10, [x17, #VCPU_HCR]
+	ldr	x11, [x1, #ARM64_CPU_HCR]
+	eor	x10, x10, x11
+	orr	x9, x9, x10
+	cbnz	x9, 8f
+	ldrb	w9, [x1, #ARM64_CPU_SERVICE_CONTROLS]
+	ldrb	w10, [x1, #ARM64_CPU_FP_TRAPPING]
+	and	w9, w9, w10
+	cbz	w9, 8f
+	ldr	w11, [x1, #ARM64_CPU_INDEX]
+	add	w11, w11, #1			/* live_on's name for this CPU */
+	add	x12, x17, #VCPU_LIVE_ON
+	ldar	w9, [x12]
+	cmp	w9, #0
+	ccmp	w9, w11, #4, ne
+	b.ne	8f				/* held by another CPU: the C path waits */
+.endm
+
+/* Only a service's SVC (EC 0x15 under TGE): not a VM's HVC, not a fault; else to 9f. */
+.macro svc_only
+	mrs	x9, esr_el2
+	lsr	x9, x9, #ESR_EC_SHIFT_ASM
+	cmp	x9, #EC_SVC64_ASM
+	b.ne	9f
+.endm
+
+/*
+ * The kernel lock, tried once (spin_trylock: held elsewhere, to 7f); then
+ * prev must still run (not stopped from another CPU meanwhile: to 8f).
+ * x18 = the lock, x12 = the capability slot, x13 = the label.
+ */
+.macro lock_running
+	adrp	x18, kernel_lock
+	add	x18, x18, :lo12:kernel_lock
+	mov	w10, #1
+0:	ldaxr	w9, [x18]
+	cbnz	w9, 7f
+	stxr	w11, w10, [x18]
+	cbnz	w11, 0b
+	ldr	w9, [x19, #VCPU_STATE]
+	cmp	w9, #VCPU_STATE_RUNNING
+	b.ne	8f
+	ldp	x12, x13, [x19, #8 * ABI_REG_CAP]
+.endm
+
+	.text
+	.global	arm64_ipc_fast
+arm64_ipc_fast:
+	b.eq	2f				/* the vector's test: x0 - HC_CALL == 1 */
+
+	/* HC_CALL: prev calls the endpoint's first receiver (x17). */
+	svc_only
+	lock_running
+	endpoint_cap ABI_RIGHT_EP_SEND
+	ldr	x17, [x15, #ENDPOINT_RECEIVERS_HEAD]
+	cbz	x17, 8f
+	hop_check
+	ldr	x9, [x17, #VCPU_NEXT]		/* vcpu_queue_pop */
+	str	x9, [x15, #ENDPOINT_RECEIVERS_HEAD]
+	cbnz	x9, 3f
+	str	xzr, [x15, #ENDPOINT_RECEIVERS_TAIL]
+3:	str	xzr, [x17, #VCPU_NEXT]
+	str	xzr, [x17, #VCPU_QUEUED_ON]
+	strb	wzr, [x19, #VCPU_KERNEL_SENDER]
+	str	x16, [x19, #VCPU_SEND_BADGE]
+	mov	w9, #VCPU_STATE_BLOCKED_REPLY
+	str	w9, [x19, #VCPU_STATE]
+	str	x19, [x17, #VCPU_CALLER]
+	/* sched_donate: next runs on prev's context, run_on[prev] - 1 or prev's own. */
+	adrp	x10, sched + SCHED_RUN_ON
+	add	x10, x10, :lo12:sched + SCHED_RUN_ON
+	ldr	w9, [x19, #VCPU_ID]
+	ldr	w13, [x10, x9, lsl #2]
+	add	w9, w9, #1
+	cmp	w13, #SCHED_NONE
+	csel	w13, w9, w13, eq
+	ldr	w9, [x17, #VCPU_ID]
+	str	w13, [x10, x9, lsl #2]
+	b	5f
+
+	/*
+	 * HC_REPLY_RECV: prev answers its caller (x17) and waits on the endpoint
+	 * again. An answer to a kernel message (an emulated access, a fault, an
+	 * event) goes to the C fastpath at once: the caller is read without the
+	 * lock first, as a hint, and again under it.
+	 */
+2:	svc_only
+	ldr	x17, [x19, #VCPU_CALLER]
+	cbz	x17, 10f
+	ldr	w9, [x17, #VCPU_STATE]
+	cmp	w9, #VCPU_STATE_BLOCKED_REPLY
+	b.ne	10f
+	lock_running
+	ldr	x9, [x19, #VCPU_CALLER]
+	cmp	x9, x17
+	b.ne	8f
+	ldr	w9, [x17, #VCPU_STATE]
+	cmp	w9, #VCPU_STATE_BLOCKED_REPLY
+	b.ne	8f
+	endpoint_cap ABI_RIGHT_EP_RECV
+	ldr	x9, [x15, #ENDPOINT_SENDERS_HEAD]
+	cbnz	x9, 8f
+	hop_check
+	str	xzr, [x19, #VCPU_CALLER]
+	ldr	x9, [x19, #VCPU_PART]
+	mov	w10, #1
+	strb	w10, [x9, #PARTITION_REPLIED]	/* progress, for a restartable server */
+	/* sched_return: prev runs on its own context again. */
+	adrp	x10, sched + SCHED_RUN_ON
+	add	x10, x10, :lo12:sched + SCHED_RUN_ON
+	ldr	w9, [x19, #VCPU_ID]
+	str	wzr, [x10, x9, lsl #2]
+	mov	w9, #VCPU_STATE_BLOCKED_RECV
+	str	w9, [x19, #VCPU_STATE]
+	str	x15, [x19, #VCPU_QUEUED_ON]
+	str	xzr, [x19, #VCPU_NEXT]		/* vcpu_queue_push */
+	ldr	x9, [x15, #ENDPOINT_RECEIVERS_TAIL]
+	add	x10, x9, #VCPU_NEXT
+	add	x13, x15, #ENDPOINT_RECEIVERS_HEAD
+	cmp	x9, #0
+	csel	x10, x13, x10, eq		/* the tail's link, or the head */
+	str	x19, [x10]
+	str	x19, [x15, #ENDPOINT_RECEIVERS_TAIL]
+	mov	x16, #0				/* a reply carries no badge */
+
+
+	/* sched_switch_to(cpu, next), then the lock is released. */
+5:	mov	w9, #VCPU_STATE_RUNNING
+	str	w9, [x17, #VCPU_STATE]
+	ldr	w9, [x19, #VCPU_CPU]
+	adrp	x10, cpu_sched
+	add	x10, x10, :lo12:cpu_sched
+	mov	x13, #CPU_SCHED_SIZE
+	madd	x10, x9, x13, x10
+	str	x17, [x10, #CPU_SCHED_CURRENT]
+	/*
+	 * The message's first two words, which save_guest used, from prev's saved
+	 * registers: before the unlock, since from then on another CPU may deliver
+	 * a message into them (a reply puts prev on the receivers' queue).
+	 */
+	ldp	x2, x3, [x19, #16]
+	stlr	wzr, [x18]
+
+	/*
+	 * The hop, as guest_exit_switch does it: prev's x20-x29 and EL0
+	 * registers saved, then its live_on released (unless a VM's leftovers
+	 * keep it; it never does for a service) and next's taken (w11, x12).
+	 */
+	stp	x20, x21, [x19, #160]
+	stp	x22, x23, [x19, #176]
+	stp	x24, x25, [x19, #192]
+	stp	x26, x27, [x19, #208]
+	stp	x28, x29, [x19, #224]
+	mrs	x9, sp_el0
+	mrs	x10, tpidr_el0
+	str	x9, [x19, #VCPU_SP_EL0]
+	str	x10, [x19, #VCPU_TPIDR_EL0]
+	str	x17, [x1, #ARM64_CPU_LOADED]
+	ldr	x9, [x1, #ARM64_CPU_VM_OWNER]
+	ldr	x10, [x1, #ARM64_CPU_GIC_OWNER]
+	cmp	x9, x19
+	ccmp	x10, x19, #4, ne
+	b.eq	6f
+	add	x9, x19, #VCPU_LIVE_ON
+	stlr	wzr, [x9]
+6:	str	w11, [x12]
+	ldr	x9, [x17, #VCPU_VTTBR]
+	ldr	x10, [x1, #ARM64_CPU_VTTBR]
+	cmp	x9, x10
+	b.eq	4f
+	msr	vttbr_el2, x9
+	str	x9, [x1, #ARM64_CPU_VTTBR]
+4:	ldr	x9, [x17, #VCPU_SP_EL0]
+	ldr	x10, [x17, #VCPU_TPIDR_EL0]
+	msr	sp_el0, x9
+	msr	tpidr_el0, x10
+	isb
+	str	x17, [x1, #ARM64_CPU_CURRENT]
+	/* Enter next: x0 status, x1 badge, x2-x8 the message, the rest its own. */
+	ldp	x9, x10, [x17, #VCPU_PC]
+	msr	elr_el2, x9
+	msr	spsr_el2, x10
+	mov	x0, #ABI_STATUS_OK
+	mov	x1, x16
+	ldr	x9, [x17, #72]
+	ldp	x10, x11, [x17, #80]
+	ldp	x12, x13, [x17, #96]
+	ldp	x14, x15, [x17, #112]
+	ldp	x18, x19, [x17, #144]
+	ldp	x20, x21, [x17, #160]
+	ldp	x22, x23, [x17, #176]
+	ldp	x24, x25, [x17, #192]
+	ldp	x26, x27, [x17, #208]
+	ldp	x28, x29, [x17, #224]
+	ldr	x30, [x17, #240]
+	ldp	x16, x17, [x17, #128]
+	eret
+	dsb	nsh				/* no straight-line speculation past ERET */
+	isb
+
+	/*
+	 * Not taken: nothing changed. A service's call or answer goes on to the
+	 * C fastpath, then the hypercall path, as arm64_guest_sync's exit_ipc
+	 * would send it; anything else to arm64_guest_sync (vectors.S).
+	 */
+7:	clrex
+	b	10f
+8:	stlr	wzr, [x18]
+10:	mov	x0, x19
+	bl	ipc_fast			/* kernel/ipc.c: the C fastpath (x19 survives) */
+	cbnz	x0, arm64_guest_exit_return
+	mov	x0, x19
+	mrs	x1, tpidr_el2
+	mrs	x2, esr_el2
+	bl	arm64_exit_hypercall
+	b	arm64_guest_exit_return
+9:	mov	x0, x19
+	b	arm64_guest_sync_c
