@@ -71,7 +71,8 @@ static bool ring_drain_locked(u32 max)
  */
 static bool holder_wake(void)
 {
-	if (!__atomic_exchange_n(&holder_wake_due, false, __ATOMIC_ACQ_REL))
+	if (!__atomic_load_n(&holder_wake_due, __ATOMIC_RELAXED) ||
+	    !__atomic_exchange_n(&holder_wake_due, false, __ATOMIC_ACQ_REL))
 		return false;
 	spin_lock(&kernel_lock);
 	u32 n = console_holder_notification();

@@ -208,11 +208,6 @@ struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 
 struct vcpu *kernel_idle(u32 cpu)
 {
-	if (boot_cpu_unused(cpu)) {
-		kprintf("[hyp] cpu %u off: the manifest uses %u CPU%s\n", cpu, kernel.cpu_count,
-		        kernel.cpu_count == 1u ? "" : "s");
-		plat_cpu_park();
-	}
 	spin_lock(&kernel_lock);
 	struct vcpu *next = NULL;
 	if (boot_complete()) {
@@ -232,5 +227,11 @@ struct vcpu *kernel_idle(u32 cpu)
 
 struct vcpu *kernel_cpu_start(u32 cpu)
 {
+	/* Both platforms start their other CPUs here once kernel_boot is done. */
+	if (boot_cpu_unused(cpu)) {
+		kprintf("[hyp] cpu %u off: the manifest uses %u CPU%s\n", cpu, kernel.cpu_count,
+		        kernel.cpu_count == 1u ? "" : "s");
+		plat_cpu_park();
+	}
 	return kernel_idle(cpu);
 }

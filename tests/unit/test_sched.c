@@ -651,7 +651,7 @@ static void test_power(void)
 
 /* ---- CPUs the manifest does not use ------------------------------------ */
 
-/** Four CPUs online, a manifest of two: CPUs 2 and 3 are parked at their first idle, 0-1 are not. */
+/** Four CPUs online, a manifest of two: CPUs 2 and 3 are parked as they start, 0-1 are not. */
 static void test_unused_cpus(void)
 {
 	tsys_reset(4);
@@ -666,11 +666,12 @@ static void test_unused_cpus(void)
 	fake_console_clear();
 	fake_cpu = 1;
 	struct vcpu *next = (struct vcpu *)1;
-	OK(!FAKE_EXPECT_EXIT(next = kernel_idle(1)) && next != (struct vcpu *)1,
-	   "unused: CPU 1's idle goes on as before");
+	OK(!FAKE_EXPECT_EXIT(next = kernel_cpu_start(1)) && next != (struct vcpu *)1,
+	   "unused: CPU 1 starts as before");
 	fake_cpu = 3;
 	u32 kicks = fake_kicks;
-	OK(FAKE_EXPECT_EXIT(kernel_idle(3)) && fake_exit_status == -2, "unused: CPU 3 is parked");
+	OK(FAKE_EXPECT_EXIT(kernel_cpu_start(3)) && fake_exit_status == -2,
+	   "unused: CPU 3 is parked as it starts");
 	console_flush_sync();
 	OK(strstr(fake_console(), "[hyp] cpu 3 off: the manifest uses 2 CPUs") != NULL,
 	   "unused: and says so");

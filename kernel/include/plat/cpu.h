@@ -14,7 +14,7 @@ void plat_cpu_kick(unsigned cpu);
 /**
  * Take this CPU out for good: the manifest does not use it (boot_cpu_unused).
  * No timer, no poll, no console, no lock; it never returns. Called by
- * kernel_idle, which says so on the console first.
+ * kernel_cpu_start, which says so on the console first.
  */
 _Noreturn void plat_cpu_park(void);
 
