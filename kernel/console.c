@@ -407,11 +407,12 @@ void console_input_poll(void)
 	u32 got = 0;
 	if (!console_trylock())
 		return; /* another CPU holds it: it or a later poll takes the bytes */
-	/* A full ring leaves the rest in the UART, which holds the sender back: nothing is lost. */
-	while (in_head - in_tail < CONSOLE_INPUT_BYTES && plat_console_try_getc(&c)) {
-		in_ring[in_head % CONSOLE_INPUT_BYTES] = c;
-		in_head++;
-		got++;
+	while (plat_console_try_getc(&c)) {
+		if (in_head - in_tail < CONSOLE_INPUT_BYTES) {
+			in_ring[in_head % CONSOLE_INPUT_BYTES] = c;
+			in_head++;
+			got++;
+		}
 	}
 	spin_unlock(&console_lock);
 	if (got == 0)

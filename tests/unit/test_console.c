@@ -430,53 +430,10 @@ static void test_holder_room(void)
 	OK(strstr(tsys_console(), "[other] not dropped") != NULL, "holder room: the line came out");
 }
 
-/**
- * More typed bytes than the kernel's input ring holds, the holder not reading yet: the ring
- * fills and the rest stays in the UART (which holds the sender back), so the holder reads
- * every byte, once and in order.
- */
-static void test_input_full(void)
-{
-	tsys_reset(1);
-	u32 h = tsys_partition("vuart", 1);
-	u32 n = tsys_notification();
-	tsys_cap(h, 0, CAP_CONSOLE, n, RIGHT_CONSOLE_WRITE | RIGHT_CONSOLE_READ, 0);
-	struct vcpu *v = tsys_boot();
-	/* Bytes earlier tests left in the ring (it outlives tsys_reset) are read and dropped. */
-	hc(v, HC_CONSOLE_READ, 0, 0, 0);
-	u64 base = v->arch.regs[1] + v->arch.regs[2];
-	hc(v, HC_CONSOLE_READ, 0, base, 0);
-	static char typed[CONSOLE_INPUT_BYTES + 100];
-	for (u32 i = 0; i < sizeof(typed); i++)
-		typed[i] = (char)('a' + i % 26u);
-	fake_console_rx = typed;
-	fake_console_rx_len = sizeof(typed);
-	drain_all();
-	EQ(fake_console_rx_len, 100u,
-	   "input full: the ring takes what it holds, the UART keeps the rest");
-	char got[sizeof(typed)];
-	u64 pos = 0;
-	u32 reads = 0;
-	while (pos < sizeof(typed) && reads < 1000) {
-		hc(v, HC_CONSOLE_READ, 0, base + pos, 0);
-		u32 k = (u32)v->arch.regs[2];
-		if (v->arch.regs[0] != STATUS_OK || v->arch.regs[1] != base + pos ||
-		    k > sizeof(typed) - pos)
-			break;
-		memcpy(&got[pos], &v->arch.regs[3], k);
-		pos += k;
-		reads++;
-		drain_all(); /* the idle poll takes more once the holder has read */
-	}
-	OK(pos == sizeof(typed) && memcmp(got, typed, sizeof(typed)) == 0,
-	   "input full: every typed byte read once, in order");
-}
-
 int main(void)
 {
 	test_holder();
 	test_holder_room();
-	test_input_full();
 	test_neutralised();
 	test_charging();
 	test_flood_bounded();
