@@ -57,9 +57,10 @@
 
 /*
  * The hot path, whole in its 32-instruction slot. An exit with x0 = HC_CALL
- * or HC_REPLY_RECV tries the assembly IPC fastpath first (fastpath.S), which
- * comes back to arm64_guest_sync_c when it does not apply; save_guest keeps
- * the flags of the test, whose Z tells HC_REPLY_RECV from HC_CALL.
+ * or HC_REPLY_RECV tries the assembly IPC fastpath first (fastpath.S), before
+ * anything is saved: it saves what it needs itself, and what it does not
+ * before it comes back to arm64_guest_sync_c when it does not apply. The flags
+ * of the test, whose Z tells HC_REPLY_RECV from HC_CALL, go with it.
  */
 .macro guest_sync_vector
 	.balign	0x80
@@ -68,8 +69,8 @@
 	cmp	x1, #ABI_HC_REPLY_RECV - ABI_HC_CALL
 	mrs	x1, tpidr_el2
 	ldr	x0, [x1, #ARM64_CPU_CURRENT]
+	b.ls	arm64_ipc_fast			/* (x0 vcpu, x1 this CPU; Z: HC_REPLY_RECV) */
 	save_guest
-	b.ls	arm64_ipc_fast			/* (x19 vcpu, x1 this CPU; Z: HC_REPLY_RECV) */
 	bl	arm64_guest_sync		/* (vcpu, this CPU) */
 	b	guest_exit_return
 .endm

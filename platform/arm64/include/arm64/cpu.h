@@ -41,6 +41,7 @@
 #include <kernel/types.h>
 
 struct vcpu;
+struct endpoint;
 struct arm64_fp_regs;
 
 /**
@@ -78,6 +79,14 @@ struct arm64_cpu {
 	struct trap mmio_trap;
 	/** MDSCR_EL1.SS and MDCR_EL2.TDE are set: a single-stepped VM runs here (vcpu.c). */
 	bool step_live;
+	/*
+	 * The kernel's tables fastpath.S changes, set once by arm64_cpu_init: one load from
+	 * TPIDR_EL2 each instead of an address computed from a global symbol.
+	 */
+	struct vcpu **sched_current;  /**< &cpu_sched[index].current */
+	u32 *sched_run_on;            /**< sched.run_on */
+	struct endpoint *endpoints;   /**< kernel.endpoints */
+	struct spinlock *kernel_lock; /**< &kernel_lock */
 };
 
 /** What the firmware's device tree says about the machine. */
