@@ -94,6 +94,7 @@ void asm_offsets(void)
 	ASM_CONST(ARM64_CPU_SCHED_RUN_ON, offsetof(struct arm64_cpu, sched_run_on));
 	ASM_CONST(ARM64_CPU_ENDPOINTS, offsetof(struct arm64_cpu, endpoints));
 	ASM_CONST(ARM64_CPU_KERNEL_LOCK, offsetof(struct arm64_cpu, kernel_lock));
+	ASM_CONST(ARM64_CPU_HOP_HCR, offsetof(struct arm64_cpu, hop_hcr));
 
 	/* The ABI (ipc/abi.h), whose enums an assembler cannot read. */
 	ASM_CONST(ABI_HC_CALL, HC_CALL);

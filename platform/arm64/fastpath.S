@@ -64,18 +64,22 @@
 .if VCPU_PC != ARM64_VCPU_PC_OFFSET || VCPU_PSTATE != VCPU_PC + 8
 .error "fastpath.S: pc and pstate must be a pair"
 .endif
+.if VCPU_TPIDR_EL0 != VCPU_SP_EL0 + 8
+.error "fastpath.S: sp_el0 and tpidr_el0 must be a pair"
+.endif
 
 /*
  * x14 = the endpoint capability in slot x12 of prev's (x19) table, with
  * right \right; otherwise to 8f (unlock and take the C path). The label
- * (x2) must not carry the kernel bit. x15 = its endpoint, x16 = its badge.
+ * (x2) must not carry the kernel bit. x15 = its endpoint, x16 = its badge,
+ * x13 = prev's partition.
  */
 .macro endpoint_cap right
 	cmp	x12, #ABI_CAP_SLOT_COUNT
 	b.hs	8f
-	ldr	x14, [x19, #VCPU_PART]
+	ldr	x13, [x19, #VCPU_PART]
 	mov	x15, #CAP_SIZE
-	madd	x14, x12, x15, x14
+	madd	x14, x12, x15, x13
 	ldp	w9, w10, [x14, #PARTITION_CAPS + CAP_TYPE]
 	cmp	w9, #ABI_CAP_ENDPOINT
 	b.ne	8f
@@ -93,7 +97,13 @@
  * VCPU_AFTER_* work, and the hop from prev to it needs nothing of the full
  * switch (the checks of vectors.S guest_exit_switch); otherwise to 8f.
  * w11 = live_on's name for this CPU, x14 = next's live_on. prev is a service:
- * only a service's SVC comes here (svc_only).
+ * only a service's SVC comes here (svc_only). This CPU's state is one word,
+ * hop_hcr (arm64_hop_note: the service controls and FP traps in place, no
+ * virtual interface work, else 0); next's HCR_EL2 equal to it is the same
+ * HCR_EL2 and makes next a service (TGE set, which no VM runs with). FP
+ * traps in place mean no FP state live in the registers: the loaded vCPU's
+ * fp_live is set only with the traps off (arm64_vcpu_fp_load), and every
+ * switch that sets them again saves it first (vcpu.c).
  */
 .macro hop_check
 	ldr	w9, [x17, #VCPU_CPU]
@@ -102,29 +112,19 @@
 	cmp	w9, w11
 	ccmp	w10, w11, #0, eq
 	b.ne	8f
-	ldrb	w9, [x17, #VCPU_AFTER]
-	ldr	x10, [x17, #VCPU_VM]
+	ldr	x9, [x17, #VCPU_HCR]
+	ldr	x10, [x1, #ARM64_CPU_HOP_HCR]
+	eor	x9, x9, x10
+	ldrb	w10, [x17, #VCPU_AFTER]
 	orr	x9, x9, x10
 	ldr	x10, [x1, #ARM64_CPU_LOADED]
 	eor	x10, x10, x19
-	orr	x9, x9, x10
-	ldr	w10, [x19, #VCPU_FP_LIVE]
 	orr	x9, x9, x10
 	ldr	w10, [x17, #VCPU_RESET_PENDING]
 	orr	x9, x9, x10
 	ldr	w10, [x17, #VCPU_PENDING_DABT]
 	orr	x9, x9, x10
-	ldr	x10, [x1, #ARM64_CPU_ICH_HCR]
-	orr	x9, x9, x10
-	ldr	x10, [x17, #VCPU_HCR]
-	ldr	x13, [x1, #ARM64_CPU_HCR]
-	eor	x10, x10, x13
-	orr	x9, x9, x10
 	cbnz	x9, 8f
-	ldrb	w9, [x1, #ARM64_CPU_SERVICE_CONTROLS]
-	ldrb	w10, [x1, #ARM64_CPU_FP_TRAPPING]
-	and	w9, w9, w10
-	cbz	w9, 8f
 	add	w11, w11, #1			/* live_on's name for this CPU */
 	add	x14, x17, #VCPU_LIVE_ON
 	ldar	w9, [x14]
@@ -244,9 +244,8 @@ arm64_ipc_fast:
 	cbnz	x9, 8f
 	hop_check
 	str	xzr, [x19, #VCPU_CALLER]
-	ldr	x9, [x19, #VCPU_PART]
 	mov	w10, #1
-	strb	w10, [x9, #PARTITION_REPLIED]	/* progress, for a restartable server */
+	strb	w10, [x13, #PARTITION_REPLIED]	/* progress, for a restartable server */
 	/* sched_return: prev runs on its own context again. */
 	ldr	x10, [x1, #ARM64_CPU_SCHED_RUN_ON]
 	ldr	w9, [x19, #VCPU_ID]
@@ -289,8 +288,7 @@ arm64_ipc_fast:
 	stp	x28, x29, [x19, #224]
 	mrs	x9, sp_el0
 	mrs	x10, tpidr_el0
-	str	x9, [x19, #VCPU_SP_EL0]
-	str	x10, [x19, #VCPU_TPIDR_EL0]
+	stp	x9, x10, [x19, #VCPU_SP_EL0]
 	str	x17, [x1, #ARM64_CPU_LOADED]
 	add	x9, x19, #VCPU_LIVE_ON
 	stlr	wzr, [x9]
@@ -301,11 +299,9 @@ arm64_ipc_fast:
 	b.eq	4f
 	msr	vttbr_el2, x9
 	str	x9, [x1, #ARM64_CPU_VTTBR]
-4:	ldr	x9, [x17, #VCPU_SP_EL0]
-	ldr	x10, [x17, #VCPU_TPIDR_EL0]
+4:	ldp	x9, x10, [x17, #VCPU_SP_EL0]
 	msr	sp_el0, x9
 	msr	tpidr_el0, x10
-	isb
 	str	x17, [x1, #ARM64_CPU_CURRENT]
 	/* Enter next: x0 status, x1 badge, x2-x8 the message, the rest its own. */
 	ldp	x9, x10, [x17, #VCPU_PC]
@@ -325,7 +321,7 @@ arm64_ipc_fast:
 	ldp	x28, x29, [x17, #224]
 	ldr	x30, [x17, #240]
 	ldp	x16, x17, [x17, #128]
-	eret
+	eret					/* synchronizes the writes above: SCTLR_EL2.EOS (head.S) */
 	dsb	nsh				/* no straight-line speculation past ERET */
 	isb
 

@@ -418,7 +418,7 @@ static inline void step_sync_off(struct arm64_cpu *cpu)
 		step_write(cpu, false);
 }
 
-void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
+static void vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 {
 	struct vcpu *prev = cpu->loaded;
 
@@ -443,7 +443,7 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 			step_sync(cpu, next);
 			return;
 		}
-		arm64_vcpu_switch(cpu, NULL); /* save it, then load it afresh below */
+		vcpu_switch(cpu, NULL); /* save it, then load it afresh below */
 		prev = NULL;
 	}
 	if (prev != NULL) {
@@ -525,6 +525,12 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 	isb();
 }
 
+void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
+{
+	vcpu_switch(cpu, next);
+	arm64_hop_note(cpu);
+}
+
 /**
  * The emulation path's two hops, from vectors.S after a guest exit that leaves the loaded
  * vCPU for next: the steps arm64_exit_switch and arm64_vcpu_switch take for a VM handing its
@@ -572,6 +578,7 @@ struct vcpu *arm64_exit_switch_from_vm(struct vcpu *next)
 		write_sysreg(hcr_el2, next->arch.hcr);
 		cpu->hcr = next->arch.hcr;
 	}
+	cpu->hop_hcr = cpu->hcr; /* arm64_hop_note: a service's controls, FP traps, no ICH_HCR */
 	step_sync_off(cpu); /* a service next: never stepped */
 	isb();
 	return next;
@@ -613,6 +620,7 @@ struct vcpu *arm64_exit_switch_to_vm(struct vcpu *next)
 		write_sysreg(hcr_el2, next->arch.hcr);
 		cpu->hcr = next->arch.hcr;
 	}
+	cpu->hop_hcr = 0; /* arm64_hop_note: a VM's controls */
 	step_sync_vm(cpu, next);
 	isb();
 	/* arm64_exit_switch's end: what the service pended for it, an abort it answered. */
@@ -636,6 +644,7 @@ void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v)
 	write_sysreg(cptr_el2, CPTR_EL2_BASE);
 	isb();
 	cpu->fp_trapping = false;
+	arm64_hop_note(cpu);
 	arm64_fp_restore(&v->arch.fp);
 	v->arch.fp_live = 1;
 }

@@ -24,6 +24,10 @@
 #include <arch_vcpu.h>
 #include "asm_offsets.h"
 
+.if ARM64_VCPU_TPIDR_EL0_OFFSET != ARM64_VCPU_SP_EL0_OFFSET + 8
+.error "vectors.S: sp_el0 and tpidr_el0 must be a pair"
+.endif
+
 .macro kernel_vector num
 	.balign	0x80
 	sub	sp, sp, #ARM64_FRAME_SIZE
@@ -213,8 +217,7 @@ guest_exit_switch:
 	/* prev's own registers, then it is no longer this CPU's (live_on released). */
 	mrs	x2, sp_el0
 	mrs	x3, tpidr_el0
-	str	x2, [x19, #ARM64_VCPU_SP_EL0_OFFSET]
-	str	x3, [x19, #ARM64_VCPU_TPIDR_EL0_OFFSET]
+	stp	x2, x3, [x19, #ARM64_VCPU_SP_EL0_OFFSET]	/* and TPIDR_EL0 */
 	str	x0, [x1, #ARM64_CPU_LOADED]
 	ldr	x2, [x1, #ARM64_CPU_VM_OWNER]
 	ldr	x3, [x1, #ARM64_CPU_GIC_OWNER]
@@ -230,8 +233,7 @@ guest_exit_switch:
 	b.eq	2f
 	msr	vttbr_el2, x2
 	str	x2, [x1, #ARM64_CPU_VTTBR]
-2:	ldr	x2, [x0, #ARM64_VCPU_SP_EL0_OFFSET]
-	ldr	x3, [x0, #ARM64_VCPU_TPIDR_EL0_OFFSET]
+2:	ldp	x2, x3, [x0, #ARM64_VCPU_SP_EL0_OFFSET]
 	msr	sp_el0, x2
 	msr	tpidr_el0, x3
 	isb

@@ -36,6 +36,7 @@
 #ifndef __ASSEMBLER__
 
 #include <arm64/keep.h>
+#include <arm64/sysreg.h>
 #include <kernel/lock.h>
 #include <kernel/trap.h>
 #include <kernel/types.h>
@@ -87,6 +88,13 @@ struct arm64_cpu {
 	u32 *sched_run_on;            /**< sched.run_on */
 	struct endpoint *endpoints;   /**< kernel.endpoints */
 	struct spinlock *kernel_lock; /**< &kernel_lock */
+	/**
+	 * fastpath.S's one test of this CPU's state: hcr while the CPU is in a
+	 * service's state (service_controls, a service's HCR_EL2 with TGE, which
+	 * no VM runs with, fp_trapping, no ICH_HCR_EL2), else 0.
+	 * arm64_hop_note() recomputes it after every change of those four.
+	 */
+	u64 hop_hcr;
 };
 
 /** What the firmware's device tree says about the machine. */
@@ -114,6 +122,13 @@ struct arm64_frame {
 
 extern struct arm64_cpu arm64_cpus[ARM64_CPU_MAX];
 extern struct arm64_hw arm64_hw;
+
+/** hop_hcr from the fields it stands for: after any write of one of them. */
+static inline void arm64_hop_note(struct arm64_cpu *cpu)
+{
+	bool service = cpu->service_controls && (cpu->hcr & HCR_TGE) != 0;
+	cpu->hop_hcr = service && cpu->fp_trapping && cpu->ich_hcr == 0 ? cpu->hcr : 0;
+}
 
 static inline struct arm64_cpu *arm64_this_cpu(void)
 {
