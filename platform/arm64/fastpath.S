@@ -64,6 +64,9 @@
 .if VCPU_PC != ARM64_VCPU_PC_OFFSET || VCPU_PSTATE != VCPU_PC + 8
 .error "fastpath.S: pc and pstate must be a pair"
 .endif
+.if ENDPOINT_RECEIVERS_TAIL != ENDPOINT_RECEIVERS_HEAD + 8 || VCPU_STATE_RUNNING != 1
+.error "fastpath.S: the receivers' head and tail must be a pair, VCPU_RUNNING 1"
+.endif
 .if VCPU_TPIDR_EL0 != VCPU_SP_EL0 + 8
 .error "fastpath.S: sp_el0 and tpidr_el0 must be a pair"
 .endif
@@ -144,14 +147,14 @@
 /*
  * The kernel lock, tried once (spin_trylock: held elsewhere, to 7f); then
  * prev must still run (not stopped from another CPU meanwhile: to 8f).
- * x18 = the lock.
+ * x18 = the lock, w30 = 1 (also VCPU_RUNNING: prev's x30 is saved).
  */
 .macro lock_running
 	ldr	x18, [x1, #ARM64_CPU_KERNEL_LOCK]
-	mov	w10, #1
+	mov	w30, #1
 0:	ldaxr	w9, [x18]
 	cbnz	w9, 7f
-	stxr	w11, w10, [x18]
+	stxr	w11, w30, [x18]
 	cbnz	w11, 0b
 	ldr	w9, [x19, #VCPU_STATE]
 	cmp	w9, #VCPU_STATE_RUNNING
@@ -199,10 +202,9 @@ arm64_ipc_fast:
 	cbz	x17, 8f
 	hop_check
 	ldr	x9, [x17, #VCPU_NEXT]		/* vcpu_queue_pop */
-	str	x9, [x15, #ENDPOINT_RECEIVERS_HEAD]
 	cbnz	x9, 3f
-	str	xzr, [x15, #ENDPOINT_RECEIVERS_TAIL]
-3:	str	xzr, [x17, #VCPU_NEXT]
+	stp	xzr, xzr, [x15, #ENDPOINT_RECEIVERS_HEAD]	/* and the tail: empty now */
+11:	str	xzr, [x17, #VCPU_NEXT]
 	str	xzr, [x17, #VCPU_QUEUED_ON]
 	strb	wzr, [x19, #VCPU_KERNEL_SENDER]
 	str	x16, [x19, #VCPU_SEND_BADGE]
@@ -244,8 +246,7 @@ arm64_ipc_fast:
 	cbnz	x9, 8f
 	hop_check
 	str	xzr, [x19, #VCPU_CALLER]
-	mov	w10, #1
-	strb	w10, [x13, #PARTITION_REPLIED]	/* progress, for a restartable server */
+	strb	w30, [x13, #PARTITION_REPLIED]	/* progress, for a restartable server */
 	/* sched_return: prev runs on its own context again. */
 	ldr	x10, [x1, #ARM64_CPU_SCHED_RUN_ON]
 	ldr	w9, [x19, #VCPU_ID]
@@ -255,13 +256,9 @@ arm64_ipc_fast:
 	str	x15, [x19, #VCPU_QUEUED_ON]
 	str	xzr, [x19, #VCPU_NEXT]		/* vcpu_queue_push */
 	ldr	x9, [x15, #ENDPOINT_RECEIVERS_TAIL]
-	add	x10, x9, #VCPU_NEXT
-	add	x13, x15, #ENDPOINT_RECEIVERS_HEAD
-	cmp	x9, #0
-	csel	x10, x13, x10, eq		/* the tail's link, or the head */
-	str	x19, [x10]
-	str	x19, [x15, #ENDPOINT_RECEIVERS_TAIL]
-	mov	x16, #0				/* a reply carries no badge */
+	cbnz	x9, 6f
+	stp	x19, x19, [x15, #ENDPOINT_RECEIVERS_HEAD]	/* and the tail: prev alone */
+12:	mov	x16, #0				/* a reply carries no badge */
 
 	/*
 	 * sched_switch_to(cpu, next), then the lock is released. The message
@@ -269,8 +266,7 @@ arm64_ipc_fast:
 	 * after the unlock, from when another CPU may deliver a message into it
 	 * (a reply puts prev on the receivers' queue).
 	 */
-5:	mov	w9, #VCPU_STATE_RUNNING
-	str	w9, [x17, #VCPU_STATE]
+5:	str	w30, [x17, #VCPU_STATE]	/* VCPU_RUNNING */
 	ldr	x10, [x1, #ARM64_CPU_SCHED_CURRENT]
 	str	x17, [x10]
 	stlr	wzr, [x18]
@@ -324,6 +320,13 @@ arm64_ipc_fast:
 	eret					/* synchronizes the writes above: SCTLR_EL2.EOS (head.S) */
 	dsb	nsh				/* no straight-line speculation past ERET */
 	isb
+
+	/* The queues' other cases, out of the way: a receiver behind next, a tail. */
+3:	str	x9, [x15, #ENDPOINT_RECEIVERS_HEAD]
+	b	11b
+6:	str	x19, [x9, #VCPU_NEXT]
+	str	x19, [x15, #ENDPOINT_RECEIVERS_TAIL]
+	b	12b
 
 	/*
 	 * Not taken: nothing changed. prev's x0-x8 (x0 and x2-x8 unchanged, x1
