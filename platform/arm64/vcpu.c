@@ -418,7 +418,7 @@ static inline void step_sync_off(struct arm64_cpu *cpu)
 		step_write(cpu, false);
 }
 
-static void vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
+void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 {
 	struct vcpu *prev = cpu->loaded;
 
@@ -437,13 +437,14 @@ static void vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 			if (next->arch.hcr != cpu->hcr) {
 				write_sysreg(hcr_el2, next->arch.hcr);
 				cpu->hcr = next->arch.hcr;
+				arm64_hop_note(cpu);
 			}
 			if (next->arch.sysreg_pending != 0)
 				arm64_vcpu_apply_sysreg(next);
 			step_sync(cpu, next);
 			return;
 		}
-		vcpu_switch(cpu, NULL); /* save it, then load it afresh below */
+		arm64_vcpu_switch(cpu, NULL); /* save it, then load it afresh below */
 		prev = NULL;
 	}
 	if (prev != NULL) {
@@ -521,14 +522,10 @@ static void vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		write_sysreg(hcr_el2, next->arch.hcr);
 		cpu->hcr = next->arch.hcr;
 	}
+	/* arm64_hop_note, known here: a service's controls, FP traps, no ICH_HCR, its HCR; a VM's. */
+	cpu->hop_hcr = next->arch.vm == NULL ? next->arch.hcr : 0;
 	step_sync(cpu, next);
 	isb();
-}
-
-void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
-{
-	vcpu_switch(cpu, next);
-	arm64_hop_note(cpu);
 }
 
 /**
@@ -579,7 +576,7 @@ struct vcpu *arm64_exit_switch_from_vm(struct vcpu *next)
 		cpu->hcr = next->arch.hcr;
 	}
 	cpu->hop_hcr = cpu->hcr; /* arm64_hop_note: a service's controls, FP traps, no ICH_HCR */
-	step_sync_off(cpu); /* a service next: never stepped */
+	step_sync_off(cpu);      /* a service next: never stepped */
 	isb();
 	return next;
 }
@@ -644,7 +641,7 @@ void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v)
 	write_sysreg(cptr_el2, CPTR_EL2_BASE);
 	isb();
 	cpu->fp_trapping = false;
-	arm64_hop_note(cpu);
+	cpu->hop_hcr = 0; /* arm64_hop_note: FP not trapped */
 	arm64_fp_restore(&v->arch.fp);
 	v->arch.fp_live = 1;
 }

@@ -92,7 +92,9 @@ struct arm64_cpu {
 	 * fastpath.S's one test of this CPU's state: hcr while the CPU is in a
 	 * service's state (service_controls, a service's HCR_EL2 with TGE, which
 	 * no VM runs with, fp_trapping, no ICH_HCR_EL2), else 0.
-	 * arm64_hop_note() recomputes it after every change of those four.
+	 * Every change of those four recomputes it: arm64_hop_note(), or the value
+	 * the switch that made the change knows (vcpu.c). Going idle leaves it: a
+	 * 0 there only keeps the fastpath off until the next switch.
 	 */
 	u64 hop_hcr;
 };
