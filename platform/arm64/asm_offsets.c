@@ -24,10 +24,6 @@ _Static_assert((IPC_LABEL_KERNEL & (IPC_LABEL_KERNEL - 1u)) == 0, "the kernel bi
 _Static_assert((sizeof(struct endpoint) & (sizeof(struct endpoint) - 1u)) == 0,
                "fastpath.S indexes kernel.endpoints with a shift");
 
-_Static_assert(ARM64_MMIO_LEN(ARM64_MMIO_INFO(0, 0, 0, 0xf)) == 0xf &&
-                       ARM64_MMIO_RT(ARM64_MMIO_INFO(0x1f, 0, 0, 0)) == 0x1f,
-               "fastpath.S decodes arch_info with the same fields");
-
 void asm_offsets(void);
 
 void asm_offsets(void)
@@ -51,22 +47,6 @@ void asm_offsets(void)
 	ASM_CONST(VCPU_STATE_RUNNING, VCPU_RUNNING);
 	ASM_CONST(VCPU_STATE_BLOCKED_REPLY, VCPU_BLOCKED_REPLY);
 	ASM_CONST(VCPU_STATE_BLOCKED_RECV, VCPU_BLOCKED_RECV);
-	ASM_CONST(VCPU_STATE_BLOCKED_FAULT, VCPU_BLOCKED_FAULT);
-
-	/* An emulated access waiting for its emulator's answer (emulate.c, arch_vcpu_mmio_complete). */
-	ASM_CONST(VCPU_KMSG_LABEL, offsetof(struct vcpu, kmsg.label));
-	ASM_CONST(VCPU_MMIO_ARCH_INFO, offsetof(struct vcpu, mmio.arch_info));
-	ASM_CONST(VCPU_MMIO_SIZE, offsetof(struct vcpu, mmio.size));
-	ASM_SIZE(VCPU_MMIO_SIZE_SIZE, struct vcpu, mmio.size);
-	ASM_CONST(VCPU_MMIO_WRITE, offsetof(struct vcpu, mmio.write));
-	ASM_SIZE(VCPU_MMIO_WRITE_SIZE, struct vcpu, mmio.write);
-	ASM_CONST(MMIO_RT_MASK, ARM64_MMIO_INFO(0x1f, 0, 0, 0));
-	ASM_CONST(MMIO_SSE_BIT, __builtin_ctzll(ARM64_MMIO_INFO(0, 1, 0, 0)));
-	ASM_CONST(MMIO_SF_BIT, __builtin_ctzll(ARM64_MMIO_INFO(0, 0, 1, 0)));
-	ASM_CONST(MMIO_LEN_SHIFT, __builtin_ctzll(ARM64_MMIO_INFO(0, 0, 0, 1)));
-	ASM_CONST(MMIO_LEN_BITS, __builtin_popcountll(ARM64_MMIO_INFO(0, 0, 0, 0xf)));
-	ASM_CONST(ABI_LABEL_MMIO, IPC_LABEL_MMIO);
-	ASM_CONST(ABI_MMIO_DONE, IPC_MMIO_DONE);
 
 	/* struct vcpu_arch (first in struct vcpu): the saved registers and the hop's fields. */
 	ASM_CONST(VCPU_X, offsetof(struct vcpu, arch.x));

@@ -22,12 +22,8 @@
  *                  (recv) and label; no sender queued on the endpoint: the
  *                  reply right taken, `replied` set, sched_return, the
  *                  server queued as a receiver, the caller current
- *   HC_REPLY_RECV  the caller is a VM's emulated access (BLOCKED_FAULT, its
- *                  IPC_LABEL_MMIO message) answered IPC_MMIO_DONE: the same,
- *                  with emul_reply's completion, then vectors.S's own hop to
- *                  the VM (guest_exit_switch, arm64_exit_switch_to_vm)
  *
- * and then, between two services, the hop: the same checks as guest_exit_switch (the CPU loaded
+ * and then the hop: the same checks as guest_exit_switch (the CPU loaded
  * with prev, no live FP, no reset or abort pending for next, the service
  * controls and FP traps in place, no virtual interface work, the same
  * HCR_EL2, next not held by another CPU), all made under the kernel lock
@@ -39,8 +35,8 @@
  * goes unchanged to the C fastpath (ipc_fast) and the hypercall path (a
  * service's HC_CALL or HC_REPLY_RECV), as arm64_guest_sync would send it, or to
  * arm64_guest_sync (anything else), which handle
- * every case as before (a VM's call or answer, other kernel messages, fault,
- * abort and introspection answers, queues, another CPU, errors).
+ * every case as before (a VM on either side, kernel messages, fault and
+ * emulation answers, queues, another CPU, errors).
  *
  * Offsets and constants come from asm_offsets.h, generated at build time
  * from the C structs (asm_offsets.c, tools/asm-offsets).
@@ -70,9 +66,6 @@
 .endif
 .if ENDPOINT_RECEIVERS_TAIL != ENDPOINT_RECEIVERS_HEAD + 8 || VCPU_STATE_RUNNING != 1
 .error "fastpath.S: the receivers' head and tail must be a pair, VCPU_RUNNING 1"
-.endif
-.if VCPU_MMIO_WRITE_SIZE != 1 || VCPU_MMIO_SIZE_SIZE != 4 || ABI_MMIO_DONE != 0
-.error "fastpath.S: the emulated access's fields changed"
 .endif
 .if VCPU_TPIDR_EL0 != VCPU_SP_EL0 + 8
 .error "fastpath.S: sp_el0 and tpidr_el0 must be a pair"
@@ -240,7 +233,7 @@ arm64_ipc_fast:
 	cbz	x17, 10f
 	ldr	w9, [x17, #VCPU_STATE]
 	cmp	w9, #VCPU_STATE_BLOCKED_REPLY
-	b.ne	20f				/* a kernel message's answer, perhaps */
+	b.ne	10f
 	lock_running
 	ldr	x9, [x19, #VCPU_CALLER]
 	cmp	x9, x17
@@ -327,97 +320,6 @@ arm64_ipc_fast:
 	eret					/* synchronizes the writes above: SCTLR_EL2.EOS (head.S) */
 	dsb	nsh				/* no straight-line speculation past ERET */
 	isb
-
-	/*
-	 * HC_REPLY_RECV answering an emulated access (the caller x17 BLOCKED_FAULT
-	 * with its IPC_LABEL_MMIO kernel message, answered IPC_MMIO_DONE): what
-	 * ipc_fast_reply_recv does for it, emul_reply's completion
-	 * (arch_vcpu_mmio_complete: the value, x4, into the target register with
-	 * the access's size, sign extension and width, none for a write or XZR;
-	 * the PC past the instruction), then the hop to the VM as the C path
-	 * takes it (vectors.S guest_exit_switch: arm64_exit_switch_to_vm).
-	 * Anything else (an introspection event, a fault report, an abort
-	 * answer, ...) to 10f or 8f, the C fastpath, unchanged: the message's
-	 * label and the answer are looked at before the lock too, so those do
-	 * not pay for it.
-	 */
-20:	cmp	w9, #VCPU_STATE_BLOCKED_FAULT
-	b.ne	10f
-	ldr	x9, [x17, #VCPU_KMSG_LABEL]	/* a hint too: read again under the lock */
-	eor	x9, x9, #ABI_LABEL_MMIO
-	orr	x9, x9, x3			/* and word 0 IPC_MMIO_DONE (0), not an abort */
-	cbnz	x9, 10f
-	lock_running
-	ldr	x9, [x19, #VCPU_CALLER]
-	cmp	x9, x17
-	b.ne	8f
-	ldr	w9, [x17, #VCPU_STATE]
-	cmp	w9, #VCPU_STATE_BLOCKED_FAULT
-	b.ne	8f
-	ldrb	w9, [x17, #VCPU_KERNEL_SENDER]	/* emul_waiting */
-	cbz	w9, 8f
-	ldr	x9, [x17, #VCPU_KMSG_LABEL]
-	eor	x9, x9, #ABI_LABEL_MMIO
-	cbnz	x9, 8f
-	endpoint_cap ABI_RIGHT_EP_RECV
-	ldr	x9, [x15, #ENDPOINT_SENDERS_HEAD]
-	cbnz	x9, 8f
-	ldr	w9, [x17, #VCPU_CPU]
-	ldr	w10, [x19, #VCPU_CPU]
-	ldr	w11, [x1, #ARM64_CPU_INDEX]
-	cmp	w9, w11
-	ccmp	w10, w11, #0, eq
-	b.ne	8f
-	ldrb	w9, [x17, #VCPU_AFTER]
-	cbnz	w9, 8f
-	/* Taken: nothing goes back to C now, so x2-x8 are free. */
-	ldrb	w9, [x17, #VCPU_MMIO_WRITE]
-	ldr	x10, [x17, #VCPU_MMIO_ARCH_INFO]
-	and	w11, w10, #MMIO_RT_MASK
-	cbnz	w9, 22f				/* a write: no register */
-	cmp	w11, #31
-	b.eq	22f				/* XZR */
-	ldr	w9, [x17, #VCPU_MMIO_SIZE]
-	cmp	w9, #8
-	b.hs	21f
-	lsl	w9, w9, #3			/* the access's bits, 8 to 32 */
-	mov	w6, #64
-	sub	w6, w6, w9
-	lsl	x5, x4, x6
-	lsr	x4, x5, x6			/* the value's own bits */
-	tbz	x10, #MMIO_SSE_BIT, 21f
-	asr	x4, x5, x6			/* sign-extended */
-21:	tbnz	x10, #MMIO_SF_BIT, 23f
-	mov	w4, w4				/* a W register */
-23:	str	x4, [x17, x11, lsl #3]		/* its x[rt]: every one is saved (VCPU_X 0) */
-22:	ubfx	x9, x10, #MMIO_LEN_SHIFT, #MMIO_LEN_BITS
-	ldr	x5, [x17, #VCPU_PC]
-	add	x5, x5, x9
-	str	x5, [x17, #VCPU_PC]
-	strb	wzr, [x17, #VCPU_KERNEL_SENDER]
-	str	xzr, [x19, #VCPU_CALLER]
-	strb	w30, [x13, #PARTITION_REPLIED]	/* progress, for a restartable server */
-	/* sched_return, then prev waits on the endpoint again (as above). */
-	ldr	x10, [x1, #ARM64_CPU_SCHED_RUN_ON]
-	ldr	w9, [x19, #VCPU_ID]
-	str	wzr, [x10, x9, lsl #2]
-	mov	w9, #VCPU_STATE_BLOCKED_RECV
-	str	w9, [x19, #VCPU_STATE]
-	str	x15, [x19, #VCPU_QUEUED_ON]
-	str	xzr, [x19, #VCPU_NEXT]		/* vcpu_queue_push */
-	ldr	x9, [x15, #ENDPOINT_RECEIVERS_TAIL]
-	cbnz	x9, 26f
-	stp	x19, x19, [x15, #ENDPOINT_RECEIVERS_HEAD]	/* and the tail: prev alone */
-	/* sched_switch_to, the unlock, and the hop: x0 = next, x19 = prev, x20-x29 prev's. */
-25:	str	w30, [x17, #VCPU_STATE]	/* VCPU_RUNNING */
-	ldr	x10, [x1, #ARM64_CPU_SCHED_CURRENT]
-	str	x17, [x10]
-	stlr	wzr, [x18]
-	mov	x0, x17
-	b	arm64_guest_exit_switch
-26:	str	x19, [x9, #VCPU_NEXT]
-	str	x19, [x15, #ENDPOINT_RECEIVERS_TAIL]
-	b	25b
 
 	/* The queues' other cases, out of the way: a receiver behind next, a tail. */
 3:	str	x9, [x15, #ENDPOINT_RECEIVERS_HEAD]
