@@ -114,8 +114,10 @@ struct vcpu *ipc_kernel_call(struct vcpu *v, u32 endpoint, const struct kernel_m
 
 /**
  * Release a caller whose reply right is being given up without a reply
- * (the server received again, or stopped): it gets STATUS_PEER_STOPPED.
- * A faulted vCPU whose handler gave up stays stopped with its partition.
+ * (the server received again, or stopped): it gets STATUS_PEER_STOPPED and
+ * r1..r8 zero (docs/abi.md: the arm64 fastpath keeps no copy of the call's
+ * own r1..r8). A faulted vCPU whose handler gave up stays stopped with its
+ * partition.
  */
 static void ipc_release_caller(struct vcpu *caller)
 {
@@ -131,6 +133,8 @@ static void ipc_release_caller(struct vcpu *caller)
 			partition_stop(caller->part, "fault handler gave no answer", true);
 		return;
 	}
+	for (u32 i = IPC_REG_CAP; i < IPC_REG_COUNT; i++)
+		reg_set(caller, i, 0);
 	reg_status(caller, STATUS_PEER_STOPPED);
 	sched_make_ready(caller);
 }

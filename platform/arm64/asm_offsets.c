@@ -21,6 +21,8 @@
 #define ASM_SIZE(name, type, member) ASM_CONST(name, sizeof(((type *)0)->member))
 
 _Static_assert((IPC_LABEL_KERNEL & (IPC_LABEL_KERNEL - 1u)) == 0, "the kernel bit is one bit");
+_Static_assert((sizeof(struct endpoint) & (sizeof(struct endpoint) - 1u)) == 0,
+               "fastpath.S indexes kernel.endpoints with a shift");
 
 void asm_offsets(void);
 
@@ -77,19 +79,22 @@ void asm_offsets(void)
 	ASM_CONST(CAP_BADGE, offsetof(struct cap, badge));
 
 	/* Endpoints (kernel.endpoints[]) and their queues. */
-	ASM_CONST(KERNEL_ENDPOINTS, offsetof(struct kernel_state, endpoints));
-	ASM_CONST(ENDPOINT_SIZE, sizeof(struct endpoint));
+	ASM_CONST(ENDPOINT_SHIFT, __builtin_ctzll(sizeof(struct endpoint)));
 	ASM_CONST(ENDPOINT_SENDERS_HEAD, offsetof(struct endpoint, senders.head));
 	ASM_CONST(ENDPOINT_RECEIVERS_HEAD, offsetof(struct endpoint, receivers.head));
 	ASM_CONST(ENDPOINT_RECEIVERS_TAIL, offsetof(struct endpoint, receivers.tail));
 
-	/* The scheduler: the current vCPU per CPU, the donation table. */
-	ASM_CONST(CPU_SCHED_SIZE, sizeof(struct cpu_sched));
-	ASM_CONST(CPU_SCHED_CURRENT, offsetof(struct cpu_sched, current));
-	ASM_CONST(SCHED_RUN_ON, offsetof(struct sched_state, run_on));
+	/* The scheduler: the donation table. */
 	ASM_SIZE(SCHED_RUN_ON_SIZE, struct sched_state, run_on[0]);
 	ASM_CONST(SCHED_NONE, SCHED_SC_NONE);
 	ASM_SIZE(KERNEL_LOCK_SIZE, struct spinlock, value);
+
+	/* This CPU's pointers to the kernel's tables (struct arm64_cpu, set by arm64_cpu_init). */
+	ASM_CONST(ARM64_CPU_SCHED_CURRENT, offsetof(struct arm64_cpu, sched_current));
+	ASM_CONST(ARM64_CPU_SCHED_RUN_ON, offsetof(struct arm64_cpu, sched_run_on));
+	ASM_CONST(ARM64_CPU_ENDPOINTS, offsetof(struct arm64_cpu, endpoints));
+	ASM_CONST(ARM64_CPU_KERNEL_LOCK, offsetof(struct arm64_cpu, kernel_lock));
+	ASM_CONST(ARM64_CPU_HOP_HCR, offsetof(struct arm64_cpu, hop_hcr));
 
 	/* The ABI (ipc/abi.h), whose enums an assembler cannot read. */
 	ASM_CONST(ABI_HC_CALL, HC_CALL);

@@ -13,6 +13,8 @@
 #include <arm64/cpu.h>
 #include <arm64/virq.h>
 #include <arm64/sysreg.h>
+#include <kernel/kernel.h>
+#include <kernel/sched.h>
 #include <kernel/vcpu.h>
 #include <plat/cpu.h>
 #include <plat/memory.h>
@@ -35,6 +37,8 @@ _Static_assert(sizeof(((struct arm64_cpu *)0)->service_controls) == 1, "vectors.
 _Static_assert(offsetof(struct arm64_cpu, vm_owner) == ARM64_CPU_VM_OWNER, "vectors.S offset");
 _Static_assert(offsetof(struct arm64_cpu, gic_owner) == ARM64_CPU_GIC_OWNER, "vectors.S offset");
 
+_Static_assert(ARM64_CPU_MAX <= CFG_CPU_MAX, "arm64_cpu_init: cpu_sched[index]");
+
 struct arm64_cpu arm64_cpus[ARM64_CPU_MAX];
 extern char arm64_stacks[];
 
@@ -48,6 +52,10 @@ void arm64_cpu_init(u32 index, u64 mpidr)
 	cpu->stack_top = (u64)(uintptr_t)(arm64_stacks + (u64)(index + 1u) * ARM64_STACK_SIZE);
 	cpu->trap = (struct trap){ .kind = TRAP_HYPERCALL };
 	cpu->mmio_trap = (struct trap){ .kind = TRAP_MMIO };
+	cpu->sched_current = &cpu_sched[index].current;
+	cpu->sched_run_on = sched.run_on;
+	cpu->endpoints = kernel.endpoints;
+	cpu->kernel_lock = &kernel_lock;
 	write_sysreg(tpidr_el2, cpu);
 	arm64_stage2_init_cpu();
 	/* The OS lock (set at reset on some cores) would disable software step (D2.4). */

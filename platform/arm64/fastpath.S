@@ -2,9 +2,10 @@
  * The IPC fastpath in assembly: HC_CALL and HC_REPLY_RECV between two
  * services on one CPU, with no C frame (seL4's shape). The sync vector
  * (vectors.S) branches here for any exit whose x0 is HC_CALL or
- * HC_REPLY_RECV, once it has stored x0-x19, x30, ELR and SPSR into the vCPU
- * (x19); x1 holds this CPU's struct arm64_cpu, x4-x8 still hold the
- * message words, x20-x29 prev's own registers.
+ * HC_REPLY_RECV before it saves anything: x0 holds the vCPU, x1 this CPU's
+ * struct arm64_cpu, the stack prev's x0 and x1; x2-x8 still hold the
+ * message words, x9-x30 prev's own registers. This saves x9-x19, x30, ELR
+ * and SPSR first; prev's x0-x8 only on the ways back to C.
  *
  * It does exactly what exit_ipc's C fastpath (kernel/ipc.c ipc_fast) and
  * the service -> service hop of guest_exit_switch (vectors.S) do for the
@@ -63,72 +64,73 @@
 .if VCPU_PC != ARM64_VCPU_PC_OFFSET || VCPU_PSTATE != VCPU_PC + 8
 .error "fastpath.S: pc and pstate must be a pair"
 .endif
+.if ENDPOINT_RECEIVERS_TAIL != ENDPOINT_RECEIVERS_HEAD + 8 || VCPU_STATE_RUNNING != 1
+.error "fastpath.S: the receivers' head and tail must be a pair, VCPU_RUNNING 1"
+.endif
+.if VCPU_TPIDR_EL0 != VCPU_SP_EL0 + 8
+.error "fastpath.S: sp_el0 and tpidr_el0 must be a pair"
+.endif
 
 /*
  * x14 = the endpoint capability in slot x12 of prev's (x19) table, with
  * right \right; otherwise to 8f (unlock and take the C path). The label
- * (x13) must not carry the kernel bit. x15 = its endpoint, x16 = its badge.
+ * (x2) must not carry the kernel bit. x15 = its endpoint, x16 = its badge,
+ * x13 = prev's partition.
  */
 .macro endpoint_cap right
 	cmp	x12, #ABI_CAP_SLOT_COUNT
 	b.hs	8f
-	ldr	x14, [x19, #VCPU_PART]
-	add	x14, x14, #PARTITION_CAPS
+	ldr	x13, [x19, #VCPU_PART]
 	mov	x15, #CAP_SIZE
-	madd	x14, x12, x15, x14
-	ldp	w9, w10, [x14, #CAP_TYPE]
+	madd	x14, x12, x15, x13
+	ldp	w9, w10, [x14, #PARTITION_CAPS + CAP_TYPE]
 	cmp	w9, #ABI_CAP_ENDPOINT
 	b.ne	8f
 	tst	w10, #\right
 	b.eq	8f
-	tbnz	x13, #ABI_LABEL_KERNEL_BIT, 8f
-	ldr	w9, [x14, #CAP_OBJECT]
-	ldr	x16, [x14, #CAP_BADGE]
-	adrp	x15, kernel + KERNEL_ENDPOINTS
-	add	x15, x15, :lo12:kernel + KERNEL_ENDPOINTS
-	mov	x10, #ENDPOINT_SIZE
-	madd	x15, x9, x10, x15
+	tbnz	x2, #ABI_LABEL_KERNEL_BIT, 8f
+	ldr	w9, [x14, #PARTITION_CAPS + CAP_OBJECT]
+	ldr	x16, [x14, #PARTITION_CAPS + CAP_BADGE]
+	ldr	x15, [x1, #ARM64_CPU_ENDPOINTS]
+	add	x15, x15, x9, lsl #ENDPOINT_SHIFT
 .endm
 
 /*
- * next (x17) is a service placed on prev's CPU with no VCPU_AFTER_* work,
- * and the hop from prev (x19) to it needs nothing of the full switch (the
- * checks of vectors.S guest_exit_switch); otherwise to 8f.
+ * next (x17) is a service placed on this CPU, as prev (x19) is, with no
+ * VCPU_AFTER_* work, and the hop from prev to it needs nothing of the full
+ * switch (the checks of vectors.S guest_exit_switch); otherwise to 8f.
+ * w11 = live_on's name for this CPU, x14 = next's live_on. prev is a service:
+ * only a service's SVC comes here (svc_only). This CPU's state is one word,
+ * hop_hcr (arm64_hop_note: the service controls and FP traps in place, no
+ * virtual interface work, else 0); next's HCR_EL2 equal to it is the same
+ * HCR_EL2 and makes next a service (TGE set, which no VM runs with). FP
+ * traps in place mean no FP state live in the registers: the loaded vCPU's
+ * fp_live is set only with the traps off (arm64_vcpu_fp_load), and every
+ * switch that sets them again saves it first (vcpu.c).
  */
 .macro hop_check
 	ldr	w9, [x17, #VCPU_CPU]
 	ldr	w10, [x19, #VCPU_CPU]
-	cmp	w9, w10
+	ldr	w11, [x1, #ARM64_CPU_INDEX]
+	cmp	w9, w11
+	ccmp	w10, w11, #0, eq
 	b.ne	8f
-	ldrb	w9, [x17, #VCPU_AFTER]
-	ldr	x10, [x17, #VCPU_VM]
-	orr	x9, x9, x10
-	ldr	x10, [x19, #VCPU_VM]		/* (an SVC comes from a service anyway) */
+	ldr	x9, [x17, #VCPU_HCR]
+	ldr	x10, [x1, #ARM64_CPU_HOP_HCR]
+	eor	x9, x9, x10
+	ldrb	w10, [x17, #VCPU_AFTER]
 	orr	x9, x9, x10
 	ldr	x10, [x1, #ARM64_CPU_LOADED]
 	eor	x10, x10, x19
-	orr	x9, x9, x10
-	ldr	w10, [x19, #VCPU_FP_LIVE]
 	orr	x9, x9, x10
 	ldr	w10, [x17, #VCPU_RESET_PENDING]
 	orr	x9, x9, x10
 	ldr	w10, [x17, #VCPU_PENDING_DABT]
 	orr	x9, x9, x10
-	ldr	x10, [x1, #ARM64_CPU_ICH_HCR]
-	orr	x9, x9, x10
-	ldr	x10, [x17, #VCPU_HCR]
-	ldr	x11, [x1, #ARM64_CPU_HCR]
-	eor	x10, x10, x11
-	orr	x9, x9, x10
 	cbnz	x9, 8f
-	ldrb	w9, [x1, #ARM64_CPU_SERVICE_CONTROLS]
-	ldrb	w10, [x1, #ARM64_CPU_FP_TRAPPING]
-	and	w9, w9, w10
-	cbz	w9, 8f
-	ldr	w11, [x1, #ARM64_CPU_INDEX]
 	add	w11, w11, #1			/* live_on's name for this CPU */
-	add	x12, x17, #VCPU_LIVE_ON
-	ldar	w9, [x12]
+	add	x14, x17, #VCPU_LIVE_ON
+	ldar	w9, [x14]
 	cmp	w9, #0
 	ccmp	w9, w11, #4, ne
 	b.ne	8f				/* held by another CPU: the C path waits */
@@ -145,25 +147,51 @@
 /*
  * The kernel lock, tried once (spin_trylock: held elsewhere, to 7f); then
  * prev must still run (not stopped from another CPU meanwhile: to 8f).
- * x18 = the lock, x12 = the capability slot, x13 = the label.
+ * x18 = the lock, w30 = 1 (also VCPU_RUNNING: prev's x30 is saved).
  */
 .macro lock_running
-	adrp	x18, kernel_lock
-	add	x18, x18, :lo12:kernel_lock
-	mov	w10, #1
+	ldr	x18, [x1, #ARM64_CPU_KERNEL_LOCK]
+	mov	w30, #1
 0:	ldaxr	w9, [x18]
 	cbnz	w9, 7f
-	stxr	w11, w10, [x18]
+	stxr	w11, w30, [x18]
 	cbnz	w11, 0b
 	ldr	w9, [x19, #VCPU_STATE]
 	cmp	w9, #VCPU_STATE_RUNNING
 	b.ne	8f
-	ldp	x12, x13, [x19, #8 * ABI_REG_CAP]
+.endm
+
+/* prev's (x19) x0-x8 as save_guest stores them: x0, x12 (its x1) and x2-x8. */
+.macro save_message
+	stp	x0, x12, [x19, #0]
+	stp	x2, x3, [x19, #16]
+	stp	x4, x5, [x19, #32]
+	stp	x6, x7, [x19, #48]
+	str	x8, [x19, #64]
 .endm
 
 	.text
 	.global	arm64_ipc_fast
 arm64_ipc_fast:
+	/*
+	 * From the vector, before it saved anything: x0 = prev, x1 = this CPU,
+	 * prev's x0 and x1 on the stack. Saved now: what the hypercall must keep
+	 * (x9-x19, x30, PC, PSTATE). Not saved: x0-x8, which the answer that
+	 * wakes prev (a message, a reply, STATUS_PEER_STOPPED: kernel/ipc.c)
+	 * writes whole; a way back to C saves them first (10f, 9f).
+	 */
+	stp	x9, x10, [x0, #72]
+	stp	x11, x12, [x0, #88]
+	stp	x13, x14, [x0, #104]
+	stp	x15, x16, [x0, #120]
+	stp	x17, x18, [x0, #136]
+	str	x19, [x0, #152]
+	str	x30, [x0, #240]
+	mrs	x9, elr_el2
+	mrs	x10, spsr_el2
+	stp	x9, x10, [x0, #VCPU_PC]
+	mov	x19, x0
+	ldp	x0, x12, [sp], #16		/* x0 = the call's number, x12 = its slot */
 	b.eq	2f				/* the vector's test: x0 - HC_CALL == 1 */
 
 	/* HC_CALL: prev calls the endpoint's first receiver (x17). */
@@ -174,10 +202,9 @@ arm64_ipc_fast:
 	cbz	x17, 8f
 	hop_check
 	ldr	x9, [x17, #VCPU_NEXT]		/* vcpu_queue_pop */
-	str	x9, [x15, #ENDPOINT_RECEIVERS_HEAD]
 	cbnz	x9, 3f
-	str	xzr, [x15, #ENDPOINT_RECEIVERS_TAIL]
-3:	str	xzr, [x17, #VCPU_NEXT]
+	stp	xzr, xzr, [x15, #ENDPOINT_RECEIVERS_HEAD]	/* and the tail: empty now */
+11:	str	xzr, [x17, #VCPU_NEXT]
 	str	xzr, [x17, #VCPU_QUEUED_ON]
 	strb	wzr, [x19, #VCPU_KERNEL_SENDER]
 	str	x16, [x19, #VCPU_SEND_BADGE]
@@ -185,8 +212,7 @@ arm64_ipc_fast:
 	str	w9, [x19, #VCPU_STATE]
 	str	x19, [x17, #VCPU_CALLER]
 	/* sched_donate: next runs on prev's context, run_on[prev] - 1 or prev's own. */
-	adrp	x10, sched + SCHED_RUN_ON
-	add	x10, x10, :lo12:sched + SCHED_RUN_ON
+	ldr	x10, [x1, #ARM64_CPU_SCHED_RUN_ON]
 	ldr	w9, [x19, #VCPU_ID]
 	ldr	w13, [x10, x9, lsl #2]
 	add	w9, w9, #1
@@ -220,12 +246,9 @@ arm64_ipc_fast:
 	cbnz	x9, 8f
 	hop_check
 	str	xzr, [x19, #VCPU_CALLER]
-	ldr	x9, [x19, #VCPU_PART]
-	mov	w10, #1
-	strb	w10, [x9, #PARTITION_REPLIED]	/* progress, for a restartable server */
+	strb	w30, [x13, #PARTITION_REPLIED]	/* progress, for a restartable server */
 	/* sched_return: prev runs on its own context again. */
-	adrp	x10, sched + SCHED_RUN_ON
-	add	x10, x10, :lo12:sched + SCHED_RUN_ON
+	ldr	x10, [x1, #ARM64_CPU_SCHED_RUN_ON]
 	ldr	w9, [x19, #VCPU_ID]
 	str	wzr, [x10, x9, lsl #2]
 	mov	w9, #VCPU_STATE_BLOCKED_RECV
@@ -233,36 +256,26 @@ arm64_ipc_fast:
 	str	x15, [x19, #VCPU_QUEUED_ON]
 	str	xzr, [x19, #VCPU_NEXT]		/* vcpu_queue_push */
 	ldr	x9, [x15, #ENDPOINT_RECEIVERS_TAIL]
-	add	x10, x9, #VCPU_NEXT
-	add	x13, x15, #ENDPOINT_RECEIVERS_HEAD
-	cmp	x9, #0
-	csel	x10, x13, x10, eq		/* the tail's link, or the head */
-	str	x19, [x10]
-	str	x19, [x15, #ENDPOINT_RECEIVERS_TAIL]
-	mov	x16, #0				/* a reply carries no badge */
+	cbnz	x9, 6f
+	stp	x19, x19, [x15, #ENDPOINT_RECEIVERS_HEAD]	/* and the tail: prev alone */
+12:	mov	x16, #0				/* a reply carries no badge */
 
-
-	/* sched_switch_to(cpu, next), then the lock is released. */
-5:	mov	w9, #VCPU_STATE_RUNNING
-	str	w9, [x17, #VCPU_STATE]
-	ldr	w9, [x19, #VCPU_CPU]
-	adrp	x10, cpu_sched
-	add	x10, x10, :lo12:cpu_sched
-	mov	x13, #CPU_SCHED_SIZE
-	madd	x10, x9, x13, x10
-	str	x17, [x10, #CPU_SCHED_CURRENT]
 	/*
-	 * The message's first two words, which save_guest used, from prev's saved
-	 * registers: before the unlock, since from then on another CPU may deliver
-	 * a message into them (a reply puts prev on the receivers' queue).
+	 * sched_switch_to(cpu, next), then the lock is released. The message
+	 * (x2-x8) never left the registers: nothing of prev's saved state is read
+	 * after the unlock, from when another CPU may deliver a message into it
+	 * (a reply puts prev on the receivers' queue).
 	 */
-	ldp	x2, x3, [x19, #16]
+5:	str	w30, [x17, #VCPU_STATE]	/* VCPU_RUNNING */
+	ldr	x10, [x1, #ARM64_CPU_SCHED_CURRENT]
+	str	x17, [x10]
 	stlr	wzr, [x18]
 
 	/*
 	 * The hop, as guest_exit_switch does it: prev's x20-x29 and EL0
-	 * registers saved, then its live_on released (unless a VM's leftovers
-	 * keep it; it never does for a service) and next's taken (w11, x12).
+	 * registers saved, then its live_on released (a VM's leftovers, vm_owner
+	 * and gic_owner, are only ever a VM: never prev) and next's taken (w11,
+	 * x14).
 	 */
 	stp	x20, x21, [x19, #160]
 	stp	x22, x23, [x19, #176]
@@ -271,28 +284,20 @@ arm64_ipc_fast:
 	stp	x28, x29, [x19, #224]
 	mrs	x9, sp_el0
 	mrs	x10, tpidr_el0
-	str	x9, [x19, #VCPU_SP_EL0]
-	str	x10, [x19, #VCPU_TPIDR_EL0]
+	stp	x9, x10, [x19, #VCPU_SP_EL0]
 	str	x17, [x1, #ARM64_CPU_LOADED]
-	ldr	x9, [x1, #ARM64_CPU_VM_OWNER]
-	ldr	x10, [x1, #ARM64_CPU_GIC_OWNER]
-	cmp	x9, x19
-	ccmp	x10, x19, #4, ne
-	b.eq	6f
 	add	x9, x19, #VCPU_LIVE_ON
 	stlr	wzr, [x9]
-6:	str	w11, [x12]
+	str	w11, [x14]
 	ldr	x9, [x17, #VCPU_VTTBR]
 	ldr	x10, [x1, #ARM64_CPU_VTTBR]
 	cmp	x9, x10
 	b.eq	4f
 	msr	vttbr_el2, x9
 	str	x9, [x1, #ARM64_CPU_VTTBR]
-4:	ldr	x9, [x17, #VCPU_SP_EL0]
-	ldr	x10, [x17, #VCPU_TPIDR_EL0]
+4:	ldp	x9, x10, [x17, #VCPU_SP_EL0]
 	msr	sp_el0, x9
 	msr	tpidr_el0, x10
-	isb
 	str	x17, [x1, #ARM64_CPU_CURRENT]
 	/* Enter next: x0 status, x1 badge, x2-x8 the message, the rest its own. */
 	ldp	x9, x10, [x17, #VCPU_PC]
@@ -312,19 +317,29 @@ arm64_ipc_fast:
 	ldp	x28, x29, [x17, #224]
 	ldr	x30, [x17, #240]
 	ldp	x16, x17, [x17, #128]
-	eret
+	eret					/* synchronizes the writes above: SCTLR_EL2.EOS (head.S) */
 	dsb	nsh				/* no straight-line speculation past ERET */
 	isb
 
+	/* The queues' other cases, out of the way: a receiver behind next, a tail. */
+3:	str	x9, [x15, #ENDPOINT_RECEIVERS_HEAD]
+	b	11b
+6:	str	x19, [x9, #VCPU_NEXT]
+	str	x19, [x15, #ENDPOINT_RECEIVERS_TAIL]
+	b	12b
+
 	/*
-	 * Not taken: nothing changed. A service's call or answer goes on to the
-	 * C fastpath, then the hypercall path, as arm64_guest_sync's exit_ipc
-	 * would send it; anything else to arm64_guest_sync (vectors.S).
+	 * Not taken: nothing changed. prev's x0-x8 (x0 and x2-x8 unchanged, x1
+	 * in x12) go into its saved state as the vector's save_guest would have
+	 * stored them; then a service's call or answer goes on to the C fastpath
+	 * and the hypercall path, as arm64_guest_sync's exit_ipc would send it,
+	 * and anything else to arm64_guest_sync (vectors.S).
 	 */
 7:	clrex
 	b	10f
 8:	stlr	wzr, [x18]
-10:	mov	x0, x19
+10:	save_message
+	mov	x0, x19
 	bl	ipc_fast			/* kernel/ipc.c: the C fastpath (x19 survives) */
 	cbnz	x0, arm64_guest_exit_return
 	mov	x0, x19
@@ -332,5 +347,6 @@ arm64_ipc_fast:
 	mrs	x2, esr_el2
 	bl	arm64_exit_hypercall
 	b	arm64_guest_exit_return
-9:	mov	x0, x19
+9:	save_message
+	mov	x0, x19
 	b	arm64_guest_sync_c

@@ -437,6 +437,7 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 			if (next->arch.hcr != cpu->hcr) {
 				write_sysreg(hcr_el2, next->arch.hcr);
 				cpu->hcr = next->arch.hcr;
+				arm64_hop_note(cpu);
 			}
 			if (next->arch.sysreg_pending != 0)
 				arm64_vcpu_apply_sysreg(next);
@@ -521,6 +522,8 @@ void arm64_vcpu_switch(struct arm64_cpu *cpu, struct vcpu *next)
 		write_sysreg(hcr_el2, next->arch.hcr);
 		cpu->hcr = next->arch.hcr;
 	}
+	/* arm64_hop_note, known here: a service's controls, FP traps, no ICH_HCR, its HCR; a VM's. */
+	cpu->hop_hcr = next->arch.vm == NULL ? next->arch.hcr : 0;
 	step_sync(cpu, next);
 	isb();
 }
@@ -572,7 +575,8 @@ struct vcpu *arm64_exit_switch_from_vm(struct vcpu *next)
 		write_sysreg(hcr_el2, next->arch.hcr);
 		cpu->hcr = next->arch.hcr;
 	}
-	step_sync_off(cpu); /* a service next: never stepped */
+	cpu->hop_hcr = cpu->hcr; /* arm64_hop_note: a service's controls, FP traps, no ICH_HCR */
+	step_sync_off(cpu);      /* a service next: never stepped */
 	isb();
 	return next;
 }
@@ -613,6 +617,7 @@ struct vcpu *arm64_exit_switch_to_vm(struct vcpu *next)
 		write_sysreg(hcr_el2, next->arch.hcr);
 		cpu->hcr = next->arch.hcr;
 	}
+	cpu->hop_hcr = 0; /* arm64_hop_note: a VM's controls */
 	step_sync_vm(cpu, next);
 	isb();
 	/* arm64_exit_switch's end: what the service pended for it, an abort it answered. */
@@ -636,6 +641,7 @@ void arm64_vcpu_fp_load(struct arm64_cpu *cpu, struct vcpu *v)
 	write_sysreg(cptr_el2, CPTR_EL2_BASE);
 	isb();
 	cpu->fp_trapping = false;
+	cpu->hop_hcr = 0; /* arm64_hop_note: FP not trapped */
 	arm64_fp_restore(&v->arch.fp);
 	v->arch.fp_live = 1;
 }

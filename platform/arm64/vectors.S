@@ -24,6 +24,10 @@
 #include <arch_vcpu.h>
 #include "asm_offsets.h"
 
+.if ARM64_VCPU_TPIDR_EL0_OFFSET != ARM64_VCPU_SP_EL0_OFFSET + 8
+.error "vectors.S: sp_el0 and tpidr_el0 must be a pair"
+.endif
+
 .macro kernel_vector num
 	.balign	0x80
 	sub	sp, sp, #ARM64_FRAME_SIZE
@@ -57,9 +61,10 @@
 
 /*
  * The hot path, whole in its 32-instruction slot. An exit with x0 = HC_CALL
- * or HC_REPLY_RECV tries the assembly IPC fastpath first (fastpath.S), which
- * comes back to arm64_guest_sync_c when it does not apply; save_guest keeps
- * the flags of the test, whose Z tells HC_REPLY_RECV from HC_CALL.
+ * or HC_REPLY_RECV tries the assembly IPC fastpath first (fastpath.S), before
+ * anything is saved: it saves what it needs itself, and what it does not
+ * before it comes back to arm64_guest_sync_c when it does not apply. The flags
+ * of the test, whose Z tells HC_REPLY_RECV from HC_CALL, go with it.
  */
 .macro guest_sync_vector
 	.balign	0x80
@@ -68,8 +73,8 @@
 	cmp	x1, #ABI_HC_REPLY_RECV - ABI_HC_CALL
 	mrs	x1, tpidr_el2
 	ldr	x0, [x1, #ARM64_CPU_CURRENT]
+	b.ls	arm64_ipc_fast			/* (x0 vcpu, x1 this CPU; Z: HC_REPLY_RECV) */
 	save_guest
-	b.ls	arm64_ipc_fast			/* (x19 vcpu, x1 this CPU; Z: HC_REPLY_RECV) */
 	bl	arm64_guest_sync		/* (vcpu, this CPU) */
 	b	guest_exit_return
 .endm
@@ -212,8 +217,7 @@ guest_exit_switch:
 	/* prev's own registers, then it is no longer this CPU's (live_on released). */
 	mrs	x2, sp_el0
 	mrs	x3, tpidr_el0
-	str	x2, [x19, #ARM64_VCPU_SP_EL0_OFFSET]
-	str	x3, [x19, #ARM64_VCPU_TPIDR_EL0_OFFSET]
+	stp	x2, x3, [x19, #ARM64_VCPU_SP_EL0_OFFSET]	/* and TPIDR_EL0 */
 	str	x0, [x1, #ARM64_CPU_LOADED]
 	ldr	x2, [x1, #ARM64_CPU_VM_OWNER]
 	ldr	x3, [x1, #ARM64_CPU_GIC_OWNER]
@@ -229,8 +233,7 @@ guest_exit_switch:
 	b.eq	2f
 	msr	vttbr_el2, x2
 	str	x2, [x1, #ARM64_CPU_VTTBR]
-2:	ldr	x2, [x0, #ARM64_VCPU_SP_EL0_OFFSET]
-	ldr	x3, [x0, #ARM64_VCPU_TPIDR_EL0_OFFSET]
+2:	ldp	x2, x3, [x0, #ARM64_VCPU_SP_EL0_OFFSET]
 	msr	sp_el0, x2
 	msr	tpidr_el0, x3
 	isb

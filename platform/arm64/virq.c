@@ -169,6 +169,7 @@ static void virq_set_hcr(struct arm64_cpu *cpu, u64 hcr)
 	if (hcr != cpu->ich_hcr) {
 		write_sysreg(S3_4_C12_C11_0, hcr);
 		cpu->ich_hcr = hcr;
+		arm64_hop_note(cpu);
 	}
 }
 

@@ -5,20 +5,26 @@
  * one on the echo server's CPU (calls and replies that take the fastpath),
  * one on another CPU (a receiver and a caller elsewhere, and a sender queued
  * while the server serves the first: the fallbacks). Slots: 0 send on the
- * echo endpoint (badged), 1 recv only on it, 2 a notification; the rest
- * empty.
+ * echo endpoint (badged), 1 recv only on it, 2 a notification, 3 send on
+ * the pair's endpoint (an echo server with two vCPUs, badged the same); the
+ * rest empty.
  */
 #include <svc/svc.h>
 
 #define ROUNDS 400u
 
-static bool round_trip(uint64_t r, uint64_t badge)
+static bool round_trip_on(uint32_t slot, uint64_t r, uint64_t badge)
 {
 	struct msg q = { .label = r, .w = { r, r * 2, r * 3, r ^ 0x55, ~r, 0 } };
-	if (svc_call(0, &q) != STATUS_OK || q.label != r + 1)
+	if (svc_call(slot, &q) != STATUS_OK || q.label != r + 1)
 		return false;
 	return q.w[0] == r + 100 && q.w[1] == r * 2 + 100 && q.w[2] == r * 3 + 100 &&
 	       q.w[3] == (r ^ 0x55) + 100 && q.w[4] == ~r + 100 && q.w[5] == badge;
+}
+
+static bool round_trip(uint64_t r, uint64_t badge)
+{
+	return round_trip_on(0, r, badge);
 }
 
 #if defined(__aarch64__)
@@ -99,7 +105,7 @@ static bool call_keeps_registers(uint64_t label)
 int svc_main(uint64_t arg)
 {
 	(void)arg;
-	tap_plan(9);
+	tap_plan(10);
 	struct msg m = { .label = 1 };
 	tap_is(svc_call(0, &m), STATUS_OK, "the first call is answered");
 	uint64_t badge = m.w[IPC_MSG_WORDS - 1];
@@ -135,5 +141,9 @@ int svc_main(uint64_t arg)
 	for (unsigned r = 0; r < ROUNDS; r++)
 		good += call_keeps_registers(r * 13) ? 1u : 0u;
 	tap_is(good, ROUNDS, "400 calls keep the registers outside the message");
+	good = 0;
+	for (unsigned r = 0; r < ROUNDS; r++)
+		good += round_trip_on(3, r * 5, badge) ? 1u : 0u;
+	tap_is(good, ROUNDS, "400 round trips to a server with two vCPUs");
 	tap_done();
 }

@@ -285,11 +285,15 @@ static void test_stop_releases_caller(void)
 	tsys_cap(s, 0, CAP_ENDPOINT, ep, RIGHT_EP_RECV, 0);
 	struct vcpu *vc = tsys_vcpu(c, 0), *vs = tsys_vcpu(s, 0);
 	tsys_boot();
-	call(vc, 0, 1, 0);
+	call(vc, 0, 1, 7);
 	hc(vs, HC_RECV, 0, 0, 0);
 	OK(hc(vs, HC_EXIT, 3, 0, 0) == vc,
 	   "stop: server exits holding the reply right; client runs");
 	EQ(reg(vc, 0), STATUS_PEER_STOPPED, "stop: client released with PEER_STOPPED");
+	u64 rest = 0;
+	for (u32 i = IPC_REG_CAP; i < IPC_REG_COUNT; i++)
+		rest |= reg(vc, i);
+	EQ(rest, 0, "stop: and r1..r8 zero, not the call's label and words");
 	OK(strstr(tsys_console(), "partition 'server' stopped: exited with code 3") != NULL,
 	   "stop: exit reported");
 	OK(FAKE_EXPECT_EXIT(call(vc, 0, 1, 0)),

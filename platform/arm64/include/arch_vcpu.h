@@ -30,8 +30,8 @@
 #define ARM64_VCPU_RESET_PENDING_OFFSET 304
 #define ARM64_VCPU_VM_OFFSET 328
 #define ARM64_VCPU_PENDING_DABT_OFFSET 392
-#define ARM64_VCPU_TPIDR_EL0_OFFSET 472
-#define ARM64_VCPU_SP_EL0_OFFSET 496
+#define ARM64_VCPU_SP_EL0_OFFSET 472
+#define ARM64_VCPU_TPIDR_EL0_OFFSET 480
 /**
  * rt_pending value asking vectors.S to store x20-x29 and have exit.c run
  * the trapped instruction again (arm64_exit_redo): an emulated store or
@@ -54,7 +54,8 @@
 /** The EL1 system registers a partition owns (DDI 0487 D13.2). */
 struct arm64_el1_regs {
 	u64 sctlr, ttbr0, ttbr1, tcr, mair, amair, vbar, contextidr;
-	u64 tpidr_el1, tpidr_el0, tpidrro_el0, sp_el1, sp_el0, elr, spsr;
+	u64 tpidr_el1, sp_el0, tpidr_el0, tpidrro_el0, sp_el1, elr,
+	        spsr; /* sp_el0, tpidr_el0: a pair */
 	u64 esr, far, afsr0, afsr1, par, cpacr, cntkctl, csselr;
 	u64 cntv_ctl, cntv_cval;
 	u64 vmcr; /**< ICH_VMCR_EL2: the guest's view of ICC_PMR/BPR/IGRPEN (virtual interface) */

@@ -779,8 +779,9 @@ int svc_main(uint64_t arg)
  * The test device, 4 KiB: 0x00 DATA (a store is kept, a load returns it),
  * 0x10 SIGNED (reads 0xf0), 0x18 FR (reads 0x90, TXFE|RXFE), 0x40 IRQ (a
  * store of 1/0 raises/lowers the guest's SPI 40 through HC_GUEST_IRQ),
- * 0x80 GARBAGE (answered with a status the kernel does not know);
- * 64-bit accesses are refused (IPC_MMIO_ABORT), as the SBSA UART does.
+ * 0x80 GARBAGE (answered with a status the kernel does not know), 0xa0
+ * WIDE (a 64-bit load returns 0x8877665544332211); other 64-bit accesses are
+ * refused (IPC_MMIO_ABORT), as the SBSA UART does. Both of its vCPUs serve.
  */
 #define EMU_EP_SLOT 0
 #define EMU_GUEST_SLOT 1
@@ -789,7 +790,6 @@ static uint64_t emu_data, emu_badge, emu_bad;
 
 int svc_main(uint64_t arg)
 {
-	(void)arg;
 	uint64_t r[9] = { HC_RECV, EMU_EP_SLOT, 0, 0, 0, 0, 0, 0, 0 };
 	arch_hypercall(r);
 	for (;;) {
@@ -801,7 +801,9 @@ int svc_main(uint64_t arg)
 			uint64_t size = r[4] & IPC_MMIO_SIZE_MASK, write = r[4] & IPC_MMIO_WRITE;
 			uint64_t off = r[7];
 			emu_badge = r[1];
-			if (size == 8)
+			if (size == 8 && off == 0xa0 && !write)
+				value = UINT64_C(0x8877665544332211);
+			else if (size == 8)
 				status = IPC_MMIO_ABORT;
 			else if (off == 0x00)
 				value = write ? (emu_data = r[5]) : emu_data;
@@ -822,6 +824,8 @@ int svc_main(uint64_t arg)
 				value = emu_badge; /* the badge the kernel gave, for the guest to check */
 			else if (off == 0x88 && !write)
 				value = emu_bad;
+			else if (off == 0xa8 && !write)
+				value = arg; /* which of its vCPUs answers */
 			else if (off == 0xc0 && write) {
 				/*
 				 * Crash until the count in the region that survives a
@@ -918,6 +922,26 @@ int svc_main(uint64_t arg)
 	int64_t sh;
 	__asm__ volatile("ldrsh %0, [%1]" : "=r"(sh) : "r"(EMU + 0x10) : "memory");
 	check(sh == 0xf0, "ldrsh of 0x00f0 stays positive");
+	uint64_t sbx, sbw;
+	__asm__ volatile("ldrsb %0, [%1]" : "=r"(sbx) : "r"(EMU + 0x10) : "memory");
+	__asm__ volatile("ldrsb %w0, [%1]" : "=r"(sbw) : "r"(EMU + 0x10) : "memory");
+	check(sbx == UINT64_C(0xfffffffffffffff0) && sbw == UINT64_C(0xfffffff0),
+	      "ldrsb into an X register extends to 64 bits, into a W register to 32");
+	__asm__ volatile("ldr wzr, [%0]" ::"r"(EMU + 0x18) : "memory");
+	check(1, "a load into XZR completes");
+	check(r64(EMU + 0xa0) == UINT64_C(0x8877665544332211),
+	      "a 64-bit load the service answers fills the X register");
+	/* Its second vCPU waits on the endpoint once it has run: then they take turns. */
+	unsigned served = 0;
+	for (unsigned i = 0; i < 200 && served != 3u; i++) {
+		served |= 1u << (r32(EMU + 0xa8) & 7u);
+		register uint64_t x0 __asm__("x0") = HC_YIELD;
+		__asm__ volatile("hvc #0"
+		                 : "+r"(x0)
+		                 :
+		                 : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "memory");
+	}
+	check(served == 3u, "both of the emulator's vCPUs answer, each queued behind the other");
 	register uint64_t x25 __asm__("x25") = 0x5a5a;
 	__asm__ volatile("str %w0, [%1]" ::"r"(x25), "r"(EMU) : "memory");
 	register uint64_t x21 __asm__("x21");

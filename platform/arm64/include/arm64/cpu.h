@@ -36,11 +36,13 @@
 #ifndef __ASSEMBLER__
 
 #include <arm64/keep.h>
+#include <arm64/sysreg.h>
 #include <kernel/lock.h>
 #include <kernel/trap.h>
 #include <kernel/types.h>
 
 struct vcpu;
+struct endpoint;
 struct arm64_fp_regs;
 
 /**
@@ -78,6 +80,23 @@ struct arm64_cpu {
 	struct trap mmio_trap;
 	/** MDSCR_EL1.SS and MDCR_EL2.TDE are set: a single-stepped VM runs here (vcpu.c). */
 	bool step_live;
+	/*
+	 * The kernel's tables fastpath.S changes, set once by arm64_cpu_init: one load from
+	 * TPIDR_EL2 each instead of an address computed from a global symbol.
+	 */
+	struct vcpu **sched_current;  /**< &cpu_sched[index].current */
+	u32 *sched_run_on;            /**< sched.run_on */
+	struct endpoint *endpoints;   /**< kernel.endpoints */
+	struct spinlock *kernel_lock; /**< &kernel_lock */
+	/**
+	 * fastpath.S's one test of this CPU's state: hcr while the CPU is in a
+	 * service's state (service_controls, a service's HCR_EL2 with TGE, which
+	 * no VM runs with, fp_trapping, no ICH_HCR_EL2), else 0.
+	 * Every change of those four recomputes it: arm64_hop_note(), or the value
+	 * the switch that made the change knows (vcpu.c). Going idle leaves it: a
+	 * 0 there only keeps the fastpath off until the next switch.
+	 */
+	u64 hop_hcr;
 };
 
 /** What the firmware's device tree says about the machine. */
@@ -105,6 +124,13 @@ struct arm64_frame {
 
 extern struct arm64_cpu arm64_cpus[ARM64_CPU_MAX];
 extern struct arm64_hw arm64_hw;
+
+/** hop_hcr from the fields it stands for: after any write of one of them. */
+static inline void arm64_hop_note(struct arm64_cpu *cpu)
+{
+	bool service = cpu->service_controls && (cpu->hcr & HCR_TGE) != 0;
+	cpu->hop_hcr = service && cpu->fp_trapping && cpu->ich_hcr == 0 ? cpu->hcr : 0;
+}
 
 static inline struct arm64_cpu *arm64_this_cpu(void)
 {
