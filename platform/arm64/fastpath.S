@@ -22,8 +22,12 @@
  *                  (recv) and label; no sender queued on the endpoint: the
  *                  reply right taken, `replied` set, sched_return, the
  *                  server queued as a receiver, the caller current
+ *   HC_REPLY_RECV  the caller is a VM's emulated access (BLOCKED_FAULT, its
+ *                  IPC_LABEL_MMIO message) answered IPC_MMIO_DONE: the same,
+ *                  with emul_reply's completion, then the hop to the VM here
+ *                  (vm_hop_check, vm_hop) or in C (guest_exit_switch)
  *
- * and then the hop: the same checks as guest_exit_switch (the CPU loaded
+ * and then, between two services, the hop: the same checks as guest_exit_switch (the CPU loaded
  * with prev, no live FP, no reset or abort pending for next, the service
  * controls and FP traps in place, no virtual interface work, the same
  * HCR_EL2, next not held by another CPU), all made under the kernel lock
@@ -35,8 +39,8 @@
  * goes unchanged to the C fastpath (ipc_fast) and the hypercall path (a
  * service's HC_CALL or HC_REPLY_RECV), as arm64_guest_sync would send it, or to
  * arm64_guest_sync (anything else), which handle
- * every case as before (a VM on either side, kernel messages, fault and
- * emulation answers, queues, another CPU, errors).
+ * every case as before (a VM's call or answer, other kernel messages, fault,
+ * abort and introspection answers, queues, another CPU, errors).
  *
  * Offsets and constants come from asm_offsets.h, generated at build time
  * from the C structs (asm_offsets.c, tools/asm-offsets).
