@@ -24,6 +24,10 @@ _Static_assert((IPC_LABEL_KERNEL & (IPC_LABEL_KERNEL - 1u)) == 0, "the kernel bi
 _Static_assert((sizeof(struct endpoint) & (sizeof(struct endpoint) - 1u)) == 0,
                "fastpath.S indexes kernel.endpoints with a shift");
 
+_Static_assert(ARM64_MMIO_LEN(ARM64_MMIO_INFO(0, 0, 0, 0xf)) == 0xf &&
+                       ARM64_MMIO_RT(ARM64_MMIO_INFO(0x1f, 0, 0, 0)) == 0x1f,
+               "fastpath.S decodes arch_info with the same fields");
+
 void asm_offsets(void);
 
 void asm_offsets(void)
@@ -47,6 +51,22 @@ void asm_offsets(void)
 	ASM_CONST(VCPU_STATE_RUNNING, VCPU_RUNNING);
 	ASM_CONST(VCPU_STATE_BLOCKED_REPLY, VCPU_BLOCKED_REPLY);
 	ASM_CONST(VCPU_STATE_BLOCKED_RECV, VCPU_BLOCKED_RECV);
+	ASM_CONST(VCPU_STATE_BLOCKED_FAULT, VCPU_BLOCKED_FAULT);
+
+	/* An emulated access waiting for its emulator's answer (emulate.c, arch_vcpu_mmio_complete). */
+	ASM_CONST(VCPU_KMSG_LABEL, offsetof(struct vcpu, kmsg.label));
+	ASM_CONST(VCPU_MMIO_ARCH_INFO, offsetof(struct vcpu, mmio.arch_info));
+	ASM_CONST(VCPU_MMIO_SIZE, offsetof(struct vcpu, mmio.size));
+	ASM_SIZE(VCPU_MMIO_SIZE_SIZE, struct vcpu, mmio.size);
+	ASM_CONST(VCPU_MMIO_WRITE, offsetof(struct vcpu, mmio.write));
+	ASM_SIZE(VCPU_MMIO_WRITE_SIZE, struct vcpu, mmio.write);
+	ASM_CONST(MMIO_RT_MASK, ARM64_MMIO_INFO(0x1f, 0, 0, 0));
+	ASM_CONST(MMIO_SSE_BIT, __builtin_ctzll(ARM64_MMIO_INFO(0, 1, 0, 0)));
+	ASM_CONST(MMIO_SF_BIT, __builtin_ctzll(ARM64_MMIO_INFO(0, 0, 1, 0)));
+	ASM_CONST(MMIO_LEN_SHIFT, __builtin_ctzll(ARM64_MMIO_INFO(0, 0, 0, 1)));
+	ASM_CONST(MMIO_LEN_BITS, __builtin_popcountll(ARM64_MMIO_INFO(0, 0, 0, 0xf)));
+	ASM_CONST(ABI_LABEL_MMIO, IPC_LABEL_MMIO);
+	ASM_CONST(ABI_MMIO_DONE, IPC_MMIO_DONE);
 
 	/* struct vcpu_arch (first in struct vcpu): the saved registers and the hop's fields. */
 	ASM_CONST(VCPU_X, offsetof(struct vcpu, arch.x));
@@ -65,6 +85,32 @@ void asm_offsets(void)
 	ASM_SIZE(VCPU_PENDING_DABT_SIZE, struct vcpu, arch.pending_dabt);
 	ASM_CONST(VCPU_SP_EL0, offsetof(struct vcpu, arch.el1.sp_el0));
 	ASM_CONST(VCPU_TPIDR_EL0, offsetof(struct vcpu, arch.el1.tpidr_el0));
+
+	/* The service -> VM hop (arm64_exit_switch_to_vm's common case): what it tests and loads. */
+	ASM_CONST(VCPU_SCTLR, offsetof(struct vcpu, arch.el1.sctlr));
+	ASM_CONST(VCPU_CNTKCTL, offsetof(struct vcpu, arch.el1.cntkctl));
+	ASM_CONST(VCPU_CPACR, offsetof(struct vcpu, arch.el1.cpacr));
+	ASM_CONST(VCPU_TPIDRRO_EL0, offsetof(struct vcpu, arch.el1.tpidrro_el0));
+	ASM_CONST(VCPU_CNTV_CTL, offsetof(struct vcpu, arch.el1.cntv_ctl));
+	ASM_CONST(VCPU_TPIDR2, offsetof(struct vcpu, arch.el1.tpidr2));
+	ASM_CONST(VCPU_LR_DIRTY, offsetof(struct vcpu, arch.lr_dirty));
+	ASM_SIZE(VCPU_LR_DIRTY_SIZE, struct vcpu, arch.lr_dirty);
+	ASM_CONST(VCPU_LR_HCR, offsetof(struct vcpu, arch.lr_hcr));
+	ASM_CONST(VCPU_CNTVOFF, offsetof(struct vcpu, arch.cntvoff));
+	ASM_CONST(VCPU_PTIMER_CTL, offsetof(struct vcpu, arch.ptimer_ctl));
+	ASM_SIZE(VCPU_PTIMER_CTL_SIZE, struct vcpu, arch.ptimer_ctl);
+	ASM_CONST(VCPU_PTIMER_LINE, offsetof(struct vcpu, arch.ptimer_line));
+	ASM_SIZE(VCPU_PTIMER_LINE_SIZE, struct vcpu, arch.ptimer_line);
+	ASM_CONST(VCPU_SYSREG_PENDING, offsetof(struct vcpu, arch.sysreg_pending));
+	ASM_SIZE(VCPU_SYSREG_PENDING_SIZE, struct vcpu, arch.sysreg_pending);
+	ASM_CONST(VCPU_VMI_STEP, offsetof(struct vcpu, arch.vmi_step));
+	ASM_SIZE(VCPU_VMI_STEP_SIZE, struct vcpu, arch.vmi_step);
+	ASM_CONST(ARM64_CPU_CNTVOFF, offsetof(struct arm64_cpu, cntvoff));
+	ASM_CONST(ARM64_CPU_GUEST_DEADLINE, offsetof(struct arm64_cpu, guest_deadline_ns));
+	ASM_CONST(ARM64_CPU_STEP_LIVE, offsetof(struct arm64_cpu, step_live));
+	ASM_SIZE(ARM64_CPU_STEP_LIVE_SIZE, struct arm64_cpu, step_live);
+	ASM_SIZE(ARM64_CPU_SERVICE_CONTROLS_SIZE, struct arm64_cpu, service_controls);
+	ASM_CONST(PTIMER_ENABLE_BIT, __builtin_ctzll(CNTV_ENABLE));
 
 	/* The capability table (a partition's) and its slots. */
 	ASM_CONST(PARTITION_CAPS, offsetof(struct partition, caps.slots));

@@ -22,8 +22,12 @@
  *                  (recv) and label; no sender queued on the endpoint: the
  *                  reply right taken, `replied` set, sched_return, the
  *                  server queued as a receiver, the caller current
+ *   HC_REPLY_RECV  the caller is a VM's emulated access (BLOCKED_FAULT, its
+ *                  IPC_LABEL_MMIO message) answered IPC_MMIO_DONE: the same,
+ *                  with emul_reply's completion, then the hop to the VM here
+ *                  (vm_hop_check, vm_hop) or in C (guest_exit_switch)
  *
- * and then the hop: the same checks as guest_exit_switch (the CPU loaded
+ * and then, between two services, the hop: the same checks as guest_exit_switch (the CPU loaded
  * with prev, no live FP, no reset or abort pending for next, the service
  * controls and FP traps in place, no virtual interface work, the same
  * HCR_EL2, next not held by another CPU), all made under the kernel lock
@@ -35,8 +39,8 @@
  * goes unchanged to the C fastpath (ipc_fast) and the hypercall path (a
  * service's HC_CALL or HC_REPLY_RECV), as arm64_guest_sync would send it, or to
  * arm64_guest_sync (anything else), which handle
- * every case as before (a VM on either side, kernel messages, fault and
- * emulation answers, queues, another CPU, errors).
+ * every case as before (a VM's call or answer, other kernel messages, fault,
+ * abort and introspection answers, queues, another CPU, errors).
  *
  * Offsets and constants come from asm_offsets.h, generated at build time
  * from the C structs (asm_offsets.c, tools/asm-offsets).
@@ -66,6 +70,18 @@
 .endif
 .if ENDPOINT_RECEIVERS_TAIL != ENDPOINT_RECEIVERS_HEAD + 8 || VCPU_STATE_RUNNING != 1
 .error "fastpath.S: the receivers' head and tail must be a pair, VCPU_RUNNING 1"
+.endif
+.if VCPU_MMIO_WRITE_SIZE != 1 || VCPU_MMIO_SIZE_SIZE != 4 || ABI_MMIO_DONE != 0
+.error "fastpath.S: the emulated access's fields changed"
+.endif
+.if VCPU_LR_DIRTY_SIZE != 4 || VCPU_PTIMER_CTL_SIZE != 4 || VCPU_PTIMER_LINE_SIZE != 4
+.error "fastpath.S: a struct vcpu_arch field changed width"
+.endif
+.if VCPU_SYSREG_PENDING_SIZE != 4 || VCPU_VMI_STEP_SIZE != 4 || ARM64_CPU_STEP_LIVE_SIZE != 1
+.error "fastpath.S: a field changed width"
+.endif
+.if ARM64_CPU_SERVICE_CONTROLS_SIZE != 1
+.error "fastpath.S: service_controls changed width"
 .endif
 .if VCPU_TPIDR_EL0 != VCPU_SP_EL0 + 8
 .error "fastpath.S: sp_el0 and tpidr_el0 must be a pair"
@@ -161,6 +177,147 @@
 	b.ne	8f
 .endm
 
+/*
+ * Whether the hop from the service prev (x19) back to the VM next (x17),
+ * whose emulated access it answered, can be the assembly's (vm_hop): what
+ * arm64_exit_switch_to_vm tests (vcpu.c), and what it would do beyond the
+ * plain loads: x12 = 0 if so, else nonzero (the C hop). The service's state
+ * in place (hop_hcr: its controls, FP traps, so no FP live, no virtual
+ * interface work); next's EL1 and GIC state still in this CPU (vm_owner,
+ * gic_owner: only ever a VM, so next is one), prev loaded, next's virtual
+ * counter offset the CPU's; no reset, abort, held register write or single
+ * step for it (its step_sync a no-op); its emulated physical timer off with
+ * its line low (ptimer_update: nothing to arm); its live_on this CPU's (w11
+ * = this CPU's index); its list registers clean (arm64_virq_refresh: a no-op;
+ * a change after this test is told by a kick, as after the C hop's).
+ */
+.macro vm_hop_check
+	ldr	x12, [x1, #ARM64_CPU_HOP_HCR]
+	cmp	x12, #0
+	cset	x12, eq
+	ldr	x9, [x1, #ARM64_CPU_VM_OWNER]
+	eor	x9, x9, x17
+	orr	x12, x12, x9
+	ldr	x9, [x1, #ARM64_CPU_GIC_OWNER]
+	eor	x9, x9, x17
+	orr	x12, x12, x9
+	ldr	x9, [x1, #ARM64_CPU_LOADED]
+	eor	x9, x9, x19
+	orr	x12, x12, x9
+	ldr	x9, [x17, #VCPU_CNTVOFF]
+	ldr	x10, [x1, #ARM64_CPU_CNTVOFF]
+	eor	x9, x9, x10
+	orr	x12, x12, x9
+	ldr	w9, [x17, #VCPU_RESET_PENDING]
+	ldr	w10, [x17, #VCPU_PENDING_DABT]
+	orr	w9, w9, w10
+	ldr	w10, [x17, #VCPU_SYSREG_PENDING]
+	orr	w9, w9, w10
+	ldr	w10, [x17, #VCPU_VMI_STEP]
+	orr	w9, w9, w10
+	ldrb	w10, [x1, #ARM64_CPU_STEP_LIVE]
+	orr	w9, w9, w10
+	ldr	w10, [x17, #VCPU_PTIMER_LINE]
+	orr	w9, w9, w10
+	ldr	w10, [x17, #VCPU_PTIMER_CTL]
+	and	w10, w10, #(1 << PTIMER_ENABLE_BIT)
+	orr	w9, w9, w10
+	orr	x12, x12, x9
+	add	w10, w11, #1			/* live_on's name for this CPU */
+	add	x9, x17, #VCPU_LIVE_ON
+	ldar	w9, [x9]
+	eor	w9, w9, w10
+	orr	x12, x12, x9
+	add	x9, x17, #VCPU_LR_DIRTY
+	ldar	w9, [x9]
+	orr	x12, x12, x9
+.endm
+
+/*
+ * The hop vm_hop_check allowed, after the unlock: arm64_exit_switch_to_vm's
+ * steps for it (prev's x20-x29 and EL0 registers saved, prev released, the
+ * stage 2, the VM's EL0-visible registers back, its virtual interface's
+ * ICH_HCR_EL2, its HCR_EL2), then next (x17) entered with every register.
+ * Its other EL1 and GIC state never left the CPU (vm_owner, gic_owner).
+ */
+.macro vm_hop
+	stp	x20, x21, [x19, #160]
+	stp	x22, x23, [x19, #176]
+	stp	x24, x25, [x19, #192]
+	stp	x26, x27, [x19, #208]
+	stp	x28, x29, [x19, #224]
+	mrs	x9, sp_el0
+	mrs	x10, tpidr_el0
+	stp	x9, x10, [x19, #VCPU_SP_EL0]
+	str	x17, [x1, #ARM64_CPU_LOADED]
+	add	x9, x19, #VCPU_LIVE_ON
+	stlr	wzr, [x9]			/* vcpu_unhold: next, not prev, owns what stays */
+	ldr	x9, [x17, #VCPU_VTTBR]
+	ldr	x10, [x1, #ARM64_CPU_VTTBR]
+	cmp	x9, x10
+	b.eq	31f
+	msr	vttbr_el2, x9
+	str	x9, [x1, #ARM64_CPU_VTTBR]
+31:	str	xzr, [x1, #ARM64_CPU_VM_OWNER]
+	ldr	x9, [x17, #VCPU_SCTLR]
+	msr	sctlr_el1, x9
+	ldr	x9, [x17, #VCPU_CNTKCTL]
+	msr	cntkctl_el1, x9
+	ldr	x9, [x17, #VCPU_CPACR]
+	msr	cpacr_el1, x9
+	ldp	x9, x10, [x17, #VCPU_SP_EL0]
+	msr	sp_el0, x9
+	msr	tpidr_el0, x10
+	ldr	x9, [x17, #VCPU_TPIDRRO_EL0]
+	msr	tpidrro_el0, x9
+	adrp	x9, arm64_has_sme
+	ldrb	w9, [x9, :lo12:arm64_has_sme]
+	cbz	w9, 32f
+	ldr	x9, [x17, #VCPU_TPIDR2]
+	msr	S3_3_C13_C0_5, x9		/* TPIDR2_EL0 */
+32:	ldr	x9, [x17, #VCPU_CNTV_CTL]
+	msr	cntv_ctl_el0, x9
+	strb	wzr, [x1, #ARM64_CPU_SERVICE_CONTROLS]
+	str	xzr, [x1, #ARM64_CPU_GUEST_DEADLINE]	/* ptimer_update: off, line low */
+	str	xzr, [x1, #ARM64_CPU_GIC_OWNER]
+	ldr	x9, [x17, #VCPU_LR_HCR]
+	ldr	x10, [x1, #ARM64_CPU_ICH_HCR]
+	cmp	x9, x10
+	b.eq	33f
+	msr	S3_4_C12_C11_0, x9		/* ICH_HCR_EL2 */
+	str	x9, [x1, #ARM64_CPU_ICH_HCR]
+33:	ldr	x9, [x17, #VCPU_HCR]
+	ldr	x10, [x1, #ARM64_CPU_HCR]
+	cmp	x9, x10
+	b.eq	34f
+	msr	hcr_el2, x9
+	str	x9, [x1, #ARM64_CPU_HCR]
+34:	str	xzr, [x1, #ARM64_CPU_HOP_HCR]	/* arm64_hop_note: a VM's controls */
+	str	x17, [x1, #ARM64_CPU_CURRENT]
+	ldp	x9, x10, [x17, #VCPU_PC]
+	msr	elr_el2, x9
+	msr	spsr_el2, x10
+	ldp	x0, x1, [x17, #0]
+	ldp	x2, x3, [x17, #16]
+	ldp	x4, x5, [x17, #32]
+	ldp	x6, x7, [x17, #48]
+	ldp	x8, x9, [x17, #64]
+	ldp	x10, x11, [x17, #80]
+	ldp	x12, x13, [x17, #96]
+	ldp	x14, x15, [x17, #112]
+	ldp	x18, x19, [x17, #144]
+	ldp	x20, x21, [x17, #160]
+	ldp	x22, x23, [x17, #176]
+	ldp	x24, x25, [x17, #192]
+	ldp	x26, x27, [x17, #208]
+	ldp	x28, x29, [x17, #224]
+	ldr	x30, [x17, #240]
+	ldp	x16, x17, [x17, #128]
+	eret					/* synchronizes the writes above: SCTLR_EL2.EOS (head.S) */
+	dsb	nsh
+	isb
+.endm
+
 /* prev's (x19) x0-x8 as save_guest stores them: x0, x12 (its x1) and x2-x8. */
 .macro save_message
 	stp	x0, x12, [x19, #0]
@@ -233,7 +390,7 @@ arm64_ipc_fast:
 	cbz	x17, 10f
 	ldr	w9, [x17, #VCPU_STATE]
 	cmp	w9, #VCPU_STATE_BLOCKED_REPLY
-	b.ne	10f
+	b.ne	20f				/* a kernel message's answer, perhaps */
 	lock_running
 	ldr	x9, [x19, #VCPU_CALLER]
 	cmp	x9, x17
@@ -320,6 +477,99 @@ arm64_ipc_fast:
 	eret					/* synchronizes the writes above: SCTLR_EL2.EOS (head.S) */
 	dsb	nsh				/* no straight-line speculation past ERET */
 	isb
+
+	/*
+	 * HC_REPLY_RECV answering an emulated access (the caller x17 BLOCKED_FAULT
+	 * with its IPC_LABEL_MMIO kernel message, answered IPC_MMIO_DONE): what
+	 * ipc_fast_reply_recv does for it, emul_reply's completion
+	 * (arch_vcpu_mmio_complete: the value, x4, into the target register with
+	 * the access's size, sign extension and width, none for a write or XZR;
+	 * the PC past the instruction), then the hop to the VM as the C path
+	 * takes it (vectors.S guest_exit_switch: arm64_exit_switch_to_vm).
+	 * Anything else (an introspection event, a fault report, an abort
+	 * answer, ...) to 10f or 8f, the C fastpath, unchanged: the message's
+	 * label and the answer are looked at before the lock too, so those do
+	 * not pay for it.
+	 */
+20:	cmp	w9, #VCPU_STATE_BLOCKED_FAULT
+	b.ne	10f
+	ldr	x9, [x17, #VCPU_KMSG_LABEL]	/* a hint too: read again under the lock */
+	eor	x9, x9, #ABI_LABEL_MMIO
+	orr	x9, x9, x3			/* and word 0 IPC_MMIO_DONE (0), not an abort */
+	cbnz	x9, 10f
+	lock_running
+	ldr	x9, [x19, #VCPU_CALLER]
+	cmp	x9, x17
+	b.ne	8f
+	ldr	w9, [x17, #VCPU_STATE]
+	cmp	w9, #VCPU_STATE_BLOCKED_FAULT
+	b.ne	8f
+	ldrb	w9, [x17, #VCPU_KERNEL_SENDER]	/* emul_waiting */
+	cbz	w9, 8f
+	ldr	x9, [x17, #VCPU_KMSG_LABEL]
+	eor	x9, x9, #ABI_LABEL_MMIO
+	cbnz	x9, 8f
+	endpoint_cap ABI_RIGHT_EP_RECV
+	ldr	x9, [x15, #ENDPOINT_SENDERS_HEAD]
+	cbnz	x9, 8f
+	ldr	w9, [x17, #VCPU_CPU]
+	ldr	w10, [x19, #VCPU_CPU]
+	ldr	w11, [x1, #ARM64_CPU_INDEX]
+	cmp	w9, w11
+	ccmp	w10, w11, #0, eq
+	b.ne	8f
+	ldrb	w9, [x17, #VCPU_AFTER]
+	cbnz	w9, 8f
+	vm_hop_check				/* x12 = 0: the hop back in assembly too */
+	/* Taken: nothing goes back to C now, so x2-x8 are free. */
+	ldrb	w9, [x17, #VCPU_MMIO_WRITE]
+	ldr	x10, [x17, #VCPU_MMIO_ARCH_INFO]
+	and	w11, w10, #MMIO_RT_MASK
+	cbnz	w9, 22f				/* a write: no register */
+	cmp	w11, #31
+	b.eq	22f				/* XZR */
+	ldr	w9, [x17, #VCPU_MMIO_SIZE]
+	cmp	w9, #8
+	b.hs	21f
+	lsl	w9, w9, #3			/* the access's bits, 8 to 32 */
+	mov	w6, #64
+	sub	w6, w6, w9
+	lsl	x5, x4, x6
+	lsr	x4, x5, x6			/* the value's own bits */
+	tbz	x10, #MMIO_SSE_BIT, 21f
+	asr	x4, x5, x6			/* sign-extended */
+21:	tbnz	x10, #MMIO_SF_BIT, 23f
+	mov	w4, w4				/* a W register */
+23:	str	x4, [x17, x11, lsl #3]		/* its x[rt]: every one is saved (VCPU_X 0) */
+22:	ubfx	x9, x10, #MMIO_LEN_SHIFT, #MMIO_LEN_BITS
+	ldr	x5, [x17, #VCPU_PC]
+	add	x5, x5, x9
+	str	x5, [x17, #VCPU_PC]
+	strb	wzr, [x17, #VCPU_KERNEL_SENDER]
+	str	xzr, [x19, #VCPU_CALLER]
+	strb	w30, [x13, #PARTITION_REPLIED]	/* progress, for a restartable server */
+	/* sched_return, then prev waits on the endpoint again (as above). */
+	ldr	x10, [x1, #ARM64_CPU_SCHED_RUN_ON]
+	ldr	w9, [x19, #VCPU_ID]
+	str	wzr, [x10, x9, lsl #2]
+	mov	w9, #VCPU_STATE_BLOCKED_RECV
+	str	w9, [x19, #VCPU_STATE]
+	str	x15, [x19, #VCPU_QUEUED_ON]
+	str	xzr, [x19, #VCPU_NEXT]		/* vcpu_queue_push */
+	ldr	x9, [x15, #ENDPOINT_RECEIVERS_TAIL]
+	cbnz	x9, 26f
+	stp	x19, x19, [x15, #ENDPOINT_RECEIVERS_HEAD]	/* and the tail: prev alone */
+	/* sched_switch_to, the unlock, and the hop: x0 = next, x19 = prev, x20-x29 prev's. */
+25:	str	w30, [x17, #VCPU_STATE]	/* VCPU_RUNNING */
+	ldr	x10, [x1, #ARM64_CPU_SCHED_CURRENT]
+	str	x17, [x10]
+	stlr	wzr, [x18]
+	mov	x0, x17
+	cbnz	x12, arm64_guest_exit_switch	/* vectors.S: the C hop */
+	vm_hop
+26:	str	x19, [x9, #VCPU_NEXT]
+	str	x19, [x15, #ENDPOINT_RECEIVERS_TAIL]
+	b	25b
 
 	/* The queues' other cases, out of the way: a receiver behind next, a tail. */
 3:	str	x9, [x15, #ENDPOINT_RECEIVERS_HEAD]

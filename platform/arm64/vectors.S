@@ -176,6 +176,8 @@ guest_exit_set_rt:
  * still held by another CPU, the service controls not loaded or the GIC's
  * virtual interface or FP not in a service's state, another HCR_EL2.
  */
+	.global	arm64_guest_exit_switch		/* (fastpath.S: an emulated access's answer) */
+arm64_guest_exit_switch:
 guest_exit_switch:
 	stp	x20, x21, [x19, #160]
 	stp	x22, x23, [x19, #176]

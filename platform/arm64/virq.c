@@ -31,11 +31,6 @@
 #define ICH_VMCR_VENG1 (UINT64_C(1) << 1)
 #define ICH_VMCR_VPMR_SHIFT 24
 
-/* CNTV_CTL_EL0 and CNTP_CTL_EL0 (DDI 0487 D13.8.17, D13.8.13): the same bits. */
-#define CNTV_ENABLE 1u
-#define CNTV_IMASK 2u
-#define CNTV_ISTATUS 4u
-
 #define VIRQ_PRIORITY_IDLE 0xffu
 
 static struct arm64_vm arm64_vms[CFG_PARTITION_MAX + 1];

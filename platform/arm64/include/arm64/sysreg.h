@@ -167,4 +167,9 @@ static inline u64 arm64_pstate_for_guest(u64 spsr)
 #define ISS_SYSREG_CRM(iss) (((iss) >> 1) & 0xfu)
 #define ISS_SYSREG_OP2(iss) (((iss) >> 17) & 7u)
 
+/* CNTV_CTL_EL0 and CNTP_CTL_EL0 (DDI 0487 D13.8.17, D13.8.13): the same bits. */
+#define CNTV_ENABLE 1u
+#define CNTV_IMASK 2u
+#define CNTV_ISTATUS 4u
+
 #endif /* ARM64_SYSREG_H */
