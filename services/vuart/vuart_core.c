@@ -279,13 +279,15 @@ bool vuart_pure_access(const struct vuart_state *st, const uint64_t w[IPC_MSG_WO
 	if ((w[1] & ~(uint64_t)(IPC_MMIO_SIZE_MASK | IPC_MMIO_PORT)) != 0)
 		return false;
 	uint32_t g = *hint;
-	if (g >= st->guest_count || vuart_guest(st, g)->badge != badge) {
+	/* The guest's current copy looked up once on the hot path (the hint's). */
+	const struct vuart_guest *cur = g < st->guest_count ? vuart_guest(st, g) : NULL;
+	if (cur == NULL || cur->badge != badge) {
 		g = vuart_guest_find(st, badge);
 		if (g == VUART_GUEST_MAX)
 			return false;
 		*hint = g;
+		cur = vuart_guest(st, g);
 	}
-	const struct vuart_guest *cur = vuart_guest(st, g);
 	uint32_t vcpu = (uint32_t)(w[3] & IPC_MMIO_VCPU_MASK);
 	if (vcpu >= VUART_VCPU_MAX)
 		return false;
