@@ -1,4 +1,7 @@
-/** vCPU queues (see vcpu.h): removal from the middle, for a vCPU that stops while queued. */
+/**
+ * vCPU queues (see vcpu.h): removal from the middle, for a vCPU that stops
+ * while queued; and a stop's wait for a console call under way (vcpu.h).
+ */
 #include <arch/cpu.h>
 #include <kernel/vcpu.h>
 

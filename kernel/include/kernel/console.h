@@ -5,9 +5,9 @@
  * transmitter has room (plat_console_try_putc), outside the kernel lock, at
  * each non-hypercall trap exit (console_drain) and when a CPU is idle. So no CPU holding
  * the kernel lock ever waits for the UART, and one partition's output can
- * delay others' kernel entries by at most the lines of one console write
+ * delay others' kernel lines by at most the lines of one console write
  * copied into the buffer or one CONSOLE_DRAIN_CHUNK of non-blocking UART
- * writes.
+ * writes (its console calls take no kernel lock, below).
  *
  * The console hypercalls (HC_CONSOLE_WRITE, _PUT, _READ) take only the
  * console lock, never the kernel lock (trap.c trap_console): a partition
