@@ -179,7 +179,11 @@ COLD static struct vcpu *trap_console(struct vcpu *v)
 	if (ran) {
 		done = hypercall_console(v);
 		vcpu_lockless_leave(v);
-		/* Only this CPU sets after on v while v runs here (sched.c), and it is here. */
+		/*
+		 * Read without the lock, as the locked path reads them after its
+		 * unlock: a stop waited for the leave above, so one that comes
+		 * now is the same race, and its kick brings v out again.
+		 */
 		if (done == HC_CONSOLE_DONE && v->after == 0 &&
 		    __atomic_load_n(&v->state, __ATOMIC_RELAXED) == VCPU_RUNNING)
 			return v;
