@@ -213,8 +213,13 @@ struct vcpu *kernel_trap_hypercall(struct vcpu *v)
 	if (__builtin_expect(v->state != VCPU_RUNNING, 0))
 		return trap_hypercall_stopped();
 	struct vcpu *next = hypercall_dispatch(v);
-	if (__builtin_expect(next == NULL || next->after != 0, 0))
-		return trap_hypercall_end(next, true);
+	if (__builtin_expect(next == NULL || next->after != 0, 0)) {
+		if (next == NULL || (next->after & VCPU_AFTER_PREEMPT))
+			return trap_hypercall_end(next, true);
+		/* A relax or a fresh vCPU, as common as a wake of another CPU: no call more. */
+		spin_unlock(&kernel_lock);
+		return trap_hypercall_after(next);
+	}
 	spin_unlock(&kernel_lock);
 	return next;
 }
