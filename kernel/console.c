@@ -12,6 +12,7 @@
  */
 #include <arch/cpu.h>
 #include <kernel/boot.h>
+#include <kernel/cap.h>
 #include <kernel/console.h>
 #include <kernel/kernel.h>
 #include <kernel/lock.h>
@@ -239,15 +240,14 @@ static void count_dropped(struct partition *p, u32 bytes)
 /**
  * Print p's buffered line as "[name] line" CR LF if its budget and the
  * partitions' part of the buffer both hold all of it; else drop it whole
- * and count every byte it would have printed.
+ * and count every byte it would have printed. Console lock held.
  */
-void console_partition_flush(struct partition *p)
+static void partition_flush_locked(struct partition *p)
 {
 	u32 name_len = 0;
 	while (p->name[name_len] != '\0')
 		name_len++;
 	u32 printed = 1u + name_len + 2u + p->line_len + 2u;
-	spin_lock(&console_lock);
 	if (printed > console_partition_budget() - p->console_used ||
 	    ring_used() + printed + holder_break_cost() >
 	            CONSOLE_BUFFER_BYTES - CONSOLE_KERNEL_RESERVE) {
@@ -266,49 +266,73 @@ void console_partition_flush(struct partition *p)
 		holder_redraw();
 		p->console_used += printed;
 	}
-	spin_unlock(&console_lock);
 	p->line_len = 0;
 }
 
-static void console_report_drops(struct partition *p, u64 now)
+void console_partition_flush(struct partition *p)
 {
-	kprintf("[hyp] partition '%s': %u console bytes dropped (budget %u per %u ms)\n", p->name,
-	        p->console_dropped, console_partition_budget(), CONSOLE_WINDOW_NS / 1000000u);
+	spin_lock(&console_lock);
+	partition_flush_locked(p);
+	spin_unlock(&console_lock);
+}
+
+/**
+ * The "dropped" report of p, if one is due (its count, else 0), taken under
+ * the console lock; kprintf prints it after (it takes the lock itself).
+ */
+static u32 console_take_drops(struct partition *p, u64 now)
+{
+	u32 dropped = p->console_dropped;
 	p->console_dropped = 0;
-	p->console_report_ns = now;
+	if (dropped != 0)
+		p->console_report_ns = now;
+	return dropped;
+}
+
+static void console_report_drops(const struct partition *p, u32 dropped)
+{
+	if (dropped != 0)
+		kprintf("[hyp] partition '%s': %u console bytes dropped (budget %u per %u ms)\n",
+		        p->name, dropped, console_partition_budget(), CONSOLE_WINDOW_NS / 1000000u);
 }
 
 /**
  * Open a new budget window for p when due; dropped bytes are reported at
  * most once per CONSOLE_REPORT_NS, so the report itself cannot become a
- * flood (the count accumulates meanwhile).
+ * flood (the count accumulates meanwhile). Console lock held; returns the
+ * count to report (0: none).
  */
-static void console_window(struct partition *p)
+static u32 console_window_locked(struct partition *p)
 {
 	u64 now = plat_timer_now_ns();
+	u32 dropped = 0;
 	if (now - p->console_window_ns < CONSOLE_WINDOW_NS)
-		return;
+		return 0;
 	if (p->console_dropped != 0 && now - p->console_report_ns >= CONSOLE_REPORT_NS)
-		console_report_drops(p, now);
+		dropped = console_take_drops(p, now);
 	p->console_window_ns = now;
 	p->console_used = 0;
+	return dropped;
 }
 
 void console_partition_stop(struct partition *p)
 {
+	spin_lock(&console_lock);
 	if (p->line_len != 0)
-		console_partition_flush(p);
-	if (p->console_dropped != 0)
-		console_report_drops(p, plat_timer_now_ns());
+		partition_flush_locked(p);
+	u32 dropped = console_take_drops(p, plat_timer_now_ns());
+	spin_unlock(&console_lock);
+	console_report_drops(p, dropped);
 }
 
 void console_partition_write(struct partition *p, const char *bytes, u32 count)
 {
-	console_window(p);
+	spin_lock(&console_lock);
+	u32 dropped = console_window_locked(p);
 	for (u32 i = 0; i < count; i++) {
 		unsigned char c = (unsigned char)bytes[i];
 		if (c == '\n') {
-			console_partition_flush(p);
+			partition_flush_locked(p);
 			continue;
 		}
 		if (c == '\r')
@@ -318,8 +342,10 @@ void console_partition_write(struct partition *p, const char *bytes, u32 count)
 			c = '?';
 		p->line[p->line_len++] = (char)c;
 		if (p->line_len == CONSOLE_LINE_MAX)
-			console_partition_flush(p);
+			partition_flush_locked(p);
 	}
+	spin_unlock(&console_lock);
+	console_report_drops(p, dropped);
 }
 
 /** The rest of the holder's line into the buffer, with CR LF when `end`; room checked. */
@@ -335,10 +361,36 @@ static void holder_line_out(bool end)
 	}
 }
 
-enum status console_holder_put(u64 pos, const char *bytes, u32 count, bool show, u64 *kernel_pos)
+void console_caps_lock(void)
 {
-	enum status s = STATUS_OK;
 	spin_lock(&console_lock);
+}
+
+void console_caps_unlock(void)
+{
+	spin_unlock(&console_lock);
+}
+
+/** The caller's console capability, looked up under the console lock (console_caps_lock). */
+static enum status holder_cap_locked(const struct cap_table *caps, u64 slot, u32 right)
+{
+	const struct cap *c;
+	return cap_lookup(caps, slot, CAP_CONSOLE, right, &c);
+}
+
+enum status console_holder_put(const struct cap_table *caps, u64 slot, u64 pos, const char *bytes,
+                               u32 count, bool show, u64 *kernel_pos)
+{
+	spin_lock(&console_lock);
+	enum status s = holder_cap_locked(caps, slot, RIGHT_CONSOLE_WRITE);
+	if (s != STATUS_OK) {
+		spin_unlock(&console_lock);
+		return s;
+	}
+	if (count > IPC_CONSOLE_PUT_MAX) {
+		spin_unlock(&console_lock);
+		return STATUS_INVALID_ARG;
+	}
 	u32 skip = holder_pos >= pos && holder_pos - pos < count ? (u32)(holder_pos - pos) : count;
 	/* At worst every byte ends a line: the line so far, each byte, CR LF each time. */
 	u32 need = holder_len + 3u * (count - skip);
@@ -363,9 +415,15 @@ enum status console_holder_put(u64 pos, const char *bytes, u32 count, bool show,
 	return s;
 }
 
-u32 console_holder_read(u64 pos, char *buf, u32 cap, u64 *from)
+enum status console_holder_read(const struct cap_table *caps, u64 slot, u64 pos, char *buf, u32 cap,
+                                u64 *from, u32 *got)
 {
 	spin_lock(&console_lock);
+	enum status s = holder_cap_locked(caps, slot, RIGHT_CONSOLE_READ);
+	if (s != STATUS_OK) {
+		spin_unlock(&console_lock);
+		return s;
+	}
 	if (pos > in_tail)
 		in_tail = pos < in_head ? pos : in_head; /* read and kept by the holder: drop */
 	u64 first = pos > in_tail ? pos : in_tail;
@@ -373,8 +431,9 @@ u32 console_holder_read(u64 pos, char *buf, u32 cap, u64 *from)
 	for (u64 p = first; p < in_head && n < cap; p++)
 		buf[n++] = in_ring[p % CONSOLE_INPUT_BYTES];
 	*from = first;
+	*got = n;
 	spin_unlock(&console_lock);
-	return n;
+	return STATUS_OK;
 }
 
 /** The console capability's notification, or CFG_NONE if no partition holds the console. */

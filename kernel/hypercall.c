@@ -23,55 +23,53 @@
 #include <kernel/sched_plan.h>
 #include <string.h>
 
-COLD static struct vcpu *hc_console_write(struct vcpu *v)
+/*
+ * The console calls: they touch only the caller's registers and console
+ * state, under the console lock, so trap.c runs them without the kernel
+ * lock (hypercall_console); the same functions serve hypercall_dispatch
+ * when a call does take it.
+ */
+
+static void hc_console_write(struct vcpu *v)
 {
 	u64 count = reg_get(v, IPC_REG_CAP);
 	if (count > IPC_CONSOLE_MAX) {
 		reg_status(v, STATUS_INVALID_ARG);
-		return v;
+		return;
 	}
 	char bytes[IPC_CONSOLE_MAX];
 	for (u32 i = 0; i < count; i++)
 		bytes[i] = (char)(reg_get(v, IPC_REG_LABEL + i / 8u) >> (8u * (i % 8u)));
 	console_partition_write(v->part, bytes, (u32)count);
 	reg_status(v, STATUS_OK);
-	return v;
 }
 
-/** HC_CONSOLE_PUT: the console holder's bytes, by position (console.h). */
-COLD static struct vcpu *hc_console_put(struct vcpu *v)
+/** HC_CONSOLE_PUT: the console holder's bytes, by position (console.h). True: refused room. */
+static bool hc_console_put(struct vcpu *v)
 {
-	const struct cap *c;
-	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_CONSOLE,
-	                           RIGHT_CONSOLE_WRITE, &c);
 	u64 count = reg_get(v, 3) & ~(u64)IPC_CONSOLE_PUT_SHOW;
 	bool show = (reg_get(v, 3) & IPC_CONSOLE_PUT_SHOW) != 0;
-	if (s == STATUS_OK && count > IPC_CONSOLE_PUT_MAX)
-		s = STATUS_INVALID_ARG;
-	if (s == STATUS_OK) {
-		char bytes[IPC_CONSOLE_PUT_MAX];
-		for (u32 i = 0; i < count; i++)
-			bytes[i] = (char)(reg_get(v, 4u + i / 8u) >> (8u * (i % 8u)));
-		u64 pos;
-		s = console_holder_put(reg_get(v, 2), bytes, (u32)count, show, &pos);
-		reg_set(v, IPC_REG_CAP, pos);
-		if (s == STATUS_WOULD_BLOCK)
-			sched_console_tick(v->cpu);
-	}
+	char bytes[IPC_CONSOLE_PUT_MAX];
+	for (u32 i = 0; i < count && i < IPC_CONSOLE_PUT_MAX; i++)
+		bytes[i] = (char)(reg_get(v, 4u + i / 8u) >> (8u * (i % 8u)));
+	u64 pos = reg_get(v, IPC_REG_CAP); /* stays so if the capability or count is refused */
+	enum status s = console_holder_put(&v->part->caps, pos, reg_get(v, 2), bytes,
+	                                   count <= IPC_CONSOLE_PUT_MAX ? (u32)count : UINT32_MAX,
+	                                   show, &pos);
+	reg_set(v, IPC_REG_CAP, pos);
 	reg_status(v, s);
-	return v;
+	return s == STATUS_WOULD_BLOCK;
 }
 
 /** HC_CONSOLE_READ: keyboard bytes for the console holder, by position. */
-COLD static struct vcpu *hc_console_read(struct vcpu *v)
+static void hc_console_read(struct vcpu *v)
 {
-	const struct cap *c;
-	enum status s = cap_lookup(&v->part->caps, reg_get(v, IPC_REG_CAP), CAP_CONSOLE,
-	                           RIGHT_CONSOLE_READ, &c);
+	char bytes[IPC_CONSOLE_READ_MAX];
+	u64 from;
+	u32 n;
+	enum status s = console_holder_read(&v->part->caps, reg_get(v, IPC_REG_CAP), reg_get(v, 2),
+	                                    bytes, IPC_CONSOLE_READ_MAX, &from, &n);
 	if (s == STATUS_OK) {
-		char bytes[IPC_CONSOLE_READ_MAX];
-		u64 from;
-		u32 n = console_holder_read(reg_get(v, 2), bytes, IPC_CONSOLE_READ_MAX, &from);
 		reg_set(v, IPC_REG_CAP, from);
 		reg_set(v, 2, n);
 		for (u32 r = 3; r < IPC_REG_COUNT; r++)
@@ -81,6 +79,27 @@ COLD static struct vcpu *hc_console_read(struct vcpu *v)
 			        reg_get(v, 3u + i / 8u) | (u64)(u8)bytes[i] << (8u * (i % 8u)));
 	}
 	reg_status(v, s);
+}
+
+COLD enum hc_console_done hypercall_console(struct vcpu *v)
+{
+	switch (reg_get(v, IPC_REG_NR)) {
+	case HC_CONSOLE_WRITE:
+		hc_console_write(v);
+		return HC_CONSOLE_DONE;
+	case HC_CONSOLE_PUT:
+		return hc_console_put(v) ? HC_CONSOLE_TICK : HC_CONSOLE_DONE;
+	default:
+		hc_console_read(v);
+		return HC_CONSOLE_DONE;
+	}
+}
+
+/** A console call under the kernel lock (trap.c: its vCPU was stopped and started again). */
+COLD static struct vcpu *hc_console_locked(struct vcpu *v)
+{
+	if (hypercall_console(v) == HC_CONSOLE_TICK)
+		sched_console_tick(v->cpu);
 	return v;
 }
 
@@ -115,7 +134,9 @@ COLD static struct vcpu *hc_cap_derive(struct vcpu *v)
 	u64 src = reg_get(v, 1), dst = reg_get(v, 2), rights = reg_get(v, 3), badge = reg_get(v, 4);
 	enum status s = cap_derive_decode(t, src, dst, rights, badge);
 	if (s == STATUS_OK) {
+		console_caps_lock(); /* console calls check capabilities under it (console.h) */
 		cap_derive_invoke(t, (u32)src, (u32)dst, (u32)rights, badge);
+		console_caps_unlock();
 		kernel.console_holder_known = false; /* console.c looks again */
 	}
 	reg_status(v, s);
@@ -128,7 +149,9 @@ COLD static struct vcpu *hc_cap_restrict(struct vcpu *v)
 	u64 slot = reg_get(v, 1), rights = reg_get(v, 2);
 	enum status s = cap_restrict_decode(t, slot, rights);
 	if (s == STATUS_OK) {
+		console_caps_lock();
 		cap_restrict_invoke(t, (u32)slot, (u32)rights);
+		console_caps_unlock();
 		kernel.console_holder_known = false; /* console.c looks again */
 	}
 	reg_status(v, s);
@@ -141,7 +164,9 @@ COLD static struct vcpu *hc_cap_drop(struct vcpu *v)
 	u64 slot = reg_get(v, 1);
 	enum status s = cap_drop_decode(t, slot);
 	if (s == STATUS_OK) {
+		console_caps_lock();
 		cap_drop_invoke(t, (u32)slot);
+		console_caps_unlock();
 		kernel.console_holder_known = false; /* console.c looks again */
 	}
 	reg_status(v, s);
@@ -276,7 +301,9 @@ struct vcpu *hypercall_dispatch(struct vcpu *v)
 		reg_status(v, STATUS_OK);
 		return v;
 	case HC_CONSOLE_WRITE:
-		return hc_console_write(v);
+	case HC_CONSOLE_PUT:
+	case HC_CONSOLE_READ:
+		return hc_console_locked(v);
 	case HC_EXIT:
 		return hc_exit(v);
 	case HC_YIELD:
@@ -323,10 +350,6 @@ struct vcpu *hypercall_dispatch(struct vcpu *v)
 		return dm_call(v);
 	case HC_CAP_RESTRICT:
 		return hc_cap_restrict(v);
-	case HC_CONSOLE_PUT:
-		return hc_console_put(v);
-	case HC_CONSOLE_READ:
-		return hc_console_read(v);
 	default:
 		reg_status(v, STATUS_INVALID_CALL);
 		return v;

@@ -115,6 +115,15 @@ void partition_stop(struct partition *p, const char *why, bool failed)
 		failed = false;
 	}
 	p->stopped = true;
+	/*
+	 * A vCPU running on another CPU may be in a console call, which runs
+	 * without the kernel lock (trap.c trap_console): let it end, and keep
+	 * its later ones on the locked path, before its line is printed and
+	 * before a restart resets its registers.
+	 */
+	for (u32 i = 0; i < p->vcpu_count; i++)
+		if (p->vcpus[i].state == VCPU_RUNNING && p->vcpus[i].cpu != arch_cpu_index())
+			vcpu_lockless_close(&p->vcpus[i]);
 	console_partition_stop(p);
 	u64 now = 0, wait = 0;
 	if (restart) {

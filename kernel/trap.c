@@ -14,6 +14,7 @@
 #include <kernel/partition_ops.h>
 #include <kernel/power.h>
 #include <kernel/print.h>
+#include <kernel/regs.h>
 #include <kernel/sched.h>
 #include <kernel/trap.h>
 #include <kernel/virq.h>
@@ -136,24 +137,90 @@ COLD static struct vcpu *trap_hypercall_after(struct vcpu *next)
 	return next;
 }
 
-/** A hypercall: the hot path, kept small (only v lives across taking the lock). */
-static struct vcpu *trap_hypercall(struct vcpu *v)
+/**
+ * The end of a hypercall that chose next (maybe NULL) under the kernel lock
+ * and left it something to do: a preemption (checked when preempt), the
+ * system's end, or after-work past the lock. Unlocks.
+ */
+COLD static struct vcpu *trap_hypercall_end(struct vcpu *next, bool preempt)
 {
-	spin_lock(&kernel_lock);
-	struct vcpu *next;
-	if (v->state == VCPU_RUNNING) {
-		next = hypercall_dispatch(v);
-		if (__builtin_expect(next != NULL && (next->after & VCPU_AFTER_PREEMPT), 0))
-			next = sched_preempt(next);
-	} else {
-		/* Stopped from another CPU while it ran here. */
-		next = sched_next(arch_cpu_index(), NULL, false);
-	}
+	if (preempt && next != NULL && (next->after & VCPU_AFTER_PREEMPT))
+		next = sched_preempt(next);
 	if (next == NULL)
 		power_off_if_finished();
 	spin_unlock(&kernel_lock);
-	if (__builtin_expect(next != NULL && next->after != 0, 0))
+	if (next != NULL && next->after != 0)
 		return trap_hypercall_after(next);
+	return next;
+}
+
+/** A hypercall of v, stopped from another CPU while it ran here: its old life's. */
+COLD static struct vcpu *trap_hypercall_stopped(void)
+{
+	return trap_hypercall_end(sched_next(arch_cpu_index(), NULL, false), false);
+}
+
+/**
+ * A console call (hypercall_is_console), without the kernel lock: a
+ * partition that writes the console in a loop must not keep the other
+ * CPUs out of the kernel (with a test-and-set lock under QEMU's round
+ * robin it did, for good: the lock was only ever seen held). The call needs
+ * only v's registers and console state, under the console lock (console.h).
+ * The kernel lock's checks still hold: the call runs only while v runs here
+ * and its partition is not stopped from another CPU (vcpu_lockless_enter,
+ * vcpu.h), and when v was stopped, must yield to a higher priority or has
+ * other after-work (v->after, a room tick), the end is the locked path's.
+ * A stop closed v's way: the call takes the kernel lock, which opens it.
+ */
+COLD static struct vcpu *trap_console(struct vcpu *v)
+{
+	enum hc_console_done done = HC_CONSOLE_DONE;
+	bool ran = vcpu_lockless_enter(v);
+	if (ran) {
+		done = hypercall_console(v);
+		vcpu_lockless_leave(v);
+		/*
+		 * Read without the lock, as the locked path reads them after its
+		 * unlock: a stop waited for the leave above, so one that comes
+		 * now is the same race, and its kick brings v out again.
+		 */
+		if (done == HC_CONSOLE_DONE && v->after == 0 &&
+		    __atomic_load_n(&v->state, __ATOMIC_RELAXED) == VCPU_RUNNING)
+			return v;
+	}
+	spin_lock(&kernel_lock);
+	if (v->state != VCPU_RUNNING)
+		return trap_hypercall_stopped();
+	struct vcpu *next = v;
+	if (!ran) {
+		vcpu_lockless_open(v);
+		next = hypercall_dispatch(v);
+	} else if (done == HC_CONSOLE_TICK) {
+		sched_console_tick(v->cpu);
+	}
+	return trap_hypercall_end(next, true);
+}
+
+/**
+ * A hypercall: the hot path, kept small (only v lives across taking the
+ * lock; what is rare is out of line).
+ */
+struct vcpu *kernel_trap_hypercall(struct vcpu *v)
+{
+	if (__builtin_expect(hypercall_is_console(reg_get(v, IPC_REG_NR)), 0))
+		return trap_console(v);
+	spin_lock(&kernel_lock);
+	if (__builtin_expect(v->state != VCPU_RUNNING, 0))
+		return trap_hypercall_stopped();
+	struct vcpu *next = hypercall_dispatch(v);
+	if (__builtin_expect(next == NULL || next->after != 0, 0)) {
+		if (next == NULL || (next->after & VCPU_AFTER_PREEMPT))
+			return trap_hypercall_end(next, true);
+		/* A relax or a fresh vCPU, as common as a wake of another CPU: no call more. */
+		spin_unlock(&kernel_lock);
+		return trap_hypercall_after(next);
+	}
+	spin_unlock(&kernel_lock);
 	return next;
 }
 
@@ -185,7 +252,7 @@ __attribute__((noinline)) struct vcpu *kernel_trap_mmio(struct vcpu *v, const st
 struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t)
 {
 	if (cur != NULL && t->kind == TRAP_HYPERCALL)
-		return trap_hypercall(cur);
+		return kernel_trap_hypercall(cur);
 	if (cur != NULL && t->kind == TRAP_MMIO)
 		return kernel_trap_mmio(cur, t);
 	spin_lock(&kernel_lock);

@@ -554,25 +554,24 @@ static struct vcpu *exit_irq_relaxed(struct vcpu *v)
 }
 
 /** A hypercall while another CPU holds the kernel lock: wait (YIELD), then enter. */
-static __attribute__((noinline)) struct vcpu *exit_hypercall_contended(struct vcpu *v,
-                                                                       struct arm64_cpu *cpu)
+static __attribute__((noinline)) struct vcpu *exit_hypercall_contended(struct vcpu *v)
 {
 	arm64_core_lock_wait_slow();
-	return kernel_trap(v, &cpu->trap);
+	return kernel_trap_hypercall(v);
 }
 
 /**
- * The hot path: a hypercall. The trap lives in the per-CPU state so that
- * this is a tail call into the core, with no stack frame of its own; it is
- * used for hypercalls only, so all but the syndrome were set once, by
- * arm64_cpu_init().
+ * The hot path: a hypercall, a tail call into the core's hypercall entry
+ * (which needs no struct trap), with no stack frame of its own. The
+ * syndrome still goes into the per-CPU trap, whose rest arm64_cpu_init()
+ * set once.
  */
 static inline struct vcpu *exit_hypercall(struct vcpu *v, struct arm64_cpu *cpu, u64 esr)
 {
 	cpu->trap.syndrome = esr;
 	if (__builtin_expect(kernel_lock_looks_busy(), 0))
-		return exit_hypercall_contended(v, cpu);
-	return kernel_trap(v, &cpu->trap);
+		return exit_hypercall_contended(v);
+	return kernel_trap_hypercall(v);
 }
 
 struct vcpu *arm64_exit_hypercall(struct vcpu *v, struct arm64_cpu *cpu, u64 esr)

@@ -103,10 +103,6 @@ void arch_wait_for_interrupt(void)
 {
 }
 
-void arch_cpu_relax(void)
-{
-}
-
 static _Noreturn void fake_exit(int status)
 {
 	fake_exit_status = status;
@@ -114,6 +110,16 @@ static _Noreturn void fake_exit(int status)
 		longjmp(fake_exit_jmp, 1);
 	fprintf(stderr, "fake platform: unexpected exit (status %d)\n%s", status, console_buf);
 	abort();
+}
+
+bool fake_relax_exits;
+u32 fake_relaxes;
+
+void arch_cpu_relax(void)
+{
+	fake_relaxes++;
+	if (fake_relax_exits)
+		fake_exit(-3); /* a CPU would wait here for another: the test asked to know */
 }
 
 _Noreturn void arch_halt_all(void)

@@ -333,13 +333,12 @@ static struct vcpu *svm_exit_slow(struct vcpu *v, u32 cpu, u64 code);
 /** Decodes a #VMEXIT of v into a trap for the core (exit codes: APM vol 2 appendix C). */
 static struct vcpu *svm_exit(struct vcpu *v, u32 cpu)
 {
-	static const struct trap hypercall = { .kind = TRAP_HYPERCALL };
 	struct vmcb *vm = &v->arch.vmcb;
 	u64 code = vm->ctrl.exit_code;
 
 	if (code == VMEXIT_VMMCALL) {
 		vm->save.rip += 3; /* no NRIPS under TCG: VMMCALL is 0F 01 D9 */
-		return kernel_trap(v, &hypercall);
+		return kernel_trap_hypercall(v);
 	}
 	return svm_exit_slow(v, cpu, code);
 }

@@ -6,6 +6,8 @@
 #include "system.h"
 #include "tap.h"
 #include <kernel/console.h>
+#include <kernel/lock.h>
+#include <kernel/partition_ops.h>
 #include <kernel/print.h>
 #include <kernel/sched.h>
 #include <string.h>
@@ -430,6 +432,169 @@ static void test_holder_room(void)
 	OK(strstr(tsys_console(), "[other] not dropped") != NULL, "holder room: the line came out");
 }
 
+/**
+ * Two partitions, 'flood' on CPU 1 (restartable if asked) and 'quiet' on CPU 0, both
+ * running; 'flood' holds the console (slot 0 write and read, slot 1 read only).
+ */
+static struct vcpu *two_cpus(bool restartable, struct vcpu **quiet)
+{
+	tsys_reset(2);
+	u32 a = tsys_partition("flood", 1), b = tsys_partition("quiet", 1);
+	u32 n = tsys_notification();
+	tsys_cap(a, 0, CAP_CONSOLE, n, RIGHT_CONSOLE_WRITE | RIGHT_CONSOLE_READ, 0);
+	tsys_cap(a, 1, CAP_CONSOLE, n, RIGHT_CONSOLE_READ, 0);
+	kernel.cfg.partitions[a].restartable = restartable;
+	kernel.cfg.partitions[a].vcpus[0].hard_affinity = 0x2;
+	kernel.cfg.partitions[b].vcpus[0].hard_affinity = 0x1;
+	struct vcpu *va = tsys_vcpu(a, 0);
+	*quiet = tsys_vcpu(b, 0);
+	tsys_boot();
+	fake_cpu = 1;
+	kernel_idle(1);
+	fake_cpu = 0;
+	fake_now_ns += CONSOLE_REPORT_NS;
+	fake_console_clear();
+	return va;
+}
+
+/**
+ * The console calls take no kernel lock: with CPU 0 inside the kernel (the test holds
+ * the lock), CPU 1's writes, puts and reads complete without waiting for it (with the
+ * lock they spun on it: fake_relax_exits turns that wait into an exit the test sees).
+ */
+static void test_lockless(void)
+{
+	struct vcpu *vq;
+	struct vcpu *va = two_cpus(false, &vq);
+	OK(va->state == VCPU_RUNNING && va->cpu == 1 && vq->state == VCPU_RUNNING,
+	   "lockless: 'flood' runs on CPU 1, 'quiet' on CPU 0");
+	spin_lock(&kernel_lock); /* CPU 0 is in the kernel */
+	fake_relax_exits = true;
+	fake_cpu = 1;
+	struct vcpu *next = NULL;
+	bool waited = FAKE_EXPECT_EXIT(next = say(va, "while CPU 0 is in the kernel\n"));
+	OK(!waited && next == va && reg(va, 0) == STATUS_OK,
+	   "lockless: a console write does not wait for the kernel lock another CPU holds");
+	u64 status = STATUS_INVALID_CALL;
+	/* The holder's position is the kernel's (earlier tests moved it): ask with no bytes. */
+	waited = FAKE_EXPECT_EXIT(status = holder_put(va, 0, 0, "", 0));
+	u64 pos = reg(va, 1);
+	OK(!waited && status == STATUS_OK, "lockless: nor does the holder's HC_CONSOLE_PUT");
+	waited = FAKE_EXPECT_EXIT(status = holder_put(va, 0, pos, "put\n", 4));
+	OK(!waited && status == STATUS_OK && reg(va, 1) == pos + 4u,
+	   "lockless: it takes the bytes at its position");
+	waited = FAKE_EXPECT_EXIT(status = holder_put(va, 1, pos + 4u, "no\n", 3));
+	OK(!waited && status == STATUS_NO_RIGHTS && reg(va, 1) == 1u,
+	   "lockless: its capability is still checked (slot 1 lacks the write right), r1 kept");
+	waited = FAKE_EXPECT_EXIT(status = holder_put(va, 5, pos + 4u, "no\n", 3));
+	OK(!waited && status == STATUS_INVALID_CAP, "lockless: an empty slot is refused");
+	char longer[IPC_CONSOLE_PUT_MAX + 1u];
+	memset(longer, 'n', sizeof(longer));
+	waited = FAKE_EXPECT_EXIT(status = holder_put(va, 0, pos + 4u, longer, sizeof(longer)));
+	OK(!waited && status == STATUS_INVALID_ARG && reg(va, 1) == 0u,
+	   "lockless: an over-long put is refused, r1 kept");
+	waited = FAKE_EXPECT_EXIT(next = hc(va, HC_CONSOLE_READ, 1, 0, 0));
+	OK(!waited && next == va && reg(va, 0) == STATUS_OK, "lockless: nor does HC_CONSOLE_READ");
+	waited = FAKE_EXPECT_EXIT(next = hc(va, HC_CONSOLE_READ, 2, 0, 0));
+	OK(!waited && next == va && reg(va, 0) == STATUS_INVALID_CAP,
+	   "lockless: which checks its capability too");
+	fake_relax_exits = false;
+	spin_unlock(&kernel_lock);
+	fake_cpu = 0;
+	drain_all();
+	OK(strstr(tsys_console(), "[flood] while CPU 0 is in the kernel\n") != NULL &&
+	           strstr(tsys_console(), "put\n") != NULL &&
+	           strstr(tsys_console(), "no\n") == NULL && strstr(tsys_console(), "nnn") == NULL,
+	   "lockless: what was written came out, what was refused did not");
+	/* Dropped, the capability cannot be used, with or without the lock. */
+	fake_cpu = 1;
+	hc(va, HC_CAP_DROP, 0, 0, 0);
+	EQ(reg(va, 0), STATUS_OK, "lockless: the holder drops its console capability");
+	EQ(holder_put(va, 0, pos + 4u, "gone\n", 5), STATUS_INVALID_CAP,
+	   "lockless: a put on the dropped slot is refused");
+	fake_cpu = 0;
+}
+
+/**
+ * A stop from another CPU against a console call under way on the stopped vCPU's CPU
+ * (vcpu_lockless_close): the stop waits for it; a later call of the old life changes
+ * nothing; the restarted vCPU's first call takes the kernel lock and opens the way again.
+ */
+static void test_lockless_stop(void)
+{
+	struct vcpu *vq;
+	struct vcpu *va = two_cpus(true, &vq);
+	va->lockless = VCPU_LOCKLESS_IN; /* CPU 1 is in a console call of va */
+	fake_relax_exits = true;
+	OK(FAKE_EXPECT_EXIT(vcpu_lockless_close(va)) && va->lockless == VCPU_LOCKLESS_IN,
+	   "lockless stop: a stop waits while the vCPU is in a console call");
+	fake_relax_exits = false;
+	va->lockless = VCPU_LOCKLESS_OPEN; /* the call left */
+	spin_lock(&kernel_lock);
+	partition_stop(va->part, "stopped by the test", false);
+	spin_unlock(&kernel_lock);
+	EQ(va->lockless, VCPU_LOCKLESS_CLOSED, "lockless stop: then it closes the vCPU's way");
+	OK(va->state != VCPU_RUNNING && (va->after & VCPU_AFTER_FRESH) != 0,
+	   "lockless stop: the partition was restarted, its vCPU reset");
+	fake_relax_exits = true;
+	OK(FAKE_EXPECT_EXIT(vcpu_lockless_close(va)) == false,
+	   "lockless stop: closing it again does not wait");
+	fake_relax_exits = false;
+	/* CPU 1 comes to the console call it trapped for before the stop: the old life's. */
+	fake_cpu = 1;
+	memset(va->arch.regs, 0, sizeof(va->arch.regs));
+	va->arch.regs[0] = HC_CONSOLE_WRITE;
+	va->arch.regs[1] = 4;
+	memcpy(&va->arch.regs[IPC_REG_LABEL], "old\n", 4);
+	struct trap t = { .kind = TRAP_HYPERCALL };
+	OK(kernel_trap(va, &t) != va, "lockless stop: the old life's call does not resume it");
+	EQ(reg(va, 0), HC_CONSOLE_WRITE,
+	   "lockless stop: nor answers into the new life's registers (r0 as it was)");
+	/* The new life runs, its first console call takes the lock and opens the way. */
+	OK(kernel_idle(1) == va && va->state == VCPU_RUNNING,
+	   "lockless stop: the restarted vCPU runs");
+	say(va, "new life\n");
+	EQ(reg(va, 0), STATUS_OK, "lockless stop: its console write works");
+	EQ(va->lockless, VCPU_LOCKLESS_OPEN, "lockless stop: and opened its way again");
+	spin_lock(&kernel_lock);
+	fake_relax_exits = true;
+	bool waited = FAKE_EXPECT_EXIT(say(va, "lockless again\n"));
+	fake_relax_exits = false;
+	spin_unlock(&kernel_lock);
+	OK(!waited && reg(va, 0) == STATUS_OK, "lockless stop: its next ones skip the kernel lock");
+	fake_cpu = 0;
+	drain_all();
+	const char *out = tsys_console();
+	OK(strstr(out, "old") == NULL, "lockless stop: the old life's line never printed");
+	OK(strstr(out, "[flood] new life\n") != NULL && strstr(out, "[flood] lockless again\n"),
+	   "lockless stop: the new life's lines did");
+}
+
+/**
+ * A line broken by a stop: the stop prints what the partition buffered (under the
+ * console lock, like its writes) and its drop count, once.
+ */
+static void test_stop_flushes(void)
+{
+	struct vcpu *vq;
+	struct vcpu *va = two_cpus(false, &vq);
+	fake_cpu = 1;
+	say(va, "unfinished");
+	fake_cpu = 0;
+	va->part->console_dropped = 77;
+	spin_lock(&kernel_lock);
+	partition_stop(va->part, "stopped by the test", false);
+	spin_unlock(&kernel_lock);
+	drain_all();
+	const char *out = tsys_console();
+	const char *line = strstr(out, "[flood] unfinished\n");
+	const char *drops = strstr(out, "[hyp] partition 'flood': 77 console bytes dropped");
+	OK(line != NULL && drops != NULL && line < drops,
+	   "stop: the buffered line, then the drop count");
+	EQ(va->part->line_len, 0u, "stop: the line buffer is empty");
+	EQ(va->part->console_dropped, 0u, "stop: the count was reported");
+}
+
 int main(void)
 {
 	test_holder();
@@ -439,5 +604,8 @@ int main(void)
 	test_flood_bounded();
 	test_drops_reported();
 	test_uart_full();
+	test_lockless();
+	test_lockless_stop();
+	test_stop_flushes();
 	return tap_finish();
 }

@@ -5,9 +5,15 @@
  * transmitter has room (plat_console_try_putc), outside the kernel lock, at
  * each non-hypercall trap exit (console_drain) and when a CPU is idle. So no CPU holding
  * the kernel lock ever waits for the UART, and one partition's output can
- * delay others' kernel entries by at most the lines of one console write
+ * delay others' kernel lines by at most the lines of one console write
  * copied into the buffer or one CONSOLE_DRAIN_CHUNK of non-blocking UART
- * writes.
+ * writes (its console calls take no kernel lock, below).
+ *
+ * The console hypercalls (HC_CONSOLE_WRITE, _PUT, _READ) take only the
+ * console lock, never the kernel lock (trap.c trap_console): a partition
+ * writing the console in a loop cannot keep other CPUs out of the kernel.
+ * So a partition's line, budget and drop count are all under the console
+ * lock, and so is each call's capability check (see console_caps_lock).
  *
  * Partition output is line-buffered per partition and printed as
  * "[<partition>] <line>" followed by CR LF, so lines from different
@@ -33,6 +39,7 @@
 #ifndef KERNEL_CONSOLE_H
 #define KERNEL_CONSOLE_H
 
+#include <kernel/cap.h>
 #include <kernel/partition.h>
 
 /** What the UART carries: 115200 baud, 8N1 is 10 bit times a byte. */
@@ -136,12 +143,30 @@ _Static_assert(CONSOLE_HOLDER_ROOM >= 4u * CONSOLE_HOLDER_LINE_MAX,
  * an echo); until it ends, a kernel or partition line first ends it and then
  * draws it again, so that the holder's next bytes still continue it.
  */
-enum status console_holder_put(u64 pos, const char *bytes, u32 count, bool show, u64 *kernel_pos);
+enum status console_holder_put(const struct cap_table *caps, u64 slot, u64 pos, const char *bytes,
+                               u32 count, bool show, u64 *kernel_pos);
 /**
  * Input from pos on (bytes before pos are dropped): up to cap bytes into buf,
- * *from the position of the first one (past pos if input was lost).
+ * *got of them, *from the position of the first one (past pos if input was
+ * lost).
  */
-u32 console_holder_read(u64 pos, char *buf, u32 cap, u64 *from);
+enum status console_holder_read(const struct cap_table *caps, u64 slot, u64 pos, char *buf, u32 cap,
+                                u64 *from, u32 *got);
+
+/*
+ * The console hypercalls run without the kernel lock (trap.c trap_console),
+ * so console_holder_put and console_holder_read check the caller's console
+ * capability (slot of caps, the right each needs; count at most
+ * IPC_CONSOLE_PUT_MAX, else STATUS_INVALID_ARG) under the console lock; on a
+ * bad capability they answer its status and change nothing. Whoever changes
+ * a partition's capability table (hypercall.c's HC_CAP_DERIVE, _RESTRICT,
+ * _DROP, under the kernel lock) holds the console lock too, through these
+ * two: so such a check never sees a slot half written by a vCPU of the same
+ * partition on another CPU, and the call takes effect wholly before or after
+ * the change. (The manifest fills the tables at boot, before any call.)
+ */
+void console_caps_lock(void);
+void console_caps_unlock(void);
 /**
  * Take what the UART received into the input buffer (dropped if no partition
  * holds the console, or if the buffer is full) and signal the holder's

@@ -167,6 +167,12 @@ struct vcpu *kernel_boot(const struct boot_info *bi);
 struct vcpu *kernel_cpu_start(u32 cpu);
 struct vcpu *kernel_trap(struct vcpu *cur, const struct trap *t);
 /**
+ * kernel_trap() of a TRAP_HYPERCALL trap of the running vCPU cur, for a
+ * platform that tells hypercalls apart on its own (the hot path), without
+ * kernel_trap's tests of cur and the kind.
+ */
+struct vcpu *kernel_trap_hypercall(struct vcpu *cur);
+/**
  * kernel_trap() of a TRAP_MMIO trap (a decoded load or store, the emulation
  * path) with cur not NULL: the same, for a platform whose exit already knows
  * the kind, without kernel_trap's test of it.

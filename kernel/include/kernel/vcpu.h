@@ -89,7 +89,56 @@ struct vcpu {
 		bool write;
 		u32 serial; /**< counts its emulated accesses (IPC_MMIO_SERIAL_SHIFT) */
 	} mmio;
+	/**
+	 * Its console hypercalls run without the kernel lock (trap.c
+	 * trap_console): VCPU_LOCKLESS_OPEN, they may; VCPU_LOCKLESS_IN, one is
+	 * under way on its CPU; VCPU_LOCKLESS_CLOSED, partition_stop stopped it
+	 * while it ran on another CPU, and its next console call takes the
+	 * kernel lock, which opens it again.
+	 */
+	u8 lockless;
 };
+
+#define VCPU_LOCKLESS_OPEN 0u
+#define VCPU_LOCKLESS_IN 1u
+#define VCPU_LOCKLESS_CLOSED 2u
+
+/*
+ * A console hypercall on v's own CPU, without the kernel lock, against a
+ * stop of v's partition from another CPU, which may reset v's registers (a
+ * restart): the two meet on the one byte v->lockless, whose changes are in
+ * one order for every CPU, so no fence is needed. The call starts only if
+ * no stop closed it (vcpu_lockless_enter), and a stop waits for the call
+ * under way to leave (vcpu_lockless_close) before it touches v; the
+ * release of the leave hands the call's register writes to the stop.
+ */
+
+/** v's CPU, for a console call: true if it may run without the kernel lock. */
+static inline bool vcpu_lockless_enter(struct vcpu *v)
+{
+	u8 open = VCPU_LOCKLESS_OPEN;
+	return __atomic_compare_exchange_n(&v->lockless, &open, (u8)VCPU_LOCKLESS_IN, false,
+	                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/** v's CPU: the console call is done with v. */
+static inline void vcpu_lockless_leave(struct vcpu *v)
+{
+	__atomic_store_n(&v->lockless, (u8)VCPU_LOCKLESS_OPEN, __ATOMIC_RELEASE);
+}
+
+/** v's CPU, kernel lock held, v running there: its console calls may go lockless again. */
+static inline void vcpu_lockless_open(struct vcpu *v)
+{
+	__atomic_store_n(&v->lockless, (u8)VCPU_LOCKLESS_OPEN, __ATOMIC_RELAXED);
+}
+
+/**
+ * Kernel lock held, v running on another CPU (partition_stop): wait for a
+ * console call of v under way there to end, and keep later ones off until
+ * v's CPU takes the kernel lock for one.
+ */
+void vcpu_lockless_close(struct vcpu *v);
 
 /** An intrusive FIFO of vCPUs, linked through vcpu.next; empty when head is NULL. */
 struct vcpu_queue {

@@ -47,8 +47,18 @@ extern u32 fake_inject_last_intid;
 extern bool fake_inject_last_level;
 extern jmp_buf fake_exit_jmp;
 extern bool fake_exit_armed;
-/** plat_system_off status, -1 for a halt (panic), -2 for a parked CPU (plat_cpu_park) */
+/**
+ * plat_system_off status, -1 for a halt (panic), -2 for a parked CPU
+ * (plat_cpu_park), -3 for a CPU that would wait for another (below)
+ */
 extern int fake_exit_status;
+/**
+ * arch_cpu_relax calls; with fake_relax_exits set, the first one exits
+ * (FAKE_EXPECT_EXIT, status -3): the host has one thread, so a wait for
+ * another CPU (a spin on a lock it holds) would never end.
+ */
+extern u32 fake_relaxes;
+extern bool fake_relax_exits;
 
 /** The UART: bytes it takes before it reports full (UINT32_MAX: never full). */
 extern u32 fake_console_room;
