@@ -39,9 +39,10 @@
  *                        stage 2, the services' controls, SP_EL0/TPIDR_EL0,
  *                        ICH_HCR_EL2, HCR_EL2, hop_hcr
  *
- * All the checks are made under the kernel lock before anything changes; the
- * IPC's stores are made under it, the hop's after it, as the C path makes
- * them. The service is entered with the message straight from the registers
+ * The range is found first, from what boot set and nothing changes (the
+ * manifest, the partitions' ids, emul_setup's badges); everything else is
+ * checked under the kernel lock before anything changes; the IPC's stores
+ * are made under it, the hop's after it, as the C path makes them. The service is entered with the message straight from the registers
  * (x0 STATUS_OK, x1 the badge, x2 the label, x3-x8 the six words; its saved
  * x0-x8 are not written, as fastpath.S does) and the rest of its registers
  * from its saved state. The VM's x20-x29 are stored before the message is
@@ -146,24 +147,12 @@ arm64_emul_fast:
 	lsl	w9, w10, w9
 
 	/*
-	 * The kernel lock, tried once (held elsewhere: 7f, the C path waits for it);
-	 * then the VM must still run (stopped from another CPU meanwhile: 8f).
-	 * x18 = the lock, w30 = 1 (also VCPU_RUNNING and true: the VM's x30 is saved).
-	 */
-	ldr	x18, [x1, #ARM64_CPU_KERNEL_LOCK]
-	mov	w30, #1
-0:	ldaxr	w10, [x18]
-	cbnz	w10, 7f
-	stxr	w11, w30, [x18]
-	cbnz	w11, 0b
-	ldr	w10, [x19, #VCPU_STATE]
-	cmp	w10, #VCPU_STATE_RUNNING
-	b.ne	8f
-
-	/*
 	 * emul_find's manifest half: the first CFG_EMULATED_MMIO range of the VM's
 	 * partition that holds [x5, x5 + x9) (emul_holds). w3 = its index, x13 = it,
-	 * x7 = the offset in it. None: 8f (the run-time routes, or a fault: C).
+	 * x7 = the offset in it. None: 9f (the run-time routes, or a fault: C). The
+	 * manifest's ranges, the partitions' ids and the ranges' badges are set at
+	 * boot (emul_setup) and never change: read before the lock, which a miss
+	 * (a route: dm_route_round_trip) then does not pay for.
 	 */
 	ldr	x12, [x19, #VCPU_PART]
 	ldr	w12, [x12, #PARTITION_ID]
@@ -172,7 +161,7 @@ arm64_emul_fast:
 	ldr	w14, [x14]
 	mov	w3, #0
 1:	cmp	w3, w14
-	b.hs	8f
+	b.hs	9f
 	ldp	w15, w16, [x13, #CFG_EMULATED_GUEST]	/* and kind */
 	cmp	w15, w12
 	ccmp	w16, #CFG_EMULATED_MMIO_KIND, #0, eq
@@ -188,8 +177,24 @@ arm64_emul_fast:
 	add	x13, x13, #CFG_EMULATED_SIZE
 	b	1b
 
+3:
+	/*
+	 * The kernel lock, tried once (held elsewhere: 7f, the C path waits for it);
+	 * then the VM must still run (stopped from another CPU meanwhile: 8f).
+	 * x18 = the lock, w30 = 1 (also VCPU_RUNNING and true: the VM's x30 is saved).
+	 */
+	ldr	x18, [x1, #ARM64_CPU_KERNEL_LOCK]
+	mov	w30, #1
+0:	ldaxr	w10, [x18]
+	cbnz	w10, 7f
+	stxr	w11, w30, [x18]
+	cbnz	w11, 0b
+	ldr	w10, [x19, #VCPU_STATE]
+	cmp	w10, #VCPU_STATE_RUNNING
+	b.ne	8f
+
 	/* Its service not stopped (emul_access); its endpoint's first receiver, x17. */
-3:	ldp	w15, w16, [x13, #CFG_EMULATED_SERVICE]	/* and endpoint */
+	ldp	w15, w16, [x13, #CFG_EMULATED_SERVICE]	/* and endpoint */
 	ldr	x10, =kernel + KERNEL_PARTITIONS
 	mov	x11, #PARTITION_SIZE
 	madd	x10, x15, x11, x10
