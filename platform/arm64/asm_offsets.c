@@ -7,7 +7,10 @@
  */
 #include <arm64/cpu.h>
 #include <arm64/sysreg.h>
+#include <arm64/vgic.h>
+#include <arm64/virq.h>
 #include <kernel/cap.h>
+#include <kernel/config.h>
 #include <kernel/endpoint.h>
 #include <kernel/kernel.h>
 #include <kernel/partition.h>
@@ -158,4 +161,106 @@ void asm_offsets(void)
 	/* The syndrome: a service's SVC (EL0 under HCR_EL2.TGE). */
 	ASM_CONST(ESR_EC_SHIFT_ASM, ESR_EC_SHIFT);
 	ASM_CONST(EC_SVC64_ASM, EC_SVC64);
+}
+
+/*
+ * The emulation path's VM side in assembly (emulpath.S): what emul_send, ipc_kernel_call
+ * and arm64_exit_switch_from_vm read and write, and the syndrome's fields.
+ */
+_Static_assert((VGIC_REDIST_STRIDE & (VGIC_REDIST_STRIDE - 1u)) == 0,
+               "emulpath.S multiplies by the redistributor stride with a shift");
+_Static_assert((IPC_MMIO_WRITE & (IPC_MMIO_WRITE - 1u)) == 0, "IPC_MMIO_WRITE is one bit");
+_Static_assert(ARM64_MMIO_INFO(1u, 0u, 0u, 0u) == 1u && ARM64_MMIO_INFO(0u, 1u, 0u, 0u) == 32u &&
+                       ARM64_MMIO_INFO(0u, 0u, 1u, 0u) == 64u &&
+                       ARM64_MMIO_INFO(0u, 0u, 0u, 1u) == 256u,
+               "emulpath.S builds arch_info as rt | sse << 5 | sf << 6 | length << 8");
+_Static_assert(ISS_SAS(UINT64_C(3) << 22) == 3u && ISS_SSE == UINT64_C(1) << 21,
+               "emulpath.S reads SAS at bit 22, SRT at 16 with SSE just above it (21)");
+
+void asm_offsets_emul(void);
+
+void asm_offsets_emul(void)
+{
+	/* struct vcpu: the kernel message and the access (emulate.c emul_send). */
+	ASM_CONST(VCPU_INDEX, offsetof(struct vcpu, index));
+	ASM_SIZE(VCPU_INDEX_SIZE, struct vcpu, index);
+	ASM_CONST(VCPU_KMSG_LABEL, offsetof(struct vcpu, kmsg.label));
+	ASM_CONST(VCPU_KMSG_WORDS, offsetof(struct vcpu, kmsg.words));
+	ASM_CONST(VCPU_KMSG_BADGE, offsetof(struct vcpu, kmsg.badge));
+	ASM_CONST(VCPU_KMSG_ENDPOINT, offsetof(struct vcpu, kmsg_endpoint));
+	ASM_SIZE(VCPU_KMSG_ENDPOINT_SIZE, struct vcpu, kmsg_endpoint);
+	ASM_CONST(VCPU_MMIO_ADDRESS, offsetof(struct vcpu, mmio.address));
+	ASM_CONST(VCPU_MMIO_ARCH_INFO, offsetof(struct vcpu, mmio.arch_info));
+	ASM_CONST(VCPU_MMIO_SIZE, offsetof(struct vcpu, mmio.size));
+	ASM_SIZE(VCPU_MMIO_SIZE_SIZE, struct vcpu, mmio.size);
+	ASM_CONST(VCPU_MMIO_WRITE, offsetof(struct vcpu, mmio.write));
+	ASM_SIZE(VCPU_MMIO_WRITE_SIZE, struct vcpu, mmio.write);
+	ASM_CONST(VCPU_MMIO_SERIAL, offsetof(struct vcpu, mmio.serial));
+	ASM_SIZE(VCPU_MMIO_SERIAL_SIZE, struct vcpu, mmio.serial);
+	ASM_CONST(VCPU_STATE_BLOCKED_FAULT, VCPU_BLOCKED_FAULT);
+
+	/* struct vcpu_arch: the access's FAR, the VM's vGIC, its EL0-visible registers. */
+	ASM_CONST(VCPU_MMIO_FAR, offsetof(struct vcpu, arch.mmio_far));
+	ASM_CONST(VCPU_EL1_SCTLR, offsetof(struct vcpu, arch.el1.sctlr));
+	ASM_CONST(VCPU_EL1_CNTKCTL, offsetof(struct vcpu, arch.el1.cntkctl));
+	ASM_CONST(VCPU_EL1_CPACR, offsetof(struct vcpu, arch.el1.cpacr));
+	ASM_CONST(VCPU_EL1_TPIDRRO_EL0, offsetof(struct vcpu, arch.el1.tpidrro_el0));
+	ASM_CONST(VCPU_EL1_CNTV_CTL, offsetof(struct vcpu, arch.el1.cntv_ctl));
+	ASM_CONST(VCPU_EL1_TPIDR2, offsetof(struct vcpu, arch.el1.tpidr2));
+	ASM_CONST(ARM64_VM_GICD_IPA, offsetof(struct arm64_vm, gicd_ipa));
+	ASM_CONST(ARM64_VM_GICR_IPA, offsetof(struct arm64_vm, gicr_ipa));
+	ASM_CONST(ARM64_VM_VCPU_COUNT, offsetof(struct arm64_vm, vcpu_count));
+	ASM_SIZE(ARM64_VM_VCPU_COUNT_SIZE, struct arm64_vm, vcpu_count);
+	ASM_CONST(VGIC_DIST_SIZE_ASM, VGIC_DIST_SIZE);
+	ASM_CONST(VGIC_REDIST_SHIFT, __builtin_ctzll(VGIC_REDIST_STRIDE));
+
+	/* The manifest's emulated ranges, their badges, the partitions' ids and stops. */
+	ASM_CONST(KERNEL_CFG_EMULATED_COUNT, offsetof(struct kernel_state, cfg.emulated_count));
+	ASM_SIZE(KERNEL_CFG_EMULATED_COUNT_SIZE, struct kernel_state, cfg.emulated_count);
+	ASM_CONST(KERNEL_CFG_EMULATED, offsetof(struct kernel_state, cfg.emulated));
+	ASM_CONST(KERNEL_EMULATED_BADGE, offsetof(struct kernel_state, emulated_badge));
+	ASM_CONST(KERNEL_PARTITIONS, offsetof(struct kernel_state, partitions));
+	ASM_CONST(CFG_EMULATED_SIZE, sizeof(struct cfg_emulated));
+	ASM_CONST(CFG_EMULATED_GUEST, offsetof(struct cfg_emulated, guest));
+	ASM_CONST(CFG_EMULATED_KIND, offsetof(struct cfg_emulated, kind));
+	ASM_SIZE(CFG_EMULATED_GUEST_SIZE, struct cfg_emulated, guest);
+	ASM_SIZE(CFG_EMULATED_KIND_SIZE, struct cfg_emulated, kind);
+	ASM_CONST(CFG_EMULATED_IPA, offsetof(struct cfg_emulated, ipa));
+	ASM_CONST(CFG_EMULATED_RANGE_SIZE, offsetof(struct cfg_emulated, size));
+	ASM_CONST(CFG_EMULATED_SERVICE, offsetof(struct cfg_emulated, service));
+	ASM_CONST(CFG_EMULATED_ENDPOINT, offsetof(struct cfg_emulated, endpoint));
+	ASM_SIZE(CFG_EMULATED_SERVICE_SIZE, struct cfg_emulated, service);
+	ASM_SIZE(CFG_EMULATED_ENDPOINT_SIZE, struct cfg_emulated, endpoint);
+	ASM_CONST(CFG_EMULATED_MMIO_KIND, CFG_EMULATED_MMIO);
+	ASM_CONST(PARTITION_SIZE, sizeof(struct partition));
+	ASM_CONST(PARTITION_ID, offsetof(struct partition, id));
+	ASM_SIZE(PARTITION_ID_SIZE, struct partition, id);
+	ASM_CONST(PARTITION_STOPPED, offsetof(struct partition, stopped));
+	ASM_SIZE(PARTITION_STOPPED_SIZE, struct partition, stopped);
+
+	/* This CPU's switch state (vcpu.c arm64_exit_switch_from_vm). */
+	ASM_CONST(ARM64_CPU_GUEST_DEADLINE_NS, offsetof(struct arm64_cpu, guest_deadline_ns));
+	ASM_CONST(ARM64_CPU_STEP_LIVE, offsetof(struct arm64_cpu, step_live));
+	ASM_SIZE(ARM64_CPU_STEP_LIVE_SIZE, struct arm64_cpu, step_live);
+	ASM_SIZE(ARM64_CPU_FP_TRAPPING_SIZE, struct arm64_cpu, fp_trapping);
+	ASM_SIZE(ARM64_CPU_SERVICE_CONTROLS_SIZE, struct arm64_cpu, service_controls);
+	ASM_CONST(ARM64_HAS_SME_SIZE, sizeof(arm64_has_sme));
+	ASM_CONST(SCTLR_SERVICE_ASM, SCTLR_SERVICE);
+	ASM_CONST(CNTKCTL_SERVICE_ASM, CNTKCTL_SERVICE);
+	ASM_CONST(CPACR_FPEN_ASM, CPACR_FPEN);
+
+	/* The message (ipc/abi.h) and the data abort's syndrome (DDI 0487 D13.2.37). */
+	ASM_CONST(ABI_LABEL_MMIO, IPC_LABEL_MMIO);
+	ASM_CONST(ABI_MMIO_WRITE_SHIFT, __builtin_ctzll(IPC_MMIO_WRITE));
+	ASM_CONST(ABI_MMIO_SERIAL_SHIFT, IPC_MMIO_SERIAL_SHIFT);
+	ASM_CONST(EC_DABT_LOW_ASM, EC_DABT_LOW);
+	ASM_CONST(ISS_ISV_BIT, __builtin_ctzll(ISS_ISV));
+	ASM_CONST(ISS_S1PTW_BIT, __builtin_ctzll(ISS_S1PTW));
+	ASM_CONST(ISS_WNR_BIT, __builtin_ctzll(ISS_WNR));
+	ASM_CONST(ISS_SSE_BIT, __builtin_ctzll(ISS_SSE));
+	ASM_CONST(ISS_SF_BIT, __builtin_ctzll(ISS_SF));
+	ASM_CONST(ESR_IL_BIT, __builtin_ctzll(ESR_IL));
+	ASM_CONST(FSC_TYPE_MASK_ASM, FSC_TYPE(ISS_FSC_MASK));
+	ASM_CONST(FSC_TRANSLATION_ASM, FSC_TRANSLATION);
+	ASM_CONST(PAGE_SHIFT_ASM, __builtin_ctzll(PAGE_SIZE));
 }

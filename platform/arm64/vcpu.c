@@ -60,22 +60,6 @@ _Static_assert(offsetof(struct vcpu_arch, el1.sp_el0) == ARM64_VCPU_SP_EL0_OFFSE
 #define HCR_SERVICE (HCR_GUEST | HCR_TGE | HCR_DC | HCR_TWE)
 
 /**
- * The EL1 registers that still act on EL0 under TGE (E2H = 0), with the
- * values every service runs with (DDI 0487 D13.2.118, D13.8.x, D13.2.32):
- * SCTLR_EL1: stack alignment checked (SA0), DC ZVA and CTR_EL0 usable (DZE,
- * UCT), WFI/WFE not trapped to EL1 (nTWI, nTWE: HCR_EL2 traps them), no
- * cache maintenance, no DAIF access, no pointer authentication (so a
- * service can never sign with a VM's keys), little-endian;
- * CNTKCTL_EL1: the physical counter readable, no timer, no virtual counter
- * (its offset is a VM's); CPACR_EL1: FP/SIMD not trapped at EL1 (CPTR_EL2
- * traps it for the lazy switch).
- */
-#define SCTLR_SERVICE                                                                      \
-	(SCTLR_EL1_RES1 | (UINT64_C(1) << 4) | (UINT64_C(1) << 14) | (UINT64_C(1) << 15) | \
-	 (UINT64_C(1) << 16) | (UINT64_C(1) << 18))
-#define CNTKCTL_SERVICE UINT64_C(1)
-
-/**
  * Reset. A VM: EL1h, D/A/I/F masked, MMU off, x0 = arg. VBAR_EL1 = 0, an
  * IPA no partition maps (images load at 0x100000), so an exception a VM
  * takes before installing vectors becomes a stage-2 instruction abort at

@@ -64,7 +64,11 @@
  * or HC_REPLY_RECV tries the assembly IPC fastpath first (fastpath.S), before
  * anything is saved: it saves what it needs itself, and what it does not
  * before it comes back to arm64_guest_sync_c when it does not apply. The flags
- * of the test, whose Z tells HC_REPLY_RECV from HC_CALL, go with it.
+ * of the test, whose Z tells HC_REPLY_RECV from HC_CALL, go with it. After
+ * save_guest, an exit whose EC has its top bit set (0x20-0x3f: the aborts,
+ * a lower-EL data abort 0x24 among them) goes to the emulation path's VM
+ * side (emulpath.S), which comes back to arm64_guest_sync_c when it does not
+ * apply; every other exit pays the 3 instructions of that test.
  */
 .macro guest_sync_vector
 	.balign	0x80
@@ -75,6 +79,9 @@
 	ldr	x0, [x1, #ARM64_CPU_CURRENT]
 	b.ls	arm64_ipc_fast			/* (x0 vcpu, x1 this CPU; Z: HC_REPLY_RECV) */
 	save_guest
+	mrs	x2, esr_el2
+	tst	w2, #1 << 31			/* EC 0x20-0x3f: aborts among them */
+	b.ne	arm64_emul_fast			/* (x0 = x19 vcpu, x1 this CPU, x2 ESR_EL2) */
 	bl	arm64_guest_sync		/* (vcpu, this CPU) */
 	b	guest_exit_return
 .endm

@@ -20,6 +20,9 @@
  *   GUEST_EMU_SERVICE  that emulator: answers every IPC_LABEL_MMIO message.
  *   GUEST_EMU_BENCH  mmio_emulated_read (tests/bench/emu-arm64.dts).
  *   GUEST_EMU_MUTE / GUEST_EMU_MUTED  an emulator that never answers, and its VM.
+ *   GUEST_EMU_FAR    a VM whose emulator waits on the other CPU (emu-far.dts).
+ *   GUEST_EMU_QUIT / GUEST_EMU_STOPPED  an emulator that answers once, then crashes
+ *                    holding an access, and its VM, which then finds it stopped.
  *   GUEST_ITS        2 vCPUs with LPIs and a virtual ITS (the vits service, its.dts):
  *                    spec section 8's ITS tests, TRANSLATER, a device model's MSI.
  *   GUEST_ITS_OTHER  another VM of the same vits service: only its own LPIs.
@@ -890,7 +893,49 @@ int svc_main(uint64_t arg)
 	return 1;
 }
 
-#elif defined(GUEST_EMU) || defined(GUEST_EMU_BENCH)
+#elif defined(GUEST_EMU_QUIT)
+
+/*
+ * An emulator on its VM's CPU (emu-far.dts) that answers one access (FR:
+ * 0x90) and crashes holding the next; it is not restartable, so the VM's
+ * accesses after that find it stopped.
+ */
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	uint64_t r[9] = { HC_RECV, 0, 0, 0, 0, 0, 0, 0, 0 };
+	arch_hypercall(r);
+	uint64_t ok = r[0] == STATUS_OK && r[2] == IPC_LABEL_MMIO && r[7] == 0x18;
+	r[0] = HC_REPLY_RECV;
+	r[1] = 0;
+	r[2] = 0;
+	r[3] = ok ? IPC_MMIO_DONE : IPC_MMIO_ABORT;
+	r[4] = 0x90;
+	arch_hypercall(r);
+	puts_("crashing with an access held\n");
+	__asm__ volatile("udf #0");
+	return 1;
+}
+
+#elif defined(GUEST_EMU_STOPPED)
+
+/* The VM of that emulator: answered once, aborted once, then its emulator is stopped. */
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	cpu_interface_on();
+	check(r32(UINT64_C(0x0b000018)) == 0x90, "an access its emulator on its CPU answers");
+	uint32_t before = sync_aborts;
+	(void)r32(UINT64_C(0x0b000018));
+	check(sync_aborts == before + 1 && (sync_esr & 0x3fu) == 0x10u,
+	      "its emulator crashed holding the next one: the guest takes an abort");
+	puts_("reading the device of a stopped emulator\n");
+	(void)r32(UINT64_C(0x0b000018));
+	puts_("FAILED: the read of a stopped emulator's device returned\n");
+	return 1;
+}
+
+#elif defined(GUEST_EMU) || defined(GUEST_EMU_BENCH) || defined(GUEST_EMU_FAR)
 
 #define EMU UINT64_C(0x0a000000)
 #define EMU_SPI 40u
@@ -900,7 +945,32 @@ static inline uint64_t r64(uint64_t a)
 	return *(volatile uint64_t *)(uintptr_t)a;
 }
 
-#if defined(GUEST_EMU)
+#if defined(GUEST_EMU_FAR)
+/*
+ * A VM whose emulator waits on the other CPU (emu-far.dts): every access
+ * takes the C path's cross-CPU wake. Stores from and loads into x20-x29, a
+ * sign-extending load; it ends with a load across the range's end, which
+ * no range holds whole: a stage-2 fault that stops it.
+ */
+int svc_main(uint64_t arg)
+{
+	(void)arg;
+	cpu_interface_on();
+	check(r32(EMU + 0x18) == 0x90, "a load its emulator on the other CPU answers");
+	register uint64_t x22 __asm__("x22") = 0x600d;
+	__asm__ volatile("str %w0, [%1]" ::"r"(x22), "r"(EMU) : "memory");
+	register uint64_t x27 __asm__("x27");
+	__asm__ volatile("ldr %w0, [%1]" : "=r"(x27) : "r"(EMU) : "memory");
+	check(x27 == 0x600d, "a store from x22 and a load into x27 through the other CPU");
+	int64_t sb;
+	__asm__ volatile("ldrsb %0, [%1]" : "=r"(sb) : "r"(EMU + 0x10) : "memory");
+	check(sb == -16, "ldrsb through the other CPU");
+	puts_("loading across the end of the emulated range\n");
+	(void)r32(EMU + 0xffe);
+	puts_("FAILED: the load across the range's end went through\n");
+	return 1;
+}
+#elif defined(GUEST_EMU)
 int svc_main(uint64_t arg)
 {
 	(void)arg;

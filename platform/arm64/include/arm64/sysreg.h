@@ -138,6 +138,22 @@ static inline u64 arm64_pstate_for_guest(u64 spsr)
 /* CPACR_EL1.FPEN = 0b11: FP/SIMD does not trap at EL1/EL0 (D13.2.32). */
 #define CPACR_FPEN (UINT64_C(3) << 20)
 
+/**
+ * The EL1 registers that still act on EL0 under TGE (E2H = 0), with the
+ * values every service runs with (DDI 0487 D13.2.118, D13.8.x, D13.2.32):
+ * SCTLR_EL1: stack alignment checked (SA0), DC ZVA and CTR_EL0 usable (DZE,
+ * UCT), WFI/WFE not trapped to EL1 (nTWI, nTWE: HCR_EL2 traps them), no
+ * cache maintenance, no DAIF access, no pointer authentication (so a
+ * service can never sign with a VM's keys), little-endian;
+ * CNTKCTL_EL1: the physical counter readable, no timer, no virtual counter
+ * (its offset is a VM's); CPACR_EL1: FP/SIMD not trapped at EL1 (CPTR_EL2
+ * traps it for the lazy switch). vcpu.c writes them; so does emulpath.S (asm_offsets.c).
+ */
+#define SCTLR_SERVICE                                                                      \
+	(SCTLR_EL1_RES1 | (UINT64_C(1) << 4) | (UINT64_C(1) << 14) | (UINT64_C(1) << 15) | \
+	 (UINT64_C(1) << 16) | (UINT64_C(1) << 18))
+#define CNTKCTL_SERVICE UINT64_C(1)
+
 /*
  * CPTR_EL2 (E2H=0, D13.2.33): RES1 bits 13:12 and 9:0 (TZ, bit 8, traps
  * SVE, whose state nobody switches), plus TFP (bit 10), which traps FP/SIMD
