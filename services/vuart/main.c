@@ -200,27 +200,40 @@ static _Noreturn void doorbell(const struct slots *s)
  * message received, with the registers in locals that never reach memory (the main loop's
  * array does), until a message is not one; r holds it then, hint the guest found last.
  */
-static void serve_pure(uint64_t ep, uint64_t r[IPC_REG_COUNT], uint32_t *hint)
+static void __attribute__((flatten))
+serve_pure(uint64_t ep, uint64_t r[IPC_REG_COUNT], uint32_t *hint)
 {
 	uint64_t m[IPC_REG_COUNT];
-	uint32_t g = *hint, pure;
 #pragma GCC unroll 16
 	for (uint32_t i = 0; i < IPC_REG_COUNT; i++)
 		m[i] = r[i];
-	while (m[0] == STATUS_OK && m[IPC_REG_LABEL] == IPC_LABEL_MMIO &&
-	       vuart_pure_access(state, &m[IPC_REG_WORD0], m[IPC_REG_CAP], &g, &pure)) {
+	/* The guest's live copy: nothing here commits, so it stays the live one (vuart_core.h). */
+	const struct vuart_guest *cur = NULL;
+	uint32_t pure;
+	while (m[0] == STATUS_OK && m[IPC_REG_LABEL] == IPC_LABEL_MMIO) {
+		if (cur == NULL || cur->badge != m[IPC_REG_CAP]) {
+			cur = vuart_pure_guest(state, m[IPC_REG_CAP], hint);
+			if (cur == NULL)
+				break;
+		}
+		if (!vuart_pure_read(cur, m[IPC_REG_WORD0 + 1], m[IPC_REG_WORD0 + 3],
+		                     m[IPC_REG_WORD0 + 4], &pure))
+			break;
 		vuart_crash_point(); /* a successor answers it again: it changed nothing */
-		/* Nothing of the request goes back with the answer. */
-		uint64_t a[IPC_REG_COUNT] = { HC_REPLY_RECV, ep, 0, IPC_MMIO_DONE, pure };
-		arch_hypercall(a);
-#pragma GCC unroll 16
-		for (uint32_t i = 0; i < IPC_REG_COUNT; i++)
-			m[i] = a[i];
+		/*
+		 * The answer: words 0 and 1 (the kernel reads no other word of an emulated
+		 * access's answer, and the request's words are the guest's own), label 0.
+		 */
+		m[0] = HC_REPLY_RECV;
+		m[IPC_REG_CAP] = ep;
+		m[IPC_REG_LABEL] = 0;
+		m[IPC_REG_WORD0] = IPC_MMIO_DONE;
+		m[IPC_REG_WORD0 + 1] = pure;
+		arch_hypercall(m);
 	}
 #pragma GCC unroll 16
 	for (uint32_t i = 0; i < IPC_REG_COUNT; i++)
 		r[i] = m[i];
-	*hint = g;
 }
 
 int svc_main(uint64_t arg)

@@ -272,30 +272,42 @@ static void top_up(struct vuart_tx *tx, uint32_t g, enum vuart_irq *irq)
 	irq_merge(irq, i);
 }
 
-bool vuart_pure_access(const struct vuart_state *st, const uint64_t w[IPC_MSG_WORDS],
-                       uint64_t badge, uint32_t *hint, uint32_t *value)
+const struct vuart_guest *vuart_pure_guest(const struct vuart_state *st, uint64_t badge,
+                                           uint32_t *hint)
 {
-	/* A load of any size (vuart_dev_pure_read takes only the one it answers), MMIO or port. */
-	if ((w[1] & ~(uint64_t)(IPC_MMIO_SIZE_MASK | IPC_MMIO_PORT)) != 0)
-		return false;
 	uint32_t g = *hint;
-	/* The guest's current copy looked up once on the hot path (the hint's). */
 	const struct vuart_guest *cur = g < st->guest_count ? vuart_guest(st, g) : NULL;
 	if (cur == NULL || cur->badge != badge) {
 		g = vuart_guest_find(st, badge);
 		if (g == VUART_GUEST_MAX)
-			return false;
+			return NULL;
 		*hint = g;
 		cur = vuart_guest(st, g);
 	}
-	uint32_t vcpu = (uint32_t)(w[3] & IPC_MMIO_VCPU_MASK);
+	return cur;
+}
+
+bool vuart_pure_read(const struct vuart_guest *cur, uint64_t kind, uint64_t who, uint64_t offset,
+                     uint32_t *value)
+{
+	/* A load of any size (vuart_dev_pure_read takes only the one it answers), MMIO or port. */
+	if ((kind & ~(uint64_t)(IPC_MMIO_SIZE_MASK | IPC_MMIO_PORT)) != 0)
+		return false;
+	uint32_t vcpu = (uint32_t)(who & IPC_MMIO_VCPU_MASK);
 	if (vcpu >= VUART_VCPU_MAX)
 		return false;
 	/* A replay of an access that was recorded is answered from its record (vuart_access). */
 	const struct vuart_record *rec = &cur->last[vcpu];
-	if (rec->valid && rec->serial == (uint32_t)(w[3] >> IPC_MMIO_SERIAL_SHIFT))
+	if (rec->valid && rec->serial == (uint32_t)(who >> IPC_MMIO_SERIAL_SHIFT))
 		return false;
-	return vuart_dev_pure_read(&cur->dev, w[4], (uint32_t)(w[1] & IPC_MMIO_SIZE_MASK), value);
+	return vuart_dev_pure_read(&cur->dev, offset, (uint32_t)(kind & IPC_MMIO_SIZE_MASK), value);
+}
+
+bool vuart_pure_access(const struct vuart_state *st, const uint64_t w[IPC_MSG_WORDS],
+                       uint64_t badge, uint32_t *hint, uint32_t *value)
+{
+	const struct vuart_guest *cur = vuart_pure_guest(st, badge, hint);
+	return cur != NULL && vuart_pure_read(cur, w[1], w[3], w[4], value);
 }
 
 void vuart_access(struct vuart_state *st, const struct vuart_request *rq, struct vuart_answer *ans)

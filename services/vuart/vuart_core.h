@@ -167,6 +167,17 @@ void vuart_tx_commit(struct vuart_tx *tx);
 bool vuart_pure_access(const struct vuart_state *st, const uint64_t w[IPC_MSG_WORDS],
                        uint64_t badge, uint32_t *hint, uint32_t *value);
 
+/**
+ * vuart_pure_access in its two halves, for a loop that answers many: the live copy of the
+ * guest whose badge is badge (*hint as above), or NULL; it stays the live copy until the next
+ * vuart_tx_commit, so the loop keeps it while it only answers pure reads. Then the answer to
+ * the message of that guest whose words 1, 3 and 4 are kind, who and offset.
+ */
+const struct vuart_guest *vuart_pure_guest(const struct vuart_state *st, uint64_t badge,
+                                           uint32_t *hint);
+bool vuart_pure_read(const struct vuart_guest *cur, uint64_t kind, uint64_t who, uint64_t offset,
+                     uint32_t *value);
+
 /** Handles one access (a transaction of its own when it changes anything). */
 void vuart_access(struct vuart_state *st, const struct vuart_request *rq, struct vuart_answer *ans);
 
