@@ -89,6 +89,9 @@
 .if KERNEL_CFG_EMULATED_COUNT_SIZE != 4 || PARTITION_ID_SIZE != 4 || PARTITION_STOPPED_SIZE != 1
 .error "emulpath.S: a field of the kernel's tables changed width"
 .endif
+.if VCPU_PENDING_DABT != VCPU_RESET_PENDING + 4 || VCPU_RESET_PENDING % 8 != 0
+.error "emulpath.S: reset_pending and pending_dabt must be an aligned pair"
+.endif
 .if ARM64_VM_VCPU_COUNT_SIZE != 4
 .error "emulpath.S: struct arm64_vm changed"
 .endif
@@ -223,9 +226,7 @@ arm64_emul_fast:
 	ldr	x12, [x17, #VCPU_VM]
 	ldrb	w15, [x17, #VCPU_AFTER]
 	orr	x12, x12, x15
-	ldr	w15, [x17, #VCPU_RESET_PENDING]
-	orr	x12, x12, x15
-	ldr	w15, [x17, #VCPU_PENDING_DABT]
+	ldr	x15, [x17, #VCPU_RESET_PENDING]	/* and pending_dabt */
 	orr	x12, x12, x15
 	ldr	w15, [x19, #VCPU_FP_LIVE]
 	orr	x12, x12, x15
@@ -354,13 +355,10 @@ arm64_emul_fast:
 	stp	x19, x19, [x1, #ARM64_CPU_VM_OWNER]	/* and gic_owner */
 	str	x17, [x1, #ARM64_CPU_LOADED]
 	str	w11, [x14]
-	ldr	x12, [x17, #VCPU_VTTBR]
-	ldr	x13, [x1, #ARM64_CPU_VTTBR]
-	cmp	x12, x13
-	b.eq	1f
+	ldr	x12, [x17, #VCPU_VTTBR]		/* a service's, never the VM's: written */
 	msr	vttbr_el2, x12
 	str	x12, [x1, #ARM64_CPU_VTTBR]
-1:	ldrb	w12, [x1, #ARM64_CPU_SERVICE_CONTROLS]
+	ldrb	w12, [x1, #ARM64_CPU_SERVICE_CONTROLS]
 	cbnz	w12, 2f
 	ldr	x12, =SCTLR_SERVICE_ASM		/* vcpu.c service_controls */
 	msr	sctlr_el1, x12
@@ -375,17 +373,12 @@ arm64_emul_fast:
 2:	ldp	x12, x13, [x17, #VCPU_SP_EL0]
 	msr	sp_el0, x12
 	msr	tpidr_el0, x13
-	ldr	x12, [x1, #ARM64_CPU_ICH_HCR]
-	cbz	x12, 4f
 	msr	S3_4_C12_C11_0, xzr		/* ICH_HCR_EL2: a service has no virtual interface */
 	str	xzr, [x1, #ARM64_CPU_ICH_HCR]
-4:	ldr	x12, [x17, #VCPU_HCR]
-	ldr	x13, [x1, #ARM64_CPU_HCR]
-	cmp	x12, x13
-	b.eq	5f
-	msr	hcr_el2, x12
+	ldr	x12, [x17, #VCPU_HCR]
+	msr	hcr_el2, x12			/* a service's, never the VM's (TGE) */
 	str	x12, [x1, #ARM64_CPU_HCR]
-5:	str	x12, [x1, #ARM64_CPU_HOP_HCR]
+	str	x12, [x1, #ARM64_CPU_HOP_HCR]
 	str	x17, [x1, #ARM64_CPU_CURRENT]
 
 	/* Enter next: x0 status, x1 badge, x2 label, x3-x8 the words, the rest its own. */

@@ -83,6 +83,16 @@
 .if ARM64_CPU_SERVICE_CONTROLS_SIZE != 1
 .error "fastpath.S: service_controls changed width"
 .endif
+/* The rare work in two loads (arch_vcpu.h), live_on and lr_dirty in one. */
+.if VCPU_PENDING_DABT != VCPU_RESET_PENDING + 4 || VCPU_SYSREG_PENDING != VCPU_RESET_PENDING + 8 || VCPU_VMI_STEP != VCPU_RESET_PENDING + 12 || VCPU_RESET_PENDING % 8 != 0
+.error "fastpath.S: reset_pending, pending_dabt, sysreg_pending, vmi_step must be one aligned block"
+.endif
+.if VCPU_PTIMER_LINE != VCPU_PTIMER_CTL + 4 || VCPU_PTIMER_CTL % 8 != 0 || PTIMER_ENABLE_BIT != 0
+.error "fastpath.S: ptimer_ctl and ptimer_line must be an aligned pair, ENABLE bit 0"
+.endif
+.if VCPU_LR_DIRTY != VCPU_LIVE_ON + 4 || VCPU_LIVE_ON % 8 != 0
+.error "fastpath.S: live_on and lr_dirty must be an aligned pair"
+.endif
 .if VCPU_TPIDR_EL0 != VCPU_SP_EL0 + 8
 .error "fastpath.S: sp_el0 and tpidr_el0 must be a pair"
 .endif
@@ -139,9 +149,7 @@
 	ldr	x10, [x1, #ARM64_CPU_LOADED]
 	eor	x10, x10, x19
 	orr	x9, x9, x10
-	ldr	w10, [x17, #VCPU_RESET_PENDING]
-	orr	x9, x9, x10
-	ldr	w10, [x17, #VCPU_PENDING_DABT]
+	ldr	x10, [x17, #VCPU_RESET_PENDING]	/* and pending_dabt */
 	orr	x9, x9, x10
 	cbnz	x9, 8f
 	add	w11, w11, #1			/* live_on's name for this CPU */
@@ -195,41 +203,32 @@
 	ldr	x12, [x1, #ARM64_CPU_HOP_HCR]
 	cmp	x12, #0
 	cset	x12, eq
-	ldr	x9, [x1, #ARM64_CPU_VM_OWNER]
+	ldp	x9, x10, [x1, #ARM64_CPU_VM_OWNER]	/* and gic_owner */
 	eor	x9, x9, x17
-	orr	x12, x12, x9
-	ldr	x9, [x1, #ARM64_CPU_GIC_OWNER]
-	eor	x9, x9, x17
-	orr	x12, x12, x9
-	ldr	x9, [x1, #ARM64_CPU_LOADED]
-	eor	x9, x9, x19
+	eor	x10, x10, x17
+	orr	x9, x9, x10
+	ldr	x10, [x1, #ARM64_CPU_LOADED]
+	eor	x10, x10, x19
+	orr	x9, x9, x10
 	orr	x12, x12, x9
 	ldr	x9, [x17, #VCPU_CNTVOFF]
 	ldr	x10, [x1, #ARM64_CPU_CNTVOFF]
 	eor	x9, x9, x10
 	orr	x12, x12, x9
-	ldr	w9, [x17, #VCPU_RESET_PENDING]
-	ldr	w10, [x17, #VCPU_PENDING_DABT]
-	orr	w9, w9, w10
-	ldr	w10, [x17, #VCPU_SYSREG_PENDING]
-	orr	w9, w9, w10
-	ldr	w10, [x17, #VCPU_VMI_STEP]
-	orr	w9, w9, w10
+	/* reset_pending, pending_dabt, sysreg_pending, vmi_step; ptimer_ctl's ENABLE, ptimer_line */
+	ldp	x9, x10, [x17, #VCPU_RESET_PENDING]
+	orr	x9, x9, x10
+	ldr	x10, [x17, #VCPU_PTIMER_CTL]
+	and	x10, x10, #0xffffffff00000001
+	orr	x9, x9, x10
 	ldrb	w10, [x1, #ARM64_CPU_STEP_LIVE]
-	orr	w9, w9, w10
-	ldr	w10, [x17, #VCPU_PTIMER_LINE]
-	orr	w9, w9, w10
-	ldr	w10, [x17, #VCPU_PTIMER_CTL]
-	and	w10, w10, #(1 << PTIMER_ENABLE_BIT)
-	orr	w9, w9, w10
+	orr	x9, x9, x10
 	orr	x12, x12, x9
-	add	w10, w11, #1			/* live_on's name for this CPU */
+	/* live_on this CPU's (w11 + 1) and lr_dirty 0: one doubleword, acquired */
+	add	w10, w11, #1
 	add	x9, x17, #VCPU_LIVE_ON
-	ldar	w9, [x9]
-	eor	w9, w9, w10
-	orr	x12, x12, x9
-	add	x9, x17, #VCPU_LR_DIRTY
-	ldar	w9, [x9]
+	ldar	x9, [x9]
+	eor	x9, x9, x10
 	orr	x12, x12, x9
 .endm
 
@@ -252,13 +251,10 @@
 	str	x17, [x1, #ARM64_CPU_LOADED]
 	add	x9, x19, #VCPU_LIVE_ON
 	stlr	wzr, [x9]			/* vcpu_unhold: next, not prev, owns what stays */
-	ldr	x9, [x17, #VCPU_VTTBR]
-	ldr	x10, [x1, #ARM64_CPU_VTTBR]
-	cmp	x9, x10
-	b.eq	31f
+	ldr	x9, [x17, #VCPU_VTTBR]		/* a VM's, never a service's: written */
 	msr	vttbr_el2, x9
 	str	x9, [x1, #ARM64_CPU_VTTBR]
-31:	str	xzr, [x1, #ARM64_CPU_VM_OWNER]
+	str	xzr, [x1, #ARM64_CPU_VM_OWNER]
 	ldr	x9, [x17, #VCPU_SCTLR]
 	msr	sctlr_el1, x9
 	ldr	x9, [x17, #VCPU_CNTKCTL]
@@ -281,18 +277,12 @@
 	str	xzr, [x1, #ARM64_CPU_GUEST_DEADLINE]	/* ptimer_update: off, line low */
 	str	xzr, [x1, #ARM64_CPU_GIC_OWNER]
 	ldr	x9, [x17, #VCPU_LR_HCR]
-	ldr	x10, [x1, #ARM64_CPU_ICH_HCR]
-	cmp	x9, x10
-	b.eq	33f
-	msr	S3_4_C12_C11_0, x9		/* ICH_HCR_EL2 */
+	msr	S3_4_C12_C11_0, x9		/* ICH_HCR_EL2 (a service's is 0) */
 	str	x9, [x1, #ARM64_CPU_ICH_HCR]
-33:	ldr	x9, [x17, #VCPU_HCR]
-	ldr	x10, [x1, #ARM64_CPU_HCR]
-	cmp	x9, x10
-	b.eq	34f
-	msr	hcr_el2, x9
+	ldr	x9, [x17, #VCPU_HCR]
+	msr	hcr_el2, x9			/* a VM's, never a service's (TGE) */
 	str	x9, [x1, #ARM64_CPU_HCR]
-34:	str	xzr, [x1, #ARM64_CPU_HOP_HCR]	/* arm64_hop_note: a VM's controls */
+	str	xzr, [x1, #ARM64_CPU_HOP_HCR]	/* arm64_hop_note: a VM's controls */
 	str	x17, [x1, #ARM64_CPU_CURRENT]
 	ldp	x9, x10, [x17, #VCPU_PC]
 	msr	elr_el2, x9

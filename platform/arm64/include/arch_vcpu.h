@@ -26,12 +26,12 @@
 #define ARM64_VCPU_HCR_OFFSET 280
 #define ARM64_VCPU_VTTBR_OFFSET 288
 #define ARM64_VCPU_LIVE_ON_OFFSET 296
-#define ARM64_VCPU_FP_LIVE_OFFSET 300
+#define ARM64_VCPU_FP_LIVE_OFFSET 328
 #define ARM64_VCPU_RESET_PENDING_OFFSET 304
-#define ARM64_VCPU_VM_OFFSET 328
-#define ARM64_VCPU_PENDING_DABT_OFFSET 392
-#define ARM64_VCPU_SP_EL0_OFFSET 472
-#define ARM64_VCPU_TPIDR_EL0_OFFSET 480
+#define ARM64_VCPU_VM_OFFSET 352
+#define ARM64_VCPU_PENDING_DABT_OFFSET 308
+#define ARM64_VCPU_SP_EL0_OFFSET 480
+#define ARM64_VCPU_TPIDR_EL0_OFFSET 488
 /**
  * rt_pending value asking vectors.S to store x20-x29 and have exit.c run
  * the trapped instruction again (arm64_exit_redo): an emulated store or
@@ -91,6 +91,32 @@ struct vcpu_arch {
 	 * and the save on the CPU that ran it last.
 	 */
 	u32 live_on;
+	/** Its model changed: refill the list registers before entry (after live_on: one load). */
+	u32 lr_dirty;
+	/*
+	 * The rare work an entry must do, together so that the assembly paths test them with
+	 * two loads (emulpath.S, fastpath.S): reset_pending, pending_dabt, sysreg_pending and
+	 * vmi_step one 16-byte block, then ptimer_ctl and ptimer_line one doubleword.
+	 */
+	/**
+	 * A start (arch_vcpu_power_on) waiting to be applied: the reset happens
+	 * when a CPU next loads the vCPU, after the CPU that ran it last saved
+	 * its state, so that the save cannot overwrite the fresh state.
+	 */
+	u32 reset_pending;
+	/** An emulator refused its access: inject the data abort when it is next entered. */
+	u32 pending_dabt;
+	/** A held write its monitor allowed: IPC_VMI_REG_* + 1 (the value: sysreg_value), applied at entry. */
+	u32 sysreg_pending;
+	/** Single-stepped for its monitor (arch_vcpu_set_step; vcpu.c step_sync). */
+	u32 vmi_step;
+	/**
+	 * The EL1 physical timer a VM sees, emulated (CNTHCTL_EL2.EL1PCEN = 0
+	 * traps it): CNTP_CTL_EL0's ENABLE and IMASK, and CNTP_CVAL_EL0 in
+	 * physical counter ticks (virq.c).
+	 */
+	u32 ptimer_ctl;
+	u32 ptimer_line; /**< the level its PPI was last given */
 	/**
 	 * Whether this vCPU's FP/SIMD state is in the registers of the CPU it
 	 * runs on. It is loaded lazily, on the vCPU's first FP/SIMD
@@ -99,47 +125,27 @@ struct vcpu_arch {
 	 * pay for either.
 	 */
 	u32 fp_live;
-	/**
-	 * A start (arch_vcpu_power_on) waiting to be applied: the reset happens
-	 * when a CPU next loads the vCPU, after the CPU that ran it last saved
-	 * its state, so that the save cannot overwrite the fresh state.
-	 */
-	u32 reset_pending;
 	u32 reset_type;
 	u64 reset_entry, reset_arg;
 	/** The VM's virtual GIC (platform/arm64/virq.c); NULL for a service. */
 	struct arm64_vm *vm;
-	u32 vm_cpu;   /**< this vCPU's index in it */
-	u32 lr_dirty; /**< its model changed: refill the list registers before entry */
-	u64 lr_hcr;   /**< ICH_HCR_EL2 for it, as its last fill asked (virq.c) */
+	u32 vm_cpu; /**< this vCPU's index in it */
+	u64 lr_hcr; /**< ICH_HCR_EL2 for it, as its last fill asked (virq.c) */
 	/**
 	 * 1 while exit.c re-runs a trapped access with every register stored
 	 * (x20-x29 too): see ARM64_RT_REDO.
 	 */
 	u32 regs_full;
 	u64 cntvoff; /**< CNTVOFF_EL2 while it runs: the partition's virtual counter offset */
-	/**
-	 * The EL1 physical timer a VM sees, emulated (CNTHCTL_EL2.EL1PCEN = 0
-	 * traps it): CNTP_CTL_EL0's ENABLE and IMASK, and CNTP_CVAL_EL0 in
-	 * physical counter ticks (virq.c).
-	 */
-	u32 ptimer_ctl;
-	u32 ptimer_line; /**< the level its PPI was last given */
 	u64 ptimer_cval;
 	/** The virtual address of its emulated access in flight (FAR_EL2), for an abort. */
 	u64 mmio_far;
-	/** An emulator refused its access: inject the data abort when it is next entered. */
-	u32 pending_dabt;
 	struct arm64_el1_regs el1;
 	struct arm64_fp_regs fp __attribute__((aligned(16)));
 	/* Last, away from the offsets vectors.S uses: */
 	/** Registers whose writes its monitor watches (1 << IPC_VMI_REG_*; HCR_EL2.TVM). */
 	u32 vmi_regs;
-	/** A held write its monitor allowed: IPC_VMI_REG_* + 1 and the value, applied at entry. */
-	u32 sysreg_pending;
-	u64 sysreg_value;
-	/** Single-stepped for its monitor (arch_vcpu_set_step; vcpu.c step_sync). */
-	u32 vmi_step;
+	u64 sysreg_value; /**< the value of the held write sysreg_pending names */
 	/** SCTLR, TCR, TTBR0, TTBR1 (_EL1) when it last stopped for its monitor (vmi_pause). */
 	u64 vmi_paused_regs[4];
 };
