@@ -27,7 +27,8 @@ _Static_assert((IPC_LABEL_KERNEL & (IPC_LABEL_KERNEL - 1u)) == 0, "the kernel bi
 _Static_assert((sizeof(struct endpoint) & (sizeof(struct endpoint) - 1u)) == 0,
                "fastpath.S indexes kernel.endpoints with a shift");
 
-_Static_assert(ARM64_MMIO_LEN(ARM64_MMIO_INFO(0, 0, 0, 0xf)) == 0xf &&
+_Static_assert(ARM64_MMIO_LEN(ARM64_MMIO_INFO(0, 0, 0, 4)) == 4 &&
+                       ARM64_MMIO_LEN(ARM64_MMIO_INFO(0, 0, 0, 2)) == 2 &&
                        ARM64_MMIO_RT(ARM64_MMIO_INFO(0x1f, 0, 0, 0)) == 0x1f,
                "fastpath.S decodes arch_info with the same fields");
 
@@ -63,11 +64,10 @@ void asm_offsets(void)
 	ASM_SIZE(VCPU_MMIO_SIZE_SIZE, struct vcpu, mmio.size);
 	ASM_CONST(VCPU_MMIO_WRITE, offsetof(struct vcpu, mmio.write));
 	ASM_SIZE(VCPU_MMIO_WRITE_SIZE, struct vcpu, mmio.write);
-	ASM_CONST(MMIO_RT_MASK, ARM64_MMIO_INFO(0x1f, 0, 0, 0));
+	ASM_CONST(MMIO_RT_SHIFT, __builtin_ctzll(ARM64_MMIO_INFO(1, 0, 0, 0)));
 	ASM_CONST(MMIO_SSE_BIT, __builtin_ctzll(ARM64_MMIO_INFO(0, 1, 0, 0)));
 	ASM_CONST(MMIO_SF_BIT, __builtin_ctzll(ARM64_MMIO_INFO(0, 0, 1, 0)));
-	ASM_CONST(MMIO_LEN_SHIFT, __builtin_ctzll(ARM64_MMIO_INFO(0, 0, 0, 1)));
-	ASM_CONST(MMIO_LEN_BITS, __builtin_popcountll(ARM64_MMIO_INFO(0, 0, 0, 0xf)));
+	ASM_CONST(MMIO_IL_BIT, __builtin_ctzll(ARM64_MMIO_INFO(0, 0, 0, 4)));
 	ASM_CONST(ABI_LABEL_MMIO, IPC_LABEL_MMIO);
 	ASM_CONST(ABI_MMIO_DONE, IPC_MMIO_DONE);
 
@@ -170,10 +170,8 @@ void asm_offsets(void)
 _Static_assert((VGIC_REDIST_STRIDE & (VGIC_REDIST_STRIDE - 1u)) == 0,
                "emulpath.S multiplies by the redistributor stride with a shift");
 _Static_assert((IPC_MMIO_WRITE & (IPC_MMIO_WRITE - 1u)) == 0, "IPC_MMIO_WRITE is one bit");
-_Static_assert(ARM64_MMIO_INFO(1u, 0u, 0u, 0u) == 1u && ARM64_MMIO_INFO(0u, 1u, 0u, 0u) == 32u &&
-                       ARM64_MMIO_INFO(0u, 0u, 1u, 0u) == 64u &&
-                       ARM64_MMIO_INFO(0u, 0u, 0u, 1u) == 256u,
-               "emulpath.S builds arch_info as rt | sse << 5 | sf << 6 | length << 8");
+_Static_assert(ARM64_MMIO_INFO(0x1fu, 1u, 1u, 4u) == ((UINT64_C(0x1f) << 16) | ISS_SSE | ISS_SF | ESR_IL),
+               "emulpath.S stores ESR_EL2 itself as arch_info: the same bits");
 _Static_assert(ISS_SAS(UINT64_C(3) << 22) == 3u && ISS_SSE == UINT64_C(1) << 21,
                "emulpath.S reads SAS at bit 22, SRT at 16 with SSE just above it (21)");
 

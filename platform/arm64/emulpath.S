@@ -266,16 +266,9 @@ arm64_emul_fast:
 	str	w16, [x19, #VCPU_KMSG_ENDPOINT]
 	ldr	x16, =kernel + KERNEL_EMULATED_BADGE
 	ldr	x16, [x16, x8, lsl #3]
-	/* arch_info: ARM64_MMIO_INFO(SRT, SSE, SF, 4 if IL else 2). */
-	ubfx	x12, x2, #16, #6		/* SRT and SSE */
-	ubfx	x13, x2, #ISS_SF_BIT, #1
-	orr	x12, x12, x13, lsl #6
-	ubfx	x13, x2, #ESR_IL_BIT, #1
-	orr	x12, x12, x13, lsl #9		/* (2 + 2 * IL) << 8: 0x200 + IL << 9 */
-	add	x12, x12, #0x200
 	mov	x3, x5
 	str	x5, [x19, #VCPU_MMIO_ADDRESS]
-	str	x12, [x19, #VCPU_MMIO_ARCH_INFO]
+	str	x2, [x19, #VCPU_MMIO_ARCH_INFO]	/* the syndrome is arch_info (arch_vcpu.h) */
 	ubfx	w13, w2, #ISS_WNR_BIT, #1
 	str	w9, [x19, #VCPU_MMIO_SIZE]
 	strb	w13, [x19, #VCPU_MMIO_WRITE]

@@ -371,23 +371,17 @@ arm64_ipc_fast:
 
 	/*
 	 * HC_REPLY_RECV: prev answers its caller (x17) and waits on the endpoint
-	 * again. An answer to a kernel message (an emulated access, a fault, an
-	 * event) goes to the C fastpath at once: the caller is read without the
-	 * lock first, as a hint, and again under it.
+	 * again. The caller and its state are read once, under the lock: a
+	 * partition's call here, an emulated access's answer at 20f, anything else
+	 * (a fault report, an introspection event, ...) unlocked to the C fastpath.
 	 */
 2:	svc_only
+	lock_running
 	ldr	x17, [x19, #VCPU_CALLER]
-	cbz	x17, 10f
+	cbz	x17, 8f
 	ldr	w9, [x17, #VCPU_STATE]
 	cmp	w9, #VCPU_STATE_BLOCKED_REPLY
 	b.ne	20f				/* a kernel message's answer, perhaps */
-	lock_running
-	ldr	x9, [x19, #VCPU_CALLER]
-	cmp	x9, x17
-	b.ne	8f
-	ldr	w9, [x17, #VCPU_STATE]
-	cmp	w9, #VCPU_STATE_BLOCKED_REPLY
-	b.ne	8f
 	endpoint_cap ABI_RIGHT_EP_RECV
 	ldr	x9, [x15, #ENDPOINT_SENDERS_HEAD]
 	cbnz	x9, 8f
@@ -477,27 +471,15 @@ arm64_ipc_fast:
 	 * the PC past the instruction), then the hop to the VM as the C path
 	 * takes it (vectors.S guest_exit_switch: arm64_exit_switch_to_vm).
 	 * Anything else (an introspection event, a fault report, an abort
-	 * answer, ...) to 10f or 8f, the C fastpath, unchanged: the message's
-	 * label and the answer are looked at before the lock too, so those do
-	 * not pay for it.
+	 * answer, ...) to 8f, the C fastpath, unchanged.
 	 */
 20:	cmp	w9, #VCPU_STATE_BLOCKED_FAULT
-	b.ne	10f
-	ldr	x9, [x17, #VCPU_KMSG_LABEL]	/* a hint too: read again under the lock */
-	eor	x9, x9, #ABI_LABEL_MMIO
-	orr	x9, x9, x3			/* and word 0 IPC_MMIO_DONE (0), not an abort */
-	cbnz	x9, 10f
-	lock_running
-	ldr	x9, [x19, #VCPU_CALLER]
-	cmp	x9, x17
-	b.ne	8f
-	ldr	w9, [x17, #VCPU_STATE]
-	cmp	w9, #VCPU_STATE_BLOCKED_FAULT
 	b.ne	8f
 	ldrb	w9, [x17, #VCPU_KERNEL_SENDER]	/* emul_waiting */
 	cbz	w9, 8f
 	ldr	x9, [x17, #VCPU_KMSG_LABEL]
 	eor	x9, x9, #ABI_LABEL_MMIO
+	orr	x9, x9, x3			/* and word 0 IPC_MMIO_DONE (0), not an abort */
 	cbnz	x9, 8f
 	endpoint_cap ABI_RIGHT_EP_RECV
 	ldr	x9, [x15, #ENDPOINT_SENDERS_HEAD]
@@ -514,7 +496,7 @@ arm64_ipc_fast:
 	/* Taken: nothing goes back to C now, so x2-x8 are free. */
 	ldrb	w9, [x17, #VCPU_MMIO_WRITE]
 	ldr	x10, [x17, #VCPU_MMIO_ARCH_INFO]
-	and	w11, w10, #MMIO_RT_MASK
+	ubfx	w11, w10, #MMIO_RT_SHIFT, #5
 	cbnz	w9, 22f				/* a write: no register */
 	cmp	w11, #31
 	b.eq	22f				/* XZR */
@@ -531,9 +513,10 @@ arm64_ipc_fast:
 21:	tbnz	x10, #MMIO_SF_BIT, 23f
 	mov	w4, w4				/* a W register */
 23:	str	x4, [x17, x11, lsl #3]		/* its x[rt]: every one is saved (VCPU_X 0) */
-22:	ubfx	x9, x10, #MMIO_LEN_SHIFT, #MMIO_LEN_BITS
+22:	ubfx	x9, x10, #MMIO_IL_BIT, #1	/* the length: 2 + 2 * IL */
 	ldr	x5, [x17, #VCPU_PC]
-	add	x5, x5, x9
+	add	x5, x5, x9, lsl #1
+	add	x5, x5, #2
 	str	x5, [x17, #VCPU_PC]
 	strb	wzr, [x17, #VCPU_KERNEL_SENDER]
 	str	xzr, [x19, #VCPU_CALLER]

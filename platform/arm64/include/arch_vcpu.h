@@ -39,13 +39,18 @@
  */
 #define ARM64_RT_REDO 64
 
-/* struct trap.arch_info of a TRAP_MMIO: the target register, SSE, SF and the instruction length. */
+/*
+ * struct trap.arch_info of a TRAP_MMIO: the target register, SSE, SF and the instruction
+ * length where the data abort's syndrome has them (SRT [20:16], SSE [21], SF [15], IL [25]:
+ * 4 bytes if set, else 2), so that the emulation path stores ESR_EL2 itself (emulpath.S);
+ * other bits are ignored.
+ */
 #define ARM64_MMIO_INFO(rt, sse, sf, len) \
-	((u64)(rt) | ((u64)(sse) << 5) | ((u64)(sf) << 6) | ((u64)(len) << 8))
-#define ARM64_MMIO_RT(i) ((u32)(i)&0x1fu)
-#define ARM64_MMIO_SSE(i) ((((i) >> 5) & 1u) != 0)
-#define ARM64_MMIO_SF(i) ((((i) >> 6) & 1u) != 0)
-#define ARM64_MMIO_LEN(i) ((u32)((i) >> 8) & 0xfu)
+	(((u64)(rt) << 16) | ((u64)(sse) << 21) | ((u64)(sf) << 15) | ((u64)((len) == 4u) << 25))
+#define ARM64_MMIO_RT(i) ((u32)((i) >> 16) & 0x1fu)
+#define ARM64_MMIO_SSE(i) ((((i) >> 21) & 1u) != 0)
+#define ARM64_MMIO_SF(i) ((((i) >> 15) & 1u) != 0)
+#define ARM64_MMIO_LEN(i) (2u + 2u * ((u32)((i) >> 25) & 1u))
 
 #ifndef __ASSEMBLER__
 
