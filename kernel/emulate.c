@@ -8,6 +8,30 @@
 #include <kernel/sched.h>
 #include <kernel/stage2.h>
 
+/** Each partition's manifest MMIO ranges in one run of kernel.emul_mmio, in manifest order. */
+static void emul_setup_runs(void)
+{
+	const struct config *cfg = &kernel.cfg;
+	u32 n = 0;
+	for (u32 p = 0; p < kernel.partition_count; p++) {
+		kernel.partitions[p].emul_first = n;
+		for (u32 i = 0; i < cfg->emulated_count; i++) {
+			const struct cfg_emulated *e = &cfg->emulated[i];
+			if (e->guest == p && e->kind == CFG_EMULATED_MMIO && n < CFG_EMULATED_MAX)
+				kernel.emul_mmio[n++] = (struct emul_mmio_range){
+					.ipa = e->ipa,
+					.size = e->size,
+					.badge = kernel.emulated_badge[i],
+					.service_part = &kernel.partitions[e->service],
+					.service = e->service,
+					.endpoint = e->endpoint,
+					.index = i,
+				};
+		}
+		kernel.partitions[p].emul_count = n - kernel.partitions[p].emul_first;
+	}
+}
+
 void emul_setup(void)
 {
 	const struct config *cfg = &kernel.cfg;
@@ -26,6 +50,7 @@ void emul_setup(void)
 			}
 		}
 	}
+	emul_setup_runs();
 }
 
 /** One emulated range as emul_access needs it: the manifest's or a run-time route. */

@@ -167,10 +167,9 @@ void asm_offsets(void)
  * The emulation path's VM side in assembly (emulpath.S): what emul_send, ipc_kernel_call
  * and arm64_exit_switch_from_vm read and write, and the syndrome's fields.
  */
-_Static_assert((VGIC_REDIST_STRIDE & (VGIC_REDIST_STRIDE - 1u)) == 0,
-               "emulpath.S multiplies by the redistributor stride with a shift");
 _Static_assert((IPC_MMIO_WRITE & (IPC_MMIO_WRITE - 1u)) == 0, "IPC_MMIO_WRITE is one bit");
-_Static_assert(ARM64_MMIO_INFO(0x1fu, 1u, 1u, 4u) == ((UINT64_C(0x1f) << 16) | ISS_SSE | ISS_SF | ESR_IL),
+_Static_assert(ARM64_MMIO_INFO(0x1fu, 1u, 1u, 4u) ==
+                       ((UINT64_C(0x1f) << 16) | ISS_SSE | ISS_SF | ESR_IL),
                "emulpath.S stores ESR_EL2 itself as arch_info: the same bits");
 _Static_assert(ISS_SAS(UINT64_C(3) << 22) == 3u && ISS_SSE == UINT64_C(1) << 21,
                "emulpath.S reads SAS at bit 22, SRT at 16 with SSE just above it (21)");
@@ -205,36 +204,27 @@ void asm_offsets_emul(void)
 	ASM_CONST(VCPU_EL1_TPIDRRO_EL0, offsetof(struct vcpu, arch.el1.tpidrro_el0));
 	ASM_CONST(VCPU_EL1_CNTV_CTL, offsetof(struct vcpu, arch.el1.cntv_ctl));
 	ASM_CONST(VCPU_EL1_TPIDR2, offsetof(struct vcpu, arch.el1.tpidr2));
-	ASM_CONST(ARM64_VM_GICD_IPA, offsetof(struct arm64_vm, gicd_ipa));
-	ASM_CONST(ARM64_VM_GICR_IPA, offsetof(struct arm64_vm, gicr_ipa));
-	ASM_CONST(ARM64_VM_VCPU_COUNT, offsetof(struct arm64_vm, vcpu_count));
-	ASM_SIZE(ARM64_VM_VCPU_COUNT_SIZE, struct arm64_vm, vcpu_count);
-	ASM_CONST(VGIC_DIST_SIZE_ASM, VGIC_DIST_SIZE);
-	ASM_CONST(VGIC_REDIST_SHIFT, __builtin_ctzll(VGIC_REDIST_STRIDE));
 
-	/* The manifest's emulated ranges, their badges, the partitions' ids and stops. */
-	ASM_CONST(KERNEL_CFG_EMULATED_COUNT, offsetof(struct kernel_state, cfg.emulated_count));
-	ASM_SIZE(KERNEL_CFG_EMULATED_COUNT_SIZE, struct kernel_state, cfg.emulated_count);
-	ASM_CONST(KERNEL_CFG_EMULATED, offsetof(struct kernel_state, cfg.emulated));
-	ASM_CONST(KERNEL_EMULATED_BADGE, offsetof(struct kernel_state, emulated_badge));
-	ASM_CONST(KERNEL_PARTITIONS, offsetof(struct kernel_state, partitions));
-	ASM_CONST(CFG_EMULATED_SIZE, sizeof(struct cfg_emulated));
-	ASM_CONST(CFG_EMULATED_GUEST, offsetof(struct cfg_emulated, guest));
-	ASM_CONST(CFG_EMULATED_KIND, offsetof(struct cfg_emulated, kind));
-	ASM_SIZE(CFG_EMULATED_GUEST_SIZE, struct cfg_emulated, guest);
-	ASM_SIZE(CFG_EMULATED_KIND_SIZE, struct cfg_emulated, kind);
-	ASM_CONST(CFG_EMULATED_IPA, offsetof(struct cfg_emulated, ipa));
-	ASM_CONST(CFG_EMULATED_RANGE_SIZE, offsetof(struct cfg_emulated, size));
-	ASM_CONST(CFG_EMULATED_SERVICE, offsetof(struct cfg_emulated, service));
-	ASM_CONST(CFG_EMULATED_ENDPOINT, offsetof(struct cfg_emulated, endpoint));
-	ASM_SIZE(CFG_EMULATED_SERVICE_SIZE, struct cfg_emulated, service);
-	ASM_SIZE(CFG_EMULATED_ENDPOINT_SIZE, struct cfg_emulated, endpoint);
-	ASM_CONST(CFG_EMULATED_MMIO_KIND, CFG_EMULATED_MMIO);
-	ASM_CONST(PARTITION_SIZE, sizeof(struct partition));
-	ASM_CONST(PARTITION_ID, offsetof(struct partition, id));
-	ASM_SIZE(PARTITION_ID_SIZE, struct partition, id);
+	/* The VMs' runs of the manifest's MMIO ranges (emul_setup) and the partitions' stops. */
+	ASM_CONST(KERNEL_EMUL_MMIO, offsetof(struct kernel_state, emul_mmio));
+	ASM_CONST(EMUL_MMIO_SHIFT, __builtin_ctzll(sizeof(struct emul_mmio_range)));
+	ASM_CONST(EMUL_MMIO_IPA, offsetof(struct emul_mmio_range, ipa));
+	ASM_CONST(EMUL_MMIO_BADGE, offsetof(struct emul_mmio_range, badge));
+	ASM_CONST(EMUL_MMIO_SERVICE_PART, offsetof(struct emul_mmio_range, service_part));
+	ASM_CONST(EMUL_MMIO_ENDPOINT, offsetof(struct emul_mmio_range, endpoint));
+	ASM_CONST(EMUL_MMIO_INDEX, offsetof(struct emul_mmio_range, index));
+	ASM_SIZE(EMUL_MMIO_ENDPOINT_SIZE, struct emul_mmio_range, endpoint);
+	ASM_SIZE(EMUL_MMIO_INDEX_SIZE, struct emul_mmio_range, index);
+	ASM_CONST(EMUL_MMIO_SIZE_OFF, offsetof(struct emul_mmio_range, size));
+	ASM_CONST(PARTITION_EMUL_FIRST, offsetof(struct partition, emul_first));
+	ASM_CONST(PARTITION_EMUL_COUNT, offsetof(struct partition, emul_count));
+	ASM_SIZE(PARTITION_EMUL_FIRST_SIZE, struct partition, emul_first);
 	ASM_CONST(PARTITION_STOPPED, offsetof(struct partition, stopped));
 	ASM_SIZE(PARTITION_STOPPED_SIZE, struct partition, stopped);
+	/* exit_dabt's syndrome test in one: EC, ISV, S1PTW and the FSC's type. */
+	ASM_CONST(ESR_FAST_MASK,
+	          ((u64)0x3fu << ESR_EC_SHIFT) | ISS_ISV | ISS_S1PTW | FSC_TYPE(ISS_FSC_MASK));
+	ASM_CONST(ESR_FAST_WANT, ((u64)EC_DABT_LOW << ESR_EC_SHIFT) | ISS_ISV | FSC_TRANSLATION);
 
 	/* This CPU's switch state (vcpu.c arm64_exit_switch_from_vm). */
 	ASM_CONST(ARM64_CPU_GUEST_DEADLINE_NS, offsetof(struct arm64_cpu, guest_deadline_ns));
@@ -252,13 +242,9 @@ void asm_offsets_emul(void)
 	ASM_CONST(ABI_MMIO_WRITE_SHIFT, __builtin_ctzll(IPC_MMIO_WRITE));
 	ASM_CONST(ABI_MMIO_SERIAL_SHIFT, IPC_MMIO_SERIAL_SHIFT);
 	ASM_CONST(EC_DABT_LOW_ASM, EC_DABT_LOW);
-	ASM_CONST(ISS_ISV_BIT, __builtin_ctzll(ISS_ISV));
-	ASM_CONST(ISS_S1PTW_BIT, __builtin_ctzll(ISS_S1PTW));
 	ASM_CONST(ISS_WNR_BIT, __builtin_ctzll(ISS_WNR));
 	ASM_CONST(ISS_SSE_BIT, __builtin_ctzll(ISS_SSE));
 	ASM_CONST(ISS_SF_BIT, __builtin_ctzll(ISS_SF));
 	ASM_CONST(ESR_IL_BIT, __builtin_ctzll(ESR_IL));
-	ASM_CONST(FSC_TYPE_MASK_ASM, FSC_TYPE(ISS_FSC_MASK));
-	ASM_CONST(FSC_TRANSLATION_ASM, FSC_TRANSLATION);
 	ASM_CONST(PAGE_SHIFT_ASM, __builtin_ctzll(PAGE_SIZE));
 }

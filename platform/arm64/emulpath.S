@@ -77,23 +77,11 @@
 .if VCPU_KMSG_WORDS != VCPU_KMSG_LABEL + 8 || VCPU_KMSG_BADGE != VCPU_KMSG_WORDS + 48
 .error "emulpath.S: struct kernel_msg changed"
 .endif
-.if CFG_EMULATED_KIND != CFG_EMULATED_GUEST + 4 || CFG_EMULATED_GUEST_SIZE != 4 || CFG_EMULATED_KIND_SIZE != 4
-.error "emulpath.S: struct cfg_emulated's guest and kind must be a pair of words"
+.if EMUL_MMIO_SIZE_OFF != EMUL_MMIO_IPA + 8 || EMUL_MMIO_ENDPOINT_SIZE != 4 || EMUL_MMIO_INDEX_SIZE != 4
+.error "emulpath.S: struct emul_mmio_range's ipa and size must be a pair, endpoint and index words"
 .endif
-.if CFG_EMULATED_RANGE_SIZE != CFG_EMULATED_IPA + 8 || CFG_EMULATED_SIZE > 4095
-.error "emulpath.S: struct cfg_emulated's ipa and size must be a pair"
-.endif
-.if CFG_EMULATED_ENDPOINT != CFG_EMULATED_SERVICE + 4 || CFG_EMULATED_SERVICE_SIZE != 4 || CFG_EMULATED_ENDPOINT_SIZE != 4
-.error "emulpath.S: struct cfg_emulated's service and endpoint must be a pair of words"
-.endif
-.if KERNEL_CFG_EMULATED_COUNT_SIZE != 4 || PARTITION_ID_SIZE != 4 || PARTITION_STOPPED_SIZE != 1
-.error "emulpath.S: a field of the kernel's tables changed width"
-.endif
-.if VCPU_PENDING_DABT != VCPU_RESET_PENDING + 4 || VCPU_RESET_PENDING % 8 != 0
-.error "emulpath.S: reset_pending and pending_dabt must be an aligned pair"
-.endif
-.if ARM64_VM_VCPU_COUNT_SIZE != 4
-.error "emulpath.S: struct arm64_vm changed"
+.if PARTITION_EMUL_COUNT != PARTITION_EMUL_FIRST + 4 || PARTITION_EMUL_FIRST_SIZE != 4 || PARTITION_STOPPED_SIZE != 1 || PARTITION_EMUL_FIRST > 252
+.error "emulpath.S: partition.emul_first and emul_count must be a pair of words near the top"
 .endif
 .if ARM64_CPU_GIC_OWNER != ARM64_CPU_VM_OWNER + 8 || ARM64_CPU_STEP_LIVE_SIZE != 1
 .error "emulpath.S: struct arm64_cpu changed"
@@ -117,68 +105,57 @@
 	.text
 	.global	arm64_emul_fast
 arm64_emul_fast:
-	/* exit.c exit_dabt: a lower-EL data abort, a valid syndrome, a translation fault. */
-	lsr	w3, w2, #ESR_EC_SHIFT_ASM
-	cmp	w3, #EC_DABT_LOW_ASM
+	/*
+	 * exit.c exit_dabt, in one test: a lower-EL data abort (EC), a valid
+	 * syndrome (ISV), not on a stage-1 walk (S1PTW), a translation fault (the
+	 * FSC's type); a permission fault (introspection) and the rest go to C.
+	 */
+	ldr	w3, =ESR_FAST_MASK
+	and	w3, w2, w3
+	ldr	w4, =ESR_FAST_WANT
+	cmp	w3, w4
 	b.ne	arm64_guest_sync_c
-	and	w3, w2, #FSC_TYPE_MASK_ASM
-	cmp	w3, #FSC_TRANSLATION_ASM
-	b.ne	arm64_guest_sync_c		/* a permission fault (introspection), ... */
-	tbz	x2, #ISS_ISV_BIT, 9f
-	tbnz	x2, #ISS_S1PTW_BIT, 9f
 	ldr	x4, [x19, #VCPU_VM]
 	cbz	x4, 9f				/* a service's own fault */
-	/* x5 = the IPA: HPFAR_EL2.FIPA (IPA[47:12] in bits [43:4]), FAR_EL2's page offset. */
+	/*
+	 * x5 = the IPA: HPFAR_EL2.FIPA (IPA[51:12] in bits [47:4], bits [3:0] RES0;
+	 * the NS bit, 63, shifted out), FAR_EL2's page offset.
+	 */
 	mrs	x5, hpfar_el2
 	mrs	x6, far_el2
-	lsr	x5, x5, #4
-	lsl	x5, x5, #PAGE_SHIFT_ASM
+	lsl	x5, x5, #PAGE_SHIFT_ASM - 4
 	bfxil	x5, x6, #0, #PAGE_SHIFT_ASM
-	/* Not in the vGIC's frames (arm64_virq_is_mmio): the distributor, the redistributors. */
-	ldr	x7, [x4, #ARM64_VM_GICD_IPA]
-	sub	x7, x5, x7
-	cmp	x7, #VGIC_DIST_SIZE_ASM
-	b.lo	9f
-	ldr	x8, [x4, #ARM64_VM_GICR_IPA]
-	ldr	w7, [x4, #ARM64_VM_VCPU_COUNT]
-	sub	x8, x5, x8
-	cmp	x8, x7, lsl #VGIC_REDIST_SHIFT
-	b.lo	9f
 	/* x9 = the access's size, 1 << SAS. */
 	ubfx	w9, w2, #22, #2
 	mov	w10, #1
 	lsl	w9, w10, w9
 
 	/*
-	 * emul_find's manifest half: the first CFG_EMULATED_MMIO range of the VM's
-	 * partition that holds [x5, x5 + x9) (emul_holds). w3 = its index, x13 = it,
-	 * x7 = the offset in it. None: 9f (the run-time routes, or a fault: C). The
-	 * manifest's ranges, the partitions' ids and the ranges' badges are set at
-	 * boot (emul_setup) and never change: read before the lock, which a miss
-	 * (a route: dm_route_round_trip) then does not pay for.
+	 * emul_find's manifest half: the first of the VM's partition's MMIO ranges
+	 * (its run of kernel.emul_mmio, emul_setup) that holds [x5, x5 + x9)
+	 * (emul_holds); x13 = it, x7 = the offset in it. None: 9f (the run-time
+	 * routes, or a fault: C). The runs are set at boot and never change: read
+	 * before the lock, which a miss (a route: dm_route_round_trip) then does
+	 * not pay for. No range can lie in the virtual GIC's frames (the manifest
+	 * check refuses one over the kernel's models, boot_kept.view), so these
+	 * accesses are never the vGIC's (arm64_virq_is_mmio, which C tests first).
 	 */
 	ldr	x12, [x19, #VCPU_PART]
-	ldr	w12, [x12, #PARTITION_ID]
-	ldr	x13, =kernel + KERNEL_CFG_EMULATED
-	ldr	x14, =kernel + KERNEL_CFG_EMULATED_COUNT
-	ldr	w14, [x14]
-	mov	w3, #0
-1:	cmp	w3, w14
-	b.hs	9f
-	ldp	w15, w16, [x13, #CFG_EMULATED_GUEST]	/* and kind */
-	cmp	w15, w12
-	ccmp	w16, #CFG_EMULATED_MMIO_KIND, #0, eq
-	b.ne	2f
-	ldp	x15, x16, [x13, #CFG_EMULATED_IPA]	/* and size */
+	ldp	w13, w14, [x12, #PARTITION_EMUL_FIRST]	/* and emul_count */
+	cbz	w14, 9f
+	ldr	x15, =kernel + KERNEL_EMUL_MMIO
+	add	x13, x15, x13, lsl #EMUL_MMIO_SHIFT
+1:	ldp	x15, x16, [x13, #EMUL_MMIO_IPA]		/* and size */
 	subs	x7, x5, x15			/* address >= ipa: no borrow (hs) */
 	ccmp	x7, x16, #2, hs			/* then offset < size; else "hs": no */
 	b.hs	2f
 	sub	x15, x16, x7
 	cmp	x9, x15				/* len <= size - offset */
 	b.ls	3f
-2:	add	w3, w3, #1
-	add	x13, x13, #CFG_EMULATED_SIZE
-	b	1b
+2:	add	x13, x13, #1 << EMUL_MMIO_SHIFT
+	subs	w14, w14, #1
+	b.ne	1b
+	b	9f
 
 3:
 	/*
@@ -197,10 +174,8 @@ arm64_emul_fast:
 	b.ne	8f
 
 	/* Its service not stopped (emul_access); its endpoint's first receiver, x17. */
-	ldp	w15, w16, [x13, #CFG_EMULATED_SERVICE]	/* and endpoint */
-	ldr	x10, =kernel + KERNEL_PARTITIONS
-	mov	x11, #PARTITION_SIZE
-	madd	x10, x15, x11, x10
+	ldr	x10, [x13, #EMUL_MMIO_SERVICE_PART]
+	ldr	w16, [x13, #EMUL_MMIO_ENDPOINT]
 	ldrb	w10, [x10, #PARTITION_STOPPED]
 	cbnz	w10, 8f
 	ldr	x10, [x1, #ARM64_CPU_ENDPOINTS]
@@ -262,10 +237,9 @@ arm64_emul_fast:
 	stp	x26, x27, [x19, #208]
 	stp	x28, x29, [x19, #224]
 	str	x6, [x19, #VCPU_MMIO_FAR]
-	mov	w8, w3
+	ldr	w8, [x13, #EMUL_MMIO_INDEX]
 	str	w16, [x19, #VCPU_KMSG_ENDPOINT]
-	ldr	x16, =kernel + KERNEL_EMULATED_BADGE
-	ldr	x16, [x16, x8, lsl #3]
+	ldr	x16, [x13, #EMUL_MMIO_BADGE]
 	mov	x3, x5
 	str	x5, [x19, #VCPU_MMIO_ADDRESS]
 	str	x2, [x19, #VCPU_MMIO_ARCH_INFO]	/* the syndrome is arch_info (arch_vcpu.h) */

@@ -8,6 +8,7 @@
  * QEMU virt's values, so the host check applies the same list.
  */
 #include <arm64/keep.h>
+#include <arm64/vgic.h>
 
 /** GICv3 ITS: control frame and translation frame, 64 KiB each (ARM IHI 0069 12.19). */
 #define ITS_SIZE UINT64_C(0x20000)
@@ -24,9 +25,14 @@ void arm64_keep(struct boot_info *bi, const struct arm64_keep_hw *hw)
 		                                   "hypervisor timer" };
 	u32 *mc = &bi->kept_mmio_count, *ic = &bi->kept_irq_count;
 
-	/* A VM's virtual GIC traps at the same addresses (virq.c). */
-	boot_keep_modelled(mc, bi->kept_mmio, hw->gicd, hw->gicd_size, "GIC distributor");
-	boot_keep_modelled(mc, bi->kept_mmio, hw->gicr, hw->gicr_size, "GIC redistributors");
+	/*
+	 * A VM's virtual GIC traps at the same addresses (virq.c): its distributor frame and the
+	 * redistributors of its vCPUs, however many the machine itself has.
+	 */
+	boot_keep_modelled(mc, bi->kept_mmio, hw->gicd, hw->gicd_size, VGIC_DIST_SIZE,
+	                   "GIC distributor");
+	boot_keep_modelled(mc, bi->kept_mmio, hw->gicr, hw->gicr_size,
+	                   (u64)VGIC_VCPU_MAX * VGIC_REDIST_STRIDE, "GIC redistributors");
 	if (hw->gits != 0)
 		boot_keep(mc, bi->kept_mmio, hw->gits, ITS_SIZE, "GIC ITS");
 	if (hw->uart != 0)

@@ -25,7 +25,7 @@ void x86_keep(struct boot_info *bi)
 	u32 *mc = &bi->kept_mmio_count, *ic = &bi->kept_irq_count;
 
 	/* A VM's or PVH guest's local APIC page is the kernel's model of it (vapic.c). */
-	boot_keep_modelled(mc, bi->kept_mmio, X86_LAPIC_BASE, LAPIC_SIZE, "local APIC");
+	boot_keep_modelled(mc, bi->kept_mmio, X86_LAPIC_BASE, LAPIC_SIZE, LAPIC_SIZE, "local APIC");
 	boot_keep(mc, bi->kept_mmio, IOAPIC_BASE, IOAPIC_SIZE, "I/O APIC");
 	boot_keep(mc, bi->kept_mmio, HPET_BASE, HPET_SIZE, "HPET");
 

@@ -155,6 +155,9 @@ static void test_ports(void)
 {
 	setup(true);
 	struct vcpu *vg = tsys_vcpu(g, 0), *vs = tsys_vcpu(s, 0);
+	OK(kernel.partitions[g].emul_count == 1 &&
+	           kernel.emul_mmio[kernel.partitions[g].emul_first].index == 0,
+	   "ports: the emulation path's run holds the MMIO range, not the port range");
 	OK(port_access(vg, PORTS + 5, 1, false, 0) == vs,
 	   "ports: an IN from a port in the range goes to the emulator");
 	EQ(reg(vs, IPC_REG_WORD0), PORTS + 5, "ports: w0 the port");
@@ -497,6 +500,13 @@ static void test_routes(void)
 	struct vcpu *vs = tsys_vcpu(s, 0), *vg = tsys_vcpu(g, 0);
 	OK(tsys_boot() == vs, "route: the device model's mediator runs first");
 	EQ(kernel.emulated_badge[1], 0u, "route: a routed window has no service's badge");
+	/* The emulation path's run of the guest's MMIO ranges: the manifest's one, not the window. */
+	EQ(kernel.partitions[g].emul_count, 1u, "runs: the guest's one MMIO range, not its window");
+	EQ(kernel.partitions[s].emul_count, 0u, "runs: the device model has none");
+	const struct emul_mmio_range *mr = &kernel.emul_mmio[kernel.partitions[g].emul_first];
+	OK(mr->ipa == RANGE && mr->size == 0x1000 && mr->badge == BADGE && mr->service == s &&
+	           mr->endpoint == ep && mr->index == 0,
+	   "runs: its address, size, badge, service, endpoint and manifest index");
 	route(vs, 1, 0, ROUTED, 0x4000, IPC_ROUTE_MAP, 0x77aa);
 	OK(reg(vs, 0) == STATUS_OK && reg(vs, 1) == 0,
 	   "route: a 16 KiB range routed (route 0) inside the routed window");

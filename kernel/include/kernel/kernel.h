@@ -22,6 +22,18 @@
 /** Routes of guest-physical ranges to an endpoint made at run time (HC_GUEST_ROUTE). */
 #define KERNEL_ROUTE_MAX 64u
 
+/** A manifest MMIO range as the emulation path searches it (kernel_state.emul_mmio). */
+struct emul_mmio_range {
+	u64 ipa, size;
+	u64 badge;                      /**< emulated_badge[index] */
+	struct partition *service_part; /**< the partition that emulates it */
+	u32 service;                    /**< its id */
+	u32 endpoint;                   /**< where its accesses are delivered */
+	u32 index;  /**< its index in the manifest's table (word 5 of the message) */
+	u32 pad[5]; /**< 64 bytes: the assembly steps with a shift */
+};
+_Static_assert(sizeof(struct emul_mmio_range) == 64, "emulpath.S steps through the runs by 64");
+
 struct emul_route {
 	bool used;
 	u32 guest;    /**< partition whose accesses trap */
@@ -47,6 +59,13 @@ struct kernel_state {
 	const void *package;
 	/** Per emulated range: the badge of its emulator's guest capability (emulate.c). */
 	u64 emulated_badge[CFG_EMULATED_MAX];
+	/**
+	 * The manifest's MMIO ranges (CFG_EMULATED_MMIO) again, partition by partition in
+	 * manifest order (each partition's run: partition.emul_first, emul_count), set by
+	 * emul_setup and never changed: the emulation path's assembly (platform/arm64/
+	 * emulpath.S) searches a VM's own run.
+	 */
+	struct emul_mmio_range emul_mmio[CFG_EMULATED_MAX];
 	/** Ranges routed at run time (HC_GUEST_ROUTE, emulate.c), after the manifest's. */
 	struct emul_route routes[KERNEL_ROUTE_MAX];
 	/**

@@ -118,6 +118,13 @@ struct boot_kept {
 	 * a guest may cover it, since its accesses never reach a service.
 	 */
 	bool modelled;
+	/**
+	 * For a modelled range: the bytes from base a guest may see the model in, at least size
+	 * (arm64: the redistributors of up to VGIC_VCPU_MAX vCPUs, wherever the machine's own
+	 * end). No emulated range may cover any of it, so the emulation path's assembly
+	 * (platform/arm64/emulpath.S) finds a manifest range without testing the model's frames.
+	 */
+	u64 view;
 };
 
 /** What the platform found before the kernel core starts. */
@@ -149,17 +156,21 @@ static inline bool boot_keep(u32 *count, struct boot_kept *list, u64 base, u64 s
 {
 	if (*count >= BOOT_KEPT_MAX || size == 0)
 		return false;
-	list[(*count)++] = (struct boot_kept){ base, size, what, false };
+	list[(*count)++] = (struct boot_kept){ base, size, what, false, size };
 	return true;
 }
 
-/** boot_keep() for MMIO that VMs see modelled by the kernel (boot_kept.modelled). */
+/**
+ * boot_keep() for MMIO that VMs see modelled by the kernel (boot_kept.modelled), in a window
+ * of view bytes from base (the larger of size and view).
+ */
 static inline bool boot_keep_modelled(u32 *count, struct boot_kept *list, u64 base, u64 size,
-                                      const char *what)
+                                      u64 view, const char *what)
 {
 	if (!boot_keep(count, list, base, size, what))
 		return false;
 	list[*count - 1u].modelled = true;
+	list[*count - 1u].view = view > size ? view : size;
 	return true;
 }
 
