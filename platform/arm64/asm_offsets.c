@@ -112,6 +112,8 @@ void asm_offsets(void)
 	ASM_CONST(ARM64_CPU_GUEST_DEADLINE, offsetof(struct arm64_cpu, guest_deadline_ns));
 	ASM_CONST(ARM64_CPU_STEP_LIVE, offsetof(struct arm64_cpu, step_live));
 	ASM_SIZE(ARM64_CPU_STEP_LIVE_SIZE, struct arm64_cpu, step_live);
+	ASM_CONST(ARM64_CPU_HAS_SME, offsetof(struct arm64_cpu, has_sme));
+	ASM_SIZE(ARM64_CPU_HAS_SME_SIZE, struct arm64_cpu, has_sme);
 	ASM_SIZE(ARM64_CPU_SERVICE_CONTROLS_SIZE, struct arm64_cpu, service_controls);
 	ASM_CONST(PTIMER_ENABLE_BIT, __builtin_ctzll(CNTV_ENABLE));
 
@@ -228,11 +230,8 @@ void asm_offsets_emul(void)
 
 	/* This CPU's switch state (vcpu.c arm64_exit_switch_from_vm). */
 	ASM_CONST(ARM64_CPU_GUEST_DEADLINE_NS, offsetof(struct arm64_cpu, guest_deadline_ns));
-	ASM_CONST(ARM64_CPU_STEP_LIVE, offsetof(struct arm64_cpu, step_live));
-	ASM_SIZE(ARM64_CPU_STEP_LIVE_SIZE, struct arm64_cpu, step_live);
 	ASM_SIZE(ARM64_CPU_FP_TRAPPING_SIZE, struct arm64_cpu, fp_trapping);
 	ASM_SIZE(ARM64_CPU_SERVICE_CONTROLS_SIZE, struct arm64_cpu, service_controls);
-	ASM_CONST(ARM64_HAS_SME_SIZE, sizeof(arm64_has_sme));
 	ASM_CONST(SCTLR_SERVICE_ASM, SCTLR_SERVICE);
 	ASM_CONST(CNTKCTL_SERVICE_ASM, CNTKCTL_SERVICE);
 	ASM_CONST(CPACR_FPEN_ASM, CPACR_FPEN);

@@ -56,6 +56,7 @@ void arm64_cpu_init(u32 index, u64 mpidr)
 	cpu->sched_run_on = sched.run_on;
 	cpu->endpoints = kernel.endpoints;
 	cpu->kernel_lock = &kernel_lock;
+	cpu->has_sme = arm64_has_sme;
 	write_sysreg(tpidr_el2, cpu);
 	arm64_stage2_init_cpu();
 	/* The OS lock (set at reset on some cores) would disable software step (D2.4). */

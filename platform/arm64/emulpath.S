@@ -83,10 +83,10 @@
 .if PARTITION_EMUL_COUNT != PARTITION_EMUL_FIRST + 4 || PARTITION_EMUL_FIRST_SIZE != 4 || PARTITION_STOPPED_SIZE != 1 || PARTITION_EMUL_FIRST > 252
 .error "emulpath.S: partition.emul_first and emul_count must be a pair of words near the top"
 .endif
-.if ARM64_CPU_GIC_OWNER != ARM64_CPU_VM_OWNER + 8 || ARM64_CPU_STEP_LIVE_SIZE != 1
+.if ARM64_CPU_GIC_OWNER != ARM64_CPU_VM_OWNER + 8 || ARM64_CPU_STEP_LIVE_SIZE != 1 || ARM64_CPU_STEP_LIVE != ARM64_CPU_FP_TRAPPING + 1
 .error "emulpath.S: struct arm64_cpu changed"
 .endif
-.if ARM64_CPU_FP_TRAPPING_SIZE != 1 || ARM64_CPU_SERVICE_CONTROLS_SIZE != 1 || ARM64_HAS_SME_SIZE != 1
+.if ARM64_CPU_FP_TRAPPING_SIZE != 1 || ARM64_CPU_SERVICE_CONTROLS_SIZE != 1 || ARM64_CPU_HAS_SME_SIZE != 1
 .error "emulpath.S: struct arm64_cpu changed"
 .endif
 .if VCPU_TPIDR_EL0 != VCPU_SP_EL0 + 8 || VCPU_PC != ARM64_VCPU_PC_OFFSET || VCPU_PSTATE != VCPU_PC + 8
@@ -203,17 +203,17 @@ arm64_emul_fast:
 	orr	x12, x12, x15
 	ldr	x15, [x17, #VCPU_RESET_PENDING]	/* and pending_dabt */
 	orr	x12, x12, x15
-	ldr	w15, [x19, #VCPU_FP_LIVE]
-	orr	x12, x12, x15
 	ldr	x15, [x1, #ARM64_CPU_LOADED]
 	eor	x15, x15, x19
 	orr	x12, x12, x15
 	ldp	x15, x4, [x1, #ARM64_CPU_VM_OWNER]	/* and gic_owner */
 	orr	x12, x12, x15
 	orr	x12, x12, x4
-	ldrb	w15, [x1, #ARM64_CPU_STEP_LIVE]
-	orr	x12, x12, x15
-	ldrb	w15, [x1, #ARM64_CPU_FP_TRAPPING]
+	/*
+	 * FP traps set (so no FP state of the VM live: fp_live is set only with
+	 * them off, fastpath.S) and no single-step: fp_trapping 1, step_live 0.
+	 */
+	ldrh	w15, [x1, #ARM64_CPU_FP_TRAPPING]	/* and step_live */
 	eor	w15, w15, #1
 	orr	x12, x12, x15
 	cbnz	x12, 8f
@@ -312,8 +312,7 @@ arm64_emul_fast:
 	str	x12, [x19, #VCPU_EL1_TPIDRRO_EL0]
 	mrs	x12, cntv_ctl_el0
 	str	x12, [x19, #VCPU_EL1_CNTV_CTL]
-	adrp	x15, arm64_has_sme
-	ldrb	w15, [x15, :lo12:arm64_has_sme]
+	ldrb	w15, [x1, #ARM64_CPU_HAS_SME]
 	cbz	w15, 6f
 	mrs	x12, S3_3_C13_C0_5		/* TPIDR2_EL0 */
 	str	x12, [x19, #VCPU_EL1_TPIDR2]

@@ -254,7 +254,6 @@
 	ldr	x9, [x17, #VCPU_VTTBR]		/* a VM's, never a service's: written */
 	msr	vttbr_el2, x9
 	str	x9, [x1, #ARM64_CPU_VTTBR]
-	str	xzr, [x1, #ARM64_CPU_VM_OWNER]
 	ldr	x9, [x17, #VCPU_SCTLR]
 	msr	sctlr_el1, x9
 	ldr	x9, [x17, #VCPU_CNTKCTL]
@@ -266,8 +265,7 @@
 	msr	tpidr_el0, x10
 	ldr	x9, [x17, #VCPU_TPIDRRO_EL0]
 	msr	tpidrro_el0, x9
-	adrp	x9, arm64_has_sme
-	ldrb	w9, [x9, :lo12:arm64_has_sme]
+	ldrb	w9, [x1, #ARM64_CPU_HAS_SME]
 	cbz	w9, 32f
 	ldr	x9, [x17, #VCPU_TPIDR2]
 	msr	S3_3_C13_C0_5, x9		/* TPIDR2_EL0 */
@@ -275,7 +273,7 @@
 	msr	cntv_ctl_el0, x9
 	strb	wzr, [x1, #ARM64_CPU_SERVICE_CONTROLS]
 	str	xzr, [x1, #ARM64_CPU_GUEST_DEADLINE]	/* ptimer_update: off, line low */
-	str	xzr, [x1, #ARM64_CPU_GIC_OWNER]
+	stp	xzr, xzr, [x1, #ARM64_CPU_VM_OWNER]	/* and gic_owner */
 	ldr	x9, [x17, #VCPU_LR_HCR]
 	msr	S3_4_C12_C11_0, x9		/* ICH_HCR_EL2 (a service's is 0) */
 	str	x9, [x1, #ARM64_CPU_ICH_HCR]

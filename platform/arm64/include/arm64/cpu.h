@@ -63,8 +63,14 @@ struct arm64_cpu {
 	u32 index;
 	volatile u32 online;
 	bool fp_trapping; /**< CPTR_EL2.TFP is set */
-	u64 ich_hcr;      /**< ICH_HCR_EL2 as last written */
-	u64 hcr;          /**< HCR_EL2 as last written by a switch (head.S's value: 0 here) */
+	/**
+	 * MDSCR_EL1.SS and MDCR_EL2.TDE are set: a single-stepped VM runs here (vcpu.c).
+	 * Next to fp_trapping: emulpath.S tests both with one load.
+	 */
+	bool step_live;
+	bool has_sme; /**< arm64_has_sme, here for the assembly paths' one load */
+	u64 ich_hcr;  /**< ICH_HCR_EL2 as last written */
+	u64 hcr;      /**< HCR_EL2 as last written by a switch (head.S's value: 0 here) */
 	/** SCTLR/CNTKCTL/CPACR_EL1 and TPIDRRO_EL0 hold the services' values (vcpu.c). */
 	bool service_controls;
 	/**
@@ -78,8 +84,6 @@ struct arm64_cpu {
 	struct vcpu *gic_owner;
 	/** The emulation path's trap (exit.c exit_dabt): kind TRAP_MMIO, set once. */
 	struct trap mmio_trap;
-	/** MDSCR_EL1.SS and MDCR_EL2.TDE are set: a single-stepped VM runs here (vcpu.c). */
-	bool step_live;
 	/*
 	 * The kernel's tables fastpath.S changes, set once by arm64_cpu_init: one load from
 	 * TPIDR_EL2 each instead of an address computed from a global symbol.
