@@ -79,6 +79,12 @@ struct vuart_console *vuart_tx_console(struct vuart_tx *tx)
 
 void vuart_tx_commit(struct vuart_tx *tx)
 {
+	/* The guests' copies about to be live answer their pure read as they are. */
+	for (uint32_t g = 0; g < tx->st->guest_count; g++)
+		if ((tx->flip & (1u << g)) != 0) {
+			struct vuart_guest *v = &tx->st->guest[g][live(tx->st, 1u << g) ^ 1u];
+			vuart_dev_pure(&v->dev, &v->pure);
+		}
 	uint32_t sel = tx->st->sel ^ tx->flip;
 	VUART_BARRIER();                          /* every shadow copy is complete before ... */
 	*(volatile uint32_t *)&tx->st->sel = sel; /* ... the one store that makes them live */
@@ -221,6 +227,11 @@ uint32_t vuart_start(struct vuart_state *st, const uint64_t *badges, uint32_t co
 		console_reset(st);
 		reset |= VUART_SEL_CONSOLE;
 	}
+	/* Whatever the last instance left in the pure reads' answers: as the UARTs are now. */
+	for (uint32_t g = 0; g < count; g++) {
+		struct vuart_guest *v = &st->guest[g][live(st, 1u << g)];
+		vuart_dev_pure(&v->dev, &v->pure);
+	}
 	st->generation++;
 	return reset;
 }
@@ -300,7 +311,11 @@ bool vuart_pure_read(const struct vuart_guest *cur, uint64_t kind, uint64_t who,
 	const struct vuart_record *rec = &cur->last[vcpu];
 	if (rec->valid && rec->serial == (uint32_t)(who >> IPC_MMIO_SERIAL_SHIFT))
 		return false;
-	return vuart_dev_pure_read(&cur->dev, offset, (uint32_t)(kind & IPC_MMIO_SIZE_MASK), value);
+	/* vuart_dev_pure_read's answer, kept with the copy (its size is 0 while there is none). */
+	if (offset != cur->pure.offset || (kind & IPC_MMIO_SIZE_MASK) != cur->pure.size)
+		return false;
+	*value = cur->pure.value;
+	return true;
 }
 
 bool vuart_pure_access(const struct vuart_state *st, const uint64_t w[IPC_MSG_WORDS],

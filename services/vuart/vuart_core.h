@@ -43,7 +43,7 @@
 
 /** "VUAR" in a little-endian word, and the layout version of struct vuart_state. */
 #define VUART_STATE_MAGIC 0x52415556u
-#define VUART_STATE_VERSION 4u
+#define VUART_STATE_VERSION 5u
 
 /**
  * The badge the manifest gives the service's guest capability over each guest, which the
@@ -94,6 +94,11 @@ struct vuart_guest {
 	uint32_t mux;   /**< its index in the multiplexer */
 	uint32_t pad;
 	struct vuart_record last[VUART_VCPU_MAX];
+	/**
+	 * vuart_dev_pure of dev, kept with it: set in a copy before its commit makes it live
+	 * (vuart_tx_commit) and at start, so the polling loop answers FR or LSR from it.
+	 */
+	struct vuart_pure pure;
 	struct vuart_dev dev; /**< its UART, the model its badge names */
 };
 

@@ -92,6 +92,18 @@ bool vuart_dev_pure_read(const struct vuart_dev *d, uint64_t offset, uint32_t si
 	return true;
 }
 
+void vuart_dev_pure(const struct vuart_dev *d, struct vuart_pure *p)
+{
+	bool ns = d->model == VUART_MODEL_16550;
+	uint32_t value = 0;
+	p->offset = ns ? NS16550_LSR : SBSA_UART_FR;
+	p->size = ns ? 1u : 4u;
+	if (!vuart_dev_pure_read(d, p->offset, p->size, &value))
+		p->size = 0;
+	p->value = value;
+	p->pad = 0;
+}
+
 enum vuart_role vuart_dev_role(const struct vuart_dev *d, uint64_t offset)
 {
 	if (offset == 0)

@@ -52,4 +52,13 @@ enum vuart_role vuart_dev_role(const struct vuart_dev *d, uint64_t offset);
 bool vuart_dev_pure_read(const struct vuart_dev *d, uint64_t offset, uint32_t size,
                          uint32_t *value);
 
+/**
+ * The one load of d that vuart_dev_pure_read answers, with its answer as d is now: offset,
+ * size (0 while it is no pure read: a 16550 whose OE is set) and value.
+ */
+struct vuart_pure {
+	uint32_t offset, size, value, pad;
+};
+void vuart_dev_pure(const struct vuart_dev *d, struct vuart_pure *p);
+
 #endif /* VUART_DEV_H */

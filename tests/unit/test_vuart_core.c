@@ -401,6 +401,67 @@ static void test_pure_access(void)
 	   "pure access: nothing changed, no record written");
 }
 
+/** Whether the polling loop answers guest g's pure read as the model itself does now. */
+static bool pure_matches(uint64_t badge, uint32_t g, uint32_t serial)
+{
+	const struct vuart_dev *d = &vuart_guest(st, g)->dev;
+	bool ns = d->model == VUART_MODEL_16550;
+	uint32_t size = ns ? 1u : 4u, off = ns ? NS16550_LSR : SBSA_UART_FR, want = 0, got = 0,
+	         hint = 0;
+	bool model = vuart_dev_pure_read(d, off, size, &want);
+	bool fast = pure(badge, size, false, 1, serial, off, &hint, &got);
+	return model == fast && (!model || want == got);
+}
+
+/**
+ * The pure reads' answers kept with each copy (vuart_guest.pure) follow every change of the
+ * UARTs: writes, reads of DR/RBR, keyboard input, output drained to the console, and a
+ * restart, on an SBSA UART and a 16550 (whose LSR read is no pure read while OE is set).
+ */
+static void test_pure_kept(void)
+{
+	static const uint64_t mixed[2] = { BADGE_A,
+		                           (UINT64_C(0x78383600) << 32) | (1u << 18) | 4u };
+	memset(st, 0, sizeof(*st));
+	memset(console, 0, sizeof(console));
+	console_pos = 0;
+	crash_at = 0;
+	(void)vuart_start(st, mixed, 2);
+	uint32_t seed = 12345, serial = 1, bad = 0, fr_seen = 0, lsr_seen = 0;
+	uint64_t in_pos = 0;
+	for (uint32_t i = 0; i < 4000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		uint32_t r = seed >> 8, g = r & 1u, op = (r >> 1) % 6u;
+		uint64_t badge = mixed[g];
+		bool ns = g == 1;
+		if (op == 0 || op == 1) { /* a byte written to DR / THR */
+			(void)do_access(badge, ns ? 1u : 4u, true, 'a' + (r >> 4) % 26u, 0,
+			                serial++, 0);
+		} else if (op == 2) { /* DR / RBR read */
+			(void)do_access(badge, ns ? 1u : 4u, false, 0, 0, serial++, 0);
+		} else if (op == 3) { /* keyboard bytes to the guest in focus, or a focus switch */
+			uint8_t bytes[3] = { (r >> 3) % 4u == 0 ? 1u : 'k', 1u, 1u };
+			struct vuart_answer a;
+			in_pos = vuart_input(st, in_pos, bytes, (r >> 3) % 4u == 0 ? 3u : 1u, &a);
+		} else if (op == 4) {
+			console_out();
+		} else if ((r >> 6) % 8u == 0) {
+			(void)vuart_start(st, mixed, 2); /* a restart keeps the state */
+		}
+		for (uint32_t h = 0; h < 2; h++)
+			if (!pure_matches(mixed[h], h, serial++))
+				bad++;
+		uint32_t fr = 0, lsr = 0;
+		if (vuart_dev_pure_read(&vuart_guest(st, 0)->dev, SBSA_UART_FR, 4, &fr))
+			fr_seen |= 1u << ((fr >> 3) & 31u); /* BUSY, RXFE, TXFF, RXFF, TXFE */
+		if (vuart_dev_pure_read(&vuart_guest(st, 1)->dev, NS16550_LSR, 1, &lsr))
+			lsr_seen |= 1u << ((lsr & 1u) | (lsr >> 4 & 6u)); /* DR, THRE, TEMT */
+	}
+	EQ(bad, 0u, "pure kept: the polling loop's FR and LSR answers are the model's, always");
+	OK(__builtin_popcount(fr_seen) >= 2 && __builtin_popcount(lsr_seen) >= 2,
+	   "pure kept: (FR and LSR took different values along the way)");
+}
+
 int main(void)
 {
 	st = malloc(sizeof(*st));
@@ -413,6 +474,7 @@ int main(void)
 	test_16550();
 	test_pure_reads();
 	test_pure_access();
+	test_pure_kept();
 	test_crash_everywhere();
 	free(st);
 	return tap_finish();
