@@ -272,7 +272,7 @@
 32:	ldr	x9, [x17, #VCPU_CNTV_CTL]
 	msr	cntv_ctl_el0, x9
 	strb	wzr, [x1, #ARM64_CPU_SERVICE_CONTROLS]
-	str	xzr, [x1, #ARM64_CPU_GUEST_DEADLINE]	/* ptimer_update: off, line low */
+	/* guest_deadline_ns: the 0 the hop to the service left (the VM's timer is off) */
 	stp	xzr, xzr, [x1, #ARM64_CPU_VM_OWNER]	/* and gic_owner */
 	ldr	x9, [x17, #VCPU_LR_HCR]
 	msr	S3_4_C12_C11_0, x9		/* ICH_HCR_EL2 (a service's is 0) */
@@ -502,8 +502,7 @@ arm64_ipc_fast:
 	cmp	w9, #8
 	b.hs	21f
 	lsl	w9, w9, #3			/* the access's bits, 8 to 32 */
-	mov	w6, #64
-	sub	w6, w6, w9
+	neg	w6, w9				/* 64 - bits: shifts count modulo 64 */
 	lsl	x5, x4, x6
 	lsr	x4, x5, x6			/* the value's own bits */
 	tbz	x10, #MMIO_SSE_BIT, 21f
