@@ -100,7 +100,7 @@
 /*
  * x14 = the endpoint capability in slot x12 of prev's (x19) table, with
  * right \right; otherwise to 8f (unlock and take the C path). The label
- * (x2) must not carry the kernel bit. x15 = its endpoint, x16 = its badge,
+ * (x2) must not carry the kernel bit. x15 = its endpoint, x16 = its badge (send only),
  * x13 = prev's partition.
  */
 .macro endpoint_cap right
@@ -116,7 +116,9 @@
 	b.eq	8f
 	tbnz	x2, #ABI_LABEL_KERNEL_BIT, 8f
 	ldr	w9, [x14, #PARTITION_CAPS + CAP_OBJECT]
+	.if \right == ABI_RIGHT_EP_SEND		/* a call's badge; a reply carries none */
 	ldr	x16, [x14, #PARTITION_CAPS + CAP_BADGE]
+	.endif
 	ldr	x15, [x1, #ARM64_CPU_ENDPOINTS]
 	add	x15, x15, x9, lsl #ENDPOINT_SHIFT
 .endm
