@@ -74,6 +74,9 @@
 .if VCPU_LIVE_ON_SIZE != 4 || VCPU_FP_LIVE_SIZE != 4 || VCPU_RESET_PENDING_SIZE != 4 || VCPU_PENDING_DABT_SIZE != 4
 .error "emulpath.S: a struct vcpu_arch field changed width"
 .endif
+.if VCPU_MMIO_ARCH_INFO != VCPU_MMIO_ADDRESS + 8 || VCPU_MMIO_ADDRESS < VCPU_KMSG_LABEL || VCPU_MMIO_SERIAL - VCPU_KMSG_LABEL > 500
+.error "emulpath.S: mmio.address and mmio.arch_info must be a pair, mmio just after kmsg"
+.endif
 .if VCPU_KMSG_WORDS != VCPU_KMSG_LABEL + 8 || VCPU_KMSG_BADGE != VCPU_KMSG_WORDS + 48
 .error "emulpath.S: struct kernel_msg changed"
 .endif
@@ -240,26 +243,25 @@ arm64_emul_fast:
 	ldr	w8, [x13, #EMUL_MMIO_INDEX]
 	str	w16, [x19, #VCPU_KMSG_ENDPOINT]
 	ldr	x16, [x13, #EMUL_MMIO_BADGE]
+	add	x13, x19, #VCPU_KMSG_LABEL	/* v->kmsg, with v->mmio near it */
 	mov	x3, x5
-	str	x5, [x19, #VCPU_MMIO_ADDRESS]
-	str	x2, [x19, #VCPU_MMIO_ARCH_INFO]	/* the syndrome is arch_info (arch_vcpu.h) */
-	ubfx	w13, w2, #ISS_WNR_BIT, #1
-	str	w9, [x19, #VCPU_MMIO_SIZE]
-	strb	w13, [x19, #VCPU_MMIO_WRITE]
-	orr	w4, w9, w13, lsl #ABI_MMIO_WRITE_SHIFT
+	stp	x5, x2, [x13, #VCPU_MMIO_ADDRESS - VCPU_KMSG_LABEL]	/* and arch_info: the syndrome */
+	ubfx	w15, w2, #ISS_WNR_BIT, #1
+	str	w9, [x13, #VCPU_MMIO_SIZE - VCPU_KMSG_LABEL]
+	strb	w15, [x13, #VCPU_MMIO_WRITE - VCPU_KMSG_LABEL]
+	orr	w4, w9, w15, lsl #ABI_MMIO_WRITE_SHIFT
 	mov	x5, #0
-	cbz	w13, 4f
+	cbz	w15, 4f
 	ubfx	w12, w2, #16, #5		/* a store: Xt, or 0 for XZR */
 	cmp	w12, #31
 	b.eq	4f
 	ldr	x5, [x19, x12, lsl #3]
-4:	ldr	w12, [x19, #VCPU_MMIO_SERIAL]
+4:	ldr	w12, [x13, #VCPU_MMIO_SERIAL - VCPU_KMSG_LABEL]
 	add	w12, w12, #1
-	str	w12, [x19, #VCPU_MMIO_SERIAL]
+	str	w12, [x13, #VCPU_MMIO_SERIAL - VCPU_KMSG_LABEL]
 	ldr	w6, [x19, #VCPU_INDEX]
 	orr	x6, x6, x12, lsl #ABI_MMIO_SERIAL_SHIFT
 	mov	x2, #ABI_LABEL_MMIO
-	add	x13, x19, #VCPU_KMSG_LABEL
 	stp	x2, x3, [x13]			/* the label, words[0] */
 	stp	x4, x5, [x13, #16]
 	stp	x6, x7, [x13, #32]
