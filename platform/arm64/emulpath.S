@@ -198,28 +198,27 @@ arm64_emul_fast:
 	ldr	w11, [x1, #ARM64_CPU_INDEX]
 	ldr	w12, [x17, #VCPU_CPU]
 	ldr	w15, [x19, #VCPU_CPU]
+	/* One chain of compares: each runs only while all before it held (eq). */
 	cmp	w12, w11
 	ccmp	w15, w11, #0, eq
-	b.ne	8f
 	ldr	x12, [x17, #VCPU_VM]
 	ldrb	w15, [x17, #VCPU_AFTER]
 	orr	x12, x12, x15
 	ldr	x15, [x17, #VCPU_RESET_PENDING]	/* and pending_dabt */
 	orr	x12, x12, x15
+	ccmp	x12, #0, #0, eq
 	ldr	x15, [x1, #ARM64_CPU_LOADED]
-	eor	x15, x15, x19
-	orr	x12, x12, x15
+	ccmp	x15, x19, #0, eq
 	ldp	x15, x4, [x1, #ARM64_CPU_VM_OWNER]	/* and gic_owner */
-	orr	x12, x12, x15
-	orr	x12, x12, x4
+	orr	x15, x15, x4
+	ccmp	x15, #0, #0, eq
 	/*
 	 * FP traps set (so no FP state of the VM live: fp_live is set only with
 	 * them off, fastpath.S) and no single-step: fp_trapping 1, step_live 0.
 	 */
 	ldrh	w15, [x1, #ARM64_CPU_FP_TRAPPING]	/* and step_live */
-	eor	w15, w15, #1
-	orr	x12, x12, x15
-	cbnz	x12, 8f
+	ccmp	w15, #1, #0, eq
+	b.ne	8f
 	add	w11, w11, #1			/* live_on's name for this CPU */
 	add	x14, x17, #VCPU_LIVE_ON
 	ldar	w12, [x14]

@@ -140,20 +140,18 @@
 	ldr	w9, [x17, #VCPU_CPU]
 	ldr	w10, [x19, #VCPU_CPU]
 	ldr	w11, [x1, #ARM64_CPU_INDEX]
-	cmp	w9, w11
+	cmp	w9, w11				/* a chain: each compare only while all held */
 	ccmp	w10, w11, #0, eq
-	b.ne	8f
 	ldr	x9, [x17, #VCPU_HCR]
 	ldr	x10, [x1, #ARM64_CPU_HOP_HCR]
-	eor	x9, x9, x10
-	ldrb	w10, [x17, #VCPU_AFTER]
-	orr	x9, x9, x10
-	ldr	x10, [x1, #ARM64_CPU_LOADED]
-	eor	x10, x10, x19
-	orr	x9, x9, x10
+	ccmp	x9, x10, #0, eq
+	ldrb	w9, [x17, #VCPU_AFTER]
 	ldr	x10, [x17, #VCPU_RESET_PENDING]	/* and pending_dabt */
 	orr	x9, x9, x10
-	cbnz	x9, 8f
+	ccmp	x9, #0, #0, eq
+	ldr	x10, [x1, #ARM64_CPU_LOADED]
+	ccmp	x10, x19, #0, eq
+	b.ne	8f
 	add	w11, w11, #1			/* live_on's name for this CPU */
 	add	x14, x17, #VCPU_LIVE_ON
 	ldar	w9, [x14]
@@ -202,36 +200,33 @@
  * a change after this test is told by a kick, as after the C hop's).
  */
 .macro vm_hop_check
-	ldr	x12, [x1, #ARM64_CPU_HOP_HCR]
-	cmp	x12, #0
-	cset	x12, eq
+	/* One chain of compares: each runs only while all before it held (eq). */
 	ldp	x9, x10, [x1, #ARM64_CPU_VM_OWNER]	/* and gic_owner */
-	eor	x9, x9, x17
-	eor	x10, x10, x17
-	orr	x9, x9, x10
-	ldr	x10, [x1, #ARM64_CPU_LOADED]
-	eor	x10, x10, x19
-	orr	x9, x9, x10
-	orr	x12, x12, x9
+	cmp	x9, x17
+	ccmp	x10, x17, #0, eq
+	ldr	x9, [x1, #ARM64_CPU_LOADED]
+	ccmp	x9, x19, #0, eq
 	ldr	x9, [x17, #VCPU_CNTVOFF]
 	ldr	x10, [x1, #ARM64_CPU_CNTVOFF]
-	eor	x9, x9, x10
-	orr	x12, x12, x9
+	ccmp	x9, x10, #0, eq
 	/* reset_pending, pending_dabt, sysreg_pending, vmi_step; ptimer_ctl's ENABLE, ptimer_line */
 	ldp	x9, x10, [x17, #VCPU_RESET_PENDING]
 	orr	x9, x9, x10
+	ccmp	x9, #0, #0, eq
 	ldr	x10, [x17, #VCPU_PTIMER_CTL]
 	and	x10, x10, #0xffffffff00000001
-	orr	x9, x9, x10
+	ccmp	x10, #0, #0, eq
 	ldrb	w10, [x1, #ARM64_CPU_STEP_LIVE]
-	orr	x9, x9, x10
-	orr	x12, x12, x9
+	ccmp	w10, #0, #0, eq
 	/* live_on this CPU's (w11 + 1) and lr_dirty 0: one doubleword, acquired */
 	add	w10, w11, #1
 	add	x9, x17, #VCPU_LIVE_ON
 	ldar	x9, [x9]
-	eor	x9, x9, x10
-	orr	x12, x12, x9
+	ccmp	x9, x10, #0, eq
+	/* Last, hop_hcr non-zero: after it ne means all held (Z set on any failure). */
+	ldr	x9, [x1, #ARM64_CPU_HOP_HCR]
+	ccmp	x9, #0, #4, eq
+	cset	x12, eq
 .endm
 
 /*

@@ -37,8 +37,8 @@ struct partition {
 	 * PARTITION_CALM_NS. From the fourth on, the restart waits, doubling.
 	 */
 	u32 restart_streak;
-	bool replied;   /**< it delivered a reply since it last started */
-	u64 started_ns; /**< when it last started (boot or restart) */
+	bool replied;       /**< it delivered a reply since it last started */
+	u64 started_ns;     /**< when it last started (boot or restart) */
 	u32 fault_endpoint; /**< CFG_NONE: a fault stops the partition */
 	u64 fault_badge;
 	u32 line_len; /**< console output is line-buffered per partition */
