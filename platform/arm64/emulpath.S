@@ -325,8 +325,7 @@ arm64_emul_fast:
 	ldr	x12, [x17, #VCPU_VTTBR]		/* a service's, never the VM's: written */
 	msr	vttbr_el2, x12
 	str	x12, [x1, #ARM64_CPU_VTTBR]
-	ldrb	w12, [x1, #ARM64_CPU_SERVICE_CONTROLS]
-	cbnz	w12, 2f
+	/* A VM ran, so service_controls is false (every load of a VM clears it). */
 	ldr	x12, =SCTLR_SERVICE_ASM		/* vcpu.c service_controls */
 	msr	sctlr_el1, x12
 	mov	x12, #CNTKCTL_SERVICE_ASM
@@ -337,7 +336,7 @@ arm64_emul_fast:
 	cbz	w15, 3f
 	msr	S3_3_C13_C0_5, xzr
 3:	strb	w30, [x1, #ARM64_CPU_SERVICE_CONTROLS]
-2:	ldp	x12, x13, [x17, #VCPU_SP_EL0]
+	ldp	x12, x13, [x17, #VCPU_SP_EL0]
 	msr	sp_el0, x12
 	msr	tpidr_el0, x13
 	msr	S3_4_C12_C11_0, xzr		/* ICH_HCR_EL2: a service has no virtual interface */
