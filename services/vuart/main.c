@@ -207,11 +207,15 @@ serve_pure(uint64_t ep, uint64_t r[IPC_REG_COUNT], uint32_t *hint)
 #pragma GCC unroll 16
 	for (uint32_t i = 0; i < IPC_REG_COUNT; i++)
 		m[i] = r[i];
-	/* The guest's live copy: nothing here commits, so it stays the live one (vuart_core.h). */
-	const struct vuart_guest *cur = NULL;
+	/*
+	 * The guest's live copy: nothing here commits, so it stays the live one (vuart_core.h).
+	 * First a copy that answers nothing (pure.size 0), whatever badge it matches.
+	 */
+	static const struct vuart_guest none = { .badge = 0 };
+	const struct vuart_guest *cur = &none;
 	uint32_t pure;
 	while (m[0] == STATUS_OK && m[IPC_REG_LABEL] == IPC_LABEL_MMIO) {
-		if (cur == NULL || cur->badge != m[IPC_REG_CAP]) {
+		if (cur->badge != m[IPC_REG_CAP]) {
 			cur = vuart_pure_guest(state, m[IPC_REG_CAP], hint);
 			if (cur == NULL)
 				break;
@@ -229,7 +233,7 @@ serve_pure(uint64_t ep, uint64_t r[IPC_REG_COUNT], uint32_t *hint)
 		m[IPC_REG_LABEL] = 0;
 		m[IPC_REG_WORD0] = IPC_MMIO_DONE;
 		m[IPC_REG_WORD0 + 1] = pure;
-		arch_hypercall(m);
+		arch_hypercall_service(m); /* only a service emulates (the manifest's rule) */
 	}
 #pragma GCC unroll 16
 	for (uint32_t i = 0; i < IPC_REG_COUNT; i++)

@@ -50,6 +50,39 @@ static inline void arch_hypercall(uint64_t r[9])
 }
 
 /**
+ * arch_hypercall for code that only ever runs as a service partition (at EL0): SVC #0 alone,
+ * without arch_hypercall's test of svc_el0 (an emulator's hot loop; the manifest check lets
+ * only services emulate).
+ */
+static inline void arch_hypercall_service(uint64_t r[9])
+{
+	register uint64_t x0 __asm__("x0") = r[0];
+	register uint64_t x1 __asm__("x1") = r[1];
+	register uint64_t x2 __asm__("x2") = r[2];
+	register uint64_t x3 __asm__("x3") = r[3];
+	register uint64_t x4 __asm__("x4") = r[4];
+	register uint64_t x5 __asm__("x5") = r[5];
+	register uint64_t x6 __asm__("x6") = r[6];
+	register uint64_t x7 __asm__("x7") = r[7];
+	register uint64_t x8 __asm__("x8") = r[8];
+
+	__asm__ volatile("svc #0"
+	                 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6),
+	                   "+r"(x7), "+r"(x8)
+	                 :
+	                 : "memory");
+	r[0] = x0;
+	r[1] = x1;
+	r[2] = x2;
+	r[3] = x3;
+	r[4] = x4;
+	r[5] = x5;
+	r[6] = x6;
+	r[7] = x7;
+	r[8] = x8;
+}
+
+/**
  * The PMU cycle counter. Under QEMU -icount shift=0 it advances by one per
  * executed instruction (the kernel enables it, counting EL2 as well, and
  * answers the trapped read with it).

@@ -47,6 +47,12 @@ static inline void arch_hypercall(uint64_t r[9])
 	r[8] = r8;
 }
 
+/** arch_hypercall for code that only runs as a service: the same VMMCALL (arm64 differs). */
+static inline void arch_hypercall_service(uint64_t r[9])
+{
+	arch_hypercall(r);
+}
+
 /**
  * RDTSC. Under QEMU TCG with -icount shift=0,sleep=off the TSC is QEMU's
  * virtual clock, which then advances by exactly one per executed
