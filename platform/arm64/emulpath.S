@@ -149,13 +149,11 @@ arm64_emul_fast:
 	ldr	x15, =kernel + KERNEL_EMUL_MMIO
 	add	x13, x15, x13, lsl #EMUL_MMIO_SHIFT
 1:	ldp	x15, x16, [x13, #EMUL_MMIO_IPA]		/* and size */
-	subs	x7, x5, x15			/* address >= ipa: no borrow (hs) */
-	ccmp	x7, x16, #2, hs			/* then offset < size; else "hs": no */
-	b.hs	2f
-	sub	x15, x16, x7
-	cmp	x9, x15				/* len <= size - offset */
+	sub	x7, x5, x15			/* the offset (huge below the range) */
+	adds	x15, x7, x9			/* offset + len, carry if it wrapped */
+	ccmp	x15, x16, #2, cc		/* then offset + len <= size; a wrap: "hi" */
 	b.ls	3f
-2:	add	x13, x13, #1 << EMUL_MMIO_SHIFT
+	add	x13, x13, #1 << EMUL_MMIO_SHIFT
 	subs	w14, w14, #1
 	b.ne	1b
 	b	9f
