@@ -121,13 +121,13 @@ arm64_emul_fast:
 	ldr	x4, [x19, #VCPU_VM]
 	cbz	x4, 9f				/* a service's own fault */
 	/*
-	 * x5 = the IPA: HPFAR_EL2.FIPA (IPA[51:12] in bits [47:4], bits [3:0] RES0;
+	 * x3 = the IPA: HPFAR_EL2.FIPA (IPA[51:12] in bits [47:4], bits [3:0] RES0;
 	 * the NS bit, 63, shifted out), FAR_EL2's page offset.
 	 */
-	mrs	x5, hpfar_el2
+	mrs	x3, hpfar_el2
 	mrs	x6, far_el2
-	lsl	x5, x5, #PAGE_SHIFT_ASM - 4
-	bfxil	x5, x6, #0, #PAGE_SHIFT_ASM
+	lsl	x3, x3, #PAGE_SHIFT_ASM - 4
+	bfxil	x3, x6, #0, #PAGE_SHIFT_ASM
 	/* x9 = the access's size, 1 << SAS. */
 	ubfx	w9, w2, #22, #2
 	mov	w10, #1
@@ -135,7 +135,7 @@ arm64_emul_fast:
 
 	/*
 	 * emul_find's manifest half: the first of the VM's partition's MMIO ranges
-	 * (its run of kernel.emul_mmio, emul_setup) that holds [x5, x5 + x9)
+	 * (its run of kernel.emul_mmio, emul_setup) that holds [x3, x3 + x9)
 	 * (emul_holds); x13 = it, x7 = the offset in it. None: 9f (the run-time
 	 * routes, or a fault: C). The runs are set at boot and never change: read
 	 * before the lock, which a miss (a route: dm_route_round_trip) then does
@@ -149,7 +149,7 @@ arm64_emul_fast:
 	ldr	x15, =kernel + KERNEL_EMUL_MMIO
 	add	x13, x15, x13, lsl #EMUL_MMIO_SHIFT
 1:	ldp	x15, x16, [x13, #EMUL_MMIO_IPA]		/* and size */
-	sub	x7, x5, x15			/* the offset (huge below the range) */
+	sub	x7, x3, x15			/* the offset (huge below the range) */
 	adds	x15, x7, x9			/* offset + len, carry if it wrapped */
 	ccmp	x15, x16, #2, cc		/* then offset + len <= size; a wrap: "hi" */
 	b.ls	3f
@@ -241,8 +241,7 @@ arm64_emul_fast:
 	str	w16, [x19, #VCPU_KMSG_ENDPOINT]
 	ldr	x16, [x13, #EMUL_MMIO_BADGE]
 	add	x13, x19, #VCPU_KMSG_LABEL	/* v->kmsg, with v->mmio near it */
-	mov	x3, x5
-	stp	x5, x2, [x13, #VCPU_MMIO_ADDRESS - VCPU_KMSG_LABEL]	/* and arch_info: the syndrome */
+	stp	x3, x2, [x13, #VCPU_MMIO_ADDRESS - VCPU_KMSG_LABEL]	/* and arch_info: the syndrome */
 	ubfx	w15, w2, #ISS_WNR_BIT, #1
 	str	w9, [x13, #VCPU_MMIO_SIZE - VCPU_KMSG_LABEL]
 	strb	w15, [x13, #VCPU_MMIO_WRITE - VCPU_KMSG_LABEL]
