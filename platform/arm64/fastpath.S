@@ -375,8 +375,10 @@ arm64_ipc_fast:
 	ldr	x17, [x19, #VCPU_CALLER]
 	cbz	x17, 8f
 	ldr	w9, [x17, #VCPU_STATE]
+	cmp	w9, #VCPU_STATE_BLOCKED_FAULT
+	b.eq	20f				/* a kernel message's answer: an emulated access? */
 	cmp	w9, #VCPU_STATE_BLOCKED_REPLY
-	b.ne	20f				/* a kernel message's answer, perhaps */
+	b.ne	8f
 	endpoint_cap ABI_RIGHT_EP_RECV
 	ldr	x9, [x15, #ENDPOINT_SENDERS_HEAD]
 	cbnz	x9, 8f
@@ -468,9 +470,7 @@ arm64_ipc_fast:
 	 * Anything else (an introspection event, a fault report, an abort
 	 * answer, ...) to 8f, the C fastpath, unchanged.
 	 */
-20:	cmp	w9, #VCPU_STATE_BLOCKED_FAULT
-	b.ne	8f
-	ldrb	w9, [x17, #VCPU_KERNEL_SENDER]	/* emul_waiting */
+20:	ldrb	w9, [x17, #VCPU_KERNEL_SENDER]	/* emul_waiting */
 	cbz	w9, 8f
 	ldr	x9, [x17, #VCPU_KMSG_LABEL]
 	eor	x9, x9, #ABI_LABEL_MMIO
@@ -531,9 +531,10 @@ arm64_ipc_fast:
 	ldr	x10, [x1, #ARM64_CPU_SCHED_CURRENT]
 	str	x17, [x10]
 	stlr	wzr, [x18]
-	mov	x0, x17
-	cbnz	x12, arm64_guest_exit_switch	/* vectors.S: the C hop */
+	cbnz	x12, 27f			/* the C hop */
 	vm_hop
+27:	mov	x0, x17
+	b	arm64_guest_exit_switch		/* vectors.S (x0 = next, x19 = prev) */
 26:	str	x19, [x9, #VCPU_NEXT]
 	str	x19, [x15, #ENDPOINT_RECEIVERS_TAIL]
 	b	25b
