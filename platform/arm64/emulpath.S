@@ -312,8 +312,9 @@ arm64_emul_fast:
 	str	x12, [x19, #VCPU_EL1_CNTV_CTL]
 	ldrb	w15, [x1, #ARM64_CPU_HAS_SME]
 	cbz	w15, 6f
-	mrs	x12, S3_3_C13_C0_5		/* TPIDR2_EL0 */
+	mrs	x12, S3_3_C13_C0_5		/* TPIDR2_EL0: saved, and none for the service */
 	str	x12, [x19, #VCPU_EL1_TPIDR2]
+	msr	S3_3_C13_C0_5, xzr
 6:	msr	cntv_ctl_el0, xzr
 	str	xzr, [x1, #ARM64_CPU_GUEST_DEADLINE_NS]
 	stp	x19, x19, [x1, #ARM64_CPU_VM_OWNER]	/* and gic_owner */
@@ -329,10 +330,8 @@ arm64_emul_fast:
 	msr	cntkctl_el1, x12
 	mov	x12, #CPACR_FPEN_ASM
 	msr	cpacr_el1, x12
-	msr	tpidrro_el0, xzr
-	cbz	w15, 3f
-	msr	S3_3_C13_C0_5, xzr
-3:	strb	w30, [x1, #ARM64_CPU_SERVICE_CONTROLS]
+	msr	tpidrro_el0, xzr		/* (TPIDR2_EL0 cleared above, with SME) */
+	strb	w30, [x1, #ARM64_CPU_SERVICE_CONTROLS]
 	ldp	x12, x13, [x17, #VCPU_SP_EL0]
 	msr	sp_el0, x12
 	msr	tpidr_el0, x13
