@@ -23,6 +23,7 @@ static void emul_setup_runs(void)
 					.size = e->size,
 					.badge = kernel.emulated_badge[i],
 					.service_part = &kernel.partitions[e->service],
+					.endpoint_obj = &kernel.endpoints[e->endpoint],
 					.service = e->service,
 					.endpoint = e->endpoint,
 					.index = i,

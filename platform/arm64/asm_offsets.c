@@ -214,6 +214,7 @@ void asm_offsets_emul(void)
 	ASM_CONST(EMUL_MMIO_BADGE, offsetof(struct emul_mmio_range, badge));
 	ASM_CONST(EMUL_MMIO_SERVICE_PART, offsetof(struct emul_mmio_range, service_part));
 	ASM_CONST(EMUL_MMIO_ENDPOINT, offsetof(struct emul_mmio_range, endpoint));
+	ASM_CONST(EMUL_MMIO_ENDPOINT_PTR, offsetof(struct emul_mmio_range, endpoint_obj));
 	ASM_CONST(EMUL_MMIO_INDEX, offsetof(struct emul_mmio_range, index));
 	ASM_SIZE(EMUL_MMIO_ENDPOINT_SIZE, struct emul_mmio_range, endpoint);
 	ASM_SIZE(EMUL_MMIO_INDEX_SIZE, struct emul_mmio_range, index);

@@ -170,17 +170,16 @@ arm64_emul_fast:
 	cbnz	w10, 7f
 	stxr	w11, w30, [x18]
 	cbnz	w11, 0b
+	/* Still running, its service not stopped (emul_access); x10 = its endpoint. */
 	ldr	w10, [x19, #VCPU_STATE]
 	cmp	w10, #VCPU_STATE_RUNNING
-	b.ne	8f
-
-	/* Its service not stopped (emul_access); its endpoint's first receiver, x17. */
 	ldr	x10, [x13, #EMUL_MMIO_SERVICE_PART]
-	ldr	w16, [x13, #EMUL_MMIO_ENDPOINT]
 	ldrb	w10, [x10, #PARTITION_STOPPED]
-	cbnz	w10, 8f
-	ldr	x10, [x1, #ARM64_CPU_ENDPOINTS]
-	add	x10, x10, x16, lsl #ENDPOINT_SHIFT
+	ccmp	w10, #0, #0, eq
+	b.ne	8f
+	ldr	w16, [x13, #EMUL_MMIO_ENDPOINT]
+	ldr	x10, [x13, #EMUL_MMIO_ENDPOINT_PTR]
+	/* Its first receiver, x17. */
 	ldr	x17, [x10, #ENDPOINT_RECEIVERS_HEAD]
 	cbz	x17, 8f
 
