@@ -184,8 +184,10 @@ static void msix_pending_flush(struct vpci *d, const struct vpci_ops *ops)
 		if (!(d->msix_pba & (1u << i)) || !(d->msix_ctl & MSIX_ENABLE) ||
 		    (d->msix_ctl & MSIX_MASK_ALL) || (d->msix[i].control & 1u))
 			continue;
-		d->msix_pba &= ~(1u << i);
+		/* Sent, then cleared: a model that dies in between sends it again when the
+		 * unmasking access comes again to its successor (a spurious MSI at worst). */
 		msix_send(d, ops, i);
+		d->msix_pba &= ~(1u << i);
 	}
 }
 

@@ -13,7 +13,8 @@
  * its guest-memory, disk and MSI steps in turn (its state kept, as main.c keeps it in a
  * preserved region) and the notify replayed (the kernel requeues it for the successor),
  * crashing again at every step of the replay too: every request completes once, and the
- * last used index is followed by an MSI.
+ * last used index is followed by an MSI; a vector held while masked whose unmasking the
+ * model dies in is sent by its successor.
  */
 #include <setjmp.h>
 #include <string.h>
@@ -650,6 +651,26 @@ static void test_crash_anywhere(void)
 	EQ(bad_once, 0u, "stopped at any step and the notify replayed: nothing lost");
 	EQ(bad_twice, 0u, "stopped again at any step of the replay, replayed again: nothing lost");
 	EQ(bad_accesses + disk_outside, 0u, "no access outside the guest's RAM or the disk");
+
+	/* A vector held while masked: the model dies sending it on the unmasking write. */
+	crash_setup();
+	bar_w(VPCI_MSIX_TABLE + 28, 4, 1);
+	OK(!notify_crashing(-1), "the requests served with vector 1 masked");
+	EQ(msis, 0u, "no MSI while masked");
+	EQ(bar(VPCI_MSIX_PBA, 4), 2u, "its pending bit");
+	crash_at = 0;
+	op_calls = 0;
+	uint64_t v = 0;
+	bool died = true;
+	if (setjmp(crash_jump) == 0) {
+		(void)vpci_mmio(&d, &blk_ops, BAR + VPCI_MSIX_TABLE + 28, 4, true, &v);
+		died = false;
+	}
+	crash_at = -1;
+	OK(died && msis == 0, "unmasked: the model dies before the MSI is out");
+	bar_w(VPCI_MSIX_TABLE + 28, 4, 0); /* the same write again, to the successor */
+	OK(msis == 1u && used_at_msi == CRASH_REQUESTS, "its successor sends it");
+	EQ(bar(VPCI_MSIX_PBA, 4), 0u, "and clears the pending bit");
 }
 
 int main(void)
