@@ -184,8 +184,10 @@ static void msix_pending_flush(struct vpci *d, const struct vpci_ops *ops)
 		if (!(d->msix_pba & (1u << i)) || !(d->msix_ctl & MSIX_ENABLE) ||
 		    (d->msix_ctl & MSIX_MASK_ALL) || (d->msix[i].control & 1u))
 			continue;
-		d->msix_pba &= ~(1u << i);
+		/* Sent, then cleared: a model that dies in between sends it again when the
+		 * unmasking access comes again to its successor (a spurious MSI at worst). */
 		msix_send(d, ops, i);
+		d->msix_pba &= ~(1u << i);
 	}
 }
 
@@ -443,7 +445,7 @@ static void run_queue(struct vpci *d, const struct vpci_ops *ops)
 	    (d->status & VPCI_STATUS_NEEDS_RESET))
 		return;
 	uint16_t avail_idx, avail_flags;
-	if (!rd16(ops, q->driver, &avail_flags) || !rd16(ops, q->driver + 2u, &avail_idx))
+	if (!rd16(ops, q->driver + 2u, &avail_idx))
 		return needs_reset(d);
 	if ((uint16_t)(avail_idx - q->last_avail) > q->size)
 		return needs_reset(d); /* more than the queue holds: a broken index */
@@ -472,6 +474,17 @@ static void run_queue(struct vpci *d, const struct vpci_ops *ops)
 	if (!wr_le(ops, q->device + 2u, q->used_idx, 2u))
 		return needs_reset(d);
 	d->isr |= 1u;
+	/*
+	 * The driver's flags are read after the used index is out, never before it (virtio 1.1
+	 * 2.6.7.2), with a full barrier between the two: the driver clears NO_INTERRUPT and
+	 * then looks at the used index once more (Linux's virtqueue_enable_cb), so one of the
+	 * two sees the other. Flags read earlier may say NO_INTERRUPT while a driver that has
+	 * since cleared it has already found the old index: it waits for an MSI that never
+	 * comes (the linux disk hang).
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!rd16(ops, q->driver, &avail_flags))
+		return needs_reset(d);
 	if (!(avail_flags & AVAIL_NO_INTERRUPT))
 		msix_send(d, ops, q->vector); /* again after a restart at worst: a spurious MSI */
 	q->due = 0;

@@ -24,7 +24,8 @@
  * 16-byte header: type, reserved, sector; the data; a status byte, the chain's last
  * device-writable byte): IN reads the disk, OUT writes it, FLUSH and GET_ID succeed, a
  * request past the disk's end gets IOERR and any other type UNSUPP; no feature beyond
- * VERSION_1 is offered. Then the queue's MSI-X vector is sent. A malformed ring
+ * VERSION_1 is offered. Then the used index is published and the queue's MSI-X vector sent,
+ * unless the driver's avail flags, read after the index is out, ask for no interrupt. A malformed ring
  * (a descriptor outside guest RAM, a chain longer than the queue) sets DEVICE_NEEDS_RESET and
  * stops the device until the guest resets it; it never reaches anything but the guest.
  */

@@ -8,7 +8,15 @@
  * The block device: its IDs and capacity, sectors written and read back through chains split
  * the way Linux splits them, a request past the disk's end (IOERR, the disk untouched), an
  * unknown type (UNSUPP), GET_ID, FLUSH, and a chain with no status byte (NEEDS_RESET).
+ * Interrupts: a driver that clears NO_INTERRUPT while the device serves (after the device
+ * would once have read the flags) gets its MSI; and the device model stopped at every one of
+ * its guest-memory, disk and MSI steps in turn (its state kept, as main.c keeps it in a
+ * preserved region) and the notify replayed (the kernel requeues it for the successor),
+ * crashing again at every step of the replay too: every request completes once, and the
+ * last used index is followed by an MSI; a vector held while masked whose unmasking the
+ * model dies in is sent by its successor.
  */
+#include <setjmp.h>
 #include <string.h>
 
 #include "tap.h"
@@ -29,6 +37,26 @@ static uint64_t msi_address;
 static uint32_t msi_data;
 static struct vpci d;
 
+/*
+ * The kill test's fake: with crash_at >= 0, the ops call of that number (counting from 0 at
+ * each arming) does not happen and jumps to crash_jump instead, as the model's fault would
+ * end it there. Every ops call is a step the real model can die before (main.c's
+ * crash_point: guest memory and disk; an MSI is a call to another partition).
+ */
+static long crash_at = -1;
+static unsigned long op_calls;
+static jmp_buf crash_jump;
+
+static void crash_step(void)
+{
+	if (op_calls++ == (unsigned long)crash_at && crash_at >= 0)
+		longjmp(crash_jump, 1);
+}
+
+/** The driver clears NO_INTERRUPT in the avail flags just before the device publishes. */
+static bool enable_at_publish;
+static uint16_t used_at_msi; /* the used index in the guest's RAM when the last MSI came */
+
 static bool in_ram(uint64_t ipa, uint32_t len)
 {
 	return ipa >= RAM_BASE && ipa - RAM_BASE <= RAM_SIZE && len <= RAM_SIZE - (ipa - RAM_BASE);
@@ -37,6 +65,7 @@ static bool in_ram(uint64_t ipa, uint32_t len)
 static bool g_read(void *ctx, uint64_t ipa, void *buf, uint32_t len)
 {
 	(void)ctx;
+	crash_step();
 	if (!in_ram(ipa, len)) {
 		bad_accesses++;
 		return false;
@@ -48,9 +77,15 @@ static bool g_read(void *ctx, uint64_t ipa, void *buf, uint32_t len)
 static bool g_write(void *ctx, uint64_t ipa, const void *buf, uint32_t len)
 {
 	(void)ctx;
+	crash_step();
 	if (!in_ram(ipa, len)) {
 		bad_accesses++;
 		return false;
+	}
+	if (enable_at_publish && ipa == USED + 2u && len == 2u) {
+		/* virtqueue_enable_cb: NO_INTERRUPT cleared, the old used index seen */
+		ram[AVAIL - RAM_BASE] = 0;
+		ram[AVAIL + 1 - RAM_BASE] = 0;
 	}
 	memcpy(ram + (ipa - RAM_BASE), buf, len);
 	return true;
@@ -59,9 +94,11 @@ static bool g_write(void *ctx, uint64_t ipa, const void *buf, uint32_t len)
 static void g_msi(void *ctx, uint64_t address, uint32_t data)
 {
 	(void)ctx;
+	crash_step();
 	msis++;
 	msi_address = address;
 	msi_data = data;
+	used_at_msi = (uint16_t)(ram[USED + 2 - RAM_BASE] | ram[USED + 3 - RAM_BASE] << 8);
 }
 
 static const struct vpci_ops ops = { NULL, g_read, g_write, g_msi, NULL };
@@ -73,6 +110,7 @@ static unsigned disk_outside;
 static bool g_disk(void *ctx, uint64_t offset, void *buf, uint32_t len, bool write)
 {
 	(void)ctx;
+	crash_step();
 	if (offset > sizeof(disk_image) || len > sizeof(disk_image) - offset) {
 		disk_outside++;
 		return false;
@@ -458,6 +496,183 @@ static void test_blk(void)
 	OK(vpci_state_valid(&d), "the state is well formed");
 }
 
+/** A block device at BAR, VERSION_1 negotiated, its queue up (queue_up), RAM and disk zeroed. */
+static void blk_up(void)
+{
+	memset(disk_image, 0, sizeof(disk_image));
+	vpci_init_blk(&d, DISK_SECTORS);
+	cfg_w(0x10, 4, BAR);
+	cfg_w(0x04, 2, 0x0006);
+	cfg_w(0x74 + 2, 2, 0x8000); /* MSI-X enabled (its capability: test_config walks to it) */
+	bar_w(0x14, 1, 1 | 2);
+	bar_w(0x08, 4, 1);
+	bar_w(0x0c, 4, 1);
+	bar_w(0x14, 1, 1 | 2 | VPCI_STATUS_FEATURES_OK);
+	memset(ram, 0, sizeof(ram));
+	queue_up();
+}
+
+/**
+ * The driver's interrupt handler runs with NO_INTERRUPT set; a request made available then
+ * (from another CPU) is served while the handler, done, clears the flag and finds the old
+ * used index (enable_at_publish). The device must read the flags after it publishes the
+ * index: the MSI is the only thing that tells the driver about the request.
+ */
+static void test_interrupt_race(void)
+{
+	blk_up();
+	uint64_t hdr = BUF, st = BUF + 0x100;
+	blk_header(hdr, VPCI_BLK_FLUSH, 0);
+	desc(0, hdr, 16, 1, 1);
+	desc(1, st, 1, 2, 0);
+	unsigned before = msis;
+	put16(AVAIL, 1); /* VIRTQ_AVAIL_F_NO_INTERRUPT while the handler runs */
+	enable_at_publish = true;
+	EQ(blk_run(0, st), VPCI_BLK_OK, "a request made available inside the interrupt handler");
+	enable_at_publish = false;
+	EQ(msis, before + 1,
+	   "NO_INTERRUPT cleared before the used index came out: the MSI is sent (no lost interrupt)");
+	EQ(used_at_msi, 1u, "after the used index");
+	put16(AVAIL, 1);
+	EQ(blk_run(1, st), VPCI_BLK_OK, "another, NO_INTERRUPT set all along");
+	EQ(msis, before + 1, "no MSI: the driver still polls the used ring");
+	put16(AVAIL, 0);
+}
+
+#define CRASH_REQUESTS 3u
+#define CRASH_DATA (BUF + 0x100)
+#define CRASH_BACK (BUF + 0x1000)
+#define CRASH_STATUS (BUF + 0x900)
+
+static struct vpci crash_dev;
+static uint8_t crash_ram[RAM_SIZE];
+
+/** crash_setup's starting point again, as crash_prepare made it (no checks printed). */
+static void crash_setup(void)
+{
+	d = crash_dev;
+	memcpy(ram, crash_ram, sizeof(ram));
+	memset(disk_image, 0, sizeof(disk_image));
+	msis = 0;
+	used_at_msi = 0;
+}
+
+/**
+ * Three requests made available at once: write sectors 1-2 (1024 bytes), read them back,
+ * flush; status bytes 0xee until served. Kept for crash_setup.
+ */
+static void crash_prepare(void)
+{
+	blk_up();
+	for (uint32_t i = 0; i < 1024; i++)
+		ram[CRASH_DATA - RAM_BASE + i] = (uint8_t)(i * 13u + 5u);
+	blk_header(BUF, VPCI_BLK_OUT, 1);
+	blk_header(BUF + 0x20, VPCI_BLK_IN, 1);
+	blk_header(BUF + 0x40, VPCI_BLK_FLUSH, 0);
+	desc(0, BUF, 16, 1, 1);
+	desc(1, CRASH_DATA, 1024, 1, 2);
+	desc(2, CRASH_STATUS, 1, 2, 0);
+	desc(3, BUF + 0x20, 16, 1, 4);
+	desc(4, CRASH_BACK, 1024, 2 | 1, 5);
+	desc(5, CRASH_STATUS + 1, 1, 2, 0);
+	desc(6, BUF + 0x40, 16, 1, 7);
+	desc(7, CRASH_STATUS + 2, 1, 2, 0);
+	for (uint16_t i = 0; i < CRASH_REQUESTS; i++) {
+		ram[CRASH_STATUS + i - RAM_BASE] = 0xee;
+		offer(i, (uint16_t)(3u * i));
+	}
+	crash_dev = d;
+	memcpy(crash_ram, ram, sizeof(ram));
+	crash_setup();
+}
+
+/** The guest's notify, the model stopped at ops call number `at` (-1: never). */
+static bool notify_crashing(long at)
+{
+	crash_at = at;
+	op_calls = 0;
+	bool crashed = true;
+	if (setjmp(crash_jump) == 0) {
+		uint64_t v = 0;
+		(void)vpci_mmio(&d, &blk_ops, BAR + VPCI_NOTIFY, 2, true, &v);
+		crashed = false;
+	}
+	crash_at = -1;
+	return crashed;
+}
+
+/** Every request served once, right, published, and an MSI after the last used index. */
+static bool crash_outcome_ok(void)
+{
+	bool ok = ram[USED + 2 - RAM_BASE] == CRASH_REQUESTS && ram[USED + 3 - RAM_BASE] == 0 &&
+	          d.requests == CRASH_REQUESTS && d.queue.due == 0 &&
+	          !(d.status & VPCI_STATUS_NEEDS_RESET) && msis != 0 &&
+	          used_at_msi == CRASH_REQUESTS;
+	for (uint16_t i = 0; i < CRASH_REQUESTS; i++)
+		ok = ok && ram[CRASH_STATUS + i - RAM_BASE] == VPCI_BLK_OK &&
+		     get32(USED + 4 + 8u * i) == 3u * i;
+	return ok && memcmp(disk_image + VPCI_SECTOR, ram + (CRASH_DATA - RAM_BASE), 1024) == 0 &&
+	       memcmp(ram + (CRASH_BACK - RAM_BASE), ram + (CRASH_DATA - RAM_BASE), 1024) == 0;
+}
+
+/**
+ * The kill test on the host: the model stopped before each of its steps in turn while it
+ * serves a notify (its struct vpci kept, as the preserved region keeps it), then the notify
+ * replayed, as the kernel requeues it for the successor; and stopped again at each step of
+ * that replay, then replayed once more. Nothing may be lost: no request, no used index, no
+ * MSI after the last one.
+ */
+static void test_crash_anywhere(void)
+{
+	crash_prepare();
+	bad_accesses = disk_outside = 0;
+	OK(!notify_crashing(-1), "the three requests, no crash");
+	long steps = (long)op_calls;
+	OK(crash_outcome_ok(), "served, published and signalled");
+	OK(steps > 20, "the model's steps counted");
+	unsigned bad_once = 0, bad_twice = 0, crashes = 0;
+	for (long k = 0; k < steps; k++) {
+		for (long j = -1; j < steps; j++) {
+			crash_setup();
+			crashes += notify_crashing(k);
+			bool again = notify_crashing(j);
+			if (again)
+				(void)notify_crashing(-1);
+			if (!crash_outcome_ok()) {
+				if (j < 0)
+					bad_once++;
+				else
+					bad_twice++;
+			}
+		}
+	}
+	EQ(crashes, (unsigned long)steps * (unsigned long)(steps + 1),
+	   "the model was stopped at each step");
+	EQ(bad_once, 0u, "stopped at any step and the notify replayed: nothing lost");
+	EQ(bad_twice, 0u, "stopped again at any step of the replay, replayed again: nothing lost");
+	EQ(bad_accesses + disk_outside, 0u, "no access outside the guest's RAM or the disk");
+
+	/* A vector held while masked: the model dies sending it on the unmasking write. */
+	crash_setup();
+	bar_w(VPCI_MSIX_TABLE + 28, 4, 1);
+	OK(!notify_crashing(-1), "the requests served with vector 1 masked");
+	EQ(msis, 0u, "no MSI while masked");
+	EQ(bar(VPCI_MSIX_PBA, 4), 2u, "its pending bit");
+	crash_at = 0;
+	op_calls = 0;
+	uint64_t v = 0;
+	bool died = true;
+	if (setjmp(crash_jump) == 0) {
+		(void)vpci_mmio(&d, &blk_ops, BAR + VPCI_MSIX_TABLE + 28, 4, true, &v);
+		died = false;
+	}
+	crash_at = -1;
+	OK(died && msis == 0, "unmasked: the model dies before the MSI is out");
+	bar_w(VPCI_MSIX_TABLE + 28, 4, 0); /* the same write again, to the successor */
+	OK(msis == 1u && used_at_msi == CRASH_REQUESTS, "its successor sends it");
+	EQ(bar(VPCI_MSIX_PBA, 4), 0u, "and clears the pending bit");
+}
+
 int main(void)
 {
 	test_config();
@@ -465,5 +680,7 @@ int main(void)
 	test_serve();
 	test_hostile();
 	test_blk();
+	test_interrupt_race();
+	test_crash_anywhere();
 	return tap_finish();
 }
