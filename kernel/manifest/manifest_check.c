@@ -494,7 +494,8 @@ static void mf_check_emulated(struct manifest_ctx *c)
 		for (u32 k = 0; k < c->bi->kept_mmio_count && k < BOOT_KEPT_MAX && !ports; k++) {
 			const struct boot_kept *m = &c->bi->kept_mmio[k];
 			if (m->modelled && g->type != PARTITION_SERVICE &&
-			    mf_overlap(e->ipa, e->size, m->base, m->view))
+			    mf_overlap(e->ipa, e->size, m->base,
+			               m->view > m->size ? m->view : m->size))
 				mf_error(
 				        c, node, "reg",
 				        "covers the kernel's model of the %s (0x%llx), which guest %s "

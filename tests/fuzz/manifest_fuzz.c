@@ -49,10 +49,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		.reserved = { { 0x40000000, 16u << 20 } },
 		/* Kept resources, so the kernel-owned rules run too. */
 		.kept_mmio_count = 1,
-		.kept_mmio = { { 0x08000000, 0x10000, "GIC distributor", true } },
+		.kept_mmio = { { 0x08000000, 0x10000, "GIC distributor", true, 0x10000 } },
 		.kept_irq_count = 2,
-		.kept_irq = { { 26, 1, "hypervisor timer", false },
-		              { 0, 32, "per-CPU SGI/PPI range", false } },
+		.kept_irq = { { 26, 1, "hypervisor timer", false, 1 },
+		              { 0, 32, "per-CPU SGI/PPI range", false, 32 } },
 	};
 	if ((size & 1u) != 0)
 		bi.package = fuzz_package(&bi.package_size);
