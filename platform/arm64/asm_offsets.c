@@ -68,6 +68,7 @@ void asm_offsets(void)
 	ASM_CONST(MMIO_SSE_BIT, __builtin_ctzll(ARM64_MMIO_INFO(0, 1, 0, 0)));
 	ASM_CONST(MMIO_SF_BIT, __builtin_ctzll(ARM64_MMIO_INFO(0, 0, 1, 0)));
 	ASM_CONST(MMIO_IL_BIT, __builtin_ctzll(ARM64_MMIO_INFO(0, 0, 0, 4)));
+	ASM_CONST(MMIO_WNR_BIT, __builtin_ctzll(ARM64_MMIO_WRITE_FLAG));
 	ASM_CONST(ABI_LABEL_MMIO, IPC_LABEL_MMIO);
 	ASM_CONST(ABI_MMIO_DONE, IPC_MMIO_DONE);
 
@@ -173,6 +174,7 @@ _Static_assert((IPC_MMIO_WRITE & (IPC_MMIO_WRITE - 1u)) == 0, "IPC_MMIO_WRITE is
 _Static_assert(ARM64_MMIO_INFO(0x1fu, 1u, 1u, 4u) ==
                        ((UINT64_C(0x1f) << 16) | ISS_SSE | ISS_SF | ESR_IL),
                "emulpath.S stores ESR_EL2 itself as arch_info: the same bits");
+_Static_assert(ARM64_MMIO_WRITE_FLAG == ISS_WNR, "arch_info's direction is the syndrome's WnR");
 _Static_assert(ISS_SAS(UINT64_C(3) << 22) == 3u && ISS_SSE == UINT64_C(1) << 21,
                "emulpath.S reads SAS at bit 22, SRT at 16 with SSE just above it (21)");
 

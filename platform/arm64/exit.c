@@ -407,8 +407,7 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 			if (!exit_get_rt(v, rt, &t.value))
 				return exit_redo(v);
 			t.size = 1u << ISS_SAS(esr);
-			t.arch_info = ARM64_MMIO_INFO(rt, (esr & ISS_SSE) != 0, (esr & ISS_SF) != 0,
-			                              INSN_SIZE);
+			t.arch_info = ARM64_MMIO_INFO_ESR(esr);
 			v->arch.mmio_far = read_sysreg(far_el2);
 		}
 		if (t.kind == TRAP_MEM_FAULT && ec == EC_DABT_LOW && (esr & ISS_ISV) &&
@@ -425,8 +424,7 @@ static __attribute__((noinline)) struct vcpu *exit_sync_slow(struct vcpu *v, u64
 			t.kind = TRAP_MMIO;
 			t.size = 1u << ISS_SAS(esr);
 			t.value = rt == 31u ? 0 : v->arch.x[rt];
-			t.arch_info = ARM64_MMIO_INFO(rt, (esr & ISS_SSE) != 0, (esr & ISS_SF) != 0,
-			                              INSN_SIZE);
+			t.arch_info = ARM64_MMIO_INFO_ESR(esr);
 			v->arch.mmio_far = read_sysreg(far_el2);
 		}
 		break;
@@ -659,7 +657,7 @@ static __attribute__((noinline)) struct vcpu *exit_dabt(struct vcpu *v, struct a
 		t->access = IPC_ACCESS_READ;
 		t->value = 0;
 	}
-	t->arch_info = ARM64_MMIO_INFO(rt, (esr & ISS_SSE) != 0, (esr & ISS_SF) != 0, INSN_SIZE);
+	t->arch_info = ARM64_MMIO_INFO_ESR(esr);
 	v->arch.mmio_far = far;
 	arm64_core_lock_wait();
 	return kernel_trap_mmio(v, t);

@@ -484,22 +484,22 @@ arm64_ipc_fast:
 	ldr	w11, [x1, #ARM64_CPU_INDEX]
 	cmp	w9, w11
 	ccmp	w10, w11, #0, eq
-	b.ne	8f
 	ldrb	w9, [x17, #VCPU_AFTER]
-	cbnz	w9, 8f
+	ccmp	w9, #0, #0, eq
+	b.ne	8f
 	vm_hop_check				/* x12 = 0: the hop back in assembly too */
-	/* Taken: nothing goes back to C now, so x2-x8 are free. */
-	ldrb	w9, [x17, #VCPU_MMIO_WRITE]
+	/*
+	 * Taken: nothing goes back to C now, so x2-x8 are free. arch_info holds
+	 * the syndrome's SRT, SSE, SF, WnR and IL (ARM64_MMIO_INFO_ESR).
+	 */
 	ldr	x10, [x17, #VCPU_MMIO_ARCH_INFO]
+	tbnz	x10, #MMIO_WNR_BIT, 22f		/* a write: no register */
 	ubfx	w11, w10, #MMIO_RT_SHIFT, #5
-	cbnz	w9, 22f				/* a write: no register */
 	cmp	w11, #31
 	b.eq	22f				/* XZR */
 	ldr	w9, [x17, #VCPU_MMIO_SIZE]
-	cmp	w9, #8
-	b.hs	21f
-	lsl	w9, w9, #3			/* the access's bits, 8 to 32 */
-	neg	w6, w9				/* 64 - bits: shifts count modulo 64 */
+	lsl	w9, w9, #3			/* the access's bits, 8 to 64 */
+	neg	w6, w9				/* 64 - bits: shifts count modulo 64 (0 for 64) */
 	lsl	x5, x4, x6
 	lsr	x4, x5, x6			/* the value's own bits */
 	tbz	x10, #MMIO_SSE_BIT, 21f

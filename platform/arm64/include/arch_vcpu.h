@@ -40,13 +40,17 @@
 #define ARM64_RT_REDO 64
 
 /*
- * struct trap.arch_info of a TRAP_MMIO: the target register, SSE, SF and the instruction
- * length where the data abort's syndrome has them (SRT [20:16], SSE [21], SF [15], IL [25]:
- * 4 bytes if set, else 2), so that the emulation path stores ESR_EL2 itself (emulpath.S);
- * other bits are ignored.
+ * struct trap.arch_info of a TRAP_MMIO: the target register, SSE, SF, the direction and the
+ * instruction length where the data abort's syndrome has them (SRT [20:16], SSE [21], SF [15],
+ * WnR [6], IL [25]: 4 bytes if set, else 2), so that the emulation path stores ESR_EL2 itself
+ * (emulpath.S) and exit.c keeps the syndrome's own bits (ARM64_MMIO_INFO_ESR); other bits are
+ * ignored.
  */
 #define ARM64_MMIO_INFO(rt, sse, sf, len) \
 	(((u64)(rt) << 16) | ((u64)(sse) << 21) | ((u64)(sf) << 15) | ((u64)((len) == 4u) << 25))
+#define ARM64_MMIO_INFO_BITS (ARM64_MMIO_INFO(0x1fu, 1u, 1u, 4u) | ARM64_MMIO_WRITE_FLAG)
+#define ARM64_MMIO_INFO_ESR(esr) ((u64)(esr)&ARM64_MMIO_INFO_BITS)
+#define ARM64_MMIO_WRITE_FLAG ((u64)1 << 6)
 #define ARM64_MMIO_RT(i) ((u32)((i) >> 16) & 0x1fu)
 #define ARM64_MMIO_SSE(i) ((((i) >> 21) & 1u) != 0)
 #define ARM64_MMIO_SF(i) ((((i) >> 15) & 1u) != 0)
