@@ -160,11 +160,14 @@
 	b.ne	8f				/* held by another CPU: the C path waits */
 .endm
 
-/* Only a service's SVC (EC 0x15 under TGE): not a VM's HVC, not a fault; else to 9f. */
+/*
+ * Only a service's SVC (EC 0x15 under TGE): not a VM's HVC, not a fault;
+ * else to 9f with x9-x17 untouched (x18 is saved).
+ */
 .macro svc_only
-	mrs	x9, esr_el2
-	lsr	x9, x9, #ESR_EC_SHIFT_ASM
-	cmp	x9, #EC_SVC64_ASM
+	mrs	x18, esr_el2
+	lsr	x18, x18, #ESR_EC_SHIFT_ASM
+	cmp	x18, #EC_SVC64_ASM
 	b.ne	9f
 .endm
 
@@ -303,9 +306,9 @@
 	isb
 .endm
 
-/* prev's (x19) x0-x8 as save_guest stores them: x0, x12 (its x1) and x2-x8. */
-.macro save_message
-	stp	x0, x12, [x19, #0]
+/* prev's (x19) x0-x8 as save_guest stores them: x0, \x1 (its x1) and x2-x8. */
+.macro save_message x1
+	stp	x0, \x1, [x19, #0]
 	stp	x2, x3, [x19, #16]
 	stp	x4, x5, [x19, #32]
 	stp	x6, x7, [x19, #48]
@@ -317,27 +320,24 @@
 arm64_ipc_fast:
 	/*
 	 * From the vector, before it saved anything: x0 = prev, x1 = this CPU,
-	 * prev's x0 and x1 on the stack. Saved now: what the hypercall must keep
-	 * (x9-x19, x30, PC, PSTATE). Not saved: x0-x8, which the answer that
+	 * prev's x0 and x1 on the stack. Saved now: what every hypercall keeps
+	 * (x18, x19, x30, PC, PSTATE). A service's SVC may lose x9-x17 (the
+	 * AAPCS64's temporaries, docs/abi.md), so they are free here once the
+	 * exit is known to be one (svc_only); anything else (a VM's HVC) gets them
+	 * saved at 9f before C. Not saved either: x0-x8, which the answer that
 	 * wakes prev (a message, a reply, STATUS_PEER_STOPPED: kernel/ipc.c)
 	 * writes whole; a way back to C saves them first (10f, 9f).
 	 */
-	stp	x9, x10, [x0, #72]
-	stp	x11, x12, [x0, #88]
-	stp	x13, x14, [x0, #104]
-	stp	x15, x16, [x0, #120]
-	stp	x17, x18, [x0, #136]
-	str	x19, [x0, #152]
+	stp	x18, x19, [x0, #144]
 	str	x30, [x0, #240]
-	mrs	x9, elr_el2
-	mrs	x10, spsr_el2
-	stp	x9, x10, [x0, #VCPU_PC]
+	mrs	x18, elr_el2
+	mrs	x19, spsr_el2
+	stp	x18, x19, [x0, #VCPU_PC]
 	mov	x19, x0
-	ldp	x0, x12, [sp], #16		/* x0 = the call's number, x12 = its slot */
 	b.eq	2f				/* the vector's test: x0 - HC_CALL == 1 */
-
 	/* HC_CALL: prev calls the endpoint's first receiver (x17). */
 	svc_only
+	ldp	x0, x12, [sp], #16		/* x0 = the call's number, x12 = its slot */
 	lock_running
 	endpoint_cap ABI_RIGHT_EP_SEND
 	ldr	x17, [x15, #ENDPOINT_RECEIVERS_HEAD]
@@ -371,6 +371,7 @@ arm64_ipc_fast:
 	 * (a fault report, an introspection event, ...) unlocked to the C fastpath.
 	 */
 2:	svc_only
+	ldp	x0, x12, [sp], #16
 	lock_running
 	ldr	x17, [x19, #VCPU_CALLER]
 	cbz	x17, 8f
@@ -550,13 +551,16 @@ arm64_ipc_fast:
 	 * Not taken: nothing changed. prev's x0-x8 (x0 and x2-x8 unchanged, x1
 	 * in x12) go into its saved state as the vector's save_guest would have
 	 * stored them; then a service's call or answer goes on to the C fastpath
-	 * and the hypercall path, as arm64_guest_sync's exit_ipc would send it,
-	 * and anything else to arm64_guest_sync (vectors.S).
+	 * and the hypercall path, as arm64_guest_sync's exit_ipc would send it.
+	 * Its x9-x17 are not saved: an SVC may lose them (docs/abi.md), and the
+	 * way back enters it with the values it last had saved, its own. Anything
+	 * else (9f: a VM's HVC, whose every register is kept) goes to
+	 * arm64_guest_sync (vectors.S) with x9-x17 saved too.
 	 */
 7:	clrex
 	b	10f
 8:	stlr	wzr, [x18]
-10:	save_message
+10:	save_message x12
 	mov	x0, x19
 	bl	ipc_fast			/* kernel/ipc.c: the C fastpath (x19 survives) */
 	cbnz	x0, arm64_guest_exit_return
@@ -565,6 +569,12 @@ arm64_ipc_fast:
 	mrs	x2, esr_el2
 	bl	arm64_exit_hypercall
 	b	arm64_guest_exit_return
-9:	save_message
+9:	ldp	x0, x18, [sp], #16		/* x18 = prev's x1 (its own is saved) */
+	str	x9, [x19, #72]
+	stp	x10, x11, [x19, #80]
+	stp	x12, x13, [x19, #96]
+	stp	x14, x15, [x19, #112]
+	stp	x16, x17, [x19, #128]
+	save_message x18
 	mov	x0, x19
 	b	arm64_guest_sync_c

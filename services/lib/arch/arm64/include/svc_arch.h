@@ -1,7 +1,8 @@
 /**
  * The arm64 partition primitives <svc/svc.h> is built on: the hypercall
  * (HVC #0 from a VM at EL1, SVC #0 from a service at EL0; logical r0..r8 in
- * x0..x8 both ways, see ipc/abi.h), the
+ * x0..x8 both ways, see ipc/abi.h; a service's SVC may lose x9-x17, the
+ * AAPCS64's temporaries, docs/abi.md), the
  * instruction counter for benchmarks and a guaranteed undefined instruction
  * for fault tests.
  */
@@ -37,7 +38,7 @@ static inline void arch_hypercall(uint64_t r[9])
 	                 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6),
 	                   "+r"(x7), "+r"(x8)
 	                 : "r"(svc_el0)
-	                 : "memory");
+	                 : "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17", "memory");
 	r[0] = x0;
 	r[1] = x1;
 	r[2] = x2;
@@ -70,7 +71,7 @@ static inline void arch_hypercall_service(uint64_t r[9])
 	                 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "+r"(x6),
 	                   "+r"(x7), "+r"(x8)
 	                 :
-	                 : "memory");
+	                 : "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17", "memory");
 	r[0] = x0;
 	r[1] = x1;
 	r[2] = x2;
