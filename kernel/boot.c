@@ -206,6 +206,7 @@ static void boot_build_partition(u32 index, const struct boot_info *bi)
 			                                .object = cc->object,
 			                                .badge = cc->badge };
 	}
+	partition_caps_changed(p);
 	boot_build_memory(p, cp, bi);
 	if (kernel.vcpu_count + cp->vcpu_count > KERNEL_VCPU_MAX)
 		boot_fail("too many vCPUs in the system");

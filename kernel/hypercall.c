@@ -136,6 +136,7 @@ COLD static struct vcpu *hc_cap_derive(struct vcpu *v)
 	if (s == STATUS_OK) {
 		console_caps_lock(); /* console calls check capabilities under it (console.h) */
 		cap_derive_invoke(t, (u32)src, (u32)dst, (u32)rights, badge);
+		partition_caps_changed(v->part);
 		console_caps_unlock();
 		kernel.console_holder_known = false; /* console.c looks again */
 	}
@@ -151,6 +152,7 @@ COLD static struct vcpu *hc_cap_restrict(struct vcpu *v)
 	if (s == STATUS_OK) {
 		console_caps_lock();
 		cap_restrict_invoke(t, (u32)slot, (u32)rights);
+		partition_caps_changed(v->part);
 		console_caps_unlock();
 		kernel.console_holder_known = false; /* console.c looks again */
 	}
@@ -166,6 +168,7 @@ COLD static struct vcpu *hc_cap_drop(struct vcpu *v)
 	if (s == STATUS_OK) {
 		console_caps_lock();
 		cap_drop_invoke(t, (u32)slot);
+		partition_caps_changed(v->part);
 		console_caps_unlock();
 		kernel.console_holder_known = false; /* console.c looks again */
 	}

@@ -120,6 +120,11 @@ void asm_offsets(void)
 
 	/* The capability table (a partition's) and its slots. */
 	ASM_CONST(PARTITION_CAPS, offsetof(struct partition, caps.slots));
+	ASM_CONST(PARTITION_MEMO_CALL, offsetof(struct partition, ipc_memo[IPC_MEMO_CALL]));
+	ASM_CONST(PARTITION_MEMO_ANSWER, offsetof(struct partition, ipc_memo[IPC_MEMO_ANSWER]));
+	ASM_CONST(MEMO_SLOT, offsetof(struct ipc_memo, slot));
+	ASM_CONST(MEMO_ENDPOINT, offsetof(struct ipc_memo, endpoint));
+	ASM_CONST(MEMO_BADGE, offsetof(struct ipc_memo, badge));
 	ASM_CONST(PARTITION_REPLIED, offsetof(struct partition, replied));
 	ASM_SIZE(PARTITION_REPLIED_SIZE, struct partition, replied);
 	ASM_CONST(CAP_SIZE, sizeof(struct cap));

@@ -110,7 +110,7 @@ static bool call_keeps_registers(uint64_t label)
 int svc_main(uint64_t arg)
 {
 	(void)arg;
-	tap_plan(10);
+	tap_plan(11);
 	struct msg m = { .label = 1 };
 	tap_is(svc_call(0, &m), STATUS_OK, "the first call is answered");
 	uint64_t badge = m.w[IPC_MSG_WORDS - 1];
@@ -150,5 +150,25 @@ int svc_main(uint64_t arg)
 	for (unsigned r = 0; r < ROUNDS; r++)
 		good += round_trip_on(3, r * 5, badge) ? 1u : 0u;
 	tap_is(good, ROUNDS, "400 round trips to a server with two vCPUs");
+	/*
+	 * The assembly fastpath keeps a memo of the slot it last called through
+	 * (struct ipc_memo): a copy of slot 0 called through twice (the memo made,
+	 * then used), then narrowed to no rights and dropped, must be refused at
+	 * once each time, and slot 0 still answered.
+	 */
+	unsigned memo = 0;
+	for (unsigned r = 0; r < 20; r++) {
+		struct msg bad = { .label = r };
+		memo += svc_cap_derive(0, 6, RIGHT_EP_SEND, 0) == STATUS_OK;
+		memo += round_trip_on(6, r, badge);
+		memo += round_trip_on(6, r + 1000, badge);
+		memo += svc_cap_restrict(6, 0) == STATUS_OK;
+		memo += svc_call(6, &bad) == STATUS_NO_RIGHTS;
+		memo += svc_cap_drop(6) == STATUS_OK;
+		memo += svc_call(6, &bad) == STATUS_INVALID_CAP;
+		memo += round_trip(r, badge);
+	}
+	tap_is(memo, 160,
+	       "a slot narrowed, then dropped, is refused at once after calls through it");
 	tap_done();
 }

@@ -14,8 +14,24 @@
 #include <kernel/vmi.h>
 
 struct vcpu;
+struct endpoint;
 
 #define CONSOLE_LINE_MAX 120u
+
+/**
+ * What the proved cap_lookup found for one endpoint capability of a partition: its slot,
+ * its endpoint and its badge. The arm64 assembly IPC fastpath (platform/arm64/fastpath.S)
+ * keeps one for calls and one for answers and looks a slot up again only when the slot
+ * differs; C never reads them. A slot of CAP_SLOT_COUNT or more (partition_caps_changed's)
+ * matches no call, since the fastpath also tests the caller's slot against the count.
+ */
+struct ipc_memo {
+	u64 slot;
+	struct endpoint *endpoint;
+	u64 badge;
+};
+
+enum { IPC_MEMO_CALL, IPC_MEMO_ANSWER, IPC_MEMO_COUNT };
 
 struct partition {
 	u32 id;
@@ -23,6 +39,8 @@ struct partition {
 	enum partition_type type;
 	/** Its run of kernel.emul_mmio (emul_setup): first entry and count, a pair near the top. */
 	u32 emul_first, emul_count;
+	/** The fastpath's memos of caps (struct ipc_memo): forgotten at every change to caps. */
+	struct ipc_memo ipc_memo[IPC_MEMO_COUNT];
 	struct cap_table caps;
 	struct stage2 s2;
 	struct vcpu *vcpus; /**< vcpu_count consecutive entries of the kernel array */
@@ -50,5 +68,16 @@ struct partition {
 	struct vmi_state vmi;  /**< introspection: its monitor and views (kernel/vmi.c) */
 	struct dm_state dm;    /**< its device model's memory types and dirty log (kernel/dm.c) */
 };
+
+/**
+ * p's capability table changed (or was just built): every memo of it is forgotten. Every
+ * code path that writes p->caps calls this under the kernel lock, before the lock is
+ * released (kernel/boot.c, kernel/hypercall.c).
+ */
+static inline void partition_caps_changed(struct partition *p)
+{
+	for (u32 i = 0; i < IPC_MEMO_COUNT; i++)
+		p->ipc_memo[i] = (struct ipc_memo){ .slot = ~(u64)0 };
+}
 
 #endif /* KERNEL_PARTITION_H */
