@@ -113,10 +113,9 @@ arm64_emul_fast:
 	 * syndrome (ISV), not on a stage-1 walk (S1PTW), a translation fault (the
 	 * FSC's type); a permission fault (introspection) and the rest go to C.
 	 */
-	ldr	w3, =ESR_FAST_MASK
-	and	w3, w2, w3
-	ldr	w4, =ESR_FAST_WANT
-	cmp	w3, w4
+	ldr	x3, =(ESR_FAST_WANT << 32) | ESR_FAST_MASK	/* both in one literal */
+	and	w4, w2, w3
+	cmp	x4, x3, lsr #32
 	b.ne	arm64_guest_sync_c
 	ldr	x4, [x19, #VCPU_VM]
 	cbz	x4, 9f				/* a service's own fault */
@@ -128,10 +127,13 @@ arm64_emul_fast:
 	mrs	x6, far_el2
 	lsl	x3, x3, #PAGE_SHIFT_ASM - 4
 	bfxil	x3, x6, #0, #PAGE_SHIFT_ASM
-	/* x9 = the access's size, 1 << SAS. */
+	/*
+	 * x9 = the access's size, 1 << SAS. w30 = 1 from here on (the lock's
+	 * value, VCPU_RUNNING, true): the VM's x30 is saved.
+	 */
+	mov	w30, #1
 	ubfx	w9, w2, #22, #2
-	mov	w10, #1
-	lsl	w9, w10, w9
+	lsl	w9, w30, w9
 
 	/*
 	 * emul_find's manifest half: the first of the VM's partition's MMIO ranges
@@ -162,10 +164,9 @@ arm64_emul_fast:
 	/*
 	 * The kernel lock, tried once (held elsewhere: 7f, the C path waits for it);
 	 * then the VM must still run (stopped from another CPU meanwhile: 8f).
-	 * x18 = the lock, w30 = 1 (also VCPU_RUNNING and true: the VM's x30 is saved).
+	 * x18 = the lock; w30 is 1.
 	 */
 	ldr	x18, [x1, #ARM64_CPU_KERNEL_LOCK]
-	mov	w30, #1
 0:	ldaxr	w10, [x18]
 	cbnz	w10, 7f
 	stxr	w11, w30, [x18]
