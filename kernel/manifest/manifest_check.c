@@ -529,6 +529,19 @@ static void mf_check_emulated(struct manifest_ctx *c)
 			mf_error(c, node, "endpoint", "%s holds no recv capability on endpoint %s",
 			         cfg->partitions[e->service].name,
 			         cfg->endpoint_names[e->endpoint]);
+		/*
+		 * Its service alone receives there: the accesses are the guest's, and a service
+		 * that stopped for good then leaves no receiver (the emulation path relies on it,
+		 * platform/arm64/emulpath.S).
+		 */
+		for (u32 p = 0; p < cfg->partition_count; p++)
+			if (p != e->service &&
+			    mf_holds(cfg, p, CAP_ENDPOINT, e->endpoint, RIGHT_EP_RECV))
+				mf_error(c, node, "endpoint",
+				         "%s also holds a recv capability on endpoint %s: only the "
+				         "range's service %s may receive its accesses",
+				         cfg->partitions[p].name, cfg->endpoint_names[e->endpoint],
+				         cfg->partitions[e->service].name);
 	}
 }
 

@@ -20,7 +20,7 @@
  *                        preemption, fresh and relax ends are the C path's)
  *   emulate.c            the first of the partition's manifest ranges
  *   emul_access          (CFG_EMULATED_MMIO) that holds the whole access
- *                        (emul_holds), whose service is not stopped
+ *                        (emul_holds), whose service is not stopped (its receiver)
  *   emul_send            v->mmio (address, arch_info, size, write, serial
  *                        + 1), v->kmsg (IPC_LABEL_MMIO, the six words, the
  *                        range's badge from emul_setup)
@@ -163,29 +163,28 @@ arm64_emul_fast:
 3:
 	/*
 	 * The kernel lock, tried once (held elsewhere: 7f, the C path waits for it);
-	 * then the VM must still run (stopped from another CPU meanwhile: 8f).
-	 * x18 = the lock; w30 is 1.
+	 * everything after it is read under it. x18 = the lock; w30 is 1.
 	 */
 	ldr	x18, [x1, #ARM64_CPU_KERNEL_LOCK]
 0:	ldaxr	w10, [x18]
 	cbnz	w10, 7f
 	stxr	w11, w30, [x18]
 	cbnz	w11, 0b
-	/* Still running, its service not stopped (emul_access); x10 = its endpoint. */
-	ldr	w10, [x19, #VCPU_STATE]
-	cmp	w10, #VCPU_STATE_RUNNING
-	ldr	x10, [x13, #EMUL_MMIO_SERVICE_PART]
-	ldrb	w10, [x10, #PARTITION_STOPPED]
-	ccmp	w10, #0, #0, eq
-	b.ne	8f
+	/*
+	 * The range's endpoint (x10) and its first receiver (x17). No test of
+	 * the service's `stopped` (emul_access's): only the range's service
+	 * receives on its endpoint (the manifest check), and a service that
+	 * stopped for good has no vCPU queued there (ipc_cancel), so a receiver
+	 * here is a running service's; a missing one is C's to handle.
+	 */
 	ldr	w16, [x13, #EMUL_MMIO_ENDPOINT]
 	ldr	x10, [x13, #EMUL_MMIO_ENDPOINT_PTR]
-	/* Its first receiver, x17. */
 	ldr	x17, [x10, #ENDPOINT_RECEIVERS_HEAD]
 	cbz	x17, 8f
 
 	/*
-	 * next (x17) is a service placed on this CPU, as the VM (x19) is, with no
+	 * The VM still running (not stopped from another CPU meanwhile), and
+	 * next (x17) a service placed on this CPU, as the VM (x19) is, with no
 	 * VCPU_AFTER_* work, and the hop needs nothing of the full switch
 	 * (arm64_exit_switch_from_vm's conditions): this CPU loaded with the VM,
 	 * no FP state of it live and FP traps set, no VM's EL1 or GIC state left
@@ -199,6 +198,8 @@ arm64_emul_fast:
 	/* One chain of compares: each runs only while all before it held (eq). */
 	cmp	w12, w11
 	ccmp	w15, w11, #0, eq
+	ldr	w15, [x19, #VCPU_STATE]
+	ccmp	w15, #VCPU_STATE_RUNNING, #0, eq
 	ldr	x12, [x17, #VCPU_VM]
 	ldrb	w15, [x17, #VCPU_AFTER]
 	orr	x12, x12, x15
