@@ -251,10 +251,10 @@ COLD static struct vcpu *hc_guest_mem(struct vcpu *v)
 	if (write) {
 		for (u32 i = 0; i < IPC_GUEST_MEM_MAX / 8u; i++)
 			words[i] = reg_get(v, IPC_REG_WORD0 + 1u + i);
-		memcpy(at, words, len);
+		guest_mem_copy(at, words, len); /* one store if aligned (guest_mem.h) */
 	} else {
 		memset(words, 0, sizeof(words));
-		memcpy(words, at, len);
+		guest_mem_copy(words, at, len);
 		for (u32 i = 0; i < IPC_GUEST_MEM_MAX / 8u; i++)
 			reg_set(v, IPC_REG_WORD0 + 1u + i, words[i]);
 	}
@@ -288,11 +288,11 @@ COLD static struct vcpu *hc_guest_copy(struct vcpu *v)
 		reg_status(v, STATUS_INVALID_ARG);
 		return v;
 	}
-	/* The two may be the same shared region: memmove. */
+	/* The two may be the same shared region; an aligned field is one access (guest_mem.h). */
 	if (write)
-		memmove(at, own, len);
+		guest_mem_copy(at, own, len);
 	else
-		memmove(own, at, len);
+		guest_mem_copy(own, at, len);
 	reg_status(v, STATUS_OK);
 	return v;
 }

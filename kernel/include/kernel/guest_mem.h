@@ -21,4 +21,13 @@ struct partition;
  */
 void *guest_mem_at(const struct partition *g, u64 ipa, u64 len, u32 need);
 
+/**
+ * Copy len bytes between a guest's RAM and the kernel or a service (the ranges may overlap), as
+ * a device's DMA would: a copy of 2, 4 or 8 bytes whose two ends are both aligned to its length
+ * is one load and one store of that size (single-copy atomic), so that another vCPU of the guest
+ * reading that field meanwhile (a virtio ring's 16-bit index) sees the old value or the new one,
+ * never half of each. Any other copy is memmove's, bytes in no promised order.
+ */
+void guest_mem_copy(void *dst, const void *src, u64 len);
+
 #endif /* KERNEL_GUEST_MEM_H */
