@@ -22,7 +22,6 @@ static void emul_setup_runs(void)
 					.ipa = e->ipa,
 					.size = e->size,
 					.badge = kernel.emulated_badge[i],
-					.service_part = &kernel.partitions[e->service],
 					.endpoint_obj = &kernel.endpoints[e->endpoint],
 					.service = e->service,
 					.endpoint = e->endpoint,

@@ -219,7 +219,6 @@ void asm_offsets_emul(void)
 	ASM_CONST(EMUL_MMIO_SHIFT, __builtin_ctzll(sizeof(struct emul_mmio_range)));
 	ASM_CONST(EMUL_MMIO_IPA, offsetof(struct emul_mmio_range, ipa));
 	ASM_CONST(EMUL_MMIO_BADGE, offsetof(struct emul_mmio_range, badge));
-	ASM_CONST(EMUL_MMIO_SERVICE_PART, offsetof(struct emul_mmio_range, service_part));
 	ASM_CONST(EMUL_MMIO_ENDPOINT, offsetof(struct emul_mmio_range, endpoint));
 	ASM_CONST(EMUL_MMIO_ENDPOINT_PTR, offsetof(struct emul_mmio_range, endpoint_obj));
 	ASM_CONST(EMUL_MMIO_INDEX, offsetof(struct emul_mmio_range, index));

@@ -80,8 +80,11 @@
 .if VCPU_KMSG_WORDS != VCPU_KMSG_LABEL + 8 || VCPU_KMSG_BADGE != VCPU_KMSG_WORDS + 48
 .error "emulpath.S: struct kernel_msg changed"
 .endif
-.if EMUL_MMIO_SIZE_OFF != EMUL_MMIO_IPA + 8 || EMUL_MMIO_ENDPOINT_SIZE != 4 || EMUL_MMIO_INDEX_SIZE != 4
-.error "emulpath.S: struct emul_mmio_range's ipa and size must be a pair, endpoint and index words"
+.if EMUL_MMIO_SIZE_OFF != EMUL_MMIO_IPA + 8 || EMUL_MMIO_ENDPOINT_SIZE != 8 || EMUL_MMIO_INDEX_SIZE != 8
+.error "emulpath.S: struct emul_mmio_range's ipa and size must be a pair, endpoint and index doublewords"
+.endif
+.if EMUL_MMIO_ENDPOINT_PTR != EMUL_MMIO_ENDPOINT + 8 || EMUL_MMIO_BADGE != EMUL_MMIO_INDEX + 8
+.error "emulpath.S: struct emul_mmio_range's endpoint pair and index/badge pair changed"
 .endif
 .if PARTITION_EMUL_COUNT != PARTITION_EMUL_FIRST + 4 || PARTITION_EMUL_FIRST_SIZE != 4 || PARTITION_STOPPED_SIZE != 1 || PARTITION_EMUL_FIRST > 252
 .error "emulpath.S: partition.emul_first and emul_count must be a pair of words near the top"
@@ -177,8 +180,7 @@ arm64_emul_fast:
 	 * stopped for good has no vCPU queued there (ipc_cancel), so a receiver
 	 * here is a running service's; a missing one is C's to handle.
 	 */
-	ldr	w16, [x13, #EMUL_MMIO_ENDPOINT]
-	ldr	x10, [x13, #EMUL_MMIO_ENDPOINT_PTR]
+	ldp	x16, x10, [x13, #EMUL_MMIO_ENDPOINT]	/* and its address */
 	ldr	x17, [x10, #ENDPOINT_RECEIVERS_HEAD]
 	cbz	x17, 8f
 
@@ -238,9 +240,8 @@ arm64_emul_fast:
 	stp	x26, x27, [x19, #208]
 	stp	x28, x29, [x19, #224]
 	str	x6, [x19, #VCPU_MMIO_FAR]
-	ldr	w8, [x13, #EMUL_MMIO_INDEX]
 	str	w16, [x19, #VCPU_KMSG_ENDPOINT]
-	ldr	x16, [x13, #EMUL_MMIO_BADGE]
+	ldp	x8, x16, [x13, #EMUL_MMIO_INDEX]	/* and the badge */
 	add	x13, x19, #VCPU_KMSG_LABEL	/* v->kmsg, with v->mmio near it */
 	stp	x3, x2, [x13, #VCPU_MMIO_ADDRESS - VCPU_KMSG_LABEL]	/* and arch_info: the syndrome */
 	ubfx	w15, w2, #ISS_WNR_BIT, #1

@@ -505,8 +505,8 @@ static void test_routes(void)
 	EQ(kernel.partitions[s].emul_count, 0u, "runs: the device model has none");
 	const struct emul_mmio_range *mr = &kernel.emul_mmio[kernel.partitions[g].emul_first];
 	OK(mr->ipa == RANGE && mr->size == 0x1000 && mr->badge == BADGE && mr->service == s &&
-	           mr->service_part == &kernel.partitions[s] && mr->endpoint == ep &&
-	           mr->endpoint_obj == &kernel.endpoints[ep] && mr->index == 0,
+	           mr->endpoint == ep && mr->endpoint_obj == &kernel.endpoints[ep] &&
+	           mr->index == 0,
 	   "runs: its address, size, badge, service, endpoint and manifest index");
 	route(vs, 1, 0, ROUTED, 0x4000, IPC_ROUTE_MAP, 0x77aa);
 	OK(reg(vs, 0) == STATUS_OK && reg(vs, 1) == 0,

@@ -25,13 +25,12 @@
 /** A manifest MMIO range as the emulation path searches it (kernel_state.emul_mmio). */
 struct emul_mmio_range {
 	u64 ipa, size;
-	u64 badge;                      /**< emulated_badge[index] */
-	struct partition *service_part; /**< the partition that emulates it */
-	struct endpoint *endpoint_obj;  /**< &kernel.endpoints[endpoint] */
-	u32 service;                    /**< its id */
-	u32 endpoint;                   /**< where its accesses are delivered */
-	u32 index;  /**< its index in the manifest's table (word 5 of the message) */
-	u32 pad[3]; /**< 64 bytes: the assembly steps with a shift */
+	u64 endpoint; /**< where its accesses are delivered (a pair with the next) */
+	struct endpoint *endpoint_obj; /**< &kernel.endpoints[endpoint] */
+	u64 index; /**< its index in the manifest's table, word 5 of the message (a pair with badge) */
+	u64 badge;   /**< emulated_badge[index] */
+	u32 service; /**< the partition that emulates it */
+	u32 pad[3];  /**< 64 bytes: the assembly steps with a shift */
 };
 _Static_assert(sizeof(struct emul_mmio_range) == 64, "emulpath.S steps through the runs by 64");
 
